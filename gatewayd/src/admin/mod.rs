@@ -1,0 +1,61 @@
+//! The admin listener: `/healthz` and `/metrics` (Prometheus text). The token-protected API
+//! and the dashboard are served here too once they exist.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use tokio::net::TcpListener;
+
+use crate::gateway::Gateway;
+use crate::serve::{serve_http, Protocol};
+use crate::upstream::ProxyBody;
+
+/// Serves admin requests until shutdown.
+pub async fn serve_admin(listener: TcpListener, gateway: Arc<Gateway>) {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = gateway.shutdown.cancelled() => break,
+        };
+        let Ok((stream, _)) = accepted else {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            continue;
+        };
+        let gateway2 = gateway.clone();
+        gateway.tasks.spawn(async move {
+            let config = gateway2.snapshot().config.clone();
+            let stream = crate::io::IdleTimeout::new(stream, config.timeouts.idle.0);
+            let shutdown = gateway2.shutdown.clone();
+            serve_http(stream, Protocol::Http1, &config, shutdown, move |request| {
+                let gateway = gateway2.clone();
+                async move { Ok::<_, Infallible>(route(&gateway, &request)) }
+            })
+            .await;
+        });
+    }
+}
+
+fn route(gateway: &Gateway, request: &Request<Incoming>) -> Response<ProxyBody> {
+    match (request.method(), request.uri().path()) {
+        (&Method::GET, "/healthz") => text(StatusCode::OK, "text/plain", "ok\n".into()),
+        (&Method::GET, "/metrics") => text(
+            StatusCode::OK,
+            "text/plain; version=0.0.4",
+            gateway.metrics.render(gateway.leaves.len()),
+        ),
+        _ => text(StatusCode::NOT_FOUND, "text/plain", "not found\n".into()),
+    }
+}
+
+fn text(status: StatusCode, content_type: &'static str, body: String) -> Response<ProxyBody> {
+    let mut response = Response::new(Full::new(Bytes::from(body)).map_err(|e| match e {}).boxed());
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}

@@ -1,0 +1,55 @@
+//! The `gatewayd` command line: one binary, one subcommand per task an operator performs.
+
+mod ca_cmd;
+mod check;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+pub use ca_cmd::{run_ca, CaCommand};
+pub use check::run_check;
+
+/// Warden's secure web gateway.
+#[derive(Debug, Parser)]
+#[command(name = "gatewayd", version, about = "Warden secure web gateway for AI traffic")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// `--config FILE`, accepted by every subcommand.
+#[derive(Debug, clap::Args)]
+pub struct ConfigArg {
+    /// The config file `gatewayd run` uses (embedded defaults when omitted).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway.
+    Run(ConfigArg),
+    /// Validate the configuration; exit 0 when valid, 2 when not.
+    Check(ConfigArg),
+    /// Manage the interception CA.
+    Ca {
+        #[command(subcommand)]
+        command: CaCommand,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Manage proxy users.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Read a password from stdin and print its argon2id hash for the users file.
+    HashPassword,
+}

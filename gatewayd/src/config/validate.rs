@@ -1,0 +1,110 @@
+//! Checks that need more than types: security rules (never an open proxy), address syntax,
+//! host patterns, sane limits. Errors point at the offending key when it is in the file.
+
+use std::net::SocketAddr;
+
+use super::Config;
+use crate::hostmatch::HostPattern;
+
+type Problem = (Option<usize>, String);
+
+/// Validates a parsed config; `text` is its file (empty for defaults), used to place errors.
+pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
+    let at = |key: &str| find_key(text, key);
+    let proxy = &config.proxy;
+    if !proxy.listen.ip().is_loopback()
+        && proxy.allow_sources.is_empty()
+        && proxy.users_file.is_none()
+    {
+        return Err((
+            at("listen"),
+            format!(
+                "proxy.listen {} is not a loopback address: set proxy.allow_sources or \
+                 proxy.users_file so the gateway is never an open proxy",
+                proxy.listen
+            ),
+        ));
+    }
+    for (from, to) in &config.upstream.connect_to {
+        let valid_from = from
+            .rsplit_once(':')
+            .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+        if !valid_from {
+            return Err((at(from), format!("upstream.connect_to key {from:?} must be \"host:port\"")));
+        }
+        if to.parse::<SocketAddr>().is_err() {
+            return Err((at(from), format!("upstream.connect_to value {to:?} must be \"addr:port\"")));
+        }
+    }
+    for pattern in config.intercept.do_not_inspect.iter().chain(&config.intercept.block) {
+        HostPattern::parse(pattern).map_err(|e| (at(pattern), e))?;
+    }
+    if config.limits.max_connections == 0 {
+        return Err((at("max_connections"), "limits.max_connections must be at least 1".into()));
+    }
+    if config.limits.max_header_bytes < 1024 {
+        return Err((at("max_header_bytes"), "limits.max_header_bytes must be at least 1024".into()));
+    }
+    if config.intercept.leaf_cache_size == 0 {
+        return Err((at("leaf_cache_size"), "intercept.leaf_cache_size must be at least 1".into()));
+    }
+    tracing_subscriber::EnvFilter::try_new(&config.log.level)
+        .map_err(|e| (at("level"), format!("log.level {:?}: {e}", config.log.level)))?;
+    Ok(())
+}
+
+/// Byte offset of the first place `key` appears as a key or quoted value in the file.
+fn find_key(text: &str, key: &str) -> Option<usize> {
+    let quoted = format!("\"{key}\"");
+    text.lines()
+        .scan(0usize, |offset, line| {
+            let start = *offset;
+            *offset += line.len() + 1;
+            Some((start, line))
+        })
+        .find_map(|(start, line)| {
+            let trimmed = line.trim_start();
+            let indent = line.len() - trimmed.len();
+            if trimmed.starts_with(key) && trimmed[key.len()..].trim_start().starts_with('=') {
+                Some(start + indent)
+            } else {
+                line.find(&quoted).map(|i| start + i)
+            }
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::load::{line_col, parse};
+    use super::*;
+
+    fn check(text: &str) -> Result<(), String> {
+        let config = parse("c.toml", text).map_err(|e| e.to_string())?;
+        validate(&config, text).map_err(|(o, m)| {
+            let (l, c) = o.map(|o| line_col(text, o)).unwrap_or((0, 0));
+            format!("{l}:{c}: {m}")
+        })
+    }
+
+    #[test]
+    fn open_proxy_is_refused() {
+        let err = check("[proxy]\nlisten = \"0.0.0.0:3128\"\n").unwrap_err();
+        assert!(err.starts_with("2:1: "), "{err}");
+        assert!(err.contains("open proxy"), "{err}");
+        check("[proxy]\nlisten = \"0.0.0.0:3128\"\nallow_sources = [\"10.0.0.0/8\"]\n").unwrap();
+    }
+
+    #[test]
+    fn connect_to_must_be_host_port_to_addr_port() {
+        check("[upstream.connect_to]\n\"a.example:443\" = \"127.0.0.1:8443\"\n").unwrap();
+        let err = check("[upstream.connect_to]\n\"a.example\" = \"127.0.0.1:8443\"\n").unwrap_err();
+        assert!(err.starts_with("2:1: "), "{err}");
+        assert!(check("[upstream.connect_to]\n\"a:1\" = \"nowhere\"\n").is_err());
+    }
+
+    #[test]
+    fn bad_host_patterns_are_refused() {
+        let err = check("[intercept]\ndo_not_inspect = [\"*.\"]\n").unwrap_err();
+        assert!(err.starts_with("2:19: "), "{err}");
+    }
+}

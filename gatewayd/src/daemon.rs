@@ -1,0 +1,88 @@
+//! `gatewayd run`: open the state directory and CA, bind the listeners, serve, reload on
+//! SIGHUP, and drain connections on SIGTERM or Ctrl-C.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use ca::{Authority, LeafCache, LeafIssuer};
+use tokio::net::TcpListener;
+use tokio::signal::unix::{signal, SignalKind};
+
+use crate::config::{load_config, Config};
+use crate::gateway::{Gateway, Snapshot};
+use crate::telemetry::init_logging;
+
+/// Creates the state directory (0700) if needed.
+pub fn ensure_state_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("creating state dir {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Loads (or on first run creates) the CA in the state directory.
+pub fn open_authority(config: &Config) -> anyhow::Result<(Authority, bool)> {
+    ensure_state_dir(&config.state.dir)?;
+    Authority::load_or_create(&config.state.dir.join("ca")).map_err(Into::into)
+}
+
+/// Runs the daemon until it is told to stop.
+pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
+    let (config, source) = load_config(config_path)?;
+    init_logging(&config.log);
+    let (authority, created) = open_authority(&config)?;
+    if created {
+        tracing::info!(dir = %config.state.dir.join("ca").display(), "created a new Warden root CA; install it on devices with `gatewayd ca export`");
+    }
+    let leaves = LeafCache::new(LeafIssuer::new(authority), config.intercept.leaf_cache_size);
+    let proxy = TcpListener::bind(config.proxy.listen)
+        .await
+        .with_context(|| format!("binding proxy.listen {}", config.proxy.listen))?;
+    let admin = TcpListener::bind(config.admin.listen)
+        .await
+        .with_context(|| format!("binding admin.listen {}", config.admin.listen))?;
+    let (proxy_addr, admin_addr) = (proxy.local_addr()?, admin.local_addr()?);
+    write_listen_file(&config.state.dir, proxy_addr, admin_addr)?;
+    let drain = config.timeouts.shutdown_drain.0;
+    let snapshot = Snapshot::build(config, 1).map_err(anyhow::Error::msg)?;
+    let gateway = Arc::new(Gateway::new(snapshot, config_path.map(Path::to_path_buf), leaves));
+
+    let proxy_task = tokio::spawn(crate::listen::serve_proxy(proxy, gateway.clone()));
+    let admin_task = tokio::spawn(crate::admin::serve_admin(admin, gateway.clone()));
+    tracing::info!(proxy = %proxy_addr, admin = %admin_addr, config = %source, "gatewayd ready");
+
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    loop {
+        tokio::select! {
+            _ = hangup.recv() => { let _ = gateway.reload(); }
+            _ = terminate.recv() => break,
+            _ = interrupt.recv() => break,
+        }
+    }
+    tracing::info!(drain_seconds = drain.as_secs(), "shutting down: no new connections, draining open ones");
+    gateway.shutdown.cancel();
+    let _ = tokio::join!(proxy_task, admin_task);
+    gateway.tasks.close();
+    if tokio::time::timeout(drain, gateway.tasks.wait()).await.is_err() {
+        tracing::warn!(open = gateway.tasks.len(), "drain timeout reached; closing remaining connections");
+    }
+    tracing::info!("gatewayd stopped");
+    Ok(())
+}
+
+/// Records the bound addresses (useful with port 0) in `<state>/listen.json`.
+fn write_listen_file(dir: &Path, proxy: std::net::SocketAddr, admin: std::net::SocketAddr) -> anyhow::Result<()> {
+    let text = serde_json::json!({ "proxy": proxy.to_string(), "admin": admin.to_string() }).to_string();
+    let tmp = dir.join(".listen.json.tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, dir.join("listen.json"))?;
+    Ok(())
+}

@@ -1,0 +1,51 @@
+//! Who may use the proxy port: never an open proxy.
+//!
+//! A client is let in when it sends valid proxy credentials, when its address is in
+//! `proxy.allow_sources`, or when both the listener and the client are on loopback. Invalid
+//! credentials are refused even from an allowed address: whoever sent them expects to be
+//! someone.
+
+use std::net::SocketAddr;
+
+use http::HeaderMap;
+
+use super::Identity;
+use crate::gateway::Snapshot;
+
+/// The outcome of the access check.
+#[derive(Debug)]
+pub enum Access {
+    Allowed(Identity),
+    /// Credentials are required (or were wrong): answer 407 with a challenge.
+    NeedsAuth,
+    /// No way in from this address.
+    Denied,
+}
+
+/// Decides whether `client` may use the proxy, and as whom.
+pub async fn check_access(snapshot: &Snapshot, client: SocketAddr, headers: &HeaderMap) -> Access {
+    let credentials = headers
+        .get("proxy-authorization")
+        .and_then(|v| v.to_str().ok());
+    if let (Some(users), Some(credentials)) = (snapshot.users.as_ref(), credentials) {
+        return match users.verify(credentials).await {
+            Some(identity) => Access::Allowed(identity),
+            None => Access::NeedsAuth,
+        };
+    }
+    let ip = client.ip().to_canonical();
+    let config = &snapshot.config.proxy;
+    let local = config.listen.ip().is_loopback() && ip.is_loopback();
+    let allowed_range = config.allow_sources.iter().any(|net| net.contains(&ip));
+    if local || allowed_range {
+        return Access::Allowed(Identity {
+            method: if allowed_range { "source" } else { "anonymous" },
+            ..Identity::anonymous()
+        });
+    }
+    if snapshot.users.is_some() {
+        Access::NeedsAuth
+    } else {
+        Access::Denied
+    }
+}

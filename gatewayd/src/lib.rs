@@ -1,0 +1,19 @@
+//! `gatewayd`: Warden's secure web gateway. A forward proxy that terminates TLS with
+//! certificates it mints, forwards over verified TLS, and runs every request through an
+//! explicit pipeline of phases. See ARCHITECTURE.md for the map.
+
+pub mod admin;
+pub mod cli;
+pub mod config;
+pub mod daemon;
+pub mod gateway;
+pub mod hostmatch;
+pub mod identity;
+pub mod intercept;
+pub mod io;
+pub mod listen;
+pub mod pipeline;
+pub mod respond;
+pub mod serve;
+pub mod telemetry;
+pub mod upstream;

@@ -1,0 +1,70 @@
+//! CONNECT: validate the target, answer 200, and hand the upgraded stream to `intercept`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+
+use super::simple;
+use crate::gateway::{Gateway, Snapshot};
+use crate::identity::Identity;
+use crate::intercept::{handle_tunnel, Tunnel};
+use crate::upstream::ProxyBody;
+
+/// Parses an authority-form CONNECT target into host and port; rejects anything else.
+pub fn parse_target(request: &Request<Incoming>) -> Option<(String, u16)> {
+    let authority = request.uri().authority()?;
+    if request.uri().scheme().is_some() || request.uri().path_and_query().is_some_and(|p| p.as_str() != "/" && !p.as_str().is_empty()) {
+        return None;
+    }
+    let port = authority.port_u16()?;
+    let host = authority.host().trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() || port == 0 {
+        return None;
+    }
+    Some((host.to_string(), port))
+}
+
+/// Answers a CONNECT and starts the tunnel once hyper hands over the connection.
+pub fn open_tunnel(
+    gateway: Arc<Gateway>,
+    snapshot: Arc<Snapshot>,
+    client: SocketAddr,
+    identity: Identity,
+    request: Request<Incoming>,
+) -> Response<ProxyBody> {
+    let Some((host, port)) = parse_target(&request) else {
+        return simple(
+            StatusCode::BAD_REQUEST,
+            "error",
+            "request.connect_target",
+            "CONNECT needs a host:port target.\n",
+        );
+    };
+    let tasks = gateway.tasks.clone();
+    tasks.spawn(async move {
+        let upgraded = match hyper::upgrade::on(request).await {
+            Ok(upgraded) => upgraded,
+            Err(error) => {
+                tracing::debug!(%error, "CONNECT upgrade failed");
+                return;
+            }
+        };
+        let span = tracing::debug_span!("tunnel", %client, target = %host, port);
+        let _entered = span.enter();
+        drop(_entered);
+        let tunnel = Tunnel {
+            gateway,
+            snapshot,
+            client,
+            identity,
+            host,
+            port,
+        };
+        handle_tunnel(tunnel, TokioIo::new(upgraded)).await;
+    });
+    Response::new(Empty::new().map_err(|e| match e {}).boxed())
+}

@@ -1,0 +1,183 @@
+//! The proxy port: accepts client connections (bounded), speaks HTTP/1.1 to them, and routes
+//! each request: CONNECT opens a tunnel, absolute-form `http://` URLs go through the pipeline,
+//! and `/proxy.pac` serves the PAC file.
+//!
+//! Access is checked on every request before anything else (never an open proxy), and a
+//! client over the connection limit is told so and closed instead of queuing forever.
+
+mod connect;
+mod pac;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+
+use crate::gateway::{Gateway, Snapshot};
+use crate::identity::{check_access, Access, Identity};
+use crate::io::IdleTimeout;
+use crate::pipeline::{self, ConnectionContext};
+use crate::respond::{self, Refusal};
+use crate::serve::{serve_http, Protocol};
+use crate::upstream::ProxyBody;
+
+/// Accepts proxy clients until shutdown.
+pub async fn serve_proxy(listener: TcpListener, gateway: Arc<Gateway>) {
+    let limit = gateway.snapshot().config.limits.max_connections;
+    let slots = Arc::new(Semaphore::new(limit));
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = gateway.shutdown.cancelled() => break,
+        };
+        let (stream, client) = match accepted {
+            Ok(pair) => pair,
+            Err(error) => {
+                // EMFILE and friends: back off briefly instead of spinning.
+                tracing::warn!(%error, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        gateway.metrics.connections_accepted.fetch_add(1, Relaxed);
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            gateway.metrics.connections_rejected_limit.fetch_add(1, Relaxed);
+            tokio::spawn(reject_over_limit(stream));
+            continue;
+        };
+        let gateway2 = gateway.clone();
+        gateway.tasks.spawn(async move {
+            gateway2.metrics.connections_open.fetch_add(1, Relaxed);
+            serve_client(stream, client, gateway2.clone()).await;
+            gateway2.metrics.connections_open.fetch_sub(1, Relaxed);
+            drop(permit);
+        });
+    }
+}
+
+async fn reject_over_limit(mut stream: TcpStream) {
+    let body = "The gateway is at its connection limit; try again shortly.\n";
+    let response = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\
+         x-warden-action: error\r\nx-warden-rule: limits.max_connections\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        let _ = stream.write_all(response.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
+}
+
+async fn serve_client(stream: TcpStream, client: SocketAddr, gateway: Arc<Gateway>) {
+    let _ = stream.set_nodelay(true);
+    let snapshot = gateway.snapshot();
+    let stream = IdleTimeout::new(stream, snapshot.config.timeouts.idle.0);
+    let shutdown = gateway.shutdown.clone();
+    let config = snapshot.config.clone();
+    serve_http(stream, Protocol::Http1, &config, shutdown, move |request| {
+        route(gateway.clone(), snapshot.clone(), client, request)
+    })
+    .await;
+}
+
+async fn route(
+    gateway: Arc<Gateway>,
+    snapshot: Arc<Snapshot>,
+    client: SocketAddr,
+    request: Request<Incoming>,
+) -> Result<Response<ProxyBody>, Infallible> {
+    let is_proxy_request = request.method() == Method::CONNECT || request.uri().scheme().is_some();
+    if !is_proxy_request {
+        return Ok(local_request(&snapshot, &request));
+    }
+    let identity = match check_access(&snapshot, client, request.headers()).await {
+        Access::Allowed(identity) => identity,
+        Access::NeedsAuth => {
+            gateway.metrics.connections_denied_access.fetch_add(1, Relaxed);
+            return Ok(auth_required());
+        }
+        Access::Denied => {
+            gateway.metrics.connections_denied_access.fetch_add(1, Relaxed);
+            tracing::warn!(%client, "proxy use refused: source not allowed");
+            return Ok(simple(
+                StatusCode::FORBIDDEN,
+                "deny",
+                "proxy.access",
+                "This address may not use the proxy.\n",
+            ));
+        }
+    };
+    if request.method() == Method::CONNECT {
+        return Ok(connect::open_tunnel(gateway, snapshot, client, identity, request));
+    }
+    let conn = Arc::new(plain_connection(gateway, snapshot, client, identity));
+    pipeline::handle(conn, request).await
+}
+
+fn plain_connection(
+    gateway: Arc<Gateway>,
+    snapshot: Arc<Snapshot>,
+    client: SocketAddr,
+    identity: Identity,
+) -> ConnectionContext {
+    ConnectionContext {
+        gateway,
+        snapshot,
+        client,
+        identity,
+        tunnel: None,
+        blocked: None,
+    }
+}
+
+/// Requests addressed to the proxy itself (origin-form): the PAC file, or an explanation.
+fn local_request(snapshot: &Snapshot, request: &Request<Incoming>) -> Response<ProxyBody> {
+    match (request.method(), request.uri().path()) {
+        (&Method::GET | &Method::HEAD, "/proxy.pac" | "/wpad.dat") => pac::response(snapshot, request),
+        _ => {
+            let refusal = Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "error",
+                "request.target",
+                "This is a proxy",
+                "Warden is a forward proxy: configure it as your HTTP and HTTPS proxy, or use \
+                 /proxy.pac for automatic configuration."
+                    .into(),
+            );
+            respond::render(&refusal, &uuid::Uuid::now_v7().to_string(), false)
+        }
+    }
+}
+
+fn auth_required() -> Response<ProxyBody> {
+    let mut response = simple(
+        StatusCode::PROXY_AUTHENTICATION_REQUIRED,
+        "deny",
+        "proxy.auth",
+        "Proxy authentication required.\n",
+    );
+    response.headers_mut().insert(
+        header::PROXY_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"Warden\", charset=\"UTF-8\""),
+    );
+    response
+}
+
+pub(crate) fn simple(status: StatusCode, action: &'static str, rule: &'static str, text: &'static str) -> Response<ProxyBody> {
+    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())).map_err(|e| match e {}).boxed());
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    headers.insert(respond::HEADER_ACTION, HeaderValue::from_static(action));
+    headers.insert(respond::HEADER_RULE, HeaderValue::from_static(rule));
+    response
+}

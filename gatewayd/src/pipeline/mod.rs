@@ -1,0 +1,170 @@
+//! The per-request pipeline: one explicit, ordered sequence of phases over a typed
+//! [`RequestContext`], the same for intercepted HTTPS, plain HTTP through the proxy port, and
+//! HTTP inside CONNECT tunnels.
+//!
+//! ```text
+//!   request ──► 1 request_filter ──► 2 decide ──► 3 upstream_request ──► 4 response_filter ──► client
+//!                  │ target, host        │ tunnel       │ pooled, verified     │ hop-by-hop, Alt-Svc h3,
+//!                  │ vs tunnel           │ block        │ TLS; WebSocket       │ X-Warden-Request-Id
+//!                  ▼                     ▼              ▼ upgrade               │
+//!               respond (block page / JSON error) ◄─────┘ on failure            │
+//!                                                                              ▼
+//!                                               5 log: always, when the body ends or is dropped
+//! ```
+//!
+//! Each phase either continues or answers with a [`Refusal`] that `respond` renders; nothing
+//! after a refusal reaches the upstream. The log phase runs for every transaction: allowed,
+//! refused and failed. Later phases (catalog classification, policy, DLP inspection) slot in
+//! between `request_filter` and `upstream_request` as further steps of [`run_phases`].
+
+mod body;
+mod context;
+mod headers;
+mod log;
+mod target;
+mod upgrade;
+
+use std::convert::Infallible;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+
+use http::{HeaderValue, Request, Response, StatusCode, Version};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+
+pub use context::{ConnectionContext, RequestContext, TunnelTarget};
+pub use headers::{strip_alt_svc_h3, strip_hop_by_hop};
+
+use crate::respond::{self, Refusal, HEADER_REQUEST_ID};
+use crate::upstream::{ConnectError, ProxyBody, UpstreamError};
+use body::{CountingBody, LoggedBody};
+use log::TransactionLog;
+
+/// Handles one request from a client connection; never fails (failures become responses).
+pub async fn handle(
+    conn: Arc<ConnectionContext>,
+    request: Request<Incoming>,
+) -> Result<Response<ProxyBody>, Infallible> {
+    conn.gateway.metrics.requests_total.fetch_add(1, Relaxed);
+    let mut ctx = RequestContext::begin(&conn, &request);
+    let span = tracing::debug_span!("request", id = %ctx.request_id, host = %ctx.host);
+    let _entered = span.enter();
+    let response = match run_phases(&conn, &mut ctx, request).await {
+        Ok(response) => response,
+        Err(refusal) => {
+            conn.gateway.metrics.requests_blocked.fetch_add(1, Relaxed);
+            ctx.refused(&refusal);
+            respond::render(&refusal, &ctx.request_id, ctx.json)
+        }
+    };
+    Ok(log_phase(&conn, ctx, response))
+}
+
+/// Phases 1–4.
+async fn run_phases(
+    conn: &ConnectionContext,
+    ctx: &mut RequestContext,
+    request: Request<Incoming>,
+) -> Result<Response<ProxyBody>, Refusal> {
+    // 1. request_filter: the one origin this request may reach.
+    let target = target::resolve(conn, &request)?;
+    ctx.host = target.host.clone();
+
+    // 2. decide: refusals made at CONNECT time apply to every request in the tunnel.
+    if let Some(blocked) = &conn.blocked {
+        return Err(blocked.clone());
+    }
+
+    // 3. upstream_request.
+    if upgrade::is_websocket(&request) {
+        return upgrade::forward(conn, ctx, request, target).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    parts.uri = target.uri;
+    parts.version = Version::HTTP_11;
+    strip_hop_by_hop(&mut parts.headers);
+    parts.headers.remove(http::header::HOST);
+    let body = CountingBody::new(body, ctx.bytes_up.clone())
+        .map_err(Into::into)
+        .boxed();
+    let response = conn
+        .snapshot
+        .upstream
+        .send(Request::from_parts(parts, body))
+        .await
+        .map_err(|e| upstream_refusal(conn, &target.host, e))?;
+
+    // 4. response_filter.
+    let (mut parts, body) = response.into_parts();
+    strip_hop_by_hop(&mut parts.headers);
+    strip_alt_svc_h3(&mut parts.headers);
+    parts.version = Version::HTTP_11;
+    Ok(Response::from_parts(parts, body.map_err(Into::into).boxed()))
+}
+
+/// Phase 5: tags the response with the request id and arranges for the transaction record to
+/// be written when the response body ends or is dropped.
+fn log_phase(conn: &ConnectionContext, ctx: RequestContext, mut response: Response<ProxyBody>) -> Response<ProxyBody> {
+    if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
+        response.headers_mut().insert(HEADER_REQUEST_ID, id);
+    }
+    let log = TransactionLog {
+        request_id: ctx.request_id,
+        started: ctx.started,
+        client: conn.client.to_string(),
+        user: conn.identity.user.clone(),
+        method: ctx.method.to_string(),
+        scheme: ctx.scheme,
+        host: ctx.host,
+        path: ctx.path,
+        status: response.status().as_u16(),
+        action: ctx.action,
+        rule: ctx.rule,
+        detail: ctx.detail,
+        policy_version: conn.snapshot.version,
+        bytes_up: ctx.bytes_up,
+        bytes_down: Arc::default(),
+        body_error: None,
+        metrics: conn.gateway.metrics.clone(),
+    };
+    response.map(|body| LoggedBody::new(body, log).boxed())
+}
+
+/// Turns an upstream failure into the page the user sees. An invalid certificate is a block
+/// (the gateway refused to talk to an unverified server), never a silent pass.
+pub(crate) fn upstream_refusal(conn: &ConnectionContext, host: &str, error: UpstreamError) -> Refusal {
+    let metrics = &conn.gateway.metrics;
+    metrics.upstream_errors.fetch_add(1, Relaxed);
+    tracing::warn!(host, error = %error, "upstream failed");
+    match &error {
+        UpstreamError::Connect(ConnectError::InvalidCertificate { reason, .. }) => {
+            metrics.upstream_certificate_invalid.fetch_add(1, Relaxed);
+            Refusal::new(
+                StatusCode::BAD_GATEWAY,
+                "block",
+                "upstream.certificate",
+                "The site's certificate is not valid",
+                format!(
+                    "Warden could not verify the identity of {host}: {reason}. The connection \
+                     was stopped so that nothing you send reaches an impostor."
+                ),
+            )
+        }
+        UpstreamError::Connect(ConnectError::Timeout { .. }) | UpstreamError::ResponseTimeout(_) => {
+            Refusal::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "error",
+                error.kind(),
+                "The site did not answer in time",
+                format!("{host} did not respond in time: {error}."),
+            )
+        }
+        _ => Refusal::new(
+            StatusCode::BAD_GATEWAY,
+            "error",
+            error.kind(),
+            "The site could not be reached",
+            format!("Warden could not reach {host}: {error}."),
+        ),
+    }
+}

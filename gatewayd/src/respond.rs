@@ -1,0 +1,162 @@
+//! The one place where the gateway answers a request itself: block pages, refusals and
+//! upstream failures. Browsers get an HTML page that says what happened and what to do;
+//! API clients get JSON. Every such response carries `X-Warden-Action`, `X-Warden-Rule` and
+//! `X-Warden-Request-Id`, and is never cached.
+
+use bytes::Bytes;
+use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+
+use crate::upstream::ProxyBody;
+
+pub const HEADER_ACTION: &str = "x-warden-action";
+pub const HEADER_RULE: &str = "x-warden-rule";
+pub const HEADER_REQUEST_ID: &str = "x-warden-request-id";
+
+/// Why the gateway answers instead of the upstream.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub status: StatusCode,
+    /// `block` for decisions, `error` for failures, `deny` for access control.
+    pub action: &'static str,
+    /// The rule or check that decided, e.g. `intercept.block` or `upstream.certificate`.
+    pub rule: String,
+    /// A short title, e.g. "Upstream certificate is not valid".
+    pub title: String,
+    /// What happened, in a sentence a user can act on.
+    pub reason: String,
+    /// The sanctioned alternative, when a policy names one.
+    pub alternative: Option<String>,
+}
+
+impl Refusal {
+    pub fn new(status: StatusCode, action: &'static str, rule: &str, title: &str, reason: String) -> Self {
+        Self {
+            status,
+            action,
+            rule: rule.to_string(),
+            title: title.to_string(),
+            reason,
+            alternative: None,
+        }
+    }
+}
+
+/// Whether the client wants JSON: an explicit JSON `Accept` without HTML, or a request to an
+/// API host (no browser talks to `api.*`).
+pub fn wants_json(headers: &HeaderMap, host: &str) -> bool {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if accept.contains("text/html") {
+        return false;
+    }
+    accept.contains("application/json") || host.starts_with("api.") || host.contains(".api.")
+}
+
+/// Renders a refusal as the response the client sees.
+pub fn render(refusal: &Refusal, request_id: &str, json: bool) -> Response<ProxyBody> {
+    let (content_type, body) = if json {
+        let value = serde_json::json!({
+            "error": {
+                "type": refusal.action,
+                "rule": refusal.rule,
+                "title": refusal.title,
+                "message": refusal.reason,
+                "alternative": refusal.alternative,
+                "request_id": request_id,
+            }
+        });
+        ("application/json", value.to_string())
+    } else {
+        ("text/html; charset=utf-8", html_page(refusal, request_id))
+    };
+    let mut response = Response::new(Full::new(Bytes::from(body)).map_err(|e| match e {}).boxed());
+    *response.status_mut() = refusal.status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(HEADER_ACTION, HeaderValue::from_static(refusal.action));
+    if let Ok(rule) = HeaderValue::from_str(&refusal.rule) {
+        headers.insert(HEADER_RULE, rule);
+    }
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert(HEADER_REQUEST_ID, id);
+    }
+    response
+}
+
+fn html_page(refusal: &Refusal, request_id: &str) -> String {
+    let alternative = refusal
+        .alternative
+        .as_deref()
+        .map(|a| format!("<p class=\"alt\">Use instead: <strong>{}</strong></p>", escape(a)))
+        .unwrap_or_default();
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>{title} · Warden</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:42rem;margin:4rem auto;padding:0 1rem;color:#1f2328}}\
+         h1{{font-size:1.5rem}}.meta{{color:#59636e;font-size:.85rem}}.alt{{background:#f0f7ff;padding:.75rem;border-radius:6px}}</style>\
+         </head><body><h1>{title}</h1><p>{reason}</p>{alternative}\
+         <p class=\"meta\">Rule: <code>{rule}</code> · Request ID: <code>{id}</code><br>\
+         Blocked by Warden, your organisation's secure web gateway. If you think this is a \
+         mistake, contact your IT or security team and quote the request ID.</p></body></html>\n",
+        title = escape(&refusal.title),
+        reason = escape(&refusal.reason),
+        rule = escape(&refusal.rule),
+        id = escape(request_id),
+    )
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal() -> Refusal {
+        Refusal::new(
+            StatusCode::FORBIDDEN,
+            "block",
+            "intercept.block",
+            "Blocked",
+            "<script>alert(1)</script> is not allowed".into(),
+        )
+    }
+
+    #[test]
+    fn html_escapes_and_carries_headers() {
+        let response = render(&refusal(), "req-1", false);
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert_eq!(response.headers()[HEADER_ACTION], "block");
+        assert_eq!(response.headers()[HEADER_RULE], "intercept.block");
+        assert_eq!(response.headers()[HEADER_REQUEST_ID], "req-1");
+        let page = html_page(&refusal(), "req-1");
+        assert!(page.contains("&lt;script&gt;"));
+        assert!(!page.contains("<script>"));
+    }
+
+    #[test]
+    fn json_for_api_clients() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        assert!(wants_json(&headers, "chat.example"));
+        assert!(wants_json(&HeaderMap::new(), "api.openai.com"));
+        headers.insert(header::ACCEPT, HeaderValue::from_static("text/html,application/json"));
+        assert!(!wants_json(&headers, "api.openai.com"));
+    }
+}

@@ -1,0 +1,95 @@
+//! Why an upstream could not be used, classified for the block page and the metrics: whose
+//! fault it was and what the user can do about it.
+
+use std::time::Duration;
+
+/// A failure while establishing an upstream connection.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("could not resolve {host}: {reason}")]
+    Resolve { host: String, reason: String },
+    #[error("connecting to {target} timed out after {after:?}")]
+    Timeout { target: String, after: Duration },
+    #[error("could not connect to {target}: {source}")]
+    Tcp {
+        target: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The origin's certificate did not verify: never passed through silently.
+    #[error("the certificate of {host} is not valid: {reason}")]
+    InvalidCertificate { host: String, reason: String },
+    #[error("TLS handshake with {host} failed: {reason}")]
+    Tls { host: String, reason: String },
+    #[error("invalid upstream address {0:?}")]
+    BadTarget(String),
+}
+
+/// A failure to get a response from upstream.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error("the upstream did not start its response within {0:?}")]
+    ResponseTimeout(Duration),
+    #[error("the upstream connection failed: {0}")]
+    Protocol(String),
+}
+
+impl UpstreamError {
+    /// Finds our connect error inside hyper-util's client error, if that is what failed.
+    pub(crate) fn from_client(error: hyper_util::client::legacy::Error) -> Self {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+        while let Some(current) = source {
+            if let Some(connect) = current.downcast_ref::<ConnectError>() {
+                return Self::Connect(clone_connect(connect));
+            }
+            source = current.source();
+        }
+        let mut text = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(current) = source {
+            text.push_str(": ");
+            text.push_str(&current.to_string());
+            source = current.source();
+        }
+        Self::Protocol(text)
+    }
+
+    /// The short machine-readable reason shown in `X-Warden-Action` details and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Connect(ConnectError::InvalidCertificate { .. }) => "upstream_certificate_invalid",
+            Self::Connect(ConnectError::Resolve { .. }) => "upstream_unresolvable",
+            Self::Connect(ConnectError::Timeout { .. }) | Self::ResponseTimeout(_) => "upstream_timeout",
+            Self::Connect(_) => "upstream_unreachable",
+            Self::Protocol(_) => "upstream_protocol_error",
+        }
+    }
+}
+
+fn clone_connect(error: &ConnectError) -> ConnectError {
+    match error {
+        ConnectError::Resolve { host, reason } => ConnectError::Resolve {
+            host: host.clone(),
+            reason: reason.clone(),
+        },
+        ConnectError::Timeout { target, after } => ConnectError::Timeout {
+            target: target.clone(),
+            after: *after,
+        },
+        ConnectError::Tcp { target, source } => ConnectError::Tcp {
+            target: target.clone(),
+            source: std::io::Error::new(source.kind(), source.to_string()),
+        },
+        ConnectError::InvalidCertificate { host, reason } => ConnectError::InvalidCertificate {
+            host: host.clone(),
+            reason: reason.clone(),
+        },
+        ConnectError::Tls { host, reason } => ConnectError::Tls {
+            host: host.clone(),
+            reason: reason.clone(),
+        },
+        ConnectError::BadTarget(t) => ConnectError::BadTarget(t.clone()),
+    }
+}

@@ -1,0 +1,48 @@
+//! The TLS client configuration for upstreams: public roots plus configured extra roots,
+//! verification always on.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rustls::{ClientConfig, RootCertStore};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::CertificateDer;
+
+/// The public web roots plus every certificate in `extra` (PEM files).
+pub(crate) fn root_store(extra: &[PathBuf]) -> Result<Arc<RootCertStore>, String> {
+    let mut roots = RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    for path in extra {
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+            .map_err(|e| format!("upstream.extra_roots {}: {e}", path.display()))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("upstream.extra_roots {}: {e}", path.display()))?;
+        if certs.is_empty() {
+            return Err(format!(
+                "upstream.extra_roots {}: no PEM certificate in the file",
+                path.display()
+            ));
+        }
+        for cert in certs {
+            roots
+                .add(cert)
+                .map_err(|e| format!("upstream.extra_roots {}: {e}", path.display()))?;
+        }
+    }
+    Ok(Arc::new(roots))
+}
+
+/// A client config verifying against `roots` and offering `alpn`.
+pub(crate) fn client_config(roots: Arc<RootCertStore>, alpn: &[&[u8]]) -> Arc<ClientConfig> {
+    let mut config = ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    // The provider is rustls's own and supports its default versions.
+    .unwrap_or_else(|_| unreachable!("aws-lc-rs supports the default TLS versions"))
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    Arc::new(config)
+}

@@ -1,1 +1,14 @@
-fn main(){}
+//! End-to-end scenarios: a real `gatewayd` process, real curl and Chromium, a real TLS origin.
+//!
+//! Each scenario file reads like a story a user would tell ("I point curl at the proxy and
+//! ..."). Artifacts (gateway logs, screenshots) go to a temp dir printed on failure.
+
+mod support;
+
+mod bad_input;
+mod browser;
+mod cli;
+mod interception;
+mod lifecycle;
+mod proxy_access;
+mod streaming;

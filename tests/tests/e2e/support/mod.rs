@@ -1,0 +1,10 @@
+//! Shared harness: the gateway process, the test origin, and real clients.
+
+pub mod curl;
+pub mod gateway;
+pub mod origin;
+pub mod tools;
+
+pub use curl::curl;
+pub use gateway::{GatewayOptions, GatewayProcess};
+pub use origin::Origin;

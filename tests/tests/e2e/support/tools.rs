@@ -1,0 +1,34 @@
+//! Finding the binaries a scenario needs; a missing one fails the test with how to install it.
+
+use std::path::PathBuf;
+
+/// The path of an external tool, or a panic naming the package that provides it.
+pub fn require(tool: &str, install: &str) -> PathBuf {
+    for dir in std::env::var("PATH").unwrap_or_default().split(':') {
+        let candidate = PathBuf::from(dir).join(tool);
+        if candidate.is_file() {
+            return candidate;
+        }
+    }
+    panic!("`{tool}` is required by this test but is not installed; install it with: {install}");
+}
+
+/// The gatewayd binary built next to this test binary.
+pub fn gatewayd_binary() -> PathBuf {
+    if let Ok(path) = std::env::var("WARDEN_GATEWAYD") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    // target/<profile>/deps/e2e-xxxx → target/<profile>/gatewayd
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
+    let binary = profile_dir.join("gatewayd");
+    assert!(
+        binary.is_file(),
+        "{} is missing: build it first with `cargo build -p gatewayd` (the README's test command does)",
+        binary.display()
+    );
+    binary
+}

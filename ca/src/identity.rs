@@ -81,7 +81,14 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for bad in ["", ".", "a..b", "bad host", "ünïcode.example", &"a".repeat(300)] {
+        for bad in [
+            "",
+            ".",
+            "a..b",
+            "bad host",
+            "ünïcode.example",
+            &"a".repeat(300),
+        ] {
             assert!(ServerIdentity::parse(bad).is_err(), "{bad:?} accepted");
         }
     }

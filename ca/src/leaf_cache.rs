@@ -57,7 +57,10 @@ impl LeafCache {
 
     /// The leaf for `identity`, minted now if it is not cached or is close to expiry.
     /// Returns whether this call minted it.
-    pub fn leaf_for(&self, identity: &ServerIdentity) -> Result<(Arc<CertifiedKey>, bool), CaError> {
+    pub fn leaf_for(
+        &self,
+        identity: &ServerIdentity,
+    ) -> Result<(Arc<CertifiedKey>, bool), CaError> {
         let slot = {
             // A poisoned lock only means another thread panicked mid-lookup; the LRU is
             // still structurally sound, so keep serving.

@@ -1,4 +1,5 @@
 //! The CA as an administrator and a TLS client see it: files, modes, chains that verify.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 use std::sync::Arc;
 
@@ -54,7 +55,10 @@ fn incomplete_ca_is_reported_not_replaced() {
     let dir = tempfile::tempdir().unwrap();
     Authority::load_or_create(dir.path()).unwrap();
     std::fs::remove_file(dir.path().join("intermediate.key.pem")).unwrap();
-    let err = Authority::load_or_create(dir.path()).err().unwrap().to_string();
+    let err = Authority::load_or_create(dir.path())
+        .err()
+        .unwrap()
+        .to_string();
     assert!(err.contains("intermediate key is missing"), "{err}");
 }
 
@@ -108,13 +112,26 @@ fn leaves_have_fresh_keys_random_serials_and_short_backdated_validity() {
     let host = ServerIdentity::parse("a.example").unwrap();
     let (a, _) = issuer.mint(&host).unwrap();
     let (b, _) = issuer.mint(&host).unwrap();
-    let (_, ca) = x509_parser::parse_x509_certificate(issuer.authority().intermediate_der()).unwrap();
+    let (_, ca) =
+        x509_parser::parse_x509_certificate(issuer.authority().intermediate_der()).unwrap();
     let (_, ca_root) = x509_parser::parse_x509_certificate(issuer.authority().root_der()).unwrap();
     let (_, ca_cert) = x509_parser::parse_x509_certificate(&a.cert[0]).unwrap();
     let (_, cb_cert) = x509_parser::parse_x509_certificate(&b.cert[0]).unwrap();
-    assert_ne!(ca_cert.public_key().raw, cb_cert.public_key().raw, "fresh key per leaf");
-    assert_ne!(ca_cert.public_key().raw, ca.public_key().raw, "never the CA key");
-    assert_ne!(ca_cert.public_key().raw, ca_root.public_key().raw, "never the root key");
+    assert_ne!(
+        ca_cert.public_key().raw,
+        cb_cert.public_key().raw,
+        "fresh key per leaf"
+    );
+    assert_ne!(
+        ca_cert.public_key().raw,
+        ca.public_key().raw,
+        "never the CA key"
+    );
+    assert_ne!(
+        ca_cert.public_key().raw,
+        ca_root.public_key().raw,
+        "never the root key"
+    );
     assert_ne!(ca_cert.serial, cb_cert.serial, "random serials");
     let not_before = ca_cert.validity().not_before.timestamp();
     let not_after = ca_cert.validity().not_after.timestamp();
@@ -139,8 +156,15 @@ fn cache_mints_each_host_once_under_concurrency() {
     });
     assert_eq!(minted, 1);
     // Bounded: a third host evicts the least recently used one.
-    cache.leaf_for(&ServerIdentity::parse("b.example").unwrap()).unwrap();
-    cache.leaf_for(&ServerIdentity::parse("c.example").unwrap()).unwrap();
+    cache
+        .leaf_for(&ServerIdentity::parse("b.example").unwrap())
+        .unwrap();
+    cache
+        .leaf_for(&ServerIdentity::parse("c.example").unwrap())
+        .unwrap();
     assert_eq!(cache.len(), 2);
-    assert!(cache.leaf_for(&host).unwrap().1, "evicted host is minted again");
+    assert!(
+        cache.leaf_for(&host).unwrap().1,
+        "evicted host is minted again"
+    );
 }

@@ -51,7 +51,11 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     write_listen_file(&config.state.dir, proxy_addr, admin_addr)?;
     let drain = config.timeouts.shutdown_drain.0;
     let snapshot = Snapshot::build(config, 1).map_err(anyhow::Error::msg)?;
-    let gateway = Arc::new(Gateway::new(snapshot, config_path.map(Path::to_path_buf), leaves));
+    let gateway = Arc::new(Gateway::new(
+        snapshot,
+        config_path.map(Path::to_path_buf),
+        leaves,
+    ));
 
     let proxy_task = tokio::spawn(crate::listen::serve_proxy(proxy, gateway.clone()));
     let admin_task = tokio::spawn(crate::admin::serve_admin(admin, gateway.clone()));
@@ -67,20 +71,34 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
             _ = interrupt.recv() => break,
         }
     }
-    tracing::info!(drain_seconds = drain.as_secs(), "shutting down: no new connections, draining open ones");
+    tracing::info!(
+        drain_seconds = drain.as_secs(),
+        "shutting down: no new connections, draining open ones"
+    );
     gateway.shutdown.cancel();
     let _ = tokio::join!(proxy_task, admin_task);
     gateway.tasks.close();
-    if tokio::time::timeout(drain, gateway.tasks.wait()).await.is_err() {
-        tracing::warn!(open = gateway.tasks.len(), "drain timeout reached; closing remaining connections");
+    if tokio::time::timeout(drain, gateway.tasks.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open = gateway.tasks.len(),
+            "drain timeout reached; closing remaining connections"
+        );
     }
     tracing::info!("gatewayd stopped");
     Ok(())
 }
 
 /// Records the bound addresses (useful with port 0) in `<state>/listen.json`.
-fn write_listen_file(dir: &Path, proxy: std::net::SocketAddr, admin: std::net::SocketAddr) -> anyhow::Result<()> {
-    let text = serde_json::json!({ "proxy": proxy.to_string(), "admin": admin.to_string() }).to_string();
+fn write_listen_file(
+    dir: &Path,
+    proxy: std::net::SocketAddr,
+    admin: std::net::SocketAddr,
+) -> anyhow::Result<()> {
+    let text =
+        serde_json::json!({ "proxy": proxy.to_string(), "admin": admin.to_string() }).to_string();
     let tmp = dir.join(".listen.json.tmp");
     std::fs::write(&tmp, text)?;
     std::fs::rename(&tmp, dir.join("listen.json"))?;

@@ -18,7 +18,8 @@ impl HostPattern {
         let label_ok = |l: &str| {
             !l.is_empty()
                 && l.len() <= 63
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         };
         if name.is_empty() || name.len() > 253 || !name.split('.').all(label_ok) {
             return Err(format!(
@@ -36,7 +37,9 @@ impl HostPattern {
     pub fn matches(&self, host: &str) -> bool {
         match self {
             Self::Exact(name) => host == name,
-            Self::Subdomains(suffix) => host.len() > suffix.len() && host.ends_with(suffix.as_str()),
+            Self::Subdomains(suffix) => {
+                host.len() > suffix.len() && host.ends_with(suffix.as_str())
+            }
         }
     }
 }

@@ -21,7 +21,9 @@ fn main() -> ExitCode {
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => {
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
             runtime.block_on(gatewayd::daemon::run(args.config.as_deref()))?;
             Ok(ExitCode::SUCCESS)
         }
@@ -37,7 +39,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             run_ca(&config, &command)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Users { command: UsersCommand::HashPassword, .. } => {
+        Command::Users {
+            command: UsersCommand::HashPassword,
+            ..
+        } => {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password)?;
             let password = password.trim_end_matches(['\r', '\n']);

@@ -30,7 +30,13 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    pub fn new(status: StatusCode, action: &'static str, rule: &str, title: &str, reason: String) -> Self {
+    pub fn new(
+        status: StatusCode,
+        action: &'static str,
+        rule: &str,
+        title: &str,
+        reason: String,
+    ) -> Self {
         Self {
             status,
             action,
@@ -91,7 +97,12 @@ fn html_page(refusal: &Refusal, request_id: &str) -> String {
     let alternative = refusal
         .alternative
         .as_deref()
-        .map(|a| format!("<p class=\"alt\">Use instead: <strong>{}</strong></p>", escape(a)))
+        .map(|a| {
+            format!(
+                "<p class=\"alt\">Use instead: <strong>{}</strong></p>",
+                escape(a)
+            )
+        })
         .unwrap_or_default();
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -156,7 +167,10 @@ mod tests {
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
         assert!(wants_json(&headers, "chat.example"));
         assert!(wants_json(&HeaderMap::new(), "api.openai.com"));
-        headers.insert(header::ACCEPT, HeaderValue::from_static("text/html,application/json"));
+        headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("text/html,application/json"),
+        );
         assert!(!wants_json(&headers, "api.openai.com"));
     }
 }

@@ -63,7 +63,9 @@ pub async fn serve_http<I, F, Fut>(
             let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
             builder
                 .timer(TokioTimer::new())
-                .max_header_list_size(u32::try_from(config.limits.max_header_bytes).unwrap_or(u32::MAX))
+                .max_header_list_size(
+                    u32::try_from(config.limits.max_header_bytes).unwrap_or(u32::MAX),
+                )
                 .keep_alive_interval(Some(Duration::from_secs(30)))
                 .adaptive_window(true);
             let connection = builder.serve_connection(io, service);

@@ -37,12 +37,18 @@ pub fn run_ca(config: &Config, command: &CaCommand) -> anyhow::Result<()> {
             } else {
                 println!("Warden CA already present in {}", summary.dir.display());
             }
-            println!("root SHA-256 fingerprint: {}", summary.root.sha256_fingerprint);
+            println!(
+                "root SHA-256 fingerprint: {}",
+                summary.root.sha256_fingerprint
+            );
         }
         CaCommand::Show => {
             let summary = authority.summary()?;
             println!("directory: {}", summary.dir.display());
-            for (label, cert) in [("root", &summary.root), ("intermediate", &summary.intermediate)] {
+            for (label, cert) in [
+                ("root", &summary.root),
+                ("intermediate", &summary.intermediate),
+            ] {
                 println!("{label}:");
                 println!("  subject: {}", cert.subject);
                 println!("  valid: {} .. {}", cert.not_before, cert.not_after);

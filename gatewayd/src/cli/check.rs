@@ -16,7 +16,10 @@ pub fn run_check(path: Option<&Path>) -> i32 {
     };
     // Building a snapshot loads the users file and extra roots exactly as `run` does; it needs
     // a runtime for the resolver.
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(error) => {
             eprintln!("cannot start a runtime: {error}");
@@ -26,7 +29,11 @@ pub fn run_check(path: Option<&Path>) -> i32 {
     let built = runtime.block_on(async { Snapshot::build(config, 1).map(|_| ()) });
     match built {
         Ok(()) => {
-            println!("ok: {}", path.map(|p| p.display().to_string()).unwrap_or_else(|| "<embedded defaults>".into()));
+            println!(
+                "ok: {}",
+                path.map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "<embedded defaults>".into())
+            );
             0
         }
         Err(error) => {

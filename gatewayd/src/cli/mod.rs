@@ -12,7 +12,11 @@ pub use check::run_check;
 
 /// Warden's secure web gateway.
 #[derive(Debug, Parser)]
-#[command(name = "gatewayd", version, about = "Warden secure web gateway for AI traffic")]
+#[command(
+    name = "gatewayd",
+    version,
+    about = "Warden secure web gateway for AI traffic"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -29,7 +29,11 @@ impl ConfigDuration {
             "s" => number.checked_mul(1_000),
             "m" => number.checked_mul(60_000),
             "h" => number.checked_mul(3_600_000),
-            other => return Err(format!("unknown duration unit {other:?}: use ms, s, m or h")),
+            other => {
+                return Err(format!(
+                    "unknown duration unit {other:?}: use ms, s, m or h"
+                ))
+            }
         }
         .ok_or_else(|| format!("duration {text:?} is too long"))?;
         Ok(Self(Duration::from_millis(millis)))
@@ -55,10 +59,22 @@ mod tests {
 
     #[test]
     fn parses_units() {
-        assert_eq!(ConfigDuration::parse("250ms").unwrap().0, Duration::from_millis(250));
-        assert_eq!(ConfigDuration::parse("10s").unwrap().0, Duration::from_secs(10));
-        assert_eq!(ConfigDuration::parse("2m").unwrap().0, Duration::from_secs(120));
-        assert_eq!(ConfigDuration::parse("1h").unwrap().0, Duration::from_secs(3600));
+        assert_eq!(
+            ConfigDuration::parse("250ms").unwrap().0,
+            Duration::from_millis(250)
+        );
+        assert_eq!(
+            ConfigDuration::parse("10s").unwrap().0,
+            Duration::from_secs(10)
+        );
+        assert_eq!(
+            ConfigDuration::parse("2m").unwrap().0,
+            Duration::from_secs(120)
+        );
+        assert_eq!(
+            ConfigDuration::parse("1h").unwrap().0,
+            Duration::from_secs(3600)
+        );
     }
 
     #[test]

@@ -46,7 +46,8 @@ pub enum ConfigError {
 pub fn load_config(path: Option<&Path>) -> Result<(Config, ConfigSource), ConfigError> {
     let Some(path) = path else {
         let config = Config::default();
-        validate(&config, "").map_err(|(span, message)| positioned("<defaults>", "", span, message))?;
+        validate(&config, "")
+            .map_err(|(span, message)| positioned("<defaults>", "", span, message))?;
         return Ok((config, ConfigSource::Defaults));
     };
     let shown = path.display().to_string();
@@ -138,5 +139,16 @@ mod tests {
     fn line_col_counts_from_one() {
         assert_eq!(line_col("ab\ncd", 4), (2, 2));
         assert_eq!(line_col("", 10), (1, 1));
+    }
+}
+
+#[cfg(test)]
+mod example_file {
+    #[test]
+    fn the_documented_example_parses_to_the_defaults() {
+        let text = include_str!("../../../deploy/gatewayd.example.toml");
+        let parsed = super::parse("gatewayd.example.toml", text).unwrap();
+        let defaults = super::Config::default();
+        assert_eq!(format!("{parsed:?}"), format!("{defaults:?}"));
     }
 }

@@ -16,8 +16,8 @@ use ipnet::IpNet;
 use serde::Deserialize;
 
 pub use duration::ConfigDuration;
-pub use load::{load_config, ConfigError, ConfigSource};
 pub(crate) use load::line_col;
+pub use load::{load_config, ConfigError, ConfigSource};
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Deserialize, Default)]

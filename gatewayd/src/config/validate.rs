@@ -30,26 +30,50 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
             .rsplit_once(':')
             .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
         if !valid_from {
-            return Err((at(from), format!("upstream.connect_to key {from:?} must be \"host:port\"")));
+            return Err((
+                at(from),
+                format!("upstream.connect_to key {from:?} must be \"host:port\""),
+            ));
         }
         if to.parse::<SocketAddr>().is_err() {
-            return Err((at(from), format!("upstream.connect_to value {to:?} must be \"addr:port\"")));
+            return Err((
+                at(from),
+                format!("upstream.connect_to value {to:?} must be \"addr:port\""),
+            ));
         }
     }
-    for pattern in config.intercept.do_not_inspect.iter().chain(&config.intercept.block) {
+    for pattern in config
+        .intercept
+        .do_not_inspect
+        .iter()
+        .chain(&config.intercept.block)
+    {
         HostPattern::parse(pattern).map_err(|e| (at(pattern), e))?;
     }
     if config.limits.max_connections == 0 {
-        return Err((at("max_connections"), "limits.max_connections must be at least 1".into()));
+        return Err((
+            at("max_connections"),
+            "limits.max_connections must be at least 1".into(),
+        ));
     }
     if config.limits.max_header_bytes < 1024 {
-        return Err((at("max_header_bytes"), "limits.max_header_bytes must be at least 1024".into()));
+        return Err((
+            at("max_header_bytes"),
+            "limits.max_header_bytes must be at least 1024".into(),
+        ));
     }
     if config.intercept.leaf_cache_size == 0 {
-        return Err((at("leaf_cache_size"), "intercept.leaf_cache_size must be at least 1".into()));
+        return Err((
+            at("leaf_cache_size"),
+            "intercept.leaf_cache_size must be at least 1".into(),
+        ));
     }
-    tracing_subscriber::EnvFilter::try_new(&config.log.level)
-        .map_err(|e| (at("level"), format!("log.level {:?}: {e}", config.log.level)))?;
+    tracing_subscriber::EnvFilter::try_new(&config.log.level).map_err(|e| {
+        (
+            at("level"),
+            format!("log.level {:?}: {e}", config.log.level),
+        )
+    })?;
     Ok(())
 }
 

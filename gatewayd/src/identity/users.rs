@@ -74,13 +74,19 @@ impl UserDirectory {
                 message,
             }
         };
-        let file: UsersFile =
-            toml::from_str(text).map_err(|e| at(e.span().map(|s| s.start), e.message().to_string()))?;
+        let file: UsersFile = toml::from_str(text)
+            .map_err(|e| at(e.span().map(|s| s.start), e.message().to_string()))?;
         let mut users = HashMap::new();
         for entry in file.user {
             let locate = text.find(&format!("\"{}\"", entry.name));
             if entry.name.is_empty() || entry.name.contains(':') {
-                return Err(at(locate, format!("user name {:?} must be non-empty and contain no ':'", entry.name)));
+                return Err(at(
+                    locate,
+                    format!(
+                        "user name {:?} must be non-empty and contain no ':'",
+                        entry.name
+                    ),
+                ));
             }
             if PasswordHash::new(&entry.password_hash).is_err() {
                 return Err(at(
@@ -93,7 +99,13 @@ impl UserDirectory {
             }
             let name = entry.name.clone();
             if users
-                .insert(entry.name, User { hash: entry.password_hash, groups: entry.groups })
+                .insert(
+                    entry.name,
+                    User {
+                        hash: entry.password_hash,
+                        groups: entry.groups,
+                    },
+                )
                 .is_some()
             {
                 return Err(at(locate, format!("user {name:?} is listed twice")));
@@ -126,7 +138,11 @@ impl UserDirectory {
         let groups = user.groups.clone();
         let ok = tokio::task::spawn_blocking(move || {
             PasswordHash::new(&hash)
-                .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+                .map(|parsed| {
+                    Argon2::default()
+                        .verify_password(password.as_bytes(), &parsed)
+                        .is_ok()
+                })
                 .unwrap_or(false)
         })
         .await
@@ -139,7 +155,10 @@ impl UserDirectory {
             groups,
             method: "proxy_auth",
         };
-        let mut verified = self.verified.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut verified = self
+            .verified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if verified.len() >= VERIFIED_CACHE_LIMIT {
             verified.clear();
         }
@@ -189,11 +208,18 @@ mod tests {
     #[tokio::test]
     async fn verifies_basic_credentials_and_caches() {
         let hash = hash_password("s3cret").unwrap();
-        let text = format!("[[user]]\nname = \"alice\"\npassword_hash = \"{hash}\"\ngroups = [\"eng\"]\n");
+        let text =
+            format!("[[user]]\nname = \"alice\"\npassword_hash = \"{hash}\"\ngroups = [\"eng\"]\n");
         let users = Arc::new(UserDirectory::parse("u.toml", &text).unwrap());
         use base64::Engine;
-        let good = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("alice:s3cret"));
-        let bad = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("alice:nope"));
+        let good = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("alice:s3cret")
+        );
+        let bad = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("alice:nope")
+        );
         let identity = users.verify(&good).await.unwrap();
         assert_eq!(identity.user, "alice");
         assert_eq!(identity.groups, vec!["eng".to_string()]);
@@ -205,12 +231,18 @@ mod tests {
 
     #[test]
     fn bad_files_are_positioned() {
-        let err = UserDirectory::parse("u.toml", "[[user]]\nname = \"bob\"\npassword_hash = \"plain\"\n")
+        let err = UserDirectory::parse(
+            "u.toml",
+            "[[user]]\nname = \"bob\"\npassword_hash = \"plain\"\n",
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(err.starts_with("u.toml:2:8: "), "{err}");
+        let err = UserDirectory::parse("u.toml", "[[user]]\nnom = 1\n")
             .err()
             .unwrap()
             .to_string();
-        assert!(err.starts_with("u.toml:2:8: "), "{err}");
-        let err = UserDirectory::parse("u.toml", "[[user]]\nnom = 1\n").err().unwrap().to_string();
         assert!(err.starts_with("u.toml:2:1: "), "{err}");
     }
 }

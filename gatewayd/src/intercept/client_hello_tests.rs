@@ -49,7 +49,10 @@ fn reads_sni_and_alpn_from_a_real_client_hello() {
 #[test]
 fn ip_targets_send_no_sni() {
     let hello = real_client_hello("127.0.0.1", &[]);
-    assert_eq!(peek(&hello), Peeked::ClientHello(ClientHelloInfo::default()));
+    assert_eq!(
+        peek(&hello),
+        Peeked::ClientHello(ClientHelloInfo::default())
+    );
 }
 
 #[test]
@@ -81,7 +84,10 @@ fn plain_http_is_not_tls() {
 
 #[test]
 fn malformed_handshakes_are_reported() {
-    assert!(matches!(peek(&[0x16, 0x03, 0x01, 0, 0]), Peeked::Malformed(_)));
+    assert!(matches!(
+        peek(&[0x16, 0x03, 0x01, 0, 0]),
+        Peeked::Malformed(_)
+    ));
     assert!(matches!(
         peek(&[0x16, 0x03, 0x01, 0, 4, 0x02, 0, 0, 0]),
         Peeked::Malformed(_)

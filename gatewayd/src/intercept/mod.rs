@@ -69,7 +69,9 @@ where
                 .clone()
                 .unwrap_or_else(|| tunnel.host.clone());
             let snapshot = &tunnel.snapshot;
-            if snapshot.do_not_inspect.matches(&host) || snapshot.do_not_inspect.matches(&tunnel.host) {
+            if snapshot.do_not_inspect.matches(&host)
+                || snapshot.do_not_inspect.matches(&tunnel.host)
+            {
                 metrics.tunnel(TunnelKind::Bypassed);
                 bypass::splice(&tunnel, &host, prefix, stream).await;
                 return;
@@ -79,10 +81,26 @@ where
             intercept_tls(tunnel, host, blocked, prefix, stream).await;
         }
         Detected::Http => {
-            let blocked = tunnel.snapshot.block.matches(&tunnel.host).then(|| blocked_page(&tunnel.host));
-            metrics.tunnel(if blocked.is_some() { TunnelKind::Blocked } else { TunnelKind::Intercepted });
+            let blocked = tunnel
+                .snapshot
+                .block
+                .matches(&tunnel.host)
+                .then(|| blocked_page(&tunnel.host));
+            metrics.tunnel(if blocked.is_some() {
+                TunnelKind::Blocked
+            } else {
+                TunnelKind::Intercepted
+            });
             let host = tunnel.host.clone();
-            serve_inner(tunnel, host, "http", blocked, Protocol::Http1, Prefixed::new(prefix, stream)).await;
+            serve_inner(
+                tunnel,
+                host,
+                "http",
+                blocked,
+                Protocol::Http1,
+                Prefixed::new(prefix, stream),
+            )
+            .await;
         }
         Detected::Other => match tunnel.snapshot.config.proxy.non_tls_connect {
             NonTlsConnect::Tunnel if !tunnel.snapshot.block.matches(&tunnel.host) => {
@@ -108,8 +126,13 @@ fn blocked_page(host: &str) -> Refusal {
     )
 }
 
-async fn intercept_tls<S>(tunnel: Tunnel, host: String, blocked: Option<Refusal>, prefix: Bytes, stream: S)
-where
+async fn intercept_tls<S>(
+    tunnel: Tunnel,
+    host: String,
+    blocked: Option<Refusal>,
+    prefix: Bytes,
+    stream: S,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let metrics = tunnel.gateway.metrics.clone();
@@ -129,7 +152,9 @@ where
     };
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
     let handshake = tunnel.snapshot.config.timeouts.handshake.0;
-    let tls = match tokio::time::timeout(handshake, acceptor.accept(Prefixed::new(prefix, stream))).await {
+    let tls = match tokio::time::timeout(handshake, acceptor.accept(Prefixed::new(prefix, stream)))
+        .await
+    {
         Ok(Ok(tls)) => tls,
         Ok(Err(error)) => {
             metrics.tls_handshake_failures.fetch_add(1, Relaxed);
@@ -142,7 +167,11 @@ where
             return;
         }
     };
-    metrics.tunnel(if blocked.is_some() { TunnelKind::Blocked } else { TunnelKind::Intercepted });
+    metrics.tunnel(if blocked.is_some() {
+        TunnelKind::Blocked
+    } else {
+        TunnelKind::Intercepted
+    });
     let protocol = match tls.get_ref().1.alpn_protocol() {
         Some(b"h2") => Protocol::Http2,
         _ => Protocol::Http1,
@@ -174,8 +203,12 @@ async fn serve_inner<S>(
         }),
         blocked,
     });
-    serve_http(stream, protocol, &snapshot.config, shutdown, move |request| {
-        pipeline::handle(conn.clone(), request)
-    })
+    serve_http(
+        stream,
+        protocol,
+        &snapshot.config,
+        shutdown,
+        move |request| pipeline::handle(conn.clone(), request),
+    )
     .await;
 }

@@ -42,7 +42,10 @@ where
     let work = async {
         loop {
             if buf.len() > MAX_CLIENT_HELLO + 5 * 64 {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, "ClientHello too large"));
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "ClientHello too large",
+                ));
             }
             if stream.read_buf(&mut buf).await? == 0 {
                 return Err(io::Error::new(
@@ -64,9 +67,12 @@ where
             }
         }
     };
-    let detected = tokio::time::timeout(limit, work)
-        .await
-        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no ClientHello within the handshake timeout"))??;
+    let detected = tokio::time::timeout(limit, work).await.map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::TimedOut,
+            "no ClientHello within the handshake timeout",
+        )
+    })??;
     Ok((buf.freeze(), detected, stream))
 }
 

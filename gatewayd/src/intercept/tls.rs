@@ -42,7 +42,11 @@ impl TlsTemplate {
 
     /// A server config presenting the leaf for `host` (minted now if not cached). Returns
     /// whether a leaf was minted.
-    pub fn for_host(&self, leaves: &LeafCache, host: &str) -> Result<(Arc<ServerConfig>, bool), ca::CaError> {
+    pub fn for_host(
+        &self,
+        leaves: &LeafCache,
+        host: &str,
+    ) -> Result<(Arc<ServerConfig>, bool), ca::CaError> {
         let identity = ServerIdentity::parse(host)?;
         let (leaf, minted) = leaves.leaf_for(&identity)?;
         let mut config = (*self.0).clone();

@@ -17,11 +17,19 @@ use crate::upstream::ProxyBody;
 /// Parses an authority-form CONNECT target into host and port; rejects anything else.
 pub fn parse_target(request: &Request<Incoming>) -> Option<(String, u16)> {
     let authority = request.uri().authority()?;
-    if request.uri().scheme().is_some() || request.uri().path_and_query().is_some_and(|p| p.as_str() != "/" && !p.as_str().is_empty()) {
+    if request.uri().scheme().is_some()
+        || request
+            .uri()
+            .path_and_query()
+            .is_some_and(|p| p.as_str() != "/" && !p.as_str().is_empty())
+    {
         return None;
     }
     let port = authority.port_u16()?;
-    let host = authority.host().trim_start_matches('[').trim_end_matches(']');
+    let host = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
     if host.is_empty() || port == 0 {
         return None;
     }

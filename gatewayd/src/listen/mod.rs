@@ -49,7 +49,10 @@ pub async fn serve_proxy(listener: TcpListener, gateway: Arc<Gateway>) {
         };
         gateway.metrics.connections_accepted.fetch_add(1, Relaxed);
         let Ok(permit) = slots.clone().try_acquire_owned() else {
-            gateway.metrics.connections_rejected_limit.fetch_add(1, Relaxed);
+            gateway
+                .metrics
+                .connections_rejected_limit
+                .fetch_add(1, Relaxed);
             tokio::spawn(reject_over_limit(stream));
             continue;
         };
@@ -102,11 +105,17 @@ async fn route(
     let identity = match check_access(&snapshot, client, request.headers()).await {
         Access::Allowed(identity) => identity,
         Access::NeedsAuth => {
-            gateway.metrics.connections_denied_access.fetch_add(1, Relaxed);
+            gateway
+                .metrics
+                .connections_denied_access
+                .fetch_add(1, Relaxed);
             return Ok(auth_required());
         }
         Access::Denied => {
-            gateway.metrics.connections_denied_access.fetch_add(1, Relaxed);
+            gateway
+                .metrics
+                .connections_denied_access
+                .fetch_add(1, Relaxed);
             tracing::warn!(%client, "proxy use refused: source not allowed");
             return Ok(simple(
                 StatusCode::FORBIDDEN,
@@ -117,7 +126,9 @@ async fn route(
         }
     };
     if request.method() == Method::CONNECT {
-        return Ok(connect::open_tunnel(gateway, snapshot, client, identity, request));
+        return Ok(connect::open_tunnel(
+            gateway, snapshot, client, identity, request,
+        ));
     }
     let conn = Arc::new(plain_connection(gateway, snapshot, client, identity));
     pipeline::handle(conn, request).await
@@ -142,7 +153,9 @@ fn plain_connection(
 /// Requests addressed to the proxy itself (origin-form): the PAC file, or an explanation.
 fn local_request(snapshot: &Snapshot, request: &Request<Incoming>) -> Response<ProxyBody> {
     match (request.method(), request.uri().path()) {
-        (&Method::GET | &Method::HEAD, "/proxy.pac" | "/wpad.dat") => pac::response(snapshot, request),
+        (&Method::GET | &Method::HEAD, "/proxy.pac" | "/wpad.dat") => {
+            pac::response(snapshot, request)
+        }
         _ => {
             let refusal = Refusal::new(
                 StatusCode::BAD_REQUEST,
@@ -172,11 +185,23 @@ fn auth_required() -> Response<ProxyBody> {
     response
 }
 
-pub(crate) fn simple(status: StatusCode, action: &'static str, rule: &'static str, text: &'static str) -> Response<ProxyBody> {
-    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())).map_err(|e| match e {}).boxed());
+pub(crate) fn simple(
+    status: StatusCode,
+    action: &'static str,
+    rule: &'static str,
+    text: &'static str,
+) -> Response<ProxyBody> {
+    let mut response = Response::new(
+        Full::new(Bytes::from_static(text.as_bytes()))
+            .map_err(|e| match e {})
+            .boxed(),
+    );
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     headers.insert(respond::HEADER_ACTION, HeaderValue::from_static(action));
     headers.insert(respond::HEADER_RULE, HeaderValue::from_static(rule));
     response

@@ -17,17 +17,25 @@ pub fn response(snapshot: &Snapshot, request: &Request<Incoming>) -> Response<Pr
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
         .unwrap_or(&listen);
     let script = pac_script(proxy);
-    let mut response = Response::new(Full::new(Bytes::from(script)).map_err(|e| match e {}).boxed());
+    let mut response = Response::new(
+        Full::new(Bytes::from(script))
+            .map_err(|e| match e {})
+            .boxed(),
+    );
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/x-ns-proxy-autoconfig"),
     );
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=300"));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("max-age=300"),
+    );
     response
 }
 

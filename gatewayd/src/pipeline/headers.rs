@@ -57,7 +57,12 @@ pub fn strip_alt_svc_h3(headers: &mut HeaderMap) {
             .split(',')
             .map(str::trim)
             .filter(|entry| {
-                let protocol = entry.split('=').next().unwrap_or("").trim().to_ascii_lowercase();
+                let protocol = entry
+                    .split('=')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
                 !(protocol.starts_with("h3") || protocol.starts_with("quic"))
             })
             .collect();
@@ -77,9 +82,15 @@ mod tests {
     #[test]
     fn hop_by_hop_and_connection_named_headers_go() {
         let mut h = HeaderMap::new();
-        h.insert(header::CONNECTION, HeaderValue::from_static("keep-alive, x-secret-hop"));
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("keep-alive, x-secret-hop"),
+        );
         h.insert("x-secret-hop", HeaderValue::from_static("1"));
-        h.insert("proxy-authorization", HeaderValue::from_static("Basic Zm9vOmJhcg=="));
+        h.insert(
+            "proxy-authorization",
+            HeaderValue::from_static("Basic Zm9vOmJhcg=="),
+        );
         h.insert(header::TE, HeaderValue::from_static("gzip"));
         h.insert("x-keep", HeaderValue::from_static("1"));
         strip_hop_by_hop(&mut h);
@@ -96,12 +107,17 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(
             header::ALT_SVC,
-            HeaderValue::from_static("h3=\":443\"; ma=86400, h3-29=\":443\", h2=\"alt.example:443\""),
+            HeaderValue::from_static(
+                "h3=\":443\"; ma=86400, h3-29=\":443\", h2=\"alt.example:443\"",
+            ),
         );
         strip_alt_svc_h3(&mut h);
         assert_eq!(h[header::ALT_SVC], "h2=\"alt.example:443\"");
         let mut h = HeaderMap::new();
-        h.insert(header::ALT_SVC, HeaderValue::from_static("h3=\":443\"; ma=86400"));
+        h.insert(
+            header::ALT_SVC,
+            HeaderValue::from_static("h3=\":443\"; ma=86400"),
+        );
         strip_alt_svc_h3(&mut h);
         assert!(!h.contains_key(header::ALT_SVC));
     }

@@ -99,12 +99,19 @@ async fn run_phases(
     strip_hop_by_hop(&mut parts.headers);
     strip_alt_svc_h3(&mut parts.headers);
     parts.version = Version::HTTP_11;
-    Ok(Response::from_parts(parts, body.map_err(Into::into).boxed()))
+    Ok(Response::from_parts(
+        parts,
+        body.map_err(Into::into).boxed(),
+    ))
 }
 
 /// Phase 5: tags the response with the request id and arranges for the transaction record to
 /// be written when the response body ends or is dropped.
-fn log_phase(conn: &ConnectionContext, ctx: RequestContext, mut response: Response<ProxyBody>) -> Response<ProxyBody> {
+fn log_phase(
+    conn: &ConnectionContext,
+    ctx: RequestContext,
+    mut response: Response<ProxyBody>,
+) -> Response<ProxyBody> {
     if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
         response.headers_mut().insert(HEADER_REQUEST_ID, id);
     }
@@ -132,7 +139,11 @@ fn log_phase(conn: &ConnectionContext, ctx: RequestContext, mut response: Respon
 
 /// Turns an upstream failure into the page the user sees. An invalid certificate is a block
 /// (the gateway refused to talk to an unverified server), never a silent pass.
-pub(crate) fn upstream_refusal(conn: &ConnectionContext, host: &str, error: UpstreamError) -> Refusal {
+pub(crate) fn upstream_refusal(
+    conn: &ConnectionContext,
+    host: &str,
+    error: UpstreamError,
+) -> Refusal {
     let metrics = &conn.gateway.metrics;
     metrics.upstream_errors.fetch_add(1, Relaxed);
     tracing::warn!(host, error = %error, "upstream failed");
@@ -150,15 +161,14 @@ pub(crate) fn upstream_refusal(conn: &ConnectionContext, host: &str, error: Upst
                 ),
             )
         }
-        UpstreamError::Connect(ConnectError::Timeout { .. }) | UpstreamError::ResponseTimeout(_) => {
-            Refusal::new(
-                StatusCode::GATEWAY_TIMEOUT,
-                "error",
-                error.kind(),
-                "The site did not answer in time",
-                format!("{host} did not respond in time: {error}."),
-            )
-        }
+        UpstreamError::Connect(ConnectError::Timeout { .. })
+        | UpstreamError::ResponseTimeout(_) => Refusal::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "error",
+            error.kind(),
+            "The site did not answer in time",
+            format!("{host} did not respond in time: {error}."),
+        ),
         _ => Refusal::new(
             StatusCode::BAD_GATEWAY,
             "error",

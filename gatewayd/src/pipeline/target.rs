@@ -14,7 +14,13 @@ pub struct Target {
 }
 
 fn bad_request(rule: &str, reason: String) -> Refusal {
-    Refusal::new(StatusCode::BAD_REQUEST, "error", rule, "Bad request", reason)
+    Refusal::new(
+        StatusCode::BAD_REQUEST,
+        "error",
+        rule,
+        "Bad request",
+        reason,
+    )
 }
 
 /// Resolves the upstream URI for `request`.

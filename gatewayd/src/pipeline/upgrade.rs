@@ -73,7 +73,10 @@ pub async fn forward(
     if response.status() != StatusCode::SWITCHING_PROTOCOLS {
         let (mut parts, body) = response.into_parts();
         super::strip_hop_by_hop(&mut parts.headers);
-        return Ok(Response::from_parts(parts, body.map_err(Into::into).boxed()));
+        return Ok(Response::from_parts(
+            parts,
+            body.map_err(Into::into).boxed(),
+        ));
     }
     let upstream_upgrade = hyper::upgrade::on(&mut response);
     let bytes_up = ctx.bytes_up.clone();
@@ -98,4 +101,3 @@ pub async fn forward(
     let empty = http_body_util::Empty::new().map_err(|e| match e {}).boxed();
     Ok(Response::from_parts(parts, empty))
 }
-

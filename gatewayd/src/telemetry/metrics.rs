@@ -58,23 +58,91 @@ impl Metrics {
                 "# HELP warden_{name} {help}\n# TYPE warden_{name} counter\nwarden_{name} {value}\n"
             );
         };
-        counter("connections_accepted_total", "Client connections accepted on the proxy port.", self.connections_accepted.load(Relaxed));
-        counter("connections_rejected_limit_total", "Client connections refused because limits.max_connections was reached.", self.connections_rejected_limit.load(Relaxed));
-        counter("connections_denied_access_total", "Clients refused for lacking proxy auth or an allowed source address.", self.connections_denied_access.load(Relaxed));
-        counter("tunnels_intercepted_total", "CONNECT tunnels whose TLS was terminated and inspected.", self.tunnels_intercepted.load(Relaxed));
-        counter("tunnels_bypassed_total", "CONNECT tunnels passed through untouched (do not inspect).", self.tunnels_bypassed.load(Relaxed));
-        counter("tunnels_blocked_total", "CONNECT tunnels answered with a block page.", self.tunnels_blocked.load(Relaxed));
-        counter("tunnels_refused_total", "CONNECT tunnels closed: malformed or non-TLS traffic, handshake timeouts.", self.tunnels_refused.load(Relaxed));
-        counter("tls_handshake_failures_total", "Client TLS handshakes with the minted certificate that failed.", self.tls_handshake_failures.load(Relaxed));
-        counter("leaves_minted_total", "Leaf certificates minted.", self.leaves_minted.load(Relaxed));
-        counter("requests_total", "HTTP requests handled by the pipeline.", self.requests_total.load(Relaxed));
-        counter("requests_blocked_total", "HTTP requests answered by the gateway instead of the upstream.", self.requests_blocked.load(Relaxed));
-        counter("upstream_errors_total", "Requests that failed because the upstream could not be used.", self.upstream_errors.load(Relaxed));
-        counter("upstream_certificate_invalid_total", "Upstream connections refused for an invalid certificate.", self.upstream_certificate_invalid.load(Relaxed));
-        counter("bytes_up_total", "Request body bytes forwarded upstream.", self.bytes_up.load(Relaxed));
-        counter("bytes_down_total", "Response body bytes returned to clients.", self.bytes_down.load(Relaxed));
-        counter("config_reloads_total", "Successful configuration reloads.", self.config_reloads.load(Relaxed));
-        counter("config_reload_failures_total", "Reloads refused because the new configuration was invalid.", self.config_reload_failures.load(Relaxed));
+        counter(
+            "connections_accepted_total",
+            "Client connections accepted on the proxy port.",
+            self.connections_accepted.load(Relaxed),
+        );
+        counter(
+            "connections_rejected_limit_total",
+            "Client connections refused because limits.max_connections was reached.",
+            self.connections_rejected_limit.load(Relaxed),
+        );
+        counter(
+            "connections_denied_access_total",
+            "Clients refused for lacking proxy auth or an allowed source address.",
+            self.connections_denied_access.load(Relaxed),
+        );
+        counter(
+            "tunnels_intercepted_total",
+            "CONNECT tunnels whose TLS was terminated and inspected.",
+            self.tunnels_intercepted.load(Relaxed),
+        );
+        counter(
+            "tunnels_bypassed_total",
+            "CONNECT tunnels passed through untouched (do not inspect).",
+            self.tunnels_bypassed.load(Relaxed),
+        );
+        counter(
+            "tunnels_blocked_total",
+            "CONNECT tunnels answered with a block page.",
+            self.tunnels_blocked.load(Relaxed),
+        );
+        counter(
+            "tunnels_refused_total",
+            "CONNECT tunnels closed: malformed or non-TLS traffic, handshake timeouts.",
+            self.tunnels_refused.load(Relaxed),
+        );
+        counter(
+            "tls_handshake_failures_total",
+            "Client TLS handshakes with the minted certificate that failed.",
+            self.tls_handshake_failures.load(Relaxed),
+        );
+        counter(
+            "leaves_minted_total",
+            "Leaf certificates minted.",
+            self.leaves_minted.load(Relaxed),
+        );
+        counter(
+            "requests_total",
+            "HTTP requests handled by the pipeline.",
+            self.requests_total.load(Relaxed),
+        );
+        counter(
+            "requests_blocked_total",
+            "HTTP requests answered by the gateway instead of the upstream.",
+            self.requests_blocked.load(Relaxed),
+        );
+        counter(
+            "upstream_errors_total",
+            "Requests that failed because the upstream could not be used.",
+            self.upstream_errors.load(Relaxed),
+        );
+        counter(
+            "upstream_certificate_invalid_total",
+            "Upstream connections refused for an invalid certificate.",
+            self.upstream_certificate_invalid.load(Relaxed),
+        );
+        counter(
+            "bytes_up_total",
+            "Request body bytes forwarded upstream.",
+            self.bytes_up.load(Relaxed),
+        );
+        counter(
+            "bytes_down_total",
+            "Response body bytes returned to clients.",
+            self.bytes_down.load(Relaxed),
+        );
+        counter(
+            "config_reloads_total",
+            "Successful configuration reloads.",
+            self.config_reloads.load(Relaxed),
+        );
+        counter(
+            "config_reload_failures_total",
+            "Reloads refused because the new configuration was invalid.",
+            self.config_reload_failures.load(Relaxed),
+        );
         let _ = write!(
             out,
             "# HELP warden_connections_open Client connections open now.\n# TYPE warden_connections_open gauge\nwarden_connections_open {}\n",

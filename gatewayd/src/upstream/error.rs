@@ -59,9 +59,13 @@ impl UpstreamError {
     /// The short machine-readable reason shown in `X-Warden-Action` details and metrics.
     pub fn kind(&self) -> &'static str {
         match self {
-            Self::Connect(ConnectError::InvalidCertificate { .. }) => "upstream_certificate_invalid",
+            Self::Connect(ConnectError::InvalidCertificate { .. }) => {
+                "upstream_certificate_invalid"
+            }
             Self::Connect(ConnectError::Resolve { .. }) => "upstream_unresolvable",
-            Self::Connect(ConnectError::Timeout { .. }) | Self::ResponseTimeout(_) => "upstream_timeout",
+            Self::Connect(ConnectError::Timeout { .. }) | Self::ResponseTimeout(_) => {
+                "upstream_timeout"
+            }
             Self::Connect(_) => "upstream_unreachable",
             Self::Protocol(_) => "upstream_protocol_error",
         }

@@ -50,11 +50,8 @@ impl Upstream {
             tls::client_config(roots.clone(), &[b"h2", b"http/1.1"]),
             connect,
         );
-        let upgrade = UpstreamConnector::new(
-            resolver,
-            tls::client_config(roots, &[b"http/1.1"]),
-            connect,
-        );
+        let upgrade =
+            UpstreamConnector::new(resolver, tls::client_config(roots, &[b"http/1.1"]), connect);
         let ConfigDuration(idle) = config.upstream.pool_idle_timeout;
         let client = Client::builder(TokioExecutor::new())
             .timer(TokioTimer::new())
@@ -72,7 +69,10 @@ impl Upstream {
     }
 
     /// Sends a request (absolute URI) and waits for the response head.
-    pub async fn send(&self, request: Request<ProxyBody>) -> Result<Response<Incoming>, UpstreamError> {
+    pub async fn send(
+        &self,
+        request: Request<ProxyBody>,
+    ) -> Result<Response<Incoming>, UpstreamError> {
         match tokio::time::timeout(self.response_head, self.client.request(request)).await {
             Err(_) => Err(UpstreamError::ResponseTimeout(self.response_head)),
             Ok(Err(e)) => Err(UpstreamError::from_client(e)),

@@ -51,14 +51,14 @@ impl TargetResolver {
         if let Ok(ip) = host.parse::<IpAddr>() {
             return Ok(vec![SocketAddr::new(ip, port)]);
         }
-        let lookup = self
-            .dns
-            .lookup_ip(format!("{host}."))
-            .await
-            .map_err(|e| ConnectError::Resolve {
-                host: host.clone(),
-                reason: e.to_string(),
-            })?;
+        let lookup =
+            self.dns
+                .lookup_ip(format!("{host}."))
+                .await
+                .map_err(|e| ConnectError::Resolve {
+                    host: host.clone(),
+                    reason: e.to_string(),
+                })?;
         let addrs: Vec<SocketAddr> = lookup.iter().map(|ip| SocketAddr::new(ip, port)).collect();
         if addrs.is_empty() {
             return Err(ConnectError::Resolve {

@@ -24,17 +24,35 @@ fn setup() -> (tempfile::TempDir, Origin, GatewayProcess) {
 fn exchange(gw: &GatewayProcess, bytes: &[u8]) -> (String, Duration) {
     let started = Instant::now();
     let mut stream = TcpStream::connect(gw.proxy).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     let _ = stream.write_all(bytes);
     let mut out = Vec::new();
     let _ = stream.read_to_end(&mut out);
-    (String::from_utf8_lossy(&out).into_owned(), started.elapsed())
+    (
+        String::from_utf8_lossy(&out).into_owned(),
+        started.elapsed(),
+    )
 }
 
 fn still_serving(gw: &GatewayProcess) {
     let root = gw.root_pem.display().to_string();
-    let ok = curl(&["-x", &gw.proxy_url(), "--cacert", &root, "-d", "alive", "https://chat.test/echo"]);
-    assert_eq!(ok.body_text(), "alive", "the gateway stopped serving: {}", ok.stderr);
+    let ok = curl(&[
+        "-x",
+        &gw.proxy_url(),
+        "--cacert",
+        &root,
+        "-d",
+        "alive",
+        "https://chat.test/echo",
+    ]);
+    assert_eq!(
+        ok.body_text(),
+        "alive",
+        "the gateway stopped serving: {}",
+        ok.stderr
+    );
 }
 
 #[test]
@@ -48,9 +66,21 @@ fn garbage_on_the_proxy_port_gets_400() {
 #[test]
 fn malformed_connect_targets_are_refused() {
     let (_d, _o, gw) = setup();
-    for target in ["chat.test", "chat.test:0", "chat.test:99999", ":443", "http://chat.test:443/"] {
-        let (reply, _) = exchange(&gw, format!("CONNECT {target} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
-        assert!(reply.starts_with("HTTP/1.1 400"), "CONNECT {target}: {reply:?}");
+    for target in [
+        "chat.test",
+        "chat.test:0",
+        "chat.test:99999",
+        ":443",
+        "http://chat.test:443/",
+    ] {
+        let (reply, _) = exchange(
+            &gw,
+            format!("CONNECT {target} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
+        );
+        assert!(
+            reply.starts_with("HTTP/1.1 400"),
+            "CONNECT {target}: {reply:?}"
+        );
     }
     still_serving(&gw);
 }
@@ -59,7 +89,11 @@ fn malformed_connect_targets_are_refused() {
 fn oversized_headers_get_431() {
     let (_d, _o, gw) = setup();
     let huge = "a".repeat(64 * 1024);
-    let (reply, _) = exchange(&gw, format!("GET http://plain.test/ HTTP/1.1\r\nHost: plain.test\r\nX-Big: {huge}\r\n\r\n").as_bytes());
+    let (reply, _) = exchange(
+        &gw,
+        format!("GET http://plain.test/ HTTP/1.1\r\nHost: plain.test\r\nX-Big: {huge}\r\n\r\n")
+            .as_bytes(),
+    );
     assert!(reply.starts_with("HTTP/1.1 431"), "{:?}", reply.get(..60));
     still_serving(&gw);
 }
@@ -83,7 +117,10 @@ fn a_malformed_client_hello_closes_the_tunnel() {
     let (reply, elapsed) = exchange(&gw, &bytes);
     assert!(reply.starts_with("HTTP/1.1 200"));
     assert!(elapsed < Duration::from_secs(4));
-    assert!(gw.wait_for_log("first handshake message is not a ClientHello", Duration::from_secs(3)));
+    assert!(gw.wait_for_log(
+        "first handshake message is not a ClientHello",
+        Duration::from_secs(3)
+    ));
     still_serving(&gw);
 }
 
@@ -107,7 +144,8 @@ fn stalled_clients_are_timed_out_while_others_are_served() {
         move || {
             let started = Instant::now();
             let mut s = TcpStream::connect(addr).unwrap();
-            s.write_all(b"CONNECT chat.test:443 HTTP/1.1\r\nHost: chat.test:443\r\n\r\n").unwrap();
+            s.write_all(b"CONNECT chat.test:443 HTTP/1.1\r\nHost: chat.test:443\r\n\r\n")
+                .unwrap();
             s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
             let mut buf = Vec::new();
             let _ = s.read_to_end(&mut buf);
@@ -117,8 +155,14 @@ fn stalled_clients_are_timed_out_while_others_are_served() {
     still_serving(&gw);
     let silent = silent.join().unwrap();
     let half_open = half_open.join().unwrap();
-    assert!(silent < Duration::from_secs(5), "silent client held for {silent:?}");
-    assert!(half_open < Duration::from_secs(5), "half-open tunnel held for {half_open:?}");
+    assert!(
+        silent < Duration::from_secs(5),
+        "silent client held for {silent:?}"
+    );
+    assert!(
+        half_open < Duration::from_secs(5),
+        "half-open tunnel held for {half_open:?}"
+    );
 }
 
 #[test]

@@ -45,7 +45,10 @@ fn headless_chromium_loads_an_https_page_through_the_proxy() {
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(format!("--proxy-server=http://{}", gw.proxy))
-        .arg(format!("--ignore-certificate-errors-spki-list={}", spki.join(",")))
+        .arg(format!(
+            "--ignore-certificate-errors-spki-list={}",
+            spki.join(",")
+        ))
         .arg("--dump-dom")
         .arg("https://chat.test/page")
         .output()

@@ -17,10 +17,17 @@ fn gatewayd(args: &[&str]) -> (i32, String, String) {
 fn check_reports_file_line_col_and_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");
-    std::fs::write(&path, "[proxy]\nlisten = \"127.0.0.1:3128\"\nlisen = \"x\"\n").unwrap();
+    std::fs::write(
+        &path,
+        "[proxy]\nlisten = \"127.0.0.1:3128\"\nlisen = \"x\"\n",
+    )
+    .unwrap();
     let (code, _, stderr) = gatewayd(&["check", "--config", path.to_str().unwrap()]);
     assert_eq!(code, 2);
-    assert!(stderr.starts_with(&format!("{}:3:1: ", path.display())), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("{}:3:1: ", path.display())),
+        "{stderr}"
+    );
 
     std::fs::write(&path, "[proxy]\nlisten = \"0.0.0.0:3128\"\n").unwrap();
     let (code, _, stderr) = gatewayd(&["check", "--config", path.to_str().unwrap()]);
@@ -59,8 +66,20 @@ fn ca_init_show_and_export() {
     assert_eq!(code, 0);
     assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));
     let der_path = dir.path().join("root.der");
-    let (code, _, _) = gatewayd(&["ca", "export", "--der", "--out", der_path.to_str().unwrap(), "--config", config]);
+    let (code, _, _) = gatewayd(&[
+        "ca",
+        "export",
+        "--der",
+        "--out",
+        der_path.to_str().unwrap(),
+        "--config",
+        config,
+    ]);
     assert_eq!(code, 0);
-    assert_eq!(std::fs::read(&der_path).unwrap()[0], 0x30, "DER starts with a SEQUENCE");
+    assert_eq!(
+        std::fs::read(&der_path).unwrap()[0],
+        0x30,
+        "DER starts with a SEQUENCE"
+    );
     assert!(!pem.contains("PRIVATE KEY") && !show.contains("PRIVATE KEY"));
 }

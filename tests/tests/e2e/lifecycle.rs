@@ -12,20 +12,51 @@ fn sighup_applies_a_good_config_and_keeps_the_last_good_one_on_errors() {
     let origin = Origin::start(dir.path());
     let gw = GatewayProcess::start(&origin, GatewayOptions::default());
     let root = gw.root_pem.display().to_string();
-    let fetch = || curl(&["-x", &gw.proxy_url(), "--cacert", &root, "https://blocked.test/echo"]).status;
+    let fetch = || {
+        curl(&[
+            "-x",
+            &gw.proxy_url(),
+            "--cacert",
+            &root,
+            "https://blocked.test/echo",
+        ])
+        .status
+    };
     assert_eq!(fetch(), 200);
 
     let original = std::fs::read_to_string(&gw.config_path).unwrap();
-    std::fs::write(&gw.config_path, format!("{original}\n[intercept]\nblock = [\"blocked.test\"]\n")).unwrap();
+    std::fs::write(
+        &gw.config_path,
+        format!("{original}\n[intercept]\nblock = [\"blocked.test\"]\n"),
+    )
+    .unwrap();
     gw.signal("HUP");
-    assert!(gw.wait_for_log("configuration reloaded", Duration::from_secs(5)), "{}", gw.log());
-    assert_eq!(fetch(), 403, "the new block list applies to new connections");
+    assert!(
+        gw.wait_for_log("configuration reloaded", Duration::from_secs(5)),
+        "{}",
+        gw.log()
+    );
+    assert_eq!(
+        fetch(),
+        403,
+        "the new block list applies to new connections"
+    );
 
-    std::fs::write(&gw.config_path, format!("{original}\n[intercept]\nblok = [\"x\"]\n")).unwrap();
+    std::fs::write(
+        &gw.config_path,
+        format!("{original}\n[intercept]\nblok = [\"x\"]\n"),
+    )
+    .unwrap();
     gw.signal("HUP");
     assert!(gw.wait_for_log("reload refused", Duration::from_secs(5)));
-    assert!(gw.log().contains("unknown field `blok`"), "the error names the problem");
-    assert!(gw.log().contains("gatewayd.toml:"), "the error names the file and position");
+    assert!(
+        gw.log().contains("unknown field `blok`"),
+        "the error names the problem"
+    );
+    assert!(
+        gw.log().contains("gatewayd.toml:"),
+        "the error names the file and position"
+    );
     assert_eq!(fetch(), 403, "the last good configuration stays in force");
     assert_eq!(gw.metric("warden_config_reload_failures_total"), 1.0);
 }
@@ -37,13 +68,23 @@ fn sigterm_drains_requests_in_flight_then_exits() {
     let mut gw = GatewayProcess::start(&origin, GatewayOptions::default());
     let root = gw.root_pem.display().to_string();
     let proxy = gw.proxy_url();
-    let slow = std::thread::spawn(move || curl(&["-x", &proxy, "--cacert", &root, "https://chat.test/slow"]));
+    let slow = std::thread::spawn(move || {
+        curl(&["-x", &proxy, "--cacert", &root, "https://chat.test/slow"])
+    });
     std::thread::sleep(Duration::from_millis(500));
     gw.signal("TERM");
     let result = slow.join().unwrap();
     assert_eq!(result.status, 200);
-    assert_eq!(result.body_text().lines().count(), 10, "the slow response finished: {}", result.body_text());
-    assert!(gw.wait_exit(Duration::from_secs(10)), "gatewayd exits after draining");
+    assert_eq!(
+        result.body_text().lines().count(),
+        10,
+        "the slow response finished: {}",
+        result.body_text()
+    );
+    assert!(
+        gw.wait_exit(Duration::from_secs(10)),
+        "gatewayd exits after draining"
+    );
     assert!(gw.log().contains("gatewayd stopped"));
 }
 
@@ -52,9 +93,18 @@ fn health_and_metrics_on_the_admin_port() {
     let dir = tempfile::tempdir().unwrap();
     let origin = Origin::start(dir.path());
     let gw = GatewayProcess::start(&origin, GatewayOptions::default());
-    assert_eq!(http_get(gw.admin, "/healthz").unwrap(), (200, "ok\n".into()));
+    assert_eq!(
+        http_get(gw.admin, "/healthz").unwrap(),
+        (200, "ok\n".into())
+    );
     let root = gw.root_pem.display().to_string();
-    curl(&["-x", &gw.proxy_url(), "--cacert", &root, "https://chat.test/bytes/5000"]);
+    curl(&[
+        "-x",
+        &gw.proxy_url(),
+        "--cacert",
+        &root,
+        "https://chat.test/bytes/5000",
+    ]);
     let (status, metrics) = http_get(gw.admin, "/metrics").unwrap();
     assert_eq!(status, 200);
     assert!(metrics.contains("# TYPE warden_requests_total counter"));

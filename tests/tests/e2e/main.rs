@@ -2,6 +2,8 @@
 //!
 //! Each scenario file reads like a story a user would tell ("I point curl at the proxy and
 //! ..."). Artifacts (gateway logs, screenshots) go to a temp dir printed on failure.
+// Test code: a failed unwrap is a failed test with its message, which is what we want.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -23,7 +23,9 @@ fn users_file(dir: &std::path::Path) -> String {
     let path = dir.join("users.toml");
     std::fs::write(
         &path,
-        format!("[[user]]\nname = \"alice\"\npassword_hash = \"{hash}\"\ngroups = [\"engineering\"]\n"),
+        format!(
+            "[[user]]\nname = \"alice\"\npassword_hash = \"{hash}\"\ngroups = [\"engineering\"]\n"
+        ),
     )
     .unwrap();
     path.display().to_string()
@@ -51,14 +53,44 @@ fn non_loopback_listener_refuses_unknown_sources_and_requires_credentials() {
     assert_ne!(anonymous.exit, 0, "CONNECT without credentials must fail");
     assert!(anonymous.stderr.contains("407"), "{}", anonymous.stderr);
 
-    let wrong = curl(&["-x", &proxy, "-U", "alice:wrong", "--cacert", &root, "https://chat.test/echo"]);
+    let wrong = curl(&[
+        "-x",
+        &proxy,
+        "-U",
+        "alice:wrong",
+        "--cacert",
+        &root,
+        "https://chat.test/echo",
+    ]);
     assert!(wrong.stderr.contains("407"), "{}", wrong.stderr);
 
-    let good = curl(&["-x", &proxy, "-U", "alice:correct horse", "--cacert", &root, "-d", "hi", "https://chat.test/echo"]);
+    let good = curl(&[
+        "-x",
+        &proxy,
+        "-U",
+        "alice:correct horse",
+        "--cacert",
+        &root,
+        "-d",
+        "hi",
+        "https://chat.test/echo",
+    ]);
     assert_eq!(good.status, 200, "{}", good.stderr);
     assert_eq!(good.body_text(), "hi");
-    let plain = curl(&["-x", &proxy, "-U", "alice:correct horse", "http://plain.test/echo", "-d", "p"]);
-    assert_eq!(plain.header("x-origin-saw-proxy-auth"), Some("no"), "credentials never go upstream");
+    let plain = curl(&[
+        "-x",
+        &proxy,
+        "-U",
+        "alice:correct horse",
+        "http://plain.test/echo",
+        "-d",
+        "p",
+    ]);
+    assert_eq!(
+        plain.header("x-origin-saw-proxy-auth"),
+        Some("no"),
+        "credentials never go upstream"
+    );
     assert!(gw.wait_for_log("user=alice", std::time::Duration::from_secs(5)));
 }
 
@@ -87,6 +119,13 @@ fn the_pac_file_points_browsers_at_the_proxy() {
     let gw = GatewayProcess::start(&origin, GatewayOptions::default());
     let result = curl(&[&format!("http://{}/proxy.pac", gw.proxy)]);
     assert_eq!(result.status, 200);
-    assert_eq!(result.header("content-type"), Some("application/x-ns-proxy-autoconfig"));
-    assert!(result.body_text().contains(&format!("PROXY {}", gw.proxy)), "{}", result.body_text());
+    assert_eq!(
+        result.header("content-type"),
+        Some("application/x-ns-proxy-autoconfig")
+    );
+    assert!(
+        result.body_text().contains(&format!("PROXY {}", gw.proxy)),
+        "{}",
+        result.body_text()
+    );
 }

@@ -20,7 +20,17 @@ fn a_100_mb_download_and_upload_stream_with_bounded_memory() {
     let gw = GatewayProcess::start(&origin, GatewayOptions::default());
     let root = gw.root_pem.display().to_string();
     // Warm up (mint, pools) so the baseline includes steady-state allocations.
-    assert_eq!(curl(&["-x", &gw.proxy_url(), "--cacert", &root, "https://chat.test/bytes/1000"]).status, 200);
+    assert_eq!(
+        curl(&[
+            "-x",
+            &gw.proxy_url(),
+            "--cacert",
+            &root,
+            "https://chat.test/bytes/1000"
+        ])
+        .status,
+        200
+    );
     let baseline = gw.memory_kib("VmHWM");
 
     let url = format!("https://chat.test/bytes/{HUNDRED_MB}");
@@ -34,7 +44,14 @@ fn a_100_mb_download_and_upload_stream_with_bounded_memory() {
         file.set_len(HUNDRED_MB).unwrap();
     }
     let up = curl(&[
-        "-x", &gw.proxy_url(), "--cacert", &root, "-X", "POST", "-T", upload.to_str().unwrap(),
+        "-x",
+        &gw.proxy_url(),
+        "--cacert",
+        &root,
+        "-X",
+        "POST",
+        "-T",
+        upload.to_str().unwrap(),
         "https://chat.test/upload",
     ]);
     assert_eq!(up.status, 200, "{}", up.stderr);
@@ -52,7 +69,10 @@ fn websocket_echo_through_the_intercepted_tunnel() {
     let dir = tempfile::tempdir().unwrap();
     let origin = Origin::start(dir.path());
     let gw = GatewayProcess::start(&origin, GatewayOptions::default());
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let mut tcp = tokio::net::TcpStream::connect(gw.proxy).await.unwrap();
         tcp.write_all(b"CONNECT ws.test:443 HTTP/1.1\r\nHost: ws.test:443\r\n\r\n")
@@ -64,7 +84,11 @@ fn websocket_echo_through_the_intercepted_tunnel() {
             tcp.read_exact(&mut byte).await.unwrap();
             head.push(byte[0]);
         }
-        assert!(head.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&head));
+        assert!(
+            head.starts_with(b"HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&head)
+        );
 
         let mut roots = rustls::RootCertStore::empty();
         let pem = std::fs::read(&gw.root_pem).unwrap();

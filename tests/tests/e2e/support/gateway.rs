@@ -34,7 +34,10 @@ pub struct GatewayProcess {
 impl GatewayProcess {
     /// Starts gatewayd in front of `origin`.
     pub fn start(origin: &Origin, options: GatewayOptions) -> Self {
-        let dir = tempfile::Builder::new().prefix("warden-e2e-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("warden-e2e-")
+            .tempdir()
+            .unwrap();
         let config_path = dir.path().join("gatewayd.toml");
         std::fs::write(&config_path, config_text(dir.path(), origin, &options)).unwrap();
         Self::spawn(dir, config_path)
@@ -72,9 +75,16 @@ impl GatewayProcess {
                 }
             }
             if let Ok(Some(status)) = this.child.try_wait() {
-                panic!("gatewayd exited with {status} before it was ready:\n{}", this.log());
+                panic!(
+                    "gatewayd exited with {status} before it was ready:\n{}",
+                    this.log()
+                );
             }
-            assert!(Instant::now() < deadline, "gatewayd not ready in 20 s:\n{}", this.log());
+            assert!(
+                Instant::now() < deadline,
+                "gatewayd not ready in 20 s:\n{}",
+                this.log()
+            );
             std::thread::sleep(Duration::from_millis(25));
         }
     }
@@ -128,7 +138,14 @@ impl GatewayProcess {
         status
             .lines()
             .find_map(|l| l.strip_prefix(field))
-            .and_then(|v| v.trim_start_matches(':').trim().trim_end_matches("kB").trim().parse().ok())
+            .and_then(|v| {
+                v.trim_start_matches(':')
+                    .trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse()
+                    .ok()
+            })
             .unwrap()
     }
 
@@ -178,7 +195,11 @@ fn config_text(dir: &std::path::Path, origin: &Origin, options: &GatewayOptions)
         listen = options.listen.as_deref().unwrap_or("127.0.0.1:0"),
         proxy = options.proxy,
         state = dir.join("state").display(),
-        ca = if origin.trusted { format!("\"{}\"", origin.ca_pem.display()) } else { String::new() },
+        ca = if origin.trusted {
+            format!("\"{}\"", origin.ca_pem.display())
+        } else {
+            String::new()
+        },
         sections = options.sections,
     )
 }
@@ -187,10 +208,16 @@ fn config_text(dir: &std::path::Path, origin: &Origin, options: &GatewayOptions)
 pub fn http_get(addr: SocketAddr, path: &str) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
     let status = response.split_whitespace().nth(1)?.parse().ok()?;
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string())?;
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())?;
     Some((status, body))
 }

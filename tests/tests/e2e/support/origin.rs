@@ -89,7 +89,9 @@ impl Origin {
                 let plain_listener = TcpListener::from_std(std_plain).unwrap();
                 let tls_loop = async move {
                     loop {
-                        let Ok((tcp, _)) = tls_listener.accept().await else { continue };
+                        let Ok((tcp, _)) = tls_listener.accept().await else {
+                            continue;
+                        };
                         let acceptor = acceptor.clone();
                         tokio::spawn(async move {
                             if let Ok(stream) = acceptor.accept(tcp).await {
@@ -100,7 +102,9 @@ impl Origin {
                 };
                 let plain_loop = async move {
                     loop {
-                        let Ok((tcp, _)) = plain_listener.accept().await else { continue };
+                        let Ok((tcp, _)) = plain_listener.accept().await else {
+                            continue;
+                        };
                         tokio::spawn(serve(TokioIo::new(tcp)));
                     }
                 };
@@ -145,14 +149,20 @@ fn make_certificates(
     let mut leaf = CertificateParams::new(names).unwrap();
     leaf.subject_alt_names
         .push(SanType::IpAddress("127.0.0.1".parse().unwrap()));
-    leaf.distinguished_name.push(DnType::CommonName, "Test Origin");
+    leaf.distinguished_name
+        .push(DnType::CommonName, "Test Origin");
     let leaf_key = KeyPair::generate().unwrap();
-    let ca_pem = dir.join(if signed_by_ca { "origin-ca.pem" } else { "untrusted-origin.pem" });
+    let ca_pem = dir.join(if signed_by_ca {
+        "origin-ca.pem"
+    } else {
+        "untrusted-origin.pem"
+    });
     let leaf_cert = if signed_by_ca {
         let ca_key = KeyPair::generate().unwrap();
         let mut ca = CertificateParams::default();
         ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.distinguished_name.push(DnType::CommonName, "Test Origin CA");
+        ca.distinguished_name
+            .push(DnType::CommonName, "Test Origin CA");
         let ca_cert = ca.self_signed(&ca_key).unwrap();
         std::fs::write(&ca_pem, ca_cert.pem()).unwrap();
         let issuer = Issuer::new(ca, ca_key);
@@ -198,7 +208,12 @@ async fn route(mut request: Request<Incoming>) -> Result<Response<Body>, Infalli
         .unwrap_or_default();
     let proxy_auth_leaked = request.headers().contains_key("proxy-authorization");
     let mut response = if path == "/echo" {
-        let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        let body = request
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
         full(StatusCode::OK, body)
     } else if let Some(n) = path.strip_prefix("/bytes/") {
         let total: usize = n.parse().unwrap_or(0);
@@ -228,7 +243,9 @@ async fn route(mut request: Request<Incoming>) -> Result<Response<Body>, Infalli
         let mut response = full(StatusCode::OK, "alt-svc");
         response.headers_mut().insert(
             "alt-svc",
-            "h3=\":443\"; ma=86400, h2=\"alt.test:443\"".parse().unwrap(),
+            "h3=\":443\"; ma=86400, h2=\"alt.test:443\""
+                .parse()
+                .unwrap(),
         );
         response
     } else if path == "/page" {
@@ -253,7 +270,9 @@ async fn route(mut request: Request<Incoming>) -> Result<Response<Body>, Infalli
     }
     headers.insert(
         "x-origin-saw-proxy-auth",
-        if proxy_auth_leaked { "yes" } else { "no" }.parse().unwrap(),
+        if proxy_auth_leaked { "yes" } else { "no" }
+            .parse()
+            .unwrap(),
     );
     Ok(response)
 }

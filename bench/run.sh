@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Whole-system benchmark: oha (16 connections, 1 KiB over HTTPS from an nginx upstream on
+# loopback) direct, through gatewayd, and through Squid (ssl-bump) and mitmproxy when they are
+# installed; then memory per idle intercepted connection. Everything on loopback, bounded in
+# time. Results: bench/out/<stamp>/summary.md (and raw oha JSON beside it).
+#
+#   bench/run.sh                 # DURATION=10s IDLE_N=5000 PEER_IDLE_N=1000 by default
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+need nginx nginx openssl openssl python3 python3
+command -v oha >/dev/null || { echo "oha is required: cargo install oha --locked" >&2; exit 1; }
+
+DURATION=${DURATION:-10s}
+CONNS=${CONNS:-16}
+IDLE_N=${IDLE_N:-5000}
+PEER_IDLE_N=${PEER_IDLE_N:-1000}
+OUT=${OUT:-$PWD/bench/out/$(date -u +%Y%m%dT%H%M%SZ)}
+mkdir -p "$OUT"
+ulimit -n 65536 || true
+UP=18443; GW=13128; GW_ADMIN=19090; SQ=13129; MITM=13130
+URL="https://localhost:$UP/1k"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+wait_port() { for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
+
+echo "== certificates"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=Bench CA" \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign \
+  -keyout "$OUT/ca.key" -out "$OUT/ca.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+  -keyout "$OUT/leaf.key" -out "$OUT/leaf.csr" 2>/dev/null
+printf "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n" > "$OUT/leaf.ext"
+openssl x509 -req -in "$OUT/leaf.csr" -CA "$OUT/ca.pem" -CAkey "$OUT/ca.key" -CAcreateserial \
+  -days 2 -extfile "$OUT/leaf.ext" -out "$OUT/leaf.pem" 2>/dev/null
+head -c 1024 /dev/zero | tr '\0' 'w' > "$OUT/1k"
+
+echo "== nginx upstream on :$UP"
+cat > "$OUT/nginx.conf" <<NGINX
+worker_processes 1;
+pid $OUT/nginx.pid;
+error_log $OUT/nginx-error.log;
+events { worker_connections 65536; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$UP ssl;
+    http2 on;
+    ssl_certificate $OUT/leaf.pem;
+    ssl_certificate_key $OUT/leaf.key;
+    location = /1k { alias $OUT/1k; default_type text/plain; }
+  }
+}
+NGINX
+nginx -c "$OUT/nginx.conf" -p "$OUT" -g "daemon off;" & PIDS+=($!)
+wait_port $UP
+
+echo "== gatewayd on :$GW"
+cargo build --locked --release -p gatewayd >/dev/null 2>&1
+cat > "$OUT/gatewayd.toml" <<TOML
+[proxy]
+listen = "127.0.0.1:$GW"
+[admin]
+listen = "127.0.0.1:$GW_ADMIN"
+[state]
+dir = "$OUT/gw-state"
+[upstream]
+extra_roots = ["$OUT/ca.pem"]
+[upstream.connect_to]
+"localhost:$UP" = "127.0.0.1:$UP"
+[log]
+level = "warn"
+TOML
+"$CARGO_TARGET_DIR/release/gatewayd" run --config "$OUT/gatewayd.toml" 2> "$OUT/gatewayd.log" & GW_PID=$!; PIDS+=($GW_PID)
+wait_port $GW
+
+SQ_PID=""
+if command -v squid >/dev/null && [ -x /usr/lib/squid/security_file_certgen ]; then
+  echo "== squid (ssl-bump) on :$SQ"
+  mkdir -p "$OUT/squid"
+  cat "$OUT/ca.key" "$OUT/ca.pem" > "$OUT/squid/bump.pem"
+  /usr/lib/squid/security_file_certgen -c -s "$OUT/squid/ssl_db" -M 16MB >/dev/null
+  cat > "$OUT/squid/squid.conf" <<SQUID
+http_port 127.0.0.1:$SQ ssl-bump generate-host-certificates=on dynamic_cert_mem_cache_size=16MB tls-cert=$OUT/squid/bump.pem
+sslcrtd_program /usr/lib/squid/security_file_certgen -s $OUT/squid/ssl_db -M 16MB
+sslcrtd_children 5
+acl step1 at_step SslBump1
+ssl_bump peek step1
+ssl_bump bump all
+tls_outgoing_options cafile=$OUT/ca.pem
+http_access allow localhost
+http_access deny all
+cache deny all
+access_log none
+cache_log $OUT/squid/cache.log
+pid_filename $OUT/squid/squid.pid
+coredump_dir $OUT/squid
+max_filedescriptors 65536
+workers 1
+SQUID
+  chown -R proxy:proxy "$OUT/squid" 2>/dev/null || true
+  chmod o+x "$OUT" "$(dirname "$OUT")" 2>/dev/null || true
+  squid -N -f "$OUT/squid/squid.conf" & SQ_PID=$!; PIDS+=($SQ_PID)
+  wait_port $SQ
+else
+  echo "== squid-openssl not installed: skipped (apt-get install squid-openssl)"
+fi
+
+MITM_PID=""
+if command -v mitmdump >/dev/null; then
+  echo "== mitmproxy on :$MITM"
+  mitmdump -q --listen-host 127.0.0.1 -p $MITM --set confdir="$OUT/mitm" \
+    --set ssl_verify_upstream_trusted_ca="$OUT/ca.pem" --set connection_strategy=lazy & MITM_PID=$!; PIDS+=($MITM_PID)
+  wait_port $MITM
+else
+  echo "== mitmproxy not installed: skipped (pip install mitmproxy)"
+fi
+
+run_oha() { # name proxy-or-empty extra-args...
+  local name=$1 proxy=$2; shift 2
+  local args=(-z "$DURATION" -c "$CONNS" --insecure --no-tui --output-format json)
+  [ -n "$proxy" ] && args+=(-x "http://127.0.0.1:$proxy")
+  echo "   $name $*"
+  oha "${args[@]}" "$@" "$URL" > "$OUT/oha-$name.json" 2> "$OUT/oha-$name.err" || echo "   (oha failed for $name: $(tail -1 "$OUT/oha-$name.err"))"
+}
+
+echo "== load: keep-alive"
+run_oha direct-ka ""
+run_oha gatewayd-ka $GW
+[ -n "$SQ_PID" ] && run_oha squid-ka $SQ
+[ -n "$MITM_PID" ] && run_oha mitmproxy-ka $MITM
+echo "== load: new connection per request"
+run_oha direct-new "" --disable-keepalive
+run_oha gatewayd-new $GW --disable-keepalive
+[ -n "$SQ_PID" ] && run_oha squid-new $SQ --disable-keepalive
+[ -n "$MITM_PID" ] && run_oha mitmproxy-new $MITM --disable-keepalive
+
+echo "== memory per idle intercepted connection"
+python3 bench/idle_conns.py --proxy 127.0.0.1:$GW --target localhost:$UP --n "$IDLE_N" --pids "$GW_PID" > "$OUT/idle-gatewayd.json" || echo '{}' > "$OUT/idle-gatewayd.json"
+if [ -n "$SQ_PID" ]; then
+  SQ_PIDS=$(pgrep -d, -f "squid|security_file_certgen" || true)
+  python3 bench/idle_conns.py --proxy 127.0.0.1:$SQ --target localhost:$UP --n "$PEER_IDLE_N" --pids "$SQ_PIDS" > "$OUT/idle-squid.json" || echo '{}' > "$OUT/idle-squid.json"
+fi
+if [ -n "$MITM_PID" ]; then
+  python3 bench/idle_conns.py --proxy 127.0.0.1:$MITM --target localhost:$UP --n "$PEER_IDLE_N" --pids "$MITM_PID" > "$OUT/idle-mitmproxy.json" || echo '{}' > "$OUT/idle-mitmproxy.json"
+fi
+
+python3 bench/summarize.py "$OUT" | tee "$OUT/summary.md"

@@ -1,0 +1,26 @@
+//! Warden's decisions, as pure and synchronous functions over data.
+//!
+//! - [`catalog`]: which AI app a host and path belong to, and which endpoints carry prompts or
+//!   uploads (the shipped catalog is embedded; extra files come in as text).
+//! - [`discovery`]: heuristics that flag AI API traffic to hosts outside the catalog.
+//! - [`status`]: approval statuses of apps and the book that records who changed them.
+//! - [`rules`]: policy files and the per-connection and per-request verdicts.
+//! - [`dlp`]: the scanner trait and finding type the DLP detectors implement.
+//!
+//! Nothing in this crate reads files, opens sockets or keeps global state: the daemon reads text
+//! and hands it over, and every decision is a function of its inputs. Errors in files carry
+//! `file:line:col` so `gatewayd check` can print them as compilers do.
+
+pub mod catalog;
+pub mod discovery;
+pub mod dlp;
+pub mod host;
+pub mod host_pattern;
+pub mod rules;
+pub mod source;
+pub mod status;
+
+pub use catalog::{Catalog, CatalogError, Match};
+pub use rules::{ConnectVerdict, Facts, Policy, PolicyError, Verdict};
+pub use source::{SourceError, SourceErrors};
+pub use status::{AppStatus, StatusBook};

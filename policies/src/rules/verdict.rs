@@ -1,0 +1,99 @@
+//! What a rule does ([`Action`]) and what a decision returns ([`Verdict`], [`ConnectVerdict`]).
+//!
+//! Verdicts are owned values built from reference-counted parts, so cloning one per request is
+//! a few counter increments; every verdict names its rule and the policy version.
+
+pub use super::file::OnMatch;
+use std::sync::Arc;
+
+/// Default cap on prompt bytes an `audit` rule records.
+pub const DEFAULT_AUDIT_BYTES: u32 = 32 * 1024;
+/// Largest `max_prompt_bytes` a policy may ask for.
+pub const MAX_AUDIT_BYTES: u32 = 1024 * 1024;
+
+/// What a matching rule does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Allow,
+    /// Block with the rule's `message` and `alternative` on the block page.
+    Block,
+    /// Scan the body with `profile`; on findings do `on_match`.
+    Dlp {
+        profile: Arc<str>,
+        on_match: OnMatch,
+    },
+    /// Block uploads. Such a rule only ever matches upload requests: other requests fall
+    /// through to the rules after it.
+    BlockUploads,
+    /// View-only: safe methods pass, anything that sends data (and uploads) is blocked.
+    Isolate,
+    /// Allow, and record up to `max_prompt_bytes` of the prompt.
+    Audit {
+        max_prompt_bytes: u32,
+    },
+    /// Tunnel the raw bytes; never decrypt.
+    DoNotInspect,
+}
+
+impl Action {
+    /// The action's name as written in policy files and recorded in events.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Allow => "allow",
+            Action::Block => "block",
+            Action::Dlp { .. } => "dlp",
+            Action::BlockUploads => "block_uploads",
+            Action::Isolate => "isolate",
+            Action::Audit { .. } => "audit",
+            Action::DoNotInspect => "do_not_inspect",
+        }
+    }
+}
+
+/// The decision for one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// The rule that decided, or `default` when none matched.
+    pub rule_id: Arc<str>,
+    pub policy_version: Arc<str>,
+    pub action: Action,
+    /// The request must be blocked now: `block`, `block_uploads`, `isolate` of a non-safe
+    /// method, or `dlp` with `on_match = "block"` whose profile matched.
+    pub blocked: bool,
+    /// For `dlp`: its profile is among the facts' matched profiles.
+    pub dlp_matched: bool,
+    /// Shown on the block page.
+    pub message: Option<Arc<str>>,
+    /// The sanctioned app to use instead (a catalog app id).
+    pub alternative: Option<Arc<str>>,
+    /// Profiles of earlier rules that could match once the body is scanned. When not empty,
+    /// scan with these (and the `dlp` action's profile) and decide again with the results.
+    pub pending_dlp_profiles: Vec<Arc<str>>,
+}
+
+impl Verdict {
+    /// Every profile the daemon should scan the body with before deciding again.
+    pub fn profiles_to_scan(&self) -> impl Iterator<Item = &str> {
+        let own = match &self.action {
+            Action::Dlp { profile, .. } => Some(&**profile),
+            _ => None,
+        };
+        self.pending_dlp_profiles.iter().map(|p| &**p).chain(own)
+    }
+
+    /// Whether the body must be scanned before the verdict is final.
+    pub fn needs_scan(&self) -> bool {
+        matches!(self.action, Action::Dlp { .. }) || !self.pending_dlp_profiles.is_empty()
+    }
+}
+
+/// The decision at CONNECT time, from host-level facts only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectVerdict {
+    /// Intercept TLS and decide per request.
+    Inspect,
+    /// Tunnel without decrypting; the verdict names the rule.
+    DoNotInspect(Verdict),
+    /// Every request on this connection would be blocked by this verdict's rule.
+    Block(Verdict),
+}

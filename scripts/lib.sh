@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Shared helpers for Warden's scripts: root-or-sudo, and installing Debian packages only when
+# the commands they provide are missing (apt-get update runs at most once per script).
+
+WARDEN_APT_UPDATED=${WARDEN_APT_UPDATED:-0}
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# need COMMAND PACKAGE [COMMAND PACKAGE ...]
+need() {
+  local missing=()
+  while [ $# -gt 0 ]; do
+    command -v "$1" >/dev/null 2>&1 || missing+=("$2")
+    shift 2
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$WARDEN_APT_UPDATED" -eq 0 ]; then
+    as_root apt-get update -qq
+    WARDEN_APT_UPDATED=1
+  fi
+  echo "installing: ${missing[*]}" >&2
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/warden/target}"

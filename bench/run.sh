@@ -18,7 +18,7 @@ IDLE_N=${IDLE_N:-5000}
 PEER_IDLE_N=${PEER_IDLE_N:-1000}
 OUT=${OUT:-$PWD/bench/out/$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
-ulimit -n 65536 || true
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 UP=18443; GW=13128; GW_ADMIN=19090; SQ=13129; MITM=13130
 URL="https://localhost:$UP/1k"
 PIDS=()
@@ -43,13 +43,12 @@ cat > "$OUT/nginx.conf" <<NGINX
 worker_processes 1;
 pid $OUT/nginx.pid;
 error_log $OUT/nginx-error.log;
-events { worker_connections 65536; }
+events { worker_connections 16384; }
 http {
   access_log off;
   keepalive_requests 1000000;
   server {
-    listen 127.0.0.1:$UP ssl;
-    http2 on;
+    listen 127.0.0.1:$UP ssl http2;
     ssl_certificate $OUT/leaf.pem;
     ssl_certificate_key $OUT/leaf.key;
     location = /1k { alias $OUT/1k; default_type text/plain; }
@@ -99,7 +98,7 @@ access_log none
 cache_log $OUT/squid/cache.log
 pid_filename $OUT/squid/squid.pid
 coredump_dir $OUT/squid
-max_filedescriptors 65536
+max_filedescriptors 16384
 workers 1
 SQUID
   chown -R proxy:proxy "$OUT/squid" 2>/dev/null || true

@@ -48,14 +48,48 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding admin.listen {}", config.admin.listen))?;
     let (proxy_addr, admin_addr) = (proxy.local_addr()?, admin.local_addr()?);
-    write_listen_file(&config.state.dir, proxy_addr, admin_addr)?;
     let drain = config.timeouts.shutdown_drain.0;
+    let state_dir = config.state.dir.clone();
+    let statuses = crate::apps::StatusStore::open(&config.state.dir)?;
+    let tokens =
+        crate::admin::tokens::TokenStore::load(&config.state.dir).map_err(anyhow::Error::msg)?;
+    let geoip = match &config.geoip.database {
+        Some(path) => Some(
+            geoip::GeoIpHandle::open(path)
+                .with_context(|| format!("geoip.database {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let (writer, clickhouse) = crate::events_setup::start(&config).await?;
+    let event_stats = writer.sink.stats.clone();
+    let retention = config.retention.clone();
     let snapshot = Snapshot::build(config, 1).map_err(anyhow::Error::msg)?;
+    for warning in &snapshot.policy_warnings {
+        tracing::warn!("{warning}");
+    }
+    tracing::info!(
+        apps = snapshot.catalog.apps().len(),
+        hosts = snapshot.catalog.host_count(),
+        policy = %snapshot.policy.version(),
+        "catalog and policy loaded"
+    );
     let gateway = Arc::new(Gateway::new(
         snapshot,
         config_path.map(Path::to_path_buf),
         leaves,
+        statuses,
+        tokens,
+        Some(writer.sink.clone()),
+        geoip,
     ));
+    tokio::spawn(crate::gateway::watch_files(gateway.clone()));
+    tokio::spawn(crate::events_setup::retention_task(
+        clickhouse,
+        retention,
+        gateway.shutdown.clone(),
+    ));
+    let _ = event_stats;
+    write_listen_file(&state_dir, proxy_addr, admin_addr)?;
 
     let proxy_task = tokio::spawn(crate::listen::serve_proxy(proxy, gateway.clone()));
     let admin_task = tokio::spawn(crate::admin::serve_admin(admin, gateway.clone()));
@@ -87,6 +121,9 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
             "drain timeout reached; closing remaining connections"
         );
     }
+    // Every connection is closed: the queue holds the last records. Insert or spool them.
+    drop(gateway);
+    writer.finish().await;
     tracing::info!("gatewayd stopped");
     Ok(())
 }

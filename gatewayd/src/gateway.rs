@@ -11,12 +11,20 @@ use ca::LeafCache;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::admin::tokens::TokenStore;
+use crate::apps::{DiscoveredApps, StatusStore};
 use crate::config::{load_config, Config};
+use crate::events::{EventContext, EventSink};
 use crate::hostmatch::HostList;
+use crate::identity::Identity;
 use crate::identity::UserDirectory;
 use crate::intercept::TlsTemplate;
+use crate::policy_files::{load_policy, watched_files};
 use crate::telemetry::Metrics;
 use crate::upstream::Upstream;
+use policies::dlp::DlpEngine;
+use policies::{Catalog, Policy};
+use std::net::SocketAddr;
 
 /// Everything derived from one version of the configuration, validated and ready to use.
 pub struct Snapshot {
@@ -28,6 +36,12 @@ pub struct Snapshot {
     pub do_not_inspect: HostList,
     pub block: HostList,
     pub tls: TlsTemplate,
+    pub catalog: Arc<Catalog>,
+    pub policy: Arc<Policy>,
+    /// Policy warnings (unknown app ids), logged on every load.
+    pub policy_warnings: Vec<String>,
+    /// The DLP detectors the policy's `dlp` rules scan with.
+    pub dlp: Arc<DlpEngine>,
 }
 
 impl Snapshot {
@@ -41,8 +55,14 @@ impl Snapshot {
             .transpose()
             .map_err(|e| e.to_string())?
             .map(Arc::new);
+        let loaded = load_policy(&config.policies)?;
+        let dlp = crate::dlp_engine::build(&loaded.policy)?;
         Ok(Self {
             version,
+            catalog: loaded.catalog,
+            policy: loaded.policy,
+            policy_warnings: loaded.warnings,
+            dlp,
             users,
             upstream: Upstream::from_config(&config)?,
             do_not_inspect: HostList::parse(&config.intercept.do_not_inspect)?,
@@ -59,6 +79,13 @@ pub struct Gateway {
     versions: AtomicU64,
     config_path: Option<PathBuf>,
     pub leaves: LeafCache,
+    pub statuses: StatusStore,
+    pub discovered: DiscoveredApps,
+    tokens: ArcSwap<TokenStore>,
+    /// Where transaction records go; `None` only in tools that run no writer.
+    pub events: Option<EventSink>,
+    /// Country and city of client addresses, when `geoip.database` is set.
+    pub geoip: Option<geoip::GeoIpHandle>,
     pub metrics: Arc<Metrics>,
     /// Cancelled when the daemon starts shutting down.
     pub shutdown: CancellationToken,
@@ -67,8 +94,22 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    pub fn new(snapshot: Snapshot, config_path: Option<PathBuf>, leaves: LeafCache) -> Self {
+    pub fn new(
+        snapshot: Snapshot,
+        config_path: Option<PathBuf>,
+        leaves: LeafCache,
+        statuses: StatusStore,
+        tokens: TokenStore,
+        events: Option<EventSink>,
+        geoip: Option<geoip::GeoIpHandle>,
+    ) -> Self {
+        let discovered = DiscoveredApps::open(&snapshot.config.state.dir);
         Self {
+            events,
+            geoip,
+            statuses,
+            discovered,
+            tokens: ArcSwap::from_pointee(tokens),
             versions: AtomicU64::new(snapshot.version),
             snapshot: ArcSwap::from_pointee(snapshot),
             config_path,
@@ -84,6 +125,29 @@ impl Gateway {
         self.snapshot.load_full()
     }
 
+    /// Who and where, for the events of a connection.
+    pub fn event_context(&self, identity: &Identity, client: SocketAddr) -> Arc<EventContext> {
+        let ip = client.ip().to_canonical();
+        let location = self
+            .geoip
+            .as_ref()
+            .map(|g| g.lookup(ip))
+            .unwrap_or_default();
+        Arc::new(EventContext {
+            user: identity.user.clone(),
+            groups: identity.groups.clone(),
+            src_ip: ip.to_string(),
+            country: location.country.unwrap_or_default(),
+            city: location.city.unwrap_or_default(),
+            ..EventContext::default()
+        })
+    }
+
+    /// The admin tokens currently valid.
+    pub fn tokens(&self) -> Arc<TokenStore> {
+        self.tokens.load_full()
+    }
+
     /// Re-reads the config file. A bad file is logged with its position and the last good
     /// snapshot stays in force.
     pub fn reload(&self) -> Result<u64, String> {
@@ -96,11 +160,14 @@ impl Gateway {
             });
         match result {
             Ok(snapshot) => {
+                for warning in &snapshot.policy_warnings {
+                    tracing::warn!("{warning}");
+                }
                 let version = snapshot.version;
                 self.versions.store(version, Relaxed);
                 self.snapshot.store(Arc::new(snapshot));
                 self.metrics.config_reloads.fetch_add(1, Relaxed);
-                tracing::info!(version, "configuration reloaded");
+                tracing::info!(version, policy = %self.snapshot().policy.version(), "configuration reloaded");
                 Ok(version)
             }
             Err(error) => {
@@ -118,5 +185,61 @@ fn warn_restart_only(old: &Config, new: &Config) {
         || old.state.dir != new.state.dir
     {
         tracing::warn!("listen addresses and state.dir change only on restart");
+    }
+}
+
+/// Polls the files that other processes change while the daemon runs — policy and catalog
+/// files, the status book, the admin tokens — and applies changes. A bad policy file is
+/// refused (logged with its position) and the last good one stays.
+pub async fn watch_files(gateway: Arc<Gateway>) {
+    use std::time::{Duration, SystemTime};
+    let stamp = |path: &std::path::Path| -> Option<SystemTime> {
+        std::fs::metadata(path).and_then(|m| m.modified()).ok()
+    };
+    let state_dir = gateway.snapshot().config.state.dir.clone();
+    let tokens_path = state_dir.join("admin-tokens.json");
+    let initial = watched_files(&gateway.snapshot().config.policies);
+    let mut policy_stamps: Vec<Option<SystemTime>> = initial.iter().map(|f| stamp(f)).collect();
+    let mut tokens_stamp = stamp(&tokens_path);
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            () = gateway.shutdown.cancelled() => {
+                gateway.discovered.flush();
+                return;
+            }
+        }
+        let files = watched_files(&gateway.snapshot().config.policies);
+        let stamps: Vec<_> = files.iter().map(|f| stamp(f)).collect();
+        if stamps != policy_stamps {
+            tracing::info!("policy files changed; reloading");
+            let _ = gateway.reload();
+        }
+        policy_stamps = stamps;
+        gateway.discovered.flush();
+        if let Some(geo) = &gateway.geoip {
+            match geo.refresh_if_changed() {
+                Ok(true) => tracing::info!("GeoIP database reloaded"),
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::error!(%error, "GeoIP database changed but is unusable; keeping the loaded one")
+                }
+            }
+        }
+        if let Err(error) = gateway.statuses.refresh() {
+            tracing::error!(%error, "app status book unreadable; keeping the statuses in force");
+        }
+        let current = stamp(&tokens_path);
+        if current != tokens_stamp {
+            match TokenStore::load(&state_dir) {
+                Ok(tokens) => {
+                    gateway.tokens.store(Arc::new(tokens));
+                    tokens_stamp = current;
+                }
+                Err(error) => {
+                    tracing::error!(%error, "admin tokens unreadable; keeping the loaded ones")
+                }
+            }
+        }
     }
 }

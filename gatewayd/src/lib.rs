@@ -3,16 +3,22 @@
 //! explicit pipeline of phases. See ARCHITECTURE.md for the map.
 
 pub mod admin;
+pub mod apps;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod dlp_engine;
+pub mod events;
+pub mod events_setup;
 pub mod gateway;
 pub mod hostmatch;
 pub mod identity;
+pub mod inspect;
 pub mod intercept;
 pub mod io;
 pub mod listen;
 pub mod pipeline;
+pub mod policy_files;
 pub mod respond;
 pub mod serve;
 pub mod telemetry;

@@ -1,11 +1,14 @@
 //! `gatewayd`: parse the command line and dispatch; the work lives in the library.
 
 use std::io::Read;
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
-use gatewayd::cli::{run_ca, run_check, Cli, Command, UsersCommand};
-use gatewayd::config::load_config;
+use gatewayd::cli::{
+    run_admin, run_apps, run_ca, run_catalog, run_check, Cli, Command, UsersCommand,
+};
+use gatewayd::config::{load_config, Config};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -18,7 +21,25 @@ fn main() -> ExitCode {
     }
 }
 
+/// Loads the config a subcommand names; a bad file is bad input (exit 2).
+fn config(path: Option<&Path>) -> Result<Config, ExitCode> {
+    load_config(path)
+        .map(|(config, _)| config)
+        .map_err(|error| {
+            eprintln!("{error}");
+            ExitCode::from(2)
+        })
+}
+
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    macro_rules! config_or_exit {
+        ($path:expr) => {
+            match config($path) {
+                Ok(config) => config,
+                Err(code) => return Ok(code),
+            }
+        };
+    }
     match cli.command {
         Command::Run(args) => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -29,15 +50,20 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Check(args) => Ok(ExitCode::from(run_check(args.config.as_deref()) as u8)),
         Command::Ca { command, config } => {
-            let (config, _) = match load_config(config.config.as_deref()) {
-                Ok(loaded) => loaded,
-                Err(error) => {
-                    eprintln!("{error}");
-                    return Ok(ExitCode::from(2));
-                }
-            };
-            run_ca(&config, &command)?;
+            run_ca(&config_or_exit!(config.config.as_deref()), &command)?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Catalog { command, config } => {
+            let code = run_catalog(&config_or_exit!(config.config.as_deref()), &command)?;
+            Ok(ExitCode::from(code))
+        }
+        Command::Apps { command, config } => {
+            let code = run_apps(&config_or_exit!(config.config.as_deref()), &command)?;
+            Ok(ExitCode::from(code))
+        }
+        Command::Admin { command, config } => {
+            let code = run_admin(&config_or_exit!(config.config.as_deref()), &command)?;
+            Ok(ExitCode::from(code))
         }
         Command::Users {
             command: UsersCommand::HashPassword,

@@ -1,5 +1,8 @@
-//! The admin listener: `/healthz` and `/metrics` (Prometheus text). The token-protected API
-//! and the dashboard are served here too once they exist.
+//! The admin listener: `/healthz` and `/metrics` (Prometheus text, unauthenticated, as
+//! scrapers expect) and the token-protected JSON API under `/api/v1`.
+
+pub mod api;
+pub mod tokens;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -32,21 +35,26 @@ pub async fn serve_admin(listener: TcpListener, gateway: Arc<Gateway>) {
             let shutdown = gateway2.shutdown.clone();
             serve_http(stream, Protocol::Http1, &config, shutdown, move |request| {
                 let gateway = gateway2.clone();
-                async move { Ok::<_, Infallible>(route(&gateway, &request)) }
+                async move { Ok::<_, Infallible>(route(&gateway, request).await) }
             })
             .await;
         });
     }
 }
 
-fn route(gateway: &Gateway, request: &Request<Incoming>) -> Response<ProxyBody> {
+async fn route(gateway: &Gateway, request: Request<Incoming>) -> Response<ProxyBody> {
+    if request.uri().path().starts_with("/api/v1/") {
+        return api::handle(gateway, request).await;
+    }
     match (request.method(), request.uri().path()) {
         (&Method::GET, "/healthz") => text(StatusCode::OK, "text/plain", "ok\n".into()),
-        (&Method::GET, "/metrics") => text(
-            StatusCode::OK,
-            "text/plain; version=0.0.4",
-            gateway.metrics.render(gateway.leaves.len()),
-        ),
+        (&Method::GET, "/metrics") => text(StatusCode::OK, "text/plain; version=0.0.4", {
+            let mut text = gateway.metrics.render(gateway.leaves.len());
+            if let Some(events) = &gateway.events {
+                text.push_str(&crate::telemetry::render_events(&events.stats));
+            }
+            text
+        }),
         _ => text(StatusCode::NOT_FOUND, "text/plain", "not found\n".into()),
     }
 }

@@ -1,4 +1,5 @@
-//! `gatewayd check`: everything `run` would refuse, reported without starting anything.
+//! `gatewayd check`: everything `run` would refuse — config, users file, roots, policy and
+//! catalog files — reported without starting anything. Unknown app ids are warnings.
 
 use std::path::Path;
 
@@ -26,13 +27,22 @@ pub fn run_check(path: Option<&Path>) -> i32 {
             return 2;
         }
     };
-    let built = runtime.block_on(async { Snapshot::build(config, 1).map(|_| ()) });
+    let built = runtime.block_on(async { Snapshot::build(config, 1) });
     match built {
-        Ok(()) => {
+        Ok(snapshot) => {
+            for warning in &snapshot.policy_warnings {
+                eprintln!("{warning}");
+            }
             println!(
                 "ok: {}",
                 path.map(|p| p.display().to_string())
                     .unwrap_or_else(|| "<embedded defaults>".into())
+            );
+            println!(
+                "policy {} with {} rules; catalog of {} apps",
+                snapshot.policy.version(),
+                snapshot.policy.rule_ids().count(),
+                snapshot.catalog.apps().len()
             );
             0
         }

@@ -1,13 +1,17 @@
 //! The `gatewayd` command line: one binary, one subcommand per task an operator performs.
 
+mod admin_cmd;
 mod ca_cmd;
+mod catalog_cmd;
 mod check;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+pub use admin_cmd::{run_admin, run_apps, AdminCommand, AppsCommand};
 pub use ca_cmd::{run_ca, CaCommand};
+pub use catalog_cmd::{run_catalog, CatalogCommand};
 pub use check::run_check;
 
 /// Warden's secure web gateway.
@@ -40,6 +44,27 @@ pub enum Command {
     Ca {
         #[command(subcommand)]
         command: CaCommand,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Look up the AI app catalog.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Approval statuses of AI apps.
+    Apps {
+        #[command(subcommand)]
+        command: AppsCommand,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Admin API access.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
         #[command(flatten)]
         config: ConfigArg,
     },

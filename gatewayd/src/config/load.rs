@@ -81,6 +81,11 @@ fn resolve_relative(config: &mut Config, base: &Path) {
         fix(users);
     }
     config.upstream.extra_roots.iter_mut().for_each(fix);
+    config.policies.files.iter_mut().for_each(fix);
+    config.policies.catalog_files.iter_mut().for_each(fix);
+    if let Some(db) = config.geoip.database.as_mut() {
+        fix(db);
+    }
 }
 
 fn positioned(shown: &str, text: &str, offset: Option<usize>, message: String) -> ConfigError {

@@ -31,6 +31,170 @@ pub struct Config {
     pub timeouts: TimeoutConfig,
     pub limits: LimitConfig,
     pub log: LogConfig,
+    pub policies: PoliciesConfig,
+    pub inspect: InspectConfig,
+    pub clickhouse: ClickHouseConfig,
+    pub events: EventsConfig,
+    pub retention: RetentionConfig,
+    pub geoip: GeoIpConfig,
+    pub identity: IdentityConfig,
+}
+
+/// Where events go.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClickHouseConfig {
+    pub url: String,
+    pub database: String,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    /// Apply pending migrations at start (retried in the background while ClickHouse is down).
+    pub migrate_on_start: bool,
+}
+
+/// The event writer: batching, and the spool that keeps events while ClickHouse is down.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsConfig {
+    /// Records buffered between the log phase and the writer.
+    pub queue_size: usize,
+    /// A batch is inserted when it has this many records ...
+    pub batch_size: usize,
+    /// ... or when this much time has passed.
+    pub flush_interval: ConfigDuration,
+    pub insert_timeout: ConfigDuration,
+    /// Largest size of the on-disk spool.
+    pub spool_max_bytes: u64,
+    pub spool_fsync: SpoolFsync,
+    pub spool_when_full: SpoolWhenFull,
+}
+
+/// When spool writes reach the disk.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SpoolFsync {
+    Always,
+    EveryBatch,
+    Never,
+}
+
+/// What a full spool does.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SpoolWhenFull {
+    /// Delete the oldest spooled events, with a loud alarm and a metric.
+    DropOldest,
+    /// Keep every event: the writer waits for space and the queue holds the rest.
+    BackPressure,
+}
+
+/// How long data is kept.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    pub raw_days: u32,
+    pub rollup_days: u32,
+}
+
+/// The MaxMind database that puts a country and city on every event.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct GeoIpConfig {
+    pub database: Option<PathBuf>,
+}
+
+/// Identities for clients that do not authenticate: source ranges mapped to a site or user.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdentityConfig {
+    pub sources: Vec<SourceIdentity>,
+}
+
+/// One source range and who is behind it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceIdentity {
+    pub cidr: IpNet,
+    pub user: String,
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+impl Default for ClickHouseConfig {
+    fn default() -> Self {
+        Self {
+            url: "http://127.0.0.1:8123".into(),
+            database: "warden".into(),
+            user: None,
+            password: None,
+            migrate_on_start: true,
+        }
+    }
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        Self {
+            queue_size: 100_000,
+            batch_size: 50_000,
+            flush_interval: ConfigDuration(std::time::Duration::from_secs(1)),
+            insert_timeout: ConfigDuration::secs(30),
+            spool_max_bytes: 1024 * 1024 * 1024,
+            spool_fsync: SpoolFsync::EveryBatch,
+            spool_when_full: SpoolWhenFull::DropOldest,
+        }
+    }
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self {
+            raw_days: 30,
+            rollup_days: 400,
+        }
+    }
+}
+
+/// Which policy and catalog files the security team maintains.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct PoliciesConfig {
+    /// Policy files (TOML), evaluated in order as one policy. Empty: the embedded default.
+    pub files: Vec<PathBuf>,
+    /// Extra catalog files; an app with a shipped id replaces the shipped entry.
+    pub catalog_files: Vec<PathBuf>,
+}
+
+/// Request body inspection for DLP and audit.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InspectConfig {
+    /// Largest request body buffered and scanned before it goes upstream.
+    pub max_body_bytes: usize,
+    /// What happens to a body that must be scanned but cannot be (too large, unreadable).
+    pub on_unscannable: Unscannable,
+    /// Time allowed to receive a body that must be scanned.
+    pub body_timeout: ConfigDuration,
+}
+
+/// The fate of a body a rule wants scanned when scanning is impossible.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Unscannable {
+    /// Refuse the request (fail closed; the default).
+    Block,
+    /// Forward it and flag the event as unscanned.
+    Allow,
+}
+
+impl Default for InspectConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 10 * 1024 * 1024,
+            on_unscannable: Unscannable::Block,
+            body_timeout: ConfigDuration::secs(30),
+        }
+    }
 }
 
 /// The explicit proxy port that browsers, curl and PAC files point at.

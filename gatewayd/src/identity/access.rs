@@ -38,9 +38,22 @@ pub async fn check_access(snapshot: &Snapshot, client: SocketAddr, headers: &Hea
     let local = config.listen.ip().is_loopback() && ip.is_loopback();
     let allowed_range = config.allow_sources.iter().any(|net| net.contains(&ip));
     if local || allowed_range {
-        return Access::Allowed(Identity {
-            method: if allowed_range { "source" } else { "anonymous" },
-            ..Identity::anonymous()
+        let named = snapshot
+            .config
+            .identity
+            .sources
+            .iter()
+            .find(|s| s.cidr.contains(&ip));
+        return Access::Allowed(match named {
+            Some(source) => Identity {
+                user: source.user.clone(),
+                groups: source.groups.clone(),
+                method: "source",
+            },
+            None => Identity {
+                method: if allowed_range { "source" } else { "anonymous" },
+                ..Identity::anonymous()
+            },
         });
     }
     if snapshot.users.is_some() {

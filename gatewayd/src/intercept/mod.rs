@@ -23,6 +23,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::StatusCode;
+use policies::rules::AppFacts;
+use policies::{ConnectVerdict, Facts};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 pub use tls::TlsTemplate;
@@ -78,6 +80,14 @@ where
             }
             let blocked = (snapshot.block.matches(&host) || snapshot.block.matches(&tunnel.host))
                 .then(|| blocked_page(&host));
+            // Policy blocks are decided per request (statuses change while connections live);
+            // only do_not_inspect must be decided before TLS is terminated.
+            if let ConnectVerdict::DoNotInspect(verdict) = connect_verdict(&tunnel, &host) {
+                metrics.tunnel(TunnelKind::Bypassed);
+                tracing::info!(%host, rule = %verdict.rule_id, "do_not_inspect by policy");
+                bypass::splice(&tunnel, &host, prefix, stream).await;
+                return;
+            }
             intercept_tls(tunnel, host, blocked, prefix, stream).await;
         }
         Detected::Http => {
@@ -114,6 +124,21 @@ where
             }
         },
     }
+}
+
+/// The policy's decision for a tunnel, from host-level facts (app, status, user, groups).
+fn connect_verdict(tunnel: &Tunnel, host: &str) -> ConnectVerdict {
+    let snapshot = &tunnel.snapshot;
+    let book = tunnel.gateway.statuses.book();
+    let app = snapshot
+        .catalog
+        .match_url(host, "/")
+        .map(|m| AppFacts::new(m.app, &book));
+    let mut facts = Facts::new(host);
+    facts.app = app;
+    facts.user = Some(&tunnel.identity.user);
+    facts.groups = &tunnel.identity.groups;
+    snapshot.policy.connect_decision(&facts)
 }
 
 fn blocked_page(host: &str) -> Refusal {
@@ -191,7 +216,11 @@ async fn serve_inner<S>(
 {
     let shutdown = tunnel.gateway.shutdown.clone();
     let snapshot = tunnel.snapshot.clone();
+    let who = tunnel
+        .gateway
+        .event_context(&tunnel.identity, tunnel.client);
     let conn = Arc::new(ConnectionContext {
+        who,
         gateway: tunnel.gateway,
         snapshot: tunnel.snapshot,
         client: tunnel.client,

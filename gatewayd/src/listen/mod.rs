@@ -141,6 +141,7 @@ fn plain_connection(
     identity: Identity,
 ) -> ConnectionContext {
     ConnectionContext {
+        who: gateway.event_context(&identity, client),
         gateway,
         snapshot,
         client,

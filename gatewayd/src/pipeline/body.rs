@@ -118,3 +118,43 @@ where
         self.inner.size_hint()
     }
 }
+
+pin_project_lite::pin_project! {
+    /// Bytes already read from a body, followed by the rest of that body.
+    pub struct Prepended<B> {
+        head: Option<Bytes>,
+        #[pin]
+        rest: B,
+    }
+}
+
+impl<B> Prepended<B> {
+    pub fn new(head: Bytes, rest: B) -> Self {
+        Self {
+            head: Some(head).filter(|h| !h.is_empty()),
+            rest,
+        }
+    }
+}
+
+impl<B> Body for Prepended<B>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<crate::upstream::BodyError>,
+{
+    type Data = Bytes;
+    type Error = crate::upstream::BodyError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = self.project();
+        if let Some(head) = this.head.take() {
+            return Poll::Ready(Some(Ok(Frame::data(head))));
+        }
+        this.rest
+            .poll_frame(cx)
+            .map(|f| f.map(|r| r.map_err(Into::into)))
+    }
+}

@@ -32,6 +32,41 @@ pub struct ConnectionContext {
     pub tunnel: Option<TunnelTarget>,
     /// Set when the tunnel was blocked at CONNECT time: every request gets this page.
     pub blocked: Option<Refusal>,
+    /// Identity, source address and location, as events record them.
+    pub who: Arc<crate::events::EventContext>,
+}
+
+/// The catalog app a request goes to.
+#[derive(Debug, Clone)]
+pub struct AppRef {
+    pub id: String,
+    pub name: String,
+    pub category: &'static str,
+    /// `usage`, `support`, `api` or `upload`: which of the app's hosts was hit.
+    pub host_kind: String,
+    /// `prompt` or `upload` when the request hits a catalog endpoint.
+    pub endpoint: Option<&'static str>,
+}
+
+/// What body inspection found, for the event.
+#[derive(Debug, Clone, Default)]
+pub struct InspectionRecord {
+    /// Detector ids with their finding counts.
+    pub detectors: Vec<(String, u32)>,
+    /// Masked snippets of the findings (never the raw secret).
+    pub snippets: Vec<String>,
+    /// Profiles whose scan matched.
+    pub matched_profiles: Vec<String>,
+    /// The body had to be scanned but could not be (too large, unreadable, timed out).
+    pub unscanned: Option<String>,
+    /// Highest confidence per detector.
+    pub confidence: Vec<(String, String)>,
+    /// File names of uploaded parts.
+    pub file_names: Vec<String>,
+    /// Characters of prompt text seen.
+    pub prompt_length: usize,
+    /// The prompt text an audit rule asked to keep (bounded).
+    pub audit_prompt: Option<String>,
 }
 
 /// One request's state, from arrival to the log phase.
@@ -51,6 +86,20 @@ pub struct RequestContext {
     /// A human-readable detail for the log (the refusal reason, the upstream error).
     pub detail: Option<String>,
     pub bytes_up: Arc<AtomicU64>,
+    pub app: Option<AppRef>,
+    pub app_status: Option<&'static str>,
+    /// The request carries a file.
+    pub upload: bool,
+    /// The version of the policy that decided.
+    pub policy_version: Arc<str>,
+    pub inspection: InspectionRecord,
+    /// The gateway answered this request itself.
+    pub blocked: bool,
+    /// Seconds since the Unix epoch at arrival.
+    pub ts: u32,
+    /// Set when the host is outside the catalog but the traffic looks like an AI API: the
+    /// discovered app's id (`discovered:<host>`).
+    pub discovered: Option<String>,
 }
 
 impl RequestContext {
@@ -73,11 +122,23 @@ impl RequestContext {
             rule: "default".into(),
             detail: None,
             bytes_up: Arc::default(),
+            app: None,
+            app_status: None,
+            upload: false,
+            policy_version: Arc::from(conn.snapshot.policy.version()),
+            inspection: InspectionRecord::default(),
+            blocked: false,
+            ts: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as u32)
+                .unwrap_or(0),
+            discovered: None,
         }
     }
 
     /// Records that the gateway answered this request itself.
     pub fn refused(&mut self, refusal: &Refusal) {
+        self.blocked = true;
         self.action = refusal.action;
         self.rule = refusal.rule.clone();
         self.detail = Some(refusal.reason.clone());

@@ -3,23 +3,25 @@
 //! HTTP inside CONNECT tunnels.
 //!
 //! ```text
-//!   request ──► 1 request_filter ──► 2 decide ──► 3 upstream_request ──► 4 response_filter ──► client
-//!                  │ target, host        │ tunnel       │ pooled, verified     │ hop-by-hop, Alt-Svc h3,
-//!                  │ vs tunnel           │ block        │ TLS; WebSocket       │ X-Warden-Request-Id
-//!                  ▼                     ▼              ▼ upgrade               │
-//!               respond (block page / JSON error) ◄─────┘ on failure            │
-//!                                                                              ▼
-//!                                               5 log: always, when the body ends or is dropped
+//! request ─► 1 request_filter ─► 2 classify ─► 3 decide ─► 4 inspect ─► 5 upstream_request ─► 6 response_filter ─► client
+//!             target; host       catalog app,   policy      body: DLP     pooled, verified      hop-by-hop, Alt-Svc h3,
+//!             vs tunnel          endpoint,      verdict     scan, audit,  TLS; WebSocket        X-Warden-Request-Id
+//!                                upload flag    (+status)   re-decide     upgrade
+//!                │                                 │            │              │
+//!                └────────► respond (block page / JSON error) ◄─┴──────────────┘ on refusal or failure
+//!                                                                                            ▼
+//!                                                     7 log: always, when the response body ends or is dropped
 //! ```
 //!
 //! Each phase either continues or answers with a [`Refusal`] that `respond` renders; nothing
 //! after a refusal reaches the upstream. The log phase runs for every transaction: allowed,
-//! refused and failed. Later phases (catalog classification, policy, DLP inspection) slot in
-//! between `request_filter` and `upstream_request` as further steps of [`run_phases`].
+//! refused and failed.
 
 mod body;
 mod context;
+mod decide;
 mod headers;
+mod inspection;
 mod log;
 mod target;
 mod upgrade;
@@ -32,7 +34,7 @@ use http::{HeaderValue, Request, Response, StatusCode, Version};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
-pub use context::{ConnectionContext, RequestContext, TunnelTarget};
+pub use context::{AppRef, ConnectionContext, InspectionRecord, RequestContext, TunnelTarget};
 pub use headers::{strip_alt_svc_h3, strip_hop_by_hop};
 
 use crate::respond::{self, Refusal, HEADER_REQUEST_ID};
@@ -60,7 +62,7 @@ pub async fn handle(
     Ok(log_phase(&conn, ctx, response))
 }
 
-/// Phases 1–4.
+/// Phases 1–6.
 async fn run_phases(
     conn: &ConnectionContext,
     ctx: &mut RequestContext,
@@ -69,24 +71,37 @@ async fn run_phases(
     // 1. request_filter: the one origin this request may reach.
     let target = target::resolve(conn, &request)?;
     ctx.host = target.host.clone();
-
-    // 2. decide: refusals made at CONNECT time apply to every request in the tunnel.
     if let Some(blocked) = &conn.blocked {
         return Err(blocked.clone());
     }
+    let (mut parts, body) = request.into_parts();
 
-    // 3. upstream_request.
-    if upgrade::is_websocket(&request) {
+    // 2. classify: catalog app, endpoint, upload.
+    decide::classify(conn, ctx, &parts);
+
+    // 3. decide: the policy's verdict with the app's current status.
+    let book = conn.gateway.statuses.book();
+    let verdict = decide::decide(conn, ctx, &book, None);
+    decide::apply(conn, ctx, &verdict)?;
+    let websocket = upgrade::is_websocket_parts(&parts);
+    if websocket && matches!(verdict.action, policies::rules::Action::Isolate) {
+        // View-only: a WebSocket would let the user send messages to the app.
+        return Err(decide::refusal_for(conn, ctx, &verdict));
+    }
+
+    // 4. inspect: scan and audit the body when the verdict asks for it.
+    let body = inspection::inspect(conn, ctx, &parts, body, &verdict, &book).await?;
+
+    // 5. upstream_request.
+    if websocket {
+        let request = Request::from_parts(parts, body);
         return upgrade::forward(conn, ctx, request, target).await;
     }
-    let (mut parts, body) = request.into_parts();
     parts.uri = target.uri;
     parts.version = Version::HTTP_11;
     strip_hop_by_hop(&mut parts.headers);
     parts.headers.remove(http::header::HOST);
-    let body = CountingBody::new(body, ctx.bytes_up.clone())
-        .map_err(Into::into)
-        .boxed();
+    let body = CountingBody::new(body, ctx.bytes_up.clone()).boxed();
     let response = conn
         .snapshot
         .upstream
@@ -94,7 +109,7 @@ async fn run_phases(
         .await
         .map_err(|e| upstream_refusal(conn, &target.host, e))?;
 
-    // 4. response_filter.
+    // 6. response_filter.
     let (mut parts, body) = response.into_parts();
     strip_hop_by_hop(&mut parts.headers);
     strip_alt_svc_h3(&mut parts.headers);
@@ -117,6 +132,10 @@ fn log_phase(
     }
     let log = TransactionLog {
         request_id: ctx.request_id,
+        ts: ctx.ts,
+        who: conn.who.clone(),
+        blocked: ctx.blocked,
+        events: conn.gateway.events.clone(),
         started: ctx.started,
         client: conn.client.to_string(),
         user: conn.identity.user.clone(),
@@ -128,7 +147,12 @@ fn log_phase(
         action: ctx.action,
         rule: ctx.rule,
         detail: ctx.detail,
-        policy_version: conn.snapshot.version,
+        policy_version: ctx.policy_version.to_string(),
+        app: ctx.app,
+        app_status: ctx.app_status,
+        upload: ctx.upload,
+        inspection: ctx.inspection,
+        discovered: ctx.discovered,
         bytes_up: ctx.bytes_up,
         bytes_down: Arc::default(),
         body_error: None,

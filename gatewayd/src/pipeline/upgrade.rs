@@ -3,7 +3,6 @@
 
 use http::{header, Request, Response, StatusCode, Version};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 
 use super::context::{ConnectionContext, RequestContext};
@@ -13,14 +12,14 @@ use crate::respond::Refusal;
 use crate::upstream::{ProxyBody, UpstreamError};
 
 /// Whether the request asks to switch to the WebSocket protocol.
-pub fn is_websocket<B>(request: &Request<B>) -> bool {
+pub fn is_websocket_parts(parts: &http::request::Parts) -> bool {
     let has_token = |name: header::HeaderName, token: &str| {
-        request.headers().get_all(name).iter().any(|v| {
+        parts.headers.get_all(name).iter().any(|v| {
             v.to_str()
                 .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
         })
     };
-    request.version() == Version::HTTP_11
+    parts.version == Version::HTTP_11
         && has_token(header::CONNECTION, "upgrade")
         && has_token(header::UPGRADE, "websocket")
 }
@@ -29,7 +28,7 @@ pub fn is_websocket<B>(request: &Request<B>) -> bool {
 pub async fn forward(
     conn: &ConnectionContext,
     ctx: &mut RequestContext,
-    mut request: Request<Incoming>,
+    mut request: Request<ProxyBody>,
     target: Target,
 ) -> Result<Response<ProxyBody>, Refusal> {
     let failed = |e: UpstreamError| upstream_refusal(conn, &target.host, e);

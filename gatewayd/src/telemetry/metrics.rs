@@ -155,3 +155,71 @@ impl Metrics {
         out
     }
 }
+
+/// The events path's counters in the Prometheus text format.
+pub fn render_events(stats: &crate::events::EventStats) -> String {
+    let mut out = String::with_capacity(1024);
+    let rows = [
+        (
+            "events_queued_total",
+            "counter",
+            "Transaction records handed to the event writer.",
+            stats.queued.load(Relaxed),
+        ),
+        (
+            "events_inserted_total",
+            "counter",
+            "Records inserted into ClickHouse (including replayed ones).",
+            stats.inserted.load(Relaxed),
+        ),
+        (
+            "events_spooled_total",
+            "counter",
+            "Records written to the disk spool because an insert failed.",
+            stats.spooled.load(Relaxed),
+        ),
+        (
+            "events_replayed_total",
+            "counter",
+            "Spooled records inserted into ClickHouse later.",
+            stats.replayed.load(Relaxed),
+        ),
+        (
+            "events_dropped_total",
+            "counter",
+            "Records lost (full spool with drop_oldest, or spool failures). Alert on any.",
+            stats.dropped.load(Relaxed),
+        ),
+        (
+            "events_insert_failures_total",
+            "counter",
+            "Failed ClickHouse inserts.",
+            stats.insert_failures.load(Relaxed),
+        ),
+        (
+            "events_queue_overflows_total",
+            "counter",
+            "Records that waited because the queue was full.",
+            stats.overflowed.load(Relaxed),
+        ),
+        (
+            "events_spool_bytes",
+            "gauge",
+            "Bytes in the event spool.",
+            stats.spool_bytes.load(Relaxed),
+        ),
+        (
+            "events_spool_pending",
+            "gauge",
+            "Records in the spool not yet replayed.",
+            stats.spool_pending.load(Relaxed),
+        ),
+    ];
+    for (name, kind, help, value) in rows {
+        let _ = write!(
+            out,
+            "# HELP warden_{name} {help}\n# TYPE warden_{name} {kind}\nwarden_{name} {value}\n"
+        );
+    }
+    out
+}

@@ -31,6 +31,12 @@ pub const ORIGIN_NAMES: &[&str] = &[
     "plain.test",
     "origin.test",
     "localhost",
+    // Real AI hosts, sent here by upstream.connect_to so the shipped catalog applies.
+    "chatgpt.com",
+    "chat.openai.com",
+    "api.openai.com",
+    "claude.ai",
+    "api.anthropic.com",
 ];
 
 pub struct Origin {
@@ -260,8 +266,17 @@ async fn route(mut request: Request<Incoming>) -> Result<Response<Body>, Infalli
         response
     } else if path == "/ws" {
         return Ok(websocket_echo(&mut request));
+    } else if request.method() == http::Method::GET {
+        full(StatusCode::OK, format!("origin page {path}"))
     } else {
-        full(StatusCode::NOT_FOUND, "no such path")
+        // Any other write echoes, like /echo: AI apps' prompt endpoints land here.
+        let body = request
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        full(StatusCode::OK, body)
     };
     let headers = response.headers_mut();
     headers.insert("x-origin-version", version.parse().unwrap());

@@ -1,8 +1,7 @@
-//! The contract between policy and data-loss prevention: a scanner trait and its findings.
+//! What a scan reports: a [`Finding`] per match, with a [`Confidence`] and a masked snippet.
 //!
-//! A `dlp` rule only names a profile; the daemon calls a [`DlpScanner`] with that profile and the
-//! extracted text, and reports which profiles matched back to the policy. Findings carry masked
-//! snippets only: the secret itself never leaves the scanner.
+//! A finding never holds the secret itself: the snippet is masked when the finding is made, so
+//! `Debug`, `Display` and `Serialize` can only ever show the masked form.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -32,6 +31,24 @@ impl Confidence {
             _ => Confidence::High,
         }
     }
+
+    /// One step down, saturating at `Low`.
+    pub fn lowered(self) -> Confidence {
+        match self {
+            Confidence::High => Confidence::Medium,
+            _ => Confidence::Low,
+        }
+    }
+
+    /// Parses `low`, `medium` or `high`.
+    pub fn parse(s: &str) -> Option<Confidence> {
+        match s {
+            "low" => Some(Confidence::Low),
+            "medium" => Some(Confidence::Medium),
+            "high" => Some(Confidence::High),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Confidence {
@@ -44,7 +61,7 @@ impl fmt::Display for Confidence {
 /// `{"detector", "start", "end", "confidence", "snippet"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
-    /// Detector id, e.g. `aws-access-key`.
+    /// Detector id, e.g. `aws_access_key_id`.
     pub detector: String,
     /// Byte offsets of the match in the scanned text.
     pub start: usize,
@@ -71,25 +88,40 @@ impl Finding {
             snippet: mask(matched),
         }
     }
+
+    /// Length of the match in bytes.
+    pub fn len(&self) -> usize {
+        self.end.saturating_sub(self.start)
+    }
+
+    /// Whether the match is empty (never the case for a detector's finding).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
-/// Scans text for the detectors of a named profile. Implementations must be bounded in time and
-/// memory for any input, and must not log what they find.
-pub trait DlpScanner {
-    /// Findings of `profile` in `text`; an unknown profile yields no findings.
-    fn scan(&self, profile: &str, text: &str) -> Vec<Finding>;
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} at {}..{} ({}): {}",
+            self.detector, self.start, self.end, self.confidence, self.snippet
+        )
+    }
 }
 
 /// Masks a secret for display: a few leading and trailing characters stay (at most a quarter
-/// and an eighth of it), the rest becomes `*` (at most 16 of them).
+/// and an eighth of it), the rest becomes `*` (at most 16 of them). Line breaks in what stays
+/// are shown as spaces so a snippet is always one line.
 pub fn mask(secret: &str) -> String {
     let n = secret.chars().count();
     let front = (n / 4).min(4);
     let back = (n / 8).min(2);
     let hidden = (n - front - back).min(16);
-    let mut out: String = secret.chars().take(front).collect();
+    let shown = |c: char| if c.is_control() { ' ' } else { c };
+    let mut out: String = secret.chars().take(front).map(shown).collect();
     out.extend(std::iter::repeat_n('*', hidden));
-    out.extend(secret.chars().skip(n - back));
+    out.extend(secret.chars().skip(n - back).map(shown));
     out
 }
 
@@ -107,12 +139,13 @@ mod tests {
             "sk-p****************yz"
         );
         assert_eq!(mask("ééééééééé"), "éé******é");
+        assert_eq!(mask("ab\ncdefghijklmnop\n"), "ab c************p ");
     }
 
     #[test]
     fn findings_serialise_as_the_cli_json_line() {
         let f = Finding::new(
-            "aws-access-key",
+            "aws_access_key_id",
             3,
             23,
             Confidence::High,
@@ -121,20 +154,30 @@ mod tests {
         let json = serde_json::to_string(&f).unwrap();
         assert_eq!(
             json,
-            r#"{"detector":"aws-access-key","start":3,"end":23,"confidence":"high","snippet":"AKIA**************LE"}"#
+            r#"{"detector":"aws_access_key_id","start":3,"end":23,"confidence":"high","snippet":"AKIA**************LE"}"#
         );
     }
 
-    struct Always;
-    impl DlpScanner for Always {
-        fn scan(&self, profile: &str, text: &str) -> Vec<Finding> {
-            vec![Finding::new(profile, 0, text.len(), Confidence::Low, text)]
+    #[test]
+    fn no_rendering_shows_the_secret() {
+        let secret = "ghp_R4nd0mS3cretV4lue0000000000000000";
+        let f = Finding::new("github_token", 0, secret.len(), Confidence::High, secret);
+        for shown in [
+            format!("{f:?}"),
+            format!("{f}"),
+            serde_json::to_string(&f).unwrap(),
+        ] {
+            assert!(!shown.contains(secret), "{shown}");
+            assert!(!shown.contains("R4nd0mS3cret"), "{shown}");
         }
     }
 
     #[test]
-    fn scanner_is_object_safe() {
-        let s: &dyn DlpScanner = &Always;
-        assert_eq!(s.scan("default", "secret-value").len(), 1);
+    fn confidence_steps_saturate() {
+        assert_eq!(Confidence::High.raised(), Confidence::High);
+        assert_eq!(Confidence::Low.lowered(), Confidence::Low);
+        assert_eq!(Confidence::Medium.lowered(), Confidence::Low);
+        assert_eq!(Confidence::parse("medium"), Some(Confidence::Medium));
+        assert_eq!(Confidence::parse("Medium"), None);
     }
 }

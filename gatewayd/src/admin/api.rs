@@ -1,0 +1,184 @@
+//! `/api/v1`: the JSON API behind the dashboard and scripts (described in `openapi.yaml`).
+//! Every call needs `Authorization: Bearer <token>`; reading needs the analyst or admin role,
+//! changing anything needs admin, and every change is recorded with the token's name.
+
+use bytes::Bytes;
+use http::{header, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use policies::AppStatus;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::tokens::{Principal, Role};
+use crate::gateway::Gateway;
+use crate::upstream::ProxyBody;
+
+const MAX_BODY: usize = 64 * 1024;
+
+/// Answers an `/api/v1/...` request.
+pub async fn handle(gateway: &Gateway, request: Request<Incoming>) -> Response<ProxyBody> {
+    let principal = match authenticate(gateway, &request) {
+        Ok(p) => p,
+        Err((status, message)) => return error(status, message),
+    };
+    let path = request.uri().path().trim_end_matches('/').to_string();
+    let segments: Vec<&str> = path.split('/').skip(3).collect(); // "", "api", "v1"
+    match (request.method().clone(), segments.as_slice()) {
+        (Method::GET, ["apps"]) => list_apps(gateway),
+        (Method::GET, ["discovered"]) => ok(json!({ "discovered": gateway.discovered.list() })),
+        (Method::GET, ["apps", id]) => app_detail(gateway, id),
+        (Method::GET, ["apps", id, "status-history"]) => status_history(gateway, id),
+        (Method::PUT, ["apps", id, "status"]) => {
+            let id = id.to_string();
+            if principal.role != Role::Admin {
+                return error(
+                    StatusCode::FORBIDDEN,
+                    "changing an app's status needs the admin role",
+                );
+            }
+            set_status(gateway, &principal, &id, request).await
+        }
+        _ => error(StatusCode::NOT_FOUND, "no such API endpoint"),
+    }
+}
+
+/// The token's principal, or why not (status and message for the error response).
+fn authenticate(
+    gateway: &Gateway,
+    request: &Request<Incoming>,
+) -> Result<Principal, (StatusCode, &'static str)> {
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Some(token) = token else {
+        return Err((StatusCode::UNAUTHORIZED, "missing bearer token"));
+    };
+    gateway
+        .tokens()
+        .verify(token)
+        .ok_or((StatusCode::UNAUTHORIZED, "invalid token"))
+}
+
+fn list_apps(gateway: &Gateway) -> Response<ProxyBody> {
+    let snapshot = gateway.snapshot();
+    let book = gateway.statuses.book();
+    let apps: Vec<Value> = snapshot
+        .catalog
+        .apps()
+        .iter()
+        .map(|app| {
+            json!({
+                "id": app.id,
+                "name": app.name,
+                "vendor": app.vendor,
+                "category": app.category.as_str(),
+                "risk": app.risk,
+                "status": book.status(&app.id).as_str(),
+            })
+        })
+        .collect();
+    ok(json!({ "apps": apps }))
+}
+
+fn app_detail(gateway: &Gateway, id: &str) -> Response<ProxyBody> {
+    let snapshot = gateway.snapshot();
+    let Some(app) = snapshot.catalog.app(id) else {
+        return error(StatusCode::NOT_FOUND, "no such app in the catalog");
+    };
+    let book = gateway.statuses.book();
+    let mut value = serde_json::to_value(app).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut value {
+        map.insert("status".into(), json!(book.status(id).as_str()));
+        if let Some(entry) = book.entry(id) {
+            map.insert("status_changed_by".into(), json!(entry.changed_by));
+            map.insert(
+                "status_changed_at_unix_ms".into(),
+                json!(entry.changed_at_unix_ms),
+            );
+        }
+    }
+    ok(value)
+}
+
+fn status_history(gateway: &Gateway, id: &str) -> Response<ProxyBody> {
+    match gateway.statuses.changes() {
+        Ok(changes) => {
+            let changes: Vec<_> = changes.into_iter().filter(|c| c.app_id == id).collect();
+            ok(json!({ "changes": changes }))
+        }
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusBody {
+    status: String,
+}
+
+async fn set_status(
+    gateway: &Gateway,
+    principal: &Principal,
+    id: &str,
+    request: Request<Incoming>,
+) -> Response<ProxyBody> {
+    if gateway.snapshot().catalog.app(id).is_none() {
+        return error(StatusCode::NOT_FOUND, "no such app in the catalog");
+    }
+    let bytes = match Limited::new(request.into_body(), MAX_BODY).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request body too large or unreadable",
+            )
+        }
+    };
+    let body: StatusBody = match serde_json::from_slice(&bytes) {
+        Ok(body) => body,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                &format!("expected {{\"status\": \"...\"}}: {e}"),
+            )
+        }
+    };
+    let status: AppStatus = match body.status.parse() {
+        Ok(status) => status,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &format!("{e}")),
+    };
+    let actor = format!("token:{}", principal.name);
+    match gateway.statuses.set(id, status, &actor) {
+        Ok(change) => ok(json!({ "change": change })),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+fn ok(value: Value) -> Response<ProxyBody> {
+    json_response(StatusCode::OK, value)
+}
+
+fn error(status: StatusCode, message: &str) -> Response<ProxyBody> {
+    json_response(
+        status,
+        json!({ "error": { "status": status.as_u16(), "message": message } }),
+    )
+}
+
+fn json_response(status: StatusCode, value: Value) -> Response<ProxyBody> {
+    let mut response = Response::new(
+        Full::new(Bytes::from(value.to_string()))
+            .map_err(|e| match e {})
+            .boxed(),
+    );
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    response
+}

@@ -1,0 +1,140 @@
+//! Shadow AI nobody listed: hosts outside the catalog whose traffic looks like an AI API
+//! (completion paths, provider key formats). Each becomes a discovered app, in review, kept in
+//! `<state>/discovered-apps.json` so it shows up for triage and survives restarts.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use policies::discovery::{Discovery, Reason};
+use serde::{Deserialize, Serialize};
+
+const FILE: &str = "discovered-apps.json";
+
+/// What is known about one discovered host.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DiscoveredApp {
+    pub host: String,
+    pub first_seen_unix_ms: u64,
+    pub last_seen_unix_ms: u64,
+    pub requests: u64,
+    /// Evidence seen so far, e.g. `api_path:openai-chat`, `provider_key:openai`.
+    pub evidence: Vec<String>,
+    /// Strongest confidence seen: low, medium, high.
+    pub confidence: String,
+    /// Always `in_review` until someone adds the host to the catalog.
+    pub status: String,
+}
+
+/// Discovered apps by host, flushed to disk when changed.
+pub struct DiscoveredApps {
+    path: PathBuf,
+    apps: Mutex<BTreeMap<String, DiscoveredApp>>,
+    dirty: AtomicBool,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn evidence(reason: &Reason) -> String {
+    match reason {
+        Reason::ApiPath { api } => format!("api_path:{api}"),
+        Reason::ProviderKey { provider } => format!("provider_key:{provider}"),
+        Reason::CompletionStream { shape } => format!("completion_stream:{shape}"),
+    }
+}
+
+impl DiscoveredApps {
+    /// Loads the list from the state directory; an unreadable file starts a fresh list (the
+    /// list is a triage aid, not enforcement) and says so.
+    pub fn open(state_dir: &Path) -> Self {
+        let path = state_dir.join(FILE);
+        let apps = match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str::<Vec<DiscoveredApp>>(&text)
+                .map(|list| list.into_iter().map(|a| (a.host.clone(), a)).collect())
+                .unwrap_or_else(|e| {
+                    tracing::error!(file = %path.display(), error = %e, "discovered apps unreadable; starting a new list");
+                    BTreeMap::new()
+                }),
+            Err(_) => BTreeMap::new(),
+        };
+        Self {
+            path,
+            apps: Mutex::new(apps),
+            dirty: AtomicBool::new(false),
+        }
+    }
+
+    /// Records one request to `host` that discovery flagged.
+    pub fn record(&self, host: &str, discovery: &Discovery) {
+        let now = now_ms();
+        let mut apps = self
+            .apps
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = apps.entry(host.to_string()).or_insert_with(|| {
+            tracing::warn!(host, confidence = %discovery.confidence, "shadow AI discovered: AI API traffic to a host outside the catalog");
+            DiscoveredApp {
+                host: host.to_string(),
+                first_seen_unix_ms: now,
+                last_seen_unix_ms: now,
+                requests: 0,
+                evidence: Vec::new(),
+                confidence: discovery.confidence.as_str().to_string(),
+                status: "in_review".into(),
+            }
+        });
+        entry.requests += 1;
+        entry.last_seen_unix_ms = now;
+        for reason in &discovery.reasons {
+            let e = evidence(reason);
+            if !entry.evidence.contains(&e) {
+                entry.evidence.push(e);
+            }
+        }
+        let rank = |c: &str| {
+            ["low", "medium", "high"]
+                .iter()
+                .position(|x| *x == c)
+                .unwrap_or(0)
+        };
+        if rank(discovery.confidence.as_str()) > rank(&entry.confidence) {
+            entry.confidence = discovery.confidence.as_str().to_string();
+        }
+        self.dirty.store(true, Relaxed);
+    }
+
+    /// Every discovered app, by host.
+    pub fn list(&self) -> Vec<DiscoveredApp> {
+        self.apps
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// Writes the list when it changed since the last flush.
+    pub fn flush(&self) {
+        if !self.dirty.swap(false, Relaxed) {
+            return;
+        }
+        let list = self.list();
+        let write = || -> std::io::Result<()> {
+            let text = serde_json::to_string_pretty(&list)?;
+            let tmp = self.path.with_extension("json.tmp");
+            std::fs::write(&tmp, text)?;
+            std::fs::rename(&tmp, &self.path)
+        };
+        if let Err(error) = write() {
+            self.dirty.store(true, Relaxed);
+            tracing::error!(file = %self.path.display(), %error, "could not save discovered apps");
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Approval statuses of AI apps, as the security team sets them: kept in the state directory
+//! (`app-statuses.json`, written atomically) with every change appended to
+//! `app-status-changes.jsonl` (who, when, old → new). Changes take effect on the next request:
+//! the pipeline reads the current book, not the connection's snapshot.
+
+mod discovered;
+mod store;
+
+pub use discovered::{DiscoveredApp, DiscoveredApps};
+pub use store::{StatusStore, StatusStoreError};

@@ -1,0 +1,23 @@
+//! Every transaction becomes one row in ClickHouse (`http_events`, plus `dlp_findings`), and
+//! not one is lost when ClickHouse is down.
+//!
+//! ```text
+//! log phase ──try_send──► bounded queue ──► EventWriter: batch (size or time)
+//!                                              ├─ insert (RowBinary, lz4) ──► ClickHouse
+//!                                              └─ on failure ──► Spool (segment files, checksums)
+//!                                                        ▲            │ replayed in order when
+//!                                                        └────────────┘ ClickHouse answers again
+//! ```
+//!
+//! The log phase never blocks and never drops: when the queue is full the event waits in a
+//! task of its own (bounded by the requests in flight). Analytics never stops traffic.
+
+mod record;
+mod sink;
+mod spooler;
+mod writer;
+
+pub use record::{EventContext, EventRecord};
+pub use sink::{EventSink, EventStats};
+pub use spooler::Spooler;
+pub use writer::{start_writer, WriterHandle};

@@ -1,0 +1,67 @@
+//! The log phase's end of the event queue: never blocks, never drops.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::EventRecord;
+
+/// Counters of the events path, exported at `/metrics`.
+#[derive(Default)]
+pub struct EventStats {
+    pub queued: AtomicU64,
+    pub inserted: AtomicU64,
+    pub spooled: AtomicU64,
+    pub replayed: AtomicU64,
+    pub dropped: AtomicU64,
+    pub insert_failures: AtomicU64,
+    pub overflowed: AtomicU64,
+    pub spool_bytes: AtomicU64,
+    pub spool_pending: AtomicU64,
+}
+
+/// Sends transaction records to the writer.
+#[derive(Clone)]
+pub struct EventSink {
+    tx: mpsc::Sender<EventRecord>,
+    pub stats: Arc<EventStats>,
+}
+
+impl EventSink {
+    pub fn new(tx: mpsc::Sender<EventRecord>, stats: Arc<EventStats>) -> Self {
+        Self { tx, stats }
+    }
+
+    /// Queues a record. When the queue is full the record waits in its own task rather than
+    /// being dropped or blocking the request.
+    pub fn emit(&self, record: EventRecord) {
+        self.stats.queued.fetch_add(1, Relaxed);
+        match self.tx.try_send(record) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(record)) => {
+                self.stats.overflowed.fetch_add(1, Relaxed);
+                let tx = self.tx.clone();
+                let stats = self.stats.clone();
+                match tokio::runtime::Handle::try_current() {
+                    Ok(handle) => {
+                        handle.spawn(async move {
+                            if tx.send(record).await.is_err() {
+                                stats.dropped.fetch_add(1, Relaxed);
+                                tracing::error!("event lost: the writer has stopped");
+                            }
+                        });
+                    }
+                    Err(_) => {
+                        self.stats.dropped.fetch_add(1, Relaxed);
+                        tracing::error!("event lost: no runtime to queue it on");
+                    }
+                }
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                self.stats.dropped.fetch_add(1, Relaxed);
+                tracing::error!("event lost: the writer has stopped");
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! The writer's view of the spool crate: event records in, event records out, with the
+//! replay cursor kept between reading a batch and acknowledging it.
+
+use std::path::Path;
+
+use spool::{FsyncPolicy, ReplayCursor, Spool, SpoolError, SpoolOptions, WhenFull};
+
+use super::EventRecord;
+use crate::config::{EventsConfig, SpoolFsync, SpoolWhenFull};
+
+/// Spooled event records.
+pub struct Spooler {
+    spool: Spool,
+    back_pressure: bool,
+    pending_ack: Option<ReplayCursor>,
+}
+
+impl Spooler {
+    /// Opens (or creates) the spool in `dir`.
+    pub fn open(dir: &Path, config: &EventsConfig) -> Result<Self, String> {
+        let options = SpoolOptions {
+            max_bytes: config.spool_max_bytes,
+            segment_bytes: (config.spool_max_bytes / 16).clamp(1024 * 1024, 64 * 1024 * 1024),
+            fsync: match config.spool_fsync {
+                SpoolFsync::Always => FsyncPolicy::Always,
+                SpoolFsync::EveryBatch => FsyncPolicy::EveryBatch,
+                SpoolFsync::Never => FsyncPolicy::Never,
+            },
+            when_full: match config.spool_when_full {
+                SpoolWhenFull::DropOldest => WhenFull::DropOldest,
+                SpoolWhenFull::BackPressure => WhenFull::Refuse,
+            },
+            ..SpoolOptions::default()
+        };
+        let spool =
+            Spool::open(dir, options).map_err(|e| format!("event spool {}: {e}", dir.display()))?;
+        let stats = spool.stats();
+        if stats.records_pending > 0 {
+            tracing::info!(
+                pending = stats.records_pending,
+                "event spool holds events from an earlier run; replaying them"
+            );
+        }
+        Ok(Self {
+            spool,
+            back_pressure: config.spool_when_full == SpoolWhenFull::BackPressure,
+            pending_ack: None,
+        })
+    }
+
+    /// Appends records; returns how many older records were dropped to make room. Under
+    /// back-pressure a full spool is retried (the caller's queue fills meanwhile).
+    pub fn append(&mut self, records: &[EventRecord]) -> Result<u64, String> {
+        let encoded: Vec<Vec<u8>> = records
+            .iter()
+            .map(|r| r.encode().map_err(|e| e.to_string()))
+            .collect::<Result<_, _>>()?;
+        loop {
+            match self.spool.append_batch(&encoded) {
+                Ok(outcome) => return Ok(outcome.dropped_records),
+                Err(SpoolError::Full { .. }) if self.back_pressure => {
+                    tracing::warn!("event spool full: holding events until ClickHouse drains it");
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                    if self.spool.stats().bytes == 0 {
+                        return Err("a single batch is larger than events.spool_max_bytes".into());
+                    }
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    }
+
+    /// The next spooled batch, oldest first; `None` when nothing is pending. Records that no
+    /// longer decode are reported and skipped.
+    pub fn next_batch(&mut self, _max: usize) -> Result<Option<Vec<EventRecord>>, String> {
+        let replay = self.spool.replay().map_err(|e| e.to_string())?;
+        if replay.is_empty() {
+            return Ok(None);
+        }
+        let mut records = Vec::with_capacity(replay.records.len());
+        for bytes in &replay.records {
+            match EventRecord::decode(bytes) {
+                Ok(record) => records.push(record),
+                Err(error) => tracing::error!(%error, "spooled event does not decode; skipped"),
+            }
+        }
+        self.pending_ack = Some(replay.cursor);
+        if records.is_empty() {
+            // Only skipped or undecodable data: acknowledge it so replay moves on.
+            self.ack()?;
+            return self.next_batch(_max);
+        }
+        Ok(Some(records))
+    }
+
+    /// Forgets the batch last returned by [`Self::next_batch`].
+    pub fn ack(&mut self) -> Result<(), String> {
+        match self.pending_ack.take() {
+            Some(cursor) => self.spool.ack(cursor).map_err(|e| e.to_string()),
+            None => Ok(()),
+        }
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.spool.stats().bytes
+    }
+
+    pub fn pending(&self) -> u64 {
+        self.spool.stats().records_pending
+    }
+}

@@ -1,0 +1,236 @@
+//! The writer task: batches records by size and time, inserts them into ClickHouse, spools
+//! a batch whose insert fails, and replays the spool in order once inserts succeed again.
+//! On shutdown it drains the queue: everything is inserted or spooled before it returns.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use schema::clickhouse::Client;
+use schema::{DlpFinding, HttpEvent};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::spooler::Spooler;
+use super::{EventRecord, EventSink, EventStats};
+use crate::config::EventsConfig;
+
+/// The running writer: its sink for the log phase and its task for shutdown.
+pub struct WriterHandle {
+    pub sink: EventSink,
+    task: JoinHandle<()>,
+}
+
+impl WriterHandle {
+    /// Closes the queue and waits until every queued record is inserted or spooled.
+    pub async fn finish(self) {
+        let WriterHandle { sink, task } = self;
+        drop(sink);
+        let _ = task.await;
+    }
+}
+
+/// Starts the writer. `client` is `None` when events are configured off ClickHouse entirely
+/// (then records go straight to the spool, still never lost).
+pub fn start_writer(
+    config: &EventsConfig,
+    client: Client,
+    spool: Spooler,
+    stats: Arc<EventStats>,
+) -> WriterHandle {
+    let (tx, rx) = mpsc::channel(config.queue_size.max(1));
+    let sink = EventSink::new(tx, stats.clone());
+    let writer = Writer {
+        rx,
+        client,
+        spool: Arc::new(Mutex::new(spool)),
+        stats,
+        batch_size: config.batch_size.max(1),
+        flush_interval: config.flush_interval.0,
+        insert_timeout: config.insert_timeout.0,
+        healthy: true,
+    };
+    let task = tokio::spawn(writer.run());
+    WriterHandle { sink, task }
+}
+
+struct Writer {
+    rx: mpsc::Receiver<EventRecord>,
+    client: Client,
+    spool: Arc<Mutex<Spooler>>,
+    stats: Arc<EventStats>,
+    batch_size: usize,
+    flush_interval: Duration,
+    insert_timeout: Duration,
+    healthy: bool,
+}
+
+impl Writer {
+    async fn run(mut self) {
+        let mut batch = Vec::with_capacity(self.batch_size.min(65_536));
+        let mut tick = tokio::time::interval(self.flush_interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                received = self.rx.recv() => match received {
+                    Some(record) => {
+                        batch.push(record);
+                        if batch.len() >= self.batch_size {
+                            self.flush(&mut batch).await;
+                        }
+                    }
+                    None => break,
+                },
+                _ = tick.tick() => {
+                    if !batch.is_empty() {
+                        self.flush(&mut batch).await;
+                    }
+                    self.replay().await;
+                }
+            }
+        }
+        self.flush(&mut batch).await;
+        self.replay().await;
+        tracing::info!(
+            inserted = self.stats.inserted.load(Relaxed),
+            spooled = self.stats.spooled.load(Relaxed),
+            "event writer stopped"
+        );
+    }
+
+    async fn flush(&mut self, batch: &mut Vec<EventRecord>) {
+        if batch.is_empty() {
+            return;
+        }
+        let records = std::mem::take(batch);
+        match self.insert(&records).await {
+            Ok(()) => {
+                self.healthy = true;
+                self.stats.inserted.fetch_add(records.len() as u64, Relaxed);
+            }
+            Err(error) => {
+                self.stats.insert_failures.fetch_add(1, Relaxed);
+                if self.healthy {
+                    tracing::error!(%error, records = records.len(), "ClickHouse insert failed; spooling events to disk");
+                }
+                self.healthy = false;
+                self.spool_records(records).await;
+            }
+        }
+    }
+
+    async fn insert(&self, records: &[EventRecord]) -> Result<(), String> {
+        let work = async {
+            let mut insert = self
+                .client
+                .insert::<HttpEvent>(HttpEvent::TABLE)
+                .await
+                .map_err(|e| e.to_string())?;
+            for record in records {
+                insert
+                    .write(&record.http)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            insert.end().await.map_err(|e| e.to_string())?;
+            let findings: Vec<&DlpFinding> = records.iter().flat_map(|r| &r.findings).collect();
+            if !findings.is_empty() {
+                let mut insert = self
+                    .client
+                    .insert::<DlpFinding>(DlpFinding::TABLE)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                for finding in findings {
+                    insert.write(finding).await.map_err(|e| e.to_string())?;
+                }
+                insert.end().await.map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        };
+        tokio::time::timeout(self.insert_timeout, work)
+            .await
+            .map_err(|_| format!("insert timed out after {:?}", self.insert_timeout))?
+    }
+
+    async fn spool_records(&self, records: Vec<EventRecord>) {
+        let count = records.len() as u64;
+        let spool = self.spool.clone();
+        let stats = self.stats.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            let mut spool = spool.lock().unwrap_or_else(PoisonError::into_inner);
+            let result = spool.append(&records);
+            stats.spool_bytes.store(spool.bytes(), Relaxed);
+            stats.spool_pending.store(spool.pending(), Relaxed);
+            result
+        })
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r);
+        match outcome {
+            Ok(dropped) => {
+                self.stats.spooled.fetch_add(count, Relaxed);
+                if dropped > 0 {
+                    self.stats.dropped.fetch_add(dropped, Relaxed);
+                    tracing::error!(dropped, "EVENT SPOOL FULL: oldest spooled events were dropped (events.spool_when_full = \"drop_oldest\")");
+                }
+            }
+            Err(error) => {
+                self.stats.dropped.fetch_add(count, Relaxed);
+                tracing::error!(%error, count, "EVENTS LOST: could not write them to the spool");
+            }
+        }
+    }
+
+    /// Replays spooled records while inserts succeed.
+    async fn replay(&mut self) {
+        loop {
+            let spool = self.spool.clone();
+            let batch_size = self.batch_size;
+            let next = tokio::task::spawn_blocking(move || {
+                spool
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .next_batch(batch_size)
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r);
+            let records = match next {
+                Ok(Some(records)) => records,
+                Ok(None) => return,
+                Err(error) => {
+                    tracing::error!(%error, "reading the event spool failed");
+                    return;
+                }
+            };
+            let count = records.len() as u64;
+            if let Err(error) = self.insert(&records).await {
+                if self.healthy {
+                    tracing::warn!(%error, "ClickHouse still unavailable; spool kept for later");
+                }
+                self.healthy = false;
+                return;
+            }
+            self.healthy = true;
+            let spool = self.spool.clone();
+            let stats = self.stats.clone();
+            let acked = tokio::task::spawn_blocking(move || {
+                let mut spool = spool.lock().unwrap_or_else(PoisonError::into_inner);
+                let result = spool.ack();
+                stats.spool_bytes.store(spool.bytes(), Relaxed);
+                stats.spool_pending.store(spool.pending(), Relaxed);
+                result
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r);
+            self.stats.replayed.fetch_add(count, Relaxed);
+            self.stats.inserted.fetch_add(count, Relaxed);
+            if let Err(error) = acked {
+                tracing::error!(%error, "could not mark replayed events as done; they may be replayed again");
+                return;
+            }
+            tracing::info!(count, "replayed spooled events into ClickHouse");
+        }
+    }
+}

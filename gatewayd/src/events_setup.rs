@@ -1,0 +1,115 @@
+//! Starting the events path with the daemon: the ClickHouse client, migrations (stopping on a
+//! failed migration, retrying in the background while ClickHouse is unreachable), the spool,
+//! the writer, and the retention task.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use schema::clickhouse::Client;
+use schema::{ConnectOptions, Migrator, RetentionPolicy};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, RetentionConfig};
+use crate::events::{start_writer, EventStats, Spooler, WriterHandle};
+
+/// Opens the spool, connects, migrates and starts the writer.
+pub async fn start(config: &Config) -> anyhow::Result<(WriterHandle, Client)> {
+    let ch = &config.clickhouse;
+    let options = ConnectOptions {
+        url: ch.url.clone(),
+        database: ch.database.clone(),
+        user: ch.user.clone(),
+        password: ch.password.clone(),
+        compression: true,
+    };
+    let client = schema::connect(&options).context("clickhouse")?;
+    let spooler = Spooler::open(&config.state.dir.join("spool"), &config.events)
+        .map_err(anyhow::Error::msg)?;
+    if ch.migrate_on_start {
+        migrate(&client, &ch.url).await?;
+    }
+    let writer = start_writer(
+        &config.events,
+        client.clone(),
+        spooler,
+        Arc::new(EventStats::default()),
+    );
+    Ok((writer, client))
+}
+
+/// Applies migrations. A migration the server rejects stops the daemon with the statement and
+/// the server's error; an unreachable server is retried in the background (events spool).
+async fn migrate(client: &Client, url: &str) -> anyhow::Result<()> {
+    let migrator = Migrator::new(client).context("clickhouse migrations")?;
+    match tokio::time::timeout(Duration::from_secs(10), migrator.migrate()).await {
+        Ok(Ok(applied)) => {
+            for m in &applied {
+                tracing::info!(migration = %m.label(), "applied ClickHouse migration");
+            }
+            Ok(())
+        }
+        Ok(Err(error)) if is_unreachable(&error) => {
+            tracing::warn!(%url, %error, "ClickHouse unreachable; events are spooled and migrations retried in the background");
+            let client = client.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    let Ok(migrator) = Migrator::new(&client) else {
+                        return;
+                    };
+                    match migrator.migrate().await {
+                        Ok(_) => {
+                            tracing::info!("ClickHouse reachable; migrations applied");
+                            return;
+                        }
+                        Err(error) if is_unreachable(&error) => continue,
+                        Err(error) => {
+                            tracing::error!(%error, "ClickHouse migration failed; events stay in the spool until it is fixed");
+                            return;
+                        }
+                    }
+                }
+            });
+            Ok(())
+        }
+        Ok(Err(error)) => Err(anyhow::anyhow!("ClickHouse migration failed: {error}")),
+        Err(_) => {
+            tracing::warn!(%url, "ClickHouse did not answer in 10 s; events are spooled");
+            Ok(())
+        }
+    }
+}
+
+fn is_unreachable(error: &schema::Error) -> bool {
+    !matches!(
+        error,
+        schema::Error::Migration { .. }
+            | schema::Error::ChecksumMismatch { .. }
+            | schema::Error::UnknownMigration { .. }
+    )
+}
+
+/// Drops expired partitions every six hours.
+pub async fn retention_task(client: Client, config: RetentionConfig, shutdown: CancellationToken) {
+    let policy = RetentionPolicy {
+        raw_days: config.raw_days,
+        rollup_days: config.rollup_days,
+    };
+    loop {
+        match schema::apply_retention(&client, policy).await {
+            Ok(dropped) if !dropped.is_empty() => {
+                tracing::info!(
+                    partitions = dropped.len(),
+                    "retention dropped expired partitions"
+                )
+            }
+            Ok(_) => {}
+            Err(error) => tracing::debug!(%error, "retention pass skipped"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(6 * 3600)) => {}
+            () = shutdown.cancelled() => return,
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! Request body inspection: buffer a body a rule needs to see (bounded in size and time),
+//! extract its text, hand it to the DLP scanner, and keep what an audit rule asks for.
+//!
+//! Nothing here decides: the policy says whether to scan and what a match means. A body that
+//! must be scanned but cannot be is reported as unscannable; the caller applies
+//! `inspect.on_unscannable` (block by default).
+
+mod body;
+mod extract;
+
+pub use body::{collect_bounded, Collected, Unscannable};
+pub use extract::{extract_text, Extracted};

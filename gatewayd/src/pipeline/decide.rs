@@ -1,0 +1,194 @@
+//! Phases 2 and 3, classify and decide: which AI app a request goes to (the catalog) and what
+//! the security team's policy says about it, given who is asking and whether it uploads.
+
+use std::sync::Arc;
+
+use http::request::Parts;
+use http::{header, Method, StatusCode};
+use policies::rules::Action;
+use policies::rules::{AppFacts, Posture};
+use policies::{Facts, StatusBook, Verdict};
+
+use super::context::{AppRef, ConnectionContext, RequestContext};
+use crate::respond::Refusal;
+
+static NO_POSTURE: Posture = Posture::new();
+
+/// Methods that only read: what `isolate` (view-only) lets through.
+pub fn is_safe_method(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Whether a request carries a file: a catalog upload endpoint, a multipart form, or a body
+/// whose type is a file format rather than an API payload.
+pub fn is_upload(parts: &Parts, upload_endpoint: bool) -> bool {
+    if upload_endpoint {
+        return true;
+    }
+    if is_safe_method(&parts.method) {
+        return false;
+    }
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    essence == "multipart/form-data"
+        || essence == "application/octet-stream"
+        || essence == "application/pdf"
+        || essence == "application/zip"
+        || essence.starts_with("application/vnd.")
+        || essence.starts_with("image/")
+        || essence.starts_with("audio/")
+        || essence.starts_with("video/")
+}
+
+/// Classifies the request and asks the policy. `dlp_matched` is `None` before a body scan.
+pub fn decide(
+    conn: &ConnectionContext,
+    ctx: &RequestContext,
+    book: &StatusBook,
+    dlp_matched: Option<&[String]>,
+) -> Verdict {
+    let snapshot = &conn.snapshot;
+    let app = ctx
+        .app
+        .as_ref()
+        .and_then(|a| snapshot.catalog.app(&a.id))
+        .map(|app| AppFacts::new(app, book))
+        .or_else(|| {
+            // Shadow AI outside the catalog is treated as an API app in review.
+            ctx.discovered.as_deref().map(|id| AppFacts {
+                id,
+                category: policies::catalog::Category::Api,
+                status: policies::AppStatus::InReview,
+            })
+        });
+    let facts = Facts {
+        host: &ctx.host,
+        path: Some(&ctx.path),
+        app,
+        user: Some(&conn.identity.user),
+        groups: &conn.identity.groups,
+        posture: &NO_POSTURE,
+        country: None,
+        method: Some(ctx.method.as_str()),
+        upload: ctx.upload,
+        dlp_profiles_matched: dlp_matched,
+    };
+    snapshot.policy.decide(&facts)
+}
+
+/// Fills in the request's app (catalog match) and upload flag.
+pub fn classify(conn: &ConnectionContext, ctx: &mut RequestContext, parts: &Parts) {
+    let snapshot = &conn.snapshot;
+    let matched = snapshot
+        .catalog
+        .match_request(&ctx.host, parts.method.as_str(), &ctx.path);
+    let mut upload_endpoint = false;
+    if let Some(m) = matched {
+        let endpoint = m.endpoint.as_ref().map(|e| match e {
+            policies::catalog::Endpoint::Prompt(_) => "prompt",
+            policies::catalog::Endpoint::Upload(_) => "upload",
+        });
+        upload_endpoint = endpoint == Some("upload");
+        ctx.app = Some(AppRef {
+            id: m.matched.app.id.clone(),
+            name: m.matched.app.name.clone(),
+            category: m.matched.app.category.as_str(),
+            host_kind: format!("{:?}", m.matched.kind).to_ascii_lowercase(),
+            endpoint,
+        });
+    }
+    ctx.upload = is_upload(parts, upload_endpoint);
+    if ctx.app.is_none() {
+        discover(conn, ctx, parts);
+    }
+}
+
+/// Flags AI API traffic to a host the catalog does not know.
+fn discover(conn: &ConnectionContext, ctx: &mut RequestContext, parts: &Parts) {
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let facts = policies::discovery::TrafficFacts {
+        method: parts.method.as_str(),
+        path: &ctx.path,
+        authorization: header("authorization"),
+        api_key: header("x-api-key")
+            .or_else(|| header("x-goog-api-key"))
+            .or_else(|| header("api-key")),
+        response_content_type: None,
+        first_chunk: None,
+    };
+    if let Some(found) = policies::discovery::discover(&facts) {
+        conn.gateway.discovered.record(&ctx.host, &found);
+        ctx.discovered = Some(format!("discovered:{}", ctx.host));
+    }
+}
+
+/// Records the verdict on the request and turns a blocking verdict into the page to show.
+pub fn apply(
+    conn: &ConnectionContext,
+    ctx: &mut RequestContext,
+    verdict: &Verdict,
+) -> Result<(), Refusal> {
+    ctx.rule = verdict.rule_id.to_string();
+    ctx.action = verdict.action.name();
+    ctx.policy_version = Arc::clone(&verdict.policy_version);
+    ctx.app_status = match (&ctx.app, &ctx.discovered) {
+        (Some(app), _) => Some(conn.gateway.statuses.book().status(&app.id).as_str()),
+        (None, Some(_)) => Some(policies::AppStatus::InReview.as_str()),
+        (None, None) => None,
+    };
+    if !verdict.blocked {
+        return Ok(());
+    }
+    Err(refusal_for(conn, ctx, verdict))
+}
+
+/// The block page for a blocking verdict: which rule, why, and what to use instead.
+pub fn refusal_for(conn: &ConnectionContext, ctx: &RequestContext, verdict: &Verdict) -> Refusal {
+    let app_name = ctx
+        .app
+        .as_ref()
+        .map(|a| a.name.as_str())
+        .unwrap_or(&ctx.host);
+    let (title, default_reason) = match &verdict.action {
+        Action::BlockUploads => (
+            "File uploads to this app are blocked",
+            format!("Uploading files to {app_name} is not allowed."),
+        ),
+        Action::Isolate => (
+            "This app is view-only",
+            format!("{app_name} is available to read only; sending data to it is not allowed."),
+        ),
+        Action::Dlp { .. } => (
+            "Sensitive data detected",
+            format!("This request to {app_name} contains data that may not be sent to it."),
+        ),
+        _ => (
+            "This AI app is blocked",
+            format!("Your organisation does not allow {app_name}."),
+        ),
+    };
+    let mut refusal = Refusal::new(
+        StatusCode::FORBIDDEN,
+        "block",
+        &verdict.rule_id,
+        title,
+        verdict
+            .message
+            .as_deref()
+            .map(str::to_owned)
+            .unwrap_or(default_reason),
+    );
+    refusal.alternative = verdict.alternative.as_deref().map(|id| {
+        conn.snapshot
+            .catalog
+            .app(id)
+            .map(|a| a.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    });
+    refusal
+}

@@ -1,0 +1,175 @@
+//! Phase 4, inspect: when the verdict asks for a DLP scan or an audit record, buffer the body
+//! (bounded), extract its text, scan it with each profile the policy names, decide again with
+//! what matched, and keep the audit text. Bodies nobody needs to see stream through untouched.
+
+use std::collections::BTreeMap;
+
+use http::request::Parts;
+use http::{header, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use policies::rules::Action;
+use policies::{StatusBook, Verdict};
+
+use super::body::Prepended;
+use super::context::{ConnectionContext, RequestContext};
+use super::decide;
+use crate::config::Unscannable as OnUnscannable;
+use crate::inspect::{collect_bounded, extract_text, Collected};
+use crate::respond::Refusal;
+use crate::upstream::ProxyBody;
+
+/// Inspects the body when the verdict needs it; returns the body to forward.
+pub async fn inspect(
+    conn: &ConnectionContext,
+    ctx: &mut RequestContext,
+    parts: &Parts,
+    body: Incoming,
+    verdict: &Verdict,
+    book: &StatusBook,
+) -> Result<ProxyBody, Refusal> {
+    let audit_bytes = match verdict.action {
+        Action::Audit { max_prompt_bytes } => Some(max_prompt_bytes as usize),
+        _ => None,
+    };
+    let needs_scan = verdict.needs_scan();
+    let has_body = !http_body::Body::is_end_stream(&body);
+    if !has_body || (!needs_scan && audit_bytes.is_none()) {
+        return Ok(body.map_err(Into::into).boxed());
+    }
+    let config = &conn.snapshot.config.inspect;
+    let bytes = match collect_bounded(body, config.max_body_bytes, config.body_timeout.0).await {
+        Collected::Whole(bytes) => bytes,
+        Collected::Partial { reason, read, rest } => {
+            ctx.inspection.unscanned = Some(reason.to_string());
+            if needs_scan && config.on_unscannable == OnUnscannable::Block {
+                return Err(unscannable_refusal(ctx, &reason.to_string()));
+            }
+            // Allowed unscanned: forward what was read, then the rest as it comes.
+            return Ok(match rest {
+                Some(rest) => Prepended::new(read, rest).boxed(),
+                None => Full::new(read).map_err(|e| match e {}).boxed(),
+            });
+        }
+    };
+    let encoded = parts
+        .headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| !v.trim().eq_ignore_ascii_case("identity"));
+    if encoded && needs_scan {
+        let reason = "the body is content-encoded and encoded bodies are not decoded yet";
+        ctx.inspection.unscanned = Some(reason.into());
+        if config.on_unscannable == OnUnscannable::Block {
+            return Err(unscannable_refusal(ctx, reason));
+        }
+    }
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let prompt_fields = prompt_fields(conn, ctx, parts);
+    let extracted = extract_text(content_type, &bytes, &prompt_fields);
+    ctx.inspection.file_names = extracted.file_names.clone();
+    let prompt = if extracted.prompt.is_empty() {
+        &extracted.text
+    } else {
+        &extracted.prompt
+    };
+    ctx.inspection.prompt_length = prompt.chars().count();
+
+    if needs_scan && !encoded {
+        let profiles: Vec<&str> = verdict.profiles_to_scan().collect();
+        let results = match conn.snapshot.dlp.scan_profiles(&profiles, &extracted.text) {
+            Ok(results) => results,
+            Err(error) => {
+                // Fail closed: a scan that cannot run is not a clean scan.
+                ctx.inspection.unscanned = Some(error.to_string());
+                return Err(unscannable_refusal(ctx, &error.to_string()));
+            }
+        };
+        let mut matched = Vec::new();
+        let mut counts: BTreeMap<String, u32> = BTreeMap::new();
+        for result in &results {
+            for count in &result.counts {
+                let entry = counts.entry(count.detector.clone()).or_default();
+                *entry = (*entry).max(count.count as u32);
+                let confidence = count.max_confidence.as_str().to_string();
+                match ctx
+                    .inspection
+                    .confidence
+                    .iter_mut()
+                    .find(|(d, _)| *d == count.detector)
+                {
+                    Some((_, c)) => *c = confidence,
+                    None => ctx
+                        .inspection
+                        .confidence
+                        .push((count.detector.clone(), confidence)),
+                }
+            }
+            for finding in &result.findings {
+                let line = format!("{}: {}", finding.detector, finding.snippet);
+                if ctx.inspection.snippets.len() < 16 && !ctx.inspection.snippets.contains(&line) {
+                    ctx.inspection.snippets.push(line);
+                }
+            }
+            if result.matched {
+                matched.push(result.profile.clone());
+            }
+        }
+        ctx.inspection.detectors = counts.into_iter().collect();
+        ctx.inspection.matched_profiles = matched.clone();
+        let second = decide::decide(conn, ctx, book, Some(&matched));
+        decide::apply(conn, ctx, &second)?;
+    }
+    if let Some(limit) = audit_bytes {
+        ctx.inspection.audit_prompt = Some(truncate(prompt, limit).to_string());
+    }
+    Ok(Full::new(bytes).map_err(|e| match e {}).boxed())
+}
+
+fn prompt_fields(
+    conn: &ConnectionContext,
+    ctx: &RequestContext,
+    parts: &Parts,
+) -> Vec<policies::catalog::FieldPath> {
+    let Some(app) = &ctx.app else {
+        return Vec::new();
+    };
+    conn.snapshot
+        .catalog
+        .match_request(&ctx.host, parts.method.as_str(), &ctx.path)
+        .filter(|m| m.matched.app.id == app.id)
+        .and_then(|m| match m.endpoint {
+            Some(policies::catalog::Endpoint::Prompt(p)) => Some(p.fields.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+fn unscannable_refusal(ctx: &RequestContext, reason: &str) -> Refusal {
+    Refusal::new(
+        StatusCode::FORBIDDEN,
+        "block",
+        "inspect.unscannable",
+        "This request could not be inspected",
+        format!(
+            "A policy requires this request to {} to be checked for sensitive data, but {reason}.",
+            ctx.host
+        ),
+    )
+}
+
+/// At most `limit` bytes of `text`, cut on a character boundary.
+fn truncate(text: &str, limit: usize) -> &str {
+    if text.len() <= limit {
+        return text;
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}

@@ -1,0 +1,123 @@
+//! `aws_access_key_id` (`AKIA`/`ASIA` + 16) and `aws_secret_access_key` (40 base64-ish
+//! characters, only near AWS context: an access key id, `aws`, `secret_access_key`). A lone
+//! 40-character string is never reported: git SHAs and hashes have that shape too.
+
+use super::super::detector::Detector::{AwsAccessKeyId, AwsSecretAccessKey};
+use super::super::finding::Confidence;
+use super::super::scan::Cx;
+use super::super::text::{anchored, is_alnum, is_b64, left_boundary, mixed_classes, right_boundary};
+
+const ID_LEN: usize = 20;
+const SECRET_LEN: usize = 40;
+/// How far from the context a secret may sit (an INI line, a JSON pair, a CSV row).
+const BEFORE: usize = 96;
+const AFTER: usize = 160;
+
+/// `AKIA...` at `at`.
+pub(crate) fn key_id(cx: &mut Cx<'_>, at: usize) {
+    let text = cx.text;
+    if !left_boundary(text, at, is_alnum) {
+        return;
+    }
+    let Some(end) = anchored(&cx.pats.aws_id, text, at, ID_LEN) else {
+        return;
+    };
+    if !right_boundary(text, end, is_alnum) || cx.ph.is_placeholder(&text[at..end]) {
+        return;
+    }
+    let base = if text[at + 4..end].iter().any(u8::is_ascii_digit) {
+        Confidence::High
+    } else {
+        Confidence::Medium // an all-caps word run like ASIAPACIFICMARKETS
+    };
+    cx.found(AwsAccessKeyId, at, end, base);
+    if cx.set.has(AwsSecretAccessKey) {
+        secret_near(cx, at, end, true);
+    }
+}
+
+/// 40-character secrets around the context `start..end`; `strong` when the context is an
+/// access key id rather than a word.
+pub(crate) fn secret_near(cx: &mut Cx<'_>, start: usize, end: usize, strong: bool) {
+    let text = cx.text;
+    // `aws` inside `laws` or `draws` is not AWS.
+    if !strong && text[start].eq_ignore_ascii_case(&b'a') && !left_boundary(text, start, |b| b.is_ascii_alphabetic()) {
+        return;
+    }
+    let lo = start.saturating_sub(BEFORE);
+    let hi = end.saturating_add(AFTER).min(text.len());
+    let mut i = lo;
+    while i < hi {
+        if !is_b64(text[i]) {
+            i += 1;
+            continue;
+        }
+        let run_start = back_to_run_start(text, i);
+        let mut run_end = i;
+        while run_end < text.len() && is_b64(text[run_end]) {
+            run_end += 1;
+        }
+        i = run_end;
+        if run_end - run_start != SECRET_LEN
+            || text.get(run_end) == Some(&b'=')
+            || (run_start < end && start < run_end)
+        {
+            continue;
+        }
+        if anchored(&cx.pats.aws_secret, text, run_start, SECRET_LEN).is_none() {
+            continue;
+        }
+        let token = &text[run_start..run_end];
+        if !mixed_classes(token) || cx.ph.is_placeholder(token) {
+            continue;
+        }
+        let base = if strong { Confidence::High } else { Confidence::Medium };
+        cx.found(AwsSecretAccessKey, run_start, run_end, base);
+    }
+}
+
+fn back_to_run_start(text: &[u8], mut i: usize) -> usize {
+    while i > 0 && is_b64(text[i - 1]) {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::detector::Detector;
+    use super::super::tests_support::found;
+    use super::super::super::samples::{Sample, SampleRng};
+
+    #[test]
+    fn key_ids_are_found_with_boundaries() {
+        let id = Sample::AwsAccessKeyId.generate(&mut SampleRng::new(1));
+        let t = format!("key: {id}\n");
+        assert_eq!(found(&t, Detector::AwsAccessKeyId), [(5, 25, "high")]);
+        assert!(found(&format!("x{id}"), Detector::AwsAccessKeyId).is_empty());
+        assert!(found(&format!("{id}Z"), Detector::AwsAccessKeyId).is_empty());
+        assert!(found("AKIAIOSFODNN7EXAMPLE", Detector::AwsAccessKeyId).is_empty());
+        assert!(found("AKIAXXXXXXXXXXXXXXXX", Detector::AwsAccessKeyId).is_empty());
+        assert!(found("AKIA1234", Detector::AwsAccessKeyId).is_empty());
+    }
+
+    #[test]
+    fn secrets_need_aws_context() {
+        let mut rng = SampleRng::new(2);
+        let id = Sample::AwsAccessKeyId.generate(&mut rng);
+        let secret = Sample::AwsSecretAccessKey.generate(&mut rng);
+        let csv = format!("Access key ID,Secret access key\n{id},{secret}\n");
+        let hits = found(&csv, Detector::AwsSecretAccessKey);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(&csv[hits[0].0..hits[0].1], secret);
+        let ini = format!("[default]\naws_secret_access_key = {secret}\n");
+        assert_eq!(found(&ini, Detector::AwsSecretAccessKey).len(), 1);
+        assert!(found(&format!("commit {secret} done"), Detector::AwsSecretAccessKey).is_empty());
+        // A 40-hex git SHA next to "aws" is not a secret.
+        let sha = "da39a3ee5e6b4b0d3255bfef95601890afd80709";
+        assert!(found(&format!("aws commit {sha}"), Detector::AwsSecretAccessKey).is_empty());
+        assert!(found("AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", Detector::AwsSecretAccessKey).is_empty());
+        assert!(found(&format!("laws {secret}"), Detector::AwsSecretAccessKey).is_empty());
+        assert_eq!(found(&ini, Detector::AwsSecretAccessKey)[0].2, "high");
+    }
+}

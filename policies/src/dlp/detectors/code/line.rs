@@ -1,0 +1,252 @@
+//! Classifies one line as code, prose or neither from cheap features: how it starts (keyword,
+//! closing bracket, preprocessor, decorator, shell command), how it ends (`;`, `{`, `}`, `)`),
+//! whether it is a call or an assignment, and whether it reads like a sentence. Only the first
+//! word and the last byte are looked at for most lines; counting words or operators happens
+//! only for the few lines where the answer depends on it.
+
+/// What one line says about the segment around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Line {
+    Blank,
+    /// Comments, fences, short or ambiguous lines: neither for nor against.
+    Neutral,
+    Code,
+    Prose,
+}
+
+/// Leading words that end the discussion (score 3): they do not start English sentences.
+const STRONG: &[&[u8]] = &[
+    b"#include", b"#define", b"#ifdef", b"#ifndef", b"#endif", b"#pragma", b"#import", b"#undef",
+    b"SELECT", b"INSERT", b"UPDATE", b"DELETE", b"CREATE", b"ALTER", b"DROP", b"FROM", b"WHERE",
+    b"JOIN", b"LEFT", b"INNER", b"GROUP", b"ORDER", b"HAVING", b"VALUES", b"LIMIT", b"UNION",
+    b"sudo", b"apt-get", b"pip", b"npm", b"cargo", b"docker", b"kubectl", b"curl", b"mkdir",
+    b"chmod", b"elif", b"def", b"fn", b"func", b"impl", b"struct", b"enum", b"typedef",
+    b"namespace", b"template", b"esac", b"fi", b"println!", b"printf", b"console.log",
+];
+
+/// Leading words typical of code that can also start a sentence (score 2).
+const KEYWORDS: &[&[u8]] = &[
+    b"if", b"else", b"for", b"while", b"return", b"import", b"from", b"class", b"function",
+    b"let", b"const", b"var", b"pub", b"use", b"mod", b"trait", b"match", b"type", b"interface",
+    b"export", b"package", b"public", b"private", b"protected", b"static", b"final", b"void",
+    b"int", b"long", b"char", b"bool", b"float", b"double", b"unsigned", b"auto", b"try",
+    b"catch", b"except", b"finally", b"with", b"raise", b"throw", b"yield", b"async", b"await",
+    b"switch", b"case", b"break", b"continue", b"do", b"done", b"then", b"echo", b"print",
+    b"local", b"new", b"delete", b"extern", b"lambda", b"pass", b"assert", b"defer", b"go",
+    b"loop", b"unsafe", b"where", b"begin", b"end", b"self", b"this", b"cd", b"git", b"set",
+];
+
+const STRONG_KEYS: [u128; STRONG.len()] = keys(STRONG);
+const KEYWORD_KEYS: [u128; KEYWORDS.len()] = keys(KEYWORDS);
+
+/// Words packed into sorted `u128`s (words are at most 16 bytes), so a lookup is a binary
+/// search over integers instead of string comparisons on every line.
+const fn keys<const N: usize>(words: &[&[u8]]) -> [u128; N] {
+    let mut out = [0u128; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = pack(words[i]);
+        i += 1;
+    }
+    // Insertion sort: runs once, at compile time.
+    let mut j = 1;
+    while j < N {
+        let mut k = j;
+        while k > 0 && out[k - 1] > out[k] {
+            let t = out[k];
+            out[k] = out[k - 1];
+            out[k - 1] = t;
+            k -= 1;
+        }
+        j += 1;
+    }
+    out
+}
+
+const fn pack(w: &[u8]) -> u128 {
+    let mut v = 0u128;
+    let mut i = 0;
+    while i < w.len() && i < 16 {
+        v |= (w[i] as u128) << (8 * i);
+        i += 1;
+    }
+    v
+}
+
+/// 3 for a strong leading word, 2 for a keyword, 0 otherwise.
+fn keyword_score(word: &[u8]) -> u8 {
+    if word.len() < 2 || word.len() > 16 {
+        return 0;
+    }
+    let k = pack(word);
+    if STRONG_KEYS.binary_search(&k).is_ok() {
+        3
+    } else if KEYWORD_KEYS.binary_search(&k).is_ok() {
+        2
+    } else {
+        0
+    }
+}
+
+/// Classifies `line` (without its `\n`). `need_prose` says whether telling prose from
+/// neutral lines matters (only while a segment is open): that is the one costly question.
+pub(crate) fn classify(line: &[u8], need_prose: bool) -> Line {
+    let t = line.trim_ascii();
+    let (Some(&first), Some(&last)) = (t.first(), t.last()) else {
+        return Line::Blank;
+    };
+    let mut start = 0;
+    match first {
+        b'}' | b')' | b']' => return Line::Code,
+        b'/' if matches!(t.get(1), Some(b'/' | b'*')) => return Line::Neutral,
+        b'*' | b'`' => return Line::Neutral,
+        b'<' if t.starts_with(b"<!--") => return Line::Neutral,
+        b'-' if t.starts_with(b"-- ") => return Line::Neutral,
+        b'#' => {
+            if t.starts_with(b"#[") || t.starts_with(b"#![") || t.starts_with(b"#!/") {
+                return Line::Code;
+            }
+            if keyword_score(leading_word(t)) == 3 {
+                return Line::Code; // #include, #define...
+            }
+            return Line::Neutral; // a comment or a heading
+        }
+        b'@' if t.get(1).is_some_and(u8::is_ascii_alphabetic) => start = 2,
+        _ => {}
+    }
+    let word = leading_word(t);
+    let mut shaped = false;
+    if start == 0 && !word.is_empty() {
+        let next = t.get(word.len()).copied();
+        let keyword_follows =
+            next.is_none_or(|b| matches!(b, b' ' | b'(' | b':' | b'{' | b'<' | b';' | b'!' | b'\t'));
+        if keyword_follows {
+            start = keyword_score(word);
+        }
+        if start == 0 && is_call_or_assignment(t, word) {
+            start = 2;
+            shaped = true;
+        }
+    }
+    let end = match last {
+        b'{' | b'}' => 3,
+        b';' => 2,
+        b')' | b']' | b'\\' => 1,
+        b':' if start >= 2 => 1,
+        _ => 0,
+    };
+    if start + end == 0 {
+        return if need_prose && words_at_least(t, 4) { Line::Prose } else { Line::Neutral };
+    }
+    if matches!(last, b'.' | b'?' | b'!') && words_at_least(t, 3) {
+        return Line::Prose;
+    }
+    if start == 3 || end == 3 || shaped {
+        return Line::Code;
+    }
+    if start + end < 2 {
+        return Line::Neutral;
+    }
+    // A weak keyword or a `;` ending: long lines of words with almost no brackets or
+    // operators are sentences ("let me know...", legal clauses ending in `;`).
+    if words_at_least(t, 6) && operators(&t[..t.len() - 1]) <= 1 {
+        Line::Prose
+    } else {
+        Line::Code
+    }
+}
+
+/// The identifier-like run a line starts with (`self.items.append`, `#include`, `apt-get`).
+fn leading_word(t: &[u8]) -> &[u8] {
+    let mut n = 0;
+    for (i, b) in t.iter().take(24).enumerate() {
+        let ok = b.is_ascii_alphanumeric()
+            || matches!(b, b'_' | b'$')
+            || (i == 0 && *b == b'#')
+            || (i > 0 && matches!(b, b'-' | b'!' | b'.'));
+        if !ok {
+            break;
+        }
+        n = i + 1;
+    }
+    &t[..n]
+}
+
+/// `name(...`, `a.b.c(`, `x = ...`, `x := ...`, `count += 1`, `items[i] = ...`.
+fn is_call_or_assignment(t: &[u8], word: &[u8]) -> bool {
+    if !(word[0].is_ascii_alphabetic() || word[0] == b'_' || word[0] == b'$') {
+        return false;
+    }
+    let mut rest = &t[word.len()..];
+    if rest.first() == Some(&b'(') {
+        return true;
+    }
+    if rest.first() == Some(&b'[') {
+        match rest.iter().take(64).position(|b| *b == b']') {
+            Some(close) => rest = &rest[close + 1..],
+            None => return false,
+        }
+    }
+    let rest = rest.trim_ascii_start();
+    let op_end = rest.iter().take(4).position(|b| !b"=:+-*/|&^%<>!".contains(b)).unwrap_or(rest.len().min(4));
+    matches!(
+        &rest[..op_end],
+        b"=" | b":=" | b"+=" | b"-=" | b"*=" | b"/=" | b"|=" | b"&=" | b"^=" | b"%=" | b"<<=" | b">>=" | b"->" | b"=>" | b"<-"
+    )
+}
+
+/// At least `n` space-separated words (stops counting at `n`).
+fn words_at_least(t: &[u8], n: usize) -> bool {
+    memchr::memchr_iter(b' ', t).take(n - 1).count() >= n - 1
+}
+
+/// Brackets, quotes and comparison or assignment signs in `t`.
+fn operators(t: &[u8]) -> usize {
+    t.iter().filter(|b| matches!(b, b'{' | b'}' | b'[' | b']' | b'=' | b'<' | b'>' | b'"' | b'\'' | b'(' | b'`')).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_lines() {
+        for l in [
+            "def parse(data):",
+            "    return x * 2",
+            "fn main() {",
+            "}",
+            "  });",
+            "#include <stdio.h>",
+            "SELECT id, email FROM users WHERE id = 1;",
+            "x := compute(y)",
+            "self.items.append(item)",
+            "const total = items.reduce((a, b) => a + b, 0);",
+            "@Override",
+            "sudo apt-get install -y curl git build-essential pkg-config",
+            "for i in range(10):",
+            "if [ -f \"$FILE\" ]; then",
+            "count += 1",
+            "public static void main(String[] args) {",
+            "import numpy as np",
+        ] {
+            assert_eq!(classify(l.as_bytes(), true), Line::Code, "{l}");
+        }
+    }
+
+    #[test]
+    fn prose_and_neutral_lines() {
+        for l in [
+            "The quarterly results were better than expected.",
+            "if you could help me sort this list that would be great",
+            "(a) the licensee shall not sublicense the software to third parties;",
+            "let me know what you think about the proposal",
+            "Can you explain how this works?",
+        ] {
+            assert_eq!(classify(l.as_bytes(), true), Line::Prose, "{l}");
+        }
+        for l in ["", "   ", "// a comment", "# Heading", "```python", "Thanks", "- item one"] {
+            assert_ne!(classify(l.as_bytes(), true), Line::Code, "{l}");
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! `jwt`: three base64url parts whose header decodes to a JSON object with an `alg` string.
+//! High when the payload is JSON too and there is a signature; medium for unsigned (`alg:
+//! none`) or opaque payloads. The jwt.io sample token is a documentation example, not reported.
+
+use super::super::detector::Detector::Jwt;
+use super::super::finding::Confidence;
+use super::super::scan::Cx;
+use super::super::text::{anchored, is_token, left_boundary, right_boundary};
+use base64::Engine as _;
+
+const MAX_TOKEN: usize = 32 * 1024;
+const MAX_HEADER: usize = 4 * 1024;
+
+/// A JWT starting at `at` (`eyJ`, the base64url of `{"`).
+pub(crate) fn detect(cx: &mut Cx<'_>, at: usize) {
+    let text = cx.text;
+    if !left_boundary(text, at, is_token) {
+        return;
+    }
+    let Some(end) = anchored(&cx.pats.jwt, text, at, MAX_TOKEN) else {
+        return;
+    };
+    if !right_boundary(text, end, is_token) {
+        return;
+    }
+    let token = &text[at..end];
+    let mut parts = token.splitn(3, |b| *b == b'.');
+    let (Some(header), Some(payload), Some(signature)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return;
+    };
+    if header.len() > MAX_HEADER || cx.ph.is_published(signature) {
+        return;
+    }
+    let Some(alg) = json_object(header).and_then(|h| h.get("alg")?.as_str().map(str::to_owned))
+    else {
+        return;
+    };
+    let signed = !signature.is_empty() && !alg.eq_ignore_ascii_case("none");
+    let base = if signed && json_object(payload).is_some() {
+        Confidence::High
+    } else {
+        Confidence::Medium
+    };
+    cx.found(Jwt, at, end, base);
+}
+
+/// `part` base64url-decoded and parsed as a JSON object (allocates: only on an `eyJ` hit).
+fn json_object(part: &[u8]) -> Option<serde_json::Map<String, serde_json::Value>> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).ok()?;
+    match serde_json::from_slice(&bytes).ok()? {
+        serde_json::Value::Object(map) => Some(map),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::detector::Detector;
+    use super::super::super::samples::{Sample, SampleRng};
+    use super::super::tests_support::found;
+
+    const JWT_IO: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
+
+    #[test]
+    fn signed_tokens_are_high() {
+        let mut rng = SampleRng::new(41);
+        let t = Sample::Jwt.generate(&mut rng);
+        let text = format!("Authorization: Bearer {t}\r\n");
+        assert_eq!(found(&text, Detector::Jwt), [(22, 22 + t.len(), "high")]);
+    }
+
+    #[test]
+    fn unsigned_and_odd_tokens() {
+        // {"alg":"none"} . {"sub":"x"} . (no signature)
+        let none = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.";
+        assert_eq!(found(none, Detector::Jwt), [(0, none.len(), "medium")]);
+        // Header without alg: {"typ":"JWT"}
+        assert!(found("eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiJ4In0.abc", Detector::Jwt).is_empty());
+        // Not JSON at all.
+        assert!(found("eyJhbGciOi.eyJzdWIiOiJ4In0.abc", Detector::Jwt).is_empty());
+        assert!(found("eyJhbGciOiJub25lIn0", Detector::Jwt).is_empty());
+        assert!(found(JWT_IO, Detector::Jwt).is_empty());
+    }
+}

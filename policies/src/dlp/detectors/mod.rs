@@ -1,0 +1,39 @@
+//! The built-in detectors, one file per family. Each looks at one hit (an anchor, a digit run,
+//! an `@`) in a bounded window, runs its regex and validators there, and records what it
+//! confirms through [`Cx::found`]. None of them allocates unless it finds something.
+
+pub(crate) mod ai;
+pub(crate) mod aws;
+pub(crate) mod card;
+pub(crate) mod code;
+pub(crate) mod email;
+pub(crate) mod iban;
+pub(crate) mod jwt;
+pub(crate) mod pem;
+pub(crate) mod saas;
+pub(crate) mod ssn;
+pub(crate) mod vcs;
+
+#[cfg(test)]
+mod tests_support;
+
+use super::anchors::Anchor;
+use super::scan::Cx;
+
+/// Runs the detector(s) behind `anchor`, which matched at `start..end`.
+pub(crate) fn on_anchor(cx: &mut Cx<'_>, anchor: Anchor, start: usize, end: usize) {
+    match anchor {
+        Anchor::AwsKeyId => aws::key_id(cx, start),
+        Anchor::AwsContext => aws::secret_near(cx, start, end, false),
+        Anchor::Github => vcs::github(cx, start),
+        Anchor::Gitlab => vcs::gitlab(cx, start),
+        Anchor::Slack => saas::slack(cx, start),
+        Anchor::SlackHook => saas::slack_hook(cx, start),
+        Anchor::Stripe => saas::stripe(cx, start),
+        Anchor::SkDash => ai::sk_dash(cx, start),
+        Anchor::Google => saas::google(cx, start),
+        Anchor::Pem => pem::detect(cx, start),
+        Anchor::Jwt => jwt::detect(cx, start),
+        Anchor::Custom(_) => {}
+    }
+}

@@ -1,0 +1,30 @@
+//! Shared by the detectors' unit tests: scan a text with one detector, get plain tuples back.
+
+use super::super::anchors::Anchors;
+use super::super::context::ContextWords;
+use super::super::custom::Customs;
+use super::super::detector::{Detector, DetectorRef, DetectorSet};
+use super::super::patterns::Patterns;
+use super::super::placeholder::Placeholders;
+use super::super::scan::Scanner;
+use std::sync::LazyLock;
+
+static SCANNER: LazyLock<Scanner> = LazyLock::new(|| Scanner {
+    anchors: Anchors::new(&[]).unwrap(),
+    pats: Patterns::compile().unwrap(),
+    ctx: ContextWords::new().unwrap(),
+    ph: Placeholders::new().unwrap(),
+    customs: Customs::default(),
+});
+
+/// `(start, end, confidence)` of every match of `d` alone in `text`.
+pub(crate) fn found(text: &str, d: Detector) -> Vec<(usize, usize, &'static str)> {
+    let mut set = DetectorSet::default();
+    set.insert(DetectorRef::Builtin(d));
+    SCANNER
+        .scan(text.as_bytes(), &set)
+        .into_iter()
+        .filter(|x| x.detector == DetectorRef::Builtin(d))
+        .map(|x| (x.start, x.end, x.confidence.as_str()))
+        .collect()
+}

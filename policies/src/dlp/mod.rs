@@ -1,0 +1,70 @@
+//! Data-loss prevention: detectors that find sensitive data in text, the profiles that group
+//! them, and the [`DlpScanner`] contract that policy rules rely on.
+//!
+//! A `dlp` rule only names a profile; the daemon calls a [`DlpScanner`] with that profile and the
+//! extracted text, and reports which profiles matched back to the policy. [`DlpEngine`] is the
+//! scanner: built once from the shipped profiles (`policies/dlp/profiles.toml`) plus the
+//! deployment's keyword lists, regexes and exact-data sets, then shared read-only.
+//!
+//! How a scan works (see `scan.rs`): one Aho-Corasick pass finds every detector's literal
+//! anchor (`AKIA`, `ghp_`, `-----BEGIN`, ...); a vectorised byte-class pass finds digit runs
+//! (cards, IBANs, SSNs); `memchr` finds `@` (email); one line pass scores source code. Each
+//! detector's regex then runs only in a bounded window at its hit, validators (Luhn, mod-97,
+//! checksums, JSON headers) confirm, context words move the confidence, and placeholders and
+//! published example values are dropped. Nothing allocates until something is found.
+//!
+//! Never: log, store or return a secret in full. Findings carry masked snippets only, and no
+//! type here keeps the raw match after the scan returns.
+
+mod anchors;
+mod context;
+mod custom;
+mod detector;
+mod detectors;
+mod edm;
+mod engine;
+mod error;
+mod finding;
+mod numbers;
+mod patterns;
+mod placeholder;
+mod profile;
+mod redact;
+pub mod samples;
+mod scan;
+mod text;
+
+pub use custom::{CustomRegex, KeywordList, CUSTOM_REGEX_MAX_LEN, CUSTOM_REGEX_SIZE_LIMIT};
+pub use detector::Detector;
+pub use edm::{EdmOptions, EdmSet};
+pub use engine::{DetectorCount, DlpEngine, DlpEngineBuilder, ProfileResult};
+pub use error::DlpError;
+pub use finding::{mask, Confidence, Finding};
+pub use patterns::naive_patterns;
+pub use profile::{Profile, Threshold, SHIPPED_PROFILES};
+pub use redact::redact;
+
+/// Scans text for the detectors of a named profile. Implementations must be bounded in time and
+/// memory for any input, and must not log what they find.
+pub trait DlpScanner {
+    /// Findings of `profile` in `text`; an unknown profile yields no findings.
+    fn scan(&self, profile: &str, text: &str) -> Vec<Finding>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Always;
+    impl DlpScanner for Always {
+        fn scan(&self, profile: &str, text: &str) -> Vec<Finding> {
+            vec![Finding::new(profile, 0, text.len(), Confidence::Low, text)]
+        }
+    }
+
+    #[test]
+    fn scanner_is_object_safe() {
+        let s: &dyn DlpScanner = &Always;
+        assert_eq!(s.scan("default", "secret-value").len(), 1);
+    }
+}

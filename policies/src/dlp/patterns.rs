@@ -1,0 +1,129 @@
+//! Each token detector's regex, written once. The engine compiles them anchored (`^`) and runs
+//! them only in a window that starts at an anchor hit; [`naive_patterns`] hands the same
+//! expressions, unanchored, to the benchmark's whole-input baseline (the gitleaks way).
+//!
+//! All are byte regexes with Unicode off (`(?-u)` semantics: `\d` and `\b` are ASCII), with a
+//! compiled-size limit. Unbounded pieces use `+`: the window bounds the work, not the pattern.
+
+use regex::bytes::{Regex, RegexBuilder};
+
+pub const AWS_ID: &str = r"(?:AKIA|ASIA)[A-Z0-9]{16}";
+pub const AWS_SECRET: &str = r"[A-Za-z0-9/+]{40}";
+pub const GITHUB: &str = r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}";
+pub const GITLAB: &str = r"glpat-[A-Za-z0-9_.-]{20,}";
+pub const SLACK: &str = r"xox[baprs]-[A-Za-z0-9-]{10,}";
+pub const SLACK_HOOK: &str =
+    r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{20,}";
+pub const STRIPE: &str = r"[sr]k_live_[A-Za-z0-9]{24,}";
+pub const OPENAI: &str = r"sk-(?:(?:proj|svcacct|admin|None)-)?[A-Za-z0-9_-]{20,}";
+pub const ANTHROPIC: &str = r"sk-ant-(?:api|admin|oat)\d\d-[A-Za-z0-9_-]{40,}";
+pub const GOOGLE: &str = r"AIza[0-9A-Za-z_-]{35}";
+pub const PEM_BEGIN: &str =
+    r"-----BEGIN (?:(?:RSA|EC|DSA|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY(?: BLOCK)?-----";
+pub const JWT: &str = r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*";
+pub const EMAIL_DOMAIN: &str = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}";
+
+/// Compiled-size limit for the built-in patterns (custom ones have their own, smaller one).
+const SIZE_LIMIT: usize = 1 << 20;
+
+/// The built-in window regexes, compiled once per engine.
+#[derive(Debug, Clone)]
+pub(crate) struct Patterns {
+    pub aws_id: Regex,
+    pub aws_secret: Regex,
+    pub github: Regex,
+    pub gitlab: Regex,
+    pub slack: Regex,
+    pub slack_hook: Regex,
+    pub stripe: Regex,
+    pub openai: Regex,
+    pub anthropic: Regex,
+    pub google: Regex,
+    pub pem_begin: Regex,
+    pub jwt: Regex,
+    pub email_domain: Regex,
+}
+
+fn anchored(p: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(&format!("^(?:{p})"))
+        .unicode(false)
+        .size_limit(SIZE_LIMIT)
+        .dfa_size_limit(SIZE_LIMIT)
+        .build()
+}
+
+impl Patterns {
+    pub fn compile() -> Result<Self, regex::Error> {
+        Ok(Patterns {
+            aws_id: anchored(AWS_ID)?,
+            aws_secret: anchored(AWS_SECRET)?,
+            github: anchored(GITHUB)?,
+            gitlab: anchored(GITLAB)?,
+            slack: anchored(SLACK)?,
+            slack_hook: anchored(SLACK_HOOK)?,
+            stripe: anchored(STRIPE)?,
+            openai: anchored(OPENAI)?,
+            anthropic: anchored(ANTHROPIC)?,
+            google: anchored(GOOGLE)?,
+            pem_begin: anchored(PEM_BEGIN)?,
+            jwt: anchored(JWT)?,
+            email_domain: anchored(EMAIL_DOMAIN)?,
+        })
+    }
+}
+
+/// `(detector id, whole-input regex)` for every built-in detector: what a scanner without
+/// prefilters or windows would run over all of the input. Used by the benchmark baseline; the
+/// engine never runs these.
+pub fn naive_patterns() -> Vec<(&'static str, String)> {
+    let b = |p: &str| format!(r"\b(?:{p})\b");
+    vec![
+        ("credit_card", r"\b(?:\d[ -]?){12,18}\d\b".to_owned()),
+        (
+            "iban",
+            r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b".to_owned(),
+        ),
+        ("us_ssn", r"\b\d{3}[- ]\d{2}[- ]\d{4}\b".to_owned()),
+        (
+            "email_address",
+            format!(r"[A-Za-z0-9._%+-]{{1,64}}@{EMAIL_DOMAIN}\b"),
+        ),
+        ("aws_access_key_id", b(AWS_ID)),
+        (
+            "aws_secret_access_key",
+            format!(r"(?i:aws|secret)[^\n]{{0,64}}\b{AWS_SECRET}\b"),
+        ),
+        ("github_token", b(GITHUB)),
+        ("gitlab_token", b(GITLAB)),
+        ("slack_token", format!(r"\b(?:{SLACK})|{SLACK_HOOK}")),
+        ("stripe_secret_key", b(STRIPE)),
+        ("openai_api_key", b(OPENAI)),
+        ("anthropic_api_key", b(ANTHROPIC)),
+        ("google_api_key", b(GOOGLE)),
+        ("private_key", format!(r"{PEM_BEGIN}[A-Za-z0-9+/=\s]{{64,}}-----END")),
+        ("jwt", b(JWT)),
+        (
+            "source_code",
+            r"(?m)^\s*(?:def|class|import|from|function|const|let|var|public|private|fn|func|package|#include|SELECT|INSERT|UPDATE)\b"
+                .to_owned(),
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pattern_compiles_both_ways() {
+        Patterns::compile().unwrap();
+        for (id, p) in naive_patterns() {
+            RegexBuilder::new(&p)
+                .unicode(false)
+                .size_limit(SIZE_LIMIT * 4)
+                .build()
+                .unwrap_or_else(|e| panic!("{id}: {e}"));
+        }
+        assert_eq!(naive_patterns().len(), super::super::Detector::ALL.len());
+    }
+}

@@ -1,0 +1,156 @@
+//! Rejects token-shaped matches that are placeholders or published documentation examples
+//! (`sk-xxxx…`, `your-key-here`, `AKIAIOSFODNN7EXAMPLE`, the jwt.io sample), so that docs and
+//! tutorials pasted into a chat do not trip credential rules.
+//!
+//! Published *test values that are valid numbers* (test cards, example IBANs and SSNs) are
+//! not dropped here: the numeric detectors report them at `low` confidence instead, below the
+//! shipped profiles' thresholds but still visible to a profile that asks for `low`.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+/// Words that only appear in a token when a person typed it as a stand-in.
+const MARKERS: &[&str] = &[
+    "example",
+    "xxxx",
+    "your",
+    "placeholder",
+    "dummy",
+    "sample",
+    "redacted",
+    "changeme",
+    "insert",
+    "replace",
+    "here",
+    "fake",
+    "foobar",
+    "secret_key",
+    "api_key",
+    "token_",
+    "****",
+    "....",
+    "...",
+    "…",
+];
+
+/// Vendors' published example credentials that carry no marker word.
+const PUBLISHED: &[&[u8]] = &[
+    // jwt.io's default token signature (HS256, "your-256-bit-secret").
+    b"SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+    // Stripe's long-lived documentation key (`sk_test_` / `sk_live_` + this).
+    b"4eC39HqLyjWDarjtT1zdp7dc",
+    // GitHub's token-format documentation sample (`ghp_` + this).
+    b"16C7e42F292c6912E7710c838347Ae178B4a",
+];
+
+/// The marker automaton, built once per engine.
+#[derive(Debug, Clone)]
+pub(crate) struct Placeholders {
+    markers: AhoCorasick,
+}
+
+impl Placeholders {
+    /// Markers match as written in lower case, upper case or capitalised (`your`, `YOUR`,
+    /// `Your`), not in any mix: random tokens spell `hErE` far more often than `here`.
+    pub fn new() -> Result<Self, aho_corasick::BuildError> {
+        let mut words = Vec::with_capacity(MARKERS.len() * 3);
+        for m in MARKERS {
+            let mut capitalised = m.to_string();
+            if let Some(first) = capitalised.get_mut(..1) {
+                first.make_ascii_uppercase();
+            }
+            words.extend([m.to_string(), m.to_ascii_uppercase(), capitalised]);
+        }
+        words.sort();
+        words.dedup();
+        let markers = AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostFirst).build(&words)?;
+        Ok(Placeholders { markers })
+    }
+
+    /// Whether `token` is a vendor's published example.
+    pub fn is_published(&self, token: &[u8]) -> bool {
+        PUBLISHED.iter().any(|p| contains(token, p))
+    }
+
+    /// Whether `token` (the variable part of a credential, or all of it) is a stand-in.
+    pub fn is_placeholder(&self, token: &[u8]) -> bool {
+        self.has_marker(token)
+            || longest_run(token) >= 5
+            || longest_sequence(token) >= 6
+            || (token.len() >= 16
+                && super::text::distinct_bytes(token) * 6 < token.len().min(64))
+    }
+
+    /// Whether `text` holds a stand-in word or a published example. Long structured bodies
+    /// (PEM) use this alone: real DER has runs of `A` that the random-token checks would flag.
+    pub fn has_marker(&self, text: &[u8]) -> bool {
+        self.markers.is_match(text) || PUBLISHED.iter().any(|p| contains(text, p))
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.len() >= needle.len() && memchr::memmem::find(hay, needle).is_some()
+}
+
+/// Longest run of one repeated byte (`00000`, `aaaaa`).
+fn longest_run(s: &[u8]) -> usize {
+    let (mut best, mut cur) = (0, 0);
+    for (i, b) in s.iter().enumerate() {
+        cur = if i > 0 && s[i - 1] == *b { cur + 1 } else { 1 };
+        best = best.max(cur);
+    }
+    best
+}
+
+/// Longest ascending run of consecutive bytes (`abcdef`, `123456`).
+fn longest_sequence(s: &[u8]) -> usize {
+    let (mut best, mut cur) = (0, 0);
+    for (i, b) in s.iter().enumerate() {
+        let next = i > 0 && s[i - 1].wrapping_add(1) == *b && b.is_ascii_alphanumeric();
+        cur = if next { cur + 1 } else { 1 };
+        best = best.max(cur);
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stand_ins_are_rejected() {
+        let p = Placeholders::new().unwrap();
+        for t in [
+            "AKIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            "your-key-here",
+            "sk-proj-YOUR_API_KEY_GOES_IN_THIS_SPOT_0000",
+            "ghp_000000000000000000000000000000000000",
+            "abcdefghijklmnopqrstuvwxyz0123",
+            "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+            "AIzaSy...",
+            "aaaaaaaaaaaaaaaaaaaabbbbbbbbbbbb",
+        ] {
+            assert!(p.is_placeholder(t.as_bytes()), "{t}");
+        }
+    }
+
+    #[test]
+    fn random_tokens_pass() {
+        let p = Placeholders::new().unwrap();
+        for t in [
+            "Q7mZ2kLp9XvR4tBw8NcY3hJd6FgS1aEu0iOo",
+            "wK8s/Pq2+Lm4Zr7Tn1Xc9Vb3Hd5Jf6Gy0AeUi2Ow",
+            "9f86d081884c7d659a2feaa0c55ad015",
+        ] {
+            assert!(!p.is_placeholder(t.as_bytes()), "{t}");
+        }
+    }
+
+    #[test]
+    fn runs_and_sequences() {
+        assert_eq!(longest_run(b"ab0000c"), 4);
+        assert_eq!(longest_sequence(b"x123456y"), 6);
+        assert_eq!(longest_sequence(b""), 0);
+    }
+}

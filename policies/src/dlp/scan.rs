@@ -1,0 +1,173 @@
+//! One scan of one text: the anchor pass, the digit pass, the `@` pass and the line pass, each
+//! run only when the profile enables a detector that needs it; then custom detectors; then
+//! overlapping matches resolved. Returns raw [`Detection`]s: masking happens in the engine.
+
+use super::anchors::{Anchor, Anchors};
+use super::context::ContextWords;
+use super::custom::Customs;
+use super::detector::{Detection, Detector, DetectorRef, DetectorSet};
+use super::detectors;
+use super::finding::Confidence;
+use super::numbers;
+use super::patterns::Patterns;
+use super::placeholder::Placeholders;
+
+/// Everything a detector needs while it looks at one hit, and where it puts what it found.
+pub(crate) struct Cx<'a> {
+    pub text: &'a [u8],
+    pub set: &'a DetectorSet,
+    pub pats: &'a Patterns,
+    pub ctx: &'a ContextWords,
+    pub ph: &'a Placeholders,
+    pub out: &'a mut Vec<Detection>,
+}
+
+impl Cx<'_> {
+    /// Records a match of `d` when the scan asked for it, confidence moved by context words.
+    pub fn found(&mut self, d: Detector, start: usize, end: usize, base: Confidence) {
+        if self.set.has(d) {
+            let confidence = self.ctx.adjust(self.text, d, start, end, base);
+            self.out.push(Detection::builtin(d, start, end, confidence));
+        }
+    }
+
+    /// Records a match whose confidence context words must not move (published test values).
+    pub fn found_fixed(&mut self, d: Detector, start: usize, end: usize, c: Confidence) {
+        if self.set.has(d) {
+            self.out.push(Detection::builtin(d, start, end, c));
+        }
+    }
+}
+
+/// The compiled parts of an engine that a scan reads.
+#[derive(Debug, Clone)]
+pub(crate) struct Scanner {
+    pub anchors: Anchors,
+    pub pats: Patterns,
+    pub ctx: ContextWords,
+    pub ph: Placeholders,
+    pub customs: Customs,
+}
+
+const ANCHORED: &[Detector] = &[
+    Detector::AwsAccessKeyId,
+    Detector::AwsSecretAccessKey,
+    Detector::GithubToken,
+    Detector::GitlabToken,
+    Detector::SlackToken,
+    Detector::StripeSecretKey,
+    Detector::OpenaiApiKey,
+    Detector::AnthropicApiKey,
+    Detector::GoogleApiKey,
+    Detector::PrivateKey,
+    Detector::Jwt,
+];
+
+impl Scanner {
+    /// All detections of the detectors in `set` in `text`, sorted by start.
+    pub fn scan(&self, text: &[u8], set: &DetectorSet) -> Vec<Detection> {
+        let mut out = Vec::new();
+        let mut cx = Cx {
+            text,
+            set,
+            pats: &self.pats,
+            ctx: &self.ctx,
+            ph: &self.ph,
+            out: &mut out,
+        };
+        let custom_anchors = self.customs.anchored_in(set);
+        if set.any(ANCHORED) || custom_anchors {
+            for m in self.anchors.automaton.find_iter(text) {
+                let anchor = self.anchors.kinds[m.pattern().as_usize()];
+                match anchor {
+                    Anchor::Custom(i) => self.customs.on_anchor(&mut cx, i, m.start()),
+                    _ if set.any(anchor.detectors()) => {
+                        detectors::on_anchor(&mut cx, anchor, m.start(), m.end());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if set.any(&[Detector::CreditCard, Detector::Iban, Detector::UsSsn]) {
+            numbers::scan(&mut cx);
+        }
+        if set.has(Detector::EmailAddress) {
+            for at in memchr::memchr_iter(b'@', text) {
+                detectors::email::detect(&mut cx, at);
+            }
+        }
+        if set.has(Detector::SourceCode) {
+            detectors::code::scan(&mut cx);
+        }
+        self.customs.scan_unanchored(&mut cx);
+        resolve(&mut out);
+        out
+    }
+}
+
+/// Sorts by start and settles overlaps between built-in token detectors: the same detector
+/// found twice (two anchors near one AWS secret) keeps one; different detectors keep the more
+/// confident, then the longer. Source code segments and custom detectors overlap freely: a key
+/// inside pasted code is two findings.
+fn resolve(out: &mut Vec<Detection>) {
+    out.sort_by_key(|d| (d.start, std::cmp::Reverse(d.end)));
+    let competes = |d: &Detection| {
+        !matches!(
+            d.detector,
+            DetectorRef::Custom(_) | DetectorRef::Builtin(Detector::SourceCode)
+        )
+    };
+    let mut kept: Vec<Detection> = Vec::with_capacity(out.len());
+    let mut last: Option<usize> = None; // index in `kept` of the last competing detection
+    for d in out.drain(..) {
+        if !competes(&d) {
+            kept.push(d);
+            continue;
+        }
+        if let Some(i) = last {
+            let prev = kept[i];
+            if d.start < prev.end {
+                let better = (d.confidence, d.end - d.start) > (prev.confidence, prev.end - prev.start);
+                if better {
+                    kept[i] = d;
+                }
+                continue;
+            }
+        }
+        last = Some(kept.len());
+        kept.push(d);
+    }
+    // A replacement starts later than the one it replaced; keep the order by start.
+    kept.sort_by_key(|d| d.start);
+    *out = kept;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn det(d: Detector, start: usize, end: usize, c: Confidence) -> Detection {
+        Detection::builtin(d, start, end, c)
+    }
+
+    #[test]
+    fn overlaps_keep_the_stronger_and_code_stays() {
+        let mut v = vec![
+            det(Detector::CreditCard, 10, 29, Confidence::Medium),
+            det(Detector::SourceCode, 0, 100, Confidence::High),
+            det(Detector::Iban, 5, 32, Confidence::High),
+            det(Detector::AwsSecretAccessKey, 40, 80, Confidence::High),
+            det(Detector::AwsSecretAccessKey, 40, 80, Confidence::High),
+        ];
+        resolve(&mut v);
+        let ids: Vec<_> = v.iter().map(|d| (d.detector, d.start)).collect();
+        assert_eq!(
+            ids,
+            [
+                (DetectorRef::Builtin(Detector::SourceCode), 0),
+                (DetectorRef::Builtin(Detector::Iban), 5),
+                (DetectorRef::Builtin(Detector::AwsSecretAccessKey), 40),
+            ]
+        );
+    }
+}

@@ -1,0 +1,40 @@
+//! Table names and retention classes. Code elsewhere names tables only through these
+//! constants, so a rename is one migration plus one edit here.
+
+/// Raw: one row per HTTP transaction ([`crate::HttpEvent`]).
+pub const HTTP_EVENTS: &str = "http_events";
+/// Raw: one row per detector that matched in a request ([`crate::DlpFinding`]).
+pub const DLP_FINDINGS: &str = "dlp_findings";
+/// Audit: approval status changes ([`crate::AppStatusChange`]).
+pub const APP_STATUS_CHANGES: &str = "app_status_changes";
+/// Rollup (AggregatingMergeTree) of `http_events` per hour and app.
+pub const APP_USAGE_HOURLY: &str = "app_usage_hourly";
+/// Rollup (SummingMergeTree) of `http_events` per day, app and user.
+pub const APP_USER_DAILY: &str = "app_user_daily";
+/// Rollup (AggregatingMergeTree) of `dlp_findings` per hour, app and detector.
+pub const DLP_FINDINGS_HOURLY: &str = "dlp_findings_hourly";
+/// Rollup (AggregatingMergeTree) of `http_events` per day, app and country.
+pub const APP_COUNTRY_DAILY: &str = "app_country_daily";
+/// The runner's record of applied migrations.
+pub const SCHEMA_MIGRATIONS: &str = "schema_migrations";
+
+/// Tables whose partitions are dropped after `retention.raw_days`.
+pub const RAW: [&str; 2] = [HTTP_EVENTS, DLP_FINDINGS];
+
+/// Tables whose partitions are dropped after `retention.rollup_days`. The status audit trail
+/// lives as long as the reports that it explains.
+pub const ROLLUPS: [&str; 5] = [
+    APP_USAGE_HOURLY,
+    APP_USER_DAILY,
+    DLP_FINDINGS_HOURLY,
+    APP_COUNTRY_DAILY,
+    APP_STATUS_CHANGES,
+];
+
+/// Materialized views, each writing into the rollup of the same name without `_mv`.
+pub const MATERIALIZED_VIEWS: [&str; 4] = [
+    "app_usage_hourly_mv",
+    "app_user_daily_mv",
+    "dlp_findings_hourly_mv",
+    "app_country_daily_mv",
+];

@@ -37,15 +37,13 @@ fn v4_locatable(ip: Ipv4Addr) -> bool {
 
 fn v6_locatable(ip: Ipv6Addr) -> bool {
     let first = ip.segments()[0];
+    // `::/96` (unspecified, loopback and the deprecated IPv4-compatible form) would be
+    // answered from the IPv4 part of the tree; no real client has such an address.
+    let ipv4_compatible = u128::from(ip) >> 32 == 0;
     let unique_local = (first & 0xfe00) == 0xfc00;
     let link_local = (first & 0xffc0) == 0xfe80;
     let site_local = (first & 0xffc0) == 0xfec0;
-    !(ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_multicast()
-        || unique_local
-        || link_local
-        || site_local)
+    !(ipv4_compatible || ip.is_multicast() || unique_local || link_local || site_local)
 }
 
 #[cfg(test)]
@@ -83,6 +81,7 @@ mod tests {
             "255.255.255.255",
             "::",
             "::1",
+            "::203.0.113.9",
             "fd00::1",
             "fe80::1",
             "ff02::1",

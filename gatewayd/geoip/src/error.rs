@@ -20,7 +20,11 @@ pub enum GeoIpError {
     },
     /// The file is larger than any database this gateway will load.
     #[error("GeoIP database {} is {size} bytes, over the {limit}-byte limit", path.display())]
-    TooLarge { path: PathBuf, size: u64, limit: u64 },
+    TooLarge {
+        path: PathBuf,
+        size: u64,
+        limit: u64,
+    },
     /// The file is not a well-formed MaxMind DB.
     #[error("GeoIP database {} is not a valid MaxMind DB: {source}", path.display())]
     Invalid {

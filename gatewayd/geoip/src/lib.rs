@@ -5,7 +5,7 @@
 //! [`GeoIpHandle`] holds the current database behind an atomic pointer and swaps in a
 //! new one when the file changes, keeping the last good database when the new file is bad.
 //!
-//! Every file is checked in full before the reader sees it ([`verify`]), because the
+//! Every file is checked in full before the reader sees it (the `verify` module), as the
 //! MaxMind reader indexes without bounds checks: a corrupt database must be a clear
 //! error at load time, never a panic or an unbounded loop on the request path.
 //! Lookups never fail: anything the database cannot answer is an empty [`Location`].

@@ -1,6 +1,6 @@
 //! One loaded database and the lookup the log phase calls for every event.
 //!
-//! Loading reads the whole file into memory, checks it ([`crate::verify`]) and only then
+//! Loading reads the whole file into memory, checks it (`crate::verify`) and only then
 //! hands it to `maxminddb`. A lookup never fails and never panics: whatever the
 //! database cannot answer comes back as an empty [`Location`].
 

@@ -208,6 +208,8 @@ pub struct ProxyConfig {
     pub users_file: Option<PathBuf>,
     /// What to do with a CONNECT tunnel that carries neither TLS nor HTTP.
     pub non_tls_connect: NonTlsConnect,
+    /// Peers (load balancers) whose `X-Forwarded-For` names the real client.
+    pub trusted_forwarders: Vec<IpNet>,
 }
 
 /// A CONNECT tunnel whose first bytes are neither a TLS ClientHello nor HTTP/1.
@@ -310,6 +312,7 @@ impl Default for ProxyConfig {
             allow_sources: Vec::new(),
             users_file: None,
             non_tls_connect: NonTlsConnect::Refuse,
+            trusted_forwarders: Vec::new(),
         }
     }
 }

@@ -23,7 +23,14 @@ pub enum Access {
 }
 
 /// Decides whether `client` may use the proxy, and as whom.
-pub async fn check_access(snapshot: &Snapshot, client: SocketAddr, headers: &HeaderMap) -> Access {
+/// `peer` is the connected address (what access rules apply to); `client` is the client's own
+/// address when a trusted forwarder reported it (what names the source).
+pub async fn check_access(
+    snapshot: &Snapshot,
+    peer: SocketAddr,
+    client: SocketAddr,
+    headers: &HeaderMap,
+) -> Access {
     let credentials = headers
         .get("proxy-authorization")
         .and_then(|v| v.to_str().ok());
@@ -33,7 +40,8 @@ pub async fn check_access(snapshot: &Snapshot, client: SocketAddr, headers: &Hea
             None => Access::NeedsAuth,
         };
     }
-    let ip = client.ip().to_canonical();
+    let ip = peer.ip().to_canonical();
+    let client_ip = client.ip().to_canonical();
     let config = &snapshot.config.proxy;
     let local = config.listen.ip().is_loopback() && ip.is_loopback();
     let allowed_range = config.allow_sources.iter().any(|net| net.contains(&ip));
@@ -43,7 +51,7 @@ pub async fn check_access(snapshot: &Snapshot, client: SocketAddr, headers: &Hea
             .identity
             .sources
             .iter()
-            .find(|s| s.cidr.contains(&ip));
+            .find(|s| s.cidr.contains(&client_ip));
         return Access::Allowed(match named {
             Some(source) => Identity {
                 user: source.user.clone(),

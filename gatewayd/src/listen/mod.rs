@@ -102,7 +102,9 @@ async fn route(
     if !is_proxy_request {
         return Ok(local_request(&snapshot, &request));
     }
-    let identity = match check_access(&snapshot, client, request.headers()).await {
+    let peer = client;
+    let client = forwarded_client(&snapshot, peer, request.headers());
+    let identity = match check_access(&snapshot, peer, client, request.headers()).await {
         Access::Allowed(identity) => identity,
         Access::NeedsAuth => {
             gateway
@@ -132,6 +134,33 @@ async fn route(
     }
     let conn = Arc::new(plain_connection(gateway, snapshot, client, identity));
     pipeline::handle(conn, request).await
+}
+
+/// The client's own address: the peer, or — when the peer is a trusted forwarder (a load
+/// balancer in front of several gateways) — the last address it appended to
+/// `X-Forwarded-For`.
+fn forwarded_client(
+    snapshot: &Snapshot,
+    peer: SocketAddr,
+    headers: &http::HeaderMap,
+) -> SocketAddr {
+    let trusted = &snapshot.config.proxy.trusted_forwarders;
+    if trusted.is_empty()
+        || !trusted
+            .iter()
+            .any(|net| net.contains(&peer.ip().to_canonical()))
+    {
+        return peer;
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .last()
+        .and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok())
+        .map(|ip| SocketAddr::new(ip, peer.port()))
+        .unwrap_or(peer)
 }
 
 fn plain_connection(

@@ -11,6 +11,7 @@ mod bad_input;
 mod browser;
 mod cli;
 mod dlp;
+mod events;
 mod interception;
 mod lifecycle;
 mod policy;

@@ -30,7 +30,12 @@ impl Value {
     }
 
     pub(crate) fn map<const N: usize>(entries: [(&str, Value); N]) -> Self {
-        Self::Map(entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+        Self::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+        )
     }
 
     /// Appends the encoded value to `out`.

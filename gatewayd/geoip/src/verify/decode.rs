@@ -39,10 +39,16 @@ pub(crate) enum Item {
 /// the payload for scalars and pointers, right after the header for maps and arrays.
 pub(crate) fn item_at(buf: &[u8], pos: usize) -> Result<(Item, usize), DecodeError> {
     let mut cur = pos;
-    let ctrl = take(buf, &mut cur, 1, pos)?.first().copied().unwrap_or_default();
+    let ctrl = take(buf, &mut cur, 1, pos)?
+        .first()
+        .copied()
+        .unwrap_or_default();
     let mut ty = ctrl >> 5;
     if ty == 0 {
-        let ext = take(buf, &mut cur, 1, pos)?.first().copied().unwrap_or_default();
+        let ext = take(buf, &mut cur, 1, pos)?
+            .first()
+            .copied()
+            .unwrap_or_default();
         // Extended types 8..=15; 12 and 13 (cache container, end marker) never hold data.
         ty = match ext {
             1..=4 | 7 | 8 => ext + 7,
@@ -121,7 +127,9 @@ fn pointer(
     let len = ((bits >> 3) & 0x3) + 1;
     let base = if len == 4 { 0 } else { bits & 0x7 };
     let bytes = take(buf, &mut cur, len, pos)?;
-    let raw = bytes.iter().fold(base, |acc, &b| (acc << 8) | usize::from(b));
+    let raw = bytes
+        .iter()
+        .fold(base, |acc, &b| (acc << 8) | usize::from(b));
     let bias = match len {
         2 => 2048,
         3 => 526_336,
@@ -130,7 +138,12 @@ fn pointer(
     Ok((Item::Pointer(raw + bias), cur))
 }
 
-fn take<'a>(buf: &'a [u8], cur: &mut usize, len: usize, pos: usize) -> Result<&'a [u8], DecodeError> {
+fn take<'a>(
+    buf: &'a [u8],
+    cur: &mut usize,
+    len: usize,
+    pos: usize,
+) -> Result<&'a [u8], DecodeError> {
     let end = cur
         .checked_add(len)
         .ok_or_else(|| DecodeFault::Truncated.at(pos))?;
@@ -175,7 +188,10 @@ mod tests {
     #[test]
     fn reads_pointers_of_every_width() {
         assert_eq!(item_at(b"\x21\x02", 0).unwrap().0, Item::Pointer(0x102));
-        assert_eq!(item_at(b"\x29\x00\x00", 0).unwrap().0, Item::Pointer(0x10000 + 2048));
+        assert_eq!(
+            item_at(b"\x29\x00\x00", 0).unwrap().0,
+            Item::Pointer(0x10000 + 2048)
+        );
         assert_eq!(
             item_at(b"\x30\x00\x00\x01", 0).unwrap().0,
             Item::Pointer(1 + 526_336)
@@ -196,7 +212,10 @@ mod tests {
         assert_eq!(fault(b"\x00\xff"), DecodeFault::UnknownType(255));
         assert_eq!(fault(b"\x00\x05"), DecodeFault::UnknownType(12));
         assert_eq!(fault(b"\x42\xff\xfe"), DecodeFault::InvalidUtf8);
-        assert!(matches!(fault(b"\xa3\x00\x00\x00"), DecodeFault::BadSize { .. }));
+        assert!(matches!(
+            fault(b"\xa3\x00\x00\x00"),
+            DecodeFault::BadSize { .. }
+        ));
         assert!(matches!(fault(b"\x64abcd"), DecodeFault::BadSize { .. }));
         assert!(matches!(fault(b"\x02\x07"), DecodeFault::BadSize { .. }));
     }

@@ -25,8 +25,7 @@ pub(crate) struct Layout {
 
 /// Checks `buf` is a MaxMind DB every lookup can be answered from safely.
 pub(crate) fn check(buf: &[u8]) -> Result<Layout, FormatError> {
-    let marker_at =
-        memchr::memmem::rfind(buf, METADATA_MARKER).ok_or(FormatError::NoMetadata)?;
+    let marker_at = memchr::memmem::rfind(buf, METADATA_MARKER).ok_or(FormatError::NoMetadata)?;
     let metadata_section = buf
         .get(marker_at + METADATA_MARKER.len()..)
         .ok_or(FormatError::NoMetadata)?;
@@ -58,9 +57,7 @@ pub(crate) fn check(buf: &[u8]) -> Result<Layout, FormatError> {
         return Err(too_large());
     };
     let tree = buf.get(..tree_len).ok_or_else(too_large)?;
-    let data = buf
-        .get(tree_len + 16..marker_at)
-        .ok_or_else(too_large)?;
+    let data = buf.get(tree_len + 16..marker_at).ok_or_else(too_large)?;
 
     let mut records = SectionCheck::new(data);
     for node in 0..node_count {
@@ -111,7 +108,11 @@ fn record(node: &[u8], side: usize) -> usize {
         6 => be(node.get(side * 3..side * 3 + 3).unwrap_or_default()),
         7 => {
             let middle = node.get(3).copied().unwrap_or_default();
-            let high = if side == 0 { middle >> 4 } else { middle & 0x0f };
+            let high = if side == 0 {
+                middle >> 4
+            } else {
+                middle & 0x0f
+            };
             let low = be(node.get(side * 4..side * 4 + 3).unwrap_or_default());
             (usize::from(high) << 24) | low
         }
@@ -127,8 +128,14 @@ mod tests {
     fn unpacks_records_like_the_reader() {
         assert_eq!(record(&[0, 0, 1, 0, 0, 2], 0), 1);
         assert_eq!(record(&[0, 0, 1, 0, 0, 2], 1), 2);
-        assert_eq!(record(&[0x01, 0x02, 0x03, 0xab, 0x04, 0x05, 0x06], 0), 0x0a01_0203);
-        assert_eq!(record(&[0x01, 0x02, 0x03, 0xab, 0x04, 0x05, 0x06], 1), 0x0b04_0506);
+        assert_eq!(
+            record(&[0x01, 0x02, 0x03, 0xab, 0x04, 0x05, 0x06], 0),
+            0x0a01_0203
+        );
+        assert_eq!(
+            record(&[0x01, 0x02, 0x03, 0xab, 0x04, 0x05, 0x06], 1),
+            0x0b04_0506
+        );
         assert_eq!(record(&[0, 0, 0, 9, 1, 0, 0, 0], 1), 0x0100_0000);
     }
 

@@ -166,7 +166,10 @@ mod tests {
     #[test]
     fn rejects_cycles_and_pointer_chains() {
         // [ptr 0]: an array containing a pointer to itself.
-        assert_eq!(check(b"\x01\x04\x20\x00"), Err(DecodeFault::TooDeep(MAX_DEPTH)));
+        assert_eq!(
+            check(b"\x01\x04\x20\x00"),
+            Err(DecodeFault::TooDeep(MAX_DEPTH))
+        );
         // [ptr 3], offset 3: ptr 0
         assert_eq!(
             check(b"\x01\x04\x20\x04\x20\x00"),
@@ -180,7 +183,10 @@ mod tests {
 
     #[test]
     fn rejects_non_string_keys_and_exponential_records() {
-        assert_eq!(check(b"\xe1\xa1\x01\xa1\x01"), Err(DecodeFault::NonStringKey));
+        assert_eq!(
+            check(b"\xe1\xa1\x01\xa1\x01"),
+            Err(DecodeFault::NonStringKey)
+        );
         // Each level: an array of 16 pointers to the level below; 16^5 values in all.
         let mut buf = vec![0xa1, 0x01];
         let mut below = 0_u8;

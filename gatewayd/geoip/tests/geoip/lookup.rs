@@ -95,7 +95,10 @@ fn database_metadata_is_reported() {
     assert_eq!(db.database_type(), "GeoLite2-City");
     assert_eq!(db.build_epoch(), 1_700_000_000);
     let debug = format!("{db:?}");
-    assert!(debug.contains("GeoLite2-City") && debug.len() < 200, "{debug}");
+    assert!(
+        debug.contains("GeoLite2-City") && debug.len() < 200,
+        "{debug}"
+    );
 }
 
 #[test]
@@ -105,7 +108,10 @@ fn missing_file_is_a_clear_error() {
     let err = GeoIp::open(&path).unwrap_err();
     assert!(matches!(err, GeoIpError::Io { .. }), "{err}");
     let msg = err.to_string();
-    assert!(msg.contains("cannot read GeoIP database") && msg.contains("nope.mmdb"), "{msg}");
+    assert!(
+        msg.contains("cannot read GeoIP database") && msg.contains("nope.mmdb"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -115,11 +121,20 @@ fn non_database_file_is_a_clear_error() {
     std::fs::write(&path, b"<html>404 Not Found</html>").unwrap();
     let err = GeoIp::open(&path).unwrap_err();
     assert!(
-        matches!(err, GeoIpError::Invalid { source: FormatError::NoMetadata, .. }),
+        matches!(
+            err,
+            GeoIpError::Invalid {
+                source: FormatError::NoMetadata,
+                ..
+            }
+        ),
         "{err}"
     );
     let msg = err.to_string();
-    assert!(msg.contains("city.mmdb") && msg.contains("not a valid MaxMind DB"), "{msg}");
+    assert!(
+        msg.contains("city.mmdb") && msg.contains("not a valid MaxMind DB"),
+        "{msg}"
+    );
     assert!(msg.contains("marker is missing"), "{msg}");
 }
 
@@ -135,14 +150,29 @@ fn truncated_database_is_rejected() {
     std::fs::write(&path, &bytes[bytes.len() - 300..]).unwrap();
     let err = GeoIp::open(&path).unwrap_err();
     assert!(
-        matches!(err, GeoIpError::Invalid { source: FormatError::TreeTooLarge { .. }, .. }),
+        matches!(
+            err,
+            GeoIpError::Invalid {
+                source: FormatError::TreeTooLarge { .. },
+                ..
+            }
+        ),
         "{err}"
     );
     assert!(err.to_string().contains("search tree of"), "{err}");
     // Cut the end off: the metadata marker is gone.
     std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
     let err = GeoIp::open(&path).unwrap_err();
-    assert!(matches!(err, GeoIpError::Invalid { source: FormatError::NoMetadata, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            GeoIpError::Invalid {
+                source: FormatError::NoMetadata,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -155,8 +185,14 @@ fn record_pointing_past_the_data_section_is_rejected() {
     // One node (6 bytes): both records point at data; aim the left one far away.
     bytes[..3].copy_from_slice(&[0xff, 0xff, 0xff]);
     let err = GeoIp::from_bytes(bytes).unwrap_err();
-    assert!(matches!(err, FormatError::BadRecord { node: 0, .. }), "{err}");
-    assert!(err.to_string().contains("past the end of the data section"), "{err}");
+    assert!(
+        matches!(err, FormatError::BadRecord { node: 0, .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("past the end of the data section"),
+        "{err}"
+    );
 }
 
 #[test]

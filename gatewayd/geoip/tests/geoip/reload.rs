@@ -61,7 +61,13 @@ fn garbage_file_is_reported_and_the_old_database_keeps_answering() {
     std::fs::write(&path, b"this is not a MaxMind DB").unwrap();
     let err = handle.refresh_if_changed().unwrap_err();
     assert!(
-        matches!(err, GeoIpError::Invalid { source: FormatError::NoMetadata, .. }),
+        matches!(
+            err,
+            GeoIpError::Invalid {
+                source: FormatError::NoMetadata,
+                ..
+            }
+        ),
         "{err}"
     );
     assert_eq!(city(&handle).as_deref(), Some("Berlin"));
@@ -106,9 +112,15 @@ fn deleted_file_keeps_the_old_database_until_it_returns() {
 fn first_open_of_a_bad_file_fails() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("city.mmdb");
-    assert!(matches!(GeoIpHandle::open(&path), Err(GeoIpError::Io { .. })));
+    assert!(matches!(
+        GeoIpHandle::open(&path),
+        Err(GeoIpError::Io { .. })
+    ));
     std::fs::write(&path, [0_u8; 64]).unwrap();
-    assert!(matches!(GeoIpHandle::open(&path), Err(GeoIpError::Invalid { .. })));
+    assert!(matches!(
+        GeoIpHandle::open(&path),
+        Err(GeoIpError::Invalid { .. })
+    ));
 }
 
 #[test]

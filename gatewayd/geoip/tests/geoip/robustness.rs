@@ -82,7 +82,10 @@ fn random_tree_and_data_under_valid_metadata_never_panic() {
     count_panics();
     let valid = city_db().record_size(24).to_bytes().unwrap();
     let marker = b"\xab\xcd\xefMaxMind.com";
-    let meta_at = valid.windows(marker.len()).rposition(|w| w == marker).unwrap();
+    let meta_at = valid
+        .windows(marker.len())
+        .rposition(|w| w == marker)
+        .unwrap();
     let mut rng = Rng::new(0x5eed_0002);
     for _ in 0..3000 {
         let len = rng.below(meta_at * 2);
@@ -96,11 +99,11 @@ fn random_tree_and_data_under_valid_metadata_never_panic() {
 #[test]
 fn mutated_databases_load_or_fail_cleanly() {
     count_panics();
-    let mut rng = Rng::new(std::env::var("SEED").map_or(3, |s| s.parse().unwrap()));
+    let mut rng = Rng::new(0x5eed_0003);
     let (mut loaded, mut rejected) = (0, 0);
     for bits in [24, 28, 32] {
         let valid = city_db().record_size(bits).to_bytes().unwrap();
-        for _ in 0..150_000 {
+        for _ in 0..4000 {
             let mut bytes = valid.clone();
             match rng.below(4) {
                 0 => {
@@ -110,7 +113,7 @@ fn mutated_databases_load_or_fail_cleanly() {
                 1 => {
                     for _ in 0..=rng.below(8) {
                         let at = rng.below(bytes.len());
-                        bytes[at] = rng.next() as u8;
+                        bytes[at] = rng.next_u64() as u8;
                     }
                 }
                 2 => {
@@ -134,7 +137,10 @@ fn mutated_databases_load_or_fail_cleanly() {
     }
     assert_eq!(panics_so_far(), 0);
     // Both outcomes must be common, or the mutations are not reaching the checks.
-    assert!(loaded > 1000 && rejected > 1000, "loaded {loaded}, rejected {rejected}");
+    assert!(
+        loaded > 1000 && rejected > 1000,
+        "loaded {loaded}, rejected {rejected}"
+    );
 }
 
 #[test]

@@ -14,10 +14,7 @@ fn reader(builder: &TestDbBuilder) -> Reader<Vec<u8>> {
 fn city_of(reader: &Reader<Vec<u8>>, addr: &str) -> Option<(String, Option<String>)> {
     let city: geoip2::City = reader.lookup(ip(addr)).unwrap()?;
     let iso = city.country.unwrap().iso_code.unwrap().to_owned();
-    let name = city
-        .city
-        .and_then(|c| c.names)
-        .map(|n| n["en"].to_owned());
+    let name = city.city.and_then(|c| c.names).map(|n| n["en"].to_owned());
     Some((iso, name))
 }
 
@@ -54,7 +51,12 @@ fn records_have_the_geolite2_city_shape() {
     assert_eq!(country.names.unwrap()["en"], "Germany");
     assert!(country.geoname_id.is_some());
     assert_eq!(city.registered_country.unwrap().iso_code, Some("DE"));
-    let json = serde_json::to_value(reader.lookup::<serde_json::Value>(ip("203.0.113.7")).unwrap()).unwrap();
+    let json = serde_json::to_value(
+        reader
+            .lookup::<serde_json::Value>(ip("203.0.113.7"))
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(json["city"]["names"]["en"], "Berlin");
     assert_eq!(json["country"]["names"]["en"], "Germany");
     assert_eq!(json["country"]["iso_code"], "DE");
@@ -87,7 +89,11 @@ fn iterating_the_tree_yields_exactly_the_written_networks() {
         .unwrap()
         .map(|item| {
             let item = item.unwrap();
-            format!("{} {}", item.ip_net, item.info.country.unwrap().iso_code.unwrap())
+            format!(
+                "{} {}",
+                item.ip_net,
+                item.info.country.unwrap().iso_code.unwrap()
+            )
         })
         .collect();
     let expected: BTreeSet<String> = [
@@ -137,7 +143,11 @@ fn more_specific_network_wins_whatever_the_order() {
 
 #[test]
 fn ipv4_only_trees_load_in_the_real_reader() {
-    let reader = reader(&TestDbBuilder::new().ipv4_only().network("203.0.113.0/24", "DE", "Berlin"));
+    let reader = reader(&TestDbBuilder::new().ipv4_only().network(
+        "203.0.113.0/24",
+        "DE",
+        "Berlin",
+    ));
     assert_eq!(reader.metadata.ip_version, 4);
     assert_eq!(city_of(&reader, "203.0.113.5").unwrap().0, "DE");
     assert_eq!(city_of(&reader, "203.0.114.5"), None);
@@ -157,14 +167,23 @@ fn host_bits_and_whole_space_networks_are_accepted() {
 
 #[test]
 fn bad_input_is_an_error_not_a_panic() {
-    let err = TestDbBuilder::new().network("203.0.113.0/33", "DE", "Berlin").to_bytes().unwrap_err();
+    let err = TestDbBuilder::new()
+        .network("203.0.113.0/33", "DE", "Berlin")
+        .to_bytes()
+        .unwrap_err();
     assert!(matches!(err, TestDbError::BadNetwork { .. }), "{err}");
     assert!(err.to_string().contains("203.0.113.0/33"), "{err}");
-    let err = TestDbBuilder::new().ipv4_only().network("2001:db8::/32", "JP", "Tokyo").to_bytes().unwrap_err();
+    let err = TestDbBuilder::new()
+        .ipv4_only()
+        .network("2001:db8::/32", "JP", "Tokyo")
+        .to_bytes()
+        .unwrap_err();
     assert!(matches!(err, TestDbError::Ipv6InIpv4Database(_)), "{err}");
     let err = TestDbBuilder::new().record_size(20).to_bytes().unwrap_err();
     assert!(matches!(err, TestDbError::RecordSize(20)), "{err}");
-    let err = TestDbBuilder::new().write("/nonexistent-dir/x.mmdb").unwrap_err();
+    let err = TestDbBuilder::new()
+        .write("/nonexistent-dir/x.mmdb")
+        .unwrap_err();
     assert!(matches!(err, TestDbError::Io { .. }), "{err}");
 }
 

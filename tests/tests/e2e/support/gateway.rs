@@ -120,6 +120,19 @@ impl GatewayProcess {
         assert!(status.success());
     }
 
+    /// Kills the process (SIGKILL, like a crash) and starts it again on the same state dir and
+    /// config; the new ports are read back.
+    pub fn crash_and_restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(self.dir.path().join("state/listen.json"));
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        let config = self.config_path.clone();
+        let fresh = Self::spawn(dir, config);
+        // `fresh` owns the new child; the old handle keeps only a dead child and a throwaway dir.
+        drop(std::mem::replace(self, fresh));
+    }
+
     /// Waits for the process to exit; returns whether it did within `limit`.
     pub fn wait_exit(&mut self, limit: Duration) -> bool {
         let deadline = Instant::now() + limit;

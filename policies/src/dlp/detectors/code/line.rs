@@ -36,31 +36,35 @@ const KEYWORDS: &[&[u8]] = &[
     b"loop", b"unsafe", b"where", b"begin", b"end", b"self", b"this", b"cd", b"git", b"set",
 ];
 
-const STRONG_KEYS: [u128; STRONG.len()] = keys(STRONG);
-const KEYWORD_KEYS: [u128; KEYWORDS.len()] = keys(KEYWORDS);
+/// Leading words packed into `u128`s (words are at most 16 bytes) in an open-addressing
+/// table built at compile time: a lookup is one multiply and, for most prose words, one probe
+/// of an empty slot, instead of string comparisons on every line.
+const TABLE_BITS: u32 = 9;
+const TABLE: ([u128; 1 << TABLE_BITS], [u8; 1 << TABLE_BITS]) = table();
 
-/// Words packed into sorted `u128`s (words are at most 16 bytes), so a lookup is a binary
-/// search over integers instead of string comparisons on every line.
-const fn keys<const N: usize>(words: &[&[u8]]) -> [u128; N] {
-    let mut out = [0u128; N];
-    let mut i = 0;
-    while i < N {
-        out[i] = pack(words[i]);
-        i += 1;
-    }
-    // Insertion sort: runs once, at compile time.
-    let mut j = 1;
-    while j < N {
-        let mut k = j;
-        while k > 0 && out[k - 1] > out[k] {
-            let t = out[k];
-            out[k] = out[k - 1];
-            out[k - 1] = t;
-            k -= 1;
+const fn table() -> ([u128; 1 << TABLE_BITS], [u8; 1 << TABLE_BITS]) {
+    let mut keys = [0u128; 1 << TABLE_BITS];
+    let mut scores = [0u8; 1 << TABLE_BITS];
+    let lists: [(&[&[u8]], u8); 2] = [(STRONG, 3), (KEYWORDS, 2)];
+    let mut l = 0;
+    while l < lists.len() {
+        let (words, score) = lists[l];
+        let mut i = 0;
+        while i < words.len() {
+            let k = pack(words[i]);
+            let mut slot = slot_of(k);
+            while keys[slot] != 0 && keys[slot] != k {
+                slot = (slot + 1) & ((1 << TABLE_BITS) - 1);
+            }
+            if keys[slot] == 0 {
+                keys[slot] = k;
+                scores[slot] = score;
+            }
+            i += 1;
         }
-        j += 1;
+        l += 1;
     }
-    out
+    (keys, scores)
 }
 
 const fn pack(w: &[u8]) -> u128 {
@@ -73,18 +77,26 @@ const fn pack(w: &[u8]) -> u128 {
     v
 }
 
+const fn slot_of(k: u128) -> usize {
+    let folded = (k as u64) ^ ((k >> 64) as u64);
+    (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - TABLE_BITS)) as usize
+}
+
 /// 3 for a strong leading word, 2 for a keyword, 0 otherwise.
 fn keyword_score(word: &[u8]) -> u8 {
     if word.len() < 2 || word.len() > 16 {
         return 0;
     }
-    let k = pack(word);
-    if STRONG_KEYS.binary_search(&k).is_ok() {
-        3
-    } else if KEYWORD_KEYS.binary_search(&k).is_ok() {
-        2
-    } else {
-        0
+    let mut buf = [0u8; 16];
+    buf[..word.len()].copy_from_slice(word);
+    let k = u128::from_le_bytes(buf);
+    let mut slot = slot_of(k);
+    loop {
+        match TABLE.0[slot] {
+            0 => return 0,
+            key if key == k => return TABLE.1[slot],
+            _ => slot = (slot + 1) & ((1 << TABLE_BITS) - 1),
+        }
     }
 }
 
@@ -208,6 +220,19 @@ fn operators(t: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_keyword_is_in_the_table() {
+        for w in STRONG {
+            assert_eq!(keyword_score(w), 3, "{}", String::from_utf8_lossy(w));
+        }
+        for w in KEYWORDS {
+            assert_eq!(keyword_score(w), 2, "{}", String::from_utf8_lossy(w));
+        }
+        for w in ["the", "The", "x", "selected", "iff", "a_very_long_identifier_name"] {
+            assert_eq!(keyword_score(w.as_bytes()), 0, "{w}");
+        }
+    }
 
     #[test]
     fn code_lines() {

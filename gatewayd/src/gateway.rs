@@ -217,14 +217,19 @@ pub async fn watch_files(gateway: Arc<Gateway>) {
         }
         policy_stamps = stamps;
         gateway.discovered.flush();
-        if let Some(geo) = &gateway.geoip {
-            match geo.refresh_if_changed() {
-                Ok(true) => tracing::info!("GeoIP database reloaded"),
-                Ok(false) => {}
-                Err(error) => {
-                    tracing::error!(%error, "GeoIP database changed but is unusable; keeping the loaded one")
-                }
+        if gateway.geoip.is_some() {
+            // Checking and loading a new database takes a while: keep it off the workers.
+            let gw = gateway.clone();
+            let refreshed = tokio::task::spawn_blocking(move || {
+                gw.geoip.as_ref().map(|g| g.refresh_if_changed())
+            })
+            .await;
+            match refreshed {
+                Ok(Some(Ok(true))) => tracing::info!("GeoIP database reloaded"),
+                Ok(Some(Err(error))) => tracing::error!(%error, "GeoIP database changed but is unusable; keeping the loaded one"),
+                _ => {}
             }
+        }
         }
         if let Err(error) = gateway.statuses.refresh() {
             tracing::error!(%error, "app status book unreadable; keeping the statuses in force");

@@ -226,10 +226,11 @@ pub async fn watch_files(gateway: Arc<Gateway>) {
             .await;
             match refreshed {
                 Ok(Some(Ok(true))) => tracing::info!("GeoIP database reloaded"),
-                Ok(Some(Err(error))) => tracing::error!(%error, "GeoIP database changed but is unusable; keeping the loaded one"),
+                Ok(Some(Err(error))) => {
+                    tracing::error!(%error, "GeoIP database changed but is unusable; keeping the loaded one")
+                }
                 _ => {}
             }
-        }
         }
         if let Err(error) = gateway.statuses.refresh() {
             tracing::error!(%error, "app status book unreadable; keeping the statuses in force");

@@ -197,3 +197,11 @@ fn directory_is_0700_and_files_0600() {
     }
     assert_eq!(files, 3, "segment, lock and cursor");
 }
+
+#[test]
+fn a_spool_can_move_to_a_blocking_task() {
+    fn assert_send<T: Send + 'static>() {}
+    assert_send::<Spool>();
+    assert_send::<spool::Replay>();
+    assert_send::<SpoolError>();
+}

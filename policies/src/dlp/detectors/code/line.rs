@@ -40,7 +40,8 @@ const KEYWORDS: &[&[u8]] = &[
 /// table built at compile time: a lookup is one multiply and, for most prose words, one probe
 /// of an empty slot, instead of string comparisons on every line.
 const TABLE_BITS: u32 = 9;
-const TABLE: ([u128; 1 << TABLE_BITS], [u8; 1 << TABLE_BITS]) = table();
+// A `static`, not a `const`: a const array would be copied onto the stack at each use.
+static TABLE: ([u128; 1 << TABLE_BITS], [u8; 1 << TABLE_BITS]) = table();
 
 const fn table() -> ([u128; 1 << TABLE_BITS], [u8; 1 << TABLE_BITS]) {
     let mut keys = [0u128; 1 << TABLE_BITS];

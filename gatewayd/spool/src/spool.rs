@@ -93,7 +93,9 @@ impl Spool {
                     }
                 }
             }
-            let fully_acked = seq == ack.seq && ack.offset >= meta.readable_end;
+            // A corrupt one stays until a replay has reported the skip.
+            let fully_acked =
+                seq == ack.seq && ack.offset >= meta.readable_end && meta.corrupt.is_none();
             if meta.len == 0 || fully_acked {
                 remove_file(&path)?;
                 removed_any = true;

@@ -65,6 +65,8 @@ pub struct InspectionRecord {
     pub file_names: Vec<String>,
     /// Characters of prompt text seen.
     pub prompt_length: usize,
+    /// Findings were masked and the request forwarded (`dlp` with `on_match = "redact"`).
+    pub redacted: bool,
     /// The prompt text an audit rule asked to keep (bounded).
     pub audit_prompt: Option<String>,
 }

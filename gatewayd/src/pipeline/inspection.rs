@@ -4,11 +4,13 @@
 
 use std::collections::BTreeMap;
 
+use bytes::Bytes;
 use http::request::Parts;
 use http::{header, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use policies::rules::Action;
+use policies::dlp::redact;
+use policies::rules::{Action, OnMatch};
 use policies::{StatusBook, Verdict};
 
 use super::body::Prepended;
@@ -23,7 +25,7 @@ use crate::upstream::ProxyBody;
 pub async fn inspect(
     conn: &ConnectionContext,
     ctx: &mut RequestContext,
-    parts: &Parts,
+    parts: &mut Parts,
     body: Incoming,
     verdict: &Verdict,
     book: &StatusBook,
@@ -123,6 +125,24 @@ pub async fn inspect(
         ctx.inspection.matched_profiles = matched.clone();
         let second = decide::decide(conn, ctx, book, Some(&matched));
         decide::apply(conn, ctx, &second)?;
+        if let Action::Dlp {
+            profile,
+            on_match: OnMatch::Redact,
+        } = &second.action
+        {
+            if second.dlp_matched {
+                let redacted = redact_body(conn, content_type, &bytes, profile)
+                    .ok_or_else(|| decide::refusal_for(conn, ctx, &second))?;
+                ctx.inspection.redacted = true;
+                parts.headers.remove(header::CONTENT_LENGTH);
+                if let Some(limit) = audit_bytes {
+                    ctx.inspection.audit_prompt = Some(truncate(prompt, limit).to_string());
+                }
+                return Ok(Full::new(Bytes::from(redacted))
+                    .map_err(|e| match e {})
+                    .boxed());
+            }
+        }
     }
     if let Some(limit) = audit_bytes {
         ctx.inspection.audit_prompt = Some(truncate(prompt, limit).to_string());
@@ -160,6 +180,67 @@ fn unscannable_refusal(ctx: &RequestContext, reason: &str) -> Refusal {
             ctx.host
         ),
     )
+}
+
+/// The body with every finding of `profile` replaced by `[REDACTED:detector]`: inside each
+/// string of a JSON body, or across a text body. `None` for bodies that cannot be rewritten
+/// safely (forms, multipart, binary): the caller blocks those instead.
+fn redact_body(
+    conn: &ConnectionContext,
+    content_type: &str,
+    body: &[u8],
+    profile: &str,
+) -> Option<Vec<u8>> {
+    let dlp = &conn.snapshot.dlp;
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let redact_text = |text: &str| -> Option<String> {
+        let result = dlp.scan_profile(profile, text).ok()?;
+        Some(if result.findings.is_empty() {
+            text.to_string()
+        } else {
+            redact(text, &result.findings)
+        })
+    };
+    if essence.ends_with("json") || (essence.is_empty() && body.first() == Some(&b'{')) {
+        let mut value: serde_json::Value = serde_json::from_slice(body).ok()?;
+        redact_strings(&mut value, &redact_text, 0)?;
+        return serde_json::to_vec(&value).ok();
+    }
+    if essence.is_empty() || essence.starts_with("text/") {
+        let text = std::str::from_utf8(body).ok()?;
+        return redact_text(text).map(String::into_bytes);
+    }
+    None
+}
+
+fn redact_strings(
+    value: &mut serde_json::Value,
+    redact_text: &dyn Fn(&str) -> Option<String>,
+    depth: usize,
+) -> Option<()> {
+    if depth > 64 {
+        return None;
+    }
+    match value {
+        serde_json::Value::String(s) => *s = redact_text(s)?,
+        serde_json::Value::Array(items) => {
+            for item in items {
+                redact_strings(item, redact_text, depth + 1)?;
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for item in map.values_mut() {
+                redact_strings(item, redact_text, depth + 1)?;
+            }
+        }
+        _ => {}
+    }
+    Some(())
 }
 
 /// At most `limit` bytes of `text`, cut on a character boundary.

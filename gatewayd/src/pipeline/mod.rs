@@ -90,7 +90,7 @@ async fn run_phases(
     }
 
     // 4. inspect: scan and audit the body when the verdict asks for it.
-    let body = inspection::inspect(conn, ctx, &parts, body, &verdict, &book).await?;
+    let body = inspection::inspect(conn, ctx, &mut parts, body, &verdict, &book).await?;
 
     // 5. upstream_request.
     if websocket {
@@ -114,6 +114,17 @@ async fn run_phases(
     strip_hop_by_hop(&mut parts.headers);
     strip_alt_svc_h3(&mut parts.headers);
     parts.version = Version::HTTP_11;
+    if ctx.inspection.redacted {
+        let detectors: Vec<&str> = ctx
+            .inspection
+            .detectors
+            .iter()
+            .map(|(d, _)| d.as_str())
+            .collect();
+        if let Ok(value) = http::HeaderValue::from_str(&detectors.join(",")) {
+            parts.headers.insert("x-warden-redacted", value);
+        }
+    }
     Ok(Response::from_parts(
         parts,
         body.map_err(Into::into).boxed(),

@@ -93,3 +93,39 @@ fn a_body_over_the_inspection_limit_is_refused_when_it_must_be_scanned() {
     assert_eq!(result.status, 403);
     assert_eq!(result.header("x-warden-rule"), Some("inspect.unscannable"));
 }
+
+#[test]
+fn a_redact_rule_masks_the_secret_and_forwards_the_prompt() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = Origin::start(dir.path());
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[[rule]]\nid = \"redact-claude\"\nwhen = { app = \"claude\" }\naction = \"dlp\"\nprofile = \"default\"\non_match = \"redact\"\n",
+    )
+    .unwrap();
+    let gw = GatewayProcess::start(
+        &origin,
+        GatewayOptions {
+            sections: format!("[policies]\nfiles = [\"{}\"]\n", policy.display()),
+            ..Default::default()
+        },
+    );
+    let result = prompt(
+        &gw,
+        "Charge card 4539 1488 0343 6467 for the renewal",
+        "application/json",
+    );
+    assert_eq!(result.status, 200, "{}", result.body_text());
+    // The origin echoes what it received: the masked prompt, not the card.
+    let echoed: serde_json::Value = serde_json::from_slice(&result.body).unwrap();
+    assert_eq!(
+        echoed["prompt"],
+        "Charge card [REDACTED:credit_card] for the renewal"
+    );
+    assert_eq!(
+        echoed["model"], "claude-x",
+        "the rest of the body is untouched"
+    );
+    assert_eq!(result.header("x-warden-redacted"), Some("credit_card"));
+}

@@ -171,3 +171,26 @@ fn corruption_that_appears_after_open_is_found_while_replaying() {
     assert_eq!(spool.stats().records_pending, 0);
     assert!(spool.replay().unwrap().is_empty());
 }
+
+#[test]
+fn corruption_right_at_the_ack_position_is_still_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = options(1 << 20);
+    opts.replay_max_records = 3;
+    {
+        let mut spool = Spool::open(dir.path(), opts.clone()).unwrap();
+        spool.append_batch(&records(0..6, 40)).unwrap();
+        let batch = spool.replay().unwrap();
+        spool.ack(batch.cursor).unwrap();
+    }
+    let seg = segment_files(dir.path())[0].clone();
+    flip_byte(&seg, 3 * frame(40) + HEADER_LEN as u64 + 1, 0x01);
+    let mut spool = Spool::open(dir.path(), opts).unwrap();
+    assert_eq!(spool.stats().records_pending, 0);
+    let batch = spool.replay().unwrap();
+    assert!(batch.records.is_empty());
+    assert_eq!(batch.skipped.len(), 1, "the loss is reported, not silent");
+    assert_eq!(batch.skipped[0].offset, 3 * frame(40));
+    spool.ack(batch.cursor).unwrap();
+    assert!(segment_files(dir.path()).is_empty());
+}

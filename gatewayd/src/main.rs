@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use gatewayd::cli::{
-    run_admin, run_apps, run_ca, run_catalog, run_check, Cli, Command, UsersCommand,
+    run_admin, run_apps, run_ca, run_catalog, run_check, run_dlp, Cli, Command, UsersCommand,
 };
 use gatewayd::config::{load_config, Config};
 
@@ -65,6 +65,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let code = run_admin(&config_or_exit!(config.config.as_deref()), &command)?;
             Ok(ExitCode::from(code))
         }
+        Command::Dlp { command, .. } => Ok(ExitCode::from(run_dlp(&command)?)),
         Command::Users {
             command: UsersCommand::HashPassword,
             ..

@@ -4,6 +4,7 @@ mod admin_cmd;
 mod ca_cmd;
 mod catalog_cmd;
 mod check;
+mod dlp_cmd;
 
 use std::path::PathBuf;
 
@@ -13,6 +14,7 @@ pub use admin_cmd::{run_admin, run_apps, AdminCommand, AppsCommand};
 pub use ca_cmd::{run_ca, CaCommand};
 pub use catalog_cmd::{run_catalog, CatalogCommand};
 pub use check::run_check;
+pub use dlp_cmd::{run_dlp, DlpCommand};
 
 /// Warden's secure web gateway.
 #[derive(Debug, Parser)]
@@ -65,6 +67,13 @@ pub enum Command {
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Data-loss prevention tools.
+    Dlp {
+        #[command(subcommand)]
+        command: DlpCommand,
         #[command(flatten)]
         config: ConfigArg,
     },

@@ -83,3 +83,41 @@ fn ca_init_show_and_export() {
     );
     assert!(!pem.contains("PRIVATE KEY") && !show.contains("PRIVATE KEY"));
 }
+
+#[test]
+fn dlp_scan_prints_masked_findings_as_json_lines() {
+    use std::io::Write;
+    let mut child = Command::new(gatewayd_binary())
+        .args(["dlp", "scan", "--json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"our key AKIAQ7RZ4XH2LMNB5TWE, card 4539 1488 0343 6467\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "findings exit 1");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let findings: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let detectors: Vec<&str> = findings
+        .iter()
+        .map(|f| f["detector"].as_str().unwrap())
+        .collect();
+    assert_eq!(detectors, ["aws_access_key_id", "credit_card"]);
+    assert_eq!(findings[0]["start"], 8);
+    assert!(!stdout.contains("AKIAQ7RZ4XH2LMNB5TWE") && !stdout.contains("4539 1488 0343 6467"));
+    let dir = tempfile::tempdir().unwrap();
+    let clean = dir.path().join("clean.txt");
+    std::fs::write(&clean, "nothing to see").unwrap();
+    let (code, out, _) = gatewayd(&["dlp", "scan", clean.to_str().unwrap()]);
+    assert_eq!((code, out.as_str()), (0, ""));
+    let (code, _, _) = gatewayd(&["dlp", "scan", "--profile", "nope"]);
+    assert_eq!(code, 2);
+}

@@ -83,14 +83,22 @@ const fn slot_of(k: u128) -> usize {
     (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - TABLE_BITS)) as usize
 }
 
-/// 3 for a strong leading word, 2 for a keyword, 0 otherwise.
-fn keyword_score(word: &[u8]) -> u8 {
+/// The packed key of `word`, the start of `line`: one unaligned 16-byte load, masked, when the
+/// line is long enough (copying a short word byte by byte stalls store forwarding).
+fn key(word: &[u8], line: &[u8]) -> u128 {
+    match line.get(..16).and_then(|b| <[u8; 16]>::try_from(b).ok()) {
+        Some(bytes) if word.len() < 16 => u128::from_le_bytes(bytes) & ((1u128 << (8 * word.len())) - 1),
+        Some(bytes) => u128::from_le_bytes(bytes),
+        None => pack(word),
+    }
+}
+
+/// 3 for a strong leading word, 2 for a keyword, 0 otherwise. `word` starts `rest_of_line`.
+fn keyword_score(word: &[u8], rest_of_line: &[u8]) -> u8 {
     if word.len() < 2 || word.len() > 16 {
         return 0;
     }
-    let mut buf = [0u8; 16];
-    buf[..word.len()].copy_from_slice(word);
-    let k = u128::from_le_bytes(buf);
+    let k = key(word, rest_of_line);
     let mut slot = slot_of(k);
     loop {
         match TABLE.0[slot] {
@@ -119,7 +127,7 @@ pub(crate) fn classify(line: &[u8], need_prose: bool) -> Line {
             if t.starts_with(b"#[") || t.starts_with(b"#![") || t.starts_with(b"#!/") {
                 return Line::Code;
             }
-            if keyword_score(leading_word(t)) == 3 {
+            if keyword_score(leading_word(t), t) == 3 {
                 return Line::Code; // #include, #define...
             }
             return Line::Neutral; // a comment or a heading
@@ -134,7 +142,7 @@ pub(crate) fn classify(line: &[u8], need_prose: bool) -> Line {
         let keyword_follows =
             next.is_none_or(|b| matches!(b, b' ' | b'(' | b':' | b'{' | b'<' | b';' | b'!' | b'\t'));
         if keyword_follows {
-            start = keyword_score(word);
+            start = keyword_score(word, t);
         }
         if start == 0 && is_call_or_assignment(t, word) {
             start = 2;
@@ -171,18 +179,36 @@ pub(crate) fn classify(line: &[u8], need_prose: bool) -> Line {
 
 /// The identifier-like run a line starts with (`self.items.append`, `#include`, `apt-get`).
 fn leading_word(t: &[u8]) -> &[u8] {
-    let mut n = 0;
-    for (i, b) in t.iter().take(24).enumerate() {
-        let ok = b.is_ascii_alphanumeric()
-            || matches!(b, b'_' | b'$')
-            || (i == 0 && *b == b'#')
-            || (i > 0 && matches!(b, b'-' | b'!' | b'.'));
-        if !ok {
-            break;
-        }
-        n = i + 1;
+    let Some(&first) = t.first() else {
+        return t;
+    };
+    if WORD_CLASS[usize::from(first)] & (WORD | HASH) == 0 {
+        return &t[..0];
     }
-    &t[..n]
+    let n = t.iter().take(24).skip(1).position(|b| WORD_CLASS[usize::from(*b)] & (WORD | INNER) == 0);
+    &t[..n.map_or(t.len().min(24), |n| n + 1)]
+}
+
+const WORD: u8 = 1;
+const INNER: u8 = 2;
+const HASH: u8 = 4;
+static WORD_CLASS: [u8; 256] = word_class();
+
+const fn word_class() -> [u8; 256] {
+    let mut c = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        if byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'$' {
+            c[b] = WORD;
+        } else if byte == b'-' || byte == b'!' || byte == b'.' {
+            c[b] = INNER;
+        } else if byte == b'#' {
+            c[b] = HASH;
+        }
+        b += 1;
+    }
+    c
 }
 
 /// `name(...`, `a.b.c(`, `x = ...`, `x := ...`, `count += 1`, `items[i] = ...`.
@@ -225,13 +251,15 @@ mod tests {
     #[test]
     fn every_keyword_is_in_the_table() {
         for w in STRONG {
-            assert_eq!(keyword_score(w), 3, "{}", String::from_utf8_lossy(w));
+            assert_eq!(keyword_score(w, w), 3, "{}", String::from_utf8_lossy(w));
+            let long = [*w, b" = something longer than sixteen"].concat();
+            assert_eq!(keyword_score(w, &long), 3, "{}", String::from_utf8_lossy(w));
         }
         for w in KEYWORDS {
-            assert_eq!(keyword_score(w), 2, "{}", String::from_utf8_lossy(w));
+            assert_eq!(keyword_score(w, w), 2, "{}", String::from_utf8_lossy(w));
         }
         for w in ["the", "The", "x", "selected", "iff", "a_very_long_identifier_name"] {
-            assert_eq!(keyword_score(w.as_bytes()), 0, "{w}");
+            assert_eq!(keyword_score(w.as_bytes(), w.as_bytes()), 0, "{w}");
         }
     }
 

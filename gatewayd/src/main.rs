@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use gatewayd::cli::{
-    run_admin, run_apps, run_ca, run_catalog, run_check, run_dlp, Cli, Command, UsersCommand,
+    run_admin, run_apps, run_ca, run_catalog, run_check, run_dlp, run_schema, Cli, Command,
+    UsersCommand,
 };
 use gatewayd::config::{load_config, Config};
 
@@ -63,6 +64,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Admin { command, config } => {
             let code = run_admin(&config_or_exit!(config.config.as_deref()), &command)?;
+            Ok(ExitCode::from(code))
+        }
+        Command::Schema { command, config } => {
+            let code = run_schema(&config_or_exit!(config.config.as_deref()), &command)?;
             Ok(ExitCode::from(code))
         }
         Command::Dlp { command, .. } => Ok(ExitCode::from(run_dlp(&command)?)),

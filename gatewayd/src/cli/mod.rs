@@ -5,6 +5,7 @@ mod ca_cmd;
 mod catalog_cmd;
 mod check;
 mod dlp_cmd;
+mod schema_cmd;
 
 use std::path::PathBuf;
 
@@ -15,6 +16,7 @@ pub use ca_cmd::{run_ca, CaCommand};
 pub use catalog_cmd::{run_catalog, CatalogCommand};
 pub use check::run_check;
 pub use dlp_cmd::{run_dlp, DlpCommand};
+pub use schema_cmd::{run_schema, SchemaCommand};
 
 /// Warden's secure web gateway.
 #[derive(Debug, Parser)]
@@ -67,6 +69,13 @@ pub enum Command {
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// ClickHouse schema migrations.
+    Schema {
+        #[command(subcommand)]
+        command: SchemaCommand,
         #[command(flatten)]
         config: ConfigArg,
     },

@@ -7,6 +7,7 @@
 
 mod body;
 mod extract;
+pub mod websocket;
 
 pub use body::{collect_bounded, Collected, Unscannable};
 pub use extract::{extract_text, Extracted};

@@ -95,7 +95,8 @@ async fn run_phases(
     // 5. upstream_request.
     if websocket {
         let request = Request::from_parts(parts, body);
-        return upgrade::forward(conn, ctx, request, target).await;
+        let profiles = verdict.profiles_to_scan().map(str::to_owned).collect();
+        return upgrade::forward(conn, ctx, request, target, profiles).await;
     }
     parts.uri = target.uri;
     parts.version = Version::HTTP_11;

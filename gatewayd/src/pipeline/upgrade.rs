@@ -8,8 +8,10 @@ use hyper_util::rt::TokioIo;
 use super::context::{ConnectionContext, RequestContext};
 use super::target::Target;
 use super::upstream_refusal;
+use crate::inspect::websocket::{client_close, relay_client_frames, FrameOutcome};
 use crate::respond::Refusal;
 use crate::upstream::{ProxyBody, UpstreamError};
+use tokio::io::AsyncWriteExt;
 
 /// Whether the request asks to switch to the WebSocket protocol.
 pub fn is_websocket_parts(parts: &http::request::Parts) -> bool {
@@ -30,6 +32,7 @@ pub async fn forward(
     ctx: &mut RequestContext,
     mut request: Request<ProxyBody>,
     target: Target,
+    scan_profiles: Vec<String>,
 ) -> Result<Response<ProxyBody>, Refusal> {
     let failed = |e: UpstreamError| upstream_refusal(conn, &target.host, e);
     let io = conn
@@ -79,6 +82,8 @@ pub async fn forward(
     }
     let upstream_upgrade = hyper::upgrade::on(&mut response);
     let bytes_up = ctx.bytes_up.clone();
+    let dlp = conn.snapshot.dlp.clone();
+    let host = target.host.clone();
     tokio::spawn(async move {
         let (client, upstream) = match tokio::try_join!(client_upgrade, upstream_upgrade) {
             Ok(pair) => pair,
@@ -89,11 +94,48 @@ pub async fn forward(
         };
         let mut client = TokioIo::new(client);
         let mut upstream = TokioIo::new(upstream);
-        match tokio::io::copy_bidirectional(&mut client, &mut upstream).await {
-            Ok((up, _down)) => {
-                bytes_up.fetch_add(up, std::sync::atomic::Ordering::Relaxed);
+        if scan_profiles.is_empty() {
+            match tokio::io::copy_bidirectional(&mut client, &mut upstream).await {
+                Ok((up, _down)) => {
+                    bytes_up.fetch_add(up, std::sync::atomic::Ordering::Relaxed);
+                }
+                Err(e) => tracing::debug!(error = %e, "websocket splice ended"),
             }
-            Err(e) => tracing::debug!(error = %e, "websocket splice ended"),
+            return;
+        }
+        // The policy wants what the user sends scanned: inspect client frames.
+        let (client_read, mut client_write) = tokio::io::split(client);
+        let (mut upstream_read, mut upstream_write) = tokio::io::split(upstream);
+        let profiles: Vec<&str> = scan_profiles.iter().map(String::as_str).collect();
+        let scan = |text: &str| -> Option<String> {
+            let results = dlp.scan_profiles(&profiles, text).ok()?;
+            let detectors: Vec<String> = results
+                .iter()
+                .filter(|r| r.matched)
+                .flat_map(|r| r.counts.iter().map(|c| c.detector.clone()))
+                .collect();
+            (!detectors.is_empty()).then(|| detectors.join(","))
+        };
+        let down = tokio::io::copy(&mut upstream_read, &mut client_write);
+        tokio::pin!(down);
+        let outcome = tokio::select! {
+            outcome = relay_client_frames(client_read, &mut upstream_write, scan) => outcome,
+            _ = &mut down => return,
+        };
+        match outcome {
+            Ok(FrameOutcome::Closed) => {
+                // Let the app's close reply reach the client.
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(2), down).await;
+            }
+            Ok(FrameOutcome::Blocked(detectors)) => {
+                let _ = upstream_write.write_all(&client_close(1008)).await;
+                tracing::warn!(%host, %detectors, "websocket message blocked by DLP; connection closed");
+            }
+            Ok(FrameOutcome::TooLarge) => {
+                let _ = upstream_write.write_all(&client_close(1009)).await;
+                tracing::warn!(%host, "websocket message too large to inspect; connection closed");
+            }
+            Err(e) => tracing::debug!(error = %e, "websocket inspection ended"),
         }
     });
     let (parts, _) = response.into_parts();

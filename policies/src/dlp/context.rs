@@ -5,7 +5,7 @@
 
 use super::detector::Detector::{self, *};
 use super::finding::Confidence;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 const CARD: &[Detector] = &[CreditCard];
 const BANK: &[Detector] = &[Iban];
@@ -122,6 +122,8 @@ impl ContextWords {
         let words = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(AhoCorasickKind::DFA)) // windows are ~100 bytes: no prefilter set-up
+            .prefilter(false)
             .build(WORDS.iter().map(|w| w.0))?;
         Ok(ContextWords {
             words,
@@ -132,8 +134,12 @@ impl ContextWords {
     }
 
     /// `base` moved one step up when a supporting word is near `start..end`, one step down
-    /// when only an opposing one is.
+    /// when only an opposing one is. Skips the look when no word could change the answer
+    /// (a high-confidence credential: no word lowers those).
     pub fn adjust(&self, text: &[u8], d: Detector, start: usize, end: usize, base: Confidence) -> Confidence {
+        if base == Confidence::High && NUMBERS.iter().all(|n| *n != d) {
+            return base;
+        }
         let (lo, hi) = super::text::around(text, start, end, BEFORE, AFTER);
         let (mut up, mut down) = (false, false);
         for (from, to) in [(lo, start), (end, hi)] {

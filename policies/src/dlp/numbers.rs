@@ -104,6 +104,13 @@ pub(crate) fn next_digit(text: &[u8], from: usize) -> Option<usize> {
     tail.iter().position(u8::is_ascii_digit).map(|k| i + k)
 }
 
+fn skip_word(text: &[u8], mut i: usize) -> usize {
+    while i < text.len() && (text[i].is_ascii_alphanumeric() || text[i] == b'_') {
+        i += 1;
+    }
+    i
+}
+
 fn skip_digits(text: &[u8], mut i: usize) -> usize {
     while i < text.len() && text[i].is_ascii_digit() {
         i += 1;
@@ -125,11 +132,19 @@ pub(crate) fn scan(cx: &mut Cx<'_>) {
             } else {
                 None
             };
-            i = iban_end.unwrap_or_else(|| skip_digits(text, p));
+            // Inside a word or token nothing numeric can start: skip all of it at once
+            // (random tokens hold many short digit runs).
+            i = iban_end.unwrap_or_else(|| skip_word(text, p));
             continue;
         }
         if !want_grouped || matches!(prev, b'.' | b'_' | b',') {
             i = skip_digits(text, p);
+            continue;
+        }
+        // `-`, `+` or `/` right after a letter or digit: the middle of a token, a path or a
+        // date; what follows is not the start of a card or an SSN.
+        if matches!(prev, b'-' | b'+' | b'/') && p >= 2 && text[p - 2].is_ascii_alphanumeric() {
+            i = skip_word(text, p);
             continue;
         }
         let d = Digits::parse(text, p);

@@ -6,7 +6,7 @@
 //! not dropped here: the numeric detectors report them at `low` confidence instead, below the
 //! shipped profiles' thresholds but still visible to a profile that asks for `low`.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 /// Words that only appear in a token when a person typed it as a stand-in.
 const MARKERS: &[&str] = &[
@@ -45,7 +45,9 @@ const PUBLISHED: &[&[u8]] = &[
 /// The marker automaton, built once per engine.
 #[derive(Debug, Clone)]
 pub(crate) struct Placeholders {
+    /// Marker words in their three spellings, and the published examples.
     markers: AhoCorasick,
+    published: AhoCorasick,
 }
 
 impl Placeholders {
@@ -62,36 +64,64 @@ impl Placeholders {
         }
         words.sort();
         words.dedup();
-        let markers = AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostFirst).build(&words)?;
-        Ok(Placeholders { markers })
+        // Tokens are short: a DFA without a prefilter beats Teddy's set-up cost on them.
+        let markers = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .kind(Some(AhoCorasickKind::DFA))
+            .prefilter(false)
+            .build(words.iter().map(String::as_bytes).chain(PUBLISHED.iter().copied()))?;
+        let published = AhoCorasickBuilder::new()
+            .kind(Some(AhoCorasickKind::DFA))
+            .prefilter(false)
+            .build(PUBLISHED)?;
+        Ok(Placeholders { markers, published })
     }
 
     /// Whether `token` is a vendor's published example.
     pub fn is_published(&self, token: &[u8]) -> bool {
-        PUBLISHED.iter().any(|p| contains(token, p))
+        self.published.is_match(token)
     }
 
     /// Whether `token` (the variable part of a credential, or all of it) is a stand-in.
     pub fn is_placeholder(&self, token: &[u8]) -> bool {
-        self.has_marker(token)
-            || longest_run(token) >= 5
-            || longest_sequence(token) >= 6
-            || (token.len() >= 16
-                && super::text::distinct_bytes(token) * 6 < token.len().min(64))
+        // Stand-ins show at the start or the end: look at most at 64 + 16 bytes of a long token.
+        let (head, tail) = match token.len() {
+            0..=80 => (token, &token[..0]),
+            n => (&token[..64], &token[n - 16..]),
+        };
+        shape_is_typed(head) || shape_is_typed(tail) || self.has_marker(head) || self.has_marker(tail)
     }
 
     /// Whether `text` holds a stand-in word or a published example. Long structured bodies
     /// (PEM) use this alone: real DER has runs of `A` that the random-token checks would flag.
     pub fn has_marker(&self, text: &[u8]) -> bool {
-        self.markers.is_match(text) || PUBLISHED.iter().any(|p| contains(text, p))
+        self.markers.is_match(text)
     }
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.len() >= needle.len() && memchr::memmem::find(hay, needle).is_some()
+/// One pass over `token`: a run of five equal bytes (`00000`), six ascending ones
+/// (`abcdef`, `123456`), or too few distinct bytes for its length (`abababab...`).
+fn shape_is_typed(token: &[u8]) -> bool {
+    let mut seen = [false; 256];
+    let (mut distinct, mut run, mut seq) = (0usize, 0usize, 0usize);
+    let mut prev: Option<u8> = None;
+    for &b in token {
+        if !seen[usize::from(b)] {
+            seen[usize::from(b)] = true;
+            distinct += 1;
+        }
+        run = if prev == Some(b) { run + 1 } else { 1 };
+        seq = if prev.is_some_and(|p| p.wrapping_add(1) == b) && b.is_ascii_alphanumeric() { seq + 1 } else { 1 };
+        if run >= 5 || seq >= 6 {
+            return true;
+        }
+        prev = Some(b);
+    }
+    token.len() >= 16 && distinct * 6 < token.len().min(64)
 }
 
 /// Longest run of one repeated byte (`00000`, `aaaaa`).
+#[cfg(test)]
 fn longest_run(s: &[u8]) -> usize {
     let (mut best, mut cur) = (0, 0);
     for (i, b) in s.iter().enumerate() {
@@ -102,6 +132,7 @@ fn longest_run(s: &[u8]) -> usize {
 }
 
 /// Longest ascending run of consecutive bytes (`abcdef`, `123456`).
+#[cfg(test)]
 fn longest_sequence(s: &[u8]) -> usize {
     let (mut best, mut cur) = (0, 0);
     for (i, b) in s.iter().enumerate() {

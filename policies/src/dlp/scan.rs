@@ -78,11 +78,13 @@ impl Scanner {
         let custom_anchors = self.customs.anchored_in(set);
         if set.any(ANCHORED) || custom_anchors {
             for m in self.anchors.automaton.find_iter(text) {
-                let anchor = self.anchors.kinds[m.pattern().as_usize()];
+                let Some((anchor, start)) = self.anchors.resolve(text, m.pattern().as_usize(), m.start()) else {
+                    continue;
+                };
                 match anchor {
-                    Anchor::Custom(i) => self.customs.on_anchor(&mut cx, i, m.start()),
+                    Anchor::Custom(i) => self.customs.on_anchor(&mut cx, i, start),
                     _ if set.any(anchor.detectors()) => {
-                        detectors::on_anchor(&mut cx, anchor, m.start(), m.end());
+                        detectors::on_anchor(&mut cx, anchor, start, m.end());
                     }
                     _ => {}
                 }

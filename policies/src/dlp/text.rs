@@ -49,19 +49,6 @@ pub fn anchored(re: &Regex, text: &[u8], at: usize, max: usize) -> Option<usize>
     re.find(window).map(|m| at + m.end())
 }
 
-/// Number of distinct bytes in `s` (a cheap stand-in for entropy on short tokens).
-pub fn distinct_bytes(s: &[u8]) -> usize {
-    let mut seen = [false; 256];
-    let mut n = 0;
-    for &b in s {
-        if !seen[b as usize] {
-            seen[b as usize] = true;
-            n += 1;
-        }
-    }
-    n
-}
-
 /// Whether `s` mixes upper case, lower case and digits, as random base62 tokens do.
 pub fn mixed_classes(s: &[u8]) -> bool {
     s.iter().any(u8::is_ascii_uppercase)
@@ -95,7 +82,6 @@ mod tests {
     #[test]
     fn classes_and_diversity() {
         assert!(mixed_classes(b"aB3") && !mixed_classes(b"abc123"));
-        assert_eq!(distinct_bytes(b"aaaab"), 2);
         assert!(is_b64(b'/') && !is_token(b'/') && is_token(b'-') && is_word(b'_'));
     }
 }

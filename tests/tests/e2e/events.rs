@@ -270,3 +270,31 @@ fn a_crashed_gateway_replays_its_spool_after_restart() {
         Duration::from_secs(30),
     );
 }
+
+#[test]
+fn schema_migrations_are_applied_once_and_reported() {
+    let s = start();
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new(crate::support::tools::gatewayd_binary())
+            .args(args)
+            .arg("--config")
+            .arg(&s.gw.config_path)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let (code, status) = run(&["schema", "status"]);
+    assert_eq!(code, Some(0), "{status}");
+    assert!(
+        status.lines().count() >= 7 && status.lines().all(|l| l.ends_with("applied")),
+        "{status}"
+    );
+    let (code, again) = run(&["schema", "migrate"]);
+    assert_eq!(code, Some(0));
+    assert!(again.contains("all migrations already applied"), "{again}");
+    let tables = query(&s.clickhouse, "SELECT count() FROM system.tables WHERE database = 'warden' AND name = 'schema_migrations'");
+    assert_eq!(tables, "1");
+}

@@ -64,6 +64,50 @@ fn a_100_mb_download_and_upload_stream_with_bounded_memory() {
     );
 }
 
+/// Opens a WebSocket to `host` through the gateway's proxy port, trusting the Warden root.
+async fn websocket_through(
+    gw: &GatewayProcess,
+    host: &str,
+) -> tokio_tungstenite::WebSocketStream<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+    let mut tcp = tokio::net::TcpStream::connect(gw.proxy).await.unwrap();
+    tcp.write_all(format!("CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        tcp.read_exact(&mut byte).await.unwrap();
+        head.push(byte[0]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    let mut roots = rustls::RootCertStore::empty();
+    let pem = std::fs::read(&gw.root_pem).unwrap();
+    for cert in rustls_pki_types::pem::PemObject::pem_slice_iter(&pem) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(host.to_string().try_into().unwrap(), tcp)
+        .await
+        .expect("the Warden leaf verifies against the Warden root");
+    let (ws, response) = tokio_tungstenite::client_async(format!("wss://{host}/ws"), tls)
+        .await
+        .expect("websocket handshake through the gateway");
+    assert_eq!(response.status(), 101);
+    ws
+}
+
 #[test]
 fn websocket_echo_through_the_intercepted_tunnel() {
     let dir = tempfile::tempdir().unwrap();
@@ -74,43 +118,7 @@ fn websocket_echo_through_the_intercepted_tunnel() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let mut tcp = tokio::net::TcpStream::connect(gw.proxy).await.unwrap();
-        tcp.write_all(b"CONNECT ws.test:443 HTTP/1.1\r\nHost: ws.test:443\r\n\r\n")
-            .await
-            .unwrap();
-        let mut head = Vec::new();
-        while !head.ends_with(b"\r\n\r\n") {
-            let mut byte = [0u8; 1];
-            tcp.read_exact(&mut byte).await.unwrap();
-            head.push(byte[0]);
-        }
-        assert!(
-            head.starts_with(b"HTTP/1.1 200"),
-            "{}",
-            String::from_utf8_lossy(&head)
-        );
-
-        let mut roots = rustls::RootCertStore::empty();
-        let pem = std::fs::read(&gw.root_pem).unwrap();
-        for cert in rustls_pki_types::pem::PemObject::pem_slice_iter(&pem) {
-            roots.add(cert.unwrap()).unwrap();
-        }
-        let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::aws_lc_rs::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
-            .connect("ws.test".try_into().unwrap(), tcp)
-            .await
-            .expect("the Warden leaf verifies against the Warden root");
-        let (mut ws, response) = tokio_tungstenite::client_async("wss://ws.test/ws", tls)
-            .await
-            .expect("websocket handshake through the gateway");
-        assert_eq!(response.status(), 101);
+        let mut ws = websocket_through(&gw, "ws.test").await;
         for i in 0..5 {
             let text = format!("message {i}");
             ws.send(Message::text(text.clone())).await.unwrap();
@@ -119,4 +127,43 @@ fn websocket_echo_through_the_intercepted_tunnel() {
         }
         ws.close(None).await.unwrap();
     });
+}
+
+#[test]
+fn a_websocket_message_carrying_a_private_key_never_reaches_an_app_in_review() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = Origin::start(dir.path());
+    let gw = GatewayProcess::start(&origin, GatewayOptions::default());
+    let key = rcgen::KeyPair::generate().unwrap().serialize_pem();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        // claude.ai is unreviewed: the default policy scans what is sent to it.
+        let mut ws = websocket_through(&gw, "claude.ai").await;
+        ws.send(Message::text("hello there")).await.unwrap();
+        let echoed = ws.next().await.unwrap().unwrap();
+        assert_eq!(echoed.into_text().unwrap().as_str(), "hello there");
+        ws.send(Message::text(format!("please review this key:\n{key}")))
+            .await
+            .unwrap();
+        let next = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
+            .await
+            .unwrap();
+        let echoed_key = matches!(&next, Some(Ok(m)) if m.is_text());
+        assert!(!echoed_key, "the key must not reach the app: {next:?}");
+    });
+    assert!(
+        gw.wait_for_log(
+            "websocket message blocked by DLP",
+            std::time::Duration::from_secs(3)
+        ),
+        "{}",
+        gw.log()
+    );
+    assert!(
+        !gw.log().contains("PRIVATE KEY-----\n"),
+        "the key is never logged"
+    );
 }

@@ -7,6 +7,9 @@ use super::super::finding::Confidence;
 use super::super::scan::Cx;
 use super::super::text::{anchored, is_token, left_boundary, right_boundary};
 use base64::Engine as _;
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use std::borrow::Cow;
 
 const MAX_TOKEN: usize = 32 * 1024;
 const MAX_HEADER: usize = 4 * 1024;
@@ -32,12 +35,12 @@ pub(crate) fn detect(cx: &mut Cx<'_>, at: usize) {
     if header.len() > MAX_HEADER || cx.ph.is_published(signature) {
         return;
     }
-    let Some(alg) = json_object(header).and_then(|h| h.get("alg")?.as_str().map(str::to_owned))
+    let Some(alg) = decode(header).and_then(|h| serde_json::from_slice::<Header<'_>>(&h).ok().map(|h| h.alg.into_owned()))
     else {
         return;
     };
     let signed = !signature.is_empty() && !alg.eq_ignore_ascii_case("none");
-    let base = if signed && json_object(payload).is_some() {
+    let base = if signed && is_json_object(payload) {
         Confidence::High
     } else {
         Confidence::Medium
@@ -45,13 +48,23 @@ pub(crate) fn detect(cx: &mut Cx<'_>, at: usize) {
     cx.found(Jwt, at, end, base);
 }
 
-/// `part` base64url-decoded and parsed as a JSON object (allocates: only on an `eyJ` hit).
-fn json_object(part: &[u8]) -> Option<serde_json::Map<String, serde_json::Value>> {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).ok()?;
-    match serde_json::from_slice(&bytes).ok()? {
-        serde_json::Value::Object(map) => Some(map),
-        _ => None,
-    }
+/// The one header field that matters; the rest is skipped without being built.
+#[derive(Deserialize)]
+struct Header<'a> {
+    #[serde(borrow)]
+    alg: Cow<'a, str>,
+}
+
+/// `part` base64url-decoded (allocates: only on an `eyJ` hit).
+fn decode(part: &[u8]) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).ok()
+}
+
+/// Whether `part` decodes to a JSON object (validated, not built).
+fn is_json_object(part: &[u8]) -> bool {
+    decode(part).is_some_and(|b| {
+        b.trim_ascii_start().first() == Some(&b'{') && serde_json::from_slice::<IgnoredAny>(&b).is_ok()
+    })
 }
 
 #[cfg(test)]

@@ -123,8 +123,8 @@ pub fn secret_dense(rng: &mut SampleRng, bytes: usize) -> String {
     let mut out = String::with_capacity(bytes + 4096);
     while out.len() < bytes {
         let mut kind = *rng.pick(&Sample::ALL);
-        if matches!(kind, Sample::PrivateKey | Sample::OpensshPrivateKey) && rng.below(8) != 0 {
-            kind = Sample::Jwt;
+        while matches!(kind, Sample::PrivateKey | Sample::OpensshPrivateKey) && rng.below(8) != 0 {
+            kind = *rng.pick(&Sample::ALL);
         }
         let value = kind.generate(rng);
         out.push_str(lead(kind));

@@ -1,0 +1,78 @@
+//! `gatewayd schema migrate | status`: apply the ClickHouse migrations, or list which are
+//! applied and which are pending, against the database the config names.
+
+use clap::Subcommand;
+use schema::{ConnectOptions, MigrationState, Migrator};
+
+use crate::config::Config;
+
+#[derive(Debug, Subcommand)]
+pub enum SchemaCommand {
+    /// Apply pending migrations (a no-op when all are applied).
+    Migrate,
+    /// List migrations and whether each is applied.
+    Status,
+}
+
+pub fn run_schema(config: &Config, command: &SchemaCommand) -> anyhow::Result<u8> {
+    let ch = &config.clickhouse;
+    let client = schema::connect(&ConnectOptions {
+        url: ch.url.clone(),
+        database: ch.database.clone(),
+        user: ch.user.clone(),
+        password: ch.password.clone(),
+        compression: true,
+    })?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let migrator = Migrator::new(&client)?;
+        match command {
+            SchemaCommand::Migrate => match migrator.migrate().await {
+                Ok(applied) if applied.is_empty() => {
+                    println!("{}: all migrations already applied", ch.database);
+                    Ok(0)
+                }
+                Ok(applied) => {
+                    for m in applied {
+                        println!("applied {}", m.label());
+                    }
+                    Ok(0)
+                }
+                Err(error) => {
+                    eprintln!("gatewayd: {error}");
+                    Ok(1)
+                }
+            },
+            SchemaCommand::Status => {
+                let statuses = match migrator.status().await {
+                    Ok(statuses) => statuses,
+                    Err(error) => {
+                        eprintln!("gatewayd: {error}");
+                        return Ok(1);
+                    }
+                };
+                let mut pending = false;
+                for s in statuses {
+                    let state = match s.state {
+                        MigrationState::Applied {
+                            checksum_matches: true,
+                            ..
+                        } => "applied".to_string(),
+                        MigrationState::Applied { .. } => {
+                            "applied (file changed since!)".to_string()
+                        }
+                        MigrationState::Pending => {
+                            pending = true;
+                            "pending".to_string()
+                        }
+                        MigrationState::Unknown => "unknown to this build".to_string(),
+                    };
+                    println!("{:04} {:<28} {state}", s.version, s.name);
+                }
+                Ok(u8::from(pending))
+            }
+        }
+    })
+}

@@ -19,7 +19,8 @@ PEER_IDLE_N=${PEER_IDLE_N:-1000}
 OUT=${OUT:-$PWD/bench/out/$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-UP=18443; GW=13128; GW_ADMIN=19090; SQ=13129; MITM=13130
+UP=18443; GW=13128; GW_ADMIN=19090; SQ=13129; MITM=13130; GW_OFF=13131; GW_OFF_ADMIN=19091
+CH_HTTP=18123; CH_TCP=19000
 URL="https://localhost:$UP/1k"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -58,8 +59,34 @@ NGINX
 nginx -c "$OUT/nginx.conf" -p "$OUT" -g "daemon off;" & PIDS+=($!)
 wait_port $UP
 
-echo "== gatewayd on :$GW"
+echo "== ClickHouse on :$CH_HTTP (events on)"
+CH_ROOT="$OUT/clickhouse"
+mkdir -p "$CH_ROOT/logs" "$CH_ROOT/data" "$CH_ROOT/tmp" "$CH_ROOT/user_files" "$CH_ROOT/format_schemas"
+sed "s#@ROOT@#$CH_ROOT#g; s#@HTTP_PORT@#$CH_HTTP#; s#@TCP_PORT@#$CH_TCP#" deploy/clickhouse/local-config.xml > "$CH_ROOT/config.xml"
+cp deploy/clickhouse/local-users.xml "$CH_ROOT/users.xml"
+"$(command -v clickhouse-server || echo /usr/sbin/clickhouse-server)" --config-file="$CH_ROOT/config.xml" > "$CH_ROOT/logs/stdout.log" 2>&1 & PIDS+=($!)
+wait_port $CH_HTTP
+
+echo "== gatewayd on :$GW (events on) and :$GW_OFF (events off)"
 cargo build --locked --release -p gatewayd >/dev/null 2>&1
+cat > "$OUT/gatewayd-off.toml" <<TOML
+[proxy]
+listen = "127.0.0.1:$GW_OFF"
+[admin]
+listen = "127.0.0.1:$GW_OFF_ADMIN"
+[state]
+dir = "$OUT/gw-off-state"
+[upstream]
+extra_roots = ["$OUT/ca.pem"]
+[upstream.connect_to]
+"localhost:$UP" = "127.0.0.1:$UP"
+[events]
+enabled = false
+[log]
+level = "warn"
+TOML
+"$CARGO_TARGET_DIR/release/gatewayd" run --config "$OUT/gatewayd-off.toml" 2> "$OUT/gatewayd-off.log" & PIDS+=($!)
+wait_port $GW_OFF
 cat > "$OUT/gatewayd.toml" <<TOML
 [proxy]
 listen = "127.0.0.1:$GW"
@@ -71,6 +98,8 @@ dir = "$OUT/gw-state"
 extra_roots = ["$OUT/ca.pem"]
 [upstream.connect_to]
 "localhost:$UP" = "127.0.0.1:$UP"
+[clickhouse]
+url = "http://127.0.0.1:$CH_HTTP"
 [log]
 level = "warn"
 TOML
@@ -130,11 +159,13 @@ run_oha() { # name proxy-or-empty extra-args...
 echo "== load: keep-alive"
 run_oha direct-ka ""
 run_oha gatewayd-ka $GW
+run_oha gatewayd-noevents-ka $GW_OFF
 [ -n "$SQ_PID" ] && run_oha squid-ka $SQ
 [ -n "$MITM_PID" ] && run_oha mitmproxy-ka $MITM
 echo "== load: new connection per request"
 run_oha direct-new "" --disable-keepalive
 run_oha gatewayd-new $GW --disable-keepalive
+run_oha gatewayd-noevents-new $GW_OFF --disable-keepalive
 [ -n "$SQ_PID" ] && run_oha squid-new $SQ --disable-keepalive
 [ -n "$MITM_PID" ] && run_oha mitmproxy-new $MITM --disable-keepalive
 
@@ -148,4 +179,7 @@ if [ -n "$MITM_PID" ]; then
   python3 bench/idle_conns.py --proxy 127.0.0.1:$MITM --target localhost:$UP --n "$PEER_IDLE_N" --pids "$MITM_PID" > "$OUT/idle-mitmproxy.json" || echo '{}' > "$OUT/idle-mitmproxy.json"
 fi
 
+sleep 2
+EVENTS=$(curl -s "http://127.0.0.1:$CH_HTTP/?query=SELECT%20count()%20FROM%20warden.http_events")
+echo "events stored in ClickHouse during the run: $EVENTS" > "$OUT/events-count.txt"
 python3 bench/summarize.py "$OUT" | tee "$OUT/summary.md"

@@ -46,13 +46,17 @@ def main():
         print(f"### 1 KiB over HTTPS, 16 connections, {title}\n")
         print("| path | req/s | vs direct | p50 ms | p99 ms | success |")
         print("| --- | ---: | ---: | ---: | ---: | ---: |")
-        for name in ("direct", "gatewayd", "squid", "mitmproxy"):
+        for name in ("direct", "gatewayd", "gatewayd-noevents", "squid", "mitmproxy"):
             row = oha_row(out, f"{name}-{mode}")
             if not row:
                 continue
             ratio = row["rps"] / base["rps"] if base and base["rps"] else 0
             print(f"| {name} | {row['rps']:.0f} | {ratio:.2f}x | {row['p50']:.2f} | {row['p99']:.2f} | {row['ok']*100:.1f}% |")
         print()
+    try:
+        print(open(os.path.join(out, "events-count.txt")).read())
+    except OSError:
+        pass
     print("### Memory per idle intercepted connection\n")
     print("| proxy | connections | RSS before KiB | RSS after KiB | KiB per connection |")
     print("| --- | ---: | ---: | ---: | ---: |")

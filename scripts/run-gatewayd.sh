@@ -12,7 +12,7 @@ if ! curl -fsS http://127.0.0.1:8123/ping >/dev/null 2>&1; then
   [ -x /usr/sbin/clickhouse-server ] || [ -x /usr/bin/clickhouse-server ] || need clickhouse-server clickhouse-server
   root="$PWD/warden-state/clickhouse"
   mkdir -p "$root/logs" "$root/data" "$root/tmp" "$root/user_files" "$root/format_schemas"
-  sed "s#@ROOT@#$root#g" deploy/clickhouse/local-config.xml > "$root/config.xml"
+  sed "s#@ROOT@#$root#g; s#@HTTP_PORT@#8123#; s#@TCP_PORT@#9000#" deploy/clickhouse/local-config.xml > "$root/config.xml"
   cp deploy/clickhouse/local-users.xml "$root/users.xml"
   server=$(command -v clickhouse-server || echo /usr/sbin/clickhouse-server)
   echo "starting ClickHouse (data in $root)" >&2

@@ -60,8 +60,13 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         ),
         None => None,
     };
-    let (writer, clickhouse) = crate::events_setup::start(&config).await?;
-    let event_stats = writer.sink.stats.clone();
+    let (writer, clickhouse) = if config.events.enabled {
+        let (writer, client) = crate::events_setup::start(&config).await?;
+        (Some(writer), Some(client))
+    } else {
+        tracing::warn!("events.enabled = false: transactions are not recorded in ClickHouse");
+        (None, None)
+    };
     let retention = config.retention.clone();
     let snapshot = Snapshot::build(config, 1).map_err(anyhow::Error::msg)?;
     for warning in &snapshot.policy_warnings {
@@ -79,16 +84,17 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         leaves,
         statuses,
         tokens,
-        Some(writer.sink.clone()),
+        writer.as_ref().map(|w| w.sink.clone()),
         geoip,
     ));
     tokio::spawn(crate::gateway::watch_files(gateway.clone()));
-    tokio::spawn(crate::events_setup::retention_task(
-        clickhouse,
-        retention,
-        gateway.shutdown.clone(),
-    ));
-    let _ = event_stats;
+    if let Some(client) = clickhouse {
+        tokio::spawn(crate::events_setup::retention_task(
+            client,
+            retention,
+            gateway.shutdown.clone(),
+        ));
+    }
     write_listen_file(&state_dir, proxy_addr, admin_addr)?;
 
     let proxy_task = tokio::spawn(crate::listen::serve_proxy(proxy, gateway.clone()));
@@ -123,7 +129,9 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     }
     // Every connection is closed: the queue holds the last records. Insert or spool them.
     drop(gateway);
-    writer.finish().await;
+    if let Some(writer) = writer {
+        writer.finish().await;
+    }
     tracing::info!("gatewayd stopped");
     Ok(())
 }

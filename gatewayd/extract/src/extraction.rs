@@ -25,13 +25,10 @@ impl Extraction {
     /// The innermost file whose text holds byte `offset` of [`Extraction::text`]: where a
     /// finding came from.
     pub fn part_at(&self, offset: usize) -> Option<&Part> {
-        self.parts
-            .iter()
-            .filter(|p| {
-                let len = usize::try_from(p.text_bytes).unwrap_or(usize::MAX);
-                p.text_bytes > 0 && offset >= p.text_start && offset - p.text_start < len
-            })
-            .last()
+        self.parts.iter().rev().find(|p| {
+            let len = usize::try_from(p.text_bytes).unwrap_or(usize::MAX);
+            p.text_bytes > 0 && offset >= p.text_start && offset - p.text_start < len
+        })
     }
 }
 

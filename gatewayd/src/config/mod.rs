@@ -56,6 +56,8 @@ pub struct ClickHouseConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EventsConfig {
+    /// Write transaction records at all (off: only the structured log line remains).
+    pub enabled: bool,
     /// Records buffered between the log phase and the writer.
     pub queue_size: usize,
     /// A batch is inserted when it has this many records ...
@@ -135,6 +137,7 @@ impl Default for ClickHouseConfig {
 impl Default for EventsConfig {
     fn default() -> Self {
         Self {
+            enabled: true,
             queue_size: 100_000,
             batch_size: 50_000,
             flush_interval: ConfigDuration(std::time::Duration::from_secs(1)),

@@ -48,7 +48,7 @@ impl<'a> Iterator for Streams<'a> {
             let Some(dict) = dict_before(pdf, floor, keyword) else {
                 continue;
             };
-            let end = data_end(pdf, dict, start);
+            let end = data_end(pdf, dict.clone(), start);
             self.at = end.max(self.at);
             let object = object_number_before(pdf, dict.start);
             return Some(RawStream {

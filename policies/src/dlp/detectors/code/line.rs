@@ -116,21 +116,16 @@ pub(crate) fn classify(line: &[u8], need_prose: bool) -> Line {
     let (Some(&first), Some(&last)) = (t.first(), t.last()) else {
         return Line::Blank;
     };
+    // The cheapest, most common verdicts first: closers and block ends are code.
+    if matches!(first, b'}' | b')' | b']') || (matches!(last, b'{' | b'}') && !is_comment(first, t)) {
+        return Line::Code;
+    }
     let mut start = 0;
     match first {
-        b'}' | b')' | b']' => return Line::Code,
-        b'/' if matches!(t.get(1), Some(b'/' | b'*')) => return Line::Neutral,
-        b'*' | b'`' => return Line::Neutral,
-        b'<' if t.starts_with(b"<!--") => return Line::Neutral,
-        b'-' if t.starts_with(b"-- ") => return Line::Neutral,
+        _ if is_comment(first, t) => return Line::Neutral,
         b'#' => {
-            if t.starts_with(b"#[") || t.starts_with(b"#![") || t.starts_with(b"#!/") {
-                return Line::Code;
-            }
-            if keyword_score(leading_word(t), t) == 3 {
-                return Line::Code; // #include, #define...
-            }
-            return Line::Neutral; // a comment or a heading
+            let strong = t.starts_with(b"#[") || t.starts_with(b"#!") || keyword_score(leading_word(t), t) == 3;
+            return if strong { Line::Code } else { Line::Neutral }; // a comment or a heading
         }
         b'@' if t.get(1).is_some_and(u8::is_ascii_alphabetic) => start = 2,
         _ => {}
@@ -150,7 +145,6 @@ pub(crate) fn classify(line: &[u8], need_prose: bool) -> Line {
         }
     }
     let end = match last {
-        b'{' | b'}' => 3,
         b';' => 2,
         b')' | b']' | b'\\' => 1,
         b':' if start >= 2 => 1,
@@ -162,18 +156,28 @@ pub(crate) fn classify(line: &[u8], need_prose: bool) -> Line {
     if matches!(last, b'.' | b'?' | b'!') && words_at_least(t, 3) {
         return Line::Prose;
     }
-    if start == 3 || end == 3 || shaped {
+    if start == 3 || shaped {
         return Line::Code;
     }
     if start + end < 2 {
         return Line::Neutral;
     }
-    // A weak keyword or a `;` ending: long lines of words with almost no brackets or
-    // operators are sentences ("let me know...", legal clauses ending in `;`).
-    if words_at_least(t, 6) && operators(&t[..t.len() - 1]) <= 1 {
+    // A weak keyword or a `;` ending: long lines of plain words are sentences ("let me know
+    // what you think", legal clauses ending in `;`).
+    if words_at_least(t, 6) && reads_as_words(t) {
         Line::Prose
     } else {
         Line::Code
+    }
+}
+
+fn is_comment(first: u8, t: &[u8]) -> bool {
+    match first {
+        b'/' => matches!(t.get(1), Some(b'/' | b'*')),
+        b'*' | b'`' => true,
+        b'<' => t.starts_with(b"<!--"),
+        b'-' => t.starts_with(b"-- "),
+        _ => false,
     }
 }
 
@@ -247,9 +251,14 @@ fn words_at_least(t: &[u8], n: usize) -> bool {
     false
 }
 
-/// Brackets, quotes and comparison or assignment signs in `t`.
-fn operators(t: &[u8]) -> usize {
-    t.iter().filter(|b| matches!(b, b'{' | b'}' | b'[' | b']' | b'=' | b'<' | b'>' | b'"' | b'\'' | b'(' | b'`')).count()
+/// Whether under one byte in twenty is something other than letters, spaces and sentence
+/// punctuation: true of sentences, false of code (`=`, `+`, `(`, `_`, digits...).
+fn reads_as_words(t: &[u8]) -> bool {
+    let symbols = t
+        .iter()
+        .filter(|b| !(b.is_ascii_alphabetic() || matches!(b, b' ' | b',' | b'.' | b'\'' | b'"' | b'-')))
+        .count();
+    symbols * 20 < t.len()
 }
 
 #[cfg(test)]
@@ -291,6 +300,8 @@ mod tests {
             "count += 1",
             "public static void main(String[] args) {",
             "import numpy as np",
+            "int total = first + second * third;",
+            "} else {",
         ] {
             assert_eq!(classify(l.as_bytes(), true), Line::Code, "{l}");
         }

@@ -90,9 +90,13 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     tokio::spawn(crate::gateway::watch_files(gateway.clone()));
     if let Some(client) = clickhouse {
         tokio::spawn(crate::events_setup::retention_task(
-            client,
+            client.clone(),
             retention,
             gateway.shutdown.clone(),
+        ));
+        tokio::spawn(crate::events_setup::status_changes_task(
+            client,
+            gateway.clone(),
         ));
     }
     write_listen_file(&state_dir, proxy_addr, admin_addr)?;

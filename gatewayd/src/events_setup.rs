@@ -113,3 +113,55 @@ pub async fn retention_task(client: Client, config: RetentionConfig, shutdown: C
         }
     }
 }
+
+/// Copies the approval-status audit trail (`app-status-changes.jsonl`, the durable record) into
+/// `app_status_changes`, once a minute: the table holds as many rows as the trail has lines,
+/// so only the new tail is inserted, and a ClickHouse outage just delays the copy.
+pub async fn status_changes_task(client: Client, gateway: Arc<crate::gateway::Gateway>) {
+    loop {
+        if let Err(error) = sync_status_changes(&client, &gateway).await {
+            tracing::debug!(%error, "status changes not copied to ClickHouse yet");
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(60)) => {}
+            () = gateway.shutdown.cancelled() => return,
+        }
+    }
+}
+
+async fn sync_status_changes(
+    client: &Client,
+    gateway: &crate::gateway::Gateway,
+) -> Result<(), String> {
+    let changes = gateway.statuses.changes().map_err(|e| e.to_string())?;
+    let stored: u64 = client
+        .query("SELECT count() FROM ?")
+        .bind(schema::clickhouse::sql::Identifier(
+            schema::AppStatusChange::TABLE,
+        ))
+        .fetch_one()
+        .await
+        .map_err(|e| e.to_string())?;
+    let new = changes.get(stored as usize..).unwrap_or_default();
+    if new.is_empty() {
+        return Ok(());
+    }
+    let mut insert = client
+        .insert::<schema::AppStatusChange>(schema::AppStatusChange::TABLE)
+        .await
+        .map_err(|e| e.to_string())?;
+    for change in new {
+        let row = schema::AppStatusChange {
+            ts: (change.at_unix_ms / 1000) as u32,
+            app_id: change.app_id.clone(),
+            old_status: change.old.as_str().to_string(),
+            new_status: change.new.as_str().to_string(),
+            actor: change.actor.clone(),
+            reason: String::new(),
+        };
+        insert.write(&row).await.map_err(|e| e.to_string())?;
+    }
+    insert.end().await.map_err(|e| e.to_string())?;
+    tracing::info!(count = new.len(), "copied app status changes to ClickHouse");
+    Ok(())
+}

@@ -23,7 +23,9 @@ fn code_files() -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut dirs = vec![root.join("testdata/dlp/code"), root.join("src")];
     while let Some(dir) = dirs.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let p = entry.path();
             if p.is_dir() && !p.ends_with("dlp") {
@@ -38,8 +40,15 @@ fn code_files() -> Vec<PathBuf> {
 }
 
 fn source_code() -> String {
-    let texts: Vec<String> = code_files().iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect();
-    assert!(!texts.is_empty(), "no source files found under {}", env!("CARGO_MANIFEST_DIR"));
+    let texts: Vec<String> = code_files()
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .collect();
+    assert!(
+        !texts.is_empty(),
+        "no source files found under {}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let mut out = String::with_capacity(SIZE + 64 * 1024);
     while out.len() < SIZE {
         for t in &texts {
@@ -62,9 +71,15 @@ fn inputs() -> Vec<(&'static str, String)> {
 fn naive() -> Vec<Regex> {
     naive_patterns()
         .into_iter()
-        .map(|(id, p)| match RegexBuilder::new(&p).unicode(false).size_limit(1 << 24).build() {
-            Ok(r) => r,
-            Err(e) => panic!("{id}: {e}"),
+        .map(|(id, p)| {
+            match RegexBuilder::new(&p)
+                .unicode(false)
+                .size_limit(1 << 24)
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => panic!("{id}: {e}"),
+            }
         })
         .collect()
 }
@@ -76,18 +91,43 @@ fn bench(c: &mut Criterion) {
     };
     let baseline = naive();
     let mut group = c.benchmark_group("dlp_scan");
-    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
     for (name, text) in inputs() {
-        let found = engine.scan_profile("default", &text).map(|r| r.findings.len()).unwrap_or(0);
-        let naive_found: usize = baseline.iter().map(|r| r.find_iter(text.as_bytes()).count()).sum();
-        eprintln!("{name}: {} bytes, {found} findings (naive regexes: {naive_found} matches)", text.len());
+        let found = engine
+            .scan_profile("default", &text)
+            .map(|r| r.findings.len())
+            .unwrap_or(0);
+        let naive_found: usize = baseline
+            .iter()
+            .map(|r| r.find_iter(text.as_bytes()).count())
+            .sum();
+        eprintln!(
+            "{name}: {} bytes, {found} findings (naive regexes: {naive_found} matches)",
+            text.len()
+        );
         group.throughput(Throughput::Bytes(text.len() as u64));
         group.bench_with_input(BenchmarkId::new("engine_default", name), &text, |b, t| {
-            b.iter(|| engine.scan_profile("default", black_box(t)).map(|r| r.findings.len()))
+            b.iter(|| {
+                engine
+                    .scan_profile("default", black_box(t))
+                    .map(|r| r.findings.len())
+            })
         });
-        group.bench_with_input(BenchmarkId::new("naive_regex_baseline", name), &text, |b, t| {
-            b.iter(|| baseline.iter().map(|r| r.find_iter(black_box(t.as_bytes())).count()).sum::<usize>())
-        });
+        group.bench_with_input(
+            BenchmarkId::new("naive_regex_baseline", name),
+            &text,
+            |b, t| {
+                b.iter(|| {
+                    baseline
+                        .iter()
+                        .map(|r| r.find_iter(black_box(t.as_bytes())).count())
+                        .sum::<usize>()
+                })
+            },
+        );
     }
     group.finish();
 }

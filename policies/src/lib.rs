@@ -5,7 +5,8 @@
 //! - [`discovery`]: heuristics that flag AI API traffic to hosts outside the catalog.
 //! - [`status`]: approval statuses of apps and the book that records who changed them.
 //! - [`rules`]: policy files and the per-connection and per-request verdicts.
-//! - [`dlp`]: the scanner trait and finding type the DLP detectors implement.
+//! - [`dlp`]: data-loss prevention: the detectors (cards, IBANs, SSNs, credentials, source
+//!   code, custom keywords and regexes, exact data match), profiles, masking and redaction.
 //!
 //! Nothing in this crate reads files, opens sockets or keeps global state: the daemon reads text
 //! and hands it over, and every decision is a function of its inputs. Errors in files carry

@@ -51,7 +51,9 @@ impl Codec {
 /// True when `head` starts with a valid zlib header (deflate method, checksum of the two bytes).
 pub(crate) fn is_zlib(head: &[u8]) -> bool {
     match head {
-        [cmf, flg, ..] => cmf & 0x0f == 8 && cmf >> 4 <= 7 && (u16::from(*cmf) << 8 | u16::from(*flg)) % 31 == 0,
+        [cmf, flg, ..] => {
+            cmf & 0x0f == 8 && cmf >> 4 <= 7 && (u16::from(*cmf) << 8 | u16::from(*flg)) % 31 == 0
+        }
         _ => false,
     }
 }

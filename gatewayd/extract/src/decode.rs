@@ -4,6 +4,7 @@
 //! limits' worth of work and memory, never after expanding in full.
 
 use std::io::Read;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::codec::{self, Codec};
 use crate::error::ExtractError;
@@ -20,6 +21,17 @@ pub fn decode_content(
     body: &[u8],
     limits: &Limits,
 ) -> Result<Vec<u8>, ExtractError> {
+    // A second wall around third-party decoders, as in `extract`: a bug there becomes an
+    // error the policy handles, not a lost request.
+    catch_unwind(AssertUnwindSafe(|| decode_checked(encoding, body, limits))).unwrap_or_else(|_| {
+        Err(ExtractError::Corrupt {
+            encoding: encoding.trim().to_string(),
+            detail: "internal error while decoding".to_string(),
+        })
+    })
+}
+
+fn decode_checked(encoding: &str, body: &[u8], limits: &Limits) -> Result<Vec<u8>, ExtractError> {
     let len = body.len() as u64;
     if len > limits.max_input_bytes {
         return Err(ExtractError::InputTooLarge {

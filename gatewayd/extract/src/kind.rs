@@ -134,7 +134,11 @@ pub(crate) fn sniff(head: &[u8]) -> FileKind {
         (0, b"\xfd7zXZ\x00", FileKind::Xz),
         (0, b"7z\xbc\xaf\x27\x1c", FileKind::SevenZip),
         (0, b"Rar!\x1a\x07", FileKind::Rar),
-        (0, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", FileKind::OleDocument),
+        (
+            0,
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+            FileKind::OleDocument,
+        ),
         (0, b"\x89PNG\r\n\x1a\n", FileKind::Image),
         (0, b"\xff\xd8\xff", FileKind::Image),
         (0, b"GIF87a", FileKind::Image),
@@ -214,7 +218,13 @@ fn is_old_tar(head: &[u8]) -> bool {
     let sum: u32 = header
         .iter()
         .enumerate()
-        .map(|(i, b)| if (148..156).contains(&i) { 32 } else { u32::from(*b) })
+        .map(|(i, b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                u32::from(*b)
+            }
+        })
         .sum();
     stored == sum
 }

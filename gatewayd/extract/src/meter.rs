@@ -21,8 +21,8 @@ pub(crate) enum Trip {
 impl Trip {
     pub(crate) fn reason(self, ratio: u64) -> String {
         match self {
-            Trip::Ratio => format!("expands more than {ratio}x"),
-            Trip::Total => format!("total expansion over {ratio}x the input"),
+            Trip::Ratio => format!("decompression bomb: a stream expands more than {ratio}x"),
+            Trip::Total => format!("decompression bomb: output over {ratio}x the input"),
         }
     }
 }

@@ -50,7 +50,11 @@ fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> String {
 }
 
 /// The subtype of decoded text, from its content first and the hints only as a tie-break.
-pub(crate) fn classify(text: &str, name_hint: Option<&str>, content_type: Option<&str>) -> FileKind {
+pub(crate) fn classify(
+    text: &str,
+    name_hint: Option<&str>,
+    content_type: Option<&str>,
+) -> FileKind {
     let by_content = classify_content(text);
     if by_content != FileKind::Text {
         return by_content;
@@ -60,7 +64,11 @@ pub(crate) fn classify(text: &str, name_hint: Option<&str>, content_type: Option
 
 fn classify_content(text: &str) -> FileKind {
     let trimmed = text.trim();
-    let lower_start: String = trimmed.chars().take(15).collect::<String>().to_ascii_lowercase();
+    let lower_start: String = trimmed
+        .chars()
+        .take(15)
+        .collect::<String>()
+        .to_ascii_lowercase();
     if (trimmed.starts_with('{') && trimmed.ends_with('}'))
         || (trimmed.starts_with('[') && trimmed.ends_with(']'))
     {
@@ -100,10 +108,37 @@ fn is_csv(lines: &[&str]) -> bool {
 
 fn is_code(lines: &[&str]) -> bool {
     const STARTS: &[&str] = &[
-        "import ", "from ", "def ", "class ", "fn ", "pub ", "let ", "const ", "var ",
-        "function ", "#include", "package ", "public ", "private ", "return ", "if (",
-        "for (", "func ", "use ", "#!/", "async ", "struct ", "impl ", "namespace ",
-        "using ", "export ", "module ", "@", "//", "/*", "} ",
+        "import ",
+        "from ",
+        "def ",
+        "class ",
+        "fn ",
+        "pub ",
+        "let ",
+        "const ",
+        "var ",
+        "function ",
+        "#include",
+        "package ",
+        "public ",
+        "private ",
+        "return ",
+        "if (",
+        "for (",
+        "func ",
+        "use ",
+        "#!/",
+        "async ",
+        "struct ",
+        "impl ",
+        "namespace ",
+        "using ",
+        "export ",
+        "module ",
+        "@",
+        "//",
+        "/*",
+        "} ",
     ];
     if lines.first().is_some_and(|l| l.starts_with("#!/")) {
         return true;
@@ -131,8 +166,8 @@ fn hinted(name_hint: Option<&str>, content_type: Option<&str>) -> Option<FileKin
         "json" | "jsonl" | "ndjson" => Some(FileKind::Json),
         "xml" | "html" | "htm" | "svg" => Some(FileKind::Markup),
         "rs" | "py" | "js" | "ts" | "tsx" | "jsx" | "go" | "java" | "kt" | "c" | "h" | "cc"
-        | "cpp" | "hpp" | "cs" | "rb" | "php" | "swift" | "scala" | "sh" | "sql" | "m"
-        | "lua" | "pl" => Some(FileKind::Code),
+        | "cpp" | "hpp" | "cs" | "rb" | "php" | "swift" | "scala" | "sh" | "sql" | "m" | "lua"
+        | "pl" => Some(FileKind::Code),
         _ => None,
     });
     by_ext.or_else(|| {

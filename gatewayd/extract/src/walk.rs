@@ -70,7 +70,12 @@ impl<'l> Walker<'l> {
     }
 
     /// Records a refusal that ends the walk.
-    pub(crate) fn stop(&mut self, kind: RefusalKind, path: &str, reason: impl Into<String>) -> Stop {
+    pub(crate) fn stop(
+        &mut self,
+        kind: RefusalKind,
+        path: &str,
+        reason: impl Into<String>,
+    ) -> Stop {
         self.record(kind, path, reason.into(), true);
         Stop
     }
@@ -191,7 +196,11 @@ impl<'l> Walker<'l> {
             Ok(Capped::Whole(bytes)) => Ok(Some(bytes)),
             Ok(Capped::Over) => {
                 let max = self.limits.max_entry_bytes;
-                self.note(RefusalKind::TooLarge, path, format!("file over {max} bytes"));
+                self.note(
+                    RefusalKind::TooLarge,
+                    path,
+                    format!("file over {max} bytes"),
+                );
                 Ok(None)
             }
             Err(e) => self.failed(path, &e).map(|()| None),
@@ -242,9 +251,18 @@ impl<'l> Walker<'l> {
                 }
             }
             other => {
-                let bytes = declared.unwrap_or(head.len() as u64);
-                self.add_part(path, other, bytes, depth);
-                Ok(())
+                // Not text, but read to its end all the same (into nothing): the meters see
+                // every decompressed byte, so a bomb of zeros is caught even though zeros are
+                // "binary", and the size reported is the real one.
+                let part = self.add_part(path, other, declared.unwrap_or(0), depth);
+                let flow = match io::copy(&mut src, &mut io::sink()) {
+                    Ok(_) => Ok(()),
+                    Err(e) => self.failed(path, &e),
+                };
+                if let Some(p) = self.out.parts.get_mut(part) {
+                    p.bytes = count.get();
+                }
+                flow
             }
         }
     }
@@ -261,7 +279,13 @@ impl<'l> Walker<'l> {
         self.add_text(part, &decoded)
     }
 
-    fn decompress(&mut self, path: &str, depth: u32, kind: FileKind, src: Box<dyn Read + '_>) -> Flow {
+    fn decompress(
+        &mut self,
+        path: &str,
+        depth: u32,
+        kind: FileKind,
+        src: Box<dyn Read + '_>,
+    ) -> Flow {
         self.enter(path, depth)?;
         let codec = if kind == FileKind::Zstd {
             Codec::Zstd

@@ -14,6 +14,8 @@ pub struct Extracted {
     pub text: String,
     /// File names of uploaded parts.
     pub file_names: Vec<String>,
+    /// Why some content could not be read (an archive bomb, encryption, corruption).
+    pub refused: Option<String>,
 }
 
 /// Extracts text from `body` of `content_type`, preferring `prompt_fields` for JSON.
@@ -58,10 +60,14 @@ pub fn extract_text(content_type: &str, body: &[u8], prompt_fields: &[FieldPath]
             return multipart(body, &boundary);
         }
     }
-    if let Ok(text) = std::str::from_utf8(body) {
-        out.text = text.to_string();
+    if essence.is_empty() || essence.starts_with("text/") {
+        if let Ok(text) = std::str::from_utf8(body) {
+            out.text = text.to_string();
+            return out;
+        }
     }
-    out
+    // Anything else is a file sent as the body (PUT of a document, an octet stream).
+    file_text(None, Some(content_type).filter(|c| !c.is_empty()), body)
 }
 
 const MAX_DEPTH: usize = 64;
@@ -151,41 +157,63 @@ fn boundary(content_type: &str) -> Option<String> {
     })
 }
 
-/// Text parts of a multipart body, and the names of its file parts.
+/// Text of a multipart body: text fields as they are, file parts through the document and
+/// archive extractor. Works on bytes, so binary files (docx, zip, pdf) survive intact.
 fn multipart(body: &[u8], boundary: &str) -> Extracted {
-    let delimiter = format!("--{boundary}");
-    let text = String::from_utf8_lossy(body);
     let mut out = Extracted::default();
+    let delimiter = format!("--{boundary}");
+    let finder = memchr::memmem::Finder::new(delimiter.as_bytes());
+    let starts: Vec<usize> = finder.find_iter(body).collect();
     let mut texts = Vec::new();
-    for part in text.split(delimiter.as_str()).skip(1) {
-        if part.starts_with("--") {
-            break;
-        }
-        let Some((head, content)) = part.split_once("\r\n\r\n") else {
+    for pair in starts.windows(2) {
+        let part = &body[pair[0] + delimiter.len()..pair[1]];
+        let part = part.strip_prefix(b"\r\n").unwrap_or(part);
+        let Some(split) = memchr::memmem::find(part, b"\r\n\r\n") else {
             continue;
         };
-        let content = content.strip_suffix("\r\n").unwrap_or(content);
-        let head_lower = head.to_ascii_lowercase();
-        let disposition = head
-            .lines()
-            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))
-            .unwrap_or("");
-        if let Some(name) = disposition
+        let head = String::from_utf8_lossy(&part[..split]);
+        let content = &part[split + 4..];
+        let content = content.strip_suffix(b"\r\n").unwrap_or(content);
+        let header = |name: &str| {
+            head.lines()
+                .find(|l| l.to_ascii_lowercase().starts_with(name))
+                .map(|l| l[name.len()..].trim().to_string())
+        };
+        let disposition = header("content-disposition:").unwrap_or_default();
+        let file_name = disposition
             .split(';')
             .find_map(|p| p.trim().strip_prefix("filename="))
-        {
-            out.file_names
-                .push(name.trim().trim_matches('"').to_string());
-        }
-        let textual = !head_lower.contains("content-type:")
-            || head_lower.contains("content-type: text/")
-            || head_lower.contains("json");
-        if textual && !content.contains('\u{FFFD}') {
-            texts.push(content.to_string());
+            .map(|n| n.trim().trim_matches('"').to_string());
+        match file_name {
+            Some(name) => {
+                let content_type = header("content-type:");
+                let file = file_text(Some(&name), content_type.as_deref(), content);
+                if out.refused.is_none() {
+                    out.refused = file.refused;
+                }
+                if !file.text.is_empty() {
+                    texts.push(file.text);
+                }
+                out.file_names.push(name);
+            }
+            None => texts.push(String::from_utf8_lossy(content).into_owned()),
         }
     }
     out.text = texts.join("\n");
     out
+}
+
+/// The text of one uploaded file (documents, archives and text by content; binaries by type).
+pub fn file_text(name: Option<&str>, content_type: Option<&str>, bytes: &[u8]) -> Extracted {
+    let extraction = extract::extract(name, content_type, bytes, &extract::Limits::default());
+    Extracted {
+        prompt: String::new(),
+        text: extraction.text,
+        file_names: name.map(|n| vec![n.to_string()]).unwrap_or_default(),
+        refused: extraction
+            .refused
+            .map(|r| format!("{}: {}", r.path, r.reason)),
+    }
 }
 
 #[cfg(test)]
@@ -218,7 +246,7 @@ mod tests {
         let body = b"--b\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nsecret note\r\n--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nfile text\r\n--b--\r\n";
         let out = extract_text("multipart/form-data; boundary=b", body, &[]);
         assert_eq!(out.file_names, vec!["a.txt".to_string()]);
-        assert_eq!(out.text, "secret note\nfile text");
+        assert_eq!(out.text.trim_end(), "secret note\nfile text");
     }
 
     #[test]

@@ -10,10 +10,10 @@ mod extract;
 pub mod websocket;
 
 pub use body::{collect_bounded, Collected, Unscannable};
-pub use extract::{extract_text, Extracted};
+pub use extract::{extract_text, file_text, Extracted};
 
-/// The text of a file as the DLP scanner should see it. Plain UTF-8 (text, CSV, JSON, code)
-/// today; documents and archives are extracted once the extraction library lands.
-pub fn text_of_file(_name: &str, bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+/// The text of a file as the DLP scanner should see it: documents, PDFs and archives
+/// extracted (detected by content), text as it is.
+pub fn text_of_file(name: &str, bytes: &[u8]) -> String {
+    file_text(Some(name), None, bytes).text
 }

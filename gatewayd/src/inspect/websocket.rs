@@ -34,6 +34,7 @@ where
     F: Fn(&str) -> Option<String>,
 {
     let mut message: Vec<u8> = Vec::new();
+    let mut held: Vec<u8> = Vec::new();
     let mut in_text = false;
     loop {
         let mut head = [0u8; 2];
@@ -61,13 +62,15 @@ where
             }
             n => u64::from(n),
         };
+        if len > MAX_MESSAGE as u64
+            || (held.len() as u64).saturating_add(len) > 2 * MAX_MESSAGE as u64
+        {
+            return Ok(FrameOutcome::TooLarge);
+        }
         let mut mask = [0u8; 4];
         if masked {
             client.read_exact(&mut mask).await?;
             header.extend_from_slice(&mask);
-        }
-        if len > MAX_MESSAGE as u64 || message.len() as u64 + len > MAX_MESSAGE as u64 {
-            return Ok(FrameOutcome::TooLarge);
         }
         let mut payload = vec![0u8; len as usize];
         client.read_exact(&mut payload).await?;
@@ -81,13 +84,20 @@ where
                     *b
                 }
             }));
-            if fin {
-                let text = String::from_utf8_lossy(&message).into_owned();
-                message.clear();
-                if let Some(reason) = scan(&text) {
-                    return Ok(FrameOutcome::Blocked(reason));
-                }
+            // Fragments are held back until the whole message has been scanned.
+            held.extend_from_slice(&header);
+            held.extend_from_slice(&payload);
+            if !fin {
+                continue;
             }
+            let text = String::from_utf8_lossy(&message).into_owned();
+            message.clear();
+            if let Some(reason) = scan(&text) {
+                return Ok(FrameOutcome::Blocked(reason));
+            }
+            upstream.write_all(&held).await?;
+            held.clear();
+            continue;
         }
         upstream.write_all(&header).await?;
         upstream.write_all(&payload).await?;

@@ -54,26 +54,52 @@ pub async fn inspect(
             });
         }
     };
-    let encoded = parts
+    // Content-Encoding: scan the decoded bytes (bounded against bombs), forward the original.
+    let encoding = parts
         .headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| !v.trim().eq_ignore_ascii_case("identity"));
-    if encoded && needs_scan {
-        let reason = "the body is content-encoded and encoded bodies are not decoded yet";
-        ctx.inspection.unscanned = Some(reason.into());
-        if config.on_unscannable == OnUnscannable::Block {
-            return Err(unscannable_refusal(ctx, reason));
+        .filter(|v| !v.trim().eq_ignore_ascii_case("identity"))
+        .map(str::to_owned);
+    let decoded = match &encoding {
+        None => None,
+        Some(encoding) => {
+            let limits = extract::Limits {
+                max_output_bytes: (config.max_body_bytes as u64).saturating_mul(2),
+                ..extract::Limits::default()
+            };
+            match extract::decode_content(encoding, &bytes, &limits) {
+                Ok(decoded) => Some(decoded),
+                Err(error) => {
+                    let reason =
+                        format!("the {encoding} body could not be decoded safely: {error}");
+                    ctx.inspection.unscanned = Some(reason.clone());
+                    if needs_scan && config.on_unscannable == OnUnscannable::Block {
+                        return Err(unscannable_refusal(ctx, &reason));
+                    }
+                    return Ok(Full::new(bytes).map_err(|e| match e {}).boxed());
+                }
+            }
         }
-    }
+    };
+    let plain: &[u8] = decoded.as_deref().unwrap_or(&bytes);
     let content_type = parts
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let prompt_fields = prompt_fields(conn, ctx, parts);
-    let extracted = extract_text(content_type, &bytes, &prompt_fields);
+    let extracted = extract_text(content_type, plain, &prompt_fields);
     ctx.inspection.file_names = extracted.file_names.clone();
+    if let Some(reason) = &extracted.refused {
+        ctx.inspection.unscanned = Some(reason.clone());
+        if needs_scan && config.on_unscannable == OnUnscannable::Block {
+            return Err(unscannable_refusal(
+                ctx,
+                &format!("an uploaded file could not be read ({reason})"),
+            ));
+        }
+    }
     let prompt = if extracted.prompt.is_empty() {
         &extracted.text
     } else {
@@ -81,7 +107,7 @@ pub async fn inspect(
     };
     ctx.inspection.prompt_length = prompt.chars().count();
 
-    if needs_scan && !encoded {
+    if needs_scan {
         let profiles: Vec<&str> = verdict.profiles_to_scan().collect();
         let results = match conn.snapshot.dlp.scan_profiles(&profiles, &extracted.text) {
             Ok(results) => results,

@@ -59,8 +59,18 @@ pub(crate) struct Literal {
     pub anchor: Anchor,
 }
 
-const fn lit(needle: &'static str, back: usize, prefixes: &'static [&'static str], anchor: Anchor) -> Literal {
-    Literal { needle, back, prefixes, anchor }
+const fn lit(
+    needle: &'static str,
+    back: usize,
+    prefixes: &'static [&'static str],
+    anchor: Anchor,
+) -> Literal {
+    Literal {
+        needle,
+        back,
+        prefixes,
+        anchor,
+    }
 }
 
 pub(crate) const BUILTIN: &[Literal] = &[
@@ -102,7 +112,10 @@ impl Anchors {
     /// The built-in anchors plus `(keyword, custom regex index)` pairs.
     pub fn new(custom: &[(String, usize)]) -> Result<Self, aho_corasick::BuildError> {
         let mut words: Vec<&str> = BUILTIN.iter().map(|l| l.needle).collect();
-        let mut kinds: Vec<_> = BUILTIN.iter().map(|l| (l.anchor, l.back, l.prefixes)).collect();
+        let mut kinds: Vec<_> = BUILTIN
+            .iter()
+            .map(|l| (l.anchor, l.back, l.prefixes))
+            .collect();
         for (w, i) in custom {
             words.push(w);
             kinds.push((Anchor::Custom(*i), 0, &[][..]));
@@ -119,7 +132,8 @@ impl Anchors {
         let (anchor, back, prefixes) = *self.kinds.get(pattern)?;
         let start = at.checked_sub(back)?;
         let rest = text.get(start..)?;
-        (prefixes.is_empty() || prefixes.iter().any(|p| rest.starts_with(p.as_bytes()))).then_some((anchor, start))
+        (prefixes.is_empty() || prefixes.iter().any(|p| rest.starts_with(p.as_bytes())))
+            .then_some((anchor, start))
     }
 }
 

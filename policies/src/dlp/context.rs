@@ -136,14 +136,23 @@ impl ContextWords {
     /// `base` moved one step up when a supporting word is near `start..end`, one step down
     /// when only an opposing one is. Skips the look when no word could change the answer
     /// (a high-confidence credential: no word lowers those).
-    pub fn adjust(&self, text: &[u8], d: Detector, start: usize, end: usize, base: Confidence) -> Confidence {
+    pub fn adjust(
+        &self,
+        text: &[u8],
+        d: Detector,
+        start: usize,
+        end: usize,
+        base: Confidence,
+    ) -> Confidence {
         if base == Confidence::High && NUMBERS.iter().all(|n| *n != d) {
             return base;
         }
         let (lo, hi) = super::text::around(text, start, end, BEFORE, AFTER);
         let (mut up, mut down) = (false, false);
         for (from, to) in [(lo, start), (end, hi)] {
-            let Some(window) = text.get(from..to) else { continue };
+            let Some(window) = text.get(from..to) else {
+                continue;
+            };
             for m in self.words.find_iter(window) {
                 let i = m.pattern().as_usize();
                 if !whole_word(text, from + m.start(), from + m.end(), self.lens[i]) {
@@ -187,15 +196,30 @@ mod tests {
     #[test]
     fn supporting_words_raise() {
         assert_eq!(adj("my Visa: 4242", CreditCard, "4242"), Confidence::High);
-        assert_eq!(adj("AWS_SECRET_ACCESS_KEY=abc", AwsSecretAccessKey, "abc"), Confidence::High);
-        assert_eq!(adj("cards 4242 on file", CreditCard, "4242"), Confidence::High);
+        assert_eq!(
+            adj("AWS_SECRET_ACCESS_KEY=abc", AwsSecretAccessKey, "abc"),
+            Confidence::High
+        );
+        assert_eq!(
+            adj("cards 4242 on file", CreditCard, "4242"),
+            Confidence::High
+        );
     }
 
     #[test]
     fn opposing_words_lower_and_partial_words_do_not_count() {
-        assert_eq!(adj("Order #4242 shipped", CreditCard, "4242"), Confidence::Low);
+        assert_eq!(
+            adj("Order #4242 shipped", CreditCard, "4242"),
+            Confidence::Low
+        );
         assert_eq!(adj("discard 4242", CreditCard, "4242"), Confidence::Medium);
-        assert_eq!(adj("keyboard 4242", GithubToken, "4242"), Confidence::Medium);
-        assert_eq!(adj("nothing here 4242", CreditCard, "4242"), Confidence::Medium);
+        assert_eq!(
+            adj("keyboard 4242", GithubToken, "4242"),
+            Confidence::Medium
+        );
+        assert_eq!(
+            adj("nothing here 4242", CreditCard, "4242"),
+            Confidence::Medium
+        );
     }
 }

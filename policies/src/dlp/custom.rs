@@ -57,7 +57,11 @@ pub struct CustomRegex {
 /// Compiles `pattern` for detector `id` under [`CUSTOM_REGEX_SIZE_LIMIT`].
 pub(crate) fn compile(id: &str, pattern: &str) -> Result<Regex, DlpError> {
     if pattern.len() > CUSTOM_REGEX_MAX_LEN {
-        return Err(DlpError::RegexTooLong { id: id.to_owned(), len: pattern.len(), max: CUSTOM_REGEX_MAX_LEN });
+        return Err(DlpError::RegexTooLong {
+            id: id.to_owned(),
+            len: pattern.len(),
+            max: CUSTOM_REGEX_MAX_LEN,
+        });
     }
     let build = |unicode: bool| {
         RegexBuilder::new(pattern)
@@ -68,8 +72,14 @@ pub(crate) fn compile(id: &str, pattern: &str) -> Result<Regex, DlpError> {
             .build()
     };
     build(false).or_else(|_| build(true)).map_err(|e| match e {
-        regex::Error::CompiledTooBig(limit) => DlpError::RegexTooBig { id: id.to_owned(), limit },
-        other => DlpError::RegexInvalid { id: id.to_owned(), message: other.to_string() },
+        regex::Error::CompiledTooBig(limit) => DlpError::RegexTooBig {
+            id: id.to_owned(),
+            limit,
+        },
+        other => DlpError::RegexInvalid {
+            id: id.to_owned(),
+            message: other.to_string(),
+        },
     })
 }
 
@@ -95,12 +105,21 @@ pub(crate) struct Customs {
 }
 
 impl Customs {
-    pub fn new(lists: &[KeywordList], regexes: &[CustomRegex], edms: Vec<EdmSet>) -> Result<Self, DlpError> {
+    pub fn new(
+        lists: &[KeywordList],
+        regexes: &[CustomRegex],
+        edms: Vec<EdmSet>,
+    ) -> Result<Self, DlpError> {
         let mut c = Customs::default();
         let mut words = Vec::new();
         for list in lists {
             let detector = c.push_id(&list.id);
-            for w in list.words.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
+            for w in list
+                .words
+                .iter()
+                .map(|w| w.trim())
+                .filter(|w| !w.is_empty())
+            {
                 words.push(w.to_owned());
                 c.keyword_owner.push((detector, list.confidence));
             }
@@ -123,7 +142,13 @@ impl Customs {
             for k in r.keywords.iter().filter(|k| !k.is_empty()) {
                 c.anchors.push((k.clone(), c.regexes.len()));
             }
-            c.regexes.push(CompiledRegex { detector, re, confidence: r.confidence, window: r.window.min(64 * 1024), anchored });
+            c.regexes.push(CompiledRegex {
+                detector,
+                re,
+                confidence: r.confidence,
+                window: r.window.min(64 * 1024),
+                anchored,
+            });
         }
         for e in edms {
             let detector = c.push_id(e.id());
@@ -139,12 +164,18 @@ impl Customs {
 
     /// Whether a regex that needs the anchor pass is in `set`.
     pub fn anchored_in(&self, set: &DetectorSet) -> bool {
-        self.regexes.iter().any(|r| r.anchored && set.has_custom(r.detector))
+        self.regexes
+            .iter()
+            .any(|r| r.anchored && set.has_custom(r.detector))
     }
 
     /// Runs regex number `pos` in the window around a keyword hit at `at`.
     pub fn on_anchor(&self, cx: &mut Cx<'_>, pos: usize, at: usize) {
-        let Some(r) = self.regexes.get(pos).filter(|r| cx.set.has_custom(r.detector)) else {
+        let Some(r) = self
+            .regexes
+            .get(pos)
+            .filter(|r| cx.set.has_custom(r.detector))
+        else {
             return;
         };
         let lo = at.saturating_sub(r.window);
@@ -172,7 +203,11 @@ impl Customs {
                 }
             }
         }
-        for r in self.regexes.iter().filter(|r| !r.anchored && cx.set.has_custom(r.detector)) {
+        for r in self
+            .regexes
+            .iter()
+            .filter(|r| !r.anchored && cx.set.has_custom(r.detector))
+        {
             for m in r.re.find_iter(text).take(MAX_MATCHES) {
                 push(cx, r.detector, m.start(), m.end(), r.confidence);
             }
@@ -186,7 +221,13 @@ impl Customs {
 }
 
 /// Records a custom match widened to character boundaries (a byte regex may split one).
-fn push(cx: &mut Cx<'_>, detector: usize, mut start: usize, mut end: usize, confidence: Confidence) {
+fn push(
+    cx: &mut Cx<'_>,
+    detector: usize,
+    mut start: usize,
+    mut end: usize,
+    confidence: Confidence,
+) {
     if start == end {
         return;
     }
@@ -196,5 +237,10 @@ fn push(cx: &mut Cx<'_>, detector: usize, mut start: usize, mut end: usize, conf
     while cx.text.get(end).is_some_and(|b| (*b & 0xC0) == 0x80) {
         end += 1;
     }
-    cx.out.push(Detection { detector: DetectorRef::Custom(detector), start, end, confidence });
+    cx.out.push(Detection {
+        detector: DetectorRef::Custom(detector),
+        start,
+        end,
+        confidence,
+    });
 }

@@ -13,6 +13,9 @@ use std::collections::HashSet;
 use std::fmt;
 
 mod csv;
+mod norm;
+
+pub(crate) use norm::normalize;
 
 /// Most words in one value; longer values are skipped.
 pub const MAX_WORDS: usize = 8;
@@ -33,7 +36,12 @@ pub struct EdmOptions {
 
 impl Default for EdmOptions {
     fn default() -> Self {
-        EdmOptions { has_header: true, columns: None, min_chars: 4, confidence: Confidence::High }
+        EdmOptions {
+            has_header: true,
+            columns: None,
+            min_chars: 4,
+            confidence: Confidence::High,
+        }
     }
 }
 
@@ -51,14 +59,26 @@ pub struct EdmSet {
 
 impl fmt::Debug for EdmSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EdmSet").field("id", &self.id).field("values", &self.hashes.len()).finish_non_exhaustive()
+        f.debug_struct("EdmSet")
+            .field("id", &self.id)
+            .field("values", &self.hashes.len())
+            .finish_non_exhaustive()
     }
 }
 
 impl EdmSet {
     /// Reads the values of a CSV (see [`EdmOptions`]) into a set named `id`.
-    pub fn from_csv(id: &str, text: &str, salt: &[u8], opts: &EdmOptions) -> Result<Self, DlpError> {
-        let rows = csv::parse(text).map_err(|(line, message)| DlpError::Edm { id: id.to_owned(), line, message })?;
+    pub fn from_csv(
+        id: &str,
+        text: &str,
+        salt: &[u8],
+        opts: &EdmOptions,
+    ) -> Result<Self, DlpError> {
+        let rows = csv::parse(text).map_err(|(line, message)| DlpError::Edm {
+            id: id.to_owned(),
+            line,
+            message,
+        })?;
         let mut rows = rows.into_iter();
         let wanted: Option<Vec<usize>> = match (&opts.columns, opts.has_header) {
             (None, true) => {
@@ -67,24 +87,34 @@ impl EdmSet {
             }
             (None, false) => None,
             (Some(_), false) => {
-                return Err(DlpError::Edm { id: id.to_owned(), line: 1, message: "columns need a header row".into() })
+                return Err(DlpError::Edm {
+                    id: id.to_owned(),
+                    line: 1,
+                    message: "columns need a header row".into(),
+                })
             }
             (Some(names), true) => {
                 let header = rows.next().unwrap_or_default();
                 let mut idx = Vec::new();
                 for name in names {
-                    let i = header.iter().position(|h| h.trim() == name).ok_or_else(|| DlpError::Edm {
-                        id: id.to_owned(),
-                        line: 1,
-                        message: format!("no column `{name}` in the header"),
-                    })?;
+                    let i = header
+                        .iter()
+                        .position(|h| h.trim() == name)
+                        .ok_or_else(|| DlpError::Edm {
+                            id: id.to_owned(),
+                            line: 1,
+                            message: format!("no column `{name}` in the header"),
+                        })?;
                     idx.push(i);
                 }
                 Some(idx)
             }
         };
         let values = rows.flat_map(|row| {
-            row.into_iter().enumerate().filter(|(i, _)| wanted.as_ref().is_none_or(|w| w.contains(i))).map(|(_, v)| v)
+            row.into_iter()
+                .enumerate()
+                .filter(|(i, _)| wanted.as_ref().is_none_or(|w| w.contains(i)))
+                .map(|(_, v)| v)
         });
         Self::from_values(id, values, salt, opts)
     }
@@ -97,7 +127,11 @@ impl EdmSet {
         opts: &EdmOptions,
     ) -> Result<Self, DlpError> {
         if salt.len() < 16 {
-            return Err(DlpError::Edm { id: id.to_owned(), line: 0, message: "the salt must be at least 16 bytes".into() });
+            return Err(DlpError::Edm {
+                id: id.to_owned(),
+                line: 0,
+                message: "the salt must be at least 16 bytes".into(),
+            });
         }
         let mut set = EdmSet {
             id: id.to_owned(),
@@ -112,7 +146,10 @@ impl EdmSet {
             let Some((norm, words)) = normalize(v.as_ref()) else {
                 continue;
             };
-            if words > MAX_WORDS || norm.len() > MAX_VALUE_LEN || norm.chars().count() < opts.min_chars {
+            if words > MAX_WORDS
+                || norm.len() > MAX_VALUE_LEN
+                || norm.chars().count() < opts.min_chars
+            {
                 set.skipped += 1;
                 continue;
             }
@@ -153,67 +190,6 @@ impl EdmSet {
         h.update(normalized.as_bytes());
         h.finalize().into()
     }
-
-    /// Byte spans of `text` whose normalised words are a value of the set.
-    pub(crate) fn find(&self, text: &[u8]) -> Vec<(usize, usize)> {
-        let mut out = Vec::new();
-        let Ok(text) = std::str::from_utf8(text) else {
-            return out;
-        };
-        let words = words(text);
-        let mut buf = String::new();
-        for i in 0..words.len() {
-            buf.clear();
-            for n in 1..=MAX_WORDS.min(words.len() - i) {
-                let (s, e) = words[i + n - 1];
-                if n > 1 {
-                    buf.push(' ');
-                }
-                buf.extend(text[s..e].chars().flat_map(char::to_lowercase));
-                if buf.len() > MAX_VALUE_LEN {
-                    break;
-                }
-                if self.word_counts[n] && self.lengths[buf.len()] && self.hashes.contains(&self.hash(&buf)) {
-                    out.push((words[i].0, e));
-                }
-            }
-        }
-        out
-    }
-}
-
-/// Byte spans of the letter-or-digit runs of `text`.
-fn words(text: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut start = None;
-    for (i, c) in text.char_indices() {
-        match (c.is_alphanumeric(), start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                out.push((s, i));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    if let Some(s) = start {
-        out.push((s, text.len()));
-    }
-    out
-}
-
-/// The normalised form of a value and its word count; `None` when it has no words.
-pub fn normalize(value: &str) -> Option<(String, usize)> {
-    let spans = words(value);
-    if spans.is_empty() {
-        return None;
-    }
-    let norm = spans
-        .iter()
-        .map(|(s, e)| value[*s..*e].chars().flat_map(char::to_lowercase).collect::<String>())
-        .collect::<Vec<_>>()
-        .join(" ");
-    Some((norm, spans.len()))
 }
 
 #[cfg(test)]

@@ -1,5 +1,8 @@
+//! Tests of the engine: shipped profiles, thresholds, custom detectors, EDM, and that no
+//! rendering of a finding ever carries the secret.
+
 use super::super::samples::{Sample, SampleRng};
-use super::super::{redact, CustomRegex, EdmOptions, KeywordList};
+use super::super::{redact, CustomRegex, EdmOptions, EdmSet, KeywordList};
 use super::*;
 
 fn engine() -> DlpEngine {
@@ -10,10 +13,19 @@ fn engine() -> DlpEngine {
 fn shipped_profiles_are_there() {
     let e = engine();
     let names: Vec<&str> = e.profile_names().collect();
-    for want in ["default", "financial", "national_ids", "credentials", "source_code"] {
+    for want in [
+        "default",
+        "financial",
+        "national_ids",
+        "credentials",
+        "source_code",
+    ] {
         assert!(names.contains(&want), "{want} in {names:?}");
     }
-    assert!(matches!(e.scan_profile("nope", "x"), Err(DlpError::UnknownProfile(_))));
+    assert!(matches!(
+        e.scan_profile("nope", "x"),
+        Err(DlpError::UnknownProfile(_))
+    ));
     assert!(DlpScanner::scan(&e, "nope", "4556 7375 8689 9855").is_empty());
 }
 
@@ -29,8 +41,13 @@ fn profiles_see_only_their_detectors() {
     assert_eq!(fin.findings[0].detector, "credit_card");
     let cred = e.scan_profile("credentials", &text).unwrap();
     assert_eq!(cred.counts[0].detector, "aws_access_key_id");
-    let both = e.scan_profiles(&["financial", "credentials", "default"], &text).unwrap();
-    assert_eq!(both.iter().map(|r| r.findings.len()).collect::<Vec<_>>(), [1, 1, 2]);
+    let both = e
+        .scan_profiles(&["financial", "credentials", "default"], &text)
+        .unwrap();
+    assert_eq!(
+        both.iter().map(|r| r.findings.len()).collect::<Vec<_>>(),
+        [1, 1, 2]
+    );
 }
 
 #[test]
@@ -47,7 +64,11 @@ fn thresholds_decide_matched() {
     assert!(r.matched);
     assert_eq!(r.counts[0].count, 3);
     // Test cards are low: reported by nobody shipped.
-    assert!(!e.scan_profile("financial", "card 4111 1111 1111 1111").unwrap().matched);
+    assert!(
+        !e.scan_profile("financial", "card 4111 1111 1111 1111")
+            .unwrap()
+            .matched
+    );
 }
 
 #[test]
@@ -56,30 +77,51 @@ fn findings_never_carry_a_secret() {
     let mut rng = SampleRng::new(99);
     for s in Sample::ALL {
         let secret = s.generate(&mut rng);
-        let lead = if s == Sample::AwsSecretAccessKey { "aws_secret_access_key" } else { "here it is" };
+        let lead = if s == Sample::AwsSecretAccessKey {
+            "aws_secret_access_key"
+        } else {
+            "here it is"
+        };
         let text = format!("{lead}: {secret}\n");
         let r = e.scan_profile("default", &text).unwrap();
         let f = r.findings.iter().find(|f| f.detector == s.detector().id());
         let f = f.unwrap_or_else(|| panic!("{s:?} not found in {r:?}"));
-        for shown in [format!("{f:?}"), format!("{f}"), serde_json::to_string(f).unwrap(), format!("{r:?}")] {
+        for shown in [
+            format!("{f:?}"),
+            format!("{f}"),
+            serde_json::to_string(f).unwrap(),
+            format!("{r:?}"),
+        ] {
             assert!(!shown.contains(&secret), "{s:?} leaked: {shown}");
             let middle = &secret[secret.len() / 3..secret.len() / 3 + 8];
             assert!(!shown.contains(middle), "{s:?} leaked its middle: {shown}");
         }
         let red = redact(&text, &r.findings);
         assert!(!red.contains(&secret), "{red}");
-        assert!(red.contains(&format!("[REDACTED:{}]", s.detector().id())), "{red}");
+        assert!(
+            red.contains(&format!("[REDACTED:{}]", s.detector().id())),
+            "{red}"
+        );
     }
 }
 
 #[test]
 fn custom_keywords_are_whole_words_any_case() {
     let e = DlpEngine::builder()
-        .keyword_list(KeywordList { id: "projects".into(), words: vec!["Nightingale".into(), "Blue Heron".into()], confidence: Confidence::High })
+        .keyword_list(KeywordList {
+            id: "projects".into(),
+            words: vec!["Nightingale".into(), "Blue Heron".into()],
+            confidence: Confidence::High,
+        })
         .profiles("site.toml", "[internal]\ndetectors = [\"projects\"]\n")
         .build()
         .unwrap();
-    let r = e.scan_profile("internal", "status of NIGHTINGALE and blue heron; nightingales sing").unwrap();
+    let r = e
+        .scan_profile(
+            "internal",
+            "status of NIGHTINGALE and blue heron; nightingales sing",
+        )
+        .unwrap();
     let spans: Vec<_> = r.findings.iter().map(|f| (f.start, f.end)).collect();
     assert_eq!(spans, [(10, 21), (26, 36)]);
     assert!(r.matched);
@@ -88,46 +130,132 @@ fn custom_keywords_are_whole_words_any_case() {
 #[test]
 fn custom_regexes_run_with_and_without_keywords() {
     let e = DlpEngine::builder()
-        .custom_regex(CustomRegex { id: "employee_id".into(), pattern: r"\bEMP-\d{6}\b".into(), confidence: Confidence::Medium, keywords: vec![], window: 256 })
-        .custom_regex(CustomRegex { id: "ticket_secret".into(), pattern: r"tks_[a-z0-9]{12}".into(), confidence: Confidence::High, keywords: vec!["tks_".into()], window: 64 })
-        .profiles("site.toml", "[hr]\ndetectors = [\"employee_id\", \"ticket_secret\"]\n")
+        .custom_regex(CustomRegex {
+            id: "employee_id".into(),
+            pattern: r"\bEMP-\d{6}\b".into(),
+            confidence: Confidence::Medium,
+            keywords: vec![],
+            window: 256,
+        })
+        .custom_regex(CustomRegex {
+            id: "ticket_secret".into(),
+            pattern: r"tks_[a-z0-9]{12}".into(),
+            confidence: Confidence::High,
+            keywords: vec!["tks_".into()],
+            window: 64,
+        })
+        .profiles(
+            "site.toml",
+            "[hr]\ndetectors = [\"employee_id\", \"ticket_secret\"]\n",
+        )
         .build()
         .unwrap();
-    let r = e.scan_profile("hr", "EMP-123456 filed tks_abc123def456 and EMP-1234567").unwrap();
+    let r = e
+        .scan_profile("hr", "EMP-123456 filed tks_abc123def456 and EMP-1234567")
+        .unwrap();
     let ids: Vec<_> = r.findings.iter().map(|f| f.detector.as_str()).collect();
     assert_eq!(ids, ["employee_id", "ticket_secret"]);
 }
 
 #[test]
 fn oversized_custom_regexes_are_refused() {
-    let huge = CustomRegex { id: "huge".into(), pattern: r"(\w{50}){50}[a-z]{1000}".into(), confidence: Confidence::Low, keywords: vec![], window: 256 };
+    let huge = CustomRegex {
+        id: "huge".into(),
+        pattern: r"(\w{50}){50}[a-z]{1000}".into(),
+        confidence: Confidence::Low,
+        keywords: vec![],
+        window: 256,
+    };
     let err = DlpEngine::builder().custom_regex(huge).build().unwrap_err();
     assert!(matches!(err, DlpError::RegexTooBig { .. }), "{err:?}");
-    assert!(err.to_string().contains("custom regex `huge` is too big"), "{err}");
-    let long = CustomRegex { id: "long".into(), pattern: "a".repeat(5000), confidence: Confidence::Low, keywords: vec![], window: 256 };
-    assert!(matches!(DlpEngine::builder().custom_regex(long).build(), Err(DlpError::RegexTooLong { .. })));
-    let bad = CustomRegex { id: "bad".into(), pattern: "(".into(), confidence: Confidence::Low, keywords: vec![], window: 256 };
-    assert!(matches!(DlpEngine::builder().custom_regex(bad).build(), Err(DlpError::RegexInvalid { .. })));
+    assert!(
+        err.to_string().contains("custom regex `huge` is too big"),
+        "{err}"
+    );
+    let long = CustomRegex {
+        id: "long".into(),
+        pattern: "a".repeat(5000),
+        confidence: Confidence::Low,
+        keywords: vec![],
+        window: 256,
+    };
+    assert!(matches!(
+        DlpEngine::builder().custom_regex(long).build(),
+        Err(DlpError::RegexTooLong { .. })
+    ));
+    let bad = CustomRegex {
+        id: "bad".into(),
+        pattern: "(".into(),
+        confidence: Confidence::Low,
+        keywords: vec![],
+        window: 256,
+    };
+    assert!(matches!(
+        DlpEngine::builder().custom_regex(bad).build(),
+        Err(DlpError::RegexInvalid { .. })
+    ));
 }
 
 #[test]
 fn custom_ids_are_checked() {
-    let kw = |id: &str| KeywordList { id: id.into(), words: vec!["x1".into()], confidence: Confidence::Low };
-    assert!(matches!(DlpEngine::builder().keyword_list(kw("credit_card")).build(), Err(DlpError::InvalidId { .. })));
-    let dup = DlpEngine::builder().keyword_list(kw("a")).keyword_list(kw("a")).build();
+    let kw = |id: &str| KeywordList {
+        id: id.into(),
+        words: vec!["x1".into()],
+        confidence: Confidence::Low,
+    };
+    assert!(matches!(
+        DlpEngine::builder().keyword_list(kw("credit_card")).build(),
+        Err(DlpError::InvalidId { .. })
+    ));
+    let dup = DlpEngine::builder()
+        .keyword_list(kw("a"))
+        .keyword_list(kw("a"))
+        .build();
     assert!(matches!(dup, Err(DlpError::DuplicateId(_))));
-    let empty = KeywordList { id: "e".into(), words: vec![" ".into()], confidence: Confidence::Low };
-    assert!(matches!(DlpEngine::builder().keyword_list(empty).build(), Err(DlpError::EmptyKeywordList(_))));
-    let err = DlpEngine::builder().profiles("p.toml", "[x]\ndetectors = [\"projects\"]\n").build().unwrap_err();
+    let empty = KeywordList {
+        id: "e".into(),
+        words: vec![" ".into()],
+        confidence: Confidence::Low,
+    };
+    assert!(matches!(
+        DlpEngine::builder().keyword_list(empty).build(),
+        Err(DlpError::EmptyKeywordList(_))
+    ));
+    let err = DlpEngine::builder()
+        .profiles("p.toml", "[x]\ndetectors = [\"projects\"]\n")
+        .build()
+        .unwrap_err();
     assert_eq!(err.to_string(), "p.toml:2:14: unknown detector `projects`");
 }
 
 #[test]
 fn edm_sets_match_through_the_engine() {
     let csv = "name,ssn\nJane Doe,536-22-8877\n";
-    let set = EdmSet::from_csv("customers", csv, b"0123456789abcdef-salt", &EdmOptions::default()).unwrap();
-    let e = DlpEngine::builder().edm_set(set).profiles("s.toml", "[edm]\ndetectors = [\"customers\"]\n").build().unwrap();
-    let r = e.scan_profile("edm", "Customer JANE DOE, ssn 536 22 8877.").unwrap();
-    let got: Vec<_> = r.findings.iter().map(|f| (f.detector.as_str(), f.start, f.end, f.confidence)).collect();
-    assert_eq!(got, [("customers", 9, 17, Confidence::High), ("customers", 23, 34, Confidence::High)]);
+    let set = EdmSet::from_csv(
+        "customers",
+        csv,
+        b"0123456789abcdef-salt",
+        &EdmOptions::default(),
+    )
+    .unwrap();
+    let e = DlpEngine::builder()
+        .edm_set(set)
+        .profiles("s.toml", "[edm]\ndetectors = [\"customers\"]\n")
+        .build()
+        .unwrap();
+    let r = e
+        .scan_profile("edm", "Customer JANE DOE, ssn 536 22 8877.")
+        .unwrap();
+    let got: Vec<_> = r
+        .findings
+        .iter()
+        .map(|f| (f.detector.as_str(), f.start, f.end, f.confidence))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("customers", 9, 17, Confidence::High),
+            ("customers", 23, 34, Confidence::High)
+        ]
+    );
 }

@@ -24,7 +24,11 @@ pub enum DlpError {
     #[error("custom regex `{id}` does not compile: {message}")]
     RegexInvalid { id: String, message: String },
     #[error("EDM set `{id}`:{line}: {message}")]
-    Edm { id: String, line: usize, message: String },
+    Edm {
+        id: String,
+        line: usize,
+        message: String,
+    },
     /// A built-in pattern or automaton failed to build: a bug in this crate, not in input.
     #[error("internal DLP error: {0}")]
     Internal(String),
@@ -32,11 +36,18 @@ pub enum DlpError {
 
 /// Custom detector ids: 1–64 of `[a-z0-9_]`, starting with a letter, not a built-in id.
 pub(crate) fn check_custom_id(id: &str) -> Result<(), DlpError> {
-    let bad = |reason| Err(DlpError::InvalidId { id: id.to_owned(), reason });
+    let bad = |reason| {
+        Err(DlpError::InvalidId {
+            id: id.to_owned(),
+            reason,
+        })
+    };
     if id.is_empty() || id.len() > 64 {
         return bad("ids are 1 to 64 characters");
     }
-    if !id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    if !id
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         || !id.as_bytes()[0].is_ascii_lowercase()
     {
         return bad("ids are lower-case letters, digits and `_`, starting with a letter");

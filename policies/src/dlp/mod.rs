@@ -17,6 +17,7 @@
 //! type here keeps the raw match after the scan returns.
 
 mod anchors;
+mod builder;
 mod context;
 mod custom;
 mod detector;
@@ -34,10 +35,11 @@ pub mod samples;
 mod scan;
 mod text;
 
+pub use builder::DlpEngineBuilder;
 pub use custom::{CustomRegex, KeywordList, CUSTOM_REGEX_MAX_LEN, CUSTOM_REGEX_SIZE_LIMIT};
 pub use detector::Detector;
 pub use edm::{EdmOptions, EdmSet};
-pub use engine::{DetectorCount, DlpEngine, DlpEngineBuilder, ProfileResult};
+pub use engine::{DetectorCount, DlpEngine, ProfileResult};
 pub use error::DlpError;
 pub use finding::{mask, Confidence, Finding};
 pub use patterns::naive_patterns;

@@ -21,7 +21,8 @@ pub const GOOGLE: &str = r"AIza[0-9A-Za-z_-]{35}";
 pub const PEM_BEGIN: &str =
     r"-----BEGIN (?:(?:RSA|EC|DSA|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY(?: BLOCK)?-----";
 pub const JWT: &str = r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*";
-pub const EMAIL_DOMAIN: &str = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}";
+pub const EMAIL_DOMAIN: &str =
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}";
 
 /// Compiled-size limit for the built-in patterns (custom ones have their own, smaller one).
 const SIZE_LIMIT: usize = 1 << 20;

@@ -69,7 +69,12 @@ impl Placeholders {
             .match_kind(MatchKind::LeftmostFirst)
             .kind(Some(AhoCorasickKind::DFA))
             .prefilter(false)
-            .build(words.iter().map(String::as_bytes).chain(PUBLISHED.iter().copied()))?;
+            .build(
+                words
+                    .iter()
+                    .map(String::as_bytes)
+                    .chain(PUBLISHED.iter().copied()),
+            )?;
         let published = AhoCorasickBuilder::new()
             .kind(Some(AhoCorasickKind::DFA))
             .prefilter(false)
@@ -89,7 +94,10 @@ impl Placeholders {
             0..=80 => (token, &token[..0]),
             n => (&token[..64], &token[n - 16..]),
         };
-        shape_is_typed(head) || shape_is_typed(tail) || self.has_marker(head) || self.has_marker(tail)
+        shape_is_typed(head)
+            || shape_is_typed(tail)
+            || self.has_marker(head)
+            || self.has_marker(tail)
     }
 
     /// Whether `text` holds a stand-in word or a published example. Long structured bodies
@@ -111,7 +119,11 @@ fn shape_is_typed(token: &[u8]) -> bool {
             distinct += 1;
         }
         run = if prev == Some(b) { run + 1 } else { 1 };
-        seq = if prev.is_some_and(|p| p.wrapping_add(1) == b) && b.is_ascii_alphanumeric() { seq + 1 } else { 1 };
+        seq = if prev.is_some_and(|p| p.wrapping_add(1) == b) && b.is_ascii_alphanumeric() {
+            seq + 1
+        } else {
+            1
+        };
         if run >= 5 || seq >= 6 {
             return true;
         }

@@ -24,7 +24,10 @@ pub struct Threshold {
 
 impl Default for Threshold {
     fn default() -> Self {
-        Threshold { min_confidence: Confidence::Medium, min_matches: 1 }
+        Threshold {
+            min_confidence: Confidence::Medium,
+            min_matches: 1,
+        }
     }
 }
 
@@ -67,10 +70,14 @@ struct Source<'a> {
 
 /// Parses profile files in order (later ones replace earlier profiles of the same name) and
 /// resolves includes. `known` says whether a detector id exists.
-pub(crate) fn resolve(files: &[(&str, &str)], known: &dyn Fn(&str) -> bool) -> Result<BTreeMap<String, Profile>, SourceError> {
+pub(crate) fn resolve(
+    files: &[(&str, &str)],
+    known: &dyn Fn(&str) -> bool,
+) -> Result<BTreeMap<String, Profile>, SourceError> {
     let mut raw: BTreeMap<String, Source<'_>> = BTreeMap::new();
     for (file, text) in files {
-        let parsed: BTreeMap<String, RawProfile> = toml::from_str(text).map_err(|e| SourceError::from_toml(file, text, &e))?;
+        let parsed: BTreeMap<String, RawProfile> =
+            toml::from_str(text).map_err(|e| SourceError::from_toml(file, text, &e))?;
         for (name, p) in parsed {
             raw.insert(name, Source { file, text, raw: p });
         }
@@ -95,15 +102,25 @@ fn build(
     let Some(src) = raw.get(name) else {
         return Ok(()); // reported by the includer, which knows the position
     };
-    let at = |s: &Spanned<String>, msg: String| SourceError::at(src.file, src.text, s.span().start, msg);
+    let at =
+        |s: &Spanned<String>, msg: String| SourceError::at(src.file, src.text, s.span().start, msg);
     stack.push(name.to_owned());
     let mut detectors = BTreeMap::new();
     for inc in &src.raw.include {
         if stack.iter().any(|s| s == inc.get_ref()) {
-            return Err(at(inc, format!("profile `{name}` includes itself through `{}`", inc.get_ref())));
+            return Err(at(
+                inc,
+                format!(
+                    "profile `{name}` includes itself through `{}`",
+                    inc.get_ref()
+                ),
+            ));
         }
         if !raw.contains_key(inc.get_ref()) {
-            return Err(at(inc, format!("unknown profile `{}` in include", inc.get_ref())));
+            return Err(at(
+                inc,
+                format!("unknown profile `{}` in include", inc.get_ref()),
+            ));
         }
         build(inc.get_ref(), raw, known, done, stack)?;
         if let Some(p) = done.get(inc.get_ref()) {
@@ -122,7 +139,10 @@ fn build(
     }
     for (id, t) in &src.raw.detector {
         let Some(slot) = detectors.get_mut(id.get_ref()) else {
-            return Err(at(id, format!("profile `{name}` does not use detector `{}`", id.get_ref())));
+            return Err(at(
+                id,
+                format!("profile `{name}` does not use detector `{}`", id.get_ref()),
+            ));
         };
         if let Some(c) = t.min_confidence {
             slot.min_confidence = c;
@@ -134,7 +154,11 @@ fn build(
     stack.pop();
     done.insert(
         name.to_owned(),
-        Profile { name: name.to_owned(), description: src.raw.description.clone(), detectors },
+        Profile {
+            name: name.to_owned(),
+            description: src.raw.description.clone(),
+            detectors,
+        },
     );
     Ok(())
 }
@@ -151,7 +175,17 @@ mod tests {
     fn shipped_profiles_resolve() {
         let p = resolve(&[(SHIPPED_FILE, SHIPPED_PROFILES)], &builtin).unwrap();
         let names: Vec<&str> = p.keys().map(String::as_str).collect();
-        assert_eq!(names, ["credentials", "default", "financial", "national_ids", "pii", "source_code"]);
+        assert_eq!(
+            names,
+            [
+                "credentials",
+                "default",
+                "financial",
+                "national_ids",
+                "pii",
+                "source_code"
+            ]
+        );
         let d = &p["default"];
         assert_eq!(d.detectors.len(), super::super::Detector::ALL.len());
         assert_eq!(d.detectors["email_address"].min_matches, 3);
@@ -162,19 +196,40 @@ mod tests {
     #[test]
     fn later_files_replace_and_errors_are_positioned() {
         let mine = "[financial]\ndetectors = [\"iban\"]\nmin_confidence = \"high\"\n";
-        let p = resolve(&[(SHIPPED_FILE, SHIPPED_PROFILES), ("mine.toml", mine)], &builtin).unwrap();
+        let p = resolve(
+            &[(SHIPPED_FILE, SHIPPED_PROFILES), ("mine.toml", mine)],
+            &builtin,
+        )
+        .unwrap();
         assert_eq!(p["financial"].detectors.len(), 1);
-        assert_eq!(p["default"].detectors["iban"].min_confidence, Confidence::High);
+        assert_eq!(
+            p["default"].detectors["iban"].min_confidence,
+            Confidence::High
+        );
 
         for (text, want) in [
-            ("[a]\ndetectors = [\"nope\"]\n", "mine.toml:2:14: unknown detector `nope`"),
-            ("[a]\ninclude = [\"b\"]\n", "mine.toml:2:12: unknown profile `b` in include"),
-            ("[a]\ninclude = [\"b\"]\n[b]\ninclude = [\"a\"]\n", "includes itself"),
-            ("[a]\ndetectors = [\"jwt\"]\n[a.detector.iban]\nmin_matches = 2\n", "mine.toml:3:13: profile `a` does not use detector `iban`"),
+            (
+                "[a]\ndetectors = [\"nope\"]\n",
+                "mine.toml:2:14: unknown detector `nope`",
+            ),
+            (
+                "[a]\ninclude = [\"b\"]\n",
+                "mine.toml:2:12: unknown profile `b` in include",
+            ),
+            (
+                "[a]\ninclude = [\"b\"]\n[b]\ninclude = [\"a\"]\n",
+                "includes itself",
+            ),
+            (
+                "[a]\ndetectors = [\"jwt\"]\n[a.detector.iban]\nmin_matches = 2\n",
+                "mine.toml:3:13: profile `a` does not use detector `iban`",
+            ),
             ("[a]\ndetector = 3\n", "mine.toml:2:"),
             ("[a]\nbogus = 1\n", "unknown field `bogus`"),
         ] {
-            let err = resolve(&[("mine.toml", text)], &builtin).unwrap_err().to_string();
+            let err = resolve(&[("mine.toml", text)], &builtin)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(want), "{text}: {err}");
         }
     }

@@ -60,7 +60,10 @@ mod tests {
     fn spans_become_markers() {
         let t = "card 4111 and key AKIA0000 end";
         let out = redact(t, &[f("aws_access_key_id", 18, 26), f("credit_card", 5, 9)]);
-        assert_eq!(out, "card [REDACTED:credit_card] and key [REDACTED:aws_access_key_id] end");
+        assert_eq!(
+            out,
+            "card [REDACTED:credit_card] and key [REDACTED:aws_access_key_id] end"
+        );
         assert_eq!(redact(t, &[]), t);
     }
 

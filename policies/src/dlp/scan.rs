@@ -20,6 +20,8 @@ pub(crate) struct Cx<'a> {
     pub ctx: &'a ContextWords,
     pub ph: &'a Placeholders,
     pub out: &'a mut Vec<Detection>,
+    /// How far the AWS secret search has looked: windows of nearby anchors overlap.
+    pub aws_scanned_to: usize,
 }
 
 impl Cx<'_> {
@@ -74,11 +76,15 @@ impl Scanner {
             ctx: &self.ctx,
             ph: &self.ph,
             out: &mut out,
+            aws_scanned_to: 0,
         };
         let custom_anchors = self.customs.anchored_in(set);
         if set.any(ANCHORED) || custom_anchors {
             for m in self.anchors.automaton.find_iter(text) {
-                let Some((anchor, start)) = self.anchors.resolve(text, m.pattern().as_usize(), m.start()) else {
+                let Some((anchor, start)) =
+                    self.anchors
+                        .resolve(text, m.pattern().as_usize(), m.start())
+                else {
                     continue;
                 };
                 match anchor {
@@ -129,7 +135,8 @@ fn resolve(out: &mut Vec<Detection>) {
         if let Some(i) = last {
             let prev = kept[i];
             if d.start < prev.end {
-                let better = (d.confidence, d.end - d.start) > (prev.confidence, prev.end - prev.start);
+                let better =
+                    (d.confidence, d.end - d.start) > (prev.confidence, prev.end - prev.start);
                 if better {
                     kept[i] = d;
                 }

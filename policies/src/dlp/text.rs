@@ -34,7 +34,13 @@ pub fn right_boundary(text: &[u8], end: usize, class: fn(u8) -> bool) -> bool {
 }
 
 /// `lo..hi` reaching `before` bytes before `start` and `after` bytes after `end`, clamped.
-pub fn around(text: &[u8], start: usize, end: usize, before: usize, after: usize) -> (usize, usize) {
+pub fn around(
+    text: &[u8],
+    start: usize,
+    end: usize,
+    before: usize,
+    after: usize,
+) -> (usize, usize) {
     (
         start.saturating_sub(before),
         end.saturating_add(after).min(text.len()),

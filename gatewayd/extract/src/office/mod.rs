@@ -87,7 +87,13 @@ pub(crate) fn walk(
             w.enter(path, depth)?;
             entered = true;
         }
-        zip::visit_entry(w, &format!("{path}/{}", entry.name), depth + 1, bytes, entry)?;
+        zip::visit_entry(
+            w,
+            &format!("{path}/{}", entry.name),
+            depth + 1,
+            bytes,
+            entry,
+        )?;
     }
     Ok(())
 }
@@ -103,7 +109,11 @@ fn text_parts(kind: FileKind, entries: &[Entry]) -> Vec<&Entry> {
             for prefix in ["word/header", "word/footer"] {
                 parts.extend(numbered(entries, prefix));
             }
-            for name in ["word/footnotes.xml", "word/endnotes.xml", "word/comments.xml"] {
+            for name in [
+                "word/footnotes.xml",
+                "word/endnotes.xml",
+                "word/comments.xml",
+            ] {
                 parts.extend(entries.iter().filter(|e| e.name == name));
             }
             parts

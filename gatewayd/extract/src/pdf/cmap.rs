@@ -127,12 +127,19 @@ impl CMap {
             }
         }
         // No code space matched: guess from the first range (usually two bytes).
-        self.spaces.first().map_or(2, |s| s.0).min(rest.len()).max(1)
+        self.spaces
+            .first()
+            .map_or(2, |s| s.0)
+            .min(rest.len())
+            .max(1)
     }
 }
 
 fn be(bytes: &[u8]) -> u32 {
-    bytes.iter().take(4).fold(0, |acc, &b| acc << 8 | u32::from(b))
+    bytes
+        .iter()
+        .take(4)
+        .fold(0, |acc, &b| acc << 8 | u32::from(b))
 }
 
 fn utf16(bytes: &[u8]) -> String {

@@ -26,7 +26,10 @@ const MAX_OPERANDS: usize = 64;
 
 /// Appends the text shown by `content` to `out`, stopping once `out` holds `cap` bytes.
 pub(crate) fn extract(content: &[u8], fonts: &Fonts, out: &mut String, cap: usize) {
-    let mut lexer = Lexer { bytes: content, at: 0 };
+    let mut lexer = Lexer {
+        bytes: content,
+        at: 0,
+    };
     let mut stack: Vec<Operand> = Vec::new();
     let mut font: Option<Vec<u8>> = None;
     let mut line_y: Option<f32> = None;
@@ -183,7 +186,10 @@ impl Lexer<'_> {
     /// A run of regular (non-space, non-delimiter) bytes.
     fn regular(&mut self) -> &[u8] {
         let start = self.at;
-        while self.peek().is_some_and(|b| !is_space(b) && !is_delimiter(b)) {
+        while self
+            .peek()
+            .is_some_and(|b| !is_space(b) && !is_delimiter(b))
+        {
             self.at += 1;
         }
         &self.bytes[start..self.at]

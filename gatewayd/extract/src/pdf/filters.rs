@@ -68,8 +68,12 @@ pub(crate) fn decode(
 fn inflate(w: &mut Walker<'_>, path: &str, data: &[u8]) -> Result<Vec<u8>, Stop> {
     let cap = usize::try_from(w.limits.max_entry_bytes).unwrap_or(usize::MAX);
     let mut out = Vec::new();
-    let mut reader = match codec::open(Codec::Deflate, Box::new(data), w.limits.max_ratio, &w.budget)
-    {
+    let mut reader = match codec::open(
+        Codec::Deflate,
+        Box::new(data),
+        w.limits.max_ratio,
+        &w.budget,
+    ) {
         Ok(reader) => reader,
         Err(e) => {
             w.failed(path, &e)?;
@@ -83,7 +87,11 @@ fn inflate(w: &mut Walker<'_>, path: &str, data: &[u8]) -> Result<Vec<u8>, Stop>
             Ok(n) => {
                 if out.len() + n > cap {
                     let max = w.limits.max_entry_bytes;
-                    w.note(RefusalKind::TooLarge, path, format!("PDF stream over {max} bytes"));
+                    w.note(
+                        RefusalKind::TooLarge,
+                        path,
+                        format!("PDF stream over {max} bytes"),
+                    );
                     return Ok(out);
                 }
                 out.extend_from_slice(&buf[..n]);
@@ -143,7 +151,7 @@ fn ascii85(data: &[u8]) -> Vec<u8> {
 }
 
 fn base85_word(group: &[u8; 5]) -> u32 {
-    group
-        .iter()
-        .fold(0u32, |acc, &d| acc.wrapping_mul(85).wrapping_add(u32::from(d)))
+    group.iter().fold(0u32, |acc, &d| {
+        acc.wrapping_mul(85).wrapping_add(u32::from(d))
+    })
 }

@@ -28,7 +28,11 @@ use syntax::{find, has_name, reference, skip_space, value_of};
 pub(crate) fn walk(w: &mut Walker<'_>, path: &str, depth: u32, bytes: &[u8]) -> Flow {
     let part = w.add_part(path, FileKind::Pdf, bytes.len() as u64, depth);
     if is_encrypted(bytes) {
-        w.note(RefusalKind::Encrypted, path, "encrypted PDF: its text cannot be read");
+        w.note(
+            RefusalKind::Encrypted,
+            path,
+            "encrypted PDF: its text cannot be read",
+        );
         return Ok(());
     }
     let raw: Vec<RawStream<'_>> = streams(bytes).collect();
@@ -84,14 +88,19 @@ pub(crate) fn walk(w: &mut Walker<'_>, path: &str, depth: u32, bytes: &[u8]) -> 
             break;
         }
     }
-    w.add_text(part, &text)?;
+    w.add_text(part, text.trim_end_matches('\n'))?;
 
     for (i, stream) in attachments.into_iter().enumerate() {
         w.enter(path, depth)?;
         let child = format!("{path}/attachment-{}", i + 1);
         if let Some(data) = filters::decode(w, &child, stream.dict, stream.data)? {
             let len = data.len() as u64;
-            w.visit(&child, depth + 1, Box::new(std::io::Cursor::new(data)), Some(len))?;
+            w.visit(
+                &child,
+                depth + 1,
+                Box::new(std::io::Cursor::new(data)),
+                Some(len),
+            )?;
         }
     }
     Ok(())

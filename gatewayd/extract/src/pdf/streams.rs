@@ -2,7 +2,9 @@
 //! recovery does: no cross-reference table is trusted. Each stream comes with its dictionary,
 //! its object number when known, and its raw (still encoded) bytes.
 
-use super::syntax::{find, integer, is_space, object_number_before, reference, skip_space, value_of};
+use super::syntax::{
+    find, integer, is_space, object_number_before, reference, skip_space, value_of,
+};
 
 /// Longest dictionary looked for before a `stream` keyword.
 const MAX_DICT_BYTES: usize = 64 * 1024;

@@ -9,7 +9,10 @@ pub(crate) fn is_space(b: u8) -> bool {
 
 /// PDF delimiters.
 pub(crate) fn is_delimiter(b: u8) -> bool {
-    matches!(b, b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%')
+    matches!(
+        b,
+        b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%'
+    )
 }
 
 /// The first occurrence of `needle` in `hay` at or after `from`.
@@ -37,7 +40,11 @@ pub(crate) fn skip_space(bytes: &[u8], mut at: usize) -> usize {
 
 /// The unsigned integer at `at` and where it ends.
 pub(crate) fn integer(bytes: &[u8], at: usize) -> Option<(u64, usize)> {
-    let digits = bytes.get(at..)?.iter().take_while(|b| b.is_ascii_digit()).count();
+    let digits = bytes
+        .get(at..)?
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
     if digits == 0 || digits > 18 {
         return None;
     }
@@ -52,7 +59,9 @@ pub(crate) fn value_of(dict: &[u8], key: &[u8]) -> Option<usize> {
         let end = at + key.len();
         let whole = at > 0
             && dict[at - 1] == b'/'
-            && dict.get(end).is_none_or(|&b| is_space(b) || is_delimiter(b));
+            && dict
+                .get(end)
+                .is_none_or(|&b| is_space(b) || is_delimiter(b));
         if whole {
             return Some(skip_space(dict, end));
         }

@@ -223,3 +223,95 @@ fn clean_name(raw: &[u8]) -> String {
         .map(|c| if c.is_control() { '?' } else { c })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-entry stored zip; with `zip64` its end record is the zip64 one (classic fields all
+    /// ones), and `prefix` is prepended as a self-extractor stub would be.
+    fn one_entry(zip64: bool, prefix: &[u8]) -> Vec<u8> {
+        let name = b"a.txt";
+        let data = b"stored text";
+        let mut out = prefix.to_vec();
+        let local = (out.len() - prefix.len()) as u32;
+        out.extend_from_slice(LOCAL);
+        out.extend_from_slice(&[20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        out.extend_from_slice(&0u16.to_le_bytes());
+        out.extend_from_slice(name);
+        out.extend_from_slice(data);
+        let central_at = out.len() - prefix.len();
+        out.extend_from_slice(CENTRAL);
+        out.extend_from_slice(&[20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        out.extend_from_slice(&[0; 12]);
+        out.extend_from_slice(&local.to_le_bytes());
+        out.extend_from_slice(name);
+        let central_len = out.len() - prefix.len() - central_at;
+        if zip64 {
+            let record = out.len() - prefix.len();
+            out.extend_from_slice(b"PK\x06\x06");
+            out.extend_from_slice(&44u64.to_le_bytes());
+            out.extend_from_slice(&[45, 0, 45, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            out.extend_from_slice(&1u64.to_le_bytes());
+            out.extend_from_slice(&1u64.to_le_bytes());
+            out.extend_from_slice(&(central_len as u64).to_le_bytes());
+            out.extend_from_slice(&(central_at as u64).to_le_bytes());
+            out.extend_from_slice(b"PK\x06\x07");
+            out.extend_from_slice(&0u32.to_le_bytes());
+            out.extend_from_slice(&((record + prefix.len()) as u64).to_le_bytes());
+            out.extend_from_slice(&1u32.to_le_bytes());
+            out.extend_from_slice(EOCD);
+            out.extend_from_slice(&[0; 4]);
+            out.extend_from_slice(&[0xff; 16]);
+            out.extend_from_slice(&0u16.to_le_bytes());
+        } else {
+            out.extend_from_slice(EOCD);
+            out.extend_from_slice(&[0, 0, 0, 0, 1, 0, 1, 0]);
+            out.extend_from_slice(&(central_len as u32).to_le_bytes());
+            out.extend_from_slice(&(central_at as u32).to_le_bytes());
+            out.extend_from_slice(&0u16.to_le_bytes());
+        }
+        out
+    }
+
+    fn text_of(zip: &[u8]) -> Vec<u8> {
+        let entries = read(zip, 10).unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].name, "a.txt");
+        zip[entries[0].data.clone().unwrap()].to_vec()
+    }
+
+    #[test]
+    fn classic_zip64_and_prefixed_archives_are_located() {
+        assert_eq!(text_of(&one_entry(false, b"")), b"stored text");
+        assert_eq!(text_of(&one_entry(true, b"")), b"stored text");
+        assert_eq!(
+            text_of(&one_entry(false, b"#!/bin/sh\nexit 0\n")),
+            b"stored text"
+        );
+    }
+
+    #[test]
+    fn declared_entry_count_is_checked_before_parsing() {
+        assert_eq!(
+            read(&one_entry(false, b""), 0).unwrap_err(),
+            DirError::TooMany(1)
+        );
+    }
+
+    #[test]
+    fn short_or_missing_directories_are_corrupt() {
+        assert!(matches!(read(b"PK\x03\x04", 10), Err(DirError::Corrupt(_))));
+        let zip = one_entry(false, b"");
+        assert!(matches!(
+            read(&zip[..zip.len() - 1], 10),
+            Err(DirError::Corrupt(_))
+        ));
+    }
+}

@@ -95,13 +95,19 @@ fn open_entry<'a>(
     entry: &Entry,
 ) -> Result<Box<dyn Read + 'a>, (RefusalKind, String)> {
     if entry.is_encrypted() {
-        return Err((RefusalKind::Encrypted, "password-protected zip entry".into()));
+        return Err((
+            RefusalKind::Encrypted,
+            "password-protected zip entry".into(),
+        ));
     }
     let data = entry
         .data
         .clone()
         .and_then(|range| bytes.get(range))
-        .ok_or((RefusalKind::Corrupt, "zip entry data out of bounds".to_string()))?;
+        .ok_or((
+            RefusalKind::Corrupt,
+            "zip entry data out of bounds".to_string(),
+        ))?;
     let codec = match entry.method {
         0 => return Ok(Box::new(data)),
         8 => Codec::RawDeflate,

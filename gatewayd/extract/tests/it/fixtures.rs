@@ -164,7 +164,11 @@ pub fn zeros_deflate(mib: usize) -> Vec<u8> {
     compress
         .compress_vec(&zeros, &mut chunk, FlushCompress::Full)
         .unwrap();
-    assert_eq!(compress.total_in(), 1 << 20, "one call compresses the whole MiB");
+    assert_eq!(
+        compress.total_in(),
+        1 << 20,
+        "one call compresses the whole MiB"
+    );
     let mut tail = Vec::with_capacity(64);
     compress
         .compress_vec(&[], &mut tail, FlushCompress::Finish)
@@ -295,7 +299,9 @@ pub fn pdf(contents: &[(&str, Vec<u8>)], cmap: Option<&str>) -> Vec<u8> {
         out.extend_from_slice(b"\nendobj\n");
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
     for offset in offsets {
         out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
     }
@@ -306,6 +312,28 @@ pub fn pdf(contents: &[(&str, Vec<u8>)], cmap: Option<&str>) -> Vec<u8> {
         )
         .as_bytes(),
     );
+    out
+}
+
+/// ASCII85 (Adobe) encoding of `bytes`, ending in `~>`.
+pub fn ascii85(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for chunk in bytes.chunks(4) {
+        let mut word = [0u8; 4];
+        word[..chunk.len()].copy_from_slice(chunk);
+        let mut n = u32::from_be_bytes(word);
+        if chunk.len() == 4 && n == 0 {
+            out.push(b'z');
+            continue;
+        }
+        let mut digits = [0u8; 5];
+        for d in digits.iter_mut().rev() {
+            *d = (n % 85) as u8 + b'!';
+            n /= 85;
+        }
+        out.extend_from_slice(&digits[..chunk.len() + 1]);
+    }
+    out.extend_from_slice(b"~>");
     out
 }
 

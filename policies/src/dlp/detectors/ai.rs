@@ -42,7 +42,11 @@ fn anthropic(cx: &mut Cx<'_>, at: usize) {
         return;
     }
     let issued = body.len() == 95 && body.ends_with(b"AA");
-    let base = if issued { Confidence::High } else { Confidence::Medium };
+    let base = if issued {
+        Confidence::High
+    } else {
+        Confidence::Medium
+    };
     cx.found(AnthropicApiKey, at, end, base);
 }
 
@@ -63,14 +67,21 @@ fn openai(cx: &mut Cx<'_>, at: usize) {
     let marked = memchr::memmem::find(body, MARKER).is_some();
     let base = if marked || (prefixed.is_some() && body.len() >= 40 && mixed_classes(body)) {
         Confidence::High
-    } else if body.iter().all(|b| b.is_ascii_alphanumeric()) && body.len() >= 32 && mixed_classes(body) {
+    } else if random_base62(body) || hex32(body) {
+        // Plain `sk-` keys, and 32 hex digits (DeepSeek-style keys for OpenAI-compatible APIs).
         Confidence::Medium
-    } else if body.len() == 32 && body.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-        Confidence::Medium // 32 hex: DeepSeek-style keys for OpenAI-compatible APIs
     } else {
         return; // `sk-learn-classifier-notes` and other hyphenated words
     };
     cx.found(OpenaiApiKey, at, end, base);
+}
+
+fn random_base62(body: &[u8]) -> bool {
+    body.len() >= 32 && body.iter().all(u8::is_ascii_alphanumeric) && mixed_classes(body)
+}
+
+fn hex32(body: &[u8]) -> bool {
+    body.len() == 32 && body.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 #[cfg(test)]
@@ -85,12 +96,22 @@ mod tests {
         for s in [Sample::OpenaiApiKey, Sample::OpenaiProjectKey] {
             let k = s.generate(&mut rng);
             let t = format!("OPENAI_API_KEY=\"{k}\"");
-            assert_eq!(found(&t, Detector::OpenaiApiKey), [(16, 16 + k.len(), "high")], "{k}");
+            assert_eq!(
+                found(&t, Detector::OpenaiApiKey),
+                [(16, 16 + k.len(), "high")],
+                "{k}"
+            );
             assert!(found(&t, Detector::AnthropicApiKey).is_empty());
         }
         let bare = "sk-9fQ2LmZ7xR4tK8wP1nB6vC3hJ5dG0aYeUi2Ow7Tq4ZxN";
-        assert_eq!(found(bare, Detector::OpenaiApiKey), [(0, bare.len(), "medium")]);
-        assert_eq!(found(&format!("openai key {bare}"), Detector::OpenaiApiKey)[0].2, "high");
+        assert_eq!(
+            found(bare, Detector::OpenaiApiKey),
+            [(0, bare.len(), "medium")]
+        );
+        assert_eq!(
+            found(&format!("openai key {bare}"), Detector::OpenaiApiKey)[0].2,
+            "high"
+        );
     }
 
     #[test]
@@ -112,7 +133,10 @@ mod tests {
         let mut rng = SampleRng::new(22);
         let k = Sample::AnthropicApiKey.generate(&mut rng);
         assert_eq!(k.len(), 108);
-        assert_eq!(found(&format!("x-api-key: {k}"), Detector::AnthropicApiKey), [(11, 119, "high")]);
+        assert_eq!(
+            found(&format!("x-api-key: {k}"), Detector::AnthropicApiKey),
+            [(11, 119, "high")]
+        );
         assert!(found(&k, Detector::OpenaiApiKey).is_empty());
         assert!(found("sk-ant-api03-your-key-here", Detector::AnthropicApiKey).is_empty());
         let odd = &k[..90];

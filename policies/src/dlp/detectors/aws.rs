@@ -5,7 +5,9 @@
 use super::super::detector::Detector::{AwsAccessKeyId, AwsSecretAccessKey};
 use super::super::finding::Confidence;
 use super::super::scan::Cx;
-use super::super::text::{anchored, is_alnum, is_b64, left_boundary, mixed_classes, right_boundary};
+use super::super::text::{
+    anchored, is_alnum, is_b64, left_boundary, mixed_classes, right_boundary,
+};
 
 const ID_LEN: usize = 20;
 const SECRET_LEN: usize = 40;
@@ -41,11 +43,24 @@ pub(crate) fn key_id(cx: &mut Cx<'_>, at: usize) {
 pub(crate) fn secret_near(cx: &mut Cx<'_>, start: usize, end: usize, strong: bool) {
     let text = cx.text;
     // `aws` inside `laws` or `draws` is not AWS.
-    if !strong && text[start].eq_ignore_ascii_case(&b'a') && !left_boundary(text, start, |b| b.is_ascii_alphabetic()) {
+    if !strong
+        && text[start].eq_ignore_ascii_case(&b'a')
+        && !left_boundary(text, start, |b| b.is_ascii_alphabetic())
+    {
         return;
     }
-    let lo = start.saturating_sub(BEFORE);
+    let lo = start.saturating_sub(BEFORE).max(cx.aws_scanned_to);
     let hi = end.saturating_add(AFTER).min(text.len());
+    if lo >= hi {
+        return; // an earlier anchor's window covered this one
+    }
+    cx.aws_scanned_to = hi;
+    // An access key id anywhere in the window makes the claim strong, whichever anchor came
+    // first (`aws_access_key_id = AKIA...` hits `_access_key` before `AKIA`).
+    let window = &text[start.saturating_sub(BEFORE)..hi];
+    let strong = strong
+        || memchr::memchr_iter(b'A', window)
+            .any(|a| matches!(window.get(a + 1..a + 4), Some(b"KIA" | b"SIA")));
     let mut i = lo;
     while i < hi {
         if !is_b64(text[i]) {
@@ -71,7 +86,11 @@ pub(crate) fn secret_near(cx: &mut Cx<'_>, start: usize, end: usize, strong: boo
         if !mixed_classes(token) || cx.ph.is_placeholder(token) {
             continue;
         }
-        let base = if strong { Confidence::High } else { Confidence::Medium };
+        let base = if strong {
+            Confidence::High
+        } else {
+            Confidence::Medium
+        };
         cx.found(AwsSecretAccessKey, run_start, run_end, base);
     }
 }
@@ -86,8 +105,8 @@ fn back_to_run_start(text: &[u8], mut i: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::super::super::detector::Detector;
-    use super::super::tests_support::found;
     use super::super::super::samples::{Sample, SampleRng};
+    use super::super::tests_support::found;
 
     #[test]
     fn key_ids_are_found_with_boundaries() {
@@ -112,11 +131,19 @@ mod tests {
         assert_eq!(&csv[hits[0].0..hits[0].1], secret);
         let ini = format!("[default]\naws_secret_access_key = {secret}\n");
         assert_eq!(found(&ini, Detector::AwsSecretAccessKey).len(), 1);
-        assert!(found(&format!("commit {secret} done"), Detector::AwsSecretAccessKey).is_empty());
+        assert!(found(
+            &format!("commit {secret} done"),
+            Detector::AwsSecretAccessKey
+        )
+        .is_empty());
         // A 40-hex git SHA next to "aws" is not a secret.
         let sha = "da39a3ee5e6b4b0d3255bfef95601890afd80709";
         assert!(found(&format!("aws commit {sha}"), Detector::AwsSecretAccessKey).is_empty());
-        assert!(found("AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", Detector::AwsSecretAccessKey).is_empty());
+        assert!(found(
+            "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            Detector::AwsSecretAccessKey
+        )
+        .is_empty());
         assert!(found(&format!("laws {secret}"), Detector::AwsSecretAccessKey).is_empty());
         assert_eq!(found(&ini, Detector::AwsSecretAccessKey)[0].2, "high");
     }

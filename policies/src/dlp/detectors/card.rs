@@ -19,43 +19,74 @@ struct Issuer {
 }
 
 const fn issuer(width: u32, low: u32, high: u32, min: usize, max: usize) -> Issuer {
-    Issuer { width, low, high, lengths: (min, max) }
+    Issuer {
+        width,
+        low,
+        high,
+        lengths: (min, max),
+    }
 }
 
 const ISSUERS: &[Issuer] = &[
-    issuer(1, 4, 4, 13, 19),           // Visa (13, 16, 19 checked below)
-    issuer(2, 51, 55, 16, 16),         // Mastercard
-    issuer(4, 2221, 2720, 16, 16),     // Mastercard 2-series
-    issuer(2, 34, 34, 15, 15),         // American Express
-    issuer(2, 37, 37, 15, 15),         // American Express
-    issuer(4, 6011, 6011, 16, 19),     // Discover
-    issuer(3, 644, 649, 16, 19),       // Discover
-    issuer(2, 65, 65, 16, 19),         // Discover
-    issuer(4, 3528, 3589, 16, 19),     // JCB
-    issuer(3, 300, 305, 14, 19),       // Diners Club
-    issuer(2, 36, 36, 14, 19),         // Diners Club
-    issuer(2, 38, 39, 14, 19),         // Diners Club
-    issuer(2, 62, 62, 16, 19),         // UnionPay
-    issuer(4, 2200, 2204, 16, 19),     // Mir
-    issuer(4, 5018, 5018, 12, 19),     // Maestro
-    issuer(4, 5020, 5020, 12, 19),     // Maestro
-    issuer(4, 5038, 5038, 12, 19),     // Maestro
-    issuer(4, 5893, 5893, 12, 19),     // Maestro
-    issuer(4, 6304, 6304, 12, 19),     // Maestro
-    issuer(4, 6759, 6763, 12, 19),     // Maestro
+    issuer(1, 4, 4, 13, 19),       // Visa (13, 16, 19 checked below)
+    issuer(2, 51, 55, 16, 16),     // Mastercard
+    issuer(4, 2221, 2720, 16, 16), // Mastercard 2-series
+    issuer(2, 34, 34, 15, 15),     // American Express
+    issuer(2, 37, 37, 15, 15),     // American Express
+    issuer(4, 6011, 6011, 16, 19), // Discover
+    issuer(3, 644, 649, 16, 19),   // Discover
+    issuer(2, 65, 65, 16, 19),     // Discover
+    issuer(4, 3528, 3589, 16, 19), // JCB
+    issuer(3, 300, 305, 14, 19),   // Diners Club
+    issuer(2, 36, 36, 14, 19),     // Diners Club
+    issuer(2, 38, 39, 14, 19),     // Diners Club
+    issuer(2, 62, 62, 16, 19),     // UnionPay
+    issuer(4, 2200, 2204, 16, 19), // Mir
+    issuer(4, 5018, 5018, 12, 19), // Maestro
+    issuer(4, 5020, 5020, 12, 19), // Maestro
+    issuer(4, 5038, 5038, 12, 19), // Maestro
+    issuer(4, 5893, 5893, 12, 19), // Maestro
+    issuer(4, 6304, 6304, 12, 19), // Maestro
+    issuer(4, 6759, 6763, 12, 19), // Maestro
 ];
 
 /// Card networks' and payment processors' published test numbers.
 const TEST_CARDS: &[&str] = &[
-    "4111111111111111", "4242424242424242", "4012888888881881", "4222222222222",
-    "4000056655665556", "4000000000000002", "4000000000009995", "4000000000000077",
-    "4000000000000010", "4000000000000069", "4000000000000127", "4000002500003155",
-    "4000000760000002", "4917610000000000", "4484070000000000", "5555555555554444",
-    "5105105105105100", "5200828282828210", "5454545454545454", "2223003122003222",
-    "2223000048400011", "378282246310005", "371449635398431", "378734493671000",
-    "6011111111111117", "6011000990139424", "6011000400000000", "3530111333300000",
-    "3566002020360505", "3566111111111113", "30569309025904", "38520000023237",
-    "36227206271667", "6200000000000005", "6250941006528599",
+    "4111111111111111",
+    "4242424242424242",
+    "4012888888881881",
+    "4222222222222",
+    "4000056655665556",
+    "4000000000000002",
+    "4000000000009995",
+    "4000000000000077",
+    "4000000000000010",
+    "4000000000000069",
+    "4000000000000127",
+    "4000002500003155",
+    "4000000760000002",
+    "4917610000000000",
+    "4484070000000000",
+    "5555555555554444",
+    "5105105105105100",
+    "5200828282828210",
+    "5454545454545454",
+    "2223003122003222",
+    "2223000048400011",
+    "378282246310005",
+    "371449635398431",
+    "378734493671000",
+    "6011111111111117",
+    "6011000990139424",
+    "6011000400000000",
+    "3530111333300000",
+    "3566002020360505",
+    "3566111111111113",
+    "30569309025904",
+    "38520000023237",
+    "36227206271667",
+    "6200000000000005",
+    "6250941006528599",
 ];
 
 /// A card in the sequence `d`; whether one was recorded.
@@ -87,7 +118,10 @@ fn grouped_like_a_card(groups: &[u8]) -> bool {
 }
 
 fn issues(i: &Issuer, digits: &[u8]) -> bool {
-    let prefix = digits.iter().take(i.width as usize).fold(0u32, |p, d| p * 10 + u32::from(*d));
+    let prefix = digits
+        .iter()
+        .take(i.width as usize)
+        .fold(0u32, |p, d| p * 10 + u32::from(*d));
     let n = digits.len();
     let visa_len = i.width != 1 || matches!(n, 13 | 16 | 19);
     (i.low..=i.high).contains(&prefix) && (i.lengths.0..=i.lengths.1).contains(&n) && visa_len
@@ -95,13 +129,21 @@ fn issues(i: &Issuer, digits: &[u8]) -> bool {
 
 /// The Luhn (mod 10) check over digit values.
 pub(crate) fn luhn(digits: &[u8]) -> bool {
-    luhn_sum(digits) % 10 == 0
+    matches!(luhn_sum(digits) % 10, 0)
 }
 
 pub(crate) fn luhn_sum(digits: &[u8]) -> u32 {
     digits.iter().rev().enumerate().fold(0, |sum, (i, d)| {
         let d = u32::from(*d);
-        sum + if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d }
+        sum + if i % 2 == 1 {
+            if d * 2 > 9 {
+                d * 2 - 9
+            } else {
+                d * 2
+            }
+        } else {
+            d
+        }
     })
 }
 
@@ -110,9 +152,9 @@ fn distinct(digits: &[u8]) -> usize {
 }
 
 fn is_test_card(digits: &[u8]) -> bool {
-    TEST_CARDS.iter().any(|t| {
-        t.len() == digits.len() && t.bytes().zip(digits).all(|(c, d)| c - b'0' == *d)
-    })
+    TEST_CARDS
+        .iter()
+        .any(|t| t.len() == digits.len() && t.bytes().zip(digits).all(|(c, d)| c - b'0' == *d))
 }
 
 #[cfg(test)]
@@ -134,29 +176,42 @@ mod tests {
         for _ in 0..200 {
             let c = Sample::CreditCard.generate(&mut rng);
             let t = format!("pay by card {c} today");
-            assert_eq!(found(&t, Detector::CreditCard), [(12, 12 + c.len(), "high")], "{c}");
+            assert_eq!(
+                found(&t, Detector::CreditCard),
+                [(12, 12 + c.len(), "high")],
+                "{c}"
+            );
         }
     }
 
     #[test]
     fn context_moves_confidence() {
-        assert_eq!(found("4556 7375 8689 9855", Detector::CreditCard), [(0, 19, "medium")]);
-        assert_eq!(found("Card: 4556-7375-8689-9855", Detector::CreditCard)[0].2, "high");
-        assert_eq!(found("Order #4556737586899855", Detector::CreditCard)[0].2, "low");
+        assert_eq!(
+            found("4556 7375 8689 9855", Detector::CreditCard),
+            [(0, 19, "medium")]
+        );
+        assert_eq!(
+            found("Card: 4556-7375-8689-9855", Detector::CreditCard)[0].2,
+            "high"
+        );
+        assert_eq!(
+            found("Order #4556737586899855", Detector::CreditCard)[0].2,
+            "low"
+        );
     }
 
     #[test]
     fn near_misses_are_not_cards() {
         for neg in [
-            "4556 7375 8689 9856",     // Luhn fails
-            "1234 5678 9012 3452",     // no issuer starts with 1
-            "4556 7375 8689 98552",    // group of five
-            "4556-7375 8689-9855",     // mixed separators
-            "45567375868998550",       // 17 digits: not a Visa length
-            "3.4556737586899855",      // decimal
-            "v4556737586899855",       // inside a word
-            "4556737586899855.12",     // decimal
-            "4444 4444 4444 4448",     // two distinct digits
+            "4556 7375 8689 9856",      // Luhn fails
+            "1234 5678 9012 3452",      // no issuer starts with 1
+            "4556 7375 8689 98552",     // group of five
+            "4556-7375 8689-9855",      // mixed separators
+            "45567375868998550",        // 17 digits: not a Visa length
+            "3.4556737586899855",       // decimal
+            "v4556737586899855",        // inside a word
+            "4556737586899855.12",      // decimal
+            "4444 4444 4444 4448",      // two distinct digits
             "4556 7375 8689 9855 1234", // too long
         ] {
             assert!(found(neg, Detector::CreditCard).is_empty(), "{neg}");
@@ -165,8 +220,16 @@ mod tests {
 
     #[test]
     fn test_cards_are_low() {
-        for t in ["4111 1111 1111 1111", "4242424242424242", "3782-822463-10005"] {
-            assert_eq!(found(&format!("card {t}"), Detector::CreditCard)[0].2, "low", "{t}");
+        for t in [
+            "4111 1111 1111 1111",
+            "4242424242424242",
+            "3782-822463-10005",
+        ] {
+            assert_eq!(
+                found(&format!("card {t}"), Detector::CreditCard)[0].2,
+                "low",
+                "{t}"
+            );
         }
     }
 }

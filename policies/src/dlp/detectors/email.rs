@@ -14,12 +14,36 @@ const MAX_LOCAL: usize = 64;
 const MAX_DOMAIN: usize = 253;
 
 const PLACEHOLDER_LOCALS: &[&[u8]] = &[
-    b"you", b"your", b"yourname", b"your.name", b"youremail", b"your.email", b"user", b"username",
-    b"name", b"someone", b"somebody", b"email", b"foo", b"bar", b"test", b"john.doe", b"jane.doe",
-    b"johndoe", b"janedoe", b"firstname.lastname", b"first.last", b"me", b"git",
+    b"you",
+    b"your",
+    b"yourname",
+    b"your.name",
+    b"youremail",
+    b"your.email",
+    b"user",
+    b"username",
+    b"name",
+    b"someone",
+    b"somebody",
+    b"email",
+    b"foo",
+    b"bar",
+    b"test",
+    b"john.doe",
+    b"jane.doe",
+    b"johndoe",
+    b"janedoe",
+    b"firstname.lastname",
+    b"first.last",
+    b"me",
+    b"git",
 ];
 const PLACEHOLDER_DOMAINS: &[&[u8]] = &[
-    b"domain.com", b"yourdomain.com", b"yourcompany.com", b"mydomain.com", b"company.com",
+    b"domain.com",
+    b"yourdomain.com",
+    b"yourcompany.com",
+    b"mydomain.com",
+    b"company.com",
     b"email.com",
 ];
 const DOC_SUFFIXES: &[&[u8]] = &[b".test", b".invalid", b".localhost", b".example", b".local"];
@@ -27,7 +51,13 @@ const FILE_TLDS: &[&[u8]] = &[
     b"png", b"jpg", b"jpeg", b"gif", b"svg", b"webp", b"ico", b"bmp", b"js", b"mjs", b"css",
     b"json", b"yaml", b"yml", b"toml", b"txt", b"lock", b"html", b"htm", b"xml", b"mp3", b"mp4",
 ];
-const AUTOMATED: &[&[u8]] = &[b"noreply", b"no-reply", b"donotreply", b"do-not-reply", b"mailer-daemon"];
+const AUTOMATED: &[&[u8]] = &[
+    b"noreply",
+    b"no-reply",
+    b"donotreply",
+    b"do-not-reply",
+    b"mailer-daemon",
+];
 
 fn is_local(b: u8) -> bool {
     is_alnum(b) || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-')
@@ -54,7 +84,10 @@ pub(crate) fn detect(cx: &mut Cx<'_>, at: usize) {
     let Some(end) = anchored(&cx.pats.email_domain, text, at + 1, MAX_DOMAIN) else {
         return;
     };
-    if text.get(end).is_some_and(|b| is_alnum(*b) || *b == b'-' || *b == b'@') {
+    if text
+        .get(end)
+        .is_some_and(|b| is_alnum(*b) || *b == b'-' || *b == b'@')
+    {
         return;
     }
     let local = &text[start..at];
@@ -68,7 +101,9 @@ pub(crate) fn detect(cx: &mut Cx<'_>, at: usize) {
         || domain.eq_ignore_ascii_case(b"example.org")
         || domain.eq_ignore_ascii_case(b"example.net")
         || domain.len() > 8 && domain[..8].eq_ignore_ascii_case(b"example.")
-        || DOC_SUFFIXES.iter().any(|s| ends_with_ignore_case(domain, s))
+        || DOC_SUFFIXES
+            .iter()
+            .any(|s| ends_with_ignore_case(domain, s))
         || lower(domain, PLACEHOLDER_DOMAINS);
     if doc_domain || lower(local, PLACEHOLDER_LOCALS) || lower(tld, FILE_TLDS) {
         return;
@@ -93,9 +128,18 @@ mod tests {
     fn addresses_are_found() {
         let t = "Ping maria.gonzalez@northwind-traders.co.uk today.";
         assert_eq!(found(t, Detector::EmailAddress), [(5, 43, "medium")]);
-        assert_eq!(found("email: a.b+tag@corp.io", Detector::EmailAddress), [(7, 22, "high")]);
-        assert_eq!(found("<li.wei@acme-labs.com>", Detector::EmailAddress), [(1, 21, "medium")]);
-        assert_eq!(found("noreply@acme-labs.com", Detector::EmailAddress)[0].2, "low");
+        assert_eq!(
+            found("email: a.b+tag@corp.io", Detector::EmailAddress),
+            [(7, 22, "high")]
+        );
+        assert_eq!(
+            found("<li.wei@acme-labs.com>", Detector::EmailAddress),
+            [(1, 21, "medium")]
+        );
+        assert_eq!(
+            found("noreply@acme-labs.com", Detector::EmailAddress)[0].2,
+            "low"
+        );
     }
 
     #[test]

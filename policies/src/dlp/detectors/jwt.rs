@@ -35,8 +35,11 @@ pub(crate) fn detect(cx: &mut Cx<'_>, at: usize) {
     if header.len() > MAX_HEADER || cx.ph.is_published(signature) {
         return;
     }
-    let Some(alg) = decode(header).and_then(|h| serde_json::from_slice::<Header<'_>>(&h).ok().map(|h| h.alg.into_owned()))
-    else {
+    let Some(alg) = decode(header).and_then(|h| {
+        serde_json::from_slice::<Header<'_>>(&h)
+            .ok()
+            .map(|h| h.alg.into_owned())
+    }) else {
         return;
     };
     let signed = !signature.is_empty() && !alg.eq_ignore_ascii_case("none");
@@ -57,13 +60,16 @@ struct Header<'a> {
 
 /// `part` base64url-decoded (allocates: only on an `eyJ` hit).
 fn decode(part: &[u8]) -> Option<Vec<u8>> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).ok()
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .ok()
 }
 
 /// Whether `part` decodes to a JSON object (validated, not built).
 fn is_json_object(part: &[u8]) -> bool {
     decode(part).is_some_and(|b| {
-        b.trim_ascii_start().first() == Some(&b'{') && serde_json::from_slice::<IgnoredAny>(&b).is_ok()
+        b.trim_ascii_start().first() == Some(&b'{')
+            && serde_json::from_slice::<IgnoredAny>(&b).is_ok()
     })
 }
 

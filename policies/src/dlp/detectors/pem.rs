@@ -59,7 +59,9 @@ pub(crate) fn detect(cx: &mut Cx<'_>, at: usize) {
 /// `Proc-Type: 4,ENCRYPTED`, `DEK-Info: ...`, `Version: ...`, `Comment: ...` before the body.
 fn is_header_line(rest: &[u8]) -> bool {
     let line = &rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())];
-    let name_end = line.iter().position(|b| !(b.is_ascii_alphanumeric() || *b == b'-'));
+    let name_end = line
+        .iter()
+        .position(|b| !(b.is_ascii_alphanumeric() || *b == b'-'));
     name_end.is_some_and(|n| n > 0 && line[n] == b':')
 }
 
@@ -96,7 +98,11 @@ mod tests {
         for s in [Sample::PrivateKey, Sample::OpensshPrivateKey] {
             let k = s.generate(&mut rng);
             let t = format!("here:\n{k}\nthanks");
-            assert_eq!(found(&t, Detector::PrivateKey), [(6, 6 + k.len(), "high")], "{k}");
+            assert_eq!(
+                found(&t, Detector::PrivateKey),
+                [(6, 6 + k.len(), "high")],
+                "{k}"
+            );
             let json = format!("{{\"key\": \"{}\"}}", k.replace('\n', "\\n"));
             assert_eq!(found(&json, Detector::PrivateKey).len(), 1, "{json}");
             assert_eq!(found(&json, Detector::PrivateKey)[0].2, "high");

@@ -27,7 +27,9 @@ pub(crate) fn slack(cx: &mut Cx<'_>, at: usize) {
         return;
     }
     let mut parts = body.split(|b| *b == b'-');
-    let numeric_first = parts.next().is_some_and(|p| !p.is_empty() && p.iter().all(u8::is_ascii_digit));
+    let numeric_first = parts
+        .next()
+        .is_some_and(|p| !p.is_empty() && p.iter().all(u8::is_ascii_digit));
     let more = parts.filter(|p| !p.is_empty()).count();
     let base = match (numeric_first, more) {
         (true, n) if n >= 2 => Confidence::High,
@@ -114,7 +116,10 @@ mod tests {
         }
         let hook = Sample::SlackWebhook.generate(&mut rng);
         let text = format!("post to {hook} now");
-        assert_eq!(found(&text, Detector::SlackToken), [(8, 8 + hook.len(), "high")]);
+        assert_eq!(
+            found(&text, Detector::SlackToken),
+            [(8, 8 + hook.len(), "high")]
+        );
         for neg in [
             "xoxb-your-token-here",
             "xoxb-xxxxxxxxxxxx-xxxxxxxxxxxxx",
@@ -133,7 +138,11 @@ mod tests {
         assert_eq!(found(&k, Detector::StripeSecretKey), [(0, k.len(), "high")]);
         let test_key = k.replace("_live_", "_test_");
         assert!(found(&test_key, Detector::StripeSecretKey).is_empty());
-        assert!(found("sk_live_4eC39HqLyjWDarjtT1zdp7dc", Detector::StripeSecretKey).is_empty());
+        assert!(found(
+            "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+            Detector::StripeSecretKey
+        )
+        .is_empty());
         assert!(found("sk_live_short", Detector::StripeSecretKey).is_empty());
     }
 
@@ -141,9 +150,16 @@ mod tests {
     fn google_keys_are_exactly_39() {
         let mut rng = SampleRng::new(13);
         let k = Sample::GoogleApiKey.generate(&mut rng);
-        assert_eq!(found(&format!("key={k}&q=1"), Detector::GoogleApiKey), [(4, 43, "high")]);
+        assert_eq!(
+            found(&format!("key={k}&q=1"), Detector::GoogleApiKey),
+            [(4, 43, "high")]
+        );
         assert!(found(&format!("{k}A"), Detector::GoogleApiKey).is_empty());
         assert!(found(&k[..38], Detector::GoogleApiKey).is_empty());
-        assert!(found("AIzaSyXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", Detector::GoogleApiKey).is_empty());
+        assert!(found(
+            "AIzaSyXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+            Detector::GoogleApiKey
+        )
+        .is_empty());
     }
 }

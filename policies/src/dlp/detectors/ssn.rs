@@ -37,7 +37,8 @@ pub(crate) fn detect(cx: &mut Cx<'_>, d: &Digits) -> bool {
 
 /// The SSA's structural rules for nine digits.
 pub(crate) fn valid(digits: &[u8]) -> bool {
-    let num = |r: std::ops::Range<usize>| digits[r].iter().fold(0u32, |n, d| n * 10 + u32::from(*d));
+    let num =
+        |r: std::ops::Range<usize>| digits[r].iter().fold(0u32, |n, d| n * 10 + u32::from(*d));
     if digits.len() != 9 {
         return false;
     }
@@ -56,8 +57,16 @@ mod tests {
         let mut rng = SampleRng::new(61);
         for _ in 0..100 {
             let s = Sample::UsSsn.generate(&mut rng);
-            assert_eq!(found(&format!("SSN: {s}"), Detector::UsSsn), [(5, 16, "high")], "{s}");
-            assert_eq!(found(&format!("id {s}."), Detector::UsSsn)[0].2, "medium", "{s}");
+            assert_eq!(
+                found(&format!("SSN: {s}"), Detector::UsSsn),
+                [(5, 16, "high")],
+                "{s}"
+            );
+            assert_eq!(
+                found(&format!("id {s}."), Detector::UsSsn)[0].2,
+                "medium",
+                "{s}"
+            );
         }
         assert_eq!(found("536 22 8877", Detector::UsSsn)[0].2, "medium");
     }

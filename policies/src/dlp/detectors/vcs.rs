@@ -25,7 +25,11 @@ pub(crate) fn github(cx: &mut Cx<'_>, at: usize) {
         return;
     }
     let token = &text[at..end];
-    let body = if token.starts_with(b"github_pat_") { &token[11..] } else { &token[4..] };
+    let body = if token.starts_with(b"github_pat_") {
+        &token[11..]
+    } else {
+        &token[4..]
+    };
     if cx.ph.is_placeholder(body) {
         return;
     }
@@ -50,7 +54,10 @@ pub(crate) fn gitlab(cx: &mut Cx<'_>, at: usize) {
     while text[end - 1] == b'.' {
         end -= 1;
     }
-    if end - at < 26 || !right_boundary(text, end, is_token) || cx.ph.is_placeholder(&text[at + 6..end]) {
+    if end - at < 26
+        || !right_boundary(text, end, is_token)
+        || cx.ph.is_placeholder(&text[at + 6..end])
+    {
         return;
     }
     cx.found(GitlabToken, at, end, Confidence::High);
@@ -82,7 +89,11 @@ const fn crc_table() -> [u32; 256] {
         let mut c = i as u32;
         let mut k = 0;
         while k < 8 {
-            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
             k += 1;
         }
         table[i] = c;
@@ -109,7 +120,10 @@ mod tests {
     fn crc32_matches_zlib() {
         assert_eq!(crc32(b""), 0);
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
-        assert_eq!(crc32(b"The quick brown fox jumps over the lazy dog"), 0x414F_A339);
+        assert_eq!(
+            crc32(b"The quick brown fox jumps over the lazy dog"),
+            0x414F_A339
+        );
     }
 
     #[test]
@@ -117,15 +131,26 @@ mod tests {
         let mut rng = SampleRng::new(7);
         let t = Sample::GithubToken.generate(&mut rng);
         assert!(classic_checksum_ok(t.as_bytes()));
-        assert_eq!(found(&format!("token={t}"), Detector::GithubToken), [(6, 46, "high")]);
+        assert_eq!(
+            found(&format!("token={t}"), Detector::GithubToken),
+            [(6, 46, "high")]
+        );
         let mut bad = t.clone().into_bytes();
         bad[10] = if bad[10] == b'a' { b'b' } else { b'a' };
         let bad = String::from_utf8(bad).unwrap();
         assert_eq!(found(&bad, Detector::GithubToken), [(0, 40, "low")]);
         assert!(found(&format!("{t}x"), Detector::GithubToken).is_empty());
         assert!(found(&format!("my_{t}"), Detector::GithubToken).is_empty());
-        assert!(found("ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", Detector::GithubToken).is_empty());
-        assert!(found("ghp_16C7e42F292c6912E7710c838347Ae178B4a", Detector::GithubToken).is_empty());
+        assert!(found(
+            "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            Detector::GithubToken
+        )
+        .is_empty());
+        assert!(found(
+            "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+            Detector::GithubToken
+        )
+        .is_empty());
     }
 
     #[test]
@@ -135,7 +160,10 @@ mod tests {
         assert_eq!(found(&pat, Detector::GithubToken), [(0, 93, "high")]);
         assert!(found(&pat[..80], Detector::GithubToken).is_empty());
         let gl = Sample::GitlabToken.generate(&mut rng);
-        assert_eq!(found(&format!("use {gl}."), Detector::GitlabToken), [(4, 30, "high")]);
+        assert_eq!(
+            found(&format!("use {gl}."), Detector::GitlabToken),
+            [(4, 30, "high")]
+        );
         assert!(found("glpat-your_token_goes_here_00", Detector::GitlabToken).is_empty());
         assert!(found("glpat-short", Detector::GitlabToken).is_empty());
     }

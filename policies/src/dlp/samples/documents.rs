@@ -3,50 +3,49 @@
 
 use super::{Sample, SampleRng};
 
-const WORDS: &[&str] = &[
-    "the", "a", "of", "to", "and", "in", "that", "for", "it", "with", "as", "was", "on", "be",
-    "at", "by", "this", "had", "not", "are", "but", "from", "or", "have", "an", "they", "which",
-    "one", "you", "were", "all", "we", "when", "your", "can", "said", "there", "use", "each",
-    "she", "how", "their", "will", "other", "about", "out", "many", "then", "them", "these",
-    "some", "her", "would", "make", "like", "him", "into", "time", "has", "look", "two", "more",
-    "write", "see", "number", "way", "could", "people", "than", "first", "water", "been",
-    "call", "who", "its", "now", "find", "long", "down", "day", "did", "get", "come", "made",
-    "may", "part", "over", "new", "sound", "take", "only", "little", "work", "know", "place",
-    "year", "live", "back", "give", "most", "very", "after", "thing", "our", "just", "name",
-    "good", "sentence", "man", "think", "say", "great", "where", "help", "through", "much",
-    "before", "line", "right", "too", "mean", "old", "any", "same", "tell", "boy", "follow",
-    "came", "want", "show", "also", "around", "form", "three", "small", "set", "put", "end",
-    "does", "another", "well", "large", "must", "big", "even", "such", "because", "turn",
-    "here", "why", "ask", "went", "men", "read", "need", "land", "different", "home", "us",
-    "move", "try", "kind", "hand", "picture", "again", "change", "off", "play", "spell", "air",
-    "away", "animal", "house", "point", "page", "letter", "mother", "answer", "found", "study",
-    "still", "learn", "should", "world", "high", "every", "near", "add", "food", "between",
-    "own", "below", "country", "plant", "last", "school", "father", "keep", "tree", "never",
-    "start", "city", "earth", "eye", "light", "thought", "head", "under", "story", "saw",
-    "left", "few", "while", "along", "might", "close", "something", "seem", "next", "hard",
-    "open", "example", "begin", "life", "always", "those", "both", "paper", "together", "got",
-    "group", "often", "run", "important", "until", "children", "side", "feet", "car", "mile",
-    "night", "walk", "white", "sea", "began", "grow", "took", "river", "four", "carry",
-    "state", "once", "book", "hear", "stop", "without", "second", "later", "miss", "idea",
-    "enough", "eat", "face", "watch", "far", "really", "almost", "let", "above", "girl",
-    "sometimes", "mountain", "cut", "young", "talk", "soon", "list", "song", "being", "leave",
-    "family", "meeting", "budget", "quarter", "team", "customer", "report", "market", "plan",
-    "project", "schedule", "review", "policy", "office", "manager", "contract", "product",
-];
+/// Common English words, the vocabulary of the generated prose.
+const WORDS: &str = "\
+    the a of to and in that for it with as was on be at by this had not are but from or have \
+    an they which one you were all we when your can said there use each she how their will \
+    other about out many then them these some her would make like him into time has look two \
+    more write see number way could people than first water been call who its now find long \
+    down day did get come made may part over new sound take only little work know place year \
+    live back give most very after thing our just name good sentence man think say great \
+    where help through much before line right too mean old any same tell boy follow came \
+    want show also around form three small set put end does another well large must big even \
+    such because turn here why ask went men read need land different home us move try kind \
+    hand picture again change off play spell air away animal house point page letter mother \
+    answer found study still learn should world high every near add food between own below \
+    country plant last school father keep tree never start city earth eye light thought head \
+    under story saw left few while along might close something seem next hard open example \
+    begin life always those both paper together got group often run important until children \
+    side feet car mile night walk white sea began grow took river four carry state once book \
+    hear stop without second later miss idea enough eat face watch far really almost let \
+    above girl sometimes mountain cut young talk soon list song being leave family meeting \
+    budget quarter team customer report market plan project schedule review policy office \
+    manager contract product ";
 
 const NUMBER_PHRASES: &[&str] = &[
-    "in {y}", "about {n} percent", "on page {n}", "for {n} days", "by {y}", "around {n}.{d} million",
-    "at {h}:{m}", "in room {n}", "{n} people",
+    "in {y}",
+    "about {n} percent",
+    "on page {n}",
+    "for {n} days",
+    "by {y}",
+    "around {n}.{d} million",
+    "at {h}:{m}",
+    "in room {n}",
+    "{n} people",
 ];
 
 /// About `bytes` bytes of English-like prose: paragraphs of sentences wrapped at 80 columns,
 /// with the occasional year, percentage or time.
 pub fn prose(rng: &mut SampleRng, bytes: usize) -> String {
+    let vocabulary: Vec<&str> = WORDS.split_ascii_whitespace().collect();
     let mut out = String::with_capacity(bytes + 200);
     while out.len() < bytes {
         let mut col = 0;
         for _ in 0..3 + rng.below(5) {
-            let s = sentence(rng);
+            let s = sentence(rng, &vocabulary);
             for word in s.split(' ') {
                 if col + word.len() + 1 > 80 {
                     out.push('\n');
@@ -64,9 +63,9 @@ pub fn prose(rng: &mut SampleRng, bytes: usize) -> String {
     out
 }
 
-fn sentence(rng: &mut SampleRng) -> String {
+fn sentence(rng: &mut SampleRng, vocabulary: &[&str]) -> String {
     let n = 6 + rng.below(17);
-    let mut words: Vec<String> = (0..n).map(|_| (*rng.pick(WORDS)).to_owned()).collect();
+    let mut words: Vec<String> = (0..n).map(|_| (*rng.pick(vocabulary)).to_owned()).collect();
     if rng.below(5) == 0 {
         let phrase = rng
             .pick(NUMBER_PHRASES)
@@ -120,6 +119,7 @@ fn lead(s: Sample) -> &'static str {
 /// About `bytes` bytes where every line carries a generated secret after its usual lead-in,
 /// every other line followed by a short sentence. Private keys are rarer (they are long).
 pub fn secret_dense(rng: &mut SampleRng, bytes: usize) -> String {
+    let vocabulary: Vec<&str> = WORDS.split_ascii_whitespace().collect();
     let mut out = String::with_capacity(bytes + 4096);
     while out.len() < bytes {
         let mut kind = *rng.pick(&Sample::ALL);
@@ -134,7 +134,7 @@ pub fn secret_dense(rng: &mut SampleRng, bytes: usize) -> String {
         out.push_str(&value);
         out.push('\n');
         if rng.below(2) == 0 {
-            let s = sentence(rng);
+            let s = sentence(rng, &vocabulary);
             out.push_str(&s[..s.len().min(60)]);
             out.push('\n');
         }

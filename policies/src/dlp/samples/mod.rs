@@ -86,12 +86,26 @@ pub enum Sample {
 
 impl Sample {
     pub const ALL: [Sample; 20] = [
-        Sample::CreditCard, Sample::Iban, Sample::UsSsn, Sample::EmailAddress,
-        Sample::AwsAccessKeyId, Sample::AwsSecretAccessKey, Sample::GithubToken,
-        Sample::GithubFineGrainedToken, Sample::GitlabToken, Sample::SlackBotToken,
-        Sample::SlackUserToken, Sample::SlackWebhook, Sample::StripeSecretKey,
-        Sample::OpenaiApiKey, Sample::OpenaiProjectKey, Sample::AnthropicApiKey,
-        Sample::GoogleApiKey, Sample::PrivateKey, Sample::OpensshPrivateKey, Sample::Jwt,
+        Sample::CreditCard,
+        Sample::Iban,
+        Sample::UsSsn,
+        Sample::EmailAddress,
+        Sample::AwsAccessKeyId,
+        Sample::AwsSecretAccessKey,
+        Sample::GithubToken,
+        Sample::GithubFineGrainedToken,
+        Sample::GitlabToken,
+        Sample::SlackBotToken,
+        Sample::SlackUserToken,
+        Sample::SlackWebhook,
+        Sample::StripeSecretKey,
+        Sample::OpenaiApiKey,
+        Sample::OpenaiProjectKey,
+        Sample::AnthropicApiKey,
+        Sample::GoogleApiKey,
+        Sample::PrivateKey,
+        Sample::OpensshPrivateKey,
+        Sample::Jwt,
     ];
 
     /// The sample's name in corpus templates: `{credit_card}`, `{slack_webhook}`...
@@ -136,7 +150,9 @@ impl Sample {
             Sample::AwsSecretAccessKey => Detector::AwsSecretAccessKey,
             Sample::GithubToken | Sample::GithubFineGrainedToken => Detector::GithubToken,
             Sample::GitlabToken => Detector::GitlabToken,
-            Sample::SlackBotToken | Sample::SlackUserToken | Sample::SlackWebhook => Detector::SlackToken,
+            Sample::SlackBotToken | Sample::SlackUserToken | Sample::SlackWebhook => {
+                Detector::SlackToken
+            }
             Sample::StripeSecretKey => Detector::StripeSecretKey,
             Sample::OpenaiApiKey | Sample::OpenaiProjectKey => Detector::OpenaiApiKey,
             Sample::AnthropicApiKey => Detector::AnthropicApiKey,
@@ -159,11 +175,17 @@ mod tests {
     #[test]
     fn generation_is_deterministic() {
         for s in Sample::ALL {
-            assert_eq!(s.generate(&mut SampleRng::new(9)), s.generate(&mut SampleRng::new(9)));
+            assert_eq!(
+                s.generate(&mut SampleRng::new(9)),
+                s.generate(&mut SampleRng::new(9))
+            );
         }
         let ssn = Sample::UsSsn.generate(&mut SampleRng::new(1));
         assert!(super::super::detectors::ssn::valid(
-            &ssn.bytes().filter(u8::is_ascii_digit).map(|b| b - b'0').collect::<Vec<_>>()
+            &ssn.bytes()
+                .filter(u8::is_ascii_digit)
+                .map(|b| b - b'0')
+                .collect::<Vec<_>>()
         ));
     }
 }

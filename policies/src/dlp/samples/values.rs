@@ -13,56 +13,83 @@ const HEX: &[u8] = b"0123456789abcdef";
 /// A fresh value of kind `s`.
 pub(super) fn generate(s: Sample, rng: &mut SampleRng) -> String {
     match s {
-            Sample::CreditCard => credit_card(rng),
-            Sample::Iban => iban_value(rng),
-            Sample::UsSsn => ssn(rng),
-            Sample::EmailAddress => email(rng),
-            Sample::AwsAccessKeyId => loop {
-                let s = rng.chars(UPPER_DIGITS, 16);
-                if s.bytes().any(|b| b.is_ascii_digit()) {
-                    break format!("{}{s}", rng.pick(&["AKIA", "ASIA"]));
-                }
-            },
-            Sample::AwsSecretAccessKey => rng.mixed(B64, 40),
-            Sample::GithubToken => {
-                let random = rng.mixed(ALNUM, 30);
-                let crc = vcs::base62_crc(random.as_bytes());
-                let prefix = rng.pick(&["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]);
-                format!("{prefix}{random}{}", String::from_utf8_lossy(&crc))
+        Sample::CreditCard => credit_card(rng),
+        Sample::Iban => iban_value(rng),
+        Sample::UsSsn => ssn(rng),
+        Sample::EmailAddress => email(rng),
+        Sample::AwsAccessKeyId => loop {
+            let s = rng.chars(UPPER_DIGITS, 16);
+            if s.bytes().any(|b| b.is_ascii_digit()) {
+                break format!("{}{s}", rng.pick(&["AKIA", "ASIA"]));
             }
-            Sample::GithubFineGrainedToken => format!("github_pat_{}_{}", rng.mixed(ALNUM, 22), rng.mixed(ALNUM, 59)),
-            Sample::GitlabToken => format!("glpat-{}", rng.mixed(ALNUM, 20)),
-            Sample::SlackBotToken => format!("xoxb-{}-{}-{}", digits_str(rng, 11), digits_str(rng, 13), rng.mixed(ALNUM, 24)),
-            Sample::SlackUserToken => format!(
-                "xoxp-{}-{}-{}-{}",
-                digits_str(rng, 11),
-                digits_str(rng, 11),
-                digits_str(rng, 13),
-                rng.chars(HEX, 32)
-            ),
-            Sample::SlackWebhook => format!(
-                "https://hooks.slack.com/services/T{}/B{}/{}",
-                rng.chars(&UPPER_DIGITS[..26], 8),
-                rng.chars(&UPPER_DIGITS[..26], 10),
-                rng.mixed(ALNUM, 24)
-            ),
-            Sample::StripeSecretKey => {
-                let n = *rng.pick(&[24, 99]);
-                format!("{}_live_{}", rng.pick(&["sk", "rk"]), rng.mixed(ALNUM, n))
-            }
-            Sample::OpenaiApiKey => format!("sk-{}T3BlbkFJ{}", rng.mixed(ALNUM, 20), rng.mixed(ALNUM, 20)),
-            Sample::OpenaiProjectKey => {
-                format!("sk-proj-{}T3BlbkFJ{}", rng.mixed(B64URL, 74), rng.mixed(B64URL, 74))
-            }
-            Sample::AnthropicApiKey => format!("sk-ant-api03-{}AA", rng.mixed(B64URL, 93)),
-            Sample::GoogleApiKey => format!("AIza{}", rng.mixed(B64URL, 35)),
-            Sample::PrivateKey => {
-                let kind = *rng.pick(&["", "RSA ", "EC "]);
-                pem(rng, &format!("{kind}PRIVATE KEY"), "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", 1200)
-            }
-            Sample::OpensshPrivateKey => pem(rng, "OPENSSH PRIVATE KEY", "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ", 360),
-            Sample::Jwt => jwt(rng),
+        },
+        Sample::AwsSecretAccessKey => rng.mixed(B64, 40),
+        Sample::GithubToken => {
+            let random = rng.mixed(ALNUM, 30);
+            let crc = vcs::base62_crc(random.as_bytes());
+            let prefix = rng.pick(&["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]);
+            format!("{prefix}{random}{}", String::from_utf8_lossy(&crc))
         }
+        Sample::GithubFineGrainedToken => format!(
+            "github_pat_{}_{}",
+            rng.mixed(ALNUM, 22),
+            rng.mixed(ALNUM, 59)
+        ),
+        Sample::GitlabToken => format!("glpat-{}", rng.mixed(ALNUM, 20)),
+        Sample::SlackBotToken => format!(
+            "xoxb-{}-{}-{}",
+            digits_str(rng, 11),
+            digits_str(rng, 13),
+            rng.mixed(ALNUM, 24)
+        ),
+        Sample::SlackUserToken => format!(
+            "xoxp-{}-{}-{}-{}",
+            digits_str(rng, 11),
+            digits_str(rng, 11),
+            digits_str(rng, 13),
+            rng.chars(HEX, 32)
+        ),
+        Sample::SlackWebhook => format!(
+            "https://hooks.slack.com/services/T{}/B{}/{}",
+            rng.chars(&UPPER_DIGITS[..26], 8),
+            rng.chars(&UPPER_DIGITS[..26], 10),
+            rng.mixed(ALNUM, 24)
+        ),
+        Sample::StripeSecretKey => {
+            let n = *rng.pick(&[24, 99]);
+            format!("{}_live_{}", rng.pick(&["sk", "rk"]), rng.mixed(ALNUM, n))
+        }
+        Sample::OpenaiApiKey => format!(
+            "sk-{}T3BlbkFJ{}",
+            rng.mixed(ALNUM, 20),
+            rng.mixed(ALNUM, 20)
+        ),
+        Sample::OpenaiProjectKey => {
+            format!(
+                "sk-proj-{}T3BlbkFJ{}",
+                rng.mixed(B64URL, 74),
+                rng.mixed(B64URL, 74)
+            )
+        }
+        Sample::AnthropicApiKey => format!("sk-ant-api03-{}AA", rng.mixed(B64URL, 93)),
+        Sample::GoogleApiKey => format!("AIza{}", rng.mixed(B64URL, 35)),
+        Sample::PrivateKey => {
+            let kind = *rng.pick(&["", "RSA ", "EC "]);
+            pem(
+                rng,
+                &format!("{kind}PRIVATE KEY"),
+                "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC",
+                1200,
+            )
+        }
+        Sample::OpensshPrivateKey => pem(
+            rng,
+            "OPENSSH PRIVATE KEY",
+            "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ",
+            360,
+        ),
+        Sample::Jwt => jwt(rng),
+    }
 }
 
 fn digits_str(rng: &mut SampleRng, n: usize) -> String {
@@ -96,7 +123,14 @@ fn credit_card(rng: &mut SampleRng) -> String {
         n => {
             let sep = if n == 1 { " " } else { "-" };
             let mut at = 0;
-            let parts: Vec<&str> = groups.iter().map(|g| { let p = &plain[at..at + g]; at += g; p }).collect();
+            let parts: Vec<&str> = groups
+                .iter()
+                .map(|g| {
+                    let p = &plain[at..at + g];
+                    at += g;
+                    p
+                })
+                .collect();
             parts.join(sep)
         }
     }
@@ -104,9 +138,21 @@ fn credit_card(rng: &mut SampleRng) -> String {
 
 fn iban_value(rng: &mut SampleRng) -> String {
     const COUNTRIES: &[(&str, &str)] = &[
-        ("DE", "18n"), ("GB", "4a14n"), ("FR", "10n11c2n"), ("ES", "20n"), ("IT", "1a10n12c"),
-        ("NL", "4a10n"), ("BE", "12n"), ("CH", "5n12c"), ("AT", "16n"), ("PL", "24n"),
-        ("SE", "20n"), ("NO", "11n"), ("IE", "4a14n"), ("PT", "21n"), ("DK", "14n"),
+        ("DE", "18n"),
+        ("GB", "4a14n"),
+        ("FR", "10n11c2n"),
+        ("ES", "20n"),
+        ("IT", "1a10n12c"),
+        ("NL", "4a10n"),
+        ("BE", "12n"),
+        ("CH", "5n12c"),
+        ("AT", "16n"),
+        ("PL", "24n"),
+        ("SE", "20n"),
+        ("NO", "11n"),
+        ("IE", "4a14n"),
+        ("PT", "21n"),
+        ("DK", "14n"),
     ];
     let (cc, spec) = *rng.pick(COUNTRIES);
     let mut bban = String::new();
@@ -130,7 +176,11 @@ fn iban_value(rng: &mut SampleRng) -> String {
     if rng.below(2) == 0 {
         return compact;
     }
-    let chunks: Vec<String> = compact.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+    let chunks: Vec<String> = compact
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
     chunks.join(" ")
 }
 
@@ -143,16 +193,31 @@ fn ssn(rng: &mut SampleRng) -> String {
         let (group, serial) = (1 + rng.below(99), 1 + rng.below(9999));
         let sep = if rng.below(4) == 0 { ' ' } else { '-' };
         let s = format!("{area:03}{sep}{group:02}{sep}{serial:04}");
-        if !matches!(s.as_str(), "078-05-1120" | "219-09-9999" | "457-55-5462" | "123-45-6789") {
+        if !matches!(
+            s.as_str(),
+            "078-05-1120" | "219-09-9999" | "457-55-5462" | "123-45-6789"
+        ) {
             return s;
         }
     }
 }
 
 fn email(rng: &mut SampleRng) -> String {
-    const FIRST: &[&str] = &["maria", "wei", "olu", "anna", "raj", "sven", "lucia", "kenji", "fatima", "tom"];
-    const LAST: &[&str] = &["gonzalez", "chen", "adeyemi", "kowalska", "patel", "berg", "rossi", "tanaka", "haddad", "okafor"];
-    const DOMAINS: &[&str] = &["northwind-traders.com", "fabrikam.io", "contoso-mail.net", "initech.co.uk", "globex.de", "umbrella-corp.fr"];
+    const FIRST: &[&str] = &[
+        "maria", "wei", "olu", "anna", "raj", "sven", "lucia", "kenji", "fatima", "tom",
+    ];
+    const LAST: &[&str] = &[
+        "gonzalez", "chen", "adeyemi", "kowalska", "patel", "berg", "rossi", "tanaka", "haddad",
+        "okafor",
+    ];
+    const DOMAINS: &[&str] = &[
+        "northwind-traders.com",
+        "fabrikam.io",
+        "contoso-mail.net",
+        "initech.co.uk",
+        "globex.de",
+        "umbrella-corp.fr",
+    ];
     let (f, l, d) = (rng.pick(FIRST), rng.pick(LAST), rng.pick(DOMAINS));
     match rng.below(3) {
         0 => format!("{f}.{l}@{d}"),
@@ -164,8 +229,15 @@ fn email(rng: &mut SampleRng) -> String {
 fn pem(rng: &mut SampleRng, label: &str, body_prefix: &str, body_len: usize) -> String {
     let mut body = body_prefix.to_owned();
     body.push_str(&rng.chars(B64, body_len - body_prefix.len()));
-    let lines: Vec<&str> = body.as_bytes().chunks(64).filter_map(|c| std::str::from_utf8(c).ok()).collect();
-    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----", lines.join("\n"))
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .filter_map(|c| std::str::from_utf8(c).ok())
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----",
+        lines.join("\n")
+    )
 }
 
 fn jwt(rng: &mut SampleRng) -> String {
@@ -181,4 +253,3 @@ fn jwt(rng: &mut SampleRng) -> String {
     let sig_len = if *alg == "RS256" { 342 } else { 43 };
     format!("{header}.{payload}.{}", rng.mixed(B64URL, sig_len))
 }
-

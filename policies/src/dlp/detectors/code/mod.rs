@@ -5,6 +5,8 @@
 //! high = at least 8 code lines and 70 %, medium = 4 and 60 %, low = 2 and 50 %.
 //! A two-line snippet in a question is low; a pasted function is medium or high.
 
+mod density;
+mod keywords;
 mod line;
 
 use super::super::detector::Detector::SourceCode;
@@ -32,7 +34,11 @@ impl Segment {
         match kind {
             Line::Code => {
                 if !self.open {
-                    *self = Segment { open: true, start, ..Segment::default() };
+                    *self = Segment {
+                        open: true,
+                        start,
+                        ..Segment::default()
+                    };
                 }
                 self.code += 1;
                 self.prose += self.gap;
@@ -46,6 +52,16 @@ impl Segment {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// `n` code lines ending at `end`, counted without classifying them.
+    fn add_code_lines(&mut self, n: usize, end: usize) {
+        if self.open && n > 0 {
+            self.code += n;
+            self.prose += self.gap;
+            self.gap = 0;
+            self.end = end;
         }
     }
 
@@ -74,19 +90,74 @@ fn confidence(code: usize, prose: usize) -> Option<Confidence> {
     }
 }
 
-/// Scores every line of `cx.text` and records the code segments.
+/// Scores every line of `cx.text` and records the code segments. The text is read in blocks
+/// of about [`BLOCK`] bytes (whole lines); a block dense in `(`, `;` and `=` with short lines is
+/// code through and through, and only its first lines are classified (to place the segment's
+/// start) before all its lines are counted as code at once.
 pub(crate) fn scan(cx: &mut Cx<'_>) {
     let text = cx.text;
     let mut seg = Segment::default();
-    let mut start = 0;
-    for nl in memchr::memchr_iter(b'\n', text).chain(std::iter::once(text.len())) {
-        let line = &text[start..nl];
-        let end = if line.ends_with(b"\r") { nl - 1 } else { nl };
-        seg.feed(cx, classify(line, seg.open), start, end);
-        start = nl + 1;
+    let mut pos = 0;
+    while pos < text.len() {
+        let end = memchr::memchr(b'\n', text.get(pos + BLOCK..).unwrap_or_default())
+            .map_or(text.len(), |i| pos + BLOCK + i + 1);
+        let block = &text[pos..end];
+        let (code_bytes, newlines) = density::counts(block);
+        if density::is_dense_code(code_bytes, newlines, block.len()) {
+            dense_block(cx, &mut seg, pos, end);
+        } else {
+            lines(cx, &mut seg, pos, end);
+        }
+        pos = end;
     }
     seg.close(cx);
 }
+
+/// Blocks are this long, give or take a line.
+const BLOCK: usize = 4096;
+
+/// Classifies every line of `start..end` (which ends after a `\n` or at the end of the text).
+fn lines(cx: &mut Cx<'_>, seg: &mut Segment, mut start: usize, end: usize) {
+    let text = cx.text;
+    while start < end {
+        let nl = memchr::memchr(b'\n', &text[start..end]).map_or(end, |i| start + i);
+        let line = &text[start..nl];
+        let line_end = if line.ends_with(b"\r") { nl - 1 } else { nl };
+        seg.feed(cx, classify(line, seg.open), start, line_end);
+        start = nl + 1;
+    }
+}
+
+/// A block dense in code bytes: its first lines are classified until [`PROBE`] of them were
+/// code or prose (comments and blank lines say nothing), placing the segment's start and
+/// guarding against prose full of equations; when those were code, the rest of the block
+/// counts as code lines without being read one by one.
+fn dense_block(cx: &mut Cx<'_>, seg: &mut Segment, mut start: usize, end: usize) {
+    let text = cx.text;
+    let (mut read, mut code, mut prose) = (0, 0, 0);
+    while start < end && code + prose < PROBE && read < 4 * PROBE {
+        let nl = memchr::memchr(b'\n', &text[start..end]).map_or(end, |i| start + i);
+        let kind = classify(&text[start..nl], true);
+        read += 1;
+        code += usize::from(kind == Line::Code);
+        prose += usize::from(kind == Line::Prose);
+        seg.feed(cx, kind, start, nl);
+        start = nl + 1;
+    }
+    if start >= end {
+        return;
+    }
+    if code < PROBE - 2 || prose > 1 {
+        return lines(cx, seg, start, end);
+    }
+    let rest = &text[start..end];
+    let n = memchr::memchr_iter(b'\n', rest).count() + usize::from(!rest.ends_with(b"\n"));
+    let last = start + rest.trim_ascii_end().len();
+    seg.add_code_lines(n, last);
+}
+
+/// Code or prose lines of a dense block read one by one before the rest is counted as code.
+const PROBE: usize = 6;
 
 #[cfg(test)]
 mod tests {
@@ -123,7 +194,9 @@ mod tests {
 
     #[test]
     fn long_gaps_split_segments() {
-        let text = format!("{PY}One more line of prose.\nTwo more words here.\nThree words here now.\n{PY}");
+        let text = format!(
+            "{PY}One more line of prose.\nTwo more words here.\nThree words here now.\n{PY}"
+        );
         assert_eq!(found(&text, Detector::SourceCode).len(), 2);
     }
 }

@@ -1,0 +1,168 @@
+//! The leading words that make a line code: a strong set (they never start an English
+//! sentence: `def`, `#include`, `SELECT`) and a weaker one (`if`, `for`, `return`), looked up
+//! in a table built at compile time, and the byte classes that delimit a leading word.
+
+/// Leading words that end the discussion (score 3): they do not start English sentences.
+#[rustfmt::skip]
+const STRONG: &[&[u8]] = &[
+    b"#include", b"#define", b"#ifdef", b"#ifndef", b"#endif", b"#pragma", b"#import",
+    b"#undef", b"SELECT", b"INSERT", b"UPDATE", b"DELETE", b"CREATE", b"ALTER", b"DROP",
+    b"FROM", b"WHERE", b"JOIN", b"LEFT", b"INNER", b"GROUP", b"ORDER", b"HAVING", b"VALUES",
+    b"LIMIT", b"UNION", b"sudo", b"apt-get", b"pip", b"npm", b"cargo", b"docker", b"kubectl",
+    b"curl", b"mkdir", b"chmod", b"elif", b"def", b"fn", b"func", b"impl", b"struct", b"enum",
+    b"typedef", b"namespace", b"template", b"esac", b"fi", b"println!", b"printf",
+    b"console.log",
+];
+
+/// Leading words typical of code that can also start a sentence (score 2).
+#[rustfmt::skip]
+const KEYWORDS: &[&[u8]] = &[
+    b"if", b"else", b"for", b"while", b"return", b"import", b"from", b"class", b"function",
+    b"let", b"const", b"var", b"pub", b"use", b"mod", b"trait", b"match", b"type", b"interface",
+    b"export", b"package", b"public", b"private", b"protected", b"static", b"final", b"void",
+    b"int", b"long", b"char", b"bool", b"float", b"double", b"unsigned", b"auto", b"try",
+    b"catch", b"except", b"finally", b"with", b"raise", b"throw", b"yield", b"async", b"await",
+    b"switch", b"case", b"break", b"continue", b"do", b"done", b"then", b"echo", b"print",
+    b"local", b"new", b"delete", b"extern", b"lambda", b"pass", b"assert", b"defer", b"go",
+    b"loop", b"unsafe", b"where", b"begin", b"end", b"self", b"this", b"cd", b"git", b"set",
+];
+
+/// Leading words packed into `u128`s (words are at most 16 bytes) in an open-addressing
+/// table built at compile time: a lookup is one multiply and, for most prose words, one probe
+/// of an empty slot, instead of string comparisons on every line.
+const TABLE_BITS: u32 = 9;
+// A `static`, not a `const`: a const array would be copied onto the stack at each use.
+static TABLE: ([u128; 1 << TABLE_BITS], [u8; 1 << TABLE_BITS]) = table();
+
+const fn table() -> ([u128; 1 << TABLE_BITS], [u8; 1 << TABLE_BITS]) {
+    let mut keys = [0u128; 1 << TABLE_BITS];
+    let mut scores = [0u8; 1 << TABLE_BITS];
+    let lists: [(&[&[u8]], u8); 2] = [(STRONG, 3), (KEYWORDS, 2)];
+    let mut l = 0;
+    while l < lists.len() {
+        let (words, score) = lists[l];
+        let mut i = 0;
+        while i < words.len() {
+            let k = pack(words[i]);
+            let mut slot = slot_of(k);
+            while keys[slot] != 0 && keys[slot] != k {
+                slot = (slot + 1) & ((1 << TABLE_BITS) - 1);
+            }
+            if keys[slot] == 0 {
+                keys[slot] = k;
+                scores[slot] = score;
+            }
+            i += 1;
+        }
+        l += 1;
+    }
+    (keys, scores)
+}
+
+const fn pack(w: &[u8]) -> u128 {
+    let mut v = 0u128;
+    let mut i = 0;
+    while i < w.len() && i < 16 {
+        v |= (w[i] as u128) << (8 * i);
+        i += 1;
+    }
+    v
+}
+
+const fn slot_of(k: u128) -> usize {
+    let folded = (k as u64) ^ ((k >> 64) as u64);
+    (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - TABLE_BITS)) as usize
+}
+
+/// The packed key of `word`, the start of `line`: one unaligned 16-byte load, masked, when the
+/// line is long enough (copying a short word byte by byte stalls store forwarding).
+fn key(word: &[u8], line: &[u8]) -> u128 {
+    match line.get(..16).and_then(|b| <[u8; 16]>::try_from(b).ok()) {
+        Some(bytes) if word.len() < 16 => {
+            u128::from_le_bytes(bytes) & ((1u128 << (8 * word.len())) - 1)
+        }
+        Some(bytes) => u128::from_le_bytes(bytes),
+        None => pack(word),
+    }
+}
+
+/// 3 for a strong leading word, 2 for a keyword, 0 otherwise. `word` starts `rest_of_line`.
+pub(super) fn keyword_score(word: &[u8], rest_of_line: &[u8]) -> u8 {
+    if word.len() < 2 || word.len() > 16 {
+        return 0;
+    }
+    let k = key(word, rest_of_line);
+    let mut slot = slot_of(k);
+    loop {
+        match TABLE.0[slot] {
+            0 => return 0,
+            key if key == k => return TABLE.1[slot],
+            _ => slot = (slot + 1) & ((1 << TABLE_BITS) - 1),
+        }
+    }
+}
+
+/// The identifier-like run a line starts with (`self.items.append`, `#include`, `apt-get`).
+pub(super) fn leading_word(t: &[u8]) -> &[u8] {
+    let Some(&first) = t.first() else {
+        return t;
+    };
+    if WORD_CLASS[usize::from(first)] & (WORD | HASH) == 0 {
+        return &t[..0];
+    }
+    let n = t
+        .iter()
+        .take(24)
+        .skip(1)
+        .position(|b| WORD_CLASS[usize::from(*b)] & (WORD | INNER) == 0);
+    &t[..n.map_or(t.len().min(24), |n| n + 1)]
+}
+
+const WORD: u8 = 1;
+const INNER: u8 = 2;
+const HASH: u8 = 4;
+static WORD_CLASS: [u8; 256] = word_class();
+
+const fn word_class() -> [u8; 256] {
+    let mut c = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        if byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'$' {
+            c[b] = WORD;
+        } else if byte == b'-' || byte == b'!' || byte == b'.' {
+            c[b] = INNER;
+        } else if byte == b'#' {
+            c[b] = HASH;
+        }
+        b += 1;
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_keyword_is_in_the_table() {
+        for w in STRONG {
+            assert_eq!(keyword_score(w, w), 3, "{}", String::from_utf8_lossy(w));
+            let long = [*w, b" = something longer than sixteen"].concat();
+            assert_eq!(keyword_score(w, &long), 3, "{}", String::from_utf8_lossy(w));
+        }
+        for w in KEYWORDS {
+            assert_eq!(keyword_score(w, w), 2, "{}", String::from_utf8_lossy(w));
+        }
+        for w in [
+            "the",
+            "The",
+            "x",
+            "selected",
+            "iff",
+            "a_very_long_identifier_name",
+        ] {
+            assert_eq!(keyword_score(w.as_bytes(), w.as_bytes()), 0, "{w}");
+        }
+    }
+}

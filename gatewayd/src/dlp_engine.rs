@@ -26,3 +26,24 @@ pub fn build(policy: &Policy) -> Result<Arc<DlpEngine>, String> {
     }
     Ok(Arc::new(engine))
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_shipped_policy_names_only_known_profiles() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/examples");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let policy = policies::Policy::parse(&path.display().to_string(), &text).unwrap();
+            super::build(&policy).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            checked += 1;
+        }
+        assert!(checked >= 4);
+        super::build(&policies::Policy::embedded_default().unwrap()).unwrap();
+    }
+}

@@ -72,6 +72,20 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Dlp { command, .. } => Ok(ExitCode::from(run_dlp(&command)?)),
         Command::Users {
+            command: UsersCommand::HashToken,
+            ..
+        } => {
+            let mut token = String::new();
+            std::io::stdin().read_to_string(&mut token)?;
+            let token = token.trim();
+            if token.is_empty() {
+                eprintln!("gatewayd: no token on stdin");
+                return Ok(ExitCode::from(2));
+            }
+            println!("{}", gatewayd::identity::hex_sha256(token));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Users {
             command: UsersCommand::HashPassword,
             ..
         } => {

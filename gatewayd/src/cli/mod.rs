@@ -99,4 +99,6 @@ pub enum Command {
 pub enum UsersCommand {
     /// Read a password from stdin and print its argon2id hash for the users file.
     HashPassword,
+    /// Read a bearer token from stdin and print its SHA-256 for the users file.
+    HashToken,
 }

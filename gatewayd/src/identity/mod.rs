@@ -6,7 +6,7 @@ mod access;
 mod users;
 
 pub use access::{check_access, Access};
-pub use users::{hash_password, UserDirectory};
+pub use users::{hash_password, hex_sha256, UserDirectory};
 
 /// The user (and groups) a connection acts for.
 #[derive(Debug, Clone, PartialEq, Eq)]

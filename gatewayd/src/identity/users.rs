@@ -3,9 +3,13 @@
 //! ```toml
 //! [[user]]
 //! name = "alice"
-//! password_hash = "$argon2id$v=19$m=19456,t=2,p=1$..."   # gatewayd users hash-password
+//! password_hash = "$argon2id$v=19$m=19456,t=2,p=1$..."   # Basic: gatewayd users hash-password
+//! token_sha256 = "9f86d0..."                               # Bearer: gatewayd users hash-token
 //! groups = ["engineering"]
 //! ```
+//!
+//! A user needs a password hash, a token hash, or both. Bearer tokens are long random
+//! secrets, so their SHA-256 is enough; passwords get argon2id.
 //!
 //! Argon2 is deliberately slow, so a verified `Proxy-Authorization` value is remembered (by
 //! its SHA-256, never in clear) in a bounded cache until the directory is reloaded.
@@ -35,13 +39,17 @@ struct UsersFile {
 #[serde(deny_unknown_fields)]
 struct UserEntry {
     name: String,
-    password_hash: String,
+    #[serde(default)]
+    password_hash: Option<String>,
+    #[serde(default)]
+    token_sha256: Option<String>,
     #[serde(default)]
     groups: Vec<String>,
 }
 
 struct User {
-    hash: String,
+    hash: Option<String>,
+    token_sha256: Option<String>,
     groups: Vec<String>,
 }
 
@@ -88,7 +96,28 @@ impl UserDirectory {
                     ),
                 ));
             }
-            if PasswordHash::new(&entry.password_hash).is_err() {
+            if entry.password_hash.is_none() && entry.token_sha256.is_none() {
+                return Err(at(
+                    locate,
+                    format!("user {:?} needs password_hash or token_sha256", entry.name),
+                ));
+            }
+            if let Some(token) = &entry.token_sha256 {
+                if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(at(
+                        locate,
+                        format!(
+                            "user {:?}: token_sha256 must be 64 hex digits; create it with `gatewayd users hash-token`",
+                            entry.name
+                        ),
+                    ));
+                }
+            }
+            if entry
+                .password_hash
+                .as_deref()
+                .is_some_and(|h| PasswordHash::new(h).is_err())
+            {
                 return Err(at(
                     locate,
                     format!(
@@ -103,6 +132,7 @@ impl UserDirectory {
                     entry.name,
                     User {
                         hash: entry.password_hash,
+                        token_sha256: entry.token_sha256.map(|t| t.to_ascii_lowercase()),
                         groups: entry.groups,
                     },
                 )
@@ -132,9 +162,22 @@ impl UserDirectory {
         if let Some(identity) = self.cached(&key) {
             return Some(identity);
         }
+        if let Some(token) = header.trim().strip_prefix("Bearer ") {
+            let presented = hex_sha256(token.trim());
+            let (name, user) = self.users.iter().find(|(_, u)| {
+                u.token_sha256
+                    .as_deref()
+                    .is_some_and(|t| constant_time_eq(t.as_bytes(), presented.as_bytes()))
+            })?;
+            return Some(Identity {
+                user: name.clone(),
+                groups: user.groups.clone(),
+                method: "proxy_token",
+            });
+        }
         let (name, password) = parse_basic(header)?;
         let user = self.users.get(&name)?;
-        let hash = user.hash.clone();
+        let hash = user.hash.clone()?;
         let groups = user.groups.clone();
         let ok = tokio::task::spawn_blocking(move || {
             PasswordHash::new(&hash)
@@ -189,6 +232,18 @@ fn parse_basic(header: &str) -> Option<(String, String)> {
     Some((name.to_string(), password.to_string()))
 }
 
+/// Lowercase hex SHA-256 of a bearer token, as the users file stores it.
+pub fn hex_sha256(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// An argon2id PHC hash of `password`, for the users file.
 pub fn hash_password(password: &str) -> Result<String, String> {
     let salt_bytes: [u8; 16] = rand::random();
@@ -226,6 +281,14 @@ mod tests {
         assert!(users.verify(&good).await.is_some());
         assert!(users.verify(&bad).await.is_none());
         assert!(users.verify("Bearer x").await.is_none());
+        let token_text = format!(
+            "[[user]]\nname = \"svc\"\ntoken_sha256 = \"{}\"\ngroups = [\"bots\"]\n",
+            hex_sha256("tok-123")
+        );
+        let tokens = Arc::new(UserDirectory::parse("u.toml", &token_text).unwrap());
+        let bot = tokens.verify("Bearer tok-123").await.unwrap();
+        assert_eq!((bot.user.as_str(), bot.method), ("svc", "proxy_token"));
+        assert!(tokens.verify("Bearer tok-124").await.is_none());
         assert!(users.verify("Basic !!!").await.is_none());
     }
 

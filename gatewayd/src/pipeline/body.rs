@@ -158,3 +158,54 @@ where
             .map(|f| f.map(|r| r.map_err(Into::into)))
     }
 }
+
+/// Called once with the first data frame of a body.
+pub type FirstChunkHook = Box<dyn FnOnce(&[u8]) + Send + Sync>;
+
+pin_project_lite::pin_project! {
+    /// A body that shows its first data frame to a hook (shadow-AI discovery of streamed
+    /// completions) and is otherwise untouched.
+    pub struct Sniffed<B> {
+        #[pin]
+        inner: B,
+        hook: Option<FirstChunkHook>,
+    }
+}
+
+impl<B> Sniffed<B> {
+    pub fn new(inner: B, hook: FirstChunkHook) -> Self {
+        Self {
+            inner,
+            hook: Some(hook),
+        }
+    }
+}
+
+impl<B: Body<Data = Bytes>> Body for Sniffed<B> {
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = self.project();
+        let polled = this.inner.poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &polled {
+            if let Some(data) = frame.data_ref() {
+                if let Some(hook) = this.hook.take() {
+                    hook(data);
+                }
+            }
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}

@@ -73,7 +73,7 @@ pub fn decide(
         user: Some(&conn.identity.user),
         groups: &conn.identity.groups,
         posture: &NO_POSTURE,
-        country: None,
+        country: Some(conn.who.country.as_str()).filter(|c| !c.is_empty()),
         method: Some(ctx.method.as_str()),
         upload: ctx.upload,
         dlp_profiles_matched: dlp_matched,

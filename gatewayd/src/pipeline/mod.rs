@@ -115,6 +115,11 @@ async fn run_phases(
     strip_hop_by_hop(&mut parts.headers);
     strip_alt_svc_h3(&mut parts.headers);
     parts.version = Version::HTTP_11;
+    let body = body.map_err(Into::into).boxed();
+    let body = match discovery_hook(conn, ctx, &parts.headers) {
+        Some(hook) => body::Sniffed::new(body, hook).boxed(),
+        None => body,
+    };
     if ctx.inspection.redacted {
         let detectors: Vec<&str> = ctx
             .inspection
@@ -126,10 +131,44 @@ async fn run_phases(
             parts.headers.insert("x-warden-redacted", value);
         }
     }
-    Ok(Response::from_parts(
-        parts,
-        body.map_err(Into::into).boxed(),
-    ))
+    Ok(Response::from_parts(parts, body))
+}
+
+/// For a host outside the catalog that streams events back, a hook that runs discovery on
+/// the first chunk (completion-chunk shapes) and records the host when it looks like an AI API.
+fn discovery_hook(
+    conn: &ConnectionContext,
+    ctx: &RequestContext,
+    headers: &http::HeaderMap,
+) -> Option<body::FirstChunkHook> {
+    if ctx.app.is_some() || ctx.discovered.is_some() {
+        return None;
+    }
+    let content_type = headers.get(http::header::CONTENT_TYPE)?.to_str().ok()?;
+    if !content_type
+        .to_ascii_lowercase()
+        .starts_with("text/event-stream")
+    {
+        return None;
+    }
+    let content_type = content_type.to_string();
+    let gateway = conn.gateway.clone();
+    let host = ctx.host.clone();
+    let method = ctx.method.to_string();
+    let path = ctx.path.clone();
+    Some(Box::new(move |chunk: &[u8]| {
+        let facts = policies::discovery::TrafficFacts {
+            method: &method,
+            path: &path,
+            authorization: None,
+            api_key: None,
+            response_content_type: Some(&content_type),
+            first_chunk: Some(chunk),
+        };
+        if let Some(found) = policies::discovery::discover(&facts) {
+            gateway.discovered.record(&host, &found);
+        }
+    }))
 }
 
 /// Phase 5: tags the response with the request id and arranges for the transaction record to

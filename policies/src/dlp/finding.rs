@@ -125,13 +125,15 @@ pub fn mask(secret: &str) -> String {
         out.extend(secret[n - back..].chars().map(shown));
         return out;
     }
-    let n = secret.chars().count();
+    // Past 32 characters the shape no longer changes: never walk a long match twice.
+    let n = secret.chars().take(32).count();
     let front = (n / 4).min(4);
     let back = (n / 8).min(2);
     let hidden = (n - front - back).min(16);
     let mut out: String = secret.chars().take(front).map(shown).collect();
     out.extend(std::iter::repeat_n('*', hidden));
-    out.extend(secret.chars().skip(n - back).map(shown));
+    let tail: Vec<char> = secret.chars().rev().take(back).collect();
+    out.extend(tail.into_iter().rev().map(shown));
     out
 }
 

@@ -115,10 +115,13 @@ fn is_call_or_assignment(t: &[u8], word: &[u8]) -> bool {
         }
     }
     let rest = rest.trim_ascii_start();
+    if !rest.first().is_some_and(|b| is_operator(*b)) {
+        return false; // most lines: a word follows the first word
+    }
     let op_end = rest
         .iter()
         .take(4)
-        .position(|b| !b"=:+-*/|&^%<>!".contains(b))
+        .position(|b| !is_operator(*b))
         .unwrap_or(rest.len().min(4));
     matches!(
         &rest[..op_end],
@@ -136,6 +139,13 @@ fn is_call_or_assignment(t: &[u8], word: &[u8]) -> bool {
             | b"->"
             | b"=>"
             | b"<-"
+    )
+}
+
+fn is_operator(b: u8) -> bool {
+    matches!(
+        b,
+        b'=' | b':' | b'+' | b'-' | b'*' | b'/' | b'|' | b'&' | b'^' | b'%' | b'<' | b'>' | b'!'
     )
 }
 

@@ -53,6 +53,7 @@ http {
     ssl_certificate $OUT/leaf.pem;
     ssl_certificate_key $OUT/leaf.key;
     location = /1k { alias $OUT/1k; default_type text/plain; }
+    location = /post { client_max_body_size 16m; return 200 "ok"; }
   }
 }
 NGINX
@@ -87,6 +88,15 @@ level = "warn"
 TOML
 "$CARGO_TARGET_DIR/release/gatewayd" run --config "$OUT/gatewayd-off.toml" 2> "$OUT/gatewayd-off.log" & PIDS+=($!)
 wait_port $GW_OFF
+cat > "$OUT/scan-policy.toml" <<POLICY
+# Bench: every request to the upstream is DLP-scanned (to measure the scan's cost).
+[[rule]]
+id = "scan-everything"
+when = { host = "localhost" }
+action = "dlp"
+profile = "default"
+on_match = "log"
+POLICY
 cat > "$OUT/gatewayd.toml" <<TOML
 [proxy]
 listen = "127.0.0.1:$GW"
@@ -100,6 +110,8 @@ extra_roots = ["$OUT/ca.pem"]
 "localhost:$UP" = "127.0.0.1:$UP"
 [clickhouse]
 url = "http://127.0.0.1:$CH_HTTP"
+[policies]
+files = ["$OUT/scan-policy.toml"]
 [log]
 level = "warn"
 TOML
@@ -156,6 +168,7 @@ run_oha() { # name proxy-or-empty extra-args...
   oha "${args[@]}" "$@" "$URL" > "$OUT/oha-$name.json" 2> "$OUT/oha-$name.err" || echo "   (oha failed for $name: $(tail -1 "$OUT/oha-$name.err"))"
 }
 
+if [ -z "${SKIP_MAIN:-}" ]; then
 echo "== load: keep-alive"
 run_oha direct-ka ""
 run_oha gatewayd-ka $GW
@@ -178,6 +191,33 @@ fi
 if [ -n "$MITM_PID" ]; then
   python3 bench/idle_conns.py --proxy 127.0.0.1:$MITM --target localhost:$UP --n "$PEER_IDLE_N" --pids "$MITM_PID" > "$OUT/idle-mitmproxy.json" || echo '{}' > "$OUT/idle-mitmproxy.json"
 fi
+
+fi
+
+echo "== 1 MB JSON prompt: scanned (gatewayd :$GW) vs not scanned (:$GW_OFF)"
+python3 bench/prompt_latency.py --scanned 127.0.0.1:$GW --plain 127.0.0.1:$GW_OFF \
+  --url "https://localhost:$UP/post" --runs "${PROMPT_RUNS:-30}" > "$OUT/prompt-latency.json" || echo '{}' > "$OUT/prompt-latency.json"
+
+echo "== events while ClickHouse is down"
+CH_PID=$(pgrep -f "$CH_ROOT/config.xml" | head -1)
+hwm() { awk '/VmHWM/ {print $2}' /proc/$GW_PID/status; }
+metric() { curl -s "http://127.0.0.1:$GW_ADMIN/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+kill "$CH_PID"; sleep 2
+HWM_BEFORE=$(hwm); SPOOLED_BEFORE=$(metric warden_events_spooled_total)
+oha -z "${DOWN_DURATION:-20s}" -c "$CONNS" --insecure --no-tui --output-format json -x "http://127.0.0.1:$GW" "$URL" > "$OUT/oha-gatewayd-chdown.json" 2>/dev/null || true
+sleep 2
+HWM_AFTER=$(hwm); SPOOLED_AFTER=$(metric warden_events_spooled_total); SPOOL_BYTES=$(metric warden_events_spool_bytes)
+DROPPED=$(metric warden_events_dropped_total)
+printf '{"hwm_before_kib": %s, "hwm_after_kib": %s, "spooled": %s, "spool_bytes": %s, "dropped": %s}\n' \
+  "$HWM_BEFORE" "$HWM_AFTER" "$(( ${SPOOLED_AFTER%.*} - ${SPOOLED_BEFORE%.*} ))" "${SPOOL_BYTES%.*}" "${DROPPED%.*}" > "$OUT/events-down.json"
+cat "$OUT/events-down.json"
+"$(command -v clickhouse-server || echo /usr/sbin/clickhouse-server)" --config-file="$CH_ROOT/config.xml" > "$CH_ROOT/logs/stdout2.log" 2>&1 & PIDS+=($!)
+wait_port $CH_HTTP
+for _ in $(seq 1 60); do
+  [ "$(metric warden_events_spool_pending)" = "0" ] && break
+  sleep 1
+done
+echo "spool pending after ClickHouse came back: $(metric warden_events_spool_pending)" >> "$OUT/events-down.json"
 
 sleep 2
 EVENTS=$(curl -s "http://127.0.0.1:$CH_HTTP/?query=SELECT%20count()%20FROM%20warden.http_events")

@@ -194,8 +194,8 @@ fi
 
 fi
 
-echo "== 1 MB JSON prompt: scanned (gatewayd :$GW) vs not scanned (:$GW_OFF)"
-python3 bench/prompt_latency.py --scanned 127.0.0.1:$GW --plain 127.0.0.1:$GW_OFF \
+echo "== 1 MB JSON prompt: buffered and DLP-scanned by gatewayd :$GW vs direct"
+python3 bench/prompt_latency.py --scanned 127.0.0.1:$GW --plain direct \
   --url "https://localhost:$UP/post" --runs "${PROMPT_RUNS:-30}" > "$OUT/prompt-latency.json" || echo '{}' > "$OUT/prompt-latency.json"
 
 echo "== events while ClickHouse is down"

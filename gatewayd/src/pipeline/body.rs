@@ -209,3 +209,82 @@ impl<B: Body<Data = Bytes>> Body for Sniffed<B> {
         self.inner.size_hint()
     }
 }
+
+/// Most bytes of a request body drained after the upstream stopped reading it.
+const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
+
+pin_project_lite::pin_project! {
+    /// A client request body going upstream. When the upstream answers before reading all of
+    /// it (an early 413 or 401) and the body is dropped, the rest is read and discarded in the
+    /// background (bounded), so the client's connection is not reset under it and the client
+    /// sees the upstream's response.
+    pub struct DrainOnDrop {
+        #[pin]
+        inner: Option<hyper::body::Incoming>,
+    }
+
+    impl PinnedDrop for DrainOnDrop {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            // Incoming is Unpin, so taking it out of the pinned option is sound.
+            let Some(mut body) = Pin::into_inner(this.inner).take() else { return };
+            if body.is_end_stream() {
+                return;
+            }
+            if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                handle.spawn(async move {
+                    use http_body_util::BodyExt;
+                    let mut drained = 0u64;
+                    let deadline = tokio::time::sleep(std::time::Duration::from_secs(30));
+                    tokio::pin!(deadline);
+                    loop {
+                        tokio::select! {
+                            frame = body.frame() => match frame {
+                                Some(Ok(frame)) => {
+                                    drained += frame.data_ref().map_or(0, |d| d.len() as u64);
+                                    if drained > DRAIN_LIMIT {
+                                        break;
+                                    }
+                                }
+                                _ => break,
+                            },
+                            () = &mut deadline => break,
+                        }
+                    }
+                });
+            }
+        }
+    }
+}
+
+impl DrainOnDrop {
+    pub fn new(inner: hyper::body::Incoming) -> Self {
+        Self { inner: Some(inner) }
+    }
+}
+
+impl Body for DrainOnDrop {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        match self.project().inner.as_pin_mut() {
+            Some(inner) => inner.poll_frame(cx),
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.as_ref().is_none_or(|b| b.is_end_stream())
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner
+            .as_ref()
+            .map(|b| b.size_hint())
+            .unwrap_or_default()
+    }
+}

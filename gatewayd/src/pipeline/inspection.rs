@@ -13,7 +13,7 @@ use policies::dlp::redact;
 use policies::rules::{Action, OnMatch};
 use policies::{StatusBook, Verdict};
 
-use super::body::Prepended;
+use super::body::{DrainOnDrop, Prepended};
 use super::context::{ConnectionContext, RequestContext};
 use super::decide;
 use crate::config::Unscannable as OnUnscannable;
@@ -37,7 +37,7 @@ pub async fn inspect(
     let needs_scan = verdict.needs_scan();
     let has_body = !http_body::Body::is_end_stream(&body);
     if !has_body || (!needs_scan && audit_bytes.is_none()) {
-        return Ok(body.map_err(Into::into).boxed());
+        return Ok(DrainOnDrop::new(body).map_err(Into::into).boxed());
     }
     let config = &conn.snapshot.config.inspect;
     let bytes = match collect_bounded(body, config.max_body_bytes, config.body_timeout.0).await {

@@ -167,3 +167,37 @@ fn a_websocket_message_carrying_a_private_key_never_reaches_an_app_in_review() {
         "the key is never logged"
     );
 }
+
+#[test]
+fn an_upstream_that_answers_before_reading_the_upload_is_relayed_not_reset() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = Origin::start(dir.path());
+    let gw = GatewayProcess::start(&origin, GatewayOptions::default());
+    let upload = dir.path().join("big.bin");
+    std::fs::File::create(&upload)
+        .unwrap()
+        .set_len(8 * 1024 * 1024)
+        .unwrap();
+    let root = gw.root_pem.display().to_string();
+    for http in ["--http1.1", "--http2"] {
+        for _ in 0..5 {
+            let result = curl(&[
+                http,
+                "-x",
+                &gw.proxy_url(),
+                "--cacert",
+                &root,
+                "-H",
+                "Content-Type: application/octet-stream",
+                "--data-binary",
+                &format!("@{}", upload.display()),
+                "https://chat.test/early",
+            ]);
+            assert_eq!(
+                result.status, 413,
+                "{http}: the client sees the upstream's answer: {}",
+                result.stderr
+            );
+        }
+    }
+}

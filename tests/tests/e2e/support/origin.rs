@@ -245,6 +245,9 @@ async fn route(mut request: Request<Incoming>) -> Result<Response<Body>, Infalli
             Ok::<_, Infallible>(Frame::data(Bytes::from(format!("chunk{i}\n"))))
         });
         Response::new(BodyExt::boxed(StreamBody::new(stream)))
+    } else if path == "/early" {
+        // Answers before reading the body, as an API rejecting a large upload does.
+        full(StatusCode::PAYLOAD_TOO_LARGE, "too large")
     } else if path == "/alt-svc" {
         let mut response = full(StatusCode::OK, "alt-svc");
         response.headers_mut().insert(

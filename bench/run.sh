@@ -204,7 +204,9 @@ hwm() { awk '/VmHWM/ {print $2}' /proc/$GW_PID/status; }
 metric() { curl -s "http://127.0.0.1:$GW_ADMIN/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 kill "$CH_PID"; sleep 2
 HWM_BEFORE=$(hwm); SPOOLED_BEFORE=$(metric warden_events_spooled_total)
+( for _ in $(seq 1 30); do sleep 5; awk '/VmRSS/ {print $2}' /proc/$GW_PID/status; done > "$OUT/events-down-rss.txt" ) & SAMPLER=$!
 oha -z "${DOWN_DURATION:-20s}" -c "$CONNS" --insecure --no-tui --output-format json -x "http://127.0.0.1:$GW" "$URL" > "$OUT/oha-gatewayd-chdown.json" 2>/dev/null || true
+kill $SAMPLER 2>/dev/null || true
 sleep 2
 HWM_AFTER=$(hwm); SPOOLED_AFTER=$(metric warden_events_spooled_total); SPOOL_BYTES=$(metric warden_events_spool_bytes)
 DROPPED=$(metric warden_events_dropped_total)

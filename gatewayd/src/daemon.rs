@@ -148,8 +148,6 @@ fn write_listen_file(
 ) -> anyhow::Result<()> {
     let text =
         serde_json::json!({ "proxy": proxy.to_string(), "admin": admin.to_string() }).to_string();
-    let tmp = dir.join(".listen.json.tmp");
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, dir.join("listen.json"))?;
+    crate::state_files::write_atomic(&dir.join("listen.json"), text.as_bytes(), false)?;
     Ok(())
 }

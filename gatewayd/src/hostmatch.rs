@@ -1,58 +1,30 @@
 //! Host patterns in config lists: `example.com` (exactly) or `*.example.com` (any subdomain).
 
-/// One host pattern, stored lowercase without trailing dot.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HostPattern {
-    Exact(String),
-    /// Matches any subdomain of the suffix (the stored suffix starts with a dot).
-    Subdomains(String),
-}
+use policies::host::normalize_host;
+use policies::host_pattern::HostPattern;
 
-impl HostPattern {
-    pub fn parse(pattern: &str) -> Result<Self, String> {
-        let lower = pattern.trim_end_matches('.').to_ascii_lowercase();
-        let (wild, name) = match lower.strip_prefix("*.") {
-            Some(rest) => (true, rest.to_string()),
-            None => (false, lower.clone()),
-        };
-        let label_ok = |l: &str| {
-            !l.is_empty()
-                && l.len() <= 63
-                && l.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        };
-        if name.is_empty() || name.len() > 253 || !name.split('.').all(label_ok) {
-            return Err(format!(
-                "host pattern {pattern:?} must be a host name or *.suffix (IDNs in punycode)"
-            ));
-        }
-        Ok(if wild {
-            Self::Subdomains(format!(".{name}"))
-        } else {
-            Self::Exact(name)
-        })
-    }
-
-    /// Whether an already-normalised host (lowercase, no trailing dot) matches.
-    pub fn matches(&self, host: &str) -> bool {
-        match self {
-            Self::Exact(name) => host == name,
-            Self::Subdomains(suffix) => {
-                host.len() > suffix.len() && host.ends_with(suffix.as_str())
-            }
-        }
-    }
-}
-
-/// A list of patterns; validated when built from config.
+/// A list of host patterns from the config (`example.com` or `*.example.com`), parsed and
+/// matched by the `policies` crate's host patterns — the same rules the catalog uses.
 #[derive(Debug, Clone, Default)]
 pub struct HostList(Vec<HostPattern>);
 
 impl HostList {
+    /// Parses config patterns; any case and a trailing dot are accepted, paths are not (these
+    /// lists are decided at CONNECT time, before any path is seen).
     pub fn parse(patterns: &[String]) -> Result<Self, String> {
         patterns
             .iter()
-            .map(|p| HostPattern::parse(p))
+            .map(|pattern| {
+                let fail = |why: &str| {
+                    format!("host pattern {pattern:?} must be a host name or *.suffix ({why})")
+                };
+                let normal = pattern.trim_end_matches('.').to_ascii_lowercase();
+                let parsed = HostPattern::parse(&normal).map_err(|e| fail(&e.reason))?;
+                match parsed.path_prefix() {
+                    Some(_) => Err(fail("no path here")),
+                    None => Ok(parsed),
+                }
+            })
             .collect::<Result<_, _>>()
             .map(Self)
     }
@@ -62,8 +34,10 @@ impl HostList {
         if self.0.is_empty() {
             return false;
         }
-        let host = normalise_host(host);
-        self.0.iter().any(|p| p.matches(&host))
+        match normalize_host(host) {
+            Ok(host) => self.0.iter().any(|p| p.matches_host(&host)),
+            Err(_) => false,
+        }
     }
 }
 
@@ -92,7 +66,7 @@ mod tests {
     #[test]
     fn rejects_bad_patterns() {
         for bad in ["", "*.", "a b", "*.*.x", "ü.example"] {
-            assert!(HostPattern::parse(bad).is_err(), "{bad:?}");
+            assert!(HostList::parse(&[bad.to_string()]).is_err(), "{bad:?}");
         }
     }
 }

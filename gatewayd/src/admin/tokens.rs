@@ -5,13 +5,13 @@
 //! comparison is over hashes, in constant time.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+
+use crate::state_files::{constant_time_eq, sha256_hex, write_atomic};
 
 const TOKENS_FILE: &str = "admin-tokens.json";
 const TOKEN_PREFIX: &str = "wdn_";
@@ -58,13 +58,6 @@ pub struct TokenStore {
     tokens: Vec<StoredToken>,
 }
 
-fn hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 fn path(dir: &Path) -> PathBuf {
     dir.join(TOKENS_FILE)
 }
@@ -99,7 +92,7 @@ impl TokenStore {
         store.tokens.push(StoredToken {
             name: name.to_string(),
             role,
-            sha256: hash(&token),
+            sha256: sha256_hex(&token),
             created_unix_ms: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_millis() as u64)
@@ -107,18 +100,8 @@ impl TokenStore {
         });
         let text = serde_json::to_string_pretty(&store.tokens).map_err(|e| e.to_string())?;
         let path = path(state_dir);
-        let tmp = path.with_extension("json.tmp");
-        let write = || -> std::io::Result<()> {
-            let mut options = fs::OpenOptions::new();
-            options.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut file = options.open(&tmp)?;
-            file.write_all(text.as_bytes())?;
-            file.sync_all()?;
-            fs::rename(&tmp, &path)
-        };
-        write().map_err(|e| format!("{}: {e}", path.display()))?;
+        write_atomic(&path, text.as_bytes(), true)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(token)
     }
 
@@ -127,7 +110,7 @@ impl TokenStore {
         if !token.starts_with(TOKEN_PREFIX) {
             return None;
         }
-        let presented = hash(token);
+        let presented = sha256_hex(token);
         self.tokens
             .iter()
             .find(|t| constant_time_eq(t.sha256.as_bytes(), presented.as_bytes()))
@@ -136,10 +119,6 @@ impl TokenStore {
                 role: t.role,
             })
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@ use arc_swap::ArcSwap;
 use policies::status::StatusChange;
 use policies::{AppStatus, StatusBook};
 
+use crate::state_files::write_atomic;
+
 const BOOK_FILE: &str = "app-statuses.json";
 const CHANGES_FILE: &str = "app-status-changes.jsonl";
 
@@ -77,7 +79,7 @@ impl StatusStore {
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0);
         let change = book.set(app_id, status, actor, now);
-        write_atomic(&path, book.to_json()?.as_bytes())?;
+        write_atomic(&path, book.to_json()?.as_bytes(), false).map_err(io(&path))?;
         append_change(&self.dir.join(CHANGES_FILE), &change)?;
         *guard = modified(&path);
         self.book.store(Arc::new(book));
@@ -131,14 +133,6 @@ fn read_book(path: &Path) -> Result<(StatusBook, Option<SystemTime>), StatusStor
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((StatusBook::new(), None)),
         Err(e) => Err(io(path)(e)),
     }
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StatusStoreError> {
-    let tmp = path.with_extension("json.tmp");
-    let mut file = fs::File::create(&tmp).map_err(io(&tmp))?;
-    file.write_all(bytes).map_err(io(&tmp))?;
-    file.sync_all().map_err(io(&tmp))?;
-    fs::rename(&tmp, path).map_err(io(path))
 }
 
 fn append_change(path: &Path, change: &StatusChange) -> Result<(), StatusStoreError> {

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use super::Config;
-use crate::hostmatch::HostPattern;
+use crate::hostmatch::HostList;
 
 type Problem = (Option<usize>, String);
 
@@ -48,7 +48,7 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
         .iter()
         .chain(&config.intercept.block)
     {
-        HostPattern::parse(pattern).map_err(|e| (at(pattern), e))?;
+        HostList::parse(std::slice::from_ref(pattern)).map_err(|e| (at(pattern), e))?;
     }
     if config.limits.max_connections == 0 {
         return Err((

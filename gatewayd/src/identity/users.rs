@@ -25,6 +25,7 @@ use sha2::{Digest, Sha256};
 
 use super::Identity;
 use crate::config::ConfigError;
+use crate::state_files::{constant_time_eq, sha256_hex};
 
 const VERIFIED_CACHE_LIMIT: usize = 4096;
 
@@ -234,14 +235,7 @@ fn parse_basic(header: &str) -> Option<(String, String)> {
 
 /// Lowercase hex SHA-256 of a bearer token, as the users file stores it.
 pub fn hex_sha256(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    sha256_hex(token)
 }
 
 /// An argon2id PHC hash of `password`, for the users file.

@@ -51,170 +51,133 @@ impl Metrics {
 
     /// The Prometheus text exposition of every metric.
     pub fn render(&self, leaf_cache_size: usize) -> String {
-        let mut out = String::with_capacity(2048);
-        let mut counter = |name: &str, help: &str, value: u64| {
-            let _ = write!(
-                out,
-                "# HELP warden_{name} {help}\n# TYPE warden_{name} counter\nwarden_{name} {value}\n"
-            );
-        };
-        counter(
-            "connections_accepted_total",
-            "Client connections accepted on the proxy port.",
-            self.connections_accepted.load(Relaxed),
-        );
-        counter(
-            "connections_rejected_limit_total",
-            "Client connections refused because limits.max_connections was reached.",
-            self.connections_rejected_limit.load(Relaxed),
-        );
-        counter(
-            "connections_denied_access_total",
-            "Clients refused for lacking proxy auth or an allowed source address.",
-            self.connections_denied_access.load(Relaxed),
-        );
-        counter(
-            "tunnels_intercepted_total",
-            "CONNECT tunnels whose TLS was terminated and inspected.",
-            self.tunnels_intercepted.load(Relaxed),
-        );
-        counter(
-            "tunnels_bypassed_total",
-            "CONNECT tunnels passed through untouched (do not inspect).",
-            self.tunnels_bypassed.load(Relaxed),
-        );
-        counter(
-            "tunnels_blocked_total",
-            "CONNECT tunnels answered with a block page.",
-            self.tunnels_blocked.load(Relaxed),
-        );
-        counter(
-            "tunnels_refused_total",
-            "CONNECT tunnels closed: malformed or non-TLS traffic, handshake timeouts.",
-            self.tunnels_refused.load(Relaxed),
-        );
-        counter(
-            "tls_handshake_failures_total",
-            "Client TLS handshakes with the minted certificate that failed.",
-            self.tls_handshake_failures.load(Relaxed),
-        );
-        counter(
-            "leaves_minted_total",
-            "Leaf certificates minted.",
-            self.leaves_minted.load(Relaxed),
-        );
-        counter(
-            "requests_total",
-            "HTTP requests handled by the pipeline.",
-            self.requests_total.load(Relaxed),
-        );
-        counter(
-            "requests_blocked_total",
-            "HTTP requests answered by the gateway instead of the upstream.",
-            self.requests_blocked.load(Relaxed),
-        );
-        counter(
-            "upstream_errors_total",
-            "Requests that failed because the upstream could not be used.",
-            self.upstream_errors.load(Relaxed),
-        );
-        counter(
-            "upstream_certificate_invalid_total",
-            "Upstream connections refused for an invalid certificate.",
-            self.upstream_certificate_invalid.load(Relaxed),
-        );
-        counter(
-            "bytes_up_total",
-            "Request body bytes forwarded upstream.",
-            self.bytes_up.load(Relaxed),
-        );
-        counter(
-            "bytes_down_total",
-            "Response body bytes returned to clients.",
-            self.bytes_down.load(Relaxed),
-        );
-        counter(
-            "config_reloads_total",
-            "Successful configuration reloads.",
-            self.config_reloads.load(Relaxed),
-        );
-        counter(
-            "config_reload_failures_total",
-            "Reloads refused because the new configuration was invalid.",
-            self.config_reload_failures.load(Relaxed),
-        );
-        let _ = write!(
-            out,
-            "# HELP warden_connections_open Client connections open now.\n# TYPE warden_connections_open gauge\nwarden_connections_open {}\n",
-            self.connections_open.load(Relaxed)
-        );
-        let _ = write!(
-            out,
-            "# HELP warden_leaf_cache_entries Hosts with a cached leaf certificate.\n# TYPE warden_leaf_cache_entries gauge\nwarden_leaf_cache_entries {leaf_cache_size}\n"
-        );
-        out
+        let c = |v: &AtomicU64| v.load(Relaxed);
+        let open = u64::try_from(self.connections_open.load(Relaxed)).unwrap_or(0);
+        render_series(&[
+            (
+                "connections_accepted_total",
+                COUNTER,
+                "Client connections accepted on the proxy port.",
+                c(&self.connections_accepted),
+            ),
+            (
+                "connections_rejected_limit_total",
+                COUNTER,
+                "Client connections refused because limits.max_connections was reached.",
+                c(&self.connections_rejected_limit),
+            ),
+            (
+                "connections_denied_access_total",
+                COUNTER,
+                "Clients refused for lacking proxy auth or an allowed source address.",
+                c(&self.connections_denied_access),
+            ),
+            (
+                "tunnels_intercepted_total",
+                COUNTER,
+                "CONNECT tunnels whose TLS was terminated and inspected.",
+                c(&self.tunnels_intercepted),
+            ),
+            (
+                "tunnels_bypassed_total",
+                COUNTER,
+                "CONNECT tunnels passed through untouched (do not inspect).",
+                c(&self.tunnels_bypassed),
+            ),
+            (
+                "tunnels_blocked_total",
+                COUNTER,
+                "CONNECT tunnels answered with a block page.",
+                c(&self.tunnels_blocked),
+            ),
+            (
+                "tunnels_refused_total",
+                COUNTER,
+                "CONNECT tunnels closed: malformed or non-TLS traffic, handshake timeouts.",
+                c(&self.tunnels_refused),
+            ),
+            (
+                "tls_handshake_failures_total",
+                COUNTER,
+                "Client TLS handshakes with the minted certificate that failed.",
+                c(&self.tls_handshake_failures),
+            ),
+            (
+                "leaves_minted_total",
+                COUNTER,
+                "Leaf certificates minted.",
+                c(&self.leaves_minted),
+            ),
+            (
+                "requests_total",
+                COUNTER,
+                "HTTP requests handled by the pipeline.",
+                c(&self.requests_total),
+            ),
+            (
+                "requests_blocked_total",
+                COUNTER,
+                "HTTP requests answered by the gateway instead of the upstream.",
+                c(&self.requests_blocked),
+            ),
+            (
+                "upstream_errors_total",
+                COUNTER,
+                "Requests that failed because the upstream could not be used.",
+                c(&self.upstream_errors),
+            ),
+            (
+                "upstream_certificate_invalid_total",
+                COUNTER,
+                "Upstream connections refused for an invalid certificate.",
+                c(&self.upstream_certificate_invalid),
+            ),
+            (
+                "bytes_up_total",
+                COUNTER,
+                "Request body bytes forwarded upstream.",
+                c(&self.bytes_up),
+            ),
+            (
+                "bytes_down_total",
+                COUNTER,
+                "Response body bytes returned to clients.",
+                c(&self.bytes_down),
+            ),
+            (
+                "config_reloads_total",
+                COUNTER,
+                "Successful configuration reloads.",
+                c(&self.config_reloads),
+            ),
+            (
+                "config_reload_failures_total",
+                COUNTER,
+                "Reloads refused because the new configuration was invalid.",
+                c(&self.config_reload_failures),
+            ),
+            (
+                "connections_open",
+                GAUGE,
+                "Client connections open now.",
+                open,
+            ),
+            (
+                "leaf_cache_entries",
+                GAUGE,
+                "Hosts with a cached leaf certificate.",
+                leaf_cache_size as u64,
+            ),
+        ])
     }
 }
 
-/// The events path's counters in the Prometheus text format.
-pub fn render_events(stats: &crate::events::EventStats) -> String {
-    let mut out = String::with_capacity(1024);
-    let rows = [
-        (
-            "events_queued_total",
-            "counter",
-            "Transaction records handed to the event writer.",
-            stats.queued.load(Relaxed),
-        ),
-        (
-            "events_inserted_total",
-            "counter",
-            "Records inserted into ClickHouse (including replayed ones).",
-            stats.inserted.load(Relaxed),
-        ),
-        (
-            "events_spooled_total",
-            "counter",
-            "Records written to the disk spool because an insert failed.",
-            stats.spooled.load(Relaxed),
-        ),
-        (
-            "events_replayed_total",
-            "counter",
-            "Spooled records inserted into ClickHouse later.",
-            stats.replayed.load(Relaxed),
-        ),
-        (
-            "events_dropped_total",
-            "counter",
-            "Records lost (full spool with drop_oldest, or spool failures). Alert on any.",
-            stats.dropped.load(Relaxed),
-        ),
-        (
-            "events_insert_failures_total",
-            "counter",
-            "Failed ClickHouse inserts.",
-            stats.insert_failures.load(Relaxed),
-        ),
-        (
-            "events_queue_overflows_total",
-            "counter",
-            "Records that waited because the queue was full.",
-            stats.overflowed.load(Relaxed),
-        ),
-        (
-            "events_spool_bytes",
-            "gauge",
-            "Bytes in the event spool.",
-            stats.spool_bytes.load(Relaxed),
-        ),
-        (
-            "events_spool_pending",
-            "gauge",
-            "Records in the spool not yet replayed.",
-            stats.spool_pending.load(Relaxed),
-        ),
-    ];
+const COUNTER: &str = "counter";
+const GAUGE: &str = "gauge";
+
+/// `(name, type, help, value)` rows in the Prometheus text format, names prefixed `warden_`.
+fn render_series(rows: &[(&str, &str, &str, u64)]) -> String {
+    let mut out = String::with_capacity(rows.len() * 160);
     for (name, kind, help, value) in rows {
         let _ = write!(
             out,
@@ -222,4 +185,65 @@ pub fn render_events(stats: &crate::events::EventStats) -> String {
         );
     }
     out
+}
+
+/// The events path's counters in the Prometheus text format.
+pub fn render_events(stats: &crate::events::EventStats) -> String {
+    let c = |v: &AtomicU64| v.load(Relaxed);
+    render_series(&[
+        (
+            "events_queued_total",
+            COUNTER,
+            "Transaction records handed to the event writer.",
+            c(&stats.queued),
+        ),
+        (
+            "events_inserted_total",
+            COUNTER,
+            "Records inserted into ClickHouse (including replayed ones).",
+            c(&stats.inserted),
+        ),
+        (
+            "events_spooled_total",
+            COUNTER,
+            "Records written to the disk spool because an insert failed.",
+            c(&stats.spooled),
+        ),
+        (
+            "events_replayed_total",
+            COUNTER,
+            "Spooled records inserted into ClickHouse later.",
+            c(&stats.replayed),
+        ),
+        (
+            "events_dropped_total",
+            COUNTER,
+            "Records lost (full spool with drop_oldest, or spool failures). Alert on any.",
+            c(&stats.dropped),
+        ),
+        (
+            "events_insert_failures_total",
+            COUNTER,
+            "Failed ClickHouse inserts.",
+            c(&stats.insert_failures),
+        ),
+        (
+            "events_queue_overflows_total",
+            COUNTER,
+            "Records that waited because the queue was full.",
+            c(&stats.overflowed),
+        ),
+        (
+            "events_spool_bytes",
+            GAUGE,
+            "Bytes in the event spool.",
+            c(&stats.spool_bytes),
+        ),
+        (
+            "events_spool_pending",
+            GAUGE,
+            "Records in the spool not yet replayed.",
+            c(&stats.spool_pending),
+        ),
+    ])
 }

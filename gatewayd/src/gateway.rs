@@ -82,6 +82,8 @@ pub struct Gateway {
     pub statuses: StatusStore,
     pub discovered: DiscoveredApps,
     tokens: ArcSwap<TokenStore>,
+    /// Dashboard logins.
+    pub sessions: crate::dashboard::session::Sessions,
     /// Where transaction records go; `None` only in tools that run no writer.
     pub events: Option<EventSink>,
     /// Country and city of client addresses, when `geoip.database` is set.
@@ -110,6 +112,7 @@ impl Gateway {
             statuses,
             discovered,
             tokens: ArcSwap::from_pointee(tokens),
+            sessions: Default::default(),
             versions: AtomicU64::new(snapshot.version),
             snapshot: ArcSwap::from_pointee(snapshot),
             config_path,

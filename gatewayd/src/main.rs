@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use gatewayd::cli::{
-    run_admin, run_apps, run_ca, run_catalog, run_check, run_dlp, run_schema, Cli, Command,
+    run_admin, run_apps, run_ca, run_catalog, run_check, run_dlp, run_report, run_schema, Cli,
+    Command,
     UsersCommand,
 };
 use gatewayd::config::{load_config, Config};
@@ -68,6 +69,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Schema { command, config } => {
             let code = run_schema(&config_or_exit!(config.config.as_deref()), &command)?;
+            Ok(ExitCode::from(code))
+        }
+        Command::Report { args, config } => {
+            let code = run_report(&config_or_exit!(config.config.as_deref()), &args)?;
             Ok(ExitCode::from(code))
         }
         Command::Dlp { command, .. } => Ok(ExitCode::from(run_dlp(&command)?)),

@@ -15,6 +15,12 @@ pub const APP_USER_DAILY: &str = "app_user_daily";
 pub const DLP_FINDINGS_HOURLY: &str = "dlp_findings_hourly";
 /// Rollup (AggregatingMergeTree) of `http_events` per day, app and country.
 pub const APP_COUNTRY_DAILY: &str = "app_country_daily";
+/// Rollup (AggregatingMergeTree) of AI traffic in `http_events` per day and user.
+pub const USER_DAILY: &str = "user_daily";
+/// Rollup (AggregatingMergeTree) of `http_events` per day, app and user group.
+pub const APP_GROUP_DAILY: &str = "app_group_daily";
+/// Rollup (AggregatingMergeTree) of `http_events` per day, app and device.
+pub const APP_DEVICE_DAILY: &str = "app_device_daily";
 /// The runner's record of applied migrations.
 pub const SCHEMA_MIGRATIONS: &str = "schema_migrations";
 
@@ -23,18 +29,24 @@ pub const RAW: [&str; 2] = [HTTP_EVENTS, DLP_FINDINGS];
 
 /// Tables whose partitions are dropped after `retention.rollup_days`. The status audit trail
 /// lives as long as the reports that it explains.
-pub const ROLLUPS: [&str; 5] = [
+pub const ROLLUPS: [&str; 8] = [
     APP_USAGE_HOURLY,
     APP_USER_DAILY,
     DLP_FINDINGS_HOURLY,
     APP_COUNTRY_DAILY,
+    USER_DAILY,
+    APP_GROUP_DAILY,
+    APP_DEVICE_DAILY,
     APP_STATUS_CHANGES,
 ];
 
 /// Materialized views, each writing into the rollup of the same name without `_mv`.
-pub const MATERIALIZED_VIEWS: [&str; 4] = [
+pub const MATERIALIZED_VIEWS: [&str; 7] = [
     "app_usage_hourly_mv",
     "app_user_daily_mv",
     "dlp_findings_hourly_mv",
     "app_country_daily_mv",
+    "user_daily_mv",
+    "app_group_daily_mv",
+    "app_device_daily_mv",
 ];

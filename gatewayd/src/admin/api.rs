@@ -25,6 +25,19 @@ pub async fn handle(gateway: &Gateway, request: Request<Incoming>) -> Response<P
     let path = request.uri().path().trim_end_matches('/').to_string();
     let segments: Vec<&str> = path.split('/').skip(3).collect(); // "", "api", "v1"
     match (request.method().clone(), segments.as_slice()) {
+        (Method::GET, ["report", "app", id]) => {
+            let id = id.to_string();
+            super::report_api::report(gateway, &request, "app", Some(&id)).await
+        }
+        (Method::GET, ["report", name]) => {
+            let name = name.to_string();
+            super::report_api::report(gateway, &request, &name, None).await
+        }
+        (Method::POST, ["query"]) => super::report_api::query(gateway, &principal, request).await,
+        (Method::GET, ["query", "presets"]) => super::report_api::presets(),
+        (Method::GET, ["audit"]) => {
+            super::report_api::audit(gateway, &principal, request.uri().query().unwrap_or(""))
+        }
         (Method::GET, ["apps"]) => list_apps(gateway),
         (Method::GET, ["discovered"]) => ok(json!({ "discovered": gateway.discovered.list() })),
         (Method::GET, ["apps", id]) => app_detail(gateway, id),
@@ -44,7 +57,7 @@ pub async fn handle(gateway: &Gateway, request: Request<Incoming>) -> Response<P
 }
 
 /// The token's principal, or why not (status and message for the error response).
-fn authenticate(
+pub(super) fn authenticate(
     gateway: &Gateway,
     request: &Request<Incoming>,
 ) -> Result<Principal, (StatusCode, &'static str)> {
@@ -153,16 +166,24 @@ async fn set_status(
     };
     let actor = format!("token:{}", principal.name);
     match gateway.statuses.set(id, status, &actor) {
-        Ok(change) => ok(json!({ "change": change })),
+        Ok(change) => {
+            super::audit::record(
+                &gateway.snapshot().config.state.dir,
+                &actor,
+                "set_app_status",
+                &format!("{id}: {} -> {}", change.old, change.new),
+            );
+            ok(json!({ "change": change }))
+        }
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     }
 }
 
-fn ok(value: Value) -> Response<ProxyBody> {
+pub(super) fn ok(value: Value) -> Response<ProxyBody> {
     json_response(StatusCode::OK, value)
 }
 
-fn error(status: StatusCode, message: &str) -> Response<ProxyBody> {
+pub(super) fn error(status: StatusCode, message: &str) -> Response<ProxyBody> {
     json_response(
         status,
         json!({ "error": { "status": status.as_u16(), "message": message } }),

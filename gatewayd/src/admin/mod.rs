@@ -2,6 +2,8 @@
 //! scrapers expect) and the token-protected JSON API under `/api/v1`.
 
 pub mod api;
+pub mod audit;
+pub mod report_api;
 pub mod tokens;
 
 use std::convert::Infallible;
@@ -55,7 +57,7 @@ async fn route(gateway: &Gateway, request: Request<Incoming>) -> Response<ProxyB
             }
             text
         }),
-        _ => text(StatusCode::NOT_FOUND, "text/plain", "not found\n".into()),
+        _ => crate::dashboard::handle(gateway, request).await,
     }
 }
 

@@ -5,6 +5,7 @@ mod ca_cmd;
 mod catalog_cmd;
 mod check;
 mod dlp_cmd;
+mod report_cmd;
 mod schema_cmd;
 
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ pub use ca_cmd::{run_ca, CaCommand};
 pub use catalog_cmd::{run_catalog, CatalogCommand};
 pub use check::run_check;
 pub use dlp_cmd::{run_dlp, DlpCommand};
+pub use report_cmd::{run_report, ReportArgs};
 pub use schema_cmd::{run_schema, SchemaCommand};
 
 /// Warden's secure web gateway.
@@ -83,6 +85,13 @@ pub enum Command {
     Dlp {
         #[command(subcommand)]
         command: DlpCommand,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// The Shadow AI report: overview, apps, app ID, users, dlp, unapproved, anomalies.
+    Report {
+        #[command(flatten)]
+        args: ReportArgs,
         #[command(flatten)]
         config: ConfigArg,
     },

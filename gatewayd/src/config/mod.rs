@@ -230,6 +230,12 @@ pub enum NonTlsConnect {
 #[serde(deny_unknown_fields, default)]
 pub struct AdminConfig {
     pub listen: SocketAddr,
+    /// How long a dashboard login lasts.
+    pub session_ttl: ConfigDuration,
+    /// The log explorer's time limit per query.
+    pub query_timeout: ConfigDuration,
+    /// The most rows the log explorer returns.
+    pub query_max_rows: usize,
 }
 
 /// Where the gateway keeps its CA, tokens, statuses and spool.
@@ -324,6 +330,9 @@ impl Default for AdminConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 9090)),
+            session_ttl: ConfigDuration::secs(8 * 3600),
+            query_timeout: ConfigDuration::secs(10),
+            query_max_rows: 1000,
         }
     }
 }

@@ -68,6 +68,18 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
             "intercept.leaf_cache_size must be at least 1".into(),
         ));
     }
+    if !(1..=100_000).contains(&config.admin.query_max_rows) {
+        return Err((
+            at("query_max_rows"),
+            "admin.query_max_rows must be 1 to 100000".into(),
+        ));
+    }
+    if config.admin.query_timeout.0.as_secs() < 1 || config.admin.session_ttl.0.as_secs() < 60 {
+        return Err((
+            at("query_timeout"),
+            "admin.query_timeout must be at least 1s and admin.session_ttl at least 1m".into(),
+        ));
+    }
     tracing_subscriber::EnvFilter::try_new(&config.log.level).map_err(|e| {
         (
             at("level"),

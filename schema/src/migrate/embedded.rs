@@ -60,6 +60,9 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(5, "app_user_daily", "0005_app_user_daily.sql"),
     migration!(6, "dlp_findings_hourly", "0006_dlp_findings_hourly.sql"),
     migration!(7, "app_country_daily", "0007_app_country_daily.sql"),
+    migration!(8, "user_daily", "0008_user_daily.sql"),
+    migration!(9, "app_group_daily", "0009_app_group_daily.sql"),
+    migration!(10, "app_device_daily", "0010_app_device_daily.sql"),
 ];
 
 #[cfg(test)]

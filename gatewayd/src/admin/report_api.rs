@@ -1,0 +1,191 @@
+//! `/api/v1/report/...`, `/api/v1/query` and `/api/v1/audit`: the Shadow AI report, the SQL
+//! log explorer and the admin audit trail over the JSON API. Reports answer CSV with
+//! `format=csv` (or `Accept: text/csv`).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::{header, HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::api::{error, ok};
+use super::tokens::{Principal, Role};
+use crate::gateway::Gateway;
+use crate::report::explorer::{self, ExplorerError};
+use crate::report::{self, form, ClickHouseHttp, ReportError, ReportFilter, ReportInputs};
+use crate::upstream::ProxyBody;
+
+/// Seconds since the epoch.
+pub fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// `GET /api/v1/report/NAME[/ID]?filters`.
+pub async fn report(
+    gateway: &Gateway,
+    request: &Request<Incoming>,
+    name: &str,
+    app_id: Option<&str>,
+) -> Response<ProxyBody> {
+    let pairs = form::parse(request.uri().query().unwrap_or(""));
+    let wants_csv = pairs.get("format").map(String::as_str) == Some("csv")
+        || request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/csv"));
+    if let Some(format) = pairs.get("format") {
+        if format != "csv" && format != "json" {
+            return error(StatusCode::BAD_REQUEST, "format must be json or csv");
+        }
+    }
+    let filter = match ReportFilter::from_pairs(
+        &pairs,
+        now_unix(),
+        report::default_since(name),
+        &["format"],
+    ) {
+        Ok(filter) => filter,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &e.to_string()),
+    };
+    let snapshot = gateway.snapshot();
+    let book = gateway.statuses.book();
+    let clickhouse = ClickHouseHttp::new(&snapshot.config.clickhouse);
+    let inputs = ReportInputs {
+        clickhouse: &clickhouse,
+        catalog: &snapshot.catalog,
+        statuses: &book,
+    };
+    match report::run(inputs, name, app_id, &filter).await {
+        Ok(done) if wants_csv => csv(&done.table.to_csv(), name),
+        Ok(done) => ok(done.json),
+        Err(e) => report_error(&e),
+    }
+}
+
+/// The HTTP status and message for a report failure.
+pub fn report_error(e: &ReportError) -> Response<ProxyBody> {
+    match e {
+        ReportError::Filter(e) => error(StatusCode::BAD_REQUEST, &e.to_string()),
+        ReportError::NotFound(m) => error(StatusCode::NOT_FOUND, m),
+        ReportError::Query(e) => {
+            tracing::warn!(error = %e, "report query failed");
+            error(StatusCode::BAD_GATEWAY, &e.to_string())
+        }
+    }
+}
+
+fn csv(text: &str, name: &str) -> Response<ProxyBody> {
+    let mut response = Response::new(
+        Full::new(Bytes::from(text.to_string()))
+            .map_err(|e| match e {})
+            .boxed(),
+    );
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"warden-{name}.csv\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueryBody {
+    sql: String,
+}
+
+/// `POST /api/v1/query {"sql": "SELECT ..."}`: the log explorer.
+pub async fn query(
+    gateway: &Gateway,
+    principal: &Principal,
+    request: Request<Incoming>,
+) -> Response<ProxyBody> {
+    let limit = explorer::MAX_SQL_BYTES + 1024;
+    let bytes = match Limited::new(request.into_body(), limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request body too large or unreadable",
+            )
+        }
+    };
+    let body: QueryBody = match serde_json::from_slice(&bytes) {
+        Ok(body) => body,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                &format!("expected {{\"sql\": \"SELECT ...\"}}: {e}"),
+            )
+        }
+    };
+    let actor = format!("token:{}", principal.name);
+    match run_query(gateway, &actor, &body.sql).await {
+        Ok(answer) => ok(answer.json()),
+        Err(ExplorerError::Refused(m)) => error(StatusCode::BAD_REQUEST, &m),
+        Err(ExplorerError::Query(e)) => error(StatusCode::BAD_REQUEST, &e.to_string()),
+    }
+}
+
+/// Runs an explorer query for `actor` with the configured limits, and records it.
+pub async fn run_query(
+    gateway: &Gateway,
+    actor: &str,
+    sql: &str,
+) -> Result<explorer::ExplorerAnswer, ExplorerError> {
+    let snapshot = gateway.snapshot();
+    let config = &snapshot.config;
+    let result = explorer::run(
+        &ClickHouseHttp::new(&config.clickhouse),
+        sql,
+        config.admin.query_timeout.0,
+        config.admin.query_max_rows,
+    )
+    .await;
+    let outcome = match &result {
+        Ok(answer) => format!("{} rows", answer.table.rows.len()),
+        Err(e) => format!("refused: {e}"),
+    };
+    super::audit::record(
+        &config.state.dir,
+        actor,
+        "log_explorer_query",
+        &format!("{outcome}: {sql}"),
+    );
+    result
+}
+
+/// `GET /api/v1/query/presets`.
+pub fn presets() -> Response<ProxyBody> {
+    let presets: Vec<_> = explorer::PRESETS
+        .iter()
+        .map(|(title, sql)| json!({ "title": title, "sql": sql }))
+        .collect();
+    ok(json!({ "presets": presets }))
+}
+
+/// `GET /api/v1/audit?limit=N` (admin only).
+pub fn audit(gateway: &Gateway, principal: &Principal, query: &str) -> Response<ProxyBody> {
+    if principal.role != Role::Admin {
+        return error(StatusCode::FORBIDDEN, "the audit trail needs the admin role");
+    }
+    let limit = form::parse(query)
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(200usize)
+        .min(10_000);
+    match super::audit::recent(&gateway.snapshot().config.state.dir, limit) {
+        Ok(entries) => ok(json!({ "entries": entries })),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}

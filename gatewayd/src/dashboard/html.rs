@@ -1,0 +1,236 @@
+//! HTML building blocks: escaping (every value from the network or ClickHouse goes through
+//! [`escape`]), number formats, the page layout with its navigation, the filter bar and
+//! tables.
+
+use std::fmt::Write;
+
+use serde_json::Value;
+
+use super::session::Session;
+use crate::admin::tokens::Role;
+use crate::report::filter::ReportFilter;
+use crate::report::table::{plain, Table};
+
+/// Escapes text for HTML element content and double-quoted attributes.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `1234567` as `1,234,567`.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Bytes in B, KB, MB, GB, TB (powers of 1000).
+pub fn bytes(n: u64) -> String {
+    let units = ["B", "KB", "MB", "GB", "TB", "PB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < units.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", units[unit])
+    }
+}
+
+/// A cell as a person reads it: counts grouped, bytes scaled, null as a dash.
+pub fn cell(column: &str, value: &Value) -> String {
+    match value {
+        Value::Null => "—".to_string(),
+        Value::Number(n) if column.starts_with("bytes") => bytes(n.as_u64().unwrap_or(0)),
+        Value::Number(n) if n.is_u64() => count(n.as_u64().unwrap_or(0)),
+        other => escape(&plain(other)),
+    }
+}
+
+/// The navigation entries: path and label.
+const NAV: [(&str, &str); 8] = [
+    ("/", "Overview"),
+    ("/apps", "Apps"),
+    ("/users", "Users"),
+    ("/dlp", "DLP"),
+    ("/unapproved", "Unapproved"),
+    ("/anomalies", "Anomalies"),
+    ("/discovered", "Discovered"),
+    ("/explorer", "Log explorer"),
+];
+
+/// A whole page: head, navigation (with the user and a logout form) and `body`.
+pub fn page(title: &str, active: &str, session: Option<&Session>, body: &str) -> String {
+    let mut nav = String::new();
+    if let Some(session) = session {
+        nav.push_str("<nav><span class=\"brand\">Warden</span>");
+        for (path, label) in NAV {
+            let class = if path == active { " class=\"active\"" } else { "" };
+            let _ = write!(nav, "<a href=\"{path}\"{class}>{label}</a>");
+        }
+        let role = match session.principal.role {
+            Role::Admin => "admin",
+            Role::Analyst => "analyst",
+        };
+        let _ = write!(
+            nav,
+            "<form method=\"post\" action=\"/logout\" class=\"logout\">\
+             <span class=\"who\">{} ({role})</span>\
+             <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+             <button type=\"submit\">Log out</button></form></nav>",
+            escape(&session.principal.name),
+            escape(&session.csrf)
+        );
+    }
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{} · Warden</title><link rel=\"stylesheet\" href=\"/static/warden.css\"></head>\
+         <body>{nav}<main><h1>{}</h1>{body}</main></body></html>",
+        escape(title),
+        escape(title)
+    )
+}
+
+/// The filter bar: range, category, status, user, group and country, as a GET form.
+pub fn filter_bar(action: &str, filter: &ReportFilter, since: &str) -> String {
+    let mut out = format!("<form class=\"filters\" method=\"get\" action=\"{action}\">");
+    out.push_str("<label>Range <select name=\"since\">");
+    for (value, label) in [
+        ("1h", "last hour"),
+        ("24h", "last 24 hours"),
+        ("7d", "last 7 days"),
+        ("30d", "last 30 days"),
+        ("90d", "last 90 days"),
+    ] {
+        let selected = if value == since { " selected" } else { "" };
+        let _ = write!(out, "<option value=\"{value}\"{selected}>{label}</option>");
+    }
+    out.push_str("</select></label>");
+    let text = |name: &str, label: &str, value: Option<String>| {
+        format!(
+            "<label>{label} <input name=\"{name}\" value=\"{}\" size=\"10\"></label>",
+            escape(&value.unwrap_or_default())
+        )
+    };
+    let join = |items: Vec<&str>| (!items.is_empty()).then(|| items.join(","));
+    out.push_str(&text(
+        "category",
+        "Category",
+        join(filter.categories.iter().map(|c| c.as_str()).collect()),
+    ));
+    out.push_str(&text(
+        "status",
+        "Status",
+        join(filter.statuses.iter().map(|s| s.as_str()).collect()),
+    ));
+    out.push_str(&text("user", "User", filter.user.clone()));
+    out.push_str(&text("group", "Group", filter.group.clone()));
+    out.push_str(&text("country", "Country", filter.country.clone()));
+    out.push_str("<button type=\"submit\">Apply</button></form>");
+    out
+}
+
+/// A table; cells of column `app_id` link to the app's drill-down, keeping `query`.
+pub fn table(table: &Table, query: &str) -> String {
+    if table.rows.is_empty() {
+        return "<p class=\"empty\">Nothing in this range.</p>".to_string();
+    }
+    let mut out = String::from("<table><thead><tr>");
+    for column in &table.columns {
+        let _ = write!(out, "<th>{}</th>", escape(&column.replace('_', " ")));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for row in &table.rows {
+        out.push_str("<tr>");
+        for (column, value) in table.columns.iter().zip(row) {
+            let text = cell(column, value);
+            let numeric = value.is_number();
+            let class = if numeric { " class=\"num\"" } else { "" };
+            if column == "app_id" {
+                let id = plain(value);
+                let _ = write!(
+                    out,
+                    "<td><a href=\"/apps/{}?{}\">{text}</a></td>",
+                    crate::report::form::encode(&id),
+                    escape(query)
+                );
+            } else {
+                let _ = write!(out, "<td{class}>{text}</td>");
+            }
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table>");
+    out
+}
+
+/// A summary card.
+pub fn card(label: &str, value: &str, note: &str) -> String {
+    format!(
+        "<div class=\"card\"><div class=\"label\">{}</div><div class=\"value\">{}</div>\
+         <div class=\"note\">{}</div></div>",
+        escape(label),
+        escape(value),
+        escape(note)
+    )
+}
+
+/// The stylesheet.
+pub const CSS: &str = "\
+body{margin:0;font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1d2433;background:#f5f6fa}\
+nav{display:flex;gap:4px;align-items:center;background:#141b2d;padding:0 16px;flex-wrap:wrap}\
+nav a{color:#cfd6ea;text-decoration:none;padding:12px 10px}nav a.active,nav a:hover{color:#fff;background:#24304f}\
+nav .brand{color:#fff;font-weight:700;margin-right:12px}\
+nav .logout{margin-left:auto;display:flex;gap:8px;align-items:center}nav .who{color:#cfd6ea}\
+main{padding:16px 24px;max-width:1400px}h1{font-size:22px;margin:8px 0 16px}h2{font-size:16px;margin:24px 0 8px}\
+.cards{display:flex;gap:12px;flex-wrap:wrap}.card{background:#fff;border:1px solid #dde1ec;border-radius:6px;padding:12px 16px;min-width:150px}\
+.card .label{color:#5b6478;font-size:12px;text-transform:uppercase}.card .value{font-size:24px;font-weight:600}.card .note{color:#5b6478;font-size:12px}\
+table{border-collapse:collapse;background:#fff;width:100%;margin:8px 0}th,td{border-bottom:1px solid #e4e7ef;padding:6px 8px;text-align:left;vertical-align:top}\
+th{background:#eef1f7;font-weight:600;font-size:12px;text-transform:uppercase;color:#4a5368}td.num{text-align:right;font-variant-numeric:tabular-nums}\
+.chart{background:#fff;border:1px solid #dde1ec;border-radius:6px;width:100%;max-width:900px;height:auto}\
+.filters{display:flex;gap:10px;flex-wrap:wrap;align-items:end;background:#fff;border:1px solid #dde1ec;padding:10px;border-radius:6px;margin-bottom:12px}\
+.filters label{display:flex;flex-direction:column;font-size:12px;color:#5b6478}\
+input,select,textarea,button{font:inherit}button{background:#2855c8;color:#fff;border:0;border-radius:4px;padding:6px 12px;cursor:pointer}\
+textarea{width:100%;max-width:1100px;font-family:ui-monospace,monospace;font-size:13px}\
+.error{background:#fde8e8;border:1px solid #f3b4b4;color:#8a1c1c;padding:10px;border-radius:6px}\
+.ok{background:#e6f6ea;border:1px solid #b3e0bf;padding:10px;border-radius:6px}\
+.status-unapproved{color:#b3261e;font-weight:600}.status-in_review{color:#9a6700;font-weight:600}.status-approved{color:#1a7f37;font-weight:600}\
+.inline{display:flex;gap:6px}.empty{color:#5b6478}.links a{margin-right:12px}.presets li{margin:4px 0}\
+.login{max-width:420px;margin:80px auto;background:#fff;border:1px solid #dde1ec;border-radius:8px;padding:24px}\
+.login input{width:100%;margin:8px 0 16px;padding:6px}";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_escaped_and_formatted() {
+        assert_eq!(escape("<a href=\"x\">'&"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;");
+        assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(count(12), "12");
+        assert_eq!(bytes(999), "999 B");
+        assert_eq!(bytes(1_500_000), "1.5 MB");
+        assert_eq!(cell("bytes_up", &serde_json::json!(2000)), "2.0 KB");
+        assert_eq!(cell("user", &serde_json::json!("<x>")), "&lt;x&gt;");
+    }
+}

@@ -1,0 +1,393 @@
+//! The dashboard: server-rendered HTML pages on the admin listener (no scripts, no build
+//! step; charts are inline SVG). A token logs in once and gets a session cookie
+//! (`HttpOnly; SameSite=Strict`); every form that changes something carries the session's
+//! CSRF token and a same-origin check; admins change approval statuses inline; every such
+//! action goes to the admin audit trail.
+
+pub mod html;
+pub mod pages;
+pub mod session;
+pub mod svg;
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+
+use crate::admin::audit;
+use crate::admin::report_api::{run_query, report_error};
+use crate::admin::tokens::Role;
+use crate::gateway::Gateway;
+use crate::report::explorer::PRESETS;
+use crate::report::{self, form, ClickHouseHttp, ReportFilter, ReportInputs};
+use crate::upstream::ProxyBody;
+use session::{Session, COOKIE};
+
+/// The largest form post read.
+const MAX_FORM_BYTES: usize = 128 * 1024;
+
+/// Answers a dashboard request (anything on the admin listener outside `/api`, `/healthz`
+/// and `/metrics`).
+pub async fn handle(gateway: &Gateway, request: Request<Incoming>) -> Response<ProxyBody> {
+    let path = request.uri().path().to_string();
+    let method = request.method().clone();
+    if method == Method::GET && path == "/static/warden.css" {
+        let mut response = bytes_response(StatusCode::OK, "text/css; charset=utf-8", html::CSS);
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("max-age=3600"),
+        );
+        return response;
+    }
+    if path == "/login" {
+        return match method {
+            Method::GET => login_page(StatusCode::OK, ""),
+            Method::POST => login(gateway, request).await,
+            _ => not_allowed(),
+        };
+    }
+    let cookie = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(session::cookie_value)
+        .map(str::to_string);
+    let Some(session) = cookie.as_deref().and_then(|c| gateway.sessions.get(c)) else {
+        return if method == Method::GET {
+            redirect("/login")
+        } else {
+            error_page(None, StatusCode::UNAUTHORIZED, "Your session has ended: log in again.")
+        };
+    };
+    let pairs = form::parse(request.uri().query().unwrap_or(""));
+    if method == Method::POST {
+        return post(gateway, &session, cookie.as_deref().unwrap_or(""), request, &path).await;
+    }
+    if method != Method::GET {
+        return not_allowed();
+    }
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let (title, active, result) = match segments.as_slice() {
+        [""] => ("Shadow AI overview", "/", pages::overview(gateway, &pairs).await),
+        ["apps"] => ("AI apps", "/apps", pages::apps(gateway, &session, &pairs).await),
+        ["apps", id] => {
+            let id = form::decode(id);
+            let title = format!("App: {id}");
+            let result = pages::app(gateway, &session, &id, &pairs).await;
+            return render(&session, &title, "/apps", result);
+        }
+        ["users"] => ("Users", "/users", pages::users(gateway, &pairs).await),
+        ["dlp"] => ("DLP findings", "/dlp", pages::dlp(gateway, &pairs).await),
+        ["unapproved"] => (
+            "Unapproved and in-review usage",
+            "/unapproved",
+            pages::unapproved(gateway, &session, &pairs).await,
+        ),
+        ["anomalies"] => ("Anomalies", "/anomalies", pages::anomalies(gateway, &pairs).await),
+        ["discovered"] => ("Discovered apps", "/discovered", pages::discovered(gateway)),
+        ["explorer"] => {
+            let preset = pairs
+                .get("preset")
+                .and_then(|p| p.parse::<usize>().ok())
+                .and_then(|i| PRESETS.get(i))
+                .map_or(PRESETS[0].1, |(_, sql)| sql);
+            let body = pages::explorer(&session, preset, None);
+            return render(&session, "Log explorer", "/explorer", Ok(body));
+        }
+        ["export", "app", id] => {
+            return export(gateway, "app", Some(&form::decode(id)), &pairs).await
+        }
+        ["export", name] => return export(gateway, name, None, &pairs).await,
+        _ => (
+            "Not found",
+            "",
+            Err((StatusCode::NOT_FOUND, "There is no such page.".to_string())),
+        ),
+    };
+    render(&session, title, active, result)
+}
+
+async fn post(
+    gateway: &Gateway,
+    session: &Session,
+    cookie: &str,
+    request: Request<Incoming>,
+    path: &str,
+) -> Response<ProxyBody> {
+    if !same_origin(&request) {
+        return error_page(
+            Some(session),
+            StatusCode::FORBIDDEN,
+            "This form was sent from another site, so it was refused.",
+        );
+    }
+    let fields = match read_form(request).await {
+        Ok(fields) => fields,
+        Err(response) => return response,
+    };
+    let csrf_ok = fields.get("csrf").is_some_and(|t| session.csrf_ok(t));
+    if !csrf_ok {
+        return error_page(
+            Some(session),
+            StatusCode::FORBIDDEN,
+            "The form's security token is missing or stale: reload the page and try again.",
+        );
+    }
+    let state_dir = gateway.snapshot().config.state.dir.clone();
+    let actor = format!("dashboard:{}", session.principal.name);
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["logout"] => {
+            gateway.sessions.end(cookie);
+            audit::record(&state_dir, &actor, "logout", "");
+            let mut response = redirect("/login");
+            set_cookie(&mut response, &session::clear_cookie());
+            response
+        }
+        ["apps", id, "status"] => {
+            let id = form::decode(id);
+            if session.principal.role != Role::Admin {
+                return error_page(
+                    Some(session),
+                    StatusCode::FORBIDDEN,
+                    "Changing an app's status needs the admin role.",
+                );
+            }
+            if gateway.snapshot().catalog.app(&id).is_none() {
+                return error_page(Some(session), StatusCode::NOT_FOUND, "No such app in the catalog.");
+            }
+            let status = match fields.get("status").map(|s| s.parse::<policies::AppStatus>()) {
+                Some(Ok(status)) => status,
+                _ => {
+                    return error_page(
+                        Some(session),
+                        StatusCode::BAD_REQUEST,
+                        "Choose approved, unapproved, in_review or unreviewed.",
+                    )
+                }
+            };
+            match gateway.statuses.set(&id, status, &actor) {
+                Ok(change) => {
+                    audit::record(
+                        &state_dir,
+                        &actor,
+                        "set_app_status",
+                        &format!("{id}: {} -> {}", change.old, change.new),
+                    );
+                    let back = fields
+                        .get("return")
+                        .filter(|r| r.starts_with('/') && !r.starts_with("//") && !r.contains('\\'))
+                        .cloned()
+                        .unwrap_or_else(|| "/apps".to_string());
+                    redirect(&back)
+                }
+                Err(e) => error_page(Some(session), StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+            }
+        }
+        ["explorer"] => {
+            let sql = fields.get("sql").cloned().unwrap_or_default();
+            let result = run_query(gateway, &actor, &sql).await;
+            let (status, body) = match &result {
+                Ok(answer) => (StatusCode::OK, pages::explorer(session, &sql, Some(Ok(answer)))),
+                Err(e) => (
+                    StatusCode::BAD_REQUEST,
+                    pages::explorer(session, &sql, Some(Err(e.to_string()))),
+                ),
+            };
+            let mut response = html_response(
+                status,
+                html::page("Log explorer", "/explorer", Some(session), &body),
+            );
+            *response.status_mut() = status;
+            response
+        }
+        _ => error_page(Some(session), StatusCode::NOT_FOUND, "There is no such form."),
+    }
+}
+
+/// `Origin` (or, without it, `Referer`) must name this listener's own host when present;
+/// browsers send one of them on every form post.
+fn same_origin(request: &Request<Incoming>) -> bool {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let from = request
+        .headers()
+        .get(header::ORIGIN)
+        .or_else(|| request.headers().get(header::REFERER))
+        .and_then(|v| v.to_str().ok());
+    match from {
+        None => true,
+        Some(origin) => {
+            let rest = origin
+                .strip_prefix("http://")
+                .or_else(|| origin.strip_prefix("https://"))
+                .unwrap_or("");
+            let origin_host = rest.split('/').next().unwrap_or("");
+            !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
+        }
+    }
+}
+
+async fn read_form(request: Request<Incoming>) -> Result<BTreeMap<String, String>, Response<ProxyBody>> {
+    match Limited::new(request.into_body(), MAX_FORM_BYTES).collect().await {
+        Ok(collected) => Ok(form::parse(&String::from_utf8_lossy(&collected.to_bytes()))),
+        Err(_) => Err(error_page(
+            None,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The form was too large.",
+        )),
+    }
+}
+
+async fn login(gateway: &Gateway, request: Request<Incoming>) -> Response<ProxyBody> {
+    let fields = match read_form(request).await {
+        Ok(fields) => fields,
+        Err(response) => return response,
+    };
+    let token = fields.get("token").map(|t| t.trim()).unwrap_or("");
+    let state_dir = gateway.snapshot().config.state.dir.clone();
+    match gateway.tokens().verify(token) {
+        Some(principal) => {
+            let ttl = gateway.snapshot().config.admin.session_ttl.0;
+            let actor = format!("dashboard:{}", principal.name);
+            let id = gateway.sessions.start(principal, ttl);
+            audit::record(&state_dir, &actor, "login", "");
+            let mut response = redirect("/");
+            set_cookie(&mut response, &session::set_cookie(&id, ttl));
+            response
+        }
+        None => {
+            audit::record(&state_dir, "anonymous", "login_refused", "invalid token");
+            login_page(StatusCode::UNAUTHORIZED, "That token is not valid.")
+        }
+    }
+}
+
+fn login_page(status: StatusCode, message: &str) -> Response<ProxyBody> {
+    let error = if message.is_empty() {
+        String::new()
+    } else {
+        format!("<p class=\"error\" id=\"login-error\">{}</p>", html::escape(message))
+    };
+    let body = format!(
+        "<div class=\"login\"><h1>Warden</h1><p>Log in with an admin or analyst token \
+         (<code>gatewayd admin token create --role analyst --name NAME</code>).</p>{error}\
+         <form method=\"post\" action=\"/login\"><label>Token \
+         <input type=\"password\" name=\"token\" id=\"token\" autocomplete=\"off\" autofocus></label>\
+         <button type=\"submit\" id=\"login\">Log in</button></form></div>"
+    );
+    let page = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Log in · Warden</title>\
+         <link rel=\"stylesheet\" href=\"/static/warden.css\"></head><body>{body}</body></html>"
+    );
+    html_response(status, page)
+}
+
+async fn export(
+    gateway: &Gateway,
+    name: &str,
+    id: Option<&str>,
+    pairs: &BTreeMap<String, String>,
+) -> Response<ProxyBody> {
+    let filter = match ReportFilter::from_pairs(
+        pairs,
+        crate::admin::report_api::now_unix(),
+        report::default_since(name),
+        &[],
+    ) {
+        Ok(filter) => filter,
+        Err(e) => return error_page(None, StatusCode::BAD_REQUEST, &e.to_string()),
+    };
+    let snapshot = gateway.snapshot();
+    let book = gateway.statuses.book();
+    let clickhouse = ClickHouseHttp::new(&snapshot.config.clickhouse);
+    let inputs = ReportInputs {
+        clickhouse: &clickhouse,
+        catalog: &snapshot.catalog,
+        statuses: &book,
+    };
+    match report::run(inputs, name, id, &filter).await {
+        Ok(done) => {
+            let mut response =
+                bytes_response(StatusCode::OK, "text/csv; charset=utf-8", &done.table.to_csv());
+            if let Ok(value) =
+                HeaderValue::from_str(&format!("attachment; filename=\"warden-{name}.csv\""))
+            {
+                response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
+            }
+            response
+        }
+        Err(e) => report_error(&e),
+    }
+}
+
+fn render(session: &Session, title: &str, active: &str, result: pages::Page) -> Response<ProxyBody> {
+    match result {
+        Ok(body) => html_response(StatusCode::OK, html::page(title, active, Some(session), &body)),
+        Err((status, message)) => error_page(Some(session), status, &message),
+    }
+}
+
+fn error_page(session: Option<&Session>, status: StatusCode, message: &str) -> Response<ProxyBody> {
+    let body = format!("<p class=\"error\" id=\"page-error\">{}</p>", html::escape(message));
+    let title = status.canonical_reason().unwrap_or("Error");
+    html_response(status, html::page(title, "", session, &body))
+}
+
+fn not_allowed() -> Response<ProxyBody> {
+    error_page(None, StatusCode::METHOD_NOT_ALLOWED, "Method not allowed.")
+}
+
+fn redirect(location: &str) -> Response<ProxyBody> {
+    let mut response = bytes_response(StatusCode::SEE_OTHER, "text/plain; charset=utf-8", "");
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+fn set_cookie(response: &mut Response<ProxyBody>, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+}
+
+fn html_response(status: StatusCode, page: String) -> Response<ProxyBody> {
+    bytes_response(status, "text/html; charset=utf-8", &page)
+}
+
+fn bytes_response(status: StatusCode, content_type: &'static str, body: &str) -> Response<ProxyBody> {
+    let mut response = Response::new(
+        Full::new(Bytes::from(body.to_string()))
+            .map_err(|e| match e {})
+            .boxed(),
+    );
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// The cookie name, for tests and docs.
+pub fn cookie_name() -> &'static str {
+    COOKIE
+}

@@ -1,0 +1,566 @@
+//! The dashboard's pages, each a report rendered to HTML: overview, apps (with the inline
+//! approval form for admins), one app, users, DLP, unapproved usage, anomalies, discovered
+//! apps and the log explorer.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use serde_json::Value;
+
+use super::html::{self, bytes, card, count, escape};
+use super::session::Session;
+use super::svg;
+use crate::admin::tokens::Role;
+use crate::gateway::Gateway;
+use crate::report::explorer::{ExplorerAnswer, PRESETS};
+use crate::report::table::{plain, Table};
+use crate::report::{self, form, number, ClickHouseHttp, Report, ReportFilter, ReportInputs};
+
+/// A rendered page body, or the problem to show instead (with its HTTP status).
+pub type Page = Result<String, (http::StatusCode, String)>;
+
+/// Parses the filter and runs report `name` for a page.
+async fn run(
+    gateway: &Gateway,
+    name: &str,
+    id: Option<&str>,
+    pairs: &BTreeMap<String, String>,
+) -> Result<(Report, ReportFilter), (http::StatusCode, String)> {
+    let filter = ReportFilter::from_pairs(
+        pairs,
+        crate::admin::report_api::now_unix(),
+        report::default_since(name),
+        &["preset"],
+    )
+    .map_err(|e| (http::StatusCode::BAD_REQUEST, e.to_string()))?;
+    let snapshot = gateway.snapshot();
+    let book = gateway.statuses.book();
+    let clickhouse = ClickHouseHttp::new(&snapshot.config.clickhouse);
+    let inputs = ReportInputs {
+        clickhouse: &clickhouse,
+        catalog: &snapshot.catalog,
+        statuses: &book,
+    };
+    match report::run(inputs, name, id, &filter).await {
+        Ok(done) => Ok((done, filter)),
+        Err(report::ReportError::Filter(e)) => Err((http::StatusCode::BAD_REQUEST, e.to_string())),
+        Err(report::ReportError::NotFound(m)) => Err((http::StatusCode::NOT_FOUND, m)),
+        Err(e) => Err((http::StatusCode::BAD_GATEWAY, e.to_string())),
+    }
+}
+
+fn since_of(pairs: &BTreeMap<String, String>, name: &str) -> String {
+    pairs.get("since").cloned().unwrap_or_else(|| {
+        if name == "anomalies" {
+            "24h".into()
+        } else {
+            "7d".into()
+        }
+    })
+}
+
+/// Links that keep the filter (for drill-downs and exports).
+fn keep(pairs: &BTreeMap<String, String>) -> String {
+    pairs
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "limit" | "offset" | "sort" | "preset"))
+        .map(|(k, v)| format!("{}={}", form::encode(k), form::encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn export_link(name: &str, id: Option<&str>, pairs: &BTreeMap<String, String>) -> String {
+    let path = match id {
+        Some(id) => format!("/export/app/{}", form::encode(id)),
+        None => format!("/export/{name}"),
+    };
+    format!(
+        "<p class=\"links\"><a href=\"{}?{}\">Export CSV</a></p>",
+        escape(&path),
+        escape(&keep(pairs))
+    )
+}
+
+fn series_points(series: &Value, metric: &str) -> Vec<(String, f64)> {
+    series
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .map(|r| (plain(&r["bucket"]), number(&r[metric]) as f64))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn change(now: u64, before: u64) -> String {
+    if before == 0 {
+        "no traffic in the previous period".to_string()
+    } else {
+        let pct = (now as f64 - before as f64) / before as f64 * 100.0;
+        format!("{pct:+.0}% vs previous period")
+    }
+}
+
+fn pager(pairs: &BTreeMap<String, String>, path: &str, total: u64, limit: u64, offset: u64) -> String {
+    let mut out = format!(
+        "<p class=\"links\">{} in all. ",
+        count(total)
+    );
+    let base = keep(pairs);
+    if offset > 0 {
+        let _ = write!(
+            out,
+            "<a href=\"{path}?{}&amp;offset={}\">Previous</a>",
+            escape(&base),
+            offset.saturating_sub(limit)
+        );
+    }
+    if offset + limit < total {
+        let _ = write!(
+            out,
+            "<a href=\"{path}?{}&amp;offset={}\">Next</a>",
+            escape(&base),
+            offset + limit
+        );
+    }
+    out.push_str("</p>");
+    out
+}
+
+/// `/`: cards, the trend and the top apps.
+pub async fn overview(gateway: &Gateway, pairs: &BTreeMap<String, String>) -> Page {
+    let (done, filter) = run(gateway, "overview", None, pairs).await?;
+    let json = &done.json;
+    let totals = &json["totals"];
+    let previous = &json["previous"];
+    let mut body = html::filter_bar("/", &filter, &since_of(pairs, "overview"));
+    body.push_str("<div class=\"cards\">");
+    body.push_str(&card(
+        "Requests",
+        &count(number(&totals["requests"])),
+        &change(number(&totals["requests"]), number(&previous["requests"])),
+    ));
+    body.push_str(&card(
+        "Users",
+        &count(number(&totals["users"])),
+        &change(number(&totals["users"]), number(&previous["users"])),
+    ));
+    body.push_str(&card("AI apps in use", &count(number(&totals["apps"])), ""));
+    body.push_str(&card(
+        "Data sent",
+        &bytes(number(&totals["bytes_up"])),
+        &format!("{} received", bytes(number(&totals["bytes_down"]))),
+    ));
+    body.push_str(&card(
+        "Unapproved / in review",
+        &count(number(&totals["unapproved_or_in_review_requests"])),
+        "requests",
+    ));
+    body.push_str(&card("Blocked", &count(number(&totals["blocked"])), "requests"));
+    body.push_str(&card(
+        "DLP findings",
+        &count(number(&totals["dlp_findings"])),
+        "",
+    ));
+    body.push_str("</div><h2>Requests over time</h2>");
+    body.push_str(&svg::line_chart(
+        "Requests over time",
+        &series_points(&json["series"], "requests"),
+    ));
+    let query = keep(pairs);
+    for (key, title, metric) in [
+        ("by_requests", "Top apps by requests", "requests"),
+        ("by_users", "Top apps by users", "users"),
+        ("by_bytes", "Top apps by data sent", "bytes_up"),
+    ] {
+        let apps = json["top_apps"][key].as_array().cloned().unwrap_or_default();
+        let _ = write!(body, "<h2>{title}</h2>");
+        let bars: Vec<(String, f64)> = apps
+            .iter()
+            .map(|a| (plain(&a["name"]), number(&a[metric]) as f64))
+            .collect();
+        if key == "by_requests" {
+            body.push_str(&svg::bar_chart(title, &bars));
+        }
+        let table = Table::from_objects(
+            &["app_id", "name", "category", "status", "requests", "users", "bytes_up", "bytes_down"],
+            &apps,
+        );
+        body.push_str(&html::table(&table, &query));
+    }
+    body.push_str(&export_link("overview", None, pairs));
+    Ok(body)
+}
+
+fn status_form(session: &Session, id: &str, status: &str, back: &str) -> String {
+    if session.principal.role != Role::Admin {
+        return format!(
+            "<span class=\"status-{0}\">{0}</span>",
+            escape(status)
+        );
+    }
+    let mut out = format!(
+        "<form method=\"post\" action=\"/apps/{}/status\" class=\"inline\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <input type=\"hidden\" name=\"return\" value=\"{}\">\
+         <select name=\"status\" aria-label=\"status of {}\">",
+        form::encode(id),
+        escape(&session.csrf),
+        escape(back),
+        escape(id)
+    );
+    for option in ["approved", "unapproved", "in_review", "unreviewed"] {
+        let selected = if option == status { " selected" } else { "" };
+        let _ = write!(out, "<option value=\"{option}\"{selected}>{option}</option>");
+    }
+    out.push_str("</select><button type=\"submit\">Save</button></form>");
+    out
+}
+
+fn apps_table(session: &Session, apps: &[Value], query: &str, back: &str) -> String {
+    if apps.is_empty() {
+        return "<p class=\"empty\">No AI app traffic in this range.</p>".into();
+    }
+    let mut out = String::from(
+        "<table id=\"apps\"><thead><tr><th>App</th><th>Category</th><th>Status</th><th>Risk</th>\
+         <th>Requests</th><th>Users</th><th>Devices</th><th>Sent</th><th>Received</th>\
+         <th>Uploads</th><th>Blocked</th><th>DLP</th><th>Last seen</th></tr></thead><tbody>",
+    );
+    for app in apps {
+        let id = plain(&app["app_id"]);
+        let catalogued = app["catalogued"].as_bool().unwrap_or(false);
+        let status = plain(&app["status"]);
+        let status_cell = if catalogued {
+            status_form(session, &id, &status, back)
+        } else {
+            format!("<span class=\"status-{0}\">{0} (discovered)</span>", escape(&status))
+        };
+        let _ = write!(
+            out,
+            "<tr data-app=\"{}\"><td><a href=\"/apps/{}?{}\">{}</a></td><td>{}</td><td>{status_cell}</td>\
+             <td class=\"num\">{}</td>",
+            escape(&id),
+            form::encode(&id),
+            escape(query),
+            escape(&plain(&app["name"])),
+            escape(&plain(&app["category"])),
+            html::cell("risk", &app["risk"]),
+        );
+        for metric in [
+            "requests",
+            "users",
+            "devices",
+            "bytes_up",
+            "bytes_down",
+            "uploads",
+            "blocked",
+            "dlp_findings",
+        ] {
+            let _ = write!(out, "<td class=\"num\">{}</td>", html::cell(metric, &app[metric]));
+        }
+        let _ = write!(out, "<td>{}</td></tr>", escape(&plain(&app["last_seen"])));
+    }
+    out.push_str("</tbody></table>");
+    out
+}
+
+fn back_link(path: &str, pairs: &BTreeMap<String, String>) -> String {
+    let query = keep(pairs);
+    if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
+/// `/apps`: every app in use, with the inline status form for admins.
+pub async fn apps(gateway: &Gateway, session: &Session, pairs: &BTreeMap<String, String>) -> Page {
+    let (done, filter) = run(gateway, "apps", None, pairs).await?;
+    let mut body = html::filter_bar("/apps", &filter, &since_of(pairs, "apps"));
+    let apps = done.json["apps"].as_array().cloned().unwrap_or_default();
+    body.push_str(&apps_table(session, &apps, &keep(pairs), &back_link("/apps", pairs)));
+    body.push_str(&pager(
+        pairs,
+        "/apps",
+        number(&done.json["total"]),
+        filter.page.limit as u64,
+        filter.page.offset as u64,
+    ));
+    body.push_str(&export_link("apps", None, pairs));
+    Ok(body)
+}
+
+/// `/apps/ID`: one app's drill-down.
+pub async fn app(
+    gateway: &Gateway,
+    session: &Session,
+    id: &str,
+    pairs: &BTreeMap<String, String>,
+) -> Page {
+    let (done, filter) = run(gateway, "app", Some(id), pairs).await?;
+    let json = &done.json;
+    let meta = &json["app"];
+    let totals = &json["totals"];
+    let path = format!("/apps/{}", form::encode(id));
+    let mut body = format!(
+        "<p><strong>{}</strong> · {} · category {} · risk {} · status {}</p>",
+        escape(&plain(&meta["name"])),
+        escape(&plain(&meta["vendor"])),
+        escape(&plain(&meta["category"])),
+        html::cell("risk", &meta["risk"]),
+        if meta["catalogued"].as_bool().unwrap_or(false) {
+            status_form(session, id, &plain(&meta["status"]), &back_link(&path, pairs))
+        } else {
+            "in_review (discovered)".to_string()
+        }
+    );
+    body.push_str(&html::filter_bar(&path, &filter, &since_of(pairs, "app")));
+    body.push_str("<div class=\"cards\">");
+    body.push_str(&card("Requests", &count(number(&totals["requests"])), ""));
+    body.push_str(&card("Users", &count(number(&totals["users"])), ""));
+    body.push_str(&card("Data sent", &bytes(number(&totals["bytes_up"])), ""));
+    body.push_str(&card("Data received", &bytes(number(&totals["bytes_down"])), ""));
+    body.push_str(&card(
+        "Active days",
+        &count(number(&json["frequency"]["active_days"])),
+        &format!(
+            "{:.1} requests per active day",
+            json["frequency"]["requests_per_active_day"]
+                .as_f64()
+                .unwrap_or(0.0)
+        ),
+    ));
+    body.push_str(&card("DLP findings", &html::cell("dlp_findings", &totals["dlp_findings"]), ""));
+    body.push_str("</div><h2>Requests over time</h2>");
+    body.push_str(&svg::line_chart("Requests over time", &series_points(&json["series"], "requests")));
+    let query = keep(pairs);
+    let section = |title: &str, key: &str, columns: &[&str]| {
+        let rows = json[key].as_array().cloned().unwrap_or_default();
+        format!(
+            "<h2>{title}</h2>{}",
+            html::table(&Table::from_objects(columns, &rows), &query)
+        )
+    };
+    body.push_str(&section(
+        "Users",
+        "users",
+        &["user", "groups", "requests", "bytes_up", "bytes_down", "uploads", "blocked", "dlp_findings"],
+    ));
+    body.push_str(&section("Groups", "groups", &["group_name", "requests", "users", "bytes_up", "bytes_down"]));
+    body.push_str(&section(
+        "Devices",
+        "devices",
+        &["device_id", "user", "posture", "requests", "bytes_up", "bytes_down", "last_seen"],
+    ));
+    body.push_str(&section(
+        "Countries",
+        "countries",
+        &["country", "requests", "users", "bytes_up", "bytes_down", "blocked"],
+    ));
+    body.push_str(&section(
+        "DLP findings",
+        "dlp",
+        &["detector", "requests", "findings", "blocked", "users"],
+    ));
+    let hours: Vec<(String, f64)> = json["frequency"]["by_hour_of_day"]
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .map(|r| (format!("{:02}:00", number(&r["hour_of_day"])), number(&r["requests"]) as f64))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !hours.is_empty() {
+        body.push_str("<h2>Requests by hour of day (UTC)</h2>");
+        body.push_str(&svg::bar_chart("Requests by hour of day", &hours));
+    }
+    body.push_str(&export_link("app", Some(id), pairs));
+    Ok(body)
+}
+
+/// `/users`.
+pub async fn users(gateway: &Gateway, pairs: &BTreeMap<String, String>) -> Page {
+    let (done, filter) = run(gateway, "users", None, pairs).await?;
+    let mut body = html::filter_bar("/users", &filter, &since_of(pairs, "users"));
+    body.push_str(&html::table(&done.table, &keep(pairs)));
+    body.push_str(&pager(
+        pairs,
+        "/users",
+        number(&done.json["total"]),
+        filter.page.limit as u64,
+        filter.page.offset as u64,
+    ));
+    body.push_str(&export_link("users", None, pairs));
+    Ok(body)
+}
+
+/// `/dlp`.
+pub async fn dlp(gateway: &Gateway, pairs: &BTreeMap<String, String>) -> Page {
+    let (done, filter) = run(gateway, "dlp", None, pairs).await?;
+    let json = &done.json;
+    let query = keep(pairs);
+    let mut body = html::filter_bar("/dlp", &filter, &since_of(pairs, "dlp"));
+    let detectors = json["by_detector"].as_array().cloned().unwrap_or_default();
+    body.push_str("<h2>Findings by detector</h2>");
+    body.push_str(&svg::bar_chart(
+        "Findings by detector",
+        &detectors
+            .iter()
+            .map(|d| (plain(&d["detector"]), number(&d["findings"]) as f64))
+            .collect::<Vec<_>>(),
+    ));
+    body.push_str(&html::table(
+        &Table::from_objects(&["detector", "requests", "findings", "blocked", "users"], &detectors),
+        &query,
+    ));
+    let by_app = json["by_app"].as_array().cloned().unwrap_or_default();
+    body.push_str("<h2>By app</h2>");
+    body.push_str(&html::table(
+        &Table::from_objects(&["app_id", "detector", "requests", "findings", "blocked", "users"], &by_app),
+        &query,
+    ));
+    body.push_str("<h2>Latest findings (snippets are masked)</h2>");
+    body.push_str(&html::table(&done.table, &query));
+    body.push_str(&pager(
+        pairs,
+        "/dlp",
+        number(&json["total"]),
+        filter.page.limit as u64,
+        filter.page.offset as u64,
+    ));
+    body.push_str(&export_link("dlp", None, pairs));
+    Ok(body)
+}
+
+/// `/unapproved`: usage of unapproved and in-review apps.
+pub async fn unapproved(
+    gateway: &Gateway,
+    session: &Session,
+    pairs: &BTreeMap<String, String>,
+) -> Page {
+    let (done, filter) = run(gateway, "unapproved", None, pairs).await?;
+    let mut body = html::filter_bar("/unapproved", &filter, &since_of(pairs, "unapproved"));
+    let apps = done.json["apps"].as_array().cloned().unwrap_or_default();
+    body.push_str("<h2>Apps</h2>");
+    body.push_str(&apps_table(session, &apps, &keep(pairs), &back_link("/unapproved", pairs)));
+    let users = done.json["users"].as_array().cloned().unwrap_or_default();
+    body.push_str("<h2>Who uses them</h2>");
+    body.push_str(&html::table(
+        &Table::from_objects(&["user", "groups", "requests", "apps", "bytes_up", "blocked", "dlp_findings", "last_seen"], &users),
+        &keep(pairs),
+    ));
+    body.push_str(&export_link("unapproved", None, pairs));
+    Ok(body)
+}
+
+/// `/anomalies`.
+pub async fn anomalies(gateway: &Gateway, pairs: &BTreeMap<String, String>) -> Page {
+    let (done, filter) = run(gateway, "anomalies", None, pairs).await?;
+    let mut body = html::filter_bar("/anomalies", &filter, &since_of(pairs, "anomalies"));
+    body.push_str(
+        "<p>Usage spikes against each app's previous 7 days, countries never seen for an app in \
+         the previous 30 days, and users or source addresses with at least 10x the median \
+         requests.</p>",
+    );
+    let found = done.json["anomalies"].as_array().cloned().unwrap_or_default();
+    if found.is_empty() {
+        body.push_str("<p class=\"ok\">Nothing unusual in this range.</p>");
+    } else {
+        body.push_str("<ul class=\"anomalies\">");
+        for anomaly in &found {
+            let _ = write!(
+                body,
+                "<li><strong>{}</strong>: {}</li>",
+                escape(&plain(&anomaly["kind"]).replace('_', " ")),
+                escape(&plain(&anomaly["description"]))
+            );
+        }
+        body.push_str("</ul>");
+        body.push_str(&html::table(&done.table, &keep(pairs)));
+    }
+    body.push_str(&export_link("anomalies", None, pairs));
+    Ok(body)
+}
+
+/// `/discovered`: hosts that look like AI apps but are not in the catalog.
+pub fn discovered(gateway: &Gateway) -> Page {
+    let list = gateway.discovered.list();
+    if list.is_empty() {
+        return Ok("<p class=\"empty\">No AI traffic outside the catalog has been seen.</p>".into());
+    }
+    let mut body = String::from(
+        "<p>Hosts whose traffic looks like an AI API (request paths, key formats, streamed \
+         completions) but that are not in the catalog. They are treated as in review.</p>\
+         <table><thead><tr><th>Host</th><th>Requests</th><th>Confidence</th><th>Evidence</th>\
+         <th>First seen</th><th>Last seen</th><th>Status</th></tr></thead><tbody>",
+    );
+    for app in list {
+        let _ = write!(
+            body,
+            "<tr><td><a href=\"/apps/{}\">{}</a></td><td class=\"num\">{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td><td>{}</td><td>{}</td></tr>",
+            form::encode(&app.host),
+            escape(&app.host),
+            count(app.requests),
+            escape(&app.confidence),
+            escape(&app.evidence.join("; ")),
+            escape(&time_ms(app.first_seen_unix_ms)),
+            escape(&time_ms(app.last_seen_unix_ms)),
+            escape(&app.status),
+        );
+    }
+    body.push_str("</tbody></table>");
+    Ok(body)
+}
+
+fn time_ms(ms: u64) -> String {
+    let secs = (ms / 1000) as i64;
+    let (y, m, d) = crate::report::filter::civil_from_days(secs.div_euclid(86_400));
+    let rem = secs.rem_euclid(86_400);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", rem / 3600, (rem % 3600) / 60)
+}
+
+/// `/explorer`: the SQL editor, presets, and the last answer or error.
+pub fn explorer(
+    session: &Session,
+    sql: &str,
+    outcome: Option<Result<&ExplorerAnswer, String>>,
+) -> String {
+    let mut body = String::from(
+        "<p>Read-only SQL over the <code>warden</code> database (tables <code>http_events</code>, \
+         <code>dlp_findings</code>, <code>app_status_changes</code> and the rollups). SELECT only, \
+         with a time limit and a row limit.</p><h2>Ready-made queries</h2><ul class=\"presets\">",
+    );
+    for (i, (title, _)) in PRESETS.iter().enumerate() {
+        let _ = write!(body, "<li><a href=\"/explorer?preset={i}\">{}</a></li>", escape(title));
+    }
+    let _ = write!(
+        body,
+        "</ul><form method=\"post\" action=\"/explorer\" id=\"explorer\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <textarea name=\"sql\" id=\"sql\" rows=\"10\" spellcheck=\"false\">{}</textarea>\
+         <p><button type=\"submit\" id=\"run\">Run query</button></p></form>",
+        escape(&session.csrf),
+        escape(sql)
+    );
+    match outcome {
+        None => {}
+        Some(Err(message)) => {
+            let _ = write!(body, "<div class=\"error\" id=\"query-error\">{}</div>", escape(&message));
+        }
+        Some(Ok(answer)) => {
+            let _ = write!(
+                body,
+                "<p id=\"query-summary\">{} rows{} · {} rows read · {:.0} ms</p>",
+                count(answer.table.rows.len() as u64),
+                if answer.truncated { " (row limit reached)" } else { "" },
+                count(answer.rows_read),
+                answer.elapsed_ms
+            );
+            body.push_str("<div id=\"query-result\">");
+            body.push_str(&html::table(&answer.table, ""));
+            body.push_str("</div>");
+        }
+    }
+    body
+}

@@ -1,0 +1,247 @@
+//! What is unusual in the range (by default the last day): an app's requests spiking against
+//! its trailing week, an app used from a country never seen for it in the previous 30 days,
+//! and one user or one source address making far more requests than the typical one.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Value};
+
+use super::filter::ReportFilter;
+use super::source::{AppScope, Source};
+use super::sql::datetime;
+use super::table::Table;
+use super::usage::table;
+use super::{number, range_json, Report, ReportError, ReportInputs};
+
+/// The trailing baseline an app's usage is compared with.
+const BASELINE_SECS: i64 = 7 * 86_400;
+/// How far back a country counts as seen before for an app.
+const COUNTRY_HISTORY_SECS: i64 = 30 * 86_400;
+/// A spike: at least this many times the baseline rate ...
+const SPIKE_RATIO: f64 = 3.0;
+/// ... and at least this many requests.
+const SPIKE_MIN_REQUESTS: u64 = 20;
+/// A heavy user or address: at least this many times the median ...
+const HEAVY_RATIO: f64 = 10.0;
+/// ... and at least this many requests.
+const HEAVY_MIN_REQUESTS: u64 = 50;
+
+/// Finds the anomalies in `filter.range`.
+pub async fn anomalies(
+    inputs: ReportInputs<'_>,
+    filter: &ReportFilter,
+) -> Result<Report, ReportError> {
+    let scope = AppScope::new(filter, inputs.catalog, inputs.statuses);
+    let range = filter.range;
+    let apps = scope.clause();
+    let spikes_sql = format!(
+        "SELECT app_id, hour >= toStartOfHour({from}) AS recent, countMerge(requests) AS requests \
+         FROM app_usage_hourly WHERE hour >= toStartOfHour({base}) AND hour < {to} AND {apps} \
+         GROUP BY app_id, recent",
+        from = datetime(range.from),
+        base = datetime(range.from - BASELINE_SECS),
+        to = datetime(range.to),
+    );
+    let countries_sql = format!(
+        "SELECT app_id, country, day >= toDate({from}) AS recent, countMerge(requests) AS requests \
+         FROM app_country_daily WHERE day >= toDate({hist}) AND day <= toDate({to} - 1) \
+         AND country != '' AND {apps} GROUP BY app_id, country, recent",
+        from = datetime(range.from),
+        hist = datetime(range.from - COUNTRY_HISTORY_SECS),
+        to = datetime(range.to),
+    );
+    let mut who = vec![Source::Raw.time_clause(range), apps.clone()];
+    who.extend(Source::Raw.who_clause(filter));
+    let who = who.join(" AND ");
+    let users_sql =
+        format!("SELECT user, count() AS requests FROM http_events WHERE {who} GROUP BY user");
+    let sources_sql = format!(
+        "SELECT src_ip, count() AS requests, uniq(user) AS users FROM http_events WHERE {who} \
+         GROUP BY src_ip"
+    );
+    let (spikes, countries, users, sources) = tokio::try_join!(
+        table(inputs, &spikes_sql),
+        table(inputs, &countries_sql),
+        table(inputs, &users_sql),
+        table(inputs, &sources_sql),
+    )?;
+    let window_days = range.span_secs() as f64 / 86_400.0;
+    let mut found = Vec::new();
+    found.extend(spike_anomalies(&spikes, window_days));
+    found.extend(country_anomalies(&countries));
+    found.extend(heavy("user", "user", &users));
+    found.extend(heavy("source", "src_ip", &sources));
+    let table = Table::from_objects(
+        &[
+            "kind",
+            "app_id",
+            "user",
+            "src_ip",
+            "country",
+            "value",
+            "baseline",
+            "description",
+        ],
+        &found,
+    );
+    let json = json!({
+        "report": "anomalies",
+        "range": range_json(filter),
+        "anomalies": found,
+    });
+    Ok(Report { json, table })
+}
+
+fn spike_anomalies(rows: &Table, window_days: f64) -> Vec<Value> {
+    let mut recent: BTreeMap<String, u64> = BTreeMap::new();
+    let mut before: BTreeMap<String, u64> = BTreeMap::new();
+    for row in &rows.rows {
+        let app = row[0].as_str().unwrap_or("").to_string();
+        let count = number(&row[2]);
+        if number(&row[1]) == 1 {
+            recent.insert(app, count);
+        } else {
+            before.insert(app, count);
+        }
+    }
+    let baseline_days = BASELINE_SECS as f64 / 86_400.0;
+    recent
+        .into_iter()
+        .filter_map(|(app, now)| {
+            let expected = before.get(&app).copied().unwrap_or(0) as f64 / baseline_days
+                * window_days;
+            let ratio = if expected > 0.0 { now as f64 / expected } else { f64::INFINITY };
+            (now >= SPIKE_MIN_REQUESTS && ratio >= SPIKE_RATIO && expected > 0.0).then(|| {
+                json!({
+                    "kind": "usage_spike",
+                    "app_id": app,
+                    "value": now,
+                    "baseline": (expected * 10.0).round() / 10.0,
+                    "ratio": (ratio * 10.0).round() / 10.0,
+                    "description": format!(
+                        "{app}: {now} requests, {:.1}x its rate over the previous 7 days",
+                        ratio
+                    ),
+                })
+            })
+        })
+        .collect()
+}
+
+fn country_anomalies(rows: &Table) -> Vec<Value> {
+    let mut seen_before: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut apps_with_history: BTreeSet<String> = BTreeSet::new();
+    let mut recent = Vec::new();
+    for row in &rows.rows {
+        let app = row[0].as_str().unwrap_or("").to_string();
+        let country = row[1].as_str().unwrap_or("").to_string();
+        if number(&row[2]) == 1 {
+            recent.push((app, country, number(&row[3])));
+        } else {
+            apps_with_history.insert(app.clone());
+            seen_before.insert((app, country));
+        }
+    }
+    recent
+        .into_iter()
+        .filter(|(app, country, _)| {
+            apps_with_history.contains(app) && !seen_before.contains(&(app.clone(), country.clone()))
+        })
+        .map(|(app, country, requests)| {
+            json!({
+                "kind": "new_country",
+                "app_id": app,
+                "country": country,
+                "value": requests,
+                "description": format!(
+                    "{app} used from {country} ({requests} requests), not seen for it in the previous 30 days"
+                ),
+            })
+        })
+        .collect()
+}
+
+fn heavy(kind: &str, column: &str, rows: &Table) -> Vec<Value> {
+    let mut counts: Vec<u64> = rows.rows.iter().map(|r| number(&r[1])).collect();
+    if counts.len() < 3 {
+        return Vec::new();
+    }
+    counts.sort_unstable();
+    let median = counts[counts.len() / 2].max(1);
+    let threshold = ((median as f64) * HEAVY_RATIO).max(HEAVY_MIN_REQUESTS as f64);
+    let mut found: Vec<Value> = rows
+        .rows
+        .iter()
+        .filter(|r| number(&r[1]) as f64 >= threshold)
+        .map(|r| {
+            let who = r[0].as_str().unwrap_or("").to_string();
+            let requests = number(&r[1]);
+            json!({
+                "kind": format!("heavy_{kind}"),
+                column: who,
+                "value": requests,
+                "baseline": median,
+                "ratio": ((requests as f64 / median as f64) * 10.0).round() / 10.0,
+                "description": format!(
+                    "{kind} {who}: {requests} requests, {:.0}x the median of {median}",
+                    requests as f64 / median as f64
+                ),
+            })
+        })
+        .collect();
+    found.sort_by_key(|v| std::cmp::Reverse(number(&v["value"])));
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(rows: Vec<Vec<Value>>) -> Table {
+        Table {
+            columns: Vec::new(),
+            rows,
+        }
+    }
+
+    #[test]
+    fn a_spike_is_measured_against_the_trailing_rate() {
+        let rows = t(vec![
+            vec![json!("chatgpt"), json!(1), json!(300)],
+            vec![json!("chatgpt"), json!(0), json!(7 * 30)],
+            vec![json!("claude"), json!(1), json!(40)],
+            vec![json!("claude"), json!(0), json!(7 * 30)],
+            vec![json!("new-app"), json!(1), json!(500)],
+        ]);
+        let found = spike_anomalies(&rows, 1.0);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0]["app_id"], "chatgpt");
+        assert_eq!(found[0]["ratio"], 10.0);
+    }
+
+    #[test]
+    fn a_country_is_new_only_for_an_app_with_history() {
+        let rows = t(vec![
+            vec![json!("chatgpt"), json!("US"), json!(0), json!(10)],
+            vec![json!("chatgpt"), json!("US"), json!(1), json!(10)],
+            vec![json!("chatgpt"), json!("KP"), json!(1), json!(3)],
+            vec![json!("fresh"), json!("DE"), json!(1), json!(3)],
+        ]);
+        let found = country_anomalies(&rows);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0]["country"], "KP");
+    }
+
+    #[test]
+    fn heavy_users_stand_far_above_the_median() {
+        let rows = t(vec![
+            vec![json!("a"), json!(5)],
+            vec![json!("b"), json!(6)],
+            vec![json!("c"), json!(4)],
+            vec![json!("d"), json!(400)],
+        ]);
+        let found = heavy("user", "user", &rows);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0]["user"], "d");
+    }
+}

@@ -1,0 +1,131 @@
+//! Who uses AI: the users list (requests, apps, devices, bytes, DLP, groups) and the usage of
+//! apps that are unapproved or still in review.
+
+use serde_json::json;
+
+use super::filter::ReportFilter;
+use super::source::{AppScope, Source};
+use super::sql::quote;
+use super::table::Table;
+use super::usage::table;
+use super::{number, range_json, Report, ReportError, ReportInputs};
+use policies::AppStatus;
+
+const USER_COLUMNS: [&str; 11] = [
+    "user",
+    "groups",
+    "requests",
+    "apps",
+    "devices",
+    "bytes_up",
+    "bytes_down",
+    "uploads",
+    "blocked",
+    "dlp_findings",
+    "last_seen",
+];
+
+/// The per-user query and its count, from `user_daily` when no app or country filter
+/// applies and the range is long, else from the raw events.
+fn users_sql(filter: &ReportFilter, scope: &AppScope) -> (String, String) {
+    let raw = filter.has_app_filter()
+        || filter.country.is_some()
+        || Source::for_filter(filter) == Source::Raw
+        || filter.range.span_secs() <= 2 * 86_400;
+    let grouped = if raw {
+        let source = Source::Raw;
+        format!(
+            "SELECT user, anyLast(groups) AS last_groups, count() AS requests, uniq(app_id) AS apps, \
+             uniqIf(device_id, device_id != '') AS devices, sum(bytes_up) AS bytes_up, \
+             sum(bytes_down) AS bytes_down, countIf(upload = 1) AS uploads, \
+             countIf(blocked = 1) AS blocked, sum(toUInt64(dlp_finding_count)) AS dlp_findings, \
+             toString(max(ts)) AS last_seen FROM http_events WHERE {} GROUP BY user",
+            source.where_clause(filter, scope)
+        )
+    } else {
+        let mut clauses = vec![Source::UserDaily.time_clause(filter.range)];
+        if let Some(user) = &filter.user {
+            clauses.push(format!("user = {}", quote(user)));
+        }
+        let having = filter
+            .group
+            .as_ref()
+            .map(|g| format!(" HAVING has(last_groups, {})", quote(g)))
+            .unwrap_or_default();
+        format!(
+            "SELECT user, anyLastMerge(groups) AS last_groups, countMerge(requests) AS requests, \
+             uniqMerge(apps) AS apps, uniqIfMerge(devices) AS devices, \
+             sumMerge(bytes_up) AS bytes_up, sumMerge(bytes_down) AS bytes_down, \
+             countIfMerge(upload_requests) AS uploads, countIfMerge(blocked_requests) AS blocked, \
+             sumMerge(dlp_findings) AS dlp_findings, toString(maxMerge(last_seen)) AS last_seen \
+             FROM user_daily WHERE {} GROUP BY user{having}",
+            clauses.join(" AND ")
+        )
+    };
+    let order = match filter.sort.as_deref() {
+        Some("bytes") => "bytes_up + bytes_down",
+        Some("dlp_findings") => "dlp_findings",
+        Some("apps") => "apps",
+        Some("blocked") => "blocked",
+        _ => "requests",
+    };
+    (
+        format!(
+            "SELECT user, last_groups AS groups, requests, apps, devices, bytes_up, bytes_down, \
+             uploads, blocked, dlp_findings, last_seen FROM ({grouped}) \
+             ORDER BY {order} DESC, user LIMIT {}, {}",
+            filter.page.offset, filter.page.limit
+        ),
+        format!("SELECT count() AS users FROM ({grouped})"),
+    )
+}
+
+/// Users of AI apps, most active first.
+pub async fn users(inputs: ReportInputs<'_>, filter: &ReportFilter) -> Result<Report, ReportError> {
+    let scope = AppScope::new(filter, inputs.catalog, inputs.statuses);
+    let (list_sql, count_sql) = users_sql(filter, &scope);
+    let (list, count) = tokio::try_join!(table(inputs, &list_sql), table(inputs, &count_sql))?;
+    let total = count.rows.first().and_then(|r| r.first()).map_or(0, number);
+    let users = list.objects();
+    let json = json!({
+        "report": "users",
+        "range": range_json(filter),
+        "total": total,
+        "limit": filter.page.limit,
+        "offset": filter.page.offset,
+        "users": users,
+    });
+    Ok(Report {
+        json,
+        table: Table::from_objects(&USER_COLUMNS, &users),
+    })
+}
+
+/// Usage of unapproved and in-review apps (or the statuses the filter names): the apps and
+/// who uses them.
+pub async fn unapproved(
+    inputs: ReportInputs<'_>,
+    filter: &ReportFilter,
+) -> Result<Report, ReportError> {
+    let mut filter = filter.clone();
+    if filter.statuses.is_empty() {
+        filter.statuses = vec![AppStatus::Unapproved, AppStatus::InReview];
+    }
+    let (apps, people) = tokio::try_join!(
+        super::usage::apps(inputs, &filter),
+        users(inputs, &filter)
+    )?;
+    let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
+    let json = json!({
+        "report": "unapproved",
+        "range": range_json(&filter),
+        "statuses": statuses,
+        "total": apps.json["total"],
+        "apps": apps.json["apps"],
+        "users": people.json["users"],
+    });
+    Ok(Report {
+        json,
+        table: apps.table,
+    })
+}

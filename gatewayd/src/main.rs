@@ -7,8 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use gatewayd::cli::{
     run_admin, run_apps, run_ca, run_catalog, run_check, run_dlp, run_report, run_schema, Cli,
-    Command,
-    UsersCommand,
+    Command, UsersCommand,
 };
 use gatewayd::config::{load_config, Config};
 

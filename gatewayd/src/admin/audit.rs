@@ -46,7 +46,9 @@ pub fn record(state_dir: &Path, actor: &str, action: &str, detail: &str) {
         return;
     };
     line.push('\n');
-    let _guard = WRITE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _guard = WRITE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let path = state_dir.join(AUDIT_FILE);
     let written = OpenOptions::new()
         .create(true)

@@ -92,7 +92,8 @@ fn csv(text: &str, name: &str) -> Response<ProxyBody> {
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/csv; charset=utf-8"),
     );
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"warden-{name}.csv\"")) {
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"warden-{name}.csv\""))
+    {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     response
@@ -177,7 +178,10 @@ pub fn presets() -> Response<ProxyBody> {
 /// `GET /api/v1/audit?limit=N` (admin only).
 pub fn audit(gateway: &Gateway, principal: &Principal, query: &str) -> Response<ProxyBody> {
     if principal.role != Role::Admin {
-        return error(StatusCode::FORBIDDEN, "the audit trail needs the admin role");
+        return error(
+            StatusCode::FORBIDDEN,
+            "the audit trail needs the admin role",
+        );
     }
     let limit = form::parse(query)
         .get("limit")

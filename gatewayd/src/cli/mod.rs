@@ -91,7 +91,7 @@ pub enum Command {
     /// The Shadow AI report: overview, apps, app ID, users, dlp, unapproved, anomalies.
     Report {
         #[command(flatten)]
-        args: ReportArgs,
+        args: Box<ReportArgs>,
         #[command(flatten)]
         config: ConfigArg,
     },

@@ -32,7 +32,7 @@ pub fn count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -84,7 +84,11 @@ pub fn page(title: &str, active: &str, session: Option<&Session>, body: &str) ->
     if let Some(session) = session {
         nav.push_str("<nav><span class=\"brand\">Warden</span>");
         for (path, label) in NAV {
-            let class = if path == active { " class=\"active\"" } else { "" };
+            let class = if path == active {
+                " class=\"active\""
+            } else {
+                ""
+            };
             let _ = write!(nav, "<a href=\"{path}\"{class}>{label}</a>");
         }
         let role = match session.principal.role {
@@ -225,7 +229,10 @@ mod tests {
 
     #[test]
     fn values_are_escaped_and_formatted() {
-        assert_eq!(escape("<a href=\"x\">'&"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;");
+        assert_eq!(
+            escape("<a href=\"x\">'&"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;"
+        );
         assert_eq!(count(1_234_567), "1,234,567");
         assert_eq!(count(12), "12");
         assert_eq!(bytes(999), "999 B");

@@ -17,7 +17,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 
 use crate::admin::audit;
-use crate::admin::report_api::{run_query, report_error};
+use crate::admin::report_api::{report_error, run_query};
 use crate::admin::tokens::Role;
 use crate::gateway::Gateway;
 use crate::report::explorer::PRESETS;
@@ -59,20 +59,39 @@ pub async fn handle(gateway: &Gateway, request: Request<Incoming>) -> Response<P
         return if method == Method::GET {
             redirect("/login")
         } else {
-            error_page(None, StatusCode::UNAUTHORIZED, "Your session has ended: log in again.")
+            error_page(
+                None,
+                StatusCode::UNAUTHORIZED,
+                "Your session has ended: log in again.",
+            )
         };
     };
     let pairs = form::parse(request.uri().query().unwrap_or(""));
     if method == Method::POST {
-        return post(gateway, &session, cookie.as_deref().unwrap_or(""), request, &path).await;
+        return post(
+            gateway,
+            &session,
+            cookie.as_deref().unwrap_or(""),
+            request,
+            &path,
+        )
+        .await;
     }
     if method != Method::GET {
         return not_allowed();
     }
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (title, active, result) = match segments.as_slice() {
-        [""] => ("Shadow AI overview", "/", pages::overview(gateway, &pairs).await),
-        ["apps"] => ("AI apps", "/apps", pages::apps(gateway, &session, &pairs).await),
+        [""] => (
+            "Shadow AI overview",
+            "/",
+            pages::overview(gateway, &pairs).await,
+        ),
+        ["apps"] => (
+            "AI apps",
+            "/apps",
+            pages::apps(gateway, &session, &pairs).await,
+        ),
         ["apps", id] => {
             let id = form::decode(id);
             let title = format!("App: {id}");
@@ -86,7 +105,11 @@ pub async fn handle(gateway: &Gateway, request: Request<Incoming>) -> Response<P
             "/unapproved",
             pages::unapproved(gateway, &session, &pairs).await,
         ),
-        ["anomalies"] => ("Anomalies", "/anomalies", pages::anomalies(gateway, &pairs).await),
+        ["anomalies"] => (
+            "Anomalies",
+            "/anomalies",
+            pages::anomalies(gateway, &pairs).await,
+        ),
         ["discovered"] => ("Discovered apps", "/discovered", pages::discovered(gateway)),
         ["explorer"] => {
             let preset = pairs
@@ -157,9 +180,16 @@ async fn post(
                 );
             }
             if gateway.snapshot().catalog.app(&id).is_none() {
-                return error_page(Some(session), StatusCode::NOT_FOUND, "No such app in the catalog.");
+                return error_page(
+                    Some(session),
+                    StatusCode::NOT_FOUND,
+                    "No such app in the catalog.",
+                );
             }
-            let status = match fields.get("status").map(|s| s.parse::<policies::AppStatus>()) {
+            let status = match fields
+                .get("status")
+                .map(|s| s.parse::<policies::AppStatus>())
+            {
                 Some(Ok(status)) => status,
                 _ => {
                     return error_page(
@@ -184,14 +214,21 @@ async fn post(
                         .unwrap_or_else(|| "/apps".to_string());
                     redirect(&back)
                 }
-                Err(e) => error_page(Some(session), StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+                Err(e) => error_page(
+                    Some(session),
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &e.to_string(),
+                ),
             }
         }
         ["explorer"] => {
             let sql = fields.get("sql").cloned().unwrap_or_default();
             let result = run_query(gateway, &actor, &sql).await;
             let (status, body) = match &result {
-                Ok(answer) => (StatusCode::OK, pages::explorer(session, &sql, Some(Ok(answer)))),
+                Ok(answer) => (
+                    StatusCode::OK,
+                    pages::explorer(session, &sql, Some(Ok(answer))),
+                ),
                 Err(e) => (
                     StatusCode::BAD_REQUEST,
                     pages::explorer(session, &sql, Some(Err(e.to_string()))),
@@ -204,7 +241,11 @@ async fn post(
             *response.status_mut() = status;
             response
         }
-        _ => error_page(Some(session), StatusCode::NOT_FOUND, "There is no such form."),
+        _ => error_page(
+            Some(session),
+            StatusCode::NOT_FOUND,
+            "There is no such form.",
+        ),
     }
 }
 
@@ -234,8 +275,13 @@ fn same_origin(request: &Request<Incoming>) -> bool {
     }
 }
 
-async fn read_form(request: Request<Incoming>) -> Result<BTreeMap<String, String>, Response<ProxyBody>> {
-    match Limited::new(request.into_body(), MAX_FORM_BYTES).collect().await {
+async fn read_form(
+    request: Request<Incoming>,
+) -> Result<BTreeMap<String, String>, Response<ProxyBody>> {
+    match Limited::new(request.into_body(), MAX_FORM_BYTES)
+        .collect()
+        .await
+    {
         Ok(collected) => Ok(form::parse(&String::from_utf8_lossy(&collected.to_bytes()))),
         Err(_) => Err(error_page(
             None,
@@ -273,7 +319,10 @@ fn login_page(status: StatusCode, message: &str) -> Response<ProxyBody> {
     let error = if message.is_empty() {
         String::new()
     } else {
-        format!("<p class=\"error\" id=\"login-error\">{}</p>", html::escape(message))
+        format!(
+            "<p class=\"error\" id=\"login-error\">{}</p>",
+            html::escape(message)
+        )
     };
     let body = format!(
         "<div class=\"login\"><h1>Warden</h1><p>Log in with an admin or analyst token \
@@ -314,12 +363,17 @@ async fn export(
     };
     match report::run(inputs, name, id, &filter).await {
         Ok(done) => {
-            let mut response =
-                bytes_response(StatusCode::OK, "text/csv; charset=utf-8", &done.table.to_csv());
+            let mut response = bytes_response(
+                StatusCode::OK,
+                "text/csv; charset=utf-8",
+                &done.table.to_csv(),
+            );
             if let Ok(value) =
                 HeaderValue::from_str(&format!("attachment; filename=\"warden-{name}.csv\""))
             {
-                response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_DISPOSITION, value);
             }
             response
         }
@@ -327,15 +381,26 @@ async fn export(
     }
 }
 
-fn render(session: &Session, title: &str, active: &str, result: pages::Page) -> Response<ProxyBody> {
+fn render(
+    session: &Session,
+    title: &str,
+    active: &str,
+    result: pages::Page,
+) -> Response<ProxyBody> {
     match result {
-        Ok(body) => html_response(StatusCode::OK, html::page(title, active, Some(session), &body)),
+        Ok(body) => html_response(
+            StatusCode::OK,
+            html::page(title, active, Some(session), &body),
+        ),
         Err((status, message)) => error_page(Some(session), status, &message),
     }
 }
 
 fn error_page(session: Option<&Session>, status: StatusCode, message: &str) -> Response<ProxyBody> {
-    let body = format!("<p class=\"error\" id=\"page-error\">{}</p>", html::escape(message));
+    let body = format!(
+        "<p class=\"error\" id=\"page-error\">{}</p>",
+        html::escape(message)
+    );
     let title = status.canonical_reason().unwrap_or("Error");
     html_response(status, html::page(title, "", session, &body))
 }
@@ -362,7 +427,11 @@ fn html_response(status: StatusCode, page: String) -> Response<ProxyBody> {
     bytes_response(status, "text/html; charset=utf-8", &page)
 }
 
-fn bytes_response(status: StatusCode, content_type: &'static str, body: &str) -> Response<ProxyBody> {
+fn bytes_response(
+    status: StatusCode,
+    content_type: &'static str,
+    body: &str,
+) -> Response<ProxyBody> {
     let mut response = Response::new(
         Full::new(Bytes::from(body.to_string()))
             .map_err(|e| match e {})
@@ -379,8 +448,14 @@ fn bytes_response(status: StatusCode, content_type: &'static str, body: &str) ->
         ),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

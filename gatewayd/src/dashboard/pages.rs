@@ -101,11 +101,14 @@ fn change(now: u64, before: u64) -> String {
     }
 }
 
-fn pager(pairs: &BTreeMap<String, String>, path: &str, total: u64, limit: u64, offset: u64) -> String {
-    let mut out = format!(
-        "<p class=\"links\">{} in all. ",
-        count(total)
-    );
+fn pager(
+    pairs: &BTreeMap<String, String>,
+    path: &str,
+    total: u64,
+    limit: u64,
+    offset: u64,
+) -> String {
+    let mut out = format!("<p class=\"links\">{} in all. ", count(total));
     let base = keep(pairs);
     if offset > 0 {
         let _ = write!(
@@ -156,7 +159,11 @@ pub async fn overview(gateway: &Gateway, pairs: &BTreeMap<String, String>) -> Pa
         &count(number(&totals["unapproved_or_in_review_requests"])),
         "requests",
     ));
-    body.push_str(&card("Blocked", &count(number(&totals["blocked"])), "requests"));
+    body.push_str(&card(
+        "Blocked",
+        &count(number(&totals["blocked"])),
+        "requests",
+    ));
     body.push_str(&card(
         "DLP findings",
         &count(number(&totals["dlp_findings"])),
@@ -173,7 +180,10 @@ pub async fn overview(gateway: &Gateway, pairs: &BTreeMap<String, String>) -> Pa
         ("by_users", "Top apps by users", "users"),
         ("by_bytes", "Top apps by data sent", "bytes_up"),
     ] {
-        let apps = json["top_apps"][key].as_array().cloned().unwrap_or_default();
+        let apps = json["top_apps"][key]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let _ = write!(body, "<h2>{title}</h2>");
         let bars: Vec<(String, f64)> = apps
             .iter()
@@ -183,7 +193,16 @@ pub async fn overview(gateway: &Gateway, pairs: &BTreeMap<String, String>) -> Pa
             body.push_str(&svg::bar_chart(title, &bars));
         }
         let table = Table::from_objects(
-            &["app_id", "name", "category", "status", "requests", "users", "bytes_up", "bytes_down"],
+            &[
+                "app_id",
+                "name",
+                "category",
+                "status",
+                "requests",
+                "users",
+                "bytes_up",
+                "bytes_down",
+            ],
             &apps,
         );
         body.push_str(&html::table(&table, &query));
@@ -194,10 +213,7 @@ pub async fn overview(gateway: &Gateway, pairs: &BTreeMap<String, String>) -> Pa
 
 fn status_form(session: &Session, id: &str, status: &str, back: &str) -> String {
     if session.principal.role != Role::Admin {
-        return format!(
-            "<span class=\"status-{0}\">{0}</span>",
-            escape(status)
-        );
+        return format!("<span class=\"status-{0}\">{0}</span>", escape(status));
     }
     let mut out = format!(
         "<form method=\"post\" action=\"/apps/{}/status\" class=\"inline\">\
@@ -211,7 +227,10 @@ fn status_form(session: &Session, id: &str, status: &str, back: &str) -> String 
     );
     for option in ["approved", "unapproved", "in_review", "unreviewed"] {
         let selected = if option == status { " selected" } else { "" };
-        let _ = write!(out, "<option value=\"{option}\"{selected}>{option}</option>");
+        let _ = write!(
+            out,
+            "<option value=\"{option}\"{selected}>{option}</option>"
+        );
     }
     out.push_str("</select><button type=\"submit\">Save</button></form>");
     out
@@ -233,7 +252,10 @@ fn apps_table(session: &Session, apps: &[Value], query: &str, back: &str) -> Str
         let status_cell = if catalogued {
             status_form(session, &id, &status, back)
         } else {
-            format!("<span class=\"status-{0}\">{0} (discovered)</span>", escape(&status))
+            format!(
+                "<span class=\"status-{0}\">{0} (discovered)</span>",
+                escape(&status)
+            )
         };
         let _ = write!(
             out,
@@ -256,7 +278,11 @@ fn apps_table(session: &Session, apps: &[Value], query: &str, back: &str) -> Str
             "blocked",
             "dlp_findings",
         ] {
-            let _ = write!(out, "<td class=\"num\">{}</td>", html::cell(metric, &app[metric]));
+            let _ = write!(
+                out,
+                "<td class=\"num\">{}</td>",
+                html::cell(metric, &app[metric])
+            );
         }
         let _ = write!(out, "<td>{}</td></tr>", escape(&plain(&app["last_seen"])));
     }
@@ -278,7 +304,12 @@ pub async fn apps(gateway: &Gateway, session: &Session, pairs: &BTreeMap<String,
     let (done, filter) = run(gateway, "apps", None, pairs).await?;
     let mut body = html::filter_bar("/apps", &filter, &since_of(pairs, "apps"));
     let apps = done.json["apps"].as_array().cloned().unwrap_or_default();
-    body.push_str(&apps_table(session, &apps, &keep(pairs), &back_link("/apps", pairs)));
+    body.push_str(&apps_table(
+        session,
+        &apps,
+        &keep(pairs),
+        &back_link("/apps", pairs),
+    ));
     body.push_str(&pager(
         pairs,
         "/apps",
@@ -309,7 +340,12 @@ pub async fn app(
         escape(&plain(&meta["category"])),
         html::cell("risk", &meta["risk"]),
         if meta["catalogued"].as_bool().unwrap_or(false) {
-            status_form(session, id, &plain(&meta["status"]), &back_link(&path, pairs))
+            status_form(
+                session,
+                id,
+                &plain(&meta["status"]),
+                &back_link(&path, pairs),
+            )
         } else {
             "in_review (discovered)".to_string()
         }
@@ -319,7 +355,11 @@ pub async fn app(
     body.push_str(&card("Requests", &count(number(&totals["requests"])), ""));
     body.push_str(&card("Users", &count(number(&totals["users"])), ""));
     body.push_str(&card("Data sent", &bytes(number(&totals["bytes_up"])), ""));
-    body.push_str(&card("Data received", &bytes(number(&totals["bytes_down"])), ""));
+    body.push_str(&card(
+        "Data received",
+        &bytes(number(&totals["bytes_down"])),
+        "",
+    ));
     body.push_str(&card(
         "Active days",
         &count(number(&json["frequency"]["active_days"])),
@@ -330,9 +370,16 @@ pub async fn app(
                 .unwrap_or(0.0)
         ),
     ));
-    body.push_str(&card("DLP findings", &html::cell("dlp_findings", &totals["dlp_findings"]), ""));
+    body.push_str(&card(
+        "DLP findings",
+        &html::cell("dlp_findings", &totals["dlp_findings"]),
+        "",
+    ));
     body.push_str("</div><h2>Requests over time</h2>");
-    body.push_str(&svg::line_chart("Requests over time", &series_points(&json["series"], "requests")));
+    body.push_str(&svg::line_chart(
+        "Requests over time",
+        &series_points(&json["series"], "requests"),
+    ));
     let query = keep(pairs);
     let section = |title: &str, key: &str, columns: &[&str]| {
         let rows = json[key].as_array().cloned().unwrap_or_default();
@@ -344,18 +391,46 @@ pub async fn app(
     body.push_str(&section(
         "Users",
         "users",
-        &["user", "groups", "requests", "bytes_up", "bytes_down", "uploads", "blocked", "dlp_findings"],
+        &[
+            "user",
+            "groups",
+            "requests",
+            "bytes_up",
+            "bytes_down",
+            "uploads",
+            "blocked",
+            "dlp_findings",
+        ],
     ));
-    body.push_str(&section("Groups", "groups", &["group_name", "requests", "users", "bytes_up", "bytes_down"]));
+    body.push_str(&section(
+        "Groups",
+        "groups",
+        &["group_name", "requests", "users", "bytes_up", "bytes_down"],
+    ));
     body.push_str(&section(
         "Devices",
         "devices",
-        &["device_id", "user", "posture", "requests", "bytes_up", "bytes_down", "last_seen"],
+        &[
+            "device_id",
+            "user",
+            "posture",
+            "requests",
+            "bytes_up",
+            "bytes_down",
+            "last_seen",
+        ],
     ));
     body.push_str(&section(
         "Countries",
         "countries",
-        &["country", "requests", "users", "bytes_up", "bytes_down", "blocked"],
+        &[
+            "country",
+            "requests",
+            "users",
+            "bytes_up",
+            "bytes_down",
+            "blocked",
+        ],
     ));
     body.push_str(&section(
         "DLP findings",
@@ -366,7 +441,12 @@ pub async fn app(
         .as_array()
         .map(|rows| {
             rows.iter()
-                .map(|r| (format!("{:02}:00", number(&r["hour_of_day"])), number(&r["requests"]) as f64))
+                .map(|r| {
+                    (
+                        format!("{:02}:00", number(&r["hour_of_day"])),
+                        number(&r["requests"]) as f64,
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -410,13 +490,21 @@ pub async fn dlp(gateway: &Gateway, pairs: &BTreeMap<String, String>) -> Page {
             .collect::<Vec<_>>(),
     ));
     body.push_str(&html::table(
-        &Table::from_objects(&["detector", "requests", "findings", "blocked", "users"], &detectors),
+        &Table::from_objects(
+            &["detector", "requests", "findings", "blocked", "users"],
+            &detectors,
+        ),
         &query,
     ));
     let by_app = json["by_app"].as_array().cloned().unwrap_or_default();
     body.push_str("<h2>By app</h2>");
     body.push_str(&html::table(
-        &Table::from_objects(&["app_id", "detector", "requests", "findings", "blocked", "users"], &by_app),
+        &Table::from_objects(
+            &[
+                "app_id", "detector", "requests", "findings", "blocked", "users",
+            ],
+            &by_app,
+        ),
         &query,
     ));
     body.push_str("<h2>Latest findings (snippets are masked)</h2>");
@@ -442,11 +530,28 @@ pub async fn unapproved(
     let mut body = html::filter_bar("/unapproved", &filter, &since_of(pairs, "unapproved"));
     let apps = done.json["apps"].as_array().cloned().unwrap_or_default();
     body.push_str("<h2>Apps</h2>");
-    body.push_str(&apps_table(session, &apps, &keep(pairs), &back_link("/unapproved", pairs)));
+    body.push_str(&apps_table(
+        session,
+        &apps,
+        &keep(pairs),
+        &back_link("/unapproved", pairs),
+    ));
     let users = done.json["users"].as_array().cloned().unwrap_or_default();
     body.push_str("<h2>Who uses them</h2>");
     body.push_str(&html::table(
-        &Table::from_objects(&["user", "groups", "requests", "apps", "bytes_up", "blocked", "dlp_findings", "last_seen"], &users),
+        &Table::from_objects(
+            &[
+                "user",
+                "groups",
+                "requests",
+                "apps",
+                "bytes_up",
+                "blocked",
+                "dlp_findings",
+                "last_seen",
+            ],
+            &users,
+        ),
         &keep(pairs),
     ));
     body.push_str(&export_link("unapproved", None, pairs));
@@ -462,7 +567,10 @@ pub async fn anomalies(gateway: &Gateway, pairs: &BTreeMap<String, String>) -> P
          the previous 30 days, and users or source addresses with at least 10x the median \
          requests.</p>",
     );
-    let found = done.json["anomalies"].as_array().cloned().unwrap_or_default();
+    let found = done.json["anomalies"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     if found.is_empty() {
         body.push_str("<p class=\"ok\">Nothing unusual in this range.</p>");
     } else {
@@ -486,7 +594,9 @@ pub async fn anomalies(gateway: &Gateway, pairs: &BTreeMap<String, String>) -> P
 pub fn discovered(gateway: &Gateway) -> Page {
     let list = gateway.discovered.list();
     if list.is_empty() {
-        return Ok("<p class=\"empty\">No AI traffic outside the catalog has been seen.</p>".into());
+        return Ok(
+            "<p class=\"empty\">No AI traffic outside the catalog has been seen.</p>".into(),
+        );
     }
     let mut body = String::from(
         "<p>Hosts whose traffic looks like an AI API (request paths, key formats, streamed \
@@ -517,7 +627,11 @@ fn time_ms(ms: u64) -> String {
     let secs = (ms / 1000) as i64;
     let (y, m, d) = crate::report::filter::civil_from_days(secs.div_euclid(86_400));
     let rem = secs.rem_euclid(86_400);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", rem / 3600, (rem % 3600) / 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
+        rem / 3600,
+        (rem % 3600) / 60
+    )
 }
 
 /// `/explorer`: the SQL editor, presets, and the last answer or error.
@@ -532,7 +646,11 @@ pub fn explorer(
          with a time limit and a row limit.</p><h2>Ready-made queries</h2><ul class=\"presets\">",
     );
     for (i, (title, _)) in PRESETS.iter().enumerate() {
-        let _ = write!(body, "<li><a href=\"/explorer?preset={i}\">{}</a></li>", escape(title));
+        let _ = write!(
+            body,
+            "<li><a href=\"/explorer?preset={i}\">{}</a></li>",
+            escape(title)
+        );
     }
     let _ = write!(
         body,
@@ -546,14 +664,22 @@ pub fn explorer(
     match outcome {
         None => {}
         Some(Err(message)) => {
-            let _ = write!(body, "<div class=\"error\" id=\"query-error\">{}</div>", escape(&message));
+            let _ = write!(
+                body,
+                "<div class=\"error\" id=\"query-error\">{}</div>",
+                escape(&message)
+            );
         }
         Some(Ok(answer)) => {
             let _ = write!(
                 body,
                 "<p id=\"query-summary\">{} rows{} · {} rows read · {:.0} ms</p>",
                 count(answer.table.rows.len() as u64),
-                if answer.truncated { " (row limit reached)" } else { "" },
+                if answer.truncated {
+                    " (row limit reached)"
+                } else {
+                    ""
+                },
                 count(answer.rows_read),
                 answer.elapsed_ms
             );

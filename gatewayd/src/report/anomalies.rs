@@ -108,9 +108,13 @@ fn spike_anomalies(rows: &Table, window_days: f64) -> Vec<Value> {
     recent
         .into_iter()
         .filter_map(|(app, now)| {
-            let expected = before.get(&app).copied().unwrap_or(0) as f64 / baseline_days
-                * window_days;
-            let ratio = if expected > 0.0 { now as f64 / expected } else { f64::INFINITY };
+            let expected =
+                before.get(&app).copied().unwrap_or(0) as f64 / baseline_days * window_days;
+            let ratio = if expected > 0.0 {
+                now as f64 / expected
+            } else {
+                f64::INFINITY
+            };
             (now >= SPIKE_MIN_REQUESTS && ratio >= SPIKE_RATIO && expected > 0.0).then(|| {
                 json!({
                     "kind": "usage_spike",

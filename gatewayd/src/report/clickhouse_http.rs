@@ -108,7 +108,11 @@ impl ClickHouseHttp {
     }
 
     /// Runs `sql` (without a FORMAT clause) with `settings` as URL parameters, in order.
-    pub async fn query(&self, sql: &str, settings: &[(&str, String)]) -> Result<Answer, QueryError> {
+    pub async fn query(
+        &self,
+        sql: &str,
+        settings: &[(&str, String)],
+    ) -> Result<Answer, QueryError> {
         let started = Instant::now();
         let mut uri = format!(
             "{}/?database={}&output_format_json_quote_64bit_integers=0",
@@ -133,13 +137,14 @@ impl ClickHouseHttp {
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| QueryError::BadAnswer(e.to_string()))?;
         let exchange = async {
-            let response = client()
-                .request(request)
-                .await
-                .map_err(|e| QueryError::Unreachable {
-                    url: self.url.clone(),
-                    message: error_chain(&e),
-                })?;
+            let response =
+                client()
+                    .request(request)
+                    .await
+                    .map_err(|e| QueryError::Unreachable {
+                        url: self.url.clone(),
+                        message: error_chain(&e),
+                    })?;
             let status = response.status();
             let bytes = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
                 .collect()
@@ -183,9 +188,8 @@ pub fn server_message(bytes: &[u8]) -> String {
     let message = text
         .split_once("DB::Exception: ")
         .map_or(text, |(_, rest)| rest);
+    let message = message.split_once(", e.what()").map_or(message, |(m, _)| m);
     let message = message
-        .split_once(", e.what()")
-        .map_or(message, |(m, _)| m)
         .split_once(" (version ")
         .map_or(message, |(m, _)| m)
         .trim();
@@ -227,6 +231,11 @@ mod tests {
     #[test]
     fn server_errors_are_shown_plainly() {
         let raw = b"Code: 164, e.displayText() = DB::Exception: Cannot insert into table in readonly mode, e.what() = DB::Exception\n";
+        let memory = b"Code: 241, e.displayText() = DB::Exception: Memory limit (for query) exceeded: maximum: 2.00 GiB, e.what() = DB::Exception\n";
+        assert_eq!(
+            server_message(memory),
+            "Memory limit (for query) exceeded: maximum: 2.00 GiB (code 241)"
+        );
         assert_eq!(
             server_message(raw),
             "Cannot insert into table in readonly mode (code 164)"

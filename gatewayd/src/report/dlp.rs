@@ -84,7 +84,11 @@ pub async fn dlp(inputs: ReportInputs<'_>, filter: &ReportFilter) -> Result<Repo
         table(inputs, &latest_sql),
         table(inputs, &count_sql),
     )?;
-    let total = count.rows.first().and_then(|r| r.first()).map_or(0, super::number);
+    let total = count
+        .rows
+        .first()
+        .and_then(|r| r.first())
+        .map_or(0, super::number);
     let json = json!({
         "report": "dlp",
         "range": range_json(filter),

@@ -300,12 +300,13 @@ mod tests {
     fn reads_in_warden_are_allowed() {
         assert!(ok("SELECT count() FROM http_events"));
         assert!(ok("  with 1 AS x SELECT x;  "));
-        assert!(ok("SELECT e.user FROM warden.http_events AS e WHERE e.ts > now() - 1.5"));
-        assert!(ok("SELECT 'system.tables; DROP' FROM http_events -- FORMAT\n"));
-        assert_eq!(
-            check("SELECT 1 ;; ", "warden", &dbs()).unwrap(),
-            "SELECT 1"
-        );
+        assert!(ok(
+            "SELECT e.user FROM warden.http_events AS e WHERE e.ts > now() - 1.5"
+        ));
+        assert!(ok(
+            "SELECT 'system.tables; DROP' FROM http_events -- FORMAT\n"
+        ));
+        assert_eq!(check("SELECT 1 ;; ", "warden", &dbs()).unwrap(), "SELECT 1");
     }
 
     #[test]

@@ -114,7 +114,9 @@ impl ReportFilter {
             (None, None) => to - default_since,
         };
         if from >= to {
-            return Err(FilterError("the range is empty: from must be before to".into()));
+            return Err(FilterError(
+                "the range is empty: from must be before to".into(),
+            ));
         }
         if to - from > MAX_SPAN_SECS {
             return Err(FilterError("the range may span at most 400 days".into()));
@@ -123,12 +125,18 @@ impl ReportFilter {
         filter.range = TimeRange { from, to };
         if let Some(text) = get("category") {
             filter.categories = list(text)
-                .map(|c| c.parse::<Category>().map_err(|e| FilterError(e.to_string())))
+                .map(|c| {
+                    c.parse::<Category>()
+                        .map_err(|e| FilterError(e.to_string()))
+                })
                 .collect::<Result<_, _>>()?;
         }
         if let Some(text) = get("status") {
             filter.statuses = list(text)
-                .map(|s| s.parse::<AppStatus>().map_err(|e| FilterError(e.to_string())))
+                .map(|s| {
+                    s.parse::<AppStatus>()
+                        .map_err(|e| FilterError(e.to_string()))
+                })
                 .collect::<Result<_, _>>()?;
         }
         filter.user = get("user").map(value).transpose()?;
@@ -211,7 +219,9 @@ fn value(text: &str) -> Result<String, FilterError> {
         )));
     }
     if text.chars().any(char::is_control) {
-        return Err(FilterError("filter values may not hold control characters".into()));
+        return Err(FilterError(
+            "filter values may not hold control characters".into(),
+        ));
     }
     Ok(text.to_string())
 }
@@ -268,8 +278,7 @@ pub fn parse_time(text: &str) -> Result<i64, FilterError> {
     ) else {
         return Err(bad());
     };
-    if !(1970..=9999).contains(&year) || !(1..=12).contains(&month) || !(1..=31).contains(&day)
-    {
+    if !(1970..=9999).contains(&year) || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
         return Err(bad());
     }
     let mut secs = days_from_civil(year, month, day) * 86_400;
@@ -347,12 +356,24 @@ mod tests {
             &[],
         )
         .unwrap();
-        assert_eq!(f.range, TimeRange { from: now - 86_400, to: now });
+        assert_eq!(
+            f.range,
+            TimeRange {
+                from: now - 86_400,
+                to: now
+            }
+        );
         assert_eq!(f.categories, vec![Category::Chat, Category::Code]);
         assert_eq!(f.statuses, vec![AppStatus::InReview]);
         assert_eq!(f.user.as_deref(), Some("al ice"));
         assert_eq!(f.country.as_deref(), Some("DE"));
-        assert_eq!(f.page, Page { limit: 5, offset: 10 });
+        assert_eq!(
+            f.page,
+            Page {
+                limit: 5,
+                offset: 10
+            }
+        );
         let again = ReportFilter::from_pairs(&pairs(&f.to_query()), 0, 1, &[]).unwrap();
         assert_eq!(again.range, f.range);
         assert_eq!(again.user, f.user);

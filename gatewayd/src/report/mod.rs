@@ -74,7 +74,9 @@ pub async fn run(
         ("overview", _) => usage::overview(inputs, filter).await,
         ("apps", _) => usage::apps(inputs, filter).await,
         ("app", Some(id)) => usage::app(inputs, filter, id).await,
-        ("app", None) => Err(ReportError::NotFound("the app report needs an app id".into())),
+        ("app", None) => Err(ReportError::NotFound(
+            "the app report needs an app id".into(),
+        )),
         ("users", _) => people::users(inputs, filter).await,
         ("dlp", _) => dlp::dlp(inputs, filter).await,
         ("unapproved", _) => people::unapproved(inputs, filter).await,

@@ -111,10 +111,8 @@ pub async fn unapproved(
     if filter.statuses.is_empty() {
         filter.statuses = vec![AppStatus::Unapproved, AppStatus::InReview];
     }
-    let (apps, people) = tokio::try_join!(
-        super::usage::apps(inputs, &filter),
-        users(inputs, &filter)
-    )?;
+    let (apps, people) =
+        tokio::try_join!(super::usage::apps(inputs, &filter), users(inputs, &filter))?;
     let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
     let json = json!({
         "report": "unapproved",

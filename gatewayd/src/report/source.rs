@@ -260,7 +260,10 @@ mod tests {
         ] {
             let sql = source.metrics();
             for metric in METRICS {
-                assert!(sql.contains(&format!(" AS {metric}")), "{source:?} {metric}");
+                assert!(
+                    sql.contains(&format!(" AS {metric}")),
+                    "{source:?} {metric}"
+                );
             }
         }
     }

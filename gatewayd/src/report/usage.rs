@@ -64,7 +64,44 @@ async fn series(
         source.table(),
         source.where_clause(filter, scope)
     );
-    Ok(table(inputs, &sql).await?.objects())
+    let rows = table(inputs, &sql).await?.objects();
+    let hourly = filter.range.span_secs() <= HOURLY_SERIES_SECS
+        && matches!(source, Source::Hourly | Source::Raw);
+    Ok(fill_gaps(rows, filter.range, hourly))
+}
+
+/// The series with a zero row for every hour or day of the range that had no traffic, so a
+/// chart shows quiet periods as quiet instead of drawing a line across them.
+fn fill_gaps(rows: Vec<Value>, range: TimeRange, hourly: bool) -> Vec<Value> {
+    let step = if hourly { 3600 } else { 86_400 };
+    let first = range.from - range.from.rem_euclid(step);
+    let buckets = ((range.to - 1 - first) / step + 1).clamp(0, 24 * 400);
+    let mut by_label: std::collections::HashMap<String, Value> = rows
+        .into_iter()
+        .map(|r| (super::table::plain(&r["bucket"]), r))
+        .collect();
+    (0..buckets)
+        .map(|i| {
+            let at = first + i * step;
+            let (y, m, d) = super::filter::civil_from_days(at.div_euclid(86_400));
+            let label = if hourly {
+                format!(
+                    "{y:04}-{m:02}-{d:02} {:02}:00:00",
+                    at.rem_euclid(86_400) / 3600
+                )
+            } else {
+                format!("{y:04}-{m:02}-{d:02}")
+            };
+            by_label.remove(&label).unwrap_or_else(|| {
+                let mut zero = Map::new();
+                zero.insert("bucket".into(), json!(label));
+                for metric in super::source::METRICS {
+                    zero.insert(metric.into(), json!(0));
+                }
+                Value::Object(zero)
+            })
+        })
+        .collect()
 }
 
 /// Every metric per app, with catalog metadata, most requests first.
@@ -445,4 +482,34 @@ pub async fn app(
         },
     });
     Ok(Report { json, table })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quiet_buckets_are_filled_with_zeros() {
+        let range = TimeRange {
+            from: 86_400 * 10 + 1800,
+            to: 86_400 * 10 + 4 * 3600,
+        };
+        let rows = vec![json!({"bucket": "1970-01-11 02:00:00", "requests": 5})];
+        let filled = fill_gaps(rows, range, true);
+        let labels: Vec<String> = filled.iter().map(|r| r["bucket"].to_string()).collect();
+        assert_eq!(filled.len(), 4, "{labels:?}");
+        assert_eq!(filled[0]["bucket"], "1970-01-11 00:00:00");
+        assert_eq!(filled[0]["requests"], 0);
+        assert_eq!(filled[2]["requests"], 5);
+        let days = fill_gaps(
+            Vec::new(),
+            TimeRange {
+                from: 0,
+                to: 7 * 86_400,
+            },
+            false,
+        );
+        assert_eq!(days.len(), 7);
+        assert_eq!(days[6]["bucket"], "1970-01-07");
+    }
 }

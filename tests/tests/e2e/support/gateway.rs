@@ -17,6 +17,8 @@ pub struct GatewayOptions {
     pub proxy: String,
     /// Whole extra sections (`[intercept]`, `[timeouts]`, `[limits]` ...).
     pub sections: String,
+    /// Lines added inside `[admin]`.
+    pub admin: String,
     /// Overrides `proxy.listen` (default 127.0.0.1:0).
     pub listen: Option<String>,
 }
@@ -200,13 +202,14 @@ fn config_text(dir: &std::path::Path, origin: &Origin, options: &GatewayOptions)
     }
     format!(
         "[proxy]\nlisten = \"{listen}\"\n{proxy}\n\
-         [admin]\nlisten = \"127.0.0.1:0\"\n\n\
+         [admin]\nlisten = \"127.0.0.1:0\"\n{admin}\n\
          [state]\ndir = \"{state}\"\n\n\
          [upstream]\nextra_roots = [{ca}]\n\n\
          [upstream.connect_to]\n{connect_to}\n\
          {sections}\n",
         listen = options.listen.as_deref().unwrap_or("127.0.0.1:0"),
         proxy = options.proxy,
+        admin = options.admin,
         state = dir.join("state").display(),
         ca = if origin.trusted {
             format!("\"{}\"", origin.ca_pem.display())

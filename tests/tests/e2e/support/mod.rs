@@ -3,7 +3,9 @@
 pub mod curl;
 pub mod gateway;
 pub mod origin;
+pub mod report_data;
 pub mod tools;
+pub mod webdriver;
 
 pub use curl::curl;
 pub use gateway::{GatewayOptions, GatewayProcess};

@@ -25,3 +25,14 @@ need() {
 }
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/warden/target}"
+
+# need_python_module MODULE PIP_PACKAGE: installs the package from PyPI for the user when
+# python3 cannot import MODULE (pip from Debian's python3-pip when missing).
+need_python_module() {
+  need python3 python3
+  python3 -c "import $1" >/dev/null 2>&1 && return 0
+  python3 -m pip --version >/dev/null 2>&1 || need pip3 python3-pip
+  echo "installing from PyPI: $2" >&2
+  python3 -m pip install --quiet --user "$2" 2>/dev/null \
+    || python3 -m pip install --quiet --user --break-system-packages "$2"
+}

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Runs Warden's whole test suite on a fresh Debian machine: installs what the tests drive
-# (curl, Chromium, ClickHouse), checks formatting and lints, builds gatewayd, runs every test.
+# (curl, Chromium, ClickHouse 18.16 and a current ClickHouse engine), checks formatting and
+# lints, builds gatewayd, runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 need curl curl chromium chromium chromedriver chromium-driver
+# A current ClickHouse release's engine (chdb, from PyPI) for the current-release test.
+need_python_module chdb chdb
 # The events tests start their own clickhouse-server from Debian's package.
 if [ ! -x /usr/sbin/clickhouse-server ] && [ ! -x /usr/bin/clickhouse-server ]; then
   need clickhouse-server clickhouse-server clickhouse-client clickhouse-client

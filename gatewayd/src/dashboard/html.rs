@@ -219,7 +219,7 @@ textarea{width:100%;max-width:1100px;font-family:ui-monospace,monospace;font-siz
 .error{background:#fde8e8;border:1px solid #f3b4b4;color:#8a1c1c;padding:10px;border-radius:6px}\
 .ok{background:#e6f6ea;border:1px solid #b3e0bf;padding:10px;border-radius:6px}\
 .status-unapproved{color:#b3261e;font-weight:600}.status-in_review{color:#9a6700;font-weight:600}.status-approved{color:#1a7f37;font-weight:600}\
-.inline{display:flex;gap:6px}.empty{color:#5b6478}.links a{margin-right:12px}.presets li{margin:4px 0}\
+.inline{display:inline-flex;gap:6px;vertical-align:middle}.empty{color:#5b6478}.links a{margin-right:12px}.presets li{margin:4px 0}\
 .login{max-width:420px;margin:80px auto;background:#fff;border:1px solid #dde1ec;border-radius:8px;padding:24px}\
 .login input{width:100%;margin:8px 0 16px;padding:6px}";
 

@@ -10,6 +10,7 @@ mod support;
 mod bad_input;
 mod browser;
 mod cli;
+mod current_clickhouse;
 mod dashboard;
 mod dlp;
 mod events;

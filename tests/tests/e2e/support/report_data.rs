@@ -118,6 +118,11 @@ fn insert(clickhouse_url: &str, table: &str, rows: &[Value]) {
 /// Waits until gatewayd has applied every migration, then writes the data set; returns the
 /// `now` it is relative to.
 pub fn seed(clickhouse_url: &str) -> i64 {
+    wait_for_migrations(clickhouse_url);
+    insert_dataset(clickhouse_url)
+}
+
+fn wait_for_migrations(clickhouse_url: &str) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
         let done = curl(&[
@@ -136,6 +141,10 @@ pub fn seed(clickhouse_url: &str) -> i64 {
         );
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
+}
+
+/// Writes the data set into `warden`'s raw tables; returns the `now` it is relative to.
+pub fn insert_dataset(clickhouse_url: &str) -> i64 {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()

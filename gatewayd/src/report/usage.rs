@@ -14,9 +14,15 @@ const HOURLY_SERIES_SECS: i64 = 3 * 86_400;
 /// Top-N lists in the overview.
 const TOP: usize = 10;
 
-/// Runs `sql` and returns its rows as a table.
+/// Runs `sql` (read-only, stopped by the server after 30 s) and returns its rows as a table.
 pub async fn table(inputs: ReportInputs<'_>, sql: &str) -> Result<Table, ReportError> {
-    Ok(Table::from_answer(inputs.clickhouse.query(sql, &[]).await?))
+    let settings = [
+        ("max_execution_time", "30".to_string()),
+        ("readonly", "1".to_string()),
+    ];
+    Ok(Table::from_answer(
+        inputs.clickhouse.query(sql, &settings).await?,
+    ))
 }
 
 /// The time bucket of a series over `source` for `range`.

@@ -12,6 +12,7 @@ mod browser;
 mod cli;
 mod current_clickhouse;
 mod dashboard;
+mod deploy_files;
 mod dlp;
 mod events;
 mod interception;

@@ -21,6 +21,8 @@ pub const USER_DAILY: &str = "user_daily";
 pub const APP_GROUP_DAILY: &str = "app_group_daily";
 /// Rollup (AggregatingMergeTree) of `http_events` per day, app and device.
 pub const APP_DEVICE_DAILY: &str = "app_device_daily";
+/// Rollup (AggregatingMergeTree) of `http_events` per day and app, with sketches of uniques.
+pub const APP_DAILY: &str = "app_daily";
 /// The runner's record of applied migrations.
 pub const SCHEMA_MIGRATIONS: &str = "schema_migrations";
 
@@ -29,7 +31,8 @@ pub const RAW: [&str; 2] = [HTTP_EVENTS, DLP_FINDINGS];
 
 /// Tables whose partitions are dropped after `retention.rollup_days`. The status audit trail
 /// lives as long as the reports that it explains.
-pub const ROLLUPS: [&str; 8] = [
+pub const ROLLUPS: [&str; 9] = [
+    APP_DAILY,
     APP_USAGE_HOURLY,
     APP_USER_DAILY,
     DLP_FINDINGS_HOURLY,
@@ -41,7 +44,8 @@ pub const ROLLUPS: [&str; 8] = [
 ];
 
 /// Materialized views, each writing into the rollup of the same name without `_mv`.
-pub const MATERIALIZED_VIEWS: [&str; 7] = [
+pub const MATERIALIZED_VIEWS: [&str; 8] = [
+    "app_daily_mv",
     "app_usage_hourly_mv",
     "app_user_daily_mv",
     "dlp_findings_hourly_mv",

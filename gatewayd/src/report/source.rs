@@ -11,12 +11,17 @@ use super::sql::{datetime, quote, quote_list};
 /// Ranges up to this long with a who-filter read the raw events, so day-grained rollups do
 /// not round them up to whole days.
 const EXACT_RAW_SPAN_SECS: i64 = 2 * 86_400;
+/// Ranges longer than this without a who-filter read the daily rollup (whole days, unique
+/// counts from sketches); shorter ones the hourly rollup (whole hours, exact uniques).
+pub const HOURLY_MAX_SPAN_SECS: i64 = 3 * 86_400;
 
 /// A table the usage metrics can be read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     /// `app_usage_hourly`: per app and hour.
     Hourly,
+    /// `app_daily`: per app and day.
+    Daily,
     /// `app_user_daily`: per app, user and day.
     UserDaily,
     /// `app_country_daily`: per app, country and day.
@@ -50,7 +55,11 @@ impl Source {
         ];
         let named = who.iter().filter(|w| **w).count();
         if named == 0 {
-            return Source::Hourly;
+            return if filter.range.span_secs() > HOURLY_MAX_SPAN_SECS {
+                Source::Daily
+            } else {
+                Source::Hourly
+            };
         }
         if named > 1 || filter.range.span_secs() <= EXACT_RAW_SPAN_SECS {
             return Source::Raw;
@@ -67,6 +76,7 @@ impl Source {
     pub fn table(self) -> &'static str {
         match self {
             Source::Hourly => "app_usage_hourly",
+            Source::Daily => "app_daily",
             Source::UserDaily => "app_user_daily",
             Source::CountryDaily => "app_country_daily",
             Source::GroupDaily => "app_group_daily",
@@ -119,13 +129,15 @@ impl Source {
             (Source::UserDaily, "bytes_down") => "sum(bytes_down)",
             (Source::UserDaily, "dlp_findings") => "sum(dlp_findings)",
             (Source::UserDaily, "users") => "uniqExact(user)",
+            (Source::Daily, "users") => "uniqHLL12Merge(users)",
+            (Source::Daily, "devices") => "uniqHLL12IfMerge(devices)",
             (_, "requests") => "countMerge(requests)",
             (_, "blocked") => "countIfMerge(blocked_requests)",
             (_, "bytes_up") => "sumMerge(bytes_up)",
             (_, "bytes_down") => "sumMerge(bytes_down)",
             (_, "users") => "uniqMerge(users)",
-            (Source::Hourly, "uploads") => "countIfMerge(upload_requests)",
-            (Source::Hourly, "dlp_findings") => "sumMerge(dlp_findings)",
+            (Source::Hourly | Source::Daily, "uploads") => "countIfMerge(upload_requests)",
+            (Source::Hourly | Source::Daily, "dlp_findings") => "sumMerge(dlp_findings)",
             (Source::Hourly, "devices") => "uniqIfMerge(devices)",
             _ => "CAST(NULL AS Nullable(UInt64))",
         };
@@ -237,7 +249,11 @@ mod tests {
     #[test]
     fn the_rollup_that_keeps_the_named_dimension_answers() {
         let mut f = ReportFilter::last(30 * 86_400, 100 * 86_400);
-        assert_eq!(Source::for_filter(&f), Source::Hourly);
+        assert_eq!(Source::for_filter(&f), Source::Daily);
+        assert_eq!(
+            Source::for_filter(&ReportFilter::last(86_400, 100 * 86_400)),
+            Source::Hourly
+        );
         f.user = Some("alice".into());
         assert_eq!(Source::for_filter(&f), Source::UserDaily);
         f.country = Some("DE".into());
@@ -253,6 +269,7 @@ mod tests {
     fn sources_name_the_same_metrics() {
         for source in [
             Source::Hourly,
+            Source::Daily,
             Source::UserDaily,
             Source::CountryDaily,
             Source::GroupDaily,

@@ -10,7 +10,7 @@ use super::table::Table;
 use super::{app_meta, number, range_json, Report, ReportError, ReportInputs};
 
 /// Ranges up to this long are charted per hour, longer ones per day.
-const HOURLY_SERIES_SECS: i64 = 3 * 86_400;
+const HOURLY_SERIES_SECS: i64 = super::source::HOURLY_MAX_SPAN_SECS;
 /// Top-N lists in the overview.
 const TOP: usize = 10;
 
@@ -118,9 +118,12 @@ async fn per_app(
     scope: &AppScope,
 ) -> Result<Vec<Value>, ReportError> {
     let sql = format!(
-        "SELECT app_id, {}, toString(max({})) AS last_seen FROM {} WHERE {} GROUP BY app_id",
+        "SELECT app_id, {}, {} AS last_seen FROM {} WHERE {} GROUP BY app_id",
         source.metrics(),
-        source.time_column(),
+        match source {
+            Source::Daily => "toString(maxMerge(last_seen))".to_string(),
+            other => format!("toString(max({}))", other.time_column()),
+        },
         source.table(),
         source.where_clause(filter, scope)
     );
@@ -402,14 +405,19 @@ pub async fn app(
     let only_app = format!(" AND app_id = {}", quote(id));
     let page = filter.page;
     let dlp_sql = super::dlp::by_detector_sql(filter, &format!("app_id = {}", quote(id)));
-    let hours_sql = match source {
+    let hours_source = if source == Source::Daily {
+        Source::Hourly
+    } else {
+        source
+    };
+    let hours_sql = match hours_source {
         Source::Hourly | Source::Raw => Some(format!(
             "SELECT toHour({col}) AS hour_of_day, {requests} FROM {table} WHERE {where_}{only_app} \
              GROUP BY hour_of_day ORDER BY hour_of_day",
-            col = source.time_column(),
-            requests = source.metric("requests"),
-            table = source.table(),
-            where_ = source.where_clause(filter, &scope),
+            col = hours_source.time_column(),
+            requests = hours_source.metric("requests"),
+            table = hours_source.table(),
+            where_ = hours_source.where_clause(filter, &scope),
         )),
         _ => None,
     };

@@ -63,6 +63,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(8, "user_daily", "0008_user_daily.sql"),
     migration!(9, "app_group_daily", "0009_app_group_daily.sql"),
     migration!(10, "app_device_daily", "0010_app_device_daily.sql"),
+    migration!(11, "app_daily", "0011_app_daily.sql"),
 ];
 
 #[cfg(test)]

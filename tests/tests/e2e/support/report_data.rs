@@ -131,7 +131,7 @@ fn wait_for_migrations(clickhouse_url: &str) {
             "query=SELECT count() FROM warden.schema_migrations",
             clickhouse_url,
         ]);
-        if done.status == 200 && done.body_text().trim() == "10" {
+        if done.status == 200 && done.body_text().trim() == schema::MIGRATIONS.len().to_string() {
             break;
         }
         assert!(

@@ -53,18 +53,17 @@ pub async fn anomalies(
     let mut who = vec![Source::Raw.time_clause(range), apps.clone()];
     who.extend(Source::Raw.who_clause(filter));
     let who = who.join(" AND ");
-    let users_sql =
-        format!("SELECT user, count() AS requests FROM http_events WHERE {who} GROUP BY user");
-    let sources_sql = format!(
-        "SELECT src_ip, count() AS requests, uniq(user) AS users FROM http_events WHERE {who} \
-         GROUP BY src_ip"
+    // One pass over the window's raw events gives both the per-user and per-address counts.
+    let pairs_sql = format!(
+        "SELECT user, src_ip, count() AS requests FROM http_events WHERE {who} \
+         GROUP BY user, src_ip"
     );
-    let (spikes, countries, users, sources) = tokio::try_join!(
+    let (spikes, countries, pairs) = tokio::try_join!(
         table(inputs, &spikes_sql),
         table(inputs, &countries_sql),
-        table(inputs, &users_sql),
-        table(inputs, &sources_sql),
+        table(inputs, &pairs_sql),
     )?;
+    let (users, sources) = per_user_and_source(&pairs);
     let window_days = range.span_secs() as f64 / 86_400.0;
     let mut found = Vec::new();
     found.extend(spike_anomalies(&spikes, window_days));
@@ -163,6 +162,29 @@ fn country_anomalies(rows: &Table) -> Vec<Value> {
             })
         })
         .collect()
+}
+
+/// Requests per user and per source address from (user, src_ip, requests) rows.
+fn per_user_and_source(pairs: &Table) -> (Table, Table) {
+    let mut users: BTreeMap<String, u64> = BTreeMap::new();
+    let mut sources: BTreeMap<String, u64> = BTreeMap::new();
+    for row in &pairs.rows {
+        let count = number(&row[2]);
+        *users
+            .entry(row[0].as_str().unwrap_or("").to_string())
+            .or_default() += count;
+        *sources
+            .entry(row[1].as_str().unwrap_or("").to_string())
+            .or_default() += count;
+    }
+    let table = |map: BTreeMap<String, u64>| Table {
+        columns: Vec::new(),
+        rows: map
+            .into_iter()
+            .map(|(k, v)| vec![json!(k), json!(v)])
+            .collect(),
+    };
+    (table(users), table(sources))
 }
 
 fn heavy(kind: &str, column: &str, rows: &Table) -> Vec<Value> {

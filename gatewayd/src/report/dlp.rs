@@ -35,19 +35,26 @@ fn raw_where(filter: &ReportFilter, apps: &str) -> String {
     clauses.join(" AND ")
 }
 
-/// Findings grouped by `keys` (e.g. `detector` or `app_id, detector`) under `apps`.
-fn grouped_sql(filter: &ReportFilter, apps: &str, keys: &str) -> String {
+/// Findings grouped by `keys` (e.g. `detector` or `app_id, detector`) under `apps`; with
+/// `users`, also how many distinct users (the costly part over a long range).
+fn grouped_sql(filter: &ReportFilter, apps: &str, keys: &str, users: bool) -> String {
     if filter.has_who() {
+        let users = if users { ", uniq(user) AS users" } else { "" };
         format!(
             "SELECT {keys}, count() AS requests, sum(toUInt64(finding_count)) AS findings, \
-             countIf(action = 'block') AS blocked, uniq(user) AS users FROM dlp_findings \
+             countIf(action = 'block') AS blocked{users} FROM dlp_findings \
              WHERE {} GROUP BY {keys} ORDER BY findings DESC, {keys}",
             raw_where(filter, apps)
         )
     } else {
+        let users = if users {
+            ", uniqMerge(users) AS users"
+        } else {
+            ""
+        };
         format!(
             "SELECT {keys}, countMerge(requests) AS requests, sumMerge(findings) AS findings, \
-             countIfMerge(blocked_requests) AS blocked, uniqMerge(users) AS users \
+             countIfMerge(blocked_requests) AS blocked{users} \
              FROM dlp_findings_hourly WHERE {} AND {apps} GROUP BY {keys} \
              ORDER BY findings DESC, {keys}",
             Source::Hourly.time_clause(filter.range)
@@ -57,7 +64,7 @@ fn grouped_sql(filter: &ReportFilter, apps: &str, keys: &str) -> String {
 
 /// Findings per detector for the apps `apps` selects.
 pub fn by_detector_sql(filter: &ReportFilter, apps: &str) -> String {
-    grouped_sql(filter, apps, "detector")
+    grouped_sql(filter, apps, "detector", true)
 }
 
 /// Findings by detector and by app, and the latest findings (paged).
@@ -77,7 +84,7 @@ pub async fn dlp(inputs: ReportInputs<'_>, filter: &ReportFilter) -> Result<Repo
         raw_where(filter, &apps)
     );
     let detector_sql = by_detector_sql(filter, &apps);
-    let app_sql = grouped_sql(filter, &apps, "app_id, detector");
+    let app_sql = grouped_sql(filter, &apps, "app_id, detector", false);
     let (detectors, by_app, latest, count) = tokio::try_join!(
         table(inputs, &detector_sql),
         table(inputs, &app_sql),

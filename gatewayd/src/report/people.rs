@@ -25,13 +25,14 @@ const USER_COLUMNS: [&str; 11] = [
     "last_seen",
 ];
 
-/// The per-user query and its count, from `user_daily` when no app or country filter
-/// applies and the range is long, else from the raw events.
+/// The per-user query and its count: over a long range from `user_daily`, or from
+/// `app_user_daily` when an app filter applies (groups looked up in `user_daily`); the raw
+/// events for a country filter and for short ranges.
 fn users_sql(filter: &ReportFilter, scope: &AppScope) -> (String, String) {
-    let raw = filter.has_app_filter()
-        || filter.country.is_some()
+    let raw = filter.country.is_some()
         || Source::for_filter(filter) == Source::Raw
         || filter.range.span_secs() <= 2 * 86_400;
+    let day_range = Source::UserDaily.time_clause(filter.range);
     let grouped = if raw {
         let source = Source::Raw;
         format!(
@@ -42,8 +43,34 @@ fn users_sql(filter: &ReportFilter, scope: &AppScope) -> (String, String) {
              toString(max(ts)) AS last_seen FROM http_events WHERE {} GROUP BY user",
             source.where_clause(filter, scope)
         )
+    } else if filter.has_app_filter() {
+        let mut clauses = vec![day_range.clone(), scope.clause()];
+        if let Some(user) = &filter.user {
+            clauses.push(format!("user = {}", quote(user)));
+        }
+        let groups = format!(
+            "SELECT user, anyLastMerge(groups) AS last_groups FROM user_daily WHERE {day_range} \
+             GROUP BY user"
+        );
+        if let Some(group) = &filter.group {
+            clauses.push(format!(
+                "user IN (SELECT user FROM ({groups}) WHERE has(last_groups, {}))",
+                quote(group)
+            ));
+        }
+        format!(
+            "SELECT user, last_groups, requests, apps, devices, bytes_up, bytes_down, uploads, \
+             blocked, dlp_findings, last_seen FROM (SELECT user, sum(requests) AS requests, \
+             uniqExact(app_id) AS apps, CAST(NULL AS Nullable(UInt64)) AS devices, \
+             sum(bytes_up) AS bytes_up, sum(bytes_down) AS bytes_down, \
+             sum(upload_requests) AS uploads, sum(blocked_requests) AS blocked, \
+             sum(dlp_findings) AS dlp_findings, toString(max(day)) AS last_seen \
+             FROM app_user_daily WHERE {} GROUP BY user) AS usage \
+             ANY LEFT JOIN ({groups}) AS user_groups USING user",
+            clauses.join(" AND ")
+        )
     } else {
-        let mut clauses = vec![Source::UserDaily.time_clause(filter.range)];
+        let mut clauses = vec![day_range];
         if let Some(user) = &filter.user {
             clauses.push(format!("user = {}", quote(user)));
         }

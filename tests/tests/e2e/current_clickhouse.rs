@@ -141,6 +141,13 @@ fn migrations_and_reports_work_on_a_current_clickhouse_release() {
     assert_eq!(raw["apps"][0]["requests"], 35);
     let users = report(&config, &["users", "--since", "30d", "--group", "finance"]);
     assert_eq!(users["users"][0]["user"], "carol");
+    let shadow = report(
+        &config,
+        &["unapproved", "--since", "30d", "--status", "unreviewed"],
+    );
+    assert_eq!(shadow["total"], 3);
+    assert_eq!(shadow["users"][0]["user"], "alice");
+    assert_eq!(shadow["users"][0]["groups"], serde_json::json!(["eng"]));
     let dlp = report(&config, &["dlp", "--since", "30d"]);
     assert_eq!(dlp["total"], 5);
     let anomalies = report(&config, &["anomalies"]);

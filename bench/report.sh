@@ -236,27 +236,10 @@ time_query() { # FILE: one warm-up run, then RUNS timed runs: median/min/max wal
 }
 
 # ---------------------------------------------------------------------------------------------
-# time_gatewayd_reports: the lead engineer adds here timings of the report CLI once it exists:
-#   "$GATEWAYD" report overview --since 30d --json --config "$ROOT/gatewayd.toml"
-#   "$GATEWAYD" report apps     --since 30d --json --config "$ROOT/gatewayd.toml"
-#   "$GATEWAYD" report app ID   --since 30d --json --config "$ROOT/gatewayd.toml"
-# e.g. with time_cmd NAME CMD... below (median of $RUNS wall times, like the SQL above).
-time_cmd() { # NAME CMD...
-  local name=$1 t1 times=(); shift
-  for _ in $(seq 1 "$RUNS"); do t1=$(ms); "$@" > "$ROOT/tmp/$name.out"; times+=($(( $(ms) - t1 ))); done
-  printf '%-28s median %7s ms   (min %s, max %s)\n' "$name" "$(printf '%s\n' "${times[@]}" | median_ms)" \
-    "$(printf '%s\n' "${times[@]}" | sort -n | head -1)" "$(printf '%s\n' "${times[@]}" | sort -n | tail -1)"
-}
+# time_gatewayd_reports: the reports as users get them (CLI, dashboard pages, API), timed by
+# bench/report_pages.sh against this data set.
 time_gatewayd_reports() {
-  if ! "$GATEWAYD" report --help >/dev/null 2>&1; then
-    echo "(gatewayd report: not in $GATEWAYD yet; skipped)"; return 0
-  fi
-  echo "(gatewayd report is in $GATEWAYD: no timings added yet; see time_gatewayd_reports in bench/report.sh)"
-  # TODO(lead): e.g.
-  # time_cmd gatewayd-overview "$GATEWAYD" report overview --since 30d --json --config "$ROOT/gatewayd.toml"
-  # time_cmd gatewayd-apps     "$GATEWAYD" report apps --since 30d --json --config "$ROOT/gatewayd.toml"
-  # time_cmd gatewayd-app      "$GATEWAYD" report app chatgpt --since 30d --json --config "$ROOT/gatewayd.toml"
-  :
+  "$(dirname "$0")/report_pages.sh"
 }
 # ---------------------------------------------------------------------------------------------
 

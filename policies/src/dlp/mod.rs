@@ -33,6 +33,7 @@ mod profile;
 mod redact;
 pub mod samples;
 mod scan;
+mod shape;
 mod text;
 
 pub use builder::DlpEngineBuilder;

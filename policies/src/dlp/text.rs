@@ -60,7 +60,8 @@ pub fn around(
 }
 
 /// Runs `re`, which must start with `^`, on at most `max` bytes from `at`; the end of the
-/// match as an offset into `text`. This is how every detector's regex stays in its window.
+/// match as an offset into `text`. This is how a detector's regex (PEM header, e-mail domain)
+/// stays in its window; `shape.rs` matches token shapes the same way by hand.
 pub fn anchored(re: &Regex, text: &[u8], at: usize, max: usize) -> Option<usize> {
     let hi = at.saturating_add(max).min(text.len());
     let window = text.get(at..hi)?;

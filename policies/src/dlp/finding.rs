@@ -115,18 +115,29 @@ impl fmt::Display for Finding {
 /// are shown as spaces so a snippet is always one line.
 pub fn mask(secret: &str) -> String {
     let shown = |c: char| if c.is_control() { ' ' } else { c };
-    if secret.is_ascii() {
+    // Past 127 bytes a secret has at least 32 characters, whatever they are: the shape is fixed
+    // (4 shown, 16 `*`, 2 shown) and a long match (a PEM block) need not be read at all.
+    let short = secret.len() < 128;
+    if short && secret.is_ascii() {
         // Most secrets: slice bytes instead of walking characters.
-        let n = secret.len();
+        let b = secret.as_bytes();
+        let n = b.len();
         let (front, back) = ((n / 4).min(4), (n / 8).min(2));
-        let mut out = String::with_capacity(front + 16 + back);
-        out.extend(secret[..front].chars().map(shown));
-        out.extend(std::iter::repeat_n('*', (n - front - back).min(16)));
-        out.extend(secret[n - back..].chars().map(shown));
-        return out;
+        let hidden = (n - front - back).min(16);
+        let shown = |c: &u8| if c.is_ascii_control() { b' ' } else { *c };
+        let mut out = Vec::with_capacity(front + hidden + back);
+        out.extend(b[..front].iter().map(shown));
+        out.resize(front + hidden, b'*');
+        out.extend(b[n - back..].iter().map(shown));
+        // ASCII in, ASCII out: this cannot fail.
+        return String::from_utf8(out).unwrap_or_default();
     }
     // Past 32 characters the shape no longer changes: never walk a long match twice.
-    let n = secret.chars().take(32).count();
+    let n = if short {
+        secret.chars().take(32).count()
+    } else {
+        32
+    };
     let front = (n / 4).min(4);
     let back = (n / 8).min(2);
     let hidden = (n - front - back).min(16);
@@ -152,6 +163,11 @@ mod tests {
         );
         assert_eq!(mask("ééééééééé"), "éé******é");
         assert_eq!(mask("ab\ncdefghijklmnop\n"), "ab c************p ");
+        // Long matches, ASCII or not, keep four characters in front and two behind.
+        let long = format!("-----BEGIN{}\nEND", "A".repeat(200));
+        assert_eq!(mask(&long), "----****************ND");
+        let wide = format!("é{}ü", "ß".repeat(70));
+        assert_eq!(mask(&wide), "éßßß****************ßü");
     }
 
     #[test]

@@ -8,10 +8,13 @@
 //!
 //! How a scan works (see `scan.rs`): one Aho-Corasick pass finds every detector's literal
 //! anchor (`AKIA`, `ghp_`, `-----BEGIN`, ...); a vectorised byte-class pass finds digit runs
-//! (cards, IBANs, SSNs); `memchr` finds `@` (email); one line pass scores source code. Each
-//! detector's regex then runs only in a bounded window at its hit, validators (Luhn, mod-97,
-//! checksums, JSON headers) confirm, context words move the confidence, and placeholders and
-//! published example values are dropped. Nothing allocates until something is found.
+//! (cards, IBANs, SSNs); `memchr` finds `@` (email); one line pass scores source code (lines
+//! of blocks without code punctuation are read only when they start like a keyword). Each
+//! detector's shape is then matched only in a bounded window at its hit (token shapes by hand,
+//! in `shape.rs`, held to their regexes in `patterns.rs` by tests; PEM headers and e-mail
+//! domains by regex), validators (Luhn, mod-97, checksums, JSON headers) confirm, context words
+//! move the confidence, and placeholders and published example values are dropped. Nothing
+//! allocates until something is found.
 //!
 //! Never: log, store or return a secret in full. Findings carry masked snippets only, and no
 //! type here keeps the raw match after the scan returns.
@@ -33,6 +36,7 @@ mod profile;
 mod redact;
 pub mod samples;
 mod scan;
+mod shape;
 mod text;
 
 pub use builder::DlpEngineBuilder;

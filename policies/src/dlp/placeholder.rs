@@ -109,27 +109,29 @@ impl Placeholders {
 
 /// One pass over `token`: a run of five equal bytes (`00000`), six ascending ones
 /// (`abcdef`, `123456`), or too few distinct bytes for its length (`abababab...`).
+/// Distinct bytes are counted in a 256-bit set (no table to clear per token) and the checks
+/// are branch-free selects: this runs on every candidate credential.
 fn shape_is_typed(token: &[u8]) -> bool {
-    let mut seen = [false; 256];
-    let (mut distinct, mut run, mut seq) = (0usize, 0usize, 0usize);
-    let mut prev: Option<u8> = None;
+    let mut seen = [0u64; 4];
+    let (mut run, mut seq) = (0usize, 0usize);
+    // One past any byte: equal to none, and its successor is none either.
+    let mut prev = 0x100u16;
     for &b in token {
-        if !seen[usize::from(b)] {
-            seen[usize::from(b)] = true;
-            distinct += 1;
-        }
-        run = if prev == Some(b) { run + 1 } else { 1 };
-        seq = if prev.is_some_and(|p| p.wrapping_add(1) == b) && b.is_ascii_alphanumeric() {
+        seen[usize::from(b >> 6)] |= 1 << (b & 63);
+        let b16 = u16::from(b);
+        run = if prev == b16 { run + 1 } else { 1 };
+        seq = if prev + 1 == b16 && b.is_ascii_alphanumeric() {
             seq + 1
         } else {
             1
         };
-        if run >= 5 || seq >= 6 {
+        if (run >= 5) | (seq >= 6) {
             return true;
         }
-        prev = Some(b);
+        prev = b16;
     }
-    token.len() >= 16 && distinct * 6 < token.len().min(64)
+    let distinct: u32 = seen.iter().map(|w| w.count_ones()).sum();
+    token.len() >= 16 && (distinct as usize) * 6 < token.len().min(64)
 }
 
 /// Longest run of one repeated byte (`00000`, `aaaaa`).

@@ -6,7 +6,8 @@
 use super::super::detector::Detector::{AnthropicApiKey, OpenaiApiKey};
 use super::super::finding::Confidence;
 use super::super::scan::Cx;
-use super::super::text::{anchored, is_token, left_boundary, mixed_classes, right_boundary};
+use super::super::shape;
+use super::super::text::{is_token, left_boundary, mixed_classes, right_boundary};
 
 const MARKER: &[u8] = b"T3BlbkFJ";
 const MAX: usize = 320;
@@ -27,7 +28,7 @@ pub(crate) fn sk_dash(cx: &mut Cx<'_>, at: usize) {
 
 fn anthropic(cx: &mut Cx<'_>, at: usize) {
     let text = cx.text;
-    let Some(end) = anchored(&cx.pats.anthropic, text, at, MAX) else {
+    let Some(end) = shape::anthropic(text, at, MAX) else {
         return;
     };
     if !right_boundary(text, end, is_token) {
@@ -52,7 +53,7 @@ fn anthropic(cx: &mut Cx<'_>, at: usize) {
 
 fn openai(cx: &mut Cx<'_>, at: usize) {
     let text = cx.text;
-    let Some(end) = anchored(&cx.pats.openai, text, at, MAX) else {
+    let Some(end) = shape::openai(text, at, MAX) else {
         return;
     };
     if !right_boundary(text, end, is_token) {

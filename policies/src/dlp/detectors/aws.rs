@@ -5,9 +5,8 @@
 use super::super::detector::Detector::{AwsAccessKeyId, AwsSecretAccessKey};
 use super::super::finding::Confidence;
 use super::super::scan::Cx;
-use super::super::text::{
-    anchored, is_alnum, is_b64, left_boundary, mixed_classes, right_boundary,
-};
+use super::super::shape;
+use super::super::text::{is_alnum, is_b64, left_boundary, mixed_classes, right_boundary};
 
 const ID_LEN: usize = 20;
 const SECRET_LEN: usize = 40;
@@ -21,7 +20,7 @@ pub(crate) fn key_id(cx: &mut Cx<'_>, at: usize) {
     if !left_boundary(text, at, is_alnum) {
         return;
     }
-    let Some(end) = anchored(&cx.pats.aws_id, text, at, ID_LEN) else {
+    let Some(end) = shape::aws_id(text, at, ID_LEN) else {
         return;
     };
     if !right_boundary(text, end, is_alnum) || cx.ph.is_placeholder(&text[at..end]) {
@@ -73,13 +72,11 @@ pub(crate) fn secret_near(cx: &mut Cx<'_>, start: usize, end: usize, strong: boo
             run_end += 1;
         }
         i = run_end;
+        // A run of exactly 40 `[A-Za-z0-9/+]` bytes is what `AWS_SECRET` matches: no regex.
         if run_end - run_start != SECRET_LEN
             || text.get(run_end) == Some(&b'=')
             || (run_start < end && start < run_end)
         {
-            continue;
-        }
-        if anchored(&cx.pats.aws_secret, text, run_start, SECRET_LEN).is_none() {
             continue;
         }
         let token = &text[run_start..run_end];

@@ -5,7 +5,8 @@
 use super::super::detector::Detector::Jwt;
 use super::super::finding::Confidence;
 use super::super::scan::Cx;
-use super::super::text::{anchored, is_token, left_boundary, right_boundary};
+use super::super::shape;
+use super::super::text::{is_token, left_boundary, right_boundary};
 use base64::Engine as _;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
@@ -20,7 +21,7 @@ pub(crate) fn detect(cx: &mut Cx<'_>, at: usize) {
     if !left_boundary(text, at, is_token) {
         return;
     }
-    let Some(end) = anchored(&cx.pats.jwt, text, at, MAX_TOKEN) else {
+    let Some(end) = shape::jwt(text, at, MAX_TOKEN) else {
         return;
     };
     if !right_boundary(text, end, is_token) {

@@ -8,7 +8,6 @@ use super::super::detector::Detector::PrivateKey;
 use super::super::finding::Confidence;
 use super::super::scan::Cx;
 use super::super::text::{anchored, is_b64};
-use base64::Engine as _;
 
 /// Largest body looked at: an RSA-8192 key in PEM is about 6.3 KB.
 const MAX_BODY: usize = 16 * 1024;
@@ -65,9 +64,12 @@ fn is_header_line(rest: &[u8]) -> bool {
     name_end.is_some_and(|n| n > 0 && line[n] == b':')
 }
 
-/// Whether the base64 between the header and `-----END` decodes (allocates: only on a hit).
+/// Whether the base64 between the header and `-----END` decodes to at least 48 bytes, decided
+/// without building the body or decoding it: its symbols are base64 by construction, so
+/// unpadded decoding (`STANDARD_NO_PAD`) succeeds exactly when the symbol count is not 1 mod 4
+/// and the last symbol carries no bits past the final byte.
 fn body_decodes(region: &[u8]) -> bool {
-    let mut body = Vec::with_capacity(region.len());
+    let (mut symbols, mut last) = (0usize, 0u8);
     for line in region.split(|b| *b == b'\n') {
         if is_header_line(line) {
             continue;
@@ -76,14 +78,34 @@ fn body_decodes(region: &[u8]) -> bool {
         while i < line.len() {
             match line[i] {
                 b'\\' if matches!(line.get(i + 1), Some(b'n' | b'r')) => i += 1,
-                b if is_b64(b) => body.push(b),
+                b if is_b64(b) => {
+                    symbols += 1;
+                    last = b;
+                }
                 _ => {}
             }
             i += 1;
         }
     }
-    let decoded = base64::engine::general_purpose::STANDARD_NO_PAD.decode(&body);
-    decoded.is_ok_and(|d| d.len() >= MIN_BODY / 4 * 3)
+    let unused_bits = match symbols % 4 {
+        0 => 0,
+        1 => return false,
+        2 => 0x0F,
+        _ => 0x03,
+    };
+    let decoded_len = symbols / 4 * 3 + (symbols % 4).saturating_sub(1);
+    b64_value(last) & unused_bits == 0 && decoded_len >= MIN_BODY / 4 * 3
+}
+
+/// The 6-bit value of a standard base64 symbol.
+fn b64_value(b: u8) -> u8 {
+    match b {
+        b'A'..=b'Z' => b - b'A',
+        b'a'..=b'z' => b - b'a' + 26,
+        b'0'..=b'9' => b - b'0' + 52,
+        b'+' => 62,
+        _ => 63,
+    }
 }
 
 #[cfg(test)]
@@ -123,6 +145,51 @@ mod tests {
             "starts with -----BEGIN PRIVATE KEY----- and so on",
         ] {
             assert!(found(neg, Detector::PrivateKey).is_empty(), "{neg}");
+        }
+    }
+
+    /// The allocation-free check against what it replaced: collect the symbols and decode.
+    #[test]
+    fn body_check_agrees_with_decoding() {
+        use base64::Engine as _;
+        let decodes = |region: &[u8]| {
+            let body: Vec<u8> = region
+                .split(|b| *b == b'\n')
+                .filter(|l| !super::is_header_line(l))
+                .flat_map(|l| {
+                    let mut out = Vec::new();
+                    let mut i = 0;
+                    while i < l.len() {
+                        match l[i] {
+                            b'\\' if matches!(l.get(i + 1), Some(b'n' | b'r')) => i += 1,
+                            b if super::is_b64(b) => out.push(b),
+                            _ => {}
+                        }
+                        i += 1;
+                    }
+                    out
+                })
+                .collect();
+            base64::engine::general_purpose::STANDARD_NO_PAD
+                .decode(&body)
+                .is_ok_and(|d| d.len() >= 48)
+        };
+        let mut rng = SampleRng::new(34);
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        for n in 0..200 {
+            let mut region = rng.chars(alphabet, n).into_bytes();
+            if n % 5 == 0 && n > 10 {
+                region.splice(n / 2..n / 2, b"\\n".iter().copied());
+            }
+            if n % 7 == 0 && n > 10 {
+                region.splice(0..0, b"\nProc-Type: 4,ENCRYPTED\n".iter().copied());
+            }
+            assert_eq!(super::body_decodes(&region), decodes(&region), "{n}");
+        }
+        for s in [Sample::PrivateKey, Sample::OpensshPrivateKey] {
+            let k = s.generate(&mut rng);
+            let body = &k.as_bytes()[k.find('\n').unwrap()..k.rfind("-----END").unwrap()];
+            assert!(super::body_decodes(body) && decodes(body));
         }
     }
 

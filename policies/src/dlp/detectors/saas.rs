@@ -5,7 +5,8 @@
 use super::super::detector::Detector::{GoogleApiKey, SlackToken, StripeSecretKey};
 use super::super::finding::Confidence;
 use super::super::scan::Cx;
-use super::super::text::{anchored, is_alnum, is_token, is_word, left_boundary, right_boundary};
+use super::super::shape;
+use super::super::text::{is_alnum, is_token, is_word, left_boundary, right_boundary};
 
 /// A Slack token at `at` (`xox`).
 pub(crate) fn slack(cx: &mut Cx<'_>, at: usize) {
@@ -13,7 +14,7 @@ pub(crate) fn slack(cx: &mut Cx<'_>, at: usize) {
     if !left_boundary(text, at, is_word) {
         return;
     }
-    let Some(mut end) = anchored(&cx.pats.slack, text, at, 256) else {
+    let Some(mut end) = shape::slack(text, at, 256) else {
         return;
     };
     while text[end - 1] == b'-' {
@@ -49,7 +50,7 @@ pub(crate) fn slack_hook(cx: &mut Cx<'_>, at: usize) {
     if !left_boundary(text, start, |b| is_word(b) || b == b'.') {
         return;
     }
-    let Some(mut end) = anchored(&cx.pats.slack_hook, text, at, 256) else {
+    let Some(mut end) = shape::slack_hook(text, at, 256) else {
         return;
     };
     while text[end - 1] == b'/' {
@@ -76,7 +77,7 @@ pub(crate) fn stripe(cx: &mut Cx<'_>, at: usize) {
     if !left_boundary(text, at, is_word) {
         return;
     }
-    let Some(end) = anchored(&cx.pats.stripe, text, at, 8 + 247) else {
+    let Some(end) = shape::stripe(text, at, 8 + 247) else {
         return;
     };
     if !right_boundary(text, end, is_word) || cx.ph.is_placeholder(&text[at + 8..end]) {
@@ -91,7 +92,7 @@ pub(crate) fn google(cx: &mut Cx<'_>, at: usize) {
     if !left_boundary(text, at, is_token) {
         return;
     }
-    let Some(end) = anchored(&cx.pats.google, text, at, 39) else {
+    let Some(end) = shape::google(text, at, 39) else {
         return;
     };
     if !right_boundary(text, end, is_token) || cx.ph.is_placeholder(&text[at + 4..end]) {

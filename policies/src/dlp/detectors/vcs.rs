@@ -6,7 +6,8 @@
 use super::super::detector::Detector::{GithubToken, GitlabToken};
 use super::super::finding::Confidence;
 use super::super::scan::Cx;
-use super::super::text::{anchored, is_token, is_word, left_boundary, right_boundary};
+use super::super::shape;
+use super::super::text::{is_token, is_word, left_boundary, right_boundary};
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const CLASSIC_LEN: usize = 40;
@@ -18,7 +19,7 @@ pub(crate) fn github(cx: &mut Cx<'_>, at: usize) {
     if !left_boundary(text, at, is_word) {
         return;
     }
-    let Some(end) = anchored(&cx.pats.github, text, at, FINE_GRAINED_LEN) else {
+    let Some(end) = shape::github(text, at, FINE_GRAINED_LEN) else {
         return;
     };
     if !right_boundary(text, end, is_word) {
@@ -47,7 +48,7 @@ pub(crate) fn gitlab(cx: &mut Cx<'_>, at: usize) {
     if !left_boundary(text, at, is_word) {
         return;
     }
-    let Some(mut end) = anchored(&cx.pats.gitlab, text, at, 6 + 300) else {
+    let Some(mut end) = shape::gitlab(text, at, 6 + 300) else {
         return;
     };
     // A sentence's full stop is not part of the token.

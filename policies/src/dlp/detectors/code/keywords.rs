@@ -74,6 +74,38 @@ const fn slot_of(k: u128) -> usize {
     (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - TABLE_BITS)) as usize
 }
 
+/// Which `(first byte, second byte)` pairs start a leading word of either list: a line that
+/// starts with any other pair has no keyword, without finding where its first word ends.
+static PREFIXES: [u64; 1024] = prefixes();
+
+const fn prefixes() -> [u64; 1024] {
+    let mut bits = [0u64; 1024];
+    let lists: [&[&[u8]]; 2] = [STRONG, KEYWORDS];
+    let mut l = 0;
+    while l < lists.len() {
+        let mut i = 0;
+        while i < lists[l].len() {
+            let w = lists[l][i];
+            let pair = (w[0] as usize) << 8 | w[1] as usize;
+            bits[pair >> 6] |= 1 << (pair & 63);
+            i += 1;
+        }
+        l += 1;
+    }
+    bits
+}
+
+/// Whether `t` (a line without its leading whitespace) may start with a word of either list.
+pub(super) fn may_start_keyword(t: &[u8]) -> bool {
+    match t {
+        [a, b, ..] => {
+            let pair = usize::from(*a) << 8 | usize::from(*b);
+            PREFIXES[pair >> 6] >> (pair & 63) & 1 != 0
+        }
+        _ => false,
+    }
+}
+
 /// The packed key of `word`, the start of `line`: one unaligned 16-byte load, masked, when the
 /// line is long enough (copying a short word byte by byte stalls store forwarding).
 fn key(word: &[u8], line: &[u8]) -> u128 {
@@ -153,6 +185,12 @@ mod tests {
         }
         for w in KEYWORDS {
             assert_eq!(keyword_score(w, w), 2, "{}", String::from_utf8_lossy(w));
+        }
+        for w in STRONG.iter().chain(KEYWORDS) {
+            assert!(may_start_keyword(w), "{}", String::from_utf8_lossy(w));
+        }
+        for w in ["We", "x", "", "budget", "Meeting"] {
+            assert!(!may_start_keyword(w.as_bytes()), "{w}");
         }
         for w in [
             "the",

@@ -93,7 +93,8 @@ fn confidence(code: usize, prose: usize) -> Option<Confidence> {
 /// Scores every line of `cx.text` and records the code segments. The text is read in blocks
 /// of about [`BLOCK`] bytes (whole lines); a block dense in `(`, `;` and `=` with short lines is
 /// code through and through, and only its first lines are classified (to place the segment's
-/// start) before all its lines are counted as code at once.
+/// start) before all its lines are counted as code at once; a block with none of the bytes
+/// code lines are made of (quiet: most prose) has only its keyword-led lines classified.
 pub(crate) fn scan(cx: &mut Cx<'_>) {
     let text = cx.text;
     let mut seg = Segment::default();
@@ -102,11 +103,16 @@ pub(crate) fn scan(cx: &mut Cx<'_>) {
         let end = memchr::memchr(b'\n', text.get(pos + BLOCK..).unwrap_or_default())
             .map_or(text.len(), |i| pos + BLOCK + i + 1);
         let block = &text[pos..end];
-        let (code_bytes, newlines) = density::counts(block);
-        if density::is_dense_code(code_bytes, newlines, block.len()) {
-            dense_block(cx, &mut seg, pos, end);
+        // Without a mark byte there is no `(`, `;` or `=` either: not dense, and quiet.
+        if !density::has_mark(block) {
+            lines(cx, &mut seg, pos, end, true);
         } else {
-            lines(cx, &mut seg, pos, end);
+            let (code_bytes, newlines) = density::counts(block);
+            if density::is_dense_code(code_bytes, newlines, block.len()) {
+                dense_block(cx, &mut seg, pos, end);
+            } else {
+                lines(cx, &mut seg, pos, end, false);
+            }
         }
         pos = end;
     }
@@ -117,11 +123,20 @@ pub(crate) fn scan(cx: &mut Cx<'_>) {
 const BLOCK: usize = 4096;
 
 /// Classifies every line of `start..end` (which ends after a `\n` or at the end of the text).
-fn lines(cx: &mut Cx<'_>, seg: &mut Segment, mut start: usize, end: usize) {
+///
+/// `quiet`: the block holds none of the bytes of `density::is_mark`, so a line there is code
+/// only when it starts with a keyword (`line::classify` has no other way to say code without
+/// one of them). While no segment is open only code lines matter, so a line whose first two
+/// bytes start no keyword is passed over unread: most lines of prose.
+fn lines(cx: &mut Cx<'_>, seg: &mut Segment, mut start: usize, end: usize, quiet: bool) {
     let text = cx.text;
     while start < end {
         let nl = memchr::memchr(b'\n', &text[start..end]).map_or(end, |i| start + i);
         let line = &text[start..nl];
+        if quiet && !seg.open && !keywords::may_start_keyword(line.trim_ascii_start()) {
+            start = nl + 1;
+            continue;
+        }
         let line_end = if line.ends_with(b"\r") { nl - 1 } else { nl };
         seg.feed(cx, classify(line, seg.open), start, line_end);
         start = nl + 1;
@@ -148,7 +163,7 @@ fn dense_block(cx: &mut Cx<'_>, seg: &mut Segment, mut start: usize, end: usize)
         return;
     }
     if code < PROBE - 2 || prose > 1 {
-        return lines(cx, seg, start, end);
+        return lines(cx, seg, start, end, false);
     }
     let rest = &text[start..end];
     let n = memchr::memchr_iter(b'\n', rest).count() + usize::from(!rest.ends_with(b"\n"));
@@ -190,6 +205,53 @@ mod tests {
     fn prose_is_not_code() {
         let prose = "The meeting moved to Thursday.\nPlease bring the quarterly numbers.\nWe will discuss hiring, the budget and the offsite.\n";
         assert!(found(prose, Detector::SourceCode).is_empty());
+    }
+
+    /// The quiet path's premise: without a mark byte, a line that `classify` calls code starts
+    /// with a keyword's first two bytes. Checked on prose, on the corpus's code with its mark
+    /// bytes taken out (what is left is keyword and word lines), and on keyword-led lines.
+    #[test]
+    fn quiet_lines_are_code_only_after_a_keyword_prefix() {
+        use super::super::super::samples::{prose, SampleRng};
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/dlp/code");
+        let mut texts = vec![prose(&mut SampleRng::new(3), 64 * 1024)];
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let code = std::fs::read(entry.unwrap().path()).unwrap();
+            let stripped: Vec<u8> = code
+                .iter()
+                .copied()
+                .filter(|b| !density::is_mark(*b))
+                .collect();
+            texts.push(String::from_utf8_lossy(&stripped).into_owned());
+        }
+        texts.push(
+            "import os\nfor x in xs:\nreturn total\n  def mean xs:\nSELECT id FROM t\nfn main\n\
+             if ready then\nelse\npip install x\nfor us.\nwith care\n"
+                .to_owned(),
+        );
+        let mut code_lines = 0;
+        for text in &texts {
+            for line in text.lines() {
+                assert!(!density::has_mark(line.as_bytes()), "{line}");
+                if classify(line.as_bytes(), false) == Line::Code {
+                    code_lines += 1;
+                    let t = line.as_bytes().trim_ascii_start();
+                    assert!(keywords::may_start_keyword(t), "{line:?}");
+                }
+            }
+        }
+        assert!(code_lines > 50, "{code_lines}");
+    }
+
+    #[test]
+    fn keyword_lines_in_quiet_prose_are_still_code() {
+        let imports = "import os\nimport sys\nimport json\nimport re\nimport time\n";
+        let text = format!("We moved the scripts over\nlast week and they run fine\n{imports}\nThanks for the help with all of it\n");
+        assert!(!density::has_mark(text.as_bytes()));
+        let hits = found(&text, Detector::SourceCode);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(&text[hits[0].0..hits[0].1], imports.trim_end());
+        assert_eq!(hits[0].2, "medium");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::support::{curl, GatewayOptions, GatewayProcess, Origin};
 pub struct ReportSetup {
     pub _dir: tempfile::TempDir,
     pub _origin: Origin,
-    pub _clickhouse: ClickHouseServer,
+    pub clickhouse: ClickHouseServer,
     pub gw: GatewayProcess,
     pub admin: String,
     pub analyst: String,
@@ -79,7 +79,7 @@ pub fn start() -> ReportSetup {
     ReportSetup {
         _dir: dir,
         _origin: origin,
-        _clickhouse: clickhouse,
+        clickhouse,
         gw,
         admin,
         analyst,
@@ -368,7 +368,7 @@ fn analysts_read_but_cannot_change_and_the_log_explorer_only_reads() {
 
 #[test]
 fn gatewayd_report_prints_the_same_figures_as_text_json_and_csv() {
-    let s = start();
+    let mut s = start();
     let gw = &s.gw;
     let (code, out, err) = gatewayd(gw, &["report", "overview", "--since", "30d", "--json"]);
     assert_eq!(code, 0, "{err}");
@@ -409,4 +409,17 @@ fn gatewayd_report_prints_the_same_figures_as_text_json_and_csv() {
     assert!(err.contains("unit"), "{err}");
     let (code, _, err) = gatewayd(gw, &["report", "app"]);
     assert_eq!(code, 2, "{err}");
+
+    // ClickHouse gone: a plain error, not a hang or an empty report.
+    s.clickhouse.stop();
+    let gw = &s.gw;
+    let (code, _, err) = gatewayd(gw, &["report", "overview"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("cannot be reached"), "{err}");
+    let (status, value) = api(gw, &s.analyst, "/api/v1/report/apps");
+    assert_eq!(status, 502, "{value}");
+    assert!(value["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("ClickHouse"));
 }

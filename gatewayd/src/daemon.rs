@@ -47,7 +47,16 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     let admin = TcpListener::bind(config.admin.listen)
         .await
         .with_context(|| format!("binding admin.listen {}", config.admin.listen))?;
+    let tunnel = match config.tunnel.listen {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding tunnel.listen {addr}"))?,
+        ),
+        None => None,
+    };
     let (proxy_addr, admin_addr) = (proxy.local_addr()?, admin.local_addr()?);
+    let tunnel_addr = tunnel.as_ref().map(TcpListener::local_addr).transpose()?;
     let drain = config.timeouts.shutdown_drain.0;
     let state_dir = config.state.dir.clone();
     let statuses = crate::apps::StatusStore::open(&config.state.dir)?;
@@ -99,11 +108,24 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
             gateway.clone(),
         ));
     }
-    write_listen_file(&state_dir, proxy_addr, admin_addr)?;
+    let tunnel_task = match tunnel {
+        Some(listener) => {
+            let device_ca = ca::DeviceAuthority::load_or_create(&state_dir.join("ca"))?;
+            let port =
+                crate::tunnel::TunnelPort::new(&gateway, device_ca).map_err(anyhow::Error::msg)?;
+            Some(tokio::spawn(crate::tunnel::serve_tunnel(
+                listener,
+                gateway.clone(),
+                Arc::new(port),
+            )))
+        }
+        None => None,
+    };
+    write_listen_file(&state_dir, proxy_addr, admin_addr, tunnel_addr)?;
 
     let proxy_task = tokio::spawn(crate::listen::serve_proxy(proxy, gateway.clone()));
     let admin_task = tokio::spawn(crate::admin::serve_admin(admin, gateway.clone()));
-    tracing::info!(proxy = %proxy_addr, admin = %admin_addr, config = %source, "gatewayd ready");
+    tracing::info!(proxy = %proxy_addr, admin = %admin_addr, tunnel = ?tunnel_addr, config = %source, "gatewayd ready");
 
     let mut hangup = signal(SignalKind::hangup())?;
     let mut terminate = signal(SignalKind::terminate())?;
@@ -121,6 +143,9 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     );
     gateway.shutdown.cancel();
     let _ = tokio::join!(proxy_task, admin_task);
+    if let Some(task) = tunnel_task {
+        let _ = task.await;
+    }
     gateway.tasks.close();
     if tokio::time::timeout(drain, gateway.tasks.wait())
         .await
@@ -145,9 +170,14 @@ fn write_listen_file(
     dir: &Path,
     proxy: std::net::SocketAddr,
     admin: std::net::SocketAddr,
+    tunnel: Option<std::net::SocketAddr>,
 ) -> anyhow::Result<()> {
-    let text =
-        serde_json::json!({ "proxy": proxy.to_string(), "admin": admin.to_string() }).to_string();
+    let text = serde_json::json!({
+        "proxy": proxy.to_string(),
+        "admin": admin.to_string(),
+        "tunnel": tunnel.map(|t| t.to_string()),
+    })
+    .to_string();
     crate::state_files::write_atomic(&dir.join("listen.json"), text.as_bytes(), false)?;
     Ok(())
 }

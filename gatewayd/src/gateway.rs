@@ -142,7 +142,16 @@ impl Gateway {
             src_ip: ip.to_string(),
             country: location.country.unwrap_or_default(),
             city: location.city.unwrap_or_default(),
-            ..EventContext::default()
+            device_id: identity
+                .device
+                .as_ref()
+                .map(|d| d.id.clone())
+                .unwrap_or_default(),
+            device_posture: identity
+                .device
+                .as_ref()
+                .map(|d| d.summary.clone())
+                .unwrap_or_default(),
         })
     }
 

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use gatewayd::cli::{
-    run_admin, run_apps, run_ca, run_catalog, run_check, run_dlp, run_report, run_schema, Cli,
-    Command, UsersCommand,
+    run_admin, run_apps, run_ca, run_catalog, run_check, run_devices, run_dlp, run_report,
+    run_schema, Cli, Command, UsersCommand,
 };
 use gatewayd::config::{load_config, Config};
 
@@ -73,6 +73,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report { args, config } => {
             let code = run_report(&config_or_exit!(config.config.as_deref()), &args)?;
             Ok(ExitCode::from(code))
+        }
+        Command::Devices { command, config } => {
+            run_devices(&config_or_exit!(config.config.as_deref()), &command)
         }
         Command::Dlp { command, .. } => Ok(ExitCode::from(run_dlp(&command)?)),
         Command::Users {

@@ -4,6 +4,7 @@ mod admin_cmd;
 mod ca_cmd;
 mod catalog_cmd;
 mod check;
+mod devices_cmd;
 mod dlp_cmd;
 mod report_cmd;
 mod schema_cmd;
@@ -16,6 +17,7 @@ pub use admin_cmd::{run_admin, run_apps, AdminCommand, AppsCommand};
 pub use ca_cmd::{run_ca, CaCommand};
 pub use catalog_cmd::{run_catalog, CatalogCommand};
 pub use check::run_check;
+pub use devices_cmd::{run_devices, DevicesCommand};
 pub use dlp_cmd::{run_dlp, DlpCommand};
 pub use report_cmd::{run_report, ReportArgs};
 pub use schema_cmd::{run_schema, SchemaCommand};
@@ -92,6 +94,13 @@ pub enum Command {
     Report {
         #[command(flatten)]
         args: Box<ReportArgs>,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Device agents: enrollment tokens, enrolled devices, revocation.
+    Devices {
+        #[command(subcommand)]
+        command: DevicesCommand,
         #[command(flatten)]
         config: ConfigArg,
     },

@@ -38,6 +38,7 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub geoip: GeoIpConfig,
     pub identity: IdentityConfig,
+    pub tunnel: TunnelConfig,
 }
 
 /// Where events go.
@@ -296,6 +297,32 @@ pub struct LimitConfig {
     pub max_header_bytes: usize,
     /// Most client connections open at once, across the proxy port.
     pub max_connections: usize,
+}
+
+/// The agent tunnel port: device agents connect here with mTLS (device certificates) and
+/// open one HTTP/2 CONNECT stream per client connection. It also serves enrollment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TunnelConfig {
+    /// Where to listen; off when unset.
+    pub listen: Option<SocketAddr>,
+    /// How long a device certificate issued at enrollment is valid.
+    pub device_cert_validity: ConfigDuration,
+    /// Most agent connections open at once.
+    pub max_connections: usize,
+    /// Most concurrent CONNECT streams on one agent connection.
+    pub max_streams_per_connection: u32,
+}
+
+impl Default for TunnelConfig {
+    fn default() -> Self {
+        Self {
+            listen: None,
+            device_cert_validity: ConfigDuration::secs(90 * 24 * 3600),
+            max_connections: 10_000,
+            max_streams_per_connection: 1_000,
+        }
+    }
 }
 
 /// How the daemon logs.

@@ -57,6 +57,7 @@ pub async fn check_access(
                 user: source.user.clone(),
                 groups: source.groups.clone(),
                 method: "source",
+                device: None,
             },
             None => Identity {
                 method: if allowed_range { "source" } else { "anonymous" },

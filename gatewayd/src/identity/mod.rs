@@ -1,9 +1,14 @@
 //! The identify phase: who is behind a connection. Proxy authentication (Basic, against a
 //! users file), an allowed source range, or loopback on a loopback listener; everyone else is
-//! refused, so the gateway is never an open proxy.
+//! refused, so the gateway is never an open proxy. Agent tunnel connections are identified by
+//! their device certificate instead (see `tunnel`).
 
 mod access;
 mod users;
+
+use std::sync::Arc;
+
+use policies::rules::Posture;
 
 pub use access::{check_access, Access};
 pub use users::{hash_password, hex_sha256, UserDirectory};
@@ -13,8 +18,34 @@ pub use users::{hash_password, hex_sha256, UserDirectory};
 pub struct Identity {
     pub user: String,
     pub groups: Vec<String>,
-    /// How the user was established: `proxy_auth`, `source` or `anonymous`.
+    /// How the user was established: `proxy_auth`, `source`, `device` or `anonymous`.
     pub method: &'static str,
+    /// The enrolled device, for connections that came through the agent tunnel.
+    pub device: Option<Arc<DeviceIdentity>>,
+}
+
+/// An enrolled device (verified by its certificate) and the posture it reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceIdentity {
+    pub id: String,
+    pub posture: Posture,
+    /// `key=value;...` of the posture, as events record it.
+    pub summary: String,
+}
+
+impl DeviceIdentity {
+    pub fn new(id: String, posture: Posture) -> Self {
+        let summary = posture
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(";");
+        Self {
+            id,
+            posture,
+            summary,
+        }
+    }
 }
 
 impl Identity {
@@ -23,6 +54,7 @@ impl Identity {
             user: "anonymous".into(),
             groups: Vec::new(),
             method: "anonymous",
+            device: None,
         }
     }
 }

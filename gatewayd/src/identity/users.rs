@@ -174,6 +174,7 @@ impl UserDirectory {
                 user: name.clone(),
                 groups: user.groups.clone(),
                 method: "proxy_token",
+                device: None,
             });
         }
         let (name, password) = parse_basic(header)?;
@@ -198,6 +199,7 @@ impl UserDirectory {
             user: name,
             groups,
             method: "proxy_auth",
+            device: None,
         };
         let mut verified = self
             .verified

@@ -138,6 +138,9 @@ fn connect_verdict(tunnel: &Tunnel, host: &str) -> ConnectVerdict {
     facts.app = app;
     facts.user = Some(&tunnel.identity.user);
     facts.groups = &tunnel.identity.groups;
+    if let Some(device) = &tunnel.identity.device {
+        facts.posture = &device.posture;
+    }
     snapshot.policy.connect_decision(&facts)
 }
 

@@ -6,6 +6,8 @@
 //! client over the connection limit is told so and closed instead of queuing forever.
 
 mod connect;
+
+pub(crate) use connect::open_tunnel;
 mod pac;
 
 use std::convert::Infallible;

@@ -72,7 +72,11 @@ pub fn decide(
         app,
         user: Some(&conn.identity.user),
         groups: &conn.identity.groups,
-        posture: &NO_POSTURE,
+        posture: conn
+            .identity
+            .device
+            .as_ref()
+            .map_or(&NO_POSTURE, |d| &d.posture),
         country: Some(conn.who.country.as_str()).filter(|c| !c.is_empty()),
         method: Some(ctx.method.as_str()),
         upload: ctx.upload,

@@ -36,6 +36,10 @@ pub struct Metrics {
     pub bytes_down: AtomicU64,
     pub config_reloads: AtomicU64,
     pub config_reload_failures: AtomicU64,
+    pub tunnel_handshakes: AtomicU64,
+    pub tunnel_streams: AtomicU64,
+    pub tunnel_refused: AtomicU64,
+    pub devices_enrolled: AtomicU64,
 }
 
 impl Metrics {
@@ -155,6 +159,30 @@ impl Metrics {
                 COUNTER,
                 "Reloads refused because the new configuration was invalid.",
                 c(&self.config_reload_failures),
+            ),
+            (
+                "tunnel_handshakes_total",
+                COUNTER,
+                "TLS handshakes completed on the agent tunnel port (one per agent connection).",
+                c(&self.tunnel_handshakes),
+            ),
+            (
+                "tunnel_streams_total",
+                COUNTER,
+                "CONNECT streams opened by device agents over their tunnel connections.",
+                c(&self.tunnel_streams),
+            ),
+            (
+                "tunnel_refused_total",
+                COUNTER,
+                "Agent connections or streams refused: bad or revoked certificates, garbage, limits.",
+                c(&self.tunnel_refused),
+            ),
+            (
+                "devices_enrolled_total",
+                COUNTER,
+                "Devices enrolled through the tunnel port.",
+                c(&self.devices_enrolled),
             ),
             (
                 "connections_open",

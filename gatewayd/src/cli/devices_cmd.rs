@@ -1,0 +1,103 @@
+//! `gatewayd devices`: enrollment tokens for new devices, the list of enrolled devices, and
+//! revocation (a revoked device is refused on its next stream; its open tunnels close).
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+use crate::config::{Config, ConfigDuration};
+use crate::daemon::ensure_state_dir;
+use crate::devices::{self, tokens, DeviceRegistry, StateLock};
+
+#[derive(Debug, Subcommand)]
+pub enum DevicesCommand {
+    /// Print a one-time token that enrolls one device for USER (alone on the last line).
+    EnrollToken {
+        #[arg(long)]
+        user: String,
+        /// Comma-separated groups the device's traffic acts for.
+        #[arg(long, value_delimiter = ',')]
+        groups: Vec<String>,
+        /// How long the token may be used (ms, s, m or h).
+        #[arg(long, default_value = "1h")]
+        ttl: String,
+    },
+    /// List enrolled devices.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a device: its certificate is refused from now on.
+    Revoke { id: String },
+}
+
+/// Runs a `devices` subcommand; returns the exit code.
+pub fn run_devices(config: &Config, command: &DevicesCommand) -> anyhow::Result<ExitCode> {
+    let dir = &config.state.dir;
+    match command {
+        DevicesCommand::EnrollToken { user, groups, ttl } => {
+            let ttl = match ConfigDuration::parse(ttl) {
+                Ok(ttl) => ttl.0,
+                Err(error) => {
+                    eprintln!("gatewayd: --ttl: {error}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            if user.trim().is_empty() {
+                eprintln!("gatewayd: --user must not be empty");
+                return Ok(ExitCode::from(2));
+            }
+            ensure_state_dir(dir)?;
+            let groups: Vec<String> = groups
+                .iter()
+                .map(|g| g.trim().to_owned())
+                .filter(|g| !g.is_empty())
+                .collect();
+            let _lock = StateLock::acquire(dir)?;
+            let token =
+                tokens::create(dir, user, &groups, ttl.as_secs()).map_err(anyhow::Error::msg)?;
+            eprintln!(
+                "enrollment token for {user} (valid {}s, one use); on the device run:\n  agent enroll --gateway https://GATEWAY:TUNNEL_PORT --token TOKEN --ca-fingerprint ROOT_SHA256\n(ROOT_SHA256: the root's sha256 fingerprint from `gatewayd ca show`)",
+                ttl.as_secs()
+            );
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+        DevicesCommand::List { json } => {
+            let registry = DeviceRegistry::load(dir).map_err(anyhow::Error::msg)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&registry.devices)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!(
+                "{:<22} {:<16} {:<20} {:<10} {:<20} STATUS",
+                "ID", "USER", "GROUPS", "ENROLLED", "HOSTNAME"
+            );
+            for d in &registry.devices {
+                let status = match d.revoked_unix {
+                    Some(at) => format!("revoked at {at}"),
+                    None if d.cert_not_after_unix < devices::now_unix() => "expired".into(),
+                    None => "active".into(),
+                };
+                println!(
+                    "{:<22} {:<16} {:<20} {:<10} {:<20} {status}",
+                    d.id,
+                    d.user,
+                    d.groups.join(","),
+                    d.enrolled_unix,
+                    d.hostname
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        DevicesCommand::Revoke { id } => {
+            if devices::revoke(dir, id).map_err(anyhow::Error::msg)? {
+                println!("revoked {id}");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("gatewayd: no device {id:?} (see `gatewayd devices list`)");
+                Ok(ExitCode::from(1))
+            }
+        }
+    }
+}

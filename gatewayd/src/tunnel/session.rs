@@ -1,0 +1,68 @@
+//! Live agent connections: which device each belongs to, the posture it last reported, and
+//! the switch that closes it when the device is revoked.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use arc_swap::ArcSwap;
+use policies::rules::Posture;
+use tokio_util::sync::CancellationToken;
+
+/// One agent connection with a verified device certificate.
+pub struct DeviceSession {
+    pub device_id: String,
+    pub serial: String,
+    /// What the agent last reported (empty until it does).
+    pub posture: ArcSwap<Posture>,
+    /// Cancelled to close the connection (revocation, shutdown).
+    pub closed: CancellationToken,
+}
+
+/// All live device connections, by device id.
+#[derive(Default)]
+pub struct Sessions {
+    next: AtomicU64,
+    live: Mutex<HashMap<u64, Arc<DeviceSession>>>,
+}
+
+impl Sessions {
+    /// Registers a connection; the guard removes it when the connection ends.
+    pub fn open(self: &Arc<Self>, session: Arc<DeviceSession>) -> SessionGuard {
+        let id = self.next.fetch_add(1, Relaxed);
+        self.live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, session);
+        SessionGuard {
+            sessions: self.clone(),
+            id,
+        }
+    }
+
+    /// Every live session.
+    pub fn all(&self) -> Vec<Arc<DeviceSession>> {
+        self.live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect()
+    }
+}
+
+/// Removes its session from [`Sessions`] on drop.
+pub struct SessionGuard {
+    sessions: Arc<Sessions>,
+    id: u64,
+}
+
+impl Drop for SessionGuard {
+    fn drop(&mut self) {
+        self.sessions
+            .live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.id);
+    }
+}

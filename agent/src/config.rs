@@ -1,0 +1,71 @@
+//! `agent run` settings: `<state>/agent.toml` (every key optional, unknown keys refused), with
+//! command-line flags on top.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use ipnet::IpNet;
+use serde::Deserialize;
+
+/// The running agent's settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AgentConfig {
+    /// The local proxy's address.
+    pub listen: SocketAddr,
+    /// When the gateway cannot be reached: `false` (default) refuses client connections,
+    /// `true` lets them go direct, uninspected.
+    pub fail_open: bool,
+    /// Split tunnel: hosts (`intranet.corp`, `*.corp.example`) and address ranges
+    /// (`10.0.0.0/8`) reached directly instead of through the gateway.
+    pub direct: Vec<String>,
+    /// Non-loopback clients allowed to use a non-loopback `listen` (never an open proxy).
+    pub allow_sources: Vec<IpNet>,
+    /// How often posture is collected again (and sent when it changed), in seconds.
+    pub posture_interval_secs: u64,
+    /// A JSON object of posture fields that override what the agent collects (facts an MDM
+    /// or a management script knows better); re-read at every collection.
+    pub posture_file: Option<PathBuf>,
+    /// How long a client connection waits for the tunnel to come up before it is refused
+    /// (or, with `fail_open`, sent direct), in milliseconds.
+    pub connect_wait_ms: u64,
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 3129)),
+            fail_open: false,
+            direct: Vec::new(),
+            allow_sources: Vec::new(),
+            posture_interval_secs: 30,
+            posture_file: None,
+            connect_wait_ms: 3000,
+        }
+    }
+}
+
+impl AgentConfig {
+    /// Reads `<state>/agent.toml` (defaults when absent).
+    pub fn load(state_dir: &Path) -> anyhow::Result<Self> {
+        let path = state_dir.join(crate::state::CONFIG);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(e) => Err(anyhow::anyhow!("{}: {e}", path.display())),
+        }
+    }
+
+    /// Refuses settings that would make the agent an open proxy.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if !self.listen.ip().is_loopback() && self.allow_sources.is_empty() {
+            anyhow::bail!(
+                "listen {} is not loopback: set allow_sources in agent.toml so the agent is not an open proxy",
+                self.listen
+            );
+        }
+        crate::split::SplitTunnel::parse(&self.direct).map(|_| ())
+    }
+}

@@ -67,6 +67,7 @@ impl TransactionLog {
             request_id = %self.request_id,
             client = %self.client,
             user = %self.user,
+            device = %self.who.device_id,
             method = %self.method,
             scheme = %self.scheme,
             host = %self.host,

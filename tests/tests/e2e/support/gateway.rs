@@ -28,6 +28,8 @@ pub struct GatewayProcess {
     pub dir: tempfile::TempDir,
     pub proxy: SocketAddr,
     pub admin: SocketAddr,
+    /// The agent tunnel port, when `[tunnel] listen` is configured.
+    pub tunnel: Option<SocketAddr>,
     pub config_path: PathBuf,
     pub log_path: PathBuf,
     pub root_pem: PathBuf,
@@ -62,6 +64,7 @@ impl GatewayProcess {
             child,
             proxy: "0.0.0.0:0".parse().unwrap(),
             admin: "0.0.0.0:0".parse().unwrap(),
+            tunnel: None,
             root_pem: dir.path().join("state/ca/root.crt.pem"),
             dir,
             config_path,
@@ -72,6 +75,7 @@ impl GatewayProcess {
                 let value: serde_json::Value = serde_json::from_str(&text).unwrap();
                 this.proxy = value["proxy"].as_str().unwrap().parse().unwrap();
                 this.admin = value["admin"].as_str().unwrap().parse().unwrap();
+                this.tunnel = value["tunnel"].as_str().and_then(|t| t.parse().ok());
                 if http_get(this.admin, "/healthz").is_some_and(|(s, _)| s == 200) {
                     return this;
                 }

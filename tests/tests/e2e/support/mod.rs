@@ -1,5 +1,6 @@
 //! Shared harness: the gateway process, the test origin, and real clients.
 
+pub mod agent;
 pub mod curl;
 pub mod gateway;
 pub mod origin;

@@ -32,3 +32,22 @@ pub fn gatewayd_binary() -> PathBuf {
     );
     binary
 }
+
+/// The agent binary built next to this test binary.
+pub fn agent_binary() -> PathBuf {
+    if let Ok(path) = std::env::var("WARDEN_AGENT") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
+    let binary = profile_dir.join("agent");
+    assert!(
+        binary.is_file(),
+        "{} is missing: build it first with `cargo build -p gatewayd -p agent` (the README's test command does)",
+        binary.display()
+    );
+    binary
+}

@@ -45,8 +45,7 @@ impl SplitTunnel {
             return self.ranges.iter().any(|r| r.contains(&ip.to_canonical()));
         }
         let host = host.trim_end_matches('.').to_ascii_lowercase();
-        self.hosts.iter().any(|h| *h == host)
-            || self.suffixes.iter().any(|s| host.ends_with(s.as_str()))
+        self.hosts.contains(&host) || self.suffixes.iter().any(|s| host.ends_with(s.as_str()))
     }
 
     pub fn is_empty(&self) -> bool {

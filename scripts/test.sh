@@ -16,5 +16,5 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
-cargo build --locked -p gatewayd
+cargo build --locked -p gatewayd -p agent
 cargo test --locked --workspace

@@ -39,6 +39,10 @@ use session::{DeviceSession, Sessions};
 use crate::devices::DeviceBook;
 use crate::gateway::Gateway;
 
+/// How long a connection without a device certificate may stay open (enrollment takes one
+/// request).
+const ENROLL_CONNECTION_LIFETIME: Duration = Duration::from_secs(30);
+
 /// What the tunnel port shares across connections.
 pub struct TunnelPort {
     pub device_ca: DeviceAuthority,
@@ -169,10 +173,19 @@ async fn serve_agent(
     if let Some(s) = &session {
         tracing::info!(%client, device = %s.device_id, "agent connected");
     }
-    let closed = session
-        .as_ref()
-        .map(|s| s.closed.clone())
-        .unwrap_or_default();
+    let closed = match &session {
+        Some(s) => s.closed.clone(),
+        None => {
+            // Enrollment only: a client without a certificate gets a short, bounded visit.
+            let token = CancellationToken::new();
+            let expire = token.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(ENROLL_CONNECTION_LIFETIME).await;
+                expire.cancel();
+            });
+            token
+        }
+    };
     let snapshot = gateway.snapshot();
     let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
     builder
@@ -186,6 +199,7 @@ async fn serve_agent(
         .max_frame_size(64 * 1024)
         .keep_alive_interval(Some(Duration::from_secs(20)))
         .keep_alive_timeout(Duration::from_secs(20));
+    let shutdown = gateway.shutdown.clone();
     let service = {
         let session = session.clone();
         service_fn(move |request| {
@@ -202,6 +216,7 @@ async fn serve_agent(
     tokio::pin!(connection);
     let result = tokio::select! {
         result = connection.as_mut() => result,
+        () = shutdown.cancelled() => Ok(()),
         () = closed.cancelled() => {
             // Revoked or shutting down: stop at once; streams in flight end with the connection.
             Ok(())

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Agent tunnel benchmark: oha (CONNS connections, 1 KiB over HTTPS from an nginx upstream on
+# loopback) through the device agent (agent → one mTLS HTTP/2 tunnel → gatewayd, intercepted)
+# against oha straight to gatewayd's proxy port, in the same run, keep-alive and a new client
+# connection per request; and the gateway's TLS handshake count on the tunnel port before and
+# after, to show client connections do not cost handshakes to the gateway.
+# Results: bench/out/agent-<stamp>/summary.md (and raw oha JSON beside it).
+#
+#   bench/agent.sh               # DURATION=10s CONNS=16 by default
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+need nginx nginx openssl openssl python3 python3
+command -v oha >/dev/null || { echo "oha is required: cargo install oha --locked" >&2; exit 1; }
+
+DURATION=${DURATION:-10s}
+CONNS=${CONNS:-16}
+OUT=${OUT:-$PWD/bench/out/agent-$(date -u +%Y%m%dT%H%M%SZ)}
+mkdir -p "$OUT"
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+UP=18444; GW=13138; GW_ADMIN=19098; TUN=13139; AG=13140
+URL="https://localhost:$UP/1k"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+wait_port() { for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
+metric() { curl -s "http://127.0.0.1:$GW_ADMIN/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+
+echo "== certificates and nginx upstream on :$UP"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=Bench CA" \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign \
+  -keyout "$OUT/ca.key" -out "$OUT/ca.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+  -keyout "$OUT/leaf.key" -out "$OUT/leaf.csr" 2>/dev/null
+printf "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n" > "$OUT/leaf.ext"
+openssl x509 -req -in "$OUT/leaf.csr" -CA "$OUT/ca.pem" -CAkey "$OUT/ca.key" -CAcreateserial \
+  -days 2 -extfile "$OUT/leaf.ext" -out "$OUT/leaf.pem" 2>/dev/null
+head -c 1024 /dev/zero | tr '\0' 'w' > "$OUT/1k"
+cat > "$OUT/nginx.conf" <<NGINX
+worker_processes 1;
+pid $OUT/nginx.pid;
+error_log $OUT/nginx-error.log;
+events { worker_connections 16384; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$UP ssl http2;
+    ssl_certificate $OUT/leaf.pem;
+    ssl_certificate_key $OUT/leaf.key;
+    location = /1k { alias $OUT/1k; default_type text/plain; }
+  }
+}
+NGINX
+nginx -c "$OUT/nginx.conf" -p "$OUT" -g "daemon off;" & PIDS+=($!)
+wait_port $UP
+
+echo "== gatewayd (events off) proxy :$GW, tunnel :$TUN"
+cargo build --locked --release -p gatewayd -p agent >/dev/null 2>&1
+BIN="${CARGO_TARGET_DIR:-target}/release"
+cat > "$OUT/gatewayd.toml" <<TOML
+[proxy]
+listen = "127.0.0.1:$GW"
+[admin]
+listen = "127.0.0.1:$GW_ADMIN"
+[state]
+dir = "$OUT/gw-state"
+[upstream]
+extra_roots = ["$OUT/ca.pem"]
+[upstream.connect_to]
+"localhost:$UP" = "127.0.0.1:$UP"
+[events]
+enabled = false
+[log]
+level = "warn"
+[tunnel]
+listen = "127.0.0.1:$TUN"
+TOML
+"$BIN/gatewayd" run --config "$OUT/gatewayd.toml" 2> "$OUT/gatewayd.log" & PIDS+=($!)
+wait_port $TUN
+
+echo "== enroll and run the agent on :$AG"
+TOKEN=$("$BIN/gatewayd" devices enroll-token --user bench --config "$OUT/gatewayd.toml" 2>/dev/null | tail -1)
+FP=$(python3 - "$OUT/gw-state/ca/root.crt.pem" <<'PY'
+import base64, hashlib, sys
+pem = open(sys.argv[1]).read().split("-----")[2]
+print(hashlib.sha256(base64.b64decode(pem)).hexdigest())
+PY
+)
+"$BIN/agent" enroll --gateway "https://127.0.0.1:$TUN" --token "$TOKEN" --ca-fingerprint "$FP" --state-dir "$OUT/agent-state" > "$OUT/enroll.log" 2>&1
+RUST_LOG=warn "$BIN/agent" run --state-dir "$OUT/agent-state" --listen "127.0.0.1:$AG" 2> "$OUT/agent.log" & PIDS+=($!)
+wait_port $AG
+for _ in $(seq 1 100); do grep -q '"connected"' "$OUT/agent-state/status.json" 2>/dev/null && break; sleep 0.1; done
+
+run_oha() { # name proxy-port extra-args...
+  local name=$1 proxy=$2; shift 2
+  echo "   $name $*"
+  oha -z "$DURATION" -c "$CONNS" --insecure --no-tui --output-format json -x "http://127.0.0.1:$proxy" "$@" "$URL" \
+    > "$OUT/oha-$name.json" 2> "$OUT/oha-$name.err" || echo "   (oha failed for $name: $(tail -1 "$OUT/oha-$name.err"))"
+}
+HS_BEFORE=$(metric warden_tunnel_handshakes_total)
+ST_BEFORE=$(metric warden_tunnel_streams_total)
+echo "== load: keep-alive"
+run_oha gatewayd-ka $GW
+run_oha agent-ka $AG
+echo "== load: new client connection per request"
+run_oha gatewayd-new $GW --disable-keepalive
+run_oha agent-new $AG --disable-keepalive
+HS_AFTER=$(metric warden_tunnel_handshakes_total)
+ST_AFTER=$(metric warden_tunnel_streams_total)
+
+python3 - "$OUT" "$HS_BEFORE" "$HS_AFTER" "$ST_BEFORE" "$ST_AFTER" "$CONNS" "$DURATION" > "$OUT/summary.md" <<'PY'
+import json, sys, os
+out, hs0, hs1, st0, st1, conns, duration = sys.argv[1:8]
+def load(name):
+    try:
+        with open(os.path.join(out, f"oha-{name}.json")) as f:
+            s = json.load(f)["summary"]
+        return s.get("requestsPerSec") or 0.0, (s.get("successRate") or 0.0)
+    except Exception:
+        return 0.0, 0.0
+print(f"oha -c {conns} -z {duration}, 1 KiB over HTTPS (intercepted), events off\n")
+print("| mode | gatewayd proxy port req/s | through agent req/s | agent / direct |")
+print("| --- | ---: | ---: | ---: |")
+for mode, label in (("ka", "keep-alive"), ("new", "new connection per request")):
+    g, gs = load(f"gatewayd-{mode}")
+    a, as_ = load(f"agent-{mode}")
+    ratio = a / g if g else 0.0
+    print(f"| {label} | {g:,.0f} (success {gs:.0%}) | {a:,.0f} (success {as_:.0%}) | {ratio:.2f}x |")
+print()
+print(f"TLS handshakes on the tunnel port during the load: {float(hs1) - float(hs0):.0f}; "
+      f"CONNECT streams opened: {float(st1) - float(st0):.0f}")
+PY
+cat "$OUT/summary.md"

@@ -174,6 +174,34 @@ fn an_enrolled_laptop_browses_through_its_agent_and_events_name_the_device() {
         "{row}"
     );
 
+    // The Shadow AI report's app drill-down lists the device with its user and posture.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let out = std::process::Command::new(crate::support::tools::gatewayd_binary())
+            .args(["report", "app", "chatgpt", "--json", "--config"])
+            .arg(&s.gw.config_path)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let report: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let listed = report["devices"].as_array().is_some_and(|devices| {
+            devices.iter().any(|d| {
+                d.to_string().contains(&device)
+                    && d.to_string().contains("alice")
+                    && d.to_string().contains("os=linux")
+            })
+        });
+        if listed {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "device missing from the report: {text} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
     // `agent status` shows the gateway, the connection, the device and the posture.
     let status = agent.status();
     assert_eq!(status["connection"], "connected");

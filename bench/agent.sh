@@ -116,20 +116,26 @@ out, hs0, hs1, st0, st1, conns, duration = sys.argv[1:8]
 def load(name):
     try:
         with open(os.path.join(out, f"oha-{name}.json")) as f:
-            s = json.load(f)["summary"]
-        return s.get("requestsPerSec") or 0.0, (s.get("successRate") or 0.0)
+            data = json.load(f)
     except Exception:
-        return 0.0, 0.0
-print(f"oha -c {conns} -z {duration}, 1 KiB over HTTPS (intercepted), events off\n")
-print("| mode | gatewayd proxy port req/s | through agent req/s | agent / direct |")
-print("| --- | ---: | ---: | ---: |")
+        return None
+    s, pct = data.get("summary", {}), data.get("latencyPercentiles", {})
+    return {"rps": s.get("requestsPerSec") or 0.0, "ok": s.get("successRate") or 0.0,
+            "p50": (pct.get("p50") or 0) * 1000, "p99": (pct.get("p99") or 0) * 1000}
+print(f"oha -c {conns} -z {duration}, 1 KiB over HTTPS, intercepted by gatewayd (events off)\n")
+print("| mode | path | req/s | vs proxy port | p50 ms | p99 ms | success |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
 for mode, label in (("ka", "keep-alive"), ("new", "new connection per request")):
-    g, gs = load(f"gatewayd-{mode}")
-    a, as_ = load(f"agent-{mode}")
-    ratio = a / g if g else 0.0
-    print(f"| {label} | {g:,.0f} (success {gs:.0%}) | {a:,.0f} (success {as_:.0%}) | {ratio:.2f}x |")
+    base = load(f"gatewayd-{mode}")
+    for path, name in (("gatewayd proxy port", f"gatewayd-{mode}"), ("agent → tunnel → gatewayd", f"agent-{mode}")):
+        row = load(name)
+        if row is None:
+            print(f"| {label} | {path} | failed | | | | |")
+            continue
+        ratio = row["rps"] / base["rps"] if base and base["rps"] else 0.0
+        print(f"| {label} | {path} | {row['rps']:,.0f} | {ratio:.2f}x | {row['p50']:.2f} | {row['p99']:.2f} | {row['ok']*100:.1f}% |")
 print()
 print(f"TLS handshakes on the tunnel port during the load: {float(hs1) - float(hs0):.0f}; "
-      f"CONNECT streams opened: {float(st1) - float(st0):.0f}")
+      f"CONNECT streams opened over the agent's tunnel: {float(st1) - float(st0):.0f}")
 PY
 cat "$OUT/summary.md"

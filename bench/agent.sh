@@ -6,7 +6,8 @@
 # after, to show client connections do not cost handshakes to the gateway.
 # Results: bench/out/agent-<stamp>/summary.md (and raw oha JSON beside it).
 #
-#   bench/agent.sh               # DURATION=10s CONNS=16 by default
+#   bench/agent.sh               # DURATION=10s CONNS=16 by default; SKIP_BUILD=1 uses the
+#                                # release binaries already built
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -57,7 +58,7 @@ nginx -c "$OUT/nginx.conf" -p "$OUT" -g "daemon off;" & PIDS+=($!)
 wait_port $UP
 
 echo "== gatewayd (events off) proxy :$GW, tunnel :$TUN"
-cargo build --locked --release -p gatewayd -p agent >/dev/null 2>&1
+[ -n "${SKIP_BUILD:-}" ] || cargo build --locked --release -p gatewayd -p agent >/dev/null 2>&1
 BIN="${CARGO_TARGET_DIR:-target}/release"
 cat > "$OUT/gatewayd.toml" <<TOML
 [proxy]

@@ -4,9 +4,11 @@
 # against oha straight to gatewayd's proxy port, in the same run, keep-alive and a new client
 # connection per request; and the gateway's TLS handshake count on the tunnel port before and
 # after, to show client connections do not cost handshakes to the gateway.
+# The two paths alternate for ROUNDS rounds so that load from other work on the machine hits
+# both alike; the summary gives per-round ratios and their median.
 # Results: bench/out/agent-<stamp>/summary.md (and raw oha JSON beside it).
 #
-#   bench/agent.sh               # DURATION=10s CONNS=16 by default; SKIP_BUILD=1 uses the
+#   bench/agent.sh               # DURATION=5s ROUNDS=4 CONNS=16 by default; SKIP_BUILD=1 uses the
 #                                # release binaries already built
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +17,8 @@ cd "$(dirname "$0")/.."
 need nginx nginx openssl openssl python3 python3
 command -v oha >/dev/null || { echo "oha is required: cargo install oha --locked" >&2; exit 1; }
 
-DURATION=${DURATION:-10s}
+DURATION=${DURATION:-5s}
+ROUNDS=${ROUNDS:-4}
 CONNS=${CONNS:-16}
 OUT=${OUT:-$PWD/bench/out/agent-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
@@ -102,18 +105,19 @@ run_oha() { # name proxy-port extra-args...
 }
 HS_BEFORE=$(metric warden_tunnel_handshakes_total)
 ST_BEFORE=$(metric warden_tunnel_streams_total)
-echo "== load: keep-alive"
-run_oha gatewayd-ka $GW
-run_oha agent-ka $AG
-echo "== load: new client connection per request"
-run_oha gatewayd-new $GW --disable-keepalive
-run_oha agent-new $AG --disable-keepalive
+for round in $(seq 1 "$ROUNDS"); do
+  echo "== round $round: keep-alive, then a new client connection per request"
+  run_oha gatewayd-ka-$round $GW
+  run_oha agent-ka-$round $AG
+  run_oha gatewayd-new-$round $GW --disable-keepalive
+  run_oha agent-new-$round $AG --disable-keepalive
+done
 HS_AFTER=$(metric warden_tunnel_handshakes_total)
 ST_AFTER=$(metric warden_tunnel_streams_total)
 
-python3 - "$OUT" "$HS_BEFORE" "$HS_AFTER" "$ST_BEFORE" "$ST_AFTER" "$CONNS" "$DURATION" > "$OUT/summary.md" <<'PY'
-import json, sys, os
-out, hs0, hs1, st0, st1, conns, duration = sys.argv[1:8]
+python3 - "$OUT" "$HS_BEFORE" "$HS_AFTER" "$ST_BEFORE" "$ST_AFTER" "$CONNS" "$DURATION" "$ROUNDS" > "$OUT/summary.md" <<'PY'
+import json, statistics, sys, os
+out, hs0, hs1, st0, st1, conns, duration, rounds = sys.argv[1:9]
 def load(name):
     try:
         with open(os.path.join(out, f"oha-{name}.json")) as f:
@@ -123,18 +127,24 @@ def load(name):
     s, pct = data.get("summary", {}), data.get("latencyPercentiles", {})
     return {"rps": s.get("requestsPerSec") or 0.0, "ok": s.get("successRate") or 0.0,
             "p50": (pct.get("p50") or 0) * 1000, "p99": (pct.get("p99") or 0) * 1000}
-print(f"oha -c {conns} -z {duration}, 1 KiB over HTTPS, intercepted by gatewayd (events off)\n")
-print("| mode | path | req/s | vs proxy port | p50 ms | p99 ms | success |")
-print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+print(f"oha -c {conns} -z {duration} per run, {rounds} alternating rounds, 1 KiB over HTTPS, "
+      "intercepted by gatewayd (events off)\n")
+print("| mode | round | proxy port req/s | through agent req/s | agent / proxy port | p50 ms port / agent | p99 ms port / agent |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 for mode, label in (("ka", "keep-alive"), ("new", "new connection per request")):
-    base = load(f"gatewayd-{mode}")
-    for path, name in (("gatewayd proxy port", f"gatewayd-{mode}"), ("agent → tunnel → gatewayd", f"agent-{mode}")):
-        row = load(name)
-        if row is None:
-            print(f"| {label} | {path} | failed | | | | |")
+    ratios = []
+    for r in range(1, int(rounds) + 1):
+        g, a = load(f"gatewayd-{mode}-{r}"), load(f"agent-{mode}-{r}")
+        if not g or not a or not g["rps"]:
+            print(f"| {label} | {r} | failed | | | | |")
             continue
-        ratio = row["rps"] / base["rps"] if base and base["rps"] else 0.0
-        print(f"| {label} | {path} | {row['rps']:,.0f} | {ratio:.2f}x | {row['p50']:.2f} | {row['p99']:.2f} | {row['ok']*100:.1f}% |")
+        ratio = a["rps"] / g["rps"]
+        ratios.append(ratio)
+        ok = "" if a["ok"] == 1 and g["ok"] == 1 else f" (success {g['ok']:.0%} / {a['ok']:.0%})"
+        print(f"| {label} | {r} | {g['rps']:,.0f} | {a['rps']:,.0f}{ok} | {ratio:.2f}x | "
+              f"{g['p50']:.2f} / {a['p50']:.2f} | {g['p99']:.2f} / {a['p99']:.2f} |")
+    if ratios:
+        print(f"| **{label}** | **median** | | | **{statistics.median(ratios):.2f}x** | | |")
 print()
 print(f"TLS handshakes on the tunnel port during the load: {float(hs1) - float(hs0):.0f}; "
       f"CONNECT streams opened over the agent's tunnel: {float(st1) - float(st0):.0f}")

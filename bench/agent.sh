@@ -81,7 +81,7 @@ level = "warn"
 [tunnel]
 listen = "127.0.0.1:$TUN"
 TOML
-"$BIN/gatewayd" run --config "$OUT/gatewayd.toml" 2> "$OUT/gatewayd.log" & PIDS+=($!)
+"$BIN/gatewayd" run --config "$OUT/gatewayd.toml" 2> "$OUT/gatewayd.log" & GW_PID=$!; PIDS+=($GW_PID)
 wait_port $TUN
 
 echo "== enroll and run the agent on :$AG"
@@ -93,15 +93,18 @@ print(hashlib.sha256(base64.b64decode(pem)).hexdigest())
 PY
 )
 "$BIN/agent" enroll --gateway "https://127.0.0.1:$TUN" --token "$TOKEN" --ca-fingerprint "$FP" --state-dir "$OUT/agent-state" > "$OUT/enroll.log" 2>&1
-RUST_LOG=warn "$BIN/agent" run --state-dir "$OUT/agent-state" --listen "127.0.0.1:$AG" 2> "$OUT/agent.log" & PIDS+=($!)
+RUST_LOG=warn "$BIN/agent" run --state-dir "$OUT/agent-state" --listen "127.0.0.1:$AG" 2> "$OUT/agent.log" & AG_PID=$!; PIDS+=($AG_PID)
 wait_port $AG
 for _ in $(seq 1 100); do grep -q '"connected"' "$OUT/agent-state/status.json" 2>/dev/null && break; sleep 0.1; done
 
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system CPU, in clock ticks
 run_oha() { # name proxy-port extra-args...
   local name=$1 proxy=$2; shift 2
   echo "   $name $*"
+  local gw0 ag0; gw0=$(ticks $GW_PID); ag0=$(ticks $AG_PID)
   oha -z "$DURATION" -c "$CONNS" --insecure --no-tui --output-format json -x "http://127.0.0.1:$proxy" "$@" "$URL" \
     > "$OUT/oha-$name.json" 2> "$OUT/oha-$name.err" || echo "   (oha failed for $name: $(tail -1 "$OUT/oha-$name.err"))"
+  echo "$(( $(ticks $GW_PID) - gw0 )) $(( $(ticks $AG_PID) - ag0 ))" > "$OUT/cpu-$name.txt"
 }
 HS_BEFORE=$(metric warden_tunnel_handshakes_total)
 ST_BEFORE=$(metric warden_tunnel_streams_total)
@@ -125,8 +128,18 @@ def load(name):
     except Exception:
         return None
     s, pct = data.get("summary", {}), data.get("latencyPercentiles", {})
+    requests = sum((data.get("statusCodeDistribution") or {}).values()) or 1
+    try:
+        with open(os.path.join(out, f"cpu-{name}.txt")) as f:
+            gw, ag = (int(x) for x in f.read().split())
+    except Exception:
+        gw, ag = 0, 0
+    tick_us = 1e6 / os.sysconf("SC_CLK_TCK")
     return {"rps": s.get("requestsPerSec") or 0.0, "ok": s.get("successRate") or 0.0,
-            "p50": (pct.get("p50") or 0) * 1000, "p99": (pct.get("p99") or 0) * 1000}
+            "p50": (pct.get("p50") or 0) * 1000, "p99": (pct.get("p99") or 0) * 1000,
+            "cpu_us": (gw + ag) * tick_us / requests, "gw_us": gw * tick_us / requests,
+            "ag_us": ag * tick_us / requests}
+cpu = {}
 print(f"oha -c {conns} -z {duration} per run, {rounds} alternating rounds, 1 KiB over HTTPS, "
       "intercepted by gatewayd (events off)\n")
 print("| mode | round | proxy port req/s | through agent req/s | agent / proxy port | p50 ms port / agent | p99 ms port / agent |")
@@ -140,11 +153,21 @@ for mode, label in (("ka", "keep-alive"), ("new", "new connection per request"))
             continue
         ratio = a["rps"] / g["rps"]
         ratios.append(ratio)
+        cpu.setdefault(mode, []).append((g["cpu_us"], a["gw_us"], a["ag_us"]))
         ok = "" if a["ok"] == 1 and g["ok"] == 1 else f" (success {g['ok']:.0%} / {a['ok']:.0%})"
         print(f"| {label} | {r} | {g['rps']:,.0f} | {a['rps']:,.0f}{ok} | {ratio:.2f}x | "
               f"{g['p50']:.2f} / {a['p50']:.2f} | {g['p99']:.2f} / {a['p99']:.2f} |")
     if ratios:
         print(f"| **{label}** | **median** | | | **{statistics.median(ratios):.2f}x** | | |")
+print()
+print("CPU per request (µs, median of the rounds): gatewayd on the proxy port | gatewayd + agent on the agent path\n")
+for mode, label in (("ka", "keep-alive"), ("new", "new connection per request")):
+    rows = cpu.get(mode) or []
+    if rows:
+        port = statistics.median(r[0] for r in rows)
+        gw = statistics.median(r[1] for r in rows)
+        ag = statistics.median(r[2] for r in rows)
+        print(f"- {label}: {port:.0f} | {gw:.0f} + {ag:.0f} = {gw + ag:.0f}")
 print()
 print(f"TLS handshakes on the tunnel port during the load: {float(hs1) - float(hs0):.0f}; "
       f"CONNECT streams opened over the agent's tunnel: {float(st1) - float(st0):.0f}")

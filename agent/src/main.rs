@@ -76,7 +76,10 @@ fn main() -> ExitCode {
         .with_ansi(false)
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread: the agent moves bytes between sockets and one HTTP/2 connection whose
+    // streams share state; a single thread does that without cross-thread wake-ups or lock
+    // contention, and leaves the laptop's other cores to its user.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

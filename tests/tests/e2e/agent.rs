@@ -450,13 +450,7 @@ fn bad_tokens_forged_or_expired_certificates_and_garbage_are_refused() {
     );
 
     // TLS without a device certificate may enroll, nothing else.
-    let anonymous = curl(&[
-        "-k",
-        "--http2",
-        "-d",
-        "{}",
-        &format!("https://{}/v1/posture", s.tunnel),
-    ]);
+    let anonymous = curl(&["-k", "--http2", &format!("https://{}/v1/posture", s.tunnel)]);
     assert_eq!(
         anonymous.status,
         401,

@@ -17,7 +17,7 @@ use crate::support::{curl, GatewayOptions, GatewayProcess, Origin};
 
 struct Setup {
     dir: tempfile::TempDir,
-    _origin: Origin,
+    origin: Origin,
     gw: GatewayProcess,
     tunnel: SocketAddr,
 }
@@ -37,7 +37,7 @@ fn start(extra_sections: &str) -> Setup {
     assert_eq!(tunnel.port(), port);
     Setup {
         dir,
-        _origin: origin,
+        origin,
         gw,
         tunnel,
     }
@@ -343,6 +343,50 @@ fn the_agent_reconnects_after_the_gateway_restarts() {
         agent.log().contains("tunnel lost; reconnecting")
             || agent.log().contains("cannot reach the gateway")
     );
+}
+
+#[test]
+fn split_tunnel_hosts_go_direct_and_fail_open_is_a_choice() {
+    let s = start("");
+    let state = s.dir.path().join("agent-state");
+    enroll(&s.gw, s.tunnel, "frank", "", &state);
+    let direct_url = format!("http://{}/direct", s.origin.plain_addr);
+
+    // Split tunnel: the listed range is reached directly, the rest through the gateway.
+    {
+        let agent = AgentProcess::start(&state, &["--direct", "127.0.0.1/32"]);
+        agent.wait_connected(Duration::from_secs(10));
+        let direct = curl(&["-x", &agent.proxy_url(), &direct_url]);
+        assert_eq!(direct.status, 200, "{}", direct.stderr);
+        assert_eq!(direct.body_text(), "origin page /direct");
+        assert!(
+            direct.header("x-warden-request-id").is_none(),
+            "split-tunnel traffic does not pass the gateway"
+        );
+        let pac = curl(&[&format!("http://{}/proxy.pac", agent.listen)]);
+        assert!(pac
+            .body_text()
+            .contains("isInNet(host, \"127.0.0.1\", \"255.255.255.255\")"));
+        let inspected = browse(&agent, &s.gw, "https://chatgpt.com/c/1");
+        assert!(inspected.header("x-warden-request-id").is_some());
+    }
+
+    // The gateway goes away: fail closed by default, direct only when configured so.
+    let Setup {
+        dir, origin, gw, ..
+    } = s;
+    drop(gw);
+    let closed = AgentProcess::start(&state, &[]);
+    let refused = curl(&["-x", &closed.proxy_url(), &direct_url]);
+    assert_eq!(refused.status, 503, "{}", refused.body_text());
+    assert_eq!(refused.header("x-warden-rule"), Some("agent.fail_closed"));
+    assert_eq!(closed.status()["connection"], "disconnected");
+    drop(closed);
+    let open = AgentProcess::start(&state, &["--fail-open"]);
+    let through = curl(&["-x", &open.proxy_url(), &direct_url]);
+    assert_eq!(through.status, 200, "{}", through.stderr);
+    assert!(open.log().contains("fail_open: going direct"));
+    drop((dir, origin));
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::route::{OpenError, Router};
@@ -61,7 +61,9 @@ async fn reply(client: &mut TcpStream, code: u8) -> std::io::Result<()> {
 }
 
 /// Reads the greeting and the request; `Err(Some(code))` asks for a reply before closing.
-async fn handshake(client: &mut TcpStream) -> Result<Target, Option<u8>> {
+async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
+    client: &mut S,
+) -> Result<Target, Option<u8>> {
     let mut head = [0u8; 2];
     client.read_exact(&mut head).await.map_err(|_| None)?;
     if head[0] != 0x05 {
@@ -117,4 +119,70 @@ async fn handshake(client: &mut TcpStream) -> Result<Target, Option<u8>> {
         return Err(Some(GENERAL_FAILURE));
     }
     Ok(Target { host, port })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    async fn run(bytes: &[u8]) -> (Result<Target, Option<u8>>, Vec<u8>) {
+        let (mut ours, mut theirs) = tokio::io::duplex(1024);
+        theirs.write_all(bytes).await.unwrap();
+        theirs.shutdown().await.unwrap(); // the client sends nothing more
+        let result = handshake(&mut ours).await;
+        drop(ours);
+        let mut replies = Vec::new();
+        theirs.read_to_end(&mut replies).await.unwrap();
+        (result, replies)
+    }
+
+    #[tokio::test]
+    async fn connect_by_name_ipv4_and_ipv6() {
+        let (t, reply) = run(b"\x05\x01\x00\x05\x01\x00\x03\x0bchatgpt.com\x01\xbb").await;
+        assert_eq!(
+            t,
+            Ok(Target {
+                host: "chatgpt.com".into(),
+                port: 443
+            })
+        );
+        assert_eq!(reply, [5, 0]);
+        let (t, _) = run(b"\x05\x01\x00\x05\x01\x00\x01\x7f\x00\x00\x01\x00\x50").await;
+        assert_eq!(
+            t,
+            Ok(Target {
+                host: "127.0.0.1".into(),
+                port: 80
+            })
+        );
+        let mut v6 = b"\x05\x01\x00\x05\x01\x00\x04".to_vec();
+        v6.extend_from_slice(&[0; 15]);
+        v6.extend_from_slice(&[1, 0x01, 0xbb]);
+        let (t, _) = run(&v6).await;
+        assert_eq!(
+            t,
+            Ok(Target {
+                host: "::1".into(),
+                port: 443
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn refusals_follow_the_protocol() {
+        // No acceptable method (only username/password offered).
+        let (t, reply) = run(b"\x05\x01\x02").await;
+        assert_eq!(t, Err(None));
+        assert_eq!(reply, [5, 0xff]);
+        // BIND is not supported.
+        let (t, _) = run(b"\x05\x01\x00\x05\x02\x00\x01\x7f\x00\x00\x01\x00\x50").await;
+        assert_eq!(t, Err(Some(COMMAND_NOT_SUPPORTED)));
+        // A name with characters no host name has.
+        let (t, _) = run(b"\x05\x01\x00\x05\x01\x00\x03\x03a b\x00\x50").await;
+        assert_eq!(t, Err(Some(ADDRESS_NOT_SUPPORTED)));
+        // Not SOCKS5, or cut short.
+        assert_eq!(run(b"\x04\x01").await.0, Err(None));
+        assert_eq!(run(b"\x05\x01\x00\x05\x01").await.0, Err(None));
+    }
 }

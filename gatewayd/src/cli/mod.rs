@@ -42,8 +42,6 @@ pub struct ConfigArg {
     pub config: Option<PathBuf>,
 }
 
-// Parsed once per process: the size of the largest variant does not matter.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the gateway.

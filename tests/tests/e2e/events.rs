@@ -128,6 +128,13 @@ fn transactions_land_in_clickhouse_with_who_where_which_app_and_bytes() {
         "3",
         Duration::from_secs(20),
     );
+    // Findings are a second insert of the same batch: wait for them too.
+    wait_for(
+        &s.clickhouse,
+        "SELECT count() FROM warden.dlp_findings",
+        "1",
+        Duration::from_secs(20),
+    );
     let berlin = query(
         &s.clickhouse,
         "SELECT user, app_id, app_status, country, city, src_ip, blocked, status, bytes_down > 0 \

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::validate::validate;
+use super::validate::{find_key, validate};
 use super::Config;
 
 /// Where a configuration came from.
@@ -59,7 +59,34 @@ pub fn load_config(path: Option<&Path>) -> Result<(Config, ConfigSource), Config
     let base = path.parent().unwrap_or(Path::new(""));
     resolve_relative(&mut config, base);
     validate(&config, &text).map_err(|(span, message)| positioned(&shown, &text, span, message))?;
+    read_password_file(&mut config)
+        .map_err(|message| positioned(&shown, &text, find_key(&text, "password_file"), message))?;
     Ok((config, ConfigSource::File(path.to_path_buf())))
+}
+
+/// The most bytes read from `clickhouse.password_file`.
+const MAX_PASSWORD_FILE: u64 = 4096;
+
+/// Fills `clickhouse.password` from `clickhouse.password_file` (its first line).
+fn read_password_file(config: &mut Config) -> Result<(), String> {
+    let Some(path) = config.clickhouse.password_file.clone() else {
+        return Ok(());
+    };
+    if config.clickhouse.password.is_some() {
+        return Err("set clickhouse.password or clickhouse.password_file, not both".into());
+    }
+    let shown = path.display();
+    let file =
+        std::fs::File::open(&path).map_err(|e| format!("clickhouse.password_file {shown}: {e}"))?;
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::Read::take(file, MAX_PASSWORD_FILE), &mut text)
+        .map_err(|e| format!("clickhouse.password_file {shown}: {e}"))?;
+    let password = text.lines().next().unwrap_or("").trim_end_matches('\r');
+    if password.is_empty() {
+        return Err(format!("clickhouse.password_file {shown} is empty"));
+    }
+    config.clickhouse.password = Some(password.to_string());
+    Ok(())
 }
 
 /// Parses config text; `shown` names it in errors.
@@ -85,6 +112,9 @@ fn resolve_relative(config: &mut Config, base: &Path) {
     config.policies.catalog_files.iter_mut().for_each(fix);
     if let Some(db) = config.geoip.database.as_mut() {
         fix(db);
+    }
+    if let Some(secret) = config.clickhouse.password_file.as_mut() {
+        fix(secret);
     }
 }
 
@@ -121,6 +151,32 @@ mod tests {
         let (config, _) = load_config(None).unwrap();
         assert_eq!(config.proxy.listen.to_string(), "127.0.0.1:3128");
         assert_eq!(config.admin.listen.to_string(), "127.0.0.1:9090");
+    }
+
+    #[test]
+    fn the_clickhouse_password_can_come_from_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("secret"), "s3cret\nignored\n").unwrap();
+        let config_path = dir.path().join("g.toml");
+        std::fs::write(&config_path, "[clickhouse]\npassword_file = \"secret\"\n").unwrap();
+        let (config, _) = load_config(Some(&config_path)).unwrap();
+        assert_eq!(config.clickhouse.password.as_deref(), Some("s3cret"));
+
+        std::fs::write(
+            &config_path,
+            "[clickhouse]\npassword = \"x\"\npassword_file = \"secret\"\n",
+        )
+        .unwrap();
+        let both = load_config(Some(&config_path)).unwrap_err().to_string();
+        assert!(both.contains("not both") && both.contains(":3:"), "{both}");
+
+        std::fs::write(&config_path, "[clickhouse]\npassword_file = \"missing\"\n").unwrap();
+        let missing = load_config(Some(&config_path)).unwrap_err().to_string();
+        assert!(missing.contains("password_file"), "{missing}");
+        std::fs::write(dir.path().join("secret"), "\n").unwrap();
+        std::fs::write(&config_path, "[clickhouse]\npassword_file = \"secret\"\n").unwrap();
+        let empty = load_config(Some(&config_path)).unwrap_err().to_string();
+        assert!(empty.contains("empty"), "{empty}");
     }
 
     #[test]

@@ -49,6 +49,9 @@ pub struct ClickHouseConfig {
     pub database: String,
     pub user: Option<String>,
     pub password: Option<String>,
+    /// A file whose first line is the password, instead of `password` (for secrets mounted
+    /// by systemd credentials, Docker or Kubernetes); read at start and on every reload.
+    pub password_file: Option<PathBuf>,
     /// Apply pending migrations at start (retried in the background while ClickHouse is down).
     pub migrate_on_start: bool,
 }
@@ -130,6 +133,7 @@ impl Default for ClickHouseConfig {
             database: "warden".into(),
             user: None,
             password: None,
+            password_file: None,
             migrate_on_start: true,
         }
     }

@@ -90,7 +90,7 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
 }
 
 /// Byte offset of the first place `key` appears as a key or quoted value in the file.
-fn find_key(text: &str, key: &str) -> Option<usize> {
+pub(crate) fn find_key(text: &str, key: &str) -> Option<usize> {
     let quoted = format!("\"{key}\"");
     text.lines()
         .scan(0usize, |offset, line| {

@@ -39,7 +39,7 @@ pub async fn handle(gateway: &Gateway, request: Request<Incoming>) -> Response<P
             super::report_api::audit(gateway, &principal, request.uri().query().unwrap_or(""))
         }
         (Method::GET, ["apps"]) => list_apps(gateway),
-        (Method::GET, ["discovered"]) => ok(json!({ "discovered": gateway.discovered.list() })),
+        (Method::GET, ["discovered"]) => super::report_api::discovered(gateway, &request),
         (Method::GET, ["apps", id]) => app_detail(gateway, id),
         (Method::GET, ["apps", id, "status-history"]) => status_history(gateway, id),
         (Method::PUT, ["apps", id, "status"]) => {

@@ -415,4 +415,28 @@ fn ai_api_traffic_to_an_unknown_host_is_discovered_for_triage() {
         "the key itself is never stored"
     );
     assert!(!gw.log().contains("sk-proj-4fJq"), "nor logged");
+    assert_eq!(value["total"], 1);
+
+    let get = |query: &str| {
+        curl(&[
+            "-H",
+            &format!("Authorization: Bearer {token}"),
+            &format!("http://{}/api/v1/discovered?{query}", gw.admin),
+        ])
+    };
+    let csv = get("since=1h&format=csv");
+    assert!(
+        csv.body_text().starts_with("host,requests,confidence"),
+        "{}",
+        csv.body_text()
+    );
+    assert!(csv.body_text().contains("origin.test"));
+    let past: serde_json::Value =
+        serde_json::from_slice(&get("from=2020-01-01&to=2020-02-01").body).unwrap();
+    assert_eq!(past["total"], 0, "not seen in that range");
+    assert_eq!(
+        get("user=alice").status,
+        400,
+        "discovered apps have no users to filter by"
+    );
 }

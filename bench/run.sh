@@ -22,43 +22,10 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 UP=18443; GW=13128; GW_ADMIN=19090; SQ=13129; MITM=13130; GW_OFF=13131; GW_OFF_ADMIN=19091
 CH_HTTP=18123; CH_TCP=19000
 URL="https://localhost:$UP/1k"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
+. bench/lib.sh
 
-wait_port() { for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
-
-echo "== certificates"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=Bench CA" \
-  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign \
-  -keyout "$OUT/ca.key" -out "$OUT/ca.pem" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
-  -keyout "$OUT/leaf.key" -out "$OUT/leaf.csr" 2>/dev/null
-printf "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n" > "$OUT/leaf.ext"
-openssl x509 -req -in "$OUT/leaf.csr" -CA "$OUT/ca.pem" -CAkey "$OUT/ca.key" -CAcreateserial \
-  -days 2 -extfile "$OUT/leaf.ext" -out "$OUT/leaf.pem" 2>/dev/null
-head -c 1024 /dev/zero | tr '\0' 'w' > "$OUT/1k"
-
-echo "== nginx upstream on :$UP"
-cat > "$OUT/nginx.conf" <<NGINX
-worker_processes 1;
-pid $OUT/nginx.pid;
-error_log $OUT/nginx-error.log;
-events { worker_connections 16384; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$UP ssl http2;
-    ssl_certificate $OUT/leaf.pem;
-    ssl_certificate_key $OUT/leaf.key;
-    location = /1k { alias $OUT/1k; default_type text/plain; }
-    location = /post { client_max_body_size 16m; return 200 "ok"; }
-  }
-}
-NGINX
-nginx -c "$OUT/nginx.conf" -p "$OUT" -g "daemon off;" & PIDS+=($!)
-wait_port $UP
+echo "== certificates and nginx upstream on :$UP"
+start_origin "$UP"
 
 echo "== ClickHouse on :$CH_HTTP (events on)"
 CH_ROOT="$OUT/clickhouse"

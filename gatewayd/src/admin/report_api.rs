@@ -2,6 +2,7 @@
 //! log explorer and the admin audit trail over the JSON API. Reports answer CSV with
 //! `format=csv` (or `Accept: text/csv`).
 
+use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -15,7 +16,7 @@ use super::api::{error, ok};
 use super::tokens::{Principal, Role};
 use crate::gateway::Gateway;
 use crate::report::explorer::{self, ExplorerError};
-use crate::report::{self, form, ClickHouseHttp, ReportError, ReportFilter, ReportInputs};
+use crate::report::{self, form, ClickHouseHttp, Report, ReportError, ReportFilter, ReportInputs};
 use crate::upstream::ProxyBody;
 
 /// Seconds since the epoch.
@@ -45,15 +46,24 @@ pub async fn report(
             return error(StatusCode::BAD_REQUEST, "format must be json or csv");
         }
     }
-    let filter = match ReportFilter::from_pairs(
-        &pairs,
-        now_unix(),
-        report::default_since(name),
-        &["format"],
-    ) {
-        Ok(filter) => filter,
-        Err(e) => return error(StatusCode::BAD_REQUEST, &e.to_string()),
-    };
+    match run_report(gateway, name, app_id, &pairs, &["format"]).await {
+        Ok((done, _)) if wants_csv => csv(&done.table.to_csv(), name),
+        Ok((done, _)) => ok(done.json),
+        Err(e) => report_error(&e),
+    }
+}
+
+/// Parses the filter in `pairs` (names in `ignore` belong to the caller) and runs report
+/// `name` against the live catalog, statuses and ClickHouse; the API, the dashboard pages and
+/// their CSV exports all come through here.
+pub async fn run_report(
+    gateway: &Gateway,
+    name: &str,
+    app_id: Option<&str>,
+    pairs: &BTreeMap<String, String>,
+    ignore: &[&str],
+) -> Result<(Report, ReportFilter), ReportError> {
+    let filter = ReportFilter::from_pairs(pairs, now_unix(), report::default_since(name), ignore)?;
     let snapshot = gateway.snapshot();
     let book = gateway.statuses.book();
     let clickhouse = ClickHouseHttp::new(&snapshot.config.clickhouse);
@@ -62,11 +72,8 @@ pub async fn report(
         catalog: &snapshot.catalog,
         statuses: &book,
     };
-    match report::run(inputs, name, app_id, &filter).await {
-        Ok(done) if wants_csv => csv(&done.table.to_csv(), name),
-        Ok(done) => ok(done.json),
-        Err(e) => report_error(&e),
-    }
+    let done = report::run(inputs, name, app_id, &filter).await?;
+    Ok((done, filter))
 }
 
 /// `GET /api/v1/discovered?since=...&limit=...&offset=...[&format=csv]`: hosts that look like
@@ -141,7 +148,8 @@ pub fn report_error(e: &ReportError) -> Response<ProxyBody> {
     }
 }
 
-fn csv(text: &str, name: &str) -> Response<ProxyBody> {
+/// A CSV download named `warden-NAME.csv`.
+pub fn csv(text: &str, name: &str) -> Response<ProxyBody> {
     let mut response = Response::new(
         Full::new(Bytes::from(text.to_string()))
             .map_err(|e| match e {})

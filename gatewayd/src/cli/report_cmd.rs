@@ -194,15 +194,7 @@ fn text(name: &str, json: &Value, table: &report::Table) -> String {
 }
 
 fn when(unix: &Value) -> String {
-    let secs = unix.as_i64().unwrap_or(0);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = crate::report::filter::civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
-        rem / 3600,
-        (rem % 3600) / 60
-    )
+    crate::report::filter::format_utc(unix.as_i64().unwrap_or(0))
 }
 
 #[cfg(test)]

@@ -17,13 +17,13 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 
 use crate::admin::audit;
-use crate::admin::report_api::{report_error, run_query};
+use crate::admin::report_api::{csv, report_error, run_query, run_report};
 use crate::admin::tokens::Role;
 use crate::gateway::Gateway;
 use crate::report::explorer::PRESETS;
-use crate::report::{self, form, ClickHouseHttp, ReportFilter, ReportInputs};
+use crate::report::{form, ReportError};
 use crate::upstream::ProxyBody;
-use session::{Session, COOKIE};
+use session::Session;
 
 /// The largest form post read.
 const MAX_FORM_BYTES: usize = 128 * 1024;
@@ -344,39 +344,9 @@ async fn export(
     id: Option<&str>,
     pairs: &BTreeMap<String, String>,
 ) -> Response<ProxyBody> {
-    let filter = match ReportFilter::from_pairs(
-        pairs,
-        crate::admin::report_api::now_unix(),
-        report::default_since(name),
-        &[],
-    ) {
-        Ok(filter) => filter,
-        Err(e) => return error_page(None, StatusCode::BAD_REQUEST, &e.to_string()),
-    };
-    let snapshot = gateway.snapshot();
-    let book = gateway.statuses.book();
-    let clickhouse = ClickHouseHttp::new(&snapshot.config.clickhouse);
-    let inputs = ReportInputs {
-        clickhouse: &clickhouse,
-        catalog: &snapshot.catalog,
-        statuses: &book,
-    };
-    match report::run(inputs, name, id, &filter).await {
-        Ok(done) => {
-            let mut response = bytes_response(
-                StatusCode::OK,
-                "text/csv; charset=utf-8",
-                &done.table.to_csv(),
-            );
-            if let Ok(value) =
-                HeaderValue::from_str(&format!("attachment; filename=\"warden-{name}.csv\""))
-            {
-                response
-                    .headers_mut()
-                    .insert(header::CONTENT_DISPOSITION, value);
-            }
-            response
-        }
+    match run_report(gateway, name, id, pairs, &[]).await {
+        Ok((done, _)) => csv(&done.table.to_csv(), name),
+        Err(ReportError::Filter(e)) => error_page(None, StatusCode::BAD_REQUEST, &e.to_string()),
         Err(e) => report_error(&e),
     }
 }
@@ -460,9 +430,4 @@ fn bytes_response(
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
-}
-
-/// The cookie name, for tests and docs.
-pub fn cookie_name() -> &'static str {
-    COOKIE
 }

@@ -10,43 +10,33 @@ use serde_json::Value;
 use super::html::{self, bytes, card, count, escape};
 use super::session::Session;
 use super::svg;
+use crate::admin::report_api::run_report;
 use crate::admin::tokens::Role;
 use crate::gateway::Gateway;
 use crate::report::explorer::{ExplorerAnswer, PRESETS};
 use crate::report::table::{plain, Table};
-use crate::report::{self, form, number, ClickHouseHttp, Report, ReportFilter, ReportInputs};
+use crate::report::{self, form, number, Report, ReportFilter};
 
 /// A rendered page body, or the problem to show instead (with its HTTP status).
 pub type Page = Result<String, (http::StatusCode, String)>;
 
-/// Parses the filter and runs report `name` for a page.
+/// Runs report `name` for a page; a problem comes back as the status and message to show.
 async fn run(
     gateway: &Gateway,
     name: &str,
     id: Option<&str>,
     pairs: &BTreeMap<String, String>,
 ) -> Result<(Report, ReportFilter), (http::StatusCode, String)> {
-    let filter = ReportFilter::from_pairs(
-        pairs,
-        crate::admin::report_api::now_unix(),
-        report::default_since(name),
-        &["preset"],
-    )
-    .map_err(|e| (http::StatusCode::BAD_REQUEST, e.to_string()))?;
-    let snapshot = gateway.snapshot();
-    let book = gateway.statuses.book();
-    let clickhouse = ClickHouseHttp::new(&snapshot.config.clickhouse);
-    let inputs = ReportInputs {
-        clickhouse: &clickhouse,
-        catalog: &snapshot.catalog,
-        statuses: &book,
-    };
-    match report::run(inputs, name, id, &filter).await {
-        Ok(done) => Ok((done, filter)),
-        Err(report::ReportError::Filter(e)) => Err((http::StatusCode::BAD_REQUEST, e.to_string())),
-        Err(report::ReportError::NotFound(m)) => Err((http::StatusCode::NOT_FOUND, m)),
-        Err(e) => Err((http::StatusCode::BAD_GATEWAY, e.to_string())),
-    }
+    run_report(gateway, name, id, pairs, &["preset"])
+        .await
+        .map_err(|e| {
+            let status = match e {
+                report::ReportError::Filter(_) => http::StatusCode::BAD_REQUEST,
+                report::ReportError::NotFound(_) => http::StatusCode::NOT_FOUND,
+                report::ReportError::Query(_) => http::StatusCode::BAD_GATEWAY,
+            };
+            (status, e.to_string())
+        })
 }
 
 fn since_of(pairs: &BTreeMap<String, String>, name: &str) -> String {
@@ -624,14 +614,7 @@ pub fn discovered(gateway: &Gateway) -> Page {
 }
 
 fn time_ms(ms: u64) -> String {
-    let secs = (ms / 1000) as i64;
-    let (y, m, d) = crate::report::filter::civil_from_days(secs.div_euclid(86_400));
-    let rem = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
-        rem / 3600,
-        (rem % 3600) / 60
-    )
+    report::filter::format_utc((ms / 1000) as i64)
 }
 
 /// `/explorer`: the SQL editor, presets, and the last answer or error.

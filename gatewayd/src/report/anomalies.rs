@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 
+use super::fetch as table;
 use super::filter::ReportFilter;
 use super::source::{AppScope, Source};
 use super::sql::datetime;
 use super::table::Table;
-use super::usage::table;
 use super::{number, range_json, Report, ReportError, ReportInputs};
 
 /// The trailing baseline an app's usage is compared with.

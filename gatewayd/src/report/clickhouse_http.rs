@@ -14,7 +14,9 @@ use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::form::encode;
 use crate::config::ClickHouseConfig;
+use crate::upstream::error_chain;
 
 /// The most bytes of one answer read into memory.
 const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
@@ -200,30 +202,6 @@ pub fn server_message(bytes: &[u8]) -> String {
     }
 }
 
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-/// Percent-encodes a URL query value.
-fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,10 +219,5 @@ mod tests {
             "Cannot insert into table in readonly mode (code 164)"
         );
         assert_eq!(server_message(b"plain"), "plain");
-    }
-
-    #[test]
-    fn query_values_are_percent_encoded() {
-        assert_eq!(encode("a b&c=d"), "a%20b%26c%3Dd");
     }
 }

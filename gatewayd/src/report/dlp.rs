@@ -5,10 +5,10 @@
 
 use serde_json::json;
 
+use super::fetch as table;
 use super::filter::ReportFilter;
 use super::source::{AppScope, Source};
 use super::sql::quote;
-use super::usage::table;
 use super::{range_json, Report, ReportError, ReportInputs};
 
 /// `request_id IN (...)` for the who-filters, which `dlp_findings` does not keep (apart

@@ -52,6 +52,17 @@ pub enum ReportError {
     NotFound(String),
 }
 
+/// Runs report SQL (read-only, stopped by the server after 30 s) and returns its rows.
+pub async fn fetch(inputs: ReportInputs<'_>, sql: &str) -> Result<Table, ReportError> {
+    let settings = [
+        ("max_execution_time", "30".to_string()),
+        ("readonly", "1".to_string()),
+    ];
+    Ok(Table::from_answer(
+        inputs.clickhouse.query(sql, &settings).await?,
+    ))
+}
+
 /// The reports by name, as `gatewayd report NAME` and `/api/v1/report/NAME` call them.
 pub const NAMES: [&str; 7] = [
     "overview",

@@ -3,11 +3,11 @@
 
 use serde_json::json;
 
+use super::fetch as table;
 use super::filter::ReportFilter;
 use super::source::{AppScope, Source};
 use super::sql::quote;
 use super::table::Table;
-use super::usage::table;
 use super::{number, range_json, Report, ReportError, ReportInputs};
 use policies::AppStatus;
 

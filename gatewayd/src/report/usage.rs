@@ -7,23 +7,12 @@ use super::filter::{ReportFilter, TimeRange};
 use super::source::{AppScope, Source};
 use super::sql::quote;
 use super::table::Table;
-use super::{app_meta, number, range_json, Report, ReportError, ReportInputs};
+use super::{app_meta, fetch as table, number, range_json, Report, ReportError, ReportInputs};
 
 /// Ranges up to this long are charted per hour, longer ones per day.
 const HOURLY_SERIES_SECS: i64 = super::source::HOURLY_MAX_SPAN_SECS;
 /// Top-N lists in the overview.
 const TOP: usize = 10;
-
-/// Runs `sql` (read-only, stopped by the server after 30 s) and returns its rows as a table.
-pub async fn table(inputs: ReportInputs<'_>, sql: &str) -> Result<Table, ReportError> {
-    let settings = [
-        ("max_execution_time", "30".to_string()),
-        ("readonly", "1".to_string()),
-    ];
-    Ok(Table::from_answer(
-        inputs.clickhouse.query(sql, &settings).await?,
-    ))
-}
 
 /// The time bucket of a series over `source` for `range`.
 fn bucket(source: Source, range: TimeRange) -> String {

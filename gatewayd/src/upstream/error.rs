@@ -36,6 +36,18 @@ pub enum UpstreamError {
     Protocol(String),
 }
 
+/// An error and its sources, `outer: inner: innermost`.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(current) = source {
+        text.push_str(": ");
+        text.push_str(&current.to_string());
+        source = current.source();
+    }
+    text
+}
+
 impl UpstreamError {
     /// Finds our connect error inside hyper-util's client error, if that is what failed.
     pub(crate) fn from_client(error: hyper_util::client::legacy::Error) -> Self {
@@ -46,14 +58,7 @@ impl UpstreamError {
             }
             source = current.source();
         }
-        let mut text = error.to_string();
-        let mut source = std::error::Error::source(&error);
-        while let Some(current) = source {
-            text.push_str(": ");
-            text.push_str(&current.to_string());
-            source = current.source();
-        }
-        Self::Protocol(text)
+        Self::Protocol(error_chain(&error))
     }
 
     /// The short machine-readable reason shown in `X-Warden-Action` details and metrics.

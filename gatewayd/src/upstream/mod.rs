@@ -7,6 +7,7 @@
 
 mod connector;
 mod error;
+pub(crate) use error::error_chain;
 mod resolve;
 mod tls;
 

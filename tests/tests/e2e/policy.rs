@@ -5,22 +5,9 @@
 use std::process::Command;
 use std::time::Duration;
 
+use crate::support::gateway::gatewayd;
 use crate::support::tools::gatewayd_binary;
 use crate::support::{curl, GatewayOptions, GatewayProcess, Origin};
-
-fn gatewayd(gw: &GatewayProcess, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(gatewayd_binary())
-        .args(args)
-        .arg("--config")
-        .arg(&gw.config_path)
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
 
 fn start(policy: Option<&str>) -> (tempfile::TempDir, Origin, GatewayProcess) {
     let dir = tempfile::tempdir().unwrap();

@@ -3,14 +3,13 @@
 //! ([`crate::support::report_data`]); numbers must match what was inserted, filters and
 //! paging must narrow them, analysts may read but not change, and the log explorer only reads.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use schema::testkit::ClickHouseServer;
 use serde_json::Value;
 
+use crate::support::gateway::gatewayd;
 use crate::support::report_data::{seed, TOTAL_REQUESTS};
-use crate::support::tools::gatewayd_binary;
 use crate::support::{curl, GatewayOptions, GatewayProcess, Origin};
 
 pub struct ReportSetup {
@@ -20,21 +19,6 @@ pub struct ReportSetup {
     pub gw: GatewayProcess,
     pub admin: String,
     pub analyst: String,
-}
-
-/// `gatewayd ARGS --config CONFIG`: exit code, stdout, stderr.
-pub fn gatewayd(gw: &GatewayProcess, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(gatewayd_binary())
-        .args(args)
-        .arg("--config")
-        .arg(&gw.config_path)
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 fn token(gw: &GatewayProcess, role: &str, name: &str) -> String {

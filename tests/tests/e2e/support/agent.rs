@@ -1,7 +1,7 @@
 //! A real device agent: enrolled against a real gatewayd with a one-time token, then
 //! `agent run` on an ephemeral local port. Its log is printed when a scenario fails.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -11,14 +11,7 @@ use sha2::{Digest, Sha256};
 use super::gateway::GatewayProcess;
 use super::tools::{agent_binary, gatewayd_binary};
 
-/// A free local port (bound and released; the race is acceptable on a test machine).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+pub use super::tools::free_port;
 
 /// The SHA-256 of the gateway's root certificate, as `gatewayd ca show` prints it.
 pub fn root_fingerprint(gw: &GatewayProcess) -> String {

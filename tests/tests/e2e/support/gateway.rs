@@ -224,6 +224,21 @@ fn config_text(dir: &std::path::Path, origin: &Origin, options: &GatewayOptions)
     )
 }
 
+/// `gatewayd ARGS --config <gw's config>`: exit code, stdout, stderr.
+pub fn gatewayd(gw: &GatewayProcess, args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(gatewayd_binary())
+        .args(args)
+        .arg("--config")
+        .arg(&gw.config_path)
+        .output()
+        .expect("gatewayd runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 /// A minimal HTTP/1.1 GET over a fresh connection: (status, body).
 pub fn http_get(addr: SocketAddr, path: &str) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;

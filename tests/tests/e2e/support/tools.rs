@@ -13,6 +13,14 @@ pub fn require(tool: &str, install: &str) -> PathBuf {
     panic!("`{tool}` is required by this test but is not installed; install it with: {install}");
 }
 
+/// A free local port (bound and released; the race is acceptable on a test machine).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
 /// The gatewayd binary built next to this test binary.
 pub fn gatewayd_binary() -> PathBuf {
     if let Ok(path) = std::env::var("WARDEN_GATEWAYD") {

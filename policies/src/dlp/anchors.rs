@@ -1,7 +1,10 @@
-//! The one keyword automaton: every token detector's literal anchors (`AKIA`, `ghp_`,
-//! `-----BEGIN `, `sk-`, ...) plus the keywords of custom regexes, in a single case-sensitive
-//! Aho-Corasick pass. All built-in anchors are at least three bytes long so the automaton can
-//! use its SIMD (Teddy) prefilter; `@` and digits are found by cheaper byte scans instead.
+//! Where token detectors start looking. Every built-in anchor (`AKIA`, `ghp_`, `sk-`,
+//! `-----BEGIN `, `eyJ`, `hooks.slack.com/`, ...) holds one of five trigger bytes — `_`, `-`,
+//! `J`, `A`, `/` — that prose rarely uses; one vectorised pass marks the triggers of each 64
+//! bytes in a bit mask and a few byte comparisons around each say which anchor, if any, it
+//! belongs to.
+//! Keywords of custom regexes are found by their own Aho-Corasick automaton, run only when a
+//! scan enables one of those regexes.
 
 use super::detector::Detector::{self, *};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -23,8 +26,6 @@ pub(crate) enum Anchor {
     Google,
     Pem,
     Jwt,
-    /// A keyword of the custom regex with this index.
-    Custom(usize),
 }
 
 impl Anchor {
@@ -41,99 +42,234 @@ impl Anchor {
             Anchor::Google => &[GoogleApiKey],
             Anchor::Pem => &[PrivateKey],
             Anchor::Jwt => &[Jwt],
-            Anchor::Custom(_) => &[],
         }
     }
 }
 
-/// One literal of the automaton: what is searched (`needle`), how far before it the anchor
-/// starts (`back`), and what must be there for the hit to count (`prefixes`; empty: no check).
-///
-/// Needles are chosen for the SIMD prefilter, which fingerprints the first three bytes of each:
-/// `hp_` instead of `ghp_`, `_live_` instead of `sk_live_`, because `_` and `-` are rare in
-/// prose and in random tokens while `gh`, `sk` and `aws` ("laws") are not.
-pub(crate) struct Literal {
-    pub needle: &'static str,
-    pub back: usize,
-    pub prefixes: &'static [&'static str],
-    pub anchor: Anchor,
-}
-
-const fn lit(
-    needle: &'static str,
-    back: usize,
-    prefixes: &'static [&'static str],
-    anchor: Anchor,
-) -> Literal {
-    Literal {
-        needle,
-        back,
-        prefixes,
-        anchor,
+/// Calls `f(anchor, start, end)` for each built-in anchor of `text` in text order (`end`:
+/// past the literal part, `aws_secret` or `AKIA`).
+pub(crate) fn for_each(text: &[u8], mut f: impl FnMut(Anchor, usize, usize)) {
+    for (n, chunk) in text.chunks(64).enumerate() {
+        let mut mask = trigger_mask(chunk);
+        while mask != 0 {
+            let i = n * 64 + mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            if let Some((anchor, start, end)) = resolve(text, i) {
+                f(anchor, start, end);
+            }
+        }
     }
 }
 
-pub(crate) const BUILTIN: &[Literal] = &[
-    lit("AKIA", 0, &[], Anchor::AwsKeyId),
-    lit("ASIA", 0, &[], Anchor::AwsKeyId),
-    // AWS secret context; not a bare `aws`, which "laws" and "draws" contain.
-    lit("s_secret", 0, &[], Anchor::AwsContext),
-    lit("S_SECRET", 0, &[], Anchor::AwsContext),
-    lit("AWS secret", 0, &[], Anchor::AwsContext),
-    lit("AWS Secret", 0, &[], Anchor::AwsContext),
-    lit("tAccessKey", 0, &[], Anchor::AwsContext),
-    lit("_access_key", 0, &[], Anchor::AwsContext),
-    lit("_ACCESS_KEY", 0, &[], Anchor::AwsContext),
-    lit("hp_", 1, &["ghp_"], Anchor::Github),
-    lit("ho_", 1, &["gho_"], Anchor::Github),
-    lit("hu_", 1, &["ghu_"], Anchor::Github),
-    lit("hs_", 1, &["ghs_"], Anchor::Github),
-    lit("hr_", 1, &["ghr_"], Anchor::Github),
-    lit("b_pat_", 5, &["github_pat_"], Anchor::Github),
-    lit("at-", 3, &["glpat-"], Anchor::Gitlab),
-    lit("xox", 0, &[], Anchor::Slack),
-    lit(".slack.com/", 5, &["hooks.slack.com/"], Anchor::SlackHook),
-    lit("_live_", 2, &["sk_live_", "rk_live_"], Anchor::Stripe),
-    lit("sk-", 0, &[], Anchor::SkDash),
-    lit("AIza", 0, &[], Anchor::Google),
-    lit("-----BEGIN ", 0, &[], Anchor::Pem),
-    lit("eyJ", 0, &[], Anchor::Jwt),
-];
-
-/// The compiled automaton and what each of its patterns means.
-#[derive(Debug, Clone)]
-pub(crate) struct Anchors {
-    pub automaton: AhoCorasick,
-    /// Per pattern: the anchor, how far back it starts, and the prefixes to verify.
-    kinds: Vec<(Anchor, usize, &'static [&'static str])>,
+/// The positions of trigger bytes in `text`, in order.
+#[cfg(test)]
+fn triggers(text: &[u8]) -> Vec<usize> {
+    let mut out = Vec::new();
+    for (n, chunk) in text.chunks(64).enumerate() {
+        let mut mask = trigger_mask(chunk);
+        while mask != 0 {
+            out.push(n * 64 + mask.trailing_zeros() as usize);
+            mask &= mask - 1;
+        }
+    }
+    out
 }
 
-impl Anchors {
-    /// The built-in anchors plus `(keyword, custom regex index)` pairs.
-    pub fn new(custom: &[(String, usize)]) -> Result<Self, aho_corasick::BuildError> {
-        let mut words: Vec<&str> = BUILTIN.iter().map(|l| l.needle).collect();
-        let mut kinds: Vec<_> = BUILTIN
+fn is_trigger(b: u8) -> bool {
+    (b == b'_') | (b == b'-') | (b == b'J') | (b == b'A') | (b == b'/')
+}
+
+/// Bit `k` set when `chunk[k]` is a trigger byte. The bytes are classified into a flag array
+/// without branches (the compiler vectorises it) and each 8 flags are packed into a byte by
+/// one multiplication.
+fn trigger_mask(chunk: &[u8]) -> u64 {
+    let Ok(chunk) = <&[u8; 64]>::try_from(chunk) else {
+        return chunk
             .iter()
-            .map(|l| (l.anchor, l.back, l.prefixes))
-            .collect();
-        for (w, i) in custom {
-            words.push(w);
-            kinds.push((Anchor::Custom(*i), 0, &[][..]));
+            .enumerate()
+            .filter(|(_, b)| is_trigger(**b))
+            .fold(0, |m, (k, _)| m | 1 << k);
+    };
+    let mut flags = [0u8; 64];
+    for (f, b) in flags.iter_mut().zip(chunk) {
+        *f = u8::from(is_trigger(*b));
+    }
+    let mut mask = 0u64;
+    for (w, eight) in flags.chunks_exact(8).enumerate() {
+        let mut v = [0u8; 8];
+        v.copy_from_slice(eight);
+        mask |= pack8(u64::from_le_bytes(v)) << (8 * w);
+    }
+    mask
+}
+
+/// Eight bytes that are each 0 or 1, as eight bits (byte `k` to bit `k`): the multiplication
+/// moves every byte's bit to the top byte, where no two products collide.
+pub(crate) fn pack8(v: u64) -> u64 {
+    (v.wrapping_mul(0x0102_0408_1020_4080) >> 56) & 0xFF
+}
+
+/// Whether `text[at..]` starts with `lit`.
+fn at(text: &[u8], at: usize, lit: &[u8]) -> bool {
+    text.get(at..).is_some_and(|t| t.starts_with(lit))
+}
+
+/// Whether the `lit.len()` bytes before `end` are `lit`.
+fn before(text: &[u8], end: usize, lit: &[u8]) -> bool {
+    end.checked_sub(lit.len())
+        .is_some_and(|s| &text[s..end] == lit)
+}
+
+/// The anchor the trigger byte at `i` belongs to, and where that anchor starts. Where two
+/// could claim one trigger, the one that starts first wins (`ghs_secret` is a GitHub prefix).
+fn resolve(text: &[u8], i: usize) -> Option<(Anchor, usize, usize)> {
+    let t = text[i];
+    let prev = if i > 0 { text[i - 1] } else { 0 };
+    let next = text.get(i + 1).copied().unwrap_or(0);
+    if NEIGHBOURS[usize::from(prev)] & before_bit(t) == 0
+        && NEIGHBOURS[usize::from(next)] & after_bit(t) == 0
+    {
+        return None; // most triggers: `_` in snake_case, `-` in prose, `/` in comments
+    }
+    match t {
+        b'_' => {
+            if i >= 3
+                && before(text, i - 1, b"gh")
+                && matches!(text[i - 1], b'p' | b'o' | b'u' | b's' | b'r')
+            {
+                Some((Anchor::Github, i - 3, i + 1))
+            } else if before(text, i, b"github") && at(text, i + 1, b"pat_") {
+                Some((Anchor::Github, i - 6, i + 5))
+            } else if (before(text, i, b"sk") || before(text, i, b"rk"))
+                && at(text, i + 1, b"live_")
+            {
+                Some((Anchor::Stripe, i - 2, i + 6))
+            } else if (before(text, i, b"s") && at(text, i + 1, b"secret"))
+                || (before(text, i, b"S") && at(text, i + 1, b"SECRET"))
+            {
+                Some((Anchor::AwsContext, i - 1, i + 7))
+            } else if at(text, i + 1, b"access_key") || at(text, i + 1, b"ACCESS_KEY") {
+                Some((Anchor::AwsContext, i, i + 11))
+            } else {
+                None
+            }
         }
-        let automaton = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(&words)?;
-        Ok(Anchors { automaton, kinds })
+        b'-' => {
+            if at(text, i, b"-----BEGIN ") {
+                Some((Anchor::Pem, i, i + 11))
+            } else if before(text, i, b"sk") {
+                Some((Anchor::SkDash, i - 2, i + 1))
+            } else if before(text, i, b"glpat") {
+                Some((Anchor::Gitlab, i - 5, i + 1))
+            } else if i >= 4 && before(text, i - 1, b"xox") {
+                Some((Anchor::Slack, i - 4, i - 1))
+            } else {
+                None
+            }
+        }
+        b'J' => before(text, i, b"ey").then(|| (Anchor::Jwt, i - 2, i + 1)),
+        b'A' => match text.get(i + 1..i + 4)? {
+            b"KIA" | b"SIA" => Some((Anchor::AwsKeyId, i, i + 4)),
+            [b'I', b'z', b'a'] => Some((Anchor::Google, i, i + 4)),
+            b"WS " if at(text, i + 4, b"secret") || at(text, i + 4, b"Secret") => {
+                Some((Anchor::AwsContext, i, i + 10))
+            }
+            b"cce" if before(text, i, b"t") && at(text, i, b"AccessKey") => {
+                Some((Anchor::AwsContext, i - 1, i + 9))
+            }
+            _ => None,
+        },
+        b'/' => before(text, i, b"hooks.slack.com").then(|| (Anchor::SlackHook, i - 15, i + 1)),
+        _ => None,
+    }
+}
+
+/// Per byte: for which trigger bytes it may come right before (low bits) or right after (high
+/// bits) in an anchor. A trigger with neither neighbour is no anchor, read no further.
+static NEIGHBOURS: [u8; 256] = neighbours();
+
+const fn before_bit(trigger: u8) -> u8 {
+    match trigger {
+        b'_' => 1,
+        b'-' => 2,
+        b'J' => 4,
+        b'/' => 8,
+        _ => 0, // `A` anchors are told by what follows
+    }
+}
+
+const fn after_bit(trigger: u8) -> u8 {
+    match trigger {
+        b'_' => 16,
+        b'-' => 32,
+        b'A' => 64,
+        _ => 0,
+    }
+}
+
+const fn neighbours() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    // Before `_`: gh[pousr]_, github_pat_, [sr]k_live_, s_secret, S_SECRET.
+    let before_underscore = b"pousrbkS";
+    let mut i = 0;
+    while i < before_underscore.len() {
+        t[before_underscore[i] as usize] |= before_bit(b'_');
+        i += 1;
+    }
+    // Before `-`: sk-, glpat-, xox[baprs]-; after: the second `-` of `-----BEGIN `.
+    let before_dash = b"ktbaprs";
+    i = 0;
+    while i < before_dash.len() {
+        t[before_dash[i] as usize] |= before_bit(b'-');
+        i += 1;
+    }
+    t[b'-' as usize] |= after_bit(b'-');
+    t[b'y' as usize] |= before_bit(b'J');
+    t[b'm' as usize] |= before_bit(b'/');
+    // After `_`: _access_key, _ACCESS_KEY. After `A`: AKIA, ASIA, AIza, AWS, AccessKey.
+    t[b'a' as usize] |= after_bit(b'_');
+    t[b'A' as usize] |= after_bit(b'_');
+    let after_a = b"KSIWc";
+    i = 0;
+    while i < after_a.len() {
+        t[after_a[i] as usize] |= after_bit(b'A');
+        i += 1;
+    }
+    t
+}
+
+/// The keywords of custom regexes: one automaton, `None` when no regex has keywords.
+#[derive(Debug, Clone)]
+pub(crate) struct CustomAnchors {
+    automaton: Option<AhoCorasick>,
+    /// Per pattern: the index of the custom regex it belongs to.
+    regex: Vec<usize>,
+}
+
+impl CustomAnchors {
+    /// From `(keyword, custom regex index)` pairs.
+    pub fn new(custom: &[(String, usize)]) -> Result<Self, aho_corasick::BuildError> {
+        let automaton = if custom.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(custom.iter().map(|(w, _)| w))?,
+            )
+        };
+        Ok(CustomAnchors {
+            automaton,
+            regex: custom.iter().map(|(_, i)| *i).collect(),
+        })
     }
 
-    /// The anchor a hit of pattern `pattern` at `at` stands for and where it starts, when the
-    /// bytes before the needle are what the anchor needs.
-    pub fn resolve(&self, text: &[u8], pattern: usize, at: usize) -> Option<(Anchor, usize)> {
-        let (anchor, back, prefixes) = *self.kinds.get(pattern)?;
-        let start = at.checked_sub(back)?;
-        let rest = text.get(start..)?;
-        (prefixes.is_empty() || prefixes.iter().any(|p| rest.starts_with(p.as_bytes())))
-            .then_some((anchor, start))
+    /// `(custom regex index, keyword start)` of every keyword hit in `text`.
+    pub fn hits<'t>(&'t self, text: &'t [u8]) -> impl Iterator<Item = (usize, usize)> + 't {
+        self.automaton
+            .iter()
+            .flat_map(move |a| a.find_iter(text))
+            .filter_map(|m| Some((*self.regex.get(m.pattern().as_usize())?, m.start())))
     }
 }
 
@@ -142,34 +278,75 @@ mod tests {
     use super::*;
 
     #[test]
-    fn anchors_are_long_enough_for_the_simd_prefilter() {
-        for l in BUILTIN {
-            assert!(l.needle.len() >= 3, "{}", l.needle);
-            for p in l.prefixes {
-                assert_eq!(&p[l.back..l.back + l.needle.len()], l.needle, "{p}");
-            }
+    fn triggers_map_to_their_anchor() {
+        let text = "x AKIA y sk-ant z -----BEGIN ghp_ zhp_ rk_live_ eyJ AIzaX glpat-1 xoxb-1 \
+                    https://hooks.slack.com/x aws_secret AWS_ACCESS_KEY SecretAccessKey AWS secret \
+                    github_pat_ ghs_secret";
+        let mut kinds: Vec<(Anchor, &str)> = Vec::new();
+        for_each(text.as_bytes(), |a, s, _| kinds.push((a, &text[s..s + 4])));
+        assert_eq!(
+            kinds,
+            [
+                (Anchor::AwsKeyId, "AKIA"),
+                (Anchor::SkDash, "sk-a"),
+                (Anchor::Pem, "----"),
+                (Anchor::Github, "ghp_"),
+                (Anchor::Stripe, "rk_l"),
+                (Anchor::Jwt, "eyJ "),
+                (Anchor::Google, "AIza"),
+                (Anchor::Gitlab, "glpa"),
+                (Anchor::Slack, "xoxb"),
+                (Anchor::SlackHook, "hook"),
+                (Anchor::AwsContext, "s_se"),
+                (Anchor::AwsContext, "_ACC"),
+                (Anchor::AwsContext, "tAcc"),
+                (Anchor::AwsContext, "AWS "),
+                (Anchor::Github, "gith"),
+                (Anchor::Github, "ghs_"),
+            ]
+        );
+    }
+
+    #[test]
+    fn masks_mark_every_trigger() {
+        let text: Vec<u8> = (0..300u32)
+            .map(|i| b"ab_c-dJ/eA \n9"[(i * 7 % 13) as usize])
+            .collect();
+        let plain: Vec<usize> = (0..text.len()).filter(|i| is_trigger(text[*i])).collect();
+        assert_eq!(triggers(&text), plain);
+        for v in [0u64, 1, 0x0101_0101_0101_0101, 0x0100_0000_0000_0001] {
+            let bits = (0..8)
+                .filter(|k| v >> (8 * k) & 1 == 1)
+                .fold(0, |m, k| m | 1 << k);
+            assert_eq!(pack8(v), bits);
         }
     }
 
     #[test]
-    fn hits_map_to_their_kind() {
-        let a = Anchors::new(&[("ACME-".to_owned(), 0)]).unwrap();
-        let text = "x AKIA y sk-ant z ACME-1 -----BEGIN ghp_ zhp_ rk_live_";
-        let kinds: Vec<(Anchor, usize)> = a
-            .automaton
-            .find_iter(text)
-            .filter_map(|m| a.resolve(text.as_bytes(), m.pattern().as_usize(), m.start()))
-            .collect();
-        assert_eq!(
-            kinds,
-            [
-                (Anchor::AwsKeyId, 2),
-                (Anchor::SkDash, 9),
-                (Anchor::Custom(0), 18),
-                (Anchor::Pem, 25),
-                (Anchor::Github, 36),
-                (Anchor::Stripe, 46),
-            ]
-        );
+    fn prose_and_edges_hold_no_anchor() {
+        for text in [
+            "",
+            "_",
+            "-",
+            "J",
+            "A",
+            "/",
+            "laws and draws",
+            "A-J_/",
+            "AKI",
+            "ey",
+        ] {
+            let mut n = 0;
+            for_each(text.as_bytes(), |_, _, _| n += 1);
+            assert_eq!(n, 0, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn custom_keywords_name_their_regex() {
+        let c = CustomAnchors::new(&[("ACME-".to_owned(), 3), ("ZETA".to_owned(), 5)]).unwrap();
+        let hits: Vec<_> = c.hits(b"x ACME-1 ZETA ACME-").collect();
+        assert_eq!(hits, [(3, 2), (5, 9), (3, 14)]);
+        assert_eq!(CustomAnchors::new(&[]).unwrap().hits(b"ACME-").count(), 0);
     }
 }

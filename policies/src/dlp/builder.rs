@@ -2,7 +2,7 @@
 //! compiles everything an engine needs once: the anchor automaton, the patterns, the context
 //! and placeholder automatons, and each profile's detector set and thresholds.
 
-use super::anchors::Anchors;
+use super::anchors::CustomAnchors;
 use super::context::ContextWords;
 use super::custom::{CustomRegex, Customs, KeywordList};
 use super::detector::{Detector, DetectorRef, DetectorSet};
@@ -70,7 +70,7 @@ impl DlpEngineBuilder {
         let customs = Customs::new(&self.keyword_lists, &self.regexes, self.edms)?;
         let internal = |e: &dyn std::fmt::Display| DlpError::Internal(e.to_string());
         let scanner = Scanner {
-            anchors: Anchors::new(&customs.anchors).map_err(|e| internal(&e))?,
+            custom_anchors: CustomAnchors::new(&customs.anchors).map_err(|e| internal(&e))?,
             pats: Patterns::compile().map_err(|e| internal(&e))?,
             ctx: ContextWords::new().map_err(|e| internal(&e))?,
             ph: Placeholders::new().map_err(|e| internal(&e))?,

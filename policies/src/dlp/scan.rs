@@ -1,8 +1,8 @@
-//! One scan of one text: the anchor pass, the digit pass, the `@` pass and the line pass, each
+//! One scan of one text: the anchor pass (and the custom keywords' pass), the digit pass, the `@` pass and the line pass, each
 //! run only when the profile enables a detector that needs it; then custom detectors; then
 //! overlapping matches resolved. Returns raw [`Detection`]s: masking happens in the engine.
 
-use super::anchors::{Anchor, Anchors};
+use super::anchors::{self, CustomAnchors};
 use super::context::ContextWords;
 use super::custom::Customs;
 use super::detector::{Detection, Detector, DetectorRef, DetectorSet};
@@ -44,7 +44,7 @@ impl Cx<'_> {
 /// The compiled parts of an engine that a scan reads.
 #[derive(Debug, Clone)]
 pub(crate) struct Scanner {
-    pub anchors: Anchors,
+    pub custom_anchors: CustomAnchors,
     pub pats: Patterns,
     pub ctx: ContextWords,
     pub ph: Placeholders,
@@ -78,22 +78,16 @@ impl Scanner {
             out: &mut out,
             aws_scanned_to: 0,
         };
-        let custom_anchors = self.customs.anchored_in(set);
-        if set.any(ANCHORED) || custom_anchors {
-            for m in self.anchors.automaton.find_iter(text) {
-                let Some((anchor, start)) =
-                    self.anchors
-                        .resolve(text, m.pattern().as_usize(), m.start())
-                else {
-                    continue;
-                };
-                match anchor {
-                    Anchor::Custom(i) => self.customs.on_anchor(&mut cx, i, start),
-                    _ if set.any(anchor.detectors()) => {
-                        detectors::on_anchor(&mut cx, anchor, start, m.end());
-                    }
-                    _ => {}
+        if set.any(ANCHORED) {
+            anchors::for_each(text, |anchor, start, end| {
+                if set.any(anchor.detectors()) {
+                    detectors::on_anchor(&mut cx, anchor, start, end);
                 }
+            });
+        }
+        if self.customs.anchored_in(set) {
+            for (regex, start) in self.custom_anchors.hits(text) {
+                self.customs.on_anchor(&mut cx, regex, start);
             }
         }
         if set.any(&[Detector::CreditCard, Detector::Iban, Detector::UsSsn]) {

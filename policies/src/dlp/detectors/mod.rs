@@ -20,7 +20,7 @@ mod tests_support;
 use super::anchors::Anchor;
 use super::scan::Cx;
 
-/// Runs the detector(s) behind `anchor`, which matched at `start..end`.
+/// Runs the detector(s) behind `anchor`, whose literal part is `start..end`.
 pub(crate) fn on_anchor(cx: &mut Cx<'_>, anchor: Anchor, start: usize, end: usize) {
     match anchor {
         Anchor::AwsKeyId => aws::key_id(cx, start),
@@ -34,6 +34,5 @@ pub(crate) fn on_anchor(cx: &mut Cx<'_>, anchor: Anchor, start: usize, end: usiz
         Anchor::Google => saas::google(cx, start),
         Anchor::Pem => pem::detect(cx, start),
         Anchor::Jwt => jwt::detect(cx, start),
-        Anchor::Custom(_) => {}
     }
 }

@@ -1,6 +1,6 @@
 //! Shared by the detectors' unit tests: scan a text with one detector, get plain tuples back.
 
-use super::super::anchors::Anchors;
+use super::super::anchors::CustomAnchors;
 use super::super::context::ContextWords;
 use super::super::custom::Customs;
 use super::super::detector::{Detector, DetectorRef, DetectorSet};
@@ -10,7 +10,7 @@ use super::super::scan::Scanner;
 use std::sync::LazyLock;
 
 static SCANNER: LazyLock<Scanner> = LazyLock::new(|| Scanner {
-    anchors: Anchors::new(&[]).unwrap(),
+    custom_anchors: CustomAnchors::new(&[]).unwrap(),
     pats: Patterns::compile().unwrap(),
     ctx: ContextWords::new().unwrap(),
     ph: Placeholders::new().unwrap(),

@@ -4,7 +4,7 @@
 //! word and the last byte are looked at for most lines; counting words or operators happens
 //! only for the few lines where the answer depends on it.
 
-use super::keywords::{keyword_score, leading_word};
+use super::keywords::{keyword_score, leading_word, may_start_keyword};
 
 /// What one line says about the segment around it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,10 +47,7 @@ pub(crate) fn classify(line: &[u8], need_prose: bool) -> Line {
     let word = leading_word(t);
     let mut shaped = false;
     if start == 0 && !word.is_empty() {
-        let next = t.get(word.len()).copied();
-        let keyword_follows = next
-            .is_none_or(|b| matches!(b, b' ' | b'(' | b':' | b'{' | b'<' | b';' | b'!' | b'\t'));
-        if keyword_follows {
+        if keyword_follows(t, word) {
             start = keyword_score(word, t);
         }
         if start == 0 && is_call_or_assignment(t, word) {
@@ -97,6 +94,24 @@ fn is_comment(first: u8, t: &[u8]) -> bool {
         b'-' => t.starts_with(b"-- "),
         _ => false,
     }
+}
+
+/// Whether `line`, in a block without any byte of `density::is_mark`, can be code: there
+/// [`classify`] says code only after a leading keyword (brackets, `;`, `=`, `#`, `@` and the
+/// operators are all marks), so a line whose first word is none is skipped unread.
+pub(crate) fn may_be_quiet_code(line: &[u8]) -> bool {
+    let t = line.trim_ascii_start();
+    if !may_start_keyword(t) {
+        return false;
+    }
+    let word = leading_word(t);
+    keyword_follows(t, word) && keyword_score(word, t) > 0
+}
+
+/// Whether the byte after a line's leading word lets that word be a keyword.
+fn keyword_follows(t: &[u8], word: &[u8]) -> bool {
+    t.get(word.len())
+        .is_none_or(|b| matches!(b, b' ' | b'(' | b':' | b'{' | b'<' | b';' | b'!' | b'\t'))
 }
 
 /// `name(...`, `a.b.c(`, `x = ...`, `x := ...`, `count += 1`, `items[i] = ...`.
@@ -149,13 +164,15 @@ fn is_operator(b: u8) -> bool {
     )
 }
 
-/// At least `n` space-separated words. A plain loop that stops at the `n - 1`th space: words
-/// are short, so this beats a `memchr` call per space.
+/// At least `n` space-separated words: spaces counted 32 bytes at a time (the compiler
+/// vectorises the count), stopping at the chunk where enough were seen. Long lines without
+/// spaces (tokens, base64) are the ones that cost, and they cost a vector pass.
 fn words_at_least(t: &[u8], n: usize) -> bool {
+    let need = n.saturating_sub(1);
     let mut spaces = 0;
-    for b in t {
-        spaces += usize::from(*b == b' ');
-        if spaces + 1 >= n {
+    for chunk in t.chunks(32) {
+        spaces += chunk.iter().filter(|b| **b == b' ').count();
+        if spaces >= need {
             return true;
         }
     }

@@ -126,20 +126,22 @@ const BLOCK: usize = 4096;
 ///
 /// `quiet`: the block holds none of the bytes of `density::is_mark`, so a line there is code
 /// only when it starts with a keyword (`line::classify` has no other way to say code without
-/// one of them). While no segment is open only code lines matter, so a line whose first two
-/// bytes start no keyword is passed over unread: most lines of prose.
-fn lines(cx: &mut Cx<'_>, seg: &mut Segment, mut start: usize, end: usize, quiet: bool) {
+/// one of them). While no segment is open only code lines matter, so a line whose first word
+/// is no keyword is passed over unread ([`line::may_be_quiet_code`]): most lines of prose.
+fn lines(cx: &mut Cx<'_>, seg: &mut Segment, start: usize, end: usize, quiet: bool) {
     let text = cx.text;
-    while start < end {
-        let nl = memchr::memchr(b'\n', &text[start..end]).map_or(end, |i| start + i);
-        let line = &text[start..nl];
-        if quiet && !seg.open && !keywords::may_start_keyword(line.trim_ascii_start()) {
-            start = nl + 1;
+    let mut line_start = start;
+    let newlines = memchr::memchr_iter(b'\n', &text[start..end]).map(|i| start + i);
+    // The last line may have no `\n` (the end of the text).
+    for nl in newlines.chain((text[end - 1] != b'\n').then_some(end)) {
+        let line = &text[line_start..nl];
+        let from = line_start;
+        line_start = nl + 1;
+        if quiet && !seg.open && !line::may_be_quiet_code(line) {
             continue;
         }
         let line_end = if line.ends_with(b"\r") { nl - 1 } else { nl };
-        seg.feed(cx, classify(line, seg.open), start, line_end);
-        start = nl + 1;
+        seg.feed(cx, classify(line, seg.open), from, line_end);
     }
 }
 
@@ -149,11 +151,11 @@ fn lines(cx: &mut Cx<'_>, seg: &mut Segment, mut start: usize, end: usize, quiet
 /// counts as code lines without being read one by one.
 fn dense_block(cx: &mut Cx<'_>, seg: &mut Segment, mut start: usize, end: usize) {
     let text = cx.text;
-    let (mut read, mut code, mut prose) = (0, 0, 0);
-    while start < end && code + prose < PROBE && read < 4 * PROBE {
+    let (mut code, mut prose) = (0, 0);
+    // Comments and blank lines are read on: reading them here costs what `lines` would.
+    while start < end && code + prose < PROBE {
         let nl = memchr::memchr(b'\n', &text[start..end]).map_or(end, |i| start + i);
         let kind = classify(&text[start..nl], true);
-        read += 1;
         code += usize::from(kind == Line::Code);
         prose += usize::from(kind == Line::Prose);
         seg.feed(cx, kind, start, nl);
@@ -235,8 +237,7 @@ mod tests {
                 assert!(!density::has_mark(line.as_bytes()), "{line}");
                 if classify(line.as_bytes(), false) == Line::Code {
                     code_lines += 1;
-                    let t = line.as_bytes().trim_ascii_start();
-                    assert!(keywords::may_start_keyword(t), "{line:?}");
+                    assert!(line::may_be_quiet_code(line.as_bytes()), "{line:?}");
                 }
             }
         }

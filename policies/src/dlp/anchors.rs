@@ -54,12 +54,40 @@ pub(crate) fn for_each(text: &[u8], mut f: impl FnMut(Anchor, usize, usize)) {
         while mask != 0 {
             let i = n * 64 + mask.trailing_zeros() as usize;
             mask &= mask - 1;
+            if !neighbours_fit(text, i) {
+                continue;
+            }
             if let Some((anchor, start, end)) = resolve(text, i) {
                 f(anchor, start, end);
             }
         }
     }
 }
+
+/// Whether the bytes around the trigger at `i` can be part of an anchor: three table loads.
+/// Most triggers stop here: `_` in snake_case, `-` in prose, `/` in comments.
+#[inline]
+fn neighbours_fit(text: &[u8], i: usize) -> bool {
+    let prev = if i > 0 { text[i - 1] } else { 0 };
+    let next = text.get(i + 1).copied().unwrap_or(0);
+    let wanted = WANTED[usize::from(text[i])];
+    (NEIGHBOURS[usize::from(prev)] & wanted & 0x0F)
+        | (NEIGHBOURS[usize::from(next)] & wanted & 0xF0)
+        != 0
+}
+
+/// Per trigger byte: the neighbour bits ([`before_bit`], [`after_bit`]) that can make it an
+/// anchor.
+static WANTED: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let triggers = b"_-JA/";
+    let mut i = 0;
+    while i < triggers.len() {
+        t[triggers[i] as usize] = before_bit(triggers[i]) | after_bit(triggers[i]);
+        i += 1;
+    }
+    t
+};
 
 /// The positions of trigger bytes in `text`, in order.
 #[cfg(test)]
@@ -122,16 +150,9 @@ fn before(text: &[u8], end: usize, lit: &[u8]) -> bool {
 
 /// The anchor the trigger byte at `i` belongs to, and where that anchor starts. Where two
 /// could claim one trigger, the one that starts first wins (`ghs_secret` is a GitHub prefix).
+#[inline(never)]
 fn resolve(text: &[u8], i: usize) -> Option<(Anchor, usize, usize)> {
-    let t = text[i];
-    let prev = if i > 0 { text[i - 1] } else { 0 };
-    let next = text.get(i + 1).copied().unwrap_or(0);
-    if NEIGHBOURS[usize::from(prev)] & before_bit(t) == 0
-        && NEIGHBOURS[usize::from(next)] & after_bit(t) == 0
-    {
-        return None; // most triggers: `_` in snake_case, `-` in prose, `/` in comments
-    }
-    match t {
+    match text[i] {
         b'_' => {
             if i >= 3
                 && before(text, i - 1, b"gh")
@@ -185,7 +206,8 @@ fn resolve(text: &[u8], i: usize) -> Option<(Anchor, usize, usize)> {
 }
 
 /// Per byte: for which trigger bytes it may come right before (low bits) or right after (high
-/// bits) in an anchor. A trigger with neither neighbour is no anchor, read no further.
+/// bits) in an anchor. A trigger with neither neighbour is no anchor, read no further (see
+/// [`neighbours_fit`]).
 static NEIGHBOURS: [u8; 256] = neighbours();
 
 const fn before_bit(trigger: u8) -> u8 {

@@ -72,8 +72,8 @@ impl DlpEngineBuilder {
         let scanner = Scanner {
             custom_anchors: CustomAnchors::new(&customs.anchors).map_err(|e| internal(&e))?,
             pats: Patterns::compile().map_err(|e| internal(&e))?,
-            ctx: ContextWords::new().map_err(|e| internal(&e))?,
-            ph: Placeholders::new().map_err(|e| internal(&e))?,
+            ctx: ContextWords::new(),
+            ph: Placeholders::new(),
             customs,
         };
         let lookup = |id: &str| -> Option<DetectorRef> {

@@ -1,11 +1,10 @@
 //! Context words: a match with "card", "iban", "secret", "api key"... close by is more likely
-//! real; one next to "order", "tracking", "phone", "example"... less. One case-insensitive
-//! automaton over all words; it runs only on a small window around a match, never on the
-//! whole input.
+//! real; one next to "order", "tracking", "phone", "example"... less. A window around a match
+//! (never the whole input) is read as runs of letters; each run of a plausible length is
+//! looked up, lower-cased and packed into a `u128`, in a small open-addressing table.
 
 use super::detector::Detector::{self, *};
 use super::finding::Confidence;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 const CARD: &[Detector] = &[CreditCard];
 const BANK: &[Detector] = &[Iban];
@@ -105,32 +104,147 @@ const WORDS: &[(&str, &[Detector], &[Detector])] = &[
 pub const BEFORE: usize = 64;
 pub const AFTER: usize = 32;
 
+/// The words, by their lower-case letters packed into a `u128`.
 #[derive(Debug, Clone)]
 pub(crate) struct ContextWords {
-    words: AhoCorasick,
-    support: Vec<u32>,
-    against: Vec<u32>,
-    lens: Vec<usize>,
+    /// Open addressing: `(key, support, against)`, key 0 for an empty slot.
+    slots: Box<[(u128, u32, u32); SLOTS]>,
+    /// Bit `26 * a + b` set when a word or phrase starts with the letters `a`, `b`: most runs
+    /// of letters in a window (pieces of a random token) are passed over after this probe.
+    starts: [u64; 11],
 }
+
+/// The bit of the lower-cased letters `a`, `b` in [`ContextWords::starts`].
+fn start_bit(a: u8, b: u8) -> usize {
+    usize::from((a | 0x20).wrapping_sub(b'a') % 26) * 26
+        + usize::from((b | 0x20).wrapping_sub(b'a') % 26)
+}
+
+const SLOTS: usize = 256;
+/// Longest single word of the list; phrases (`american express`) are found by their first word.
+const LONGEST: usize = 13;
 
 fn mask(ds: &[Detector]) -> u32 {
     ds.iter().fold(0, |m, d| m | d.bit())
 }
 
+/// `word`'s bytes, lower-cased, in a `u128` (words of up to 16 bytes).
+fn pack(word: &[u8]) -> u128 {
+    word.iter().take(16).enumerate().fold(0, |k, (i, b)| {
+        k | u128::from(b.to_ascii_lowercase()) << (8 * i)
+    })
+}
+
+fn slot_of(k: u128) -> usize {
+    let folded = (k as u64) ^ ((k >> 64) as u64);
+    (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize
+}
+
 impl ContextWords {
-    pub fn new() -> Result<Self, aho_corasick::BuildError> {
-        let words = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostLongest)
-            .kind(Some(AhoCorasickKind::DFA)) // windows are ~100 bytes: no prefilter set-up
-            .prefilter(false)
-            .build(WORDS.iter().map(|w| w.0))?;
-        Ok(ContextWords {
-            words,
-            support: WORDS.iter().map(|w| mask(w.1)).collect(),
-            against: WORDS.iter().map(|w| mask(w.2)).collect(),
-            lens: WORDS.iter().map(|w| w.0.len()).collect(),
-        })
+    pub fn new() -> Self {
+        let mut slots = Box::new([(0u128, 0u32, 0u32); SLOTS]);
+        let mut starts = [0u64; 11];
+        for (w, _, _) in WORDS {
+            let b = w.as_bytes();
+            let bit = start_bit(b[0], b[1]);
+            starts[bit / 64] |= 1 << (bit % 64);
+        }
+        // Words with other bytes than letters are phrases, found from their first word (see
+        // `phrase`), or hold a listed word that says the same (`api_key`: `key`; `e-mail`:
+        // `mail`).
+        for (word, support, against) in WORDS
+            .iter()
+            .filter(|w| w.0.bytes().all(|b| b.is_ascii_alphabetic()))
+        {
+            let k = pack(word.as_bytes());
+            let mut i = slot_of(k);
+            while slots[i].0 != 0 && slots[i].0 != k {
+                i = (i + 1) % SLOTS;
+            }
+            slots[i] = (k, slots[i].1 | mask(support), slots[i].2 | mask(against));
+        }
+        ContextWords { slots, starts }
+    }
+
+    /// `(support, against)` of the word `w` (letters only), zero when it is none.
+    fn lookup(&self, w: &[u8]) -> (u32, u32) {
+        let k = pack(w);
+        let mut i = slot_of(k);
+        loop {
+            match self.slots[i] {
+                (0, _, _) => return (0, 0),
+                (key, s, a) if key == k => return (s, a),
+                _ => i = (i + 1) % SLOTS,
+            }
+        }
+    }
+
+    /// What the whole words of `text[from..to]` say: `(support, against)` masks. A word cut
+    /// by the window's edge does not count; a longer word may take a plural `s`.
+    fn words_in(&self, text: &[u8], from: usize, to: usize) -> (u32, u32) {
+        let (mut support, mut against) = (0, 0);
+        let mut i = from;
+        while i < to {
+            if !text[i].is_ascii_alphabetic() {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < to && text[i].is_ascii_alphabetic() {
+                i += 1;
+            }
+            let cut = (start == from && start > 0 && text[start - 1].is_ascii_alphabetic())
+                || (i == to && text.get(to).is_some_and(u8::is_ascii_alphabetic));
+            let len = i - start;
+            if cut || !(2..=LONGEST + 1).contains(&len) {
+                continue;
+            }
+            let bit = start_bit(text[start], text[start + 1]);
+            if self.starts[bit / 64] >> (bit % 64) & 1 == 0 {
+                continue;
+            }
+            let word = &text[start..i];
+            let (mut s, mut a) = self.lookup(word);
+            if s | a == 0 && len > 4 && matches!(word[len - 1], b's' | b'S') {
+                (s, a) = self.lookup(&word[..len - 1]);
+            }
+            (s, a) = self.phrase(text, word, i, to, (s, a));
+            support |= s;
+            against |= a;
+        }
+        (support, against)
+    }
+
+    /// The masks of a phrase that starts with `word` (ending at `end`): `american express`,
+    /// `social security`, `ss#`.
+    fn phrase(
+        &self,
+        text: &[u8],
+        word: &[u8],
+        end: usize,
+        to: usize,
+        found: (u32, u32),
+    ) -> (u32, u32) {
+        let rest = &text[end..to];
+        let follows = |tail: &[u8]| {
+            rest.len() >= tail.len()
+                && rest[..tail.len()].eq_ignore_ascii_case(tail)
+                && !text
+                    .get(end + tail.len())
+                    .is_some_and(u8::is_ascii_alphabetic)
+        };
+        let full = match word.len() {
+            8 if word.eq_ignore_ascii_case(b"american") && follows(b" express") => {
+                "american express"
+            }
+            6 if word.eq_ignore_ascii_case(b"social") && follows(b" security") => "social security",
+            2 if word.eq_ignore_ascii_case(b"ss") && rest.first() == Some(&b'#') => "ss#",
+            _ => return found,
+        };
+        WORDS
+            .iter()
+            .find(|w| w.0 == full)
+            .map_or(found, |w| (found.0 | mask(w.1), found.1 | mask(w.2)))
     }
 
     /// `base` moved one step up when a supporting word is near `start..end`, one step down
@@ -148,20 +262,9 @@ impl ContextWords {
             return base;
         }
         let (lo, hi) = super::text::around(text, start, end, BEFORE, AFTER);
-        let (mut up, mut down) = (false, false);
-        for (from, to) in [(lo, start), (end, hi)] {
-            let Some(window) = text.get(from..to) else {
-                continue;
-            };
-            for m in self.words.find_iter(window) {
-                let i = m.pattern().as_usize();
-                if !whole_word(text, from + m.start(), from + m.end(), self.lens[i]) {
-                    continue;
-                }
-                up |= self.support[i] & d.bit() != 0;
-                down |= self.against[i] & d.bit() != 0;
-            }
-        }
+        let (s1, a1) = self.words_in(text, lo, start);
+        let (s2, a2) = self.words_in(text, end, hi);
+        let (up, down) = ((s1 | s2) & d.bit() != 0, (a1 | a2) & d.bit() != 0);
         match (up, down) {
             (true, _) => base.raised(),
             (false, true) => base.lowered(),
@@ -170,25 +273,12 @@ impl ContextWords {
     }
 }
 
-/// A word starts after a non-letter; short words (`cc`, `ssn`, `key`) must also end before
-/// one, longer ones may take a plural `s`.
-fn whole_word(text: &[u8], start: usize, end: usize, len: usize) -> bool {
-    let letter = |i: usize| text.get(i).is_some_and(u8::is_ascii_alphabetic);
-    if start > 0 && letter(start - 1) {
-        return false;
-    }
-    match text.get(end) {
-        Some(b's' | b'S') if len > 3 => !letter(end + 1),
-        _ => !letter(end),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn adj(text: &str, d: Detector, needle: &str) -> Confidence {
-        let c = ContextWords::new().unwrap();
+        let c = ContextWords::new();
         let s = text.find(needle).unwrap();
         c.adjust(text.as_bytes(), d, s, s + needle.len(), Confidence::Medium)
     }
@@ -204,6 +294,30 @@ mod tests {
             adj("cards 4242 on file", CreditCard, "4242"),
             Confidence::High
         );
+    }
+
+    #[test]
+    fn phrases_plurals_and_spellings_count() {
+        assert_eq!(
+            adj("American Express 4242", CreditCard, "4242"),
+            Confidence::High
+        );
+        assert_eq!(adj("american 4242", CreditCard, "4242"), Confidence::Medium);
+        assert_eq!(
+            adj("social security: 4242", UsSsn, "4242"),
+            Confidence::High
+        );
+        assert_eq!(adj("SS# 4242", UsSsn, "4242"), Confidence::High);
+        assert_eq!(adj("ss 4242", UsSsn, "4242"), Confidence::Medium);
+        assert_eq!(adj("E-Mail: 4242", EmailAddress, "4242"), Confidence::High);
+        assert_eq!(
+            adj("my api_key=4242", GithubToken, "4242"),
+            Confidence::High
+        );
+        assert_eq!(adj("the api 4242", GithubToken, "4242"), Confidence::Medium);
+        assert_eq!(adj("4242 (tracking)", CreditCard, "4242"), Confidence::Low);
+        assert_eq!(adj("PASSWORDS 4242", Jwt, "4242"), Confidence::High);
+        assert_eq!(adj("refs 4242", CreditCard, "4242"), Confidence::Medium);
     }
 
     #[test]

@@ -29,6 +29,7 @@ mod edm;
 mod engine;
 mod error;
 mod finding;
+mod literals;
 mod numbers;
 mod patterns;
 mod placeholder;

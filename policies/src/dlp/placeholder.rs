@@ -6,7 +6,7 @@
 //! not dropped here: the numeric detectors report them at `low` confidence instead, below the
 //! shipped profiles' thresholds but still visible to a profile that asks for `low`.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use super::literals::Literals;
 
 /// Words that only appear in a token when a person typed it as a stand-in.
 const MARKERS: &[&str] = &[
@@ -42,18 +42,18 @@ const PUBLISHED: &[&[u8]] = &[
     b"16C7e42F292c6912E7710c838347Ae178B4a",
 ];
 
-/// The marker automaton, built once per engine.
+/// The marker words and published examples, built once per engine.
 #[derive(Debug, Clone)]
 pub(crate) struct Placeholders {
     /// Marker words in their three spellings, and the published examples.
-    markers: AhoCorasick,
-    published: AhoCorasick,
+    markers: Literals,
+    published: Literals,
 }
 
 impl Placeholders {
     /// Markers match as written in lower case, upper case or capitalised (`your`, `YOUR`,
     /// `Your`), not in any mix: random tokens spell `hErE` far more often than `here`.
-    pub fn new() -> Result<Self, aho_corasick::BuildError> {
+    pub fn new() -> Self {
         let mut words = Vec::with_capacity(MARKERS.len() * 3);
         for m in MARKERS {
             let mut capitalised = m.to_string();
@@ -62,29 +62,19 @@ impl Placeholders {
             }
             words.extend([m.to_string(), m.to_ascii_uppercase(), capitalised]);
         }
-        words.sort();
-        words.dedup();
-        // Tokens are short: a DFA without a prefilter beats Teddy's set-up cost on them.
-        let markers = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostFirst)
-            .kind(Some(AhoCorasickKind::DFA))
-            .prefilter(false)
-            .build(
-                words
-                    .iter()
-                    .map(String::as_bytes)
-                    .chain(PUBLISHED.iter().copied()),
-            )?;
-        let published = AhoCorasickBuilder::new()
-            .kind(Some(AhoCorasickKind::DFA))
-            .prefilter(false)
-            .build(PUBLISHED)?;
-        Ok(Placeholders { markers, published })
+        let markers = Literals::new(
+            words
+                .iter()
+                .map(String::as_bytes)
+                .chain(PUBLISHED.iter().copied()),
+        );
+        let published = Literals::new(PUBLISHED.iter().copied());
+        Placeholders { markers, published }
     }
 
     /// Whether `token` is a vendor's published example.
     pub fn is_published(&self, token: &[u8]) -> bool {
-        self.published.is_match(token)
+        self.published.found_in(token)
     }
 
     /// Whether `token` (the variable part of a credential, or all of it) is a stand-in.
@@ -103,7 +93,7 @@ impl Placeholders {
     /// Whether `text` holds a stand-in word or a published example. Long structured bodies
     /// (PEM) use this alone: real DER has runs of `A` that the random-token checks would flag.
     pub fn has_marker(&self, text: &[u8]) -> bool {
-        self.markers.is_match(text)
+        self.markers.found_in(text)
     }
 }
 
@@ -163,7 +153,7 @@ mod tests {
 
     #[test]
     fn stand_ins_are_rejected() {
-        let p = Placeholders::new().unwrap();
+        let p = Placeholders::new();
         for t in [
             "AKIAIOSFODNN7EXAMPLE",
             "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
@@ -182,7 +172,7 @@ mod tests {
 
     #[test]
     fn random_tokens_pass() {
-        let p = Placeholders::new().unwrap();
+        let p = Placeholders::new();
         for t in [
             "Q7mZ2kLp9XvR4tBw8NcY3hJd6FgS1aEu0iOo",
             "wK8s/Pq2+Lm4Zr7Tn1Xc9Vb3Hd5Jf6Gy0AeUi2Ow",

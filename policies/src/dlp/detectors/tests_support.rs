@@ -12,8 +12,8 @@ use std::sync::LazyLock;
 static SCANNER: LazyLock<Scanner> = LazyLock::new(|| Scanner {
     custom_anchors: CustomAnchors::new(&[]).unwrap(),
     pats: Patterns::compile().unwrap(),
-    ctx: ContextWords::new().unwrap(),
-    ph: Placeholders::new().unwrap(),
+    ctx: ContextWords::new(),
+    ph: Placeholders::new(),
     customs: Customs::default(),
 });
 

@@ -1,15 +1,19 @@
 //! [`Literals`]: a small set of byte strings found inside short texts (tokens, ~100-byte
-//! windows) without an automaton. A 65,536-bit table says which two-byte pairs start a
-//! literal; only where a pair does are the literals that start with it compared. On random
-//! tokens almost no pair hits, so a search is one table probe per byte.
+//! windows) without an automaton. A 65,536-bit table holds the two-byte pairs at the first
+//! `stride` offsets of every literal; since each literal is longer than `stride`, any
+//! occurrence puts one of those pairs at a position that is a multiple of `stride`, so only
+//! every `stride`-th pair of the text is probed. Only where a probe hits are the literals
+//! that could start there compared: on random tokens, almost never.
 
 /// The literals, grouped by their first two bytes.
 #[derive(Debug, Clone)]
 pub(crate) struct Literals {
-    /// Bit `pair` set when some literal starts with `pair` (first byte high).
-    starts: Box<[u64; 1024]>,
-    /// `(pair, literal)`, sorted by pair.
+    /// Bit `pair` set when some literal holds `pair` at an offset below `stride`.
+    pairs: Box<[u64; 1024]>,
+    /// `(first pair, literal)`, sorted by pair.
     by_pair: Vec<(u16, Box<[u8]>)>,
+    /// The shortest literal's length less one (at least 1).
+    stride: usize,
 }
 
 fn pair(a: u8, b: u8) -> u16 {
@@ -19,30 +23,47 @@ fn pair(a: u8, b: u8) -> u16 {
 impl Literals {
     /// From literals of at least two bytes; shorter ones are ignored.
     pub fn new<'a>(literals: impl IntoIterator<Item = &'a [u8]>) -> Self {
-        let mut starts = Box::new([0u64; 1024]);
+        let literals: Vec<&[u8]> = literals.into_iter().filter(|l| l.len() >= 2).collect();
+        let stride = literals.iter().map(|l| l.len() - 1).min().unwrap_or(1);
+        let mut pairs = Box::new([0u64; 1024]);
         let mut by_pair: Vec<(u16, Box<[u8]>)> = Vec::new();
         for l in literals {
-            if let [a, b, ..] = l {
-                let p = pair(*a, *b);
-                starts[usize::from(p >> 6)] |= 1 << (p & 63);
-                by_pair.push((p, l.into()));
+            for off in 0..stride {
+                let p = pair(l[off], l[off + 1]);
+                pairs[usize::from(p >> 6)] |= 1 << (p & 63);
             }
+            by_pair.push((pair(l[0], l[1]), l.into()));
         }
         by_pair.sort();
         by_pair.dedup();
-        Literals { starts, by_pair }
+        Literals {
+            pairs,
+            by_pair,
+            stride,
+        }
     }
 
     /// Whether some literal occurs in `text`.
     pub fn found_in(&self, text: &[u8]) -> bool {
-        text.windows(2).enumerate().any(|(i, w)| {
-            let p = pair(w[0], w[1]);
-            self.starts[usize::from(p >> 6)] >> (p & 63) & 1 != 0 && self.at(text, i, p)
-        })
+        let mut i = 0;
+        while i + 1 < text.len() {
+            let p = pair(text[i], text[i + 1]);
+            if self.pairs[usize::from(p >> 6)] >> (p & 63) & 1 != 0
+                && (i.saturating_sub(self.stride - 1)..=i).any(|s| self.at(text, s))
+            {
+                return true;
+            }
+            i += self.stride;
+        }
+        false
     }
 
-    /// Whether a literal starting with `p` starts at `i`.
-    fn at(&self, text: &[u8], i: usize, p: u16) -> bool {
+    /// Whether a literal starts at `i`.
+    fn at(&self, text: &[u8], i: usize) -> bool {
+        let [a, b, ..] = text[i..] else {
+            return false;
+        };
+        let p = pair(a, b);
         let from = self.by_pair.partition_point(|(q, _)| *q < p);
         self.by_pair[from..]
             .iter()
@@ -64,6 +85,21 @@ mod tests {
         }
         for t in ["", "h", "hEre", "he", "..", "HeRe", "heRE"] {
             assert!(!l.found_in(t.as_bytes()), "{t}");
+        }
+    }
+
+    #[test]
+    fn every_offset_is_covered_by_the_stride() {
+        let words: [&[u8]; 2] = [b"example", b"changeme"];
+        let l = Literals::new(words);
+        assert_eq!(l.stride, 6);
+        for pad in 0..20 {
+            for w in words {
+                let t = [&b"31415926535897932384"[..pad], w, b"Zz"].concat();
+                assert!(l.found_in(&t), "{pad} {}", String::from_utf8_lossy(w));
+                let cut = [&b"31415926535897932384"[..pad], &w[1..], b"Zz"].concat();
+                assert!(!l.found_in(&cut), "{pad}");
+            }
         }
     }
 }

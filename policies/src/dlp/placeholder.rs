@@ -8,7 +8,8 @@
 
 use super::literals::Literals;
 
-/// Words that only appear in a token when a person typed it as a stand-in.
+/// Words that only appear in a token when a person typed it as a stand-in (and ellipses, see
+/// [`has_ellipsis`]).
 const MARKERS: &[&str] = &[
     "example",
     "xxxx",
@@ -27,9 +28,6 @@ const MARKERS: &[&str] = &[
     "api_key",
     "token_",
     "****",
-    "....",
-    "...",
-    "…",
 ];
 
 /// Vendors' published example credentials that carry no marker word.
@@ -62,12 +60,14 @@ impl Placeholders {
             }
             words.extend([m.to_string(), m.to_ascii_uppercase(), capitalised]);
         }
+        // Four bytes or more: the table is probed at every third byte (see `Literals`).
         let markers = Literals::new(
             words
                 .iter()
                 .map(String::as_bytes)
                 .chain(PUBLISHED.iter().copied()),
         );
+        debug_assert!(words.iter().all(|w| w.len() >= 4));
         let published = Literals::new(PUBLISHED.iter().copied());
         Placeholders { markers, published }
     }
@@ -93,8 +93,14 @@ impl Placeholders {
     /// Whether `text` holds a stand-in word or a published example. Long structured bodies
     /// (PEM) use this alone: real DER has runs of `A` that the random-token checks would flag.
     pub fn has_marker(&self, text: &[u8]) -> bool {
-        self.markers.found_in(text)
+        self.markers.found_in(text) || has_ellipsis(text)
     }
+}
+
+/// `...` (or more dots) or `…`: a token cut short by whoever pasted it.
+fn has_ellipsis(text: &[u8]) -> bool {
+    memchr::memchr2_iter(b'.', 0xE2, text)
+        .any(|i| text[i..].starts_with(b"...") || text[i..].starts_with("…".as_bytes()))
 }
 
 /// One pass over `token`: a run of five equal bytes (`00000`), six ascending ones
@@ -164,6 +170,7 @@ mod tests {
             "abcdefghijklmnopqrstuvwxyz0123",
             "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
             "AIzaSy...",
+            "ghp_Q7mZ2kLp9X…",
             "aaaaaaaaaaaaaaaaaaaabbbbbbbbbbbb",
         ] {
             assert!(p.is_placeholder(t.as_bytes()), "{t}");

@@ -38,11 +38,7 @@ fn a_prompt_is_redacted_before_it_leaves() {
     let prompt = format!("Why does my call fail? key={key} and I paid with card {card}.");
     let result = engine.scan_profile("default", &prompt).unwrap();
     assert!(result.matched);
-    let ids: Vec<&str> = result
-        .findings
-        .iter()
-        .map(|f| f.detector.as_str())
-        .collect();
+    let ids: Vec<&str> = result.findings.iter().map(|f| &*f.detector).collect();
     assert_eq!(ids, ["openai_api_key", "credit_card"]);
     let safe = redact(&prompt, &result.findings);
     assert_eq!(

@@ -10,6 +10,7 @@ use super::finding::{Confidence, Finding};
 use super::profile::{Profile, Threshold};
 use super::scan::Scanner;
 use super::DlpScanner;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// What one profile found in one text.
@@ -133,7 +134,7 @@ impl DlpEngine {
             entry.1 = entry.1.max(d.confidence);
             let matched = text.get(d.start..d.end).unwrap_or_default();
             findings.push(Finding::new(
-                self.id(d.detector),
+                self.finding_id(d.detector),
                 d.start,
                 d.end,
                 d.confidence,
@@ -161,6 +162,14 @@ impl DlpEngine {
             matched: counts.iter().any(|c| c.matched),
             findings,
             counts,
+        }
+    }
+
+    /// The id a finding carries: static for a built-in detector, so no allocation.
+    fn finding_id(&self, d: DetectorRef) -> Cow<'static, str> {
+        match d {
+            DetectorRef::Builtin(b) => Cow::Borrowed(b.id()),
+            DetectorRef::Custom(_) => Cow::Owned(self.id(d).to_owned()),
         }
     }
 

@@ -153,7 +153,7 @@ fn custom_regexes_run_with_and_without_keywords() {
     let r = e
         .scan_profile("hr", "EMP-123456 filed tks_abc123def456 and EMP-1234567")
         .unwrap();
-    let ids: Vec<_> = r.findings.iter().map(|f| f.detector.as_str()).collect();
+    let ids: Vec<_> = r.findings.iter().map(|f| &*f.detector).collect();
     assert_eq!(ids, ["employee_id", "ticket_secret"]);
 }
 
@@ -249,7 +249,7 @@ fn edm_sets_match_through_the_engine() {
     let got: Vec<_> = r
         .findings
         .iter()
-        .map(|f| (f.detector.as_str(), f.start, f.end, f.confidence))
+        .map(|f| (&*f.detector, f.start, f.end, f.confidence))
         .collect();
     assert_eq!(
         got,

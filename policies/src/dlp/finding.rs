@@ -3,8 +3,10 @@
 //! A finding never holds the secret itself: the snippet is masked when the finding is made, so
 //! `Debug`, `Display` and `Serialize` can only ever show the masked form.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Cow;
 use std::fmt;
+use std::ops::Deref;
 
 /// How sure a detector (or a discovery heuristic) is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -58,23 +60,24 @@ impl fmt::Display for Confidence {
 }
 
 /// One piece of sensitive data found in a text. Serialises as the `gatewayd dlp scan` JSON line:
-/// `{"detector", "start", "end", "confidence", "snippet"}`.
+/// `{"detector", "start", "end", "confidence", "snippet"}`. Making one allocates nothing for a
+/// built-in detector: its id is static and the snippet is kept inline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// Detector id, e.g. `aws_access_key_id`.
-    pub detector: String,
+    pub detector: Cow<'static, str>,
     /// Byte offsets of the match in the scanned text.
     pub start: usize,
     pub end: usize,
     pub confidence: Confidence,
     /// The match with most characters masked; never the full secret.
-    pub snippet: String,
+    pub snippet: Snippet,
 }
 
 impl Finding {
     /// A finding whose snippet is `matched` masked with [`mask`].
     pub fn new(
-        detector: impl Into<String>,
+        detector: impl Into<Cow<'static, str>>,
         start: usize,
         end: usize,
         confidence: Confidence,
@@ -85,7 +88,7 @@ impl Finding {
             start,
             end,
             confidence,
-            snippet: mask(matched),
+            snippet: Snippet::of(matched),
         }
     }
 
@@ -97,6 +100,118 @@ impl Finding {
     /// Whether the match is empty (never the case for a detector's finding).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// A masked snippet (see [`mask`]), kept inline: at most six characters of the match and
+/// sixteen `*`, so at most [`Snippet::CAPACITY`] bytes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Snippet {
+    len: u8,
+    bytes: [u8; Snippet::CAPACITY],
+}
+
+impl Snippet {
+    /// Six characters of up to four bytes and sixteen `*`.
+    pub const CAPACITY: usize = 6 * 4 + 16;
+
+    /// `secret`, masked.
+    pub fn of(secret: &str) -> Snippet {
+        let short = secret.len() < 128;
+        if short && secret.is_ascii() {
+            // Most secrets: slice bytes instead of walking characters.
+            let b = secret.as_bytes();
+            let n = b.len();
+            let (front, back) = ((n / 4).min(4), (n / 8).min(2));
+            let hidden = (n - front - back).min(16);
+            let mut s = Snippet {
+                len: 0,
+                bytes: [b'*'; Snippet::CAPACITY],
+            };
+            let shown = |c: u8| if c.is_ascii_control() { b' ' } else { c };
+            for (o, c) in s.bytes.iter_mut().zip(&b[..front]) {
+                *o = shown(*c);
+            }
+            for (o, c) in s.bytes[front + hidden..].iter_mut().zip(&b[n - back..]) {
+                *o = shown(*c);
+            }
+            s.len = (front + hidden + back) as u8;
+            return s;
+        }
+        Snippet::from_masked(&mask(secret))
+    }
+
+    /// A snippet holding `masked` (already masked), cut at a character boundary if longer
+    /// than the capacity.
+    fn from_masked(masked: &str) -> Snippet {
+        let mut end = masked.len().min(Snippet::CAPACITY);
+        while !masked.is_char_boundary(end) {
+            end -= 1;
+        }
+        let mut bytes = [0u8; Snippet::CAPACITY];
+        bytes[..end].copy_from_slice(&masked.as_bytes()[..end]);
+        Snippet {
+            len: end as u8,
+            bytes,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        let b = &self.bytes[..usize::from(self.len)];
+        // Built from `&str`s cut at character boundaries: this cannot fail.
+        std::str::from_utf8(b).unwrap_or_default()
+    }
+}
+
+impl Deref for Snippet {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Display for Snippet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Snippet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl PartialEq<str> for Snippet {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Snippet {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl Serialize for Snippet {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Snippet {
+    /// A snippet as serialised; a longer string is refused rather than cut silently.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.len() > Snippet::CAPACITY {
+            return Err(serde::de::Error::custom(format!(
+                "snippet longer than {} bytes",
+                Snippet::CAPACITY
+            )));
+        }
+        Ok(Snippet::from_masked(&s))
     }
 }
 
@@ -168,6 +283,26 @@ mod tests {
         assert_eq!(mask(&long), "----****************ND");
         let wide = format!("é{}ü", "ß".repeat(70));
         assert_eq!(mask(&wide), "éßßß****************ßü");
+    }
+
+    #[test]
+    fn inline_snippets_match_the_mask() {
+        let wide = format!("é{}ü", "ß".repeat(70));
+        for secret in [
+            "",
+            "abc",
+            "12345678",
+            "sk-proj-abcdefghijklmnopqrstuvwxyz",
+            "ééééééééé",
+            "ab\ncdefghijklmnop\n",
+            "𝔘𝔫𝔦𝔠𝔬𝔡𝔢𝔘𝔫𝔦𝔠𝔬𝔡𝔢𝔘𝔫𝔦𝔠𝔬𝔡𝔢𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+            &wide,
+        ] {
+            assert_eq!(Snippet::of(secret), *mask(secret), "{secret}");
+        }
+        let back: Snippet = serde_json::from_str(r#""AKIA****LE""#).unwrap();
+        assert_eq!(back, "AKIA****LE");
+        assert!(serde_json::from_str::<Snippet>(&format!("{:?}", "x".repeat(41))).is_err());
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub use detector::Detector;
 pub use edm::{EdmOptions, EdmSet};
 pub use engine::{DetectorCount, DlpEngine, ProfileResult};
 pub use error::DlpError;
-pub use finding::{mask, Confidence, Finding};
+pub use finding::{mask, Confidence, Finding, Snippet};
 pub use patterns::naive_patterns;
 pub use profile::{Profile, Threshold, SHIPPED_PROFILES};
 pub use redact::redact;
@@ -65,7 +65,13 @@ mod tests {
     struct Always;
     impl DlpScanner for Always {
         fn scan(&self, profile: &str, text: &str) -> Vec<Finding> {
-            vec![Finding::new(profile, 0, text.len(), Confidence::Low, text)]
+            vec![Finding::new(
+                profile.to_owned(),
+                0,
+                text.len(),
+                Confidence::Low,
+                text,
+            )]
         }
     }
 

@@ -10,7 +10,7 @@ pub fn redact(text: &str, findings: &[Finding]) -> String {
     let mut spans: Vec<(usize, usize, &str)> = findings
         .iter()
         .filter(|f| f.start < f.end)
-        .map(|f| (floor(text, f.start), ceil(text, f.end), f.detector.as_str()))
+        .map(|f| (floor(text, f.start), ceil(text, f.end), &*f.detector))
         .collect();
     spans.sort_by_key(|s| (s.0, std::cmp::Reverse(s.1)));
     let mut out = String::with_capacity(text.len());
@@ -52,7 +52,7 @@ mod tests {
     use super::super::finding::{Confidence, Finding};
     use super::*;
 
-    fn f(d: &str, s: usize, e: usize) -> Finding {
+    fn f(d: &'static str, s: usize, e: usize) -> Finding {
         Finding::new(d, s, e, Confidence::High, "x")
     }
 

@@ -7,6 +7,7 @@
 //! scan enables one of those regexes.
 
 use super::detector::Detector::{self, *};
+use super::text::byte_mask;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 /// What an anchor hit asks for.
@@ -107,34 +108,9 @@ fn is_trigger(b: u8) -> bool {
     (b == b'_') | (b == b'-') | (b == b'J') | (b == b'A') | (b == b'/')
 }
 
-/// Bit `k` set when `chunk[k]` is a trigger byte. The bytes are classified into a flag array
-/// without branches (the compiler vectorises it) and each 8 flags are packed into a byte by
-/// one multiplication.
+/// Bit `k` set when `chunk[k]` is a trigger byte.
 fn trigger_mask(chunk: &[u8]) -> u64 {
-    let Ok(chunk) = <&[u8; 64]>::try_from(chunk) else {
-        return chunk
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| is_trigger(**b))
-            .fold(0, |m, (k, _)| m | 1 << k);
-    };
-    let mut flags = [0u8; 64];
-    for (f, b) in flags.iter_mut().zip(chunk) {
-        *f = u8::from(is_trigger(*b));
-    }
-    let mut mask = 0u64;
-    for (w, eight) in flags.chunks_exact(8).enumerate() {
-        let mut v = [0u8; 8];
-        v.copy_from_slice(eight);
-        mask |= pack8(u64::from_le_bytes(v)) << (8 * w);
-    }
-    mask
-}
-
-/// Eight bytes that are each 0 or 1, as eight bits (byte `k` to bit `k`): the multiplication
-/// moves every byte's bit to the top byte, where no two products collide.
-pub(crate) fn pack8(v: u64) -> u64 {
-    (v.wrapping_mul(0x0102_0408_1020_4080) >> 56) & 0xFF
+    byte_mask(chunk, is_trigger)
 }
 
 /// Whether `text[at..]` starts with `lit`.
@@ -336,12 +312,6 @@ mod tests {
             .collect();
         let plain: Vec<usize> = (0..text.len()).filter(|i| is_trigger(text[*i])).collect();
         assert_eq!(triggers(&text), plain);
-        for v in [0u64, 1, 0x0101_0101_0101_0101, 0x0100_0000_0000_0001] {
-            let bits = (0..8)
-                .filter(|k| v >> (8 * k) & 1 == 1)
-                .fold(0, |m, k| m | 1 << k);
-            assert_eq!(pack8(v), bits);
-        }
     }
 
     #[test]

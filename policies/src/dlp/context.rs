@@ -5,6 +5,7 @@
 
 use super::detector::Detector::{self, *};
 use super::finding::Confidence;
+use super::text::{byte_mask, is_letter};
 
 const CARD: &[Detector] = &[CreditCard];
 const BANK: &[Detector] = &[Iban];
@@ -180,39 +181,55 @@ impl ContextWords {
     }
 
     /// What the whole words of `text[from..to]` say: `(support, against)` masks. A word cut
-    /// by the window's edge does not count; a longer word may take a plural `s`.
+    /// by the window's edge does not count; a longer word may take a plural `s`. Runs of
+    /// letters are found from a bit mask per 64 bytes (no branch per byte: the windows are
+    /// mostly random tokens, where letters and digits alternate unpredictably).
     fn words_in(&self, text: &[u8], from: usize, to: usize) -> (u32, u32) {
         let (mut support, mut against) = (0, 0);
-        let mut i = from;
-        while i < to {
-            if !text[i].is_ascii_alphabetic() {
-                i += 1;
-                continue;
+        let mut piece = from;
+        while piece < to {
+            let piece_end = (piece + 64).min(to);
+            let letters = byte_mask(&text[piece..piece_end], is_letter);
+            let mut starts = letters & !(letters << 1);
+            // A run that began in the previous piece was read there.
+            if piece > from && text[piece - 1].is_ascii_alphabetic() {
+                starts &= !1;
             }
-            let start = i;
-            while i < to && text[i].is_ascii_alphabetic() {
-                i += 1;
+            while starts != 0 {
+                let k = starts.trailing_zeros() as usize;
+                starts &= starts - 1;
+                let start = piece + k;
+                let mut end = start + (!(letters >> k)).trailing_zeros() as usize;
+                while end == piece_end && end < to && text[end].is_ascii_alphabetic() {
+                    end += 1; // runs on into the next piece: rare, read byte by byte
+                }
+                let (s, a) = self.run(text, start, end, from, to);
+                support |= s;
+                against |= a;
             }
-            let cut = (start == from && start > 0 && text[start - 1].is_ascii_alphabetic())
-                || (i == to && text.get(to).is_some_and(u8::is_ascii_alphabetic));
-            let len = i - start;
-            if cut || !(2..=LONGEST + 1).contains(&len) {
-                continue;
-            }
-            let bit = start_bit(text[start], text[start + 1]);
-            if self.starts[bit / 64] >> (bit % 64) & 1 == 0 {
-                continue;
-            }
-            let word = &text[start..i];
-            let (mut s, mut a) = self.lookup(word);
-            if s | a == 0 && len > 4 && matches!(word[len - 1], b's' | b'S') {
-                (s, a) = self.lookup(&word[..len - 1]);
-            }
-            (s, a) = self.phrase(text, word, i, to, (s, a));
-            support |= s;
-            against |= a;
+            piece = piece_end;
         }
         (support, against)
+    }
+
+    /// What the run of letters `text[start..end]`, inside the window `from..to`, says.
+    fn run(&self, text: &[u8], start: usize, end: usize, from: usize, to: usize) -> (u32, u32) {
+        let cut = (start == from && start > 0 && text[start - 1].is_ascii_alphabetic())
+            || (end == to && text.get(to).is_some_and(u8::is_ascii_alphabetic));
+        let len = end - start;
+        if cut || !(2..=LONGEST + 1).contains(&len) {
+            return (0, 0);
+        }
+        let bit = start_bit(text[start], text[start + 1]);
+        if self.starts[bit / 64] >> (bit % 64) & 1 == 0 {
+            return (0, 0);
+        }
+        let word = &text[start..end];
+        let mut found = self.lookup(word);
+        if found == (0, 0) && len > 4 && matches!(word[len - 1], b's' | b'S') {
+            found = self.lookup(&word[..len - 1]);
+        }
+        self.phrase(text, word, end, to, found)
     }
 
     /// The masks of a phrase that starts with `word` (ending at `end`): `american express`,

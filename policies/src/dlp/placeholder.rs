@@ -7,6 +7,7 @@
 //! shipped profiles' thresholds but still visible to a profile that asks for `low`.
 
 use super::literals::Literals;
+use super::text::pack_flags;
 
 /// Words that only appear in a token when a person typed it as a stand-in (and ellipses, see
 /// [`has_ellipsis`]).
@@ -103,31 +104,64 @@ fn has_ellipsis(text: &[u8]) -> bool {
         .any(|i| text[i..].starts_with(b"...") || text[i..].starts_with("…".as_bytes()))
 }
 
-/// One pass over `token`: a run of five equal bytes (`00000`), six ascending ones
-/// (`abcdef`, `123456`), or too few distinct bytes for its length (`abababab...`).
-/// Distinct bytes are counted in a 256-bit set (no table to clear per token) and the checks
-/// are branch-free selects: this runs on every candidate credential.
+/// A run of five equal bytes (`00000`), six ascending ones (`abcdef`, `123456`), or too few
+/// distinct bytes for its length (`abababab...`). This runs on every candidate credential:
+/// runs and sequences are read from bit masks of neighbouring byte pairs (64 pairs at a time,
+/// no branch per byte), and distinct bytes are counted only until there are enough.
 fn shape_is_typed(token: &[u8]) -> bool {
-    let mut seen = [0u64; 4];
-    let (mut run, mut seq) = (0usize, 0usize);
-    // One past any byte: equal to none, and its successor is none either.
-    let mut prev = 0x100u16;
-    for &b in token {
-        seen[usize::from(b >> 6)] |= 1 << (b & 63);
-        let b16 = u16::from(b);
-        run = if prev == b16 { run + 1 } else { 1 };
-        seq = if prev + 1 == b16 && b.is_ascii_alphanumeric() {
-            seq + 1
-        } else {
-            1
-        };
-        if (run >= 5) | (seq >= 6) {
+    let mut from = 0;
+    while from + 1 < token.len() {
+        let (same, next) = pair_masks(&token[from..token.len().min(from + 64)]);
+        if same & same >> 1 & same >> 2 & same >> 3 != 0
+            || next & next >> 1 & next >> 2 & next >> 3 & next >> 4 != 0
+        {
             return true;
         }
-        prev = b16;
+        if from + 64 >= token.len() {
+            break;
+        }
+        from += 59; // windows overlap by five bytes: no six-byte span falls between two
     }
-    let distinct: u32 = seen.iter().map(|w| w.count_ones()).sum();
-    token.len() >= 16 && (distinct as usize) * 6 < token.len().min(64)
+    if token.len() < 16 {
+        return false;
+    }
+    // Typed when distinct * 6 < min(len, 64): stop once there are too many for that.
+    let limit = token.len().min(64);
+    let mut seen = [0u64; 4];
+    let mut distinct = 0;
+    for &b in token {
+        let word = &mut seen[usize::from(b >> 6)];
+        let bit = 1u64 << (b & 63);
+        if *word & bit == 0 {
+            *word |= bit;
+            distinct += 1;
+            if distinct * 6 >= limit {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// For `w` (up to 64 bytes), bit `k` of `(same, next)`: whether `w[k + 1]` equals `w[k]`, and
+/// whether it is the alphanumeric byte after it (`a` then `b`, `7` then `8`).
+fn pair_masks(w: &[u8]) -> (u64, u64) {
+    let mut buf = [0u8; 65];
+    buf[..w.len()].copy_from_slice(w);
+    let (mut same, mut next) = ([0u8; 64], [0u8; 64]);
+    for k in 0..64 {
+        let (a, b) = (buf[k], buf[k + 1]);
+        let alnum = ((b | 0x20).wrapping_sub(b'a') < 26) | (b.wrapping_sub(b'0') < 10);
+        same[k] = u8::from(a == b);
+        next[k] = u8::from((a.wrapping_add(1) == b) & alnum);
+    }
+    let pairs = w.len().saturating_sub(1);
+    let valid = if pairs >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << pairs) - 1
+    };
+    (pack_flags(&same) & valid, pack_flags(&next) & valid)
 }
 
 /// Longest run of one repeated byte (`00000`, `aaaaa`).
@@ -186,6 +220,40 @@ mod tests {
             "9f86d081884c7d659a2feaa0c55ad015",
         ] {
             assert!(!p.is_placeholder(t.as_bytes()), "{t}");
+        }
+    }
+
+    /// The mask version against the plain definition, on random and typed tokens.
+    #[test]
+    fn typed_shapes_match_the_plain_definition() {
+        let plain = |t: &[u8]| {
+            let mut distinct = [false; 256];
+            t.iter().for_each(|b| distinct[usize::from(*b)] = true);
+            let n = distinct.iter().filter(|d| **d).count();
+            longest_run(t) >= 5
+                || longest_sequence(t) >= 6
+                || (t.len() >= 16 && n * 6 < t.len().min(64))
+        };
+        let mut rng = super::super::samples::SampleRng::new(9);
+        let alphabet = b"ab01/ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+";
+        for len in 0..140 {
+            for narrow in [2usize, 5, 12, alphabet.len()] {
+                let t: Vec<u8> = (0..len).map(|_| alphabet[rng.below(narrow)]).collect();
+                assert_eq!(
+                    shape_is_typed(&t),
+                    plain(&t),
+                    "{}",
+                    String::from_utf8_lossy(&t)
+                );
+            }
+            let mut t: Vec<u8> = (0..len)
+                .map(|_| alphabet[rng.below(alphabet.len())])
+                .collect();
+            if len > 8 {
+                let at = rng.below(len - 6);
+                t[at..at + 6].copy_from_slice(b"uvwxyz");
+                assert!(shape_is_typed(&t) && plain(&t));
+            }
         }
     }
 

@@ -76,6 +76,12 @@ pub fn byte_mask(chunk: &[u8], class: impl Fn(u8) -> bool) -> u64 {
     for (f, b) in flags.iter_mut().zip(chunk) {
         *f = u8::from(class(*b));
     }
+    pack_flags(&flags)
+}
+
+/// 64 flags that are each 0 or 1 as the bits of a `u64` (flag `k` to bit `k`).
+#[inline(always)]
+pub fn pack_flags(flags: &[u8; 64]) -> u64 {
     let mut mask = 0u64;
     for (w, eight) in flags.chunks_exact(8).enumerate() {
         let mut v = [0u8; 8];

@@ -110,15 +110,15 @@ pub const AFTER: usize = 32;
 pub(crate) struct ContextWords {
     /// Open addressing: `(key, support, against)`, key 0 for an empty slot.
     slots: Box<[(u128, u32, u32); SLOTS]>,
-    /// Bit `26 * a + b` set when a word or phrase starts with the letters `a`, `b`: most runs
-    /// of letters in a window (pieces of a random token) are passed over after this probe.
-    starts: [u64; 11],
+    /// Bit `a << 8 | b` set when a word or phrase starts with the bytes `a`, `b` in any case:
+    /// most runs of letters in a window (pieces of a random token) are passed over after this
+    /// one probe.
+    starts: Box<[u64; 1024]>,
 }
 
-/// The bit of the lower-cased letters `a`, `b` in [`ContextWords::starts`].
+/// The bit of the pair `a`, `b` in [`ContextWords::starts`].
 fn start_bit(a: u8, b: u8) -> usize {
-    usize::from((a | 0x20).wrapping_sub(b'a') % 26) * 26
-        + usize::from((b | 0x20).wrapping_sub(b'a') % 26)
+    usize::from(a) << 8 | usize::from(b)
 }
 
 const SLOTS: usize = 256;
@@ -144,11 +144,18 @@ fn slot_of(k: u128) -> usize {
 impl ContextWords {
     pub fn new() -> Self {
         let mut slots = Box::new([(0u128, 0u32, 0u32); SLOTS]);
-        let mut starts = [0u64; 11];
+        let mut starts = Box::new([0u64; 1024]);
         for (w, _, _) in WORDS {
             let b = w.as_bytes();
-            let bit = start_bit(b[0], b[1]);
-            starts[bit / 64] |= 1 << (bit % 64);
+            for (x, y) in [
+                (b[0], b[1]),
+                (b[0].to_ascii_uppercase(), b[1]),
+                (b[0], b[1].to_ascii_uppercase()),
+                (b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()),
+            ] {
+                let bit = start_bit(x, y);
+                starts[bit / 64] |= 1 << (bit % 64);
+            }
         }
         // Words with other bytes than letters are phrases, found from their first word (see
         // `phrase`), or hold a listed word that says the same (`api_key`: `key`; `e-mail`:

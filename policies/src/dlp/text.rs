@@ -97,6 +97,11 @@ fn pack8(v: u64) -> u64 {
     (v.wrapping_mul(0x0102_0408_1020_4080) >> 56) & 0xFF
 }
 
+/// [`is_b64`] without a table, for [`byte_mask`].
+pub fn is_b64_lane(b: u8) -> bool {
+    ((b | 0x20).wrapping_sub(b'a') < 26) | (b.wrapping_sub(b'0') < 10) | (b == b'+') | (b == b'/')
+}
+
 /// `[A-Za-z]` without branches, for [`byte_mask`].
 pub fn is_letter(b: u8) -> bool {
     (b | 0x20).wrapping_sub(b'a') < 26
@@ -141,6 +146,7 @@ mod tests {
         }
         for b in 0..=255u8 {
             assert_eq!(is_letter(b), b.is_ascii_alphabetic());
+            assert_eq!(is_b64_lane(b), is_b64(b));
         }
     }
 

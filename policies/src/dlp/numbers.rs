@@ -6,6 +6,7 @@
 use super::detector::Detector::{CreditCard, Iban, UsSsn};
 use super::detectors::{card, iban, ssn};
 use super::scan::Cx;
+use super::text::byte_mask;
 
 /// Most digits a card or SSN has; longer sequences are something else.
 pub const MAX_DIGITS: usize = 19;
@@ -76,68 +77,53 @@ impl Digits {
 }
 
 /// Offset of the first ASCII digit at or after `from`. Blocks of 64 bytes without a digit are
-/// skipped with a test the compiler vectorises; a block with one is searched 32 bytes at a time.
+/// skipped with a test the compiler vectorises; in a block with one, a bit mask gives it.
 pub(crate) fn next_digit(text: &[u8], from: usize) -> Option<usize> {
-    const W: usize = 32;
     let mut i = from;
-    while let Some(block) = text
-        .get(i..i + 2 * W)
-        .and_then(|b| <&[u8; 2 * W]>::try_from(b).ok())
-    {
+    while let Some(block) = text.get(i..i + 64) {
         let mut any = 0u8;
         for b in block {
-            any |= u8::from(b.wrapping_sub(b'0') < 10);
+            any |= u8::from(is_digit_lane(*b));
         }
         if any != 0 {
-            break;
-        }
-        i += 2 * W;
-    }
-    while let Some(chunk) = text.get(i..i + W) {
-        let mut mask = 0u32;
-        for (k, b) in chunk.iter().enumerate() {
-            mask |= u32::from(b.wrapping_sub(b'0') < 10) << k;
-        }
-        if mask != 0 {
+            let mask = byte_mask(block, is_digit_lane);
             return Some(i + mask.trailing_zeros() as usize);
         }
-        i += W;
+        i += 64;
     }
     let tail = text.get(i..)?;
     tail.iter().position(u8::is_ascii_digit).map(|k| i + k)
 }
 
-/// The end of the token (`[A-Za-z0-9_+/-]`) that `i` is in: 16 bytes at a time while every
-/// byte of a chunk belongs (random tokens are long), then byte by byte.
-fn skip_word(text: &[u8], mut i: usize) -> usize {
-    const W: usize = 16;
-    while let Some(chunk) = text
-        .get(i..i + W)
-        .and_then(|c| <&[u8; W]>::try_from(c).ok())
-    {
-        let mut outside = 0u8;
-        for b in chunk {
-            let lower = b | 0x20;
-            // `|`, not `||`: no branches, so the compiler vectorises the chunk.
-            let inside = (lower.wrapping_sub(b'a') < 26)
-                | (b.wrapping_sub(b'0') < 10)
-                | (*b == b'_')
-                | (*b == b'+')
-                | (*b == b'/')
-                | (*b == b'-');
-            outside |= u8::from(!inside);
-        }
-        if outside != 0 {
-            break;
-        }
-        i += W;
-    }
-    while i < text.len() && in_token(text[i]) {
-        i += 1;
-    }
-    i
+fn is_digit_lane(b: u8) -> bool {
+    b.wrapping_sub(b'0') < 10
 }
 
+/// The end of the token (`[A-Za-z0-9_+/-]`) that `i` is in: the first byte outside it, from a
+/// bit mask of 64 bytes at a time (random tokens are long and digits sit anywhere in them).
+fn skip_word(text: &[u8], mut i: usize) -> usize {
+    while i < text.len() {
+        let chunk = &text[i..text.len().min(i + 64)];
+        let outside = byte_mask(chunk, |b| !in_token_lane(b));
+        if outside != 0 {
+            return i + outside.trailing_zeros() as usize;
+        }
+        i += chunk.len();
+    }
+    text.len()
+}
+
+/// [`in_token`] without branches, for [`byte_mask`].
+fn in_token_lane(b: u8) -> bool {
+    ((b | 0x20).wrapping_sub(b'a') < 26)
+        | (b.wrapping_sub(b'0') < 10)
+        | (b == b'_')
+        | (b == b'+')
+        | (b == b'/')
+        | (b == b'-')
+}
+
+#[cfg(test)]
 fn in_token(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'+' | b'/' | b'-')
 }
@@ -214,6 +200,21 @@ mod tests {
         }
         assert_eq!(next_digit(b"", 0), None);
         assert_eq!(next_digit(b"12", 5), None);
+    }
+
+    #[test]
+    fn words_end_at_the_first_byte_outside_a_token() {
+        let mut t = vec![b'a'; 200];
+        assert_eq!(skip_word(&t, 0), 200);
+        for pos in [0, 1, 63, 64, 65, 127, 199] {
+            t[pos] = b' ';
+            assert_eq!(skip_word(&t, 0), pos);
+            t[pos] = b'a';
+        }
+        assert_eq!(skip_word(b"ab+/_-9.x", 0), 7);
+        for b in 0..=255u8 {
+            assert_eq!(in_token_lane(b), in_token(b), "{b}");
+        }
     }
 
     #[test]

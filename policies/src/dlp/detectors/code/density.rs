@@ -5,7 +5,7 @@
 //! the detector knows is full of them.
 
 /// Share of `(`, `;`, `=` bytes from which a block with short lines is code, in per mille.
-const DENSE_PER_MILLE: usize = 20;
+const DENSE_PER_MILLE: usize = 16;
 /// Longest average line of a dense code block.
 const MAX_AVERAGE_LINE: usize = 100;
 

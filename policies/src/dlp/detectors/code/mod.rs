@@ -151,27 +151,41 @@ fn lines(cx: &mut Cx<'_>, seg: &mut Segment, start: usize, end: usize, quiet: bo
 /// counts as code lines without being read one by one.
 fn dense_block(cx: &mut Cx<'_>, seg: &mut Segment, mut start: usize, end: usize) {
     let text = cx.text;
-    let (mut code, mut prose) = (0, 0);
-    // Comments and blank lines are read on: reading them here costs what `lines` would.
-    while start < end && code + prose < PROBE {
-        let nl = memchr::memchr(b'\n', &text[start..end]).map_or(end, |i| start + i);
-        let kind = classify(&text[start..nl], true);
-        code += usize::from(kind == Line::Code);
-        prose += usize::from(kind == Line::Prose);
-        seg.feed(cx, kind, start, nl);
-        start = nl + 1;
+    loop {
+        let (mut code, mut prose) = (0, 0);
+        // Comments and blank lines are read on: reading them here costs what `lines` would.
+        while start < end && code + prose < PROBE {
+            let nl = memchr::memchr(b'\n', &text[start..end]).map_or(end, |i| start + i);
+            let kind = classify(&text[start..nl], true);
+            code += usize::from(kind == Line::Code);
+            prose += usize::from(kind == Line::Prose);
+            seg.feed(cx, kind, start, nl);
+            start = nl + 1;
+        }
+        if start >= end {
+            return;
+        }
+        if code >= PROBE - 2 && prose <= 1 {
+            let rest = &text[start..end];
+            let n = memchr::memchr_iter(b'\n', rest).count() + usize::from(!rest.ends_with(b"\n"));
+            let last = start + rest.trim_ascii_end().len();
+            seg.add_code_lines(n, last);
+            return;
+        }
+        // Not code here (a table of strings, a long comment): read the next stretch line by
+        // line, then probe again if enough of the block is left.
+        let split = memchr::memchr(b'\n', text.get(start + RETRY..end).unwrap_or_default())
+            .map_or(end, |i| start + RETRY + i + 1);
+        lines(cx, seg, start, split, false);
+        start = split;
+        if end - start < RETRY {
+            return lines(cx, seg, start, end, false);
+        }
     }
-    if start >= end {
-        return;
-    }
-    if code < PROBE - 2 || prose > 1 {
-        return lines(cx, seg, start, end, false);
-    }
-    let rest = &text[start..end];
-    let n = memchr::memchr_iter(b'\n', rest).count() + usize::from(!rest.ends_with(b"\n"));
-    let last = start + rest.trim_ascii_end().len();
-    seg.add_code_lines(n, last);
 }
+
+/// How much of a dense block is read line by line after a probe that did not find code.
+const RETRY: usize = 1024;
 
 /// Code or prose lines of a dense block read one by one before the rest is counted as code.
 const PROBE: usize = 6;

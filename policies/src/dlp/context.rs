@@ -110,15 +110,18 @@ pub const AFTER: usize = 32;
 pub(crate) struct ContextWords {
     /// Open addressing: `(key, support, against)`, key 0 for an empty slot.
     slots: Box<[(u128, u32, u32); SLOTS]>,
-    /// Bit `a << 8 | b` set when a word or phrase starts with the bytes `a`, `b` in any case:
-    /// most runs of letters in a window (pieces of a random token) are passed over after this
-    /// one probe.
-    starts: Box<[u64; 1024]>,
+    /// Bit [`trigram`] set when a word or phrase of three letters or more starts with those
+    /// letters in any case: most runs of letters in a window (English words, pieces of random
+    /// tokens) are passed over after this one probe.
+    starts: Box<[u64; TRIGRAM_WORDS]>,
 }
 
-/// The bit of the pair `a`, `b` in [`ContextWords::starts`].
-fn start_bit(a: u8, b: u8) -> usize {
-    usize::from(a) << 8 | usize::from(b)
+const TRIGRAM_WORDS: usize = (26usize * 26 * 26).div_ceil(64);
+
+/// The index of the first three letters of `w` (letters only, any case), below 26³.
+fn trigram(w: &[u8]) -> usize {
+    let l = |b: u8| usize::from((b | 0x20).wrapping_sub(b'a')) % 26;
+    (l(w[0]) * 26 + l(w[1])) * 26 + l(w[2])
 }
 
 const SLOTS: usize = 256;
@@ -136,6 +139,25 @@ fn pack(word: &[u8]) -> u128 {
     })
 }
 
+/// [`pack`] for a run of letters `text[start..end]` (2 to 16 of them): one 16-byte load when
+/// the text is long enough, lower-cased by setting bit 5 of every byte (letters only).
+fn pack_letters(text: &[u8], start: usize, end: usize) -> u128 {
+    match text.get(start..start + 16) {
+        Some(b) => {
+            let mut bytes = [0u8; 16];
+            bytes.copy_from_slice(b);
+            let len = end - start;
+            let keep = if len >= 16 {
+                u128::MAX
+            } else {
+                (1u128 << (8 * len)) - 1
+            };
+            (u128::from_le_bytes(bytes) | 0x2020_2020_2020_2020_2020_2020_2020_2020) & keep
+        }
+        None => pack(&text[start..end]),
+    }
+}
+
 fn slot_of(k: u128) -> usize {
     let folded = (k as u64) ^ ((k >> 64) as u64);
     (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize
@@ -144,17 +166,12 @@ fn slot_of(k: u128) -> usize {
 impl ContextWords {
     pub fn new() -> Self {
         let mut slots = Box::new([(0u128, 0u32, 0u32); SLOTS]);
-        let mut starts = Box::new([0u64; 1024]);
+        let mut starts = Box::new([0u64; TRIGRAM_WORDS]);
         for (w, _, _) in WORDS {
-            let b = w.as_bytes();
-            for (x, y) in [
-                (b[0], b[1]),
-                (b[0].to_ascii_uppercase(), b[1]),
-                (b[0], b[1].to_ascii_uppercase()),
-                (b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()),
-            ] {
-                let bit = start_bit(x, y);
-                starts[bit / 64] |= 1 << (bit % 64);
+            let head: Vec<u8> = w.bytes().take_while(u8::is_ascii_alphabetic).collect();
+            if head.len() >= 3 {
+                let t = trigram(&head);
+                starts[t / 64] |= 1 << (t % 64);
             }
         }
         // Words with other bytes than letters are phrases, found from their first word (see
@@ -165,6 +182,7 @@ impl ContextWords {
             .filter(|w| w.0.bytes().all(|b| b.is_ascii_alphabetic()))
         {
             let k = pack(word.as_bytes());
+            debug_assert!((word.len() == 2 && *word == "cc") || word.len() >= 3);
             let mut i = slot_of(k);
             while slots[i].0 != 0 && slots[i].0 != k {
                 i = (i + 1) % SLOTS;
@@ -174,9 +192,8 @@ impl ContextWords {
         ContextWords { slots, starts }
     }
 
-    /// `(support, against)` of the word `w` (letters only), zero when it is none.
-    fn lookup(&self, w: &[u8]) -> (u32, u32) {
-        let k = pack(w);
+    /// `(support, against)` of the word packed as `k`, zero when it is none.
+    fn lookup(&self, k: u128) -> (u32, u32) {
         let mut i = slot_of(k);
         loop {
             match self.slots[i] {
@@ -227,14 +244,23 @@ impl ContextWords {
         if cut || !(2..=LONGEST + 1).contains(&len) {
             return (0, 0);
         }
-        let bit = start_bit(text[start], text[start + 1]);
-        if self.starts[bit / 64] >> (bit % 64) & 1 == 0 {
+        let word = &text[start..end];
+        if len == 2 {
+            // `cc`, and `ss` of `ss#`: the only listed words of two letters.
+            let found = if word.eq_ignore_ascii_case(b"cc") {
+                self.lookup(pack(word))
+            } else {
+                (0, 0)
+            };
+            return self.phrase(text, word, end, to, found);
+        }
+        let t = trigram(word);
+        if self.starts[t / 64] >> (t % 64) & 1 == 0 {
             return (0, 0);
         }
-        let word = &text[start..end];
-        let mut found = self.lookup(word);
+        let mut found = self.lookup(pack_letters(text, start, end));
         if found == (0, 0) && len > 4 && matches!(word[len - 1], b's' | b'S') {
-            found = self.lookup(&word[..len - 1]);
+            found = self.lookup(pack_letters(text, start, end - 1));
         }
         self.phrase(text, word, end, to, found)
     }

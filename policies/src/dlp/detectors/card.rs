@@ -147,8 +147,11 @@ pub(crate) fn luhn_sum(digits: &[u8]) -> u32 {
     })
 }
 
-fn distinct(digits: &[u8]) -> usize {
-    (0..10u8).filter(|v| digits.contains(v)).count()
+fn distinct(digits: &[u8]) -> u32 {
+    digits
+        .iter()
+        .fold(0u16, |seen, d| seen | 1 << (d % 10))
+        .count_ones()
 }
 
 fn is_test_card(digits: &[u8]) -> bool {

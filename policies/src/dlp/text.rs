@@ -64,19 +64,27 @@ pub fn around(
 /// packed into a byte by one multiplication: several GB/s with plain SSE2, no `unsafe`.
 #[inline(always)]
 pub fn byte_mask(chunk: &[u8], class: impl Fn(u8) -> bool) -> u64 {
-    let Ok(chunk) = <&[u8; 64]>::try_from(chunk) else {
-        return chunk
-            .iter()
-            .take(64)
-            .enumerate()
-            .filter(|(_, b)| class(**b))
-            .fold(0, |m, (k, _)| m | 1 << k);
-    };
     let mut flags = [0u8; 64];
-    for (f, b) in flags.iter_mut().zip(chunk) {
-        *f = u8::from(class(*b));
+    match <&[u8; 64]>::try_from(chunk) {
+        Ok(full) => {
+            for (f, b) in flags.iter_mut().zip(full) {
+                *f = u8::from(class(*b));
+            }
+            pack_flags(&flags)
+        }
+        Err(_) => {
+            // A short chunk (a 32-byte context window, the end of a text): padded to 64
+            // so that it takes the same vector path, then the padding's bits cleared.
+            let n = chunk.len().min(64);
+            let mut padded = [0u8; 64];
+            padded[..n].copy_from_slice(&chunk[..n]);
+            for (f, b) in flags.iter_mut().zip(&padded) {
+                *f = u8::from(class(*b));
+            }
+            let valid = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+            pack_flags(&flags) & valid
+        }
     }
-    pack_flags(&flags)
 }
 
 /// 64 flags that are each 0 or 1 as the bits of a `u64` (flag `k` to bit `k`).

@@ -1,6 +1,6 @@
 //! [`DlpEngineBuilder`]: collects profile files and custom detectors, checks their ids, and
-//! compiles everything an engine needs once: the anchor automaton, the patterns, the context
-//! and placeholder automatons, and each profile's detector set and thresholds.
+//! compiles everything an engine needs once: the custom keywords' automaton, the patterns, the
+//! context-word and placeholder tables, and each profile's detector set and thresholds.
 
 use super::anchors::CustomAnchors;
 use super::context::ContextWords;

@@ -6,15 +6,20 @@
 //! scanner: built once from the shipped profiles (`policies/dlp/profiles.toml`) plus the
 //! deployment's keyword lists, regexes and exact-data sets, then shared read-only.
 //!
-//! How a scan works (see `scan.rs`): one Aho-Corasick pass finds every detector's literal
-//! anchor (`AKIA`, `ghp_`, `-----BEGIN`, ...); a vectorised byte-class pass finds digit runs
-//! (cards, IBANs, SSNs); `memchr` finds `@` (email); one line pass scores source code (lines
-//! of blocks without code punctuation are read only when they start like a keyword). Each
-//! detector's shape is then matched only in a bounded window at its hit (token shapes by hand,
-//! in `shape.rs`, held to their regexes in `patterns.rs` by tests; PEM headers and e-mail
-//! domains by regex), validators (Luhn, mod-97, checksums, JSON headers) confirm, context words
-//! move the confidence, and placeholders and published example values are dropped. Nothing
-//! allocates until something is found.
+//! How a scan works (see `scan.rs`): every token detector's anchor (`AKIA`, `ghp_`,
+//! `-----BEGIN`, `eyJ`, ...) holds one of five trigger bytes (`_ - J A /`), marked 64 bytes at a
+//! time in a bit mask (`text::byte_mask`: a branch-free flag array packed by multiplication, so
+//! plain SSE2 vectorises it); a trigger is checked against its neighbours by table before any
+//! comparison. Digit runs (cards, IBANs, SSNs) and token ends come from the same kind of masks;
+//! `memchr` finds `@` (email); one line pass scores source code (blocks dense in `(`, `;`, `=`
+//! are probed and counted; lines of blocks without code punctuation are read only when their
+//! first word is a keyword). Each detector's shape is then matched only in a bounded window at
+//! its hit (token shapes by hand, in `shape.rs`, held to their regexes in `patterns.rs` by
+//! tests; PEM headers and e-mail domains by regex), validators (Luhn, mod-97, checksums, JSON
+//! headers) confirm, context words (letter runs looked up in a small table) move the
+//! confidence, and placeholders and published example values (`literals.rs`) are dropped.
+//! Keywords of custom regexes have their own Aho-Corasick pass. Nothing allocates until
+//! something is found, and a finding of a built-in detector allocates nothing.
 //!
 //! Never: log, store or return a secret in full. Findings carry masked snippets only, and no
 //! type here keeps the raw match after the scan returns.

@@ -117,8 +117,11 @@ fn secret_at(
     })
 }
 
+/// Where the base64 run holding `i` starts, looking back no further than a secret is long:
+/// a run that goes on past that is too long to be one anyway (and `secret_at` says so).
 fn back_to_run_start(text: &[u8], mut i: usize) -> usize {
-    while i > 0 && is_b64(text[i - 1]) {
+    let floor = i.saturating_sub(SECRET_LEN + 1);
+    while i > floor && is_b64(text[i - 1]) {
         i -= 1;
     }
     i

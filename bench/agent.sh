@@ -10,6 +10,11 @@
 #
 #   bench/agent.sh               # DURATION=5s ROUNDS=4 CONNS=16 by default; SKIP_BUILD=1 uses the
 #                                # release binaries already built
+#   GATEWAY_CPUS=0 CLIENT_CPUS=1 bench/agent.sh
+#                                # pins nginx and gatewayd to one set of CPUs and oha and the
+#                                # agent to another: the server and the laptop are two machines
+#                                # in a deployment, and unpinned on a small box the agent takes
+#                                # its CPU from gatewayd.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -27,6 +32,11 @@ UP=18444; GW=13138; GW_ADMIN=19098; TUN=13139; AG=13140
 URL="https://localhost:$UP/1k"
 . bench/lib.sh
 metric() { curl -s "http://127.0.0.1:$GW_ADMIN/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+
+# Children inherit the shell's CPU affinity: pin the shell before starting each side.
+pin() { [ -z "${1:-}" ] || taskset -pc "$1" $$ >/dev/null; }
+[ -z "${GATEWAY_CPUS:-}${CLIENT_CPUS:-}" ] || need taskset util-linux
+pin "${GATEWAY_CPUS:-}"
 
 echo "== certificates and nginx upstream on :$UP"
 start_origin "$UP"
@@ -55,6 +65,7 @@ TOML
 "$BIN/gatewayd" run --config "$OUT/gatewayd.toml" 2> "$OUT/gatewayd.log" & GW_PID=$!; PIDS+=($GW_PID)
 wait_port $TUN
 
+pin "${CLIENT_CPUS:-}"
 echo "== enroll and run the agent on :$AG"
 TOKEN=$("$BIN/gatewayd" devices enroll-token --user bench --config "$OUT/gatewayd.toml" 2>/dev/null | tail -1)
 FP=$(python3 - "$OUT/gw-state/ca/root.crt.pem" <<'PY'
@@ -89,9 +100,11 @@ done
 HS_AFTER=$(metric warden_tunnel_handshakes_total)
 ST_AFTER=$(metric warden_tunnel_streams_total)
 
-python3 - "$OUT" "$HS_BEFORE" "$HS_AFTER" "$ST_BEFORE" "$ST_AFTER" "$CONNS" "$DURATION" "$ROUNDS" > "$OUT/summary.md" <<'PY'
+PINNING="unpinned"
+[ -z "${GATEWAY_CPUS:-}${CLIENT_CPUS:-}" ] || PINNING="nginx + gatewayd on CPUs ${GATEWAY_CPUS:-any}, oha + agent on CPUs ${CLIENT_CPUS:-any}"
+python3 - "$OUT" "$HS_BEFORE" "$HS_AFTER" "$ST_BEFORE" "$ST_AFTER" "$CONNS" "$DURATION" "$ROUNDS" "$PINNING" > "$OUT/summary.md" <<'PY'
 import json, statistics, sys, os
-out, hs0, hs1, st0, st1, conns, duration, rounds = sys.argv[1:9]
+out, hs0, hs1, st0, st1, conns, duration, rounds, pinning = sys.argv[1:10]
 def load(name):
     try:
         with open(os.path.join(out, f"oha-{name}.json")) as f:
@@ -112,7 +125,7 @@ def load(name):
             "ag_us": ag * tick_us / requests}
 cpu = {}
 print(f"oha -c {conns} -z {duration} per run, {rounds} alternating rounds, 1 KiB over HTTPS, "
-      "intercepted by gatewayd (events off)\n")
+      f"intercepted by gatewayd (events off); {pinning}; {os.cpu_count()} CPUs\n")
 print("| mode | round | proxy port req/s | through agent req/s | agent / proxy port | p50 ms port / agent | p99 ms port / agent |")
 print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 for mode, label in (("ka", "keep-alive"), ("new", "new connection per request")):

@@ -74,6 +74,11 @@ pub async fn connect_h2(
             .initial_stream_window_size(4 * 1024 * 1024)
             .initial_connection_window_size(32 * 1024 * 1024)
             .max_frame_size(64 * 1024)
+            // Remember more reset streams (frames still in flight on them are dropped quietly)
+            // and allow as many error resets as the gateway does: a tunnel carries thousands
+            // of short streams for days (see gatewayd's `tunnel::LOCAL_ERROR_RESETS`).
+            .max_concurrent_reset_streams(1024)
+            .max_local_error_reset_streams(1 << 20)
             .keep_alive_interval(Duration::from_secs(20))
             .keep_alive_timeout(Duration::from_secs(20))
             .keep_alive_while_idle(true);

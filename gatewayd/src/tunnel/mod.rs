@@ -96,6 +96,10 @@ pub async fn serve_tunnel(listener: TcpListener, gateway: Arc<Gateway>, port: Ar
     }
 }
 
+/// Streams a tunnel connection may make the gateway reset for frames on closed streams
+/// before it is closed (see `serve_agent`): h2's default of 1024 is hit by a busy agent.
+const LOCAL_ERROR_RESETS: usize = 1 << 20;
+
 async fn serve_agent(
     stream: TcpStream,
     client: SocketAddr,
@@ -197,6 +201,13 @@ async fn serve_agent(
         .initial_stream_window_size(4 * 1024 * 1024)
         .initial_connection_window_size(32 * 1024 * 1024)
         .max_frame_size(64 * 1024)
+        // h2 counts, over a connection's whole life, the streams it resets because the peer
+        // sent on a stream already closed here; past 1024 it ends the connection. An agent's
+        // tunnel lives for days and thousands of CONNECT streams close while the other side
+        // still has a TLS close_notify in flight: a legitimate race, not an attack. The bound
+        // stays (a device cannot make the gateway reset streams without limit) but is sized
+        // for a long-lived multiplexed connection.
+        .max_local_error_reset_streams(LOCAL_ERROR_RESETS)
         .keep_alive_interval(Some(Duration::from_secs(20)))
         .keep_alive_timeout(Duration::from_secs(20));
     let shutdown = gateway.shutdown.clone();

@@ -96,14 +96,88 @@ const fn prefixes() -> [u64; 1024] {
 }
 
 /// Whether `t` (a line without its leading whitespace) may start with a word of either list.
+/// A line of four bytes or more is looked up by its first four: a keyword's first four bytes,
+/// or a shorter keyword and the byte that may follow it (`for `, `if(`); anything else (`the `,
+/// `them`, `form`) is no keyword-led line. Shorter lines fall back to the first two bytes.
 pub(super) fn may_start_keyword(t: &[u8]) -> bool {
     match t {
+        [a, b, c, d, ..] => {
+            let k = u32::from_le_bytes([*a, *b, *c, *d]);
+            LEADS.contains(k) || LEADS.contains(k & 0x00FF_FFFF)
+        }
         [a, b, ..] => {
             let pair = usize::from(*a) << 8 | usize::from(*b);
             PREFIXES[pair >> 6] >> (pair & 63) & 1 != 0
         }
         _ => false,
     }
+}
+
+/// The bytes that may follow a leading keyword (see `line::keyword_follows`).
+const FOLLOWERS: &[u8] = b" (:{<;!\t";
+
+/// Four-byte keys of keyword-led lines: the first four bytes of a keyword of four or more, a
+/// three-byte keyword and a follower; and as three-byte keys (the top byte zero) a two-byte
+/// keyword and a follower.
+static LEADS: U32Set = leads();
+
+const LEAD_BITS: u32 = 11;
+
+/// An open-addressing set of non-zero `u32`s built at compile time.
+struct U32Set([u32; 1 << LEAD_BITS]);
+
+impl U32Set {
+    fn contains(&self, k: u32) -> bool {
+        let mut slot = lead_slot(k);
+        loop {
+            match self.0[slot] {
+                0 => return false,
+                x if x == k => return true,
+                _ => slot = (slot + 1) & ((1 << LEAD_BITS) - 1),
+            }
+        }
+    }
+}
+
+const fn lead_slot(k: u32) -> usize {
+    ((k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - LEAD_BITS)) as usize
+}
+
+const fn insert(set: &mut [u32; 1 << LEAD_BITS], k: u32) {
+    let mut slot = lead_slot(k);
+    while set[slot] != 0 && set[slot] != k {
+        slot = (slot + 1) & ((1 << LEAD_BITS) - 1);
+    }
+    set[slot] = k;
+}
+
+const fn leads() -> U32Set {
+    let mut set = [0u32; 1 << LEAD_BITS];
+    let lists: [&[&[u8]]; 2] = [STRONG, KEYWORDS];
+    let mut l = 0;
+    while l < lists.len() {
+        let mut i = 0;
+        while i < lists[l].len() {
+            let w = lists[l][i];
+            if w.len() >= 4 {
+                insert(&mut set, u32::from_le_bytes([w[0], w[1], w[2], w[3]]));
+            } else {
+                let mut f = 0;
+                while f < FOLLOWERS.len() {
+                    let k = if w.len() == 3 {
+                        u32::from_le_bytes([w[0], w[1], w[2], FOLLOWERS[f]])
+                    } else {
+                        u32::from_le_bytes([w[0], w[1], FOLLOWERS[f], 0])
+                    };
+                    insert(&mut set, k);
+                    f += 1;
+                }
+            }
+            i += 1;
+        }
+        l += 1;
+    }
+    U32Set(set)
 }
 
 /// The packed key of `word`, the start of `line`: one unaligned 16-byte load, masked, when the
@@ -189,8 +263,15 @@ mod tests {
         for w in STRONG.iter().chain(KEYWORDS) {
             assert!(may_start_keyword(w), "{}", String::from_utf8_lossy(w));
         }
-        for w in ["We", "x", "", "budget", "Meeting"] {
+        for w in [
+            "We", "x", "", "budget", "Meeting", "the team", "them", "form", "iffy",
+        ] {
             assert!(!may_start_keyword(w.as_bytes()), "{w}");
+        }
+        for w in [
+            "for x", "if(a)", "if x", "then", "return x", "fn main", "let", "do {", "esac",
+        ] {
+            assert!(may_start_keyword(w.as_bytes()), "{w}");
         }
         for w in [
             "the",

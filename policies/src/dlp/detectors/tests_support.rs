@@ -28,3 +28,25 @@ pub(crate) fn found(text: &str, d: Detector) -> Vec<(usize, usize, &'static str)
         .map(|x| (x.start, x.end, x.confidence.as_str()))
         .collect()
 }
+
+/// The detections `run` records for the detector `d` when handed a scan context over `text`.
+pub(crate) fn run_with(
+    text: &str,
+    d: Detector,
+    run: impl FnOnce(&mut super::super::scan::Cx<'_>),
+) -> Vec<(usize, usize)> {
+    let mut set = DetectorSet::default();
+    set.insert(DetectorRef::Builtin(d));
+    let mut out = Vec::new();
+    let mut cx = super::super::scan::Cx {
+        text: text.as_bytes(),
+        set: &set,
+        pats: &SCANNER.pats,
+        ctx: &SCANNER.ctx,
+        ph: &SCANNER.ph,
+        out: &mut out,
+        aws_scanned_to: 0,
+    };
+    run(&mut cx);
+    out.iter().map(|x| (x.start, x.end)).collect()
+}

@@ -113,8 +113,9 @@ pub(super) fn may_start_keyword(t: &[u8]) -> bool {
     }
 }
 
-/// The bytes that may follow a leading keyword (see `line::keyword_follows`).
-const FOLLOWERS: &[u8] = b" (:{<;!\t";
+/// The bytes that may follow a leading keyword (see `line::keyword_follows`), and the line
+/// ends: a block's quiet lines are looked up from where they start, before their end is known.
+const FOLLOWERS: &[u8] = b" (:{<;!\t\r\n";
 
 /// Four-byte keys of keyword-led lines: the first four bytes of a keyword of four or more, a
 /// three-byte keyword and a follower; and as three-byte keys (the top byte zero) a two-byte

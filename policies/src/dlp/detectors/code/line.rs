@@ -100,7 +100,7 @@ fn is_comment(first: u8, t: &[u8]) -> bool {
 /// [`classify`] says code only after a leading keyword (brackets, `;`, `=`, `#`, `@` and the
 /// operators are all marks), so a line whose first word is none is skipped unread.
 pub(crate) fn may_be_quiet_code(line: &[u8]) -> bool {
-    let t = line.trim_ascii_start();
+    let t = line.trim_ascii(); // as `classify` reads it: a CRLF line ends in `\r`
     if !may_start_keyword(t) {
         return false;
     }

@@ -12,6 +12,7 @@ mod line;
 use super::super::detector::Detector::SourceCode;
 use super::super::finding::Confidence;
 use super::super::scan::Cx;
+use super::super::text::byte_mask;
 use line::{classify, Line};
 
 /// Prose lines a segment survives (a sentence between two blocks of one paste).
@@ -130,6 +131,14 @@ const BLOCK: usize = 4096;
 /// is no keyword is passed over unread ([`line::may_be_quiet_code`]): most lines of prose.
 fn lines(cx: &mut Cx<'_>, seg: &mut Segment, start: usize, end: usize, quiet: bool) {
     let text = cx.text;
+    let start = if quiet && !seg.open {
+        quiet_lines(cx, seg, start, end)
+    } else {
+        start
+    };
+    if start >= end {
+        return;
+    }
     let mut line_start = start;
     let newlines = memchr::memchr_iter(b'\n', &text[start..end]).map(|i| start + i);
     // The last line may have no `\n` (the end of the text).
@@ -142,6 +151,49 @@ fn lines(cx: &mut Cx<'_>, seg: &mut Segment, start: usize, end: usize, quiet: bo
         }
         let line_end = if line.ends_with(b"\r") { nl - 1 } else { nl };
         seg.feed(cx, classify(line, seg.open), from, line_end);
+    }
+}
+
+/// The lines of a quiet block while no segment is open: their starts come from a bit mask of
+/// newlines per 64 bytes, and only a line whose first four bytes can start a keyword is read
+/// to its end and classified. Returns where reading must go on line by line (the line after
+/// one that opened a segment), or `end`.
+fn quiet_lines(cx: &mut Cx<'_>, seg: &mut Segment, start: usize, end: usize) -> usize {
+    let text = cx.text;
+    let mut line_start = start;
+    let mut chunk = start;
+    // Newlines of `text[chunk..chunk + 64]` not yet passed.
+    let mut newlines = byte_mask(&text[chunk..(chunk + 64).min(end)], |b| b == b'\n');
+    loop {
+        // The line at `line_start` (a position after a newline, or the block's start).
+        if line_start < end {
+            let rest = text[line_start..end].trim_ascii_start();
+            if keywords::may_start_keyword(rest) {
+                let nl =
+                    memchr::memchr(b'\n', &text[line_start..end]).map_or(end, |i| line_start + i);
+                let line = &text[line_start..nl];
+                if line::may_be_quiet_code(line) {
+                    let line_end = if line.ends_with(b"\r") { nl - 1 } else { nl };
+                    seg.feed(cx, classify(line, false), line_start, line_end);
+                    if seg.open {
+                        return (nl + 1).min(end);
+                    }
+                }
+            }
+        }
+        // The next line start after `line_start`, from the newline masks.
+        loop {
+            if newlines != 0 {
+                line_start = chunk + newlines.trailing_zeros() as usize + 1;
+                newlines &= newlines - 1;
+                break;
+            }
+            chunk += 64;
+            if chunk >= end {
+                return end;
+            }
+            newlines = byte_mask(&text[chunk..(chunk + 64).min(end)], |b| b == b'\n');
+        }
     }
 }
 
@@ -256,6 +308,54 @@ mod tests {
             }
         }
         assert!(code_lines > 50, "{code_lines}");
+    }
+
+    /// Reading a quiet block from newline masks finds the segments that classifying every
+    /// line finds: keyword lines at every offset against the 64-byte chunks, short lines,
+    /// CRLF, a block without a final newline.
+    #[test]
+    fn quiet_lines_match_reading_every_line() {
+        use super::super::super::samples::{prose, SampleRng};
+        use super::super::tests_support::run_with;
+        let mut rng = SampleRng::new(8);
+        let code = [
+            "import os",
+            "fi",
+            "for x in xs:",
+            "  return total",
+            "else",
+            "let",
+            "do",
+        ];
+        for round in 0..200 {
+            let mut text = prose(&mut rng, 300 + round * 7);
+            for k in 0..(round % 6) {
+                let at = text.floor_char_boundary((round * 37 + k * 101) % text.len());
+                let at = text[..at].rfind('\n').map_or(0, |i| i + 1);
+                let run: Vec<&str> = code
+                    .iter()
+                    .cycle()
+                    .skip(round + k)
+                    .take(2 + k % 3)
+                    .copied()
+                    .collect();
+                let nl = if round % 4 == 0 { "\r\n" } else { "\n" };
+                text.insert_str(at, &(run.join(nl) + nl));
+            }
+            if round % 3 == 0 {
+                text = text.trim_end().to_owned();
+            }
+            assert!(!density::has_mark(text.as_bytes()));
+            let end = text.len();
+            let read = |quiet| {
+                run_with(&text, Detector::SourceCode, |cx| {
+                    let mut seg = Segment::default();
+                    lines(cx, &mut seg, 0, end, quiet);
+                    seg.close(cx);
+                })
+            };
+            assert_eq!(read(true), read(false), "{text:?}");
+        }
     }
 
     #[test]

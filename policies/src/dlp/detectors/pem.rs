@@ -33,7 +33,7 @@ pub(crate) fn detect(cx: &mut Cx<'_>, at: usize) {
                 break;
             }
             b if (is_b64(b) || b == b'=') && chars == 0 && is_header_line(rest) => {
-                i += memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+                i += line_len(rest);
             }
             b if is_b64(b) || b == b'=' => {
                 // A whole run of body bytes at once, from a mask of the next 64.
@@ -61,11 +61,38 @@ pub(crate) fn detect(cx: &mut Cx<'_>, at: usize) {
 
 /// `Proc-Type: 4,ENCRYPTED`, `DEK-Info: ...`, `Version: ...`, `Comment: ...` before the body.
 fn is_header_line(rest: &[u8]) -> bool {
-    let line = &rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())];
+    let line = &rest[..line_len(rest)];
     let name_end = line
         .iter()
         .position(|b| !(b.is_ascii_alphanumeric() || *b == b'-'));
     name_end.is_some_and(|n| n > 0 && line[n] == b':')
+}
+
+/// The length of the line `rest` starts with: up to a newline, or a JSON-escaped one (`\n`,
+/// `\r`) in a key pasted inside a JSON string.
+fn line_len(rest: &[u8]) -> usize {
+    memchr::memchr2_iter(b'\n', b'\\', rest)
+        .find(|&i| rest[i] == b'\n' || matches!(rest.get(i + 1), Some(b'n' | b'r')))
+        .unwrap_or(rest.len())
+}
+
+/// The lines of `region`, split at newlines and at JSON-escaped ones.
+fn lines(region: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = region;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let n = line_len(rest);
+        let line = &rest[..n];
+        let skip = match rest.get(n) {
+            Some(b'\n') => 1,
+            Some(_) => 2,
+            None => 0,
+        };
+        rest = &rest[(n + skip).min(rest.len())..];
+        Some(line)
+    })
 }
 
 /// Whether the base64 between the header and `-----END` decodes to at least 48 bytes, decided
@@ -77,7 +104,7 @@ fn is_header_line(rest: &[u8]) -> bool {
 fn body_decodes(region: &[u8]) -> bool {
     let mut symbols = count_b64(region);
     if memchr::memchr(b':', region).is_some() {
-        for line in region.split(|b| *b == b'\n').filter(|l| is_header_line(l)) {
+        for line in lines(region).filter(|l| is_header_line(l)) {
             symbols = symbols.saturating_sub(count_b64(line));
         }
     }
@@ -142,15 +169,21 @@ mod tests {
 
     #[test]
     fn header_lines_and_escapes_never_upset_the_count() {
-        let body = "MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n".repeat(3);
-        for t in [
-            format!("-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,0A\n\n{body}-----END RSA PRIVATE KEY-----"),
-            format!("-----BEGIN RSA PRIVATE KEY-----\\nProc-Type: 4,ENCRYPTED\\n{}-----END RSA PRIVATE KEY-----", body.replace('\n', "\\n")),
-            "-----BEGIN PRIVATE KEY-----\\n\\n\\n-----END PRIVATE KEY-----".to_owned(),
-        ] {
-            let _ = found(&t, Detector::PrivateKey);
-            assert!(!super::body_decodes(b"Proc-Type: 4\\n\\n\\n"));
-        }
+        let line = "MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu";
+        let body = format!("{line}\n").repeat(3);
+        let (begin, end) = (
+            "-----BEGIN RSA PRIVATE KEY-----",
+            "-----END RSA PRIVATE KEY-----",
+        );
+        let headers = "Proc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,0A\n\n";
+        let encrypted = format!("{begin}\n{headers}{body}{end}");
+        assert_eq!(found(&encrypted, Detector::PrivateKey)[0].2, "high");
+        let escaped = encrypted.replace('\n', "\\n");
+        assert_eq!(found(&escaped, Detector::PrivateKey)[0].2, "high");
+        let stub = format!("{begin}\\n\\n\\n{end}");
+        assert!(found(&stub, Detector::PrivateKey).is_empty());
+        // A region of headers and escapes only: the counts never go below zero.
+        assert!(!super::body_decodes(b"Proc-Type: 4\\n\\n\\n"));
         assert!(super::body_decodes(body.as_bytes()));
     }
 

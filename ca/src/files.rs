@@ -15,7 +15,8 @@ fn io_err(path: &Path, source: std::io::Error) -> CaError {
 
 /// Writes `contents` to `path` through a temporary file in the same directory, so a crash
 /// never leaves a half-written file. `private` files get mode 0600 before any byte is written.
-pub(crate) fn write_atomic(path: &Path, contents: &[u8], private: bool) -> Result<(), CaError> {
+/// Public: gatewayd writes its own state files (tokens, devices, sessions) the same way.
+pub fn write_file_atomic(path: &Path, contents: &[u8], private: bool) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let file_name = path
         .file_name()
@@ -29,11 +30,16 @@ pub(crate) fn write_atomic(path: &Path, contents: &[u8], private: bool) -> Resul
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(if private { 0o600 } else { 0o644 });
     }
-    let mut file = options.open(&tmp).map_err(|e| io_err(&tmp, e))?;
-    file.write_all(contents).map_err(|e| io_err(&tmp, e))?;
-    file.sync_all().map_err(|e| io_err(&tmp, e))?;
+    let mut file = options.open(&tmp)?;
+    file.write_all(contents)?;
+    file.sync_all()?;
     drop(file);
-    fs::rename(&tmp, path).map_err(|e| io_err(path, e))
+    fs::rename(&tmp, path)
+}
+
+/// [`write_file_atomic`] with the error naming the file.
+pub(crate) fn write_atomic(path: &Path, contents: &[u8], private: bool) -> Result<(), CaError> {
+    write_file_atomic(path, contents, private).map_err(|e| io_err(path, e))
 }
 
 /// Creates `dir` (and parents) with mode 0700 when it does not exist.

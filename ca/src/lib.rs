@@ -21,6 +21,7 @@ pub use device::{
     device_certificate, DeviceAuthority, DeviceCertificate, IssuedDevice, MAX_CSR_BYTES,
 };
 pub use error::CaError;
+pub use files::write_file_atomic;
 pub use identity::ServerIdentity;
 pub use leaf::LeafIssuer;
 pub use leaf_cache::{LeafCache, DEFAULT_LEAF_CACHE_CAPACITY};

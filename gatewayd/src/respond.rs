@@ -120,7 +120,8 @@ fn html_page(refusal: &Refusal, request_id: &str) -> String {
     )
 }
 
-fn escape(text: &str) -> String {
+/// Escapes text for HTML element content and double-quoted attributes.
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

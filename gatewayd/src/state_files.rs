@@ -1,24 +1,8 @@
 //! Writing files in the state directory: whole or not at all (temporary file, fsync, rename),
 //! and private (0600) when they hold secrets or their hashes.
 
-use std::fs;
-use std::io::{self, Write};
-use std::path::Path;
-
 /// Replaces `path` with `bytes` atomically; `private` files are created 0600.
-pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> io::Result<()> {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".tmp");
-    let tmp = path.with_file_name(name);
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, if private { 0o600 } else { 0o644 });
-    let mut file = options.open(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    fs::rename(&tmp, path)
-}
+pub use ca::write_file_atomic as write_atomic;
 
 /// Lowercase hex SHA-256 of a secret (tokens are stored and compared only in this form).
 pub fn sha256_hex(secret: &str) -> String {
@@ -37,6 +21,7 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn writes_whole_files_and_keeps_private_ones_private() {

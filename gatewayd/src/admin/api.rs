@@ -190,7 +190,8 @@ pub(super) fn error(status: StatusCode, message: &str) -> Response<ProxyBody> {
     )
 }
 
-fn json_response(status: StatusCode, value: Value) -> Response<ProxyBody> {
+/// A JSON body with this status (shared with the tunnel port's answers).
+pub(crate) fn json_response(status: StatusCode, value: Value) -> Response<ProxyBody> {
     let mut response = Response::new(
         Full::new(Bytes::from(value.to_string()))
             .map_err(|e| match e {})

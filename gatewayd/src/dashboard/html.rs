@@ -11,21 +11,7 @@ use crate::admin::tokens::Role;
 use crate::report::filter::ReportFilter;
 use crate::report::table::{plain, Table};
 
-/// Escapes text for HTML element content and double-quoted attributes.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub(crate) use crate::respond::escape;
 
 /// `1234567` as `1,234,567`.
 pub fn count(n: u64) -> String {

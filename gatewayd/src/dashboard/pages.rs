@@ -91,13 +91,16 @@ fn change(now: u64, before: u64) -> String {
     }
 }
 
-fn pager(
+/// The foot of a paged list (`/apps`, `/users`, `/dlp`): the count, Previous and Next, and the
+/// CSV export of the same filter.
+fn list_footer(
     pairs: &BTreeMap<String, String>,
-    path: &str,
+    name: &str,
     total: u64,
-    limit: u64,
-    offset: u64,
+    filter: &ReportFilter,
 ) -> String {
+    let path = format!("/{name}");
+    let (limit, offset) = (filter.page.limit as u64, filter.page.offset as u64);
     let mut out = format!("<p class=\"links\">{} in all. ", count(total));
     let base = keep(pairs);
     if offset > 0 {
@@ -117,6 +120,7 @@ fn pager(
         );
     }
     out.push_str("</p>");
+    out.push_str(&export_link(name, None, pairs));
     out
 }
 
@@ -300,14 +304,12 @@ pub async fn apps(gateway: &Gateway, session: &Session, pairs: &BTreeMap<String,
         &keep(pairs),
         &back_link("/apps", pairs),
     ));
-    body.push_str(&pager(
+    body.push_str(&list_footer(
         pairs,
-        "/apps",
+        "apps",
         number(&done.json["total"]),
-        filter.page.limit as u64,
-        filter.page.offset as u64,
+        &filter,
     ));
-    body.push_str(&export_link("apps", None, pairs));
     Ok(body)
 }
 
@@ -453,14 +455,12 @@ pub async fn users(gateway: &Gateway, pairs: &BTreeMap<String, String>) -> Page 
     let (done, filter) = run(gateway, "users", None, pairs).await?;
     let mut body = html::filter_bar("/users", &filter, &since_of(pairs, "users"));
     body.push_str(&html::table(&done.table, &keep(pairs)));
-    body.push_str(&pager(
+    body.push_str(&list_footer(
         pairs,
-        "/users",
+        "users",
         number(&done.json["total"]),
-        filter.page.limit as u64,
-        filter.page.offset as u64,
+        &filter,
     ));
-    body.push_str(&export_link("users", None, pairs));
     Ok(body)
 }
 
@@ -499,14 +499,7 @@ pub async fn dlp(gateway: &Gateway, pairs: &BTreeMap<String, String>) -> Page {
     ));
     body.push_str("<h2>Latest findings (snippets are masked)</h2>");
     body.push_str(&html::table(&done.table, &query));
-    body.push_str(&pager(
-        pairs,
-        "/dlp",
-        number(&json["total"]),
-        filter.page.limit as u64,
-        filter.page.offset as u64,
-    ));
-    body.push_str(&export_link("dlp", None, pairs));
+    body.push_str(&list_footer(pairs, "dlp", number(&json["total"]), &filter));
     Ok(body)
 }
 

@@ -35,20 +35,7 @@ use crate::upstream::ProxyBody;
 pub async fn serve_proxy(listener: TcpListener, gateway: Arc<Gateway>) {
     let limit = gateway.snapshot().config.limits.max_connections;
     let slots = Arc::new(Semaphore::new(limit));
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            () = gateway.shutdown.cancelled() => break,
-        };
-        let (stream, client) = match accepted {
-            Ok(pair) => pair,
-            Err(error) => {
-                // EMFILE and friends: back off briefly instead of spinning.
-                tracing::warn!(%error, "accept failed");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                continue;
-            }
-        };
+    while let Some((stream, client)) = next_connection(&listener, &gateway, "proxy").await {
         gateway.metrics.connections_accepted.fetch_add(1, Relaxed);
         let Ok(permit) = slots.clone().try_acquire_owned() else {
             gateway
@@ -65,6 +52,28 @@ pub async fn serve_proxy(listener: TcpListener, gateway: Arc<Gateway>) {
             gateway2.metrics.connections_open.fetch_sub(1, Relaxed);
             drop(permit);
         });
+    }
+}
+
+/// The next connection on `listener` (the `port` named in logs), or `None` once the gateway
+/// shuts down. Accept errors (EMFILE and friends) back off briefly instead of spinning.
+pub(crate) async fn next_connection(
+    listener: &TcpListener,
+    gateway: &Gateway,
+    port: &str,
+) -> Option<(TcpStream, SocketAddr)> {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = gateway.shutdown.cancelled() => return None,
+        };
+        match accepted {
+            Ok(pair) => return Some(pair),
+            Err(error) => {
+                tracing::warn!(%error, port, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
     }
 }
 

@@ -71,19 +71,9 @@ pub async fn serve_tunnel(listener: TcpListener, gateway: Arc<Gateway>, port: Ar
     let limit = gateway.snapshot().config.tunnel.max_connections;
     let slots = Arc::new(Semaphore::new(limit));
     tokio::spawn(close_revoked(gateway.clone(), port.clone()));
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            () = gateway.shutdown.cancelled() => break,
-        };
-        let (stream, client) = match accepted {
-            Ok(pair) => pair,
-            Err(error) => {
-                tracing::warn!(%error, "tunnel accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
+    while let Some((stream, client)) =
+        crate::listen::next_connection(&listener, &gateway, "tunnel").await
+    {
         let Ok(permit) = slots.clone().try_acquire_owned() else {
             gateway.metrics.tunnel_refused.fetch_add(1, Relaxed);
             continue; // dropped: the agent backs off and retries

@@ -12,13 +12,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{header, HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use policies::rules::Posture;
 
 use super::session::DeviceSession;
 use super::TunnelPort;
+use crate::admin::api::json_response as json;
 use crate::devices::{self, EnrollError};
 use crate::gateway::Gateway;
 use crate::identity::{DeviceIdentity, Identity};
@@ -216,20 +217,6 @@ async fn read_body(request: Request<Incoming>, limit: usize) -> Result<Bytes, Re
             serde_json::json!({"error": "request body too slow"}),
         )),
     }
-}
-
-fn json(status: StatusCode, value: serde_json::Value) -> Response<ProxyBody> {
-    let mut response = Response::new(
-        Full::new(Bytes::from(value.to_string()))
-            .map_err(|e| match e {})
-            .boxed(),
-    );
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
 }
 
 #[cfg(test)]

@@ -115,10 +115,9 @@ impl Snippet {
     /// Six characters of up to four bytes and sixteen `*`.
     pub const CAPACITY: usize = 6 * 4 + 16;
 
-    /// `secret`, masked.
+    /// `secret`, masked (see [`mask`]).
     pub fn of(secret: &str) -> Snippet {
-        let short = secret.len() < 128;
-        if short && secret.is_ascii() {
+        if secret.len() < 128 && secret.is_ascii() {
             // Most secrets: slice bytes instead of walking characters.
             let b = secret.as_bytes();
             let n = b.len();
@@ -138,7 +137,7 @@ impl Snippet {
             s.len = (front + hidden + back) as u8;
             return s;
         }
-        Snippet::from_masked(&mask(secret))
+        Snippet::from_masked(&mask_chars(secret))
     }
 
     /// A snippet holding `masked` (already masked), cut at a character boundary if longer
@@ -229,24 +228,15 @@ impl fmt::Display for Finding {
 /// and an eighth of it), the rest becomes `*` (at most 16 of them). Line breaks in what stays
 /// are shown as spaces so a snippet is always one line.
 pub fn mask(secret: &str) -> String {
+    Snippet::of(secret).as_str().to_owned()
+}
+
+/// [`mask`] for a secret that is long or not ASCII: walks characters, at most 32 of them.
+fn mask_chars(secret: &str) -> String {
     let shown = |c: char| if c.is_control() { ' ' } else { c };
     // Past 127 bytes a secret has at least 32 characters, whatever they are: the shape is fixed
     // (4 shown, 16 `*`, 2 shown) and a long match (a PEM block) need not be read at all.
     let short = secret.len() < 128;
-    if short && secret.is_ascii() {
-        // Most secrets: slice bytes instead of walking characters.
-        let b = secret.as_bytes();
-        let n = b.len();
-        let (front, back) = ((n / 4).min(4), (n / 8).min(2));
-        let hidden = (n - front - back).min(16);
-        let shown = |c: &u8| if c.is_ascii_control() { b' ' } else { *c };
-        let mut out = Vec::with_capacity(front + hidden + back);
-        out.extend(b[..front].iter().map(shown));
-        out.resize(front + hidden, b'*');
-        out.extend(b[n - back..].iter().map(shown));
-        // ASCII in, ASCII out: this cannot fail.
-        return String::from_utf8(out).unwrap_or_default();
-    }
     // Past 32 characters the shape no longer changes: never walk a long match twice.
     let n = if short {
         secret.chars().take(32).count()

@@ -23,27 +23,18 @@ pub fn free_port() -> u16 {
 
 /// The gatewayd binary built next to this test binary.
 pub fn gatewayd_binary() -> PathBuf {
-    if let Ok(path) = std::env::var("WARDEN_GATEWAYD") {
-        return PathBuf::from(path);
-    }
-    let exe = std::env::current_exe().expect("test binary path");
-    // target/<profile>/deps/e2e-xxxx → target/<profile>/gatewayd
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir");
-    let binary = profile_dir.join("gatewayd");
-    assert!(
-        binary.is_file(),
-        "{} is missing: build it first with `cargo build -p gatewayd` (the README's test command does)",
-        binary.display()
-    );
-    binary
+    built_binary("gatewayd", "WARDEN_GATEWAYD", "cargo build -p gatewayd")
 }
 
 /// The agent binary built next to this test binary.
 pub fn agent_binary() -> PathBuf {
-    if let Ok(path) = std::env::var("WARDEN_AGENT") {
+    built_binary("agent", "WARDEN_AGENT", "cargo build -p gatewayd -p agent")
+}
+
+/// `name` from the environment variable `var` when set, else next to this test binary
+/// (target/<profile>/deps/e2e-xxxx → target/<profile>/NAME); `build` says how to make it.
+fn built_binary(name: &str, var: &str, build: &str) -> PathBuf {
+    if let Ok(path) = std::env::var(var) {
         return PathBuf::from(path);
     }
     let exe = std::env::current_exe().expect("test binary path");
@@ -51,10 +42,10 @@ pub fn agent_binary() -> PathBuf {
         .parent()
         .and_then(|deps| deps.parent())
         .expect("target dir");
-    let binary = profile_dir.join("agent");
+    let binary = profile_dir.join(name);
     assert!(
         binary.is_file(),
-        "{} is missing: build it first with `cargo build -p gatewayd -p agent` (the README's test command does)",
+        "{} is missing: build it first with `{build}` (the README's test command does)",
         binary.display()
     );
     binary

@@ -6,8 +6,8 @@
 //! Keywords of custom regexes are found by their own Aho-Corasick automaton, run only when a
 //! scan enables one of those regexes.
 
+use super::byteset::ByteSet;
 use super::detector::Detector::{self, *};
-use super::text::byte_mask;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 /// What an anchor hit asks for.
@@ -104,13 +104,16 @@ fn triggers(text: &[u8]) -> Vec<usize> {
     out
 }
 
-fn is_trigger(b: u8) -> bool {
-    (b == b'_') | (b == b'-') | (b == b'J') | (b == b'A') | (b == b'/')
-}
+/// The five trigger bytes.
+const TRIGGERS: ByteSet = ByteSet {
+    bytes: b"_-JA/",
+    ranges: &[],
+};
 
 /// Bit `k` set when `chunk[k]` is a trigger byte.
+#[inline(always)]
 fn trigger_mask(chunk: &[u8]) -> u64 {
-    byte_mask(chunk, is_trigger)
+    TRIGGERS.mask(chunk)
 }
 
 /// Whether `text[at..]` starts with `lit`.
@@ -310,7 +313,9 @@ mod tests {
         let text: Vec<u8> = (0..300u32)
             .map(|i| b"ab_c-dJ/eA \n9"[(i * 7 % 13) as usize])
             .collect();
-        let plain: Vec<usize> = (0..text.len()).filter(|i| is_trigger(text[*i])).collect();
+        let plain: Vec<usize> = (0..text.len())
+            .filter(|i| TRIGGERS.contains(text[*i]))
+            .collect();
         assert_eq!(triggers(&text), plain);
     }
 

@@ -3,9 +3,9 @@
 //! (never the whole input) is read as runs of letters; each run of a plausible length is
 //! looked up, lower-cased and packed into a `u128`, in a small open-addressing table.
 
+use super::byteset::LETTERS;
 use super::detector::Detector::{self, *};
 use super::finding::Confidence;
-use super::text::{byte_mask, is_letter};
 
 const CARD: &[Detector] = &[CreditCard];
 const BANK: &[Detector] = &[Iban];
@@ -213,7 +213,7 @@ impl ContextWords {
         let mut piece = from;
         while piece < to {
             let piece_end = (piece + 64).min(to);
-            let letters = byte_mask(&text[piece..piece_end], is_letter);
+            let letters = LETTERS.mask(&text[piece..piece_end]);
             let mut starts = letters & !(letters << 1);
             // A run that began in the previous piece was read there.
             if piece > from && text[piece - 1].is_ascii_alphabetic() {

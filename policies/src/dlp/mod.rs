@@ -8,8 +8,8 @@
 //!
 //! How a scan works (see `scan.rs`): every token detector's anchor (`AKIA`, `ghp_`,
 //! `-----BEGIN`, `eyJ`, ...) holds one of five trigger bytes (`_ - J A /`), marked 64 bytes at a
-//! time in a bit mask (`text::byte_mask`: a branch-free flag array packed by multiplication, so
-//! plain SSE2 vectorises it); a trigger is checked against its neighbours by table before any
+//! time in a bit mask (`byteset`: SSE2 compares gathered by `pmovmskb` on x86-64, a flag array
+//! packed by multiplication elsewhere); a trigger is checked against its neighbours by table before any
 //! comparison. Digit runs (cards, IBANs, SSNs) and token ends come from the same kind of masks;
 //! `memchr` finds `@` (email); one line pass scores source code (blocks dense in `(`, `;`, `=`
 //! are probed and counted; lines of blocks without code punctuation are read only when their
@@ -26,6 +26,7 @@
 
 mod anchors;
 mod builder;
+mod byteset;
 mod context;
 mod custom;
 mod detector;

@@ -3,10 +3,10 @@
 //! sequence (groups joined by one consistent space or dash) and offered to the card and SSN
 //! detectors. Every sequence is consumed whole, so no detector ever starts mid-number.
 
+use super::byteset::{ByteSet, DIGITS};
 use super::detector::Detector::{CreditCard, Iban, UsSsn};
 use super::detectors::{card, iban, ssn};
 use super::scan::Cx;
-use super::text::byte_mask;
 
 /// Most digits a card or SSN has; longer sequences are something else.
 pub const MAX_DIGITS: usize = 19;
@@ -76,51 +76,67 @@ impl Digits {
     }
 }
 
-/// Offset of the first ASCII digit at or after `from`. Blocks of 64 bytes without a digit are
-/// skipped with a test the compiler vectorises; in a block with one, a bit mask gives it.
-pub(crate) fn next_digit(text: &[u8], from: usize) -> Option<usize> {
-    let mut i = from;
-    while let Some(block) = text.get(i..i + 64) {
-        let mut any = 0u8;
-        for b in block {
-            any |= u8::from(is_digit_lane(*b));
+/// The digits of a text from left to right, 64 bytes at a time: each chunk's mask is made
+/// once, however many digit runs the chunk holds (code and tables hold many).
+struct DigitCursor {
+    /// Start of the chunk `mask` describes (a multiple of 64).
+    chunk: usize,
+    /// Digits of `text[chunk..chunk + 64]`.
+    mask: u64,
+}
+
+impl DigitCursor {
+    fn new(text: &[u8]) -> Self {
+        DigitCursor {
+            chunk: 0,
+            mask: DIGITS.mask(chunk_at(text, 0)),
         }
-        if any != 0 {
-            let mask = byte_mask(block, is_digit_lane);
-            return Some(i + mask.trailing_zeros() as usize);
-        }
-        i += 64;
     }
-    let tail = text.get(i..)?;
-    tail.iter().position(u8::is_ascii_digit).map(|k| i + k)
+
+    /// Offset of the first ASCII digit at or after `from`; `from` never goes back.
+    fn next_from(&mut self, text: &[u8], from: usize) -> Option<usize> {
+        if from >= text.len() {
+            return None;
+        }
+        if from >= self.chunk + 64 {
+            self.chunk = from & !63;
+            self.mask = DIGITS.mask(chunk_at(text, self.chunk));
+        }
+        self.mask &= u64::MAX << from.saturating_sub(self.chunk);
+        while self.mask == 0 {
+            self.chunk += 64;
+            if self.chunk >= text.len() {
+                return None;
+            }
+            self.mask = DIGITS.mask(chunk_at(text, self.chunk));
+        }
+        Some(self.chunk + self.mask.trailing_zeros() as usize)
+    }
 }
 
-fn is_digit_lane(b: u8) -> bool {
-    b.wrapping_sub(b'0') < 10
+/// The (up to) 64 bytes of `text` from `at`.
+fn chunk_at(text: &[u8], at: usize) -> &[u8] {
+    &text[at.min(text.len())..(at + 64).min(text.len())]
 }
 
-/// The end of the token (`[A-Za-z0-9_+/-]`) that `i` is in: the first byte outside it, from a
-/// bit mask of 64 bytes at a time (random tokens are long and digits sit anywhere in them).
+/// What a token (`[A-Za-z0-9_+/-]`) is made of.
+const TOKEN: ByteSet = ByteSet {
+    bytes: b"_+/-",
+    ranges: &[(b'a', b'z'), (b'A', b'Z'), (b'0', b'9')],
+};
+
+/// The end of the token that `i` is in: the first byte outside it, from a bit mask of 64
+/// bytes at a time (random tokens are long and digits sit anywhere in them).
 fn skip_word(text: &[u8], mut i: usize) -> usize {
     while i < text.len() {
         let chunk = &text[i..text.len().min(i + 64)];
-        let outside = byte_mask(chunk, |b| !in_token_lane(b));
+        let outside = TOKEN.mask_outside(chunk);
         if outside != 0 {
             return i + outside.trailing_zeros() as usize;
         }
         i += chunk.len();
     }
     text.len()
-}
-
-/// [`in_token`] without branches, for [`byte_mask`].
-fn in_token_lane(b: u8) -> bool {
-    ((b | 0x20).wrapping_sub(b'a') < 26)
-        | (b.wrapping_sub(b'0') < 10)
-        | (b == b'_')
-        | (b == b'+')
-        | (b == b'/')
-        | (b == b'-')
 }
 
 #[cfg(test)]
@@ -140,8 +156,9 @@ pub(crate) fn scan(cx: &mut Cx<'_>) {
     let text = cx.text;
     let want_iban = cx.set.has(Iban);
     let want_grouped = cx.set.has(CreditCard) || cx.set.has(UsSsn);
+    let mut digits = DigitCursor::new(text);
     let mut i = 0;
-    while let Some(p) = next_digit(text, i) {
+    while let Some(p) = digits.next_from(text, i) {
         let prev = if p > 0 { text[p - 1] } else { b' ' };
         if prev.is_ascii_alphabetic() {
             let iban_end = if want_iban && prev.is_ascii_uppercase() {
@@ -190,16 +207,45 @@ mod tests {
 
     #[test]
     fn digit_search_finds_the_first_digit_anywhere() {
-        let mut t = vec![b'a'; 100];
+        let next_digit = |t: &[u8], from| DigitCursor::new(t).next_from(t, from);
+        let mut t = vec![b'a'; 200];
         assert_eq!(next_digit(&t, 0), None);
-        for pos in [0, 31, 32, 63, 64, 99] {
+        for pos in [0, 31, 32, 63, 64, 99, 128, 199] {
             t[pos] = b'7';
             assert_eq!(next_digit(&t, 0), Some(pos));
+            assert_eq!(next_digit(&t, pos), Some(pos));
             assert_eq!(next_digit(&t, pos + 1), None);
             t[pos] = b'a';
         }
         assert_eq!(next_digit(b"", 0), None);
         assert_eq!(next_digit(b"12", 5), None);
+    }
+
+    #[test]
+    fn one_cursor_walks_a_text_like_a_plain_search() {
+        // Digits at irregular places; the cursor is asked from increasing offsets, some
+        // inside the chunk it holds, some chunks ahead.
+        let t: Vec<u8> = (0..700u32)
+            .map(|i| if (i * 7919) % 13 < 2 { b'5' } else { b'x' })
+            .collect();
+        let plain = |from: usize| {
+            t.iter()
+                .skip(from)
+                .position(u8::is_ascii_digit)
+                .map(|k| from + k)
+        };
+        for step in [1, 3, 17, 64, 65, 130] {
+            let mut cursor = DigitCursor::new(&t);
+            let mut from = 0;
+            while from <= t.len() {
+                assert_eq!(
+                    cursor.next_from(&t, from),
+                    plain(from),
+                    "step {step} from {from}"
+                );
+                from += step;
+            }
+        }
     }
 
     #[test]
@@ -213,7 +259,7 @@ mod tests {
         }
         assert_eq!(skip_word(b"ab+/_-9.x", 0), 7);
         for b in 0..=255u8 {
-            assert_eq!(in_token_lane(b), in_token(b), "{b}");
+            assert_eq!(TOKEN.contains(b), in_token(b), "{b}");
         }
     }
 

@@ -6,8 +6,8 @@
 //! not dropped here: the numeric detectors report them at `low` confidence instead, below the
 //! shipped profiles' thresholds but still visible to a profile that asks for `low`.
 
+use super::byteset::pack_flags;
 use super::literals::Literals;
-use super::text::pack_flags;
 
 /// Words that only appear in a token when a person typed it as a stand-in (and ellipses, see
 /// [`has_ellipsis`]).

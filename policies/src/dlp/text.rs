@@ -59,60 +59,9 @@ pub fn around(
     )
 }
 
-/// Bit `k` set when `class(chunk[k])`, for a chunk of up to 64 bytes. The bytes are classified
-/// into a flag array without branches (the compiler vectorises it) and each eight flags are
-/// packed into a byte by one multiplication: several GB/s with plain SSE2, no `unsafe`.
-#[inline(always)]
-pub fn byte_mask(chunk: &[u8], class: impl Fn(u8) -> bool) -> u64 {
-    let mut flags = [0u8; 64];
-    match <&[u8; 64]>::try_from(chunk) {
-        Ok(full) => {
-            for (f, b) in flags.iter_mut().zip(full) {
-                *f = u8::from(class(*b));
-            }
-            pack_flags(&flags)
-        }
-        Err(_) => {
-            // A short chunk (a 32-byte context window, the end of a text): padded to 64
-            // so that it takes the same vector path, then the padding's bits cleared.
-            let n = chunk.len().min(64);
-            let mut padded = [0u8; 64];
-            padded[..n].copy_from_slice(&chunk[..n]);
-            for (f, b) in flags.iter_mut().zip(&padded) {
-                *f = u8::from(class(*b));
-            }
-            let valid = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
-            pack_flags(&flags) & valid
-        }
-    }
-}
-
-/// 64 flags that are each 0 or 1 as the bits of a `u64` (flag `k` to bit `k`).
-#[inline(always)]
-pub fn pack_flags(flags: &[u8; 64]) -> u64 {
-    let mut mask = 0u64;
-    for (w, eight) in flags.chunks_exact(8).enumerate() {
-        let mut v = [0u8; 8];
-        v.copy_from_slice(eight);
-        mask |= pack8(u64::from_le_bytes(v)) << (8 * w);
-    }
-    mask
-}
-
-/// Eight bytes that are each 0 or 1, as eight bits (byte `k` to bit `k`): the multiplication
-/// moves every byte's bit to the top byte, where no two products collide.
-fn pack8(v: u64) -> u64 {
-    (v.wrapping_mul(0x0102_0408_1020_4080) >> 56) & 0xFF
-}
-
-/// [`is_b64`] without a table, for [`byte_mask`].
+/// [`is_b64`] without a table (a count over a PEM body vectorises).
 pub fn is_b64_lane(b: u8) -> bool {
     ((b | 0x20).wrapping_sub(b'a') < 26) | (b.wrapping_sub(b'0') < 10) | (b == b'+') | (b == b'/')
-}
-
-/// `[A-Za-z]` without branches, for [`byte_mask`].
-pub fn is_letter(b: u8) -> bool {
-    (b | 0x20).wrapping_sub(b'a') < 26
 }
 
 /// Runs `re`, which must start with `^`, on at most `max` bytes from `at`; the end of the
@@ -136,24 +85,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn masks_match_a_plain_loop() {
-        for v in [0u64, 1, 0x0101_0101_0101_0101, 0x0100_0000_0000_0001] {
-            let bits = (0..8)
-                .filter(|k| v >> (8 * k) & 1 == 1)
-                .fold(0, |m, k| m | 1 << k);
-            assert_eq!(pack8(v), bits);
-        }
-        let text: Vec<u8> = (0..64u32)
-            .map(|i| b"aZ9_ -\xc3"[(i * 5 % 7) as usize])
-            .collect();
-        for n in [0, 1, 7, 63, 64] {
-            let plain = (0..n)
-                .filter(|k| is_letter(text[*k]))
-                .fold(0u64, |m, k| m | 1 << k);
-            assert_eq!(byte_mask(&text[..n], is_letter), plain, "{n}");
-        }
+    fn lane_class_matches_the_table() {
         for b in 0..=255u8 {
-            assert_eq!(is_letter(b), b.is_ascii_alphabetic());
             assert_eq!(is_b64_lane(b), is_b64(b));
         }
     }

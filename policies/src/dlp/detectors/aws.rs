@@ -2,13 +2,12 @@
 //! characters, only near AWS context: an access key id, `aws`, `secret_access_key`). A lone
 //! 40-character string is never reported: git SHAs and hashes have that shape too.
 
+use super::super::byteset::BASE64;
 use super::super::detector::Detector::{AwsAccessKeyId, AwsSecretAccessKey};
 use super::super::finding::Confidence;
 use super::super::scan::Cx;
 use super::super::shape;
-use super::super::text::{
-    byte_mask, is_alnum, is_b64, is_b64_lane, left_boundary, mixed_classes, right_boundary,
-};
+use super::super::text::{is_alnum, is_b64, left_boundary, mixed_classes, right_boundary};
 
 const ID_LEN: usize = 20;
 const SECRET_LEN: usize = 40;
@@ -66,7 +65,7 @@ pub(crate) fn secret_near(cx: &mut Cx<'_>, start: usize, end: usize, strong: boo
     let mut piece = lo;
     while piece < hi {
         let piece_end = (piece + 64).min(hi);
-        let b64 = byte_mask(&text[piece..piece_end], is_b64_lane);
+        let b64 = BASE64.mask(&text[piece..piece_end]);
         let mut starts = b64 & !(b64 << 1);
         if piece > lo && is_b64(text[piece - 1]) {
             starts &= !1; // the run went on from the previous piece and was read there

@@ -4,10 +4,17 @@
 //! decodes; medium when it is cut off (a paste that stops mid-key still leaks most of it).
 //! A header followed by `...` or `<your key>` has no body and is not reported.
 
+use super::super::byteset::ByteSet;
 use super::super::detector::Detector::PrivateKey;
 use super::super::finding::Confidence;
 use super::super::scan::Cx;
-use super::super::text::{anchored, byte_mask, is_b64, is_b64_lane};
+use super::super::text::{anchored, is_b64, is_b64_lane};
+
+/// What a PEM body's lines are made of: base64 and its padding.
+const BASE64_PADDED: ByteSet = ByteSet {
+    bytes: b"+/=",
+    ranges: &[(b'a', b'z'), (b'A', b'Z'), (b'0', b'9')],
+};
 
 /// Largest body looked at: an RSA-8192 key in PEM is about 6.3 KB.
 const MAX_BODY: usize = 16 * 1024;
@@ -38,7 +45,7 @@ pub(crate) fn detect(cx: &mut Cx<'_>, at: usize) {
             b if is_b64(b) || b == b'=' => {
                 // A whole run of body bytes at once, from a mask of the next 64.
                 let chunk = &rest[..rest.len().min(64)];
-                let run = (!byte_mask(chunk, |b| is_b64_lane(b) | (b == b'='))).trailing_zeros();
+                let run = BASE64_PADDED.mask_outside(chunk).trailing_zeros();
                 let run = (run as usize).min(chunk.len());
                 chars += run;
                 i += run;

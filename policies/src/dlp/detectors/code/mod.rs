@@ -9,10 +9,10 @@ mod density;
 mod keywords;
 mod line;
 
+use super::super::byteset::NEWLINE;
 use super::super::detector::Detector::SourceCode;
 use super::super::finding::Confidence;
 use super::super::scan::Cx;
-use super::super::text::byte_mask;
 use line::{classify, Line};
 
 /// Prose lines a segment survives (a sentence between two blocks of one paste).
@@ -110,7 +110,7 @@ pub(crate) fn scan(cx: &mut Cx<'_>) {
         } else {
             let (code_bytes, newlines) = density::counts(block);
             if density::is_dense_code(code_bytes, newlines, block.len()) {
-                dense_block(cx, &mut seg, pos, end);
+                dense_block(cx, &mut seg, pos, end, newlines);
             } else {
                 lines(cx, &mut seg, pos, end, false);
             }
@@ -163,7 +163,7 @@ fn quiet_lines(cx: &mut Cx<'_>, seg: &mut Segment, start: usize, end: usize) -> 
     let mut line_start = start;
     let mut chunk = start;
     // Newlines of `text[chunk..chunk + 64]` not yet passed.
-    let mut newlines = byte_mask(&text[chunk..(chunk + 64).min(end)], |b| b == b'\n');
+    let mut newlines = NEWLINE.mask(&text[chunk..(chunk + 64).min(end)]);
     loop {
         // The line at `line_start` (a position after a newline, or the block's start).
         if line_start < end {
@@ -192,7 +192,7 @@ fn quiet_lines(cx: &mut Cx<'_>, seg: &mut Segment, start: usize, end: usize) -> 
             if chunk >= end {
                 return end;
             }
-            newlines = byte_mask(&text[chunk..(chunk + 64).min(end)], |b| b == b'\n');
+            newlines = NEWLINE.mask(&text[chunk..(chunk + 64).min(end)]);
         }
     }
 }
@@ -200,9 +200,11 @@ fn quiet_lines(cx: &mut Cx<'_>, seg: &mut Segment, start: usize, end: usize) -> 
 /// A block dense in code bytes: its first lines are classified until [`PROBE`] of them were
 /// code or prose (comments and blank lines say nothing), placing the segment's start and
 /// guarding against prose full of equations; when those were code, the rest of the block
-/// counts as code lines without being read one by one.
-fn dense_block(cx: &mut Cx<'_>, seg: &mut Segment, mut start: usize, end: usize) {
+/// counts as code lines without being read one by one (`newlines`: the block's count, less
+/// those of the lines read).
+fn dense_block(cx: &mut Cx<'_>, seg: &mut Segment, mut start: usize, end: usize, newlines: usize) {
     let text = cx.text;
+    let mut newlines_left = newlines;
     loop {
         let (mut code, mut prose) = (0, 0);
         // Comments and blank lines are read on: reading them here costs what `lines` would.
@@ -212,6 +214,7 @@ fn dense_block(cx: &mut Cx<'_>, seg: &mut Segment, mut start: usize, end: usize)
             code += usize::from(kind == Line::Code);
             prose += usize::from(kind == Line::Prose);
             seg.feed(cx, kind, start, nl);
+            newlines_left = newlines_left.saturating_sub(usize::from(nl < end));
             start = nl + 1;
         }
         if start >= end {
@@ -219,7 +222,9 @@ fn dense_block(cx: &mut Cx<'_>, seg: &mut Segment, mut start: usize, end: usize)
         }
         if code >= PROBE - 2 && prose <= 1 {
             let rest = &text[start..end];
-            let n = memchr::memchr_iter(b'\n', rest).count() + usize::from(!rest.ends_with(b"\n"));
+            // Every test that reads a dense block holds the running count to a plain one.
+            debug_assert_eq!(newlines_left, memchr::memchr_iter(b'\n', rest).count());
+            let n = newlines_left + usize::from(!rest.ends_with(b"\n"));
             let last = start + rest.trim_ascii_end().len();
             seg.add_code_lines(n, last);
             return;
@@ -229,6 +234,8 @@ fn dense_block(cx: &mut Cx<'_>, seg: &mut Segment, mut start: usize, end: usize)
         let split = memchr::memchr(b'\n', text.get(start + RETRY..end).unwrap_or_default())
             .map_or(end, |i| start + RETRY + i + 1);
         lines(cx, seg, start, split, false);
+        newlines_left =
+            newlines_left.saturating_sub(memchr::memchr_iter(b'\n', &text[start..split]).count());
         start = split;
         if end - start < RETRY {
             return lines(cx, seg, start, end, false);

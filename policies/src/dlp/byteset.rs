@@ -1,0 +1,227 @@
+//! Byte classes as bit masks, 64 bytes at a time: the primitive under every fast path of a
+//! scan (anchor triggers, digit runs, token ends, letter runs, base64 runs, newlines).
+//!
+//! A [`ByteSet`] is a few single bytes and a few inclusive ranges. On x86-64 its mask comes
+//! from SSE2 (part of the architecture's baseline, so every x86-64 CPU has it): sixteen bytes
+//! compared per instruction and their results gathered by `pmovmskb`, through `safe_arch`'s
+//! safe wrappers, as this workspace forbids `unsafe`. Elsewhere a branch-free flag array is
+//! packed into bits by multiplication ([`pack_flags`]), which any vector unit handles.
+//! Both are held to [`ByteSet::contains`] by tests.
+
+/// Some single bytes and some inclusive ranges of bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct ByteSet {
+    pub bytes: &'static [u8],
+    pub ranges: &'static [(u8, u8)],
+}
+
+/// `[0-9]`
+pub const DIGITS: ByteSet = ByteSet {
+    bytes: &[],
+    ranges: &[(b'0', b'9')],
+};
+
+/// `[A-Za-z]`
+pub const LETTERS: ByteSet = ByteSet {
+    bytes: &[],
+    ranges: &[(b'a', b'z'), (b'A', b'Z')],
+};
+
+/// `[A-Za-z0-9+/]`: standard base64 without padding.
+pub const BASE64: ByteSet = ByteSet {
+    bytes: b"+/",
+    ranges: &[(b'a', b'z'), (b'A', b'Z'), (b'0', b'9')],
+};
+
+/// `\n`
+pub const NEWLINE: ByteSet = ByteSet {
+    bytes: b"\n",
+    ranges: &[],
+};
+
+impl ByteSet {
+    /// The definition every mask is held to (by the tests).
+    #[cfg(test)]
+    pub fn contains(&self, b: u8) -> bool {
+        self.bytes.contains(&b) || self.ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&b))
+    }
+
+    /// Bit `k` set when `chunk[k]` is in the set, for a chunk of up to 64 bytes (bits past
+    /// the chunk's end are clear).
+    #[inline(always)]
+    pub fn mask(&self, chunk: &[u8]) -> u64 {
+        match <&[u8; 64]>::try_from(chunk) {
+            Ok(full) => self.mask64(full),
+            Err(_) => {
+                // A short chunk (a window, the end of a text): padded to 64 so that it takes
+                // the same path, then the padding's bits cleared.
+                let n = chunk.len().min(64);
+                let mut padded = [0u8; 64];
+                padded[..n].copy_from_slice(&chunk[..n]);
+                let valid = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+                self.mask64(&padded) & valid
+            }
+        }
+    }
+
+    /// Bit `k` set when `chunk[k]` is *not* in the set (bits past the chunk's end are clear).
+    #[inline(always)]
+    pub fn mask_outside(&self, chunk: &[u8]) -> u64 {
+        let n = chunk.len().min(64);
+        let valid = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+        !self.mask(chunk) & valid
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn mask64(&self, chunk: &[u8; 64]) -> u64 {
+        use safe_arch::{load_unaligned_m128i, move_mask_i8_m128i};
+        let mut mask = 0u64;
+        for (k, sixteen) in chunk.chunks_exact(16).enumerate() {
+            let mut lane = [0u8; 16];
+            lane.copy_from_slice(sixteen);
+            let hits = self.lanes(load_unaligned_m128i(&lane));
+            // The sign bits of sixteen bytes: exactly 16 bits, so the cast keeps them all.
+            mask |= u64::from(move_mask_i8_m128i(hits) as u16) << (16 * k);
+        }
+        mask
+    }
+
+    /// 0xFF in each lane of `v` whose byte is in the set, 0 elsewhere.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn lanes(&self, v: safe_arch::m128i) -> safe_arch::m128i {
+        use safe_arch::{
+            bitand_m128i, bitor_m128i, cmp_eq_mask_i8_m128i, max_u8_m128i, min_u8_m128i,
+            set_splat_i8_m128i, zeroed_m128i,
+        };
+        let splat = |b: u8| set_splat_i8_m128i(i8::from_ne_bytes([b]));
+        let mut hits = zeroed_m128i();
+        for &b in self.bytes {
+            hits = bitor_m128i(hits, cmp_eq_mask_i8_m128i(v, splat(b)));
+        }
+        for &(lo, hi) in self.ranges {
+            // Unsigned `lo <= v <= hi` from unsigned max and min (SSE2 compares are signed).
+            let above = cmp_eq_mask_i8_m128i(max_u8_m128i(v, splat(lo)), v);
+            let below = cmp_eq_mask_i8_m128i(min_u8_m128i(v, splat(hi)), v);
+            hits = bitor_m128i(hits, bitand_m128i(above, below));
+        }
+        hits
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    #[inline(always)]
+    fn mask64(&self, chunk: &[u8; 64]) -> u64 {
+        self.mask64_portable(chunk)
+    }
+
+    /// The mask without vector instructions named: flags, then [`pack_flags`].
+    #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+    #[inline(always)]
+    fn mask64_portable(&self, chunk: &[u8; 64]) -> u64 {
+        let mut flags = [0u8; 64];
+        for (f, b) in flags.iter_mut().zip(chunk) {
+            *f = u8::from(self.contains_lane(*b));
+        }
+        pack_flags(&flags)
+    }
+
+    /// [`ByteSet::contains`] without branches, so that the flag loop vectorises.
+    #[inline(always)]
+    fn contains_lane(&self, b: u8) -> bool {
+        let mut hit = false;
+        for &x in self.bytes {
+            hit |= b == x;
+        }
+        for &(lo, hi) in self.ranges {
+            hit |= b.wrapping_sub(lo) <= hi.wrapping_sub(lo);
+        }
+        hit
+    }
+}
+
+/// 64 flags that are each 0 or 1 as the bits of a `u64` (flag `k` to bit `k`).
+#[inline(always)]
+pub fn pack_flags(flags: &[u8; 64]) -> u64 {
+    let mut mask = 0u64;
+    for (w, eight) in flags.chunks_exact(8).enumerate() {
+        let mut v = [0u8; 8];
+        v.copy_from_slice(eight);
+        mask |= pack8(u64::from_le_bytes(v)) << (8 * w);
+    }
+    mask
+}
+
+/// Eight bytes that are each 0 or 1, as eight bits (byte `k` to bit `k`): the multiplication
+/// moves every byte's bit to the top byte, where no two products collide.
+#[inline(always)]
+fn pack8(v: u64) -> u64 {
+    (v.wrapping_mul(0x0102_0408_1020_4080) >> 56) & 0xFF
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SETS: [ByteSet; 5] = [
+        DIGITS,
+        LETTERS,
+        BASE64,
+        NEWLINE,
+        ByteSet {
+            bytes: b"_-\x00\xff",
+            ranges: &[(0x80, 0x90), (b'0', b'0')],
+        },
+    ];
+
+    #[test]
+    fn masks_match_the_definition_for_every_byte_at_every_lane() {
+        for set in SETS {
+            for b in 0..=255u8 {
+                for k in [0usize, 1, 15, 16, 31, 47, 63] {
+                    let mut chunk = [b'.'; 64];
+                    chunk[k] = b;
+                    let plain = (0..64)
+                        .filter(|i| set.contains(chunk[*i]))
+                        .fold(0u64, |m, i| m | 1 << i);
+                    assert_eq!(set.mask(&chunk), plain, "{set:?} byte {b} at {k}");
+                    assert_eq!(
+                        set.mask64_portable(&chunk),
+                        plain,
+                        "{set:?} byte {b} at {k}"
+                    );
+                    assert_eq!(set.mask_outside(&chunk), !plain, "{set:?} byte {b} at {k}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn short_chunks_have_no_bits_past_their_end() {
+        let text: Vec<u8> = (0..64u32)
+            .map(|i| b"aZ9_ -\xc3\n"[(i * 5 % 8) as usize])
+            .collect();
+        for set in SETS {
+            for n in [0, 1, 7, 16, 33, 63, 64] {
+                let plain = (0..n)
+                    .filter(|k| set.contains(text[*k]))
+                    .fold(0u64, |m, k| m | 1 << k);
+                assert_eq!(set.mask(&text[..n]), plain, "{n}");
+                let outside = (0..n)
+                    .filter(|k| !set.contains(text[*k]))
+                    .fold(0u64, |m, k| m | 1 << k);
+                assert_eq!(set.mask_outside(&text[..n]), outside, "{n}");
+            }
+        }
+    }
+
+    #[test]
+    fn packing_moves_byte_k_to_bit_k() {
+        for v in [0u64, 1, 0x0101_0101_0101_0101, 0x0100_0000_0000_0001] {
+            let bits = (0..8)
+                .filter(|k| v >> (8 * k) & 1 == 1)
+                .fold(0, |m, k| m | 1 << k);
+            assert_eq!(pack8(v), bits);
+        }
+    }
+}

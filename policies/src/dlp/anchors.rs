@@ -129,7 +129,7 @@ fn before(text: &[u8], end: usize, lit: &[u8]) -> bool {
 
 /// The anchor the trigger byte at `i` belongs to, and where that anchor starts. Where two
 /// could claim one trigger, the one that starts first wins (`ghs_secret` is a GitHub prefix).
-#[inline(never)]
+#[inline]
 fn resolve(text: &[u8], i: usize) -> Option<(Anchor, usize, usize)> {
     match text[i] {
         b'_' => {

@@ -190,17 +190,20 @@ pub(super) fn error(status: StatusCode, message: &str) -> Response<ProxyBody> {
     )
 }
 
-/// A JSON body with this status (shared with the tunnel port's answers).
+/// A JSON body with this status.
 pub(crate) fn json_response(status: StatusCode, value: Value) -> Response<ProxyBody> {
-    let mut response = Response::new(
-        Full::new(Bytes::from(value.to_string()))
-            .map_err(|e| match e {})
-            .boxed(),
-    );
-    *response.status_mut() = status;
-    response.headers_mut().insert(
+    let (head, body) = json_parts(status, value);
+    head.map(|()| Full::new(body).map_err(|e| match e {}).boxed())
+}
+
+/// A JSON answer as its head and its bytes, for the tunnel port's h2 streams, which send the
+/// body themselves.
+pub(crate) fn json_parts(status: StatusCode, value: Value) -> (Response<()>, Bytes) {
+    let mut head = Response::new(());
+    *head.status_mut() = status;
+    head.headers_mut().insert(
         header::CONTENT_TYPE,
         header::HeaderValue::from_static("application/json"),
     );
-    response
+    (head, Bytes::from(value.to_string()))
 }

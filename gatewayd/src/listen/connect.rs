@@ -3,23 +3,24 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use http::{Request, Response, StatusCode};
+use bytes::Bytes;
+use http::{Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 
-use super::simple;
+use super::{simple_parts, with_body};
 use crate::gateway::{Gateway, Snapshot};
 use crate::identity::Identity;
 use crate::intercept::{handle_tunnel, Tunnel};
 use crate::upstream::ProxyBody;
 
-/// Parses an authority-form CONNECT target into host and port; rejects anything else.
-pub fn parse_target(request: &Request<Incoming>) -> Option<(String, u16)> {
-    let authority = request.uri().authority()?;
-    if request.uri().scheme().is_some()
-        || request
-            .uri()
+/// Parses an authority-form CONNECT target into host and port; rejects anything else. Shared
+/// by the proxy port and the agent tunnel port.
+pub fn parse_target(target: &Uri) -> Option<(String, u16)> {
+    let authority = target.authority()?;
+    if target.scheme().is_some()
+        || target
             .path_and_query()
             .is_some_and(|p| p.as_str() != "/" && !p.as_str().is_empty())
     {
@@ -36,6 +37,16 @@ pub fn parse_target(request: &Request<Incoming>) -> Option<(String, u16)> {
     Some((host.to_string(), port))
 }
 
+/// The answer to a CONNECT without a usable `host:port` target, on either port.
+pub fn bad_target() -> (Response<()>, Bytes) {
+    simple_parts(
+        StatusCode::BAD_REQUEST,
+        "error",
+        "request.connect_target",
+        "CONNECT needs a host:port target.\n",
+    )
+}
+
 /// Answers a CONNECT and starts the tunnel once hyper hands over the connection.
 pub fn open_tunnel(
     gateway: Arc<Gateway>,
@@ -44,13 +55,8 @@ pub fn open_tunnel(
     identity: Identity,
     request: Request<Incoming>,
 ) -> Response<ProxyBody> {
-    let Some((host, port)) = parse_target(&request) else {
-        return simple(
-            StatusCode::BAD_REQUEST,
-            "error",
-            "request.connect_target",
-            "CONNECT needs a host:port target.\n",
-        );
+    let Some((host, port)) = parse_target(request.uri()) else {
+        return with_body(bad_target());
     };
     let tasks = gateway.tasks.clone();
     tasks.spawn(async move {

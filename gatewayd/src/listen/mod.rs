@@ -7,7 +7,7 @@
 
 mod connect;
 
-pub(crate) use connect::open_tunnel;
+pub(crate) use connect::{bad_target, parse_target};
 mod pac;
 
 use std::convert::Infallible;
@@ -226,24 +226,36 @@ fn auth_required() -> Response<ProxyBody> {
     response
 }
 
+/// A short plain-text answer from the gateway itself, with its action and rule headers.
 pub(crate) fn simple(
     status: StatusCode,
     action: &'static str,
     rule: &'static str,
     text: &'static str,
 ) -> Response<ProxyBody> {
-    let mut response = Response::new(
-        Full::new(Bytes::from_static(text.as_bytes()))
-            .map_err(|e| match e {})
-            .boxed(),
-    );
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
+    with_body(simple_parts(status, action, rule, text))
+}
+
+/// A head and its bytes as one response.
+fn with_body((head, body): (Response<()>, Bytes)) -> Response<ProxyBody> {
+    head.map(|()| Full::new(body).map_err(|e| match e {}).boxed())
+}
+
+/// [`simple`] as its head and its bytes (the tunnel port sends the bytes itself).
+fn simple_parts(
+    status: StatusCode,
+    action: &'static str,
+    rule: &'static str,
+    text: &'static str,
+) -> (Response<()>, Bytes) {
+    let mut head = Response::new(());
+    *head.status_mut() = status;
+    let headers = head.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     headers.insert(respond::HEADER_ACTION, HeaderValue::from_static(action));
     headers.insert(respond::HEADER_RULE, HeaderValue::from_static(rule));
-    response
+    (head, Bytes::from_static(text.as_bytes()))
 }

@@ -4,17 +4,26 @@
 //!
 //! ```text
 //! accept (bounded) ─► TLS 1.3 (server: Warden leaf + root; client: device CA or none)
-//!     ├─ no client certificate ─► h2: POST /v1/enroll only
+//!     ├─ no client certificate ─► h2 (30 s): POST /v1/enroll only
 //!     └─ device certificate ─► registry: enrolled with this serial, not revoked? else close
-//!          └─ h2: POST /v1/posture │ CONNECT host:port ─► listen::open_tunnel (same pipeline)
+//!          └─ h2 accept loop (connection.rs: settings, keep-alive; drives the connection)
+//!               ├─ POST /v1/enroll │ /v1/posture ─► own task: bounded body ─► JSON answer
+//!               └─ CONNECT host:port ─► registry again, listen::parse_target ─► 200
+//!                    └─ own task: intercept::handle_tunnel over AgentStream (stream.rs)
 //! ```
+//!
+//! The port speaks HTTP/2 through the `h2` crate itself, not hyper's server: a CONNECT stream
+//! is read and written in its tunnel's task directly, with no upgrade hand-off, relay task or
+//! copy through a channel per stream.
 //!
 //! Identity on this port comes from the device (registry user and groups, device id, posture),
 //! never from headers. A revoked device is refused on its next stream and its live
 //! connections are closed within a second.
 
+mod connection;
 mod routes;
 mod session;
+mod stream;
 mod tls;
 
 use std::net::SocketAddr;
@@ -24,8 +33,6 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use ca::DeviceAuthority;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rustls::server::danger::ClientCertVerifier;
 use rustls_pki_types::CertificateDer;
 use tokio::net::{TcpListener, TcpStream};
@@ -34,6 +41,7 @@ use tokio_rustls::LazyConfigAcceptor;
 use tokio_util::sync::CancellationToken;
 
 pub use routes::parse_posture;
+use routes::Agent;
 use session::{DeviceSession, Sessions};
 
 use crate::devices::DeviceBook;
@@ -87,7 +95,8 @@ pub async fn serve_tunnel(listener: TcpListener, gateway: Arc<Gateway>, port: Ar
 }
 
 /// Streams a tunnel connection may make the gateway reset for frames on closed streams
-/// before it is closed (see `serve_agent`): h2's default of 1024 is hit by a busy agent.
+/// before it is closed (see `connection::settings`): h2's default of 1024 is hit by a busy
+/// agent.
 const LOCAL_ERROR_RESETS: usize = 1 << 20;
 
 async fn serve_agent(
@@ -167,59 +176,29 @@ async fn serve_agent(
     if let Some(s) = &session {
         tracing::info!(%client, device = %s.device_id, "agent connected");
     }
-    let closed = match &session {
-        Some(s) => s.closed.clone(),
-        None => {
-            // Enrollment only: a client without a certificate gets a short, bounded visit.
-            let token = CancellationToken::new();
-            let expire = token.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(ENROLL_CONNECTION_LIFETIME).await;
-                expire.cancel();
-            });
-            token
+    let closed = {
+        let session = session.clone();
+        async move {
+            match session {
+                Some(s) => s.closed.cancelled().await,
+                // Enrollment only: a client without a certificate gets a short, bounded visit.
+                None => tokio::time::sleep(ENROLL_CONNECTION_LIFETIME).await,
+            }
         }
     };
-    let snapshot = gateway.snapshot();
-    let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
-    builder
-        .timer(TokioTimer::new())
-        .max_concurrent_streams(snapshot.config.tunnel.max_streams_per_connection)
-        .max_header_list_size(
-            u32::try_from(snapshot.config.limits.max_header_bytes).unwrap_or(u32::MAX),
-        )
-        .initial_stream_window_size(4 * 1024 * 1024)
-        .initial_connection_window_size(32 * 1024 * 1024)
-        .max_frame_size(64 * 1024)
-        // h2 counts, over a connection's whole life, the streams it resets because the peer
-        // sent on a stream already closed here; past 1024 it ends the connection. An agent's
-        // tunnel lives for days and thousands of CONNECT streams close while the other side
-        // still has a TLS close_notify in flight: a legitimate race, not an attack. The bound
-        // stays (a device cannot make the gateway reset streams without limit) but is sized
-        // for a long-lived multiplexed connection.
-        .max_local_error_reset_streams(LOCAL_ERROR_RESETS)
-        .keep_alive_interval(Some(Duration::from_secs(20)))
-        .keep_alive_timeout(Duration::from_secs(20));
     let shutdown = gateway.shutdown.clone();
-    let service = {
-        let session = session.clone();
-        service_fn(move |request| {
-            routes::route(
-                gateway.clone(),
-                port.clone(),
-                session.clone(),
-                client,
-                request,
-            )
-        })
+    let agent = Agent {
+        gateway,
+        port,
+        session: session.clone(),
+        client,
     };
-    let connection = builder.serve_connection(TokioIo::new(tls), service);
-    tokio::pin!(connection);
     let result = tokio::select! {
-        result = connection.as_mut() => result,
+        result = connection::serve(tls, agent) => result,
         () = shutdown.cancelled() => Ok(()),
-        () = closed.cancelled() => {
-            // Revoked or shutting down: stop at once; streams in flight end with the connection.
+        () = closed => {
+            // Revoked, shutting down or past the enrollment visit: stop at once; streams in
+            // flight end with the connection.
             Ok(())
         }
     };

@@ -3,77 +3,128 @@
 //! its device state), and `CONNECT host:port` (one client connection of the device, fed into
 //! the same tunnel handling as the proxy port's CONNECT: interception, policy, DLP, events).
 //!
-//! Every body read here is bounded in size and time; nothing from the network can panic it.
+//! Routing runs inside the connection's accept loop, so it never waits: refusals are answered
+//! at once, and anything that reads a body or carries a tunnel runs in its own task. Every
+//! body read here is bounded in size and time; nothing from the network can panic it.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+use h2::server::SendResponse;
+use h2::RecvStream;
 use http::{Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 use policies::rules::Posture;
+use tracing::Instrument;
 
 use super::session::DeviceSession;
+use super::stream::AgentStream;
 use super::TunnelPort;
-use crate::admin::api::json_response as json;
+use crate::admin::api::json_parts as json;
 use crate::devices::{self, EnrollError};
 use crate::gateway::Gateway;
 use crate::identity::{DeviceIdentity, Identity};
-use crate::upstream::ProxyBody;
+use crate::intercept::{handle_tunnel, Tunnel};
+use crate::listen::{bad_target, parse_target};
 
 const MAX_ENROLL_BODY: usize = 64 * 1024;
 const MAX_POSTURE_BODY: usize = 16 * 1024;
 const MAX_POSTURE_FIELDS: usize = 64;
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Routes one stream of an agent connection. `session` is `None` when the client presented
-/// no device certificate.
-pub async fn route(
-    gateway: Arc<Gateway>,
-    port: Arc<TunnelPort>,
-    session: Option<Arc<DeviceSession>>,
-    client: SocketAddr,
-    request: Request<Incoming>,
-) -> Result<Response<ProxyBody>, Infallible> {
-    let path = request.uri().path().to_owned();
-    let response = match (request.method(), path.as_str(), session) {
-        (&Method::POST, "/v1/enroll", _) => enroll(&gateway, &port, request).await,
-        (_, _, None) => json(
-            StatusCode::UNAUTHORIZED,
-            serde_json::json!({"error": "a device certificate is required: enroll with `agent enroll`"}),
-        ),
-        (&Method::POST, "/v1/posture", Some(session)) => posture(&session, request).await,
-        (&Method::CONNECT, _, Some(session)) => connect(gateway, &port, &session, client, request),
-        _ => json(
-            StatusCode::NOT_FOUND,
-            serde_json::json!({"error": "unknown tunnel request"}),
-        ),
-    };
-    Ok(response)
+/// A complete answer: the head, then the body as one DATA frame that ends the stream.
+type Answer = (Response<()>, Bytes);
+
+/// One agent connection, as every stream on it sees it.
+pub struct Agent {
+    pub gateway: Arc<Gateway>,
+    pub port: Arc<TunnelPort>,
+    /// `None` when the client presented no device certificate.
+    pub session: Option<Arc<DeviceSession>>,
+    pub client: SocketAddr,
 }
 
+enum Route {
+    Enroll,
+    Posture,
+    Connect,
+    Unknown,
+}
+
+/// Routes one stream of an agent connection.
+pub fn route(agent: &Agent, request: Request<RecvStream>, respond: SendResponse<Bytes>) {
+    let route = match (request.method(), request.uri().path()) {
+        (&Method::POST, "/v1/enroll") => Route::Enroll,
+        (&Method::POST, "/v1/posture") => Route::Posture,
+        (&Method::CONNECT, _) => Route::Connect,
+        _ => Route::Unknown,
+    };
+    match (route, &agent.session) {
+        (Route::Enroll, _) => {
+            let (gateway, port) = (agent.gateway.clone(), agent.port.clone());
+            agent.gateway.tasks.spawn(async move {
+                let answer = match read_body(request.into_body(), MAX_ENROLL_BODY).await {
+                    Ok(body) => enroll(&gateway, &port, &body).await,
+                    Err(answer) => answer,
+                };
+                send_answer(respond, answer);
+            });
+        }
+        (_, None) => send_answer(
+            respond,
+            json(
+                StatusCode::UNAUTHORIZED,
+                serde_json::json!({"error": "a device certificate is required: enroll with `agent enroll`"}),
+            ),
+        ),
+        (Route::Posture, Some(session)) => {
+            let session = session.clone();
+            agent.gateway.tasks.spawn(async move {
+                let answer = match read_body(request.into_body(), MAX_POSTURE_BODY).await {
+                    Ok(body) => posture(&session, &body),
+                    Err(answer) => answer,
+                };
+                send_answer(respond, answer);
+            });
+        }
+        (Route::Connect, Some(session)) => connect(agent, session, request, respond),
+        (Route::Unknown, Some(_)) => send_answer(
+            respond,
+            json(
+                StatusCode::NOT_FOUND,
+                serde_json::json!({"error": "unknown tunnel request"}),
+            ),
+        ),
+    }
+}
+
+/// Answers a CONNECT 200 and starts the tunnel over the stream, or refuses it.
 fn connect(
-    gateway: Arc<Gateway>,
-    port: &TunnelPort,
+    agent: &Agent,
     session: &DeviceSession,
-    client: SocketAddr,
-    request: Request<Incoming>,
-) -> Response<ProxyBody> {
-    let registry = port.book.current();
+    request: Request<RecvStream>,
+    mut respond: SendResponse<Bytes>,
+) {
+    let gateway = &agent.gateway;
+    let registry = agent.port.book.current();
     let Some(device) = registry.active(&session.device_id, &session.serial) else {
         // Revoked since the connection opened: refuse at once, and close the connection.
         session.closed.cancel();
         gateway.metrics.tunnel_refused.fetch_add(1, Relaxed);
-        return json(
-            StatusCode::FORBIDDEN,
-            serde_json::json!({"error": "this device has been revoked"}),
+        return send_answer(
+            respond,
+            json(
+                StatusCode::FORBIDDEN,
+                serde_json::json!({"error": "this device has been revoked"}),
+            ),
         );
     };
     gateway.metrics.tunnel_streams.fetch_add(1, Relaxed);
+    let Some((host, port)) = parse_target(request.uri()) else {
+        return send_answer(respond, bad_target());
+    };
     let identity = Identity {
         user: device.user.clone(),
         groups: device.groups.clone(),
@@ -83,8 +134,43 @@ fn connect(
             (**session.posture.load()).clone(),
         ))),
     };
-    let snapshot = gateway.snapshot();
-    crate::listen::open_tunnel(gateway, snapshot, client, identity, request)
+    let send = match respond.send_response(Response::new(()), false) {
+        Ok(send) => send,
+        Err(error) => {
+            tracing::debug!(%error, "CONNECT upgrade failed");
+            return;
+        }
+    };
+    let span = tracing::debug_span!("tunnel", client = %agent.client, target = %host, port);
+    let tunnel = Tunnel {
+        gateway: gateway.clone(),
+        snapshot: gateway.snapshot(),
+        client: agent.client,
+        identity,
+        host,
+        port,
+    };
+    let stream = AgentStream::new(send, request.into_body());
+    gateway
+        .tasks
+        .spawn(handle_tunnel(tunnel, stream).instrument(span));
+}
+
+/// Sends a whole answer. The request body, if the agent is still sending one, is dropped with
+/// the stream: h2 then tells the agent to stop (`RST_STREAM(NO_ERROR)` after the answer).
+fn send_answer(mut respond: SendResponse<Bytes>, (head, body): Answer) {
+    let sent = respond
+        .send_response(head, body.is_empty())
+        .and_then(|mut stream| {
+            if body.is_empty() {
+                Ok(())
+            } else {
+                stream.send_data(body, true)
+            }
+        });
+    if let Err(error) = sent {
+        tracing::debug!(%error, "tunnel answer not sent: the stream is gone");
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -95,16 +181,8 @@ struct EnrollRequest {
     hostname: String,
 }
 
-async fn enroll(
-    gateway: &Gateway,
-    port: &Arc<TunnelPort>,
-    request: Request<Incoming>,
-) -> Response<ProxyBody> {
-    let body = match read_body(request, MAX_ENROLL_BODY).await {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
-    let Ok(parsed) = serde_json::from_slice::<EnrollRequest>(&body) else {
+async fn enroll(gateway: &Gateway, port: &Arc<TunnelPort>, body: &[u8]) -> Answer {
+    let Ok(parsed) = serde_json::from_slice::<EnrollRequest>(body) else {
         return json(
             StatusCode::BAD_REQUEST,
             serde_json::json!({"error": "expected JSON {token, csr, hostname}"}),
@@ -163,12 +241,8 @@ async fn enroll(
     }
 }
 
-async fn posture(session: &DeviceSession, request: Request<Incoming>) -> Response<ProxyBody> {
-    let body = match read_body(request, MAX_POSTURE_BODY).await {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
-    match parse_posture(&body) {
+fn posture(session: &DeviceSession, body: &[u8]) -> Answer {
+    match parse_posture(body) {
         Some(posture) => {
             tracing::info!(device = %session.device_id, posture = %DeviceIdentity::new(String::new(), posture.clone()).summary, "device posture reported");
             session.posture.store(Arc::new(posture));
@@ -204,11 +278,24 @@ pub fn parse_posture(body: &[u8]) -> Option<Posture> {
     Some(posture)
 }
 
-async fn read_body(request: Request<Incoming>, limit: usize) -> Result<Bytes, Response<ProxyBody>> {
-    let body = Limited::new(request.into_body(), limit);
-    match tokio::time::timeout(BODY_TIMEOUT, body.collect()).await {
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(_)) => Err(json(
+/// Reads a request body of at most `limit` bytes within [`BODY_TIMEOUT`].
+async fn read_body(mut body: RecvStream, limit: usize) -> Result<Bytes, Answer> {
+    let read = async {
+        let mut collected = BytesMut::new();
+        while let Some(chunk) = body.data().await {
+            let chunk = chunk.map_err(drop)?;
+            if collected.len() + chunk.len() > limit {
+                return Err(());
+            }
+            collected.extend_from_slice(&chunk);
+            // Fails only once the stream is gone, which the next read reports.
+            let _ = body.flow_control().release_capacity(chunk.len());
+        }
+        Ok(collected.freeze())
+    };
+    match tokio::time::timeout(BODY_TIMEOUT, read).await {
+        Ok(Ok(collected)) => Ok(collected),
+        Ok(Err(())) => Err(json(
             StatusCode::PAYLOAD_TOO_LARGE,
             serde_json::json!({"error": "request body too large or broken"}),
         )),

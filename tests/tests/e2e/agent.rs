@@ -506,6 +506,26 @@ fn bad_tokens_forged_or_expired_certificates_and_garbage_are_refused() {
         .body_text()
         .contains("device certificate is required"));
 
+    // With the device's own certificate: unknown requests get 404, a posture report past its
+    // size limit 413, and a good one is taken.
+    let (cert, key) = (state.join("device.crt.pem"), state.join("device.key.pem"));
+    let device_curl = |extra: &[&str], path: &str| {
+        let url = format!("https://{}{path}", s.tunnel);
+        let mut args = vec!["-k", "--http2", "--cert"];
+        args.extend([cert.to_str().unwrap(), "--key", key.to_str().unwrap()]);
+        args.extend(extra);
+        args.push(&url);
+        curl(&args)
+    };
+    let unknown = device_curl(&[], "/v1/nothing");
+    assert_eq!(unknown.status, 404, "{}", unknown.stderr);
+    let oversized = format!("{{\"note\":\"{}\"}}", "x".repeat(20_000));
+    let refused = device_curl(&["--data-binary", &oversized], "/v1/posture");
+    assert_eq!(refused.status, 413, "{}", refused.stderr);
+    let taken = device_curl(&["--data-binary", r#"{"os":"linux"}"#], "/v1/posture");
+    assert_eq!(taken.status, 200, "{}", taken.stderr);
+    assert!(taken.body_text().contains("\"ok\":true"));
+
     // The real device still works after all that.
     let agent = AgentProcess::start(&state, &[]);
     agent.wait_connected(Duration::from_secs(10));

@@ -29,7 +29,14 @@ pub struct AgentConfig {
     /// How long a client connection waits for the tunnel to come up before it is refused
     /// (or, with `fail_open`, sent direct), in milliseconds.
     pub connect_wait_ms: u64,
+    /// Threads that relay client connections. One spends the least CPU per request; the
+    /// default two let a burst of new connections (a page load opens dozens, each with its
+    /// own TLS handshake to relay) use a second core instead of queueing behind one.
+    pub threads: usize,
 }
+
+/// Most relay threads `threads` may ask for.
+pub const MAX_THREADS: usize = 64;
 
 impl Default for AgentConfig {
     fn default() -> Self {
@@ -41,6 +48,7 @@ impl Default for AgentConfig {
             posture_interval_secs: 30,
             posture_file: None,
             connect_wait_ms: 3000,
+            threads: 2,
         }
     }
 }
@@ -66,6 +74,43 @@ impl AgentConfig {
                 self.listen
             );
         }
+        if !(1..=MAX_THREADS).contains(&self.threads) {
+            anyhow::bail!(
+                "threads must be between 1 and {MAX_THREADS}, not {}",
+                self.threads
+            );
+        }
         crate::split::SplitTunnel::parse(&self.direct).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn parse(text: &str) -> anyhow::Result<AgentConfig> {
+        let config: AgentConfig = toml::from_str(text)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    #[test]
+    fn defaults_relay_on_two_threads_on_loopback() {
+        let config = parse("").unwrap();
+        assert_eq!(config.threads, 2);
+        assert!(config.listen.ip().is_loopback());
+        assert_eq!(parse("threads = 1").unwrap().threads, 1);
+    }
+
+    #[test]
+    fn bad_settings_are_refused_with_the_reason() {
+        let zero = parse("threads = 0").unwrap_err().to_string();
+        assert!(zero.contains("threads must be between 1 and 64"), "{zero}");
+        assert!(parse("threads = 65").is_err());
+        let open = parse("listen = \"0.0.0.0:3129\"").unwrap_err().to_string();
+        assert!(open.contains("allow_sources"), "{open}");
+        let unknown = parse("thread = 2").unwrap_err().to_string();
+        assert!(unknown.contains("unknown field"), "{unknown}");
     }
 }

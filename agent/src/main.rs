@@ -57,6 +57,9 @@ enum Command {
         /// Seconds between posture collections.
         #[arg(long)]
         posture_interval: Option<u64>,
+        /// Threads that relay client connections (default 2, or `threads` in agent.toml).
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Show the gateway, the connection, the device id and the last posture.
     Status {
@@ -76,20 +79,65 @@ fn main() -> ExitCode {
         .with_ansi(false)
         .with_writer(std::io::stderr)
         .init();
-    // One thread: the agent moves bytes between sockets and one HTTP/2 connection whose
-    // streams share state; a single thread does that without cross-thread wake-ups or lock
-    // contention, and leaves the laptop's other cores to its user.
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let job = match cli.command {
+        Command::Run {
+            listen,
+            state_dir,
+            fail_open,
+            direct,
+            posture_file,
+            posture_interval,
+            threads,
+        } => {
+            let dir = state_dir.unwrap_or_else(agent::state::default_dir);
+            let mut config = match AgentConfig::load(&dir) {
+                Ok(config) => config,
+                Err(error) => {
+                    eprintln!("agent: {error:#}");
+                    return ExitCode::from(1);
+                }
+            };
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
+            config.fail_open |= fail_open;
+            config.direct.extend(direct);
+            if posture_file.is_some() {
+                config.posture_file = posture_file;
+            }
+            if let Some(secs) = posture_interval {
+                config.posture_interval_secs = secs;
+            }
+            if let Some(threads) = threads {
+                config.threads = threads;
+            }
+            if let Err(error) = config.validate() {
+                eprintln!("agent: {error:#}");
+                return ExitCode::from(2);
+            }
+            Job::Run(dir, config)
+        }
+        command => Job::Once(command),
+    };
+    // `run` relays on `threads` threads; the one-shot commands need one.
+    let threads = match &job {
+        Job::Run(_, config) => config.threads,
+        Job::Once(_) => 1,
+    };
+    let runtime = match runtime(threads) {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("agent: {error}");
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(dispatch(cli)) {
+    let result = runtime.block_on(async {
+        match job {
+            Job::Run(dir, config) => run(dir, config).await.map(|()| ExitCode::SUCCESS),
+            Job::Once(command) => dispatch(command).await,
+        }
+    });
+    match result {
         Ok(code) => code,
         Err(error) => {
             eprintln!("agent: {error:#}");
@@ -98,8 +146,31 @@ fn main() -> ExitCode {
     }
 }
 
-async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
+/// What `main` runs once the runtime is up.
+enum Job {
+    Run(PathBuf, AgentConfig),
+    Once(Command),
+}
+
+/// One thread: bytes move between sockets and the one HTTP/2 connection without cross-thread
+/// wake-ups (the least CPU per request). More: a multi-thread runtime, so that relaying many
+/// new connections at once is not capped at one core.
+fn runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    if threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .thread_name("agent-relay")
+            .enable_all()
+            .build()
+    }
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
         Command::Enroll {
             gateway,
             token,
@@ -136,34 +207,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", enrolled.device_id);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run {
-            listen,
-            state_dir,
-            fail_open,
-            direct,
-            posture_file,
-            posture_interval,
-        } => {
-            let dir = state_dir.unwrap_or_else(agent::state::default_dir);
-            let mut config = AgentConfig::load(&dir)?;
-            if let Some(listen) = listen {
-                config.listen = listen;
-            }
-            config.fail_open |= fail_open;
-            config.direct.extend(direct);
-            if posture_file.is_some() {
-                config.posture_file = posture_file;
-            }
-            if let Some(secs) = posture_interval {
-                config.posture_interval_secs = secs;
-            }
-            if let Err(error) = config.validate() {
-                eprintln!("agent: {error:#}");
-                return Ok(ExitCode::from(2));
-            }
-            run(dir, config).await?;
-            Ok(ExitCode::SUCCESS)
-        }
+        // `main` resolves `run`'s settings before the runtime exists, and runs it itself.
+        Command::Run { .. } => anyhow::bail!("`run` is started by main"),
         Command::Status { state_dir, json } => {
             let dir = state_dir.unwrap_or_else(agent::state::default_dir);
             let (status, running) = agent::status::read(&dir)?;

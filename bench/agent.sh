@@ -10,6 +10,7 @@
 #
 #   bench/agent.sh               # DURATION=5s ROUNDS=4 CONNS=16 by default; SKIP_BUILD=1 uses the
 #                                # release binaries already built
+#   AGENT_THREADS=1 bench/agent.sh   # the agent's relay threads (`agent run --threads`; default 2)
 #   GATEWAY_CPUS=0 CLIENT_CPUS=1 bench/agent.sh
 #                                # pins nginx and gatewayd to one set of CPUs and oha and the
 #                                # agent to another: the server and the laptop are two machines
@@ -75,7 +76,8 @@ print(hashlib.sha256(base64.b64decode(pem)).hexdigest())
 PY
 )
 "$BIN/agent" enroll --gateway "https://127.0.0.1:$TUN" --token "$TOKEN" --ca-fingerprint "$FP" --state-dir "$OUT/agent-state" > "$OUT/enroll.log" 2>&1
-RUST_LOG=warn "$BIN/agent" run --state-dir "$OUT/agent-state" --listen "127.0.0.1:$AG" 2> "$OUT/agent.log" & AG_PID=$!; PIDS+=($AG_PID)
+RUST_LOG=warn "$BIN/agent" run --state-dir "$OUT/agent-state" --listen "127.0.0.1:$AG" \
+  ${AGENT_THREADS:+--threads "$AGENT_THREADS"} 2> "$OUT/agent.log" & AG_PID=$!; PIDS+=($AG_PID)
 wait_port $AG
 for _ in $(seq 1 100); do grep -q '"connected"' "$OUT/agent-state/status.json" 2>/dev/null && break; sleep 0.1; done
 
@@ -102,6 +104,7 @@ ST_AFTER=$(metric warden_tunnel_streams_total)
 
 PINNING="unpinned"
 [ -z "${GATEWAY_CPUS:-}${CLIENT_CPUS:-}" ] || PINNING="nginx + gatewayd on CPUs ${GATEWAY_CPUS:-any}, oha + agent on CPUs ${CLIENT_CPUS:-any}"
+PINNING="$PINNING; agent relay threads: ${AGENT_THREADS:-2 (default)}"
 python3 - "$OUT" "$HS_BEFORE" "$HS_AFTER" "$ST_BEFORE" "$ST_AFTER" "$CONNS" "$DURATION" "$ROUNDS" "$PINNING" > "$OUT/summary.md" <<'PY'
 import json, statistics, sys, os
 out, hs0, hs1, st0, st1, conns, duration, rounds, pinning = sys.argv[1:10]

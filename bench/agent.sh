@@ -10,7 +10,8 @@
 #
 #   bench/agent.sh               # DURATION=5s ROUNDS=4 CONNS=16 by default; SKIP_BUILD=1 uses the
 #                                # release binaries already built
-#   AGENT_THREADS=1 bench/agent.sh   # the agent's relay threads (`agent run --threads`; default 2)
+#   AGENT_THREADS=1 bench/agent.sh   # the agent's relay threads (`agent run --threads`; default
+#                                # 2 with 4 or more cores, else 1)
 #   GATEWAY_CPUS=0 CLIENT_CPUS=1 bench/agent.sh
 #                                # pins nginx and gatewayd to one set of CPUs and oha and the
 #                                # agent to another: the server and the laptop are two machines
@@ -104,7 +105,7 @@ ST_AFTER=$(metric warden_tunnel_streams_total)
 
 PINNING="unpinned"
 [ -z "${GATEWAY_CPUS:-}${CLIENT_CPUS:-}" ] || PINNING="nginx + gatewayd on CPUs ${GATEWAY_CPUS:-any}, oha + agent on CPUs ${CLIENT_CPUS:-any}"
-PINNING="$PINNING; agent relay threads: ${AGENT_THREADS:-2 (default)}"
+PINNING="$PINNING; agent relay threads: ${AGENT_THREADS:-default}"
 python3 - "$OUT" "$HS_BEFORE" "$HS_AFTER" "$ST_BEFORE" "$ST_AFTER" "$CONNS" "$DURATION" "$ROUNDS" "$PINNING" > "$OUT/summary.md" <<'PY'
 import json, statistics, sys, os
 out, hs0, hs1, st0, st1, conns, duration, rounds, pinning = sys.argv[1:10]

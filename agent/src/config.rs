@@ -29,10 +29,23 @@ pub struct AgentConfig {
     /// How long a client connection waits for the tunnel to come up before it is refused
     /// (or, with `fail_open`, sent direct), in milliseconds.
     pub connect_wait_ms: u64,
-    /// Threads that relay client connections. One spends the least CPU per request; the
-    /// default two let a burst of new connections (a page load opens dozens, each with its
-    /// own TLS handshake to relay) use a second core instead of queueing behind one.
+    /// Threads that relay client connections. One spends the least CPU per request; two
+    /// let a burst of new connections (a page load opens dozens, each with its own TLS
+    /// handshake to relay) use a second core instead of queueing behind one. Default:
+    /// [`default_threads`].
     pub threads: usize,
+}
+
+/// Two relay threads on a machine with at least four cores the agent may use, else one: on
+/// two cores a second thread's wake-ups cost more than the core it would add, which the
+/// user's own programs need.
+pub fn default_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    if cores >= 4 {
+        2
+    } else {
+        1
+    }
 }
 
 /// Most relay threads `threads` may ask for.
@@ -48,7 +61,7 @@ impl Default for AgentConfig {
             posture_interval_secs: 30,
             posture_file: None,
             connect_wait_ms: 3000,
-            threads: 2,
+            threads: default_threads(),
         }
     }
 }
@@ -96,9 +109,10 @@ mod tests {
     }
 
     #[test]
-    fn defaults_relay_on_two_threads_on_loopback() {
+    fn defaults_follow_the_cores_and_listen_on_loopback() {
         let config = parse("").unwrap();
-        assert_eq!(config.threads, 2);
+        assert_eq!(config.threads, default_threads());
+        assert!((1..=2).contains(&config.threads));
         assert!(config.listen.ip().is_loopback());
         assert_eq!(parse("threads = 1").unwrap().threads, 1);
     }

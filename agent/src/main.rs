@@ -57,7 +57,8 @@ enum Command {
         /// Seconds between posture collections.
         #[arg(long)]
         posture_interval: Option<u64>,
-        /// Threads that relay client connections (default 2, or `threads` in agent.toml).
+        /// Threads that relay client connections (default 2 with 4 or more cores, else 1; or
+        /// `threads` in agent.toml).
         #[arg(long)]
         threads: Option<usize>,
     },

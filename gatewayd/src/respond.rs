@@ -61,6 +61,12 @@ pub fn wants_json(headers: &HeaderMap, host: &str) -> bool {
     accept.contains("application/json") || host.starts_with("api.") || host.contains(".api.")
 }
 
+/// A head and its bytes as one response (answers built as parts for the tunnel port's h2
+/// streams, which send the bytes themselves).
+pub(crate) fn with_body((head, body): (Response<()>, Bytes)) -> Response<ProxyBody> {
+    head.map(|()| Full::new(body).map_err(|e| match e {}).boxed())
+}
+
 /// Renders a refusal as the response the client sees.
 pub fn render(refusal: &Refusal, request_id: &str, json: bool) -> Response<ProxyBody> {
     let (content_type, body) = if json {

@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use policies::AppStatus;
 use serde::Deserialize;
@@ -192,8 +192,7 @@ pub(super) fn error(status: StatusCode, message: &str) -> Response<ProxyBody> {
 
 /// A JSON body with this status.
 pub(crate) fn json_response(status: StatusCode, value: Value) -> Response<ProxyBody> {
-    let (head, body) = json_parts(status, value);
-    head.map(|()| Full::new(body).map_err(|e| match e {}).boxed())
+    crate::respond::with_body(json_parts(status, value))
 }
 
 /// A JSON answer as its head and its bytes, for the tunnel port's h2 streams, which send the

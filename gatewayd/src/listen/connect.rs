@@ -9,10 +9,11 @@ use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 
-use super::{simple_parts, with_body};
+use super::simple_parts;
 use crate::gateway::{Gateway, Snapshot};
 use crate::identity::Identity;
 use crate::intercept::{handle_tunnel, Tunnel};
+use crate::respond::with_body;
 use crate::upstream::ProxyBody;
 
 /// Parses an authority-form CONNECT target into host and port; rejects anything else. Shared

@@ -17,7 +17,6 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -27,7 +26,7 @@ use crate::gateway::{Gateway, Snapshot};
 use crate::identity::{check_access, Access, Identity};
 use crate::io::IdleTimeout;
 use crate::pipeline::{self, ConnectionContext};
-use crate::respond::{self, Refusal};
+use crate::respond::{self, with_body, Refusal};
 use crate::serve::{serve_http, Protocol};
 use crate::upstream::ProxyBody;
 
@@ -234,11 +233,6 @@ pub(crate) fn simple(
     text: &'static str,
 ) -> Response<ProxyBody> {
     with_body(simple_parts(status, action, rule, text))
-}
-
-/// A head and its bytes as one response.
-fn with_body((head, body): (Response<()>, Bytes)) -> Response<ProxyBody> {
-    head.map(|()| Full::new(body).map_err(|e| match e {}).boxed())
 }
 
 /// [`simple`] as its head and its bytes (the tunnel port sends the bytes itself).

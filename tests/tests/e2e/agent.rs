@@ -13,7 +13,7 @@ use crate::support::agent::{
     agent_enroll, devices_cli, enroll, enroll_token, free_port, root_fingerprint, AgentProcess,
 };
 use crate::support::gateway::http_get;
-use crate::support::{curl, GatewayOptions, GatewayProcess, Origin};
+use crate::support::{clickhouse_sql, curl, GatewayOptions, GatewayProcess, Origin};
 
 struct Setup {
     dir: tempfile::TempDir,
@@ -53,13 +53,10 @@ fn browse(
 }
 
 fn query(clickhouse: &ClickHouseServer, sql: &str) -> String {
-    let result = curl(&[
-        "-G",
-        "--data-urlencode",
-        &format!("query={sql}"),
-        &clickhouse.http_url(),
-    ]);
-    result.body_text().trim().to_string()
+    clickhouse_sql(&clickhouse.http_url(), sql)
+        .body_text()
+        .trim()
+        .to_string()
 }
 
 fn wait_for_row(clickhouse: &ClickHouseServer, sql: &str, limit: Duration) -> String {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use schema::testkit::ClickHouseServer;
 
-use crate::support::{curl, GatewayOptions, GatewayProcess, Origin};
+use crate::support::{clickhouse_sql, curl, GatewayOptions, GatewayProcess, Origin};
 
 struct Setup {
     dir: tempfile::TempDir,
@@ -51,12 +51,7 @@ fn start() -> Setup {
 
 /// Runs a query over ClickHouse's HTTP interface; returns TSV.
 fn query(clickhouse: &ClickHouseServer, sql: &str) -> String {
-    let result = curl(&[
-        "-G",
-        "--data-urlencode",
-        &format!("query={sql}"),
-        &clickhouse.http_url(),
-    ]);
+    let result = clickhouse_sql(&clickhouse.http_url(), sql);
     assert_eq!(result.status, 200, "{sql}: {}", result.body_text());
     result.body_text().trim().to_string()
 }
@@ -64,12 +59,7 @@ fn query(clickhouse: &ClickHouseServer, sql: &str) -> String {
 fn wait_for(clickhouse: &ClickHouseServer, sql: &str, expected: &str, limit: Duration) -> String {
     let deadline = Instant::now() + limit;
     loop {
-        let got = curl(&[
-            "-G",
-            "--data-urlencode",
-            &format!("query={sql}"),
-            &clickhouse.http_url(),
-        ]);
+        let got = clickhouse_sql(&clickhouse.http_url(), sql);
         let text = got.body_text().trim().to_string();
         if got.status == 200 && text == expected {
             return text;

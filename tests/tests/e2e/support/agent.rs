@@ -43,12 +43,7 @@ pub fn enroll_token(gw: &GatewayProcess, user: &str, groups: &str) -> String {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .last()
-        .unwrap()
-        .trim()
-        .to_string()
+    last_line(&out)
 }
 
 /// Runs `agent enroll`; returns its output.
@@ -85,12 +80,7 @@ pub fn enroll(
         String::from_utf8_lossy(&out.stderr),
         gw.log()
     );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .last()
-        .unwrap()
-        .trim()
-        .to_string()
+    last_line(&out)
 }
 
 pub struct AgentProcess {
@@ -182,4 +172,14 @@ impl Drop for AgentProcess {
             );
         }
     }
+}
+
+/// The last line a command printed, trimmed (where the CLI puts its answer).
+fn last_line(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_string()
 }

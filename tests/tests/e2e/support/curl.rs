@@ -69,3 +69,8 @@ pub fn curl(args: &[&str]) -> CurlResult {
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }
+
+/// Runs `sql` against ClickHouse's HTTP interface at `url` (the answer is TSV).
+pub fn clickhouse_sql(url: &str, sql: &str) -> CurlResult {
+    curl(&["-G", "--data-urlencode", &format!("query={sql}"), url])
+}

@@ -8,6 +8,6 @@ pub mod report_data;
 pub mod tools;
 pub mod webdriver;
 
-pub use curl::curl;
+pub use curl::{clickhouse_sql, curl};
 pub use gateway::{GatewayOptions, GatewayProcess};
 pub use origin::Origin;

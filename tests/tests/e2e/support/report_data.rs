@@ -15,7 +15,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
-use crate::support::curl;
+use crate::support::{clickhouse_sql, curl};
 
 pub const TOTAL_REQUESTS: u64 = 304;
 
@@ -125,12 +125,10 @@ pub fn seed(clickhouse_url: &str) -> i64 {
 fn wait_for_migrations(clickhouse_url: &str) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        let done = curl(&[
-            "-G",
-            "--data-urlencode",
-            "query=SELECT count() FROM warden.schema_migrations",
+        let done = clickhouse_sql(
             clickhouse_url,
-        ]);
+            "SELECT count() FROM warden.schema_migrations",
+        );
         if done.status == 200 && done.body_text().trim() == schema::MIGRATIONS.len().to_string() {
             break;
         }

@@ -101,6 +101,13 @@ const WORDS: &[(&str, &[Detector], &[Detector])] = &[
     ("dummy", &[], NUMBERS),
 ];
 
+/// Which end of a window the match is at: words are read from there outwards.
+#[derive(Debug, Clone, Copy)]
+enum Near {
+    Start,
+    End,
+}
+
 /// How far before and after a match context words count.
 pub const BEFORE: usize = 64;
 pub const AFTER: usize = 32;
@@ -204,34 +211,53 @@ impl ContextWords {
         }
     }
 
-    /// What the whole words of `text[from..to]` say: `(support, against)` masks. A word cut
-    /// by the window's edge does not count; a longer word may take a plural `s`. Runs of
-    /// letters are found from a bit mask per 64 bytes (no branch per byte: the windows are
-    /// mostly random tokens, where letters and digits alternate unpredictably).
-    fn words_in(&self, text: &[u8], from: usize, to: usize) -> (u32, u32) {
+    /// What the whole words of `text[from..to]` say: `(support, against)` masks, read from
+    /// the word nearest `near` (the match, at one end of the window) outwards and stopping at
+    /// the first word that supports a detector of `want` (then nothing further can change the
+    /// answer, see [`Self::adjust`]). A word cut by the window's edge does not count; a longer
+    /// word may take a plural `s`. Runs of letters are found from a bit mask per 64 bytes (no
+    /// branch per byte: the windows are mostly random tokens, where letters and digits
+    /// alternate unpredictably).
+    fn words_in(&self, text: &[u8], from: usize, to: usize, near: Near, want: u32) -> (u32, u32) {
         let (mut support, mut against) = (0, 0);
-        let mut piece = from;
-        while piece < to {
-            let piece_end = (piece + 64).min(to);
+        let pieces = (to - from).div_ceil(64);
+        for p in 0..pieces {
+            // Nearest piece first: the window's last pieces when the match follows it.
+            let piece = match near {
+                Near::End => to.saturating_sub(64 * (p + 1)).max(from),
+                Near::Start => from + 64 * p,
+            };
+            let piece_end = match near {
+                Near::End => to - 64 * p,
+                Near::Start => (piece + 64).min(to),
+            };
             let letters = LETTERS.mask(&text[piece..piece_end]);
             let mut starts = letters & !(letters << 1);
-            // A run that began in the previous piece was read there.
+            // A run that began in the piece before is read with that piece.
             if piece > from && text[piece - 1].is_ascii_alphabetic() {
                 starts &= !1;
             }
             while starts != 0 {
-                let k = starts.trailing_zeros() as usize;
-                starts &= starts - 1;
+                let k = match near {
+                    Near::End => 63 - starts.leading_zeros() as usize,
+                    Near::Start => starts.trailing_zeros() as usize,
+                };
+                starts &= !(1 << k);
                 let start = piece + k;
                 let mut end = start + (!(letters >> k)).trailing_zeros() as usize;
-                while end == piece_end && end < to && text[end].is_ascii_alphabetic() {
-                    end += 1; // runs on into the next piece: rare, read byte by byte
+                if end == piece_end {
+                    // Runs on into the next piece: rare, read byte by byte.
+                    while end < to && text[end].is_ascii_alphabetic() {
+                        end += 1;
+                    }
                 }
                 let (s, a) = self.run(text, start, end, from, to);
                 support |= s;
                 against |= a;
+                if support & want != 0 {
+                    return (support, against);
+                }
             }
-            piece = piece_end;
         }
         (support, against)
     }
@@ -312,8 +338,13 @@ impl ContextWords {
             return base;
         }
         let (lo, hi) = super::text::around(text, start, end, BEFORE, AFTER);
-        let (s1, a1) = self.words_in(text, lo, start);
-        let (s2, a2) = self.words_in(text, end, hi);
+        // A supporting word decides: the words after the match are read only without one before.
+        let (s1, a1) = self.words_in(text, lo, start, Near::End, d.bit());
+        let (s2, a2) = if s1 & d.bit() != 0 {
+            (0, 0)
+        } else {
+            self.words_in(text, end, hi, Near::Start, d.bit())
+        };
         let (up, down) = ((s1 | s2) & d.bit() != 0, (a1 | a2) & d.bit() != 0);
         match (up, down) {
             (true, _) => base.raised(),

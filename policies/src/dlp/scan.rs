@@ -20,8 +20,8 @@ pub(crate) struct Cx<'a> {
     pub ctx: &'a ContextWords,
     pub ph: &'a Placeholders,
     pub out: &'a mut Vec<Detection>,
-    /// How far the AWS secret search has looked: windows of nearby anchors overlap.
-    pub aws_scanned_to: usize,
+    /// Where the AWS secret search has been: windows of nearby anchors overlap.
+    pub aws: detectors::aws::Progress,
 }
 
 impl Cx<'_> {
@@ -76,7 +76,7 @@ impl Scanner {
             ctx: &self.ctx,
             ph: &self.ph,
             out: &mut out,
-            aws_scanned_to: 0,
+            aws: Default::default(),
         };
         if set.any(ANCHORED) {
             anchors::for_each(text, |anchor, start, end| {

@@ -15,6 +15,16 @@ const SECRET_LEN: usize = 40;
 const BEFORE: usize = 96;
 const AFTER: usize = 160;
 
+/// How far one scan's search for secrets has gone. Windows of neighbouring anchors overlap
+/// (`aws_secret_access_key` holds two), and a secret read at the end of one window is read
+/// again at the start of the next: it is recorded once, unless the later look is surer.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Progress {
+    scanned_to: usize,
+    /// The start and base confidence of the last secret recorded.
+    last: Option<(usize, Confidence)>,
+}
+
 /// `AKIA...` at `at`.
 pub(crate) fn key_id(cx: &mut Cx<'_>, at: usize) {
     let text = cx.text;
@@ -49,12 +59,12 @@ pub(crate) fn secret_near(cx: &mut Cx<'_>, start: usize, end: usize, strong: boo
     {
         return;
     }
-    let lo = start.saturating_sub(BEFORE).max(cx.aws_scanned_to);
+    let lo = start.saturating_sub(BEFORE).max(cx.aws.scanned_to);
     let hi = end.saturating_add(AFTER).min(text.len());
     if lo >= hi {
         return; // an earlier anchor's window covered this one
     }
-    cx.aws_scanned_to = hi;
+    cx.aws.scanned_to = hi;
     // An access key id anywhere in the window makes the claim strong, whichever anchor came
     // first (`aws_access_key_id = AKIA...` hits `_access_key` before `AKIA`).
     let window = &text[start.saturating_sub(BEFORE)..hi];
@@ -73,57 +83,62 @@ pub(crate) fn secret_near(cx: &mut Cx<'_>, start: usize, end: usize, strong: boo
         while starts != 0 {
             let k = starts.trailing_zeros() as usize;
             starts &= starts - 1;
-            let run_start = back_to_run_start(text, piece + k);
             let mut run_end = piece + k + (!(b64 >> k)).trailing_zeros() as usize;
             if run_end == piece_end {
                 while run_end < text.len() && is_b64(text[run_end]) {
                     run_end += 1;
                 }
             }
-            if let Some(base) = secret_at(cx, run_start, run_end, start, end, strong) {
-                cx.found(AwsSecretAccessKey, run_start, run_end, base);
+            // Only the window's first run may have begun before it.
+            let run_start = if piece + k == lo {
+                back_to_run_start(text, lo)
+            } else {
+                piece + k
+            };
+            let base = if strong {
+                Confidence::High
+            } else {
+                Confidence::Medium
+            };
+            if run_end - run_start != SECRET_LEN
+                || cx
+                    .aws
+                    .last
+                    .is_some_and(|(s, c)| s == run_start && c >= base)
+                || !is_secret(cx, run_start, run_end, start, end)
+            {
+                continue; // most runs are words; a repeat was read by the previous window
             }
+            cx.aws.last = Some((run_start, base));
+            cx.found(AwsSecretAccessKey, run_start, run_end, base);
         }
         piece = piece_end;
     }
 }
 
-/// The confidence of the base64 run `run_start..run_end` as a secret near the context
-/// `start..end`: a run of exactly 40 `[A-Za-z0-9/+]` bytes is what `AWS_SECRET` matches.
-fn secret_at(
-    cx: &Cx<'_>,
-    run_start: usize,
-    run_end: usize,
-    start: usize,
-    end: usize,
-    strong: bool,
-) -> Option<Confidence> {
+/// Whether the base64 run `run_start..run_end`, of exactly 40 `[A-Za-z0-9/+]` bytes (what
+/// `AWS_SECRET` matches), is a secret near the context `start..end`.
+fn is_secret(cx: &Cx<'_>, run_start: usize, run_end: usize, start: usize, end: usize) -> bool {
     let text = cx.text;
-    if run_end - run_start != SECRET_LEN
-        || text.get(run_end) == Some(&b'=')
-        || (run_start < end && start < run_end)
-    {
-        return None;
+    if text.get(run_end) == Some(&b'=') || (run_start < end && start < run_end) {
+        return false;
     }
     let token = &text[run_start..run_end];
-    if !mixed_classes(token) || cx.ph.is_placeholder(token) {
-        return None;
-    }
-    Some(if strong {
-        Confidence::High
-    } else {
-        Confidence::Medium
-    })
+    mixed_classes(token) && !cx.ph.is_placeholder(token)
 }
 
 /// Where the base64 run holding `i` starts, looking back no further than a secret is long:
-/// a run that goes on past that is too long to be one anyway (and `secret_at` says so).
-fn back_to_run_start(text: &[u8], mut i: usize) -> usize {
-    let floor = i.saturating_sub(SECRET_LEN + 1);
-    while i > floor && is_b64(text[i - 1]) {
-        i -= 1;
+/// a run that goes on past that is too long to be one anyway (and the length check says so).
+/// The run's bytes are counted from a bit mask of the bytes before `i`, not one by one.
+fn back_to_run_start(text: &[u8], i: usize) -> usize {
+    let from = i.saturating_sub(SECRET_LEN + 1);
+    let n = i - from;
+    if n == 0 {
+        return i;
     }
-    i
+    // Bit `n - 1` (the byte right before `i`) moved to the top: the run is the leading ones.
+    let b64 = BASE64.mask(&text[from..i]) << (64 - n);
+    i - (!b64).leading_zeros() as usize
 }
 
 #[cfg(test)]
@@ -131,6 +146,7 @@ mod tests {
     use super::super::super::detector::Detector;
     use super::super::super::samples::{Sample, SampleRng};
     use super::super::tests_support::found;
+    use super::*;
 
     #[test]
     fn key_ids_are_found_with_boundaries() {
@@ -170,5 +186,32 @@ mod tests {
         .is_empty());
         assert!(found(&format!("laws {secret}"), Detector::AwsSecretAccessKey).is_empty());
         assert_eq!(found(&ini, Detector::AwsSecretAccessKey)[0].2, "high");
+    }
+
+    #[test]
+    fn run_starts_from_masks_match_a_walk_back() {
+        let text: Vec<u8> = (0..400u32)
+            .map(|i| b"aZ9+/ =_-\n"[((i * i + 3 * i) % 10) as usize])
+            .chain(std::iter::repeat_n(b'k', 100))
+            .collect();
+        for i in 0..=text.len() {
+            let mut walk = i;
+            while walk > i.saturating_sub(SECRET_LEN + 1) && is_b64(text[walk - 1]) {
+                walk -= 1;
+            }
+            assert_eq!(back_to_run_start(&text, i), walk, "{i}");
+        }
+    }
+
+    #[test]
+    fn a_secret_read_by_two_windows_is_one_finding() {
+        let mut rng = SampleRng::new(4);
+        let lines: String = (0..6)
+            .map(|_| {
+                let s = Sample::AwsSecretAccessKey.generate(&mut rng);
+                format!("aws_secret_access_key = {s}\nfoo\n")
+            })
+            .collect();
+        assert_eq!(found(&lines, Detector::AwsSecretAccessKey).len(), 6);
     }
 }

@@ -45,7 +45,7 @@ pub(crate) fn run_with(
         ctx: &SCANNER.ctx,
         ph: &SCANNER.ph,
         out: &mut out,
-        aws_scanned_to: 0,
+        aws: Default::default(),
     };
     run(&mut cx);
     out.iter().map(|x| (x.start, x.end)).collect()

@@ -140,6 +140,37 @@ impl ByteSet {
     }
 }
 
+/// Bit `k` set when `a[k] == b[k]`: sixteen compares per instruction on x86-64, as masks are.
+#[inline(always)]
+pub fn eq_mask(a: &[u8; 64], b: &[u8; 64]) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use safe_arch::{cmp_eq_mask_i8_m128i, load_unaligned_m128i, move_mask_i8_m128i};
+        let mut mask = 0u64;
+        for (k, (x, y)) in a.chunks_exact(16).zip(b.chunks_exact(16)).enumerate() {
+            let (mut xs, mut ys) = ([0u8; 16], [0u8; 16]);
+            xs.copy_from_slice(x);
+            ys.copy_from_slice(y);
+            let hits = cmp_eq_mask_i8_m128i(load_unaligned_m128i(&xs), load_unaligned_m128i(&ys));
+            mask |= u64::from(move_mask_i8_m128i(hits) as u16) << (16 * k);
+        }
+        mask
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    eq_mask_portable(a, b)
+}
+
+/// [`eq_mask`] without vector instructions named.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline(always)]
+fn eq_mask_portable(a: &[u8; 64], b: &[u8; 64]) -> u64 {
+    let mut flags = [0u8; 64];
+    for ((f, x), y) in flags.iter_mut().zip(a).zip(b) {
+        *f = u8::from(x == y);
+    }
+    pack_flags(&flags)
+}
+
 /// 64 flags that are each 0 or 1 as the bits of a `u64` (flag `k` to bit `k`).
 #[inline(always)]
 pub fn pack_flags(flags: &[u8; 64]) -> u64 {
@@ -212,6 +243,19 @@ mod tests {
                     .fold(0u64, |m, k| m | 1 << k);
                 assert_eq!(set.mask_outside(&text[..n]), outside, "{n}");
             }
+        }
+    }
+
+    #[test]
+    fn equal_lanes_are_marked_on_both_paths() {
+        let a: [u8; 64] = std::array::from_fn(|i| (i * 7 % 5) as u8 + 0x7E);
+        for shift in 0..5 {
+            let b: [u8; 64] = std::array::from_fn(|i| ((i + shift) * 7 % 5) as u8 + 0x7E);
+            let plain = (0..64)
+                .filter(|k| a[*k] == b[*k])
+                .fold(0u64, |m, k| m | 1 << k);
+            assert_eq!(eq_mask(&a, &b), plain, "{shift}");
+            assert_eq!(eq_mask_portable(&a, &b), plain, "{shift}");
         }
     }
 

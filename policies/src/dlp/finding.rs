@@ -105,7 +105,7 @@ impl Finding {
 
 /// A masked snippet (see [`mask`]), kept inline: at most six characters of the match and
 /// sixteen `*`, so at most [`Snippet::CAPACITY`] bytes.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub struct Snippet {
     len: u8,
     bytes: [u8; Snippet::CAPACITY],
@@ -117,11 +117,16 @@ impl Snippet {
 
     /// `secret`, masked (see [`mask`]).
     pub fn of(secret: &str) -> Snippet {
-        if secret.len() < 128 && secret.is_ascii() {
-            // Most secrets: slice bytes instead of walking characters.
-            let b = secret.as_bytes();
-            let n = b.len();
-            let (front, back) = ((n / 4).min(4), (n / 8).min(2));
+        let b = secret.as_bytes();
+        let n = b.len();
+        // Most secrets: slice bytes instead of walking characters. Past 127 bytes the shape is
+        // fixed (see `mask_chars`): only the bytes shown need be ASCII.
+        let sliced = if n < 128 {
+            secret.is_ascii().then(|| ((n / 4).min(4), (n / 8).min(2)))
+        } else {
+            (b[..4].is_ascii() && b[n - 2..].is_ascii()).then_some((4, 2))
+        };
+        if let Some((front, back)) = sliced {
             let hidden = (n - front - back).min(16);
             let mut s = Snippet {
                 len: 0,
@@ -181,6 +186,15 @@ impl fmt::Debug for Snippet {
         fmt::Debug::fmt(self.as_str(), f)
     }
 }
+
+/// Equal when the texts are: the bytes past `len` are filler.
+impl PartialEq for Snippet {
+    fn eq(&self, other: &Snippet) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Snippet {}
 
 impl PartialEq<str> for Snippet {
     fn eq(&self, other: &str) -> bool {
@@ -278,7 +292,11 @@ mod tests {
     #[test]
     fn inline_snippets_match_the_mask() {
         let wide = format!("é{}ü", "ß".repeat(70));
+        let ascii_ends = format!("ab\tc{}\nz", "é".repeat(70));
+        let long = format!("eyJ{}", "x".repeat(200));
         for secret in [
+            &ascii_ends,
+            &long,
             "",
             "abc",
             "12345678",
@@ -288,7 +306,8 @@ mod tests {
             "𝔘𝔫𝔦𝔠𝔬𝔡𝔢𝔘𝔫𝔦𝔠𝔬𝔡𝔢𝔘𝔫𝔦𝔠𝔬𝔡𝔢𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
             &wide,
         ] {
-            assert_eq!(Snippet::of(secret), *mask(secret), "{secret}");
+            let by_chars = Snippet::from_masked(&mask_chars(secret));
+            assert_eq!(Snippet::of(secret), by_chars, "{secret}");
         }
         let back: Snippet = serde_json::from_str(r#""AKIA****LE""#).unwrap();
         assert_eq!(back, "AKIA****LE");

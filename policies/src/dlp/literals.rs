@@ -2,8 +2,10 @@
 //! windows) without an automaton. A 65,536-bit table holds the two-byte pairs at the first
 //! `stride` offsets of every literal; since each literal is longer than `stride`, any
 //! occurrence puts one of those pairs at a position that is a multiple of `stride`, so only
-//! every `stride`-th pair of the text is probed. Only where a probe hits are the literals
-//! that could start there compared: on random tokens, almost never.
+//! every `stride`-th pair of the text is probed. Where a probe hits, each start it allows is
+//! looked up in a second table, of the literals' first four bytes hashed to 4,096 bits, and
+//! only where that hits too are the literals that could start there compared: on random
+//! tokens, almost never.
 
 /// The literals, grouped by their first two bytes.
 #[derive(Debug, Clone)]
@@ -14,6 +16,14 @@ pub(crate) struct Literals {
     by_pair: Vec<(u16, Box<[u8]>)>,
     /// The shortest literal's length less one (at least 1).
     stride: usize,
+    /// Bit [`quad_bit`] of every literal's first four bytes; all set when a literal is
+    /// shorter than four (then every start is compared).
+    quads: Box<[u64; 64]>,
+}
+
+/// Where four bytes fall in [`Literals::quads`].
+fn quad_bit(quad: [u8; 4]) -> usize {
+    (u32::from_le_bytes(quad).wrapping_mul(0x9E37_79B1) >> 20) as usize
 }
 
 fn pair(a: u8, b: u8) -> u16 {
@@ -26,8 +36,16 @@ impl Literals {
         let literals: Vec<&[u8]> = literals.into_iter().filter(|l| l.len() >= 2).collect();
         let stride = literals.iter().map(|l| l.len() - 1).min().unwrap_or(1);
         let mut pairs = Box::new([0u64; 1024]);
+        let mut quads = Box::new([0u64; 64]);
         let mut by_pair: Vec<(u16, Box<[u8]>)> = Vec::new();
         for l in literals {
+            match l {
+                [a, b, c, d, ..] => {
+                    let q = quad_bit([*a, *b, *c, *d]);
+                    quads[q / 64] |= 1 << (q % 64);
+                }
+                _ => *quads = [u64::MAX; 64],
+            }
             for off in 0..stride {
                 let p = pair(l[off], l[off + 1]);
                 pairs[usize::from(p >> 6)] |= 1 << (p & 63);
@@ -40,6 +58,7 @@ impl Literals {
             pairs,
             by_pair,
             stride,
+            quads,
         }
     }
 
@@ -63,6 +82,12 @@ impl Literals {
         let [a, b, ..] = text[i..] else {
             return false;
         };
+        if let [_, _, c, d, ..] = text[i..] {
+            let q = quad_bit([a, b, c, d]);
+            if self.quads[q / 64] >> (q % 64) & 1 == 0 {
+                return false;
+            }
+        }
         let p = pair(a, b);
         let from = self.by_pair.partition_point(|(q, _)| *q < p);
         self.by_pair[from..]

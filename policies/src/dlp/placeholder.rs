@@ -6,7 +6,13 @@
 //! not dropped here: the numeric detectors report them at `low` confidence instead, below the
 //! shipped profiles' thresholds but still visible to a profile that asks for `low`.
 
-use super::byteset::pack_flags;
+use super::byteset::{eq_mask, ByteSet};
+
+/// `[A-Za-z0-9]`: the bytes of a typed sequence (`abcdef`, `123456`).
+const ALNUM: ByteSet = ByteSet {
+    bytes: &[],
+    ranges: &[(b'a', b'z'), (b'A', b'Z'), (b'0', b'9')],
+};
 use super::literals::Literals;
 
 /// Words that only appear in a token when a person typed it as a stand-in (and ellipses, see
@@ -127,15 +133,35 @@ fn shape_is_typed(token: &[u8]) -> bool {
     }
     // Typed when distinct * 6 < min(len, 64): stop once there are too many for that.
     let limit = token.len().min(64);
-    let mut seen = [0u64; 4];
+    if !token.is_ascii() {
+        return distinct_at_most(token, limit.div_ceil(6) - 1);
+    }
+    // ASCII: the bytes seen are bits of two words, `0x00..=0x3F` and `0x40..=0x7F`, set
+    // without a branch and counted after every sixteen bytes (random tokens have enough
+    // distinct bytes in their first sixteen).
+    let (mut low, mut high) = (0u64, 0u64);
+    for sixteen in token.chunks(16) {
+        for &b in sixteen {
+            let bit = 1u64 << (b & 63);
+            let upper = 0u64.wrapping_sub(u64::from(b >> 6));
+            low |= bit & !upper;
+            high |= bit & upper;
+        }
+        if (low.count_ones() + high.count_ones()) as usize * 6 >= limit {
+            return false;
+        }
+    }
+    true
+}
+
+/// Whether `token` holds at most `most` distinct bytes (any bytes, one by one).
+fn distinct_at_most(token: &[u8], most: usize) -> bool {
+    let mut seen = [false; 256];
     let mut distinct = 0;
     for &b in token {
-        let word = &mut seen[usize::from(b >> 6)];
-        let bit = 1u64 << (b & 63);
-        if *word & bit == 0 {
-            *word |= bit;
+        if !std::mem::replace(&mut seen[usize::from(b)], true) {
             distinct += 1;
-            if distinct * 6 >= limit {
+            if distinct > most {
                 return false;
             }
         }
@@ -148,20 +174,20 @@ fn shape_is_typed(token: &[u8]) -> bool {
 fn pair_masks(w: &[u8]) -> (u64, u64) {
     let mut buf = [0u8; 65];
     buf[..w.len()].copy_from_slice(w);
-    let (mut same, mut next) = ([0u8; 64], [0u8; 64]);
-    for k in 0..64 {
-        let (a, b) = (buf[k], buf[k + 1]);
-        let alnum = ((b | 0x20).wrapping_sub(b'a') < 26) | (b.wrapping_sub(b'0') < 10);
-        same[k] = u8::from(a == b);
-        next[k] = u8::from((a.wrapping_add(1) == b) & alnum);
-    }
+    let mut this = [0u8; 64];
+    this.copy_from_slice(&buf[..64]);
+    let mut after = [0u8; 64];
+    after.copy_from_slice(&buf[1..]);
+    let plus_one = this.map(|b| b.wrapping_add(1));
     let pairs = w.len().saturating_sub(1);
     let valid = if pairs >= 64 {
         u64::MAX
     } else {
         (1u64 << pairs) - 1
     };
-    (pack_flags(&same) & valid, pack_flags(&next) & valid)
+    let same = eq_mask(&this, &after);
+    let next = eq_mask(&plus_one, &after) & ALNUM.mask(&after);
+    (same & valid, next & valid)
 }
 
 /// Longest run of one repeated byte (`00000`, `aaaaa`).
@@ -237,6 +263,9 @@ mod tests {
         let mut rng = super::super::samples::SampleRng::new(9);
         let alphabet = b"ab01/ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+";
         for len in 0..140 {
+            let wide = "é漢字\u{80}".as_bytes();
+            let t: Vec<u8> = (0..len).map(|_| wide[rng.below(wide.len())]).collect();
+            assert_eq!(shape_is_typed(&t), plain(&t), "{t:?}");
             for narrow in [2usize, 5, 12, alphabet.len()] {
                 let t: Vec<u8> = (0..len).map(|_| alphabet[rng.below(narrow)]).collect();
                 assert_eq!(

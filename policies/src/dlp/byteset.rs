@@ -27,6 +27,12 @@ pub const LETTERS: ByteSet = ByteSet {
     ranges: &[(b'a', b'z'), (b'A', b'Z')],
 };
 
+/// `[A-Za-z0-9]`
+pub const ALNUM: ByteSet = ByteSet {
+    bytes: &[],
+    ranges: &[(b'a', b'z'), (b'A', b'Z'), (b'0', b'9')],
+};
+
 /// `[A-Za-z0-9+/]`: standard base64 without padding.
 pub const BASE64: ByteSet = ByteSet {
     bytes: b"+/",

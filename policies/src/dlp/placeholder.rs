@@ -6,13 +6,7 @@
 //! not dropped here: the numeric detectors report them at `low` confidence instead, below the
 //! shipped profiles' thresholds but still visible to a profile that asks for `low`.
 
-use super::byteset::{eq_mask, ByteSet};
-
-/// `[A-Za-z0-9]`: the bytes of a typed sequence (`abcdef`, `123456`).
-const ALNUM: ByteSet = ByteSet {
-    bytes: &[],
-    ranges: &[(b'a', b'z'), (b'A', b'Z'), (b'0', b'9')],
-};
+use super::byteset::{eq_mask, ALNUM};
 use super::literals::Literals;
 
 /// Words that only appear in a token when a person typed it as a stand-in (and ellipses, see

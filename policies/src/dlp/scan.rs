@@ -22,6 +22,8 @@ pub(crate) struct Cx<'a> {
     pub out: &'a mut Vec<Detection>,
     /// Where the AWS secret search has been: windows of nearby anchors overlap.
     pub aws: detectors::aws::Progress,
+    /// Room for decoded bytes (JWT parts), reused by every hit of one scan.
+    pub scratch: Vec<u8>,
 }
 
 impl Cx<'_> {
@@ -77,6 +79,7 @@ impl Scanner {
             ph: &self.ph,
             out: &mut out,
             aws: Default::default(),
+            scratch: Vec::new(),
         };
         if set.any(ANCHORED) {
             anchors::for_each(text, |anchor, start, end| {

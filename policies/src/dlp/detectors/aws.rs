@@ -2,7 +2,7 @@
 //! characters, only near AWS context: an access key id, `aws`, `secret_access_key`). A lone
 //! 40-character string is never reported: git SHAs and hashes have that shape too.
 
-use super::super::byteset::BASE64;
+use super::super::byteset::{ByteSet, BASE64};
 use super::super::detector::Detector::{AwsAccessKeyId, AwsSecretAccessKey};
 use super::super::finding::Confidence;
 use super::super::scan::Cx;
@@ -68,9 +68,7 @@ pub(crate) fn secret_near(cx: &mut Cx<'_>, start: usize, end: usize, strong: boo
     // An access key id anywhere in the window makes the claim strong, whichever anchor came
     // first (`aws_access_key_id = AKIA...` hits `_access_key` before `AKIA`).
     let window = &text[start.saturating_sub(BEFORE)..hi];
-    let strong = strong
-        || memchr::memchr_iter(b'A', window)
-            .any(|a| matches!(window.get(a + 1..a + 4), Some(b"KIA" | b"SIA")));
+    let strong = strong || has_key_id(window);
     // Runs of base64 bytes from a bit mask per 64 bytes: no branch per byte.
     let mut piece = lo;
     while piece < hi {
@@ -125,6 +123,26 @@ fn is_secret(cx: &Cx<'_>, run_start: usize, run_end: usize, start: usize, end: u
     }
     let token = &text[run_start..run_end];
     mixed_classes(token) && !cx.ph.is_placeholder(token)
+}
+
+/// Whether `window` holds `AKIA` or `ASIA`: its `A`s from a bit mask per 64 bytes (a window
+/// of random secrets has several, and a search call per `A` costs more than the mask).
+fn has_key_id(window: &[u8]) -> bool {
+    const A: ByteSet = ByteSet {
+        bytes: b"A",
+        ranges: &[],
+    };
+    window.chunks(64).enumerate().any(|(n, piece)| {
+        let mut a = A.mask(piece);
+        while a != 0 {
+            let at = n * 64 + a.trailing_zeros() as usize;
+            a &= a - 1;
+            if matches!(window.get(at + 1..at + 4), Some(b"KIA" | b"SIA")) {
+                return true;
+            }
+        }
+        false
+    })
 }
 
 /// Where the base64 run holding `i` starts, looking back no further than a secret is long:

@@ -36,15 +36,21 @@ pub(crate) fn detect(cx: &mut Cx<'_>, at: usize) {
     if header.len() > MAX_HEADER || cx.ph.is_published(signature) {
         return;
     }
-    let Some(alg) = decode(header).and_then(|h| {
-        serde_json::from_slice::<Header<'_>>(&h)
-            .ok()
-            .map(|h| h.alg.into_owned())
-    }) else {
-        return;
+    let mut buf = std::mem::take(&mut cx.scratch);
+    let unsigned = decode(header, &mut buf)
+        .then(|| serde_json::from_slice::<Header<'_>>(&buf).ok())
+        .flatten()
+        .map(|h| h.alg.eq_ignore_ascii_case("none"));
+    let signed = match unsigned {
+        Some(none) => !none && !signature.is_empty(),
+        None => {
+            cx.scratch = buf;
+            return; // no JSON header with an `alg`
+        }
     };
-    let signed = !signature.is_empty() && !alg.eq_ignore_ascii_case("none");
-    let base = if signed && is_json_object(payload) {
+    let json_payload = signed && is_json_object(payload, &mut buf);
+    cx.scratch = buf;
+    let base = if json_payload {
         Confidence::High
     } else {
         Confidence::Medium
@@ -59,19 +65,20 @@ struct Header<'a> {
     alg: Cow<'a, str>,
 }
 
-/// `part` base64url-decoded (allocates: only on an `eyJ` hit).
-fn decode(part: &[u8]) -> Option<Vec<u8>> {
+/// `part` base64url-decoded into `buf` (the scan's scratch space, cleared first); whether it
+/// decoded.
+fn decode(part: &[u8], buf: &mut Vec<u8>) -> bool {
+    buf.clear();
     base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(part)
-        .ok()
+        .decode_vec(part, buf)
+        .is_ok()
 }
 
 /// Whether `part` decodes to a JSON object (validated, not built).
-fn is_json_object(part: &[u8]) -> bool {
-    decode(part).is_some_and(|b| {
-        b.trim_ascii_start().first() == Some(&b'{')
-            && serde_json::from_slice::<IgnoredAny>(&b).is_ok()
-    })
+fn is_json_object(part: &[u8], buf: &mut Vec<u8>) -> bool {
+    decode(part, buf)
+        && buf.trim_ascii_start().first() == Some(&b'{')
+        && serde_json::from_slice::<IgnoredAny>(buf).is_ok()
 }
 
 #[cfg(test)]

@@ -46,6 +46,7 @@ pub(crate) fn run_with(
         ph: &SCANNER.ph,
         out: &mut out,
         aws: Default::default(),
+        scratch: Vec::new(),
     };
     run(&mut cx);
     out.iter().map(|x| (x.start, x.end)).collect()

@@ -24,7 +24,10 @@ pub(crate) fn classify(line: &[u8], need_prose: bool) -> Line {
         return Line::Blank;
     };
     // Bare brackets (`}`, `});`, `],`) and quoted keys are shared with JSON, which is data.
-    if first == b'"' || t.iter().all(|b| b"{}[]();,".contains(b)) {
+    if first == b'"'
+        || t.iter()
+            .all(|b| matches!(b, b'{' | b'}' | b'[' | b']' | b'(' | b')' | b';' | b','))
+    {
         return Line::Neutral;
     }
     // The cheapest, most common verdicts next: closers and block ends are code.

@@ -70,6 +70,22 @@ impl ByteSet {
         }
     }
 
+    /// [`ByteSet::mask`] of `text[from..to]` (at most 64 bytes): where the text goes on for 64
+    /// bytes from `from`, those are read whole and the bits past `to` cleared, which spares a
+    /// short window the copy into a padded chunk.
+    #[inline(always)]
+    pub fn mask_in(&self, text: &[u8], from: usize, to: usize) -> u64 {
+        let n = to - from;
+        debug_assert!(n <= 64);
+        match text.get(from..from + 64) {
+            Some(full) => {
+                let valid = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+                self.mask(full) & valid
+            }
+            None => self.mask(&text[from..to]),
+        }
+    }
+
     /// Bit `k` set when `chunk[k]` is *not* in the set (bits past the chunk's end are clear).
     #[inline(always)]
     pub fn mask_outside(&self, chunk: &[u8]) -> u64 {
@@ -228,6 +244,25 @@ mod tests {
                         "{set:?} byte {b} at {k}"
                     );
                     assert_eq!(set.mask_outside(&chunk), !plain, "{set:?} byte {b} at {k}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn windows_of_a_text_match_their_own_masks() {
+        let text: Vec<u8> = (0..200u32)
+            .map(|i| b"aZ9_ -\xc3\n"[(i * 5 % 8) as usize])
+            .collect();
+        for set in SETS {
+            for from in [0, 1, 63, 100, 136, 150, 199, 200] {
+                for n in [0, 1, 17, 63, 64] {
+                    let to = (from + n).min(text.len());
+                    assert_eq!(
+                        set.mask_in(&text, from, to),
+                        set.mask(&text[from..to]),
+                        "{from} {n}"
+                    );
                 }
             }
         }

@@ -231,7 +231,7 @@ impl ContextWords {
                 Near::End => to - 64 * p,
                 Near::Start => (piece + 64).min(to),
             };
-            let letters = LETTERS.mask(&text[piece..piece_end]);
+            let letters = LETTERS.mask_in(text, piece, piece_end);
             let mut starts = letters & !(letters << 1);
             // A run that began in the piece before is read with that piece.
             if piece > from && text[piece - 1].is_ascii_alphabetic() {

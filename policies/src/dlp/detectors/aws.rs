@@ -67,13 +67,12 @@ pub(crate) fn secret_near(cx: &mut Cx<'_>, start: usize, end: usize, strong: boo
     cx.aws.scanned_to = hi;
     // An access key id anywhere in the window makes the claim strong, whichever anchor came
     // first (`aws_access_key_id = AKIA...` hits `_access_key` before `AKIA`).
-    let window = &text[start.saturating_sub(BEFORE)..hi];
-    let strong = strong || has_key_id(window);
+    let strong = strong || has_key_id(text, start.saturating_sub(BEFORE), hi);
     // Runs of base64 bytes from a bit mask per 64 bytes: no branch per byte.
     let mut piece = lo;
     while piece < hi {
         let piece_end = (piece + 64).min(hi);
-        let b64 = BASE64.mask(&text[piece..piece_end]);
+        let b64 = BASE64.mask_in(text, piece, piece_end);
         let mut starts = b64 & !(b64 << 1);
         if piece > lo && is_b64(text[piece - 1]) {
             starts &= !1; // the run went on from the previous piece and was read there
@@ -83,8 +82,12 @@ pub(crate) fn secret_near(cx: &mut Cx<'_>, start: usize, end: usize, strong: boo
             starts &= starts - 1;
             let mut run_end = piece + k + (!(b64 >> k)).trailing_zeros() as usize;
             if run_end == piece_end {
-                while run_end < text.len() && is_b64(text[run_end]) {
-                    run_end += 1;
+                // Runs on past the piece: read on from a mask, no further than a secret is
+                // long (a longer run is cut there, still longer than a secret).
+                let cap = (piece + k + SECRET_LEN + 1).min(text.len());
+                if run_end < cap {
+                    let rest = BASE64.mask_in(text, run_end, cap);
+                    run_end += (!rest).trailing_zeros().min((cap - run_end) as u32) as usize;
                 }
             }
             // Only the window's first run may have begun before it.
@@ -125,19 +128,19 @@ fn is_secret(cx: &Cx<'_>, run_start: usize, run_end: usize, start: usize, end: u
     mixed_classes(token) && !cx.ph.is_placeholder(token)
 }
 
-/// Whether `window` holds `AKIA` or `ASIA`: its `A`s from a bit mask per 64 bytes (a window
-/// of random secrets has several, and a search call per `A` costs more than the mask).
-fn has_key_id(window: &[u8]) -> bool {
+/// Whether `text[from..to]` holds `AKIA` or `ASIA`: its `A`s from a bit mask per 64 bytes (a
+/// window of random secrets has several, and a search call per `A` costs more than the mask).
+fn has_key_id(text: &[u8], from: usize, to: usize) -> bool {
     const A: ByteSet = ByteSet {
         bytes: b"A",
         ranges: &[],
     };
-    window.chunks(64).enumerate().any(|(n, piece)| {
-        let mut a = A.mask(piece);
+    (from..to).step_by(64).any(|piece| {
+        let mut a = A.mask_in(text, piece, (piece + 64).min(to));
         while a != 0 {
-            let at = n * 64 + a.trailing_zeros() as usize;
+            let at = piece + a.trailing_zeros() as usize;
             a &= a - 1;
-            if matches!(window.get(at + 1..at + 4), Some(b"KIA" | b"SIA")) {
+            if matches!(text[..to].get(at + 1..at + 4), Some(b"KIA" | b"SIA")) {
                 return true;
             }
         }
@@ -155,7 +158,7 @@ fn back_to_run_start(text: &[u8], i: usize) -> usize {
         return i;
     }
     // Bit `n - 1` (the byte right before `i`) moved to the top: the run is the leading ones.
-    let b64 = BASE64.mask(&text[from..i]) << (64 - n);
+    let b64 = BASE64.mask_in(text, from, i) << (64 - n);
     i - (!b64).leading_zeros() as usize
 }
 

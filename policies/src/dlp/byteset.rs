@@ -6,7 +6,8 @@
 //! compared per instruction and their results gathered by `pmovmskb`, through `safe_arch`'s
 //! safe wrappers, as this workspace forbids `unsafe`. Elsewhere a branch-free flag array is
 //! packed into bits by multiplication ([`pack_flags`]), which any vector unit handles.
-//! Both are held to [`ByteSet::contains`] by tests.
+//! Both are held to [`ByteSet::contains`] by tests. [`eq_mask`] compares two 64-byte arrays
+//! lane by lane the same way (a token against itself shifted by one: repeated bytes).
 
 /// Some single bytes and some inclusive ranges of bytes.
 #[derive(Debug, Clone, Copy)]

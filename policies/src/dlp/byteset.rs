@@ -87,12 +87,20 @@ impl ByteSet {
         }
     }
 
-    /// Bit `k` set when `chunk[k]` is *not* in the set (bits past the chunk's end are clear).
-    #[inline(always)]
-    pub fn mask_outside(&self, chunk: &[u8]) -> u64 {
-        let n = chunk.len().min(64);
-        let valid = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
-        !self.mask(chunk) & valid
+    /// Where the run of set bytes from `from` ends, stopping at `hi` (at most the text's end):
+    /// 64 bytes at a time from masks, read past `hi` where the text goes on, then capped.
+    #[inline(always)] // sets are constants at every call: their loops unroll
+    pub fn run_end(&self, text: &[u8], mut from: usize, hi: usize) -> usize {
+        while from < hi {
+            let chunk = &text[from..text.len().min(from + 64)];
+            // Bits past a short chunk's end (the text's end) are clear in its mask: they stop.
+            let stop = !self.mask(chunk);
+            if stop != 0 {
+                return (from + stop.trailing_zeros() as usize).min(hi);
+            }
+            from += 64;
+        }
+        hi
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -244,7 +252,27 @@ mod tests {
                         plain,
                         "{set:?} byte {b} at {k}"
                     );
-                    assert_eq!(set.mask_outside(&chunk), !plain, "{set:?} byte {b} at {k}");
+                }
+            }
+        }
+    }
+
+    /// `n` bytes cycling through letters, a digit, punctuation, a non-ASCII byte and `\n`.
+    fn mixed_text(n: u32) -> Vec<u8> {
+        (0..n)
+            .map(|i| b"aZ9_ -\xc3\n"[(i * 5 % 8) as usize])
+            .collect()
+    }
+
+    #[test]
+    fn runs_end_at_the_first_byte_outside_or_the_bound() {
+        let text = mixed_text(200);
+        for set in SETS {
+            for from in [0, 1, 63, 64, 130, 199, 200] {
+                for hi in [from, from + 1, from + 70, 200] {
+                    let hi = hi.min(200);
+                    let plain = (from..hi).find(|k| !set.contains(text[*k])).unwrap_or(hi);
+                    assert_eq!(set.run_end(&text, from, hi), plain, "{from} {hi}");
                 }
             }
         }
@@ -252,9 +280,7 @@ mod tests {
 
     #[test]
     fn windows_of_a_text_match_their_own_masks() {
-        let text: Vec<u8> = (0..200u32)
-            .map(|i| b"aZ9_ -\xc3\n"[(i * 5 % 8) as usize])
-            .collect();
+        let text = mixed_text(200);
         for set in SETS {
             for from in [0, 1, 63, 100, 136, 150, 199, 200] {
                 for n in [0, 1, 17, 63, 64] {
@@ -271,19 +297,13 @@ mod tests {
 
     #[test]
     fn short_chunks_have_no_bits_past_their_end() {
-        let text: Vec<u8> = (0..64u32)
-            .map(|i| b"aZ9_ -\xc3\n"[(i * 5 % 8) as usize])
-            .collect();
+        let text = mixed_text(64);
         for set in SETS {
             for n in [0, 1, 7, 16, 33, 63, 64] {
                 let plain = (0..n)
                     .filter(|k| set.contains(text[*k]))
                     .fold(0u64, |m, k| m | 1 << k);
                 assert_eq!(set.mask(&text[..n]), plain, "{n}");
-                let outside = (0..n)
-                    .filter(|k| !set.contains(text[*k]))
-                    .fold(0u64, |m, k| m | 1 << k);
-                assert_eq!(set.mask_outside(&text[..n]), outside, "{n}");
             }
         }
     }

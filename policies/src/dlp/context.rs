@@ -223,13 +223,9 @@ impl ContextWords {
         let pieces = (to - from).div_ceil(64);
         for p in 0..pieces {
             // Nearest piece first: the window's last pieces when the match follows it.
-            let piece = match near {
-                Near::End => to.saturating_sub(64 * (p + 1)).max(from),
-                Near::Start => from + 64 * p,
-            };
-            let piece_end = match near {
-                Near::End => to - 64 * p,
-                Near::Start => (piece + 64).min(to),
+            let (piece, piece_end) = match near {
+                Near::End => ((to - 64 * p).saturating_sub(64).max(from), to - 64 * p),
+                Near::Start => (from + 64 * p, (from + 64 * p + 64).min(to)),
             };
             let letters = LETTERS.mask_in(text, piece, piece_end);
             let mut starts = letters & !(letters << 1);

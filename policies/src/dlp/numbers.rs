@@ -127,16 +127,8 @@ const TOKEN: ByteSet = ByteSet {
 
 /// The end of the token that `i` is in: the first byte outside it, from a bit mask of 64
 /// bytes at a time (random tokens are long and digits sit anywhere in them).
-fn skip_word(text: &[u8], mut i: usize) -> usize {
-    while i < text.len() {
-        let chunk = &text[i..text.len().min(i + 64)];
-        let outside = TOKEN.mask_outside(chunk);
-        if outside != 0 {
-            return i + outside.trailing_zeros() as usize;
-        }
-        i += chunk.len();
-    }
-    text.len()
+fn skip_word(text: &[u8], i: usize) -> usize {
+    TOKEN.run_end(text, i, text.len())
 }
 
 #[cfg(test)]

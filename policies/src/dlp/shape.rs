@@ -46,22 +46,6 @@ fn window_end(text: &[u8], at: usize, max: usize) -> usize {
     at.saturating_add(max).min(text.len())
 }
 
-/// End of the run of `c` bytes from `i`, stopping at `hi`: 64 bytes at a time from a mask of
-/// the bytes outside `c` (read past `hi` where the text goes on, then capped).
-#[inline(always)] // the class is a constant at every call: its loops unroll
-fn run(text: &[u8], mut i: usize, hi: usize, c: &ByteSet) -> usize {
-    while i < hi {
-        let chunk = &text[i..text.len().min(i + 64)];
-        // Bits past a short chunk's end (the text's end) are clear in its mask: they stop too.
-        let stop = !c.mask(chunk);
-        if stop != 0 {
-            return (i + stop.trailing_zeros() as usize).min(hi);
-        }
-        i += 64;
-    }
-    hi
-}
-
 /// Whether `text[i..]` starts with `prefix` inside the window `..hi`; where it ends.
 fn lit(text: &[u8], i: usize, hi: usize, prefix: &[u8]) -> Option<usize> {
     let end = i.checked_add(prefix.len()).filter(|e| *e <= hi)?;
@@ -72,13 +56,13 @@ fn lit(text: &[u8], i: usize, hi: usize, prefix: &[u8]) -> Option<usize> {
 #[inline(always)]
 fn exactly(text: &[u8], i: usize, hi: usize, c: &ByteSet, n: usize) -> Option<usize> {
     let end = i.checked_add(n).filter(|e| *e <= hi)?;
-    (run(text, i, end, c) == end).then_some(end)
+    (c.run_end(text, i, end) == end).then_some(end)
 }
 
 /// At least `min` bytes of class `c` from `i`, as many as the window allows; where they end.
 #[inline(always)]
 fn at_least(text: &[u8], i: usize, hi: usize, c: &ByteSet, min: usize) -> Option<usize> {
-    let end = run(text, i, hi, c);
+    let end = c.run_end(text, i, hi);
     (end - i >= min).then_some(end)
 }
 
@@ -174,7 +158,7 @@ pub fn jwt(text: &[u8], at: usize, max: usize) -> Option<usize> {
     let i = lit(text, i, hi, b".")?;
     let i = at_least(text, i, hi, &TOKEN, 1)?;
     let i = lit(text, i, hi, b".")?;
-    Some(run(text, i, hi, &TOKEN))
+    Some(TOKEN.run_end(text, i, hi))
 }
 
 #[cfg(test)]

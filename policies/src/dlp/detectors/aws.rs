@@ -85,10 +85,7 @@ pub(crate) fn secret_near(cx: &mut Cx<'_>, start: usize, end: usize, strong: boo
                 // Runs on past the piece: read on from a mask, no further than a secret is
                 // long (a longer run is cut there, still longer than a secret).
                 let cap = (piece + k + SECRET_LEN + 1).min(text.len());
-                if run_end < cap {
-                    let rest = BASE64.mask_in(text, run_end, cap);
-                    run_end += (!rest).trailing_zeros().min((cap - run_end) as u32) as usize;
-                }
+                run_end = BASE64.run_end(text, run_end, cap.max(run_end));
             }
             // Only the window's first run may have begun before it.
             let run_start = if piece + k == lo {

@@ -43,10 +43,8 @@ pub(crate) fn detect(cx: &mut Cx<'_>, at: usize) {
                 i += line_len(rest);
             }
             b if is_b64(b) || b == b'=' => {
-                // A whole run of body bytes at once, from a mask of the next 64.
-                let chunk = &rest[..rest.len().min(64)];
-                let run = BASE64_PADDED.mask_outside(chunk).trailing_zeros();
-                let run = (run as usize).min(chunk.len());
+                // A whole run of body bytes at once, from masks.
+                let run = BASE64_PADDED.run_end(text, i, limit) - i;
                 chars += run;
                 i += run;
                 last_b64 = i;

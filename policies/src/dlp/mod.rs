@@ -29,6 +29,7 @@ mod builder;
 mod byteset;
 mod context;
 mod custom;
+mod detections;
 mod detector;
 mod detectors;
 mod edm;

@@ -5,7 +5,8 @@
 use super::anchors::{self, CustomAnchors};
 use super::context::ContextWords;
 use super::custom::Customs;
-use super::detector::{Detection, Detector, DetectorRef, DetectorSet};
+use super::detections::Detections;
+use super::detector::{Detection, Detector, DetectorSet};
 use super::detectors;
 use super::finding::Confidence;
 use super::numbers;
@@ -19,7 +20,7 @@ pub(crate) struct Cx<'a> {
     pub pats: &'a Patterns,
     pub ctx: &'a ContextWords,
     pub ph: &'a Placeholders,
-    pub out: &'a mut Vec<Detection>,
+    pub out: &'a mut Detections,
     /// Where the AWS secret search has been: windows of nearby anchors overlap.
     pub aws: detectors::aws::Progress,
     /// Room for decoded bytes (JWT parts), reused by every hit of one scan.
@@ -70,7 +71,7 @@ const ANCHORED: &[Detector] = &[
 impl Scanner {
     /// All detections of the detectors in `set` in `text`, sorted by start.
     pub fn scan(&self, text: &[u8], set: &DetectorSet) -> Vec<Detection> {
-        let mut out = Vec::new();
+        let mut out = Detections::default();
         let mut cx = Cx {
             text,
             set,
@@ -88,92 +89,28 @@ impl Scanner {
                 }
             });
         }
+        cx.out.next_run();
         if self.customs.anchored_in(set) {
             for (regex, start) in self.custom_anchors.hits(text) {
                 self.customs.on_anchor(&mut cx, regex, start);
             }
         }
+        cx.out.next_run();
         if set.any(&[Detector::CreditCard, Detector::Iban, Detector::UsSsn]) {
             numbers::scan(&mut cx);
         }
+        cx.out.next_run();
         if set.has(Detector::EmailAddress) {
             for at in memchr::memchr_iter(b'@', text) {
                 detectors::email::detect(&mut cx, at);
             }
         }
+        cx.out.next_run();
         if set.has(Detector::SourceCode) {
             detectors::code::scan(&mut cx);
         }
+        cx.out.next_run();
         self.customs.scan_unanchored(&mut cx);
-        resolve(&mut out);
-        out
-    }
-}
-
-/// Sorts by start and settles overlaps between built-in token detectors: the same detector
-/// found twice (two anchors near one AWS secret) keeps one; different detectors keep the more
-/// confident, then the longer. Source code segments and custom detectors overlap freely: a key
-/// inside pasted code is two findings.
-fn resolve(out: &mut Vec<Detection>) {
-    out.sort_by_key(|d| (d.start, std::cmp::Reverse(d.end)));
-    let competes = |d: &Detection| {
-        !matches!(
-            d.detector,
-            DetectorRef::Custom(_) | DetectorRef::Builtin(Detector::SourceCode)
-        )
-    };
-    let mut kept: Vec<Detection> = Vec::with_capacity(out.len());
-    let mut last: Option<usize> = None; // index in `kept` of the last competing detection
-    for d in out.drain(..) {
-        if !competes(&d) {
-            kept.push(d);
-            continue;
-        }
-        if let Some(i) = last {
-            let prev = kept[i];
-            if d.start < prev.end {
-                let better =
-                    (d.confidence, d.end - d.start) > (prev.confidence, prev.end - prev.start);
-                if better {
-                    kept[i] = d;
-                }
-                continue;
-            }
-        }
-        last = Some(kept.len());
-        kept.push(d);
-    }
-    // A replacement starts later than the one it replaced; keep the order by start.
-    kept.sort_by_key(|d| d.start);
-    *out = kept;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn det(d: Detector, start: usize, end: usize, c: Confidence) -> Detection {
-        Detection::builtin(d, start, end, c)
-    }
-
-    #[test]
-    fn overlaps_keep_the_stronger_and_code_stays() {
-        let mut v = vec![
-            det(Detector::CreditCard, 10, 29, Confidence::Medium),
-            det(Detector::SourceCode, 0, 100, Confidence::High),
-            det(Detector::Iban, 5, 32, Confidence::High),
-            det(Detector::AwsSecretAccessKey, 40, 80, Confidence::High),
-            det(Detector::AwsSecretAccessKey, 40, 80, Confidence::High),
-        ];
-        resolve(&mut v);
-        let ids: Vec<_> = v.iter().map(|d| (d.detector, d.start)).collect();
-        assert_eq!(
-            ids,
-            [
-                (DetectorRef::Builtin(Detector::SourceCode), 0),
-                (DetectorRef::Builtin(Detector::Iban), 5),
-                (DetectorRef::Builtin(Detector::AwsSecretAccessKey), 40),
-            ]
-        );
+        out.resolve()
     }
 }

@@ -37,7 +37,7 @@ pub(crate) fn run_with(
 ) -> Vec<(usize, usize)> {
     let mut set = DetectorSet::default();
     set.insert(DetectorRef::Builtin(d));
-    let mut out = Vec::new();
+    let mut out = super::super::detections::Detections::default();
     let mut cx = super::super::scan::Cx {
         text: text.as_bytes(),
         set: &set,
@@ -49,5 +49,5 @@ pub(crate) fn run_with(
         scratch: Vec::new(),
     };
     run(&mut cx);
-    out.iter().map(|x| (x.start, x.end)).collect()
+    out.items().iter().map(|x| (x.start, x.end)).collect()
 }

@@ -217,12 +217,12 @@ pub(super) fn leading_word(t: &[u8]) -> &[u8] {
     if WORD_CLASS[usize::from(first)] & (WORD | HASH) == 0 {
         return &t[..0];
     }
-    let n = t
-        .iter()
-        .take(24)
-        .skip(1)
-        .position(|b| WORD_CLASS[usize::from(*b)] & (WORD | INNER) == 0);
-    &t[..n.map_or(t.len().min(24), |n| n + 1)]
+    let head = &t[..t.len().min(24)];
+    let mut n = 1;
+    while n < head.len() && WORD_CLASS[usize::from(head[n])] & (WORD | INNER) != 0 {
+        n += 1;
+    }
+    &head[..n]
 }
 
 const WORD: u8 = 1;

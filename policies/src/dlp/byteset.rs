@@ -202,6 +202,56 @@ fn eq_mask_portable(a: &[u8; 64], b: &[u8; 64]) -> u64 {
     pack_flags(&flags)
 }
 
+/// How many distinct bytes sixteen bytes hold. On x86-64: each lane compared with the lanes
+/// before it (fifteen byte shifts of the vector), the lanes equal to an earlier one counted
+/// out. The bytes are inverted first, so that the zeros a shift brings in match no lane
+/// (which holds for every byte but 0xFF: the portable count serves texts that have one).
+#[inline(always)]
+pub fn distinct_in_16(bytes: &[u8; 16]) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    if !bytes.contains(&0xFF) {
+        return distinct_in_16_sse2(bytes);
+    }
+    distinct_in_16_portable(bytes)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn distinct_in_16_sse2(bytes: &[u8; 16]) -> u32 {
+    use safe_arch::{
+        bitor_m128i, bitxor_m128i, byte_shl_imm_u128_m128i as shl, cmp_eq_mask_i8_m128i as eq,
+        load_unaligned_m128i, move_mask_i8_m128i, set_splat_i8_m128i,
+    };
+    let v = bitxor_m128i(load_unaligned_m128i(bytes), set_splat_i8_m128i(-1));
+    let mut seen = eq(v, shl::<1>(v));
+    seen = bitor_m128i(seen, eq(v, shl::<2>(v)));
+    seen = bitor_m128i(seen, eq(v, shl::<3>(v)));
+    seen = bitor_m128i(seen, eq(v, shl::<4>(v)));
+    seen = bitor_m128i(seen, eq(v, shl::<5>(v)));
+    seen = bitor_m128i(seen, eq(v, shl::<6>(v)));
+    seen = bitor_m128i(seen, eq(v, shl::<7>(v)));
+    seen = bitor_m128i(seen, eq(v, shl::<8>(v)));
+    seen = bitor_m128i(seen, eq(v, shl::<9>(v)));
+    seen = bitor_m128i(seen, eq(v, shl::<10>(v)));
+    seen = bitor_m128i(seen, eq(v, shl::<11>(v)));
+    seen = bitor_m128i(seen, eq(v, shl::<12>(v)));
+    seen = bitor_m128i(seen, eq(v, shl::<13>(v)));
+    seen = bitor_m128i(seen, eq(v, shl::<14>(v)));
+    seen = bitor_m128i(seen, eq(v, shl::<15>(v)));
+    16 - (move_mask_i8_m128i(seen) as u16).count_ones()
+}
+
+/// [`distinct_in_16`] byte by byte.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn distinct_in_16_portable(bytes: &[u8; 16]) -> u32 {
+    let mut seen = [false; 256];
+    let mut n = 0;
+    for &b in bytes {
+        n += u32::from(!std::mem::replace(&mut seen[usize::from(b)], true));
+    }
+    n
+}
+
 /// 64 flags that are each 0 or 1 as the bits of a `u64` (flag `k` to bit `k`).
 #[inline(always)]
 pub fn pack_flags(flags: &[u8; 64]) -> u64 {
@@ -318,6 +368,27 @@ mod tests {
                 .fold(0u64, |m, k| m | 1 << k);
             assert_eq!(eq_mask(&a, &b), plain, "{shift}");
             assert_eq!(eq_mask_portable(&a, &b), plain, "{shift}");
+        }
+    }
+
+    #[test]
+    fn distinct_bytes_of_sixteen_on_both_paths() {
+        let mut rng = crate::dlp::samples::SampleRng::new(4);
+        for round in 0..2000 {
+            // Narrow alphabets repeat bytes; the wide one brings 0x00 and 0xFF.
+            let alphabet: Vec<u8> = match round % 4 {
+                0 => b"ab".to_vec(),
+                1 => b"abcdefgh".to_vec(),
+                2 => (b'0'..=b'z').collect(),
+                _ => (0..=255).collect(),
+            };
+            let mut bytes = [0u8; 16];
+            bytes.fill_with(|| alphabet[rng.below(alphabet.len())]);
+            let mut plain: Vec<u8> = bytes.to_vec();
+            plain.sort_unstable();
+            plain.dedup();
+            assert_eq!(distinct_in_16(&bytes) as usize, plain.len(), "{bytes:?}");
+            assert_eq!(distinct_in_16_portable(&bytes) as usize, plain.len());
         }
     }
 

@@ -64,15 +64,16 @@ impl Literals {
 
     /// Whether some literal occurs in `text`.
     pub fn found_in(&self, text: &[u8]) -> bool {
+        let stride = self.stride;
         let mut i = 0;
-        while i + 1 < text.len() {
-            let p = pair(text[i], text[i + 1]);
-            if self.pairs[usize::from(p >> 6)] >> (p & 63) & 1 != 0
-                && (i.saturating_sub(self.stride - 1)..=i).any(|s| self.at(text, s))
+        while let Some(&[a, b]) = text.get(i..i + 2) {
+            let p = usize::from(a) << 8 | usize::from(b);
+            if self.pairs[p >> 6] >> (p & 63) & 1 != 0
+                && (i.saturating_sub(stride - 1)..=i).any(|s| self.at(text, s))
             {
                 return true;
             }
-            i += self.stride;
+            i += stride;
         }
         false
     }

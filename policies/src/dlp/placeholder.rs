@@ -6,7 +6,7 @@
 //! not dropped here: the numeric detectors report them at `low` confidence instead, below the
 //! shipped profiles' thresholds but still visible to a profile that asks for `low`.
 
-use super::byteset::{eq_mask, ALNUM};
+use super::byteset::{distinct_in_16, eq_mask, ALNUM};
 use super::literals::Literals;
 
 /// Words that only appear in a token when a person typed it as a stand-in (and ellipses, see
@@ -133,6 +133,12 @@ fn shape_is_typed(token: &[u8]) -> bool {
     // ASCII: the bytes seen are bits of two words, `0x00..=0x3F` and `0x40..=0x7F`, set
     // without a branch and counted after every sixteen bytes (random tokens have enough
     // distinct bytes in their first sixteen).
+    // Most random tokens: enough in the first sixteen, counted in one vector.
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&token[..16]);
+    if distinct_in_16(&first) as usize * 6 >= limit {
+        return false;
+    }
     let (mut low, mut high) = (0u64, 0u64);
     for sixteen in token.chunks(16) {
         for &b in sixteen {

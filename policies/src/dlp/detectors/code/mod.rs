@@ -140,9 +140,8 @@ fn lines(cx: &mut Cx<'_>, seg: &mut Segment, start: usize, end: usize, quiet: bo
         return;
     }
     let mut line_start = start;
-    let newlines = memchr::memchr_iter(b'\n', &text[start..end]).map(|i| start + i);
     // The last line may have no `\n` (the end of the text).
-    for nl in newlines.chain((text[end - 1] != b'\n').then_some(end)) {
+    for nl in Newlines::new(text, start, end).chain((text[end - 1] != b'\n').then_some(end)) {
         let line = &text[line_start..nl];
         let from = line_start;
         line_start = nl + 1;
@@ -151,6 +150,51 @@ fn lines(cx: &mut Cx<'_>, seg: &mut Segment, start: usize, end: usize, quiet: bo
         }
         let line_end = if line.ends_with(b"\r") { nl - 1 } else { nl };
         seg.feed(cx, classify(line, seg.open), from, line_end);
+    }
+}
+
+/// The positions of the newlines of `text[from..to]`, in order, from masks of 64 bytes: lines
+/// are short, and a `memchr` call per line costs more than the line's mask.
+struct Newlines<'t> {
+    text: &'t [u8],
+    /// The start of the chunk `mask` covers.
+    chunk: usize,
+    to: usize,
+    /// Newlines of the chunk not yet returned.
+    mask: u64,
+}
+
+impl<'t> Newlines<'t> {
+    fn new(text: &'t [u8], from: usize, to: usize) -> Self {
+        let mask = if from < to {
+            NEWLINE.mask_in(text, from, to.min(from + 64))
+        } else {
+            0
+        };
+        Newlines {
+            text,
+            chunk: from,
+            to,
+            mask,
+        }
+    }
+}
+
+impl Iterator for Newlines<'_> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        while self.mask == 0 {
+            self.chunk += 64;
+            if self.chunk >= self.to {
+                return None;
+            }
+            self.mask = NEWLINE.mask_in(self.text, self.chunk, self.to.min(self.chunk + 64));
+        }
+        let at = self.chunk + self.mask.trailing_zeros() as usize;
+        self.mask &= self.mask - 1;
+        Some(at)
     }
 }
 

@@ -123,8 +123,8 @@ impl ByteSet {
     #[inline(always)]
     fn lanes(&self, v: safe_arch::m128i) -> safe_arch::m128i {
         use safe_arch::{
-            bitand_m128i, bitor_m128i, cmp_eq_mask_i8_m128i, max_u8_m128i, min_u8_m128i,
-            set_splat_i8_m128i, zeroed_m128i,
+            add_i8_m128i, bitand_m128i, bitor_m128i, cmp_eq_mask_i8_m128i, cmp_lt_mask_i8_m128i,
+            max_u8_m128i, min_u8_m128i, set_splat_i8_m128i, zeroed_m128i,
         };
         let splat = |b: u8| set_splat_i8_m128i(i8::from_ne_bytes([b]));
         let mut hits = zeroed_m128i();
@@ -132,10 +132,18 @@ impl ByteSet {
             hits = bitor_m128i(hits, cmp_eq_mask_i8_m128i(v, splat(b)));
         }
         for &(lo, hi) in self.ranges {
-            // Unsigned `lo <= v <= hi` from unsigned max and min (SSE2 compares are signed).
-            let above = cmp_eq_mask_i8_m128i(max_u8_m128i(v, splat(lo)), v);
-            let below = cmp_eq_mask_i8_m128i(min_u8_m128i(v, splat(hi)), v);
-            hits = bitor_m128i(hits, bitand_m128i(above, below));
+            let in_range = if lo <= hi && hi - lo < 0xFF {
+                // Unsigned `v - lo <= hi - lo`, as a signed compare (the only kind SSE2 has)
+                // after both sides are moved by 0x80: `v + (0x80 - lo) < (hi - lo + 1) ^ 0x80`.
+                let moved = add_i8_m128i(v, splat(0x80u8.wrapping_sub(lo)));
+                cmp_lt_mask_i8_m128i(moved, splat((hi - lo + 1) ^ 0x80))
+            } else {
+                // Every byte, or an empty range written backwards: unsigned max and min.
+                let above = cmp_eq_mask_i8_m128i(max_u8_m128i(v, splat(lo)), v);
+                let below = cmp_eq_mask_i8_m128i(min_u8_m128i(v, splat(hi)), v);
+                bitand_m128i(above, below)
+            };
+            hits = bitor_m128i(hits, in_range);
         }
         hits
     }
@@ -165,7 +173,7 @@ impl ByteSet {
             hit |= b == x;
         }
         for &(lo, hi) in self.ranges {
-            hit |= b.wrapping_sub(lo) <= hi.wrapping_sub(lo);
+            hit |= lo <= hi && b.wrapping_sub(lo) <= hi - lo;
         }
         hit
     }
@@ -275,7 +283,7 @@ fn pack8(v: u64) -> u64 {
 mod tests {
     use super::*;
 
-    const SETS: [ByteSet; 5] = [
+    const SETS: [ByteSet; 7] = [
         DIGITS,
         LETTERS,
         BASE64,
@@ -283,6 +291,15 @@ mod tests {
         ByteSet {
             bytes: b"_-\x00\xff",
             ranges: &[(0x80, 0x90), (b'0', b'0')],
+        },
+        // Ranges at the edges of the byte values, across the signed boundary, backwards.
+        ByteSet {
+            bytes: &[],
+            ranges: &[(0x00, 0x05), (0x7E, 0x81), (0xFA, 0xFF), (0x50, 0x40)],
+        },
+        ByteSet {
+            bytes: &[],
+            ranges: &[(0x00, 0xFF)],
         },
     ];
 

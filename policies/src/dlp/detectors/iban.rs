@@ -127,10 +127,29 @@ const EXAMPLES: &[&[u8]] = &[
 /// Longest IBAN (Russia).
 pub(crate) const MAX_LEN: usize = 34;
 
-/// The expected IBAN length for a country code.
+/// The expected IBAN length for a country code: one load from a table of every pair of
+/// capitals (the digit pass asks at each capital-capital-digit in a text).
 pub(crate) fn length_for(cc: &[u8]) -> Option<usize> {
-    LENGTHS.iter().find(|(c, _)| c[..] == *cc).map(|(_, n)| *n)
+    match cc {
+        [a @ b'A'..=b'Z', b @ b'A'..=b'Z'] => {
+            let n = BY_CODE[usize::from(a - b'A') * 26 + usize::from(b - b'A')];
+            (n > 0).then_some(usize::from(n))
+        }
+        _ => None,
+    }
 }
+
+/// [`LENGTHS`] by country code (`AA` at 0, `AB` at 1...), 0 where there is none.
+static BY_CODE: [u8; 26 * 26] = {
+    let mut t = [0u8; 26 * 26];
+    let mut i = 0;
+    while i < LENGTHS.len() {
+        let (code, len) = LENGTHS[i];
+        t[(code[0] - b'A') as usize * 26 + (code[1] - b'A') as usize] = len as u8;
+        i += 1;
+    }
+    t
+};
 
 /// An IBAN whose check digits start at `p` (the country code is the two bytes before). Returns
 /// the end of anything IBAN-shaped, valid or not, so the digit pass skips all of it.
@@ -204,6 +223,19 @@ mod tests {
     use super::super::super::samples::{Sample, SampleRng};
     use super::super::tests_support::found;
     use super::*;
+
+    #[test]
+    fn the_code_table_holds_the_registry_lengths() {
+        for a in b'A'..=b'Z' {
+            for b in b'A'..=b'Z' {
+                let listed = LENGTHS.iter().find(|(c, _)| **c == [a, b]).map(|(_, n)| *n);
+                assert_eq!(length_for(&[a, b]), listed, "{}{}", a as char, b as char);
+            }
+        }
+        for odd in [&b"de"[..], b"D1", b"D", b"DEU", b""] {
+            assert_eq!(length_for(odd), None);
+        }
+    }
 
     #[test]
     fn mod97_on_the_registry_examples() {

@@ -6,7 +6,7 @@
 //! not dropped here: the numeric detectors report them at `low` confidence instead, below the
 //! shipped profiles' thresholds but still visible to a profile that asks for `low`.
 
-use super::byteset::{distinct_in_16, eq_mask, ALNUM};
+use super::byteset::{distinct_in_16, eq_mask, ByteSet, ALNUM};
 use super::literals::Literals;
 
 /// Words that only appear in a token when a person typed it as a stand-in (and ellipses, see
@@ -85,16 +85,10 @@ impl Placeholders {
             0..=80 => (token, &token[..0]),
             n => (&token[..64], &token[n - 16..]),
         };
-        shape_is_typed(head)
-            || shape_is_typed(tail)
-            || self.has_marker(head)
-            || self.has_marker(tail)
-    }
-
-    /// Whether `text` holds a stand-in word or a published example. Long structured bodies
-    /// (PEM) use this alone: real DER has runs of `A` that the random-token checks would flag.
-    pub fn has_marker(&self, text: &[u8]) -> bool {
-        self.markers.found_in(text) || has_ellipsis(text)
+        typed_or_cut(head)
+            || typed_or_cut(tail)
+            || self.markers.found_in(head)
+            || self.markers.found_in(tail)
     }
 }
 
@@ -104,16 +98,20 @@ fn has_ellipsis(text: &[u8]) -> bool {
         .any(|i| text[i..].starts_with(b"...") || text[i..].starts_with("…".as_bytes()))
 }
 
-/// A run of five equal bytes (`00000`), six ascending ones (`abcdef`, `123456`), or too few
-/// distinct bytes for its length (`abababab...`). This runs on every candidate credential:
-/// runs and sequences are read from bit masks of neighbouring byte pairs (64 pairs at a time,
-/// no branch per byte), and distinct bytes are counted only until there are enough.
-fn shape_is_typed(token: &[u8]) -> bool {
+/// A run of five equal bytes (`00000`), six ascending ones (`abcdef`, `123456`), too few
+/// distinct bytes for its length (`abababab...`), or an ellipsis (see [`has_ellipsis`]).
+/// This runs on every candidate credential: runs, sequences and dots are read from bit masks
+/// (64 bytes at a time, no branch per byte), and distinct bytes are counted only until there
+/// are enough.
+fn typed_or_cut(token: &[u8]) -> bool {
     let mut from = 0;
-    while from + 1 < token.len() {
-        let (same, next) = pair_masks(&token[from..token.len().min(from + 64)]);
-        if same & same >> 1 & same >> 2 & same >> 3 != 0
-            || next & next >> 1 & next >> 2 & next >> 3 & next >> 4 != 0
+    while from < token.len() {
+        let window = &token[from..token.len().min(from + 64)];
+        let m = Masks::of(window);
+        if m.same & m.same >> 1 & m.same >> 2 & m.same >> 3 != 0
+            || m.next & m.next >> 1 & m.next >> 2 & m.next >> 3 & m.next >> 4 != 0
+            || m.dots & m.dots >> 1 & m.dots >> 2 != 0
+            || (m.lead_e2 != 0 && has_ellipsis(window))
         {
             return true;
         }
@@ -169,26 +167,51 @@ fn distinct_at_most(token: &[u8], most: usize) -> bool {
     true
 }
 
-/// For `w` (up to 64 bytes), bit `k` of `(same, next)`: whether `w[k + 1]` equals `w[k]`, and
-/// whether it is the alphanumeric byte after it (`a` then `b`, `7` then `8`).
-fn pair_masks(w: &[u8]) -> (u64, u64) {
-    let mut buf = [0u8; 65];
-    buf[..w.len()].copy_from_slice(w);
-    let mut this = [0u8; 64];
-    this.copy_from_slice(&buf[..64]);
-    let mut after = [0u8; 64];
-    after.copy_from_slice(&buf[1..]);
-    let plus_one = this.map(|b| b.wrapping_add(1));
-    let pairs = w.len().saturating_sub(1);
-    let valid = if pairs >= 64 {
-        u64::MAX
-    } else {
-        (1u64 << pairs) - 1
-    };
-    let same = eq_mask(&this, &after);
-    let next = eq_mask(&plus_one, &after) & ALNUM.mask(&after);
-    (same & valid, next & valid)
+/// Bit masks of a window of up to 64 bytes.
+struct Masks {
+    /// Bit `k`: `w[k + 1]` equals `w[k]`.
+    same: u64,
+    /// Bit `k`: `w[k + 1]` is the alphanumeric byte after `w[k]` (`a` then `b`, `7` then `8`).
+    next: u64,
+    /// Bit `k`: `w[k]` is `.`.
+    dots: u64,
+    /// Bit `k`: `w[k]` is 0xE2, the first byte of `…` (and of other punctuation).
+    lead_e2: u64,
 }
+
+impl Masks {
+    fn of(w: &[u8]) -> Masks {
+        let mut buf = [0u8; 65];
+        buf[..w.len()].copy_from_slice(w);
+        let mut this = [0u8; 64];
+        this.copy_from_slice(&buf[..64]);
+        let mut after = [0u8; 64];
+        after.copy_from_slice(&buf[1..]);
+        let plus_one = this.map(|b| b.wrapping_add(1));
+        let pairs = w.len().saturating_sub(1);
+        let valid = if pairs >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << pairs) - 1
+        };
+        Masks {
+            same: eq_mask(&this, &after) & valid,
+            next: eq_mask(&plus_one, &after) & ALNUM.mask(&after) & valid,
+            dots: DOT.mask(&this),
+            lead_e2: LEAD_E2.mask(&this),
+        }
+    }
+}
+
+const DOT: ByteSet = ByteSet {
+    bytes: b".",
+    ranges: &[],
+};
+
+const LEAD_E2: ByteSet = ByteSet {
+    bytes: b"\xe2",
+    ranges: &[],
+};
 
 /// Longest run of one repeated byte (`00000`, `aaaaa`).
 #[cfg(test)]
@@ -249,7 +272,8 @@ mod tests {
         }
     }
 
-    /// The mask version against the plain definition, on random and typed tokens.
+    /// The mask version against the plain definition, on random and typed tokens, with dots
+    /// and ellipses anywhere (across the windows' seams too).
     #[test]
     fn typed_shapes_match_the_plain_definition() {
         let plain = |t: &[u8]| {
@@ -259,29 +283,46 @@ mod tests {
             longest_run(t) >= 5
                 || longest_sequence(t) >= 6
                 || (t.len() >= 16 && n * 6 < t.len().min(64))
+                || has_ellipsis(t)
         };
         let mut rng = super::super::samples::SampleRng::new(9);
         let alphabet = b"ab01/ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+";
+        let dotted = b"ab.c.";
         for len in 0..140 {
             let wide = "é漢字\u{80}".as_bytes();
             let t: Vec<u8> = (0..len).map(|_| wide[rng.below(wide.len())]).collect();
-            assert_eq!(shape_is_typed(&t), plain(&t), "{t:?}");
+            assert_eq!(typed_or_cut(&t), plain(&t), "{t:?}");
             for narrow in [2usize, 5, 12, alphabet.len()] {
                 let t: Vec<u8> = (0..len).map(|_| alphabet[rng.below(narrow)]).collect();
                 assert_eq!(
-                    shape_is_typed(&t),
+                    typed_or_cut(&t),
                     plain(&t),
                     "{}",
                     String::from_utf8_lossy(&t)
                 );
             }
+            let t: Vec<u8> = (0..len).map(|_| dotted[rng.below(dotted.len())]).collect();
+            assert_eq!(
+                typed_or_cut(&t),
+                plain(&t),
+                "{}",
+                String::from_utf8_lossy(&t)
+            );
             let mut t: Vec<u8> = (0..len)
                 .map(|_| alphabet[rng.below(alphabet.len())])
                 .collect();
             if len > 8 {
+                let at = rng.below(len - 2);
+                let mut cut = t.clone();
+                cut[at..at + 3].copy_from_slice(if len % 2 == 0 {
+                    b"..."
+                } else {
+                    "…".as_bytes()
+                });
+                assert!(typed_or_cut(&cut) && plain(&cut), "{at} {len}");
                 let at = rng.below(len - 6);
                 t[at..at + 6].copy_from_slice(b"uvwxyz");
-                assert!(shape_is_typed(&t) && plain(&t));
+                assert!(typed_or_cut(&t) && plain(&t));
             }
         }
     }

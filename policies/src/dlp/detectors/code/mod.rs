@@ -251,9 +251,10 @@ fn dense_block(cx: &mut Cx<'_>, seg: &mut Segment, mut start: usize, end: usize,
     let mut newlines_left = newlines;
     loop {
         let (mut code, mut prose) = (0, 0);
+        let mut newlines = Newlines::new(text, start, end);
         // Comments and blank lines are read on: reading them here costs what `lines` would.
         while start < end && code + prose < PROBE {
-            let nl = memchr::memchr(b'\n', &text[start..end]).map_or(end, |i| start + i);
+            let nl = newlines.next().unwrap_or(end);
             let kind = classify(&text[start..nl], true);
             code += usize::from(kind == Line::Code);
             prose += usize::from(kind == Line::Prose);

@@ -107,6 +107,7 @@ fn triggers(text: &[u8]) -> Vec<usize> {
 /// The five trigger bytes.
 const TRIGGERS: ByteSet = ByteSet {
     bytes: b"_-JA/",
+    letters: false,
     ranges: &[],
 };
 

@@ -9,40 +9,48 @@
 //! Both are held to [`ByteSet::contains`] by tests. [`eq_mask`] compares two 64-byte arrays
 //! lane by lane the same way (a token against itself shifted by one: repeated bytes).
 
-/// Some single bytes and some inclusive ranges of bytes.
+/// Some single bytes, optionally the letters of both cases, and some inclusive ranges of bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct ByteSet {
     pub bytes: &'static [u8],
+    /// `[A-Za-z]`: one range test of the bytes with bit 0x20 set (which maps `A-Z` onto `a-z`
+    /// and nothing else into it), where the two ranges would cost two.
+    pub letters: bool,
     pub ranges: &'static [(u8, u8)],
 }
 
 /// `[0-9]`
 pub const DIGITS: ByteSet = ByteSet {
     bytes: &[],
+    letters: false,
     ranges: &[(b'0', b'9')],
 };
 
 /// `[A-Za-z]`
 pub const LETTERS: ByteSet = ByteSet {
     bytes: &[],
-    ranges: &[(b'a', b'z'), (b'A', b'Z')],
+    letters: true,
+    ranges: &[],
 };
 
 /// `[A-Za-z0-9]`
 pub const ALNUM: ByteSet = ByteSet {
     bytes: &[],
-    ranges: &[(b'a', b'z'), (b'A', b'Z'), (b'0', b'9')],
+    letters: true,
+    ranges: &[(b'0', b'9')],
 };
 
 /// `[A-Za-z0-9+/]`: standard base64 without padding.
 pub const BASE64: ByteSet = ByteSet {
     bytes: b"+/",
-    ranges: &[(b'a', b'z'), (b'A', b'Z'), (b'0', b'9')],
+    letters: true,
+    ranges: &[(b'0', b'9')],
 };
 
 /// `\n`
 pub const NEWLINE: ByteSet = ByteSet {
     bytes: b"\n",
+    letters: false,
     ranges: &[],
 };
 
@@ -50,7 +58,9 @@ impl ByteSet {
     /// The definition every mask is held to (by the tests).
     #[cfg(test)]
     pub fn contains(&self, b: u8) -> bool {
-        self.bytes.contains(&b) || self.ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&b))
+        self.bytes.contains(&b)
+            || (self.letters && b.is_ascii_alphabetic())
+            || self.ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&b))
     }
 
     /// Bit `k` set when `chunk[k]` is in the set, for a chunk of up to 64 bytes (bits past
@@ -131,6 +141,14 @@ impl ByteSet {
         for &b in self.bytes {
             hits = bitor_m128i(hits, cmp_eq_mask_i8_m128i(v, splat(b)));
         }
+        if self.letters {
+            let folded = bitor_m128i(v, splat(0x20));
+            let moved = add_i8_m128i(folded, splat(0x80u8.wrapping_sub(b'a')));
+            hits = bitor_m128i(
+                hits,
+                cmp_lt_mask_i8_m128i(moved, splat((b'z' - b'a' + 1) ^ 0x80)),
+            );
+        }
         for &(lo, hi) in self.ranges {
             let in_range = if lo <= hi && hi - lo < 0xFF {
                 // Unsigned `v - lo <= hi - lo`, as a signed compare (the only kind SSE2 has)
@@ -172,6 +190,7 @@ impl ByteSet {
         for &x in self.bytes {
             hit |= b == x;
         }
+        hit |= self.letters && (b | 0x20).wrapping_sub(b'a') < 26;
         for &(lo, hi) in self.ranges {
             hit |= lo <= hi && b.wrapping_sub(lo) <= hi - lo;
         }
@@ -290,15 +309,18 @@ mod tests {
         NEWLINE,
         ByteSet {
             bytes: b"_-\x00\xff",
+            letters: false,
             ranges: &[(0x80, 0x90), (b'0', b'0')],
         },
         // Ranges at the edges of the byte values, across the signed boundary, backwards.
         ByteSet {
             bytes: &[],
+            letters: false,
             ranges: &[(0x00, 0x05), (0x7E, 0x81), (0xFA, 0xFF), (0x50, 0x40)],
         },
         ByteSet {
             bytes: &[],
+            letters: false,
             ranges: &[(0x00, 0xFF)],
         },
     ];

@@ -122,7 +122,8 @@ fn chunk_at(text: &[u8], at: usize) -> &[u8] {
 /// What a token (`[A-Za-z0-9_+/-]`) is made of.
 const TOKEN: ByteSet = ByteSet {
     bytes: b"_+/-",
-    ranges: &[(b'a', b'z'), (b'A', b'Z'), (b'0', b'9')],
+    letters: true,
+    ranges: &[(b'0', b'9')],
 };
 
 /// The end of the token that `i` is in: the first byte outside it, from a bit mask of 64

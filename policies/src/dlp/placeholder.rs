@@ -205,11 +205,13 @@ impl Masks {
 
 const DOT: ByteSet = ByteSet {
     bytes: b".",
+    letters: false,
     ranges: &[],
 };
 
 const LEAD_E2: ByteSet = ByteSet {
     bytes: b"\xe2",
+    letters: false,
     ranges: &[],
 };
 

@@ -12,33 +12,37 @@
 use super::byteset::{ByteSet, ALNUM, DIGITS};
 
 const UP: (u8, u8) = (b'A', b'Z');
-const LOW: (u8, u8) = (b'a', b'z');
 const DIG: (u8, u8) = (b'0', b'9');
 
 /// `[A-Z0-9]`
 const UPPER_DIGIT: ByteSet = ByteSet {
     bytes: &[],
+    letters: false,
     ranges: &[UP, DIG],
 };
 /// `[A-Za-z0-9_-]`
 const TOKEN: ByteSet = ByteSet {
     bytes: b"_-",
-    ranges: &[UP, LOW, DIG],
+    letters: true,
+    ranges: &[DIG],
 };
 /// `[A-Za-z0-9_.-]`
 const GITLAB: ByteSet = ByteSet {
     bytes: b"_.-",
-    ranges: &[UP, LOW, DIG],
+    letters: true,
+    ranges: &[DIG],
 };
 /// `[A-Za-z0-9-]`
 const SLACK: ByteSet = ByteSet {
     bytes: b"-",
-    ranges: &[UP, LOW, DIG],
+    letters: true,
+    ranges: &[DIG],
 };
 /// `[A-Za-z0-9_/-]`
 const HOOK: ByteSet = ByteSet {
     bytes: b"_/-",
-    ranges: &[UP, LOW, DIG],
+    letters: true,
+    ranges: &[DIG],
 };
 
 /// The window `..hi` a regex run at `at` with at most `max` bytes would see.

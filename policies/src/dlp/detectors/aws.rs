@@ -130,6 +130,7 @@ fn is_secret(cx: &Cx<'_>, run_start: usize, run_end: usize, start: usize, end: u
 fn has_key_id(text: &[u8], from: usize, to: usize) -> bool {
     const A: ByteSet = ByteSet {
         bytes: b"A",
+        letters: false,
         ranges: &[],
     };
     (from..to).step_by(64).any(|piece| {

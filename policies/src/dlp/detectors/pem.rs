@@ -13,7 +13,8 @@ use super::super::text::{anchored, is_b64, is_b64_lane};
 /// What a PEM body's lines are made of: base64 and its padding.
 const BASE64_PADDED: ByteSet = ByteSet {
     bytes: b"+/=",
-    ranges: &[(b'a', b'z'), (b'A', b'Z'), (b'0', b'9')],
+    letters: true,
+    ranges: &[(b'0', b'9')],
 };
 
 /// Largest body looked at: an RSA-8192 key in PEM is about 6.3 KB.

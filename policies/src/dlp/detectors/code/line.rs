@@ -185,6 +185,7 @@ fn words_at_least(t: &[u8], n: usize) -> bool {
 
 const SPACE: ByteSet = ByteSet {
     bytes: b" ",
+    letters: false,
     ranges: &[],
 };
 

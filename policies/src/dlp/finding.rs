@@ -132,17 +132,12 @@ impl Snippet {
                 len: 0,
                 bytes: [b'*'; Snippet::CAPACITY],
             };
-            let shown = |c: u8| if c < 0x20 || c == 0x7F { b' ' } else { c };
-            // Fixed trip counts (at most four and two bytes): unrolled, no loop to set up.
-            for k in 0..4 {
-                if k < front {
-                    s.bytes[k] = shown(b[k]);
-                }
+            let shown = |c: u8| if c.is_ascii_control() { b' ' } else { c };
+            for (o, c) in s.bytes.iter_mut().zip(&b[..front]) {
+                *o = shown(*c);
             }
-            for k in 0..2 {
-                if k < back {
-                    s.bytes[front + hidden + k] = shown(b[n - back + k]);
-                }
+            for (o, c) in s.bytes[front + hidden..].iter_mut().zip(&b[n - back..]) {
+                *o = shown(*c);
             }
             s.len = (front + hidden + back) as u8;
             return s;

@@ -18,8 +18,10 @@
 //! tests; PEM headers and e-mail domains by regex), validators (Luhn, mod-97, checksums, JSON
 //! headers) confirm, context words (letter runs looked up in a small table) move the
 //! confidence, and placeholders and published example values (`literals.rs`) are dropped.
-//! Keywords of custom regexes have their own Aho-Corasick pass. Nothing allocates until
-//! something is found, and a finding of a built-in detector allocates nothing.
+//! Keywords of custom regexes have their own Aho-Corasick pass. Each pass leaves its
+//! detections in text order (`detections.rs`); the runs are merged, not sorted, and overlaps
+//! resolved. Nothing allocates until something is found, and a finding of a built-in detector
+//! allocates nothing.
 //!
 //! Never: log, store or return a secret in full. Findings carry masked snippets only, and no
 //! type here keeps the raw match after the scan returns.

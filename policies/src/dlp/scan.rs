@@ -1,6 +1,7 @@
 //! One scan of one text: the anchor pass (and the custom keywords' pass), the digit pass, the
 //! `@` pass and the line pass, each run only when the profile enables a detector that needs
-//! it; then custom detectors; then overlapping matches resolved. Returns raw [`Detection`]s: masking happens in the engine.
+//! it; then custom detectors; then overlapping matches resolved (see [`Detections`]). Returns
+//! raw [`Detection`]s: masking happens in the engine.
 
 use super::anchors::{self, CustomAnchors};
 use super::context::ContextWords;

@@ -134,33 +134,42 @@ fn before(text: &[u8], end: usize, lit: &[u8]) -> bool {
 fn resolve(text: &[u8], i: usize) -> Option<(Anchor, usize, usize)> {
     match text[i] {
         b'_' => {
-            if i >= 3
+            // The byte on each side picks the literals worth comparing (snake_case code has
+            // thousands of `_` per MB whose neighbours fit some anchor).
+            let prev = if i > 0 { text[i - 1] } else { 0 };
+            let next = text.get(i + 1).copied().unwrap_or(0);
+            if matches!(prev, b'p' | b'o' | b'u' | b's' | b'r')
+                && i >= 3
                 && before(text, i - 1, b"gh")
-                && matches!(text[i - 1], b'p' | b'o' | b'u' | b's' | b'r')
             {
                 Some((Anchor::Github, i - 3, i + 1))
-            } else if before(text, i, b"github") && at(text, i + 1, b"pat_") {
+            } else if prev == b'b' && before(text, i, b"github") && at(text, i + 1, b"pat_") {
                 Some((Anchor::Github, i - 6, i + 5))
-            } else if (before(text, i, b"sk") || before(text, i, b"rk"))
+            } else if prev == b'k'
+                && next == b'l'
+                && (before(text, i, b"sk") || before(text, i, b"rk"))
                 && at(text, i + 1, b"live_")
             {
                 Some((Anchor::Stripe, i - 2, i + 6))
-            } else if (before(text, i, b"s") && at(text, i + 1, b"secret"))
-                || (before(text, i, b"S") && at(text, i + 1, b"SECRET"))
+            } else if (prev == b's' && next == b's' && at(text, i + 1, b"secret"))
+                || (prev == b'S' && next == b'S' && at(text, i + 1, b"SECRET"))
             {
                 Some((Anchor::AwsContext, i - 1, i + 7))
-            } else if at(text, i + 1, b"access_key") || at(text, i + 1, b"ACCESS_KEY") {
+            } else if (next == b'a' && at(text, i + 1, b"access_key"))
+                || (next == b'A' && at(text, i + 1, b"ACCESS_KEY"))
+            {
                 Some((Anchor::AwsContext, i, i + 11))
             } else {
                 None
             }
         }
         b'-' => {
-            if at(text, i, b"-----BEGIN ") {
+            let prev = if i > 0 { text[i - 1] } else { 0 };
+            if text.get(i + 1) == Some(&b'-') && at(text, i, b"-----BEGIN ") {
                 Some((Anchor::Pem, i, i + 11))
-            } else if before(text, i, b"sk") {
+            } else if prev == b'k' && before(text, i, b"sk") {
                 Some((Anchor::SkDash, i - 2, i + 1))
-            } else if before(text, i, b"glpat") {
+            } else if prev == b't' && before(text, i, b"glpat") {
                 Some((Anchor::Gitlab, i - 5, i + 1))
             } else if i >= 4 && before(text, i - 1, b"xox") {
                 Some((Anchor::Slack, i - 4, i - 1))

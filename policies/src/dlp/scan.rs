@@ -26,6 +26,9 @@ pub(crate) struct Cx<'a> {
     pub aws: detectors::aws::Progress,
     /// Room for decoded bytes (JWT parts), reused by every hit of one scan.
     pub scratch: Vec<u8>,
+    /// Where the last JWT-shaped token ends, when no further part follows it: the `eyJ` of
+    /// its payload (or of its signature) starts no other JWT (see `jwt::detect`).
+    pub jwt_shaped_to: usize,
 }
 
 impl Cx<'_> {
@@ -82,6 +85,7 @@ impl Scanner {
             out: &mut out,
             aws: Default::default(),
             scratch: Vec::new(),
+            jwt_shaped_to: 0,
         };
         if set.any(ANCHORED) {
             anchors::for_each(text, |anchor, start, end| {

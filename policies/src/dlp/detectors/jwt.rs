@@ -18,12 +18,17 @@ const MAX_HEADER: usize = 4 * 1024;
 /// A JWT starting at `at` (`eyJ`, the base64url of `{"`).
 pub(crate) fn detect(cx: &mut Cx<'_>, at: usize) {
     let text = cx.text;
-    if !left_boundary(text, at, is_token) {
+    // Inside a token of three parts already read: from its payload or signature on, the
+    // shape needs two more dots, and no dot follows the token.
+    if at < cx.jwt_shaped_to || !left_boundary(text, at, is_token) {
         return;
     }
     let Some(end) = shape::jwt(text, at, MAX_TOKEN) else {
         return;
     };
+    if text.get(end) != Some(&b'.') {
+        cx.jwt_shaped_to = end;
+    }
     if !right_boundary(text, end, is_token) {
         return;
     }
@@ -108,5 +113,16 @@ mod tests {
         assert!(found("eyJhbGciOi.eyJzdWIiOiJ4In0.abc", Detector::Jwt).is_empty());
         assert!(found("eyJhbGciOiJub25lIn0", Detector::Jwt).is_empty());
         assert!(found(JWT_IO, Detector::Jwt).is_empty());
+    }
+
+    /// The parts after a token's first are passed over only when no dot follows the token: a
+    /// token of four parts whose first is no header still holds a JWT from its second.
+    #[test]
+    fn a_jwt_after_a_junk_part_is_found() {
+        let t = Sample::Jwt.generate(&mut SampleRng::new(42));
+        let text = format!("eyJub3QganNvbg.{t}");
+        assert_eq!(found(&text, Detector::Jwt), [(15, text.len(), "high")]);
+        let two = format!("{t} {t}");
+        assert_eq!(found(&two, Detector::Jwt).len(), 2);
     }
 }

@@ -47,6 +47,7 @@ pub(crate) fn run_with(
         out: &mut out,
         aws: Default::default(),
         scratch: Vec::new(),
+        jwt_shaped_to: 0,
     };
     run(&mut cx);
     out.items().iter().map(|x| (x.start, x.end)).collect()

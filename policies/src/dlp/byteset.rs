@@ -236,20 +236,24 @@ fn eq_mask_portable(a: &[u8; 64], b: &[u8; 64]) -> u64 {
 #[inline(always)]
 pub fn distinct_in_16(bytes: &[u8; 16]) -> u32 {
     #[cfg(target_arch = "x86_64")]
-    if !bytes.contains(&0xFF) {
-        return distinct_in_16_sse2(bytes);
+    if let Some(n) = distinct_in_16_sse2(bytes) {
+        return n;
     }
     distinct_in_16_portable(bytes)
 }
 
+/// `None` when a byte is 0xFF.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn distinct_in_16_sse2(bytes: &[u8; 16]) -> u32 {
+fn distinct_in_16_sse2(bytes: &[u8; 16]) -> Option<u32> {
     use safe_arch::{
         bitor_m128i, bitxor_m128i, byte_shl_imm_u128_m128i as shl, cmp_eq_mask_i8_m128i as eq,
-        load_unaligned_m128i, move_mask_i8_m128i, set_splat_i8_m128i,
+        load_unaligned_m128i, move_mask_i8_m128i, set_splat_i8_m128i, zeroed_m128i,
     };
     let v = bitxor_m128i(load_unaligned_m128i(bytes), set_splat_i8_m128i(-1));
+    if move_mask_i8_m128i(eq(v, zeroed_m128i())) != 0 {
+        return None;
+    }
     let mut seen = eq(v, shl::<1>(v));
     seen = bitor_m128i(seen, eq(v, shl::<2>(v)));
     seen = bitor_m128i(seen, eq(v, shl::<3>(v)));
@@ -265,7 +269,7 @@ fn distinct_in_16_sse2(bytes: &[u8; 16]) -> u32 {
     seen = bitor_m128i(seen, eq(v, shl::<13>(v)));
     seen = bitor_m128i(seen, eq(v, shl::<14>(v)));
     seen = bitor_m128i(seen, eq(v, shl::<15>(v)));
-    16 - (move_mask_i8_m128i(seen) as u16).count_ones()
+    Some(16 - (move_mask_i8_m128i(seen) as u16).count_ones())
 }
 
 /// [`distinct_in_16`] byte by byte.

@@ -110,8 +110,7 @@ fn typed_or_cut(token: &[u8]) -> bool {
         let m = Masks::of(window);
         if m.same & m.same >> 1 & m.same >> 2 & m.same >> 3 != 0
             || m.next & m.next >> 1 & m.next >> 2 & m.next >> 3 & m.next >> 4 != 0
-            || m.dots & m.dots >> 1 & m.dots >> 2 != 0
-            || (m.lead_e2 != 0 && has_ellipsis(window))
+            || (m.dots != 0 && has_ellipsis(window))
         {
             return true;
         }
@@ -173,10 +172,8 @@ struct Masks {
     same: u64,
     /// Bit `k`: `w[k + 1]` is the alphanumeric byte after `w[k]` (`a` then `b`, `7` then `8`).
     next: u64,
-    /// Bit `k`: `w[k]` is `.`.
+    /// Bit `k`: `w[k]` is `.` or 0xE2 (the first byte of `…`): where an ellipsis can start.
     dots: u64,
-    /// Bit `k`: `w[k]` is 0xE2, the first byte of `…` (and of other punctuation).
-    lead_e2: u64,
 }
 
 impl Masks {
@@ -197,20 +194,13 @@ impl Masks {
         Masks {
             same: eq_mask(&this, &after) & valid,
             next: eq_mask(&plus_one, &after) & ALNUM.mask(&after) & valid,
-            dots: DOT.mask(&this),
-            lead_e2: LEAD_E2.mask(&this),
+            dots: DOTS.mask(&this),
         }
     }
 }
 
-const DOT: ByteSet = ByteSet {
-    bytes: b".",
-    letters: false,
-    ranges: &[],
-};
-
-const LEAD_E2: ByteSet = ByteSet {
-    bytes: b"\xe2",
+const DOTS: ByteSet = ByteSet {
+    bytes: b".\xe2",
     letters: false,
     ranges: &[],
 };

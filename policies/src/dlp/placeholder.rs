@@ -127,15 +127,14 @@ fn typed_or_cut(token: &[u8]) -> bool {
     if !token.is_ascii() {
         return distinct_at_most(token, limit.div_ceil(6) - 1);
     }
-    // ASCII: the bytes seen are bits of two words, `0x00..=0x3F` and `0x40..=0x7F`, set
-    // without a branch and counted after every sixteen bytes (random tokens have enough
-    // distinct bytes in their first sixteen).
-    // Most random tokens: enough in the first sixteen, counted in one vector.
+    // Most random tokens: enough distinct bytes in the first sixteen, counted in one vector.
     let mut first = [0u8; 16];
     first.copy_from_slice(&token[..16]);
     if distinct_in_16(&first) as usize * 6 >= limit {
         return false;
     }
+    // ASCII: the bytes seen are bits of two words, `0x00..=0x3F` and `0x40..=0x7F`, set
+    // without a branch and counted after every sixteen bytes.
     let (mut low, mut high) = (0u64, 0u64);
     for sixteen in token.chunks(16) {
         for &b in sixteen {

@@ -105,11 +105,7 @@ fn triggers(text: &[u8]) -> Vec<usize> {
 }
 
 /// The five trigger bytes.
-const TRIGGERS: ByteSet = ByteSet {
-    bytes: b"_-JA/",
-    letters: false,
-    ranges: &[],
-};
+const TRIGGERS: ByteSet = ByteSet::of(b"_-JA/");
 
 /// Bit `k` set when `chunk[k]` is a trigger byte.
 #[inline(always)]

@@ -34,27 +34,33 @@ pub const LETTERS: ByteSet = ByteSet {
 };
 
 /// `[A-Za-z0-9]`
-pub const ALNUM: ByteSet = ByteSet {
-    bytes: &[],
-    letters: true,
-    ranges: &[(b'0', b'9')],
-};
+pub const ALNUM: ByteSet = ByteSet::alnum_and(&[]);
 
 /// `[A-Za-z0-9+/]`: standard base64 without padding.
-pub const BASE64: ByteSet = ByteSet {
-    bytes: b"+/",
-    letters: true,
-    ranges: &[(b'0', b'9')],
-};
+pub const BASE64: ByteSet = ByteSet::alnum_and(b"+/");
 
 /// `\n`
-pub const NEWLINE: ByteSet = ByteSet {
-    bytes: b"\n",
-    letters: false,
-    ranges: &[],
-};
+pub const NEWLINE: ByteSet = ByteSet::of(b"\n");
 
 impl ByteSet {
+    /// Just `bytes`.
+    pub const fn of(bytes: &'static [u8]) -> ByteSet {
+        ByteSet {
+            bytes,
+            letters: false,
+            ranges: &[],
+        }
+    }
+
+    /// `[A-Za-z0-9]` and `bytes`: the shape of most token alphabets.
+    pub const fn alnum_and(bytes: &'static [u8]) -> ByteSet {
+        ByteSet {
+            bytes,
+            letters: true,
+            ranges: &[(b'0', b'9')],
+        }
+    }
+
     /// The definition every mask is held to (by the tests).
     #[cfg(test)]
     pub fn contains(&self, b: u8) -> bool {

@@ -17,8 +17,6 @@ pub(crate) struct Detections {
     items: Vec<Detection>,
     /// Where each run after the first starts in `items`.
     runs: Vec<usize>,
-    /// Where the current run starts.
-    run_start: usize,
     /// Runs (by their start) that a far push left out of order.
     unordered: Vec<usize>,
 }
@@ -32,28 +30,33 @@ fn key(d: &Detection) -> (usize, Reverse<usize>) {
 const MAX_SLIDE: usize = 16;
 
 impl Detections {
+    /// Where the current run starts.
+    fn run_start(&self) -> usize {
+        self.runs.last().copied().unwrap_or(0)
+    }
+
     /// Starts the run of the next pass.
     pub fn next_run(&mut self) {
-        if self.items.len() > self.run_start {
+        if self.items.len() > self.run_start() {
             self.runs.push(self.items.len());
-            self.run_start = self.items.len();
         }
     }
 
     /// Adds `d` to the current run, after every detection of the run not after it.
     pub fn push(&mut self, d: Detection) {
-        let run = &self.items[self.run_start..];
+        let run_start = self.run_start();
+        let run = &self.items[run_start..];
         match run.last() {
             Some(last) if key(&d) < key(last) => {
                 let from = run.len().saturating_sub(MAX_SLIDE);
                 let at = from + run[from..].partition_point(|x| key(x) <= key(&d));
                 if at == from && from > 0 && key(&run[from - 1]) > key(&d) {
-                    if self.unordered.last() != Some(&self.run_start) {
-                        self.unordered.push(self.run_start);
+                    if self.unordered.last() != Some(&run_start) {
+                        self.unordered.push(run_start);
                     }
                     self.items.push(d);
                 } else {
-                    self.items.insert(self.run_start + at, d);
+                    self.items.insert(run_start + at, d);
                 }
             }
             _ => self.items.push(d),

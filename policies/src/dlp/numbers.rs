@@ -120,11 +120,7 @@ fn chunk_at(text: &[u8], at: usize) -> &[u8] {
 }
 
 /// What a token (`[A-Za-z0-9_+/-]`) is made of.
-const TOKEN: ByteSet = ByteSet {
-    bytes: b"_+/-",
-    letters: true,
-    ranges: &[(b'0', b'9')],
-};
+const TOKEN: ByteSet = ByteSet::alnum_and(b"_+/-");
 
 /// The end of the token that `i` is in: the first byte outside it, from a bit mask of 64
 /// bytes at a time (random tokens are long and digits sit anywhere in them).

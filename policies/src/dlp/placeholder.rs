@@ -198,11 +198,7 @@ impl Masks {
     }
 }
 
-const DOTS: ByteSet = ByteSet {
-    bytes: b".\xe2",
-    letters: false,
-    ranges: &[],
-};
+const DOTS: ByteSet = ByteSet::of(b".\xe2");
 
 /// Longest run of one repeated byte (`00000`, `aaaaa`).
 #[cfg(test)]

@@ -21,29 +21,13 @@ const UPPER_DIGIT: ByteSet = ByteSet {
     ranges: &[UP, DIG],
 };
 /// `[A-Za-z0-9_-]`
-const TOKEN: ByteSet = ByteSet {
-    bytes: b"_-",
-    letters: true,
-    ranges: &[DIG],
-};
+const TOKEN: ByteSet = ByteSet::alnum_and(b"_-");
 /// `[A-Za-z0-9_.-]`
-const GITLAB: ByteSet = ByteSet {
-    bytes: b"_.-",
-    letters: true,
-    ranges: &[DIG],
-};
+const GITLAB: ByteSet = ByteSet::alnum_and(b"_.-");
 /// `[A-Za-z0-9-]`
-const SLACK: ByteSet = ByteSet {
-    bytes: b"-",
-    letters: true,
-    ranges: &[DIG],
-};
+const SLACK: ByteSet = ByteSet::alnum_and(b"-");
 /// `[A-Za-z0-9_/-]`
-const HOOK: ByteSet = ByteSet {
-    bytes: b"_/-",
-    letters: true,
-    ranges: &[DIG],
-};
+const HOOK: ByteSet = ByteSet::alnum_and(b"_/-");
 
 /// The window `..hi` a regex run at `at` with at most `max` bytes would see.
 fn window_end(text: &[u8], at: usize, max: usize) -> usize {

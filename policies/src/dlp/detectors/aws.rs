@@ -128,11 +128,7 @@ fn is_secret(cx: &Cx<'_>, run_start: usize, run_end: usize, start: usize, end: u
 /// Whether `text[from..to]` holds `AKIA` or `ASIA`: its `A`s from a bit mask per 64 bytes (a
 /// window of random secrets has several, and a search call per `A` costs more than the mask).
 fn has_key_id(text: &[u8], from: usize, to: usize) -> bool {
-    const A: ByteSet = ByteSet {
-        bytes: b"A",
-        letters: false,
-        ranges: &[],
-    };
+    const A: ByteSet = ByteSet::of(b"A");
     (from..to).step_by(64).any(|piece| {
         let mut a = A.mask_in(text, piece, (piece + 64).min(to));
         while a != 0 {

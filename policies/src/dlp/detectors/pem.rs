@@ -11,11 +11,7 @@ use super::super::scan::Cx;
 use super::super::text::{anchored, is_b64, is_b64_lane};
 
 /// What a PEM body's lines are made of: base64 and its padding.
-const BASE64_PADDED: ByteSet = ByteSet {
-    bytes: b"+/=",
-    letters: true,
-    ranges: &[(b'0', b'9')],
-};
+const BASE64_PADDED: ByteSet = ByteSet::alnum_and(b"+/=");
 
 /// Largest body looked at: an RSA-8192 key in PEM is about 6.3 KB.
 const MAX_BODY: usize = 16 * 1024;

@@ -239,11 +239,7 @@ pub(super) fn leading_word(t: &[u8]) -> &[u8] {
 }
 
 /// The bytes a leading word runs on with: [`WORD`] and [`INNER`] as a byte set.
-const WORD_BYTES: ByteSet = ByteSet {
-    bytes: b"_$-!.",
-    letters: true,
-    ranges: &[(b'0', b'9')],
-};
+const WORD_BYTES: ByteSet = ByteSet::alnum_and(b"_$-!.");
 
 const WORD: u8 = 1;
 const INNER: u8 = 2;

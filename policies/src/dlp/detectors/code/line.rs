@@ -183,11 +183,7 @@ fn words_at_least(t: &[u8], n: usize) -> bool {
     false
 }
 
-const SPACE: ByteSet = ByteSet {
-    bytes: b" ",
-    letters: false,
-    ranges: &[],
-};
+const SPACE: ByteSet = ByteSet::of(b" ");
 
 /// Whether under one byte in twenty is something other than letters, spaces and sentence
 /// punctuation: true of sentences, false of code (`=`, `+`, `(`, `_`, digits...).

@@ -68,50 +68,71 @@ pub(crate) fn secret_near(cx: &mut Cx<'_>, start: usize, end: usize, strong: boo
     // An access key id anywhere in the window makes the claim strong, whichever anchor came
     // first (`aws_access_key_id = AKIA...` hits `_access_key` before `AKIA`).
     let strong = strong || has_key_id(text, start.saturating_sub(BEFORE), hi);
-    // Runs of base64 bytes from a bit mask per 64 bytes: no branch per byte.
-    let mut piece = lo;
-    while piece < hi {
-        let piece_end = (piece + 64).min(hi);
-        let b64 = BASE64.mask_in(text, piece, piece_end);
-        let mut starts = b64 & !(b64 << 1);
-        if piece > lo && is_b64(text[piece - 1]) {
-            starts &= !1; // the run went on from the previous piece and was read there
+    let base = if strong {
+        Confidence::High
+    } else {
+        Confidence::Medium
+    };
+    for run_start in secret_runs(text, lo, hi) {
+        let run_end = run_start + SECRET_LEN;
+        if cx
+            .aws
+            .last
+            .is_some_and(|(s, c)| s == run_start && c >= base)
+            || !is_secret(cx, run_start, run_end, start, end)
+        {
+            continue; // a repeat, read by the previous window
         }
-        while starts != 0 {
-            let k = starts.trailing_zeros() as usize;
-            starts &= starts - 1;
-            let mut run_end = piece + k + (!(b64 >> k)).trailing_zeros() as usize;
-            if run_end == piece_end {
-                // Runs on past the piece: read on from a mask, no further than a secret is
-                // long (a longer run is cut there, still longer than a secret).
-                let cap = (piece + k + SECRET_LEN + 1).min(text.len());
-                run_end = BASE64.run_end(text, run_end, cap.max(run_end));
-            }
-            // Only the window's first run may have begun before it.
-            let run_start = if piece + k == lo {
-                back_to_run_start(text, lo)
-            } else {
-                piece + k
-            };
-            let base = if strong {
-                Confidence::High
-            } else {
-                Confidence::Medium
-            };
-            if run_end - run_start != SECRET_LEN
-                || cx
-                    .aws
-                    .last
-                    .is_some_and(|(s, c)| s == run_start && c >= base)
-                || !is_secret(cx, run_start, run_end, start, end)
-            {
-                continue; // most runs are words; a repeat was read by the previous window
-            }
-            cx.aws.last = Some((run_start, base));
-            cx.found(AwsSecretAccessKey, run_start, run_end, base);
-        }
-        piece = piece_end;
+        cx.aws.last = Some((run_start, base));
+        cx.found(AwsSecretAccessKey, run_start, run_end, base);
     }
+}
+
+/// The starts, in order, of the runs of exactly [`SECRET_LEN`] base64 bytes (`[A-Za-z0-9+/]`,
+/// with no such byte on either side) that share a byte with `lo..hi`.
+///
+/// No run is walked: for 64 starts at a time, one 128-bit mask of the bytes from the one
+/// before the first start on says, by shifted ANDs, where 40 bytes in a row are base64 and
+/// the bytes on either side are not. A window of random tokens holds many runs, and only a
+/// secret's length matters.
+fn secret_runs(text: &[u8], lo: usize, hi: usize) -> impl Iterator<Item = usize> + '_ {
+    let first = (lo + 1).saturating_sub(SECRET_LEN);
+    // Bits `0..64` of the mask: the bytes from `block - 1`; before the text's start, none.
+    let low_half = |block: usize| match block.checked_sub(1) {
+        Some(from) => BASE64.mask_in(text, from, (from + 64).min(text.len())),
+        None => BASE64.mask_in(text, 0, text.len().min(63)) << 1,
+    };
+    let mut low = low_half(first);
+    (first..hi).step_by(64).flat_map(move |block| {
+        // Bits `64..128`: the bytes from `block + 63`, which are the next block's low half.
+        let from = block + 63;
+        let high = if from < text.len() {
+            BASE64.mask_in(text, from, (from + 64).min(text.len()))
+        } else {
+            0
+        };
+        let m = u128::from(low) | u128::from(high) << 64;
+        low = high;
+        // Bit `j`: the 40 bytes from `block - 1 + j` are all base64.
+        let r2 = m & m >> 1;
+        let r4 = r2 & r2 >> 2;
+        let r8 = r4 & r4 >> 4;
+        let r16 = r8 & r8 >> 8;
+        let r32 = r16 & r16 >> 16;
+        let r40 = r32 & r8 >> 32;
+        // ...and the byte before and the byte after are not; starts `1..=64` are this block's,
+        // and only those before `hi`.
+        let starts = r40 & !(m << 1) & !(m >> SECRET_LEN);
+        let last = (hi - block).min(64);
+        let mut starts = (starts >> 1) as u64 & (u64::MAX >> (64 - last));
+        std::iter::from_fn(move || {
+            (starts != 0).then(|| {
+                let k = starts.trailing_zeros() as usize;
+                starts &= starts - 1;
+                block + k
+            })
+        })
+    })
 }
 
 /// Whether the base64 run `run_start..run_end`, of exactly 40 `[A-Za-z0-9/+]` bytes (what
@@ -140,20 +161,6 @@ fn has_key_id(text: &[u8], from: usize, to: usize) -> bool {
         }
         false
     })
-}
-
-/// Where the base64 run holding `i` starts, looking back no further than a secret is long:
-/// a run that goes on past that is too long to be one anyway (and the length check says so).
-/// The run's bytes are counted from a bit mask of the bytes before `i`, not one by one.
-fn back_to_run_start(text: &[u8], i: usize) -> usize {
-    let from = i.saturating_sub(SECRET_LEN + 1);
-    let n = i - from;
-    if n == 0 {
-        return i;
-    }
-    // Bit `n - 1` (the byte right before `i`) moved to the top: the run is the leading ones.
-    let b64 = BASE64.mask_in(text, from, i) << (64 - n);
-    i - (!b64).leading_zeros() as usize
 }
 
 #[cfg(test)]
@@ -203,18 +210,58 @@ mod tests {
         assert_eq!(found(&ini, Detector::AwsSecretAccessKey)[0].2, "high");
     }
 
+    /// Runs of exactly a secret's length, as a walk over the bytes finds them, wherever the
+    /// window and the runs fall against the 64-byte blocks and the text's ends.
     #[test]
-    fn run_starts_from_masks_match_a_walk_back() {
-        let text: Vec<u8> = (0..400u32)
-            .map(|i| b"aZ9+/ =_-\n"[((i * i + 3 * i) % 10) as usize])
-            .chain(std::iter::repeat_n(b'k', 100))
+    fn secret_runs_match_a_walk() {
+        let mut seed = 7u32;
+        let mut text: Vec<u8> = (0..700)
+            .map(|_| {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                // Long base64 stretches broken now and then, so that runs of 40 occur.
+                if (seed >> 24) % 23 == 0 {
+                    b" =_-\n"[(seed >> 8) as usize % 5]
+                } else {
+                    b"aZ9+/"[(seed >> 8) as usize % 5]
+                }
+            })
             .collect();
-        for i in 0..=text.len() {
-            let mut walk = i;
-            while walk > i.saturating_sub(SECRET_LEN + 1) && is_b64(text[walk - 1]) {
-                walk -= 1;
+        for (at, len) in [(0, 40), (100, 40), (141, 40), (300, 41), (400, 39), (660, 40)] {
+            text[at..at + len].fill(b'Q');
+            if at > 0 {
+                text[at - 1] = b' ';
             }
-            assert_eq!(back_to_run_start(&text, i), walk, "{i}");
+            if let Some(b) = text.get_mut(at + len) {
+                *b = b' ';
+            }
+        }
+        let walk = |lo: usize, hi: usize| -> Vec<usize> {
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < text.len() {
+                if !is_b64(text[i]) {
+                    i += 1;
+                    continue;
+                }
+                let s = i;
+                while i < text.len() && is_b64(text[i]) {
+                    i += 1;
+                }
+                if i - s == SECRET_LEN && s < hi && i > lo {
+                    out.push(s);
+                }
+            }
+            out
+        };
+        assert!(walk(0, text.len()).len() >= 4);
+        for lo in (0..text.len()).step_by(13) {
+            for hi in [lo + 1, lo + 63, lo + 64, lo + 65, lo + 256, text.len()] {
+                let hi = hi.min(text.len());
+                if lo < hi {
+                    let runs: Vec<usize> = secret_runs(&text, lo, hi).collect();
+                    assert_eq!(runs, walk(lo, hi), "{lo}..{hi}");
+                }
+            }
         }
     }
 

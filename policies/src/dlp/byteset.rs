@@ -6,7 +6,7 @@
 //! compared per instruction and their results gathered by `pmovmskb`, through `safe_arch`'s
 //! safe wrappers, as this workspace forbids `unsafe`. Elsewhere a branch-free flag array is
 //! packed into bits by multiplication ([`pack_flags`]), which any vector unit handles.
-//! Both are held to [`ByteSet::contains`] by tests. [`eq_mask`] compares two 64-byte arrays
+//! Both are held to [`ByteSet::contains`] by tests. [`eq_mask16`] compares two 16-byte arrays
 //! lane by lane the same way (a token against itself shifted by one: repeated bytes).
 
 /// Some single bytes, optionally the letters of both cases, and some inclusive ranges of bytes.
@@ -222,35 +222,29 @@ impl ByteSet {
     }
 }
 
-/// Bit `k` set when `a[k] == b[k]`: sixteen compares per instruction on x86-64, as masks are.
+/// Bit `k` set when `a[k] == b[k]`: one compare instruction on x86-64, as masks are.
 #[inline(always)]
-pub fn eq_mask(a: &[u8; 64], b: &[u8; 64]) -> u64 {
+pub fn eq_mask16(a: &[u8; 16], b: &[u8; 16]) -> u16 {
     #[cfg(target_arch = "x86_64")]
     {
         use safe_arch::{cmp_eq_mask_i8_m128i, load_unaligned_m128i, move_mask_i8_m128i};
-        let mut mask = 0u64;
-        for (k, (x, y)) in a.chunks_exact(16).zip(b.chunks_exact(16)).enumerate() {
-            let (mut xs, mut ys) = ([0u8; 16], [0u8; 16]);
-            xs.copy_from_slice(x);
-            ys.copy_from_slice(y);
-            let hits = cmp_eq_mask_i8_m128i(load_unaligned_m128i(&xs), load_unaligned_m128i(&ys));
-            mask |= u64::from(move_mask_i8_m128i(hits) as u16) << (16 * k);
-        }
-        mask
+        let hits = cmp_eq_mask_i8_m128i(load_unaligned_m128i(a), load_unaligned_m128i(b));
+        // The sign bits of sixteen bytes: exactly 16 bits, so the cast keeps them all.
+        move_mask_i8_m128i(hits) as u16
     }
     #[cfg(not(target_arch = "x86_64"))]
-    eq_mask_portable(a, b)
+    eq_mask16_portable(a, b)
 }
 
-/// [`eq_mask`] without vector instructions named.
+/// [`eq_mask16`] without vector instructions named.
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 #[inline(always)]
-fn eq_mask_portable(a: &[u8; 64], b: &[u8; 64]) -> u64 {
+fn eq_mask16_portable(a: &[u8; 16], b: &[u8; 16]) -> u16 {
     let mut flags = [0u8; 64];
     for ((f, x), y) in flags.iter_mut().zip(a).zip(b) {
         *f = u8::from(x == y);
     }
-    pack_flags(&flags)
+    pack_flags(&flags) as u16
 }
 
 /// How many distinct bytes sixteen bytes hold. On x86-64: each lane compared with the lanes
@@ -434,14 +428,14 @@ mod tests {
 
     #[test]
     fn equal_lanes_are_marked_on_both_paths() {
-        let a: [u8; 64] = std::array::from_fn(|i| (i * 7 % 5) as u8 + 0x7E);
+        let a: [u8; 16] = std::array::from_fn(|i| (i * 7 % 5) as u8 + 0x7E);
         for shift in 0..5 {
-            let b: [u8; 64] = std::array::from_fn(|i| ((i + shift) * 7 % 5) as u8 + 0x7E);
-            let plain = (0..64)
+            let b: [u8; 16] = std::array::from_fn(|i| ((i + shift) * 7 % 5) as u8 + 0x7E);
+            let plain = (0..16)
                 .filter(|k| a[*k] == b[*k])
-                .fold(0u64, |m, k| m | 1 << k);
-            assert_eq!(eq_mask(&a, &b), plain, "{shift}");
-            assert_eq!(eq_mask_portable(&a, &b), plain, "{shift}");
+                .fold(0u16, |m, k| m | 1 << k);
+            assert_eq!(eq_mask16(&a, &b), plain, "{shift}");
+            assert_eq!(eq_mask16_portable(&a, &b), plain, "{shift}");
         }
     }
 

@@ -6,7 +6,7 @@
 //! not dropped here: the numeric detectors report them at `low` confidence instead, below the
 //! shipped profiles' thresholds but still visible to a profile that asks for `low`.
 
-use super::byteset::{distinct_in_16, eq_mask, ByteSet, ALNUM};
+use super::byteset::{distinct_in_16, eq_mask16, ByteSet, ALNUM};
 use super::literals::Literals;
 
 /// Words that only appear in a token when a person typed it as a stand-in (and ellipses, see
@@ -133,21 +133,14 @@ fn typed_or_cut(token: &[u8]) -> bool {
     if distinct_in_16(&first) as usize * 6 >= limit {
         return false;
     }
-    // ASCII: the bytes seen are bits of two words, `0x00..=0x3F` and `0x40..=0x7F`, set
-    // without a branch and counted after every sixteen bytes.
-    let (mut low, mut high) = (0u64, 0u64);
-    for sixteen in token.chunks(16) {
-        for &b in sixteen {
-            let bit = 1u64 << (b & 63);
-            let upper = 0u64.wrapping_sub(u64::from(b >> 6));
-            low |= bit & !upper;
-            high |= bit & upper;
-        }
-        if (low.count_ones() + high.count_ones()) as usize * 6 >= limit {
-            return false;
-        }
+    // ASCII: a flag per byte value seen, one store a byte and no branch, then the flags
+    // summed (in vector lanes) once.
+    let mut seen = [0u8; 128];
+    for &b in token {
+        seen[usize::from(b & 0x7F)] = 1;
     }
-    true
+    let distinct: usize = seen.iter().map(|&f| usize::from(f)).sum();
+    distinct * 6 < limit
 }
 
 /// Whether `token` holds at most `most` distinct bytes (any bytes, one by one).
@@ -176,25 +169,34 @@ struct Masks {
 }
 
 impl Masks {
+    /// The masks of `w` (at most 64 bytes), sixteen bytes at a time: only the lanes the
+    /// window covers are compared (most tokens are 20 to 50 bytes long).
     fn of(w: &[u8]) -> Masks {
-        let mut buf = [0u8; 65];
-        buf[..w.len()].copy_from_slice(w);
-        let mut this = [0u8; 64];
-        this.copy_from_slice(&buf[..64]);
-        let mut after = [0u8; 64];
-        after.copy_from_slice(&buf[1..]);
-        let plus_one = this.map(|b| b.wrapping_add(1));
-        let pairs = w.len().saturating_sub(1);
-        let valid = if pairs >= 64 {
-            u64::MAX
-        } else {
-            (1u64 << pairs) - 1
+        let mut buf = [0u8; 64 + 16];
+        let n = w.len().min(64);
+        buf[..n].copy_from_slice(&w[..n]);
+        let mut m = Masks {
+            same: 0,
+            next: 0,
+            dots: 0,
         };
-        Masks {
-            same: eq_mask(&this, &after) & valid,
-            next: eq_mask(&plus_one, &after) & ALNUM.mask(&after) & valid,
-            dots: DOTS.mask(&this),
+        for lane in 0..n.div_ceil(16) {
+            let o = 16 * lane;
+            let (Some(this), Some(after)) = (buf[o..].first_chunk(), buf[o + 1..].first_chunk())
+            else {
+                break;
+            };
+            let plus_one = this.map(|b: u8| b.wrapping_add(1));
+            m.same |= u64::from(eq_mask16(this, after)) << o;
+            m.next |= u64::from(eq_mask16(&plus_one, after) & ALNUM.mask16(after)) << o;
+            m.dots |= u64::from(DOTS.mask16(this)) << o;
         }
+        // Pairs: byte `k` and the one after it, both in the window.
+        let pairs = n.saturating_sub(1);
+        let valid = (1u64 << pairs) - 1; // `pairs` is below 64
+        m.same &= valid;
+        m.next &= valid;
+        m
     }
 }
 

@@ -119,6 +119,22 @@ impl Snippet {
     pub fn of(secret: &str) -> Snippet {
         let b = secret.as_bytes();
         let n = b.len();
+        let shown = |c: u8| if c.is_ascii_control() { b' ' } else { c };
+        // Most matches (16 to 127 ASCII bytes): four bytes shown in front, two behind.
+        if (16..128).contains(&n) && secret.is_ascii() {
+            let hidden = (n - 6).min(16);
+            let mut bytes = [b'*'; Snippet::CAPACITY];
+            bytes[0] = shown(b[0]);
+            bytes[1] = shown(b[1]);
+            bytes[2] = shown(b[2]);
+            bytes[3] = shown(b[3]);
+            bytes[4 + hidden] = shown(b[n - 2]);
+            bytes[5 + hidden] = shown(b[n - 1]);
+            return Snippet {
+                len: (6 + hidden) as u8,
+                bytes,
+            };
+        }
         // Most secrets: slice bytes instead of walking characters. Past 127 bytes the shape is
         // fixed (see `mask_chars`): only the bytes shown need be ASCII.
         let sliced = if n < 128 {
@@ -132,7 +148,6 @@ impl Snippet {
                 len: 0,
                 bytes: [b'*'; Snippet::CAPACITY],
             };
-            let shown = |c: u8| if c.is_ascii_control() { b' ' } else { c };
             for (o, c) in s.bytes.iter_mut().zip(&b[..front]) {
                 *o = shown(*c);
             }

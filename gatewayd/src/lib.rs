@@ -6,6 +6,7 @@ pub mod admin;
 pub mod apps;
 pub mod cli;
 pub mod config;
+pub mod cpu;
 pub mod daemon;
 pub mod dashboard;
 pub mod devices;

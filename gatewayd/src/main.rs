@@ -12,6 +12,10 @@ use gatewayd::cli::{
 use gatewayd::config::{load_config, Config};
 
 fn main() -> ExitCode {
+    if let Err(error) = gatewayd::cpu::check() {
+        eprintln!("gatewayd: {error}");
+        return ExitCode::from(1);
+    }
     let cli = Cli::parse();
     match dispatch(cli) {
         Ok(code) => code,

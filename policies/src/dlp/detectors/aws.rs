@@ -7,7 +7,7 @@ use super::super::detector::Detector::{AwsAccessKeyId, AwsSecretAccessKey};
 use super::super::finding::Confidence;
 use super::super::scan::Cx;
 use super::super::shape;
-use super::super::text::{is_alnum, is_b64, left_boundary, mixed_classes, right_boundary};
+use super::super::text::{is_alnum, left_boundary, mixed_classes, right_boundary};
 
 const ID_LEN: usize = 20;
 const SECRET_LEN: usize = 40;
@@ -169,6 +169,7 @@ mod tests {
     use super::super::super::samples::{Sample, SampleRng};
     use super::super::tests_support::found;
     use super::*;
+    use crate::dlp::text::is_b64;
 
     #[test]
     fn key_ids_are_found_with_boundaries() {
@@ -219,14 +220,21 @@ mod tests {
             .map(|_| {
                 seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
                 // Long base64 stretches broken now and then, so that runs of 40 occur.
-                if (seed >> 24) % 23 == 0 {
+                if (seed >> 24).is_multiple_of(23) {
                     b" =_-\n"[(seed >> 8) as usize % 5]
                 } else {
                     b"aZ9+/"[(seed >> 8) as usize % 5]
                 }
             })
             .collect();
-        for (at, len) in [(0, 40), (100, 40), (141, 40), (300, 41), (400, 39), (660, 40)] {
+        for (at, len) in [
+            (0, 40),
+            (100, 40),
+            (141, 40),
+            (300, 41),
+            (400, 39),
+            (660, 40),
+        ] {
             text[at..at + len].fill(b'Q');
             if at > 0 {
                 text[at - 1] = b' ';

@@ -96,7 +96,14 @@ pub(crate) fn detect(cx: &mut Cx<'_>, d: &Digits) -> bool {
     if !(13..=19).contains(&n) || !grouped_like_a_card(d.groups()) || !luhn(digits) {
         return false;
     }
-    if !ISSUERS.iter().any(|i| issues(i, digits)) {
+    // The first one to four digits as numbers, made once for all the issuers.
+    let mut prefixes = [0u32; 4];
+    let mut p = 0;
+    for (w, d) in digits.iter().take(4).enumerate() {
+        p = p * 10 + u32::from(*d);
+        prefixes[w] = p;
+    }
+    if !ISSUERS.iter().any(|i| issues(i, &prefixes, n)) {
         return false;
     }
     if is_test_card(digits) {
@@ -117,12 +124,10 @@ fn grouped_like_a_card(groups: &[u8]) -> bool {
     }
 }
 
-fn issues(i: &Issuer, digits: &[u8]) -> bool {
-    let prefix = digits
-        .iter()
-        .take(i.width as usize)
-        .fold(0u32, |p, d| p * 10 + u32::from(*d));
-    let n = digits.len();
+/// Whether issuer `i` issues cards of `n` digits starting with `prefixes` (the first one to
+/// four digits as numbers).
+fn issues(i: &Issuer, prefixes: &[u32; 4], n: usize) -> bool {
+    let prefix = prefixes[(i.width as usize).clamp(1, 4) - 1];
     let visa_len = i.width != 1 || matches!(n, 13 | 16 | 19);
     (i.low..=i.high).contains(&prefix) && (i.lengths.0..=i.lengths.1).contains(&n) && visa_len
 }
@@ -133,16 +138,13 @@ pub(crate) fn luhn(digits: &[u8]) -> bool {
 }
 
 pub(crate) fn luhn_sum(digits: &[u8]) -> u32 {
+    /// A digit doubled, its two digits summed: `2 * d`, less 9 when that is past 9.
+    const DOUBLED: [u32; 10] = [0, 2, 4, 6, 8, 1, 3, 5, 7, 9];
     digits.iter().rev().enumerate().fold(0, |sum, (i, d)| {
-        let d = u32::from(*d);
         sum + if i % 2 == 1 {
-            if d * 2 > 9 {
-                d * 2 - 9
-            } else {
-                d * 2
-            }
+            DOUBLED.get(usize::from(*d)).copied().unwrap_or(0)
         } else {
-            d
+            u32::from(*d)
         }
     })
 }
@@ -154,10 +156,28 @@ fn distinct(digits: &[u8]) -> u32 {
         .count_ones()
 }
 
+/// [`TEST_CARDS`] as (length, value): a card's digits are compared as one number.
+const TEST_VALUES: [(usize, u64); TEST_CARDS.len()] = {
+    let mut out = [(0, 0); TEST_CARDS.len()];
+    let mut i = 0;
+    while i < TEST_CARDS.len() {
+        let card = TEST_CARDS[i].as_bytes();
+        let mut value = 0;
+        let mut k = 0;
+        while k < card.len() {
+            value = value * 10 + (card[k] - b'0') as u64;
+            k += 1;
+        }
+        out[i] = (card.len(), value);
+        i += 1;
+    }
+    out
+};
+
 fn is_test_card(digits: &[u8]) -> bool {
-    TEST_CARDS
-        .iter()
-        .any(|t| t.len() == digits.len() && t.bytes().zip(digits).all(|(c, d)| c - b'0' == *d))
+    // At most 19 digits: below 10^19, which a `u64` holds.
+    let value = digits.iter().fold(0u64, |v, d| v * 10 + u64::from(*d));
+    TEST_VALUES.contains(&(digits.len(), value))
 }
 
 #[cfg(test)]
@@ -171,6 +191,33 @@ mod tests {
     fn luhn_values() {
         assert!(luhn(&[7, 9, 9, 2, 7, 3, 9, 8, 7, 1, 3]));
         assert!(!luhn(&[7, 9, 9, 2, 7, 3, 9, 8, 7, 1, 4]));
+        // Every digit at every place, against the textbook sum.
+        for len in 1..=19 {
+            for d in 0..10u8 {
+                let digits: Vec<u8> = (0..len).map(|k| (d + k as u8 * 7) % 10).collect();
+                let textbook: u32 = digits
+                    .iter()
+                    .rev()
+                    .enumerate()
+                    .map(|(i, d)| {
+                        let v = u32::from(*d) * if i % 2 == 1 { 2 } else { 1 };
+                        v / 10 + v % 10
+                    })
+                    .sum();
+                assert_eq!(luhn_sum(&digits), textbook, "{digits:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn test_cards_are_known_by_value() {
+        let digits = |s: &str| s.bytes().map(|b| b - b'0').collect::<Vec<u8>>();
+        for card in TEST_CARDS {
+            assert!(is_test_card(&digits(card)), "{card}");
+        }
+        assert!(!is_test_card(&digits("4111111111111112")));
+        // The same value with a leading zero is another number of digits.
+        assert!(!is_test_card(&digits("04111111111111111")));
     }
 
     #[test]

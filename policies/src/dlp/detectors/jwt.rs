@@ -7,8 +7,8 @@ use super::super::finding::Confidence;
 use super::super::scan::Cx;
 use super::super::shape;
 use super::super::text::{is_token, left_boundary, right_boundary};
+use super::json;
 use base64::Engine as _;
-use serde::de::IgnoredAny;
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -43,9 +43,8 @@ pub(crate) fn detect(cx: &mut Cx<'_>, at: usize) {
     }
     let mut buf = std::mem::take(&mut cx.scratch);
     let unsigned = decode(header, &mut buf)
-        .then(|| serde_json::from_slice::<Header<'_>>(&buf).ok())
-        .flatten()
-        .map(|h| h.alg.eq_ignore_ascii_case("none"));
+        .then(|| alg_is_none(&buf))
+        .flatten();
     let signed = match unsigned {
         Some(none) => !none && !signature.is_empty(),
         None => {
@@ -61,6 +60,19 @@ pub(crate) fn detect(cx: &mut Cx<'_>, at: usize) {
         Confidence::Medium
     };
     cx.found(Jwt, at, end, base);
+}
+
+/// Whether the decoded `header` is a JSON object with a string `alg`, and whether that `alg`
+/// is `none`; `None` when it is no such object.
+fn alg_is_none(header: &[u8]) -> Option<bool> {
+    if let Some(alg) = json::plain_alg(header) {
+        return Some(alg.eq_ignore_ascii_case(b"none"));
+    }
+    // Escapes (rare in a header): a full parser decodes the names and the value.
+    (header.contains(&b'\\') && json::is_object(header))
+        .then(|| serde_json::from_slice::<Header<'_>>(header).ok())
+        .flatten()
+        .map(|h| h.alg.eq_ignore_ascii_case("none"))
 }
 
 /// The one header field that matters; the rest is skipped without being built.
@@ -81,9 +93,7 @@ fn decode(part: &[u8], buf: &mut Vec<u8>) -> bool {
 
 /// Whether `part` decodes to a JSON object (validated, not built).
 fn is_json_object(part: &[u8], buf: &mut Vec<u8>) -> bool {
-    decode(part, buf)
-        && buf.trim_ascii_start().first() == Some(&b'{')
-        && serde_json::from_slice::<IgnoredAny>(buf).is_ok()
+    decode(part, buf) && json::is_object(buf)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub(crate) mod card;
 pub(crate) mod code;
 pub(crate) mod email;
 pub(crate) mod iban;
+pub(crate) mod json;
 pub(crate) mod jwt;
 pub(crate) mod pem;
 pub(crate) mod saas;

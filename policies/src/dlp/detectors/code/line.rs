@@ -161,11 +161,20 @@ fn is_call_or_assignment(t: &[u8], word: &[u8]) -> bool {
     )
 }
 
+/// `= : + - * / | & ^ % < > !`, as one bit test (a `match` here compiles to a jump table,
+/// whose target changes from line to line).
 fn is_operator(b: u8) -> bool {
-    matches!(
-        b,
-        b'=' | b':' | b'+' | b'-' | b'*' | b'/' | b'|' | b'&' | b'^' | b'%' | b'<' | b'>' | b'!'
-    )
+    const OPERATORS: u128 = {
+        let mut set = 0u128;
+        let ops = b"=:+-*/|&^%<>!";
+        let mut i = 0;
+        while i < ops.len() {
+            set |= 1 << ops[i];
+            i += 1;
+        }
+        set
+    };
+    b < 128 && OPERATORS >> b & 1 != 0
 }
 
 /// At least `n` space-separated words: spaces counted from bit masks, 16 bytes at a time,

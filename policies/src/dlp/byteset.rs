@@ -2,9 +2,10 @@
 //! scan (anchor triggers, digit runs, token ends, letter runs, base64 runs, newlines).
 //!
 //! A [`ByteSet`] is a few single bytes and a few inclusive ranges. On x86-64 its mask comes
-//! from SSE2 (part of the architecture's baseline, so every x86-64 CPU has it): sixteen bytes
-//! compared per instruction and their results gathered by `pmovmskb`, through `safe_arch`'s
-//! safe wrappers, as this workspace forbids `unsafe`. Elsewhere a branch-free flag array is
+//! from vector compares whose results are gathered by `pmovmskb`, through `safe_arch`'s safe
+//! wrappers, as this workspace forbids `unsafe`: 32 bytes per instruction with AVX2 (the
+//! workspace builds for x86-64-v3), 16 with SSE2 (the architecture's baseline, for builds
+//! without it; 16-byte masks always use it). Elsewhere a branch-free flag array is
 //! packed into bits by multiplication ([`pack_flags`]), which any vector unit handles.
 //! Both are held to [`ByteSet::contains`] by tests. [`eq_mask16`] compares two 16-byte arrays
 //! lane by lane the same way (a token against itself shifted by one: repeated bytes).
@@ -137,7 +138,59 @@ impl ByteSet {
         }
     }
 
-    #[cfg(target_arch = "x86_64")]
+    /// Two 32-byte vectors where the build has AVX2 (x86-64-v3, the workspace's target).
+    #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
+    #[inline(always)]
+    fn mask64(&self, chunk: &[u8; 64]) -> u64 {
+        use safe_arch::{load_unaligned_m256i, move_mask_i8_m256i};
+        let mut mask = 0u64;
+        for (k, half) in chunk.chunks_exact(32).enumerate() {
+            let mut lane = [0i8; 32];
+            for (l, b) in lane.iter_mut().zip(half) {
+                *l = i8::from_ne_bytes([*b]);
+            }
+            let hits = self.lanes256(load_unaligned_m256i(&lane));
+            // The sign bits of 32 bytes: exactly 32 bits, so the cast keeps them all.
+            mask |= u64::from(move_mask_i8_m256i(hits) as u32) << (32 * k);
+        }
+        mask
+    }
+
+    /// [`ByteSet::lanes`] for 32 bytes.
+    #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
+    #[inline(always)]
+    fn lanes256(&self, v: safe_arch::m256i) -> safe_arch::m256i {
+        use safe_arch::{
+            add_i8_m256i, bitand_m256i, bitor_m256i, cmp_eq_mask_i8_m256i, cmp_gt_mask_i8_m256i,
+            max_u8_m256i, min_u8_m256i, set_splat_i8_m256i, zeroed_m256i,
+        };
+        let splat = |b: u8| set_splat_i8_m256i(i8::from_ne_bytes([b]));
+        let mut hits = zeroed_m256i();
+        for &b in self.bytes {
+            hits = bitor_m256i(hits, cmp_eq_mask_i8_m256i(v, splat(b)));
+        }
+        if self.letters {
+            let folded = bitor_m256i(v, splat(0x20));
+            let moved = add_i8_m256i(folded, splat(0x80u8.wrapping_sub(b'a')));
+            let bound = splat((b'z' - b'a' + 1) ^ 0x80);
+            hits = bitor_m256i(hits, cmp_gt_mask_i8_m256i(bound, moved));
+        }
+        for &(lo, hi) in self.ranges {
+            let in_range = if lo <= hi && hi - lo < 0xFF {
+                // As in `lanes`: `v + (0x80 - lo) < (hi - lo + 1) ^ 0x80`, signed.
+                let moved = add_i8_m256i(v, splat(0x80u8.wrapping_sub(lo)));
+                cmp_gt_mask_i8_m256i(splat((hi - lo + 1) ^ 0x80), moved)
+            } else {
+                let above = cmp_eq_mask_i8_m256i(max_u8_m256i(v, splat(lo)), v);
+                let below = cmp_eq_mask_i8_m256i(min_u8_m256i(v, splat(hi)), v);
+                bitand_m256i(above, below)
+            };
+            hits = bitor_m256i(hits, in_range);
+        }
+        hits
+    }
+
+    #[cfg(all(target_arch = "x86_64", not(target_feature = "avx2")))]
     #[inline(always)]
     fn mask64(&self, chunk: &[u8; 64]) -> u64 {
         use safe_arch::{load_unaligned_m128i, move_mask_i8_m128i};

@@ -1,8 +1,9 @@
 //! The block tests behind the two fast paths: how many `(`, `;` and `=` a block holds and how
-//! many lines (dense code; SSE2 compares counted in byte lanes on x86-64), and whether it holds
-//! any of the bytes a line needs to be code without a leading keyword (quiet prose), in byte
-//! lanes the compiler vectorises (about 10 GB/s). Prose has almost none of those bytes and JSON
-//! has none; code in every language the detector knows is full of them.
+//! many lines (dense code: byte lanes the compiler vectorises, or SSE2 compares on x86-64
+//! builds without AVX2), and whether it holds any of the bytes a line needs to be code without
+//! a leading keyword (quiet prose), in byte lanes the compiler vectorises (about 10 GB/s).
+//! Prose has almost none of those bytes and JSON has none; code in every language the
+//! detector knows is full of them.
 
 /// Share of `(`, `;`, `=` bytes from which a block with short lines is code, in per mille.
 const DENSE_PER_MILLE: usize = 16;
@@ -11,9 +12,10 @@ const MAX_AVERAGE_LINE: usize = 100;
 
 /// `(code bytes, newlines)` in `block`.
 pub(super) fn counts(block: &[u8]) -> (usize, usize) {
-    #[cfg(target_arch = "x86_64")]
+    // With AVX2 the compiler vectorises the portable lanes 32 bytes wide.
+    #[cfg(all(target_arch = "x86_64", not(target_feature = "avx2")))]
     return counts_sse2(block);
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(any(not(target_arch = "x86_64"), target_feature = "avx2"))]
     counts_portable(block)
 }
 
@@ -21,6 +23,7 @@ pub(super) fn counts(block: &[u8]) -> (usize, usize) {
 /// subtracting it counts the lane up by one; every 255 steps (before a lane can wrap) the
 /// lanes are summed by `psadbw` against zero.
 #[cfg(target_arch = "x86_64")]
+#[cfg_attr(target_feature = "avx2", allow(dead_code))]
 fn counts_sse2(block: &[u8]) -> (usize, usize) {
     use safe_arch::{
         bitor_m128i, cmp_eq_mask_i8_m128i as eq, load_unaligned_m128i, m128i, set_splat_i8_m128i,
@@ -55,7 +58,10 @@ fn counts_sse2(block: &[u8]) -> (usize, usize) {
 }
 
 /// [`counts`] in byte lanes the compiler vectorises.
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[cfg_attr(
+    all(target_arch = "x86_64", not(target_feature = "avx2")),
+    allow(dead_code)
+)]
 fn counts_portable(block: &[u8]) -> (usize, usize) {
     const W: usize = 32;
     let (mut code, mut lines) = (0usize, 0usize);
@@ -126,6 +132,8 @@ mod tests {
         let plain = |set: &[u8]| text.iter().filter(|b| set.contains(b)).count();
         assert_eq!(counts(&text), (plain(b"(;="), plain(b"\n")));
         assert_eq!(counts_portable(&text), (plain(b"(;="), plain(b"\n")));
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(counts_sse2(&text), (plain(b"(;="), plain(b"\n")));
         // Every length around the vector and overflow steps.
         for len in [0, 1, 15, 16, 17, 4079, 4080, 4081, 8161, 20_000] {
             let part = &text[..len];

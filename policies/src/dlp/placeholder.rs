@@ -86,9 +86,8 @@ impl Placeholders {
             n => (&token[..64], &token[n - 16..]),
         };
         typed_or_cut(head)
-            || typed_or_cut(tail)
             || self.markers.found_in(head)
-            || self.markers.found_in(tail)
+            || (!tail.is_empty() && (typed_or_cut(tail) || self.markers.found_in(tail)))
     }
 }
 

@@ -149,45 +149,11 @@ impl ByteSet {
             for (l, b) in lane.iter_mut().zip(half) {
                 *l = i8::from_ne_bytes([*b]);
             }
-            let hits = self.lanes256(load_unaligned_m256i(&lane));
+            let hits = self.lanes(load_unaligned_m256i(&lane));
             // The sign bits of 32 bytes: exactly 32 bits, so the cast keeps them all.
             mask |= u64::from(move_mask_i8_m256i(hits) as u32) << (32 * k);
         }
         mask
-    }
-
-    /// [`ByteSet::lanes`] for 32 bytes.
-    #[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
-    #[inline(always)]
-    fn lanes256(&self, v: safe_arch::m256i) -> safe_arch::m256i {
-        use safe_arch::{
-            add_i8_m256i, bitand_m256i, bitor_m256i, cmp_eq_mask_i8_m256i, cmp_gt_mask_i8_m256i,
-            max_u8_m256i, min_u8_m256i, set_splat_i8_m256i, zeroed_m256i,
-        };
-        let splat = |b: u8| set_splat_i8_m256i(i8::from_ne_bytes([b]));
-        let mut hits = zeroed_m256i();
-        for &b in self.bytes {
-            hits = bitor_m256i(hits, cmp_eq_mask_i8_m256i(v, splat(b)));
-        }
-        if self.letters {
-            let folded = bitor_m256i(v, splat(0x20));
-            let moved = add_i8_m256i(folded, splat(0x80u8.wrapping_sub(b'a')));
-            let bound = splat((b'z' - b'a' + 1) ^ 0x80);
-            hits = bitor_m256i(hits, cmp_gt_mask_i8_m256i(bound, moved));
-        }
-        for &(lo, hi) in self.ranges {
-            let in_range = if lo <= hi && hi - lo < 0xFF {
-                // As in `lanes`: `v + (0x80 - lo) < (hi - lo + 1) ^ 0x80`, signed.
-                let moved = add_i8_m256i(v, splat(0x80u8.wrapping_sub(lo)));
-                cmp_gt_mask_i8_m256i(splat((hi - lo + 1) ^ 0x80), moved)
-            } else {
-                let above = cmp_eq_mask_i8_m256i(max_u8_m256i(v, splat(lo)), v);
-                let below = cmp_eq_mask_i8_m256i(min_u8_m256i(v, splat(hi)), v);
-                bitand_m256i(above, below)
-            };
-            hits = bitor_m256i(hits, in_range);
-        }
-        hits
     }
 
     #[cfg(all(target_arch = "x86_64", not(target_feature = "avx2")))]
@@ -205,40 +171,34 @@ impl ByteSet {
         mask
     }
 
-    /// 0xFF in each lane of `v` whose byte is in the set, 0 elsewhere.
+    /// 0xFF in each lane of `v` (16 or 32 bytes) whose byte is in the set, 0 elsewhere.
     #[cfg(target_arch = "x86_64")]
     #[inline(always)]
-    fn lanes(&self, v: safe_arch::m128i) -> safe_arch::m128i {
-        use safe_arch::{
-            add_i8_m128i, bitand_m128i, bitor_m128i, cmp_eq_mask_i8_m128i, cmp_lt_mask_i8_m128i,
-            max_u8_m128i, min_u8_m128i, set_splat_i8_m128i, zeroed_m128i,
-        };
-        let splat = |b: u8| set_splat_i8_m128i(i8::from_ne_bytes([b]));
-        let mut hits = zeroed_m128i();
+    fn lanes<V: Lanes>(&self, v: V) -> V {
+        let mut hits = V::splat(0);
         for &b in self.bytes {
-            hits = bitor_m128i(hits, cmp_eq_mask_i8_m128i(v, splat(b)));
+            hits = hits.or(v.eq(V::splat(b)));
         }
         if self.letters {
-            let folded = bitor_m128i(v, splat(0x20));
-            let moved = add_i8_m128i(folded, splat(0x80u8.wrapping_sub(b'a')));
-            hits = bitor_m128i(
-                hits,
-                cmp_lt_mask_i8_m128i(moved, splat((b'z' - b'a' + 1) ^ 0x80)),
-            );
+            let moved = v
+                .or(V::splat(0x20))
+                .add(V::splat(0x80u8.wrapping_sub(b'a')));
+            hits = hits.or(moved.lt(V::splat((b'z' - b'a' + 1) ^ 0x80)));
         }
         for &(lo, hi) in self.ranges {
             let in_range = if lo <= hi && hi - lo < 0xFF {
-                // Unsigned `v - lo <= hi - lo`, as a signed compare (the only kind SSE2 has)
-                // after both sides are moved by 0x80: `v + (0x80 - lo) < (hi - lo + 1) ^ 0x80`.
-                let moved = add_i8_m128i(v, splat(0x80u8.wrapping_sub(lo)));
-                cmp_lt_mask_i8_m128i(moved, splat((hi - lo + 1) ^ 0x80))
+                // Unsigned `v - lo <= hi - lo`, as a signed compare (the only kind SSE2 and
+                // AVX2 have) after both sides are moved by 0x80:
+                // `v + (0x80 - lo) < (hi - lo + 1) ^ 0x80`.
+                let moved = v.add(V::splat(0x80u8.wrapping_sub(lo)));
+                moved.lt(V::splat((hi - lo + 1) ^ 0x80))
             } else {
                 // Every byte, or an empty range written backwards: unsigned max and min.
-                let above = cmp_eq_mask_i8_m128i(max_u8_m128i(v, splat(lo)), v);
-                let below = cmp_eq_mask_i8_m128i(min_u8_m128i(v, splat(hi)), v);
-                bitand_m128i(above, below)
+                let above = v.max_u8(V::splat(lo)).eq(v);
+                let below = v.min_u8(V::splat(hi)).eq(v);
+                above.and(below)
             };
-            hits = bitor_m128i(hits, in_range);
+            hits = hits.or(in_range);
         }
         hits
     }
@@ -272,6 +232,95 @@ impl ByteSet {
             hit |= lo <= hi && b.wrapping_sub(lo) <= hi - lo;
         }
         hit
+    }
+}
+
+/// The byte-lane operations [`ByteSet`]'s masks are made of, for SSE2's 16-byte vectors and
+/// AVX2's 32-byte ones: one test per set, written once for both widths.
+#[cfg(target_arch = "x86_64")]
+trait Lanes: Copy {
+    fn splat(b: u8) -> Self;
+    fn or(self, other: Self) -> Self;
+    fn and(self, other: Self) -> Self;
+    fn add(self, other: Self) -> Self;
+    /// 0xFF where the lanes are equal.
+    fn eq(self, other: Self) -> Self;
+    /// 0xFF where `self`'s lane is below `other`'s, as signed bytes.
+    fn lt(self, other: Self) -> Self;
+    fn max_u8(self, other: Self) -> Self;
+    fn min_u8(self, other: Self) -> Self;
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Lanes for safe_arch::m128i {
+    #[inline(always)]
+    fn splat(b: u8) -> Self {
+        safe_arch::set_splat_i8_m128i(i8::from_ne_bytes([b]))
+    }
+    #[inline(always)]
+    fn or(self, other: Self) -> Self {
+        safe_arch::bitor_m128i(self, other)
+    }
+    #[inline(always)]
+    fn and(self, other: Self) -> Self {
+        safe_arch::bitand_m128i(self, other)
+    }
+    #[inline(always)]
+    fn add(self, other: Self) -> Self {
+        safe_arch::add_i8_m128i(self, other)
+    }
+    #[inline(always)]
+    fn eq(self, other: Self) -> Self {
+        safe_arch::cmp_eq_mask_i8_m128i(self, other)
+    }
+    #[inline(always)]
+    fn lt(self, other: Self) -> Self {
+        safe_arch::cmp_lt_mask_i8_m128i(self, other)
+    }
+    #[inline(always)]
+    fn max_u8(self, other: Self) -> Self {
+        safe_arch::max_u8_m128i(self, other)
+    }
+    #[inline(always)]
+    fn min_u8(self, other: Self) -> Self {
+        safe_arch::min_u8_m128i(self, other)
+    }
+}
+
+#[cfg(all(target_arch = "x86_64", target_feature = "avx2"))]
+impl Lanes for safe_arch::m256i {
+    #[inline(always)]
+    fn splat(b: u8) -> Self {
+        safe_arch::set_splat_i8_m256i(i8::from_ne_bytes([b]))
+    }
+    #[inline(always)]
+    fn or(self, other: Self) -> Self {
+        safe_arch::bitor_m256i(self, other)
+    }
+    #[inline(always)]
+    fn and(self, other: Self) -> Self {
+        safe_arch::bitand_m256i(self, other)
+    }
+    #[inline(always)]
+    fn add(self, other: Self) -> Self {
+        safe_arch::add_i8_m256i(self, other)
+    }
+    #[inline(always)]
+    fn eq(self, other: Self) -> Self {
+        safe_arch::cmp_eq_mask_i8_m256i(self, other)
+    }
+    #[inline(always)]
+    fn lt(self, other: Self) -> Self {
+        // AVX2 has only "greater than": `a < b` is `b > a`.
+        safe_arch::cmp_gt_mask_i8_m256i(other, self)
+    }
+    #[inline(always)]
+    fn max_u8(self, other: Self) -> Self {
+        safe_arch::max_u8_m256i(self, other)
+    }
+    #[inline(always)]
+    fn min_u8(self, other: Self) -> Self {
+        safe_arch::min_u8_m256i(self, other)
     }
 }
 

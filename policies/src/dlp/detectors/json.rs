@@ -96,52 +96,40 @@ impl<'a, F: FnMut(&'a [u8], &'a [u8]) -> bool> Reader<'a, F> {
     }
 
     fn object(&mut self, depth: usize) -> bool {
-        self.i += 1; // `{`
-        self.ws();
-        if self.eat(b'}') {
-            return true;
-        }
-        loop {
-            let key_start = self.i;
-            if self.peek() != Some(b'"') || !self.string() {
+        self.items(b'}', |r| {
+            let key_start = r.i;
+            if r.peek() != Some(b'"') || !r.string() {
                 return false;
             }
-            let key = &self.b[key_start + 1..self.i - 1];
-            self.ws();
-            if !self.eat(b':') {
+            let key = &r.b[key_start + 1..r.i - 1];
+            r.ws();
+            if !r.eat(b':') {
                 return false;
             }
-            self.ws();
-            let value_start = self.i;
-            if !self.value(depth) {
-                return false;
-            }
-            if depth == 1 && !(self.member)(key, &self.b[value_start..self.i]) {
-                return false;
-            }
-            self.ws();
-            if self.eat(b'}') {
-                return true;
-            }
-            if !self.eat(b',') {
-                return false;
-            }
-            self.ws();
-        }
+            r.ws();
+            let value_start = r.i;
+            r.value(depth) && (depth != 1 || (r.member)(key, &r.b[value_start..r.i]))
+        })
     }
 
     fn array(&mut self, depth: usize) -> bool {
-        self.i += 1; // `[`
+        self.items(b']', |r| r.value(depth))
+    }
+
+    /// The items of an object or array from its opening bracket to `close`: none, or `item`s
+    /// separated by commas, whitespace around each.
+    fn items(&mut self, close: u8, mut item: impl FnMut(&mut Self) -> bool) -> bool {
+        self.i += 1; // `{` or `[`
         self.ws();
-        if self.eat(b']') {
+        if self.eat(close) {
             return true;
         }
         loop {
-            if !self.value(depth) {
+            if !item(self) {
                 return false;
             }
             self.ws();
-            if self.eat(b']') {
+            if self.eat(close) {
                 return true;
             }
             if !self.eat(b',') {

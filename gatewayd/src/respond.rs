@@ -69,6 +69,11 @@ pub(crate) fn with_body((head, body): (Response<()>, Bytes)) -> Response<ProxyBo
 
 /// Renders a refusal as the response the client sees.
 pub fn render(refusal: &Refusal, request_id: &str, json: bool) -> Response<ProxyBody> {
+    with_body(render_parts(refusal, request_id, json))
+}
+
+/// [`render`] as a head and its bytes (for the tunnel port's h2 streams).
+pub fn render_parts(refusal: &Refusal, request_id: &str, json: bool) -> (Response<()>, Bytes) {
     let (content_type, body) = if json {
         let value = serde_json::json!({
             "error": {
@@ -84,7 +89,7 @@ pub fn render(refusal: &Refusal, request_id: &str, json: bool) -> Response<Proxy
     } else {
         ("text/html; charset=utf-8", html_page(refusal, request_id))
     };
-    let mut response = Response::new(Full::new(Bytes::from(body)).map_err(|e| match e {}).boxed());
+    let mut response = Response::new(());
     *response.status_mut() = refusal.status;
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -96,7 +101,7 @@ pub fn render(refusal: &Refusal, request_id: &str, json: bool) -> Response<Proxy
     if let Ok(id) = HeaderValue::from_str(request_id) {
         headers.insert(HEADER_REQUEST_ID, id);
     }
-    response
+    (response, Bytes::from(body))
 }
 
 fn html_page(refusal: &Refusal, request_id: &str) -> String {

@@ -44,6 +44,7 @@ pub fn run_check(path: Option<&Path>) -> i32 {
                 snapshot.policy.rule_ids().count(),
                 snapshot.catalog.apps().len()
             );
+            println!("{}", explain_egress(&snapshot.config));
             0
         }
         Err(error) => {
@@ -51,4 +52,29 @@ pub fn run_check(path: Option<&Path>) -> i32 {
             2
         }
     }
+}
+
+/// One line on where the gateway may connect for users, so an operator sees the policy's
+/// effect (the defaults refuse everything but public addresses on 80 and 443).
+fn explain_egress(config: &crate::config::Config) -> String {
+    let egress = &config.egress;
+    let mut ports = vec!["80".to_string(), "443".to_string()];
+    ports.extend(egress.allow_ports.iter().map(ToString::to_string));
+    let mut allowed: Vec<String> = egress
+        .allow_networks
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    allowed.extend(egress.allow_hosts.iter().cloned());
+    let internal = if allowed.is_empty() {
+        "no private addresses".to_string()
+    } else {
+        format!("private addresses only of {}", allowed.join(", "))
+    };
+    format!(
+        "egress: ports {}; public addresses, {internal}; never loopback, link-local or this \
+         machine ({} upstream.connect_to entries exempt)",
+        ports.join(", "),
+        config.upstream.connect_to.len()
+    )
 }

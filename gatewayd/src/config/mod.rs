@@ -5,6 +5,7 @@
 //! SIGHUP reload see exactly the errors `gatewayd run` would.
 
 mod duration;
+mod egress;
 mod load;
 mod validate;
 
@@ -16,6 +17,8 @@ use ipnet::IpNet;
 use serde::Deserialize;
 
 pub use duration::ConfigDuration;
+pub(crate) use egress::forbidden_network;
+pub use egress::{EgressConfig, PortRange};
 pub(crate) use load::line_col;
 pub use load::{load_config, ConfigError, ConfigSource};
 
@@ -27,6 +30,7 @@ pub struct Config {
     pub admin: AdminConfig,
     pub state: StateConfig,
     pub upstream: UpstreamConfig,
+    pub egress: EgressConfig,
     pub intercept: InterceptConfig,
     pub timeouts: TimeoutConfig,
     pub limits: LimitConfig,

@@ -42,11 +42,15 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
             ));
         }
     }
+    if let Some(problem) = super::forbidden_network(&config.egress) {
+        return Err((at("allow_networks"), problem));
+    }
     for pattern in config
         .intercept
         .do_not_inspect
         .iter()
         .chain(&config.intercept.block)
+        .chain(&config.egress.allow_hosts)
     {
         HostList::parse(std::slice::from_ref(pattern)).map_err(|e| (at(pattern), e))?;
     }

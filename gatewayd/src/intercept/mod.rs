@@ -1,8 +1,10 @@
 //! After CONNECT: peek at the first bytes, decide, then intercept, pass through or block.
 //!
 //! ```text
-//! CONNECT host:port ─► peek (ClientHello: SNI, ALPN | plain HTTP | other)
-//!     ├─ do_not_inspect host ─► bypass: the exact bytes, both ways
+//! CONNECT host:port ─► egress precheck (port, address) ─► 200 | 403 + event
+//!     ─► peek (ClientHello: SNI, ALPN | plain HTTP | other) ─► one name (SNI = CONNECT host)
+//!     ├─ block list ─► intercept, block page on every request
+//!     ├─ do_not_inspect name ─► bypass: dial that name (egress policy), exact bytes, one event
 //!     ├─ TLS ─► mint leaf for SNI (or the CONNECT host) ─► rustls ─► h2 / http/1.1 ─► pipeline
 //!     │          (blocked hosts too: the block page needs a TLS session to be shown)
 //!     ├─ plain HTTP ─► pipeline (http)
@@ -17,7 +19,7 @@ pub mod client_hello;
 mod peek;
 mod tls;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
@@ -31,9 +33,10 @@ pub use tls::TlsTemplate;
 
 use crate::config::NonTlsConnect;
 use crate::gateway::{Gateway, Snapshot};
+use crate::hostmatch::normalise_host;
 use crate::identity::Identity;
 use crate::io::Prefixed;
-use crate::pipeline::{self, ConnectionContext, TunnelTarget};
+use crate::pipeline::{self, ConnectionContext, TunnelEvent, TunnelOutcome, TunnelTarget};
 use crate::respond::Refusal;
 use crate::serve::{serve_http, Protocol};
 use crate::telemetry::TunnelKind;
@@ -66,29 +69,41 @@ where
     };
     match detected {
         Detected::Tls(hello) => {
-            let host = hello
-                .server_name
-                .clone()
-                .unwrap_or_else(|| tunnel.host.clone());
             let snapshot = &tunnel.snapshot;
-            if snapshot.do_not_inspect.matches(&host)
-                || snapshot.do_not_inspect.matches(&tunnel.host)
-            {
-                metrics.tunnel(TunnelKind::Bypassed);
-                bypass::splice(&tunnel, &host, prefix, stream).await;
+            let sni = hello.server_name.as_deref();
+            let host = match decided_name(&tunnel.host, sni) {
+                Ok(host) => host,
+                Err(conflict) => {
+                    let host = sni.unwrap_or_default().to_string();
+                    let refusal = conflict_page(conflict, &tunnel.host, &host);
+                    // A client that names one host in CONNECT and another in its ClientHello
+                    // (or an address as SNI) is refused on every request: the session is
+                    // terminated with a leaf for the SNI name only to show the page.
+                    tracing::warn!(connect = %tunnel.host, sni = %host, rule = %refusal.rule, "tunnel names disagree");
+                    intercept_tls(tunnel, host, Some(refusal), prefix, stream).await;
+                    return;
+                }
+            };
+            // The block list is decided before anything may bypass inspection.
+            if snapshot.block.matches(&host) || snapshot.block.matches(&tunnel.host) {
+                let page = blocked_page(&host);
+                intercept_tls(tunnel, host, Some(page), prefix, stream).await;
                 return;
             }
-            let blocked = (snapshot.block.matches(&host) || snapshot.block.matches(&tunnel.host))
-                .then(|| blocked_page(&host));
+            if snapshot.do_not_inspect.matches(&host) {
+                metrics.tunnel(TunnelKind::Bypassed);
+                bypass::splice(&tunnel, &host, "intercept.do_not_inspect", prefix, stream).await;
+                return;
+            }
             // Policy blocks are decided per request (statuses change while connections live);
             // only do_not_inspect must be decided before TLS is terminated.
             if let ConnectVerdict::DoNotInspect(verdict) = connect_verdict(&tunnel, &host) {
                 metrics.tunnel(TunnelKind::Bypassed);
                 tracing::info!(%host, rule = %verdict.rule_id, "do_not_inspect by policy");
-                bypass::splice(&tunnel, &host, prefix, stream).await;
+                bypass::splice(&tunnel, &host, &verdict.rule_id, prefix, stream).await;
                 return;
             }
-            intercept_tls(tunnel, host, blocked, prefix, stream).await;
+            intercept_tls(tunnel, host, None, prefix, stream).await;
         }
         Detected::Http => {
             let blocked = tunnel
@@ -116,7 +131,7 @@ where
             NonTlsConnect::Tunnel if !tunnel.snapshot.block.matches(&tunnel.host) => {
                 metrics.tunnel(TunnelKind::Bypassed);
                 let host = tunnel.host.clone();
-                bypass::splice(&tunnel, &host, prefix, stream).await;
+                bypass::splice(&tunnel, &host, "proxy.non_tls_connect", prefix, stream).await;
             }
             _ => {
                 metrics.tunnel(TunnelKind::Refused);
@@ -124,6 +139,81 @@ where
             }
         },
     }
+}
+
+/// Why a TLS tunnel has no one name to go by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NameConflict {
+    /// An address as SNI: never valid (RFC 6066).
+    SniAddress,
+    /// The CONNECT host and the SNI are different names.
+    Mismatch,
+}
+
+/// The one name a TLS tunnel goes by. The SNI and the CONNECT host must agree when both are
+/// names; a CONNECT to an address with a named SNI goes by the name (the client resolved it
+/// itself; the gateway resolves it again and dials what the egress policy allows).
+fn decided_name(connect_host: &str, sni: Option<&str>) -> Result<String, NameConflict> {
+    let Some(sni) = sni else {
+        return Ok(connect_host.to_string());
+    };
+    if normalise_host(sni).parse::<IpAddr>().is_ok() {
+        return Err(NameConflict::SniAddress);
+    }
+    let connect_is_address = normalise_host(connect_host).parse::<IpAddr>().is_ok();
+    if !connect_is_address && normalise_host(sni) != normalise_host(connect_host) {
+        return Err(NameConflict::Mismatch);
+    }
+    Ok(sni.to_string())
+}
+
+/// The page every request of a tunnel with conflicting names gets.
+fn conflict_page(conflict: NameConflict, connect_host: &str, sni: &str) -> Refusal {
+    let (rule, reason) = match conflict {
+        NameConflict::SniAddress => (
+            "intercept.sni_address",
+            format!("The connection named the address {sni} as its server name."),
+        ),
+        NameConflict::Mismatch => (
+            "intercept.sni_mismatch",
+            format!(
+                "The connection was opened to {connect_host} but asked for {sni} in its TLS \
+                 handshake."
+            ),
+        ),
+    };
+    Refusal::new(
+        StatusCode::FORBIDDEN,
+        "block",
+        rule,
+        "This connection is not allowed",
+        reason,
+    )
+}
+
+/// The egress policy's answer for a CONNECT target, as far as it can be given without DNS (the
+/// port; an address as host). On refusal the tunnel's event is written and the answer to send
+/// instead of `200 Connection established` is returned.
+pub fn refuse_at_connect(tunnel: &Tunnel, json: bool) -> Option<(http::Response<()>, Bytes)> {
+    let resolver = &tunnel.snapshot.upstream.resolver;
+    let refusal = resolver.precheck(&tunnel.host, tunnel.port).err()?;
+    tunnel.gateway.metrics.egress_refused.fetch_add(1, Relaxed);
+    tracing::warn!(target = %tunnel.host, port = tunnel.port, rule = refusal.rule(), "CONNECT refused by the egress policy");
+    let page = pipeline::egress_refusal(&tunnel.host, refusal);
+    let request_id = uuid::Uuid::now_v7().to_string();
+    let answer = crate::respond::render_parts(&page, &request_id, json);
+    TunnelEvent {
+        request_id,
+        gateway: &tunnel.gateway,
+        snapshot: &tunnel.snapshot,
+        identity: &tunnel.identity,
+        client: tunnel.client,
+        host: &tunnel.host,
+        port: tunnel.port,
+        started: std::time::Instant::now(),
+    }
+    .finish(TunnelOutcome::Refused(&page));
+    Some(answer)
 }
 
 /// The policy's decision for a tunnel, from host-level facts (app, status, user, groups).
@@ -243,4 +333,34 @@ async fn serve_inner<S>(
         move |request| pipeline::handle(conn.clone(), request),
     )
     .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tunnel_goes_by_one_name() {
+        assert_eq!(decided_name("bank.test", None).unwrap(), "bank.test");
+        assert_eq!(
+            decided_name("Bank.Test", Some("bank.test.")).unwrap(),
+            "bank.test."
+        );
+        // The client resolved the name itself: the gateway goes by the name.
+        assert_eq!(
+            decided_name("93.184.215.14", Some("bank.test")).unwrap(),
+            "bank.test"
+        );
+        assert_eq!(
+            decided_name("bank.test", Some("blocked.test")),
+            Err(NameConflict::Mismatch)
+        );
+        for address in ["127.0.0.1", "::1", "[::1]"] {
+            assert_eq!(
+                decided_name("bank.test", Some(address)),
+                Err(NameConflict::SniAddress),
+                "{address}"
+            );
+        }
+    }
 }

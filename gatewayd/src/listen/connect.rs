@@ -1,4 +1,5 @@
-//! CONNECT: validate the target, answer 200, and hand the upgraded stream to `intercept`.
+//! CONNECT: validate the target, ask the egress policy what it can answer without DNS,
+//! answer 200 (or the refusal), and hand the upgraded stream to `intercept`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,12 +9,13 @@ use http::{Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
+use tracing::Instrument;
 
 use super::simple_parts;
 use crate::gateway::{Gateway, Snapshot};
 use crate::identity::Identity;
-use crate::intercept::{handle_tunnel, Tunnel};
-use crate::respond::with_body;
+use crate::intercept::{handle_tunnel, refuse_at_connect, Tunnel};
+use crate::respond::{wants_json, with_body};
 use crate::upstream::ProxyBody;
 
 /// Parses an authority-form CONNECT target into host and port; rejects anything else. Shared
@@ -59,27 +61,31 @@ pub fn open_tunnel(
     let Some((host, port)) = parse_target(request.uri()) else {
         return with_body(bad_target());
     };
-    let tasks = gateway.tasks.clone();
-    tasks.spawn(async move {
-        let upgraded = match hyper::upgrade::on(request).await {
-            Ok(upgraded) => upgraded,
-            Err(error) => {
-                tracing::debug!(%error, "CONNECT upgrade failed");
-                return;
-            }
-        };
-        let span = tracing::debug_span!("tunnel", %client, target = %host, port);
-        let _entered = span.enter();
-        drop(_entered);
-        let tunnel = Tunnel {
-            gateway,
-            snapshot,
-            client,
-            identity,
-            host,
-            port,
-        };
-        handle_tunnel(tunnel, TokioIo::new(upgraded)).await;
-    });
+    let tunnel = Tunnel {
+        gateway: gateway.clone(),
+        snapshot,
+        client,
+        identity,
+        host,
+        port,
+    };
+    let json = wants_json(request.headers(), &tunnel.host);
+    if let Some(answer) = refuse_at_connect(&tunnel, json) {
+        return with_body(answer);
+    }
+    let span = tracing::debug_span!("tunnel", %client, target = %tunnel.host, port);
+    gateway.tasks.spawn(
+        async move {
+            let upgraded = match hyper::upgrade::on(request).await {
+                Ok(upgraded) => upgraded,
+                Err(error) => {
+                    tracing::debug!(%error, "CONNECT upgrade failed");
+                    return;
+                }
+            };
+            handle_tunnel(tunnel, TokioIo::new(upgraded)).await;
+        }
+        .instrument(span),
+    );
     Response::new(Empty::new().map_err(|e| match e {}).boxed())
 }

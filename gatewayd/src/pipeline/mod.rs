@@ -24,6 +24,7 @@ mod headers;
 mod inspection;
 mod log;
 mod target;
+mod tunnel_log;
 mod upgrade;
 
 use std::convert::Infallible;
@@ -36,8 +37,10 @@ use hyper::body::Incoming;
 
 pub use context::{AppRef, ConnectionContext, InspectionRecord, RequestContext, TunnelTarget};
 pub use headers::{strip_alt_svc_h3, strip_hop_by_hop};
+pub use tunnel_log::{TunnelEvent, TunnelOutcome};
 
 use crate::respond::{self, Refusal, HEADER_REQUEST_ID};
+use crate::upstream::egress::EgressRefusal;
 use crate::upstream::{ConnectError, ProxyBody, UpstreamError};
 use body::{CountingBody, LoggedBody};
 use log::TransactionLog;
@@ -220,6 +223,11 @@ pub(crate) fn upstream_refusal(
     error: UpstreamError,
 ) -> Refusal {
     let metrics = &conn.gateway.metrics;
+    if let UpstreamError::Connect(ConnectError::Egress { refusal, .. }) = &error {
+        metrics.egress_refused.fetch_add(1, Relaxed);
+        tracing::warn!(host, error = %error, "destination refused by the egress policy");
+        return egress_refusal(host, *refusal);
+    }
     metrics.upstream_errors.fetch_add(1, Relaxed);
     tracing::warn!(host, error = %error, "upstream failed");
     match &error {
@@ -252,4 +260,18 @@ pub(crate) fn upstream_refusal(
             format!("Warden could not reach {host}: {error}."),
         ),
     }
+}
+
+/// The page for a destination the egress policy refuses: a block, not an upstream failure.
+pub fn egress_refusal(host: &str, refusal: EgressRefusal) -> Refusal {
+    Refusal::new(
+        StatusCode::FORBIDDEN,
+        "block",
+        refusal.rule(),
+        "This destination is not allowed",
+        format!(
+            "Warden does not connect to {host}: {}. Ask your IT team if you need to reach it.",
+            refusal.explain()
+        ),
+    )
 }

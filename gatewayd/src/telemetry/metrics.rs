@@ -32,6 +32,8 @@ pub struct Metrics {
     pub requests_blocked: AtomicU64,
     pub upstream_errors: AtomicU64,
     pub upstream_certificate_invalid: AtomicU64,
+    /// Destinations refused by the egress policy (any path: requests, tunnels, splices).
+    pub egress_refused: AtomicU64,
     pub bytes_up: AtomicU64,
     pub bytes_down: AtomicU64,
     pub config_reloads: AtomicU64,
@@ -135,6 +137,12 @@ impl Metrics {
                 COUNTER,
                 "Upstream connections refused for an invalid certificate.",
                 c(&self.upstream_certificate_invalid),
+            ),
+            (
+                "egress_refused_total",
+                COUNTER,
+                "Connections the egress policy refused (loopback, private, ports ...).",
+                c(&self.egress_refused),
             ),
             (
                 "bytes_up_total",

@@ -26,7 +26,7 @@ use crate::admin::api::json_parts as json;
 use crate::devices::{self, EnrollError};
 use crate::gateway::Gateway;
 use crate::identity::{DeviceIdentity, Identity};
-use crate::intercept::{handle_tunnel, Tunnel};
+use crate::intercept::{handle_tunnel, refuse_at_connect, Tunnel};
 use crate::listen::{bad_target, parse_target};
 
 const MAX_ENROLL_BODY: usize = 64 * 1024;
@@ -134,14 +134,6 @@ fn connect(
             (**session.posture.load()).clone(),
         ))),
     };
-    let send = match respond.send_response(Response::new(()), false) {
-        Ok(send) => send,
-        Err(error) => {
-            tracing::debug!(%error, "CONNECT upgrade failed");
-            return;
-        }
-    };
-    let span = tracing::debug_span!("tunnel", client = %agent.client, target = %host, port);
     let tunnel = Tunnel {
         gateway: gateway.clone(),
         snapshot: gateway.snapshot(),
@@ -150,6 +142,17 @@ fn connect(
         host,
         port,
     };
+    if let Some(answer) = refuse_at_connect(&tunnel, true) {
+        return send_answer(respond, answer);
+    }
+    let send = match respond.send_response(Response::new(()), false) {
+        Ok(send) => send,
+        Err(error) => {
+            tracing::debug!(%error, "CONNECT upgrade failed");
+            return;
+        }
+    };
+    let span = tracing::debug_span!("tunnel", client = %agent.client, target = %tunnel.host, port = tunnel.port);
     let stream = AgentStream::new(send, request.into_body());
     gateway
         .tasks

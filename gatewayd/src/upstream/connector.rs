@@ -19,6 +19,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
+use super::egress::EgressRefusal;
 use super::{ConnectError, TargetResolver};
 
 /// Opens verified connections to origins.
@@ -46,8 +47,18 @@ impl UpstreamConnector {
     pub async fn connect_tcp(&self, host: &str, port: u16) -> Result<TcpStream, ConnectError> {
         let target = format!("{host}:{port}");
         let work = async {
-            let addrs = self.resolver.resolve(host, port).await?;
-            connect_any(&target, &addrs).await
+            let resolved = self.resolver.resolve(host, port).await?;
+            let stream = connect_any(&target, &resolved.addrs).await?;
+            if !resolved.explicit && dialled_own_machine(&stream) {
+                // The policy allowed the address, yet it is one of this machine's own (a
+                // public address of the gateway host): its listeners and local services are
+                // not for users. Nothing has been written; the connection is dropped.
+                return Err(ConnectError::Egress {
+                    target: target.clone(),
+                    refusal: EgressRefusal::Gateway,
+                });
+            }
+            Ok(stream)
         };
         tokio::time::timeout(self.timeout, work)
             .await
@@ -84,6 +95,17 @@ impl UpstreamConnector {
             })?
             .map_err(|e| classify_tls_error(&host, e))?;
         Ok(UpstreamIo(TokioIo::new(Stream::Tls(Box::new(tls)))))
+    }
+}
+
+/// Whether a connection reached this machine: Linux routes a connection to one of its own
+/// addresses over the loopback device with that same address as the source, whatever the
+/// interface, so source and destination agree only for local destinations.
+fn dialled_own_machine(stream: &TcpStream) -> bool {
+    match (stream.local_addr(), stream.peer_addr()) {
+        (Ok(local), Ok(peer)) => local.ip().to_canonical() == peer.ip().to_canonical(),
+        // Unknown: refuse rather than risk a connection into the gateway itself.
+        _ => true,
     }
 }
 

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use super::egress::EgressRefusal;
+
 /// A failure while establishing an upstream connection.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
@@ -23,6 +25,12 @@ pub enum ConnectError {
     Tls { host: String, reason: String },
     #[error("invalid upstream address {0:?}")]
     BadTarget(String),
+    /// The egress policy refused every address of the target.
+    #[error("the gateway does not connect to {target}: {}", refusal.explain())]
+    Egress {
+        target: String,
+        refusal: EgressRefusal,
+    },
 }
 
 /// A failure to get a response from upstream.
@@ -67,6 +75,7 @@ impl UpstreamError {
             Self::Connect(ConnectError::InvalidCertificate { .. }) => {
                 "upstream_certificate_invalid"
             }
+            Self::Connect(ConnectError::Egress { refusal, .. }) => refusal.rule(),
             Self::Connect(ConnectError::Resolve { .. }) => "upstream_unresolvable",
             Self::Connect(ConnectError::Timeout { .. }) | Self::ResponseTimeout(_) => {
                 "upstream_timeout"
@@ -100,5 +109,9 @@ fn clone_connect(error: &ConnectError) -> ConnectError {
             reason: reason.clone(),
         },
         ConnectError::BadTarget(t) => ConnectError::BadTarget(t.clone()),
+        ConnectError::Egress { target, refusal } => ConnectError::Egress {
+            target: target.clone(),
+            refusal: *refusal,
+        },
     }
 }

@@ -6,6 +6,7 @@
 //! is an [`UpstreamError`] that the pipeline turns into a 502 block page.
 
 mod connector;
+pub mod egress;
 mod error;
 pub(crate) use error::error_chain;
 mod resolve;
@@ -37,13 +38,18 @@ pub struct Upstream {
     client: Client<UpstreamConnector, ProxyBody>,
     /// For WebSocket upgrades: HTTP/1.1 only, never pooled.
     pub(crate) upgrade_connector: UpstreamConnector,
+    /// Where targets resolve and whether the egress policy allows them.
+    pub(crate) resolver: Arc<TargetResolver>,
     response_head: Duration,
 }
 
 impl Upstream {
     /// Builds the pooled client from config: roots, connect_to, timeouts.
     pub fn from_config(config: &Config) -> Result<Self, String> {
-        let resolver = Arc::new(TargetResolver::new(&config.upstream.connect_to)?);
+        let resolver = Arc::new(TargetResolver::new(
+            &config.upstream.connect_to,
+            &config.egress,
+        )?);
         let roots = tls::root_store(&config.upstream.extra_roots)?;
         let connect = config.timeouts.connect.0;
         let pooled = UpstreamConnector::new(
@@ -51,8 +57,11 @@ impl Upstream {
             tls::client_config(roots.clone(), &[b"h2", b"http/1.1"]),
             connect,
         );
-        let upgrade =
-            UpstreamConnector::new(resolver, tls::client_config(roots, &[b"http/1.1"]), connect);
+        let upgrade = UpstreamConnector::new(
+            resolver.clone(),
+            tls::client_config(roots, &[b"http/1.1"]),
+            connect,
+        );
         let ConfigDuration(idle) = config.upstream.pool_idle_timeout;
         let client = Client::builder(TokioExecutor::new())
             .timer(TokioTimer::new())
@@ -65,6 +74,7 @@ impl Upstream {
         Ok(Self {
             client,
             upgrade_connector: upgrade,
+            resolver,
             response_head: config.timeouts.response_head.0,
         })
     }

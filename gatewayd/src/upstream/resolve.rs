@@ -1,5 +1,7 @@
-//! Where an upstream host:port actually lives: a `upstream.connect_to` override, an IP
-//! literal, or hickory-dns (system resolv.conf and hosts file).
+//! Where an upstream host:port actually lives — a `upstream.connect_to` override, an IP
+//! literal, or hickory-dns (system resolv.conf and hosts file) — and whether the egress policy
+//! lets the gateway go there. Addresses are checked after resolution, one by one, so a name
+//! cannot smuggle a forbidden address past the policy.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
@@ -7,17 +9,30 @@ use std::net::{IpAddr, SocketAddr};
 use hickory_resolver::name_server::TokioConnectionProvider;
 use hickory_resolver::TokioResolver;
 
+use super::egress::{EgressPolicy, EgressRefusal};
 use super::ConnectError;
+use crate::config::EgressConfig;
 use crate::hostmatch::normalise_host;
 
-/// Resolves upstream targets.
+/// Resolves upstream targets under the egress policy.
 pub struct TargetResolver {
     overrides: HashMap<(String, u16), SocketAddr>,
+    egress: EgressPolicy,
     dns: TokioResolver,
 }
 
+/// The addresses a target may be dialled at.
+pub struct Resolved {
+    pub addrs: Vec<SocketAddr>,
+    /// From `upstream.connect_to`: configured explicitly, exempt from the egress policy.
+    pub explicit: bool,
+}
+
 impl TargetResolver {
-    pub fn new(connect_to: &BTreeMap<String, String>) -> Result<Self, String> {
+    pub fn new(
+        connect_to: &BTreeMap<String, String>,
+        egress: &EgressConfig,
+    ) -> Result<Self, String> {
         let mut overrides = HashMap::new();
         for (from, to) in connect_to {
             let (host, port) = from
@@ -39,33 +54,85 @@ impl TargetResolver {
             )
             .build(),
         };
-        Ok(Self { overrides, dns })
+        Ok(Self {
+            overrides,
+            egress: EgressPolicy::from_config(egress)?,
+            dns,
+        })
     }
 
-    /// The addresses to try for `host:port`, in order.
-    pub async fn resolve(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, ConnectError> {
+    fn override_for(&self, host: &str, port: u16) -> Option<SocketAddr> {
+        if self.overrides.is_empty() {
+            return None;
+        }
+        self.overrides.get(&(normalise_host(host), port)).copied()
+    }
+
+    /// What can be decided without DNS: the port, and an IP-literal host. Used at CONNECT
+    /// time so a refused destination is answered before the tunnel opens.
+    pub fn precheck(&self, host: &str, port: u16) -> Result<(), EgressRefusal> {
+        if self.override_for(host, port).is_some() {
+            return Ok(());
+        }
+        self.egress.check_port(port)?;
+        match normalise_host(host).parse::<IpAddr>() {
+            Ok(ip) => self.egress.check_addr(host, ip),
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// The addresses to try for `host:port`, in order, each allowed by the egress policy.
+    pub async fn resolve(&self, host: &str, port: u16) -> Result<Resolved, ConnectError> {
+        if let Some(addr) = self.override_for(host, port) {
+            return Ok(Resolved {
+                addrs: vec![addr],
+                explicit: true,
+            });
+        }
+        let target = || format!("{host}:{port}");
+        let refused = |refusal| ConnectError::Egress {
+            target: target(),
+            refusal,
+        };
+        self.egress.check_port(port).map_err(refused)?;
         let host = normalise_host(host);
-        if let Some(addr) = self.overrides.get(&(host.clone(), port)) {
-            return Ok(vec![*addr]);
-        }
-        if let Ok(ip) = host.parse::<IpAddr>() {
-            return Ok(vec![SocketAddr::new(ip, port)]);
-        }
-        let lookup =
-            self.dns
+        let ips: Vec<IpAddr> = match host.parse::<IpAddr>() {
+            Ok(ip) => vec![ip],
+            Err(_) => self
+                .dns
                 .lookup_ip(format!("{host}."))
                 .await
                 .map_err(|e| ConnectError::Resolve {
                     host: host.clone(),
                     reason: e.to_string(),
-                })?;
-        let addrs: Vec<SocketAddr> = lookup.iter().map(|ip| SocketAddr::new(ip, port)).collect();
-        if addrs.is_empty() {
+                })?
+                .iter()
+                .collect(),
+        };
+        if ips.is_empty() {
             return Err(ConnectError::Resolve {
                 host,
                 reason: "no addresses".into(),
             });
         }
-        Ok(addrs)
+        let mut first_refusal = None;
+        let addrs: Vec<SocketAddr> = ips
+            .into_iter()
+            .filter(|ip| match self.egress.check_addr(&host, *ip) {
+                Ok(()) => true,
+                Err(refusal) => {
+                    first_refusal.get_or_insert(refusal);
+                    false
+                }
+            })
+            .map(|ip| SocketAddr::new(ip, port))
+            .collect();
+        match first_refusal {
+            Some(refusal) if addrs.is_empty() => Err(refused(refusal)),
+            _ => Ok(Resolved {
+                addrs,
+                explicit: false,
+            }),
+        }
     }
 }

@@ -263,7 +263,17 @@ fn a_request_for_another_host_inside_a_tunnel_is_refused() {
 
 #[test]
 fn connect_to_an_ip_without_sni_is_intercepted_with_an_ip_certificate() {
-    let (_dir, origin, gw) = setup(GatewayOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let origin = Origin::start(dir.path());
+    // The origin is on loopback, which the egress policy refuses unless mapped explicitly.
+    let target = origin.tls_addr.to_string();
+    let gw = GatewayProcess::start(
+        &origin,
+        GatewayOptions {
+            connect_to: vec![(target.clone(), target)],
+            ..Default::default()
+        },
+    );
     let root = gw.root_pem.display().to_string();
     let url = format!("https://127.0.0.1:{}/echo", origin.tls_addr.port());
     let result = curl(&[

@@ -15,6 +15,7 @@ mod current_clickhouse;
 mod dashboard;
 mod deploy_files;
 mod dlp;
+mod egress;
 mod events;
 mod interception;
 mod lifecycle;

@@ -21,6 +21,9 @@ pub struct GatewayOptions {
     pub admin: String,
     /// Overrides `proxy.listen` (default 127.0.0.1:0).
     pub listen: Option<String>,
+    /// Extra `upstream.connect_to` entries ("host:port", "addr:port"): the explicit way past
+    /// the egress policy to a loopback server.
+    pub connect_to: Vec<(String, String)>,
 }
 
 pub struct GatewayProcess {
@@ -203,6 +206,9 @@ fn config_text(dir: &std::path::Path, origin: &Origin, options: &GatewayOptions)
     for name in ORIGIN_NAMES {
         connect_to.push_str(&format!("\"{name}:443\" = \"{}\"\n", origin.tls_addr));
         connect_to.push_str(&format!("\"{name}:80\" = \"{}\"\n", origin.plain_addr));
+    }
+    for (from, to) in &options.connect_to {
+        connect_to.push_str(&format!("\"{from}\" = \"{to}\"\n"));
     }
     format!(
         "[proxy]\nlisten = \"{listen}\"\n{proxy}\n\

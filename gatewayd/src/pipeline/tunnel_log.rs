@@ -1,0 +1,116 @@
+//! One event for a CONNECT tunnel whose bytes never reach the per-request phases: refused at
+//! CONNECT time (egress policy, mismatched names) or spliced untouched (do-not-inspect). It is
+//! the same record, log line and metrics as a transaction, with method `CONNECT`, so reports
+//! and the log explorer see these tunnels beside ordinary requests.
+//!
+//! It never carries bytes of the tunnel itself: only names, counts and the duration.
+
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::context::{AppRef, InspectionRecord};
+use super::log::TransactionLog;
+use crate::gateway::{Gateway, Snapshot};
+use crate::identity::Identity;
+use crate::respond::Refusal;
+
+/// A CONNECT tunnel as the event row records it.
+pub struct TunnelEvent<'a> {
+    /// The event's id, also the `X-Warden-Request-Id` of a refusal's answer.
+    pub request_id: String,
+    pub gateway: &'a Gateway,
+    pub snapshot: &'a Snapshot,
+    pub identity: &'a Identity,
+    pub client: SocketAddr,
+    /// The name the gateway decided on (and dialled, for a splice).
+    pub host: &'a str,
+    pub port: u16,
+    pub started: Instant,
+}
+
+/// How a tunnel ended: refused before it opened, or spliced with these byte counts.
+pub enum TunnelOutcome<'a> {
+    Refused(&'a Refusal),
+    Bypassed {
+        rule: &'a str,
+        up: u64,
+        down: u64,
+    },
+    /// The splice could not reach the origin (or the egress policy refused the name).
+    Failed {
+        rule: &'a str,
+        detail: String,
+    },
+}
+
+impl TunnelEvent<'_> {
+    /// Writes the tunnel's one event.
+    pub fn finish(self, outcome: TunnelOutcome<'_>) {
+        let (action, rule, detail, status, blocked, up, down) = match outcome {
+            TunnelOutcome::Refused(refusal) => (
+                refusal.action,
+                refusal.rule.clone(),
+                Some(refusal.reason.clone()),
+                refusal.status.as_u16(),
+                true,
+                0,
+                0,
+            ),
+            TunnelOutcome::Bypassed { rule, up, down } => {
+                ("bypass", rule.to_string(), None, 200, false, up, down)
+            }
+            TunnelOutcome::Failed { rule, detail } => {
+                ("error", rule.to_string(), Some(detail), 502, true, 0, 0)
+            }
+        };
+        let app = self.app();
+        let app_status = app
+            .as_ref()
+            .map(|a| self.gateway.statuses.book().status(&a.id).as_str());
+        let log = TransactionLog {
+            request_id: self.request_id,
+            ts: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as u32)
+                .unwrap_or(0),
+            who: self.gateway.event_context(self.identity, self.client),
+            blocked,
+            events: self.gateway.events.clone(),
+            started: self.started,
+            client: self.client.to_string(),
+            user: self.identity.user.clone(),
+            method: "CONNECT".into(),
+            scheme: "tcp",
+            host: self.host.to_string(),
+            path: format!(":{}", self.port),
+            status,
+            action,
+            rule,
+            detail,
+            policy_version: self.snapshot.policy.version().to_string(),
+            app,
+            app_status,
+            upload: false,
+            inspection: InspectionRecord::default(),
+            discovered: None,
+            bytes_up: Arc::new(AtomicU64::new(up)),
+            bytes_down: Arc::new(AtomicU64::new(down)),
+            body_error: None,
+            metrics: self.gateway.metrics.clone(),
+        };
+        log.finish();
+    }
+
+    fn app(&self) -> Option<AppRef> {
+        let found = self.snapshot.catalog.match_url(self.host, "/")?;
+        Some(AppRef {
+            id: found.app.id.clone(),
+            name: found.app.name.clone(),
+            category: found.app.category.as_str(),
+            host_kind: format!("{:?}", found.kind).to_ascii_lowercase(),
+            endpoint: None,
+        })
+    }
+}

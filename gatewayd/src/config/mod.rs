@@ -320,6 +320,22 @@ pub struct TunnelConfig {
     pub max_connections: usize,
     /// Most concurrent CONNECT streams on one agent connection.
     pub max_streams_per_connection: u32,
+    /// The one name the tunnel port's certificate carries, whatever SNI a client sends: the
+    /// host agents dial (`agent enroll --gateway https://NAME:PORT`). Unset: `listen`'s
+    /// address when it is a specific one, else this machine's host name.
+    pub server_name: Option<String>,
+    /// Connections without a device certificate (enrollment only) open at once.
+    pub enroll_max_connections: usize,
+    /// Enrollment requests being read or processed at once, gateway-wide; more are refused.
+    pub enroll_max_in_flight: usize,
+    /// Enrollment connections and requests one source address may start per minute (IPv6
+    /// counted per /64).
+    pub enroll_per_source_per_minute: u32,
+    /// Ed25519 public keys (PEM `PUBLIC KEY` files) of MDMs whose signed posture documents
+    /// the gateway accepts; posture is otherwise only what the device reports.
+    pub mdm_keys: Vec<PathBuf>,
+    /// How old a signed posture document may be (from its `issued_at`) and still count.
+    pub signed_posture_max_age: ConfigDuration,
 }
 
 impl Default for TunnelConfig {
@@ -329,6 +345,12 @@ impl Default for TunnelConfig {
             device_cert_validity: ConfigDuration::secs(90 * 24 * 3600),
             max_connections: 10_000,
             max_streams_per_connection: 1_000,
+            server_name: None,
+            enroll_max_connections: 128,
+            enroll_max_in_flight: 16,
+            enroll_per_source_per_minute: 30,
+            mdm_keys: Vec::new(),
+            signed_posture_max_age: ConfigDuration::secs(24 * 3600),
         }
     }
 }

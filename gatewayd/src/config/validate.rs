@@ -84,6 +84,32 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
             "admin.query_timeout must be at least 1s and admin.session_ttl at least 1m".into(),
         ));
     }
+    let tunnel = &config.tunnel;
+    if let Some(name) = &tunnel.server_name {
+        ca::ServerIdentity::parse(name).map_err(|e| {
+            (
+                at("server_name"),
+                format!("tunnel.server_name {name:?} must be a host name or an IP address: {e}"),
+            )
+        })?;
+    }
+    if tunnel.enroll_max_connections == 0
+        || tunnel.enroll_max_in_flight == 0
+        || tunnel.enroll_per_source_per_minute == 0
+    {
+        return Err((
+            at("enroll_max_connections"),
+            "tunnel.enroll_max_connections, enroll_max_in_flight and \
+             enroll_per_source_per_minute must be at least 1"
+                .into(),
+        ));
+    }
+    if tunnel.signed_posture_max_age.0.as_secs() < 60 {
+        return Err((
+            at("signed_posture_max_age"),
+            "tunnel.signed_posture_max_age must be at least 1m".into(),
+        ));
+    }
     tracing_subscriber::EnvFilter::try_new(&config.log.level).map_err(|e| {
         (
             at("level"),

@@ -24,25 +24,35 @@ pub struct Identity {
     pub device: Option<Arc<DeviceIdentity>>,
 }
 
-/// An enrolled device (verified by its certificate) and the posture it reported.
+/// An enrolled device (verified by its certificate) and its posture: what the agent
+/// reported, or, when `signed`, what an MDM key the gateway trusts signed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceIdentity {
     pub id: String,
     pub posture: Posture,
-    /// `key=value;...` of the posture, as events record it.
+    pub signed: bool,
+    /// `key=value;...` of the posture, as events record it (`posture_signed=true` last when
+    /// signed; reported posture may not use that key).
     pub summary: String,
 }
 
 impl DeviceIdentity {
-    pub fn new(id: String, posture: Posture) -> Self {
-        let summary = posture
+    pub fn new(id: String, posture: Posture, signed: bool) -> Self {
+        let mut summary = posture
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join(";");
+        if signed {
+            if !summary.is_empty() {
+                summary.push(';');
+            }
+            summary.push_str("posture_signed=true");
+        }
         Self {
             id,
             posture,
+            signed,
             summary,
         }
     }

@@ -230,6 +230,7 @@ fn connect_verdict(tunnel: &Tunnel, host: &str) -> ConnectVerdict {
     facts.groups = &tunnel.identity.groups;
     if let Some(device) = &tunnel.identity.device {
         facts.posture = &device.posture;
+        facts.posture_signed = device.signed;
     }
     snapshot.policy.connect_decision(&facts)
 }

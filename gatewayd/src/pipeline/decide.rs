@@ -77,6 +77,7 @@ pub fn decide(
             .device
             .as_ref()
             .map_or(&NO_POSTURE, |d| &d.posture),
+        posture_signed: conn.identity.device.as_ref().is_some_and(|d| d.signed),
         country: Some(conn.who.country.as_str()).filter(|c| !c.is_empty()),
         method: Some(ctx.method.as_str()),
         upload: ctx.upload,

@@ -36,7 +36,7 @@ pub enum ConnectionError {
 }
 
 /// Serves the agent's streams until the connection ends or the agent stops answering pings.
-/// Revocation and shutdown are the caller's to select against.
+/// Revocation, shutdown and the enrollment visit's end are the caller's to select against.
 pub async fn serve<T>(io: T, agent: Agent) -> Result<(), ConnectionError>
 where
     T: AsyncRead + AsyncWrite + Unpin,
@@ -44,10 +44,11 @@ where
     // Read once: a connection that lives for days must not pin an old snapshot.
     let (builder, handshake) = {
         let snapshot = agent.gateway.snapshot();
-        (
-            settings(&snapshot.config),
-            snapshot.config.timeouts.handshake.0,
-        )
+        let builder = match agent.session {
+            Some(_) => settings(&snapshot.config),
+            None => enrollment_settings(&snapshot.config),
+        };
+        (builder, snapshot.config.timeouts.handshake.0)
     };
     let mut connection = tokio::time::timeout(handshake, builder.handshake::<_, Bytes>(io))
         .await
@@ -66,8 +67,9 @@ where
     }
 }
 
-/// The same settings the tunnel had under hyper: big windows and frames for bulk streams,
-/// the configured stream and header limits.
+/// Settings for a device's connection: big windows and frames for bulk streams, the
+/// configured stream and header limits, and the large reset allowance a long-lived tunnel
+/// needs (only a device that proved its certificate gets it).
 pub(super) fn settings(config: &Config) -> Builder {
     let mut builder = Builder::new();
     builder
@@ -85,6 +87,40 @@ pub(super) fn settings(config: &Config) -> Builder {
         .max_local_error_reset_streams(Some(LOCAL_ERROR_RESETS));
     builder
 }
+
+/// Settings for a connection without a device certificate: anyone on the network can open
+/// one, and all it may do is one small `POST /v1/enroll`. Two streams, windows and buffers
+/// of a few kilobytes, few headers, and h2's smallest reset allowances, so that a stranger's
+/// connection costs the gateway little memory however many streams it tries to open: streams
+/// past the second are refused (`REFUSED_STREAM`), and a client that keeps trying is sent
+/// `GOAWAY(ENHANCE_YOUR_CALM)`.
+pub(super) fn enrollment_settings(config: &Config) -> Builder {
+    let mut builder = Builder::new();
+    builder
+        .max_concurrent_streams(ENROLL_STREAMS)
+        .max_header_list_size(
+            u32::try_from(config.limits.max_header_bytes)
+                .unwrap_or(u32::MAX)
+                .min(ENROLL_HEADER_BYTES),
+        )
+        .initial_window_size(ENROLL_WINDOW)
+        .initial_connection_window_size(2 * ENROLL_WINDOW)
+        .max_frame_size(16 * 1024)
+        .max_send_buffer_size(16 * 1024)
+        .max_concurrent_reset_streams(ENROLL_RESETS)
+        .max_pending_accept_reset_streams(ENROLL_RESETS)
+        .max_local_error_reset_streams(Some(ENROLL_RESETS));
+    builder
+}
+
+/// Concurrent streams on a connection without a device certificate.
+pub(super) const ENROLL_STREAMS: u32 = 2;
+/// Stream window on such a connection: an enrollment request (token, CSR, host name) is
+/// about a kilobyte.
+const ENROLL_WINDOW: u32 = 16 * 1024;
+const ENROLL_HEADER_BYTES: u32 = 8 * 1024;
+/// Resets of each kind h2 tolerates on such a connection before it sends `GOAWAY`.
+const ENROLL_RESETS: usize = 8;
 
 /// Pings the agent every [`KEEP_ALIVE_INTERVAL`]; returns once a ping goes unanswered. The
 /// PONG arrives only while the accept loop drives the connection, which it always does.

@@ -3,11 +3,13 @@
 //! handshake with the gateway.
 //!
 //! ```text
-//! accept (bounded) ─► TLS 1.3 (server: Warden leaf + root; client: device CA or none)
-//!     ├─ no client certificate ─► h2 (30 s): POST /v1/enroll only
+//! accept (bounded) ─► TLS 1.3 (server: ONE leaf for tunnel.server_name + root, whatever
+//!                    the SNI; client: device CA or none)
+//!     ├─ no client certificate ─► per-source rate + cap on such connections, else close
+//!     │    └─ h2 (30 s, 2 streams, small windows): POST /v1/enroll only, in-flight cap
 //!     └─ device certificate ─► registry: enrolled with this serial, not revoked? else close
 //!          └─ h2 accept loop (connection.rs: settings, keep-alive; drives the connection)
-//!               ├─ POST /v1/enroll │ /v1/posture ─► own task: bounded body ─► JSON answer
+//!               ├─ POST /v1/enroll │ /v1/posture[/signed] ─► own task: bounded body ─► JSON
 //!               └─ CONNECT host:port ─► registry again, listen::parse_target ─► 200
 //!                    └─ own task: intercept::handle_tunnel over AgentStream (stream.rs)
 //! ```
@@ -20,9 +22,11 @@
 //! never from headers. A revoked device is refused on its next stream and its live
 //! connections are closed within a second.
 
+mod admission;
 mod connection;
 mod routes;
 mod session;
+mod signed_posture;
 mod stream;
 mod tls;
 
@@ -33,12 +37,13 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use ca::DeviceAuthority;
-use rustls::server::danger::ClientCertVerifier;
-use rustls_pki_types::CertificateDer;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
-use tokio_rustls::LazyConfigAcceptor;
+use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
+
+use admission::EnrollAdmission;
+use signed_posture::MdmKeys;
 
 pub use routes::parse_posture;
 use routes::Agent;
@@ -51,25 +56,37 @@ use crate::gateway::Gateway;
 /// request).
 const ENROLL_CONNECTION_LIFETIME: Duration = Duration::from_secs(30);
 
-/// What the tunnel port shares across connections.
+/// What the tunnel port shares across connections. Its limits, certificate name and MDM keys
+/// are read at start.
 pub struct TunnelPort {
     pub device_ca: DeviceAuthority,
-    verifier: Arc<dyn ClientCertVerifier>,
-    root: CertificateDer<'static>,
+    tls: TlsAcceptor,
     pub book: DeviceBook,
     sessions: Arc<Sessions>,
+    admission: EnrollAdmission,
+    mdm_keys: MdmKeys,
 }
 
 impl TunnelPort {
     pub fn new(gateway: &Gateway, device_ca: DeviceAuthority) -> Result<Self, String> {
+        let config = gateway.snapshot().config.clone();
+        let tunnel = &config.tunnel;
         let verifier = tls::device_verifier(device_ca.certificate_der())?;
-        let state_dir = gateway.snapshot().config.state.dir.clone();
+        let name = tls::server_name(tunnel.server_name.as_deref(), tunnel.listen);
+        // The interception CA's own files, loaded once more: the tunnel's leaf has an issuer
+        // of its own so that it never shares (or is evicted from) the per-host leaf cache.
+        let authority = ca::Authority::load(&config.state.dir.join("ca"))
+            .map_err(|e| format!("loading the CA for the tunnel certificate: {e}"))?;
+        let server = tls::server_config(authority, &name, verifier)?;
+        let mdm_keys = MdmKeys::load(&tunnel.mdm_keys)?;
+        tracing::info!(server_name = %name, mdm_keys = tunnel.mdm_keys.len(), "tunnel certificate minted; agents dial https://{name}:PORT");
         Ok(Self {
-            verifier,
-            root: gateway.leaves.issuer().authority().root_der().clone(),
+            tls: TlsAcceptor::from(server),
             device_ca,
-            book: DeviceBook::open(&state_dir),
+            book: DeviceBook::open(&config.state.dir),
             sessions: Arc::default(),
+            admission: EnrollAdmission::new(tunnel),
+            mdm_keys,
         })
     }
 }
@@ -94,9 +111,9 @@ pub async fn serve_tunnel(listener: TcpListener, gateway: Arc<Gateway>, port: Ar
     }
 }
 
-/// Streams a tunnel connection may make the gateway reset for frames on closed streams
-/// before it is closed (see `connection::settings`): h2's default of 1024 is hit by a busy
-/// agent.
+/// Streams a device's tunnel connection may make the gateway reset for frames on closed
+/// streams before it is closed (see `connection::settings`): h2's default of 1024 is hit by a
+/// busy agent. Connections without a device certificate get h2's smallest allowance instead.
 const LOCAL_ERROR_RESETS: usize = 1 << 20;
 
 async fn serve_agent(
@@ -106,26 +123,9 @@ async fn serve_agent(
     port: Arc<TunnelPort>,
 ) {
     let _ = stream.set_nodelay(true);
-    let Ok(local) = stream.local_addr() else {
-        return;
-    };
     let metrics = gateway.metrics.clone();
     let handshake = gateway.snapshot().config.timeouts.handshake.0;
-    let tls = tokio::time::timeout(handshake, async {
-        let start = LazyConfigAcceptor::new(rustls::server::Acceptor::default(), stream)
-            .await
-            .map_err(|e| e.to_string())?;
-        let sni = start.client_hello().server_name().map(str::to_owned);
-        let config = tls::server_config(
-            &gateway.leaves,
-            &port.root,
-            port.verifier.clone(),
-            sni.as_deref(),
-            local,
-        )?;
-        start.into_stream(config).await.map_err(|e| e.to_string())
-    })
-    .await;
+    let tls = tokio::time::timeout(handshake, port.tls.accept(stream)).await;
     let tls = match tls {
         Ok(Ok(tls)) => tls,
         Ok(Err(error)) => {
@@ -146,8 +146,20 @@ async fn serve_agent(
         .peer_certificates()
         .and_then(|chain| chain.first())
         .map(ca::device_certificate);
+    let mut _enrolling = None;
     let session = match presented {
-        None => None,
+        None => match port.admission.connection(client.ip()) {
+            Ok(permit) => {
+                _enrolling = Some(permit);
+                None
+            }
+            Err(refusal) => {
+                // Closed before HTTP/2 starts: a stranger over its limit costs one handshake.
+                metrics.tunnel_refused.fetch_add(1, Relaxed);
+                tracing::info!(%client, ?refusal, "tunnel refused: too many connections without a device certificate");
+                return;
+            }
+        },
         Some(None) => {
             metrics.tunnel_refused.fetch_add(1, Relaxed);
             tracing::info!(%client, "tunnel refused: device certificate without a device id");
@@ -168,6 +180,7 @@ async fn serve_agent(
                 device_id: cert.device_id,
                 serial: cert.serial,
                 posture: ArcSwap::default(),
+                signed: ArcSwap::default(),
                 closed: CancellationToken::new(),
             }))
         }

@@ -1,11 +1,15 @@
 //! What the tunnel port answers, per HTTP/2 stream: `POST /v1/enroll` (the only thing a
-//! connection without a device certificate may do), `POST /v1/posture` (the agent reports
-//! its device state), and `CONNECT host:port` (one client connection of the device, fed into
-//! the same tunnel handling as the proxy port's CONNECT: interception, policy, DLP, events).
+//! connection without a device certificate may do, within [`EnrollAdmission`]'s limits),
+//! `POST /v1/posture` (the agent reports its device state), `POST /v1/posture/signed` (the
+//! agent forwards an MDM-signed posture document), and `CONNECT host:port` (one client
+//! connection of the device, fed into the same tunnel handling as the proxy port's CONNECT:
+//! interception, policy, DLP, events).
 //!
 //! Routing runs inside the connection's accept loop, so it never waits: refusals are answered
 //! at once, and anything that reads a body or carries a tunnel runs in its own task. Every
 //! body read here is bounded in size and time; nothing from the network can panic it.
+//!
+//! [`EnrollAdmission`]: super::admission::EnrollAdmission
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
@@ -19,6 +23,7 @@ use http::{Method, Request, Response, StatusCode};
 use policies::rules::Posture;
 use tracing::Instrument;
 
+use super::admission::Refusal;
 use super::session::DeviceSession;
 use super::stream::AgentStream;
 use super::TunnelPort;
@@ -31,8 +36,14 @@ use crate::listen::{bad_target, parse_target};
 
 const MAX_ENROLL_BODY: usize = 64 * 1024;
 const MAX_POSTURE_BODY: usize = 16 * 1024;
+const MAX_SIGNED_POSTURE_BODY: usize = 32 * 1024;
 const MAX_POSTURE_FIELDS: usize = 64;
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// An enrollment request is a kilobyte sent at once: a client that trickles it is not an
+/// agent, and must not hold an enrollment slot for long.
+const ENROLL_BODY_TIMEOUT: Duration = Duration::from_secs(5);
+/// The posture field only the gateway writes (into event summaries, when signed).
+const RESERVED_POSTURE_FIELD: &str = "posture_signed";
 
 /// A complete answer: the head, then the body as one DATA frame that ends the stream.
 type Answer = (Response<()>, Bytes);
@@ -49,6 +60,7 @@ pub struct Agent {
 enum Route {
     Enroll,
     Posture,
+    SignedPosture,
     Connect,
     Unknown,
 }
@@ -58,18 +70,29 @@ pub fn route(agent: &Agent, request: Request<RecvStream>, respond: SendResponse<
     let route = match (request.method(), request.uri().path()) {
         (&Method::POST, "/v1/enroll") => Route::Enroll,
         (&Method::POST, "/v1/posture") => Route::Posture,
+        (&Method::POST, "/v1/posture/signed") => Route::SignedPosture,
         (&Method::CONNECT, _) => Route::Connect,
         _ => Route::Unknown,
     };
     match (route, &agent.session) {
         (Route::Enroll, _) => {
+            let permit = match agent.port.admission.request(agent.client.ip()) {
+                Ok(permit) => permit,
+                Err(refusal) => {
+                    agent.gateway.metrics.tunnel_refused.fetch_add(1, Relaxed);
+                    tracing::info!(client = %agent.client, ?refusal, "enrollment refused");
+                    return send_answer(respond, refused(refusal));
+                }
+            };
             let (gateway, port) = (agent.gateway.clone(), agent.port.clone());
             agent.gateway.tasks.spawn(async move {
-                let answer = match read_body(request.into_body(), MAX_ENROLL_BODY).await {
+                let body = read_body(request.into_body(), MAX_ENROLL_BODY, ENROLL_BODY_TIMEOUT);
+                let answer = match body.await {
                     Ok(body) => enroll(&gateway, &port, &body).await,
                     Err(answer) => answer,
                 };
                 send_answer(respond, answer);
+                drop(permit);
             });
         }
         (_, None) => send_answer(
@@ -82,8 +105,21 @@ pub fn route(agent: &Agent, request: Request<RecvStream>, respond: SendResponse<
         (Route::Posture, Some(session)) => {
             let session = session.clone();
             agent.gateway.tasks.spawn(async move {
-                let answer = match read_body(request.into_body(), MAX_POSTURE_BODY).await {
+                let body = read_body(request.into_body(), MAX_POSTURE_BODY, BODY_TIMEOUT);
+                let answer = match body.await {
                     Ok(body) => posture(&session, &body),
+                    Err(answer) => answer,
+                };
+                send_answer(respond, answer);
+            });
+        }
+        (Route::SignedPosture, Some(session)) => {
+            let (session, port) = (session.clone(), agent.port.clone());
+            let max_age = signed_max_age(&agent.gateway);
+            agent.gateway.tasks.spawn(async move {
+                let body = read_body(request.into_body(), MAX_SIGNED_POSTURE_BODY, BODY_TIMEOUT);
+                let answer = match body.await {
+                    Ok(body) => signed_posture(&port, &session, &body, max_age),
                     Err(answer) => answer,
                 };
                 send_answer(respond, answer);
@@ -125,13 +161,15 @@ fn connect(
     let Some((host, port)) = parse_target(request.uri()) else {
         return send_answer(respond, bad_target());
     };
+    let (posture, signed) = session.posture_now(unix_now(), signed_max_age(gateway));
     let identity = Identity {
         user: device.user.clone(),
         groups: device.groups.clone(),
         method: "device",
         device: Some(Arc::new(DeviceIdentity::new(
             device.id.clone(),
-            (**session.posture.load()).clone(),
+            posture,
+            signed,
         ))),
     };
     let tunnel = Tunnel {
@@ -247,7 +285,7 @@ async fn enroll(gateway: &Gateway, port: &Arc<TunnelPort>, body: &[u8]) -> Answe
 fn posture(session: &DeviceSession, body: &[u8]) -> Answer {
     match parse_posture(body) {
         Some(posture) => {
-            tracing::info!(device = %session.device_id, posture = %DeviceIdentity::new(String::new(), posture.clone()).summary, "device posture reported");
+            tracing::info!(device = %session.device_id, posture = %DeviceIdentity::new(String::new(), posture.clone(), false).summary, "device posture reported");
             session.posture.store(Arc::new(posture));
             json(StatusCode::OK, serde_json::json!({"ok": true}))
         }
@@ -258,9 +296,72 @@ fn posture(session: &DeviceSession, body: &[u8]) -> Answer {
     }
 }
 
+fn signed_posture(port: &TunnelPort, session: &DeviceSession, body: &[u8], max_age: i64) -> Answer {
+    match port
+        .mdm_keys
+        .verify(body, &session.device_id, unix_now(), max_age)
+    {
+        Ok(signed) => {
+            tracing::info!(device = %session.device_id, posture = %DeviceIdentity::new(String::new(), signed.fields.clone(), true).summary, issued_at = signed.issued_at, "signed device posture accepted");
+            session.signed.store(Arc::new(Some(signed)));
+            json(
+                StatusCode::OK,
+                serde_json::json!({"ok": true, "signed": true}),
+            )
+        }
+        Err(error) => {
+            // A refused document also withdraws an earlier one: the device's MDM state is
+            // no longer what was signed.
+            session.signed.store(Arc::new(None));
+            tracing::warn!(device = %session.device_id, %error, "signed posture refused");
+            json(
+                StatusCode::FORBIDDEN,
+                serde_json::json!({"error": format!("signed posture refused: {error}")}),
+            )
+        }
+    }
+}
+
+fn signed_max_age(gateway: &Gateway) -> i64 {
+    let age = gateway.snapshot().config.tunnel.signed_posture_max_age.0;
+    i64::try_from(age.as_secs()).unwrap_or(i64::MAX)
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The answer to an enrollment over a limit: at once, with a hint to come back later.
+fn refused(refusal: Refusal) -> Answer {
+    let (status, error) = match refusal {
+        Refusal::RateLimited => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many enrollment attempts from this address; retry in a minute",
+        ),
+        Refusal::Busy => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many enrollments in progress; retry shortly",
+        ),
+    };
+    let (mut head, body) = json(status, serde_json::json!({"error": error}));
+    head.headers_mut().insert(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from_static("60"),
+    );
+    (head, body)
+}
+
 /// A flat JSON object of strings, booleans or numbers, each short; anything else is refused.
 pub fn parse_posture(body: &[u8]) -> Option<Posture> {
-    let value: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body).ok()?;
+    posture_from_map(serde_json::from_slice(body).ok()?)
+}
+
+/// [`parse_posture`] of an already parsed object (also the posture in a signed document).
+pub(super) fn posture_from_map(
+    value: serde_json::Map<String, serde_json::Value>,
+) -> Option<Posture> {
     if value.len() > MAX_POSTURE_FIELDS {
         return None;
     }
@@ -273,7 +374,12 @@ pub fn parse_posture(body: &[u8]) -> Option<Posture> {
             _ => return None,
         };
         let clean = |s: &str| !s.is_empty() && s.len() <= 256 && !s.contains([';', '\n', '\r']);
-        if key.len() > 64 || !clean(&key) || text.len() > 256 || text.contains([';', '\n', '\r']) {
+        if key.len() > 64
+            || !clean(&key)
+            || key == RESERVED_POSTURE_FIELD
+            || text.len() > 256
+            || text.contains([';', '\n', '\r'])
+        {
             return None;
         }
         posture.insert(key, text);
@@ -281,8 +387,12 @@ pub fn parse_posture(body: &[u8]) -> Option<Posture> {
     Some(posture)
 }
 
-/// Reads a request body of at most `limit` bytes within [`BODY_TIMEOUT`].
-async fn read_body(mut body: RecvStream, limit: usize) -> Result<Bytes, Answer> {
+/// Reads a request body of at most `limit` bytes within `deadline`.
+async fn read_body(
+    mut body: RecvStream,
+    limit: usize,
+    deadline: Duration,
+) -> Result<Bytes, Answer> {
     let read = async {
         let mut collected = BytesMut::new();
         while let Some(chunk) = body.data().await {
@@ -296,7 +406,7 @@ async fn read_body(mut body: RecvStream, limit: usize) -> Result<Bytes, Answer> 
         }
         Ok(collected.freeze())
     };
-    match tokio::time::timeout(BODY_TIMEOUT, read).await {
+    match tokio::time::timeout(deadline, read).await {
         Ok(Ok(collected)) => Ok(collected),
         Ok(Err(())) => Err(json(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -322,6 +432,10 @@ mod tests {
         assert!(parse_posture(br#"{"a":{"b":1}}"#).is_none());
         assert!(parse_posture(br#"{"a":"x;y"}"#).is_none());
         assert!(parse_posture(b"[1]").is_none());
+        assert!(
+            parse_posture(br#"{"posture_signed":true}"#).is_none(),
+            "only the gateway says a posture is signed"
+        );
         assert!(parse_posture(b"\xff").is_none());
         let many: String = (0..65)
             .map(|i| format!("\"k{i}\":1"))

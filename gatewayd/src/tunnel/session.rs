@@ -1,5 +1,6 @@
-//! Live agent connections: which device each belongs to, the posture it last reported, and
-//! the switch that closes it when the device is revoked.
+//! Live agent connections: which device each belongs to, the posture it last reported (and
+//! the last MDM-signed posture it forwarded), and the switch that closes it when the device is
+//! revoked.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -9,12 +10,27 @@ use arc_swap::ArcSwap;
 use policies::rules::Posture;
 use tokio_util::sync::CancellationToken;
 
+use super::signed_posture::SignedPosture;
+
+impl DeviceSession {
+    /// The posture policies see now, and whether it is signed: the MDM's document while it is
+    /// younger than `max_age_secs`, else what the agent reported.
+    pub fn posture_now(&self, now: i64, max_age_secs: i64) -> (Posture, bool) {
+        match &**self.signed.load() {
+            Some(signed) if signed.fresh(now, max_age_secs) => (signed.fields.clone(), true),
+            _ => ((**self.posture.load()).clone(), false),
+        }
+    }
+}
+
 /// One agent connection with a verified device certificate.
 pub struct DeviceSession {
     pub device_id: String,
     pub serial: String,
     /// What the agent last reported (empty until it does).
     pub posture: ArcSwap<Posture>,
+    /// The last verified MDM-signed posture; it counts only while fresh (see [`Self::posture_now`]).
+    pub signed: ArcSwap<Option<SignedPosture>>,
     /// Cancelled to close the connection (revocation, shutdown).
     pub closed: CancellationToken,
 }

@@ -45,6 +45,9 @@ pub struct Facts<'a> {
     pub user: Option<&'a str>,
     pub groups: &'a [String],
     pub posture: &'a Posture,
+    /// `posture` is an MDM-signed document the gateway verified, not only what the device
+    /// reported.
+    pub posture_signed: bool,
     /// ISO 3166-1 alpha-2 code of the client's location.
     pub country: Option<&'a str>,
     pub method: Option<&'a str>,
@@ -64,6 +67,7 @@ impl<'a> Facts<'a> {
             user: None,
             groups: &[],
             posture: &NO_POSTURE,
+            posture_signed: false,
             country: None,
             method: None,
             upload: false,

@@ -44,6 +44,7 @@ pub(super) struct RawWhen {
     pub user: Option<Spanned<Strings>>,
     pub group: Option<Spanned<Strings>>,
     pub posture: Option<BTreeMap<String, Spanned<PostureValue>>>,
+    pub posture_signed: Option<Spanned<bool>>,
     pub country: Option<Spanned<Strings>>,
     pub method: Option<Spanned<Strings>>,
     pub upload: Option<Spanned<bool>>,

@@ -71,6 +71,8 @@ pub(super) struct Selector {
     pub users: Vec<Box<str>>,
     pub groups: Vec<Box<str>>,
     pub posture: Vec<(Box<str>, PostureValue)>,
+    /// Whether the posture must (or must not) be MDM-signed.
+    pub posture_signed: Option<bool>,
     pub countries: Vec<Box<str>>,
     pub methods: Vec<Box<str>>,
     pub upload: Option<bool>,
@@ -118,7 +120,11 @@ impl Selector {
                 PostureValue::Text(t) => have.eq_ignore_ascii_case(t),
             })
         });
-        if !posture_ok {
+        if !posture_ok
+            || self
+                .posture_signed
+                .is_some_and(|want| f.posture_signed != want)
+        {
             return Tri::No;
         }
         match self.hosts_tri(cx) {
@@ -192,6 +198,7 @@ impl Selector {
             && self.users.is_empty()
             && self.groups.is_empty()
             && self.posture.is_empty()
+            && self.posture_signed.is_none()
             && self.countries.is_empty()
             && self.methods.is_empty()
             && self.upload.is_none()

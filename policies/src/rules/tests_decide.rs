@@ -118,6 +118,10 @@ fn every_selector_matches_and_misses() {
                 ..f
             },
         ),
+        (r#"posture_signed = false"#, |f| Facts {
+            posture_signed: true,
+            ..f
+        }),
         (r#"country = ["us", "DE"]"#, |f| Facts {
             country: Some("FR"),
             ..f
@@ -154,6 +158,35 @@ fn every_selector_matches_and_misses() {
         assert_eq!((&*v.rule_id, v.blocked), ("r", true), "{when} should match");
         assert_eq!(rule_of(&p, &miss(hit)), "default", "{when} should miss");
     }
+}
+
+#[test]
+fn a_rule_can_require_signed_posture() {
+    let p = policy(
+        r#"
+[[rule]]
+id = "needs-managed-disk"
+when = { category = "chat" }
+unless = { posture = { disk_encrypted = true }, posture_signed = true }
+action = "block"
+"#,
+    );
+    let reported = request();
+    assert_eq!(
+        rule_of(&p, &reported),
+        "needs-managed-disk",
+        "what the device says is not enough"
+    );
+    let signed = Facts {
+        posture_signed: true,
+        ..request()
+    };
+    assert_eq!(rule_of(&p, &signed), "default");
+    let signed_unencrypted = Facts {
+        posture: leak_posture(&[("disk_encrypted", "false")]),
+        ..signed
+    };
+    assert_eq!(rule_of(&p, &signed_unencrypted), "needs-managed-disk");
 }
 
 #[test]

@@ -26,6 +26,9 @@ pub struct AgentConfig {
     /// A JSON object of posture fields that override what the agent collects (facts an MDM
     /// or a management script knows better); re-read at every collection.
     pub posture_file: Option<PathBuf>,
+    /// A signed posture envelope written by an MDM for this device, forwarded unchanged on
+    /// connect and whenever it changes; only the gateway decides whether it counts.
+    pub signed_posture_file: Option<PathBuf>,
     /// How long a client connection waits for the tunnel to come up before it is refused
     /// (or, with `fail_open`, sent direct), in milliseconds.
     pub connect_wait_ms: u64,
@@ -60,6 +63,7 @@ impl Default for AgentConfig {
             allow_sources: Vec::new(),
             posture_interval_secs: 30,
             posture_file: None,
+            signed_posture_file: None,
             connect_wait_ms: 3000,
             threads: default_threads(),
         }

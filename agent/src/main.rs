@@ -54,6 +54,10 @@ enum Command {
         /// JSON object of posture fields overriding what the agent collects.
         #[arg(long)]
         posture_file: Option<PathBuf>,
+        /// A signed posture envelope an MDM writes for this device ({document, signature});
+        /// forwarded unchanged to the gateway, which verifies it.
+        #[arg(long)]
+        signed_posture_file: Option<PathBuf>,
         /// Seconds between posture collections.
         #[arg(long)]
         posture_interval: Option<u64>,
@@ -87,6 +91,7 @@ fn main() -> ExitCode {
             fail_open,
             direct,
             posture_file,
+            signed_posture_file,
             posture_interval,
             threads,
         } => {
@@ -105,6 +110,9 @@ fn main() -> ExitCode {
             config.direct.extend(direct);
             if posture_file.is_some() {
                 config.posture_file = posture_file;
+            }
+            if signed_posture_file.is_some() {
+                config.signed_posture_file = signed_posture_file;
             }
             if let Some(secs) = posture_interval {
                 config.posture_interval_secs = secs;
@@ -275,6 +283,7 @@ async fn run(dir: PathBuf, config: AgentConfig) -> anyhow::Result<()> {
         &enrollment.gateway,
         tls,
         config.posture_file.clone(),
+        config.signed_posture_file.clone(),
         Duration::from_secs(config.posture_interval_secs),
         status,
     )?);

@@ -4,6 +4,10 @@
 //! Fields: `os`, `os_name`, `os_version`, `kernel`, `hostname`, `user`, `agent_version`,
 //! `disk_encrypted`, `firewall`, `screen_lock`. A posture file (JSON object) may add or
 //! override fields: facts an MDM or management script knows better.
+//!
+//! All of it is what the device says about itself; the gateway treats it so. A posture the
+//! gateway should believe comes signed by an MDM ([`read_signed`]), and the agent only carries
+//! it: it never reads, changes or vouches for what it forwards.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -30,6 +34,26 @@ pub fn collect(overrides: Option<&Path>) -> Posture {
         *value = clean(value);
     }
     p
+}
+
+/// Largest signed posture envelope the agent forwards (the gateway's limit too).
+const MAX_SIGNED_POSTURE: u64 = 32 * 1024;
+
+/// Reads the MDM's signed posture envelope: a JSON object, forwarded as is.
+pub fn read_signed(path: &Path) -> anyhow::Result<serde_json::Value> {
+    use std::io::Read;
+    let mut text = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_SIGNED_POSTURE + 1)
+        .read_to_end(&mut text)?;
+    if text.len() as u64 > MAX_SIGNED_POSTURE {
+        anyhow::bail!("larger than {MAX_SIGNED_POSTURE} bytes");
+    }
+    let value: serde_json::Value = serde_json::from_slice(&text)?;
+    if !value.is_object() {
+        anyhow::bail!("not a JSON object");
+    }
+    Ok(value)
 }
 
 fn read_overrides(path: &Path) -> anyhow::Result<Posture> {

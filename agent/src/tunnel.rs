@@ -1,6 +1,6 @@
 //! The tunnel to gatewayd: one mTLS HTTP/2 connection, shared by every client connection as a
 //! CONNECT stream each, kept up with exponential backoff, and used first of all to report
-//! posture (on connect and whenever it changes).
+//! posture (on connect and whenever it changes), and to forward an MDM's signed posture.
 //!
 //! Client connections wait a bounded time for the tunnel; the caller decides what a failure
 //! means (fail closed: refuse; fail open: go direct).
@@ -163,6 +163,7 @@ pub struct Tunnel {
     link: watch::Sender<Link>,
     kick: Notify,
     posture_file: Option<std::path::PathBuf>,
+    signed_posture_file: Option<std::path::PathBuf>,
     posture_interval: Duration,
     status: Arc<StatusFile>,
 }
@@ -172,6 +173,7 @@ impl Tunnel {
         gateway: &str,
         tls: Arc<ClientConfig>,
         posture_file: Option<std::path::PathBuf>,
+        signed_posture_file: Option<std::path::PathBuf>,
         posture_interval: Duration,
         status: Arc<StatusFile>,
     ) -> anyhow::Result<Self> {
@@ -183,6 +185,7 @@ impl Tunnel {
             link: watch::channel(Link::Down("not connected yet".into())).0,
             kick: Notify::new(),
             posture_file,
+            signed_posture_file,
             posture_interval: posture_interval.max(Duration::from_millis(200)),
             status,
         })
@@ -304,6 +307,38 @@ impl Tunnel {
         Ok((sender, task))
     }
 
+    /// Forwards the MDM's signed posture when it is new to this connection. A refusal is
+    /// logged, not fatal: the tunnel works, the gateway just sees unsigned posture.
+    async fn forward_signed(
+        &self,
+        sender: &mut SendRequest<Full<Bytes>>,
+        last: &mut Option<serde_json::Value>,
+    ) {
+        let Some(path) = &self.signed_posture_file else {
+            return;
+        };
+        let envelope = match posture::read_signed(path) {
+            Ok(envelope) => envelope,
+            Err(error) => {
+                tracing::warn!(file = %path.display(), %error, "signed posture file unusable");
+                return;
+            }
+        };
+        if last.as_ref() == Some(&envelope) {
+            return;
+        }
+        match post_json(sender, &self.authority(), "/v1/posture/signed", &envelope).await {
+            Ok((status, _)) if status.is_success() => {
+                tracing::info!("signed posture accepted by the gateway");
+            }
+            Ok((status, answer)) => {
+                tracing::warn!(%status, %answer, "the gateway refused the signed posture");
+            }
+            Err(error) => tracing::warn!(%error, "signed posture not sent"),
+        }
+        *last = Some(envelope);
+    }
+
     /// While the connection lives: re-collect posture on the interval and send it when it
     /// changed. Returns why the connection ended.
     async fn serve(
@@ -312,10 +347,13 @@ impl Tunnel {
         mut task: tokio::task::JoinHandle<()>,
     ) -> String {
         let mut last = self.status.posture();
+        let mut last_signed = None;
+        self.forward_signed(&mut sender, &mut last_signed).await;
         loop {
             tokio::select! {
                 _ = &mut task => return "the gateway closed the connection".into(),
                 () = tokio::time::sleep(self.posture_interval) => {
+                    self.forward_signed(&mut sender, &mut last_signed).await;
                     let now = self.collect_posture().await;
                     if now != last {
                         if let Err(error) = self.send_posture(&mut sender, &now).await {

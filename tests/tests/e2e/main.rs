@@ -22,4 +22,6 @@ mod lifecycle;
 mod policy;
 mod proxy_access;
 mod report;
+mod signed_posture;
 mod streaming;
+mod tunnel_strangers;

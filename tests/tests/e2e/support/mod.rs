@@ -4,6 +4,7 @@ pub mod agent;
 pub mod curl;
 pub mod gateway;
 pub mod origin;
+pub mod raw_h2;
 pub mod report_data;
 pub mod tools;
 pub mod webdriver;

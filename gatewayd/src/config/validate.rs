@@ -78,6 +78,19 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
             "admin.query_max_rows must be 1 to 100000".into(),
         ));
     }
+    if !(64 * 1024..=64 * 1024 * 1024).contains(&config.admin.query_max_bytes) {
+        return Err((
+            at("query_max_bytes"),
+            "admin.query_max_bytes must be 65536 (64 KiB) to 67108864 (64 MiB)".into(),
+        ));
+    }
+    if !(1..=64).contains(&config.admin.query_concurrency) {
+        return Err((
+            at("query_concurrency"),
+            "admin.query_concurrency must be 1 to 64".into(),
+        ));
+    }
+    validate_reader(&config.clickhouse).map_err(|(key, message)| (at(key), message))?;
     if config.admin.query_timeout.0.as_secs() < 1 || config.admin.session_ttl.0.as_secs() < 60 {
         return Err((
             at("query_timeout"),
@@ -94,6 +107,39 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
 }
 
 /// Byte offset of the first place `key` appears as a key or quoted value in the file.
+/// The reader user must be someone else than the writer, or it is no wall at all.
+fn validate_reader(ch: &super::ClickHouseConfig) -> Result<(), (&'static str, String)> {
+    let Some(reader) = &ch.reader_user else {
+        if ch.reader_password.is_some() || ch.reader_password_file.is_some() {
+            return Err((
+                "reader_password",
+                "clickhouse.reader_password needs clickhouse.reader_user".into(),
+            ));
+        }
+        return Ok(());
+    };
+    let writer = ch.user.as_deref().unwrap_or("default");
+    if reader.is_empty() || reader == writer {
+        return Err((
+            "reader_user",
+            format!(
+                "clickhouse.reader_user must name a user other than the writer ({writer:?}): \
+                 reports and the log explorer run as it so they cannot write"
+            ),
+        ));
+    }
+    if !reader
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err((
+            "reader_user",
+            "clickhouse.reader_user may hold only letters, digits, '_' and '-'".into(),
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn find_key(text: &str, key: &str) -> Option<usize> {
     let quoted = format!("\"{key}\"");
     text.lines()

@@ -17,6 +17,7 @@ mod deploy_files;
 mod dlp;
 mod egress;
 mod events;
+mod explorer_walls;
 mod interception;
 mod lifecycle;
 mod policy;

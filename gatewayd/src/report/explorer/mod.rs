@@ -96,9 +96,15 @@ impl ExplorerAnswer {
             "truncated": self.truncated,
             "rows_read": self.rows_read,
             "elapsed_ms": (self.elapsed_ms * 10.0).round() / 10.0,
+            "note": self.truncated.then_some(TRUNCATED_NOTE),
         })
     }
 }
+
+/// What a truncated answer says about itself.
+pub const TRUNCATED_NOTE: &str = "the answer was cut off at the row or size limit \
+    (admin.query_max_rows, admin.query_max_bytes): add a LIMIT, select fewer columns, or \
+    aggregate";
 
 /// How long and how much one explorer query may take.
 #[derive(Debug, Clone, Copy)]

@@ -100,7 +100,7 @@ async fn reader_user(client: Client, ch: crate::config::ClickHouseConfig) {
         }
         Ok(Ok(schema::ReaderSetup::Unsupported(version))) => tracing::info!(
             %user, %version,
-            "this ClickHouse has no SQL users: the reader user must be defined in its users.xml (deploy/clickhouse/)"
+            "this ClickHouse has no SQL users: the reader user is expected in its users.xml (deploy/clickhouse/local-users.xml shows one)"
         ),
         Ok(Ok(schema::ReaderSetup::Refused(why))) => tracing::warn!(
             %user, %why,

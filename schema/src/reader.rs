@@ -52,11 +52,7 @@ pub async fn ensure_reader(
         return Ok(ReaderSetup::Unsupported(version));
     }
     let hash = hex(&Sha256::digest(password.as_bytes()));
-    let statements = [
-        format!("CREATE USER IF NOT EXISTS `{user}` IDENTIFIED WITH sha256_hash BY '{hash}'"),
-        format!("GRANT SELECT ON {database}.* TO `{user}`"),
-    ];
-    for statement in statements {
+    for statement in statements(database, user, password) {
         match client.query(&statement).execute().await {
             Ok(()) => {}
             Err(clickhouse::error::Error::BadResponse(message)) => {
@@ -66,6 +62,16 @@ pub async fn ensure_reader(
         }
     }
     Ok(ReaderSetup::Granted)
+}
+
+/// The statements that create the reader: the user with the password's SHA-256, and its one
+/// grant. `user` and `database` must be plain names (checked by [`ensure_reader`]).
+pub fn statements(database: &str, user: &str, password: &str) -> [String; 2] {
+    let hash = hex(&Sha256::digest(password.as_bytes()));
+    [
+        format!("CREATE USER IF NOT EXISTS `{user}` IDENTIFIED WITH sha256_hash BY '{hash}'"),
+        format!("GRANT SELECT ON {database}.* TO `{user}`"),
+    ]
 }
 
 /// SQL-driven access control arrived in ClickHouse 20.4.

@@ -195,6 +195,8 @@ impl CompactReader {
             State::DataOpen if trimmed == b"[" => self.state = State::Rows,
             State::DataOpen => return Err(failure(line, &"no '[' after \"data\":")),
             State::Rows if trimmed == b"]" || trimmed == b"]," => self.state = State::Trailer,
+            // An empty `data` array is written with a blank line inside.
+            State::Rows if trimmed.is_empty() => {}
             State::Rows => {
                 let row = trimmed.strip_suffix(b",").unwrap_or(trimmed);
                 let row: Vec<Value> = serde_json::from_slice(row).map_err(|e| failure(line, &e))?;
@@ -302,6 +304,14 @@ mod tests {
             assert_eq!(answer.rows_read, 3);
             assert!(!answer.truncated);
         }
+    }
+
+    #[test]
+    fn an_empty_answer_has_columns_and_no_rows() {
+        let empty = "{\n\t\"meta\":\n\t[\n\t\t{\n\t\t\t\"name\": \"1\",\n\t\t\t\"type\": \"UInt8\"\n\t\t}\n\t],\n\n\t\"data\":\n\t[\n\n\t],\n\n\t\"rows\": 0,\n\n\t\"statistics\":\n\t{\n\t\t\"elapsed\": 0.000012459,\n\t\t\"rows_read\": 0,\n\t\t\"bytes_read\": 0\n\t}\n}\n";
+        let answer = read(empty, limits(10, 1 << 20), 16).unwrap();
+        assert_eq!(answer.columns.len(), 1);
+        assert!(answer.rows.is_empty() && !answer.truncated);
     }
 
     #[test]

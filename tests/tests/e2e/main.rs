@@ -22,5 +22,6 @@ mod interception;
 mod lifecycle;
 mod policy;
 mod proxy_access;
+mod quickstart_clickhouse;
 mod report;
 mod streaming;

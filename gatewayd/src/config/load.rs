@@ -177,6 +177,24 @@ mod tests {
     }
 
     #[test]
+    fn the_reader_password_can_come_from_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("reader"), "r34d\n").unwrap();
+        let config_path = dir.path().join("g.toml");
+        let text = "[clickhouse]\nreader_user = \"r\"\nreader_password_file = \"reader\"\n";
+        std::fs::write(&config_path, text).unwrap();
+        let (config, _) = load_config(Some(&config_path)).unwrap();
+        assert_eq!(config.clickhouse.reader_password.as_deref(), Some("r34d"));
+        assert_eq!(config.clickhouse.password, None, "the writer's is separate");
+        std::fs::write(dir.path().join("reader"), "").unwrap();
+        let empty = load_config(Some(&config_path)).unwrap_err().to_string();
+        assert!(
+            empty.contains("reader_password_file") && empty.contains(":3:"),
+            "{empty}"
+        );
+    }
+
+    #[test]
     fn the_clickhouse_password_can_come_from_a_file() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("secret"), "s3cret\nignored\n").unwrap();

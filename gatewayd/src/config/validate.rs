@@ -189,6 +189,24 @@ mod tests {
     }
 
     #[test]
+    fn the_reader_user_is_someone_else_than_the_writer() {
+        check("[clickhouse]\nuser = \"warden\"\nreader_user = \"warden_reader\"\n").unwrap();
+        let same =
+            check("[clickhouse]\nuser = \"warden\"\nreader_user = \"warden\"\n").unwrap_err();
+        assert!(
+            same.starts_with("3:1: ") && same.contains("other than the writer"),
+            "{same}"
+        );
+        let default = check("[clickhouse]\nreader_user = \"default\"\n").unwrap_err();
+        assert!(default.contains("\"default\""), "{default}");
+        let orphan = check("[clickhouse]\nreader_password = \"x\"\n").unwrap_err();
+        assert!(orphan.contains("needs clickhouse.reader_user"), "{orphan}");
+        assert!(check("[clickhouse]\nreader_user = \"a b\"\n").is_err());
+        assert!(check("[admin]\nquery_concurrency = 0\n").is_err());
+        assert!(check("[admin]\nquery_max_bytes = 100\n").is_err());
+    }
+
+    #[test]
     fn bad_host_patterns_are_refused() {
         let err = check("[intercept]\ndo_not_inspect = [\"*.\"]\n").unwrap_err();
         assert!(err.starts_with("2:19: "), "{err}");

@@ -54,7 +54,7 @@ start() {
     echo "port $HTTP_PORT is in use by something else; remove $STATE/ports to pick other ports" >&2; exit 1
   fi
   sed "s#@ROOT@#$ROOT#g; s#@HTTP_PORT@#$HTTP_PORT#; s#@TCP_PORT@#$TCP_PORT#" "$REPO/deploy/clickhouse/local-config.xml" > "$ROOT/config.xml"
-  cp "$REPO/deploy/clickhouse/local-users.xml" "$ROOT/users.xml"
+  cp "$REPO/bench/clickhouse-users.xml" "$ROOT/users.xml"
   # 100M rows: 4 GB per query (the quickstart's) is enough; generation runs chunk by chunk.
   # own session: a Ctrl-C or a kill of the generator's process group leaves the server running
   setsid nohup "$CH_SERVER" --config-file="$ROOT/config.xml" > "$ROOT/logs/stdout.log" 2>&1 < /dev/null &

@@ -31,7 +31,7 @@ echo "== ClickHouse on :$CH_HTTP (events on)"
 CH_ROOT="$OUT/clickhouse"
 mkdir -p "$CH_ROOT/logs" "$CH_ROOT/data" "$CH_ROOT/tmp" "$CH_ROOT/user_files" "$CH_ROOT/format_schemas"
 sed "s#@ROOT@#$CH_ROOT#g; s#@HTTP_PORT@#$CH_HTTP#; s#@TCP_PORT@#$CH_TCP#" deploy/clickhouse/local-config.xml > "$CH_ROOT/config.xml"
-cp deploy/clickhouse/local-users.xml "$CH_ROOT/users.xml"
+cp bench/clickhouse-users.xml "$CH_ROOT/users.xml"
 "$(command -v clickhouse-server || echo /usr/sbin/clickhouse-server)" --config-file="$CH_ROOT/config.xml" > "$CH_ROOT/logs/stdout.log" 2>&1 & PIDS+=($!)
 wait_port $CH_HTTP
 

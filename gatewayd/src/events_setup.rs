@@ -1,5 +1,6 @@
 //! Starting the events path with the daemon: the ClickHouse client, migrations (stopping on a
-//! failed migration, retrying in the background while ClickHouse is unreachable), the spool,
+//! failed migration, retrying in the background while ClickHouse is unreachable), the reader
+//! user reports run as (created where the server allows, else a warning), the spool,
 //! the writer, and the retention task.
 
 use std::sync::Arc;
@@ -28,6 +29,9 @@ pub async fn start(config: &Config) -> anyhow::Result<(WriterHandle, Client)> {
         .map_err(anyhow::Error::msg)?;
     if ch.migrate_on_start {
         migrate(&client, &ch.url).await?;
+        tokio::spawn(reader_user(client.clone(), ch.clone()));
+    } else if ch.reader_user.is_none() {
+        tracing::warn!("{}", crate::report::clickhouse_http::NO_READER_WARNING);
     }
     let writer = start_writer(
         &config.events,
@@ -77,6 +81,34 @@ async fn migrate(client: &Client, url: &str) -> anyhow::Result<()> {
         Err(_) => {
             tracing::warn!(%url, "ClickHouse did not answer in 10 s; events are spooled");
             Ok(())
+        }
+    }
+}
+
+/// Creates `clickhouse.reader_user` where the server allows it, and says plainly when it
+/// could not, or when there is none and reports run as the writer.
+async fn reader_user(client: Client, ch: crate::config::ClickHouseConfig) {
+    let Some(user) = &ch.reader_user else {
+        tracing::warn!("{}", crate::report::clickhouse_http::NO_READER_WARNING);
+        return;
+    };
+    let password = ch.reader_password.as_deref().unwrap_or("");
+    let setup = schema::ensure_reader(&client, &ch.database, user, password);
+    match tokio::time::timeout(Duration::from_secs(10), setup).await {
+        Ok(Ok(schema::ReaderSetup::Granted)) => {
+            tracing::info!(%user, database = %ch.database, "reports and the log explorer run as the reader user (SELECT only)")
+        }
+        Ok(Ok(schema::ReaderSetup::Unsupported(version))) => tracing::info!(
+            %user, %version,
+            "this ClickHouse has no SQL users: the reader user is expected in its users.xml (deploy/clickhouse/local-users.xml shows one)"
+        ),
+        Ok(Ok(schema::ReaderSetup::Refused(why))) => tracing::warn!(
+            %user, %why,
+            "the reader user could not be created; create it with SELECT on the database only (deploy/clickhouse/README.md)"
+        ),
+        Ok(Err(error)) => tracing::warn!(%user, %error, "the reader user was not checked"),
+        Err(_) => {
+            tracing::warn!(%user, "the reader user was not checked: ClickHouse did not answer in 10 s")
         }
     }
 }

@@ -89,6 +89,8 @@ pub struct Gateway {
     /// Country and city of client addresses, when `geoip.database` is set.
     pub geoip: Option<geoip::GeoIpHandle>,
     pub metrics: Arc<Metrics>,
+    /// Log explorer queries running now (`admin.query_concurrency`).
+    pub explorer_slots: crate::report::explorer::ExplorerSlots,
     /// Cancelled when the daemon starts shutting down.
     pub shutdown: CancellationToken,
     /// Every connection task, so shutdown can wait for them to drain.
@@ -118,6 +120,7 @@ impl Gateway {
             config_path,
             leaves,
             metrics: Arc::default(),
+            explorer_slots: Default::default(),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
         }

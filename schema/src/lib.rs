@@ -6,6 +6,7 @@
 //!   `app_status_changes`), serialised as RowBinary by the `clickhouse` crate.
 //! - [`tables`]: table names and which retention class each belongs to.
 //! - [`retention`]: drops day (or month) partitions older than the configured ages.
+//! - [`reader`]: creates the read-only user reports run as, where the server has SQL users.
 //! - [`client`]: builds a `clickhouse::Client` that works on 18.16 and current releases.
 //! - `testkit` (feature `testkit`): a private `clickhouse-server` for tests.
 //!
@@ -16,6 +17,7 @@
 pub mod client;
 pub mod error;
 pub mod migrate;
+pub mod reader;
 pub mod retention;
 pub mod rows;
 pub mod tables;
@@ -25,6 +27,7 @@ pub mod testkit;
 pub use client::{connect, ConnectOptions};
 pub use error::Error;
 pub use migrate::{Migration, MigrationState, MigrationStatus, Migrator, MIGRATIONS};
+pub use reader::{ensure_reader, ReaderSetup};
 pub use retention::{apply_retention, DroppedPartition, RetentionPolicy};
 pub use rows::{AppStatusChange, DlpFinding, HttpEvent};
 

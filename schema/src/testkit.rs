@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use clickhouse::Client;
 
-pub use config::Ports;
+pub use config::{Ports, READER_PASSWORD, READER_USER};
 
 /// How long a start may take before it is an error.
 const READY_LIMIT: Duration = Duration::from_secs(30);
@@ -155,6 +155,14 @@ impl ClickHouseServer {
     /// Connection options for `database` on this server.
     pub fn options(&self, database: &str) -> crate::ConnectOptions {
         crate::ConnectOptions::new(self.http_url(), database)
+    }
+
+    /// Connection options for the read-only reader ([`READER_USER`], database `warden` only).
+    pub fn reader_options(&self) -> crate::ConnectOptions {
+        let mut options = self.options("warden");
+        options.user = Some(READER_USER.to_string());
+        options.password = Some(READER_PASSWORD.to_string());
+        options
     }
 
     /// A client for `database` (not created yet).

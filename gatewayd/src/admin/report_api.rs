@@ -66,7 +66,7 @@ pub async fn run_report(
     let filter = ReportFilter::from_pairs(pairs, now_unix(), report::default_since(name), ignore)?;
     let snapshot = gateway.snapshot();
     let book = gateway.statuses.book();
-    let clickhouse = ClickHouseHttp::new(&snapshot.config.clickhouse);
+    let clickhouse = ClickHouseHttp::reader(&snapshot.config.clickhouse);
     let inputs = ReportInputs {
         clickhouse: &clickhouse,
         catalog: &snapshot.catalog,
@@ -201,8 +201,23 @@ pub async fn query(
     let actor = format!("token:{}", principal.name);
     match run_query(gateway, &actor, &body.sql).await {
         Ok(answer) => ok(answer.json()),
-        Err(ExplorerError::Refused(m)) => error(StatusCode::BAD_REQUEST, &m),
-        Err(ExplorerError::Query(e)) => error(StatusCode::BAD_REQUEST, &e.to_string()),
+        Err(e) => explorer_error(&e),
+    }
+}
+
+/// The HTTP status and message for an explorer failure: 429 (with `Retry-After`) when too
+/// many run, 400 for a refused or failed query.
+pub fn explorer_error(e: &ExplorerError) -> Response<ProxyBody> {
+    match e {
+        ExplorerError::Busy(_) => {
+            let mut response = error(StatusCode::TOO_MANY_REQUESTS, &e.to_string());
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
+        ExplorerError::Refused(m) => error(StatusCode::BAD_REQUEST, m),
+        ExplorerError::Query(e) => error(StatusCode::BAD_REQUEST, &e.to_string()),
     }
 }
 
@@ -214,14 +229,22 @@ pub async fn run_query(
 ) -> Result<explorer::ExplorerAnswer, ExplorerError> {
     let snapshot = gateway.snapshot();
     let config = &snapshot.config;
-    let result = explorer::run(
-        &ClickHouseHttp::new(&config.clickhouse),
-        sql,
-        config.admin.query_timeout.0,
-        config.admin.query_max_rows,
-    )
-    .await;
+    let admin = &config.admin;
+    let result = match gateway.explorer_slots.acquire(admin.query_concurrency) {
+        Ok(_slot) => {
+            let limits = explorer::ExplorerLimits {
+                timeout: admin.query_timeout.0,
+                max_rows: admin.query_max_rows,
+                max_bytes: admin.query_max_bytes,
+            };
+            let reader = ClickHouseHttp::reader(&config.clickhouse);
+            let writer = ClickHouseHttp::writer(&config.clickhouse);
+            explorer::run(&reader, &writer, sql, limits).await
+        }
+        Err(busy) => Err(busy),
+    };
     let outcome = match &result {
+        Ok(answer) if answer.truncated => format!("{} rows (truncated)", answer.table.rows.len()),
         Ok(answer) => format!("{} rows", answer.table.rows.len()),
         Err(e) => format!("refused: {e}"),
     };

@@ -33,6 +33,12 @@ pub fn run_check(path: Option<&Path>) -> i32 {
             for warning in &snapshot.policy_warnings {
                 eprintln!("{warning}");
             }
+            if snapshot.config.clickhouse.reader_user.is_none() {
+                eprintln!(
+                    "warning: {}",
+                    crate::report::clickhouse_http::NO_READER_WARNING
+                );
+            }
             println!(
                 "ok: {}",
                 path.map(|p| p.display().to_string())

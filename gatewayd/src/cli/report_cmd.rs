@@ -110,7 +110,7 @@ pub fn run_report(config: &Config, args: &ReportArgs) -> anyhow::Result<u8> {
         Ok(store) => store.book(),
         Err(_) => std::sync::Arc::new(policies::StatusBook::new()),
     };
-    let clickhouse = ClickHouseHttp::new(&config.clickhouse);
+    let clickhouse = ClickHouseHttp::reader(&config.clickhouse);
     let inputs = ReportInputs {
         clickhouse: &clickhouse,
         catalog: &loaded.catalog,

@@ -2,9 +2,9 @@
 //! applied and which are pending, against the database the config names.
 
 use clap::Subcommand;
-use schema::{ConnectOptions, MigrationState, Migrator};
+use schema::{ConnectOptions, MigrationState, Migrator, ReaderSetup};
 
-use crate::config::Config;
+use crate::config::{ClickHouseConfig, Config};
 
 #[derive(Debug, Subcommand)]
 pub enum SchemaCommand {
@@ -12,6 +12,29 @@ pub enum SchemaCommand {
     Migrate,
     /// List migrations and whether each is applied.
     Status,
+}
+
+/// The reader user's line: created, to be made by hand, or missing.
+async fn reader_outcome(client: &schema::clickhouse::Client, ch: &ClickHouseConfig) -> String {
+    let Some(user) = &ch.reader_user else {
+        return format!(
+            "warning: {}",
+            crate::report::clickhouse_http::NO_READER_WARNING
+        );
+    };
+    let password = ch.reader_password.as_deref().unwrap_or("");
+    match schema::ensure_reader(client, &ch.database, user, password).await {
+        Ok(ReaderSetup::Granted) => format!("reader user {user}: SELECT on {}.*", ch.database),
+        Ok(ReaderSetup::Unsupported(version)) => format!(
+            "reader user {user}: ClickHouse {version} has no SQL users; define it in users.xml \
+             (deploy/clickhouse/README.md)"
+        ),
+        Ok(ReaderSetup::Refused(why)) => format!(
+            "warning: reader user {user} not created ({why}); create it with SELECT on {}.* only",
+            ch.database
+        ),
+        Err(error) => format!("warning: reader user {user} not checked: {error}"),
+    }
 }
 
 pub fn run_schema(config: &Config, command: &SchemaCommand) -> anyhow::Result<u8> {
@@ -30,14 +53,14 @@ pub fn run_schema(config: &Config, command: &SchemaCommand) -> anyhow::Result<u8
         let migrator = Migrator::new(&client)?;
         match command {
             SchemaCommand::Migrate => match migrator.migrate().await {
-                Ok(applied) if applied.is_empty() => {
-                    println!("{}: all migrations already applied", ch.database);
-                    Ok(0)
-                }
                 Ok(applied) => {
+                    if applied.is_empty() {
+                        println!("{}: all migrations already applied", ch.database);
+                    }
                     for m in applied {
                         println!("applied {}", m.label());
                     }
+                    println!("{}", reader_outcome(&client, ch).await);
                     Ok(0)
                 }
                 Err(error) => {

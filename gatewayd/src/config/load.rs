@@ -59,33 +59,53 @@ pub fn load_config(path: Option<&Path>) -> Result<(Config, ConfigSource), Config
     let base = path.parent().unwrap_or(Path::new(""));
     resolve_relative(&mut config, base);
     validate(&config, &text).map_err(|(span, message)| positioned(&shown, &text, span, message))?;
-    read_password_file(&mut config)
+    let ch = &mut config.clickhouse;
+    read_password_file("password", &ch.password_file, &mut ch.password)
         .map_err(|message| positioned(&shown, &text, find_key(&text, "password_file"), message))?;
+    read_password_file(
+        "reader_password",
+        &ch.reader_password_file,
+        &mut ch.reader_password,
+    )
+    .map_err(|message| {
+        positioned(
+            &shown,
+            &text,
+            find_key(&text, "reader_password_file"),
+            message,
+        )
+    })?;
     Ok((config, ConfigSource::File(path.to_path_buf())))
 }
 
-/// The most bytes read from `clickhouse.password_file`.
+/// The most bytes read from `clickhouse.password_file` or `reader_password_file`.
 const MAX_PASSWORD_FILE: u64 = 4096;
 
-/// Fills `clickhouse.password` from `clickhouse.password_file` (its first line).
-fn read_password_file(config: &mut Config) -> Result<(), String> {
-    let Some(path) = config.clickhouse.password_file.clone() else {
+/// Fills `clickhouse.<key>` from `clickhouse.<key>_file` (its first line).
+fn read_password_file(
+    key: &str,
+    file: &Option<PathBuf>,
+    password: &mut Option<String>,
+) -> Result<(), String> {
+    let Some(path) = file else {
         return Ok(());
     };
-    if config.clickhouse.password.is_some() {
-        return Err("set clickhouse.password or clickhouse.password_file, not both".into());
+    if password.is_some() {
+        return Err(format!(
+            "set clickhouse.{key} or clickhouse.{key}_file, not both"
+        ));
     }
     let shown = path.display();
     let file =
-        std::fs::File::open(&path).map_err(|e| format!("clickhouse.password_file {shown}: {e}"))?;
+        std::fs::File::open(path).map_err(|e| format!("clickhouse.{key}_file {shown}: {e}"))?;
     let mut text = String::new();
     std::io::Read::read_to_string(&mut std::io::Read::take(file, MAX_PASSWORD_FILE), &mut text)
-        .map_err(|e| format!("clickhouse.password_file {shown}: {e}"))?;
-    let password = text.lines().next().unwrap_or("").trim_end_matches('\r');
-    if password.is_empty() {
-        return Err(format!("clickhouse.password_file {shown} is empty"));
+        .map_err(|e| format!("clickhouse.{key}_file {shown}: {e}"))?;
+    let first = text.lines().next().unwrap_or("").trim_end_matches('\r');
+    if first.is_empty() {
+        return Err(format!("clickhouse.{key}_file {shown} is empty"));
     }
-    config.clickhouse.password = Some(password.to_string());
+    *password = Some(first.to_string());
     Ok(())
 }
 
@@ -114,6 +134,9 @@ fn resolve_relative(config: &mut Config, base: &Path) {
         fix(db);
     }
     if let Some(secret) = config.clickhouse.password_file.as_mut() {
+        fix(secret);
+    }
+    if let Some(secret) = config.clickhouse.reader_password_file.as_mut() {
         fix(secret);
     }
 }
@@ -151,6 +174,24 @@ mod tests {
         let (config, _) = load_config(None).unwrap();
         assert_eq!(config.proxy.listen.to_string(), "127.0.0.1:3128");
         assert_eq!(config.admin.listen.to_string(), "127.0.0.1:9090");
+    }
+
+    #[test]
+    fn the_reader_password_can_come_from_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("reader"), "r34d\n").unwrap();
+        let config_path = dir.path().join("g.toml");
+        let text = "[clickhouse]\nreader_user = \"r\"\nreader_password_file = \"reader\"\n";
+        std::fs::write(&config_path, text).unwrap();
+        let (config, _) = load_config(Some(&config_path)).unwrap();
+        assert_eq!(config.clickhouse.reader_password.as_deref(), Some("r34d"));
+        assert_eq!(config.clickhouse.password, None, "the writer's is separate");
+        std::fs::write(dir.path().join("reader"), "").unwrap();
+        let empty = load_config(Some(&config_path)).unwrap_err().to_string();
+        assert!(
+            empty.contains("reader_password_file") && empty.contains(":3:"),
+            "{empty}"
+        );
     }
 
     #[test]

@@ -56,6 +56,14 @@ pub struct ClickHouseConfig {
     /// A file whose first line is the password, instead of `password` (for secrets mounted
     /// by systemd credentials, Docker or Kubernetes); read at start and on every reload.
     pub password_file: Option<PathBuf>,
+    /// The user every report and log explorer query runs as: one that can only read the
+    /// `database` (a `SELECT ON warden.*` grant, or `allow_databases` + a `readonly` profile on
+    /// old servers; deploy/clickhouse/). Migrations create it where the server allows SQL
+    /// users. Unset: reports run as `user`, with a warning at start and from `gatewayd check`.
+    pub reader_user: Option<String>,
+    pub reader_password: Option<String>,
+    /// Like `password_file`, for `reader_password`.
+    pub reader_password_file: Option<PathBuf>,
     /// Apply pending migrations at start (retried in the background while ClickHouse is down).
     pub migrate_on_start: bool,
 }
@@ -138,6 +146,9 @@ impl Default for ClickHouseConfig {
             user: None,
             password: None,
             password_file: None,
+            reader_user: None,
+            reader_password: None,
+            reader_password_file: None,
             migrate_on_start: true,
         }
     }
@@ -245,6 +256,11 @@ pub struct AdminConfig {
     pub query_timeout: ConfigDuration,
     /// The most rows the log explorer returns.
     pub query_max_rows: usize,
+    /// The most bytes of one log explorer answer read from ClickHouse; more is cut off
+    /// (the answer says it was truncated), so one query cannot fill the gateway's memory.
+    pub query_max_bytes: usize,
+    /// Log explorer queries running at once; one more is refused with 429.
+    pub query_concurrency: usize,
 }
 
 /// Where the gateway keeps its CA, tokens, statuses and spool.
@@ -390,6 +406,8 @@ impl Default for AdminConfig {
             session_ttl: ConfigDuration::secs(8 * 3600),
             query_timeout: ConfigDuration::secs(10),
             query_max_rows: 1000,
+            query_max_bytes: 4 * 1024 * 1024,
+            query_concurrency: 4,
         }
     }
 }

@@ -78,6 +78,19 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
             "admin.query_max_rows must be 1 to 100000".into(),
         ));
     }
+    if !(64 * 1024..=64 * 1024 * 1024).contains(&config.admin.query_max_bytes) {
+        return Err((
+            at("query_max_bytes"),
+            "admin.query_max_bytes must be 65536 (64 KiB) to 67108864 (64 MiB)".into(),
+        ));
+    }
+    if !(1..=64).contains(&config.admin.query_concurrency) {
+        return Err((
+            at("query_concurrency"),
+            "admin.query_concurrency must be 1 to 64".into(),
+        ));
+    }
+    validate_reader(&config.clickhouse).map_err(|(key, message)| (at(key), message))?;
     if config.admin.query_timeout.0.as_secs() < 1 || config.admin.session_ttl.0.as_secs() < 60 {
         return Err((
             at("query_timeout"),
@@ -120,6 +133,39 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
 }
 
 /// Byte offset of the first place `key` appears as a key or quoted value in the file.
+/// The reader user must be someone else than the writer, or it is no wall at all.
+fn validate_reader(ch: &super::ClickHouseConfig) -> Result<(), (&'static str, String)> {
+    let Some(reader) = &ch.reader_user else {
+        if ch.reader_password.is_some() || ch.reader_password_file.is_some() {
+            return Err((
+                "reader_password",
+                "clickhouse.reader_password needs clickhouse.reader_user".into(),
+            ));
+        }
+        return Ok(());
+    };
+    let writer = ch.user.as_deref().unwrap_or("default");
+    if reader.is_empty() || reader == writer {
+        return Err((
+            "reader_user",
+            format!(
+                "clickhouse.reader_user must name a user other than the writer ({writer:?}): \
+                 reports and the log explorer run as it so they cannot write"
+            ),
+        ));
+    }
+    if !reader
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err((
+            "reader_user",
+            "clickhouse.reader_user may hold only letters, digits, '_' and '-'".into(),
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn find_key(text: &str, key: &str) -> Option<usize> {
     let quoted = format!("\"{key}\"");
     text.lines()
@@ -166,6 +212,24 @@ mod tests {
         let err = check("[upstream.connect_to]\n\"a.example\" = \"127.0.0.1:8443\"\n").unwrap_err();
         assert!(err.starts_with("2:1: "), "{err}");
         assert!(check("[upstream.connect_to]\n\"a:1\" = \"nowhere\"\n").is_err());
+    }
+
+    #[test]
+    fn the_reader_user_is_someone_else_than_the_writer() {
+        check("[clickhouse]\nuser = \"warden\"\nreader_user = \"warden_reader\"\n").unwrap();
+        let same =
+            check("[clickhouse]\nuser = \"warden\"\nreader_user = \"warden\"\n").unwrap_err();
+        assert!(
+            same.starts_with("3:1: ") && same.contains("other than the writer"),
+            "{same}"
+        );
+        let default = check("[clickhouse]\nreader_user = \"default\"\n").unwrap_err();
+        assert!(default.contains("\"default\""), "{default}");
+        let orphan = check("[clickhouse]\nreader_password = \"x\"\n").unwrap_err();
+        assert!(orphan.contains("needs clickhouse.reader_user"), "{orphan}");
+        assert!(check("[clickhouse]\nreader_user = \"a b\"\n").is_err());
+        assert!(check("[admin]\nquery_concurrency = 0\n").is_err());
+        assert!(check("[admin]\nquery_max_bytes = 100\n").is_err());
     }
 
     #[test]

@@ -20,6 +20,7 @@ use crate::admin::audit;
 use crate::admin::report_api::{csv, report_error, run_query, run_report};
 use crate::admin::tokens::Role;
 use crate::gateway::Gateway;
+use crate::report::explorer::ExplorerError;
 use crate::report::explorer::PRESETS;
 use crate::report::{form, ReportError};
 use crate::upstream::ProxyBody;
@@ -230,7 +231,10 @@ async fn post(
                     pages::explorer(session, &sql, Some(Ok(answer))),
                 ),
                 Err(e) => (
-                    StatusCode::BAD_REQUEST,
+                    match e {
+                        ExplorerError::Busy(_) => StatusCode::TOO_MANY_REQUESTS,
+                        _ => StatusCode::BAD_REQUEST,
+                    },
                     pages::explorer(session, &sql, Some(Err(e.to_string()))),
                 ),
             };

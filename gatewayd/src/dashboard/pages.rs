@@ -652,7 +652,7 @@ pub fn explorer(
                 "<p id=\"query-summary\">{} rows{} · {} rows read · {:.0} ms</p>",
                 count(answer.table.rows.len() as u64),
                 if answer.truncated {
-                    " (row limit reached)"
+                    " (cut off at the row or size limit)"
                 } else {
                     ""
                 },

@@ -1,8 +1,9 @@
 //! Read queries against ClickHouse's HTTP interface, answered as `JSONCompact`: the reports
 //! and the log explorer need columns whose names and types are only known at run time, which
-//! the RowBinary client used by the event writer cannot give.
+//! the RowBinary client used by the event writer cannot give. Answers are read as they stream
+//! in, within row and byte limits, never collected whole first.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -11,15 +12,24 @@ use http::{header, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
-use serde::Deserialize;
 use serde_json::Value;
+use tokio::sync::OnceCell;
 
+use super::compact_stream::{CompactReader, Limits, Streamed};
 use super::form::encode;
 use crate::config::ClickHouseConfig;
 use crate::upstream::error_chain;
 
-/// The most bytes of one answer read into memory.
+/// The most bytes of one report answer read into memory.
 const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
+/// The most bytes of an error answer kept.
+const MAX_ERROR_BYTES: usize = 64 * 1024;
+
+/// Said at start and by `gatewayd check` when no reader user is configured.
+pub const NO_READER_WARNING: &str = "clickhouse.reader_user is not set: reports and the log \
+    explorer run as the writer user, which can change data; only the explorer's text check and \
+    readonly=1 stop an analyst's SQL. Configure a user that can only SELECT in the warden \
+    database (deploy/gatewayd.example.toml)";
 
 /// Why a query gave no answer.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +49,8 @@ pub enum QueryError {
 pub struct Answer {
     pub columns: Vec<(String, String)>,
     pub rows: Vec<Vec<Value>>,
+    /// Rows or bytes past the limits were not read.
+    pub truncated: bool,
     pub rows_read: u64,
     pub elapsed_ms: f64,
 }
@@ -50,36 +62,17 @@ impl Answer {
     }
 }
 
-#[derive(Deserialize)]
-struct CompactAnswer {
-    #[serde(default)]
-    meta: Vec<Meta>,
-    #[serde(default)]
-    data: Vec<Vec<Value>>,
-    #[serde(default)]
-    statistics: Option<Statistics>,
-}
-
-#[derive(Deserialize)]
-struct Meta {
-    name: String,
-    #[serde(rename = "type")]
-    kind: String,
-}
-
-#[derive(Deserialize)]
-struct Statistics {
-    #[serde(default)]
-    rows_read: u64,
-}
-
-/// A ClickHouse HTTP endpoint and database.
+/// A ClickHouse HTTP endpoint, database and user.
 #[derive(Debug, Clone)]
 pub struct ClickHouseHttp {
     url: String,
     database: String,
+    user: String,
     authorization: Option<String>,
     timeout: Duration,
+    /// Whether the user's profile pins `readonly=1`, learnt on first use: such a session
+    /// refuses every setting in the URL, so none are sent (its profile holds the limits).
+    pinned: Arc<OnceCell<bool>>,
 }
 
 fn client() -> &'static Client<HttpConnector, Full<Bytes>> {
@@ -88,9 +81,24 @@ fn client() -> &'static Client<HttpConnector, Full<Bytes>> {
 }
 
 impl ClickHouseHttp {
-    pub fn new(config: &ClickHouseConfig) -> Self {
-        let authorization = config.user.as_ref().map(|user| {
-            let pair = format!("{user}:{}", config.password.as_deref().unwrap_or(""));
+    /// The user every report and log explorer query runs as: `clickhouse.reader_user`, or the
+    /// writer when none is configured (the daemon warns about that at start).
+    pub fn reader(config: &ClickHouseConfig) -> Self {
+        match &config.reader_user {
+            Some(user) => Self::with_user(config, Some(user), config.reader_password.as_deref()),
+            None => Self::writer(config),
+        }
+    }
+
+    /// The user gatewayd writes events as; for what the reader may not see (the list of
+    /// databases the explorer refuses), never for an analyst's SQL.
+    pub fn writer(config: &ClickHouseConfig) -> Self {
+        Self::with_user(config, config.user.as_ref(), config.password.as_deref())
+    }
+
+    fn with_user(config: &ClickHouseConfig, user: Option<&String>, password: Option<&str>) -> Self {
+        let authorization = user.map(|user| {
+            let pair = format!("{user}:{}", password.unwrap_or(""));
             format!(
                 "Basic {}",
                 base64::engine::general_purpose::STANDARD.encode(pair)
@@ -99,8 +107,10 @@ impl ClickHouseHttp {
         Self {
             url: config.url.trim_end_matches('/').to_string(),
             database: config.database.clone(),
+            user: user.map_or("default", String::as_str).to_string(),
             authorization,
             timeout: Duration::from_secs(30),
+            pinned: Arc::default(),
         }
     }
 
@@ -109,18 +119,83 @@ impl ClickHouseHttp {
         &self.database
     }
 
-    /// Runs `sql` (without a FORMAT clause) with `settings` as URL parameters, in order.
+    /// The ClickHouse user queries run as.
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    /// Runs `sql` (without a FORMAT clause) with `settings` as URL parameters, in order; the
+    /// whole answer must fit in 32 MiB.
     pub async fn query(
         &self,
         sql: &str,
         settings: &[(&str, String)],
     ) -> Result<Answer, QueryError> {
+        let limits = Limits {
+            max_rows: usize::MAX,
+            max_bytes: MAX_ANSWER_BYTES,
+            truncate: false,
+        };
+        self.query_limited(sql, settings, limits, self.timeout)
+            .await
+    }
+
+    /// Runs `sql` reading at most `limits` of the answer (the rest is never read: the
+    /// connection is dropped, which stops the query) and waiting at most `timeout`.
+    pub async fn query_limited(
+        &self,
+        sql: &str,
+        settings: &[(&str, String)],
+        limits: Limits,
+        timeout: Duration,
+    ) -> Result<Answer, QueryError> {
         let started = Instant::now();
-        let mut uri = format!(
-            "{}/?database={}&output_format_json_quote_64bit_integers=0",
-            self.url,
-            encode(&self.database)
-        );
+        let pinned = *self
+            .pinned
+            .get_or_try_init(|| self.is_pinned_readonly())
+            .await?;
+        let settings: Vec<(&str, String)> = if pinned {
+            Vec::new()
+        } else {
+            let mut all = vec![("output_format_json_quote_64bit_integers", "0".to_string())];
+            all.extend(settings.iter().cloned());
+            all
+        };
+        let streamed = self.send(sql, &settings, limits, timeout).await?;
+        Ok(Answer {
+            columns: streamed.columns,
+            rows: streamed.rows,
+            truncated: streamed.truncated,
+            rows_read: streamed.rows_read,
+            elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+        })
+    }
+
+    /// Whether the session runs with `readonly=1` before any setting is sent.
+    async fn is_pinned_readonly(&self) -> Result<bool, QueryError> {
+        let limits = Limits {
+            max_rows: 1,
+            max_bytes: 64 * 1024,
+            truncate: false,
+        };
+        let probe = "SELECT value FROM system.settings WHERE name = 'readonly'";
+        let answer = self.send(probe, &[], limits, self.timeout).await?;
+        let level = answer
+            .rows
+            .first()
+            .and_then(|r| r.first())
+            .and_then(Value::as_str);
+        Ok(level == Some("1"))
+    }
+
+    async fn send(
+        &self,
+        sql: &str,
+        settings: &[(&str, String)],
+        limits: Limits,
+        timeout: Duration,
+    ) -> Result<Streamed, QueryError> {
+        let mut uri = format!("{}/?database={}", self.url, encode(&self.database));
         for (name, value) in settings {
             uri.push('&');
             uri.push_str(name);
@@ -148,33 +223,31 @@ impl ClickHouseHttp {
                         message: error_chain(&e),
                     })?;
             let status = response.status();
-            let bytes = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
-                .collect()
-                .await
-                .map_err(|e| QueryError::BadAnswer(format!("reading the answer: {e}")))?
-                .to_bytes();
-            Ok::<_, QueryError>((status, bytes))
-        };
-        let (status, bytes) = tokio::time::timeout(self.timeout, exchange)
-            .await
-            .map_err(|_| QueryError::Timeout(self.timeout))??;
-        if status != StatusCode::OK {
-            return Err(QueryError::Refused(server_message(&bytes)));
-        }
-        let answer: CompactAnswer = serde_json::from_slice(&bytes).map_err(|e| {
-            // An error raised while streaming rows arrives after a 200 as trailing text.
-            let text = String::from_utf8_lossy(&bytes);
-            match text.find("Code: ") {
-                Some(at) => QueryError::Refused(server_message(text[at..].as_bytes())),
-                None => QueryError::BadAnswer(e.to_string()),
+            let mut body = response.into_body();
+            if status != StatusCode::OK {
+                let bytes = Limited::new(body, MAX_ERROR_BYTES)
+                    .collect()
+                    .await
+                    .map(|c| c.to_bytes())
+                    .unwrap_or_default();
+                return Err(QueryError::Refused(server_message(&bytes)));
             }
-        })?;
-        Ok(Answer {
-            columns: answer.meta.into_iter().map(|m| (m.name, m.kind)).collect(),
-            rows: answer.data,
-            rows_read: answer.statistics.map_or(0, |s| s.rows_read),
-            elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
-        })
+            let mut reader = CompactReader::new(limits);
+            while let Some(frame) = body.frame().await {
+                let frame =
+                    frame.map_err(|e| QueryError::BadAnswer(format!("reading the answer: {e}")))?;
+                if let Some(data) = frame.data_ref() {
+                    if reader.feed(data)? {
+                        // Dropping the body closes the connection; ClickHouse stops the query.
+                        break;
+                    }
+                }
+            }
+            reader.finish()
+        };
+        tokio::time::timeout(timeout, exchange)
+            .await
+            .map_err(|_| QueryError::Timeout(timeout))?
     }
 }
 

@@ -8,6 +8,7 @@
 
 pub mod anomalies;
 pub mod clickhouse_http;
+pub mod compact_stream;
 pub mod dlp;
 pub mod explorer;
 pub mod filter;

@@ -46,7 +46,14 @@ pub fn server_xml(root: &Path, ports: Ports) -> String {
     )
 }
 
-/// `users.xml`: user `default`, no password, loopback only, no quotas.
+/// The read-only user reports and the log explorer run as in tests.
+pub const READER_USER: &str = "warden_reader";
+/// Its password (the server is private to one test, on loopback).
+pub const READER_PASSWORD: &str = "reader-test-password";
+
+/// `users.xml`: user `default`, no password, loopback only, no quotas; and the reader as
+/// 18.16 defines one (no SQL users there): only the `warden` database, and a profile that pins
+/// `readonly=1`, which forbids writes, settings changes and table functions alike.
 pub fn users_xml() -> &'static str {
     r#"<?xml version="1.0"?>
 <yandex>
@@ -54,6 +61,11 @@ pub fn users_xml() -> &'static str {
         <default>
             <max_memory_usage>4000000000</max_memory_usage>
         </default>
+        <reader>
+            <readonly>1</readonly>
+            <max_execution_time>60</max_execution_time>
+            <max_memory_usage>2000000000</max_memory_usage>
+        </reader>
     </profiles>
     <users>
         <default>
@@ -65,6 +77,18 @@ pub fn users_xml() -> &'static str {
             <profile>default</profile>
             <quota>default</quota>
         </default>
+        <warden_reader>
+            <password>reader-test-password</password>
+            <networks>
+                <ip>127.0.0.1</ip>
+                <ip>::1</ip>
+            </networks>
+            <profile>reader</profile>
+            <quota>default</quota>
+            <allow_databases>
+                <database>warden</database>
+            </allow_databases>
+        </warden_reader>
     </users>
     <quotas>
         <default>

@@ -40,9 +40,13 @@ fn check_reports_file_line_col_and_exits_2() {
     assert!(stderr.contains("missing.pem"), "{stderr}");
 
     std::fs::write(&path, "[proxy]\nlisten = \"127.0.0.1:3128\"\n").unwrap();
-    let (code, stdout, _) = gatewayd(&["check", "--config", path.to_str().unwrap()]);
+    let (code, stdout, stderr) = gatewayd(&["check", "--config", path.to_str().unwrap()]);
     assert_eq!(code, 0);
     assert!(stdout.starts_with("ok"));
+    assert!(
+        stderr.contains("warning: clickhouse.reader_user is not set"),
+        "reports running as the writer are said loudly: {stderr}"
+    );
     let (code, _, _) = gatewayd(&["check", "--bogus"]);
     assert_eq!(code, 2, "bad usage exits 2");
 }

@@ -112,6 +112,18 @@ fn migrations_and_reports_work_on_a_current_clickhouse_release() {
         "the views fill the rollups"
     );
 
+    // The reader user the migration step creates where the server has SQL users: its
+    // statements are what a current release parses (chdb itself keeps no users to grant to),
+    // and the password never appears in them, only its hash.
+    for statement in schema::reader::statements("warden", "warden_reader", "s3cret-pw") {
+        assert!(!statement.contains("s3cret-pw"), "{statement}");
+        let ast = post(&ch.url, &format!("EXPLAIN AST {statement}"));
+        assert!(
+            ast.contains("CreateUserQuery") || ast.contains("GrantQuery"),
+            "{ast}"
+        );
+    }
+
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("gatewayd.toml");
     std::fs::write(

@@ -11,6 +11,7 @@ use arc_swap::ArcSwap;
 use policies::status::StatusChange;
 use policies::{AppStatus, StatusBook};
 
+use crate::devices::StateLock;
 use crate::state_files::write_atomic;
 
 const BOOK_FILE: &str = "app-statuses.json";
@@ -71,6 +72,9 @@ impl StatusStore {
         actor: &str,
     ) -> Result<StatusChange, StatusStoreError> {
         let mut guard = self.write.lock().unwrap_or_else(PoisonError::into_inner);
+        // The daemon (API, dashboard) and the CLI both change the book: the inter-process lock
+        // the devices files use keeps one from overwriting the other's change.
+        let _lock = StateLock::acquire(&self.dir).map_err(io(&self.dir))?;
         // Start from the file, not memory: another process may have written it since.
         let path = self.dir.join(BOOK_FILE);
         let (mut book, _) = read_book(&path)?;
@@ -177,5 +181,37 @@ mod tests {
         assert_eq!(daemon.book().status("claude"), AppStatus::Approved);
         std::fs::write(dir.path().join(BOOK_FILE), "{not json").unwrap();
         assert!(StatusStore::open(dir.path()).is_err());
+    }
+
+    #[test]
+    fn concurrent_writers_in_separate_stores_lose_no_change() {
+        // Each store stands for a process (the daemon, CLI runs): only the file lock is shared.
+        let dir = tempfile::tempdir().unwrap();
+        let writers = 6;
+        let apps_each = 15;
+        std::thread::scope(|s| {
+            for w in 0..writers {
+                let dir = dir.path();
+                s.spawn(move || {
+                    let store = StatusStore::open(dir).unwrap();
+                    for a in 0..apps_each {
+                        let app = format!("app-{w}-{a}");
+                        store.set(&app, AppStatus::Approved, "writer").unwrap();
+                    }
+                });
+            }
+        });
+        let book = StatusStore::open(dir.path()).unwrap().book();
+        for w in 0..writers {
+            for a in 0..apps_each {
+                assert_eq!(
+                    book.status(&format!("app-{w}-{a}")),
+                    AppStatus::Approved,
+                    "app-{w}-{a} was lost"
+                );
+            }
+        }
+        let changes = StatusStore::open(dir.path()).unwrap().changes().unwrap();
+        assert_eq!(changes.len(), writers * apps_each);
     }
 }

@@ -1,5 +1,6 @@
-//! A lock file around read-modify-write of the devices files, which both the daemon (on
-//! enrollment) and the CLI (tokens, revocation) change. A lock left by a crashed process is
+//! A lock file around read-modify-write of the state files both the daemon and the CLI
+//! change: the devices files (enrollment; tokens, revocation) and the approval-status book
+//! (API and dashboard; `gatewayd apps set-status`). A lock left by a crashed process is
 //! taken over after a few seconds rather than blocking enrollment forever.
 
 use std::fs;
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 const STALE_AFTER: Duration = Duration::from_secs(10);
 const WAIT_AT_MOST: Duration = Duration::from_secs(5);
 
-/// Held while a devices file is read, changed and written; released on drop.
+/// Held while a shared state file is read, changed and written; released on drop.
 pub struct StateLock {
     path: PathBuf,
 }

@@ -427,3 +427,78 @@ fn ai_api_traffic_to_an_unknown_host_is_discovered_for_triage() {
         "discovered apps have no users to filter by"
     );
 }
+
+#[test]
+fn status_changes_from_cli_runs_and_the_api_at_once_are_all_kept() {
+    // The daemon (API) and `gatewayd apps set-status` processes write the same book: each
+    // reads, changes and rewrites it, so without the shared lock one overwrites another.
+    let (_d, _o, gw) = start(None);
+    let (_, admin, _) = gatewayd(
+        &gw,
+        &[
+            "admin", "token", "create", "--role", "admin", "--name", "sec-team",
+        ],
+    );
+    let admin = admin.lines().last().unwrap().to_string();
+    std::thread::sleep(Duration::from_millis(1500)); // the daemon picks up the new token
+    let by_cli = ["manus", "genspark", "coze", "skywork", "flowith", "dust"];
+    let by_api = [
+        "lindy",
+        "crewai",
+        "chatbase",
+        "voiceflow",
+        "botpress",
+        "dify",
+    ];
+    std::thread::scope(|s| {
+        for app in by_cli {
+            let gw = &gw;
+            s.spawn(move || {
+                let (code, _, err) = gatewayd(gw, &["apps", "set-status", app, "approved"]);
+                assert_eq!(code, 0, "{app}: {err}");
+            });
+        }
+        for app in by_api {
+            let (gw, admin) = (&gw, &admin);
+            s.spawn(move || {
+                let put = curl(&[
+                    "-X",
+                    "PUT",
+                    "-H",
+                    &format!("Authorization: Bearer {admin}"),
+                    "-H",
+                    "Content-Type: application/json",
+                    "-d",
+                    "{\"status\":\"approved\"}",
+                    &format!("http://{}/api/v1/apps/{app}/status", gw.admin),
+                ]);
+                assert_eq!(put.status, 200, "{app}: {}", put.body_text());
+            });
+        }
+    });
+    std::thread::sleep(Duration::from_millis(1500)); // the daemon notices the CLI's changes
+    let listing = curl(&[
+        "-H",
+        &format!("Authorization: Bearer {admin}"),
+        &format!("http://{}/api/v1/apps", gw.admin),
+    ]);
+    let apps: serde_json::Value = serde_json::from_slice(&listing.body).unwrap();
+    let status = |id: &str| {
+        apps["apps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == id)
+            .map(|a| a["status"].clone())
+    };
+    for app in by_cli.iter().chain(&by_api) {
+        assert_eq!(
+            status(app),
+            Some("approved".into()),
+            "{app}'s change was lost"
+        );
+    }
+    let trail =
+        std::fs::read_to_string(gw.dir.path().join("state/app-status-changes.jsonl")).unwrap();
+    assert_eq!(trail.lines().count(), by_cli.len() + by_api.len());
+}

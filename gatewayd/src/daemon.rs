@@ -69,12 +69,12 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         ),
         None => None,
     };
-    let (writer, clickhouse) = if config.events.enabled {
-        let (writer, client) = crate::events_setup::start(&config).await?;
-        (Some(writer), Some(client))
+    let (writer, clickhouse, background) = if config.events.enabled {
+        let (writer, client, background) = crate::events_setup::start(&config).await?;
+        (Some(writer), Some(client), background)
     } else {
         tracing::warn!("events.enabled = false: transactions are not recorded in ClickHouse");
-        (None, None)
+        (None, None, Vec::new())
     };
     let retention = config.retention.clone();
     let snapshot = Snapshot::build(config, 1).map_err(anyhow::Error::msg)?;
@@ -96,24 +96,33 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         writer.as_ref().map(|w| w.sink.clone()),
         geoip,
     ));
-    tokio::spawn(crate::gateway::watch_files(gateway.clone()));
+    // Every task goes through the tracked spawner (clippy.toml forbids tokio::spawn): these
+    // loops end when shutdown starts, and the drain waits for them like for connections.
+    gateway
+        .tasks
+        .spawn(crate::gateway::watch_files(gateway.clone()));
+    for task in background {
+        gateway.spawn_service(task);
+    }
     if let Some(client) = clickhouse {
-        tokio::spawn(crate::events_setup::retention_task(
+        gateway.tasks.spawn(crate::events_setup::retention_task(
             client.clone(),
             retention,
             gateway.shutdown.clone(),
         ));
-        tokio::spawn(crate::events_setup::status_changes_task(
-            client,
-            gateway.clone(),
-        ));
+        gateway
+            .tasks
+            .spawn(crate::events_setup::status_changes_task(
+                client,
+                gateway.clone(),
+            ));
     }
     let tunnel_task = match tunnel {
         Some(listener) => {
             let device_ca = ca::DeviceAuthority::load_or_create(&state_dir.join("ca"))?;
             let port =
                 crate::tunnel::TunnelPort::new(&gateway, device_ca).map_err(anyhow::Error::msg)?;
-            Some(tokio::spawn(crate::tunnel::serve_tunnel(
+            Some(gateway.tasks.spawn(crate::tunnel::serve_tunnel(
                 listener,
                 gateway.clone(),
                 Arc::new(port),
@@ -123,8 +132,12 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     };
     write_listen_file(&state_dir, proxy_addr, admin_addr, tunnel_addr)?;
 
-    let proxy_task = tokio::spawn(crate::listen::serve_proxy(proxy, gateway.clone()));
-    let admin_task = tokio::spawn(crate::admin::serve_admin(admin, gateway.clone()));
+    let proxy_task = gateway
+        .tasks
+        .spawn(crate::listen::serve_proxy(proxy, gateway.clone()));
+    let admin_task = gateway
+        .tasks
+        .spawn(crate::admin::serve_admin(admin, gateway.clone()));
     tracing::info!(proxy = %proxy_addr, admin = %admin_addr, tunnel = ?tunnel_addr, config = %source, "gatewayd ready");
 
     let mut hangup = signal(SignalKind::hangup())?;

@@ -14,8 +14,12 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{Config, RetentionConfig};
 use crate::events::{start_writer, EventStats, Spooler, WriterHandle};
 
-/// Opens the spool, connects, migrates and starts the writer.
-pub async fn start(config: &Config) -> anyhow::Result<(WriterHandle, Client)> {
+/// Work [`start`] leaves for the daemon to run on its tracked spawner (ended at shutdown).
+pub type BackgroundTask = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// Opens the spool, connects, migrates and starts the writer; returns the background work
+/// (migrations retried while ClickHouse is unreachable, the reader user) to spawn.
+pub async fn start(config: &Config) -> anyhow::Result<(WriterHandle, Client, Vec<BackgroundTask>)> {
     let ch = &config.clickhouse;
     let options = ConnectOptions {
         url: ch.url.clone(),
@@ -27,9 +31,12 @@ pub async fn start(config: &Config) -> anyhow::Result<(WriterHandle, Client)> {
     let client = schema::connect(&options).context("clickhouse")?;
     let spooler = Spooler::open(&config.state.dir.join("spool"), &config.events)
         .map_err(anyhow::Error::msg)?;
+    let mut background: Vec<BackgroundTask> = Vec::new();
     if ch.migrate_on_start {
-        migrate(&client, &ch.url).await?;
-        tokio::spawn(reader_user(client.clone(), ch.clone()));
+        if migrate(&client, &ch.url).await? {
+            background.push(Box::pin(retry_migrations(client.clone())));
+        }
+        background.push(Box::pin(reader_user(client.clone(), ch.clone())));
     } else if ch.reader_user.is_none() {
         tracing::warn!("{}", crate::report::clickhouse_http::NO_READER_WARNING);
     }
@@ -39,48 +46,50 @@ pub async fn start(config: &Config) -> anyhow::Result<(WriterHandle, Client)> {
         spooler,
         Arc::new(EventStats::default()),
     );
-    Ok((writer, client))
+    Ok((writer, client, background))
 }
 
 /// Applies migrations. A migration the server rejects stops the daemon with the statement and
-/// the server's error; an unreachable server is retried in the background (events spool).
-async fn migrate(client: &Client, url: &str) -> anyhow::Result<()> {
+/// the server's error; an unreachable server is retried in the background (events spool):
+/// `Ok(true)` says so.
+async fn migrate(client: &Client, url: &str) -> anyhow::Result<bool> {
     let migrator = Migrator::new(client).context("clickhouse migrations")?;
     match tokio::time::timeout(Duration::from_secs(10), migrator.migrate()).await {
         Ok(Ok(applied)) => {
             for m in &applied {
                 tracing::info!(migration = %m.label(), "applied ClickHouse migration");
             }
-            Ok(())
+            Ok(false)
         }
         Ok(Err(error)) if is_unreachable(&error) => {
             tracing::warn!(%url, %error, "ClickHouse unreachable; events are spooled and migrations retried in the background");
-            let client = client.clone();
-            tokio::spawn(async move {
-                loop {
-                    tokio::time::sleep(Duration::from_secs(5)).await;
-                    let Ok(migrator) = Migrator::new(&client) else {
-                        return;
-                    };
-                    match migrator.migrate().await {
-                        Ok(_) => {
-                            tracing::info!("ClickHouse reachable; migrations applied");
-                            return;
-                        }
-                        Err(error) if is_unreachable(&error) => continue,
-                        Err(error) => {
-                            tracing::error!(%error, "ClickHouse migration failed; events stay in the spool until it is fixed");
-                            return;
-                        }
-                    }
-                }
-            });
-            Ok(())
+            Ok(true)
         }
         Ok(Err(error)) => Err(anyhow::anyhow!("ClickHouse migration failed: {error}")),
         Err(_) => {
             tracing::warn!(%url, "ClickHouse did not answer in 10 s; events are spooled");
-            Ok(())
+            Ok(false)
+        }
+    }
+}
+
+/// Applies migrations every 5 s until ClickHouse answers.
+async fn retry_migrations(client: Client) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let Ok(migrator) = Migrator::new(&client) else {
+            return;
+        };
+        match migrator.migrate().await {
+            Ok(_) => {
+                tracing::info!("ClickHouse reachable; migrations applied");
+                return;
+            }
+            Err(error) if is_unreachable(&error) => continue,
+            Err(error) => {
+                tracing::error!(%error, "ClickHouse migration failed; events stay in the spool until it is fixed");
+                return;
+            }
         }
     }
 }

@@ -126,6 +126,21 @@ impl Gateway {
         }
     }
 
+    /// Runs a background loop that holds no connection on the tracked spawner, ended when
+    /// shutdown starts so the drain never waits on it.
+    pub fn spawn_service<F>(&self, task: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let shutdown = self.shutdown.clone();
+        self.tasks.spawn(async move {
+            tokio::select! {
+                () = task => {}
+                () = shutdown.cancelled() => {}
+            }
+        });
+    }
+
     /// The current snapshot; hold on to it for the lifetime of a connection.
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshot.load_full()

@@ -45,6 +45,9 @@ impl EventSink {
                 let stats = self.stats.clone();
                 match tokio::runtime::Handle::try_current() {
                     Ok(handle) => {
+                        // Untracked on purpose: it holds a sender, so the writer (joined after
+                        // the drain) does not finish until this record is queued.
+                        #[allow(clippy::disallowed_methods)]
                         handle.spawn(async move {
                             if tx.send(record).await.is_err() {
                                 stats.dropped.fetch_add(1, Relaxed);

@@ -50,6 +50,9 @@ pub fn start_writer(
         insert_timeout: config.insert_timeout.0,
         healthy: true,
     };
+    // Owned by its handle, not the tracked spawner: `WriterHandle::finish` joins it after the
+    // drain, once every connection (and so every event) is done.
+    #[allow(clippy::disallowed_methods)]
     let task = tokio::spawn(writer.run());
     WriterHandle { sink, task }
 }

@@ -123,6 +123,7 @@ impl<S: AsyncWrite> AsyncWrite for IdleTimeout<S> {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests own their tasks
 mod tests {
     use super::*;
     use tokio::io::AsyncReadExt;

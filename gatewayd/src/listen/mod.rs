@@ -7,8 +7,9 @@
 
 mod connect;
 
-pub(crate) use connect::{bad_target, parse_target};
-mod pac;
+pub(crate) use connect::bad_target;
+pub use connect::parse_target;
+pub mod pac;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -41,7 +42,7 @@ pub async fn serve_proxy(listener: TcpListener, gateway: Arc<Gateway>) {
                 .metrics
                 .connections_rejected_limit
                 .fetch_add(1, Relaxed);
-            tokio::spawn(reject_over_limit(stream));
+            gateway.tasks.spawn(reject_over_limit(stream));
             continue;
         };
         let gateway2 = gateway.clone();

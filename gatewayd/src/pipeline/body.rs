@@ -232,6 +232,9 @@ pin_project_lite::pin_project! {
                 return;
             }
             if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                // Untracked on purpose: draining an upstream body only lets its pooled
+                // connection be reused; at shutdown there is nothing to reuse it for.
+                #[allow(clippy::disallowed_methods)]
                 handle.spawn(async move {
                     use http_body_util::BodyExt;
                     let mut drained = 0u64;

@@ -45,7 +45,8 @@ pub async fn forward(
     let (mut sender, connection) = hyper::client::conn::http1::handshake(io)
         .await
         .map_err(|e| failed(UpstreamError::Protocol(e.to_string())))?;
-    tokio::spawn(async move {
+    // Tracked, like the relay below: SIGTERM drains an open WebSocket instead of cutting it.
+    conn.gateway.tasks.spawn(async move {
         if let Err(e) = connection.with_upgrades().await {
             tracing::debug!(error = %e, "websocket upstream connection ended");
         }
@@ -84,7 +85,7 @@ pub async fn forward(
     let bytes_up = ctx.bytes_up.clone();
     let dlp = conn.snapshot.dlp.clone();
     let host = target.host.clone();
-    tokio::spawn(async move {
+    conn.gateway.tasks.spawn(async move {
         let (client, upstream) = match tokio::try_join!(client_upgrade, upstream_upgrade) {
             Ok(pair) => pair,
             Err(e) => {

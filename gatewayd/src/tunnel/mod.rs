@@ -95,7 +95,9 @@ impl TunnelPort {
 pub async fn serve_tunnel(listener: TcpListener, gateway: Arc<Gateway>, port: Arc<TunnelPort>) {
     let limit = gateway.snapshot().config.tunnel.max_connections;
     let slots = Arc::new(Semaphore::new(limit));
-    tokio::spawn(close_revoked(gateway.clone(), port.clone()));
+    gateway
+        .tasks
+        .spawn(close_revoked(gateway.clone(), port.clone()));
     while let Some((stream, client)) =
         crate::listen::next_connection(&listener, &gateway, "tunnel").await
     {

@@ -111,3 +111,56 @@ fn health_and_metrics_on_the_admin_port() {
     assert!(gw.metric("warden_bytes_down_total") >= 5000.0);
     assert_eq!(gw.metric("warden_leaf_cache_entries"), 1.0);
 }
+
+#[test]
+fn sigterm_drains_an_open_websocket_for_shutdown_drain_then_exits() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let dir = tempfile::tempdir().unwrap();
+    let origin = Origin::start(dir.path());
+    let mut gw = GatewayProcess::start(
+        &origin,
+        GatewayOptions {
+            sections: "[timeouts]\nshutdown_drain = \"3s\"\n".into(),
+            ..Default::default()
+        },
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut ws = crate::streaming::websocket_through(&gw, "ws.test").await;
+        let mut echo = async |text: &str| {
+            ws.send(Message::text(text)).await.unwrap();
+            let echoed = tokio::time::timeout(Duration::from_secs(5), ws.next())
+                .await
+                .expect("an answer through the relay")
+                .expect("the relay is open")
+                .expect("a message");
+            assert_eq!(echoed.into_text().unwrap().as_str(), text);
+        };
+        echo("before").await;
+        gw.signal("TERM");
+        let terminated = std::time::Instant::now();
+        assert!(gw.wait_for_log("shutting down", Duration::from_secs(5)));
+        std::thread::sleep(Duration::from_millis(500));
+        echo("during the drain").await;
+
+        assert!(
+            gw.wait_exit(Duration::from_secs(15)),
+            "gatewayd exits once shutdown_drain has passed, open WebSocket or not"
+        );
+        let waited = terminated.elapsed();
+        assert!(
+            waited >= Duration::from_millis(2500),
+            "gatewayd waited for the open WebSocket only {waited:?}"
+        );
+        assert!(gw.log().contains("drain timeout reached"), "{}", gw.log());
+        let after = tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .expect("the client sees its relay end");
+        assert!(!matches!(after, Some(Ok(Message::Text(_)))), "{after:?}");
+    });
+}

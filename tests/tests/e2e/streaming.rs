@@ -65,7 +65,7 @@ fn a_100_mb_download_and_upload_stream_with_bounded_memory() {
 }
 
 /// Opens a WebSocket to `host` through the gateway's proxy port, trusting the Warden root.
-async fn websocket_through(
+pub(crate) async fn websocket_through(
     gw: &GatewayProcess,
     host: &str,
 ) -> tokio_tungstenite::WebSocketStream<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 need curl curl chromium chromium chromedriver chromium-driver
+# The fuzz targets build with every test run: libfuzzer-sys compiles libFuzzer's C++.
+need c++ g++
 # A current ClickHouse release's engine (chdb, from PyPI) for the current-release test.
 need_python_module chdb chdb
 # The events tests start their own clickhouse-server from Debian's package.

@@ -1,14 +1,6 @@
-//! Fuzzes the ClientHello parser with arbitrary network bytes: it must never panic, and a
-//! successfully parsed hello must keep parsing when more bytes follow it.
+//! libFuzzer bytes into the ClientHello parser (`warden_fuzz::client_hello`).
 #![no_main]
 
-use gatewayd::intercept::client_hello::{peek, Peeked};
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    if let Peeked::ClientHello(info) = peek(data) {
-        let mut longer = data.to_vec();
-        longer.extend_from_slice(b"trailing application bytes");
-        assert_eq!(peek(&longer), Peeked::ClientHello(info));
-    }
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    warden_fuzz::client_hello::client_hello(data);
 });

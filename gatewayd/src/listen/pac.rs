@@ -13,16 +13,7 @@ use crate::upstream::ProxyBody;
 /// works behind NAT and DNS names alike.
 pub fn response(snapshot: &Snapshot, request: &Request<Incoming>) -> Response<ProxyBody> {
     let listen = snapshot.config.proxy.listen.to_string();
-    let proxy = request
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-        })
-        .unwrap_or(&listen);
-    let script = pac_script(proxy);
+    let script = script_for(request.headers().get(header::HOST), &listen);
     let mut response = Response::new(
         Full::new(Bytes::from(script))
             .map_err(|e| match e {})
@@ -37,6 +28,19 @@ pub fn response(snapshot: &Snapshot, request: &Request<Incoming>) -> Response<Pr
         HeaderValue::from_static("max-age=300"),
     );
     response
+}
+
+/// The script for a request with this `Host` header: the header names the proxy only when it
+/// is plain `host[:port]` characters (it lands inside a JavaScript string), else `listen` does.
+pub fn script_for(host: Option<&HeaderValue>, listen: &str) -> String {
+    let proxy = host
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
+        .unwrap_or(listen);
+    pac_script(proxy)
 }
 
 fn pac_script(proxy: &str) -> String {

@@ -56,7 +56,7 @@ pub use edm::{EdmOptions, EdmSet};
 pub use engine::{DetectorCount, DlpEngine, ProfileResult};
 pub use error::DlpError;
 pub use finding::{mask, Confidence, Finding, Snippet};
-pub use patterns::naive_patterns;
+pub use patterns::{finding_patterns, naive_patterns};
 pub use profile::{Profile, Threshold, SHIPPED_PROFILES};
 pub use redact::redact;
 

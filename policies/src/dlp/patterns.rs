@@ -25,6 +25,9 @@ pub const PEM_BEGIN: &str =
 pub const JWT: &str = r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*";
 pub const EMAIL_DOMAIN: &str =
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}";
+pub const CARD: &str = r"(?:\d[ -]?){12,18}\d";
+pub const IBAN: &str = r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?";
+pub const SSN: &str = r"\d{3}[- ]\d{2}[- ]\d{4}";
 
 /// Compiled-size limit for the built-in patterns (custom ones have their own, smaller one).
 const SIZE_LIMIT: usize = 1 << 20;
@@ -58,16 +61,10 @@ impl Patterns {
 pub fn naive_patterns() -> Vec<(&'static str, String)> {
     let b = |p: &str| format!(r"\b(?:{p})\b");
     vec![
-        ("credit_card", r"\b(?:\d[ -]?){12,18}\d\b".to_owned()),
-        (
-            "iban",
-            r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b".to_owned(),
-        ),
-        ("us_ssn", r"\b\d{3}[- ]\d{2}[- ]\d{4}\b".to_owned()),
-        (
-            "email_address",
-            format!(r"[A-Za-z0-9._%+-]{{1,64}}@{EMAIL_DOMAIN}\b"),
-        ),
+        ("credit_card", b(CARD)),
+        ("iban", b(IBAN)),
+        ("us_ssn", b(SSN)),
+        ("email_address", format!(r"{}\b", email())),
         ("aws_access_key_id", b(AWS_ID)),
         (
             "aws_secret_access_key",
@@ -87,6 +84,36 @@ pub fn naive_patterns() -> Vec<(&'static str, String)> {
             r"(?m)^\s*(?:def|class|import|from|function|const|let|var|public|private|fn|func|package|#include|SELECT|INSERT|UPDATE)\b"
                 .to_owned(),
         ),
+    ]
+}
+
+fn email() -> String {
+    format!(r"[A-Za-z0-9._%+-]{{1,64}}@{EMAIL_DOMAIN}")
+}
+
+/// `(detector id, regex)`: the shape every finding of a built-in detector holds, the
+/// specification its fast matcher is held to (the fuzz crate's property tests check every
+/// finding against it). Context words, checksums and boundaries only narrow what is reported.
+/// `private_key` is its header (a cut-off body is still a finding); `source_code` has none: it
+/// is recognised by weighing lines, not by a pattern.
+pub fn finding_patterns() -> Vec<(&'static str, String)> {
+    let own = |p: &str| p.to_owned();
+    vec![
+        ("credit_card", own(CARD)),
+        ("iban", own(IBAN)),
+        ("us_ssn", own(SSN)),
+        ("email_address", email()),
+        ("aws_access_key_id", own(AWS_ID)),
+        ("aws_secret_access_key", own(AWS_SECRET)),
+        ("github_token", own(GITHUB)),
+        ("gitlab_token", own(GITLAB)),
+        ("slack_token", format!("{SLACK}|{SLACK_HOOK}")),
+        ("stripe_secret_key", own(STRIPE)),
+        ("openai_api_key", own(OPENAI)),
+        ("anthropic_api_key", own(ANTHROPIC)),
+        ("google_api_key", own(GOOGLE)),
+        ("private_key", own(PEM_BEGIN)),
+        ("jwt", own(JWT)),
     ]
 }
 

@@ -4,6 +4,8 @@
 //! ..."). Artifacts (gateway logs, screenshots) go to a temp dir printed on failure.
 // Test code: a failed unwrap is a failed test with its message, which is what we want.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// The tracked-spawner rule (clippy.toml) is the gateway's; this harness is its client.
+#![allow(clippy::disallowed_methods)]
 
 mod support;
 

@@ -1,9 +1,6 @@
 //! The test origin: a real TLS server (its own test CA, HTTP/1.1 and HTTP/2 by ALPN, WebSocket)
 //! plus a plain-HTTP twin, run on a runtime thread of its own so scenarios stay synchronous.
 
-// The test origin is not the gateway: its tasks end with its runtime.
-#![allow(clippy::disallowed_methods)]
-
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -52,6 +52,7 @@ async fn route(gateway: &Gateway, request: Request<Incoming>) -> Response<ProxyB
         (&Method::GET, "/healthz") => text(StatusCode::OK, "text/plain", "ok\n".into()),
         (&Method::GET, "/metrics") => text(StatusCode::OK, "text/plain; version=0.0.4", {
             let mut text = gateway.metrics.render(gateway.leaves.len());
+            text.push_str(&gateway.auth.render_metrics());
             if let Some(events) = &gateway.events {
                 text.push_str(&crate::telemetry::render_events(&events.stats));
             }

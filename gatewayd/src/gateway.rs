@@ -84,6 +84,8 @@ pub struct Gateway {
     tokens: ArcSwap<TokenStore>,
     /// Dashboard logins.
     pub sessions: crate::dashboard::session::Sessions,
+    /// Proxy password checking: slots and failure throttling, kept across reloads.
+    pub auth: crate::identity::AuthGuard,
     /// Where transaction records go; `None` only in tools that run no writer.
     pub events: Option<EventSink>,
     /// Country and city of client addresses, when `geoip.database` is set.
@@ -115,6 +117,7 @@ impl Gateway {
             discovered,
             tokens: ArcSwap::from_pointee(tokens),
             sessions: Default::default(),
+            auth: Default::default(),
             versions: AtomicU64::new(snapshot.version),
             snapshot: ArcSwap::from_pointee(snapshot),
             config_path,
@@ -219,7 +222,7 @@ fn warn_restart_only(old: &Config, new: &Config) {
 }
 
 /// Polls the files that other processes change while the daemon runs — policy and catalog
-/// files, the status book, the admin tokens — and applies changes. A bad policy file is
+/// files, the users file, the status book, the admin tokens — and applies changes. A bad policy file is
 /// refused (logged with its position) and the last good one stays.
 pub async fn watch_files(gateway: Arc<Gateway>) {
     use std::time::{Duration, SystemTime};
@@ -228,7 +231,14 @@ pub async fn watch_files(gateway: Arc<Gateway>) {
     };
     let state_dir = gateway.snapshot().config.state.dir.clone();
     let tokens_path = state_dir.join("admin-tokens.json");
-    let initial = watched_files(&gateway.snapshot().config.policies);
+    // The users file too: a changed password must end the verified-credential memory, which
+    // lives and dies with the snapshot's user directory.
+    let reloaded_files = |config: &Config| -> Vec<PathBuf> {
+        let mut files = watched_files(&config.policies);
+        files.extend(config.proxy.users_file.clone());
+        files
+    };
+    let initial = reloaded_files(&gateway.snapshot().config);
     let mut policy_stamps: Vec<Option<SystemTime>> = initial.iter().map(|f| stamp(f)).collect();
     let mut tokens_stamp = stamp(&tokens_path);
     loop {
@@ -239,10 +249,10 @@ pub async fn watch_files(gateway: Arc<Gateway>) {
                 return;
             }
         }
-        let files = watched_files(&gateway.snapshot().config.policies);
+        let files = reloaded_files(&gateway.snapshot().config);
         let stamps: Vec<_> = files.iter().map(|f| stamp(f)).collect();
         if stamps != policy_stamps {
-            tracing::info!("policy files changed; reloading");
+            tracing::info!("policy or users files changed; reloading");
             let _ = gateway.reload();
         }
         policy_stamps = stamps;

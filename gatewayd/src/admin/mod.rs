@@ -1,8 +1,10 @@
 //! The admin listener: `/healthz` and `/metrics` (Prometheus text, unauthenticated, as
-//! scrapers expect) and the token-protected JSON API under `/api/v1`.
+//! scrapers expect) and the token-protected JSON API under `/api/v1`. Every request must name
+//! an allowed host (`hosts`, against DNS rebinding) before anything else is looked at.
 
 pub mod api;
 pub mod audit;
+pub mod hosts;
 pub mod report_api;
 pub mod tokens;
 
@@ -45,6 +47,25 @@ pub async fn serve_admin(listener: TcpListener, gateway: Arc<Gateway>) {
 }
 
 async fn route(gateway: &Gateway, request: Request<Incoming>) -> Response<ProxyBody> {
+    let admin = &gateway.snapshot().config.admin;
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok());
+    // An absolute-form target names a host too; both must pass.
+    let target_ok = request
+        .uri()
+        .authority()
+        .is_none_or(|a| hosts::allowed(admin, Some(a.as_str())));
+    if !target_ok || !hosts::allowed(admin, host) {
+        return text(
+            StatusCode::MISDIRECTED_REQUEST,
+            "text/plain; charset=utf-8",
+            "This admin port does not answer to that host name. Use its address or localhost, \
+             or add the name to admin.allowed_hosts (or admin.public_url).\n"
+                .into(),
+        );
+    }
     if request.uri().path().starts_with("/api/v1/") {
         return api::handle(gateway, request).await;
     }
@@ -52,6 +73,7 @@ async fn route(gateway: &Gateway, request: Request<Incoming>) -> Response<ProxyB
         (&Method::GET, "/healthz") => text(StatusCode::OK, "text/plain", "ok\n".into()),
         (&Method::GET, "/metrics") => text(StatusCode::OK, "text/plain; version=0.0.4", {
             let mut text = gateway.metrics.render(gateway.leaves.len());
+            text.push_str(&gateway.auth.render_metrics());
             if let Some(events) = &gateway.events {
                 text.push_str(&crate::telemetry::render_events(&events.stats));
             }

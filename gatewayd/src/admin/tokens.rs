@@ -1,5 +1,8 @@
 //! Admin API tokens: created by `gatewayd admin token create`, shown once, stored only as a
-//! SHA-256 hash in `<state>/admin-tokens.json` with a name and a role.
+//! SHA-256 hash in `<state>/admin-tokens.json` with an id, a name, a role and an optional
+//! expiry. `gatewayd admin token list` shows them (never a secret or a hash), `revoke ID`
+//! removes one; the daemon re-reads the file within a second, and a removed or expired
+//! token stops working everywhere, including the dashboard sessions it opened.
 //!
 //! Tokens are 32 random bytes, so a fast hash is enough (no password-style stretching); the
 //! comparison is over hashes, in constant time.
@@ -39,10 +42,22 @@ impl std::str::FromStr for Role {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct StoredToken {
+    /// A short public handle (files written before ids existed get one derived from the hash).
+    #[serde(default)]
+    id: String,
     name: String,
     role: Role,
     sha256: String,
     created_unix_ms: u64,
+    /// After this the token is refused; `None` never expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires_unix_ms: Option<u64>,
+}
+
+impl StoredToken {
+    fn live(&self, now_ms: u64) -> bool {
+        self.expires_unix_ms.is_none_or(|at| now_ms < at)
+    }
 }
 
 /// Who presented a valid token.
@@ -50,6 +65,26 @@ struct StoredToken {
 pub struct Principal {
     pub name: String,
     pub role: Role,
+    /// The token's id: sessions opened with it end when it is revoked or expires.
+    pub token_id: String,
+}
+
+/// What `gatewayd admin token list` shows of a token: no secret, no hash.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenInfo {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub created_unix_ms: u64,
+    pub expires_unix_ms: Option<u64>,
+    pub expired: bool,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// The token hashes, as loaded from the state directory.
@@ -67,16 +102,27 @@ impl TokenStore {
     pub fn load(state_dir: &Path) -> Result<Self, String> {
         let path = path(state_dir);
         match fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text)
-                .map(|tokens| Self { tokens })
+            Ok(text) => serde_json::from_str::<Vec<StoredToken>>(&text)
+                .map(|mut tokens| {
+                    for token in tokens.iter_mut().filter(|t| t.id.is_empty()) {
+                        token.id = token.sha256.chars().take(12).collect();
+                    }
+                    Self { tokens }
+                })
                 .map_err(|e| format!("{}:{}:{}: {e}", path.display(), e.line(), e.column())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(e) => Err(format!("{}: {e}", path.display())),
         }
     }
 
-    /// Creates a token, stores its hash, and returns the token (shown once, never stored).
-    pub fn create(state_dir: &Path, name: &str, role: Role) -> Result<String, String> {
+    /// Creates a token (valid for `ttl`, or until revoked), stores its hash, and returns its id
+    /// and the token (shown once, never stored).
+    pub fn create(
+        state_dir: &Path,
+        name: &str,
+        role: Role,
+        ttl: Option<std::time::Duration>,
+    ) -> Result<(String, String), String> {
         if name.trim().is_empty() {
             return Err("a token needs a --name".into());
         }
@@ -89,34 +135,85 @@ impl TokenStore {
             "{TOKEN_PREFIX}{}",
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
         );
+        let id: String = rand::random::<[u8; 6]>()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let created = now_ms();
         store.tokens.push(StoredToken {
+            id: id.clone(),
             name: name.to_string(),
             role,
             sha256: sha256_hex(&token),
-            created_unix_ms: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_millis() as u64)
-                .unwrap_or(0),
+            created_unix_ms: created,
+            expires_unix_ms: ttl.map(|ttl| created.saturating_add(ttl.as_millis() as u64)),
         });
-        let text = serde_json::to_string_pretty(&store.tokens).map_err(|e| e.to_string())?;
-        let path = path(state_dir);
-        write_atomic(&path, text.as_bytes(), true)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        Ok(token)
+        store.save(state_dir)?;
+        Ok((id, token))
     }
 
-    /// The principal behind a bearer token, if it is valid.
+    fn save(&self, state_dir: &Path) -> Result<(), String> {
+        let text = serde_json::to_string_pretty(&self.tokens).map_err(|e| e.to_string())?;
+        let path = path(state_dir);
+        write_atomic(&path, text.as_bytes(), true).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Removes the token with this id (or, for convenience, this name); returns its name.
+    pub fn revoke(state_dir: &Path, id: &str) -> Result<String, String> {
+        let mut store = Self::load(state_dir)?;
+        let Some(index) = store
+            .tokens
+            .iter()
+            .position(|t| t.id == id)
+            .or_else(|| store.tokens.iter().position(|t| t.name == id))
+        else {
+            return Err(format!(
+                "no token with id {id:?} (see `gatewayd admin token list`)"
+            ));
+        };
+        let removed = store.tokens.remove(index);
+        store.save(state_dir)?;
+        Ok(removed.name)
+    }
+
+    /// Every token, without secrets.
+    pub fn list(&self) -> Vec<TokenInfo> {
+        let now = now_ms();
+        self.tokens
+            .iter()
+            .map(|t| TokenInfo {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                role: t.role,
+                created_unix_ms: t.created_unix_ms,
+                expires_unix_ms: t.expires_unix_ms,
+                expired: !t.live(now),
+            })
+            .collect()
+    }
+
+    /// Whether the token with this id exists and has not expired (a dashboard session lives
+    /// only as long as its token).
+    pub fn is_live(&self, id: &str) -> bool {
+        let now = now_ms();
+        self.tokens.iter().any(|t| t.id == id && t.live(now))
+    }
+
+    /// The principal behind a bearer token, if it is valid and not expired.
     pub fn verify(&self, token: &str) -> Option<Principal> {
         if !token.starts_with(TOKEN_PREFIX) {
             return None;
         }
         let presented = sha256_hex(token);
+        let now = now_ms();
         self.tokens
             .iter()
             .find(|t| constant_time_eq(t.sha256.as_bytes(), presented.as_bytes()))
+            .filter(|t| t.live(now))
             .map(|t| Principal {
                 name: t.name.clone(),
                 role: t.role,
+                token_id: t.id.clone(),
             })
     }
 }
@@ -128,7 +225,7 @@ mod tests {
     #[test]
     fn a_created_token_verifies_with_its_role_and_only_its_hash_is_stored() {
         let dir = tempfile::tempdir().unwrap();
-        let token = TokenStore::create(dir.path(), "alice", Role::Analyst).unwrap();
+        let (id, token) = TokenStore::create(dir.path(), "alice", Role::Analyst, None).unwrap();
         let stored = std::fs::read_to_string(dir.path().join(TOKENS_FILE)).unwrap();
         assert!(!stored.contains(&token));
         let store = TokenStore::load(dir.path()).unwrap();
@@ -136,11 +233,45 @@ mod tests {
             store.verify(&token),
             Some(Principal {
                 name: "alice".into(),
-                role: Role::Analyst
+                role: Role::Analyst,
+                token_id: id.clone(),
             })
         );
+        assert!(store.is_live(&id));
         assert_eq!(store.verify("wdn_forged"), None);
         assert_eq!(store.verify(""), None);
-        assert!(TokenStore::create(dir.path(), "alice", Role::Admin).is_err());
+        assert!(TokenStore::create(dir.path(), "alice", Role::Admin, None).is_err());
+        let listed = serde_json::to_string(&store.list()).unwrap();
+        assert!(listed.contains(&id) && !listed.contains(&token[4..12]));
+        assert!(!listed.contains(&sha256_hex(&token)));
+
+        assert_eq!(TokenStore::revoke(dir.path(), &id).unwrap(), "alice");
+        let store = TokenStore::load(dir.path()).unwrap();
+        assert_eq!(store.verify(&token), None);
+        assert!(!store.is_live(&id));
+        assert!(TokenStore::revoke(dir.path(), &id).is_err());
+    }
+
+    #[test]
+    fn an_expired_token_is_refused_and_old_files_get_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let (id, token) = TokenStore::create(
+            dir.path(),
+            "brief",
+            Role::Admin,
+            Some(std::time::Duration::ZERO),
+        )
+        .unwrap();
+        let store = TokenStore::load(dir.path()).unwrap();
+        assert_eq!(store.verify(&token), None);
+        assert!(!store.is_live(&id));
+        assert!(store.list()[0].expired);
+        std::fs::write(
+            dir.path().join(TOKENS_FILE),
+            r#"[{"name":"old","role":"admin","sha256":"abcdef0123456789abcdef","created_unix_ms":1}]"#,
+        )
+        .unwrap();
+        let store = TokenStore::load(dir.path()).unwrap();
+        assert_eq!(store.list()[0].id, "abcdef012345");
     }
 }

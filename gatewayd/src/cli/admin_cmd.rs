@@ -1,11 +1,12 @@
-//! `gatewayd apps set-status` and `gatewayd admin token create`: the security team's
-//! decisions and API access from the shell. Secrets are printed alone on the last line.
+//! `gatewayd apps set-status` and `gatewayd admin token create | list | revoke`: the security
+//! team's decisions and API access from the shell. Secrets are printed alone on the last
+//! line, and only by `create`; `list` never shows a secret or a hash.
 
 use clap::Subcommand;
 
 use crate::admin::tokens::{Role, TokenStore};
 use crate::apps::StatusStore;
-use crate::config::Config;
+use crate::config::{Config, ConfigDuration};
 use crate::daemon::ensure_state_dir;
 use crate::policy_files::load_policy;
 
@@ -34,7 +35,18 @@ pub enum TokenCommand {
         role: String,
         #[arg(long)]
         name: String,
+        /// Refuse the token after this long (`12h`, `30d`); without it, until revoked.
+        #[arg(long)]
+        expires: Option<String>,
     },
+    /// List tokens: id, name, role, created, expiry (no secrets).
+    List {
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a token by id (or name); its dashboard sessions end within a second.
+    Revoke { id: String },
 }
 
 pub fn run_apps(config: &Config, command: &AppsCommand) -> anyhow::Result<u8> {
@@ -74,26 +86,99 @@ pub fn run_apps(config: &Config, command: &AppsCommand) -> anyhow::Result<u8> {
 }
 
 pub fn run_admin(config: &Config, command: &AdminCommand) -> anyhow::Result<u8> {
-    let AdminCommand::Token {
-        command: TokenCommand::Create { role, name },
-    } = command;
-    let role: Role = match role.parse() {
-        Ok(role) => role,
-        Err(e) => {
-            eprintln!("gatewayd: {e}");
-            return Ok(2);
+    let AdminCommand::Token { command } = command;
+    let state_dir = &config.state.dir;
+    match command {
+        TokenCommand::Create {
+            role,
+            name,
+            expires,
+        } => {
+            let role: Role = match role.parse() {
+                Ok(role) => role,
+                Err(e) => {
+                    eprintln!("gatewayd: {e}");
+                    return Ok(2);
+                }
+            };
+            let ttl = match expires.as_deref().map(ConfigDuration::parse).transpose() {
+                Ok(ttl) => ttl.map(|d| d.0),
+                Err(e) => {
+                    eprintln!("gatewayd: --expires: {e}");
+                    return Ok(2);
+                }
+            };
+            ensure_state_dir(state_dir)?;
+            match TokenStore::create(state_dir, name, role, ttl) {
+                Ok((id, token)) => {
+                    let until = ttl.map_or("until revoked".to_string(), |ttl| {
+                        format!("for {}", humantime_secs(ttl.as_secs()))
+                    });
+                    eprintln!(
+                        "created {role:?} token {name:?} (id {id}, valid {until}); it is shown once, store it now:"
+                    );
+                    println!("{token}");
+                    Ok(0)
+                }
+                Err(e) => {
+                    eprintln!("gatewayd: {e}");
+                    Ok(2)
+                }
+            }
         }
-    };
-    ensure_state_dir(&config.state.dir)?;
-    match TokenStore::create(&config.state.dir, name, role) {
-        Ok(token) => {
-            eprintln!("created {role:?} token {name:?}; it is shown once, store it now:");
-            println!("{token}");
+        TokenCommand::List { json } => {
+            let store = TokenStore::load(state_dir).map_err(anyhow::Error::msg)?;
+            for token in store.list() {
+                if *json {
+                    println!("{}", serde_json::to_string(&token)?);
+                } else {
+                    let expires = match (token.expires_unix_ms, token.expired) {
+                        (_, true) => "expired".to_string(),
+                        (Some(at), false) => format!("expires {}", unix_ms_text(at)),
+                        (None, false) => "never expires".to_string(),
+                    };
+                    println!(
+                        "{}  {:<8} {}  created {}  {expires}",
+                        token.id,
+                        format!("{:?}", token.role).to_lowercase(),
+                        token.name,
+                        unix_ms_text(token.created_unix_ms),
+                    );
+                }
+            }
             Ok(0)
         }
-        Err(e) => {
-            eprintln!("gatewayd: {e}");
-            Ok(2)
-        }
+        TokenCommand::Revoke { id } => match TokenStore::revoke(state_dir, id) {
+            Ok(name) => {
+                eprintln!(
+                    "revoked token {id} ({name:?}); a running gatewayd refuses it, and ends its \
+                     dashboard sessions, within a second"
+                );
+                Ok(0)
+            }
+            Err(e) => {
+                eprintln!("gatewayd: {e}");
+                Ok(2)
+            }
+        },
     }
+}
+
+fn humantime_secs(secs: u64) -> String {
+    match secs {
+        s if s >= 86_400 && s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s >= 3_600 && s % 3_600 == 0 => format!("{}h", s / 3_600),
+        s => format!("{s}s"),
+    }
+}
+
+/// A Unix time in milliseconds as RFC 3339 UTC (seconds precision).
+fn unix_ms_text(ms: u64) -> String {
+    time::OffsetDateTime::from_unix_timestamp((ms / 1000) as i64)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| ms.to_string())
 }

@@ -1,4 +1,5 @@
-//! Durations written the way people write them in config files: `500ms`, `10s`, `5m`, `1h`.
+//! Durations written the way people write them in config files: `500ms`, `10s`, `5m`, `1h`,
+//! `30d`.
 
 use std::fmt;
 use std::time::Duration;
@@ -14,12 +15,12 @@ impl ConfigDuration {
         Self(Duration::from_secs(secs))
     }
 
-    /// Parses `NUMBER UNIT` with unit ms, s, m or h.
+    /// Parses `NUMBER UNIT` with unit ms, s, m, h or d.
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
         let split = text
             .find(|c: char| !c.is_ascii_digit())
-            .ok_or_else(|| format!("duration {text:?} needs a unit: ms, s, m or h"))?;
+            .ok_or_else(|| format!("duration {text:?} needs a unit: ms, s, m, h or d"))?;
         let (number, unit) = text.split_at(split);
         let number: u64 = number
             .parse()
@@ -29,9 +30,10 @@ impl ConfigDuration {
             "s" => number.checked_mul(1_000),
             "m" => number.checked_mul(60_000),
             "h" => number.checked_mul(3_600_000),
+            "d" => number.checked_mul(86_400_000),
             other => {
                 return Err(format!(
-                    "unknown duration unit {other:?}: use ms, s, m or h"
+                    "unknown duration unit {other:?}: use ms, s, m, h or d"
                 ))
             }
         }

@@ -261,6 +261,14 @@ pub struct AdminConfig {
     pub query_max_bytes: usize,
     /// Log explorer queries running at once; one more is refused with 429.
     pub query_concurrency: usize,
+    /// A non-loopback `listen` must be asked for explicitly (the admin port serves plain HTTP).
+    pub allow_remote: bool,
+    /// Host names (besides `localhost`, IP literals and `public_url`'s host) the admin port
+    /// answers to; any other `Host` is refused (DNS rebinding).
+    pub allowed_hosts: Vec<String>,
+    /// Where browsers reach the dashboard, e.g. behind a TLS reverse proxy; `https://` makes
+    /// session cookies `Secure`.
+    pub public_url: Option<String>,
 }
 
 /// Where the gateway keeps its CA, tokens, statuses and spool.
@@ -408,6 +416,9 @@ impl Default for AdminConfig {
             query_max_rows: 1000,
             query_max_bytes: 4 * 1024 * 1024,
             query_concurrency: 4,
+            allow_remote: false,
+            allowed_hosts: Vec::new(),
+            public_url: None,
         }
     }
 }

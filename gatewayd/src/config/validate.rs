@@ -25,6 +25,7 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
             ),
         ));
     }
+    admin(config, text)?;
     for (from, to) in &config.upstream.connect_to {
         let valid_from = from
             .rsplit_once(':')
@@ -132,6 +133,66 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
     Ok(())
 }
 
+/// The admin port serves tokens, sessions and approvals over plain HTTP: off loopback only
+/// when asked for, and only under host names that cannot be rebound.
+fn admin(config: &Config, text: &str) -> Result<(), Problem> {
+    let admin = &config.admin;
+    let at = |key: &str| find_section_key(text, "admin", key);
+    if !admin.listen.ip().is_loopback() && !admin.allow_remote {
+        return Err((
+            at("listen"),
+            format!(
+                "admin.listen {} is not a loopback address: the admin port (API tokens, \
+                 dashboard logins, approvals) speaks plain HTTP, so keep it on loopback, or set \
+                 admin.allow_remote = true once it is only reachable from a trusted network or \
+                 behind a TLS reverse proxy",
+                admin.listen
+            ),
+        ));
+    }
+    if let Some(url) = &admin.public_url {
+        if crate::admin::hosts::url_host(url).is_none() {
+            return Err((
+                at("public_url"),
+                format!(
+                    "admin.public_url {url:?} must be http://HOST[:PORT] or https://HOST[:PORT]"
+                ),
+            ));
+        }
+    }
+    for host in &admin.allowed_hosts {
+        let valid = !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b));
+        if !valid {
+            return Err((
+                at("allowed_hosts"),
+                format!("admin.allowed_hosts entry {host:?} must be a host name, without port"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Byte offset of `key = ` inside `[section]` (or anywhere, when the file has no such line).
+fn find_section_key(text: &str, section: &str, key: &str) -> Option<usize> {
+    let header = format!("[{section}]");
+    let start = text
+        .lines()
+        .scan(0usize, |offset, line| {
+            let start = *offset;
+            *offset += line.len() + 1;
+            Some((start, line))
+        })
+        .find(|(_, line)| line.trim() == header)
+        .map(|(start, _)| start);
+    match start {
+        Some(start) => Some(find_key(&text[start..], key).map_or(start, |o| start + o)),
+        None => find_key(text, key),
+    }
+}
+
 /// Byte offset of the first place `key` appears as a key or quoted value in the file.
 /// The reader user must be someone else than the writer, or it is no wall at all.
 fn validate_reader(ch: &super::ClickHouseConfig) -> Result<(), (&'static str, String)> {
@@ -204,6 +265,19 @@ mod tests {
         assert!(err.starts_with("2:1: "), "{err}");
         assert!(err.contains("open proxy"), "{err}");
         check("[proxy]\nlisten = \"0.0.0.0:3128\"\nallow_sources = [\"10.0.0.0/8\"]\n").unwrap();
+    }
+
+    #[test]
+    fn a_remote_admin_port_needs_an_explicit_opt_in() {
+        let text = "[proxy]\nlisten = \"127.0.0.1:3128\"\n[admin]\nlisten = \"0.0.0.0:9090\"\n";
+        let err = check(text).unwrap_err();
+        assert!(err.starts_with("4:1: "), "{err}");
+        assert!(err.contains("admin.allow_remote = true"), "{err}");
+        check("[admin]\nlisten = \"0.0.0.0:9090\"\nallow_remote = true\n").unwrap();
+        check("[admin]\nlisten = \"[::1]:9090\"\n").unwrap();
+        assert!(check("[admin]\npublic_url = \"warden.example\"\n").is_err());
+        check("[admin]\npublic_url = \"https://warden.example\"\n").unwrap();
+        assert!(check("[admin]\nallowed_hosts = [\"evil.example:80\"]\n").is_err());
     }
 
     #[test]

@@ -56,7 +56,18 @@ pub async fn handle(gateway: &Gateway, request: Request<Incoming>) -> Response<P
         .filter_map(|v| v.to_str().ok())
         .find_map(session::cookie_value)
         .map(str::to_string);
-    let Some(session) = cookie.as_deref().and_then(|c| gateway.sessions.get(c)) else {
+    // A session is only as good as the token it was opened with: revoked or expired, the
+    // session ends here, whatever the cookie's age.
+    let session = cookie.as_deref().and_then(|c| {
+        let session = gateway.sessions.get(c)?;
+        if gateway.tokens().is_live(&session.principal.token_id) {
+            Some(session)
+        } else {
+            gateway.sessions.end(c);
+            None
+        }
+    });
+    let Some(session) = session else {
         return if method == Method::GET {
             redirect("/login")
         } else {
@@ -168,7 +179,10 @@ async fn post(
             gateway.sessions.end(cookie);
             audit::record(&state_dir, &actor, "logout", "");
             let mut response = redirect("/login");
-            set_cookie(&mut response, &session::clear_cookie());
+            set_cookie(
+                &mut response,
+                &session::clear_cookie(secure_cookies(gateway)),
+            );
             response
         }
         ["apps", id, "status"] => {
@@ -295,7 +309,33 @@ async fn read_form(
     }
 }
 
+/// Whether browsers reach the dashboard over https (`admin.public_url`), so cookies get
+/// `Secure`.
+fn secure_cookies(gateway: &Gateway) -> bool {
+    gateway
+        .snapshot()
+        .config
+        .admin
+        .public_url
+        .as_deref()
+        .is_some_and(|url| url.starts_with("https://"))
+}
+
 async fn login(gateway: &Gateway, request: Request<Incoming>) -> Response<ProxyBody> {
+    // A login from another site's form would log the victim into the attacker's account
+    // (login CSRF); the same-origin rule of every other form applies here too.
+    if !same_origin(&request) {
+        audit::record(
+            &gateway.snapshot().config.state.dir,
+            "anonymous",
+            "login_refused",
+            "cross-site form",
+        );
+        return login_page(
+            StatusCode::FORBIDDEN,
+            "This login was sent from another site, so it was refused.",
+        );
+    }
     let fields = match read_form(request).await {
         Ok(fields) => fields,
         Err(response) => return response,
@@ -309,7 +349,10 @@ async fn login(gateway: &Gateway, request: Request<Incoming>) -> Response<ProxyB
             let id = gateway.sessions.start(principal, ttl);
             audit::record(&state_dir, &actor, "login", "");
             let mut response = redirect("/");
-            set_cookie(&mut response, &session::set_cookie(&id, ttl));
+            set_cookie(
+                &mut response,
+                &session::set_cookie(&id, ttl, secure_cookies(gateway)),
+            );
             response
         }
         None => {

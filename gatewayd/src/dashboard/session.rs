@@ -1,6 +1,8 @@
-//! Dashboard logins: a session id in an `HttpOnly; SameSite=Strict` cookie, kept in memory
-//! (a restart logs everyone out) by its SHA-256, each with its own CSRF token that every
-//! state-changing form must carry.
+//! Dashboard logins: a session id in an `HttpOnly; SameSite=Strict` cookie (`Secure` when the
+//! dashboard is served over https), kept in memory (a restart logs everyone out) by its
+//! SHA-256, each with its own CSRF token that every state-changing form must carry. A session
+//! remembers the id of the token it was opened with and is only honoured while that token is
+//! live (the dashboard checks on every request), so revoking a token logs its sessions out.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -95,17 +97,22 @@ impl Sessions {
     }
 }
 
-/// The `Set-Cookie` value that stores `id` for `ttl`.
-pub fn set_cookie(id: &str, ttl: Duration) -> String {
+/// The `Set-Cookie` value that stores `id` for `ttl`; `secure` when browsers reach the
+/// dashboard over https (the cookie then never travels in clear).
+pub fn set_cookie(id: &str, ttl: Duration, secure: bool) -> String {
     format!(
-        "{COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
-        ttl.as_secs()
+        "{COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        ttl.as_secs(),
+        if secure { "; Secure" } else { "" }
     )
 }
 
 /// The `Set-Cookie` value that removes the session cookie.
-pub fn clear_cookie() -> String {
-    format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
+pub fn clear_cookie(secure: bool) -> String {
+    format!(
+        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        if secure { "; Secure" } else { "" }
+    )
 }
 
 /// The session id in a `Cookie` header.
@@ -127,6 +134,7 @@ mod tests {
         Principal {
             name: "alice".into(),
             role: Role::Analyst,
+            token_id: "t1".into(),
         }
     }
 
@@ -149,6 +157,10 @@ mod tests {
     fn the_cookie_is_found_among_others() {
         assert_eq!(cookie_value("a=b; warden_session=xyz; c=d"), Some("xyz"));
         assert_eq!(cookie_value("warden_session="), None);
-        assert!(set_cookie("x", Duration::from_secs(5)).contains("HttpOnly; SameSite=Strict"));
+        assert!(
+            set_cookie("x", Duration::from_secs(5), false).contains("HttpOnly; SameSite=Strict")
+        );
+        assert!(!set_cookie("x", Duration::from_secs(5), false).contains("Secure"));
+        assert!(set_cookie("x", Duration::from_secs(5), true).ends_with("; Secure"));
     }
 }

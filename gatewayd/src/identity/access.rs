@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 
 use http::HeaderMap;
 
+use super::guard::{AuthGuard, AuthOutcome};
 use super::Identity;
 use crate::gateway::Snapshot;
 
@@ -20,13 +21,19 @@ pub enum Access {
     NeedsAuth,
     /// No way in from this address.
     Denied,
+    /// Too many failed logins from this source or for this name: 429 with `Retry-After`.
+    Throttled(std::time::Duration),
+    /// Password checking is saturated: 503 with `Retry-After`.
+    Busy,
 }
 
 /// Decides whether `client` may use the proxy, and as whom.
 /// `peer` is the connected address (what access rules apply to); `client` is the client's own
-/// address when a trusted forwarder reported it (what names the source).
+/// address when a trusted forwarder reported it (what names the source, and what failed
+/// logins are counted against).
 pub async fn check_access(
     snapshot: &Snapshot,
+    guard: &AuthGuard,
     peer: SocketAddr,
     client: SocketAddr,
     headers: &HeaderMap,
@@ -35,9 +42,12 @@ pub async fn check_access(
         .get("proxy-authorization")
         .and_then(|v| v.to_str().ok());
     if let (Some(users), Some(credentials)) = (snapshot.users.as_ref(), credentials) {
-        return match users.verify(credentials).await {
-            Some(identity) => Access::Allowed(identity),
-            None => Access::NeedsAuth,
+        let source = client.ip().to_canonical();
+        return match guard.authenticate(users, source, credentials).await {
+            AuthOutcome::Verified(identity) => Access::Allowed(identity),
+            AuthOutcome::Failed => Access::NeedsAuth,
+            AuthOutcome::Throttled(wait) => Access::Throttled(wait),
+            AuthOutcome::Busy => Access::Busy,
         };
     }
     let ip = peer.ip().to_canonical();

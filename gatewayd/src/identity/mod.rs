@@ -4,13 +4,17 @@
 //! their device certificate instead (see `tunnel`).
 
 mod access;
+mod guard;
+mod throttle;
 mod users;
+mod verified;
 
 use std::sync::Arc;
 
 use policies::rules::Posture;
 
 pub use access::{check_access, Access};
+pub use guard::{AuthGuard, AuthOutcome};
 pub use users::{hash_password, hex_sha256, UserDirectory};
 
 /// The user (and groups) a connection acts for.

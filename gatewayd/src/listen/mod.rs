@@ -115,29 +115,46 @@ async fn route(
     }
     let peer = client;
     let client = forwarded_client(&snapshot, peer, request.headers());
-    let identity = match check_access(&snapshot, peer, client, request.headers()).await {
-        Access::Allowed(identity) => identity,
-        Access::NeedsAuth => {
-            gateway
-                .metrics
-                .connections_denied_access
-                .fetch_add(1, Relaxed);
-            return Ok(auth_required());
-        }
-        Access::Denied => {
-            gateway
-                .metrics
-                .connections_denied_access
-                .fetch_add(1, Relaxed);
-            tracing::warn!(%client, "proxy use refused: source not allowed");
-            return Ok(simple(
-                StatusCode::FORBIDDEN,
-                "deny",
-                "proxy.access",
-                "This address may not use the proxy.\n",
-            ));
-        }
-    };
+    let identity =
+        match check_access(&snapshot, &gateway.auth, peer, client, request.headers()).await {
+            Access::Allowed(identity) => identity,
+            Access::NeedsAuth => {
+                gateway
+                    .metrics
+                    .connections_denied_access
+                    .fetch_add(1, Relaxed);
+                return Ok(auth_required());
+            }
+            Access::Throttled(wait) => {
+                return Ok(retry_later(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "proxy.auth_throttled",
+                    "Too many failed proxy logins: wait before trying again.\n",
+                    wait,
+                ));
+            }
+            Access::Busy => {
+                return Ok(retry_later(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "proxy.auth_busy",
+                    "The gateway is busy checking passwords: try again shortly.\n",
+                    std::time::Duration::from_secs(1),
+                ));
+            }
+            Access::Denied => {
+                gateway
+                    .metrics
+                    .connections_denied_access
+                    .fetch_add(1, Relaxed);
+                tracing::warn!(%client, "proxy use refused: source not allowed");
+                return Ok(simple(
+                    StatusCode::FORBIDDEN,
+                    "deny",
+                    "proxy.access",
+                    "This address may not use the proxy.\n",
+                ));
+            }
+        };
     if request.method() == Method::CONNECT {
         return Ok(connect::open_tunnel(
             gateway, snapshot, client, identity, request,
@@ -223,6 +240,21 @@ fn auth_required() -> Response<ProxyBody> {
         header::PROXY_AUTHENTICATE,
         HeaderValue::from_static("Basic realm=\"Warden\", charset=\"UTF-8\""),
     );
+    response
+}
+
+/// A refused login the client may retry after `wait` (rounded up to whole seconds).
+fn retry_later(
+    status: StatusCode,
+    rule: &'static str,
+    text: &'static str,
+    wait: std::time::Duration,
+) -> Response<ProxyBody> {
+    let mut response = simple(status, "deny", rule, text);
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
     response
 }
 

@@ -10,6 +10,7 @@
 mod support;
 
 mod agent;
+mod auth_attacks;
 mod bad_input;
 mod browser;
 mod cli;

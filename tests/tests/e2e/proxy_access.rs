@@ -5,7 +5,7 @@ use std::process::Command;
 use crate::support::tools::gatewayd_binary;
 use crate::support::{curl, GatewayOptions, GatewayProcess, Origin};
 
-fn users_file(dir: &std::path::Path) -> String {
+pub(crate) fn users_file(dir: &std::path::Path) -> String {
     let output = Command::new(gatewayd_binary())
         .args(["users", "hash-password"])
         .stdin(std::process::Stdio::piped())

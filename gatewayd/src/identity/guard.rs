@@ -155,22 +155,22 @@ impl AuthGuard {
         let mut text = String::new();
         for (name, help, value) in [
             (
-                "gatewayd_proxy_auth_verifications_total",
+                "warden_proxy_auth_verifications_total",
                 "Proxy passwords checked with argon2.",
                 &self.verifications,
             ),
             (
-                "gatewayd_proxy_auth_failures_total",
+                "warden_proxy_auth_failures_total",
                 "Proxy credentials refused as wrong.",
                 &self.failures,
             ),
             (
-                "gatewayd_proxy_auth_throttled_total",
+                "warden_proxy_auth_throttled_total",
                 "Proxy logins refused unverified: too many recent failures.",
                 &self.throttled,
             ),
             (
-                "gatewayd_proxy_auth_busy_total",
+                "warden_proxy_auth_busy_total",
                 "Proxy logins refused: every verification slot stayed busy.",
                 &self.busy,
             ),
@@ -182,10 +182,10 @@ impl AuthGuard {
         }
         let (sources, names) = self.throttle.sizes();
         text.push_str(&format!(
-            "# HELP gatewayd_proxy_auth_throttle_entries Sources and names with recent failed logins (bounded).\n\
-             # TYPE gatewayd_proxy_auth_throttle_entries gauge\n\
-             gatewayd_proxy_auth_throttle_entries{{table=\"sources\"}} {sources}\n\
-             gatewayd_proxy_auth_throttle_entries{{table=\"names\"}} {names}\n"
+            "# HELP warden_proxy_auth_throttle_entries Sources and names with recent failed logins (bounded).\n\
+             # TYPE warden_proxy_auth_throttle_entries gauge\n\
+             warden_proxy_auth_throttle_entries{{table=\"sources\"}} {sources}\n\
+             warden_proxy_auth_throttle_entries{{table=\"names\"}} {names}\n"
         ));
         text
     }

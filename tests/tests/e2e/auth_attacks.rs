@@ -141,7 +141,7 @@ fn a_flood_of_wrong_passwords_stays_bounded_and_the_right_one_still_gets_in() {
         peak_kib.saturating_sub(baseline_kib) / 1024
     );
     // Only the free failures (plus what was already queued) were hashed, not the flood.
-    let verifications = gw.metric("gatewayd_proxy_auth_verifications_total");
+    let verifications = gw.metric("warden_proxy_auth_verifications_total");
     eprintln!("argon2 runs during the flood: {verifications}");
     assert!(verifications < 20.0, "{verifications} argon2 runs");
 

@@ -18,7 +18,9 @@ use crate::events::{EventContext, EventSink};
 use crate::hostmatch::HostList;
 use crate::identity::Identity;
 use crate::identity::UserDirectory;
+use crate::inspect::InspectBudget;
 use crate::intercept::TlsTemplate;
+use crate::listen::ConnectionLimits;
 use crate::policy_files::{load_policy, watched_files};
 use crate::telemetry::Metrics;
 use crate::upstream::Upstream;
@@ -97,6 +99,10 @@ pub struct Gateway {
     pub shutdown: CancellationToken,
     /// Every connection task, so shutdown can wait for them to drain.
     pub tasks: TaskTracker,
+    /// Bytes that bodies buffered for inspection may hold together (sized at start).
+    pub inspect_budget: InspectBudget,
+    /// Connections per client address and per user on the proxy port.
+    pub limits: ConnectionLimits,
 }
 
 impl Gateway {
@@ -110,7 +116,16 @@ impl Gateway {
         geoip: Option<geoip::GeoIpHandle>,
     ) -> Self {
         let discovered = DiscoveredApps::open(&snapshot.config.state.dir);
+        let metrics: Arc<Metrics> = Arc::default();
+        let inspect = &snapshot.config.inspect;
+        let inspect_budget = InspectBudget::new(
+            inspect.max_buffered_bytes,
+            inspect.budget_wait.0,
+            metrics.clone(),
+        );
         Self {
+            inspect_budget,
+            limits: ConnectionLimits::default(),
             events,
             geoip,
             statuses,
@@ -122,7 +137,7 @@ impl Gateway {
             snapshot: ArcSwap::from_pointee(snapshot),
             config_path,
             leaves,
-            metrics: Arc::default(),
+            metrics,
             explorer_slots: Default::default(),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),

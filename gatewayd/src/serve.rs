@@ -1,5 +1,7 @@
 //! Serving HTTP on an accepted stream (HTTP/1.1 with upgrades, or HTTP/2) with the configured
-//! timeouts and limits, and finishing gracefully when the gateway shuts down.
+//! timeouts and limits, and finishing gracefully when the gateway shuts down — or when the
+//! connection has carried no request for `timeouts.idle` (PINGs and keep-alive do not count;
+//! a request in flight, however long its response, keeps it open).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -7,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::{Request, Response};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -14,6 +17,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::io::{Activity, HoldBody};
 use crate::upstream::ProxyBody;
 
 /// Which protocol to speak on the stream.
@@ -37,10 +41,18 @@ pub async fn serve_http<I, F, Fut>(
     Fut: Future<Output = Result<Response<ProxyBody>, Infallible>> + Send + 'static,
 {
     let handler = Arc::new(handler);
+    let activity = Activity::new();
+    let requests = activity.clone();
     let service = service_fn(move |request| {
         let handler = handler.clone();
-        async move { handler(request).await }
+        let in_flight = requests.begin();
+        async move {
+            let response = handler(request).await?;
+            Ok::<_, Infallible>(response.map(|body| HoldBody::new(body, in_flight).boxed()))
+        }
     });
+    let idle = activity.idle_for(config.timeouts.idle.0);
+    tokio::pin!(idle);
     let io = TokioIo::new(io);
     let result = match protocol {
         Protocol::Http1 => {
@@ -54,6 +66,11 @@ pub async fn serve_http<I, F, Fut>(
             tokio::select! {
                 result = connection.as_mut() => result,
                 () = shutdown.cancelled() => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+                () = idle.as_mut() => {
+                    tracing::debug!("closing a client connection without requests (timeouts.idle)");
                     connection.as_mut().graceful_shutdown();
                     connection.await
                 }
@@ -73,6 +90,11 @@ pub async fn serve_http<I, F, Fut>(
             tokio::select! {
                 result = connection.as_mut() => result,
                 () = shutdown.cancelled() => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+                () = idle.as_mut() => {
+                    tracing::debug!("closing a client connection without requests (timeouts.idle)");
                     connection.as_mut().graceful_shutdown();
                     connection.await
                 }

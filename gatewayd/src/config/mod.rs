@@ -198,6 +198,10 @@ pub struct InspectConfig {
     pub on_unscannable: Unscannable,
     /// Time allowed to receive a body that must be scanned.
     pub body_timeout: ConfigDuration,
+    /// Bytes all bodies being buffered for inspection may hold together (read at start).
+    pub max_buffered_bytes: usize,
+    /// How long a body waits for that budget before it counts as unscannable.
+    pub budget_wait: ConfigDuration,
 }
 
 /// The fate of a body a rule wants scanned when scanning is impossible.
@@ -216,6 +220,8 @@ impl Default for InspectConfig {
             max_body_bytes: 10 * 1024 * 1024,
             on_unscannable: Unscannable::Block,
             body_timeout: ConfigDuration::secs(30),
+            max_buffered_bytes: 256 * 1024 * 1024,
+            budget_wait: ConfigDuration::secs(2),
         }
     }
 }
@@ -311,7 +317,8 @@ pub struct TimeoutConfig {
     pub header_read: ConfigDuration,
     /// Time for a client to complete the TLS handshake after CONNECT.
     pub handshake: ConfigDuration,
-    /// A connection with no bytes either way for this long is closed.
+    /// A connection with no bytes either way for this long is closed; so is a client
+    /// connection that carried no request for this long (HTTP/2 PINGs do not count).
     pub idle: ConfigDuration,
     /// Time to reach an upstream: resolution, TCP and TLS.
     pub connect: ConfigDuration,
@@ -329,6 +336,11 @@ pub struct LimitConfig {
     pub max_header_bytes: usize,
     /// Most client connections open at once, across the proxy port.
     pub max_connections: usize,
+    /// Most connections one client address may hold open on the proxy port (trusted
+    /// forwarders are exempt: they carry many clients).
+    pub max_connections_per_source: usize,
+    /// Most CONNECT tunnels and plain-HTTP requests one authenticated user may have open.
+    pub max_connections_per_user: usize,
 }
 
 /// The agent tunnel port: device agents connect here with mTLS (device certificates) and
@@ -470,6 +482,8 @@ impl Default for LimitConfig {
         Self {
             max_header_bytes: 64 * 1024,
             max_connections: 20_000,
+            max_connections_per_source: 512,
+            max_connections_per_user: 256,
         }
     }
 }

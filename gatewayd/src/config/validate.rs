@@ -61,6 +61,30 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
             "limits.max_connections must be at least 1".into(),
         ));
     }
+    for (key, value) in [
+        (
+            "max_connections_per_source",
+            config.limits.max_connections_per_source,
+        ),
+        (
+            "max_connections_per_user",
+            config.limits.max_connections_per_user,
+        ),
+    ] {
+        if value == 0 {
+            return Err((at(key), format!("limits.{key} must be at least 1")));
+        }
+    }
+    if config.inspect.max_buffered_bytes < config.inspect.max_body_bytes {
+        return Err((
+            at("max_buffered_bytes"),
+            format!(
+                "inspect.max_buffered_bytes ({}) must be at least inspect.max_body_bytes ({}), \
+                 or no body of the largest size could ever be inspected",
+                config.inspect.max_buffered_bytes, config.inspect.max_body_bytes
+            ),
+        ));
+    }
     if config.limits.max_header_bytes < 1024 {
         return Err((
             at("max_header_bytes"),

@@ -1,11 +1,14 @@
-//! Buffering a request body for inspection, never beyond `max_body_bytes` and never longer
-//! than `body_timeout`.
+//! Buffering a request body for inspection, never beyond `max_body_bytes`, never longer
+//! than `body_timeout`, and never without the gateway-wide budget (`max_buffered_bytes`)
+//! covering what is kept.
 
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http_body::Body;
 use http_body_util::BodyExt;
+
+use super::budget::BudgetHold;
 
 /// Why a body could not be inspected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -16,6 +19,9 @@ pub enum Unscannable {
     Timeout(Duration),
     #[error("the body could not be read: {0}")]
     Unreadable(String),
+    /// The gateway-wide inspection budget stayed in use for the whole wait.
+    #[error("the gateway's inspection memory was in use by other requests")]
+    Budget,
 }
 
 /// The outcome of buffering: the whole body, or why not — with what was read and the rest of
@@ -29,14 +35,38 @@ pub enum Collected<B> {
     },
 }
 
-/// Reads the whole body, stopping once it passes `limit` bytes or `timeout` passes.
-pub async fn collect_bounded<B>(mut body: B, limit: usize, timeout: Duration) -> Collected<B>
+/// Reads the whole body, stopping once it passes `limit` bytes or `timeout` passes, or when
+/// `hold` cannot grow to cover what was read. A declared length is covered before the first
+/// byte is read, so that bodies waiting for budget wait before they take memory.
+pub async fn collect_bounded<B>(
+    mut body: B,
+    limit: usize,
+    timeout: Duration,
+    hold: &mut BudgetHold,
+) -> Collected<B>
 where
     B: Body<Data = Bytes> + Unpin,
     B::Error: std::fmt::Display,
 {
     let deadline = tokio::time::Instant::now() + timeout;
     let mut buf = BytesMut::new();
+    let declared = body
+        .size_hint()
+        .exact()
+        .and_then(|n| usize::try_from(n).ok());
+    if let Some(declared) = declared {
+        if hold
+            .cover(declared.min(limit.saturating_add(1)))
+            .await
+            .is_err()
+        {
+            return Collected::Partial {
+                reason: Unscannable::Budget,
+                read: buf.freeze(),
+                rest: Some(body),
+            };
+        }
+    }
     loop {
         let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
             Err(_) => {
@@ -57,6 +87,15 @@ where
             Ok(Some(Ok(frame))) => frame,
         };
         if let Some(data) = frame.data_ref() {
+            let kept = buf.len().saturating_add(data.len());
+            if hold.cover(kept).await.is_err() {
+                buf.extend_from_slice(data);
+                return Collected::Partial {
+                    reason: Unscannable::Budget,
+                    read: buf.freeze(),
+                    rest: Some(body),
+                };
+            }
             buf.extend_from_slice(data);
             if buf.len() > limit {
                 return Collected::Partial {
@@ -77,7 +116,14 @@ mod tests {
     #[tokio::test]
     async fn stops_at_the_limit() {
         let body = Full::new(Bytes::from(vec![0u8; 100]));
-        match collect_bounded(body, 10, Duration::from_secs(1)).await {
+        match collect_bounded(
+            body,
+            10,
+            Duration::from_secs(1),
+            &mut BudgetHold::unlimited(),
+        )
+        .await
+        {
             Collected::Partial { reason, read, .. } => {
                 assert_eq!(reason, Unscannable::TooLarge { limit: 10 });
                 assert_eq!(read.len(), 100, "what was read is kept for forwarding");
@@ -85,7 +131,14 @@ mod tests {
             Collected::Whole(_) => panic!("over the limit"),
         }
         let body = Full::new(Bytes::from_static(b"hello"));
-        match collect_bounded(body, 10, Duration::from_secs(1)).await {
+        match collect_bounded(
+            body,
+            10,
+            Duration::from_secs(1),
+            &mut BudgetHold::unlimited(),
+        )
+        .await
+        {
             Collected::Whole(bytes) => assert_eq!(bytes, Bytes::from_static(b"hello")),
             Collected::Partial { .. } => panic!("under the limit"),
         }

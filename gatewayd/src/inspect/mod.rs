@@ -6,10 +6,12 @@
 //! `inspect.on_unscannable` (block by default).
 
 mod body;
+mod budget;
 mod extract;
 pub mod websocket;
 
 pub use body::{collect_bounded, Collected, Unscannable};
+pub use budget::{BudgetHold, InspectBudget};
 pub use extract::{extract_text, file_text, Extracted};
 
 /// The text of a file as the DLP scanner should see it: documents, PDFs and archives

@@ -18,6 +18,9 @@ use crate::intercept::{handle_tunnel, refuse_at_connect, Tunnel};
 use crate::respond::{wants_json, with_body};
 use crate::upstream::ProxyBody;
 
+/// A user's connection slot (`limits.max_connections_per_user`).
+pub type UserSlot = super::limits::Slot<String>;
+
 /// Parses an authority-form CONNECT target into host and port; rejects anything else. Shared
 /// by the proxy port and the agent tunnel port.
 pub fn parse_target(target: &Uri) -> Option<(String, u16)> {
@@ -57,6 +60,7 @@ pub fn open_tunnel(
     client: SocketAddr,
     identity: Identity,
     request: Request<Incoming>,
+    user_slot: Option<UserSlot>,
 ) -> Response<ProxyBody> {
     let Some((host, port)) = parse_target(request.uri()) else {
         return with_body(bad_target());
@@ -84,6 +88,8 @@ pub fn open_tunnel(
                 }
             };
             handle_tunnel(tunnel, TokioIo::new(upgraded)).await;
+            // The user's share is taken for as long as the tunnel is open.
+            drop(user_slot);
         }
         .instrument(span),
     );

@@ -3,13 +3,16 @@
 //! and `/proxy.pac` serves the PAC file.
 //!
 //! Access is checked on every request before anything else (never an open proxy), and a
-//! client over the connection limit is told so and closed instead of queuing forever.
+//! client over a connection limit (the port's, its address's, its user's) is told so and
+//! closed instead of queuing forever.
 
 mod connect;
+mod limits;
 
 pub(crate) use connect::bad_target;
 pub use connect::parse_target;
 pub mod pac;
+pub use limits::ConnectionLimits;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -18,6 +21,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -25,7 +29,7 @@ use tokio::sync::Semaphore;
 
 use crate::gateway::{Gateway, Snapshot};
 use crate::identity::{check_access, Access, Identity};
-use crate::io::IdleTimeout;
+use crate::io::{HoldBody, IdleTimeout};
 use crate::pipeline::{self, ConnectionContext};
 use crate::respond::{self, with_body, Refusal};
 use crate::serve::{serve_http, Protocol};
@@ -37,12 +41,32 @@ pub async fn serve_proxy(listener: TcpListener, gateway: Arc<Gateway>) {
     let slots = Arc::new(Semaphore::new(limit));
     while let Some((stream, client)) = next_connection(&listener, &gateway, "proxy").await {
         gateway.metrics.connections_accepted.fetch_add(1, Relaxed);
+        // The source's share first, so one address over its share takes no port-wide slot.
+        let source = client.ip().to_canonical();
+        let snapshot = gateway.snapshot();
+        let source_slot = if is_trusted_forwarder(&snapshot, client) {
+            None
+        } else {
+            let limit = snapshot.config.limits.max_connections_per_source;
+            match gateway.limits.per_source.try_take(source, limit) {
+                Some(slot) => Some(slot),
+                None => {
+                    gateway
+                        .metrics
+                        .connections_rejected_source
+                        .fetch_add(1, Relaxed);
+                    tracing::warn!(%source, limit, "connection refused: limits.max_connections_per_source");
+                    gateway.tasks.spawn(reject_over_limit(stream, SOURCE_LIMIT));
+                    continue;
+                }
+            }
+        };
         let Ok(permit) = slots.clone().try_acquire_owned() else {
             gateway
                 .metrics
                 .connections_rejected_limit
                 .fetch_add(1, Relaxed);
-            gateway.tasks.spawn(reject_over_limit(stream));
+            gateway.tasks.spawn(reject_over_limit(stream, PORT_LIMIT));
             continue;
         };
         let gateway2 = gateway.clone();
@@ -51,6 +75,7 @@ pub async fn serve_proxy(listener: TcpListener, gateway: Arc<Gateway>) {
             serve_client(stream, client, gateway2.clone()).await;
             gateway2.metrics.connections_open.fetch_sub(1, Relaxed);
             drop(permit);
+            drop(source_slot);
         });
     }
 }
@@ -77,12 +102,31 @@ pub(crate) async fn next_connection(
     }
 }
 
-async fn reject_over_limit(mut stream: TcpStream) {
-    let body = "The gateway is at its connection limit; try again shortly.\n";
+/// A connection refused at accept: its status line, rule and explanation.
+struct OverLimit {
+    status: &'static str,
+    rule: &'static str,
+    text: &'static str,
+}
+
+const PORT_LIMIT: OverLimit = OverLimit {
+    status: "503 Service Unavailable",
+    rule: "limits.max_connections",
+    text: "The gateway is at its connection limit; try again shortly.\n",
+};
+
+const SOURCE_LIMIT: OverLimit = OverLimit {
+    status: "429 Too Many Requests",
+    rule: "limits.max_connections_per_source",
+    text: "Too many connections from your address are open at the gateway; close some and try again.\n",
+};
+
+async fn reject_over_limit(mut stream: TcpStream, over: OverLimit) {
+    let OverLimit { status, rule, text } = over;
     let response = format!(
-        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\
-         x-warden-action: error\r\nx-warden-rule: limits.max_connections\r\nconnection: close\r\n\r\n{body}",
-        body.len()
+        "HTTP/1.1 {status}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\
+         x-warden-action: error\r\nx-warden-rule: {rule}\r\nconnection: close\r\n\r\n{text}",
+        text.len()
     );
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
         let _ = stream.write_all(response.as_bytes()).await;
@@ -155,13 +199,60 @@ async fn route(
                 ));
             }
         };
+    // Anonymous and source-range identities stand for many people: only named users count.
+    let user_slot = match identity.method {
+        "proxy_auth" | "proxy_token" | "device" => {
+            let limit = snapshot.config.limits.max_connections_per_user;
+            match gateway
+                .limits
+                .per_user
+                .try_take(identity.user.clone(), limit)
+            {
+                Some(slot) => Some(slot),
+                None => {
+                    gateway
+                        .metrics
+                        .connections_rejected_user
+                        .fetch_add(1, Relaxed);
+                    tracing::warn!(user = %identity.user, limit, "refused: limits.max_connections_per_user");
+                    return Ok(user_over_limit());
+                }
+            }
+        }
+        _ => None,
+    };
     if request.method() == Method::CONNECT {
         return Ok(connect::open_tunnel(
-            gateway, snapshot, client, identity, request,
+            gateway, snapshot, client, identity, request, user_slot,
         ));
     }
     let conn = Arc::new(plain_connection(gateway, snapshot, client, identity));
-    pipeline::handle(conn, request).await
+    let response = pipeline::handle(conn, request).await?;
+    // The user's slot is held until the response body ends or is dropped.
+    Ok(response.map(|body| HoldBody::new(body, user_slot).boxed()))
+}
+
+fn user_over_limit() -> Response<ProxyBody> {
+    let mut response = simple(
+        StatusCode::TOO_MANY_REQUESTS,
+        "error",
+        "limits.max_connections_per_user",
+        "You have too many connections open through the gateway; close some and try again.\n",
+    );
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+fn is_trusted_forwarder(snapshot: &Snapshot, peer: SocketAddr) -> bool {
+    let ip = peer.ip().to_canonical();
+    snapshot
+        .config
+        .proxy
+        .trusted_forwarders
+        .iter()
+        .any(|net| net.contains(&ip))
 }
 
 /// The client's own address: the peer, or — when the peer is a trusted forwarder (a load
@@ -172,12 +263,7 @@ fn forwarded_client(
     peer: SocketAddr,
     headers: &http::HeaderMap,
 ) -> SocketAddr {
-    let trusted = &snapshot.config.proxy.trusted_forwarders;
-    if trusted.is_empty()
-        || !trusted
-            .iter()
-            .any(|net| net.contains(&peer.ip().to_canonical()))
-    {
+    if !is_trusted_forwarder(snapshot, peer) {
         return peer;
     }
     headers

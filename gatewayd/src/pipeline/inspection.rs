@@ -1,13 +1,16 @@
 //! Phase 4, inspect: when the verdict asks for a DLP scan or an audit record, buffer the body
 //! (bounded), extract its text, scan it with each profile the policy names, decide again with
 //! what matched, and keep the audit text. Bodies nobody needs to see stream through untouched.
+//!
+//! Buffered bytes are covered by the gateway-wide inspection budget; the [`BudgetHold`] this
+//! returns must be kept until the body has gone upstream (or been refused).
 
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use http::request::Parts;
 use http::{header, StatusCode};
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use policies::dlp::redact;
 use policies::rules::{Action, OnMatch};
@@ -17,11 +20,14 @@ use super::body::{DrainOnDrop, Prepended};
 use super::context::{ConnectionContext, RequestContext};
 use super::decide;
 use crate::config::Unscannable as OnUnscannable;
-use crate::inspect::{collect_bounded, extract_text, Collected};
+use crate::inspect::{
+    collect_bounded, extract_text, BudgetHold, Collected, Unscannable as InspectUnscannable,
+};
 use crate::respond::Refusal;
-use crate::upstream::ProxyBody;
+use crate::upstream::Outgoing;
 
-/// Inspects the body when the verdict needs it; returns the body to forward.
+/// Inspects the body when the verdict needs it; returns the body to forward and the budget
+/// its buffered bytes hold.
 pub async fn inspect(
     conn: &ConnectionContext,
     ctx: &mut RequestContext,
@@ -29,28 +35,52 @@ pub async fn inspect(
     body: Incoming,
     verdict: &Verdict,
     book: &StatusBook,
-) -> Result<ProxyBody, Refusal> {
+) -> Result<(Outgoing, BudgetHold), Refusal> {
+    let mut hold = conn.gateway.inspect_budget.hold();
+    let body = inspect_body(conn, ctx, parts, body, verdict, book, &mut hold).await?;
+    Ok((body, hold))
+}
+
+async fn inspect_body(
+    conn: &ConnectionContext,
+    ctx: &mut RequestContext,
+    parts: &mut Parts,
+    body: Incoming,
+    verdict: &Verdict,
+    book: &StatusBook,
+    hold: &mut BudgetHold,
+) -> Result<Outgoing, Refusal> {
     let audit_bytes = match verdict.action {
         Action::Audit { max_prompt_bytes } => Some(max_prompt_bytes as usize),
         _ => None,
     };
     let needs_scan = verdict.needs_scan();
     let has_body = !http_body::Body::is_end_stream(&body);
-    if !has_body || (!needs_scan && audit_bytes.is_none()) {
-        return Ok(DrainOnDrop::new(body).map_err(Into::into).boxed());
+    if !has_body {
+        // Nothing to stream: an empty body can be replayed if the upstream asks for a retry.
+        return Ok(Outgoing::Buffered(Bytes::new()));
+    }
+    if !needs_scan && audit_bytes.is_none() {
+        return Ok(Outgoing::Streamed(
+            DrainOnDrop::new(body).map_err(Into::into).boxed(),
+        ));
     }
     let config = &conn.snapshot.config.inspect;
-    let bytes = match collect_bounded(body, config.max_body_bytes, config.body_timeout.0).await {
+    let collected = collect_bounded(body, config.max_body_bytes, config.body_timeout.0, hold).await;
+    let bytes = match collected {
         Collected::Whole(bytes) => bytes,
         Collected::Partial { reason, read, rest } => {
             ctx.inspection.unscanned = Some(reason.to_string());
             if needs_scan && config.on_unscannable == OnUnscannable::Block {
-                return Err(unscannable_refusal(ctx, &reason.to_string()));
+                return Err(match reason {
+                    InspectUnscannable::Budget => budget_refusal(ctx),
+                    _ => unscannable_refusal(ctx, &reason.to_string()),
+                });
             }
             // Allowed unscanned: forward what was read, then the rest as it comes.
             return Ok(match rest {
-                Some(rest) => Prepended::new(read, rest).boxed(),
-                None => Full::new(read).map_err(|e| match e {}).boxed(),
+                Some(rest) => Outgoing::Streamed(Prepended::new(read, rest).boxed()),
+                None => Outgoing::Buffered(read),
             });
         }
     };
@@ -77,7 +107,7 @@ pub async fn inspect(
                     if needs_scan && config.on_unscannable == OnUnscannable::Block {
                         return Err(unscannable_refusal(ctx, &reason));
                     }
-                    return Ok(Full::new(bytes).map_err(|e| match e {}).boxed());
+                    return Ok(Outgoing::Buffered(bytes));
                 }
             }
         }
@@ -164,16 +194,14 @@ pub async fn inspect(
                 if let Some(limit) = audit_bytes {
                     ctx.inspection.audit_prompt = Some(truncate(prompt, limit).to_string());
                 }
-                return Ok(Full::new(Bytes::from(redacted))
-                    .map_err(|e| match e {})
-                    .boxed());
+                return Ok(Outgoing::Buffered(Bytes::from(redacted)));
             }
         }
     }
     if let Some(limit) = audit_bytes {
         ctx.inspection.audit_prompt = Some(truncate(prompt, limit).to_string());
     }
-    Ok(Full::new(bytes).map_err(|e| match e {}).boxed())
+    Ok(Outgoing::Buffered(bytes))
 }
 
 fn prompt_fields(
@@ -193,6 +221,22 @@ fn prompt_fields(
             _ => None,
         })
         .unwrap_or_default()
+}
+
+/// The gateway's inspection memory stayed in use (`inspect.max_buffered_bytes`): the body
+/// could not be scanned now, and a retry shortly after may well succeed.
+fn budget_refusal(ctx: &RequestContext) -> Refusal {
+    Refusal::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "block",
+        "inspect.budget",
+        "The gateway is busy inspecting other requests",
+        format!(
+            "A policy requires this request to {} to be checked for sensitive data, but the \
+             gateway's inspection memory is in use by other requests. Try again in a moment.",
+            ctx.host
+        ),
+    )
 }
 
 fn unscannable_refusal(ctx: &RequestContext, reason: &str) -> Refusal {

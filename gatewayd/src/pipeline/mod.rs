@@ -41,7 +41,7 @@ pub use tunnel_log::{TunnelEvent, TunnelOutcome};
 
 use crate::respond::{self, Refusal, HEADER_REQUEST_ID};
 use crate::upstream::egress::EgressRefusal;
-use crate::upstream::{ConnectError, ProxyBody, UpstreamError};
+use crate::upstream::{ConnectError, Outgoing, ProxyBody, UpstreamError};
 use body::{CountingBody, LoggedBody};
 use log::TransactionLog;
 
@@ -93,11 +93,12 @@ async fn run_phases(
     }
 
     // 4. inspect: scan and audit the body when the verdict asks for it.
-    let body = inspection::inspect(conn, ctx, &mut parts, body, &verdict, &book).await?;
+    // `budget` keeps the buffered body's share of the inspection budget until it has gone.
+    let (body, budget) = inspection::inspect(conn, ctx, &mut parts, body, &verdict, &book).await?;
 
     // 5. upstream_request.
     if websocket {
-        let request = Request::from_parts(parts, body);
+        let request = Request::from_parts(parts, body.into_body());
         let profiles = verdict.profiles_to_scan().map(str::to_owned).collect();
         return upgrade::forward(conn, ctx, request, target, profiles).await;
     }
@@ -105,13 +106,25 @@ async fn run_phases(
     parts.version = Version::HTTP_11;
     strip_hop_by_hop(&mut parts.headers);
     parts.headers.remove(http::header::HOST);
-    let body = CountingBody::new(body, ctx.bytes_up.clone()).boxed();
+    // A buffered body may be sent twice (a retry): count it once, when it has been answered.
+    let (body, buffered_len) = match body {
+        Outgoing::Buffered(bytes) => {
+            let len = bytes.len() as u64;
+            (Outgoing::Buffered(bytes), len)
+        }
+        Outgoing::Streamed(body) => (
+            Outgoing::Streamed(CountingBody::new(body, ctx.bytes_up.clone()).boxed()),
+            0,
+        ),
+    };
     let response = conn
         .snapshot
         .upstream
-        .send(Request::from_parts(parts, body))
+        .send(Request::from_parts(parts, body), &conn.gateway.metrics)
         .await
         .map_err(|e| upstream_refusal(conn, &target.host, e))?;
+    ctx.bytes_up.fetch_add(buffered_len, Relaxed);
+    drop(budget);
 
     // 6. response_filter.
     let (mut parts, body) = response.into_parts();

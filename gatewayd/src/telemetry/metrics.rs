@@ -42,6 +42,12 @@ pub struct Metrics {
     pub tunnel_streams: AtomicU64,
     pub tunnel_refused: AtomicU64,
     pub devices_enrolled: AtomicU64,
+    // Resource limits and upstream retries (issue 16).
+    pub upstream_retries: AtomicU64,
+    pub inspect_budget_exhausted: AtomicU64,
+    pub inspect_buffered_bytes: AtomicI64,
+    pub connections_rejected_source: AtomicU64,
+    pub connections_rejected_user: AtomicU64,
 }
 
 impl Metrics {
@@ -191,6 +197,36 @@ impl Metrics {
                 COUNTER,
                 "Devices enrolled through the tunnel port.",
                 c(&self.devices_enrolled),
+            ),
+            (
+                "upstream_retries_total",
+                COUNTER,
+                "Requests the upstream did not process (GOAWAY, REFUSED_STREAM, closed connection) sent again on a fresh connection.",
+                c(&self.upstream_retries),
+            ),
+            (
+                "inspect_budget_exhausted_total",
+                COUNTER,
+                "Bodies treated as unscannable because inspect.max_buffered_bytes was in use.",
+                c(&self.inspect_budget_exhausted),
+            ),
+            (
+                "connections_rejected_source_total",
+                COUNTER,
+                "Connections refused by limits.max_connections_per_source.",
+                c(&self.connections_rejected_source),
+            ),
+            (
+                "connections_rejected_user_total",
+                COUNTER,
+                "Tunnels and requests refused by limits.max_connections_per_user.",
+                c(&self.connections_rejected_user),
+            ),
+            (
+                "inspect_buffered_bytes",
+                GAUGE,
+                "Bytes of the inspection budget held by bodies being buffered now.",
+                u64::try_from(self.inspect_buffered_bytes.load(Relaxed)).unwrap_or(0),
             ),
             (
                 "connections_open",

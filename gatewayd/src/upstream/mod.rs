@@ -10,6 +10,7 @@ pub mod egress;
 mod error;
 pub(crate) use error::error_chain;
 mod resolve;
+mod retry;
 mod tls;
 
 use std::sync::Arc;
@@ -25,8 +26,11 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 pub use connector::{UpstreamConnector, UpstreamIo};
 pub use error::{ConnectError, UpstreamError};
 pub use resolve::TargetResolver;
+pub use retry::Outgoing;
 
 use crate::config::{Config, ConfigDuration};
+use crate::telemetry::Metrics;
+use retry::Replay;
 
 /// A request or response body as the proxy passes it along.
 pub type ProxyBody = BoxBody<Bytes, BodyError>;
@@ -36,6 +40,8 @@ pub type BodyError = Box<dyn std::error::Error + Send + Sync>;
 /// The upstream side of the gateway, rebuilt when its configuration changes.
 pub struct Upstream {
     client: Client<UpstreamConnector, ProxyBody>,
+    /// The same connector without a pool: a retry always gets a connection of its own.
+    fresh: Client<UpstreamConnector, ProxyBody>,
     /// For WebSocket upgrades: HTTP/1.1 only, never pooled.
     pub(crate) upgrade_connector: UpstreamConnector,
     /// Where targets resolve and whether the egress policy allows them.
@@ -63,31 +69,73 @@ impl Upstream {
             connect,
         );
         let ConfigDuration(idle) = config.upstream.pool_idle_timeout;
-        let client = Client::builder(TokioExecutor::new())
+        let mut builder = Client::builder(TokioExecutor::new());
+        builder
             .timer(TokioTimer::new())
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(idle)
-            .pool_max_idle_per_host(config.upstream.pool_max_idle_per_host)
             .http2_keep_alive_interval(Some(Duration::from_secs(30)))
-            .http2_adaptive_window(true)
+            .http2_adaptive_window(true);
+        // No idle connections kept: hyper-util disables the pool, so every request connects.
+        let fresh = builder
+            .clone()
+            .pool_max_idle_per_host(0)
+            .build(pooled.clone());
+        let client = builder
+            .pool_max_idle_per_host(config.upstream.pool_max_idle_per_host)
             .build(pooled);
         Ok(Self {
             client,
+            fresh,
             upgrade_connector: upgrade,
             resolver,
             response_head: config.timeouts.response_head.0,
         })
     }
 
-    /// Sends a request (absolute URI) and waits for the response head.
+    /// Sends a request (absolute URI) and waits for the response head. A request the
+    /// upstream did not process (GOAWAY, REFUSED_STREAM, a connection closed before use) is
+    /// sent once more on a fresh connection when its body can be replayed (see `retry`);
+    /// `response_head` bounds both attempts together.
     pub async fn send(
         &self,
-        request: Request<ProxyBody>,
+        request: Request<Outgoing>,
+        metrics: &Metrics,
     ) -> Result<Response<Incoming>, UpstreamError> {
-        match tokio::time::timeout(self.response_head, self.client.request(request)).await {
+        let deadline = tokio::time::Instant::now() + self.response_head;
+        let (head, body) = request.into_parts();
+        let replay = Replay::new(body);
+        let first = attempt(&head, replay.attempt());
+        let error = match tokio::time::timeout_at(deadline, self.client.request(first)).await {
+            Err(_) => return Err(UpstreamError::ResponseTimeout(self.response_head)),
+            Ok(Ok(response)) => return Ok(response),
+            Ok(Err(error)) => error,
+        };
+        let body = match replay.attempt() {
+            Some(body) if retry::not_processed(&error, &head.method) => body,
+            _ => return Err(UpstreamError::from_client(error)),
+        };
+        metrics
+            .upstream_retries
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::debug!(uri = %head.uri, error = %error_chain(&error), "upstream did not process the request; retrying on a fresh connection");
+        let second = attempt(&head, Some(body));
+        match tokio::time::timeout_at(deadline, self.fresh.request(second)).await {
             Err(_) => Err(UpstreamError::ResponseTimeout(self.response_head)),
             Ok(Err(e)) => Err(UpstreamError::from_client(e)),
             Ok(Ok(response)) => Ok(response),
         }
     }
+}
+
+/// One attempt's request: the head again (without extensions, which the pipeline never sets
+/// on upstream requests) and the attempt's body.
+fn attempt(head: &http::request::Parts, body: Option<ProxyBody>) -> Request<ProxyBody> {
+    let mut request =
+        Request::new(body.unwrap_or_else(|| Outgoing::Buffered(Bytes::new()).into_body()));
+    *request.method_mut() = head.method.clone();
+    *request.uri_mut() = head.uri.clone();
+    *request.version_mut() = head.version;
+    *request.headers_mut() = head.headers.clone();
+    request
 }

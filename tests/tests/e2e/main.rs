@@ -23,6 +23,7 @@ mod events;
 mod explorer_walls;
 mod interception;
 mod lifecycle;
+mod limits;
 mod policy;
 mod proxy_access;
 mod quickstart_clickhouse;

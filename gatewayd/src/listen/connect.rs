@@ -18,9 +18,6 @@ use crate::intercept::{handle_tunnel, refuse_at_connect, Tunnel};
 use crate::respond::{wants_json, with_body};
 use crate::upstream::ProxyBody;
 
-/// A user's connection slot (`limits.max_connections_per_user`).
-pub type UserSlot = super::limits::Slot<String>;
-
 /// Parses an authority-form CONNECT target into host and port; rejects anything else. Shared
 /// by the proxy port and the agent tunnel port.
 pub fn parse_target(target: &Uri) -> Option<(String, u16)> {
@@ -53,14 +50,15 @@ pub fn bad_target() -> (Response<()>, Bytes) {
     )
 }
 
-/// Answers a CONNECT and starts the tunnel once hyper hands over the connection.
+/// Answers a CONNECT and starts the tunnel once hyper hands over the connection; `held` (the
+/// connection's limit slots) is kept until the tunnel ends.
 pub fn open_tunnel(
     gateway: Arc<Gateway>,
     snapshot: Arc<Snapshot>,
     client: SocketAddr,
     identity: Identity,
     request: Request<Incoming>,
-    user_slot: Option<UserSlot>,
+    held: impl Send + 'static,
 ) -> Response<ProxyBody> {
     let Some((host, port)) = parse_target(request.uri()) else {
         return with_body(bad_target());
@@ -88,8 +86,8 @@ pub fn open_tunnel(
                 }
             };
             handle_tunnel(tunnel, TokioIo::new(upgraded)).await;
-            // The user's share is taken for as long as the tunnel is open.
-            drop(user_slot);
+            // The connection's slots (port, source, user) stay taken while the tunnel is open.
+            drop(held);
         }
         .instrument(span),
     );

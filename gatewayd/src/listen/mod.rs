@@ -70,12 +70,16 @@ pub async fn serve_proxy(listener: TcpListener, gateway: Arc<Gateway>) {
             continue;
         };
         let gateway2 = gateway.clone();
+        // A CONNECT tunnel outlives the HTTP connection it came from (hyper hands the socket
+        // over): the slots stay taken until both are gone.
+        let slots_held = Arc::new(ConnectionSlots {
+            _port: permit,
+            _source: source_slot,
+            open: gateway.metrics.clone(),
+        });
+        gateway.metrics.connections_open.fetch_add(1, Relaxed);
         gateway.tasks.spawn(async move {
-            gateway2.metrics.connections_open.fetch_add(1, Relaxed);
-            serve_client(stream, client, gateway2.clone()).await;
-            gateway2.metrics.connections_open.fetch_sub(1, Relaxed);
-            drop(permit);
-            drop(source_slot);
+            serve_client(stream, client, gateway2, slots_held).await;
         });
     }
 }
@@ -135,14 +139,39 @@ async fn reject_over_limit(mut stream: TcpStream, over: OverLimit) {
     .await;
 }
 
-async fn serve_client(stream: TcpStream, client: SocketAddr, gateway: Arc<Gateway>) {
+/// The port-wide and per-source slots of one client connection, given back (and the open
+/// gauge lowered) when the connection and any tunnel opened on it have ended.
+struct ConnectionSlots {
+    _port: tokio::sync::OwnedSemaphorePermit,
+    _source: Option<limits::Slot<std::net::IpAddr>>,
+    open: Arc<crate::telemetry::Metrics>,
+}
+
+impl Drop for ConnectionSlots {
+    fn drop(&mut self) {
+        self.open.connections_open.fetch_sub(1, Relaxed);
+    }
+}
+
+async fn serve_client(
+    stream: TcpStream,
+    client: SocketAddr,
+    gateway: Arc<Gateway>,
+    slots: Arc<ConnectionSlots>,
+) {
     let _ = stream.set_nodelay(true);
     let snapshot = gateway.snapshot();
     let stream = IdleTimeout::new(stream, snapshot.config.timeouts.idle.0);
     let shutdown = gateway.shutdown.clone();
     let config = snapshot.config.clone();
     serve_http(stream, Protocol::Http1, &config, shutdown, move |request| {
-        route(gateway.clone(), snapshot.clone(), client, request)
+        route(
+            gateway.clone(),
+            snapshot.clone(),
+            client,
+            slots.clone(),
+            request,
+        )
     })
     .await;
 }
@@ -151,6 +180,7 @@ async fn route(
     gateway: Arc<Gateway>,
     snapshot: Arc<Snapshot>,
     client: SocketAddr,
+    slots: Arc<ConnectionSlots>,
     request: Request<Incoming>,
 ) -> Result<Response<ProxyBody>, Infallible> {
     let is_proxy_request = request.method() == Method::CONNECT || request.uri().scheme().is_some();
@@ -223,7 +253,12 @@ async fn route(
     };
     if request.method() == Method::CONNECT {
         return Ok(connect::open_tunnel(
-            gateway, snapshot, client, identity, request, user_slot,
+            gateway,
+            snapshot,
+            client,
+            identity,
+            request,
+            (slots, user_slot),
         ));
     }
     let conn = Arc::new(plain_connection(gateway, snapshot, client, identity));

@@ -31,3 +31,4 @@ mod report;
 mod signed_posture;
 mod streaming;
 mod tunnel_strangers;
+mod upstream_retry;

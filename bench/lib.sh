@@ -9,6 +9,8 @@ trap cleanup EXIT
 wait_port() { for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
 
 # start_origin PORT: writes $OUT/ca.pem (trust it to reach the origin) and starts nginx.
+# KEEPALIVE_REQUESTS: requests nginx serves on one connection before closing it (GOAWAY on
+# HTTP/2); bench/goaway.sh sets it small.
 start_origin() {
   local port=$1
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=Bench CA" \
@@ -27,7 +29,7 @@ error_log $OUT/nginx-error.log;
 events { worker_connections 16384; }
 http {
   access_log off;
-  keepalive_requests 1000000;
+  keepalive_requests ${KEEPALIVE_REQUESTS:-1000000};
   server {
     listen 127.0.0.1:$port ssl http2;
     ssl_certificate $OUT/leaf.pem;

@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 need curl curl chromium chromium chromedriver chromium-driver
 # The fuzz targets build with every test run: libfuzzer-sys compiles libFuzzer's C++.
 need c++ g++
+# The upstream-retry test runs nginx as an HTTP/2 origin that sends GOAWAY every 10 requests.
+need nginx nginx
 # A current ClickHouse release's engine (chdb, from PyPI) for the current-release test.
 need_python_module chdb chdb
 # The events tests start their own clickhouse-server from Debian's package.

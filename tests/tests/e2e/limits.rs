@@ -355,7 +355,7 @@ async fn ping_only_connection(gw: &GatewayProcess) -> Duration {
         .unwrap();
     let (mut client, mut connection) = h2::client::handshake(tls).await.unwrap();
     let mut ping_pong = connection.ping_pong().expect("ping_pong is available once");
-    let driver = tokio::spawn(async move { connection.await });
+    let driver = tokio::spawn(connection);
 
     let request = http::Request::get("https://origin.test/hello")
         .body(())

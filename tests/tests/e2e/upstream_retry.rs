@@ -58,7 +58,7 @@ fn start_nginx(dir: &Path, trust: &Path) -> Nginx {
              location / {{ return 200 \"ok\\n\"; }}\n  }}\n}}\n"
     );
     std::fs::write(dir.join("nginx.conf"), conf).unwrap();
-    let child = Command::new(nginx)
+    let mut child = Command::new(nginx)
         .args(["-p"])
         .arg(dir)
         .arg("-c")
@@ -74,6 +74,8 @@ fn start_nginx(dir: &Path, trust: &Path) -> Nginx {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!(
         "nginx did not listen on {port}: {}",
         std::fs::read_to_string(dir.join("nginx-error.log")).unwrap_or_default()

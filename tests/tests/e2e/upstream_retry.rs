@@ -119,8 +119,7 @@ fn goaway_from_an_upstream_never_becomes_a_user_visible_error() {
     let gw = GatewayProcess::start(
         &origin,
         GatewayOptions {
-            // These lines land in [upstream.connect_to], which the harness writes just before.
-            sections: format!("\"nginx.test:443\" = \"127.0.0.1:{}\"\n", nginx.port),
+            connect_to: vec![("nginx.test:443".into(), format!("127.0.0.1:{}", nginx.port))],
             ..Default::default()
         },
     );

@@ -71,14 +71,15 @@ for line in open(f"{out}/metrics.txt"):
         metrics[name] = value.strip()
 print(f"oha {duration}, {conns} connections, through gatewayd ({profile}) to nginx closing "
       f"each HTTP/2 connection after {per_conn} requests\n")
-print("| load | requests | non-200 | errors | req/s |")
-print("| --- | ---: | ---: | ---: | ---: |")
+print("| load | answers | non-200 | other errors (oha) | req/s |")
+print("| --- | ---: | ---: | --- | ---: |")
 for name in ("get", "post"):
     data = json.load(open(f"{out}/oha-{name}.json"))
     codes = data.get("statusCodeDistribution", {})
     total = sum(codes.values())
     non_200 = total - codes.get("200", 0)
-    errors = sum(data.get("errorDistribution", {}).values())
+    # "aborted due to deadline": requests in flight when -z ended, one per connection.
+    errors = ", ".join(f"{v} {k}" for k, v in data.get("errorDistribution", {}).items()) or "none"
     rps = data["summary"]["requestsPerSec"]
     print(f"| {name.upper()} | {total} | {non_200} | {errors} | {rps:,.0f} |")
 print(f"\nwarden_upstream_retries_total {metrics.get('warden_upstream_retries_total')}, "

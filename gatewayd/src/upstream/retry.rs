@@ -5,9 +5,10 @@
 //! What counts as "not processed" (see [`not_processed`]): an HTTP/2 GOAWAY with `NO_ERROR`
 //! from the upstream that hit our stream (h2 applies it only to streams above the GOAWAY's
 //! last-stream-id, or to streams opened after it), a `REFUSED_STREAM` reset (RFC 9113 §8.7),
-//! or hyper's "canceled" (the request was never written). Those are retried whatever the
-//! method. An HTTP/1.1 connection that closed before any response is ambiguous (the upstream
-//! may have acted), so only GET, HEAD and OPTIONS are retried then.
+//! hyper's "canceled" (the request was never written), or a failure while hyper-util was still
+//! getting a connection for it (its pool's races). Those are retried whatever the method. An
+//! HTTP/1.1 connection that closed before any response is ambiguous (the upstream may have
+//! acted), so only GET, HEAD and OPTIONS are retried then.
 //!
 //! A request body can be replayed only when we still have it: a buffered body (inspected
 //! bodies are whole `Bytes`) always; a streamed body while what the first attempt read of it
@@ -24,7 +25,7 @@ use http::Method;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Empty, Full};
 
-use super::{BodyError, ProxyBody};
+use super::{BodyError, ConnectError, ProxyBody};
 
 /// A request body as the pipeline hands it to the upstream, with what a retry needs.
 pub enum Outgoing {
@@ -211,6 +212,13 @@ impl Body for Attempt {
 
 /// Whether `error` shows that the upstream did not process the request (see the module doc).
 pub(super) fn not_processed(error: &hyper_util::client::legacy::Error, method: &Method) -> bool {
+    // hyper-util attaches connection info to every error after the request was handed to a
+    // connection. Without it, the failure came from getting a connection (pool races such as
+    // "checked out connection was closed" or "ALPN upgraded to HTTP/2"): nothing was sent.
+    // Our own connector's failures (DNS, TCP, certificate, egress) are final, not races.
+    if error.connect_info().is_none() && !has_source::<ConnectError>(error) {
+        return true;
+    }
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(current) = source {
         if let Some(h2) = current.downcast_ref::<h2::Error>() {
@@ -227,6 +235,17 @@ pub(super) fn not_processed(error: &hyper_util::client::legacy::Error, method: &
             if hyper.is_incomplete_message() {
                 return matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
             }
+        }
+        source = current.source();
+    }
+    false
+}
+
+fn has_source<E: std::error::Error + 'static>(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(error);
+    while let Some(current) = source {
+        if current.is::<E>() {
+            return true;
         }
         source = current.source();
     }

@@ -72,7 +72,11 @@ fn an_admin_logs_in_explores_and_blocks_an_app_from_the_dashboard() {
         "{}",
         browser.url()
     );
-    let apps = browser.source();
+    // The post redirects back to the same URL: wait for the new page, not the URL.
+    let apps = browser.wait_for_source(
+        "<option value=\"unapproved\" selected",
+        std::time::Duration::from_secs(10),
+    );
     assert!(
         apps.contains("<option value=\"unapproved\" selected"),
         "{apps}"

@@ -100,15 +100,18 @@ fn the_quickstart_clickhouse_has_no_passwordless_user_and_a_read_only_reader() {
 
     // Run again (as the script does on the next start): the same passwords are kept.
     let before = std::fs::read_to_string(&writer).unwrap();
-    let _ = Command::new("kill")
-        .arg(
-            std::fs::read_to_string(state.join("clickhouse/server.pid"))
-                .unwrap()
-                .trim(),
-        )
-        .status();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while query(http, None, "SELECT 1").0 != 0 {
+    let pid = std::fs::read_to_string(state.join("clickhouse/server.pid"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let _ = Command::new("kill").arg(&pid).status();
+    // Gone means the process has exited (it holds the port and the data directory until then),
+    // not only that it stopped answering.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while query(http, None, "SELECT 1").0 != 0
+        || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|stat| !stat.contains(") Z "))
+    {
         assert!(
             std::time::Instant::now() < deadline,
             "the server did not stop"

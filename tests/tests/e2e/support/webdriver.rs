@@ -146,6 +146,19 @@ impl Browser {
     }
 
     /// The page's HTML as it is now.
+    /// Waits until the page source contains `needle` (a form post that lands on the same URL
+    /// gives no other sign that the new page has arrived); returns the source.
+    pub fn wait_for_source(&self, needle: &str, limit: std::time::Duration) -> String {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let source = self.source();
+            if source.contains(needle) || std::time::Instant::now() >= deadline {
+                return source;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
     pub fn source(&self) -> String {
         self.call("GET", "/source", None)
             .as_str()

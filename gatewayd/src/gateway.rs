@@ -120,6 +120,7 @@ impl Gateway {
         let inspect = &snapshot.config.inspect;
         let inspect_budget = InspectBudget::new(
             inspect.max_buffered_bytes,
+            inspect.max_buffered_bytes_per_user,
             inspect.budget_wait.0,
             metrics.clone(),
         );

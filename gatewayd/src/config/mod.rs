@@ -200,6 +200,9 @@ pub struct InspectConfig {
     pub body_timeout: ConfigDuration,
     /// Bytes all bodies being buffered for inspection may hold together (read at start).
     pub max_buffered_bytes: usize,
+    /// The most of that budget one user (or, for anonymous and source-range identities, one
+    /// client address) may hold at once, so one user cannot starve everyone else.
+    pub max_buffered_bytes_per_user: usize,
     /// How long a body waits for that budget before it counts as unscannable.
     pub budget_wait: ConfigDuration,
 }
@@ -221,6 +224,7 @@ impl Default for InspectConfig {
             on_unscannable: Unscannable::Block,
             body_timeout: ConfigDuration::secs(30),
             max_buffered_bytes: 256 * 1024 * 1024,
+            max_buffered_bytes_per_user: 64 * 1024 * 1024,
             budget_wait: ConfigDuration::secs(2),
         }
     }

@@ -85,6 +85,16 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
             ),
         ));
     }
+    if config.inspect.max_buffered_bytes_per_user < config.inspect.max_body_bytes {
+        return Err((
+            at("max_buffered_bytes_per_user"),
+            format!(
+                "inspect.max_buffered_bytes_per_user ({}) must be at least inspect.max_body_bytes \
+                 ({}), or no one could send a body of the largest size",
+                config.inspect.max_buffered_bytes_per_user, config.inspect.max_body_bytes
+            ),
+        ));
+    }
     if config.limits.max_header_bytes < 1024 {
         return Err((
             at("max_header_bytes"),

@@ -22,10 +22,19 @@ pub use users::{hash_password, hex_sha256, UserDirectory};
 pub struct Identity {
     pub user: String,
     pub groups: Vec<String>,
-    /// How the user was established: `proxy_auth`, `source`, `device` or `anonymous`.
+    /// How the user was established: `proxy_auth`, `proxy_token`, `source`, `device` or
+    /// `anonymous`.
     pub method: &'static str,
     /// The enrolled device, for connections that came through the agent tunnel.
     pub device: Option<Arc<DeviceIdentity>>,
+}
+
+impl Identity {
+    /// Whether the identity is one person (credentials or a device certificate), so per-user
+    /// shares apply to it. Anonymous and source-range identities stand for many people.
+    pub fn is_person(&self) -> bool {
+        matches!(self.method, "proxy_auth" | "proxy_token" | "device")
+    }
 }
 
 /// An enrolled device (verified by its certificate) and its posture: what the agent

@@ -36,8 +36,8 @@ pub enum Collected<B> {
 }
 
 /// Reads the whole body, stopping once it passes `limit` bytes or `timeout` passes, or when
-/// `hold` cannot grow to cover what was read. A declared length is covered before the first
-/// byte is read, so that bodies waiting for budget wait before they take memory.
+/// `hold` cannot grow to cover what was read. Only bytes received are charged: a declared
+/// length costs nothing until it arrives.
 pub async fn collect_bounded<B>(
     mut body: B,
     limit: usize,
@@ -50,23 +50,6 @@ where
 {
     let deadline = tokio::time::Instant::now() + timeout;
     let mut buf = BytesMut::new();
-    let declared = body
-        .size_hint()
-        .exact()
-        .and_then(|n| usize::try_from(n).ok());
-    if let Some(declared) = declared {
-        if hold
-            .cover(declared.min(limit.saturating_add(1)))
-            .await
-            .is_err()
-        {
-            return Collected::Partial {
-                reason: Unscannable::Budget,
-                read: buf.freeze(),
-                rest: Some(body),
-            };
-        }
-    }
     loop {
         let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
             Err(_) => {

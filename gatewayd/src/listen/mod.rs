@@ -230,26 +230,25 @@ async fn route(
             }
         };
     // Anonymous and source-range identities stand for many people: only named users count.
-    let user_slot = match identity.method {
-        "proxy_auth" | "proxy_token" | "device" => {
-            let limit = snapshot.config.limits.max_connections_per_user;
-            match gateway
-                .limits
-                .per_user
-                .try_take(identity.user.clone(), limit)
-            {
-                Some(slot) => Some(slot),
-                None => {
-                    gateway
-                        .metrics
-                        .connections_rejected_user
-                        .fetch_add(1, Relaxed);
-                    tracing::warn!(user = %identity.user, limit, "refused: limits.max_connections_per_user");
-                    return Ok(user_over_limit());
-                }
+    let user_slot = if identity.is_person() {
+        let limit = snapshot.config.limits.max_connections_per_user;
+        match gateway
+            .limits
+            .per_user
+            .try_take(identity.user.clone(), limit)
+        {
+            Some(slot) => Some(slot),
+            None => {
+                gateway
+                    .metrics
+                    .connections_rejected_user
+                    .fetch_add(1, Relaxed);
+                tracing::warn!(user = %identity.user, limit, "refused: limits.max_connections_per_user");
+                return Ok(user_over_limit());
             }
         }
-        _ => None,
+    } else {
+        None
     };
     if request.method() == Method::CONNECT {
         return Ok(connect::open_tunnel(

@@ -36,7 +36,14 @@ pub async fn inspect(
     verdict: &Verdict,
     book: &StatusBook,
 ) -> Result<(Outgoing, BudgetHold), Refusal> {
-    let mut hold = conn.gateway.inspect_budget.hold();
+    // A person's share is theirs wherever they connect from; an identity that stands for
+    // many people (anonymous, a source range) is shared out by client address.
+    let owner = if conn.identity.is_person() {
+        conn.identity.user.clone()
+    } else {
+        conn.client.ip().to_canonical().to_string()
+    };
+    let mut hold = conn.gateway.inspect_budget.hold(&owner);
     let body = inspect_body(conn, ctx, parts, body, verdict, book, &mut hold).await?;
     Ok((body, hold))
 }

@@ -74,11 +74,12 @@ impl TargetResolver {
         if self.override_for(host, port).is_some() {
             return Ok(());
         }
-        self.egress.check_port(port)?;
-        match normalise_host(host).parse::<IpAddr>() {
-            Ok(ip) => self.egress.check_addr(host, ip),
-            Err(_) => Ok(()),
+        // The address is the more telling reason (an operator reading `egress.port` for a
+        // probe of 127.0.0.1:9090 would think opening the port would help): judge it first.
+        if let Ok(ip) = normalise_host(host).parse::<IpAddr>() {
+            self.egress.check_addr(host, ip)?;
         }
+        self.egress.check_port(port)
     }
 
     /// The addresses to try for `host:port`, in order, each allowed by the egress policy.
@@ -94,10 +95,13 @@ impl TargetResolver {
             target: target(),
             refusal,
         };
-        self.egress.check_port(port).map_err(refused)?;
         let host = normalise_host(host);
         let ips: Vec<IpAddr> = match host.parse::<IpAddr>() {
             Ok(ip) => vec![ip],
+            // A name on a refused port is refused before any DNS lookup is spent on it.
+            Err(_) if self.egress.check_port(port).is_err() => {
+                return Err(refused(EgressRefusal::Port));
+            }
             Err(_) => self
                 .dns
                 .lookup_ip(format!("{host}."))
@@ -129,10 +133,13 @@ impl TargetResolver {
             .collect();
         match first_refusal {
             Some(refusal) if addrs.is_empty() => Err(refused(refusal)),
-            _ => Ok(Resolved {
-                addrs,
-                explicit: false,
-            }),
+            _ => {
+                self.egress.check_port(port).map_err(refused)?;
+                Ok(Resolved {
+                    addrs,
+                    explicit: false,
+                })
+            }
         }
     }
 }

@@ -32,7 +32,10 @@ fn an_admin_logs_in_explores_and_blocks_an_app_from_the_dashboard() {
     let overview = browser.source();
     assert!(overview.contains("Shadow AI overview"), "{overview}");
     assert!(overview.contains("ChatGPT") && overview.contains("Claude"));
-    assert!(overview.contains(">304<"), "total requests card: {overview}");
+    assert!(
+        overview.contains(">304<"),
+        "total requests card: {overview}"
+    );
     assert!(overview.contains("<svg"), "charts are drawn");
     browser.screenshot("dashboard-02-overview");
 

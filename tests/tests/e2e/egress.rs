@@ -71,7 +71,12 @@ fn proxy_users_cannot_reach_the_admin_port_or_the_database_on_loopback() {
 
     let mut refused_ids = Vec::new();
     let attempts: Vec<(String, &str)> = vec![
-        (format!("http://{admin}/metrics"), "egress.port"),
+        // The admin port: its address is the reason, though its port is refused too.
+        (format!("http://{admin}/metrics"), "egress.loopback"),
+        (
+            format!("http://localhost:{}/metrics", gw.admin.port()),
+            "egress.port",
+        ),
         (
             format!("http://127.0.0.1:{ch_port}/?query={encoded_drop}"),
             "egress.loopback",
@@ -116,7 +121,8 @@ fn proxy_users_cannot_reach_the_admin_port_or_the_database_on_loopback() {
 
     // CONNECT (curl -p) to the same places is refused before the tunnel opens.
     for (target, rule) in [
-        (admin.clone(), "egress.port"),
+        (admin.clone(), "egress.loopback"),
+        (format!("localhost:{}", gw.admin.port()), "egress.port"),
         (format!("127.0.0.1:{ch_port}"), "egress.loopback"),
     ] {
         let url = format!("http://{target}/?query={encoded_drop}");

@@ -118,6 +118,87 @@ fn forty_large_trickled_bodies_stay_within_the_inspection_budget() {
     );
 }
 
+#[test]
+fn declaring_huge_bodies_and_trickling_them_cannot_starve_another_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = Origin::start(dir.path());
+    let gw = GatewayProcess::start(
+        &origin,
+        GatewayOptions {
+            sections: format!(
+                "[inspect]\nmax_body_bytes = {}\nmax_buffered_bytes = {}\n\
+                 max_buffered_bytes_per_user = {}\nbudget_wait = \"2s\"\n",
+                10 * MIB,
+                24 * MIB,
+                12 * MIB
+            ),
+            ..Default::default()
+        },
+    );
+    let url = "https://claude.ai/api/organizations/o/chat_conversations/c/completion";
+    let big = dir.path().join("declared.txt");
+    std::fs::write(&big, vec![b'a'; 10 * MIB]).unwrap();
+    // Thirty connections from one address each declare 10 MiB and send 2 KB a second: before,
+    // the declared length was reserved up front and these took the whole budget.
+    let hogs: Vec<_> = (0..30)
+        .map(|_| {
+            let (proxy, root) = (gw.proxy_url(), gw.root_pem.display().to_string());
+            let data = format!("@{}", big.display());
+            std::thread::spawn(move || {
+                curl(&[
+                    "-x",
+                    &proxy,
+                    "--cacert",
+                    &root,
+                    "-H",
+                    "Content-Type: text/plain",
+                    "--limit-rate",
+                    "2k",
+                    "--max-time",
+                    "8",
+                    "--data-binary",
+                    &data,
+                    url,
+                ])
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(3));
+    let held = gw.metric("warden_inspect_buffered_bytes");
+    assert!(
+        held < (2 * MIB) as f64,
+        "only bytes received are charged, not the 300 MiB declared: {held}"
+    );
+    // Another user, from another address, sends a 5 MiB prompt meanwhile: it is scanned.
+    let prompt = dir.path().join("prompt.txt");
+    std::fs::write(
+        &prompt,
+        b"Summarise the planning notes. ".repeat(5 * MIB / 30),
+    )
+    .unwrap();
+    let alice = curl(&[
+        "-x",
+        &gw.proxy_url(),
+        "--interface",
+        "127.0.0.2",
+        "--cacert",
+        &gw.root_pem.display().to_string(),
+        "-H",
+        "Content-Type: text/plain",
+        "--data-binary",
+        &format!("@{}", prompt.display()),
+        url,
+    ]);
+    assert_eq!(alice.status, 200, "{} {}", alice.stderr, alice.body_text());
+    for hog in hogs {
+        let result = hog.join().unwrap();
+        assert_ne!(
+            result.status, 200,
+            "a 10 MiB body at 2 KB/s never completes in 8 s"
+        );
+    }
+}
+
 /// Opens a raw TCP connection to the proxy from `source` (any 127/8 address) and sends
 /// `CONNECT origin.test:443`, returning the socket and the response head.
 fn connect_from(

@@ -65,8 +65,7 @@ pub(super) fn authenticate(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+        .and_then(crate::identity::bearer_token);
     let Some(token) = token else {
         return Err((StatusCode::UNAUTHORIZED, "missing bearer token"));
     };

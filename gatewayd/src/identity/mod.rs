@@ -15,7 +15,7 @@ use policies::rules::Posture;
 
 pub use access::{check_access, Access};
 pub use guard::{AuthGuard, AuthOutcome};
-pub use users::{hash_password, hex_sha256, UserDirectory};
+pub use users::{bearer_token, hash_password, hex_sha256, UserDirectory};
 
 /// The user (and groups) a connection acts for.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -278,8 +278,8 @@ pub enum Credentials {
 
 impl Credentials {
     pub fn parse(header: &str) -> Self {
-        if let Some(token) = header.trim().strip_prefix("Bearer ") {
-            return Self::Bearer(token.trim().to_string());
+        if let Some(token) = bearer_token(header) {
+            return Self::Bearer(token.to_string());
         }
         match parse_basic(header) {
             Some((name, password)) => Self::Basic { name, password },
@@ -320,6 +320,14 @@ fn dummy_hash(users: &HashMap<String, User>) -> String {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
     format!("{shape}${}${}", b64.encode(salt), b64.encode(output))
+}
+
+/// The token of an `Authorization` (or `Proxy-Authorization`) value in the Bearer scheme,
+/// whose name is case-insensitive (RFC 9110 section 11.1).
+pub fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 fn parse_basic(header: &str) -> Option<(String, String)> {
@@ -398,6 +406,10 @@ mod tests {
         assert_eq!(Credentials::parse("Basic !!!"), Credentials::Malformed);
         assert_eq!(
             Credentials::parse("Bearer  t "),
+            Credentials::Bearer("t".into())
+        );
+        assert_eq!(
+            Credentials::parse("bearer t"),
             Credentials::Bearer("t".into())
         );
     }

@@ -17,6 +17,7 @@ pub mod enroll;
 pub mod listen;
 pub mod pin;
 pub mod posture;
+pub mod refusal;
 pub mod split;
 pub mod state;
 pub mod status;

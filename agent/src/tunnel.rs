@@ -21,6 +21,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{watch, Notify};
 
 use crate::posture::{self, Posture};
+use crate::refusal::GatewayRefusal;
 use crate::status::StatusFile;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -33,7 +34,7 @@ pub enum TunnelError {
     #[error("the gateway is unreachable: {0}")]
     Unreachable(String),
     #[error("the gateway refused: {0}")]
-    Refused(String),
+    Refused(GatewayRefusal),
 }
 
 /// `https://host:port` → host and port (443 by default).
@@ -207,7 +208,9 @@ impl Tunnel {
             .method(Method::CONNECT)
             .uri(target)
             .body(Full::new(Bytes::new()))
-            .map_err(|e| TunnelError::Refused(format!("bad target {target:?}: {e}")))?;
+            .map_err(|e| {
+                TunnelError::Refused(GatewayRefusal::local(format!("bad target {target:?}: {e}")))
+            })?;
         let attempt = async {
             sender
                 .ready()
@@ -218,13 +221,17 @@ impl Tunnel {
                 .await
                 .map_err(|e| TunnelError::Unreachable(e.to_string()))?;
             if response.status() != StatusCode::OK {
-                let status = response.status();
-                let body = Limited::new(response.into_body(), 4096)
+                let (parts, body) = response.into_parts();
+                let body = Limited::new(body, 8192)
                     .collect()
                     .await
-                    .map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned())
+                    .map(|b| b.to_bytes())
                     .unwrap_or_default();
-                return Err(TunnelError::Refused(format!("{status} {}", body.trim())));
+                return Err(TunnelError::Refused(GatewayRefusal::from_answer(
+                    parts.status,
+                    &parts.headers,
+                    &body,
+                )));
             }
             hyper::upgrade::on(response)
                 .await

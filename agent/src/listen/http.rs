@@ -164,21 +164,36 @@ async fn forward(request: Request<Incoming>, router: Arc<Router>) -> Response<Bo
 
 fn refused(host: &str, error: &OpenError) -> Response<Body> {
     tracing::info!(%host, %error, "client connection refused");
-    let status = match error {
-        OpenError::Refused(_) => StatusCode::FORBIDDEN,
-        OpenError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+    let (status, action, rule, request_id) = match error {
+        // The gateway's own status and reason travel on: the client sees `egress.loopback`,
+        // not a generic refusal, and the request id names the gateway's event.
+        OpenError::Refused(refusal) => (
+            refusal.status,
+            refusal.action.clone().unwrap_or_else(|| "error".into()),
+            refusal
+                .rule
+                .clone()
+                .unwrap_or_else(|| "agent.refused".into()),
+            refusal.request_id.clone(),
+        ),
+        OpenError::Unavailable(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "error".into(),
+            "agent.fail_closed".into(),
+            None,
+        ),
     };
     let mut response = text(status, &format!("Warden agent: {error}\n"));
-    response
-        .headers_mut()
-        .insert("x-warden-action", HeaderValue::from_static("error"));
-    response.headers_mut().insert(
-        "x-warden-rule",
-        HeaderValue::from_static(match error {
-            OpenError::Refused(_) => "agent.refused",
-            OpenError::Unavailable(_) => "agent.fail_closed",
-        }),
-    );
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("x-warden-action", Some(action)),
+        ("x-warden-rule", Some(rule)),
+        ("x-warden-request-id", request_id),
+    ] {
+        if let Some(value) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            headers.insert(name, value);
+        }
+    }
     response
 }
 

@@ -7,6 +7,7 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
+use crate::refusal::GatewayRefusal;
 use crate::split::SplitTunnel;
 use crate::tunnel::{Tunnel, TunnelError};
 use std::sync::Arc;
@@ -20,8 +21,8 @@ const DIRECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Why no stream could be opened, for the client's answer.
 #[derive(Debug)]
 pub enum OpenError {
-    /// The gateway said no (revoked device, bad target): 403.
-    Refused(String),
+    /// The gateway said no (revoked device, a destination its policy refuses): its answer.
+    Refused(GatewayRefusal),
     /// The gateway is unreachable and the agent fails closed, or a direct connect failed: 503.
     Unavailable(String),
 }

@@ -263,11 +263,16 @@ fn an_enrolled_device_cannot_reach_loopback_through_the_tunnel_port() {
     ] {
         let result = curl(&["-x", &agent.proxy_url(), &url]);
         assert_eq!(result.status, 403, "{url}: {}", result.stderr);
-        let body = result.body_text();
-        assert!(
-            body.contains("egress.loopback") || body.contains("egress.port"),
-            "{url}: the gateway's rule reaches the device user: {body}"
+        // The gateway's own rule and event id reach the device user, not a generic refusal.
+        assert_eq!(
+            result.header("x-warden-rule"),
+            Some("egress.loopback"),
+            "{url}: {}",
+            result.body_text()
         );
+        assert_eq!(result.header("x-warden-action"), Some("block"));
+        assert!(result.header("x-warden-request-id").is_some());
+        assert!(result.body_text().contains("loopback"), "{}", result.body_text());
     }
     let tables = clickhouse_sql(&clickhouse.http_url(), "EXISTS TABLE warden.http_events");
     assert_eq!(tables.body_text().trim(), "1");

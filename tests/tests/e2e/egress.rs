@@ -272,7 +272,11 @@ fn an_enrolled_device_cannot_reach_loopback_through_the_tunnel_port() {
         );
         assert_eq!(result.header("x-warden-action"), Some("block"));
         assert!(result.header("x-warden-request-id").is_some());
-        assert!(result.body_text().contains("loopback"), "{}", result.body_text());
+        assert!(
+            result.body_text().contains("loopback"),
+            "{}",
+            result.body_text()
+        );
     }
     let tables = clickhouse_sql(&clickhouse.http_url(), "EXISTS TABLE warden.http_events");
     assert_eq!(tables.body_text().trim(), "1");

@@ -13,6 +13,7 @@
 //! task of its own (bounded by the requests in flight). Analytics never stops traffic.
 
 mod record;
+mod replay_dedup;
 mod sink;
 mod spooler;
 mod writer;

@@ -30,7 +30,10 @@ impl Spooler {
                 SpoolWhenFull::DropOldest => WhenFull::DropOldest,
                 SpoolWhenFull::BackPressure => WhenFull::Refuse,
             },
-            ..SpoolOptions::default()
+            // A replayed batch is decoded whole and encoded again for the insert: small
+            // batches keep that peak (and what the allocator keeps of it) to a few MiB.
+            replay_max_records: 2_000,
+            replay_max_bytes: 4 * 1024 * 1024,
         };
         let spool =
             Spool::open(dir, options).map_err(|e| format!("event spool {}: {e}", dir.display()))?;

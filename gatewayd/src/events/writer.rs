@@ -123,20 +123,49 @@ impl Writer {
     }
 
     async fn insert(&self, records: &[EventRecord]) -> Result<(), String> {
+        let http: Vec<&HttpEvent> = records.iter().map(|r| &r.http).collect();
+        let findings: Vec<&DlpFinding> = records.iter().flat_map(|r| &r.findings).collect();
+        self.insert_rows(&http, &findings).await
+    }
+
+    /// Inserts a replayed batch, leaving out what ClickHouse already stored.
+    async fn insert_replayed(&self, records: &[EventRecord]) -> Result<(), String> {
+        let looked_up = tokio::time::timeout(
+            self.insert_timeout,
+            super::replay_dedup::unstored(&self.client, records),
+        )
+        .await
+        .map_err(|_| {
+            format!(
+                "looking up stored events timed out after {:?}",
+                self.insert_timeout
+            )
+        })?;
+        let (http, findings) = looked_up?;
+        let already = records.len() - http.len();
+        if already > 0 {
+            tracing::warn!(already, "spooled events were already in ClickHouse (stored while the answer was lost); not inserted again");
+        }
+        self.insert_rows(&http, &findings).await
+    }
+
+    async fn insert_rows(
+        &self,
+        http: &[&HttpEvent],
+        findings: &[&DlpFinding],
+    ) -> Result<(), String> {
         let work = async {
-            let mut insert = self
-                .client
-                .insert::<HttpEvent>(HttpEvent::TABLE)
-                .await
-                .map_err(|e| e.to_string())?;
-            for record in records {
-                insert
-                    .write(&record.http)
+            if !http.is_empty() {
+                let mut insert = self
+                    .client
+                    .insert::<HttpEvent>(HttpEvent::TABLE)
                     .await
                     .map_err(|e| e.to_string())?;
+                for row in http {
+                    insert.write(*row).await.map_err(|e| e.to_string())?;
+                }
+                insert.end().await.map_err(|e| e.to_string())?;
             }
-            insert.end().await.map_err(|e| e.to_string())?;
-            let findings: Vec<&DlpFinding> = records.iter().flat_map(|r| &r.findings).collect();
             if !findings.is_empty() {
                 let mut insert = self
                     .client
@@ -144,7 +173,7 @@ impl Writer {
                     .await
                     .map_err(|e| e.to_string())?;
                 for finding in findings {
-                    insert.write(finding).await.map_err(|e| e.to_string())?;
+                    insert.write(*finding).await.map_err(|e| e.to_string())?;
                 }
                 insert.end().await.map_err(|e| e.to_string())?;
             }
@@ -207,7 +236,7 @@ impl Writer {
                 }
             };
             let count = records.len() as u64;
-            if let Err(error) = self.insert(&records).await {
+            if let Err(error) = self.insert_replayed(&records).await {
                 if self.healthy {
                     tracing::warn!(%error, "ClickHouse still unavailable; spool kept for later");
                 }

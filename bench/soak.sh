@@ -60,7 +60,7 @@ echo "== ClickHouse on :$CH_HTTP"
 CH_ROOT="$OUT/clickhouse"
 mkdir -p "$CH_ROOT/logs" "$CH_ROOT/data" "$CH_ROOT/tmp" "$CH_ROOT/user_files" "$CH_ROOT/format_schemas"
 sed "s#@ROOT@#$CH_ROOT#g; s#@HTTP_PORT@#$CH_HTTP#; s#@TCP_PORT@#$CH_TCP#" deploy/clickhouse/local-config.xml > "$CH_ROOT/config.xml"
-cp deploy/clickhouse/local-users.xml "$CH_ROOT/users.xml"
+cp bench/clickhouse-users.xml "$CH_ROOT/users.xml"
 start_ch() { "$CH_SERVER" --config-file="$CH_ROOT/config.xml" >> "$CH_ROOT/logs/stdout.log" 2>&1 & CH_PID=$!; PIDS+=($CH_PID); wait_port $CH_HTTP; }
 start_ch
 ch() { curl -sS --max-time 30 "http://127.0.0.1:$CH_HTTP/" --data-binary "$1"; }
@@ -141,7 +141,7 @@ LOAD=()
 # requests in flight, which may or may not have left an event row.
 oha_kind() { # name path rate extra-args...
   local name=$1 path=$2 rate=$3; shift 3
-  oha -n $(( rate * SECS )) -q "$rate" --insecure --no-tui --output-format json -x "http://127.0.0.1:$GW" "$@" \
+  timeout $(( SECS * 2 + 120 )) oha -n $(( rate * SECS )) -q "$rate" -t 30s --insecure --no-tui --output-format json -x "http://127.0.0.1:$GW" "$@" \
     "https://localhost:$UP$path" > "$OUT/oha-$name.json" 2> "$OUT/oha-$name.err" & LOAD+=($!); PIDS+=($!)
 }
 oha_kind h1 /h1 "${H1_RATE:-100}" -c "${H1_CONNS:-8}"
@@ -174,7 +174,8 @@ echo "== t=${CH_STARTED}s: ClickHouse back"
 FAILED_LOAD=0
 for p in "${LOAD[@]}"; do wait "$p" || FAILED_LOAD=$(( FAILED_LOAD + 1 )); done
 LOAD_END=$(( $(date +%s) - T0 ))
-RSS_END=$(awk '/^VmRSS/ {print $2}' /proc/$GW_PID/status)
+GW_ALIVE=0; kill -0 "$GW_PID" 2>/dev/null && GW_ALIVE=1
+RSS_END=$(awk '/^VmRSS/ {print $2}' /proc/$GW_PID/status 2>/dev/null || true); RSS_END=${RSS_END:-0}
 echo "== t=${LOAD_END}s: load done (RSS ${RSS_END} KiB); draining the spool"
 DRAINED=0
 for _ in $(seq 1 "$DRAIN_TIMEOUT"); do
@@ -185,13 +186,13 @@ done
 sleep 2
 DRAIN_END=$(( $(date +%s) - T0 ))
 metrics > "$OUT/metrics-end.txt"
-ch "SELECT path, status, count(), uniqExact(request_id) FROM warden.http_events GROUP BY path, status ORDER BY path, status FORMAT TabSeparated" > "$OUT/rows.tsv"
-ch "SELECT count(), uniqExact(request_id) FROM warden.http_events FORMAT TabSeparated" > "$OUT/rows-unique.tsv"
+ch "SELECT path, status, count(), uniqExact(request_id) FROM warden.http_events GROUP BY path, status ORDER BY path, status FORMAT TabSeparated" > "$OUT/rows.tsv" || true
+ch "SELECT count(), uniqExact(request_id) FROM warden.http_events FORMAT TabSeparated" > "$OUT/rows-unique.tsv" || true
 kill "$SAMPLER" 2>/dev/null || true
 cat > "$OUT/meta.json" <<JSON
 {"duration_s": $SECS, "early_s": $EARLY, "ch_stop_sent_s": $CH_STOP_SENT, "ch_stopped_s": $CH_STOPPED, "ch_started_s": $CH_STARTED,
  "load_end_s": $LOAD_END, "rss_end_kib": $RSS_END, "drained": $DRAINED, "drain_end_s": $DRAIN_END,
- "failed_load_processes": $FAILED_LOAD, "load_average": "$(cut -d' ' -f1-3 /proc/loadavg)",
+ "failed_load_processes": $FAILED_LOAD, "gatewayd_alive": $GW_ALIVE, "load_average": "$(cut -d' ' -f1-3 /proc/loadavg)",
  "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"}
 JSON
 python3 bench/soak_summary.py "$OUT" > "$OUT/soak.md" && rc=0 || rc=$?

@@ -60,7 +60,8 @@ def main():
     during = [r for r in samples if int(r["t_s"]) <= load_end] or samples
     early_at = meta.get("early_s", 300)
     early = min(during, key=lambda r: abs(int(r["t_s"]) - early_at))
-    rss_early, rss_end = int(early["rss_kib"]), int(meta.get("rss_end_kib", during[-1]["rss_kib"]))
+    rss_early = int(early["rss_kib"])
+    rss_end = int(meta.get("rss_end_kib") or during[-1]["rss_kib"])
     ratio = rss_end / rss_early if rss_early else 0.0
     stop_at, start_at = meta.get("ch_stop_sent_s", 0), meta.get("ch_started_s", 0)
     before_stop = [r for r in during if int(r["t_s"]) <= stop_at] or during[:1]
@@ -117,6 +118,8 @@ def main():
         ("0 unexpected non-200 (or failed checks, or errors)", str(unexpected), unexpected == 0),
         ("spool drained, 0 events dropped", f"drained: {bool(meta.get('drained'))}, dropped: {dropped}",
          bool(meta.get("drained")) and dropped == 0),
+        ("gatewayd still running at the end", "yes" if meta.get("gatewayd_alive") else "no",
+         bool(meta.get("gatewayd_alive"))),
         ("every load process exited cleanly", str(meta.get("failed_load_processes", "?")) + " failed",
          meta.get("failed_load_processes") == 0),
     ]

@@ -84,7 +84,7 @@ def main():
         total_rows, unique_rows = 0, 0
     duplicates = total_rows - unique_rows
 
-    kinds, lost, extra, unexpected, refused, requests = [], 0, 0, 0, 0, 0
+    kinds, lost, extra, unexpected, refused, requests, status_mismatches = [], 0, 0, 0, 0, 0, 0
     for title, path, name in KINDS:
         c = client_counts(out, name)
         expected = sum(int(v) for v in c["status"].values())
@@ -93,6 +93,13 @@ def main():
         unique = sum(u for _, u in by_status.values())
         lost += max(0, expected - unique)
         extra += max(0, unique - expected)
+        # Each row must also say what the client saw: same count per status.
+        logged = {st: u for st, (_, u) in by_status.items()}
+        mismatched = sorted(st for st in set(logged) | set(c["status"])
+                            if logged.get(st, 0) != int(c["status"].get(st, 0)))
+        if mismatched:
+            status_mismatches += 1
+            c["notes"].append("rows by status " + json.dumps(logged) + " differ from responses")
         unexpected += c["unexpected"]
         refused += c["refused"]
         requests += expected
@@ -116,6 +123,8 @@ def main():
         ("0 events duplicated or unexplained", f"{extra} extra, {duplicates} duplicate request ids, "
          f"{other_rows} rows on other paths", extra == 0 and duplicates == 0 and other_rows == 0),
         ("0 unexpected non-200 (or failed checks, or errors)", str(unexpected), unexpected == 0),
+        ("rows record the status each client got", f"{status_mismatches} kinds differ",
+         status_mismatches == 0),
         ("spool drained, 0 events dropped", f"drained: {bool(meta.get('drained'))}, dropped: {dropped}",
          bool(meta.get("drained")) and dropped == 0),
         ("gatewayd still running at the end", "yes" if meta.get("gatewayd_alive") else "no",

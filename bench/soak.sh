@@ -8,7 +8,9 @@
 # trickling heads and bodies. gatewayd's RSS and open files are sampled every 10 s; at the end
 # the spool is drained and rows in warden.http_events are compared with the responses the
 # clients got. Targets (BENCHMARKS.md): RSS at 5 min and at the end within 10 %, 0 events
-# lost, 0 unexpected non-200. Exits non-zero when one is missed. Everything on loopback.
+# lost, 0 unexpected non-200; also checked: no duplicated rows, each row's status the one the
+# client got, spool drained, gatewayd alive. Exits non-zero when one is missed. Everything on
+# loopback; ClickHouse's data is removed at the end unless KEEP_CLICKHOUSE=1.
 #
 #   bench/soak.sh                           # DURATION=30m
 #   DURATION=3m bench/soak.sh               # a short try (early RSS point: DURATION/4)
@@ -119,6 +121,7 @@ for _ in $(seq 1 60); do
 done
 [ "$(ch 'EXISTS TABLE warden.http_events')" = "1" ] || { echo "warden.http_events never appeared" >&2; exit 1; }
 
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 T0=$(date +%s)
 echo "== sampling RSS and open files every 10 s into samples.csv"
 ( echo "t_s,rss_kib,rss_anon_kib,rss_file_kib,hwm_kib,fds,threads,queued,inserted,spooled,replayed,spool_pending,dropped"
@@ -193,8 +196,13 @@ cat > "$OUT/meta.json" <<JSON
 {"duration_s": $SECS, "early_s": $EARLY, "ch_stop_sent_s": $CH_STOP_SENT, "ch_stopped_s": $CH_STOPPED, "ch_started_s": $CH_STARTED,
  "load_end_s": $LOAD_END, "rss_end_kib": $RSS_END, "drained": $DRAINED, "drain_end_s": $DRAIN_END,
  "failed_load_processes": $FAILED_LOAD, "gatewayd_alive": $GW_ALIVE, "load_average": "$(cut -d' ' -f1-3 /proc/loadavg)",
- "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"}
+ "commit": "$COMMIT"}
 JSON
+# The rows are counted: stop ClickHouse and drop its data (hundreds of MB per 30 minutes).
+kill "$CH_PID" 2>/dev/null || true
+for _ in $(seq 1 60); do kill -0 "$CH_PID" 2>/dev/null || break; sleep 1; done
+kill -KILL "$CH_PID" 2>/dev/null || true
+[ -n "${KEEP_CLICKHOUSE:-}" ] || rm -rf "$CH_ROOT/data"
 python3 bench/soak_summary.py "$OUT" > "$OUT/soak.md" && rc=0 || rc=$?
 cat "$OUT/soak.md"
 echo "summary: $OUT/soak.md"

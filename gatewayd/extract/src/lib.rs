@@ -38,6 +38,13 @@ pub use extraction::{Extraction, Part, Refusal, RefusalKind};
 pub use kind::FileKind;
 pub use limits::{Limits, DEPTH_CEILING, RATIO_GRACE_BYTES};
 
+/// The kind of `bytes` told from its first bytes (magic numbers), as [`extract`] tells it:
+/// `Text` when it has no magic and reads as text. For callers that must decide what a body
+/// is (a file or an API payload) whatever its declared type says.
+pub fn sniff(bytes: &[u8]) -> FileKind {
+    kind::sniff(&bytes[..bytes.len().min(kind::SNIFF_BYTES)])
+}
+
 /// Extracts the text of `bytes`, an uploaded file or a request body.
 ///
 /// `name_hint` (a file name) names the top part and, with `content_type`, only breaks ties

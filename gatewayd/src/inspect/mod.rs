@@ -8,11 +8,13 @@
 mod body;
 mod budget;
 mod extract;
+mod json;
+mod multipart;
 pub mod websocket;
 
 pub use body::{collect_bounded, Collected, Unscannable};
 pub use budget::{BudgetHold, InspectBudget};
-pub use extract::{extract_text, file_text, Extracted};
+pub use extract::{extract_text, file_text, form_text, Extracted};
 
 /// The text of a file as the DLP scanner should see it: documents, PDFs and archives
 /// extracted (detected by content), text as it is.

@@ -61,9 +61,24 @@ async fn inspect_body(
         Action::Audit { max_prompt_bytes } => Some(max_prompt_bytes as usize),
         _ => None,
     };
+    let mut verdict = verdict.clone();
     let needs_scan = verdict.needs_scan();
+    // What a catalog app receives outside the body (the URL query, custom headers) is part of
+    // the prompt path too.
+    let around = if needs_scan && ctx.app.is_some() {
+        super::request_text::request_text(parts)
+    } else {
+        String::new()
+    };
     let has_body = !http_body::Body::is_end_stream(&body);
     if !has_body {
+        if !around.is_empty() {
+            let second = scan(conn, ctx, book, &verdict, &around)?;
+            if second.dlp_matched {
+                // A query or header cannot be masked in place: a redact rule blocks here.
+                return Err(decide::refusal_for(conn, ctx, &second));
+            }
+        }
         // Nothing to stream: an empty body can be replayed if the upstream asks for a retry.
         return Ok(Outgoing::Buffered(Bytes::new()));
     }
@@ -126,8 +141,15 @@ async fn inspect_body(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let prompt_fields = prompt_fields(conn, ctx, parts);
-    let extracted = extract_text(content_type, plain, &prompt_fields);
+    let mut extracted = extract_text(content_type, plain, &prompt_fields);
     ctx.inspection.file_names = extracted.file_names.clone();
+    if extracted.holds_file && !ctx.upload {
+        // An upload is told by what the body is, not by the type it declares.
+        ctx.upload = true;
+        verdict = decide::decide(conn, ctx, book, None);
+        decide::apply(conn, ctx, &verdict)?;
+    }
+    let needs_scan = verdict.needs_scan();
     if let Some(reason) = &extracted.refused {
         ctx.inspection.unscanned = Some(reason.clone());
         if needs_scan && config.on_unscannable == OnUnscannable::Block {
@@ -137,67 +159,48 @@ async fn inspect_body(
             ));
         }
     }
-    let prompt = if extracted.prompt.is_empty() {
-        &extracted.text
+    ctx.inspection.prompt_length = if extracted.prompt.is_empty() {
+        extracted.text.chars().count()
     } else {
-        &extracted.prompt
+        extracted.prompt.chars().count()
     };
-    ctx.inspection.prompt_length = prompt.chars().count();
 
     if needs_scan {
-        let profiles: Vec<&str> = verdict.profiles_to_scan().collect();
-        let results = match conn.snapshot.dlp.scan_profiles(&profiles, &extracted.text) {
-            Ok(results) => results,
-            Err(error) => {
-                // Fail closed: a scan that cannot run is not a clean scan.
-                ctx.inspection.unscanned = Some(error.to_string());
-                return Err(unscannable_refusal(ctx, &error.to_string()));
-            }
-        };
-        let mut matched = Vec::new();
-        let mut counts: BTreeMap<String, u32> = BTreeMap::new();
-        for result in &results {
-            for count in &result.counts {
-                let entry = counts.entry(count.detector.clone()).or_default();
-                *entry = (*entry).max(count.count as u32);
-                let confidence = count.max_confidence.as_str().to_string();
-                match ctx
-                    .inspection
-                    .confidence
-                    .iter_mut()
-                    .find(|(d, _)| *d == count.detector)
-                {
-                    Some((_, c)) => *c = confidence,
-                    None => ctx
-                        .inspection
-                        .confidence
-                        .push((count.detector.clone(), confidence)),
-                }
-            }
-            for finding in &result.findings {
-                let line = format!("{}: {}", finding.detector, finding.snippet);
-                if ctx.inspection.snippets.len() < 16 && !ctx.inspection.snippets.contains(&line) {
-                    ctx.inspection.snippets.push(line);
-                }
-            }
-            if result.matched {
-                matched.push(result.profile.clone());
-            }
+        if !around.is_empty() {
+            extracted.text.push('\n');
+            extracted.text.push_str(&around);
         }
-        ctx.inspection.detectors = counts.into_iter().collect();
-        ctx.inspection.matched_profiles = matched.clone();
-        let second = decide::decide(conn, ctx, book, Some(&matched));
-        decide::apply(conn, ctx, &second)?;
+        let second = scan(conn, ctx, book, &verdict, &extracted.text)?;
         if let Action::Dlp {
             profile,
             on_match: OnMatch::Redact,
         } = &second.action
         {
             if second.dlp_matched {
-                let redacted = redact_body(conn, content_type, &bytes, profile)
+                let redacted = redact_body(conn, content_type, plain, profile)
+                    .filter(|redacted| {
+                        // Fail closed: what goes out must scan clean, whatever the rewrite
+                        // missed (a reading the redactor does not know, a query, a header).
+                        let mut text = extract_text(content_type, redacted, &[]).text;
+                        text.push('\n');
+                        text.push_str(&around);
+                        conn.snapshot
+                            .dlp
+                            .scan_profile(profile, &text)
+                            .is_ok_and(|r| !r.matched)
+                    })
                     .ok_or_else(|| decide::refusal_for(conn, ctx, &second))?;
                 ctx.inspection.redacted = true;
                 parts.headers.remove(header::CONTENT_LENGTH);
+                if encoding.is_some() {
+                    // The redacted body is sent decoded.
+                    parts.headers.remove(header::CONTENT_ENCODING);
+                }
+                let prompt = if extracted.prompt.is_empty() {
+                    &extracted.text
+                } else {
+                    &extracted.prompt
+                };
                 if let Some(limit) = audit_bytes {
                     ctx.inspection.audit_prompt = Some(truncate(prompt, limit).to_string());
                 }
@@ -205,10 +208,70 @@ async fn inspect_body(
             }
         }
     }
+    let prompt = if extracted.prompt.is_empty() {
+        &extracted.text
+    } else {
+        &extracted.prompt
+    };
     if let Some(limit) = audit_bytes {
         ctx.inspection.audit_prompt = Some(truncate(prompt, limit).to_string());
     }
     Ok(Outgoing::Buffered(bytes))
+}
+
+/// Scans `text` with every profile the verdict names, records what matched, and decides
+/// again with the results; a blocking second verdict becomes the refusal.
+fn scan(
+    conn: &ConnectionContext,
+    ctx: &mut RequestContext,
+    book: &StatusBook,
+    verdict: &Verdict,
+    text: &str,
+) -> Result<Verdict, Refusal> {
+    let profiles: Vec<&str> = verdict.profiles_to_scan().collect();
+    let results = match conn.snapshot.dlp.scan_profiles(&profiles, text) {
+        Ok(results) => results,
+        Err(error) => {
+            // Fail closed: a scan that cannot run is not a clean scan.
+            ctx.inspection.unscanned = Some(error.to_string());
+            return Err(unscannable_refusal(ctx, &error.to_string()));
+        }
+    };
+    let mut matched = Vec::new();
+    let mut counts: BTreeMap<String, u32> = BTreeMap::new();
+    for result in &results {
+        for count in &result.counts {
+            let entry = counts.entry(count.detector.clone()).or_default();
+            *entry = (*entry).max(count.count as u32);
+            let confidence = count.max_confidence.as_str().to_string();
+            match ctx
+                .inspection
+                .confidence
+                .iter_mut()
+                .find(|(d, _)| *d == count.detector)
+            {
+                Some((_, c)) => *c = confidence,
+                None => ctx
+                    .inspection
+                    .confidence
+                    .push((count.detector.clone(), confidence)),
+            }
+        }
+        for finding in &result.findings {
+            let line = format!("{}: {}", finding.detector, finding.snippet);
+            if ctx.inspection.snippets.len() < 16 && !ctx.inspection.snippets.contains(&line) {
+                ctx.inspection.snippets.push(line);
+            }
+        }
+        if result.matched {
+            matched.push(result.profile.clone());
+        }
+    }
+    ctx.inspection.detectors = counts.into_iter().collect();
+    ctx.inspection.matched_profiles = matched.clone();
+    let second = decide::decide(conn, ctx, book, Some(&matched));
+    decide::apply(conn, ctx, &second)?;
+    Ok(second)
 }
 
 fn prompt_fields(
@@ -305,6 +368,14 @@ fn redact_strings(
     }
     match value {
         serde_json::Value::String(s) => *s = redact_text(s)?,
+        serde_json::Value::Number(n) => {
+            // A card sent as a JSON number is masked as a string.
+            let digits = n.to_string();
+            let redacted = redact_text(&digits)?;
+            if redacted != digits {
+                *value = serde_json::Value::String(redacted);
+            }
+        }
         serde_json::Value::Array(items) => {
             for item in items {
                 redact_strings(item, redact_text, depth + 1)?;

@@ -23,6 +23,7 @@ mod decide;
 mod headers;
 mod inspection;
 mod log;
+mod request_text;
 mod target;
 mod tunnel_log;
 mod upgrade;

@@ -56,6 +56,12 @@ pub async fn forward(
     let (mut parts, body) = request.into_parts();
     parts.headers.remove("proxy-authorization");
     parts.headers.remove("proxy-connection");
+    if !scan_profiles.is_empty() {
+        // Compressed frames (permessage-deflate, RFC 7692) would reach the scanner as
+        // compressed bytes: when messages must be scanned, no extension is offered, and a
+        // frame that sets the reserved bits anyway is refused by the relay.
+        parts.headers.remove(header::SEC_WEBSOCKET_EXTENSIONS);
+    }
     if let Some(authority) = target.uri.authority() {
         if let Ok(host) = authority.as_str().parse() {
             parts.headers.insert(header::HOST, host);
@@ -108,8 +114,14 @@ pub async fn forward(
         let (client_read, mut client_write) = tokio::io::split(client);
         let (mut upstream_read, mut upstream_write) = tokio::io::split(upstream);
         let profiles: Vec<&str> = scan_profiles.iter().map(String::as_str).collect();
-        let scan = |text: &str| -> Option<String> {
-            let results = dlp.scan_profiles(&profiles, text).ok()?;
+        let scan = |message: &[u8]| -> Option<String> {
+            // Text or binary, a message is read as a body is: JSON walked, files opened,
+            // UTF-16 decoded. A scan that cannot run stops the message (fail closed).
+            let text = crate::inspect::extract_text("", message, &[]).text;
+            let results = match dlp.scan_profiles(&profiles, &text) {
+                Ok(results) => results,
+                Err(e) => return Some(format!("scan failed: {e}")),
+            };
             let detectors: Vec<String> = results
                 .iter()
                 .filter(|r| r.matched)
@@ -131,6 +143,10 @@ pub async fn forward(
             Ok(FrameOutcome::Blocked(detectors)) => {
                 let _ = upstream_write.write_all(&client_close(1008)).await;
                 tracing::warn!(%host, %detectors, "websocket message blocked by DLP; connection closed");
+            }
+            Ok(FrameOutcome::Protocol(violation)) => {
+                let _ = upstream_write.write_all(&client_close(1002)).await;
+                tracing::warn!(%host, violation, "websocket frame cannot be inspected; connection closed");
             }
             Ok(FrameOutcome::TooLarge) => {
                 let _ = upstream_write.write_all(&client_close(1009)).await;

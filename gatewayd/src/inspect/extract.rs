@@ -48,7 +48,8 @@ pub fn extract_text(content_type: &str, body: &[u8], prompt_fields: &[FieldPath]
     }
     let utf16 = utf16_text(content_type, body);
     let body: &[u8] = utf16.as_deref().map(str::as_bytes).unwrap_or(body);
-    if kind == FileKind::Binary && utf16.is_none() {
+    // A multipart body carrying a binary file is binary too: its parts are read below.
+    if kind == FileKind::Binary && utf16.is_none() && essence != "multipart/form-data" {
         return file_text(None, declared, body);
     }
     let first = body.iter().find(|b| !b.is_ascii_whitespace());

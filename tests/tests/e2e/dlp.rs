@@ -131,7 +131,7 @@ fn a_redact_rule_masks_the_secret_and_forwards_the_prompt() {
 }
 
 /// A policy that scans (and blocks on findings) everything sent to Claude, uploads included.
-fn scanning_gateway(dir: &std::path::Path, origin: &Origin) -> GatewayProcess {
+pub(crate) fn scanning_gateway(dir: &std::path::Path, origin: &Origin) -> GatewayProcess {
     let policy = dir.join("scan-policy.toml");
     std::fs::write(
         &policy,
@@ -147,7 +147,7 @@ fn scanning_gateway(dir: &std::path::Path, origin: &Origin) -> GatewayProcess {
     )
 }
 
-fn docx_with(text: &str) -> Vec<u8> {
+pub(crate) fn docx_with(text: &str) -> Vec<u8> {
     use std::io::Write;
     let mut buf = std::io::Cursor::new(Vec::new());
     let mut zip = zip::ZipWriter::new(&mut buf);

@@ -25,6 +25,7 @@ mod interception;
 mod lifecycle;
 mod limits;
 mod policy;
+mod prompt_paths;
 mod proxy_access;
 mod quickstart_clickhouse;
 mod report;

@@ -69,6 +69,19 @@ pub(crate) async fn websocket_through(
     gw: &GatewayProcess,
     host: &str,
 ) -> tokio_tungstenite::WebSocketStream<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+    websocket_with(gw, host, &[]).await.0
+}
+
+/// [`websocket_through`] with extra handshake headers; also returns the 101 response.
+pub(crate) async fn websocket_with(
+    gw: &GatewayProcess,
+    host: &str,
+    headers: &[(&'static str, &str)],
+) -> (
+    tokio_tungstenite::WebSocketStream<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>,
+    tokio_tungstenite::tungstenite::handshake::client::Response,
+) {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let mut tcp = tokio::net::TcpStream::connect(gw.proxy).await.unwrap();
     tcp.write_all(format!("CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n\r\n").as_bytes())
         .await
@@ -101,11 +114,15 @@ pub(crate) async fn websocket_through(
         .connect(host.to_string().try_into().unwrap(), tcp)
         .await
         .expect("the Warden leaf verifies against the Warden root");
-    let (ws, response) = tokio_tungstenite::client_async(format!("wss://{host}/ws"), tls)
+    let mut request = format!("wss://{host}/ws").into_client_request().unwrap();
+    for (name, value) in headers {
+        request.headers_mut().insert(*name, value.parse().unwrap());
+    }
+    let (ws, response) = tokio_tungstenite::client_async(request, tls)
         .await
         .expect("websocket handshake through the gateway");
     assert_eq!(response.status(), 101);
-    ws
+    (ws, response)
 }
 
 #[test]

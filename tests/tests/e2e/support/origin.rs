@@ -299,6 +299,12 @@ fn websocket_echo(request: &mut Request<Incoming>) -> Response<Body> {
     let Some(key) = request.headers().get("sec-websocket-key").cloned() else {
         return full(StatusCode::BAD_REQUEST, "not a websocket request");
     };
+    // Like a browser-facing app server, accept compression when the client offers it (the
+    // echo itself never compresses: what matters is what the gateway lets through).
+    let offered_deflate = request
+        .headers()
+        .get("sec-websocket-extensions")
+        .is_some_and(|v| v.to_str().is_ok_and(|v| v.contains("permessage-deflate")));
     let upgrade = hyper::upgrade::on(request);
     tokio::spawn(async move {
         let Ok(upgraded) = upgrade.await else { return };
@@ -319,11 +325,13 @@ fn websocket_echo(request: &mut Request<Incoming>) -> Response<Body> {
         }
     });
     let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
-    Response::builder()
+    let mut response = Response::builder()
         .status(StatusCode::SWITCHING_PROTOCOLS)
         .header("connection", "Upgrade")
         .header("upgrade", "websocket")
-        .header("sec-websocket-accept", accept)
-        .body(http_body_util::Empty::new().boxed())
-        .unwrap()
+        .header("sec-websocket-accept", accept);
+    if offered_deflate {
+        response = response.header("sec-websocket-extensions", "permessage-deflate");
+    }
+    response.body(http_body_util::Empty::new().boxed()).unwrap()
 }

@@ -62,37 +62,37 @@ pub fn json_text(body: &[u8]) -> JsonText {
 }
 
 /// Decodes the string starting at `i` (after its quote) into `out`; returns the index after
-/// the closing quote and whether there was one.
+/// the closing quote and whether there was one. Runs without escapes are copied whole.
 fn string(body: &[u8], mut i: usize, out: &mut Vec<u8>) -> (usize, bool) {
-    while i < body.len() {
-        match body[i] {
-            b'"' => return (i + 1, true),
-            b'\\' => {
-                let Some(&escape) = body.get(i + 1) else {
-                    return (body.len(), false);
-                };
-                i += 2;
-                match escape {
-                    b'n' => out.push(b'\n'),
-                    b't' => out.push(b'\t'),
-                    b'r' => out.push(b'\r'),
-                    b'b' | b'f' => out.push(b' '),
-                    b'u' => {
-                        let (c, next) = unicode_escape(body, i);
-                        i = next;
-                        let mut buf = [0u8; 4];
-                        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-                    }
-                    other => out.push(other),
-                }
+    loop {
+        let rest = body.get(i..).unwrap_or_default();
+        let Some(at) = memchr::memchr2(b'"', b'\\', rest) else {
+            out.extend_from_slice(rest);
+            return (body.len(), false);
+        };
+        out.extend_from_slice(&rest[..at]);
+        i += at;
+        if body[i] == b'"' {
+            return (i + 1, true);
+        }
+        let Some(&escape) = body.get(i + 1) else {
+            return (body.len(), false);
+        };
+        i += 2;
+        match escape {
+            b'n' => out.push(b'\n'),
+            b't' => out.push(b'\t'),
+            b'r' => out.push(b'\r'),
+            b'b' | b'f' => out.push(b' '),
+            b'u' => {
+                let (c, next) = unicode_escape(body, i);
+                i = next;
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
             }
-            b => {
-                out.push(b);
-                i += 1;
-            }
+            other => out.push(other),
         }
     }
-    (i, false)
 }
 
 /// The character of `\uXXXX` (with its low surrogate when it is a pair) whose hex digits

@@ -16,7 +16,7 @@ use policies::dlp::redact;
 use policies::rules::{Action, OnMatch};
 use policies::{StatusBook, Verdict};
 
-use super::body::{DrainOnDrop, Prepended};
+use super::body::Prepended;
 use super::context::{ConnectionContext, RequestContext};
 use super::decide;
 use crate::config::Unscannable as OnUnscannable;
@@ -82,11 +82,17 @@ async fn inspect_body(
         // Nothing to stream: an empty body can be replayed if the upstream asks for a retry.
         return Ok(Outgoing::Buffered(Bytes::new()));
     }
-    if !needs_scan && audit_bytes.is_none() {
-        return Ok(Outgoing::Streamed(
-            DrainOnDrop::new(body).map_err(Into::into).boxed(),
-        ));
-    }
+    let body = if !needs_scan && audit_bytes.is_none() {
+        match super::upload_sniff::sniff_streamed(conn, ctx, parts, body, &verdict, book, hold)
+            .await?
+        {
+            Ok(outgoing) => return Ok(outgoing),
+            // Encoded: buffered and decoded below, where the upload is told from its bytes.
+            Err(body) => body,
+        }
+    } else {
+        body
+    };
     let config = &conn.snapshot.config.inspect;
     let collected = collect_bounded(body, config.max_body_bytes, config.body_timeout.0, hold).await;
     let bytes = match collected {
@@ -309,7 +315,7 @@ fn budget_refusal(ctx: &RequestContext) -> Refusal {
     )
 }
 
-fn unscannable_refusal(ctx: &RequestContext, reason: &str) -> Refusal {
+pub(super) fn unscannable_refusal(ctx: &RequestContext, reason: &str) -> Refusal {
     Refusal::new(
         StatusCode::FORBIDDEN,
         "block",

@@ -27,6 +27,7 @@ mod request_text;
 mod target;
 mod tunnel_log;
 mod upgrade;
+mod upload_sniff;
 
 use std::convert::Infallible;
 use std::sync::atomic::Ordering::Relaxed;

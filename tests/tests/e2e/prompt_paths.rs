@@ -170,6 +170,48 @@ fn a_document_is_an_upload_whatever_type_it_declares() {
 }
 
 #[test]
+fn a_document_is_an_upload_even_when_the_policy_streams_bodies_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = Origin::start(dir.path());
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[[rule]]\nid = \"no-uploads\"\nwhen = { app = \"claude\" }\naction = \"block_uploads\"\n\n\
+         [[rule]]\nid = \"allow-claude\"\nwhen = { app = \"claude\" }\naction = \"allow\"\n",
+    )
+    .unwrap();
+    let gw = GatewayProcess::start(
+        &origin,
+        GatewayOptions {
+            sections: format!("[policies]\nfiles = [\"{}\"]\n", policy.display()),
+            ..Default::default()
+        },
+    );
+    let mut docx = crate::dlp::docx_with("Minutes of the quarterly planning meeting.");
+    docx.extend(std::iter::repeat_n(b' ', 64 * 1024));
+    let result = send(&gw, dir.path(), &["Content-Type: text/plain"], &docx);
+    assert_refused(&result, "no-uploads", "a docx posted as text/plain");
+    let text = "a long plain prompt ".repeat(10_000);
+    let clean = send(
+        &gw,
+        dir.path(),
+        &["Content-Type: text/plain"],
+        text.as_bytes(),
+    );
+    assert_eq!(
+        clean.status,
+        200,
+        "text streams through: {}",
+        clean.body_text()
+    );
+    assert_eq!(
+        clean.body,
+        text.as_bytes(),
+        "every byte arrives, the sniffed head first"
+    );
+}
+
+#[test]
 fn a_multipart_file_named_with_filename_star_is_opened_and_scanned() {
     let dir = tempfile::tempdir().unwrap();
     let origin = Origin::start(dir.path());

@@ -3,8 +3,11 @@
 use gatewayd::inspect::{extract_text, Extracted};
 
 /// Extracts the text of a multipart `body` with `boundary`. Text comes only from the body's
-/// own bytes or from file parts, each within the extractor's output limit, so the text is
-/// bounded by the body plus one limit per part; no part is named more than once.
+/// own bytes or from file parts, each within the extractor's output limit. The body's bytes
+/// can appear twice (the parts' text, and the raw body when the parts do not account for all
+/// of it) and decoding invalid UTF-8 lossily turns a byte into at most 3, so the text is
+/// bounded by six times the body plus separators, plus one limit per part; no part is named
+/// more than once.
 pub fn multipart(boundary: &str, body: &[u8]) -> Extracted {
     let content_type = format!("multipart/form-data; boundary={boundary}");
     let out = extract_text(&content_type, body, &[]);
@@ -16,7 +19,7 @@ pub fn multipart(boundary: &str, body: &[u8]) -> Extracted {
     };
     let per_part = extract::Limits::default().max_output_bytes as usize;
     assert!(
-        out.text.len() <= body.len() + parts * (per_part + 1),
+        out.text.len() <= 6 * body.len() + 2 + parts * (per_part + 1),
         "{} bytes of text from a {}-byte body with {parts} parts",
         out.text.len(),
         body.len()

@@ -28,9 +28,12 @@ fn relay(input: &[u8]) -> (Option<FrameOutcome>, Vec<u8>) {
         .build()
         .unwrap_or_else(|e| panic!("runtime: {e}"));
     let mut forwarded = Vec::new();
-    let scan = |text: &str| {
-        assert!(text.len() <= 2 * gatewayd::inspect::websocket::MAX_MESSAGE * 3);
-        text.contains(REFUSED).then(|| "keyword".to_string())
+    let scan = |message: &[u8]| {
+        assert!(message.len() <= 2 * gatewayd::inspect::websocket::MAX_MESSAGE * 3);
+        message
+            .windows(REFUSED.len())
+            .any(|w| w == REFUSED.as_bytes())
+            .then(|| "keyword".to_string())
     };
     let outcome = runtime
         .block_on(relay_client_frames(input, &mut forwarded, scan))

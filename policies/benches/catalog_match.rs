@@ -21,13 +21,13 @@ fn catalog() -> Catalog {
         let _ = write!(
             text,
             "[[app]]\nid = \"app-{i}\"\nname = \"App {i}\"\nvendor = \"V\"\nvendor_country = \"US\"\n\
-             category = \"chat\"\nrisk = 3\nrisk_reasons = [\"r\"]\n\
+             category = \"chat\"\nrisk = 3\nrisk_reasons = [\"r\"]\nsource = \"https://example.com/\"\n\
              hosts = [\"app{i}.example\", \"*.app{i}.example\"{prefixed}]\napi_hosts = [\"api.app{i}.io\"]\n\n"
         );
     }
     text.push_str(
         "[[app]]\nid = \"hub\"\nname = \"Hub\"\nvendor = \"V\"\nvendor_country = \"US\"\n\
-         category = \"data\"\nrisk = 2\nrisk_reasons = [\"r\"]\nhosts = [\"hub.shared.example\"]\n",
+         category = \"data\"\nrisk = 2\nrisk_reasons = [\"r\"]\nsource = \"https://example.com/\"\nhosts = [\"hub.shared.example\"]\n",
     );
     match Catalog::from_sources(&[("bench.toml", &text)]) {
         Ok(c) => c,

@@ -7,8 +7,12 @@ host pattern shape, shared-domain wildcards, path and field pattern shape, and n
 claimed twice across all files. It also replays the shipped-catalog test: every plain usage or
 API host must resolve to its own app.
 
+It also checks that a wildcard over a registrable domain (`*.example.com`, `*.example.co.uk`)
+comes with the bare domain somewhere in the catalog: `*.` never covers the domain itself, and
+the bare domain was the most common miss on public AI-domain lists.
+
 Usage: python3 validate.py [--min-apps N] [--strict]
-  --min-apps N  fail when fewer than N apps are catalogued (default 330)
+  --min-apps N  fail when fewer than N apps are catalogued (default 1000)
   --strict      treat warnings (style/consistency hints) as errors
 
 Exit status 0 when valid, 1 otherwise. Python 3.11+ (tomllib), standard library only.
@@ -33,9 +37,10 @@ CATEGORIES = (
 
 APP_KEYS = {
     "id", "name", "vendor", "vendor_country", "category", "risk", "risk_reasons",
-    "description", "hosts", "support_hosts", "api_hosts", "prompt", "upload",
+    "description", "source", "hosts", "support_hosts", "api_hosts", "prompt", "upload",
 }
-APP_REQUIRED = ("id", "name", "vendor", "vendor_country", "category", "risk", "risk_reasons")
+APP_REQUIRED = ("id", "name", "vendor", "vendor_country", "category", "risk", "risk_reasons", "source")
+SOURCE_RE = re.compile(r"^https://[a-z0-9]([a-z0-9.-]*[a-z0-9])?\.[a-z0-9-]+(?:[/?#][^\s]*)?$", re.I)
 PROMPT_KEYS = {"method", "path", "fields"}
 UPLOAD_KEYS = {"method", "host", "path"}
 HOST_LISTS = ("hosts", "support_hosts", "api_hosts")
@@ -78,6 +83,9 @@ NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA
 SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO
 TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
 """.split())
+
+# Second-level labels under country codes where names are registered (example.co.uk).
+SECOND_LEVEL = {"co", "com", "net", "org", "ac", "gov", "edu", "ne", "or"}
 
 ID_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 METHOD_RE = re.compile(r"^[A-Z]+$")
@@ -256,6 +264,11 @@ def check_app(app: dict, where: str, rep: Report) -> tuple[str | None, list[tupl
         elif "\n" in desc or "\r" in desc:
             rep.error(label, "description is one line")
 
+    if "source" in app:
+        src = app["source"]
+        if not (isinstance(src, str) and len(src) <= 512 and SOURCE_RE.match(src)):
+            rep.error(label, f"source {src!r} must be one https:// URL of the vendor's docs or the app's own pages")
+
     parsed: list[tuple[Host, str, str]] = []
     for key in HOST_LISTS:
         if key not in app:
@@ -372,7 +385,7 @@ def lookup(exact: dict, suffix: dict, host: str, path: str = "/") -> Entry | Non
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--min-apps", type=int, default=330)
+    ap.add_argument("--min-apps", type=int, default=1000)
     ap.add_argument("--strict", action="store_true")
     args = ap.parse_args()
 
@@ -457,6 +470,18 @@ def main() -> int:
             rep.error(entry.where, f"{probe} (from {h.text!r}) does not resolve to any app")
         elif hit.app != entry.app and not h.wildcard:
             rep.error(entry.where, f"{probe} resolves to {hit.app!r}, not {entry.app!r}")
+
+    # A wildcard over a registrable domain needs the bare domain too (listed by some app).
+    for text, entry in owner.items():
+        h, _ = parse_host(text)
+        if h is None or not h.wildcard or h.prefix is not None:
+            continue
+        labels = h.host.split(".")
+        registrable = len(labels) == 2 or (
+            len(labels) == 3 and labels[1] in SECOND_LEVEL and len(labels[2]) == 2
+        )
+        if registrable and lookup(exact, suffix, h.host) is None:
+            rep.error(entry.where, f"{text!r} does not cover {h.host!r} itself: list {h.host!r} too")
 
     # Hints: an exact host of one app that another app's wildcard also covers (exact wins).
     for host, slot in exact.items():

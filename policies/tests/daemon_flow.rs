@@ -15,6 +15,7 @@ vendor_country = "US"
 category = "chat"
 risk = 3
 risk_reasons = ["consumer tier trains on chats"]
+source = "https://example.com/"
 hosts = ["chatgpt.com", "*.chatgpt.com"]
 api_hosts = ["api.openai.com"]
 
@@ -36,6 +37,7 @@ vendor_country = "CN"
 category = "chat"
 risk = 5
 risk_reasons = ["data stored in CN"]
+source = "https://example.com/"
 hosts = ["chat.deepseek.com"]
 "#;
 

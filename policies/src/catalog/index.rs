@@ -188,11 +188,11 @@ fn duplicate(drafts: &[Draft], first: &Origin, here: &Origin, host: &str) -> Sou
     } else {
         format!(
             "host {host:?} of app {:?} is already claimed by app {:?} ({}:{}:{})",
-            b.id, a.id, a.source, first.at.line, first.at.col
+            b.id, a.id, a.file, first.at.line, first.at.col
         )
     };
     SourceError {
-        file: b.source.clone(),
+        file: b.file.clone(),
         line: here.at.line,
         col: here.at.col,
         message,

@@ -61,6 +61,7 @@ struct RawApp {
     risk: Spanned<i64>,
     risk_reasons: Spanned<Vec<String>>,
     description: Option<Spanned<String>>,
+    source: Spanned<String>,
     #[serde(default)]
     hosts: Vec<Spanned<String>>,
     #[serde(default)]
@@ -219,6 +220,9 @@ fn read_app(r: &mut Reader<'_>, raw: RawApp) -> Draft {
         }
         d.into_inner()
     });
+    if let Err(why) = check_source_url(raw.source.get_ref()) {
+        r.error(&raw.source, why);
+    }
     if raw.hosts.is_empty() && raw.api_hosts.is_empty() {
         r.error(
             &raw.id,
@@ -297,7 +301,8 @@ fn read_app(r: &mut Reader<'_>, raw: RawApp) -> Draft {
         api_hosts: api,
         prompts,
         uploads,
-        source: r.file.to_owned(),
+        source: raw.source.into_inner(),
+        file: r.file.to_owned(),
     };
     Draft {
         app,
@@ -330,4 +335,31 @@ fn read_prompt(r: &mut Reader<'_>, p: &RawPrompt) -> Option<PromptEndpoint> {
         path,
         fields,
     })
+}
+
+/// A `source` is where a reviewer checks the entry: an `https://` URL with a host name, one
+/// line, no spaces.
+fn check_source_url(url: &str) -> Result<(), String> {
+    let fail = |why: &str| Err(format!("source {url:?} {why}"));
+    let Some(rest) = url.strip_prefix("https://") else {
+        return fail("must be an https:// URL of the vendor's docs or the app's own pages");
+    };
+    if url.len() > 512
+        || url
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+    {
+        return fail("must be one URL of at most 512 characters without spaces");
+    }
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_ok = host.contains('.')
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        && !host.starts_with(['.', '-'])
+        && !host.ends_with(['.', '-']);
+    if !host_ok {
+        return fail("has no valid host name");
+    }
+    Ok(())
 }

@@ -148,8 +148,11 @@ pub struct App {
     pub api_hosts: Vec<HostPattern>,
     pub prompts: Vec<PromptEndpoint>,
     pub uploads: Vec<UploadEndpoint>,
-    /// The catalog file the app was read from.
+    /// Where a reviewer can check the entry: the vendor's docs or the app's own pages
+    /// (an `https://` URL).
     pub source: String,
+    /// The catalog file the app was read from.
+    pub file: String,
 }
 
 fn all_display<S: Serializer>(v: &[HostPattern], s: S) -> Result<S::Ok, S::Error> {

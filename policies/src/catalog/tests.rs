@@ -11,6 +11,7 @@ vendor_country = "US"
 category = "chat"
 risk = 3
 risk_reasons = ["trains on consumer chats unless opted out"]
+source = "https://example.com/"
 hosts = ["chatgpt.com", "*.chatgpt.com", "chat.openai.com"]
 support_hosts = ["cdn.oaistatic.com"]
 api_hosts = ["api.openai.com"]
@@ -37,6 +38,7 @@ vendor_country = "US"
 category = "chat"
 risk = 2
 risk_reasons = ["enterprise data protection with work accounts"]
+source = "https://example.com/"
 hosts = ["www.bing.com/chat", "www.bing.com/turing/conversation"]
 
 [[app]]
@@ -47,6 +49,7 @@ vendor_country = "US"
 category = "search"
 risk = 1
 risk_reasons = ["test entry for longest prefix"]
+source = "https://example.com/"
 hosts = ["www.bing.com/turing"]
 
 [[app]]
@@ -57,6 +60,7 @@ vendor_country = "US"
 category = "search"
 risk = 1
 risk_reasons = ["search engine"]
+source = "https://example.com/"
 hosts = ["www.bing.com"]
 
 [[app]]
@@ -67,6 +71,7 @@ vendor_country = "DE"
 category = "api"
 risk = 1
 risk_reasons = ["on premises"]
+source = "https://example.com/"
 api_hosts = ["10.1.2.3", "xn--bcher-kva.example"]
 "#;
 
@@ -267,12 +272,13 @@ vendor_country = "US"
 category = "search"
 risk = 4
 risk_reasons = ["override"]
+source = "https://example.com/"
 hosts = ["www.bing.com", "bing.com"]
 "#;
     let c = Catalog::from_layers(&[("fixture.toml", FIXTURE)], &[("local.toml", over)]).unwrap();
     let bing = c.match_url("bing.com", "/").unwrap();
     assert_eq!((bing.app.name.as_str(), bing.app.risk), ("Bing (ours)", 4));
-    assert_eq!(bing.app.source, "local.toml");
+    assert_eq!(bing.app.file, "local.toml");
     assert_eq!(c.apps().len(), 5);
 }
 
@@ -281,7 +287,7 @@ fn the_most_specific_wildcard_wins() {
     let app = |id: &str, hosts: &str| {
         format!(
             "[[app]]\nid = \"{id}\"\nname = \"N\"\nvendor = \"V\"\nvendor_country = \"US\"\n\
-             category = \"chat\"\nrisk = 1\nrisk_reasons = [\"r\"]\nhosts = [{hosts}]\n"
+             category = \"chat\"\nrisk = 1\nrisk_reasons = [\"r\"]\nsource = \"https://example.com/\"\nhosts = [{hosts}]\n"
         )
     };
     let text = [

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 fn app(id: &str, extra: &str) -> String {
     format!(
         "[[app]]\nid = \"{id}\"\nname = \"N\"\nvendor = \"V\"\nvendor_country = \"US\"\n\
-         category = \"chat\"\nrisk = 2\nrisk_reasons = [\"r\"]\n{extra}\n"
+         category = \"chat\"\nrisk = 2\nrisk_reasons = [\"r\"]\nsource = \"https://example.com/\"\n{extra}\n"
     )
 }
 
@@ -20,40 +20,40 @@ fn errors(files: &[(&str, &str)]) -> Vec<String> {
 fn each_validation_error_is_positioned() {
     // (field line appended after the fixed header, expected line:col and message part)
     let cases: &[(&str, &str, &str)] = &[
-        ("hosts = [\"Chat.com\"]", "9:10", "lowercase"),
-        ("hosts = [\"a.com\", \"*.amazonaws.com\"]", "9:19", "shared by unrelated customers"),
-        ("hosts = [\"https://a.com\"]", "9:10", "without a scheme"),
+        ("hosts = [\"Chat.com\"]", "10:10", "lowercase"),
+        ("hosts = [\"a.com\", \"*.amazonaws.com\"]", "10:19", "shared by unrelated customers"),
+        ("hosts = [\"https://a.com\"]", "10:10", "without a scheme"),
         ("hosts = []", "2:6", "needs at least one entry"),
-        ("hosts = [\"a.com\"]\nrisk_reasons_x = 1", "10:1", "unknown field `risk_reasons_x`"),
-        ("hosts = [\"a.com\"]\ndescription = \"a\\nb\"", "10:15", "one line"),
+        ("hosts = [\"a.com\"]\nrisk_reasons_x = 1", "11:1", "unknown field `risk_reasons_x`"),
+        ("hosts = [\"a.com\"]\ndescription = \"a\\nb\"", "11:15", "one line"),
         (
             "hosts = [\"a.com\"]\n[[app.prompt]]\nmethod = \"post\"\npath = \"/x\"\nfields = [\"a\"]",
-            "11:10",
+            "12:10",
             "uppercase HTTP method",
         ),
         (
             "hosts = [\"a.com\"]\n[[app.prompt]]\nmethod = \"POST\"\npath = \"x\"\nfields = [\"a\"]",
-            "12:8",
+            "13:8",
             "must start with `/`",
         ),
         (
             "hosts = [\"a.com\"]\n[[app.prompt]]\nmethod = \"POST\"\npath = \"/x\"\nfields = [\"a..b\"]",
-            "13:11",
+            "14:11",
             "empty key",
         ),
         (
             "hosts = [\"a.com\"]\n[[app.upload]]\nmethod = \"GET\"\npath = \"/x\"",
-            "11:10",
+            "12:10",
             "\"POST\" or \"PUT\"",
         ),
         (
             "hosts = [\"a.com\"]\n[[app.upload]]\nmethod = \"POST\"\nhost = \"b.com/x\"\npath = \"/**\"",
-            "12:8",
+            "13:8",
             "no path prefix",
         ),
         (
             "hosts = [\"a.com\"]\n[[app.upload]]\nmethod = \"POST\"\npath = \"/a/**/b\"",
-            "12:8",
+            "13:8",
             "last segment",
         ),
     ];
@@ -76,7 +76,7 @@ fn header_field_errors_are_positioned() {
         .replace("risk = 2", "risk = 9")
         .replace("category = \"chat\"", "category = \"chat\"\nname2 = 1");
     let got = errors(&[("c.toml", &text)]);
-    assert_eq!(got, vec!["c.toml:7:1: unknown field `name2`, expected one of `id`, `name`, `vendor`, `vendor_country`, `category`, `risk`, `risk_reasons`, `description`, `hosts`, `support_hosts`, `api_hosts`, `prompt`, `upload`".to_owned()]);
+    assert_eq!(got, vec!["c.toml:7:1: unknown field `name2`, expected one of `id`, `name`, `vendor`, `vendor_country`, `category`, `risk`, `risk_reasons`, `description`, `source`, `hosts`, `support_hosts`, `api_hosts`, `prompt`, `upload`".to_owned()]);
     let text = app("Bad_Id", "hosts = [\"a.com\"]")
         .replace("vendor_country = \"US\"", "vendor_country = \"usa\"")
         .replace("risk = 2", "risk = 9")
@@ -123,7 +123,7 @@ fn duplicate_hosts_name_both_apps() {
     assert_eq!(
         got,
         vec![
-            "b.toml:9:30: host \"shared.example.com\" of app \"beta\" is already claimed by app \"alpha\" (a.toml:9:10)"
+            "b.toml:10:30: host \"shared.example.com\" of app \"beta\" is already claimed by app \"alpha\" (a.toml:10:10)"
                 .to_owned()
         ]
     );
@@ -258,4 +258,30 @@ fn embedded_with_overrides_keeps_the_rest() {
         Catalog::embedded().unwrap().apps().len() + 1
     );
     assert!(c.match_url("llm.corp.example", "/").is_some());
+}
+
+#[test]
+fn every_app_names_a_checkable_source() {
+    let ok = app("x", "hosts = [\"a.com\"]");
+    let missing = ok.replace("source = \"https://example.com/\"\n", "");
+    let got = errors(&[("c.toml", &missing)]);
+    assert!(got[0].contains("missing field `source`"), "{got:?}");
+    for bad in [
+        "http://example.com/",
+        "example.com",
+        "https://",
+        "https://localhost/",
+        "https://a.com/x y",
+        "javascript:alert(1)",
+    ] {
+        let text = ok.replace("https://example.com/", bad);
+        let got = errors(&[("c.toml", &text)]);
+        assert!(
+            got.iter().any(|e| e.starts_with("c.toml:9:10: source")),
+            "{bad:?}: {got:?}"
+        );
+    }
+    let c = Catalog::from_sources(&[("c.toml", &ok)]).unwrap();
+    assert_eq!(c.apps()[0].source, "https://example.com/");
+    assert_eq!(c.apps()[0].file, "c.toml");
 }

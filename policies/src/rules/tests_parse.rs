@@ -207,7 +207,7 @@ fn versions_are_labels_or_content_hashes() {
 fn unknown_app_ids_are_warnings_not_errors() {
     let catalog = crate::catalog::Catalog::from_sources(&[(
         "c.toml",
-        "[[app]]\nid = \"chatgpt\"\nname = \"C\"\nvendor = \"O\"\nvendor_country = \"US\"\ncategory = \"chat\"\nrisk = 3\nrisk_reasons = [\"r\"]\nhosts = [\"chatgpt.com\"]\n",
+        "[[app]]\nid = \"chatgpt\"\nname = \"C\"\nvendor = \"O\"\nvendor_country = \"US\"\ncategory = \"chat\"\nrisk = 3\nrisk_reasons = [\"r\"]\nsource = \"https://example.com/\"\nhosts = [\"chatgpt.com\"]\n",
     )])
     .unwrap();
     let text = "[[rule]]\nid = \"r\"\nwhen = { app = [\"chatgpt\", \"nope\"] }\naction = \"block\"\nalternative = \"ghost\"\n";

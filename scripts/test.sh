@@ -18,6 +18,7 @@ if [ ! -x /usr/sbin/clickhouse-server ] && [ ! -x /usr/bin/clickhouse-server ]; 
   need clickhouse-server clickhouse-server clickhouse-client clickhouse-client
 fi
 
+python3 policies/catalog/validate.py >/dev/null   # every host well formed, one app each, sources
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo build --locked -p gatewayd -p agent

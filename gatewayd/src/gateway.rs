@@ -57,7 +57,7 @@ impl Snapshot {
             .transpose()
             .map_err(|e| e.to_string())?
             .map(Arc::new);
-        let loaded = load_policy(&config.policies)?;
+        let loaded = load_policy(&config)?;
         let dlp = crate::dlp_engine::build(&loaded.policy)?;
         Ok(Self {
             version,
@@ -216,7 +216,7 @@ impl Gateway {
                 self.versions.store(version, Relaxed);
                 self.snapshot.store(Arc::new(snapshot));
                 self.metrics.config_reloads.fetch_add(1, Relaxed);
-                tracing::info!(version, policy = %self.snapshot().policy.version(), "configuration reloaded");
+                tracing::info!(version, policy = %self.snapshot().policy.version(), apps = self.snapshot().catalog.apps().len(), "configuration reloaded");
                 Ok(version)
             }
             Err(error) => {
@@ -250,7 +250,7 @@ pub async fn watch_files(gateway: Arc<Gateway>) {
     // The users file too: a changed password must end the verified-credential memory, which
     // lives and dies with the snapshot's user directory.
     let reloaded_files = |config: &Config| -> Vec<PathBuf> {
-        let mut files = watched_files(&config.policies);
+        let mut files = watched_files(config);
         files.extend(config.proxy.users_file.clone());
         files
     };

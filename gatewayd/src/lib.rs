@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod apps;
+pub mod catalog_bundle;
 pub mod cli;
 pub mod config;
 pub mod cpu;

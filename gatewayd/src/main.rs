@@ -59,6 +59,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Catalog { command, config } => {
+            if let Some(code) = gatewayd::cli::run_catalog_offline(&command) {
+                return Ok(ExitCode::from(code?));
+            }
             let code = run_catalog(&config_or_exit!(config.config.as_deref()), &command)?;
             Ok(ExitCode::from(code))
         }

@@ -1,12 +1,16 @@
 //! Reading the security team's files — policy and extra catalog entries — and handing their
-//! text to the pure `policies` crate, which validates them (`file:line:col` errors).
+//! text to the pure `policies` crate, which validates them (`file:line:col` errors). The base
+//! catalog is the shipped one, or the signed bundle `gatewayd catalog update` installed in the
+//! state directory (verified again on every load: a bundle that no longer verifies is an
+//! error, never silently skipped).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use policies::{Catalog, Policy};
 
-use crate::config::PoliciesConfig;
+use crate::catalog_bundle::{self, Bundle, UpdateKeys};
+use crate::config::{Config, PoliciesConfig};
 
 /// The catalog and policy one snapshot decides with.
 pub struct LoadedPolicy {
@@ -15,6 +19,8 @@ pub struct LoadedPolicy {
     /// Problems that do not stop the policy from working (unknown app ids), as
     /// `file:line:col: message`.
     pub warnings: Vec<String>,
+    /// The signed bundle the catalog was built from; `None`: the shipped catalog.
+    pub bundle: Option<Bundle>,
 }
 
 fn read_all(paths: &[PathBuf]) -> Result<Vec<(String, String)>, String> {
@@ -28,14 +34,40 @@ fn read_all(paths: &[PathBuf]) -> Result<Vec<(String, String)>, String> {
         .collect()
 }
 
-/// Loads the embedded catalog plus extra files, and the policy files (or the default policy).
-pub fn load_policy(config: &PoliciesConfig) -> Result<LoadedPolicy, String> {
-    let extra = read_all(&config.catalog_files)?;
+/// The installed catalog bundle, verified with the configured keys; `None` when none is
+/// installed. A bundle without keys to check it is refused rather than trusted.
+pub fn installed_bundle(config: &Config) -> Result<Option<Bundle>, String> {
+    let path = catalog_bundle::installed_path(&config.state.dir);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let keys = UpdateKeys::load(&config.policies.catalog_update_keys)?;
+    catalog_bundle::load_installed(&config.state.dir, &keys)
+}
+
+/// Builds the catalog from `bundle` (or the shipped files) plus the operator's extra files.
+pub fn build_catalog(
+    policies: &PoliciesConfig,
+    bundle: Option<&Bundle>,
+) -> Result<Catalog, String> {
+    let extra = read_all(&policies.catalog_files)?;
     let extra_refs: Vec<(&str, &str)> = extra
         .iter()
         .map(|(n, t)| (n.as_str(), t.as_str()))
         .collect();
-    let catalog = Catalog::embedded_with(&extra_refs).map_err(|e| e.to_string())?;
+    match bundle {
+        Some(b) => Catalog::from_layers(&b.sources(), &extra_refs),
+        None => Catalog::embedded_with(&extra_refs),
+    }
+    .map_err(|e| e.to_string())
+}
+
+/// Loads the catalog (installed bundle or shipped, plus extra files) and the policy files (or
+/// the default policy).
+pub fn load_policy(config: &Config) -> Result<LoadedPolicy, String> {
+    let bundle = installed_bundle(config)?;
+    let catalog = build_catalog(&config.policies, bundle.as_ref())?;
+    let config = &config.policies;
     let files = read_all(&config.files)?;
     let policy = if files.is_empty() {
         Policy::embedded_default()
@@ -56,15 +88,18 @@ pub fn load_policy(config: &PoliciesConfig) -> Result<LoadedPolicy, String> {
         catalog: Arc::new(catalog),
         policy: Arc::new(policy),
         warnings,
+        bundle,
     })
 }
 
-/// Every file whose change should reload the policy.
-pub fn watched_files(config: &PoliciesConfig) -> Vec<PathBuf> {
-    config
+/// Every file whose change should reload the policy, the installed catalog bundle included.
+pub fn watched_files(config: &Config) -> Vec<PathBuf> {
+    let policies = &config.policies;
+    policies
         .files
         .iter()
-        .chain(&config.catalog_files)
+        .chain(&policies.catalog_files)
         .cloned()
+        .chain([catalog_bundle::installed_path(&config.state.dir)])
         .collect()
 }

@@ -47,15 +47,27 @@ fn ai_hosts_people_use_are_recognised() {
         "recall {recall:.3} on {} AI hosts; misses: {misses:?}",
         ai.len()
     );
-    assert!(recall >= 0.95, "recall {recall:.3} < 0.95; misses: {misses:?}");
+    assert!(
+        recall >= 0.95,
+        "recall {recall:.3} < 0.95; misses: {misses:?}"
+    );
 }
 
 #[test]
 fn the_catalog_holds_a_thousand_sourced_apps() {
     let catalog = catalog();
-    assert!(catalog.apps().len() >= 1000, "{} apps", catalog.apps().len());
+    assert!(
+        catalog.apps().len() >= 1000,
+        "{} apps",
+        catalog.apps().len()
+    );
     for app in catalog.apps() {
-        assert!(app.source.starts_with("https://"), "{}: {}", app.id, app.source);
+        assert!(
+            app.source.starts_with("https://"),
+            "{}: {}",
+            app.id,
+            app.source
+        );
     }
 }
 
@@ -64,7 +76,12 @@ fn a_wildcard_over_a_registrable_domain_covers_the_domain_itself() {
     // `*.oaistatic.com` never matched `oaistatic.com`: the catalog lists both.
     let catalog = catalog();
     for app in catalog.apps() {
-        for p in app.hosts.iter().chain(&app.support_hosts).chain(&app.api_hosts) {
+        for p in app
+            .hosts
+            .iter()
+            .chain(&app.support_hosts)
+            .chain(&app.api_hosts)
+        {
             let two_labels = p.host().bytes().filter(|&b| b == b'.').count() == 1;
             if p.is_wildcard() && two_labels {
                 assert!(

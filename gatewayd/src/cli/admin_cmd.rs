@@ -61,7 +61,7 @@ pub fn run_apps(config: &Config, command: &AppsCommand) -> anyhow::Result<u8> {
                     return Ok(2);
                 }
             };
-            let loaded = load_policy(&config.policies).map_err(anyhow::Error::msg)?;
+            let loaded = load_policy(config).map_err(anyhow::Error::msg)?;
             if loaded.catalog.app(id).is_none() {
                 eprintln!("gatewayd: no app {id:?} in the catalog (see `gatewayd catalog list`)");
                 return Ok(2);

@@ -1,8 +1,13 @@
 //! `gatewayd catalog match URL [--json]` and `gatewayd catalog list [--json]`: what the
-//! gateway thinks a URL is, and every app it knows.
+//! gateway thinks a URL is, and every app it knows; `update`, `sign` and `keygen` for signed
+//! catalog bundles (see `catalog_update_cmd`).
+
+use std::path::PathBuf;
 
 use clap::Subcommand;
 use serde_json::json;
+
+use super::catalog_update_cmd;
 
 use crate::config::Config;
 use crate::policy_files::load_policy;
@@ -20,12 +25,54 @@ pub enum CatalogCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Verify a signed catalog bundle (policies.catalog_update_keys) and install it; the
+    /// running gateway reloads it. Exit 1 when refused.
+    Update { file: PathBuf },
+    /// Sign catalog files (or folders of *.toml) into a bundle (vendor side).
+    Sign {
+        /// Ed25519 private key (PKCS#8 PEM).
+        #[arg(long)]
+        key: PathBuf,
+        /// Where to write the bundle.
+        #[arg(long)]
+        out: PathBuf,
+        /// Issue time (unix seconds); default now. A gateway refuses bundles older than the
+        /// one it has.
+        #[arg(long)]
+        issued_at: Option<i64>,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Write a new Ed25519 signing key pair: PREFIX.key.pem and PREFIX.pub.pem.
+    Keygen { prefix: PathBuf },
+}
+
+/// The catalog commands that need no gateway configuration (the vendor side); `None` for
+/// the others.
+pub fn run_catalog_offline(command: &CatalogCommand) -> Option<anyhow::Result<u8>> {
+    match command {
+        CatalogCommand::Sign {
+            key,
+            out,
+            issued_at,
+            files,
+        } => Some(catalog_update_cmd::sign(key, out, files, *issued_at)),
+        CatalogCommand::Keygen { prefix } => Some(catalog_update_cmd::keygen(prefix)),
+        _ => None,
+    }
 }
 
 /// Runs a catalog command; returns the exit code.
 pub fn run_catalog(config: &Config, command: &CatalogCommand) -> anyhow::Result<u8> {
-    let loaded = load_policy(&config.policies).map_err(anyhow::Error::msg)?;
-    let catalog = loaded.catalog;
+    match command {
+        CatalogCommand::Update { file } => return catalog_update_cmd::update(config, file),
+        CatalogCommand::Sign { .. } | CatalogCommand::Keygen { .. } => {
+            return run_catalog_offline(command).unwrap_or(Ok(2))
+        }
+        CatalogCommand::Match { .. } | CatalogCommand::List { .. } => {}
+    }
+    let loaded = load_policy(config).map_err(anyhow::Error::msg)?;
+    let catalog = loaded.catalog.clone();
     match command {
         CatalogCommand::Match { url, json } => {
             let parsed: http::Uri = match url.parse() {
@@ -85,6 +132,9 @@ pub fn run_catalog(config: &Config, command: &CatalogCommand) -> anyhow::Result<
             }
             Ok(0)
         }
+        CatalogCommand::Update { .. }
+        | CatalogCommand::Sign { .. }
+        | CatalogCommand::Keygen { .. } => Ok(2),
         CatalogCommand::List { json } => {
             if *json {
                 println!("{}", serde_json::to_string(catalog.apps())?);
@@ -98,8 +148,12 @@ pub fn run_catalog(config: &Config, command: &CatalogCommand) -> anyhow::Result<
                         app.name
                     );
                 }
+                let source = match &loaded.bundle {
+                    Some(b) => format!("signed bundle issued at {}", b.issued_at),
+                    None => "shipped catalog".to_owned(),
+                };
                 eprintln!(
-                    "{} apps, {} hosts",
+                    "{} apps, {} hosts ({source})",
                     catalog.apps().len(),
                     catalog.host_count()
                 );

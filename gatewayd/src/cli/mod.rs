@@ -3,6 +3,7 @@
 mod admin_cmd;
 mod ca_cmd;
 mod catalog_cmd;
+mod catalog_update_cmd;
 mod check;
 mod devices_cmd;
 mod dlp_cmd;
@@ -15,7 +16,7 @@ use clap::{Parser, Subcommand};
 
 pub use admin_cmd::{run_admin, run_apps, AdminCommand, AppsCommand};
 pub use ca_cmd::{run_ca, CaCommand};
-pub use catalog_cmd::{run_catalog, CatalogCommand};
+pub use catalog_cmd::{run_catalog, run_catalog_offline, CatalogCommand};
 pub use check::run_check;
 pub use devices_cmd::{run_devices, DevicesCommand};
 pub use dlp_cmd::{run_dlp, DlpCommand};

@@ -105,7 +105,7 @@ pub fn run_report(config: &Config, args: &ReportArgs) -> anyhow::Result<u8> {
             return Ok(2);
         }
     };
-    let loaded = load_policy(&config.policies).map_err(anyhow::Error::msg)?;
+    let loaded = load_policy(config).map_err(anyhow::Error::msg)?;
     let book = match StatusStore::open(&config.state.dir) {
         Ok(store) => store.book(),
         Err(_) => std::sync::Arc::new(policies::StatusBook::new()),

@@ -130,6 +130,7 @@ fn resolve_relative(config: &mut Config, base: &Path) {
     config.upstream.extra_roots.iter_mut().for_each(fix);
     config.policies.files.iter_mut().for_each(fix);
     config.policies.catalog_files.iter_mut().for_each(fix);
+    config.policies.catalog_update_keys.iter_mut().for_each(fix);
     if let Some(db) = config.geoip.database.as_mut() {
         fix(db);
     }

@@ -186,6 +186,9 @@ pub struct PoliciesConfig {
     pub files: Vec<PathBuf>,
     /// Extra catalog files; an app with a shipped id replaces the shipped entry.
     pub catalog_files: Vec<PathBuf>,
+    /// Ed25519 public keys (PEM) whose signed catalog bundles `gatewayd catalog update`
+    /// installs. Empty: the catalog is only ever the shipped one (plus `catalog_files`).
+    pub catalog_update_keys: Vec<PathBuf>,
 }
 
 /// Request body inspection for DLP and audit.

@@ -13,6 +13,7 @@ mod agent;
 mod auth_attacks;
 mod bad_input;
 mod browser;
+mod catalog_update;
 mod cli;
 mod current_clickhouse;
 mod dashboard;

@@ -6,7 +6,7 @@
 //! Keywords of custom regexes are found by their own Aho-Corasick automaton, run only when a
 //! scan enables one of those regexes.
 
-use super::byteset::ByteSet;
+use super::byteset::{Bits, ByteSet};
 use super::detector::Detector::{self, *};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
@@ -51,10 +51,8 @@ impl Anchor {
 /// past the literal part, `aws_secret` or `AKIA`).
 pub(crate) fn for_each(text: &[u8], mut f: impl FnMut(Anchor, usize, usize)) {
     for (n, chunk) in text.chunks(64).enumerate() {
-        let mut mask = trigger_mask(chunk);
-        while mask != 0 {
-            let i = n * 64 + mask.trailing_zeros() as usize;
-            mask &= mask - 1;
+        for k in Bits(trigger_mask(chunk)) {
+            let i = n * 64 + k;
             if !neighbours_fit(text, i) {
                 continue;
             }
@@ -95,11 +93,7 @@ static WANTED: [u8; 256] = {
 fn triggers(text: &[u8]) -> Vec<usize> {
     let mut out = Vec::new();
     for (n, chunk) in text.chunks(64).enumerate() {
-        let mut mask = trigger_mask(chunk);
-        while mask != 0 {
-            out.push(n * 64 + mask.trailing_zeros() as usize);
-            mask &= mask - 1;
-        }
+        out.extend(Bits(trigger_mask(chunk)).map(|k| n * 64 + k));
     }
     out
 }

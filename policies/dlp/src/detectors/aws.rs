@@ -2,7 +2,7 @@
 //! characters, only near AWS context: an access key id, `aws`, `secret_access_key`). A lone
 //! 40-character string is never reported: git SHAs and hashes have that shape too.
 
-use crate::byteset::{ByteSet, BASE64};
+use crate::byteset::{Bits, ByteSet, BASE64};
 use crate::detector::Detector::{AwsAccessKeyId, AwsSecretAccessKey};
 use crate::finding::Confidence;
 use crate::scan::Cx;
@@ -124,14 +124,8 @@ fn secret_runs(text: &[u8], lo: usize, hi: usize) -> impl Iterator<Item = usize>
         // and only those before `hi`.
         let starts = r40 & !(m << 1) & !(m >> SECRET_LEN);
         let last = (hi - block).min(64);
-        let mut starts = (starts >> 1) as u64 & (u64::MAX >> (64 - last));
-        std::iter::from_fn(move || {
-            (starts != 0).then(|| {
-                let k = starts.trailing_zeros() as usize;
-                starts &= starts - 1;
-                block + k
-            })
-        })
+        let starts = (starts >> 1) as u64 & (u64::MAX >> (64 - last));
+        Bits(starts).map(move |k| block + k)
     })
 }
 
@@ -151,15 +145,10 @@ fn is_secret(cx: &Cx<'_>, run_start: usize, run_end: usize, start: usize, end: u
 fn has_key_id(text: &[u8], from: usize, to: usize) -> bool {
     const A: ByteSet = ByteSet::of(b"A");
     (from..to).step_by(64).any(|piece| {
-        let mut a = A.mask_in(text, piece, (piece + 64).min(to));
-        while a != 0 {
-            let at = piece + a.trailing_zeros() as usize;
-            a &= a - 1;
-            if matches!(text[..to].get(at + 1..at + 4), Some(b"KIA" | b"SIA")) {
-                return true;
-            }
-        }
-        false
+        Bits(A.mask_in(text, piece, (piece + 64).min(to))).any(|k| {
+            let at = piece + k;
+            matches!(text[..to].get(at + 1..at + 4), Some(b"KIA" | b"SIA"))
+        })
     })
 }
 

@@ -9,7 +9,7 @@ mod density;
 mod keywords;
 mod line;
 
-use crate::byteset::NEWLINE;
+use crate::byteset::{Bits, NEWLINE};
 use crate::detector::Detector::SourceCode;
 use crate::finding::Confidence;
 use crate::scan::Cx;
@@ -108,7 +108,7 @@ pub(crate) fn scan(cx: &mut Cx<'_>) {
         if !density::has_mark(block) {
             lines(cx, &mut seg, pos, end, true);
         } else {
-            let (code_bytes, newlines) = density::counts(block);
+            let (code_bytes, newlines) = crate::byteset::code_counts(block);
             if density::is_dense_code(code_bytes, newlines, block.len()) {
                 dense_block(cx, &mut seg, pos, end, newlines);
             } else {
@@ -161,16 +161,16 @@ struct Newlines<'t> {
     chunk: usize,
     to: usize,
     /// Newlines of the chunk not yet returned.
-    mask: u64,
+    mask: Bits,
 }
 
 impl<'t> Newlines<'t> {
     fn new(text: &'t [u8], from: usize, to: usize) -> Self {
-        let mask = if from < to {
+        let mask = Bits(if from < to {
             NEWLINE.mask_in(text, from, to.min(from + 64))
         } else {
             0
-        };
+        });
         Newlines {
             text,
             chunk: from,
@@ -185,16 +185,16 @@ impl Iterator for Newlines<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<usize> {
-        while self.mask == 0 {
+        loop {
+            if let Some(k) = self.mask.next() {
+                return Some(self.chunk + k);
+            }
             self.chunk += 64;
             if self.chunk >= self.to {
                 return None;
             }
-            self.mask = NEWLINE.mask_in(self.text, self.chunk, self.to.min(self.chunk + 64));
+            self.mask = Bits(NEWLINE.mask_in(self.text, self.chunk, self.to.min(self.chunk + 64)));
         }
-        let at = self.chunk + self.mask.trailing_zeros() as usize;
-        self.mask &= self.mask - 1;
-        Some(at)
     }
 }
 
@@ -207,7 +207,7 @@ fn quiet_lines(cx: &mut Cx<'_>, seg: &mut Segment, start: usize, end: usize) -> 
     let mut line_start = start;
     let mut chunk = start;
     // Newlines of `text[chunk..chunk + 64]` not yet passed.
-    let mut newlines = NEWLINE.mask(&text[chunk..(chunk + 64).min(end)]);
+    let mut newlines = Bits(NEWLINE.mask(&text[chunk..(chunk + 64).min(end)]));
     loop {
         // The line at `line_start` (a position after a newline, or the block's start).
         if line_start < end {
@@ -227,16 +227,15 @@ fn quiet_lines(cx: &mut Cx<'_>, seg: &mut Segment, start: usize, end: usize) -> 
         }
         // The next line start after `line_start`, from the newline masks.
         loop {
-            if newlines != 0 {
-                line_start = chunk + newlines.trailing_zeros() as usize + 1;
-                newlines &= newlines - 1;
+            if let Some(k) = newlines.next() {
+                line_start = chunk + k + 1;
                 break;
             }
             chunk += 64;
             if chunk >= end {
                 return end;
             }
-            newlines = NEWLINE.mask(&text[chunk..(chunk + 64).min(end)]);
+            newlines = Bits(NEWLINE.mask(&text[chunk..(chunk + 64).min(end)]));
         }
     }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs Warden's whole test suite on a fresh Debian machine: installs what the tests drive
-# (curl, Chromium, ClickHouse 18.16 and a current ClickHouse engine), checks formatting and
-# lints, builds gatewayd, runs every test.
+# (curl, Chromium, ClickHouse 18.16 and a current ClickHouse engine), checks formatting,
+# dependency directions, licenses, lints and docs, builds gatewayd, runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -19,7 +19,28 @@ if [ ! -x /usr/sbin/clickhouse-server ] && [ ! -x /usr/bin/clickhouse-server ]; 
 fi
 
 python3 policies/catalog/validate.py >/dev/null   # every host well formed, one app each, sources
+# cargo-deny checks licenses, bans and sources (installed once; kept in ~/.cargo/bin).
+if ! command -v cargo-deny >/dev/null 2>&1; then
+  echo "installing cargo-deny (once)" >&2
+  cargo install cargo-deny --locked --quiet
+fi
+
 cargo fmt --all -- --check
+# Dependencies point one way (ARCHITECTURE.md, Invariants): dlp and policies reach no I/O
+# crate, the agent no gateway crate but agent-proto.
+scripts/check-deps.sh
+# Advisories are not checked here: their database is fetched from GitHub, which CI cannot
+# reach. `cargo deny check advisories` runs where it can.
+cargo deny --locked check licenses bans sources
+# Clippy's incompatible_msrv (on by default, denied here) keeps the declared rust-version
+# true: an API newer than it fails the build.
 cargo clippy --workspace --all-targets --locked -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 cargo build --locked -p gatewayd -p agent
+# The workspace builds for x86-64-v3 (.cargo/config.toml); a build for an older CPU takes
+# byteset's SSE2 paths instead of AVX2. Build and test dlp and policies that way too, in a
+# target dir of their own (so neither build evicts the other's cache), so those paths
+# compile and hold as they ship.
+RUSTFLAGS="-C target-cpu=x86-64 -D warnings" CARGO_TARGET_DIR="$CARGO_TARGET_DIR/baseline-x86-64" \
+  cargo test --locked -p dlp -p policies --lib --quiet
 cargo test --locked --workspace

@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use agent_proto::{EnrollRequest, Enrolled, ENROLL_PATH};
 use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair};
 use rustls::ClientConfig;
 use rustls_pki_types::pem::PemObject;
@@ -60,19 +61,23 @@ pub async fn enroll(args: EnrollArgs<'_>) -> anyhow::Result<Enrollment> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot reach the gateway's enrollment endpoint: {e:#}"))?;
     let authority = crate::listen::route::authority(&host, port);
-    let body = serde_json::json!({ "token": args.token, "csr": csr, "hostname": hostname });
-    let (status, answer) = post_json(&mut sender, &authority, "/v1/enroll", &body).await?;
+    let body = serde_json::to_value(EnrollRequest {
+        token: args.token.to_owned(),
+        csr,
+        hostname,
+    })?;
+    let (status, answer) = post_json(&mut sender, &authority, ENROLL_PATH, &body).await?;
     if !status.is_success() {
         let reason = answer["error"].as_str().unwrap_or("no reason given");
         anyhow::bail!("the gateway refused the enrollment ({status}): {reason}");
     }
-    let text = |field: &str| {
-        answer[field]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| anyhow::anyhow!("the gateway's answer lacks {field}"))
-    };
-    let certificate = text("certificate")?;
+    let Enrolled {
+        device_id,
+        user,
+        groups,
+        certificate,
+    } = serde_json::from_value(answer)
+        .map_err(|e| anyhow::anyhow!("the gateway's answer is not an enrollment: {e}"))?;
     CertificateDer::from_pem_slice(certificate.as_bytes())
         .map_err(|e| anyhow::anyhow!("the gateway sent an unusable certificate: {e}"))?;
     let root = pin
@@ -80,16 +85,9 @@ pub async fn enroll(args: EnrollArgs<'_>) -> anyhow::Result<Enrollment> {
         .ok_or_else(|| anyhow::anyhow!("the pinned root was not seen"))?;
     let enrollment = Enrollment {
         gateway: args.gateway.trim_end_matches('/').to_owned(),
-        device_id: text("device_id")?,
-        user: text("user")?,
-        groups: answer["groups"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|g| g.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        device_id,
+        user,
+        groups,
         enrolled_unix: state::now_unix(),
     };
     let dir = args.state_dir;

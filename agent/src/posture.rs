@@ -9,11 +9,10 @@
 //! gateway should believe comes signed by an MDM ([`read_signed`]), and the agent only carries
 //! it: it never reads, changes or vouches for what it forwards.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Field → value, ordered (so equal postures compare and print the same).
-pub type Posture = BTreeMap<String, String>;
+pub use agent_proto::posture::Posture;
 
 const UNKNOWN: &str = "unknown";
 
@@ -36,8 +35,8 @@ pub fn collect(overrides: Option<&Path>) -> Posture {
     p
 }
 
-/// Largest signed posture envelope the agent forwards (the gateway's limit too).
-const MAX_SIGNED_POSTURE: u64 = 32 * 1024;
+/// Largest signed posture envelope the agent forwards: the gateway's limit.
+const MAX_SIGNED_POSTURE: u64 = agent_proto::posture::MAX_SIGNED_BODY as u64;
 
 /// Reads the MDM's signed posture envelope: a JSON object, forwarded as is.
 pub fn read_signed(path: &Path) -> anyhow::Result<serde_json::Value> {

@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use agent_proto::header as names;
 use http::{HeaderMap, StatusCode};
 
 /// The gateway's answer to a refused CONNECT, or a refusal the agent made itself.
@@ -66,9 +67,9 @@ impl GatewayRefusal {
             });
         Self {
             status,
-            rule: header("x-warden-rule").or_else(|| field("rule")),
-            action: header("x-warden-action").or_else(|| field("type")),
-            request_id: header("x-warden-request-id").or_else(|| field("request_id")),
+            rule: header(names::RULE).or_else(|| field("rule")),
+            action: header(names::ACTION).or_else(|| field("type")),
+            request_id: header(names::REQUEST_ID).or_else(|| field("request_id")),
             message,
         }
     }

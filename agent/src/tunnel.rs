@@ -9,6 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use agent_proto::{POSTURE_PATH, SIGNED_POSTURE_PATH};
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
@@ -334,7 +335,7 @@ impl Tunnel {
         if last.as_ref() == Some(&envelope) {
             return;
         }
-        match post_json(sender, &self.authority(), "/v1/posture/signed", &envelope).await {
+        match post_json(sender, &self.authority(), SIGNED_POSTURE_PATH, &envelope).await {
             Ok((status, _)) if status.is_success() => {
                 tracing::info!("signed posture accepted by the gateway");
             }
@@ -387,7 +388,7 @@ impl Tunnel {
         posture: &Posture,
     ) -> anyhow::Result<()> {
         let body = serde_json::to_value(posture)?;
-        let (status, answer) = post_json(sender, &self.authority(), "/v1/posture", &body).await?;
+        let (status, answer) = post_json(sender, &self.authority(), POSTURE_PATH, &body).await?;
         if !status.is_success() {
             anyhow::bail!("the gateway refused the posture report: {status} {answer}");
         }

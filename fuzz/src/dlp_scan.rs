@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use policies::dlp::{finding_patterns, DlpEngine, Finding};
+use dlp::{finding_patterns, DlpEngine, Finding};
 use regex::bytes::{Regex, RegexBuilder};
 
 struct Reference {
@@ -29,7 +29,7 @@ static REFERENCE: LazyLock<Reference> = LazyLock::new(|| Reference {
 
 /// Scans `text` with every shipped profile. Each finding lies inside the text on character
 /// boundaries, never shows a long secret in full in its snippet, and holds a match of its
-/// detector's reference pattern (`policies::dlp::finding_patterns`): the fast scanners find
+/// detector's reference pattern (`dlp::finding_patterns`): the fast scanners find
 /// nothing the specification does not.
 /// Returns the findings of all profiles.
 pub fn dlp_scan(text: &str) -> Vec<Finding> {

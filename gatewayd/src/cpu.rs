@@ -12,7 +12,7 @@ const NEEDED: &[&str] = if cfg!(all(target_arch = "x86_64", target_feature = "av
 };
 
 /// An error naming the missing flags, when `/proc/cpuinfo` says this CPU lacks some of
-/// [`NEEDED`]; nothing where the file is unreadable (not Linux): the build is then trusted.
+/// `NEEDED`; nothing where the file is unreadable (not Linux): the build is then trusted.
 pub fn check() -> Result<(), String> {
     match std::fs::read_to_string("/proc/cpuinfo") {
         Ok(info) => check_flags(&info),

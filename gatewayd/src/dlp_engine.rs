@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use policies::dlp::DlpEngine;
+use dlp::DlpEngine;
 use policies::Policy;
 
 /// The engine for `policy`; every profile the policy names must exist.

@@ -24,7 +24,7 @@ use crate::listen::ConnectionLimits;
 use crate::policy_files::{load_policy, watched_files};
 use crate::telemetry::Metrics;
 use crate::upstream::Upstream;
-use policies::dlp::DlpEngine;
+use dlp::DlpEngine;
 use policies::{Catalog, Policy};
 use std::net::SocketAddr;
 

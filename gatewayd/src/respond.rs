@@ -9,9 +9,10 @@ use http_body_util::{BodyExt, Full};
 
 use crate::upstream::ProxyBody;
 
-pub const HEADER_ACTION: &str = "x-warden-action";
-pub const HEADER_RULE: &str = "x-warden-rule";
-pub const HEADER_REQUEST_ID: &str = "x-warden-request-id";
+// Shared with the agent, which reads them to explain a refusal.
+pub use agent_proto::header::{
+    ACTION as HEADER_ACTION, REQUEST_ID as HEADER_REQUEST_ID, RULE as HEADER_RULE,
+};
 
 /// Why the gateway answers instead of the upstream.
 #[derive(Debug, Clone)]

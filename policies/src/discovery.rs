@@ -5,8 +5,8 @@
 //! Pure functions over a small facts struct; the daemon calls [`discover`] only for hosts the
 //! catalog did not match. Reasons never carry the key itself, only the provider it looks like.
 
-use crate::dlp::Confidence;
 use crate::host_pattern::request_path;
+use dlp::Confidence;
 use serde::Serialize;
 
 /// How much of the first response chunk is looked at.

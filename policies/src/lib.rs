@@ -5,8 +5,11 @@
 //! - [`discovery`]: heuristics that flag AI API traffic to hosts outside the catalog.
 //! - [`status`]: approval statuses of apps and the book that records who changed them.
 //! - [`rules`]: policy files and the per-connection and per-request verdicts.
-//! - [`dlp`]: data-loss prevention: the detectors (cards, IBANs, SSNs, credentials, source
-//!   code, custom keywords and regexes, exact data match), profiles, masking and redaction.
+//!
+//! Data-loss prevention (the detectors, profiles, masking and redaction) is its own crate,
+//! `dlp`; rules here only name its profiles. This crate uses two things from it: the
+//! [`Confidence`](dlp::Confidence) scale that discovery shares with DLP findings, and the
+//! positioned errors of [`source`] (re-exported, so both crates report `file:line:col` alike).
 //!
 //! Nothing in this crate reads files, opens sockets or keeps global state: the daemon reads text
 //! and hands it over, and every decision is a function of its inputs. Errors in files carry
@@ -14,14 +17,13 @@
 
 pub mod catalog;
 pub mod discovery;
-pub mod dlp;
 pub mod host;
 pub mod host_pattern;
 pub mod rules;
-pub mod source;
 pub mod status;
 
 pub use catalog::{Catalog, CatalogError, Match};
+pub use dlp::source;
 pub use rules::{ConnectVerdict, Facts, Policy, PolicyError, Verdict};
 pub use source::{SourceError, SourceErrors};
 pub use status::{AppStatus, StatusBook};

@@ -1,8 +1,8 @@
 //! The crate used the way the daemon uses it, through the public API only: catalog match →
 //! status lookup → CONNECT decision → request decision → DLP scan → final decision.
 
+use dlp::{Confidence, DlpScanner, Finding};
 use policies::catalog::{Catalog, Endpoint, HostKind};
-use policies::dlp::{Confidence, DlpScanner, Finding};
 use policies::rules::{Action, AppFacts, ConnectVerdict, Facts, Policy, Posture};
 use policies::status::{AppStatus, StatusBook};
 

@@ -6,6 +6,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
+use agent_proto::header as warden_header;
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::combinators::BoxBody;
@@ -186,9 +187,9 @@ fn refused(host: &str, error: &OpenError) -> Response<Body> {
     let mut response = text(status, &format!("Warden agent: {error}\n"));
     let headers = response.headers_mut();
     for (name, value) in [
-        ("x-warden-action", Some(action)),
-        ("x-warden-rule", Some(rule)),
-        ("x-warden-request-id", request_id),
+        (warden_header::ACTION, Some(action)),
+        (warden_header::RULE, Some(rule)),
+        (warden_header::REQUEST_ID, request_id),
     ] {
         if let Some(value) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
             headers.insert(name, value);

@@ -1,7 +1,7 @@
 //! Prompt text for the DLP scan: the shipped samples of every detector (real-looking secrets,
 //! their decoys), prose and secret-dense text, spliced together with separators and damaged.
 
-use policies::dlp::samples::{prose, secret_dense, Sample, SampleRng};
+use dlp::samples::{prose, secret_dense, Sample, SampleRng};
 use proptest::prelude::*;
 use warden_fuzz::dlp_scan::dlp_scan;
 

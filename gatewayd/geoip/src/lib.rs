@@ -10,7 +10,7 @@
 //! error at load time, never a panic or an unbounded loop on the request path.
 //! Lookups never fail: anything the database cannot answer is an empty [`Location`].
 //!
-//! With the `testdb` feature, [`testdb::TestDbBuilder`] writes small databases in the
+//! With the `testdb` feature, `testdb::TestDbBuilder` writes small databases in the
 //! GeoLite2-City shape so tests need no downloaded file.
 
 mod address;

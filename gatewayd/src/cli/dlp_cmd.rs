@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use policies::dlp::DlpEngine;
+use dlp::DlpEngine;
 
 /// The largest input read from one file or stdin.
 const MAX_INPUT: u64 = 64 * 1024 * 1024;

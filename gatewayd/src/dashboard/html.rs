@@ -1,5 +1,5 @@
 //! HTML building blocks: escaping (every value from the network or ClickHouse goes through
-//! [`escape`]), number formats, the page layout with its navigation, the filter bar and
+//! `escape`), number formats, the page layout with its navigation, the filter bar and
 //! tables.
 
 use std::fmt::Write;

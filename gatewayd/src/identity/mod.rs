@@ -60,7 +60,8 @@ impl DeviceIdentity {
             if !summary.is_empty() {
                 summary.push(';');
             }
-            summary.push_str("posture_signed=true");
+            summary.push_str(agent_proto::posture::RESERVED_FIELD);
+            summary.push_str("=true");
         }
         Self {
             id,

@@ -181,7 +181,7 @@ impl UserDirectory {
         self.verified.get(header)
     }
 
-    /// Remembers a header value that verified (for [`VERIFIED_TTL`]).
+    /// Remembers a header value that verified (for `VERIFIED_TTL`).
     pub fn remember(&self, header: &str, identity: Identity) {
         self.verified.insert(header, identity);
     }

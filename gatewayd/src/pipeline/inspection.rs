@@ -8,11 +8,11 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
+use dlp::redact;
 use http::request::Parts;
 use http::{header, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use policies::dlp::redact;
 use policies::rules::{Action, OnMatch};
 use policies::{StatusBook, Verdict};
 

@@ -16,6 +16,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
+use agent_proto::posture::{self as limits, field_ok};
+use agent_proto::{EnrollRequest, Enrolled, ENROLL_PATH, POSTURE_PATH, SIGNED_POSTURE_PATH};
 use bytes::{Bytes, BytesMut};
 use h2::server::SendResponse;
 use h2::RecvStream;
@@ -35,15 +37,10 @@ use crate::intercept::{handle_tunnel, refuse_at_connect, Tunnel};
 use crate::listen::{bad_target, parse_target};
 
 const MAX_ENROLL_BODY: usize = 64 * 1024;
-const MAX_POSTURE_BODY: usize = 16 * 1024;
-const MAX_SIGNED_POSTURE_BODY: usize = 32 * 1024;
-const MAX_POSTURE_FIELDS: usize = 64;
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// An enrollment request is a kilobyte sent at once: a client that trickles it is not an
 /// agent, and must not hold an enrollment slot for long.
 const ENROLL_BODY_TIMEOUT: Duration = Duration::from_secs(5);
-/// The posture field only the gateway writes (into event summaries, when signed).
-const RESERVED_POSTURE_FIELD: &str = "posture_signed";
 
 /// A complete answer: the head, then the body as one DATA frame that ends the stream.
 type Answer = (Response<()>, Bytes);
@@ -68,9 +65,9 @@ enum Route {
 /// Routes one stream of an agent connection.
 pub fn route(agent: &Agent, request: Request<RecvStream>, respond: SendResponse<Bytes>) {
     let route = match (request.method(), request.uri().path()) {
-        (&Method::POST, "/v1/enroll") => Route::Enroll,
-        (&Method::POST, "/v1/posture") => Route::Posture,
-        (&Method::POST, "/v1/posture/signed") => Route::SignedPosture,
+        (&Method::POST, ENROLL_PATH) => Route::Enroll,
+        (&Method::POST, POSTURE_PATH) => Route::Posture,
+        (&Method::POST, SIGNED_POSTURE_PATH) => Route::SignedPosture,
         (&Method::CONNECT, _) => Route::Connect,
         _ => Route::Unknown,
     };
@@ -105,7 +102,7 @@ pub fn route(agent: &Agent, request: Request<RecvStream>, respond: SendResponse<
         (Route::Posture, Some(session)) => {
             let session = session.clone();
             agent.gateway.tasks.spawn(async move {
-                let body = read_body(request.into_body(), MAX_POSTURE_BODY, BODY_TIMEOUT);
+                let body = read_body(request.into_body(), limits::MAX_BODY, BODY_TIMEOUT);
                 let answer = match body.await {
                     Ok(body) => posture(&session, &body),
                     Err(answer) => answer,
@@ -117,7 +114,7 @@ pub fn route(agent: &Agent, request: Request<RecvStream>, respond: SendResponse<
             let (session, port) = (session.clone(), agent.port.clone());
             let max_age = signed_max_age(&agent.gateway);
             agent.gateway.tasks.spawn(async move {
-                let body = read_body(request.into_body(), MAX_SIGNED_POSTURE_BODY, BODY_TIMEOUT);
+                let body = read_body(request.into_body(), limits::MAX_SIGNED_BODY, BODY_TIMEOUT);
                 let answer = match body.await {
                     Ok(body) => signed_posture(&port, &session, &body, max_age),
                     Err(answer) => answer,
@@ -214,14 +211,6 @@ fn send_answer(mut respond: SendResponse<Bytes>, (head, body): Answer) {
     }
 }
 
-#[derive(serde::Deserialize)]
-struct EnrollRequest {
-    token: String,
-    csr: String,
-    #[serde(default)]
-    hostname: String,
-}
-
 async fn enroll(gateway: &Gateway, port: &Arc<TunnelPort>, body: &[u8]) -> Answer {
     let Ok(parsed) = serde_json::from_slice::<EnrollRequest>(body) else {
         return json(
@@ -247,15 +236,20 @@ async fn enroll(gateway: &Gateway, port: &Arc<TunnelPort>, body: &[u8]) -> Answe
         Ok(Ok(enrolled)) => {
             gateway.metrics.devices_enrolled.fetch_add(1, Relaxed);
             tracing::info!(device = %enrolled.record.id, user = %enrolled.record.user, hostname = %enrolled.record.hostname, "device enrolled");
-            json(
-                StatusCode::OK,
-                serde_json::json!({
-                    "device_id": enrolled.record.id,
-                    "user": enrolled.record.user,
-                    "groups": enrolled.record.groups,
-                    "certificate": enrolled.certificate_pem,
-                }),
-            )
+            let answer = Enrolled {
+                device_id: enrolled.record.id,
+                user: enrolled.record.user,
+                groups: enrolled.record.groups,
+                certificate: enrolled.certificate_pem,
+            };
+            match serde_json::to_value(answer) {
+                Ok(body) => json(StatusCode::OK, body),
+                // Strings only: not reached; refused rather than answered half.
+                Err(_) => json(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    serde_json::json!({"error": "enrollment failed on the gateway"}),
+                ),
+            }
         }
         Ok(Err(error @ EnrollError::BadToken)) => {
             tracing::warn!("enrollment refused: bad token");
@@ -362,7 +356,7 @@ pub fn parse_posture(body: &[u8]) -> Option<Posture> {
 pub(super) fn posture_from_map(
     value: serde_json::Map<String, serde_json::Value>,
 ) -> Option<Posture> {
-    if value.len() > MAX_POSTURE_FIELDS {
+    if value.len() > limits::MAX_FIELDS {
         return None;
     }
     let mut posture = Posture::new();
@@ -373,13 +367,7 @@ pub(super) fn posture_from_map(
             serde_json::Value::Number(n) => n.to_string(),
             _ => return None,
         };
-        let clean = |s: &str| !s.is_empty() && s.len() <= 256 && !s.contains([';', '\n', '\r']);
-        if key.len() > 64
-            || !clean(&key)
-            || key == RESERVED_POSTURE_FIELD
-            || text.len() > 256
-            || text.contains([';', '\n', '\r'])
-        {
+        if !field_ok(&key, &text) {
             return None;
         }
         posture.insert(key, text);

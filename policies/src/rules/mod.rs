@@ -7,7 +7,7 @@
 //! 1. CONNECT: [`Policy::connect_decision`] → tunnel raw, block page, or intercept.
 //! 2. Per request: [`Policy::decide`] with `dlp_profiles_matched: None`. If `blocked`, serve the
 //!    block page. If [`Verdict::needs_scan`], scan the body with each of
-//!    [`Verdict::profiles_to_scan`] (a [`crate::dlp::DlpScanner`]), then `decide` again with
+//!    [`Verdict::profiles_to_scan`] (a `dlp::DlpScanner`), then `decide` again with
 //!    the matched profiles: the second verdict is final (`blocked`, or `dlp_matched` with
 //!    `on_match` redact / log).
 //!

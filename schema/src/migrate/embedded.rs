@@ -28,7 +28,7 @@ impl Migration {
         out
     }
 
-    /// The statements, in order (see [`split`] for the splitting rule).
+    /// The statements, in order (see `split` for the splitting rule).
     pub fn statements(&self) -> Vec<String> {
         split::statements(self.sql)
     }

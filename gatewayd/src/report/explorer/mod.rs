@@ -1,7 +1,7 @@
 //! The SQL log explorer: an analyst's own `SELECT` over the `warden` database. Three walls
 //! stand between that text and anything else on the server:
 //!
-//! 1. the text check ([`check`], over a ClickHouse-faithful [`lexer`]) refuses other
+//! 1. the text check ([`check`], over a ClickHouse-faithful `lexer`) refuses other
 //!    databases, table functions that read outside, several statements, FORMAT and SETTINGS;
 //! 2. the query runs as `clickhouse.reader_user`, a user the server itself lets read only the
 //!    `warden` database;

@@ -1,0 +1,349 @@
+//! Where token detectors start looking. Every built-in anchor (`AKIA`, `ghp_`, `sk-`,
+//! `-----BEGIN `, `eyJ`, `hooks.slack.com/`, ...) holds one of five trigger bytes — `_`, `-`,
+//! `J`, `A`, `/` — that prose rarely uses; one vectorised pass marks the triggers of each 64
+//! bytes in a bit mask and a few byte comparisons around each say which anchor, if any, it
+//! belongs to.
+//! Keywords of custom regexes are found by their own Aho-Corasick automaton, run only when a
+//! scan enables one of those regexes.
+
+use super::byteset::{Bits, ByteSet};
+use super::detector::Detector::{self, *};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+/// What an anchor hit asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Anchor {
+    /// `AKIA` / `ASIA`: an access key id (and a secret may sit nearby).
+    AwsKeyId,
+    /// `aws_secret`, `SecretAccessKey`...: a secret access key may sit nearby.
+    AwsContext,
+    Github,
+    Gitlab,
+    Slack,
+    SlackHook,
+    Stripe,
+    /// `sk-`: OpenAI, or Anthropic when it reads `sk-ant-`.
+    SkDash,
+    Google,
+    Pem,
+    Jwt,
+}
+
+impl Anchor {
+    /// The built-in detectors this anchor can produce.
+    pub fn detectors(self) -> &'static [Detector] {
+        match self {
+            Anchor::AwsKeyId => &[AwsAccessKeyId, AwsSecretAccessKey],
+            Anchor::AwsContext => &[AwsSecretAccessKey],
+            Anchor::Github => &[GithubToken],
+            Anchor::Gitlab => &[GitlabToken],
+            Anchor::Slack | Anchor::SlackHook => &[SlackToken],
+            Anchor::Stripe => &[StripeSecretKey],
+            Anchor::SkDash => &[OpenaiApiKey, AnthropicApiKey],
+            Anchor::Google => &[GoogleApiKey],
+            Anchor::Pem => &[PrivateKey],
+            Anchor::Jwt => &[Jwt],
+        }
+    }
+}
+
+/// Calls `f(anchor, start, end)` for each built-in anchor of `text` in text order (`end`:
+/// past the literal part, `aws_secret` or `AKIA`).
+pub(crate) fn for_each(text: &[u8], mut f: impl FnMut(Anchor, usize, usize)) {
+    for (n, chunk) in text.chunks(64).enumerate() {
+        for k in Bits(trigger_mask(chunk)) {
+            let i = n * 64 + k;
+            if !neighbours_fit(text, i) {
+                continue;
+            }
+            if let Some((anchor, start, end)) = resolve(text, i) {
+                f(anchor, start, end);
+            }
+        }
+    }
+}
+
+/// Whether the bytes around the trigger at `i` can be part of an anchor: three table loads.
+/// Most triggers stop here: `_` in snake_case, `-` in prose, `/` in comments.
+#[inline]
+fn neighbours_fit(text: &[u8], i: usize) -> bool {
+    let prev = if i > 0 { text[i - 1] } else { 0 };
+    let next = text.get(i + 1).copied().unwrap_or(0);
+    let wanted = WANTED[usize::from(text[i])];
+    (NEIGHBOURS[usize::from(prev)] & wanted & 0x0F)
+        | (NEIGHBOURS[usize::from(next)] & wanted & 0xF0)
+        != 0
+}
+
+/// Per trigger byte: the neighbour bits ([`before_bit`], [`after_bit`]) that can make it an
+/// anchor.
+static WANTED: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let triggers = b"_-JA/";
+    let mut i = 0;
+    while i < triggers.len() {
+        t[triggers[i] as usize] = before_bit(triggers[i]) | after_bit(triggers[i]);
+        i += 1;
+    }
+    t
+};
+
+/// The positions of trigger bytes in `text`, in order.
+#[cfg(test)]
+fn triggers(text: &[u8]) -> Vec<usize> {
+    let mut out = Vec::new();
+    for (n, chunk) in text.chunks(64).enumerate() {
+        out.extend(Bits(trigger_mask(chunk)).map(|k| n * 64 + k));
+    }
+    out
+}
+
+/// The five trigger bytes.
+const TRIGGERS: ByteSet = ByteSet::of(b"_-JA/");
+
+/// Bit `k` set when `chunk[k]` is a trigger byte.
+#[inline(always)]
+fn trigger_mask(chunk: &[u8]) -> u64 {
+    TRIGGERS.mask(chunk)
+}
+
+/// Whether `text[at..]` starts with `lit`.
+fn at(text: &[u8], at: usize, lit: &[u8]) -> bool {
+    text.get(at..).is_some_and(|t| t.starts_with(lit))
+}
+
+/// Whether the `lit.len()` bytes before `end` are `lit`.
+fn before(text: &[u8], end: usize, lit: &[u8]) -> bool {
+    end.checked_sub(lit.len())
+        .is_some_and(|s| &text[s..end] == lit)
+}
+
+/// The anchor the trigger byte at `i` belongs to, and where that anchor starts. Where two
+/// could claim one trigger, the one that starts first wins (`ghs_secret` is a GitHub prefix).
+#[inline]
+fn resolve(text: &[u8], i: usize) -> Option<(Anchor, usize, usize)> {
+    match text[i] {
+        b'_' => {
+            // The byte on each side picks the literals worth comparing (snake_case code has
+            // thousands of `_` per MB whose neighbours fit some anchor).
+            let prev = if i > 0 { text[i - 1] } else { 0 };
+            let next = text.get(i + 1).copied().unwrap_or(0);
+            if matches!(prev, b'p' | b'o' | b'u' | b's' | b'r')
+                && i >= 3
+                && before(text, i - 1, b"gh")
+            {
+                Some((Anchor::Github, i - 3, i + 1))
+            } else if prev == b'b' && before(text, i, b"github") && at(text, i + 1, b"pat_") {
+                Some((Anchor::Github, i - 6, i + 5))
+            } else if prev == b'k'
+                && next == b'l'
+                && (before(text, i, b"sk") || before(text, i, b"rk"))
+                && at(text, i + 1, b"live_")
+            {
+                Some((Anchor::Stripe, i - 2, i + 6))
+            } else if (prev == b's' && next == b's' && at(text, i + 1, b"secret"))
+                || (prev == b'S' && next == b'S' && at(text, i + 1, b"SECRET"))
+            {
+                Some((Anchor::AwsContext, i - 1, i + 7))
+            } else if (next == b'a' && at(text, i + 1, b"access_key"))
+                || (next == b'A' && at(text, i + 1, b"ACCESS_KEY"))
+            {
+                Some((Anchor::AwsContext, i, i + 11))
+            } else {
+                None
+            }
+        }
+        b'-' => {
+            let prev = if i > 0 { text[i - 1] } else { 0 };
+            if text.get(i + 1) == Some(&b'-') && at(text, i, b"-----BEGIN ") {
+                Some((Anchor::Pem, i, i + 11))
+            } else if prev == b'k' && before(text, i, b"sk") {
+                Some((Anchor::SkDash, i - 2, i + 1))
+            } else if prev == b't' && before(text, i, b"glpat") {
+                Some((Anchor::Gitlab, i - 5, i + 1))
+            } else if i >= 4 && before(text, i - 1, b"xox") {
+                Some((Anchor::Slack, i - 4, i - 1))
+            } else {
+                None
+            }
+        }
+        b'J' => before(text, i, b"ey").then(|| (Anchor::Jwt, i - 2, i + 1)),
+        b'A' => match text.get(i + 1..i + 4)? {
+            b"KIA" | b"SIA" => Some((Anchor::AwsKeyId, i, i + 4)),
+            [b'I', b'z', b'a'] => Some((Anchor::Google, i, i + 4)),
+            b"WS " if at(text, i + 4, b"secret") || at(text, i + 4, b"Secret") => {
+                Some((Anchor::AwsContext, i, i + 10))
+            }
+            b"cce" if before(text, i, b"t") && at(text, i, b"AccessKey") => {
+                Some((Anchor::AwsContext, i - 1, i + 9))
+            }
+            _ => None,
+        },
+        b'/' => before(text, i, b"hooks.slack.com").then(|| (Anchor::SlackHook, i - 15, i + 1)),
+        _ => None,
+    }
+}
+
+/// Per byte: for which trigger bytes it may come right before (low bits) or right after (high
+/// bits) in an anchor. A trigger with neither neighbour is no anchor, read no further (see
+/// [`neighbours_fit`]).
+static NEIGHBOURS: [u8; 256] = neighbours();
+
+const fn before_bit(trigger: u8) -> u8 {
+    match trigger {
+        b'_' => 1,
+        b'-' => 2,
+        b'J' => 4,
+        b'/' => 8,
+        _ => 0, // `A` anchors are told by what follows
+    }
+}
+
+const fn after_bit(trigger: u8) -> u8 {
+    match trigger {
+        b'_' => 16,
+        b'-' => 32,
+        b'A' => 64,
+        _ => 0,
+    }
+}
+
+const fn neighbours() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    // Before `_`: gh[pousr]_, github_pat_, [sr]k_live_, s_secret, S_SECRET.
+    let before_underscore = b"pousrbkS";
+    let mut i = 0;
+    while i < before_underscore.len() {
+        t[before_underscore[i] as usize] |= before_bit(b'_');
+        i += 1;
+    }
+    // Before `-`: sk-, glpat-, xox[baprs]-; after: the second `-` of `-----BEGIN `.
+    let before_dash = b"ktbaprs";
+    i = 0;
+    while i < before_dash.len() {
+        t[before_dash[i] as usize] |= before_bit(b'-');
+        i += 1;
+    }
+    t[b'-' as usize] |= after_bit(b'-');
+    t[b'y' as usize] |= before_bit(b'J');
+    t[b'm' as usize] |= before_bit(b'/');
+    // After `_`: _access_key, _ACCESS_KEY. After `A`: AKIA, ASIA, AIza, AWS, AccessKey.
+    t[b'a' as usize] |= after_bit(b'_');
+    t[b'A' as usize] |= after_bit(b'_');
+    let after_a = b"KSIWc";
+    i = 0;
+    while i < after_a.len() {
+        t[after_a[i] as usize] |= after_bit(b'A');
+        i += 1;
+    }
+    t
+}
+
+/// The keywords of custom regexes: one automaton, `None` when no regex has keywords.
+#[derive(Debug, Clone)]
+pub(crate) struct CustomAnchors {
+    automaton: Option<AhoCorasick>,
+    /// Per pattern: the index of the custom regex it belongs to.
+    regex: Vec<usize>,
+}
+
+impl CustomAnchors {
+    /// From `(keyword, custom regex index)` pairs.
+    pub fn new(custom: &[(String, usize)]) -> Result<Self, aho_corasick::BuildError> {
+        let automaton = if custom.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(custom.iter().map(|(w, _)| w))?,
+            )
+        };
+        Ok(CustomAnchors {
+            automaton,
+            regex: custom.iter().map(|(_, i)| *i).collect(),
+        })
+    }
+
+    /// `(custom regex index, keyword start)` of every keyword hit in `text`.
+    pub fn hits<'t>(&'t self, text: &'t [u8]) -> impl Iterator<Item = (usize, usize)> + 't {
+        self.automaton
+            .iter()
+            .flat_map(move |a| a.find_iter(text))
+            .filter_map(|m| Some((*self.regex.get(m.pattern().as_usize())?, m.start())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn triggers_map_to_their_anchor() {
+        let text = "x AKIA y sk-ant z -----BEGIN ghp_ zhp_ rk_live_ eyJ AIzaX glpat-1 xoxb-1 \
+                    https://hooks.slack.com/x aws_secret AWS_ACCESS_KEY SecretAccessKey AWS secret \
+                    github_pat_ ghs_secret";
+        let mut kinds: Vec<(Anchor, &str)> = Vec::new();
+        for_each(text.as_bytes(), |a, s, _| kinds.push((a, &text[s..s + 4])));
+        assert_eq!(
+            kinds,
+            [
+                (Anchor::AwsKeyId, "AKIA"),
+                (Anchor::SkDash, "sk-a"),
+                (Anchor::Pem, "----"),
+                (Anchor::Github, "ghp_"),
+                (Anchor::Stripe, "rk_l"),
+                (Anchor::Jwt, "eyJ "),
+                (Anchor::Google, "AIza"),
+                (Anchor::Gitlab, "glpa"),
+                (Anchor::Slack, "xoxb"),
+                (Anchor::SlackHook, "hook"),
+                (Anchor::AwsContext, "s_se"),
+                (Anchor::AwsContext, "_ACC"),
+                (Anchor::AwsContext, "tAcc"),
+                (Anchor::AwsContext, "AWS "),
+                (Anchor::Github, "gith"),
+                (Anchor::Github, "ghs_"),
+            ]
+        );
+    }
+
+    #[test]
+    fn masks_mark_every_trigger() {
+        let text: Vec<u8> = (0..300u32)
+            .map(|i| b"ab_c-dJ/eA \n9"[(i * 7 % 13) as usize])
+            .collect();
+        let plain: Vec<usize> = (0..text.len())
+            .filter(|i| TRIGGERS.contains(text[*i]))
+            .collect();
+        assert_eq!(triggers(&text), plain);
+    }
+
+    #[test]
+    fn prose_and_edges_hold_no_anchor() {
+        for text in [
+            "",
+            "_",
+            "-",
+            "J",
+            "A",
+            "/",
+            "laws and draws",
+            "A-J_/",
+            "AKI",
+            "ey",
+        ] {
+            let mut n = 0;
+            for_each(text.as_bytes(), |_, _, _| n += 1);
+            assert_eq!(n, 0, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn custom_keywords_name_their_regex() {
+        let c = CustomAnchors::new(&[("ACME-".to_owned(), 3), ("ZETA".to_owned(), 5)]).unwrap();
+        let hits: Vec<_> = c.hits(b"x ACME-1 ZETA ACME-").collect();
+        assert_eq!(hits, [(3, 2), (5, 9), (3, 14)]);
+        assert_eq!(CustomAnchors::new(&[]).unwrap().hits(b"ACME-").count(), 0);
+    }
+}

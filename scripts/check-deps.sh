@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Fails when a crate of the workspace depends on what the architecture forbids it
+# (ARCHITECTURE.md, "Invariants"): dependencies point one way, from the daemon down to the pure
+# crates. Reads `cargo metadata` (the resolved graph, offline), follows normal and build
+# dependencies transitively (what a crate ships with; dev-dependencies are tests' business),
+# and checks every edge against the table below.
+#
+#   scripts/check-deps.sh            check, print the violations, exit 1 on any
+#   scripts/check-deps.sh --explain  also print each crate's workspace dependencies
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo metadata --format-version 1 --locked --offline >"${TMPDIR:-/tmp}/warden-metadata.$$.json"
+trap 'rm -f "${TMPDIR:-/tmp}/warden-metadata.$$.json"' EXIT
+
+python3 - "${TMPDIR:-/tmp}/warden-metadata.$$.json" "${1:-}" <<'PY'
+import json, sys
+
+# Crates outside the workspace that do I/O (sockets, async runtimes, TLS, databases): the pure
+# crates must not reach them even through a third crate.
+IO = {"tokio", "hyper", "hyper-util", "h2", "rustls", "tokio-rustls", "hickory-resolver",
+      "clickhouse", "reqwest", "mio", "socket2"}
+
+# crate -> what it must never depend on, directly or not.
+#   "@workspace"  every other crate of the workspace
+#   "@io"         the crates of IO above
+#   "-name"       an exception to "@workspace"
+# A rule for a crate that does not exist yet (proxy, admin, report before the split) waits
+# for it; it is listed so that the split lands with its check already in place.
+RULES = {
+    # The pure decision crates: data in, decisions out, no I/O.
+    "dlp": ["@workspace", "@io"],
+    "policies": ["@workspace", "-dlp", "@io"],
+    # The agent's contract with the gateway, and the agent: the agent ships to devices and
+    # must not carry the gateway's code.
+    "agent-proto": ["@workspace", "@io"],
+    "agent": ["@workspace", "-agent-proto"],
+    # After the split of gatewayd: the data path never imports the admin plane.
+    "proxy": ["admin", "report", "gatewayd"],
+    "events": ["admin", "report", "proxy", "gatewayd"],
+    "report": ["admin", "proxy", "gatewayd"],
+    "admin": ["gatewayd"],
+}
+
+meta = json.load(open(sys.argv[1]))
+explain = sys.argv[2] == "--explain"
+names = {p["id"]: p["name"] for p in meta["packages"]}
+members = {names[i] for i in meta["workspace_members"]}
+edges = {}
+for node in meta["resolve"]["nodes"]:
+    edges[names[node["id"]]] = {
+        names[d["pkg"]]
+        for d in node["deps"]
+        if any(k["kind"] in (None, "build") for k in d["dep_kinds"])
+    }
+
+def reach(start):
+    """Every crate `start` depends on, with one path to it (for the message)."""
+    seen, todo = {start: [start]}, [start]
+    while todo:
+        here = todo.pop()
+        for dep in sorted(edges.get(here, ())):
+            if dep not in seen:
+                seen[dep] = seen[here] + [dep]
+                todo.append(dep)
+    del seen[start]
+    return seen
+
+failures, waiting = [], []
+for crate, rule in RULES.items():
+    if crate not in members:
+        waiting.append(crate)
+        continue
+    forbidden = set()
+    for item in rule:
+        if item == "@workspace":
+            forbidden |= members - {crate}
+        elif item == "@io":
+            forbidden |= IO
+        elif not item.startswith("-"):
+            forbidden.add(item)
+    forbidden -= {item[1:] for item in rule if item.startswith("-")}
+    deps = reach(crate)
+    if explain:
+        print(f"{crate}: {', '.join(sorted(d for d in deps if d in members)) or '-'}")
+    for dep in sorted(forbidden & deps.keys()):
+        failures.append(f"{crate} must not depend on {dep}: {' -> '.join(deps[dep])}")
+
+if waiting:
+    print(f"dependency rules waiting for crates not yet split out: {', '.join(waiting)}")
+for f in failures:
+    print(f"FORBIDDEN DEPENDENCY: {f}", file=sys.stderr)
+if failures:
+    print("see ARCHITECTURE.md (Invariants) and the table in scripts/check-deps.sh", file=sys.stderr)
+    sys.exit(1)
+print(f"dependency directions hold ({len(RULES) - len(waiting)} crates checked)")
+PY

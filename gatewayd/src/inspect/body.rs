@@ -36,8 +36,10 @@ pub enum Collected<B> {
 }
 
 /// Reads the whole body, stopping once it passes `limit` bytes or `timeout` passes, or when
-/// `hold` cannot grow to cover what was read. Only bytes received are charged: a declared
-/// length costs nothing until it arrives.
+/// `hold` cannot grow to cover what was read. A declared length is covered before the first
+/// byte is read, so that bodies waiting for budget wait before they take memory (charged by
+/// bytes received, forty bodies each holding a part starve one another); what one owner can
+/// reserve so is bounded by its share of the budget.
 pub async fn collect_bounded<B>(
     mut body: B,
     limit: usize,
@@ -50,6 +52,23 @@ where
 {
     let deadline = tokio::time::Instant::now() + timeout;
     let mut buf = BytesMut::new();
+    let declared = body
+        .size_hint()
+        .exact()
+        .and_then(|n| usize::try_from(n).ok());
+    if let Some(declared) = declared {
+        if hold
+            .cover(declared.min(limit.saturating_add(1)))
+            .await
+            .is_err()
+        {
+            return Collected::Partial {
+                reason: Unscannable::Budget,
+                read: buf.freeze(),
+                rest: Some(body),
+            };
+        }
+    }
     loop {
         let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
             Err(_) => {

@@ -2,11 +2,12 @@
 //! inspection (`inspect.max_buffered_bytes`), so that many clients sending large bodies at
 //! once cannot grow memory without bound.
 //!
-//! A body takes budget for the bytes it has actually sent, chunk by chunk, before they are
-//! kept (a declared `Content-Length` costs nothing: a client that declares 10 MiB and trickles
-//! a byte at a time holds a byte), and gives it back when its [`BudgetHold`] drops — after the
-//! body has been forwarded or refused. One owner (a person, else a client address) may hold
-//! at most `inspect.max_buffered_bytes_per_user` of it, so one user cannot starve the rest.
+//! A body takes budget before its bytes are kept (its declared length up front, so bodies
+//! queue for budget before they take memory instead of starving one another with partial
+//! holds, then chunk by chunk beyond it) and gives it back when its [`BudgetHold`] drops —
+//! after the body has been forwarded or refused. One owner (a person, else a client address)
+//! may hold at most `inspect.max_buffered_bytes_per_user` of it, reserved or received, so one
+//! user declaring large bodies and trickling them cannot take the budget from the rest.
 //! It must never wait longer than `inspect.budget_wait` for budget: a body that cannot get it
 //! is unscannable, and the policy's `on_unscannable` answers.
 

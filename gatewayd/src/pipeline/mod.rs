@@ -101,8 +101,8 @@ async fn run_phases(
     // 5. upstream_request.
     if websocket {
         let request = Request::from_parts(parts, body.into_body());
-        let profiles = verdict.profiles_to_scan().map(str::to_owned).collect();
-        return upgrade::forward(conn, ctx, request, target, profiles).await;
+        let scan = upgrade::MessageScan::for_verdict(conn, ctx, &verdict, &book);
+        return upgrade::forward(conn, ctx, request, target, scan).await;
     }
     parts.uri = target.uri;
     parts.version = Version::HTTP_11;

@@ -26,14 +26,46 @@ pub fn is_websocket_parts(parts: &http::request::Parts) -> bool {
         && has_token(header::UPGRADE, "websocket")
 }
 
+/// What the policy asks of a WebSocket's client messages: the profiles to scan each with, and
+/// those whose match blocks (`on_match = "block"`, decided as the HTTP path re-decides with
+/// the matched profiles). A match of any other profile is logged and the message passes.
+pub struct MessageScan {
+    pub profiles: Vec<String>,
+    pub blocking: Vec<String>,
+}
+
+impl MessageScan {
+    pub fn for_verdict(
+        conn: &ConnectionContext,
+        ctx: &RequestContext,
+        verdict: &policies::Verdict,
+        book: &policies::StatusBook,
+    ) -> Self {
+        let profiles: Vec<String> = verdict.profiles_to_scan().map(str::to_owned).collect();
+        let blocking = profiles
+            .iter()
+            .filter(|p| {
+                let matched = [p.to_string()];
+                super::decide::decide(conn, ctx, book, Some(&matched)).blocked
+            })
+            .cloned()
+            .collect();
+        Self { profiles, blocking }
+    }
+}
+
 /// Forwards an upgrade request and, on 101, splices the two upgraded connections.
 pub async fn forward(
     conn: &ConnectionContext,
     ctx: &mut RequestContext,
     mut request: Request<ProxyBody>,
     target: Target,
-    scan_profiles: Vec<String>,
+    message_scan: MessageScan,
 ) -> Result<Response<ProxyBody>, Refusal> {
+    let MessageScan {
+        profiles: scan_profiles,
+        blocking,
+    } = message_scan;
     let failed = |e: UpstreamError| upstream_refusal(conn, &target.host, e);
     let io = conn
         .snapshot
@@ -122,12 +154,21 @@ pub async fn forward(
                 Ok(results) => results,
                 Err(e) => return Some(format!("scan failed: {e}")),
             };
-            let detectors: Vec<String> = results
-                .iter()
-                .filter(|r| r.matched)
-                .flat_map(|r| r.counts.iter().map(|c| c.detector.clone()))
-                .collect();
-            (!detectors.is_empty()).then(|| detectors.join(","))
+            let detectors = |blocks: bool| -> Vec<String> {
+                results
+                    .iter()
+                    .filter(|r| r.matched && blocking.contains(&r.profile) == blocks)
+                    .flat_map(|r| r.counts.iter().map(|c| c.detector.clone()))
+                    .collect()
+            };
+            let logged = detectors(false);
+            if !logged.is_empty() {
+                // A profile whose rule only logs: the message goes on (never its content in
+                // the log, only the detectors).
+                tracing::info!(%host, detectors = %logged.join(","), "websocket message matched a logging DLP rule");
+            }
+            let blocked = detectors(true);
+            (!blocked.is_empty()).then(|| blocked.join(","))
         };
         let down = tokio::io::copy(&mut upstream_read, &mut client_write);
         tokio::pin!(down);

@@ -456,4 +456,62 @@ mod websocket {
         );
         assert_never_echoed(&back, "a close reason");
     }
+
+    /// A rule that only logs findings lets messages through (it said so before too, for text);
+    /// binary noise is not read as code; the finding is logged without its content.
+    #[test]
+    fn a_logging_rule_lets_messages_through_and_binary_noise_is_not_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let origin = crate::support::Origin::start(dir.path());
+        let policy = dir.path().join("log.toml");
+        std::fs::write(
+            &policy,
+            "version = \"ws-log\"\n[[rule]]\nid = \"log-claude\"\n\
+             when = { app = \"claude\" }\naction = \"dlp\"\nprofile = \"default\"\n\
+             on_match = \"log\"\n",
+        )
+        .unwrap();
+        let gw = crate::support::GatewayProcess::start(
+            &origin,
+            crate::support::GatewayOptions {
+                sections: format!("[policies]\nfiles = [\"{}\"]\n", policy.display()),
+                ..Default::default()
+            },
+        );
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (mut ws, _) = websocket_with(&gw, "claude.ai", &[]).await;
+            let card = format!("card {CARD}");
+            ws.send(Message::text(card.clone())).await.unwrap();
+            let echoed = ws.next().await.unwrap().unwrap();
+            assert_eq!(echoed.into_text().unwrap().as_str(), card);
+            // Pseudo-random binary messages (a fixed LCG), as a binary protocol sends them.
+            let mut x: u32 = 7;
+            for _ in 0..20 {
+                let noise: Vec<u8> = (0..4096)
+                    .map(|_| {
+                        x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                        (x >> 16) as u8
+                    })
+                    .collect();
+                ws.send(Message::binary(noise.clone())).await.unwrap();
+                let echoed = ws.next().await.unwrap().unwrap();
+                assert_eq!(echoed.into_data().as_ref(), noise.as_slice());
+            }
+        });
+        assert!(
+            gw.wait_for_log(
+                "websocket message matched a logging DLP rule",
+                Duration::from_secs(5)
+            ),
+            "{}",
+            gw.log()
+        );
+        let log = gw.log();
+        assert!(!log.contains("blocked by DLP"), "{log}");
+        assert!(!log.contains("1488 0343"), "the card never reaches the log");
+    }
 }

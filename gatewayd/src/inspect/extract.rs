@@ -280,7 +280,7 @@ pub fn printable_runs(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let mut out = String::new();
     let mut run = String::new();
-    let mut flush = |run: &mut String, out: &mut String| {
+    let flush = |run: &mut String, out: &mut String| {
         if run.chars().count() >= MIN_RUN {
             out.push_str(run);
             out.push('\n');

@@ -38,7 +38,7 @@ pub async fn start(config: &Config) -> anyhow::Result<(WriterHandle, Client, Vec
         }
         background.push(Box::pin(reader_user(client.clone(), ch.clone())));
     } else if ch.reader_user.is_none() {
-        tracing::warn!("{}", crate::report::clickhouse_http::NO_READER_WARNING);
+        tracing::warn!("{}", report::clickhouse_http::NO_READER_WARNING);
     }
     let writer = start_writer(
         &config.events,
@@ -98,7 +98,7 @@ async fn retry_migrations(client: Client) {
 /// could not, or when there is none and reports run as the writer.
 async fn reader_user(client: Client, ch: crate::config::ClickHouseConfig) {
     let Some(user) = &ch.reader_user else {
-        tracing::warn!("{}", crate::report::clickhouse_http::NO_READER_WARNING);
+        tracing::warn!("{}", report::clickhouse_http::NO_READER_WARNING);
         return;
     };
     let password = ch.reader_password.as_deref().unwrap_or("");

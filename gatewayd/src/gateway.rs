@@ -94,7 +94,7 @@ pub struct Gateway {
     pub geoip: Option<geoip::GeoIpHandle>,
     pub metrics: Arc<Metrics>,
     /// Log explorer queries running now (`admin.query_concurrency`).
-    pub explorer_slots: crate::report::explorer::ExplorerSlots,
+    pub explorer_slots: report::explorer::ExplorerSlots,
     /// Cancelled when the daemon starts shutting down.
     pub shutdown: CancellationToken,
     /// Every connection task, so shutdown can wait for them to drain.

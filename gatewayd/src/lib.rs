@@ -23,7 +23,6 @@ pub mod io;
 pub mod listen;
 pub mod pipeline;
 pub mod policy_files;
-pub mod report;
 pub mod respond;
 pub mod serve;
 pub mod state_files;

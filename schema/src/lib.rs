@@ -8,6 +8,7 @@
 //! - [`retention`]: drops day (or month) partitions older than the configured ages.
 //! - [`reader`]: creates the read-only user reports run as, where the server has SQL users.
 //! - [`client`]: builds a `clickhouse::Client` that works on 18.16 and current releases.
+//! - [`config`]: the `[clickhouse]` section of gatewayd's configuration ([`ClickHouseConfig`]).
 //! - `testkit` (feature `testkit`): a private `clickhouse-server` for tests.
 //!
 //! The DDL keeps to what ClickHouse 18.16 (Debian's package, used by the tests) and current
@@ -15,6 +16,7 @@
 //! partitions. This crate never decides policy and never talks to anything but ClickHouse.
 
 pub mod client;
+pub mod config;
 pub mod error;
 pub mod migrate;
 pub mod reader;
@@ -25,6 +27,7 @@ pub mod tables;
 pub mod testkit;
 
 pub use client::{connect, ConnectOptions};
+pub use config::ClickHouseConfig;
 pub use error::Error;
 pub use migrate::{Migration, MigrationState, MigrationStatus, Migrator, MIGRATIONS};
 pub use reader::{ensure_reader, ReaderSetup};

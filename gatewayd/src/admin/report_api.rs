@@ -15,9 +15,9 @@ use serde_json::json;
 use super::api::{error, ok};
 use super::tokens::{Principal, Role};
 use crate::gateway::Gateway;
-use crate::report::explorer::{self, ExplorerError};
-use crate::report::{self, form, ClickHouseHttp, Report, ReportError, ReportFilter, ReportInputs};
 use crate::upstream::ProxyBody;
+use report::explorer::{self, ExplorerError};
+use report::{self, form, ClickHouseHttp, Report, ReportError, ReportFilter, ReportInputs};
 
 /// Seconds since the epoch.
 pub fn now_unix() -> i64 {

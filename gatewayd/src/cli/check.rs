@@ -34,10 +34,7 @@ pub fn run_check(path: Option<&Path>) -> i32 {
                 eprintln!("{warning}");
             }
             if snapshot.config.clickhouse.reader_user.is_none() {
-                eprintln!(
-                    "warning: {}",
-                    crate::report::clickhouse_http::NO_READER_WARNING
-                );
+                eprintln!("warning: {}", report::clickhouse_http::NO_READER_WARNING);
             }
             println!(
                 "ok: {}",

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::apps::StatusStore;
 use crate::config::Config;
 use crate::policy_files::load_policy;
-use crate::report::{self, table::plain, ClickHouseHttp, ReportFilter, ReportInputs};
+use report::{self, table::plain, ClickHouseHttp, ReportFilter, ReportInputs};
 
 /// Which report and how to narrow it.
 #[derive(Debug, clap::Args)]
@@ -194,7 +194,7 @@ fn text(name: &str, json: &Value, table: &report::Table) -> String {
 }
 
 fn when(unix: &Value) -> String {
-    crate::report::filter::format_utc(unix.as_i64().unwrap_or(0))
+    report::filter::format_utc(unix.as_i64().unwrap_or(0))
 }
 
 #[cfg(test)]

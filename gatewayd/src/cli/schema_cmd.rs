@@ -17,10 +17,7 @@ pub enum SchemaCommand {
 /// The reader user's line: created, to be made by hand, or missing.
 async fn reader_outcome(client: &schema::clickhouse::Client, ch: &ClickHouseConfig) -> String {
     let Some(user) = &ch.reader_user else {
-        return format!(
-            "warning: {}",
-            crate::report::clickhouse_http::NO_READER_WARNING
-        );
+        return format!("warning: {}", report::clickhouse_http::NO_READER_WARNING);
     };
     let password = ch.reader_password.as_deref().unwrap_or("");
     match schema::ensure_reader(client, &ch.database, user, password).await {

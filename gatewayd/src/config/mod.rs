@@ -21,6 +21,7 @@ pub(crate) use egress::forbidden_network;
 pub use egress::{EgressConfig, PortRange};
 pub(crate) use load::line_col;
 pub use load::{load_config, ConfigError, ConfigSource};
+pub use schema::ClickHouseConfig;
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -43,29 +44,6 @@ pub struct Config {
     pub geoip: GeoIpConfig,
     pub identity: IdentityConfig,
     pub tunnel: TunnelConfig,
-}
-
-/// Where events go.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ClickHouseConfig {
-    pub url: String,
-    pub database: String,
-    pub user: Option<String>,
-    pub password: Option<String>,
-    /// A file whose first line is the password, instead of `password` (for secrets mounted
-    /// by systemd credentials, Docker or Kubernetes); read at start and on every reload.
-    pub password_file: Option<PathBuf>,
-    /// The user every report and log explorer query runs as: one that can only read the
-    /// `database` (a `SELECT ON warden.*` grant, or `allow_databases` + a `readonly` profile on
-    /// old servers; deploy/clickhouse/). Migrations create it where the server allows SQL
-    /// users. Unset: reports run as `user`, with a warning at start and from `gatewayd check`.
-    pub reader_user: Option<String>,
-    pub reader_password: Option<String>,
-    /// Like `password_file`, for `reader_password`.
-    pub reader_password_file: Option<PathBuf>,
-    /// Apply pending migrations at start (retried in the background while ClickHouse is down).
-    pub migrate_on_start: bool,
 }
 
 /// The event writer: batching, and the spool that keeps events while ClickHouse is down.
@@ -136,22 +114,6 @@ pub struct SourceIdentity {
     pub user: String,
     #[serde(default)]
     pub groups: Vec<String>,
-}
-
-impl Default for ClickHouseConfig {
-    fn default() -> Self {
-        Self {
-            url: "http://127.0.0.1:8123".into(),
-            database: "warden".into(),
-            user: None,
-            password: None,
-            password_file: None,
-            reader_user: None,
-            reader_password: None,
-            reader_password_file: None,
-            migrate_on_start: true,
-        }
-    }
 }
 
 impl Default for EventsConfig {

@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use super::session::Session;
 use crate::admin::tokens::Role;
-use crate::report::filter::ReportFilter;
-use crate::report::table::{plain, Table};
+use report::filter::ReportFilter;
+use report::table::{plain, Table};
 
 pub(crate) use crate::respond::escape;
 
@@ -161,7 +161,7 @@ pub fn table(table: &Table, query: &str) -> String {
                 let _ = write!(
                     out,
                     "<td><a href=\"/apps/{}?{}\">{text}</a></td>",
-                    crate::report::form::encode(&id),
+                    report::form::encode(&id),
                     escape(query)
                 );
             } else {

@@ -20,10 +20,10 @@ use crate::admin::audit;
 use crate::admin::report_api::{csv, report_error, run_query, run_report};
 use crate::admin::tokens::Role;
 use crate::gateway::Gateway;
-use crate::report::explorer::ExplorerError;
-use crate::report::explorer::PRESETS;
-use crate::report::{form, ReportError};
 use crate::upstream::ProxyBody;
+use report::explorer::ExplorerError;
+use report::explorer::PRESETS;
+use report::{form, ReportError};
 use session::Session;
 
 /// The largest form post read.

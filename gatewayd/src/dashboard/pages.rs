@@ -13,9 +13,9 @@ use super::svg;
 use crate::admin::report_api::run_report;
 use crate::admin::tokens::Role;
 use crate::gateway::Gateway;
-use crate::report::explorer::{ExplorerAnswer, PRESETS};
-use crate::report::table::{plain, Table};
-use crate::report::{self, form, number, Report, ReportFilter};
+use report::explorer::{ExplorerAnswer, PRESETS};
+use report::table::{plain, Table};
+use report::{self, form, number, Report, ReportFilter};
 
 /// A rendered page body, or the problem to show instead (with its HTTP status).
 pub type Page = Result<String, (http::StatusCode, String)>;

@@ -17,8 +17,7 @@ use tokio::sync::OnceCell;
 
 use super::compact_stream::{CompactReader, Limits, Streamed};
 use super::form::encode;
-use crate::config::ClickHouseConfig;
-use crate::upstream::error_chain;
+use schema::ClickHouseConfig;
 
 /// The most bytes of one report answer read into memory.
 const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
@@ -273,6 +272,19 @@ pub fn server_message(bytes: &[u8]) -> String {
         Some(code) => format!("{message} (code {code})"),
         None => message,
     }
+}
+
+/// An error and its sources, joined with ": " (hyper's errors say what failed only in their
+/// sources). The proxy's upstream module has the same helper; this crate may not depend on it.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(current) = source {
+        text.push_str(": ");
+        text.push_str(&current.to_string());
+        source = current.source();
+    }
+    text
 }
 
 #[cfg(test)]

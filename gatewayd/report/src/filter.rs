@@ -197,7 +197,7 @@ impl ReportFilter {
         }
         pairs
             .into_iter()
-            .map(|(name, value)| format!("{name}={}", crate::report::form::encode(&value)))
+            .map(|(name, value)| format!("{name}={}", crate::form::encode(&value)))
             .collect::<Vec<_>>()
             .join("&")
     }
@@ -341,7 +341,7 @@ mod tests {
     use super::*;
 
     fn pairs(text: &str) -> BTreeMap<String, String> {
-        crate::report::form::parse(text)
+        crate::form::parse(text)
     }
 
     #[test]

@@ -12,7 +12,7 @@ use schema::{ConnectOptions, Migrator, RetentionPolicy};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, RetentionConfig};
-use crate::events::{start_writer, EventStats, Spooler, WriterHandle};
+use events::{start_writer, EventStats, Spooler, WriterHandle};
 
 /// Work [`start`] leaves for the daemon to run on its tracked spawner (ended at shutdown).
 pub type BackgroundTask = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
@@ -29,7 +29,8 @@ pub async fn start(config: &Config) -> anyhow::Result<(WriterHandle, Client, Vec
         compression: true,
     };
     let client = schema::connect(&options).context("clickhouse")?;
-    let spooler = Spooler::open(&config.state.dir.join("spool"), &config.events)
+    let events_options = config.events.options();
+    let spooler = Spooler::open(&config.state.dir.join("spool"), &events_options)
         .map_err(anyhow::Error::msg)?;
     let mut background: Vec<BackgroundTask> = Vec::new();
     if ch.migrate_on_start {
@@ -41,7 +42,7 @@ pub async fn start(config: &Config) -> anyhow::Result<(WriterHandle, Client, Vec
         tracing::warn!("{}", report::clickhouse_http::NO_READER_WARNING);
     }
     let writer = start_writer(
-        &config.events,
+        &events_options,
         client.clone(),
         spooler,
         Arc::new(EventStats::default()),

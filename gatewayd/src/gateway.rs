@@ -14,7 +14,6 @@ use tokio_util::task::TaskTracker;
 use crate::admin::tokens::TokenStore;
 use crate::apps::{DiscoveredApps, StatusStore};
 use crate::config::{load_config, Config};
-use crate::events::{EventContext, EventSink};
 use crate::hostmatch::HostList;
 use crate::identity::Identity;
 use crate::identity::UserDirectory;
@@ -25,6 +24,7 @@ use crate::policy_files::{load_policy, watched_files};
 use crate::telemetry::Metrics;
 use crate::upstream::Upstream;
 use dlp::DlpEngine;
+use events::{EventContext, EventSink};
 use policies::{Catalog, Policy};
 use std::net::SocketAddr;
 

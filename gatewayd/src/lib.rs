@@ -12,7 +12,6 @@ pub mod daemon;
 pub mod dashboard;
 pub mod devices;
 pub mod dlp_engine;
-pub mod events;
 pub mod events_setup;
 pub mod gateway;
 pub mod hostmatch;

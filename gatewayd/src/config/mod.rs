@@ -19,6 +19,7 @@ use serde::Deserialize;
 pub use duration::ConfigDuration;
 pub(crate) use egress::forbidden_network;
 pub use egress::{EgressConfig, PortRange};
+pub use events::{SpoolFsync, SpoolWhenFull};
 pub(crate) use load::line_col;
 pub use load::{load_config, ConfigError, ConfigSource};
 pub use schema::ClickHouseConfig;
@@ -65,25 +66,6 @@ pub struct EventsConfig {
     pub spool_when_full: SpoolWhenFull,
 }
 
-/// When spool writes reach the disk.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum SpoolFsync {
-    Always,
-    EveryBatch,
-    Never,
-}
-
-/// What a full spool does.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum SpoolWhenFull {
-    /// Delete the oldest spooled events, with a loud alarm and a metric.
-    DropOldest,
-    /// Keep every event: the writer waits for space and the queue holds the rest.
-    BackPressure,
-}
-
 /// How long data is kept.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -127,6 +109,21 @@ impl Default for EventsConfig {
             spool_max_bytes: 1024 * 1024 * 1024,
             spool_fsync: SpoolFsync::EveryBatch,
             spool_when_full: SpoolWhenFull::DropOldest,
+        }
+    }
+}
+
+impl EventsConfig {
+    /// The values the events crate works with.
+    pub fn options(&self) -> events::EventsOptions {
+        events::EventsOptions {
+            queue_size: self.queue_size,
+            batch_size: self.batch_size,
+            flush_interval: self.flush_interval.0,
+            insert_timeout: self.insert_timeout.0,
+            spool_max_bytes: self.spool_max_bytes,
+            spool_fsync: self.spool_fsync,
+            spool_when_full: self.spool_when_full,
         }
     }
 }

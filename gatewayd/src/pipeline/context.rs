@@ -33,7 +33,7 @@ pub struct ConnectionContext {
     /// Set when the tunnel was blocked at CONNECT time: every request gets this page.
     pub blocked: Option<Refusal>,
     /// Identity, source address and location, as events record them.
-    pub who: Arc<crate::events::EventContext>,
+    pub who: Arc<events::EventContext>,
 }
 
 /// The catalog app a request goes to.

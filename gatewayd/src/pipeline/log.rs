@@ -9,8 +9,8 @@ use std::time::Instant;
 use schema::{DlpFinding, HttpEvent};
 
 use super::context::{AppRef, InspectionRecord};
-use crate::events::{EventContext, EventRecord, EventSink};
 use crate::telemetry::Metrics;
+use events::{EventContext, EventRecord, EventSink};
 
 /// Everything known about one transaction when its response starts.
 pub struct TransactionLog {

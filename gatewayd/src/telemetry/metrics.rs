@@ -260,7 +260,7 @@ fn render_series(rows: &[(&str, &str, &str, u64)]) -> String {
 }
 
 /// The events path's counters in the Prometheus text format.
-pub fn render_events(stats: &crate::events::EventStats) -> String {
+pub fn render_events(stats: &events::EventStats) -> String {
     let c = |v: &AtomicU64| v.load(Relaxed);
     render_series(&[
         (

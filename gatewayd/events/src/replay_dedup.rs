@@ -91,8 +91,7 @@ mod tests {
     use schema::testkit::ClickHouseServer;
 
     use super::*;
-    use crate::config::EventsConfig;
-    use crate::events::{start_writer, EventStats, Spooler};
+    use crate::{start_writer, EventStats, EventsOptions, SpoolFsync, SpoolWhenFull, Spooler};
 
     fn record(i: u32, finding: bool) -> EventRecord {
         let http = HttpEvent {
@@ -133,9 +132,14 @@ mod tests {
         insert.end().await.unwrap();
 
         let dir = tempfile::tempdir().unwrap();
-        let config = EventsConfig {
-            flush_interval: crate::config::ConfigDuration(Duration::from_millis(50)),
-            ..EventsConfig::default()
+        let config = EventsOptions {
+            queue_size: 100_000,
+            batch_size: 50_000,
+            flush_interval: Duration::from_millis(50),
+            insert_timeout: Duration::from_secs(30),
+            spool_max_bytes: 1024 * 1024 * 1024,
+            spool_fsync: SpoolFsync::EveryBatch,
+            spool_when_full: SpoolWhenFull::DropOldest,
         };
         let mut spool = Spooler::open(dir.path(), &config).unwrap();
         spool.append(&records).unwrap();

@@ -11,13 +11,19 @@
 //!
 //! The log phase never blocks and never drops: when the queue is full the event waits in a
 //! task of its own (bounded by the requests in flight). Analytics never stops traffic.
+//!
+//! This crate knows ClickHouse only through `schema` and the disk only through `spool`; it
+//! never reads the daemon's configuration (it takes [`EventsOptions`]) and never imports the
+//! proxy, the admin plane or the reports.
 
+mod options;
 mod record;
 mod replay_dedup;
 mod sink;
 mod spooler;
 mod writer;
 
+pub use options::{EventsOptions, SpoolFsync, SpoolWhenFull};
 pub use record::{EventContext, EventRecord};
 pub use sink::{EventSink, EventStats};
 pub use spooler::Spooler;

@@ -6,7 +6,7 @@ use std::path::Path;
 use spool::{FsyncPolicy, ReplayCursor, Spool, SpoolError, SpoolOptions, WhenFull};
 
 use super::EventRecord;
-use crate::config::{EventsConfig, SpoolFsync, SpoolWhenFull};
+use crate::{EventsOptions, SpoolFsync, SpoolWhenFull};
 
 /// Spooled event records.
 pub struct Spooler {
@@ -17,7 +17,7 @@ pub struct Spooler {
 
 impl Spooler {
     /// Opens (or creates) the spool in `dir`.
-    pub fn open(dir: &Path, config: &EventsConfig) -> Result<Self, String> {
+    pub fn open(dir: &Path, config: &EventsOptions) -> Result<Self, String> {
         let options = SpoolOptions {
             max_bytes: config.spool_max_bytes,
             segment_bytes: (config.spool_max_bytes / 16).clamp(1024 * 1024, 64 * 1024 * 1024),

@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 
 use super::spooler::Spooler;
 use super::{EventRecord, EventSink, EventStats};
-use crate::config::EventsConfig;
+use crate::EventsOptions;
 
 /// The running writer: its sink for the log phase and its task for shutdown.
 pub struct WriterHandle {
@@ -33,7 +33,7 @@ impl WriterHandle {
 /// Starts the writer. `client` is `None` when events are configured off ClickHouse entirely
 /// (then records go straight to the spool, still never lost).
 pub fn start_writer(
-    config: &EventsConfig,
+    config: &EventsOptions,
     client: Client,
     spool: Spooler,
     stats: Arc<EventStats>,
@@ -46,8 +46,8 @@ pub fn start_writer(
         spool: Arc::new(Mutex::new(spool)),
         stats,
         batch_size: config.batch_size.max(1),
-        flush_interval: config.flush_interval.0,
-        insert_timeout: config.insert_timeout.0,
+        flush_interval: config.flush_interval,
+        insert_timeout: config.insert_timeout,
         healthy: true,
     };
     // Owned by its handle, not the tracked spawner: `WriterHandle::finish` joins it after the

@@ -35,6 +35,8 @@ RULES = {
     # must not carry the gateway's code.
     "agent-proto": ["@workspace", "@io"],
     "agent": ["@workspace", "-agent-proto"],
+    # The state directory's helpers serve every part of the daemon, so they use none of them.
+    "state-files": ["@workspace", "-ca"],
     # After the split of gatewayd: the data path never imports the admin plane.
     "proxy": ["admin", "report", "gatewayd"],
     "events": ["admin", "report", "proxy", "gatewayd"],

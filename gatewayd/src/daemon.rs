@@ -191,6 +191,6 @@ fn write_listen_file(
         "tunnel": tunnel.map(|t| t.to_string()),
     })
     .to_string();
-    crate::state_files::write_atomic(&dir.join("listen.json"), text.as_bytes(), false)?;
+    state_files::write_atomic(&dir.join("listen.json"), text.as_bytes(), false)?;
     Ok(())
 }

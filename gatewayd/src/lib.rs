@@ -24,7 +24,6 @@ pub mod pipeline;
 pub mod policy_files;
 pub mod respond;
 pub mod serve;
-pub mod state_files;
 pub mod telemetry;
 pub mod tunnel;
 pub mod upstream;

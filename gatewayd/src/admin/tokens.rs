@@ -14,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use crate::state_files::{constant_time_eq, sha256_hex, write_atomic};
+use state_files::{constant_time_eq, sha256_hex, write_atomic};
 
 const TOKENS_FILE: &str = "admin-tokens.json";
 const TOKEN_PREFIX: &str = "wdn_";

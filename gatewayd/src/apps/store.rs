@@ -11,8 +11,8 @@ use arc_swap::ArcSwap;
 use policies::status::StatusChange;
 use policies::{AppStatus, StatusBook};
 
-use crate::devices::StateLock;
-use crate::state_files::write_atomic;
+use state_files::write_atomic;
+use state_files::StateLock;
 
 const BOOK_FILE: &str = "app-statuses.json";
 const CHANGES_FILE: &str = "app-status-changes.jsonl";

@@ -7,7 +7,8 @@ use clap::Subcommand;
 
 use crate::config::{Config, ConfigDuration};
 use crate::daemon::ensure_state_dir;
-use crate::devices::{self, tokens, DeviceRegistry, StateLock};
+use crate::devices::{self, tokens, DeviceRegistry};
+use state_files::StateLock;
 
 #[derive(Debug, Subcommand)]
 pub enum DevicesCommand {

@@ -12,7 +12,7 @@ use base64::Engine;
 use rand::RngCore;
 
 use crate::admin::tokens::Principal;
-use crate::state_files::{constant_time_eq, sha256_hex};
+use state_files::{constant_time_eq, sha256_hex};
 
 /// The cookie's name.
 pub const COOKIE: &str = "warden_session";

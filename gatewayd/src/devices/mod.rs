@@ -3,7 +3,6 @@
 //!
 //! Never stores a token in clear and never keeps a device's private key (it never sees one).
 
-mod lock;
 mod registry;
 pub mod tokens;
 
@@ -12,8 +11,8 @@ use std::path::Path;
 use ca::DeviceAuthority;
 use time::{Duration, OffsetDateTime};
 
-pub use lock::StateLock;
 pub use registry::{now_unix, DeviceBook, DeviceRecord, DeviceRegistry};
+use state_files::StateLock;
 
 /// Why an enrollment was refused; `Client` errors are the caller's fault.
 #[derive(Debug, thiserror::Error)]

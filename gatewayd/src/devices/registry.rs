@@ -10,7 +10,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use crate::state_files::write_atomic;
+use state_files::write_atomic;
 
 const REGISTRY_FILE: &str = "devices.json";
 

@@ -9,7 +9,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use super::registry::now_unix;
-use crate::state_files::{constant_time_eq, sha256_hex, write_atomic};
+use state_files::{constant_time_eq, sha256_hex, write_atomic};
 
 const TOKENS_FILE: &str = "enroll-tokens.json";
 const TOKEN_PREFIX: &str = "wde_";

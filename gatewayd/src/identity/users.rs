@@ -28,7 +28,7 @@ use serde::Deserialize;
 use super::verified::{VerifiedCache, TTL as VERIFIED_TTL};
 use super::Identity;
 use crate::config::ConfigError;
-use crate::state_files::{constant_time_eq, sha256_hex};
+use state_files::{constant_time_eq, sha256_hex};
 
 /// The most memory one password hash may make a verification use (KiB): every hash is checked
 /// against it at load, so a typo in the users file cannot make each login allocate gigabytes.

@@ -1,5 +1,12 @@
 //! Writing files in the state directory: whole or not at all (temporary file, fsync, rename),
-//! and private (0600) when they hold secrets or their hashes.
+//! and private (0600) when they hold secrets or their hashes; token digests compared in
+//! constant time; and the lock ([`StateLock`]) around read-modify-write of the files the
+//! daemon and the CLI both change. Shared by the proxy, the admin plane, the devices and the
+//! daemon, so it depends on nothing of theirs (only `ca`, for the atomic write).
+
+mod lock;
+
+pub use lock::StateLock;
 
 /// Replaces `path` with `bytes` atomically; `private` files are created 0600.
 pub use ca::write_file_atomic as write_atomic;

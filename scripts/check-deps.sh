@@ -42,6 +42,9 @@ RULES = {
     "events": ["admin", "report", "proxy", "gatewayd"],
     "report": ["admin", "proxy", "gatewayd"],
     "admin": ["gatewayd"],
+    # The agent port hands CONNECT streams to the daemon through a trait; it never imports
+    # the proxy, the admin plane, the reports or the events path.
+    "devices": ["admin", "report", "proxy", "events", "gatewayd"],
 }
 
 meta = json.load(open(sys.argv[1]))

@@ -1,6 +1,6 @@
 //! The tunnel port's posture report parser (agents post it; a stolen device cert could too).
 
-use gatewayd::tunnel::parse_posture;
+use devices::agent_port::parse_posture;
 
 /// What the parser accepts stays within its bounds.
 pub fn posture(data: &[u8]) {

@@ -120,12 +120,27 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     let tunnel_task = match tunnel {
         Some(listener) => {
             let device_ca = ca::DeviceAuthority::load_or_create(&state_dir.join("ca"))?;
-            let port =
-                crate::tunnel::TunnelPort::new(&gateway, device_ca).map_err(anyhow::Error::msg)?;
-            Some(gateway.tasks.spawn(crate::tunnel::serve_tunnel(
+            let snapshot = gateway.snapshot();
+            let config = &snapshot.config;
+            let tunnel = &config.tunnel;
+            let options = devices::agent_port::PortOptions {
+                listen: tunnel.listen,
+                server_name: tunnel.server_name.as_deref(),
+                mdm_keys: &tunnel.mdm_keys,
+                enroll: devices::agent_port::EnrollLimits {
+                    max_connections: tunnel.enroll_max_connections,
+                    max_in_flight: tunnel.enroll_max_in_flight,
+                    per_source_per_minute: tunnel.enroll_per_source_per_minute,
+                },
+            };
+            let port = devices::agent_port::TunnelPort::new(&options, &config.state.dir, device_ca)
+                .map_err(anyhow::Error::msg)?;
+            let host = Arc::new(crate::agent_host::AgentHost(gateway.clone()));
+            Some(gateway.tasks.spawn(devices::agent_port::serve_tunnel(
                 listener,
-                gateway.clone(),
+                host,
                 Arc::new(port),
+                tunnel.max_connections,
             )))
         }
         None => None,

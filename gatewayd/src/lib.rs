@@ -3,6 +3,7 @@
 //! explicit pipeline of phases. See ARCHITECTURE.md for the map.
 
 pub mod admin;
+pub mod agent_host;
 pub mod apps;
 pub mod catalog_bundle;
 pub mod cli;
@@ -10,7 +11,6 @@ pub mod config;
 pub mod cpu;
 pub mod daemon;
 pub mod dashboard;
-pub mod devices;
 pub mod dlp_engine;
 pub mod events_setup;
 pub mod gateway;
@@ -25,5 +25,4 @@ pub mod policy_files;
 pub mod respond;
 pub mod serve;
 pub mod telemetry;
-pub mod tunnel;
 pub mod upstream;

@@ -7,7 +7,7 @@ use clap::Subcommand;
 
 use crate::config::{Config, ConfigDuration};
 use crate::daemon::ensure_state_dir;
-use crate::devices::{self, tokens, DeviceRegistry};
+use devices::{tokens, DeviceRegistry};
 use state_files::StateLock;
 
 #[derive(Debug, Subcommand)]

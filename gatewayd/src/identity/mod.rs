@@ -51,18 +51,7 @@ pub struct DeviceIdentity {
 
 impl DeviceIdentity {
     pub fn new(id: String, posture: Posture, signed: bool) -> Self {
-        let mut summary = posture
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(";");
-        if signed {
-            if !summary.is_empty() {
-                summary.push(';');
-            }
-            summary.push_str(agent_proto::posture::RESERVED_FIELD);
-            summary.push_str("=true");
-        }
+        let summary = devices::posture_summary(&posture, signed);
         Self {
             id,
             posture,

@@ -2,8 +2,8 @@
 //! connection without a device certificate may do, within [`EnrollAdmission`]'s limits),
 //! `POST /v1/posture` (the agent reports its device state), `POST /v1/posture/signed` (the
 //! agent forwards an MDM-signed posture document), and `CONNECT host:port` (one client
-//! connection of the device, fed into the same tunnel handling as the proxy port's CONNECT:
-//! interception, policy, DLP, events).
+//! connection of the device, handed to the daemon's [`Host::open_tunnel`]: the same tunnel
+//! handling as the proxy port's CONNECT — interception, policy, DLP, events).
 //!
 //! Routing runs inside the connection's accept loop, so it never waits: refusals are answered
 //! at once, and anything that reads a body or carries a tunnel runs in its own task. Every
@@ -12,7 +12,6 @@
 //! [`EnrollAdmission`]: super::admission::EnrollAdmission
 
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,18 +22,13 @@ use h2::server::SendResponse;
 use h2::RecvStream;
 use http::{Method, Request, Response, StatusCode};
 use policies::rules::Posture;
-use tracing::Instrument;
 
 use super::admission::Refusal;
+use super::host::{Answer, Host, Opened, PortEvent, TunnelDevice};
 use super::session::DeviceSession;
 use super::stream::AgentStream;
 use super::TunnelPort;
-use crate::admin::api::json_parts as json;
-use crate::devices::{self, EnrollError};
-use crate::gateway::Gateway;
-use crate::identity::{DeviceIdentity, Identity};
-use crate::intercept::{handle_tunnel, refuse_at_connect, Tunnel};
-use crate::listen::{bad_target, parse_target};
+use crate::{posture_summary, EnrollError};
 
 const MAX_ENROLL_BODY: usize = 64 * 1024;
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -42,12 +36,9 @@ const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// agent, and must not hold an enrollment slot for long.
 const ENROLL_BODY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A complete answer: the head, then the body as one DATA frame that ends the stream.
-type Answer = (Response<()>, Bytes);
-
 /// One agent connection, as every stream on it sees it.
 pub struct Agent {
-    pub gateway: Arc<Gateway>,
+    pub host: Arc<dyn Host>,
     pub port: Arc<TunnelPort>,
     /// `None` when the client presented no device certificate.
     pub session: Option<Arc<DeviceSession>>,
@@ -76,16 +67,16 @@ pub fn route(agent: &Agent, request: Request<RecvStream>, respond: SendResponse<
             let permit = match agent.port.admission.request(agent.client.ip()) {
                 Ok(permit) => permit,
                 Err(refusal) => {
-                    agent.gateway.metrics.tunnel_refused.fetch_add(1, Relaxed);
+                    agent.host.count(PortEvent::Refused);
                     tracing::info!(client = %agent.client, ?refusal, "enrollment refused");
                     return send_answer(respond, refused(refusal));
                 }
             };
-            let (gateway, port) = (agent.gateway.clone(), agent.port.clone());
-            agent.gateway.tasks.spawn(async move {
+            let (host, port) = (agent.host.clone(), agent.port.clone());
+            agent.host.tasks().spawn(async move {
                 let body = read_body(request.into_body(), MAX_ENROLL_BODY, ENROLL_BODY_TIMEOUT);
                 let answer = match body.await {
-                    Ok(body) => enroll(&gateway, &port, &body).await,
+                    Ok(body) => enroll(&*host, &port, &body).await,
                     Err(answer) => answer,
                 };
                 send_answer(respond, answer);
@@ -101,7 +92,7 @@ pub fn route(agent: &Agent, request: Request<RecvStream>, respond: SendResponse<
         ),
         (Route::Posture, Some(session)) => {
             let session = session.clone();
-            agent.gateway.tasks.spawn(async move {
+            agent.host.tasks().spawn(async move {
                 let body = read_body(request.into_body(), limits::MAX_BODY, BODY_TIMEOUT);
                 let answer = match body.await {
                     Ok(body) => posture(&session, &body),
@@ -112,8 +103,8 @@ pub fn route(agent: &Agent, request: Request<RecvStream>, respond: SendResponse<
         }
         (Route::SignedPosture, Some(session)) => {
             let (session, port) = (session.clone(), agent.port.clone());
-            let max_age = signed_max_age(&agent.gateway);
-            agent.gateway.tasks.spawn(async move {
+            let max_age = signed_max_age(&*agent.host);
+            agent.host.tasks().spawn(async move {
                 let body = read_body(request.into_body(), limits::MAX_SIGNED_BODY, BODY_TIMEOUT);
                 let answer = match body.await {
                     Ok(body) => signed_posture(&port, &session, &body, max_age),
@@ -140,12 +131,12 @@ fn connect(
     request: Request<RecvStream>,
     mut respond: SendResponse<Bytes>,
 ) {
-    let gateway = &agent.gateway;
+    let host = &agent.host;
     let registry = agent.port.book.current();
     let Some(device) = registry.active(&session.device_id, &session.serial) else {
         // Revoked since the connection opened: refuse at once, and close the connection.
         session.closed.cancel();
-        gateway.metrics.tunnel_refused.fetch_add(1, Relaxed);
+        host.count(PortEvent::Refused);
         return send_answer(
             respond,
             json(
@@ -154,32 +145,19 @@ fn connect(
             ),
         );
     };
-    gateway.metrics.tunnel_streams.fetch_add(1, Relaxed);
-    let Some((host, port)) = parse_target(request.uri()) else {
-        return send_answer(respond, bad_target());
-    };
-    let (posture, signed) = session.posture_now(unix_now(), signed_max_age(gateway));
-    let identity = Identity {
+    host.count(PortEvent::Stream);
+    let (posture, signed) = session.posture_now(unix_now(), signed_max_age(&**host));
+    let device = TunnelDevice {
+        id: device.id.clone(),
         user: device.user.clone(),
         groups: device.groups.clone(),
-        method: "device",
-        device: Some(Arc::new(DeviceIdentity::new(
-            device.id.clone(),
-            posture,
-            signed,
-        ))),
+        posture,
+        signed,
     };
-    let tunnel = Tunnel {
-        gateway: gateway.clone(),
-        snapshot: gateway.snapshot(),
-        client: agent.client,
-        identity,
-        host,
-        port,
+    let start = match host.open_tunnel(agent.client, device, request.uri()) {
+        Opened::Start(start) => start,
+        Opened::Refused(answer) => return send_answer(respond, answer),
     };
-    if let Some(answer) = refuse_at_connect(&tunnel, true) {
-        return send_answer(respond, answer);
-    }
     let send = match respond.send_response(Response::new(()), false) {
         Ok(send) => send,
         Err(error) => {
@@ -187,11 +165,8 @@ fn connect(
             return;
         }
     };
-    let span = tracing::debug_span!("tunnel", client = %agent.client, target = %tunnel.host, port = tunnel.port);
     let stream = AgentStream::new(send, request.into_body());
-    gateway
-        .tasks
-        .spawn(handle_tunnel(tunnel, stream).instrument(span));
+    host.tasks().spawn(start(stream));
 }
 
 /// Sends a whole answer. The request body, if the agent is still sending one, is dropped with
@@ -211,18 +186,18 @@ fn send_answer(mut respond: SendResponse<Bytes>, (head, body): Answer) {
     }
 }
 
-async fn enroll(gateway: &Gateway, port: &Arc<TunnelPort>, body: &[u8]) -> Answer {
+async fn enroll(host: &dyn Host, port: &Arc<TunnelPort>, body: &[u8]) -> Answer {
     let Ok(parsed) = serde_json::from_slice::<EnrollRequest>(body) else {
         return json(
             StatusCode::BAD_REQUEST,
             serde_json::json!({"error": "expected JSON {token, csr, hostname}"}),
         );
     };
-    let state_dir = gateway.snapshot().config.state.dir.clone();
-    let validity = gateway.snapshot().config.tunnel.device_cert_validity.0;
+    let state_dir = port.state_dir.clone();
+    let validity = host.settings().device_cert_validity;
     let port2 = port.clone();
     let result = tokio::task::spawn_blocking(move || {
-        devices::enroll(
+        crate::enroll(
             &state_dir,
             &port2.device_ca,
             &parsed.token,
@@ -234,7 +209,7 @@ async fn enroll(gateway: &Gateway, port: &Arc<TunnelPort>, body: &[u8]) -> Answe
     .await;
     match result {
         Ok(Ok(enrolled)) => {
-            gateway.metrics.devices_enrolled.fetch_add(1, Relaxed);
+            host.count(PortEvent::Enrolled);
             tracing::info!(device = %enrolled.record.id, user = %enrolled.record.user, hostname = %enrolled.record.hostname, "device enrolled");
             let answer = Enrolled {
                 device_id: enrolled.record.id,
@@ -279,7 +254,7 @@ async fn enroll(gateway: &Gateway, port: &Arc<TunnelPort>, body: &[u8]) -> Answe
 fn posture(session: &DeviceSession, body: &[u8]) -> Answer {
     match parse_posture(body) {
         Some(posture) => {
-            tracing::info!(device = %session.device_id, posture = %DeviceIdentity::new(String::new(), posture.clone(), false).summary, "device posture reported");
+            tracing::info!(device = %session.device_id, posture = %posture_summary(&posture, false), "device posture reported");
             session.posture.store(Arc::new(posture));
             json(StatusCode::OK, serde_json::json!({"ok": true}))
         }
@@ -296,7 +271,7 @@ fn signed_posture(port: &TunnelPort, session: &DeviceSession, body: &[u8], max_a
         .verify(body, &session.device_id, unix_now(), max_age)
     {
         Ok(signed) => {
-            tracing::info!(device = %session.device_id, posture = %DeviceIdentity::new(String::new(), signed.fields.clone(), true).summary, issued_at = signed.issued_at, "signed device posture accepted");
+            tracing::info!(device = %session.device_id, posture = %posture_summary(&signed.fields, true), issued_at = signed.issued_at, "signed device posture accepted");
             session.signed.store(Arc::new(Some(signed)));
             json(
                 StatusCode::OK,
@@ -316,8 +291,8 @@ fn signed_posture(port: &TunnelPort, session: &DeviceSession, body: &[u8], max_a
     }
 }
 
-fn signed_max_age(gateway: &Gateway) -> i64 {
-    let age = gateway.snapshot().config.tunnel.signed_posture_max_age.0;
+fn signed_max_age(host: &dyn Host) -> i64 {
+    let age = host.settings().signed_posture_max_age;
     i64::try_from(age.as_secs()).unwrap_or(i64::MAX)
 }
 
@@ -325,6 +300,17 @@ fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// A JSON answer.
+fn json(status: StatusCode, value: serde_json::Value) -> Answer {
+    let mut head = Response::new(());
+    *head.status_mut() = status;
+    head.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    (head, Bytes::from(value.to_string()))
 }
 
 /// The answer to an enrollment over a limit: at once, with a hint to come back later.

@@ -1,14 +1,19 @@
 //! Enrolled devices: one-time enrollment tokens, the registry of devices and their
-//! certificates, and enrollment itself (token in, signed device certificate out).
+//! certificates, enrollment itself (token in, signed device certificate out), and the agent
+//! port ([`agent_port`]) devices connect to.
 //!
 //! Never stores a token in clear and never keeps a device's private key (it never sees one).
+//! Never imports the proxy: the agent port hands CONNECT streams to the daemon through
+//! [`agent_port::Host`].
 
+pub mod agent_port;
 mod registry;
 pub mod tokens;
 
 use std::path::Path;
 
 use ca::DeviceAuthority;
+use policies::rules::Posture;
 use time::{Duration, OffsetDateTime};
 
 pub use registry::{now_unix, DeviceBook, DeviceRecord, DeviceRegistry};
@@ -83,6 +88,24 @@ pub fn revoke(state_dir: &Path, id: &str) -> Result<bool, String> {
         registry.save(state_dir)?;
     }
     Ok(true)
+}
+
+/// `key=value;...` of a posture, as events and logs record it (`posture_signed=true` last
+/// when signed; reported posture may not use that key).
+pub fn posture_summary(posture: &Posture, signed: bool) -> String {
+    let mut summary = posture
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(";");
+    if signed {
+        if !summary.is_empty() {
+            summary.push(';');
+        }
+        summary.push_str(agent_proto::posture::RESERVED_FIELD);
+        summary.push_str("=true");
+    }
+    summary
 }
 
 fn new_device_id() -> String {

@@ -15,8 +15,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
 
 use super::AgentStream;
-use crate::config::Config;
-use crate::tunnel::connection::settings;
+use crate::agent_port::connection::settings;
+use crate::agent_port::Settings;
 
 /// An agent's side of one CONNECT stream.
 struct Agent {
@@ -60,7 +60,15 @@ async fn connect_stream() -> (AgentStream, Agent) {
     let (agent_io, gateway_io) = tokio::io::duplex(64 * 1024);
     let (accepted, stream) = oneshot::channel();
     tokio::spawn(async move {
-        let mut connection = settings(&Config::default())
+        // The daemon's defaults for the settings the connection uses.
+        let defaults = Settings {
+            handshake: Duration::from_secs(10),
+            max_streams_per_connection: 1_000,
+            max_header_bytes: 64 * 1024,
+            device_cert_validity: Duration::from_secs(90 * 24 * 3600),
+            signed_posture_max_age: Duration::from_secs(24 * 3600),
+        };
+        let mut connection = settings(&defaults)
             .handshake::<_, Bytes>(gateway_io)
             .await
             .unwrap();

@@ -15,9 +15,9 @@ use h2::server::Builder;
 use h2::{Ping, PingPong};
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::host::Settings;
 use super::routes::{self, Agent};
 use super::LOCAL_ERROR_RESETS;
-use crate::config::Config;
 
 /// How often the gateway pings an agent, and how long it waits for the answer before it
 /// gives the connection up (a laptop that slept or lost its network leaves no FIN behind).
@@ -43,12 +43,12 @@ where
 {
     // Read once: a connection that lives for days must not pin an old snapshot.
     let (builder, handshake) = {
-        let snapshot = agent.gateway.snapshot();
+        let now = agent.host.settings();
         let builder = match agent.session {
-            Some(_) => settings(&snapshot.config),
-            None => enrollment_settings(&snapshot.config),
+            Some(_) => settings(&now),
+            None => enrollment_settings(&now),
         };
-        (builder, snapshot.config.timeouts.handshake.0)
+        (builder, now.handshake)
     };
     let mut connection = tokio::time::timeout(handshake, builder.handshake::<_, Bytes>(io))
         .await
@@ -70,11 +70,11 @@ where
 /// Settings for a device's connection: big windows and frames for bulk streams, the
 /// configured stream and header limits, and the large reset allowance a long-lived tunnel
 /// needs (only a device that proved its certificate gets it).
-pub(super) fn settings(config: &Config) -> Builder {
+pub(super) fn settings(config: &Settings) -> Builder {
     let mut builder = Builder::new();
     builder
-        .max_concurrent_streams(config.tunnel.max_streams_per_connection)
-        .max_header_list_size(u32::try_from(config.limits.max_header_bytes).unwrap_or(u32::MAX))
+        .max_concurrent_streams(config.max_streams_per_connection)
+        .max_header_list_size(u32::try_from(config.max_header_bytes).unwrap_or(u32::MAX))
         .initial_window_size(4 * 1024 * 1024)
         .initial_connection_window_size(32 * 1024 * 1024)
         .max_frame_size(64 * 1024)
@@ -94,12 +94,12 @@ pub(super) fn settings(config: &Config) -> Builder {
 /// connection costs the gateway little memory however many streams it tries to open: streams
 /// past the second are refused (`REFUSED_STREAM`), and a client that keeps trying is sent
 /// `GOAWAY(ENHANCE_YOUR_CALM)`.
-pub(super) fn enrollment_settings(config: &Config) -> Builder {
+pub(super) fn enrollment_settings(config: &Settings) -> Builder {
     let mut builder = Builder::new();
     builder
         .max_concurrent_streams(ENROLL_STREAMS)
         .max_header_list_size(
-            u32::try_from(config.limits.max_header_bytes)
+            u32::try_from(config.max_header_bytes)
                 .unwrap_or(u32::MAX)
                 .min(ENROLL_HEADER_BYTES),
         )

@@ -1,6 +1,7 @@
-//! The agent tunnel port (`tunnel.listen`): device agents keep one mTLS HTTP/2 connection here
+//! The agent port (`tunnel.listen`): device agents keep one mTLS HTTP/2 connection here
 //! and open a CONNECT stream per client connection, so a new client connection costs no new
-//! handshake with the gateway.
+//! handshake with the gateway. (Its config section is still called `[tunnel]`; in the code,
+//! "tunnel" means one CONNECT tunnel, which this port hands to the proxy through [`Host`].)
 //!
 //! ```text
 //! accept (bounded) ─► TLS 1.3 (server: ONE leaf for tunnel.server_name + root, whatever
@@ -10,8 +11,8 @@
 //!     └─ device certificate ─► registry: enrolled with this serial, not revoked? else close
 //!          └─ h2 accept loop (connection.rs: settings, keep-alive; drives the connection)
 //!               ├─ POST /v1/enroll │ /v1/posture[/signed] ─► own task: bounded body ─► JSON
-//!               └─ CONNECT host:port ─► registry again, listen::parse_target ─► 200
-//!                    └─ own task: intercept::handle_tunnel over AgentStream (stream.rs)
+//!               └─ CONNECT host:port ─► registry again, Host::open_tunnel ─► 200
+//!                    └─ own task: the proxy's tunnel over AgentStream (stream.rs)
 //! ```
 //!
 //! The port speaks HTTP/2 through the `h2` crate itself, not hyper's server: a CONNECT stream
@@ -24,6 +25,7 @@
 
 mod admission;
 mod connection;
+mod host;
 mod routes;
 mod session;
 mod signed_posture;
@@ -31,7 +33,7 @@ mod stream;
 mod tls;
 
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering::Relaxed;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,21 +47,35 @@ use tokio_util::sync::CancellationToken;
 use admission::EnrollAdmission;
 use signed_posture::MdmKeys;
 
+pub use admission::EnrollLimits;
+pub use host::{Answer, Host, Opened, PortEvent, Settings, TunnelDevice, TunnelStart};
 pub use routes::parse_posture;
 use routes::Agent;
 use session::{DeviceSession, Sessions};
+pub use stream::AgentStream;
 
-use crate::devices::DeviceBook;
-use crate::gateway::Gateway;
+use crate::DeviceBook;
 
 /// How long a connection without a device certificate may stay open (enrollment takes one
 /// request).
 const ENROLL_CONNECTION_LIFETIME: Duration = Duration::from_secs(30);
 
+/// What the agent port is given at start (the `[tunnel]` section, read once).
+#[derive(Debug, Clone)]
+pub struct PortOptions<'a> {
+    /// `tunnel.listen`, for the certificate's name when `server_name` is unset.
+    pub listen: Option<SocketAddr>,
+    pub server_name: Option<&'a str>,
+    pub mdm_keys: &'a [PathBuf],
+    pub enroll: EnrollLimits,
+}
+
 /// What the tunnel port shares across connections. Its limits, certificate name and MDM keys
 /// are read at start.
 pub struct TunnelPort {
     pub device_ca: DeviceAuthority,
+    /// The state directory: the CA, the devices files.
+    state_dir: PathBuf,
     tls: TlsAcceptor,
     pub book: DeviceBook,
     sessions: Arc<Sessions>,
@@ -68,48 +84,74 @@ pub struct TunnelPort {
 }
 
 impl TunnelPort {
-    pub fn new(gateway: &Gateway, device_ca: DeviceAuthority) -> Result<Self, String> {
-        let config = gateway.snapshot().config.clone();
-        let tunnel = &config.tunnel;
+    pub fn new(
+        options: &PortOptions<'_>,
+        state_dir: &Path,
+        device_ca: DeviceAuthority,
+    ) -> Result<Self, String> {
         let verifier = tls::device_verifier(device_ca.certificate_der())?;
-        let name = tls::server_name(tunnel.server_name.as_deref(), tunnel.listen);
+        let name = tls::server_name(options.server_name, options.listen);
         // The interception CA's own files, loaded once more: the tunnel's leaf has an issuer
         // of its own so that it never shares (or is evicted from) the per-host leaf cache.
-        let authority = ca::Authority::load(&config.state.dir.join("ca"))
+        let authority = ca::Authority::load(&state_dir.join("ca"))
             .map_err(|e| format!("loading the CA for the tunnel certificate: {e}"))?;
         let server = tls::server_config(authority, &name, verifier)?;
-        let mdm_keys = MdmKeys::load(&tunnel.mdm_keys)?;
-        tracing::info!(server_name = %name, mdm_keys = tunnel.mdm_keys.len(), "tunnel certificate minted; agents dial https://{name}:PORT");
+        let mdm_keys = MdmKeys::load(options.mdm_keys)?;
+        tracing::info!(server_name = %name, mdm_keys = options.mdm_keys.len(), "tunnel certificate minted; agents dial https://{name}:PORT");
         Ok(Self {
             tls: TlsAcceptor::from(server),
             device_ca,
-            book: DeviceBook::open(&config.state.dir),
+            state_dir: state_dir.to_path_buf(),
+            book: DeviceBook::open(state_dir),
             sessions: Arc::default(),
-            admission: EnrollAdmission::new(tunnel),
+            admission: EnrollAdmission::new(&options.enroll),
             mdm_keys,
         })
     }
 }
 
-/// Accepts agent connections until shutdown.
-pub async fn serve_tunnel(listener: TcpListener, gateway: Arc<Gateway>, port: Arc<TunnelPort>) {
-    let limit = gateway.snapshot().config.tunnel.max_connections;
-    let slots = Arc::new(Semaphore::new(limit));
-    gateway
-        .tasks
-        .spawn(close_revoked(gateway.clone(), port.clone()));
-    while let Some((stream, client)) =
-        crate::listen::next_connection(&listener, &gateway, "tunnel").await
-    {
+/// Accepts agent connections until shutdown, at most `max_connections` at once
+/// (`tunnel.max_connections`).
+pub async fn serve_tunnel(
+    listener: TcpListener,
+    host: Arc<dyn Host>,
+    port: Arc<TunnelPort>,
+    max_connections: usize,
+) {
+    let slots = Arc::new(Semaphore::new(max_connections));
+    host.tasks()
+        .spawn(close_revoked(host.clone(), port.clone()));
+    while let Some((stream, client)) = next_connection(&listener, host.shutdown()).await {
         let Ok(permit) = slots.clone().try_acquire_owned() else {
-            gateway.metrics.tunnel_refused.fetch_add(1, Relaxed);
+            host.count(PortEvent::Refused);
             continue; // dropped: the agent backs off and retries
         };
-        let (gateway2, port2) = (gateway.clone(), port.clone());
-        gateway.tasks.spawn(async move {
-            serve_agent(stream, client, gateway2, port2).await;
+        let (host2, port2) = (host.clone(), port.clone());
+        host.tasks().spawn(async move {
+            serve_agent(stream, client, host2, port2).await;
             drop(permit);
         });
+    }
+}
+
+/// The next connection on the port, or `None` once the daemon shuts down. Accept errors
+/// (EMFILE and friends) back off briefly instead of spinning.
+async fn next_connection(
+    listener: &TcpListener,
+    shutdown: &CancellationToken,
+) -> Option<(TcpStream, SocketAddr)> {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = shutdown.cancelled() => return None,
+        };
+        match accepted {
+            Ok(pair) => return Some(pair),
+            Err(error) => {
+                tracing::warn!(%error, port = "tunnel", "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
     }
 }
 
@@ -121,27 +163,26 @@ const LOCAL_ERROR_RESETS: usize = 1 << 20;
 async fn serve_agent(
     stream: TcpStream,
     client: SocketAddr,
-    gateway: Arc<Gateway>,
+    host: Arc<dyn Host>,
     port: Arc<TunnelPort>,
 ) {
     let _ = stream.set_nodelay(true);
-    let metrics = gateway.metrics.clone();
-    let handshake = gateway.snapshot().config.timeouts.handshake.0;
+    let handshake = host.settings().handshake;
     let tls = tokio::time::timeout(handshake, port.tls.accept(stream)).await;
     let tls = match tls {
         Ok(Ok(tls)) => tls,
         Ok(Err(error)) => {
-            metrics.tunnel_refused.fetch_add(1, Relaxed);
+            host.count(PortEvent::Refused);
             tracing::info!(%client, %error, "tunnel handshake refused");
             return;
         }
         Err(_) => {
-            metrics.tunnel_refused.fetch_add(1, Relaxed);
+            host.count(PortEvent::Refused);
             tracing::info!(%client, "tunnel handshake timed out");
             return;
         }
     };
-    metrics.tunnel_handshakes.fetch_add(1, Relaxed);
+    host.count(PortEvent::Handshake);
     let presented = tls
         .get_ref()
         .1
@@ -157,13 +198,13 @@ async fn serve_agent(
             }
             Err(refusal) => {
                 // Closed before HTTP/2 starts: a stranger over its limit costs one handshake.
-                metrics.tunnel_refused.fetch_add(1, Relaxed);
+                host.count(PortEvent::Refused);
                 tracing::info!(%client, ?refusal, "tunnel refused: too many connections without a device certificate");
                 return;
             }
         },
         Some(None) => {
-            metrics.tunnel_refused.fetch_add(1, Relaxed);
+            host.count(PortEvent::Refused);
             tracing::info!(%client, "tunnel refused: device certificate without a device id");
             return;
         }
@@ -174,7 +215,7 @@ async fn serve_agent(
                 .active(&cert.device_id, &cert.serial)
                 .is_none()
             {
-                metrics.tunnel_refused.fetch_add(1, Relaxed);
+                host.count(PortEvent::Refused);
                 tracing::warn!(%client, device = %cert.device_id, "tunnel refused: device revoked or unknown");
                 return;
             }
@@ -201,9 +242,9 @@ async fn serve_agent(
             }
         }
     };
-    let shutdown = gateway.shutdown.clone();
+    let shutdown = host.shutdown().clone();
     let agent = Agent {
-        gateway,
+        host,
         port,
         session: session.clone(),
         client,
@@ -227,11 +268,11 @@ async fn serve_agent(
 
 /// Closes the live connections of devices revoked while connected, and all of them on
 /// shutdown.
-async fn close_revoked(gateway: Arc<Gateway>, port: Arc<TunnelPort>) {
+async fn close_revoked(host: Arc<dyn Host>, port: Arc<TunnelPort>) {
     loop {
         tokio::select! {
             () = tokio::time::sleep(Duration::from_millis(500)) => {}
-            () = gateway.shutdown.cancelled() => {
+            () = host.shutdown().cancelled() => {
                 for session in port.sessions.all() {
                     session.closed.cancel();
                 }

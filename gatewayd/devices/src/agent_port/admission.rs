@@ -15,8 +15,6 @@ use std::time::Instant;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::config::TunnelConfig;
-
 /// Most sources the rate table remembers.
 const MAX_SOURCES: usize = 4096;
 
@@ -29,6 +27,17 @@ pub enum Refusal {
     RateLimited,
 }
 
+/// The `tunnel.enroll_*` limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnrollLimits {
+    /// Connections without a device certificate open at once.
+    pub max_connections: usize,
+    /// Enrollment requests being read or processed at once.
+    pub max_in_flight: usize,
+    /// Connections and requests one source address may start per minute.
+    pub per_source_per_minute: u32,
+}
+
 /// The limits on certificate-less clients, shared by every connection of the tunnel port.
 pub struct EnrollAdmission {
     connections: Arc<Semaphore>,
@@ -37,11 +46,11 @@ pub struct EnrollAdmission {
 }
 
 impl EnrollAdmission {
-    pub fn new(config: &TunnelConfig) -> Self {
+    pub fn new(limits: &EnrollLimits) -> Self {
         Self {
-            connections: Arc::new(Semaphore::new(config.enroll_max_connections)),
-            in_flight: Arc::new(Semaphore::new(config.enroll_max_in_flight)),
-            rate: SourceRate::new(config.enroll_per_source_per_minute, MAX_SOURCES),
+            connections: Arc::new(Semaphore::new(limits.max_connections)),
+            in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
+            rate: SourceRate::new(limits.per_source_per_minute, MAX_SOURCES),
         }
     }
 
@@ -165,11 +174,12 @@ mod tests {
 
     #[test]
     fn in_flight_requests_are_capped_and_released() {
-        let config = TunnelConfig {
-            enroll_max_in_flight: 2,
-            ..TunnelConfig::default()
+        let limits = EnrollLimits {
+            max_connections: 128,
+            max_in_flight: 2,
+            per_source_per_minute: 30,
         };
-        let admission = EnrollAdmission::new(&config);
+        let admission = EnrollAdmission::new(&limits);
         let ip = "10.0.0.9".parse().unwrap();
         let first = admission.request(ip).unwrap();
         let _second = admission.request(ip).unwrap();

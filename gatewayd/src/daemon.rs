@@ -92,7 +92,6 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         config_path.map(Path::to_path_buf),
         leaves,
         statuses,
-        tokens,
         writer.as_ref().map(|w| w.sink.clone()),
         geoip,
     ));
@@ -101,6 +100,12 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     gateway
         .tasks
         .spawn(crate::gateway::watch_files(gateway.clone()));
+    let admin_state = Arc::new(crate::admin::state::AdminState::new(tokens));
+    gateway.tasks.spawn(crate::admin::state::watch_tokens(
+        admin_state.clone(),
+        state_dir.clone(),
+        gateway.shutdown.clone(),
+    ));
     for task in background {
         gateway.spawn_service(task);
     }
@@ -150,9 +155,11 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     let proxy_task = gateway
         .tasks
         .spawn(crate::listen::serve_proxy(proxy, gateway.clone()));
-    let admin_task = gateway
-        .tasks
-        .spawn(crate::admin::serve_admin(admin, gateway.clone()));
+    let admin_task = gateway.tasks.spawn(crate::admin::serve_admin(
+        admin,
+        gateway.clone(),
+        admin_state,
+    ));
     tracing::info!(proxy = %proxy_addr, admin = %admin_addr, tunnel = ?tunnel_addr, config = %source, "gatewayd ready");
 
     let mut hangup = signal(SignalKind::hangup())?;

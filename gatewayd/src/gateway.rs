@@ -11,7 +11,6 @@ use ca::LeafCache;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::admin::tokens::TokenStore;
 use crate::apps::{DiscoveredApps, StatusStore};
 use crate::config::{load_config, Config};
 use crate::hostmatch::HostList;
@@ -83,9 +82,6 @@ pub struct Gateway {
     pub leaves: LeafCache,
     pub statuses: StatusStore,
     pub discovered: DiscoveredApps,
-    tokens: ArcSwap<TokenStore>,
-    /// Dashboard logins.
-    pub sessions: crate::dashboard::session::Sessions,
     /// Proxy password checking: slots and failure throttling, kept across reloads.
     pub auth: crate::identity::AuthGuard,
     /// Where transaction records go; `None` only in tools that run no writer.
@@ -93,8 +89,6 @@ pub struct Gateway {
     /// Country and city of client addresses, when `geoip.database` is set.
     pub geoip: Option<geoip::GeoIpHandle>,
     pub metrics: Arc<Metrics>,
-    /// Log explorer queries running now (`admin.query_concurrency`).
-    pub explorer_slots: report::explorer::ExplorerSlots,
     /// Cancelled when the daemon starts shutting down.
     pub shutdown: CancellationToken,
     /// Every connection task, so shutdown can wait for them to drain.
@@ -111,7 +105,6 @@ impl Gateway {
         config_path: Option<PathBuf>,
         leaves: LeafCache,
         statuses: StatusStore,
-        tokens: TokenStore,
         events: Option<EventSink>,
         geoip: Option<geoip::GeoIpHandle>,
     ) -> Self {
@@ -131,15 +124,12 @@ impl Gateway {
             geoip,
             statuses,
             discovered,
-            tokens: ArcSwap::from_pointee(tokens),
-            sessions: Default::default(),
             auth: Default::default(),
             versions: AtomicU64::new(snapshot.version),
             snapshot: ArcSwap::from_pointee(snapshot),
             config_path,
             leaves,
             metrics,
-            explorer_slots: Default::default(),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
         }
@@ -192,11 +182,6 @@ impl Gateway {
         })
     }
 
-    /// The admin tokens currently valid.
-    pub fn tokens(&self) -> Arc<TokenStore> {
-        self.tokens.load_full()
-    }
-
     /// Re-reads the config file. A bad file is logged with its position and the last good
     /// snapshot stays in force.
     pub fn reload(&self) -> Result<u64, String> {
@@ -238,15 +223,14 @@ fn warn_restart_only(old: &Config, new: &Config) {
 }
 
 /// Polls the files that other processes change while the daemon runs — policy and catalog
-/// files, the users file, the status book, the admin tokens — and applies changes. A bad policy file is
+/// files, the users file, the status book — and applies changes (the admin tokens are the
+/// admin plane's: `admin::state::watch_tokens`). A bad policy file is
 /// refused (logged with its position) and the last good one stays.
 pub async fn watch_files(gateway: Arc<Gateway>) {
     use std::time::{Duration, SystemTime};
     let stamp = |path: &std::path::Path| -> Option<SystemTime> {
         std::fs::metadata(path).and_then(|m| m.modified()).ok()
     };
-    let state_dir = gateway.snapshot().config.state.dir.clone();
-    let tokens_path = state_dir.join("admin-tokens.json");
     // The users file too: a changed password must end the verified-credential memory, which
     // lives and dies with the snapshot's user directory.
     let reloaded_files = |config: &Config| -> Vec<PathBuf> {
@@ -256,7 +240,6 @@ pub async fn watch_files(gateway: Arc<Gateway>) {
     };
     let initial = reloaded_files(&gateway.snapshot().config);
     let mut policy_stamps: Vec<Option<SystemTime>> = initial.iter().map(|f| stamp(f)).collect();
-    let mut tokens_stamp = stamp(&tokens_path);
     loop {
         tokio::select! {
             () = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -290,18 +273,6 @@ pub async fn watch_files(gateway: Arc<Gateway>) {
         }
         if let Err(error) = gateway.statuses.refresh() {
             tracing::error!(%error, "app status book unreadable; keeping the statuses in force");
-        }
-        let current = stamp(&tokens_path);
-        if current != tokens_stamp {
-            match TokenStore::load(&state_dir) {
-                Ok(tokens) => {
-                    gateway.tokens.store(Arc::new(tokens));
-                    tokens_stamp = current;
-                }
-                Err(error) => {
-                    tracing::error!(%error, "admin tokens unreadable; keeping the loaded ones")
-                }
-            }
         }
     }
 }

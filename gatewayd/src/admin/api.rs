@@ -10,6 +10,7 @@ use policies::AppStatus;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::state::AdminState;
 use super::tokens::{Principal, Role};
 use crate::gateway::Gateway;
 use crate::upstream::ProxyBody;
@@ -17,8 +18,12 @@ use crate::upstream::ProxyBody;
 const MAX_BODY: usize = 64 * 1024;
 
 /// Answers an `/api/v1/...` request.
-pub async fn handle(gateway: &Gateway, request: Request<Incoming>) -> Response<ProxyBody> {
-    let principal = match authenticate(gateway, &request) {
+pub async fn handle(
+    gateway: &Gateway,
+    state: &AdminState,
+    request: Request<Incoming>,
+) -> Response<ProxyBody> {
+    let principal = match authenticate(state, &request) {
         Ok(p) => p,
         Err((status, message)) => return error(status, message),
     };
@@ -33,7 +38,9 @@ pub async fn handle(gateway: &Gateway, request: Request<Incoming>) -> Response<P
             let name = name.to_string();
             super::report_api::report(gateway, &request, &name, None).await
         }
-        (Method::POST, ["query"]) => super::report_api::query(gateway, &principal, request).await,
+        (Method::POST, ["query"]) => {
+            super::report_api::query(gateway, state, &principal, request).await
+        }
         (Method::GET, ["query", "presets"]) => super::report_api::presets(),
         (Method::GET, ["audit"]) => {
             super::report_api::audit(gateway, &principal, request.uri().query().unwrap_or(""))
@@ -58,7 +65,7 @@ pub async fn handle(gateway: &Gateway, request: Request<Incoming>) -> Response<P
 
 /// The token's principal, or why not (status and message for the error response).
 pub(super) fn authenticate(
-    gateway: &Gateway,
+    state: &AdminState,
     request: &Request<Incoming>,
 ) -> Result<Principal, (StatusCode, &'static str)> {
     let token = request
@@ -69,7 +76,7 @@ pub(super) fn authenticate(
     let Some(token) = token else {
         return Err((StatusCode::UNAUTHORIZED, "missing bearer token"));
     };
-    gateway
+    state
         .tokens()
         .verify(token)
         .ok_or((StatusCode::UNAUTHORIZED, "invalid token"))

@@ -6,6 +6,7 @@ pub mod api;
 pub mod audit;
 pub mod hosts;
 pub mod report_api;
+pub mod state;
 pub mod tokens;
 
 use std::convert::Infallible;
@@ -20,9 +21,10 @@ use tokio::net::TcpListener;
 use crate::gateway::Gateway;
 use crate::serve::{serve_http, Protocol};
 use crate::upstream::ProxyBody;
+use state::AdminState;
 
 /// Serves admin requests until shutdown.
-pub async fn serve_admin(listener: TcpListener, gateway: Arc<Gateway>) {
+pub async fn serve_admin(listener: TcpListener, gateway: Arc<Gateway>, admin: Arc<AdminState>) {
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -33,20 +35,25 @@ pub async fn serve_admin(listener: TcpListener, gateway: Arc<Gateway>) {
             continue;
         };
         let gateway2 = gateway.clone();
+        let admin2 = admin.clone();
         gateway.tasks.spawn(async move {
             let config = gateway2.snapshot().config.clone();
             let stream = crate::io::IdleTimeout::new(stream, config.timeouts.idle.0);
             let shutdown = gateway2.shutdown.clone();
             serve_http(stream, Protocol::Http1, &config, shutdown, move |request| {
-                let gateway = gateway2.clone();
-                async move { Ok::<_, Infallible>(route(&gateway, request).await) }
+                let (gateway, admin) = (gateway2.clone(), admin2.clone());
+                async move { Ok::<_, Infallible>(route(&gateway, &admin, request).await) }
             })
             .await;
         });
     }
 }
 
-async fn route(gateway: &Gateway, request: Request<Incoming>) -> Response<ProxyBody> {
+async fn route(
+    gateway: &Gateway,
+    state: &AdminState,
+    request: Request<Incoming>,
+) -> Response<ProxyBody> {
     let admin = &gateway.snapshot().config.admin;
     let host = request
         .headers()
@@ -67,7 +74,7 @@ async fn route(gateway: &Gateway, request: Request<Incoming>) -> Response<ProxyB
         );
     }
     if request.uri().path().starts_with("/api/v1/") {
-        return api::handle(gateway, request).await;
+        return api::handle(gateway, state, request).await;
     }
     match (request.method(), request.uri().path()) {
         (&Method::GET, "/healthz") => text(StatusCode::OK, "text/plain", "ok\n".into()),
@@ -79,7 +86,7 @@ async fn route(gateway: &Gateway, request: Request<Incoming>) -> Response<ProxyB
             }
             text
         }),
-        _ => crate::dashboard::handle(gateway, request).await,
+        _ => crate::dashboard::handle(gateway, state, request).await,
     }
 }
 

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::api::{error, ok};
+use super::state::AdminState;
 use super::tokens::{Principal, Role};
 use crate::gateway::Gateway;
 use crate::upstream::ProxyBody;
@@ -176,6 +177,7 @@ struct QueryBody {
 /// `POST /api/v1/query {"sql": "SELECT ..."}`: the log explorer.
 pub async fn query(
     gateway: &Gateway,
+    state: &AdminState,
     principal: &Principal,
     request: Request<Incoming>,
 ) -> Response<ProxyBody> {
@@ -199,7 +201,7 @@ pub async fn query(
         }
     };
     let actor = format!("token:{}", principal.name);
-    match run_query(gateway, &actor, &body.sql).await {
+    match run_query(gateway, state, &actor, &body.sql).await {
         Ok(answer) => ok(answer.json()),
         Err(e) => explorer_error(&e),
     }
@@ -224,13 +226,14 @@ pub fn explorer_error(e: &ExplorerError) -> Response<ProxyBody> {
 /// Runs an explorer query for `actor` with the configured limits, and records it.
 pub async fn run_query(
     gateway: &Gateway,
+    state: &AdminState,
     actor: &str,
     sql: &str,
 ) -> Result<explorer::ExplorerAnswer, ExplorerError> {
     let snapshot = gateway.snapshot();
     let config = &snapshot.config;
     let admin = &config.admin;
-    let result = match gateway.explorer_slots.acquire(admin.query_concurrency) {
+    let result = match state.explorer_slots.acquire(admin.query_concurrency) {
         Ok(_slot) => {
             let limits = explorer::ExplorerLimits {
                 timeout: admin.query_timeout.0,

@@ -18,6 +18,7 @@ use hyper::body::Incoming;
 
 use crate::admin::audit;
 use crate::admin::report_api::{csv, report_error, run_query, run_report};
+use crate::admin::state::AdminState;
 use crate::admin::tokens::Role;
 use crate::gateway::Gateway;
 use crate::upstream::ProxyBody;
@@ -31,7 +32,11 @@ const MAX_FORM_BYTES: usize = 128 * 1024;
 
 /// Answers a dashboard request (anything on the admin listener outside `/api`, `/healthz`
 /// and `/metrics`).
-pub async fn handle(gateway: &Gateway, request: Request<Incoming>) -> Response<ProxyBody> {
+pub async fn handle(
+    gateway: &Gateway,
+    state: &AdminState,
+    request: Request<Incoming>,
+) -> Response<ProxyBody> {
     let path = request.uri().path().to_string();
     let method = request.method().clone();
     if method == Method::GET && path == "/static/warden.css" {
@@ -45,7 +50,7 @@ pub async fn handle(gateway: &Gateway, request: Request<Incoming>) -> Response<P
     if path == "/login" {
         return match method {
             Method::GET => login_page(StatusCode::OK, ""),
-            Method::POST => login(gateway, request).await,
+            Method::POST => login(gateway, state, request).await,
             _ => not_allowed(),
         };
     }
@@ -59,11 +64,11 @@ pub async fn handle(gateway: &Gateway, request: Request<Incoming>) -> Response<P
     // A session is only as good as the token it was opened with: revoked or expired, the
     // session ends here, whatever the cookie's age.
     let session = cookie.as_deref().and_then(|c| {
-        let session = gateway.sessions.get(c)?;
-        if gateway.tokens().is_live(&session.principal.token_id) {
+        let session = state.sessions.get(c)?;
+        if state.tokens().is_live(&session.principal.token_id) {
             Some(session)
         } else {
-            gateway.sessions.end(c);
+            state.sessions.end(c);
             None
         }
     });
@@ -82,6 +87,7 @@ pub async fn handle(gateway: &Gateway, request: Request<Incoming>) -> Response<P
     if method == Method::POST {
         return post(
             gateway,
+            state,
             &session,
             cookie.as_deref().unwrap_or(""),
             request,
@@ -147,6 +153,7 @@ pub async fn handle(gateway: &Gateway, request: Request<Incoming>) -> Response<P
 
 async fn post(
     gateway: &Gateway,
+    state: &AdminState,
     session: &Session,
     cookie: &str,
     request: Request<Incoming>,
@@ -176,7 +183,7 @@ async fn post(
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match segments.as_slice() {
         ["logout"] => {
-            gateway.sessions.end(cookie);
+            state.sessions.end(cookie);
             audit::record(&state_dir, &actor, "logout", "");
             let mut response = redirect("/login");
             set_cookie(
@@ -238,7 +245,7 @@ async fn post(
         }
         ["explorer"] => {
             let sql = fields.get("sql").cloned().unwrap_or_default();
-            let result = run_query(gateway, &actor, &sql).await;
+            let result = run_query(gateway, state, &actor, &sql).await;
             let (status, body) = match &result {
                 Ok(answer) => (
                     StatusCode::OK,
@@ -321,7 +328,11 @@ fn secure_cookies(gateway: &Gateway) -> bool {
         .is_some_and(|url| url.starts_with("https://"))
 }
 
-async fn login(gateway: &Gateway, request: Request<Incoming>) -> Response<ProxyBody> {
+async fn login(
+    gateway: &Gateway,
+    state: &AdminState,
+    request: Request<Incoming>,
+) -> Response<ProxyBody> {
     // A login from another site's form would log the victim into the attacker's account
     // (login CSRF); the same-origin rule of every other form applies here too.
     if !same_origin(&request) {
@@ -342,11 +353,11 @@ async fn login(gateway: &Gateway, request: Request<Incoming>) -> Response<ProxyB
     };
     let token = fields.get("token").map(|t| t.trim()).unwrap_or("");
     let state_dir = gateway.snapshot().config.state.dir.clone();
-    match gateway.tokens().verify(token) {
+    match state.tokens().verify(token) {
         Some(principal) => {
             let ttl = gateway.snapshot().config.admin.session_ttl.0;
             let actor = format!("dashboard:{}", principal.name);
-            let id = gateway.sessions.start(principal, ttl);
+            let id = state.sessions.start(principal, ttl);
             audit::record(&state_dir, &actor, "login", "");
             let mut response = redirect("/");
             set_cookie(

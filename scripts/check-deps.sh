@@ -41,7 +41,8 @@ RULES = {
     "proxy": ["admin", "report", "gatewayd"],
     "events": ["admin", "report", "proxy", "gatewayd"],
     "report": ["admin", "proxy", "gatewayd"],
-    "admin": ["gatewayd"],
+    # The admin plane sees the proxy only through admin::view::ProxyView.
+    "admin": ["proxy", "events", "devices", "gatewayd"],
     # The agent port hands CONNECT streams to the daemon through a trait; it never imports
     # the proxy, the admin plane, the reports or the events path.
     "devices": ["admin", "report", "proxy", "events", "gatewayd"],

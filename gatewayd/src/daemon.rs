@@ -60,8 +60,7 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     let drain = config.timeouts.shutdown_drain.0;
     let state_dir = config.state.dir.clone();
     let statuses = crate::apps::StatusStore::open(&config.state.dir)?;
-    let tokens =
-        crate::admin::tokens::TokenStore::load(&config.state.dir).map_err(anyhow::Error::msg)?;
+    let tokens = admin::tokens::TokenStore::load(&config.state.dir).map_err(anyhow::Error::msg)?;
     let geoip = match &config.geoip.database {
         Some(path) => Some(
             geoip::GeoIpHandle::open(path)
@@ -100,8 +99,8 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     gateway
         .tasks
         .spawn(crate::gateway::watch_files(gateway.clone()));
-    let admin_state = Arc::new(crate::admin::state::AdminState::new(tokens));
-    gateway.tasks.spawn(crate::admin::state::watch_tokens(
+    let admin_state = Arc::new(admin::state::AdminState::new(tokens));
+    gateway.tasks.spawn(admin::state::watch_tokens(
         admin_state.clone(),
         state_dir.clone(),
         gateway.shutdown.clone(),
@@ -155,7 +154,7 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     let proxy_task = gateway
         .tasks
         .spawn(crate::listen::serve_proxy(proxy, gateway.clone()));
-    let admin_task = gateway.tasks.spawn(crate::admin::serve_admin(
+    let admin_task = gateway.tasks.spawn(crate::admin_host::serve_admin(
         admin,
         gateway.clone(),
         admin_state,

@@ -2,7 +2,7 @@
 //! certificates it mints, forwards over verified TLS, and runs every request through an
 //! explicit pipeline of phases. See ARCHITECTURE.md for the map.
 
-pub mod admin;
+pub mod admin_host;
 pub mod agent_host;
 pub mod apps;
 pub mod catalog_bundle;
@@ -10,7 +10,6 @@ pub mod cli;
 pub mod config;
 pub mod cpu;
 pub mod daemon;
-pub mod dashboard;
 pub mod dlp_engine;
 pub mod events_setup;
 pub mod gateway;

@@ -7,7 +7,23 @@
 
 use crate::host_pattern::request_path;
 use dlp::Confidence;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// What is known about one discovered host: the record the daemon keeps (in
+/// `<state>/discovered-apps.json`) and the admin plane lists for triage.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DiscoveredApp {
+    pub host: String,
+    pub first_seen_unix_ms: u64,
+    pub last_seen_unix_ms: u64,
+    pub requests: u64,
+    /// Evidence seen so far, e.g. `api_path:openai-chat`, `provider_key:openai`.
+    pub evidence: Vec<String>,
+    /// Strongest confidence seen: low, medium, high.
+    pub confidence: String,
+    /// Always `in_review` until someone adds the host to the catalog.
+    pub status: String,
+}
 
 /// How much of the first response chunk is looked at.
 const CHUNK_LIMIT: usize = 4096;

@@ -8,25 +8,10 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+pub use policies::discovery::DiscoveredApp;
 use policies::discovery::{Discovery, Reason};
-use serde::{Deserialize, Serialize};
 
 const FILE: &str = "discovered-apps.json";
-
-/// What is known about one discovered host.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct DiscoveredApp {
-    pub host: String,
-    pub first_seen_unix_ms: u64,
-    pub last_seen_unix_ms: u64,
-    pub requests: u64,
-    /// Evidence seen so far, e.g. `api_path:openai-chat`, `provider_key:openai`.
-    pub evidence: Vec<String>,
-    /// Strongest confidence seen: low, medium, high.
-    pub confidence: String,
-    /// Always `in_review` until someone adds the host to the catalog.
-    pub status: String,
-}
 
 /// Discovered apps by host, flushed to disk when changed.
 pub struct DiscoveredApps {

@@ -4,11 +4,11 @@
 
 use clap::Subcommand;
 
-use crate::admin::tokens::{Role, TokenStore};
 use crate::apps::StatusStore;
 use crate::config::{Config, ConfigDuration};
 use crate::daemon::ensure_state_dir;
 use crate::policy_files::load_policy;
+use admin::tokens::{Role, TokenStore};
 
 #[derive(Debug, Subcommand)]
 pub enum AppsCommand {

@@ -92,7 +92,7 @@ pub fn run_report(config: &Config, args: &ReportArgs) -> anyhow::Result<u8> {
         eprintln!("gatewayd: `report app` needs an app id (see `gatewayd report apps`)");
         return Ok(2);
     }
-    let now = crate::admin::report_api::now_unix();
+    let now = admin::report_api::now_unix();
     let filter = match ReportFilter::from_pairs(
         &args.pairs(),
         now,

@@ -185,7 +185,7 @@ fn admin(config: &Config, text: &str) -> Result<(), Problem> {
         ));
     }
     if let Some(url) = &admin.public_url {
-        if crate::admin::hosts::url_host(url).is_none() {
+        if admin::hosts::url_host(url).is_none() {
             return Err((
                 at("public_url"),
                 format!(

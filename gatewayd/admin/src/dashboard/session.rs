@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use rand::RngCore;
 
-use crate::admin::tokens::Principal;
+use crate::tokens::Principal;
 use state_files::{constant_time_eq, sha256_hex};
 
 /// The cookie's name.
@@ -128,7 +128,7 @@ pub fn cookie_value(header: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::admin::tokens::Role;
+    use crate::tokens::Role;
 
     fn alice() -> Principal {
         Principal {

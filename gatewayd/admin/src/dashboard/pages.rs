@@ -10,9 +10,9 @@ use serde_json::Value;
 use super::html::{self, bytes, card, count, escape};
 use super::session::Session;
 use super::svg;
-use crate::admin::report_api::run_report;
-use crate::admin::tokens::Role;
-use crate::gateway::Gateway;
+use crate::report_api::run_report;
+use crate::tokens::Role;
+use crate::view::ProxyView;
 use report::explorer::{ExplorerAnswer, PRESETS};
 use report::table::{plain, Table};
 use report::{self, form, number, Report, ReportFilter};
@@ -22,12 +22,12 @@ pub type Page = Result<String, (http::StatusCode, String)>;
 
 /// Runs report `name` for a page; a problem comes back as the status and message to show.
 async fn run(
-    gateway: &Gateway,
+    proxy: &dyn ProxyView,
     name: &str,
     id: Option<&str>,
     pairs: &BTreeMap<String, String>,
 ) -> Result<(Report, ReportFilter), (http::StatusCode, String)> {
-    run_report(gateway, name, id, pairs, &["preset"])
+    run_report(proxy, name, id, pairs, &["preset"])
         .await
         .map_err(|e| {
             let status = match e {
@@ -125,8 +125,8 @@ fn list_footer(
 }
 
 /// `/`: cards, the trend and the top apps.
-pub async fn overview(gateway: &Gateway, pairs: &BTreeMap<String, String>) -> Page {
-    let (done, filter) = run(gateway, "overview", None, pairs).await?;
+pub async fn overview(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) -> Page {
+    let (done, filter) = run(proxy, "overview", None, pairs).await?;
     let json = &done.json;
     let totals = &json["totals"];
     let previous = &json["previous"];
@@ -294,8 +294,12 @@ fn back_link(path: &str, pairs: &BTreeMap<String, String>) -> String {
 }
 
 /// `/apps`: every app in use, with the inline status form for admins.
-pub async fn apps(gateway: &Gateway, session: &Session, pairs: &BTreeMap<String, String>) -> Page {
-    let (done, filter) = run(gateway, "apps", None, pairs).await?;
+pub async fn apps(
+    proxy: &dyn ProxyView,
+    session: &Session,
+    pairs: &BTreeMap<String, String>,
+) -> Page {
+    let (done, filter) = run(proxy, "apps", None, pairs).await?;
     let mut body = html::filter_bar("/apps", &filter, &since_of(pairs, "apps"));
     let apps = done.json["apps"].as_array().cloned().unwrap_or_default();
     body.push_str(&apps_table(
@@ -315,12 +319,12 @@ pub async fn apps(gateway: &Gateway, session: &Session, pairs: &BTreeMap<String,
 
 /// `/apps/ID`: one app's drill-down.
 pub async fn app(
-    gateway: &Gateway,
+    proxy: &dyn ProxyView,
     session: &Session,
     id: &str,
     pairs: &BTreeMap<String, String>,
 ) -> Page {
-    let (done, filter) = run(gateway, "app", Some(id), pairs).await?;
+    let (done, filter) = run(proxy, "app", Some(id), pairs).await?;
     let json = &done.json;
     let meta = &json["app"];
     let totals = &json["totals"];
@@ -451,8 +455,8 @@ pub async fn app(
 }
 
 /// `/users`.
-pub async fn users(gateway: &Gateway, pairs: &BTreeMap<String, String>) -> Page {
-    let (done, filter) = run(gateway, "users", None, pairs).await?;
+pub async fn users(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) -> Page {
+    let (done, filter) = run(proxy, "users", None, pairs).await?;
     let mut body = html::filter_bar("/users", &filter, &since_of(pairs, "users"));
     body.push_str(&html::table(&done.table, &keep(pairs)));
     body.push_str(&list_footer(
@@ -465,8 +469,8 @@ pub async fn users(gateway: &Gateway, pairs: &BTreeMap<String, String>) -> Page 
 }
 
 /// `/dlp`.
-pub async fn dlp(gateway: &Gateway, pairs: &BTreeMap<String, String>) -> Page {
-    let (done, filter) = run(gateway, "dlp", None, pairs).await?;
+pub async fn dlp(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) -> Page {
+    let (done, filter) = run(proxy, "dlp", None, pairs).await?;
     let json = &done.json;
     let query = keep(pairs);
     let mut body = html::filter_bar("/dlp", &filter, &since_of(pairs, "dlp"));
@@ -505,11 +509,11 @@ pub async fn dlp(gateway: &Gateway, pairs: &BTreeMap<String, String>) -> Page {
 
 /// `/unapproved`: usage of unapproved and in-review apps.
 pub async fn unapproved(
-    gateway: &Gateway,
+    proxy: &dyn ProxyView,
     session: &Session,
     pairs: &BTreeMap<String, String>,
 ) -> Page {
-    let (done, filter) = run(gateway, "unapproved", None, pairs).await?;
+    let (done, filter) = run(proxy, "unapproved", None, pairs).await?;
     let mut body = html::filter_bar("/unapproved", &filter, &since_of(pairs, "unapproved"));
     let apps = done.json["apps"].as_array().cloned().unwrap_or_default();
     body.push_str("<h2>Apps</h2>");
@@ -542,8 +546,8 @@ pub async fn unapproved(
 }
 
 /// `/anomalies`.
-pub async fn anomalies(gateway: &Gateway, pairs: &BTreeMap<String, String>) -> Page {
-    let (done, filter) = run(gateway, "anomalies", None, pairs).await?;
+pub async fn anomalies(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) -> Page {
+    let (done, filter) = run(proxy, "anomalies", None, pairs).await?;
     let mut body = html::filter_bar("/anomalies", &filter, &since_of(pairs, "anomalies"));
     body.push_str(
         "<p>Usage spikes against each app's previous 7 days, countries never seen for an app in \
@@ -574,8 +578,8 @@ pub async fn anomalies(gateway: &Gateway, pairs: &BTreeMap<String, String>) -> P
 }
 
 /// `/discovered`: hosts that look like AI apps but are not in the catalog.
-pub fn discovered(gateway: &Gateway) -> Page {
-    let list = gateway.discovered.list();
+pub fn discovered(proxy: &dyn ProxyView) -> Page {
+    let list = proxy.discovered();
     if list.is_empty() {
         return Ok(
             "<p class=\"empty\">No AI traffic outside the catalog has been seen.</p>".into(),

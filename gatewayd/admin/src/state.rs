@@ -1,7 +1,6 @@
 //! The admin plane's own state: the API tokens (re-read when `gatewayd admin token` changes
 //! them), the dashboard's sessions and the log explorer's query slots. It lives here, not in
-//! the proxy's [`Gateway`](crate::gateway::Gateway), so the data path holds nothing of the
-//! admin plane; the admin listener is given both.
+//! the proxy's shared state, so the data path holds nothing of the admin plane.
 
 use std::path::PathBuf;
 use std::sync::Arc;

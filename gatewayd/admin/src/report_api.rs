@@ -15,8 +15,8 @@ use serde_json::json;
 use super::api::{error, ok};
 use super::state::AdminState;
 use super::tokens::{Principal, Role};
-use crate::gateway::Gateway;
-use crate::upstream::ProxyBody;
+use crate::view::ProxyView;
+use crate::ProxyBody;
 use report::explorer::{self, ExplorerError};
 use report::{self, form, ClickHouseHttp, Report, ReportError, ReportFilter, ReportInputs};
 
@@ -30,7 +30,7 @@ pub fn now_unix() -> i64 {
 
 /// `GET /api/v1/report/NAME[/ID]?filters`.
 pub async fn report(
-    gateway: &Gateway,
+    proxy: &dyn ProxyView,
     request: &Request<Incoming>,
     name: &str,
     app_id: Option<&str>,
@@ -47,7 +47,7 @@ pub async fn report(
             return error(StatusCode::BAD_REQUEST, "format must be json or csv");
         }
     }
-    match run_report(gateway, name, app_id, &pairs, &["format"]).await {
+    match run_report(proxy, name, app_id, &pairs, &["format"]).await {
         Ok((done, _)) if wants_csv => csv(&done.table.to_csv(), name),
         Ok((done, _)) => ok(done.json),
         Err(e) => report_error(&e),
@@ -58,19 +58,19 @@ pub async fn report(
 /// `name` against the live catalog, statuses and ClickHouse; the API, the dashboard pages and
 /// their CSV exports all come through here.
 pub async fn run_report(
-    gateway: &Gateway,
+    proxy: &dyn ProxyView,
     name: &str,
     app_id: Option<&str>,
     pairs: &BTreeMap<String, String>,
     ignore: &[&str],
 ) -> Result<(Report, ReportFilter), ReportError> {
     let filter = ReportFilter::from_pairs(pairs, now_unix(), report::default_since(name), ignore)?;
-    let snapshot = gateway.snapshot();
-    let book = gateway.statuses.book();
-    let clickhouse = ClickHouseHttp::reader(&snapshot.config.clickhouse);
+    let catalog = proxy.catalog();
+    let book = proxy.status_book();
+    let clickhouse = ClickHouseHttp::reader(&proxy.settings().clickhouse);
     let inputs = ReportInputs {
         clickhouse: &clickhouse,
-        catalog: &snapshot.catalog,
+        catalog: &catalog,
         statuses: &book,
     };
     let done = report::run(inputs, name, app_id, &filter).await?;
@@ -79,7 +79,7 @@ pub async fn run_report(
 
 /// `GET /api/v1/discovered?since=...&limit=...&offset=...[&format=csv]`: hosts that look like
 /// AI APIs but are not in the catalog, seen in the range, most requests first.
-pub fn discovered(gateway: &Gateway, request: &Request<Incoming>) -> Response<ProxyBody> {
+pub fn discovered(proxy: &dyn ProxyView, request: &Request<Incoming>) -> Response<ProxyBody> {
     let pairs = form::parse(request.uri().query().unwrap_or(""));
     let filter = match ReportFilter::from_pairs(&pairs, now_unix(), 400 * 86_400, &["format"]) {
         Ok(filter) => filter,
@@ -93,9 +93,8 @@ pub fn discovered(gateway: &Gateway, request: &Request<Incoming>) -> Response<Pr
     }
     let from_ms = u64::try_from(filter.range.from).unwrap_or(0) * 1000;
     let to_ms = u64::try_from(filter.range.to).unwrap_or(0) * 1000;
-    let mut seen: Vec<_> = gateway
-        .discovered
-        .list()
+    let mut seen: Vec<_> = proxy
+        .discovered()
         .into_iter()
         .filter(|d| d.last_seen_unix_ms >= from_ms && d.first_seen_unix_ms < to_ms)
         .collect();
@@ -176,7 +175,7 @@ struct QueryBody {
 
 /// `POST /api/v1/query {"sql": "SELECT ..."}`: the log explorer.
 pub async fn query(
-    gateway: &Gateway,
+    proxy: &dyn ProxyView,
     state: &AdminState,
     principal: &Principal,
     request: Request<Incoming>,
@@ -201,7 +200,7 @@ pub async fn query(
         }
     };
     let actor = format!("token:{}", principal.name);
-    match run_query(gateway, state, &actor, &body.sql).await {
+    match run_query(proxy, state, &actor, &body.sql).await {
         Ok(answer) => ok(answer.json()),
         Err(e) => explorer_error(&e),
     }
@@ -225,20 +224,18 @@ pub fn explorer_error(e: &ExplorerError) -> Response<ProxyBody> {
 
 /// Runs an explorer query for `actor` with the configured limits, and records it.
 pub async fn run_query(
-    gateway: &Gateway,
+    proxy: &dyn ProxyView,
     state: &AdminState,
     actor: &str,
     sql: &str,
 ) -> Result<explorer::ExplorerAnswer, ExplorerError> {
-    let snapshot = gateway.snapshot();
-    let config = &snapshot.config;
-    let admin = &config.admin;
-    let result = match state.explorer_slots.acquire(admin.query_concurrency) {
+    let config = proxy.settings();
+    let result = match state.explorer_slots.acquire(config.query_concurrency) {
         Ok(_slot) => {
             let limits = explorer::ExplorerLimits {
-                timeout: admin.query_timeout.0,
-                max_rows: admin.query_max_rows,
-                max_bytes: admin.query_max_bytes,
+                timeout: config.query_timeout,
+                max_rows: config.query_max_rows,
+                max_bytes: config.query_max_bytes,
             };
             let reader = ClickHouseHttp::reader(&config.clickhouse);
             let writer = ClickHouseHttp::writer(&config.clickhouse);
@@ -252,7 +249,7 @@ pub async fn run_query(
         Err(e) => format!("refused: {e}"),
     };
     super::audit::record(
-        &config.state.dir,
+        &config.state_dir,
         actor,
         "log_explorer_query",
         &format!("{outcome}: {sql}"),
@@ -270,7 +267,7 @@ pub fn presets() -> Response<ProxyBody> {
 }
 
 /// `GET /api/v1/audit?limit=N` (admin only).
-pub fn audit(gateway: &Gateway, principal: &Principal, query: &str) -> Response<ProxyBody> {
+pub fn audit(proxy: &dyn ProxyView, principal: &Principal, query: &str) -> Response<ProxyBody> {
     if principal.role != Role::Admin {
         return error(
             StatusCode::FORBIDDEN,
@@ -282,7 +279,7 @@ pub fn audit(gateway: &Gateway, principal: &Principal, query: &str) -> Response<
         .and_then(|l| l.parse().ok())
         .unwrap_or(200usize)
         .min(10_000);
-    match super::audit::recent(&gateway.snapshot().config.state.dir, limit) {
+    match super::audit::recent(&proxy.settings().state_dir, limit) {
         Ok(entries) => ok(json!({ "entries": entries })),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     }

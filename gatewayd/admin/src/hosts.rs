@@ -8,7 +8,7 @@
 
 use std::net::IpAddr;
 
-use crate::config::AdminConfig;
+use crate::view::Settings;
 
 /// The host (lowercase, no port, no brackets, no trailing dot) of a `Host` header value.
 fn host_name(value: &str) -> Option<String> {
@@ -39,7 +39,7 @@ pub fn url_host(url: &str) -> Option<String> {
 }
 
 /// Whether the admin port answers a request with this `Host` header.
-pub fn allowed(config: &AdminConfig, host: Option<&str>) -> bool {
+pub fn allowed(config: &Settings, host: Option<&str>) -> bool {
     let Some(name) = host.and_then(host_name) else {
         return false;
     };
@@ -62,7 +62,17 @@ mod tests {
 
     #[test]
     fn names_that_could_be_rebound_are_refused() {
-        let mut config = AdminConfig::default();
+        let mut config = Settings {
+            state_dir: "/var/lib/warden".into(),
+            clickhouse: Default::default(),
+            session_ttl: std::time::Duration::from_secs(8 * 3600),
+            query_timeout: std::time::Duration::from_secs(10),
+            query_max_rows: 1000,
+            query_max_bytes: 4 * 1024 * 1024,
+            query_concurrency: 4,
+            allowed_hosts: Vec::new(),
+            public_url: None,
+        };
         for ok in [
             "127.0.0.1:9090",
             "localhost:9090",

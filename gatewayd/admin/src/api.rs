@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Limited};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use policies::AppStatus;
 use serde::Deserialize;
@@ -12,14 +12,14 @@ use serde_json::{json, Value};
 
 use super::state::AdminState;
 use super::tokens::{Principal, Role};
-use crate::gateway::Gateway;
-use crate::upstream::ProxyBody;
+use crate::view::ProxyView;
+use crate::ProxyBody;
 
 const MAX_BODY: usize = 64 * 1024;
 
 /// Answers an `/api/v1/...` request.
 pub async fn handle(
-    gateway: &Gateway,
+    proxy: &dyn ProxyView,
     state: &AdminState,
     request: Request<Incoming>,
 ) -> Response<ProxyBody> {
@@ -32,23 +32,23 @@ pub async fn handle(
     match (request.method().clone(), segments.as_slice()) {
         (Method::GET, ["report", "app", id]) => {
             let id = id.to_string();
-            super::report_api::report(gateway, &request, "app", Some(&id)).await
+            super::report_api::report(proxy, &request, "app", Some(&id)).await
         }
         (Method::GET, ["report", name]) => {
             let name = name.to_string();
-            super::report_api::report(gateway, &request, &name, None).await
+            super::report_api::report(proxy, &request, &name, None).await
         }
         (Method::POST, ["query"]) => {
-            super::report_api::query(gateway, state, &principal, request).await
+            super::report_api::query(proxy, state, &principal, request).await
         }
         (Method::GET, ["query", "presets"]) => super::report_api::presets(),
         (Method::GET, ["audit"]) => {
-            super::report_api::audit(gateway, &principal, request.uri().query().unwrap_or(""))
+            super::report_api::audit(proxy, &principal, request.uri().query().unwrap_or(""))
         }
-        (Method::GET, ["apps"]) => list_apps(gateway),
-        (Method::GET, ["discovered"]) => super::report_api::discovered(gateway, &request),
-        (Method::GET, ["apps", id]) => app_detail(gateway, id),
-        (Method::GET, ["apps", id, "status-history"]) => status_history(gateway, id),
+        (Method::GET, ["apps"]) => list_apps(proxy),
+        (Method::GET, ["discovered"]) => super::report_api::discovered(proxy, &request),
+        (Method::GET, ["apps", id]) => app_detail(proxy, id),
+        (Method::GET, ["apps", id, "status-history"]) => status_history(proxy, id),
         (Method::PUT, ["apps", id, "status"]) => {
             let id = id.to_string();
             if principal.role != Role::Admin {
@@ -57,7 +57,7 @@ pub async fn handle(
                     "changing an app's status needs the admin role",
                 );
             }
-            set_status(gateway, &principal, &id, request).await
+            set_status(proxy, &principal, &id, request).await
         }
         _ => error(StatusCode::NOT_FOUND, "no such API endpoint"),
     }
@@ -72,7 +72,7 @@ pub(super) fn authenticate(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(crate::identity::bearer_token);
+        .and_then(bearer_token);
     let Some(token) = token else {
         return Err((StatusCode::UNAUTHORIZED, "missing bearer token"));
     };
@@ -82,11 +82,10 @@ pub(super) fn authenticate(
         .ok_or((StatusCode::UNAUTHORIZED, "invalid token"))
 }
 
-fn list_apps(gateway: &Gateway) -> Response<ProxyBody> {
-    let snapshot = gateway.snapshot();
-    let book = gateway.statuses.book();
-    let apps: Vec<Value> = snapshot
-        .catalog
+fn list_apps(proxy: &dyn ProxyView) -> Response<ProxyBody> {
+    let catalog = proxy.catalog();
+    let book = proxy.status_book();
+    let apps: Vec<Value> = catalog
         .apps()
         .iter()
         .map(|app| {
@@ -103,12 +102,12 @@ fn list_apps(gateway: &Gateway) -> Response<ProxyBody> {
     ok(json!({ "apps": apps }))
 }
 
-fn app_detail(gateway: &Gateway, id: &str) -> Response<ProxyBody> {
-    let snapshot = gateway.snapshot();
-    let Some(app) = snapshot.catalog.app(id) else {
+fn app_detail(proxy: &dyn ProxyView, id: &str) -> Response<ProxyBody> {
+    let catalog = proxy.catalog();
+    let Some(app) = catalog.app(id) else {
         return error(StatusCode::NOT_FOUND, "no such app in the catalog");
     };
-    let book = gateway.statuses.book();
+    let book = proxy.status_book();
     let mut value = serde_json::to_value(app).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut value {
         map.insert("status".into(), json!(book.status(id).as_str()));
@@ -123,8 +122,8 @@ fn app_detail(gateway: &Gateway, id: &str) -> Response<ProxyBody> {
     ok(value)
 }
 
-fn status_history(gateway: &Gateway, id: &str) -> Response<ProxyBody> {
-    match gateway.statuses.changes() {
+fn status_history(proxy: &dyn ProxyView, id: &str) -> Response<ProxyBody> {
+    match proxy.status_changes() {
         Ok(changes) => {
             let changes: Vec<_> = changes.into_iter().filter(|c| c.app_id == id).collect();
             ok(json!({ "changes": changes }))
@@ -140,12 +139,12 @@ struct StatusBody {
 }
 
 async fn set_status(
-    gateway: &Gateway,
+    proxy: &dyn ProxyView,
     principal: &Principal,
     id: &str,
     request: Request<Incoming>,
 ) -> Response<ProxyBody> {
-    if gateway.snapshot().catalog.app(id).is_none() {
+    if proxy.catalog().app(id).is_none() {
         return error(StatusCode::NOT_FOUND, "no such app in the catalog");
     }
     let bytes = match Limited::new(request.into_body(), MAX_BODY).collect().await {
@@ -171,10 +170,10 @@ async fn set_status(
         Err(e) => return error(StatusCode::BAD_REQUEST, &format!("{e}")),
     };
     let actor = format!("token:{}", principal.name);
-    match gateway.statuses.set(id, status, &actor) {
+    match proxy.set_status(id, status, &actor) {
         Ok(change) => {
             super::audit::record(
-                &gateway.snapshot().config.state.dir,
+                &proxy.settings().state_dir,
                 &actor,
                 "set_app_status",
                 &format!("{id}: {} -> {}", change.old, change.new),
@@ -198,17 +197,22 @@ pub(super) fn error(status: StatusCode, message: &str) -> Response<ProxyBody> {
 
 /// A JSON body with this status.
 pub(crate) fn json_response(status: StatusCode, value: Value) -> Response<ProxyBody> {
-    crate::respond::with_body(json_parts(status, value))
-}
-
-/// A JSON answer as its head and its bytes, for the tunnel port's h2 streams, which send the
-/// body themselves.
-pub(crate) fn json_parts(status: StatusCode, value: Value) -> (Response<()>, Bytes) {
-    let mut head = Response::new(());
-    *head.status_mut() = status;
-    head.headers_mut().insert(
+    let mut response = Response::new(
+        Full::new(Bytes::from(value.to_string()))
+            .map_err(|e| match e {})
+            .boxed(),
+    );
+    *response.status_mut() = status;
+    response.headers_mut().insert(
         header::CONTENT_TYPE,
         header::HeaderValue::from_static("application/json"),
     );
-    (head, Bytes::from(value.to_string()))
+    response
+}
+
+/// The token of an `Authorization: Bearer TOKEN` header value.
+fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }

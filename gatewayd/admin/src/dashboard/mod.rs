@@ -16,12 +16,12 @@ use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 
-use crate::admin::audit;
-use crate::admin::report_api::{csv, report_error, run_query, run_report};
-use crate::admin::state::AdminState;
-use crate::admin::tokens::Role;
-use crate::gateway::Gateway;
-use crate::upstream::ProxyBody;
+use crate::audit;
+use crate::report_api::{csv, report_error, run_query, run_report};
+use crate::state::AdminState;
+use crate::tokens::Role;
+use crate::view::ProxyView;
+use crate::ProxyBody;
 use report::explorer::ExplorerError;
 use report::explorer::PRESETS;
 use report::{form, ReportError};
@@ -33,7 +33,7 @@ const MAX_FORM_BYTES: usize = 128 * 1024;
 /// Answers a dashboard request (anything on the admin listener outside `/api`, `/healthz`
 /// and `/metrics`).
 pub async fn handle(
-    gateway: &Gateway,
+    proxy: &dyn ProxyView,
     state: &AdminState,
     request: Request<Incoming>,
 ) -> Response<ProxyBody> {
@@ -50,7 +50,7 @@ pub async fn handle(
     if path == "/login" {
         return match method {
             Method::GET => login_page(StatusCode::OK, ""),
-            Method::POST => login(gateway, state, request).await,
+            Method::POST => login(proxy, state, request).await,
             _ => not_allowed(),
         };
     }
@@ -86,7 +86,7 @@ pub async fn handle(
     let pairs = form::parse(request.uri().query().unwrap_or(""));
     if method == Method::POST {
         return post(
-            gateway,
+            proxy,
             state,
             &session,
             cookie.as_deref().unwrap_or(""),
@@ -103,32 +103,32 @@ pub async fn handle(
         [""] => (
             "Shadow AI overview",
             "/",
-            pages::overview(gateway, &pairs).await,
+            pages::overview(proxy, &pairs).await,
         ),
         ["apps"] => (
             "AI apps",
             "/apps",
-            pages::apps(gateway, &session, &pairs).await,
+            pages::apps(proxy, &session, &pairs).await,
         ),
         ["apps", id] => {
             let id = form::decode(id);
             let title = format!("App: {id}");
-            let result = pages::app(gateway, &session, &id, &pairs).await;
+            let result = pages::app(proxy, &session, &id, &pairs).await;
             return render(&session, &title, "/apps", result);
         }
-        ["users"] => ("Users", "/users", pages::users(gateway, &pairs).await),
-        ["dlp"] => ("DLP findings", "/dlp", pages::dlp(gateway, &pairs).await),
+        ["users"] => ("Users", "/users", pages::users(proxy, &pairs).await),
+        ["dlp"] => ("DLP findings", "/dlp", pages::dlp(proxy, &pairs).await),
         ["unapproved"] => (
             "Unapproved and in-review usage",
             "/unapproved",
-            pages::unapproved(gateway, &session, &pairs).await,
+            pages::unapproved(proxy, &session, &pairs).await,
         ),
         ["anomalies"] => (
             "Anomalies",
             "/anomalies",
-            pages::anomalies(gateway, &pairs).await,
+            pages::anomalies(proxy, &pairs).await,
         ),
-        ["discovered"] => ("Discovered apps", "/discovered", pages::discovered(gateway)),
+        ["discovered"] => ("Discovered apps", "/discovered", pages::discovered(proxy)),
         ["explorer"] => {
             let preset = pairs
                 .get("preset")
@@ -139,9 +139,9 @@ pub async fn handle(
             return render(&session, "Log explorer", "/explorer", Ok(body));
         }
         ["export", "app", id] => {
-            return export(gateway, "app", Some(&form::decode(id)), &pairs).await
+            return export(proxy, "app", Some(&form::decode(id)), &pairs).await
         }
-        ["export", name] => return export(gateway, name, None, &pairs).await,
+        ["export", name] => return export(proxy, name, None, &pairs).await,
         _ => (
             "Not found",
             "",
@@ -152,7 +152,7 @@ pub async fn handle(
 }
 
 async fn post(
-    gateway: &Gateway,
+    proxy: &dyn ProxyView,
     state: &AdminState,
     session: &Session,
     cookie: &str,
@@ -178,7 +178,7 @@ async fn post(
             "The form's security token is missing or stale: reload the page and try again.",
         );
     }
-    let state_dir = gateway.snapshot().config.state.dir.clone();
+    let state_dir = proxy.settings().state_dir;
     let actor = format!("dashboard:{}", session.principal.name);
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match segments.as_slice() {
@@ -186,10 +186,7 @@ async fn post(
             state.sessions.end(cookie);
             audit::record(&state_dir, &actor, "logout", "");
             let mut response = redirect("/login");
-            set_cookie(
-                &mut response,
-                &session::clear_cookie(secure_cookies(gateway)),
-            );
+            set_cookie(&mut response, &session::clear_cookie(secure_cookies(proxy)));
             response
         }
         ["apps", id, "status"] => {
@@ -201,7 +198,7 @@ async fn post(
                     "Changing an app's status needs the admin role.",
                 );
             }
-            if gateway.snapshot().catalog.app(&id).is_none() {
+            if proxy.catalog().app(&id).is_none() {
                 return error_page(
                     Some(session),
                     StatusCode::NOT_FOUND,
@@ -221,7 +218,7 @@ async fn post(
                     )
                 }
             };
-            match gateway.statuses.set(&id, status, &actor) {
+            match proxy.set_status(&id, status, &actor) {
                 Ok(change) => {
                     audit::record(
                         &state_dir,
@@ -245,7 +242,7 @@ async fn post(
         }
         ["explorer"] => {
             let sql = fields.get("sql").cloned().unwrap_or_default();
-            let result = run_query(gateway, state, &actor, &sql).await;
+            let result = run_query(proxy, state, &actor, &sql).await;
             let (status, body) = match &result {
                 Ok(answer) => (
                     StatusCode::OK,
@@ -318,18 +315,16 @@ async fn read_form(
 
 /// Whether browsers reach the dashboard over https (`admin.public_url`), so cookies get
 /// `Secure`.
-fn secure_cookies(gateway: &Gateway) -> bool {
-    gateway
-        .snapshot()
-        .config
-        .admin
+fn secure_cookies(proxy: &dyn ProxyView) -> bool {
+    proxy
+        .settings()
         .public_url
         .as_deref()
         .is_some_and(|url| url.starts_with("https://"))
 }
 
 async fn login(
-    gateway: &Gateway,
+    proxy: &dyn ProxyView,
     state: &AdminState,
     request: Request<Incoming>,
 ) -> Response<ProxyBody> {
@@ -337,7 +332,7 @@ async fn login(
     // (login CSRF); the same-origin rule of every other form applies here too.
     if !same_origin(&request) {
         audit::record(
-            &gateway.snapshot().config.state.dir,
+            &proxy.settings().state_dir,
             "anonymous",
             "login_refused",
             "cross-site form",
@@ -352,17 +347,17 @@ async fn login(
         Err(response) => return response,
     };
     let token = fields.get("token").map(|t| t.trim()).unwrap_or("");
-    let state_dir = gateway.snapshot().config.state.dir.clone();
+    let state_dir = proxy.settings().state_dir;
     match state.tokens().verify(token) {
         Some(principal) => {
-            let ttl = gateway.snapshot().config.admin.session_ttl.0;
+            let ttl = proxy.settings().session_ttl;
             let actor = format!("dashboard:{}", principal.name);
             let id = state.sessions.start(principal, ttl);
             audit::record(&state_dir, &actor, "login", "");
             let mut response = redirect("/");
             set_cookie(
                 &mut response,
-                &session::set_cookie(&id, ttl, secure_cookies(gateway)),
+                &session::set_cookie(&id, ttl, secure_cookies(proxy)),
             );
             response
         }
@@ -397,12 +392,12 @@ fn login_page(status: StatusCode, message: &str) -> Response<ProxyBody> {
 }
 
 async fn export(
-    gateway: &Gateway,
+    proxy: &dyn ProxyView,
     name: &str,
     id: Option<&str>,
     pairs: &BTreeMap<String, String>,
 ) -> Response<ProxyBody> {
-    match run_report(gateway, name, id, pairs, &[]).await {
+    match run_report(proxy, name, id, pairs, &[]).await {
         Ok((done, _)) => csv(&done.table.to_csv(), name),
         Err(ReportError::Filter(e)) => error_page(None, StatusCode::BAD_REQUEST, &e.to_string()),
         Err(e) => report_error(&e),

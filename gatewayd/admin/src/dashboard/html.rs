@@ -7,11 +7,26 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use super::session::Session;
-use crate::admin::tokens::Role;
+use crate::tokens::Role;
 use report::filter::ReportFilter;
 use report::table::{plain, Table};
 
-pub(crate) use crate::respond::escape;
+/// Escapes text for HTML element content and double-quoted attributes. (The proxy's block
+/// pages escape with the same rules in its `respond.rs`; this crate may not depend on it.)
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
 
 /// `1234567` as `1,234,567`.
 pub fn count(n: u64) -> String {

@@ -1,0 +1,62 @@
+//! The admin plane's one view of the proxy: [`ProxyView`] — the configuration it reads, the
+//! catalog, the approval statuses, the discovered apps and the metrics text. Never the
+//! proxy's internals: the daemon implements it over the gateway, so this crate does not
+//! depend on the proxy and the proxy does not depend on it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use policies::discovery::DiscoveredApp;
+use policies::status::StatusChange;
+use policies::{AppStatus, Catalog, StatusBook};
+use schema::ClickHouseConfig;
+
+/// Why the proxy could not do what was asked (shown to the admin as text).
+pub type ViewError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What the admin plane reads of the configuration in force now (the `[admin]` section, the
+/// state directory, `[clickhouse]`), as plain values.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub state_dir: PathBuf,
+    pub clickhouse: ClickHouseConfig,
+    /// `admin.session_ttl`: how long a dashboard login lasts.
+    pub session_ttl: Duration,
+    /// `admin.query_timeout`: the log explorer's time limit per query.
+    pub query_timeout: Duration,
+    /// `admin.query_max_rows`.
+    pub query_max_rows: usize,
+    /// `admin.query_max_bytes`.
+    pub query_max_bytes: usize,
+    /// `admin.query_concurrency`.
+    pub query_concurrency: usize,
+    /// `admin.allowed_hosts`.
+    pub allowed_hosts: Vec<String>,
+    /// `admin.public_url`.
+    pub public_url: Option<String>,
+}
+
+/// The proxy, as the admin plane sees it.
+pub trait ProxyView: Send + Sync {
+    /// The configuration in force now.
+    fn settings(&self) -> Settings;
+    /// The app catalog in force now.
+    fn catalog(&self) -> Arc<Catalog>;
+    /// The approval statuses in force now.
+    fn status_book(&self) -> Arc<StatusBook>;
+    /// Sets an app's approval status for `actor`, durably; the proxy applies it from its next
+    /// request.
+    fn set_status(
+        &self,
+        app_id: &str,
+        status: AppStatus,
+        actor: &str,
+    ) -> Result<StatusChange, ViewError>;
+    /// Every status change so far, oldest first.
+    fn status_changes(&self) -> Result<Vec<StatusChange>, ViewError>;
+    /// Hosts outside the catalog that look like AI APIs.
+    fn discovered(&self) -> Vec<DiscoveredApp>;
+    /// The Prometheus text of `/metrics`.
+    fn metrics(&self) -> String;
+}

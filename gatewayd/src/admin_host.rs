@@ -1,0 +1,100 @@
+//! The daemon's side of the admin plane (crate `admin`): the admin listener's accept loop and
+//! HTTP serving, and [`AdminHost`], which implements `admin::view::ProxyView` over the gateway
+//! — the configuration in force, the catalog, the approval statuses, the discovered apps and
+//! the metrics text. The admin plane sees nothing else of the proxy.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use admin::state::AdminState;
+use admin::view::{ProxyView, Settings, ViewError};
+use policies::discovery::DiscoveredApp;
+use policies::status::StatusChange;
+use policies::{AppStatus, Catalog, StatusBook};
+use tokio::net::TcpListener;
+
+use crate::gateway::Gateway;
+use crate::serve::{serve_http, Protocol};
+
+/// The gateway, as the admin plane sees it.
+pub struct AdminHost(pub Arc<Gateway>);
+
+impl ProxyView for AdminHost {
+    fn settings(&self) -> Settings {
+        let snapshot = self.0.snapshot();
+        let config = &snapshot.config;
+        let admin = &config.admin;
+        Settings {
+            state_dir: config.state.dir.clone(),
+            clickhouse: config.clickhouse.clone(),
+            session_ttl: admin.session_ttl.0,
+            query_timeout: admin.query_timeout.0,
+            query_max_rows: admin.query_max_rows,
+            query_max_bytes: admin.query_max_bytes,
+            query_concurrency: admin.query_concurrency,
+            allowed_hosts: admin.allowed_hosts.clone(),
+            public_url: admin.public_url.clone(),
+        }
+    }
+
+    fn catalog(&self) -> Arc<Catalog> {
+        self.0.snapshot().catalog.clone()
+    }
+
+    fn status_book(&self) -> Arc<StatusBook> {
+        self.0.statuses.book()
+    }
+
+    fn set_status(
+        &self,
+        app_id: &str,
+        status: AppStatus,
+        actor: &str,
+    ) -> Result<StatusChange, ViewError> {
+        Ok(self.0.statuses.set(app_id, status, actor)?)
+    }
+
+    fn status_changes(&self) -> Result<Vec<StatusChange>, ViewError> {
+        Ok(self.0.statuses.changes()?)
+    }
+
+    fn discovered(&self) -> Vec<DiscoveredApp> {
+        self.0.discovered.list()
+    }
+
+    fn metrics(&self) -> String {
+        let gateway = &self.0;
+        let mut text = gateway.metrics.render(gateway.leaves.len());
+        text.push_str(&gateway.auth.render_metrics());
+        if let Some(events) = &gateway.events {
+            text.push_str(&crate::telemetry::render_events(&events.stats));
+        }
+        text
+    }
+}
+
+/// Serves admin requests until shutdown.
+pub async fn serve_admin(listener: TcpListener, gateway: Arc<Gateway>, state: Arc<AdminState>) {
+    let host = Arc::new(AdminHost(gateway.clone()));
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = gateway.shutdown.cancelled() => break,
+        };
+        let Ok((stream, _)) = accepted else {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            continue;
+        };
+        let (gateway2, host2, state2) = (gateway.clone(), host.clone(), state.clone());
+        gateway.tasks.spawn(async move {
+            let config = gateway2.snapshot().config.clone();
+            let stream = crate::io::IdleTimeout::new(stream, config.timeouts.idle.0);
+            let shutdown = gateway2.shutdown.clone();
+            serve_http(stream, Protocol::Http1, &config, shutdown, move |request| {
+                let (host, state) = (host2.clone(), state2.clone());
+                async move { Ok::<_, Infallible>(admin::route(&*host, &state, request).await) }
+            })
+            .await;
+        });
+    }
+}

@@ -37,6 +37,8 @@ RULES = {
     "agent": ["@workspace", "-agent-proto"],
     # The state directory's helpers serve every part of the daemon, so they use none of them.
     "state-files": ["@workspace", "-ca"],
+    # The configuration's types are read by the daemon and the proxy: they use neither.
+    "config": ["proxy", "admin", "report", "devices", "gatewayd"],
     # After the split of gatewayd: the data path never imports the admin plane.
     "proxy": ["admin", "report", "gatewayd"],
     "events": ["admin", "report", "proxy", "gatewayd"],

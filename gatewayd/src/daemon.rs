@@ -9,9 +9,9 @@ use ca::{Authority, LeafCache, LeafIssuer};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{signal, SignalKind};
 
-use crate::config::{load_config, Config};
 use crate::gateway::{Gateway, Snapshot};
 use crate::telemetry::init_logging;
+use config::{load_config, Config};
 
 /// Creates the state directory (0700) if needed.
 pub fn ensure_state_dir(dir: &Path) -> anyhow::Result<()> {

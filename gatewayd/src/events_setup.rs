@@ -11,7 +11,7 @@ use schema::clickhouse::Client;
 use schema::{ConnectOptions, Migrator, RetentionPolicy};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Config, RetentionConfig};
+use config::{Config, RetentionConfig};
 use events::{start_writer, EventStats, Spooler, WriterHandle};
 
 /// Work [`start`] leaves for the daemon to run on its tracked spawner (ended at shutdown).
@@ -97,7 +97,7 @@ async fn retry_migrations(client: Client) {
 
 /// Creates `clickhouse.reader_user` where the server allows it, and says plainly when it
 /// could not, or when there is none and reports run as the writer.
-async fn reader_user(client: Client, ch: crate::config::ClickHouseConfig) {
+async fn reader_user(client: Client, ch: config::ClickHouseConfig) {
     let Some(user) = &ch.reader_user else {
         tracing::warn!("{}", report::clickhouse_http::NO_READER_WARNING);
         return;

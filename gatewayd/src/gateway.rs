@@ -12,8 +12,6 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::apps::{DiscoveredApps, StatusStore};
-use crate::config::{load_config, Config};
-use crate::hostmatch::HostList;
 use crate::identity::Identity;
 use crate::identity::UserDirectory;
 use crate::inspect::InspectBudget;
@@ -22,8 +20,10 @@ use crate::listen::ConnectionLimits;
 use crate::policy_files::{load_policy, watched_files};
 use crate::telemetry::Metrics;
 use crate::upstream::Upstream;
+use config::{load_config, Config};
 use dlp::DlpEngine;
 use events::{EventContext, EventSink};
+use policies::host_list::HostList;
 use policies::{Catalog, Policy};
 use std::net::SocketAddr;
 

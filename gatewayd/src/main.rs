@@ -5,11 +5,11 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
+use config::{load_config, Config};
 use gatewayd::cli::{
     run_admin, run_apps, run_ca, run_catalog, run_check, run_devices, run_dlp, run_report,
     run_schema, Cli, Command, UsersCommand,
 };
-use gatewayd::config::{load_config, Config};
 
 fn main() -> ExitCode {
     if let Err(error) = gatewayd::cpu::check() {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use policies::{Catalog, Policy};
 
 use crate::catalog_bundle::{self, Bundle, UpdateKeys};
-use crate::config::{Config, PoliciesConfig};
+use config::{Config, PoliciesConfig};
 
 /// The catalog and policy one snapshot decides with.
 pub struct LoadedPolicy {

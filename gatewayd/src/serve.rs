@@ -16,9 +16,9 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Config;
 use crate::io::{Activity, HoldBody};
 use crate::upstream::ProxyBody;
+use config::Config;
 
 /// Which protocol to speak on the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

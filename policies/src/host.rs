@@ -301,6 +301,34 @@ impl Hasher for HostHasher {
 /// Hash-map builder for host-keyed tables.
 pub(crate) type HostHash = BuildHasherDefault<HostHasher>;
 
+/// The host (lowercase, no port, no brackets, no trailing dot) of a `Host` header value.
+pub fn header_host_name(value: &str) -> Option<String> {
+    let value = value.trim();
+    let host = if let Some(rest) = value.strip_prefix('[') {
+        rest.split_once(']')?.0
+    } else {
+        match value.rsplit_once(':') {
+            Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+            Some(_) => return None,
+            None => value,
+        }
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    (!host.is_empty()).then_some(host)
+}
+
+/// The host of an `http(s)://HOST[:PORT][/...]` URL.
+pub fn url_host(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    if authority.contains('@') {
+        return None;
+    }
+    header_host_name(authority)
+}
+
 #[cfg(test)]
 #[path = "host_tests.rs"]
 mod tests;

@@ -18,6 +18,7 @@
 pub mod catalog;
 pub mod discovery;
 pub mod host;
+pub mod host_list;
 pub mod host_pattern;
 pub mod rules;
 pub mod status;

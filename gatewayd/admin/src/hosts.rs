@@ -8,35 +8,9 @@
 
 use std::net::IpAddr;
 
+use policies::host::{header_host_name as host_name, url_host};
+
 use crate::view::Settings;
-
-/// The host (lowercase, no port, no brackets, no trailing dot) of a `Host` header value.
-fn host_name(value: &str) -> Option<String> {
-    let value = value.trim();
-    let host = if let Some(rest) = value.strip_prefix('[') {
-        rest.split_once(']')?.0
-    } else {
-        match value.rsplit_once(':') {
-            Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
-            Some(_) => return None,
-            None => value,
-        }
-    };
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    (!host.is_empty()).then_some(host)
-}
-
-/// The host of an `http(s)://HOST[:PORT][/...]` URL.
-pub fn url_host(url: &str) -> Option<String> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    if authority.contains('@') {
-        return None;
-    }
-    host_name(authority)
-}
 
 /// Whether the admin port answers a request with this `Host` header.
 pub fn allowed(config: &Settings, host: Option<&str>) -> bool {

@@ -5,10 +5,10 @@
 use clap::Subcommand;
 
 use crate::apps::StatusStore;
-use crate::config::{Config, ConfigDuration};
 use crate::daemon::ensure_state_dir;
 use crate::policy_files::load_policy;
 use admin::tokens::{Role, TokenStore};
+use config::{Config, ConfigDuration};
 
 #[derive(Debug, Subcommand)]
 pub enum AppsCommand {

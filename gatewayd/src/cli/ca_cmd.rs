@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Subcommand;
 
-use crate::config::Config;
 use crate::daemon::open_authority;
+use config::Config;
 
 #[derive(Debug, Subcommand)]
 pub enum CaCommand {

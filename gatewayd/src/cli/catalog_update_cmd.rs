@@ -9,8 +9,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::catalog_bundle::{self, UpdateKeys};
-use crate::config::Config;
 use crate::policy_files::{build_catalog, installed_bundle};
+use config::Config;
 
 /// Installs a signed bundle; returns the exit code (0 installed, 1 refused).
 pub fn update(config: &Config, file: &Path) -> anyhow::Result<u8> {

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use crate::config::load_config;
 use crate::gateway::Snapshot;
+use config::load_config;
 
 /// Returns the process exit code: 0 valid, 2 invalid.
 pub fn run_check(path: Option<&Path>) -> i32 {
@@ -59,7 +59,7 @@ pub fn run_check(path: Option<&Path>) -> i32 {
 
 /// One line on where the gateway may connect for users, so an operator sees the policy's
 /// effect (the defaults refuse everything but public addresses on 80 and 443).
-fn explain_egress(config: &crate::config::Config) -> String {
+fn explain_egress(config: &config::Config) -> String {
     let egress = &config.egress;
     let mut ports = vec!["80".to_string(), "443".to_string()];
     ports.extend(egress.allow_ports.iter().map(ToString::to_string));

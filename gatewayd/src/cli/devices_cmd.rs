@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
-use crate::config::{Config, ConfigDuration};
 use crate::daemon::ensure_state_dir;
+use config::{Config, ConfigDuration};
 use devices::{tokens, DeviceRegistry};
 use state_files::StateLock;
 

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::apps::StatusStore;
-use crate::config::Config;
 use crate::policy_files::load_policy;
+use config::Config;
 use report::{self, table::plain, ClickHouseHttp, ReportFilter, ReportInputs};
 
 /// Which report and how to narrow it.

@@ -4,7 +4,7 @@
 use clap::Subcommand;
 use schema::{ConnectOptions, MigrationState, Migrator, ReaderSetup};
 
-use crate::config::{ClickHouseConfig, Config};
+use config::{ClickHouseConfig, Config};
 
 #[derive(Debug, Subcommand)]
 pub enum SchemaCommand {

@@ -27,7 +27,7 @@ use serde::Deserialize;
 
 use super::verified::{VerifiedCache, TTL as VERIFIED_TTL};
 use super::Identity;
-use crate::config::ConfigError;
+use config::ConfigError;
 use state_files::{constant_time_eq, sha256_hex};
 
 /// The most memory one password hash may make a verification use (KiB): every hash is checked
@@ -80,9 +80,7 @@ impl UserDirectory {
 
     pub fn parse(shown: &str, text: &str) -> Result<Self, ConfigError> {
         let at = |offset: Option<usize>, message: String| {
-            let (line, col) = offset
-                .map(|o| crate::config::line_col(text, o))
-                .unwrap_or((1, 1));
+            let (line, col) = offset.map(|o| config::line_col(text, o)).unwrap_or((1, 1));
             ConfigError::At {
                 path: shown.to_string(),
                 line,

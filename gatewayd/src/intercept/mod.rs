@@ -31,16 +31,16 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 pub use tls::TlsTemplate;
 
-use crate::config::NonTlsConnect;
 use crate::gateway::{Gateway, Snapshot};
-use crate::hostmatch::normalise_host;
 use crate::identity::Identity;
 use crate::io::Prefixed;
 use crate::pipeline::{self, ConnectionContext, TunnelEvent, TunnelOutcome, TunnelTarget};
 use crate::respond::Refusal;
 use crate::serve::{serve_http, Protocol};
 use crate::telemetry::TunnelKind;
+use config::NonTlsConnect;
 use peek::{peek_stream, Detected};
+use policies::host_list::normalise_host;
 
 /// A CONNECT tunnel the client has opened, before anything is decided.
 pub struct Tunnel {

@@ -19,12 +19,12 @@ use policies::{StatusBook, Verdict};
 use super::body::Prepended;
 use super::context::{ConnectionContext, RequestContext};
 use super::decide;
-use crate::config::Unscannable as OnUnscannable;
 use crate::inspect::{
     collect_bounded, extract_text, BudgetHold, Collected, Unscannable as InspectUnscannable,
 };
 use crate::respond::Refusal;
 use crate::upstream::Outgoing;
+use config::Unscannable as OnUnscannable;
 
 /// Inspects the body when the verdict needs it; returns the body to forward and the budget
 /// its buffered bytes hold.

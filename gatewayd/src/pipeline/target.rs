@@ -4,8 +4,8 @@
 use http::{header, Request, StatusCode, Uri};
 
 use super::context::ConnectionContext;
-use crate::hostmatch::normalise_host;
 use crate::respond::Refusal;
+use policies::host_list::normalise_host;
 
 /// The origin a request goes to.
 pub struct Target {

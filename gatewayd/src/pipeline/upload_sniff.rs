@@ -16,10 +16,10 @@ use policies::{StatusBook, Verdict};
 use super::body::{DrainOnDrop, Prepended};
 use super::context::{ConnectionContext, RequestContext};
 use super::decide;
-use crate::config::Unscannable as OnUnscannable;
 use crate::inspect::{collect_bounded, BudgetHold, Collected};
 use crate::respond::Refusal;
 use crate::upstream::Outgoing;
+use config::Unscannable as OnUnscannable;
 
 /// Enough bytes to tell every kind `extract` knows (a tar header's magic sits at 257).
 const HEAD: usize = 4096;

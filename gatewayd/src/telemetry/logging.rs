@@ -2,7 +2,7 @@
 
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{LogConfig, LogFormat};
+use config::{LogConfig, LogFormat};
 
 /// Installs the global subscriber. Logs go to stderr so that stdout stays for command output.
 pub fn init_logging(config: &LogConfig) {

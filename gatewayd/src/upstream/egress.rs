@@ -22,8 +22,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
-use crate::config::{EgressConfig, PortRange};
-use crate::hostmatch::HostList;
+use config::{EgressConfig, PortRange};
+use policies::host_list::HostList;
 
 /// Why a destination is refused; its [`rule`](EgressRefusal::rule) is the block page's
 /// `X-Warden-Rule` and the event's `rule_id`.

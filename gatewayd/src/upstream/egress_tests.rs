@@ -1,5 +1,5 @@
 use super::*;
-use crate::config::EgressConfig;
+use config::EgressConfig;
 
 fn default_policy() -> EgressPolicy {
     EgressPolicy::from_config(&EgressConfig::default()).unwrap()

@@ -28,8 +28,8 @@ pub use error::{ConnectError, UpstreamError};
 pub use resolve::TargetResolver;
 pub use retry::Outgoing;
 
-use crate::config::{Config, ConfigDuration};
 use crate::telemetry::Metrics;
+use config::{Config, ConfigDuration};
 use retry::Replay;
 
 /// A request or response body as the proxy passes it along.

@@ -11,8 +11,8 @@ use hickory_resolver::TokioResolver;
 
 use super::egress::{EgressPolicy, EgressRefusal};
 use super::ConnectError;
-use crate::config::EgressConfig;
-use crate::hostmatch::normalise_host;
+use config::EgressConfig;
+use policies::host_list::normalise_host;
 
 /// Resolves upstream targets under the egress policy.
 pub struct TargetResolver {

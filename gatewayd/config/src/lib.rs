@@ -17,10 +17,10 @@ use ipnet::IpNet;
 use serde::Deserialize;
 
 pub use duration::ConfigDuration;
-pub(crate) use egress::forbidden_network;
+use egress::forbidden_network;
 pub use egress::{EgressConfig, PortRange};
 pub use events::{SpoolFsync, SpoolWhenFull};
-pub(crate) use load::line_col;
+pub use load::line_col;
 pub use load::{load_config, ConfigError, ConfigSource};
 pub use schema::ClickHouseConfig;
 

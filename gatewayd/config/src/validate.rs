@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use super::Config;
-use crate::hostmatch::HostList;
+use policies::host_list::HostList;
 
 type Problem = (Option<usize>, String);
 
@@ -185,7 +185,7 @@ fn admin(config: &Config, text: &str) -> Result<(), Problem> {
         ));
     }
     if let Some(url) = &admin.public_url {
-        if admin::hosts::url_host(url).is_none() {
+        if policies::host::url_host(url).is_none() {
             return Err((
                 at("public_url"),
                 format!(

@@ -1,10 +1,10 @@
 //! Host patterns in config lists: `example.com` (exactly) or `*.example.com` (any subdomain).
 
-use policies::host::normalize_host;
-use policies::host_pattern::HostPattern;
+use crate::host::normalize_host;
+use crate::host_pattern::HostPattern;
 
 /// A list of host patterns from the config (`example.com` or `*.example.com`), parsed and
-/// matched by the `policies` crate's host patterns — the same rules the catalog uses.
+/// matched by this crate's host patterns — the same rules the catalog uses.
 #[derive(Debug, Clone, Default)]
 pub struct HostList(Vec<HostPattern>);
 

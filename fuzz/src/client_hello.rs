@@ -1,6 +1,6 @@
 //! The ClientHello parser that decides interception from a tunnel's first bytes.
 
-use gatewayd::intercept::client_hello::{peek, Peeked};
+use proxy::intercept::client_hello::{peek, Peeked};
 
 /// Peeks at `data`; a parsed hello must name nothing longer than the input and must parse the
 /// same when application bytes follow it (the peek never reads past the hello).

@@ -1,6 +1,6 @@
 //! The CONNECT request target (`host:port`), as the proxy port and the agent tunnel parse it.
 
-use gatewayd::listen::parse_target;
+use proxy::listen::parse_target;
 
 /// Parses `data` as a request target the way hyper hands it over, then checks what
 /// `parse_target` accepted: a non-empty host with no delimiter a URL could smuggle, a port

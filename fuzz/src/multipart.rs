@@ -1,6 +1,6 @@
 //! `multipart/form-data` uploads: text fields, and file parts through the extractor.
 
-use gatewayd::inspect::{extract_text, Extracted};
+use proxy::inspect::{extract_text, Extracted};
 
 /// Extracts the text of a multipart `body` with `boundary`. Text comes only from the body's
 /// own bytes or from file parts, each within the extractor's output limit. The body's bytes

@@ -1,7 +1,7 @@
 //! The PAC script served at `/proxy.pac`, which names the proxy from the request's Host header.
 
-use gatewayd::listen::pac::script_for;
 use http::HeaderValue;
+use proxy::listen::pac::script_for;
 
 const LISTEN: &str = "192.0.2.10:3128";
 

@@ -1,6 +1,6 @@
 //! Client→app WebSocket frames, inspected when the policy asks for a DLP scan.
 
-use gatewayd::inspect::websocket::{relay_client_frames, FrameOutcome};
+use proxy::inspect::websocket::{relay_client_frames, FrameOutcome};
 
 /// The word the drivers' scanner refuses.
 pub const REFUSED: &str = "secret";
@@ -29,7 +29,7 @@ fn relay(input: &[u8]) -> (Option<FrameOutcome>, Vec<u8>) {
         .unwrap_or_else(|e| panic!("runtime: {e}"));
     let mut forwarded = Vec::new();
     let scan = |message: &[u8]| {
-        assert!(message.len() <= 2 * gatewayd::inspect::websocket::MAX_MESSAGE * 3);
+        assert!(message.len() <= 2 * proxy::inspect::websocket::MAX_MESSAGE * 3);
         message
             .windows(REFUSED.len())
             .any(|w| w == REFUSED.as_bytes())

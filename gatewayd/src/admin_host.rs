@@ -13,8 +13,8 @@ use policies::status::StatusChange;
 use policies::{AppStatus, Catalog, StatusBook};
 use tokio::net::TcpListener;
 
-use crate::gateway::Gateway;
-use crate::serve::{serve_http, Protocol};
+use proxy::gateway::Gateway;
+use proxy::serve::{serve_http, Protocol};
 
 /// The gateway, as the admin plane sees it.
 pub struct AdminHost(pub Arc<Gateway>);
@@ -67,7 +67,7 @@ impl ProxyView for AdminHost {
         let mut text = gateway.metrics.render(gateway.leaves.len());
         text.push_str(&gateway.auth.render_metrics());
         if let Some(events) = &gateway.events {
-            text.push_str(&crate::telemetry::render_events(&events.stats));
+            text.push_str(&proxy::telemetry::render_events(&events.stats));
         }
         text
     }
@@ -88,7 +88,7 @@ pub async fn serve_admin(listener: TcpListener, gateway: Arc<Gateway>, state: Ar
         let (gateway2, host2, state2) = (gateway.clone(), host.clone(), state.clone());
         gateway.tasks.spawn(async move {
             let config = gateway2.snapshot().config.clone();
-            let stream = crate::io::IdleTimeout::new(stream, config.timeouts.idle.0);
+            let stream = proxy::io::IdleTimeout::new(stream, config.timeouts.idle.0);
             let shutdown = gateway2.shutdown.clone();
             serve_http(stream, Protocol::Http1, &config, shutdown, move |request| {
                 let (host, state) = (host2.clone(), state2.clone());

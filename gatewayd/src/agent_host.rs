@@ -14,10 +14,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-use crate::gateway::Gateway;
-use crate::identity::{DeviceIdentity, Identity};
-use crate::intercept::{handle_tunnel, refuse_at_connect, Tunnel};
-use crate::listen::{bad_target, parse_target};
+use proxy::gateway::Gateway;
+use proxy::identity::{DeviceIdentity, Identity};
+use proxy::intercept::{handle_tunnel, refuse_at_connect, Tunnel};
+use proxy::listen::{bad_target, parse_target};
 
 /// The gateway, as the agent port sees it.
 pub struct AgentHost(pub Arc<Gateway>);

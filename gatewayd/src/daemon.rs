@@ -9,9 +9,9 @@ use ca::{Authority, LeafCache, LeafIssuer};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{signal, SignalKind};
 
-use crate::gateway::{Gateway, Snapshot};
-use crate::telemetry::init_logging;
+use crate::logging::init_logging;
 use config::{load_config, Config};
+use proxy::gateway::{Gateway, Snapshot};
 
 /// Creates the state directory (0700) if needed.
 pub fn ensure_state_dir(dir: &Path) -> anyhow::Result<()> {
@@ -59,7 +59,7 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     let tunnel_addr = tunnel.as_ref().map(TcpListener::local_addr).transpose()?;
     let drain = config.timeouts.shutdown_drain.0;
     let state_dir = config.state.dir.clone();
-    let statuses = crate::apps::StatusStore::open(&config.state.dir)?;
+    let statuses = proxy::apps::StatusStore::open(&config.state.dir)?;
     let tokens = admin::tokens::TokenStore::load(&config.state.dir).map_err(anyhow::Error::msg)?;
     let geoip = match &config.geoip.database {
         Some(path) => Some(
@@ -98,7 +98,7 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     // loops end when shutdown starts, and the drain waits for them like for connections.
     gateway
         .tasks
-        .spawn(crate::gateway::watch_files(gateway.clone()));
+        .spawn(proxy::gateway::watch_files(gateway.clone()));
     let admin_state = Arc::new(admin::state::AdminState::new(tokens));
     gateway.tasks.spawn(admin::state::watch_tokens(
         admin_state.clone(),
@@ -153,7 +153,7 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
 
     let proxy_task = gateway
         .tasks
-        .spawn(crate::listen::serve_proxy(proxy, gateway.clone()));
+        .spawn(proxy::listen::serve_proxy(proxy, gateway.clone()));
     let admin_task = gateway.tasks.spawn(crate::admin_host::serve_admin(
         admin,
         gateway.clone(),

@@ -159,7 +159,7 @@ pub async fn retention_task(client: Client, config: RetentionConfig, shutdown: C
 /// Copies the approval-status audit trail (`app-status-changes.jsonl`, the durable record) into
 /// `app_status_changes`, once a minute: the table holds as many rows as the trail has lines,
 /// so only the new tail is inserted, and a ClickHouse outage just delays the copy.
-pub async fn status_changes_task(client: Client, gateway: Arc<crate::gateway::Gateway>) {
+pub async fn status_changes_task(client: Client, gateway: Arc<proxy::gateway::Gateway>) {
     loop {
         if let Err(error) = sync_status_changes(&client, &gateway).await {
             tracing::debug!(%error, "status changes not copied to ClickHouse yet");
@@ -173,7 +173,7 @@ pub async fn status_changes_task(client: Client, gateway: Arc<crate::gateway::Ga
 
 async fn sync_status_changes(
     client: &Client,
-    gateway: &crate::gateway::Gateway,
+    gateway: &proxy::gateway::Gateway,
 ) -> Result<(), String> {
     let changes = gateway.statuses.changes().map_err(|e| e.to_string())?;
     let stored: u64 = client

@@ -96,7 +96,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("gatewayd: no token on stdin");
                 return Ok(ExitCode::from(2));
             }
-            println!("{}", gatewayd::identity::hex_sha256(token));
+            println!("{}", proxy::identity::hex_sha256(token));
             Ok(ExitCode::SUCCESS)
         }
         Command::Users {
@@ -110,7 +110,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("gatewayd: no password on stdin");
                 return Ok(ExitCode::from(2));
             }
-            let hash = gatewayd::identity::hash_password(password).map_err(anyhow::Error::msg)?;
+            let hash = proxy::identity::hash_password(password).map_err(anyhow::Error::msg)?;
             println!("{hash}");
             Ok(ExitCode::SUCCESS)
         }

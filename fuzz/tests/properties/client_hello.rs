@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use gatewayd::intercept::client_hello::Peeked;
 use proptest::prelude::*;
+use proxy::intercept::client_hello::Peeked;
 use warden_fuzz::client_hello::client_hello;
 
 use crate::mutate::damaged_from;

@@ -4,11 +4,11 @@
 
 use clap::Subcommand;
 
-use crate::apps::StatusStore;
 use crate::daemon::ensure_state_dir;
-use crate::policy_files::load_policy;
 use admin::tokens::{Role, TokenStore};
 use config::{Config, ConfigDuration};
+use proxy::apps::StatusStore;
+use proxy::policy_files::load_policy;
 
 #[derive(Debug, Subcommand)]
 pub enum AppsCommand {

@@ -9,8 +9,8 @@ use serde_json::json;
 
 use super::catalog_update_cmd;
 
-use crate::policy_files::load_policy;
 use config::Config;
+use proxy::policy_files::load_policy;
 
 #[derive(Debug, Subcommand)]
 pub enum CatalogCommand {

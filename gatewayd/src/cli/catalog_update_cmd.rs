@@ -8,9 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::catalog_bundle::{self, UpdateKeys};
-use crate::policy_files::{build_catalog, installed_bundle};
 use config::Config;
+use proxy::catalog_bundle::{self, UpdateKeys};
+use proxy::policy_files::{build_catalog, installed_bundle};
 
 /// Installs a signed bundle; returns the exit code (0 installed, 1 refused).
 pub fn update(config: &Config, file: &Path) -> anyhow::Result<u8> {

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use crate::gateway::Snapshot;
 use config::load_config;
+use proxy::gateway::Snapshot;
 
 /// Returns the process exit code: 0 valid, 2 invalid.
 pub fn run_check(path: Option<&Path>) -> i32 {

@@ -63,7 +63,7 @@ pub fn run_dlp(command: &DlpCommand) -> anyhow::Result<u8> {
     };
     let mut found = false;
     for (name, bytes) in inputs {
-        let text = crate::inspect::text_of_file(&name, &bytes);
+        let text = proxy::inspect::text_of_file(&name, &bytes);
         let result = engine
             .scan_profile(profile, &text)
             .map_err(|e| anyhow::anyhow!("scan: {e}"))?;

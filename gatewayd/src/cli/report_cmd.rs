@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::apps::StatusStore;
-use crate::policy_files::load_policy;
 use config::Config;
+use proxy::apps::StatusStore;
+use proxy::policy_files::load_policy;
 use report::{self, table::plain, ClickHouseHttp, ReportFilter, ReportInputs};
 
 /// Which report and how to narrow it.

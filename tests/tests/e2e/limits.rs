@@ -23,7 +23,7 @@ fn forty_large_trickled_bodies_stay_within_the_inspection_budget() {
         GatewayOptions {
             sections: format!(
                 "[inspect]\nmax_body_bytes = {}\nmax_buffered_bytes = {}\nbudget_wait = \"2s\"\n\
-                 body_timeout = \"60s\"\n[log]\nlevel = \"info,gatewayd::pipeline=error\"\n",
+                 body_timeout = \"60s\"\n[log]\nlevel = \"info,proxy::pipeline=error\"\n",
                 10 * MIB,
                 24 * MIB
             ),

@@ -1,4 +1,4 @@
-//! tracing setup: text for people, JSON for log pipelines; `RUST_LOG` overrides the level.
+//! Structured logs (text or JSON) for the daemon and every crate it runs.
 
 use tracing_subscriber::EnvFilter;
 

@@ -9,7 +9,7 @@
 mod connect;
 mod limits;
 
-pub(crate) use connect::bad_target;
+pub use connect::bad_target;
 pub use connect::parse_target;
 pub mod pac;
 pub use limits::ConnectionLimits;

@@ -31,7 +31,7 @@ pub fn build(policy: &Policy) -> Result<Arc<DlpEngine>, String> {
 mod tests {
     #[test]
     fn every_shipped_policy_names_only_known_profiles() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/examples");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/examples");
         let mut checked = 0;
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();

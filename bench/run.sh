@@ -5,6 +5,11 @@
 # time. Results: bench/out/<stamp>/summary.md (and raw oha JSON beside it).
 #
 #   bench/run.sh                 # DURATION=10s IDLE_N=5000 PEER_IDLE_N=1000 by default
+#   GATEWAYD=/path/gatewayd bench/run.sh    # a given binary instead of building one
+#   BASELINE=/path/old-gatewayd ROUNDS=3 bench/run.sh
+#       # before/after in the same run: a second gatewayd (events off) from an earlier build,
+#       # loaded right after this build's events-off instance, ROUNDS times in turn; the
+#       # summary gives each path's median over the rounds
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -16,10 +21,14 @@ DURATION=${DURATION:-10s}
 CONNS=${CONNS:-16}
 IDLE_N=${IDLE_N:-5000}
 PEER_IDLE_N=${PEER_IDLE_N:-1000}
+ROUNDS=${ROUNDS:-1}
+BASELINE=${BASELINE:-}
+[ -z "$BASELINE" ] || [ -x "$BASELINE" ] || { echo "BASELINE=$BASELINE is not an executable" >&2; exit 1; }
 OUT=${OUT:-$PWD/bench/out/$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 UP=18443; GW=13128; GW_ADMIN=19090; SQ=13129; MITM=13130; GW_OFF=13131; GW_OFF_ADMIN=19091
+GW_BASE=13132; GW_BASE_ADMIN=19092
 CH_HTTP=18123; CH_TCP=19000
 URL="https://localhost:$UP/1k"
 . bench/lib.sh
@@ -36,7 +45,10 @@ cp bench/clickhouse-users.xml "$CH_ROOT/users.xml"
 wait_port $CH_HTTP
 
 echo "== gatewayd on :$GW (events on) and :$GW_OFF (events off)"
-cargo build --locked --release -p gatewayd >/dev/null 2>&1
+if [ -z "${GATEWAYD:-}" ]; then
+  cargo build --locked --release -p gatewayd >/dev/null 2>&1
+  GATEWAYD="$CARGO_TARGET_DIR/release/gatewayd"
+fi
 cat > "$OUT/gatewayd-off.toml" <<TOML
 [proxy]
 listen = "127.0.0.1:$GW_OFF"
@@ -53,8 +65,15 @@ enabled = false
 [log]
 level = "warn"
 TOML
-"$CARGO_TARGET_DIR/release/gatewayd" run --config "$OUT/gatewayd-off.toml" 2> "$OUT/gatewayd-off.log" & PIDS+=($!)
+"$GATEWAYD" run --config "$OUT/gatewayd-off.toml" 2> "$OUT/gatewayd-off.log" & PIDS+=($!)
 wait_port $GW_OFF
+if [ -n "$BASELINE" ]; then
+  echo "== baseline gatewayd ($BASELINE) on :$GW_BASE (events off)"
+  sed "s#127.0.0.1:$GW_OFF_ADMIN#127.0.0.1:$GW_BASE_ADMIN#; s#127.0.0.1:$GW_OFF\"#127.0.0.1:$GW_BASE\"#; s#gw-off-state#gw-base-state#" \
+    "$OUT/gatewayd-off.toml" > "$OUT/gatewayd-base.toml"
+  "$BASELINE" run --config "$OUT/gatewayd-base.toml" 2> "$OUT/gatewayd-base.log" & BASE_PID=$!; PIDS+=($BASE_PID)
+  wait_port $GW_BASE
+fi
 cat > "$OUT/scan-policy.toml" <<POLICY
 # Bench: every request to the upstream is DLP-scanned (to measure the scan's cost).
 [[rule]]
@@ -82,7 +101,7 @@ files = ["$OUT/scan-policy.toml"]
 [log]
 level = "warn"
 TOML
-"$CARGO_TARGET_DIR/release/gatewayd" run --config "$OUT/gatewayd.toml" 2> "$OUT/gatewayd.log" & GW_PID=$!; PIDS+=($GW_PID)
+"$GATEWAYD" run --config "$OUT/gatewayd.toml" 2> "$OUT/gatewayd.log" & GW_PID=$!; PIDS+=($GW_PID)
 wait_port $GW
 
 SQ_PID=""
@@ -136,21 +155,29 @@ run_oha() { # name proxy-or-empty extra-args...
 }
 
 if [ -z "${SKIP_MAIN:-}" ]; then
-echo "== load: keep-alive"
-run_oha direct-ka ""
-run_oha gatewayd-ka $GW
-run_oha gatewayd-noevents-ka $GW_OFF
-[ -n "$SQ_PID" ] && run_oha squid-ka $SQ
-[ -n "$MITM_PID" ] && run_oha mitmproxy-ka $MITM
-echo "== load: new connection per request"
-run_oha direct-new "" --disable-keepalive
-run_oha gatewayd-new $GW --disable-keepalive
-run_oha gatewayd-noevents-new $GW_OFF --disable-keepalive
-[ -n "$SQ_PID" ] && run_oha squid-new $SQ --disable-keepalive
-[ -n "$MITM_PID" ] && run_oha mitmproxy-new $MITM --disable-keepalive
+for round in $(seq 1 "$ROUNDS"); do
+  R=""; [ "$ROUNDS" -gt 1 ] && R=".r$round" && echo "== round $round of $ROUNDS"
+  echo "== load: keep-alive"
+  run_oha direct-ka$R ""
+  run_oha gatewayd-ka$R $GW
+  run_oha gatewayd-noevents-ka$R $GW_OFF
+  [ -n "$BASELINE" ] && run_oha baseline-noevents-ka$R $GW_BASE
+  [ -n "$SQ_PID" ] && run_oha squid-ka$R $SQ
+  [ -n "$MITM_PID" ] && run_oha mitmproxy-ka$R $MITM
+  echo "== load: new connection per request"
+  run_oha direct-new$R "" --disable-keepalive
+  run_oha gatewayd-new$R $GW --disable-keepalive
+  run_oha gatewayd-noevents-new$R $GW_OFF --disable-keepalive
+  [ -n "$BASELINE" ] && run_oha baseline-noevents-new$R $GW_BASE --disable-keepalive
+  [ -n "$SQ_PID" ] && run_oha squid-new$R $SQ --disable-keepalive
+  [ -n "$MITM_PID" ] && run_oha mitmproxy-new$R $MITM --disable-keepalive
+done
 
 echo "== memory per idle intercepted connection"
 python3 bench/idle_conns.py --proxy 127.0.0.1:$GW --target localhost:$UP --n "$IDLE_N" --pids "$GW_PID" > "$OUT/idle-gatewayd.json" || echo '{}' > "$OUT/idle-gatewayd.json"
+if [ -n "$BASELINE" ]; then
+  python3 bench/idle_conns.py --proxy 127.0.0.1:$GW_BASE --target localhost:$UP --n "$IDLE_N" --pids "$BASE_PID" > "$OUT/idle-baseline.json" || echo '{}' > "$OUT/idle-baseline.json"
+fi
 if [ -n "$SQ_PID" ]; then
   SQ_PIDS=$(pgrep -d, -f "squid|security_file_certgen" || true)
   python3 bench/idle_conns.py --proxy 127.0.0.1:$SQ --target localhost:$UP --n "$PEER_IDLE_N" --pids "$SQ_PIDS" > "$OUT/idle-squid.json" || echo '{}' > "$OUT/idle-squid.json"

@@ -58,7 +58,6 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     let (proxy_addr, admin_addr) = (proxy.local_addr()?, admin.local_addr()?);
     let tunnel_addr = tunnel.as_ref().map(TcpListener::local_addr).transpose()?;
     let drain = config.timeouts.shutdown_drain.0;
-    let state_dir = config.state.dir.clone();
     let statuses = proxy::apps::StatusStore::open(&config.state.dir)?;
     let tokens = admin::tokens::TokenStore::load(&config.state.dir).map_err(anyhow::Error::msg)?;
     let geoip = match &config.geoip.database {
@@ -76,6 +75,8 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         (None, None, Vec::new())
     };
     let retention = config.retention.clone();
+    let state_dir =
+        std::path::absolute(&config.state.dir).unwrap_or_else(|_| config.state.dir.clone());
     let snapshot = Snapshot::build(config, 1).map_err(anyhow::Error::msg)?;
     for warning in &snapshot.policy_warnings {
         tracing::warn!("{warning}");
@@ -159,7 +160,8 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         gateway.clone(),
         admin_state,
     ));
-    tracing::info!(proxy = %proxy_addr, admin = %admin_addr, tunnel = ?tunnel_addr, config = %source, "gatewayd ready");
+    let tunnel = tunnel_addr.map_or_else(|| "off".to_string(), |a| a.to_string());
+    tracing::info!(proxy = %proxy_addr, admin = %admin_addr, %tunnel, state = %state_dir.display(), config = %source, "gatewayd ready");
 
     let mut hangup = signal(SignalKind::hangup())?;
     let mut terminate = signal(SignalKind::terminate())?;

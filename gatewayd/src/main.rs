@@ -96,7 +96,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("gatewayd: no token on stdin");
                 return Ok(ExitCode::from(2));
             }
-            println!("{}", proxy::identity::hex_sha256(token));
+            gatewayd::cli::output::line(format_args!("{}", proxy::identity::hex_sha256(token)));
             Ok(ExitCode::SUCCESS)
         }
         Command::Users {
@@ -111,7 +111,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(2));
             }
             let hash = proxy::identity::hash_password(password).map_err(anyhow::Error::msg)?;
-            println!("{hash}");
+            gatewayd::cli::output::line(format_args!("{hash}"));
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -4,6 +4,7 @@
 
 use clap::Subcommand;
 
+use super::state::{actor, existing_state, unix_ms_text};
 use crate::daemon::ensure_state_dir;
 use admin::tokens::{Role, TokenStore};
 use config::{Config, ConfigDuration};
@@ -15,7 +16,12 @@ pub enum AppsCommand {
     /// Set an app's approval status: approved, unapproved, in_review, unreviewed.
     SetStatus { id: String, status: String },
     /// Show the recorded status changes (who, when, old → new).
-    History { id: Option<String> },
+    History {
+        id: Option<String>,
+        /// One JSON object per line (times in unix milliseconds).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -50,8 +56,7 @@ pub enum TokenCommand {
 }
 
 pub fn run_apps(config: &Config, command: &AppsCommand) -> anyhow::Result<u8> {
-    ensure_state_dir(&config.state.dir)?;
-    let store = StatusStore::open(&config.state.dir)?;
+    let store = StatusStore::open(existing_state(config)?)?;
     match command {
         AppsCommand::SetStatus { id, status } => {
             let status = match status.parse() {
@@ -66,19 +71,30 @@ pub fn run_apps(config: &Config, command: &AppsCommand) -> anyhow::Result<u8> {
                 eprintln!("gatewayd: no app {id:?} in the catalog (see `gatewayd catalog list`)");
                 return Ok(2);
             }
-            let actor = format!(
-                "cli:{}",
-                std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-            );
-            let change = store.set(id, status, &actor)?;
-            println!("{id}: {} -> {}", change.old, change.new);
+            let change = store.set(id, status, &actor())?;
+            out!("{id}: {} -> {}", change.old, change.new);
             Ok(0)
         }
-        AppsCommand::History { id } => {
-            for change in store.changes()? {
-                if id.as_deref().is_none_or(|id| id == change.app_id) {
-                    println!("{}", serde_json::to_string(&change)?);
+        AppsCommand::History { id, json } => {
+            let changes = store.changes()?;
+            let shown = changes
+                .iter()
+                .filter(|c| id.as_deref().is_none_or(|id| id == c.app_id));
+            if *json {
+                for change in shown {
+                    out!("{}", serde_json::to_string(change)?);
                 }
+                return Ok(0);
+            }
+            out!("{:<23}  {:<24} {:<26} BY", "WHEN", "APP", "CHANGE");
+            for change in shown {
+                out!(
+                    "{:<23}  {:<24} {:<26} {}",
+                    unix_ms_text(change.at_unix_ms),
+                    change.app_id,
+                    format!("{} -> {}", change.old, change.new),
+                    change.actor
+                );
             }
             Ok(0)
         }
@@ -117,7 +133,7 @@ pub fn run_admin(config: &Config, command: &AdminCommand) -> anyhow::Result<u8> 
                     eprintln!(
                         "created {role:?} token {name:?} (id {id}, valid {until}); it is shown once, store it now:"
                     );
-                    println!("{token}");
+                    out!("{token}");
                     Ok(0)
                 }
                 Err(e) => {
@@ -127,17 +143,17 @@ pub fn run_admin(config: &Config, command: &AdminCommand) -> anyhow::Result<u8> 
             }
         }
         TokenCommand::List { json } => {
-            let store = TokenStore::load(state_dir).map_err(anyhow::Error::msg)?;
+            let store = TokenStore::load(existing_state(config)?).map_err(anyhow::Error::msg)?;
             for token in store.list() {
                 if *json {
-                    println!("{}", serde_json::to_string(&token)?);
+                    out!("{}", serde_json::to_string(&token)?);
                 } else {
                     let expires = match (token.expires_unix_ms, token.expired) {
                         (_, true) => "expired".to_string(),
                         (Some(at), false) => format!("expires {}", unix_ms_text(at)),
                         (None, false) => "never expires".to_string(),
                     };
-                    println!(
+                    out!(
                         "{}  {:<8} {}  created {}  {expires}",
                         token.id,
                         format!("{:?}", token.role).to_lowercase(),
@@ -148,7 +164,7 @@ pub fn run_admin(config: &Config, command: &AdminCommand) -> anyhow::Result<u8> 
             }
             Ok(0)
         }
-        TokenCommand::Revoke { id } => match TokenStore::revoke(state_dir, id) {
+        TokenCommand::Revoke { id } => match TokenStore::revoke(existing_state(config)?, id) {
             Ok(name) => {
                 eprintln!(
                     "revoked token {id} ({name:?}); a running gatewayd refuses it, and ends its \
@@ -170,15 +186,4 @@ fn humantime_secs(secs: u64) -> String {
         s if s >= 3_600 && s % 3_600 == 0 => format!("{}h", s / 3_600),
         s => format!("{s}s"),
     }
-}
-
-/// A Unix time in milliseconds as RFC 3339 UTC (seconds precision).
-fn unix_ms_text(ms: u64) -> String {
-    time::OffsetDateTime::from_unix_timestamp((ms / 1000) as i64)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| ms.to_string())
 }

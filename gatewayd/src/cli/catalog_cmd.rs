@@ -89,9 +89,9 @@ pub fn run_catalog(config: &Config, command: &CatalogCommand) -> anyhow::Result<
             let path = parsed.path();
             let Some(found) = catalog.match_url(host, path) else {
                 if *json {
-                    println!("{}", json!({ "url": url, "app": null }));
+                    out!("{}", json!({ "url": url, "app": null }));
                 } else {
-                    println!("{host}: no app in the catalog");
+                    out!("{host}: no app in the catalog");
                 }
                 return Ok(1);
             };
@@ -101,7 +101,7 @@ pub fn run_catalog(config: &Config, command: &CatalogCommand) -> anyhow::Result<
             });
             let kind = format!("{:?}", found.kind).to_ascii_lowercase();
             if *json {
-                println!(
+                out!(
                     "{}",
                     json!({
                         "url": url,
@@ -118,7 +118,7 @@ pub fn run_catalog(config: &Config, command: &CatalogCommand) -> anyhow::Result<
                     })
                 );
             } else {
-                println!(
+                out!(
                     "{host}: {} ({}) — {}, risk {}, {kind} host via {}{}",
                     found.app.name,
                     found.app.id,
@@ -137,10 +137,10 @@ pub fn run_catalog(config: &Config, command: &CatalogCommand) -> anyhow::Result<
         | CatalogCommand::Keygen { .. } => Ok(2),
         CatalogCommand::List { json } => {
             if *json {
-                println!("{}", serde_json::to_string(catalog.apps())?);
+                out!("{}", serde_json::to_string(catalog.apps())?);
             } else {
                 for app in catalog.apps() {
-                    println!(
+                    out!(
                         "{:<32} {:<8} risk {}  {}",
                         app.id,
                         app.category.as_str(),

@@ -45,7 +45,7 @@ pub fn update(config: &Config, file: &Path) -> anyhow::Result<u8> {
         Ok(p) => p,
         Err(e) => return refuse(format!("cannot write it: {e}")),
     };
-    println!(
+    out!(
         "installed {} (issued at {}): {} apps, {} hosts; a running gateway reloads it within a second",
         path.display(),
         bundle.issued_at,
@@ -96,7 +96,7 @@ pub fn sign(
     let issued_at = issued_at.unwrap_or_else(|| time::OffsetDateTime::now_utc().unix_timestamp());
     let bytes = catalog_bundle::sign(&files, issued_at, &key_pem).map_err(anyhow::Error::msg)?;
     std::fs::write(out, bytes).map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
-    println!(
+    out!(
         "signed {} files ({} apps) into {}, issued at {issued_at}",
         files.len(),
         catalog.apps().len(),
@@ -113,7 +113,7 @@ pub fn keygen(prefix: &Path) -> anyhow::Result<u8> {
     let pub_path = PathBuf::from(format!("{}.pub.pem", prefix.display()));
     write_private(&key_path, &private)?;
     std::fs::write(&pub_path, public)?;
-    println!(
+    out!(
         "wrote {} (secret) and {}",
         key_path.display(),
         pub_path.display()

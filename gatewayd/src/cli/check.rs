@@ -36,18 +36,19 @@ pub fn run_check(path: Option<&Path>) -> i32 {
             if snapshot.config.clickhouse.reader_user.is_none() {
                 eprintln!("warning: {}", report::clickhouse_http::NO_READER_WARNING);
             }
-            println!(
+            out!(
                 "ok: {}",
                 path.map(|p| p.display().to_string())
                     .unwrap_or_else(|| "<embedded defaults>".into())
             );
-            println!(
+            out!(
                 "policy {} with {} rules; catalog of {} apps",
                 snapshot.policy.version(),
                 snapshot.policy.rule_ids().count(),
                 snapshot.catalog.apps().len()
             );
-            println!("{}", explain_egress(&snapshot.config));
+            out!("{}", explain_events(&snapshot.config));
+            out!("{}", explain_egress(&snapshot.config));
             0
         }
         Err(error) => {
@@ -80,4 +81,27 @@ fn explain_egress(config: &config::Config) -> String {
         ports.join(", "),
         config.upstream.connect_to.len()
     )
+}
+
+/// Where events go (and where the reports read from): a user must be able to see that a
+/// config writes into a ClickHouse before running it.
+fn explain_events(config: &config::Config) -> String {
+    let clickhouse = &config.clickhouse;
+    // A URL may carry `user:password@`; that never goes to a terminal.
+    let url = match clickhouse.url.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+            match authority.rfind('@') {
+                Some(at) => format!("{scheme}://…@{}", &rest[at + 1..]),
+                None => clickhouse.url.clone(),
+            }
+        }
+        None => clickhouse.url.clone(),
+    };
+    let to = format!("ClickHouse at {url} (database {})", clickhouse.database);
+    if config.events.enabled {
+        format!("events: written to {to}; reports read from it")
+    } else {
+        format!("events: off ([events] enabled = false); reports read from {to}")
+    }
 }

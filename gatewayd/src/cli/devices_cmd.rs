@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
+use super::state::{existing_state, unix_text};
 use crate::daemon::ensure_state_dir;
 use config::{Config, ConfigDuration};
 use devices::{tokens, DeviceRegistry};
@@ -61,26 +62,31 @@ pub fn run_devices(config: &Config, command: &DevicesCommand) -> anyhow::Result<
                 "enrollment token for {user} (valid {}s, one use); on the device run:\n  agent enroll --gateway https://GATEWAY:TUNNEL_PORT --token TOKEN --ca-fingerprint ROOT_SHA256\n(ROOT_SHA256: the root's sha256 fingerprint from `gatewayd ca show`)",
                 ttl.as_secs()
             );
-            println!("{token}");
+            out!("{token}");
             Ok(ExitCode::SUCCESS)
         }
         DevicesCommand::List { json } => {
-            let registry = DeviceRegistry::load(dir).map_err(anyhow::Error::msg)?;
+            let registry =
+                DeviceRegistry::load(existing_state(config)?).map_err(anyhow::Error::msg)?;
             if *json {
-                println!("{}", serde_json::to_string_pretty(&registry.devices)?);
+                out!("{}", serde_json::to_string_pretty(&registry.devices)?);
                 return Ok(ExitCode::SUCCESS);
             }
-            println!(
+            out!(
                 "{:<22} {:<16} {:<20} {:<10} {:<20} STATUS",
-                "ID", "USER", "GROUPS", "ENROLLED", "HOSTNAME"
+                "ID",
+                "USER",
+                "GROUPS",
+                "ENROLLED",
+                "HOSTNAME"
             );
             for d in &registry.devices {
                 let status = match d.revoked_unix {
-                    Some(at) => format!("revoked at {at}"),
+                    Some(at) => format!("revoked at {}", unix_text(at)),
                     None if d.cert_not_after_unix < devices::now_unix() => "expired".into(),
                     None => "active".into(),
                 };
-                println!(
+                out!(
                     "{:<22} {:<16} {:<20} {:<10} {:<20} {status}",
                     d.id,
                     d.user,
@@ -92,8 +98,8 @@ pub fn run_devices(config: &Config, command: &DevicesCommand) -> anyhow::Result<
             Ok(ExitCode::SUCCESS)
         }
         DevicesCommand::Revoke { id } => {
-            if devices::revoke(dir, id).map_err(anyhow::Error::msg)? {
-                println!("revoked {id}");
+            if devices::revoke(existing_state(config)?, id).map_err(anyhow::Error::msg)? {
+                out!("revoked {id}");
                 Ok(ExitCode::SUCCESS)
             } else {
                 eprintln!("gatewayd: no device {id:?} (see `gatewayd devices list`)");

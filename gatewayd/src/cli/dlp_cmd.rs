@@ -21,6 +21,7 @@ pub enum DlpCommand {
         /// One JSON object per finding.
         #[arg(long)]
         json: bool,
+        /// Files to scan; none, or `-`, reads stdin.
         files: Vec<PathBuf>,
     },
 }
@@ -40,14 +41,26 @@ pub fn run_dlp(command: &DlpCommand) -> anyhow::Result<u8> {
         );
         return Ok(2);
     }
-    let inputs: Vec<(String, Vec<u8>)> = if files.is_empty() {
-        let mut bytes = Vec::new();
-        std::io::stdin().take(MAX_INPUT).read_to_end(&mut bytes)?;
-        vec![("-".into(), bytes)]
+    // No files, or `-` among them, reads stdin (once).
+    let stdin_name = std::path::Path::new("-");
+    let names: Vec<&std::path::Path> = if files.is_empty() {
+        vec![stdin_name]
     } else {
+        files.iter().map(PathBuf::as_path).collect()
+    };
+    if names.iter().filter(|n| **n == stdin_name).count() > 1 {
+        eprintln!("gatewayd: `-` (stdin) may be named once");
+        return Ok(2);
+    }
+    let inputs: Vec<(String, Vec<u8>)> = {
         let mut inputs = Vec::new();
-        for path in files {
+        for path in names {
             let mut bytes = Vec::new();
+            if path == stdin_name {
+                std::io::stdin().take(MAX_INPUT).read_to_end(&mut bytes)?;
+                inputs.push(("-".to_string(), bytes));
+                continue;
+            }
             match std::fs::File::open(path) {
                 Ok(file) => {
                     file.take(MAX_INPUT).read_to_end(&mut bytes)?;
@@ -74,9 +87,9 @@ pub fn run_dlp(command: &DlpCommand) -> anyhow::Result<u8> {
                 if files.len() > 1 {
                     value["file"] = serde_json::Value::String(name.clone());
                 }
-                println!("{value}");
+                out!("{value}");
             } else {
-                println!(
+                out!(
                     "{name}:{}-{}: {} ({}) {}",
                     finding.start,
                     finding.end,

@@ -1,5 +1,8 @@
 //! The `gatewayd` command line: one binary, one subcommand per task an operator performs.
 
+#[macro_use]
+pub mod output;
+
 mod admin_cmd;
 mod ca_cmd;
 mod catalog_cmd;
@@ -9,6 +12,7 @@ mod devices_cmd;
 mod dlp_cmd;
 mod report_cmd;
 mod schema_cmd;
+mod state;
 
 use std::path::PathBuf;
 

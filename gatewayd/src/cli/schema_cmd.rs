@@ -52,12 +52,12 @@ pub fn run_schema(config: &Config, command: &SchemaCommand) -> anyhow::Result<u8
             SchemaCommand::Migrate => match migrator.migrate().await {
                 Ok(applied) => {
                     if applied.is_empty() {
-                        println!("{}: all migrations already applied", ch.database);
+                        out!("{}: all migrations already applied", ch.database);
                     }
                     for m in applied {
-                        println!("applied {}", m.label());
+                        out!("applied {}", m.label());
                     }
-                    println!("{}", reader_outcome(&client, ch).await);
+                    out!("{}", reader_outcome(&client, ch).await);
                     Ok(0)
                 }
                 Err(error) => {
@@ -89,7 +89,7 @@ pub fn run_schema(config: &Config, command: &SchemaCommand) -> anyhow::Result<u8
                         }
                         MigrationState::Unknown => "unknown to this build".to_string(),
                     };
-                    println!("{:04} {:<28} {state}", s.version, s.name);
+                    out!("{:04} {:<28} {state}", s.version, s.name);
                 }
                 Ok(u8::from(pending))
             }

@@ -201,6 +201,10 @@ impl Drop for GatewayProcess {
     }
 }
 
+/// The ClickHouse of a test gateway that has none: port 1 on loopback, where nothing listens
+/// and nothing unprivileged can, so a query fails at once instead of reaching a real server.
+pub const NO_CLICKHOUSE: &str = "http://127.0.0.1:1";
+
 fn config_text(dir: &std::path::Path, origin: &Origin, options: &GatewayOptions) -> String {
     let mut connect_to = String::new();
     for name in ORIGIN_NAMES {
@@ -210,13 +214,23 @@ fn config_text(dir: &std::path::Path, origin: &Origin, options: &GatewayOptions)
     for (from, to) in &options.connect_to {
         connect_to.push_str(&format!("\"{from}\" = \"{to}\"\n"));
     }
+    // A test touches nothing outside its temp dir and its own ports: without these, gatewayd's
+    // defaults would write events into (and the dashboard read from) a ClickHouse the user
+    // runs on 127.0.0.1:8123. A scenario that wants events names its own.
+    let mut own_sections = String::new();
+    if !options.sections.contains("[clickhouse]") {
+        own_sections.push_str(&format!("[clickhouse]\nurl = \"{NO_CLICKHOUSE}\"\n\n"));
+    }
+    if !options.sections.contains("[events]") {
+        own_sections.push_str("[events]\nenabled = false\n\n");
+    }
     format!(
         "[proxy]\nlisten = \"{listen}\"\n{proxy}\n\
          [admin]\nlisten = \"127.0.0.1:0\"\n{admin}\n\
          [state]\ndir = \"{state}\"\n\n\
          [upstream]\nextra_roots = [{ca}]\n\n\
          [upstream.connect_to]\n{connect_to}\n\
-         {sections}\n",
+         {own_sections}{sections}\n",
         listen = options.listen.as_deref().unwrap_or("127.0.0.1:0"),
         proxy = options.proxy,
         admin = options.admin,

@@ -46,6 +46,58 @@ pub(super) fn is_dense_code(code_bytes: usize, newlines: usize, len: usize) -> b
     len >= 512 && code_bytes * 1000 >= DENSE_PER_MILLE * len && newlines * MAX_AVERAGE_LINE >= len
 }
 
+/// Bytes of operators and brackets that sentences almost never hold: `( ) { } [ ] ; = < > +
+/// * & | ! $`.
+fn is_operator_byte(x: u8) -> bool {
+    matches!(
+        x,
+        b'(' | b')'
+            | b'{'
+            | b'}'
+            | b'['
+            | b']'
+            | b';'
+            | b'='
+            | b'<'
+            | b'>'
+            | b'+'
+            | b'*'
+            | b'&'
+            | b'|'
+            | b'!'
+            | b'$'
+    )
+}
+
+/// Shortest span a short fragment is judged on, in bytes.
+const FRAGMENT_MIN: usize = 24;
+/// Share of operator bytes among the non-blank bytes of a short fragment from which it is
+/// code, in per mille.
+const FRAGMENT_PER_MILLE: usize = 100;
+
+/// Whether a segment of one to three code lines (`span`, from its first code line to the
+/// end of its last) is code worth reporting on its own: a one-line arrow function, an enum on
+/// one line, a macro. One byte in ten an operator or bracket, and a bracket pair: sentences
+/// that hold a formula or a parenthesis stay below.
+pub(super) fn short_fragment_is_code(span: &[u8]) -> bool {
+    if span.len() < FRAGMENT_MIN {
+        return false;
+    }
+    let (mut ops, mut solid) = (0usize, 0usize);
+    let mut seen = [false; 3]; // `(`, `{`, and a closer `)`/`}`
+    for &x in span {
+        solid += usize::from(!x.is_ascii_whitespace());
+        ops += usize::from(is_operator_byte(x));
+        match x {
+            b'(' => seen[0] = true,
+            b'{' => seen[1] = true,
+            b')' | b'}' => seen[2] = true,
+            _ => {}
+        }
+    }
+    (seen[0] || seen[1]) && seen[2] && ops * 1000 >= FRAGMENT_PER_MILLE * solid
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,6 +114,24 @@ mod tests {
             text[pos] = b'=';
             assert!(has_mark(&text), "{pos}");
             text[pos] = b'a';
+        }
+    }
+
+    #[test]
+    fn short_fragments() {
+        for code in [
+            "const avg = xs => xs.reduce((a, b) => a + b, 0) / xs.length;",
+            "enum Priority { Low = 1, Normal = 5, High = 10 }",
+            "#define SQUARE(x) ((x) * (x))",
+        ] {
+            assert!(short_fragment_is_code(code.as_bytes()), "{code}");
+        }
+        for prose in [
+            "Please send the report (the one from Tuesday) by Friday.",
+            "The total = 5 apples and 3 pears, so 8 in all",
+            "if you could (please) help",
+        ] {
+            assert!(!short_fragment_is_code(prose.as_bytes()), "{prose}");
         }
     }
 

@@ -1,0 +1,144 @@
+//! Developer-platform tokens with a fixed prefix: `huggingface_token` (`hf_` + 34 letters),
+//! `npm_token` (`npm_` + 36), `pypi_token` (`pypi-` + a macaroon for pypi.org or
+//! test.pypi.org), `sendgrid_api_key` (`SG.` + 22 + `.` + 43) and `twilio_auth_token` (32 hex
+//! digits next to an account SID `AC` + 32 hex, or after `TWILIO_AUTH_TOKEN`). All high on
+//! shape; stand-ins (`hf_xxxx...`, `your_token_here`) are dropped.
+
+use crate::detector::Detector::{
+    HuggingfaceToken, NpmToken, PypiToken, SendgridApiKey, TwilioAuthToken,
+};
+use crate::finding::Confidence;
+use crate::scan::Cx;
+use crate::shape;
+use crate::text::{is_alnum, is_token, is_word, left_boundary, right_boundary};
+
+/// `hf_` at `at`.
+pub(crate) fn huggingface(cx: &mut Cx<'_>, at: usize) {
+    let text = cx.text;
+    if !left_boundary(text, at, is_word) {
+        return;
+    }
+    let Some(end) = shape::huggingface(text, at, 37) else {
+        return;
+    };
+    if !right_boundary(text, end, is_word) || cx.ph.is_placeholder(&text[at + 3..end]) {
+        return;
+    }
+    cx.found(HuggingfaceToken, at, end, Confidence::High);
+}
+
+/// `npm_` at `at`.
+pub(crate) fn npm(cx: &mut Cx<'_>, at: usize) {
+    let text = cx.text;
+    if !left_boundary(text, at, is_word) {
+        return;
+    }
+    let Some(end) = shape::npm(text, at, 40) else {
+        return;
+    };
+    if !right_boundary(text, end, is_word) || cx.ph.is_placeholder(&text[at + 4..end]) {
+        return;
+    }
+    cx.found(NpmToken, at, end, Confidence::High);
+}
+
+/// `pypi-` at `at`.
+pub(crate) fn pypi(cx: &mut Cx<'_>, at: usize) {
+    let text = cx.text;
+    if !left_boundary(text, at, is_token) {
+        return;
+    }
+    let Some(end) = shape::pypi(text, at, 1024) else {
+        return;
+    };
+    if !right_boundary(text, end, is_token) || cx.ph.is_placeholder(&text[at + 24..end]) {
+        return;
+    }
+    cx.found(PypiToken, at, end, Confidence::High);
+}
+
+/// `SG.` at `at`.
+pub(crate) fn sendgrid(cx: &mut Cx<'_>, at: usize) {
+    let text = cx.text;
+    if !left_boundary(text, at, is_token) {
+        return;
+    }
+    let Some(end) = shape::sendgrid(text, at, 69) else {
+        return;
+    };
+    if !right_boundary(text, end, is_token) || cx.ph.is_placeholder(&text[at + 3..end]) {
+        return;
+    }
+    cx.found(SendgridApiKey, at, end, Confidence::High);
+}
+
+const HEX32: usize = 32;
+/// How far from an account SID its auth token may sit (an `.env` file, a JSON object).
+const SID_WINDOW: usize = 160;
+
+/// An account SID (`AC` + 32 hex) at `at`: a 32-hex auth token near it.
+pub(crate) fn twilio_sid(cx: &mut Cx<'_>, at: usize) {
+    let text = cx.text;
+    if !left_boundary(text, at, is_alnum) {
+        return;
+    }
+    let Some(end) = shape::twilio_sid(text, at, 34) else {
+        return;
+    };
+    if !right_boundary(text, end, is_alnum) {
+        return;
+    }
+    let lo = at.saturating_sub(SID_WINDOW);
+    let hi = end.saturating_add(SID_WINDOW).min(text.len());
+    let mut i = lo;
+    while i < hi {
+        if i == at {
+            i = end;
+            continue;
+        }
+        if is_hex_lower(text[i]) && (i == 0 || !is_alnum(text[i - 1])) {
+            let e = hex_end(text, i, hi);
+            if e - i == HEX32 && right_boundary(text, e, is_alnum) {
+                token(cx, i, e);
+            }
+            i = e.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// `TWILIO_AUTH_TOKEN` (any case) ending at `end`: the token after `=`, `:` or quotes.
+pub(crate) fn twilio_named(cx: &mut Cx<'_>, end: usize) {
+    let text = cx.text;
+    let mut i = end;
+    while i < text.len() && i < end + 6 && matches!(text[i], b' ' | b'=' | b':' | b'"' | b'\'') {
+        i += 1;
+    }
+    let e = hex_end(text, i, (i + HEX32 + 1).min(text.len()));
+    if e - i == HEX32 && right_boundary(text, e, is_alnum) {
+        token(cx, i, e);
+    }
+}
+
+fn token(cx: &mut Cx<'_>, s: usize, e: usize) {
+    let t = &cx.text[s..e];
+    // An all-digit run is a number, a run without digits a word.
+    if t.iter().any(u8::is_ascii_digit)
+        && t.iter().any(u8::is_ascii_lowercase)
+        && !cx.ph.is_placeholder(t)
+    {
+        cx.found(TwilioAuthToken, s, e, Confidence::High);
+    }
+}
+
+fn is_hex_lower(b: u8) -> bool {
+    b.is_ascii_digit() || (b'a'..=b'f').contains(&b)
+}
+
+fn hex_end(text: &[u8], mut i: usize, hi: usize) -> usize {
+    while i < hi && is_hex_lower(text[i]) {
+        i += 1;
+    }
+    i
+}

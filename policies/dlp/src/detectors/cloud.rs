@@ -204,3 +204,70 @@ pub(crate) fn database_url(cx: &mut Cx<'_>, at: usize) {
     };
     cx.found(DatabaseUrl, s, end, base);
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::detector::Detector;
+    use crate::detectors::tests_support::found;
+    use crate::samples::{Sample, SampleRng};
+
+    #[test]
+    fn generated_credentials_are_found() {
+        let mut rng = SampleRng::new(31);
+        for s in [
+            Sample::AzureStorageKey,
+            Sample::AzureSasToken,
+            Sample::GcpServiceAccount,
+            Sample::DatabaseUrl,
+        ] {
+            for _ in 0..50 {
+                let v = s.generate(&mut rng);
+                let hits = found(&format!("see {v}\n"), s.detector());
+                assert_eq!(hits.len(), 1, "{s:?} {v}");
+                assert_eq!(hits[0].2, "high", "{v}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_finding_covers_the_secret_not_the_setting() {
+        let key = "GTd7FguoV8FWnFbB0JxXujr4qqaaABvvLOzAxzXMcU1vsHiQMaRiNTN9Ox98whGcTZc1UWb5fxzpF7STG7nVLe==";
+        let text = format!("AccountName=acme;AccountKey={key};EndpointSuffix=core.windows.net");
+        let at = text.find(key).unwrap();
+        assert_eq!(
+            found(&text, Detector::AzureStorageKey),
+            [(at, at + 88, "high")]
+        );
+        let url = "postgres://app:S3cr3t-Pa55@db.prod.internal:5432/orders";
+        let end = url.find("/orders").unwrap();
+        assert_eq!(found(url, Detector::DatabaseUrl), [(0, end, "high")]);
+    }
+
+    #[test]
+    fn stand_ins_and_other_urls_are_not_credentials() {
+        for (text, d) in [
+            ("AccountKey=your_storage_account_key_here", Detector::AzureStorageKey),
+            ("sv=2022-11-02&sig=short", Detector::AzureSasToken),
+            ("?sig=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", Detector::AzureSasToken),
+            ("\"type\": \"authorized_user\", \"private_key_id\": \"0123456789abcdef0123456789abcdef01234567\"", Detector::GcpServiceAccount),
+            ("postgres://postgres:postgres@db:5432/app", Detector::DatabaseUrl),
+            ("postgres://user:password@db.example.com/app", Detector::DatabaseUrl),
+            ("mysql://root:${MYSQL_ROOT_PASSWORD}@db/app", Detector::DatabaseUrl),
+            ("redis://:<password>@cache:6379", Detector::DatabaseUrl),
+            ("postgres://app@db.prod.internal:5432/orders", Detector::DatabaseUrl),
+            ("https://user:S3cr3t-Pa55@example.org/", Detector::DatabaseUrl),
+            ("ftp://anon:S3cr3t-Pa55@files.example.org/", Detector::DatabaseUrl),
+        ] {
+            assert!(found(text, d).is_empty(), "{text}: {:?}", found(text, d));
+        }
+        // On localhost a password is usually a developer's default: reported low.
+        assert_eq!(
+            found(
+                "postgres://app:Xq83kd0Lm@localhost:5432/app",
+                Detector::DatabaseUrl
+            )[0]
+            .2,
+            "low"
+        );
+    }
+}

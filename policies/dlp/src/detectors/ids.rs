@@ -5,7 +5,7 @@
 //! 97 − n mod 97), `in_aadhaar` (twelve digits, Verhoeff), `in_pan` (`AAAPA9999A`, holder
 //! type letter) and `br_cpf` (eleven digits, two mod-11 check digits).
 //!
-//! Written in the country's usual grouping (`123 456 782`, `1 85 05 78 006 084 36`,
+//! Written in the country's usual grouping (`123 456 782`, `1 85 05 78 006 084 91`,
 //! `123.456.789-09`) a valid number is medium; bare digits are low (many numbers pass one
 //! check digit) until a context word ("SIN", "Aadhaar", "CPF", "Steuer"...) raises them.
 //! Corsican NIRs (`2A`/`2B` departments) are not read. Never looks past the number's own
@@ -304,3 +304,7 @@ fn distinct(d: &[u8]) -> u32 {
 
 /// The detectors the digit pass offers digit sequences to.
 pub(crate) const NUMERIC: &[Detector] = &[UkNino, CaSin, DeTaxId, FrNir, InAadhaar, BrCpf];
+
+#[cfg(test)]
+#[path = "ids_tests.rs"]
+mod tests;

@@ -142,3 +142,76 @@ fn hex_end(text: &[u8], mut i: usize, hi: usize) -> usize {
     }
     i
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::detector::Detector;
+    use crate::detectors::tests_support::found;
+    use crate::samples::{Sample, SampleRng};
+
+    #[test]
+    fn generated_tokens_are_found_whole() {
+        let mut rng = SampleRng::new(23);
+        for s in [
+            Sample::HuggingfaceToken,
+            Sample::NpmToken,
+            Sample::PypiToken,
+            Sample::SendgridApiKey,
+        ] {
+            for _ in 0..50 {
+                let v = s.generate(&mut rng);
+                let text = format!("token: {v}\n");
+                assert_eq!(
+                    found(&text, s.detector()),
+                    [(7, 7 + v.len(), "high")],
+                    "{v}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn twilio_tokens_need_their_account_sid_or_name() {
+        let mut rng = SampleRng::new(24);
+        let env = Sample::TwilioAuthToken.generate(&mut rng);
+        let token = env.rsplit('=').next().unwrap();
+        let at = env.len() - token.len();
+        assert_eq!(
+            found(&env, Detector::TwilioAuthToken),
+            [(at, env.len(), "high")]
+        );
+        // The same 32 hex digits alone are a hash, not a token.
+        assert!(found(&format!("md5 {token}"), Detector::TwilioAuthToken).is_empty());
+        let named = format!("twilio_auth_token: \"{token}\"");
+        assert_eq!(found(&named, Detector::TwilioAuthToken).len(), 1);
+    }
+
+    #[test]
+    fn near_misses_are_not_tokens() {
+        for (text, d) in [
+            (
+                "hf_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+                Detector::HuggingfaceToken,
+            ),
+            (
+                "hf_abcdefghijklmnopqrstuvwxyzabcdefg",
+                Detector::HuggingfaceToken,
+            ), // 33
+            (
+                "my_hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh",
+                Detector::HuggingfaceToken,
+            ),
+            (
+                "npm_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+                Detector::NpmToken,
+            ),
+            ("npm_install_the_package_before_running", Detector::NpmToken),
+            ("pypi-AgEIcHlwaS5vcmcshort", Detector::PypiToken),
+            ("pypi-upload-token-for-the-project", Detector::PypiToken),
+            ("SG.abc.def", Detector::SendgridApiKey),
+            ("SG.your_api_key_here", Detector::SendgridApiKey),
+        ] {
+            assert!(found(text, d).is_empty(), "{text}");
+        }
+    }
+}

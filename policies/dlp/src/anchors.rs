@@ -123,7 +123,7 @@ fn triggers(text: &[u8]) -> Vec<usize> {
     out
 }
 
-/// The six trigger bytes.
+/// The six trigger bytes (`G`: of `SG.`, told by the `.` after it in [`neighbours_fit`]).
 const TRIGGERS: ByteSet = ByteSet::of(b"_-JA/G");
 
 /// Bit `k` set when `chunk[k]` is a trigger byte.
@@ -202,7 +202,9 @@ fn resolve(text: &[u8], i: usize) -> Option<(Anchor, usize, usize)> {
                 Some((Anchor::Pem, i, i + 11))
             } else if prev == b'k' && before(text, i, b"sk") {
                 Some((Anchor::SkDash, i - 2, i + 1))
-            } else if matches!(prev, b't' | b's') {
+            } else if matches!(prev, b't' | b's')
+                && (4..=7).any(|d| i >= d && text[i - d] == b'g' && text[i - d + 1] == b'l')
+            {
                 crate::shape::GITLAB_KINDS
                     .iter()
                     .find(|k| before(text, i, k) && before(text, i - k.len(), b"gl"))
@@ -264,8 +266,12 @@ fn secret_word_within(text: &[u8], from: usize) -> bool {
 /// How many bytes may stand between `IAM ` and `secret` (`IAM user's secret`).
 const IAM_SECRET_GAP: usize = 24;
 
-/// A Slack token whose `-` is at `i`: `xox?-`, `xapp-`, or `xoxe.xoxp-` from its first `x`.
+/// A Slack token whose `-` is at `i`: `xox?-`, `xapp-`, `xoxe.xoxp-` from its first `x`, or
+/// the second `-` of `xoxe-1-`.
 fn slack_anchor(text: &[u8], i: usize) -> Option<(Anchor, usize, usize)> {
+    if i >= 6 && text[i - 1].is_ascii_digit() && before(text, i - 1, b"xoxe-") {
+        return Some((Anchor::Slack, i - 6, i - 2));
+    }
     if i >= 4 && (before(text, i - 1, b"xox") || before(text, i, b"xapp")) {
         if before(text, i - 4, b"xoxe.") {
             return Some((Anchor::Slack, i - 9, i - 6));
@@ -303,8 +309,8 @@ const fn after_bit(trigger: u8) -> u8 {
 const fn neighbours() -> [u8; 256] {
     let mut t = [0u8; 256];
     // Before `_`: gh[pousr]_, github_pat_, [sr]k_live_, s_secret, S_SECRET.
-    // hf_, npm_, service_account.
-    let before_underscore = b"pousrbkSfme";
+    // hf_, npm_ (service_account is told by the `a` after: `e_` is everywhere in snake_case).
+    let before_underscore = b"pousrbkSfm";
     let mut i = 0;
     while i < before_underscore.len() {
         t[before_underscore[i] as usize] |= before_bit(b'_');
@@ -312,7 +318,8 @@ const fn neighbours() -> [u8; 256] {
     }
     // Before `-`: sk-, glpat-, xox[baprs]-; after: the second `-` of `-----BEGIN `.
     // gl(pat|dt|rt|ptt|agent|ft|imt|soat|oas|cbt|ffct)-, xoxe-, xapp-, pypi-, sv=YYYY-.
-    let before_dash = b"ktbaprsei0123456789";
+    // `xoxe-1-` by its second `-` (a digit before it; `e-` is everywhere in prose).
+    let before_dash = b"ktbaprsi0123456789";
     i = 0;
     while i < before_dash.len() {
         t[before_dash[i] as usize] |= before_bit(b'-');
@@ -404,6 +411,32 @@ mod tests {
                 (Anchor::Github, "ghs_"),
             ]
         );
+    }
+
+    #[test]
+    fn the_new_prefixes_map_to_their_anchor() {
+        for (text, anchor, start) in [
+            ("x xoxe-1-abc", Anchor::Slack, 2),
+            ("x xoxe.xoxp-1-abc", Anchor::Slack, 2),
+            ("x xapp-1-abc", Anchor::Slack, 2),
+            ("x glrt-abc", Anchor::Gitlab, 2),
+            ("x glagent-abc", Anchor::Gitlab, 2),
+            ("x hf_abc", Anchor::Huggingface, 2),
+            ("x npm_abc", Anchor::Npm, 2),
+            ("x pypi-AgE", Anchor::Pypi, 2),
+            ("x SG.abc", Anchor::Sendgrid, 2),
+            ("x AccountKey=abc", Anchor::AzureKey, 2),
+            ("?sv=2022-11-02&sig=x", Anchor::AzureSas, 1),
+            ("\"type\": \"service_account\"", Anchor::Gcp, 9),
+            ("x IAM user's secret key", Anchor::AwsContext, 2),
+            ("x ACdeadbeef", Anchor::TwilioSid, 2),
+            ("x TWILIO_AUTH_TOKEN=", Anchor::TwilioNamed, 2),
+            ("x postgres://u:p@h", Anchor::DbUrl, 10),
+        ] {
+            let mut kinds = Vec::new();
+            for_each(text.as_bytes(), |a, s, _| kinds.push((a, s)));
+            assert_eq!(kinds, [(anchor, start)], "{text}");
+        }
     }
 
     #[test]

@@ -262,7 +262,7 @@ pub fn userinfo(text: &[u8], at: usize, max: usize) -> Option<(usize, usize, usi
     lit(text, colon, hi, b":")?;
     let mut i = colon + 1;
     while i < hi
-        && !matches!(text[i], b'@' | b'/' | b'"' | b'\'' | b'<' | b'>')
+        && !matches!(text[i], b'@' | b'/' | b'"' | b'\'' | b'<' | b'>' | 0x0B)
         && !text[i].is_ascii_whitespace()
     {
         i += 1;

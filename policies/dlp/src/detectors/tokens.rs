@@ -170,6 +170,20 @@ mod tests {
         }
     }
 
+    /// `SG.` is found by its `G`, also where the `G` and the `.` sit in different 64-byte
+    /// chunks of the trigger masks.
+    #[test]
+    fn sendgrid_keys_at_every_offset() {
+        let mut rng = SampleRng::new(25);
+        let key = Sample::SendgridApiKey.generate(&mut rng);
+        for pad in 55..70 {
+            let text = format!("{} {key}", "x".repeat(pad));
+            let at = pad + 1;
+            let want = [(at, at + key.len(), "high")];
+            assert_eq!(found(&text, Detector::SendgridApiKey), want, "{pad}");
+        }
+    }
+
     #[test]
     fn twilio_tokens_need_their_account_sid_or_name() {
         let mut rng = SampleRng::new(24);

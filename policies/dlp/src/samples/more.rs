@@ -16,8 +16,16 @@ const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 pub(super) fn generate(s: Sample, rng: &mut SampleRng) -> String {
     match s {
         Sample::GitlabOtherToken => {
-            let kind = *rng.pick(&["dt", "rt", "ptt", "agent", "ft", "imt", "soat", "oas", "cbt"]);
+            let kind = *rng.pick(&[
+                "dt", "rt", "ptt", "agent", "ft", "imt", "soat", "oas", "cbt", "pat",
+            ]);
             let body = match kind {
+                // A routable token: payload, version, CRC (`glpat-<27>.01.<9>`).
+                "pat" => format!(
+                    "{}.01.{}",
+                    rng.mixed(B64URL, 27),
+                    rng.chars(LOWER_DIGITS, 9)
+                ),
                 "ptt" => hex(rng, 40),
                 "agent" => rng.mixed(ALNUM, 50),
                 "oas" => rng.mixed(ALNUM, 64),

@@ -37,13 +37,14 @@ struct Segment {
 
 impl Segment {
     fn feed(&mut self, cx: &mut Cx<'_>, kind: Line, start: usize, end: usize) {
-        let line = cx.text[start..end].trim_ascii();
-        let kind = if kind == Line::Neutral && self.in_block && line::is_member(line) {
+        let kind = if kind == Line::Neutral
+            && self.in_block
+            && line::is_member(cx.text[start..end].trim_ascii())
+        {
             Line::Code
         } else {
             kind
         };
-        let in_block = line.ends_with(b"{") || (self.in_block && line.ends_with(b","));
         match kind {
             Line::Code => {
                 if !self.open {
@@ -57,7 +58,8 @@ impl Segment {
                 self.prose += self.gap;
                 self.gap = 0;
                 self.end = end;
-                self.in_block = in_block;
+                let last = cx.text[start..end].trim_ascii_end().last().copied();
+                self.in_block = last == Some(b'{') || (self.in_block && last == Some(b','));
             }
             Line::Prose if self.open => {
                 self.gap += 1;
@@ -98,7 +100,7 @@ impl Segment {
 }
 
 /// Longest span a short fragment is judged on as a whole (three long lines).
-const FRAGMENT_MAX: usize = 1024;
+const FRAGMENT_MAX: usize = 512;
 
 /// The confidence for a segment of `code` code lines and `prose` prose lines between them.
 fn confidence(code: usize, prose: usize) -> Option<Confidence> {

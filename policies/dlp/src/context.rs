@@ -117,7 +117,6 @@ const WORDS: &[(&str, &[Detector], &[Detector])] = &[
     ("aadhaar", AADHAAR, &[]),
     ("aadhar", AADHAAR, &[]),
     ("uidai", AADHAAR, &[]),
-    ("uid", AADHAAR, &[]),
     ("cpf", CPF, &[]),
     ("contribuinte", CPF, &[]),
     ("email", MAIL, &[]),

@@ -42,8 +42,12 @@ proptest! {
 fn each_sample_is_found_and_matched() {
     let mut rng = SampleRng::new(16);
     for sample in Sample::ALL {
-        // An AWS secret is only a secret next to its keyword.
-        let text = format!("aws_secret_access_key = {}\n", sample.generate(&mut rng));
+        // An AWS secret is only a secret next to its keyword, a national id written as bare
+        // digits only next to a word that names it.
+        let text = format!(
+            "national id / aws_secret_access_key = {}\n",
+            sample.generate(&mut rng)
+        );
         let findings = dlp_scan(&text);
         assert!(
             findings

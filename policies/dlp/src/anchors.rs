@@ -27,6 +27,22 @@ pub(crate) enum Anchor {
     Google,
     Pem,
     Jwt,
+    Huggingface,
+    Npm,
+    Pypi,
+    Sendgrid,
+    /// `AC` + 32 hex: a Twilio account SID, whose auth token may sit nearby.
+    TwilioSid,
+    /// `TWILIO_AUTH_TOKEN`: the token follows.
+    TwilioNamed,
+    /// `AccountKey=` of an Azure storage connection string.
+    AzureKey,
+    /// `sv=YYYY-` of an Azure shared access signature.
+    AzureSas,
+    /// `service_account`: a GCP key file when it is `"type"`'s value.
+    Gcp,
+    /// `://`: a database URL when the scheme is a database's.
+    DbUrl,
 }
 
 impl Anchor {
@@ -43,6 +59,15 @@ impl Anchor {
             Anchor::Google => &[GoogleApiKey],
             Anchor::Pem => &[PrivateKey],
             Anchor::Jwt => &[Jwt],
+            Anchor::Huggingface => &[HuggingfaceToken],
+            Anchor::Npm => &[NpmToken],
+            Anchor::Pypi => &[PypiToken],
+            Anchor::Sendgrid => &[SendgridApiKey],
+            Anchor::TwilioSid | Anchor::TwilioNamed => &[TwilioAuthToken],
+            Anchor::AzureKey => &[AzureStorageKey],
+            Anchor::AzureSas => &[AzureSasToken],
+            Anchor::Gcp => &[GcpServiceAccount],
+            Anchor::DbUrl => &[DatabaseUrl],
         }
     }
 }
@@ -79,7 +104,7 @@ fn neighbours_fit(text: &[u8], i: usize) -> bool {
 /// anchor.
 static WANTED: [u8; 256] = {
     let mut t = [0u8; 256];
-    let triggers = b"_-JA/";
+    let triggers = b"_-JA/G";
     let mut i = 0;
     while i < triggers.len() {
         t[triggers[i] as usize] = before_bit(triggers[i]) | after_bit(triggers[i]);
@@ -98,8 +123,8 @@ fn triggers(text: &[u8]) -> Vec<usize> {
     out
 }
 
-/// The five trigger bytes.
-const TRIGGERS: ByteSet = ByteSet::of(b"_-JA/");
+/// The six trigger bytes (`G`: of `SG.`, told by the `.` after it in [`neighbours_fit`]).
+const TRIGGERS: ByteSet = ByteSet::of(b"_-JA/G");
 
 /// Bit `k` set when `chunk[k]` is a trigger byte.
 #[inline(always)]
@@ -136,11 +161,29 @@ fn resolve(text: &[u8], i: usize) -> Option<(Anchor, usize, usize)> {
             } else if prev == b'b' && before(text, i, b"github") && at(text, i + 1, b"pat_") {
                 Some((Anchor::Github, i - 6, i + 5))
             } else if prev == b'k'
-                && next == b'l'
+                && (next == b'l' || next == b't')
                 && (before(text, i, b"sk") || before(text, i, b"rk"))
-                && at(text, i + 1, b"live_")
+                && (at(text, i + 1, b"live_") || at(text, i + 1, b"test_"))
             {
                 Some((Anchor::Stripe, i - 2, i + 6))
+            } else if prev == b'f' && before(text, i, b"hf") {
+                Some((Anchor::Huggingface, i - 2, i + 1))
+            } else if prev == b'm' && before(text, i, b"npm") {
+                Some((Anchor::Npm, i - 3, i + 1))
+            } else if prev == b'e'
+                && next == b'a'
+                && before(text, i, b"service")
+                && at(text, i + 1, b"account")
+            {
+                Some((Anchor::Gcp, i - 7, i + 8))
+            } else if (next == b'A' || next == b'a')
+                && i >= 6
+                && text[i - 6..i].eq_ignore_ascii_case(b"twilio")
+                && text
+                    .get(i + 1..i + 11)
+                    .is_some_and(|t| t.eq_ignore_ascii_case(b"auth_token"))
+            {
+                Some((Anchor::TwilioNamed, i - 6, i + 11))
             } else if (prev == b's' && next == b's' && at(text, i + 1, b"secret"))
                 || (prev == b'S' && next == b'S' && at(text, i + 1, b"SECRET"))
             {
@@ -159,15 +202,29 @@ fn resolve(text: &[u8], i: usize) -> Option<(Anchor, usize, usize)> {
                 Some((Anchor::Pem, i, i + 11))
             } else if prev == b'k' && before(text, i, b"sk") {
                 Some((Anchor::SkDash, i - 2, i + 1))
-            } else if prev == b't' && before(text, i, b"glpat") {
-                Some((Anchor::Gitlab, i - 5, i + 1))
-            } else if i >= 4 && before(text, i - 1, b"xox") {
-                Some((Anchor::Slack, i - 4, i - 1))
+            } else if matches!(prev, b't' | b's')
+                && (4..=7).any(|d| i >= d && text[i - d] == b'g' && text[i - d + 1] == b'l')
+            {
+                crate::shape::GITLAB_KINDS
+                    .iter()
+                    .find(|k| before(text, i, k) && before(text, i - k.len(), b"gl"))
+                    .map(|k| (Anchor::Gitlab, i - k.len() - 2, i + 1))
+                    .or_else(|| slack_anchor(text, i))
+            } else if prev == b'i' && before(text, i, b"pypi") {
+                Some((Anchor::Pypi, i - 4, i + 1))
+            } else if prev.is_ascii_digit()
+                && i >= 7
+                && before(text, i - 4, b"sv=")
+                && text[i - 4..i].iter().all(u8::is_ascii_digit)
+            {
+                Some((Anchor::AzureSas, i - 7, i + 1))
             } else {
-                None
+                slack_anchor(text, i)
             }
         }
         b'J' => before(text, i, b"ey").then(|| (Anchor::Jwt, i - 2, i + 1)),
+        b'G' => (before(text, i, b"S") && text.get(i + 1) == Some(&b'.'))
+            .then(|| (Anchor::Sendgrid, i - 1, i + 2)),
         b'A' => match text.get(i + 1..i + 4)? {
             b"KIA" | b"SIA" => Some((Anchor::AwsKeyId, i, i + 4)),
             [b'I', b'z', b'a'] => Some((Anchor::Google, i, i + 4)),
@@ -177,11 +234,51 @@ fn resolve(text: &[u8], i: usize) -> Option<(Anchor, usize, usize)> {
             b"cce" if before(text, i, b"t") && at(text, i, b"AccessKey") => {
                 Some((Anchor::AwsContext, i - 1, i + 9))
             }
+            b"cco" if at(text, i, b"AccountKey=") => Some((Anchor::AzureKey, i, i + 11)),
+            // `IAM secret key`, `IAM user's secret key`: AWS's name for the account system.
+            [b'M', b' ' | b'_', _]
+                if before(text, i, b"I")
+                    && !(i >= 2 && text[i - 2].is_ascii_alphanumeric())
+                    && secret_word_within(text, i + 3) =>
+            {
+                Some((Anchor::AwsContext, i - 1, i + 3))
+            }
+            [b'C', h, _] if h.is_ascii_digit() || (b'a'..=b'f').contains(h) => {
+                Some((Anchor::TwilioSid, i, i + 2))
+            }
             _ => None,
         },
-        b'/' => before(text, i, b"hooks.slack.com").then(|| (Anchor::SlackHook, i - 15, i + 1)),
+        b'/' => match if i > 0 { text[i - 1] } else { 0 } {
+            b':' => (text.get(i + 1) == Some(&b'/')).then(|| (Anchor::DbUrl, i - 1, i + 2)),
+            _ => before(text, i, b"hooks.slack.com").then(|| (Anchor::SlackHook, i - 15, i + 1)),
+        },
         _ => None,
     }
+}
+
+/// Whether `secret` (any case) starts within [`IAM_SECRET_GAP`] bytes of `from`.
+fn secret_word_within(text: &[u8], from: usize) -> bool {
+    let to = from.saturating_add(IAM_SECRET_GAP + 6).min(text.len());
+    text.get(from..to)
+        .is_some_and(|w| w.windows(6).any(|x| x.eq_ignore_ascii_case(b"secret")))
+}
+
+/// How many bytes may stand between `IAM ` and `secret` (`IAM user's secret`).
+const IAM_SECRET_GAP: usize = 24;
+
+/// A Slack token whose `-` is at `i`: `xox?-`, `xapp-`, `xoxe.xoxp-` from its first `x`, or
+/// the second `-` of `xoxe-1-`.
+fn slack_anchor(text: &[u8], i: usize) -> Option<(Anchor, usize, usize)> {
+    if i >= 6 && text[i - 1].is_ascii_digit() && before(text, i - 1, b"xoxe-") {
+        return Some((Anchor::Slack, i - 6, i - 2));
+    }
+    if i >= 4 && (before(text, i - 1, b"xox") || before(text, i, b"xapp")) {
+        if before(text, i - 4, b"xoxe.") {
+            return Some((Anchor::Slack, i - 9, i - 6));
+        }
+        return Some((Anchor::Slack, i - 4, i - 1));
+    }
+    None
 }
 
 /// Per byte: for which trigger bytes it may come right before (low bits) or right after (high
@@ -195,7 +292,7 @@ const fn before_bit(trigger: u8) -> u8 {
         b'-' => 2,
         b'J' => 4,
         b'/' => 8,
-        _ => 0, // `A` anchors are told by what follows
+        _ => 0, // `A` and `G` anchors are told by what follows
     }
 }
 
@@ -204,6 +301,7 @@ const fn after_bit(trigger: u8) -> u8 {
         b'_' => 16,
         b'-' => 32,
         b'A' => 64,
+        b'G' => 128,
         _ => 0,
     }
 }
@@ -211,14 +309,17 @@ const fn after_bit(trigger: u8) -> u8 {
 const fn neighbours() -> [u8; 256] {
     let mut t = [0u8; 256];
     // Before `_`: gh[pousr]_, github_pat_, [sr]k_live_, s_secret, S_SECRET.
-    let before_underscore = b"pousrbkS";
+    // hf_, npm_ (service_account is told by the `a` after: `e_` is everywhere in snake_case).
+    let before_underscore = b"pousrbkSfm";
     let mut i = 0;
     while i < before_underscore.len() {
         t[before_underscore[i] as usize] |= before_bit(b'_');
         i += 1;
     }
     // Before `-`: sk-, glpat-, xox[baprs]-; after: the second `-` of `-----BEGIN `.
-    let before_dash = b"ktbaprs";
+    // gl(pat|dt|rt|ptt|agent|ft|imt|soat|oas|cbt|ffct)-, xoxe-, xapp-, pypi-, sv=YYYY-.
+    // `xoxe-1-` by its second `-` (a digit before it; `e-` is everywhere in prose).
+    let before_dash = b"ktbaprsi0123456789";
     i = 0;
     while i < before_dash.len() {
         t[before_dash[i] as usize] |= before_bit(b'-');
@@ -227,10 +328,13 @@ const fn neighbours() -> [u8; 256] {
     t[b'-' as usize] |= after_bit(b'-');
     t[b'y' as usize] |= before_bit(b'J');
     t[b'm' as usize] |= before_bit(b'/');
+    t[b':' as usize] |= before_bit(b'/');
+    t[b'.' as usize] |= after_bit(b'G');
     // After `_`: _access_key, _ACCESS_KEY. After `A`: AKIA, ASIA, AIza, AWS, AccessKey.
     t[b'a' as usize] |= after_bit(b'_');
     t[b'A' as usize] |= after_bit(b'_');
-    let after_a = b"KSIWc";
+    // AKIA, ASIA, AIza, AWS, AccessKey/AccountKey, IAM secret, AC (Twilio SID).
+    let after_a = b"KSIWcMC";
     i = 0;
     while i < after_a.len() {
         t[after_a[i] as usize] |= after_bit(b'A');
@@ -297,6 +401,7 @@ mod tests {
                 (Anchor::Google, "AIza"),
                 (Anchor::Gitlab, "glpa"),
                 (Anchor::Slack, "xoxb"),
+                (Anchor::DbUrl, "://h"),
                 (Anchor::SlackHook, "hook"),
                 (Anchor::AwsContext, "s_se"),
                 (Anchor::AwsContext, "_ACC"),
@@ -306,6 +411,32 @@ mod tests {
                 (Anchor::Github, "ghs_"),
             ]
         );
+    }
+
+    #[test]
+    fn the_new_prefixes_map_to_their_anchor() {
+        for (text, anchor, start) in [
+            ("x xoxe-1-abc", Anchor::Slack, 2),
+            ("x xoxe.xoxp-1-abc", Anchor::Slack, 2),
+            ("x xapp-1-abc", Anchor::Slack, 2),
+            ("x glrt-abc", Anchor::Gitlab, 2),
+            ("x glagent-abc", Anchor::Gitlab, 2),
+            ("x hf_abc", Anchor::Huggingface, 2),
+            ("x npm_abc", Anchor::Npm, 2),
+            ("x pypi-AgE", Anchor::Pypi, 2),
+            ("x SG.abc", Anchor::Sendgrid, 2),
+            ("x AccountKey=abc", Anchor::AzureKey, 2),
+            ("?sv=2022-11-02&sig=x", Anchor::AzureSas, 1),
+            ("\"type\": \"service_account\"", Anchor::Gcp, 9),
+            ("x IAM user's secret key", Anchor::AwsContext, 2),
+            ("x ACdeadbeef", Anchor::TwilioSid, 2),
+            ("x TWILIO_AUTH_TOKEN=", Anchor::TwilioNamed, 2),
+            ("x postgres://u:p@h", Anchor::DbUrl, 10),
+        ] {
+            let mut kinds = Vec::new();
+            for_each(text.as_bytes(), |a, s, _| kinds.push((a, s)));
+            assert_eq!(kinds, [(anchor, start)], "{text}");
+        }
     }
 
     #[test]

@@ -11,7 +11,25 @@ const CARD: &[Detector] = &[CreditCard];
 const BANK: &[Detector] = &[Iban];
 const SSN: &[Detector] = &[UsSsn];
 const MAIL: &[Detector] = &[EmailAddress];
-const NUMBERS: &[Detector] = &[CreditCard, Iban, UsSsn];
+const NUMBERS: &[Detector] = &[
+    CreditCard, Iban, UsSsn, UkNino, CaSin, DeTaxId, FrNir, InAadhaar, InPan, BrCpf,
+];
+/// Numbers that are not payments: what "order" and "invoice" argue against.
+const NOT_PAYMENT: &[Detector] = &[
+    UsSsn, UkNino, CaSin, DeTaxId, FrNir, InAadhaar, InPan, BrCpf,
+];
+const CARD_BANK: &[Detector] = &[CreditCard, Iban];
+const NINO: &[Detector] = &[UkNino];
+const SIN: &[Detector] = &[CaSin];
+const DE_TAX: &[Detector] = &[DeTaxId];
+const NIR: &[Detector] = &[FrNir];
+const AADHAAR: &[Detector] = &[InAadhaar];
+const PAN: &[Detector] = &[CreditCard, InPan];
+const CPF: &[Detector] = &[BrCpf];
+const TAX: &[Detector] = &[UsSsn, DeTaxId, InPan, BrCpf];
+const IDS: &[Detector] = &[
+    UsSsn, UkNino, CaSin, DeTaxId, FrNir, InAadhaar, InPan, BrCpf,
+];
 const SECRETS: &[Detector] = &[
     AwsAccessKeyId,
     AwsSecretAccessKey,
@@ -24,6 +42,15 @@ const SECRETS: &[Detector] = &[
     GoogleApiKey,
     PrivateKey,
     Jwt,
+    AzureStorageKey,
+    AzureSasToken,
+    GcpServiceAccount,
+    HuggingfaceToken,
+    TwilioAuthToken,
+    SendgridApiKey,
+    NpmToken,
+    PypiToken,
+    DatabaseUrl,
 ];
 const AWS: &[Detector] = &[AwsAccessKeyId, AwsSecretAccessKey];
 const OPENAI: &[Detector] = &[OpenaiApiKey];
@@ -42,12 +69,22 @@ const WORDS: &[(&str, &[Detector], &[Detector])] = &[
     ("diners", CARD, &[]),
     ("cc", CARD, &[]),
     ("ccn", CARD, &[]),
-    ("pan", CARD, &[]),
+    ("pan", PAN, &[]),
     ("cvv", CARD, &[]),
     ("cvc", CARD, &[]),
     ("expiry", CARD, &[]),
     ("exp", CARD, &[]),
     ("payment", CARD, &[]),
+    // Words of a purchase: a card number beside them is more likely a card, not less (an
+    // order's own number is told by its label, see `card::labelled_as_id`).
+    ("order", CARD, NOT_PAYMENT),
+    ("invoice", CARD_BANK, NOT_PAYMENT),
+    ("refund", CARD, &[]),
+    ("charge", CARD, &[]),
+    ("billing", CARD, &[]),
+    ("purchase", CARD, &[]),
+    ("checkout", CARD, &[]),
+    ("paid", CARD, &[]),
     ("iban", BANK, &[]),
     ("bank", BANK, &[]),
     ("account", BANK, &[]),
@@ -60,7 +97,28 @@ const WORDS: &[(&str, &[Detector], &[Detector])] = &[
     ("ssn", SSN, &[]),
     ("social security", SSN, &[]),
     ("ss#", SSN, &[]),
-    ("taxpayer", SSN, &[]),
+    ("taxpayer", TAX, &[]),
+    ("tax", TAX, &[]),
+    ("national", IDS, &[]),
+    ("identity", IDS, &[]),
+    ("nino", NINO, &[]),
+    ("insurance", &[UkNino, CaSin, FrNir], &[]),
+    ("hmrc", NINO, &[]),
+    ("sin", SIN, &[]),
+    ("steuer", DE_TAX, &[]),
+    ("steuerid", DE_TAX, &[]),
+    ("idnr", DE_TAX, &[]),
+    ("steuernummer", DE_TAX, &[]),
+    ("tin", DE_TAX, &[]),
+    ("nir", NIR, &[]),
+    ("insee", NIR, &[]),
+    ("secu", NIR, &[]),
+    ("sociale", NIR, &[]),
+    ("aadhaar", AADHAAR, &[]),
+    ("aadhar", AADHAAR, &[]),
+    ("uidai", AADHAAR, &[]),
+    ("cpf", CPF, &[]),
+    ("contribuinte", CPF, &[]),
     ("email", MAIL, &[]),
     ("e-mail", MAIL, &[]),
     ("mail", MAIL, &[]),
@@ -81,8 +139,7 @@ const WORDS: &[(&str, &[Detector], &[Detector])] = &[
     ("aws", AWS, &[]),
     ("amazon", AWS, &[]),
     ("openai", OPENAI, &[]),
-    ("order", &[], NUMBERS),
-    ("invoice", &[], NUMBERS),
+    ("iam", AWS, &[]),
     ("tracking", &[], NUMBERS),
     ("ref", &[], NUMBERS),
     ("reference", &[], NUMBERS),
@@ -116,7 +173,7 @@ pub const AFTER: usize = 32;
 #[derive(Debug, Clone)]
 pub(crate) struct ContextWords {
     /// Open addressing: `(key, support, against)`, key 0 for an empty slot.
-    slots: Box<[(u128, u32, u32); SLOTS]>,
+    slots: Box<[(u128, u64, u64); SLOTS]>,
     /// Bit [`trigram`] set when a word or phrase of three letters or more starts with those
     /// letters in any case: most runs of letters in a window (English words, pieces of random
     /// tokens) are passed over after this one probe.
@@ -135,7 +192,7 @@ const SLOTS: usize = 256;
 /// Longest single word of the list; phrases (`american express`) are found by their first word.
 const LONGEST: usize = 13;
 
-fn mask(ds: &[Detector]) -> u32 {
+fn mask(ds: &[Detector]) -> u64 {
     ds.iter().fold(0, |m, d| m | d.bit())
 }
 
@@ -172,7 +229,7 @@ fn slot_of(k: u128) -> usize {
 
 impl ContextWords {
     pub fn new() -> Self {
-        let mut slots = Box::new([(0u128, 0u32, 0u32); SLOTS]);
+        let mut slots = Box::new([(0u128, 0u64, 0u64); SLOTS]);
         let mut starts = Box::new([0u64; TRIGRAM_WORDS]);
         for (w, _, _) in WORDS {
             let head: Vec<u8> = w.bytes().take_while(u8::is_ascii_alphabetic).collect();
@@ -200,7 +257,7 @@ impl ContextWords {
     }
 
     /// `(support, against)` of the word packed as `k`, zero when it is none.
-    fn lookup(&self, k: u128) -> (u32, u32) {
+    fn lookup(&self, k: u128) -> (u64, u64) {
         let mut i = slot_of(k);
         loop {
             match self.slots[i] {
@@ -218,7 +275,7 @@ impl ContextWords {
     /// word may take a plural `s`. Runs of letters are found from a bit mask per 64 bytes (no
     /// branch per byte: the windows are mostly random tokens, where letters and digits
     /// alternate unpredictably).
-    fn words_in(&self, text: &[u8], from: usize, to: usize, near: Near, want: u32) -> (u32, u32) {
+    fn words_in(&self, text: &[u8], from: usize, to: usize, near: Near, want: u64) -> (u64, u64) {
         let (mut support, mut against) = (0, 0);
         let pieces = (to - from).div_ceil(64);
         for p in 0..pieces {
@@ -259,7 +316,7 @@ impl ContextWords {
     }
 
     /// What the run of letters `text[start..end]`, inside the window `from..to`, says.
-    fn run(&self, text: &[u8], start: usize, end: usize, from: usize, to: usize) -> (u32, u32) {
+    fn run(&self, text: &[u8], start: usize, end: usize, from: usize, to: usize) -> (u64, u64) {
         let cut = (start == from && start > 0 && text[start - 1].is_ascii_alphabetic())
             || (end == to && text.get(to).is_some_and(u8::is_ascii_alphabetic));
         let len = end - start;
@@ -295,8 +352,8 @@ impl ContextWords {
         word: &[u8],
         end: usize,
         to: usize,
-        found: (u32, u32),
-    ) -> (u32, u32) {
+        found: (u64, u64),
+    ) -> (u64, u64) {
         let rest = &text[end..to];
         let follows = |tail: &[u8]| {
             rest.len() >= tail.len()
@@ -395,14 +452,21 @@ mod tests {
         assert_eq!(adj("4242 (tracking)", CreditCard, "4242"), Confidence::Low);
         assert_eq!(adj("PASSWORDS 4242", Jwt, "4242"), Confidence::High);
         assert_eq!(adj("refs 4242", CreditCard, "4242"), Confidence::Medium);
+        for w in ["order", "Invoice", "REFUND"] {
+            assert_eq!(
+                adj(&format!("{w} paid with 4242"), CreditCard, "4242"),
+                Confidence::High
+            );
+        }
     }
 
     #[test]
     fn opposing_words_lower_and_partial_words_do_not_count() {
         assert_eq!(
-            adj("Order #4242 shipped", CreditCard, "4242"),
+            adj("Tracking #4242 shipped", CreditCard, "4242"),
             Confidence::Low
         );
+        assert_eq!(adj("order 4242", UsSsn, "4242"), Confidence::Low);
         assert_eq!(adj("discard 4242", CreditCard, "4242"), Confidence::Medium);
         assert_eq!(
             adj("keyboard 4242", GithubToken, "4242"),

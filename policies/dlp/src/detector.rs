@@ -24,11 +24,27 @@ pub enum Detector {
     PrivateKey,
     Jwt,
     SourceCode,
+    UkNino,
+    CaSin,
+    DeTaxId,
+    FrNir,
+    InAadhaar,
+    InPan,
+    BrCpf,
+    AzureStorageKey,
+    AzureSasToken,
+    GcpServiceAccount,
+    HuggingfaceToken,
+    TwilioAuthToken,
+    SendgridApiKey,
+    NpmToken,
+    PypiToken,
+    DatabaseUrl,
 }
 
 impl Detector {
     /// Every built-in detector, in id order of the docs.
-    pub const ALL: [Detector; 16] = [
+    pub const ALL: [Detector; 32] = [
         Detector::CreditCard,
         Detector::Iban,
         Detector::UsSsn,
@@ -45,6 +61,22 @@ impl Detector {
         Detector::PrivateKey,
         Detector::Jwt,
         Detector::SourceCode,
+        Detector::UkNino,
+        Detector::CaSin,
+        Detector::DeTaxId,
+        Detector::FrNir,
+        Detector::InAadhaar,
+        Detector::InPan,
+        Detector::BrCpf,
+        Detector::AzureStorageKey,
+        Detector::AzureSasToken,
+        Detector::GcpServiceAccount,
+        Detector::HuggingfaceToken,
+        Detector::TwilioAuthToken,
+        Detector::SendgridApiKey,
+        Detector::NpmToken,
+        Detector::PypiToken,
+        Detector::DatabaseUrl,
     ];
 
     /// The detector's id as findings and profiles spell it.
@@ -66,6 +98,22 @@ impl Detector {
             Detector::PrivateKey => "private_key",
             Detector::Jwt => "jwt",
             Detector::SourceCode => "source_code",
+            Detector::UkNino => "uk_nino",
+            Detector::CaSin => "ca_sin",
+            Detector::DeTaxId => "de_tax_id",
+            Detector::FrNir => "fr_nir",
+            Detector::InAadhaar => "in_aadhaar",
+            Detector::InPan => "in_pan",
+            Detector::BrCpf => "br_cpf",
+            Detector::AzureStorageKey => "azure_storage_key",
+            Detector::AzureSasToken => "azure_sas_token",
+            Detector::GcpServiceAccount => "gcp_service_account",
+            Detector::HuggingfaceToken => "huggingface_token",
+            Detector::TwilioAuthToken => "twilio_auth_token",
+            Detector::SendgridApiKey => "sendgrid_api_key",
+            Detector::NpmToken => "npm_token",
+            Detector::PypiToken => "pypi_token",
+            Detector::DatabaseUrl => "database_url",
         }
     }
 
@@ -74,7 +122,7 @@ impl Detector {
         Detector::ALL.into_iter().find(|d| d.id() == id)
     }
 
-    pub(crate) const fn bit(self) -> u32 {
+    pub(crate) const fn bit(self) -> u64 {
         1 << self as u32
     }
 }
@@ -116,7 +164,7 @@ impl Detection {
 /// Which detectors a scan runs: built-ins as bits, custom detectors by index.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct DetectorSet {
-    builtin: u32,
+    builtin: u64,
     custom: Vec<bool>,
 }
 

@@ -1,11 +1,12 @@
 //! The digit pass: a vectorisable byte-class scan finds each run of digits; a run right after
-//! two capitals may start an IBAN; a run after a non-word byte is read on as a [`Digits`]
-//! sequence (groups joined by one consistent space or dash) and offered to the card and SSN
-//! detectors. Every sequence is consumed whole, so no detector ever starts mid-number.
+//! capitals may start an IBAN, a NINO, a PAN or a GitLab runner token; a run after a non-word
+//! byte is read on as a [`Digits`] sequence (groups joined by one kind of separator: blanks,
+//! dashes or dots, see [`separator`]) and offered to the card, SSN and national-id detectors.
+//! Every sequence is consumed whole, so no detector ever starts mid-number.
 
 use super::byteset::{ByteSet, DIGITS};
-use super::detector::Detector::{CreditCard, Iban, UsSsn};
-use super::detectors::{card, iban, ssn};
+use super::detector::Detector::{self, CreditCard, GitlabToken, Iban, UsSsn};
+use super::detectors::{card, iban, ids, ssn};
 use super::scan::Cx;
 
 /// Most digits a card or SSN has; longer sequences are something else.
@@ -23,6 +24,10 @@ pub(crate) struct Digits {
     pub len: usize,
     /// More than [`MAX_DIGITS`] digits or [`MAX_GROUPS`] groups: no detector wants it.
     pub overflow: bool,
+    /// The separator's kind (`b' '` for blanks, `b'-'`, `b'.'`); `None` for one group.
+    pub sep: Option<u8>,
+    /// Every separator is one ASCII space or one `-` (how SSNs and national ids are written).
+    pub plain: bool,
 }
 
 impl Digits {
@@ -36,8 +41,9 @@ impl Digits {
             digits: [0; MAX_DIGITS],
             len: 0,
             overflow: false,
+            sep: None,
+            plain: true,
         };
-        let mut sep = None;
         let mut i = start;
         loop {
             let run_start = i;
@@ -53,12 +59,14 @@ impl Digits {
             }
             d.ngroups += 1;
             d.end = i;
-            let next_sep = text.get(i).copied().filter(|b| matches!(b, b' ' | b'-'));
-            let continues = text.get(i + 1).is_some_and(u8::is_ascii_digit);
-            match next_sep {
-                Some(s) if continues && sep.is_none_or(|p| p == s) => {
-                    sep = Some(s);
-                    i += 1;
+            match separator(text, i) {
+                Some((kind, len, plain))
+                    if text.get(i + len).is_some_and(u8::is_ascii_digit)
+                        && d.sep.is_none_or(|k| k == kind) =>
+                {
+                    d.sep = Some(kind);
+                    d.plain &= plain;
+                    i += len;
                 }
                 _ => break,
             }
@@ -74,6 +82,49 @@ impl Digits {
     pub fn groups(&self) -> &[u8] {
         &self.groups[..self.ngroups.min(MAX_GROUPS)]
     }
+}
+
+/// The separator at `i` between two digit groups: its kind (`b' '`, `b'-'`, `b'.'`), length
+/// in bytes, and whether it is plain (one ASCII space or `-`). Blanks are one to three of
+/// space, tab, a line break (at most one), no-break space and the Unicode spaces; dashes are
+/// `-`, en dash, figure dash and minus sign. Cards are printed, typed and pasted with all of
+/// these; none of them joins two numbers of prose by accident more than a space does.
+#[inline]
+pub(crate) fn separator(text: &[u8], i: usize) -> Option<(u8, usize, bool)> {
+    match *text.get(i)? {
+        b'-' => return Some((b'-', 1, true)),
+        b'.' => return Some((b'.', 1, false)),
+        0xE2 if matches!(
+            text.get(i + 1..i + 3),
+            Some([0x80, 0x92 | 0x93] | [0x88, 0x92])
+        ) =>
+        {
+            return Some((b'-', 3, false))
+        }
+        _ => {}
+    }
+    let (mut j, mut units, mut breaks) = (i, 0, 0);
+    while units < 3 {
+        let len = match text.get(j..).unwrap_or_default() {
+            [b' ' | b'\t', ..] => 1,
+            [b'\r', b'\n', ..] | [b'\n', ..] | [b'\r', ..] => {
+                breaks += 1;
+                if text[j] == b'\r' && text.get(j + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                }
+            }
+            [0xC2, 0xA0, ..] => 2,
+            [0xE2, 0x80, 0x80..=0x8A | 0xAF, ..]
+            | [0xE2, 0x81, 0x9F, ..]
+            | [0xE3, 0x80, 0x80, ..] => 3,
+            _ => break,
+        };
+        j += len;
+        units += 1;
+    }
+    (units > 0 && breaks <= 1).then(|| (b' ', j - i, j - i == 1 && text[i] == b' '))
 }
 
 /// The digits of a text from left to right, 64 bytes at a time: each chunk's mask is made
@@ -144,21 +195,35 @@ fn skip_digits(text: &[u8], mut i: usize) -> usize {
 pub(crate) fn scan(cx: &mut Cx<'_>) {
     let text = cx.text;
     let want_iban = cx.set.has(Iban);
-    let want_grouped = cx.set.has(CreditCard) || cx.set.has(UsSsn);
+    let want_lettered = cx
+        .set
+        .any(&[Detector::UkNino, Detector::InPan, GitlabToken]);
+    let want_grouped = cx.set.has(CreditCard) || cx.set.has(UsSsn) || cx.set.any(ids::NUMERIC);
     let mut digits = DigitCursor::new(text);
     let mut i = 0;
     while let Some(p) = digits.next_from(text, i) {
         let prev = if p > 0 { text[p - 1] } else { b' ' };
         if prev.is_ascii_alphabetic() {
-            let iban_end = if want_iban && prev.is_ascii_uppercase() {
-                iban::detect(cx, p)
-            } else {
-                None
-            };
+            let mut end = None;
+            if prev.is_ascii_uppercase() {
+                if want_lettered {
+                    end = ids::lettered(cx, p);
+                }
+                if end.is_none() && want_iban {
+                    end = iban::detect(cx, p);
+                }
+            }
             // Inside a word or token nothing numeric can start: skip all of it at once
             // (random tokens hold many short digit runs).
-            i = iban_end.unwrap_or_else(|| skip_word(text, p));
+            i = end.unwrap_or_else(|| skip_word(text, p));
             continue;
+        }
+        // `BE 73 7370 ...`: the country code, a space, the check digits.
+        if want_iban && prev == b' ' && p >= 3 && text[p - 2].is_ascii_uppercase() {
+            if let Some(end) = iban::detect_spaced(cx, p) {
+                i = end;
+                continue;
+            }
         }
         if !want_grouped || matches!(prev, b'.' | b'_' | b',') {
             i = skip_digits(text, p);
@@ -177,6 +242,7 @@ pub(crate) fn scan(cx: &mut Cx<'_>) {
         }
         if !card::detect(cx, &d) {
             ssn::detect(cx, &d);
+            ids::numeric(cx, &d);
         }
     }
 }
@@ -256,6 +322,15 @@ mod tests {
     fn sequences_keep_one_separator() {
         let d = Digits::parse(b"4111 1111-1111 1111", 0);
         assert_eq!((d.groups(), d.end), (&[4u8, 4][..], 9));
+        let d = Digits::parse("4111\u{a0}1111\u{2009}1111  1111".as_bytes(), 0);
+        assert_eq!(
+            (d.groups(), d.sep, d.plain),
+            (&[4u8, 4, 4, 4][..], Some(b' '), false)
+        );
+        let d = Digits::parse("4111\n1111\n\n1111".as_bytes(), 0);
+        assert_eq!(d.groups(), [4, 4], "two line breaks end a number");
+        let d = Digits::parse("4111.1111\u{2013}1111".as_bytes(), 0);
+        assert_eq!(d.groups(), [4, 4], "one kind of separator");
         let d = Digits::parse(b"078-05-1120 x", 0);
         assert_eq!(d.groups(), [3, 2, 4]);
         assert_eq!(d.digits(), [0, 7, 8, 0, 5, 1, 1, 2, 0]);

@@ -10,6 +10,7 @@ use super::detections::Detections;
 use super::detector::{Detection, Detector, DetectorSet};
 use super::detectors;
 use super::finding::Confidence;
+use super::invisible;
 use super::numbers;
 use super::patterns::Patterns;
 use super::placeholder::Placeholders;
@@ -70,11 +71,49 @@ const ANCHORED: &[Detector] = &[
     Detector::GoogleApiKey,
     Detector::PrivateKey,
     Detector::Jwt,
+    Detector::AzureStorageKey,
+    Detector::AzureSasToken,
+    Detector::GcpServiceAccount,
+    Detector::HuggingfaceToken,
+    Detector::TwilioAuthToken,
+    Detector::SendgridApiKey,
+    Detector::NpmToken,
+    Detector::PypiToken,
+    Detector::DatabaseUrl,
+];
+
+/// The detectors of the digit pass: numbers, and the ids and tokens that start with capitals
+/// and digits (NINO, PAN, GitLab runner registration).
+const NUMBERED: &[Detector] = &[
+    Detector::CreditCard,
+    Detector::Iban,
+    Detector::UsSsn,
+    Detector::UkNino,
+    Detector::CaSin,
+    Detector::DeTaxId,
+    Detector::FrNir,
+    Detector::InAadhaar,
+    Detector::InPan,
+    Detector::BrCpf,
+    Detector::GitlabToken,
 ];
 
 impl Scanner {
-    /// All detections of the detectors in `set` in `text`, sorted by start.
+    /// All detections of the detectors in `set` in `text`, sorted by start. Invisible
+    /// characters are stripped first (see [`invisible`]); offsets are the original text's.
     pub fn scan(&self, text: &[u8], set: &DetectorSet) -> Vec<Detection> {
+        let stripped = invisible::strip(text);
+        if stripped.is_plain() {
+            return self.scan_visible(text, set);
+        }
+        let mut found = self.scan_visible(&stripped.text, set);
+        for d in &mut found {
+            (d.start, d.end) = stripped.original(d.start, d.end);
+        }
+        found
+    }
+
+    fn scan_visible(&self, text: &[u8], set: &DetectorSet) -> Vec<Detection> {
         let mut out = Detections::default();
         let mut cx = Cx {
             text,
@@ -101,7 +140,7 @@ impl Scanner {
             }
         }
         cx.out.next_run();
-        if set.any(&[Detector::CreditCard, Detector::Iban, Detector::UsSsn]) {
+        if set.any(NUMBERED) {
             numbers::scan(&mut cx);
         }
         cx.out.next_run();

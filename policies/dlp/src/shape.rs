@@ -76,19 +76,42 @@ pub fn github(text: &[u8], at: usize, max: usize) -> Option<usize> {
     })
 }
 
-/// `glpat-[A-Za-z0-9_.-]{20,}`
+/// `gl(?:pat|dt|rt|ptt|agent|ft|imt|soat|oas|cbt|ffct)-[A-Za-z0-9_.-]{20,}`: GitLab's token
+/// prefixes (personal, deploy, runner, pipeline trigger, agent, feed, incoming mail, SCIM,
+/// OAuth application secret, CI/CD job, feature flag client).
 pub fn gitlab(text: &[u8], at: usize, max: usize) -> Option<usize> {
     let hi = window_end(text, at, max);
-    let i = lit(text, at, hi, b"glpat-")?;
+    let i = lit(text, at, hi, b"gl")?;
+    let i = GITLAB_KINDS.iter().find_map(|k| lit(text, i, hi, k))?;
+    let i = lit(text, i, hi, b"-")?;
     at_least(text, i, hi, &GITLAB, 20)
 }
 
-/// `xox[baprs]-[A-Za-z0-9-]{10,}`
+/// What follows `gl` in GitLab's token prefixes.
+pub const GITLAB_KINDS: [&[u8]; 11] = [
+    b"pat", b"dt", b"rt", b"ptt", b"agent", b"ft", b"imt", b"soat", b"oas", b"cbt", b"ffct",
+];
+
+/// `GR1348941[A-Za-z0-9_-]{20,}`: a runner registration token.
+pub fn gitlab_runner(text: &[u8], at: usize, max: usize) -> Option<usize> {
+    let hi = window_end(text, at, max);
+    let i = lit(text, at, hi, b"GR1348941")?;
+    at_least(text, i, hi, &TOKEN, 20)
+}
+
+/// `xox[baprse]-[A-Za-z0-9-]{10,}|xoxe\.xoxp-[A-Za-z0-9-]{10,}|xapp-\d-[A-Za-z0-9-]{10,}`
 pub fn slack(text: &[u8], at: usize, max: usize) -> Option<usize> {
     let hi = window_end(text, at, max);
-    let i = lit(text, at, hi, b"xox")
-        .filter(|i| matches!(text.get(*i), Some(b'b' | b'a' | b'p' | b'r' | b's')))?;
-    let i = lit(text, i + 1, hi, b"-")?;
+    if let Some(i) = lit(text, at, hi, b"xapp-") {
+        let i = exactly(text, i, hi, &DIGITS, 1)?;
+        let i = lit(text, i, hi, b"-")?;
+        return at_least(text, i, hi, &SLACK, 10);
+    }
+    let i = lit(text, at, hi, b"xoxe.xoxp-").or_else(|| {
+        lit(text, at, hi, b"xox")
+            .filter(|i| matches!(text.get(*i), Some(b'b' | b'a' | b'p' | b'r' | b's' | b'e')))
+            .and_then(|i| lit(text, i + 1, hi, b"-"))
+    })?;
     at_least(text, i, hi, &SLACK, 10)
 }
 
@@ -103,10 +126,12 @@ pub fn slack_hook(text: &[u8], at: usize, max: usize) -> Option<usize> {
     at_least(text, i, hi, &HOOK, 20)
 }
 
-/// `[sr]k_live_[A-Za-z0-9]{24,}`
+/// `[sr]k_(?:live|test)_[A-Za-z0-9]{24,}`
 pub fn stripe(text: &[u8], at: usize, max: usize) -> Option<usize> {
     let hi = window_end(text, at, max);
-    let i = lit(text, at, hi, b"sk_live_").or_else(|| lit(text, at, hi, b"rk_live_"))?;
+    let i = lit(text, at, hi, b"sk_")
+        .or_else(|| lit(text, at, hi, b"rk_"))
+        .and_then(|i| lit(text, i, hi, b"live_").or_else(|| lit(text, i, hi, b"test_")))?;
     at_least(text, i, hi, &ALNUM, 24)
 }
 
@@ -147,6 +172,112 @@ pub fn jwt(text: &[u8], at: usize, max: usize) -> Option<usize> {
     let i = at_least(text, i, hi, &TOKEN, 1)?;
     let i = lit(text, i, hi, b".")?;
     Some(TOKEN.run_end(text, i, hi))
+}
+
+/// `[A-Za-z]`
+const LETTERS: ByteSet = ByteSet {
+    bytes: &[],
+    letters: true,
+    ranges: &[],
+};
+/// `[0-9a-f]`
+const HEX_LOWER: ByteSet = ByteSet {
+    bytes: &[],
+    letters: false,
+    ranges: &[DIG, (b'a', b'f')],
+};
+/// `[A-Za-z0-9+/]`
+const B64: ByteSet = ByteSet::alnum_and(b"+/");
+/// `[A-Za-z0-9%+/=]`: a URL-encoded base64 signature.
+const SIG: ByteSet = ByteSet::alnum_and(b"%+/=");
+/// `[A-Za-z0-9._-]`: a host name.
+const HOST: ByteSet = ByteSet::alnum_and(b"._-");
+/// `[A-Za-z0-9._%~-]`: a URL's user name.
+const USER: ByteSet = ByteSet::alnum_and(b"._%~-");
+
+/// `hf_[A-Za-z]{34}`
+pub fn huggingface(text: &[u8], at: usize, max: usize) -> Option<usize> {
+    let hi = window_end(text, at, max);
+    let i = lit(text, at, hi, b"hf_")?;
+    exactly(text, i, hi, &LETTERS, 34)
+}
+
+/// `npm_[A-Za-z0-9]{36}`
+pub fn npm(text: &[u8], at: usize, max: usize) -> Option<usize> {
+    let hi = window_end(text, at, max);
+    let i = lit(text, at, hi, b"npm_")?;
+    exactly(text, i, hi, &ALNUM, 36)
+}
+
+/// `pypi-AgE(?:IcHlwaS5vcmc|NdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{50,}`
+pub fn pypi(text: &[u8], at: usize, max: usize) -> Option<usize> {
+    let hi = window_end(text, at, max);
+    let i = lit(text, at, hi, b"pypi-AgE")?;
+    let i =
+        lit(text, i, hi, b"IcHlwaS5vcmc").or_else(|| lit(text, i, hi, b"NdGVzdC5weXBpLm9yZw"))?;
+    at_least(text, i, hi, &TOKEN, 50)
+}
+
+/// `SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}`
+pub fn sendgrid(text: &[u8], at: usize, max: usize) -> Option<usize> {
+    let hi = window_end(text, at, max);
+    let i = lit(text, at, hi, b"SG.")?;
+    let i = exactly(text, i, hi, &TOKEN, 22)?;
+    let i = lit(text, i, hi, b".")?;
+    exactly(text, i, hi, &TOKEN, 43)
+}
+
+/// `AC[0-9a-f]{32}`
+pub fn twilio_sid(text: &[u8], at: usize, max: usize) -> Option<usize> {
+    let hi = window_end(text, at, max);
+    let i = lit(text, at, hi, b"AC")?;
+    exactly(text, i, hi, &HEX_LOWER, 32)
+}
+
+/// `[A-Za-z0-9+/]{86}==`
+pub fn azure_key(text: &[u8], at: usize, max: usize) -> Option<usize> {
+    let hi = window_end(text, at, max);
+    let i = exactly(text, at, hi, &B64, 86)?;
+    lit(text, i, hi, b"==")
+}
+
+/// `[A-Za-z0-9%+/=]{43,}`
+pub fn azure_sig(text: &[u8], at: usize, max: usize) -> Option<usize> {
+    let hi = window_end(text, at, max);
+    at_least(text, at, hi, &SIG, 43)
+}
+
+/// `[0-9a-f]{40}`
+pub fn gcp_key_id(text: &[u8], at: usize, max: usize) -> Option<usize> {
+    let hi = window_end(text, at, max);
+    exactly(text, at, hi, &HEX_LOWER, 40)
+}
+
+/// The user information and host of a URL from `at` (past `://`):
+/// `[A-Za-z0-9._%~-]*:[^\s@/"'<>]+@[A-Za-z0-9._-]+(?::[0-9]+)?`; where the `:`, the `@` and
+/// the host (with its port) end.
+pub fn userinfo(text: &[u8], at: usize, max: usize) -> Option<(usize, usize, usize)> {
+    let hi = window_end(text, at, max);
+    let colon = USER.run_end(text, at, hi);
+    lit(text, colon, hi, b":")?;
+    let mut i = colon + 1;
+    while i < hi
+        && !matches!(text[i], b'@' | b'/' | b'"' | b'\'' | b'<' | b'>' | 0x0B)
+        && !text[i].is_ascii_whitespace()
+    {
+        i += 1;
+    }
+    if i == colon + 1 || text.get(i) != Some(&b'@') || i >= hi {
+        return None;
+    }
+    let at_sign = i;
+    let mut end = at_least(text, at_sign + 1, hi, &HOST, 1)?;
+    if let Some(p) = lit(text, end, hi, b":") {
+        if let Some(e) = at_least(text, p, hi, &DIGITS, 1) {
+            end = e;
+        }
+    }
+    Some((colon, at_sign, end))
 }
 
 #[cfg(test)]

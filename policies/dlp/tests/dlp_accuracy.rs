@@ -3,7 +3,7 @@
 //! corpus in `testdata/`: templates filled with generated secrets (positives), hand-written
 //! and generated hard negatives, source files (code), prose documents and prompts that mix both.
 //! Prints the table (`cargo test -p dlp --test dlp_accuracy -- --nocapture`) and requires
-//! at least 0.95 precision and recall for each detector.
+//! at least 0.99 precision and 0.98 recall for each detector (issue 17's targets).
 
 mod dlp_corpus;
 
@@ -11,7 +11,8 @@ use dlp::{Detector, DlpEngine, Finding};
 use dlp_corpus::{corpus, Case};
 use std::collections::BTreeMap;
 
-const TARGET: f64 = 0.95;
+const PRECISION: f64 = 0.99;
+const RECALL: f64 = 0.98;
 
 #[derive(Default, Clone, Copy)]
 struct Tally {
@@ -110,12 +111,15 @@ fn every_detector_reaches_the_target_on_the_default_profile() {
             t.fp,
             t.fn_
         );
-        if precision < TARGET || recall < TARGET || t.tp == 0 {
+        if precision < PRECISION || recall < RECALL || t.tp == 0 {
             failing.push(*id);
         }
     }
     for e in &errors {
         println!("  {e}");
     }
-    assert!(failing.is_empty(), "below {TARGET}: {failing:?}");
+    assert!(
+        failing.is_empty(),
+        "below precision {PRECISION} or recall {RECALL}: {failing:?}"
+    );
 }

@@ -1,7 +1,10 @@
 //! `credit_card`: 13–19 digits, compact or grouped as cards print them (4-4-4-4, 4-6-5,
-//! 4-6-4, fours with a short tail) with spaces or dashes, that pass Luhn and fall in an
-//! issuer's prefix range with that issuer's length. Medium on its own, high next to "card",
-//! "visa", "cvv"...; low next to "order", "invoice", "tracking"... Published test cards
+//! 4-6-4, eights, fours with a short tail) with blanks, dots or dashes (see
+//! `numbers::separator`), that pass Luhn and fall in an issuer's prefix range with that
+//! issuer's length. Medium on its own, high next to "card", "visa", "cvv", and words of a
+//! purchase ("order", "invoice", "refund"...); low next to "tracking", "phone"..., and low when
+//! the digits, ungrouped, are labelled as an order's or invoice's own number (`Order #...`,
+//! `invoice no. ...`). Published test cards
 //! (4111 1111 1111 1111, 4242 4242 4242 4242, ...) are always low: pasting a test card into a
 //! chat leaks nothing, but a profile that asks for `low` still sees them.
 
@@ -106,7 +109,7 @@ pub(crate) fn detect(cx: &mut Cx<'_>, d: &Digits) -> bool {
     if !ISSUERS.iter().any(|i| issues(i, &prefixes, n)) {
         return false;
     }
-    if is_test_card(digits) {
+    if is_test_card(digits) || (d.ngroups == 1 && labelled_as_id(cx.text, d.start)) {
         cx.found_fixed(CreditCard, d.start, d.end, Confidence::Low);
     } else if distinct(digits) > 2 {
         cx.found(CreditCard, d.start, d.end, Confidence::Medium);
@@ -116,9 +119,56 @@ pub(crate) fn detect(cx: &mut Cx<'_>, d: &Digits) -> bool {
     true
 }
 
+/// Words that name a number as a document's or shipment's own identifier.
+const ID_LABELS: &[&[u8]] = &[
+    b"order",
+    b"invoice",
+    b"tracking",
+    b"ticket",
+    b"reference",
+    b"ref",
+    b"po",
+    b"shipment",
+    b"confirmation",
+    b"booking",
+    b"transaction",
+    b"receipt",
+];
+
+/// Whether the number at `start` is labelled as an identifier: `Order #N`, `invoice no. N`,
+/// `Ticket: N`, `order number N` (any case), read backwards over at most 32 bytes.
+fn labelled_as_id(text: &[u8], start: usize) -> bool {
+    let lo = start.saturating_sub(32);
+    let mut i = start;
+    let skip = |i: &mut usize, bytes: &[u8]| {
+        while *i > lo && bytes.contains(&text[*i - 1]) {
+            *i -= 1;
+        }
+    };
+    let word = |i: &mut usize| {
+        let end = *i;
+        while *i > lo && text[*i - 1].is_ascii_alphabetic() {
+            *i -= 1;
+        }
+        &text[*i..end]
+    };
+    skip(&mut i, b" :#.\t");
+    let mut w = word(&mut i);
+    if [&b"no"[..], b"nr", b"number", b"num", b"id"]
+        .iter()
+        .any(|n| w.eq_ignore_ascii_case(n))
+    {
+        skip(&mut i, b" :#.\t");
+        w = word(&mut i);
+    }
+    let plural = w.len() > 3 && matches!(w.last(), Some(b's' | b'S'));
+    let w = if plural { &w[..w.len() - 1] } else { w };
+    i < start && ID_LABELS.iter().any(|l| w.eq_ignore_ascii_case(l))
+}
+
 fn grouped_like_a_card(groups: &[u8]) -> bool {
     match groups {
-        [_] | [4, 6, 5] | [4, 6, 4] => true,
+        [_] | [4, 6, 5] | [4, 6, 4] | [8, 8] => true,
         [init @ .., last] => init.iter().all(|g| *g == 4) && (1..=4).contains(last),
         [] => false,
     }
@@ -244,10 +294,21 @@ mod tests {
             found("Card: 4556-7375-8689-9855", Detector::CreditCard)[0].2,
             "high"
         );
-        assert_eq!(
-            found("Order #4556737586899855", Detector::CreditCard)[0].2,
-            "low"
-        );
+        for id in [
+            "Order #4556737586899855",
+            "invoice no. 4556737586899855",
+            "Tracking: 4556737586899855",
+            "order number 4556737586899855",
+        ] {
+            assert_eq!(found(id, Detector::CreditCard)[0].2, "low", "{id}");
+        }
+        for paid in [
+            "Order 1182 was paid with 4556 7375 8689 9855",
+            "refund to 4556-7375-8689-9855 please",
+            "invoice 2231: charge 4556737586899855",
+        ] {
+            assert_eq!(found(paid, Detector::CreditCard)[0].2, "high", "{paid}");
+        }
     }
 
     #[test]

@@ -173,6 +173,63 @@ pub(crate) fn detect(cx: &mut Cx<'_>, p: usize) -> Option<usize> {
     Some(end)
 }
 
+/// An IBAN written with a space between country code and check digits (`BE 73 7370 ...`),
+/// whose check digits start at `p`; the end of anything so shaped, as [`detect`].
+pub(crate) fn detect_spaced(cx: &mut Cx<'_>, p: usize) -> Option<usize> {
+    let text = cx.text;
+    if p < 3 || text[p - 1] != b' ' || (p > 3 && is_alnum(text[p - 4])) {
+        return None;
+    }
+    let len = length_for(&text[p - 3..p - 1])?;
+    if !text.get(p..p + 2)?.iter().all(u8::is_ascii_digit) || text.get(p + 2) != Some(&b' ') {
+        return None;
+    }
+    let mut chars = [0u8; MAX_LEN];
+    chars[..2].copy_from_slice(&text[p - 3..p - 1]);
+    chars[2..4].copy_from_slice(&text[p..p + 2]);
+    // The rest in groups of four from after the check digits' space.
+    let mut rest = [0u8; MAX_LEN];
+    let end = read_groups(text, p + 3, len - 4, &mut rest)?;
+    chars[4..len].copy_from_slice(&rest[..len - 4]);
+    let iban = &chars[..len];
+    if mod97_ok(iban) {
+        if EXAMPLES.contains(&iban) {
+            cx.found_fixed(Iban, p - 3, end, Confidence::Low);
+        } else {
+            cx.found(Iban, p - 3, end, Confidence::Medium);
+        }
+    }
+    Some(end)
+}
+
+/// Reads `len` characters from `start` in space-separated groups of four; the end offset
+/// when they end exactly there.
+fn read_groups(text: &[u8], start: usize, len: usize, out: &mut [u8; MAX_LEN]) -> Option<usize> {
+    let (mut i, mut n) = (start, 0);
+    while n < len {
+        if n > 0 && n % 4 == 0 {
+            if text.get(i) != Some(&b' ') {
+                return None;
+            }
+            i += 1;
+        }
+        let b = *text.get(i)?;
+        if !(b.is_ascii_uppercase() || b.is_ascii_digit()) {
+            return None;
+        }
+        out[n] = b;
+        n += 1;
+        i += 1;
+    }
+    let continues = text.get(i).is_some_and(|b| is_alnum(*b))
+        || (len & 3 == 0
+            && text.get(i) == Some(&b' ')
+            && text
+                .get(i + 1)
+                .is_some_and(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
+    (!continues).then_some(i)
+}
+
 /// Reads `len` IBAN characters from `start`, compact or in space-separated groups of four;
 /// the end offset when the IBAN ends exactly there.
 fn read(text: &[u8], start: usize, len: usize, out: &mut [u8; MAX_LEN]) -> Option<usize> {
@@ -278,5 +335,26 @@ mod tests {
             found("GB82 WEST 1234 5698 7654 32 is ours", Detector::Iban)[0].2,
             "low"
         );
+    }
+
+    #[test]
+    fn a_space_after_the_country_code() {
+        let mut rng = SampleRng::new(72);
+        for _ in 0..100 {
+            let i = Sample::Iban.generate(&mut rng).replace(' ', "");
+            let groups: Vec<&str> = i.as_bytes()[4..]
+                .chunks(4)
+                .map(|c| std::str::from_utf8(c).unwrap())
+                .collect();
+            let spaced = format!("{} {} {}", &i[..2], &i[2..4], groups.join(" "));
+            let t = format!("IBAN: {spaced}, thanks");
+            assert_eq!(
+                found(&t, Detector::Iban),
+                [(6, 6 + spaced.len(), "high")],
+                "{t}"
+            );
+        }
+        assert!(found("BE 69 5390 0754 7034", Detector::Iban).is_empty());
+        assert!(found("xBE 68 5390 0754 7034", Detector::Iban).is_empty());
     }
 }

@@ -5,14 +5,17 @@
 pub(crate) mod ai;
 pub(crate) mod aws;
 pub(crate) mod card;
+pub(crate) mod cloud;
 pub(crate) mod code;
 pub(crate) mod email;
 pub(crate) mod iban;
+pub(crate) mod ids;
 pub(crate) mod json;
 pub(crate) mod jwt;
 pub(crate) mod pem;
 pub(crate) mod saas;
 pub(crate) mod ssn;
+pub(crate) mod tokens;
 pub(crate) mod vcs;
 
 #[cfg(test)]
@@ -35,5 +38,15 @@ pub(crate) fn on_anchor(cx: &mut Cx<'_>, anchor: Anchor, start: usize, end: usiz
         Anchor::Google => saas::google(cx, start),
         Anchor::Pem => pem::detect(cx, start),
         Anchor::Jwt => jwt::detect(cx, start),
+        Anchor::Huggingface => tokens::huggingface(cx, start),
+        Anchor::Npm => tokens::npm(cx, start),
+        Anchor::Pypi => tokens::pypi(cx, start),
+        Anchor::Sendgrid => tokens::sendgrid(cx, start),
+        Anchor::TwilioSid => tokens::twilio_sid(cx, start),
+        Anchor::TwilioNamed => tokens::twilio_named(cx, end),
+        Anchor::AzureKey => cloud::azure_key(cx, end),
+        Anchor::AzureSas => cloud::azure_sas(cx, start),
+        Anchor::Gcp => cloud::gcp(cx, start),
+        Anchor::DbUrl => cloud::database_url(cx, start),
     }
 }

@@ -1,6 +1,8 @@
 //! SaaS credentials with a fixed prefix: `slack_token` (`xoxb-`, `xoxp-`, `xoxa-`, `xoxr-`,
-//! `xoxs-` and `hooks.slack.com` webhook URLs), `stripe_secret_key` (`sk_live_`, `rk_live_`;
-//! test-mode keys are not secrets) and `google_api_key` (`AIza` + 35).
+//! `xoxs-`, app-level `xapp-`, configuration and refresh `xoxe.xoxp-`/`xoxe-`, and
+//! `hooks.slack.com` webhook URLs), `stripe_secret_key` (`sk_live_`, `rk_live_` high;
+//! test-mode `sk_test_`/`rk_test_` medium: a leaked test key still opens the account's test
+//! data and webhooks) and `google_api_key` (`AIza` + 35).
 
 use crate::detector::Detector::{GoogleApiKey, SlackToken, StripeSecretKey};
 use crate::finding::Confidence;
@@ -23,7 +25,12 @@ pub(crate) fn slack(cx: &mut Cx<'_>, at: usize) {
     if !right_boundary(text, end, is_token) {
         return;
     }
-    let body = &text[at + 5..end];
+    let prefix = if text[at..].starts_with(b"xoxe.xoxp-") {
+        10
+    } else {
+        5
+    };
+    let body = &text[at + prefix..end];
     if cx.ph.is_placeholder(body) {
         return;
     }
@@ -71,7 +78,7 @@ pub(crate) fn slack_hook(cx: &mut Cx<'_>, at: usize) {
     cx.found(SlackToken, start, end, Confidence::High);
 }
 
-/// A Stripe live secret or restricted key at `at`.
+/// A Stripe secret or restricted key, live or test, at `at`.
 pub(crate) fn stripe(cx: &mut Cx<'_>, at: usize) {
     let text = cx.text;
     if !left_boundary(text, at, is_word) {
@@ -83,7 +90,12 @@ pub(crate) fn stripe(cx: &mut Cx<'_>, at: usize) {
     if !right_boundary(text, end, is_word) || cx.ph.is_placeholder(&text[at + 8..end]) {
         return;
     }
-    cx.found(StripeSecretKey, at, end, Confidence::High);
+    if text[at + 3] == b't' {
+        // Test mode: reported, below a live key whatever the words around it say.
+        cx.found_fixed(StripeSecretKey, at, end, Confidence::Medium);
+    } else {
+        cx.found(StripeSecretKey, at, end, Confidence::High);
+    }
 }
 
 /// A Google API key at `at`.
@@ -133,12 +145,15 @@ mod tests {
     }
 
     #[test]
-    fn stripe_live_keys_only() {
+    fn stripe_live_keys_high_test_keys_medium() {
         let mut rng = SampleRng::new(12);
         let k = Sample::StripeSecretKey.generate(&mut rng);
         assert_eq!(found(&k, Detector::StripeSecretKey), [(0, k.len(), "high")]);
         let test_key = k.replace("_live_", "_test_");
-        assert!(found(&test_key, Detector::StripeSecretKey).is_empty());
+        assert_eq!(
+            found(&format!("key {test_key}"), Detector::StripeSecretKey),
+            [(4, 4 + k.len(), "medium")]
+        );
         assert!(found(
             "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
             Detector::StripeSecretKey

@@ -20,7 +20,7 @@ const PUBLISHED: &[[u8; 9]] = &[
 /// An SSN in the sequence `d`; whether one was recorded.
 pub(crate) fn detect(cx: &mut Cx<'_>, d: &Digits) -> bool {
     let digits = d.digits();
-    let separated = d.groups() == [3, 2, 4];
+    let separated = d.groups() == [3, 2, 4] && d.plain;
     let bare = d.groups() == [9];
     if !(separated || bare) || !valid(digits) {
         return false;

@@ -42,26 +42,46 @@ pub(crate) fn github(cx: &mut Cx<'_>, at: usize) {
     }
 }
 
-/// A GitLab personal access token at `at`.
+/// A GitLab token at `at` (`gl...-`).
 pub(crate) fn gitlab(cx: &mut Cx<'_>, at: usize) {
     let text = cx.text;
     if !left_boundary(text, at, is_word) {
         return;
     }
-    let Some(mut end) = shape::gitlab(text, at, 6 + 300) else {
+    let Some(mut end) = shape::gitlab(text, at, 10 + 300) else {
         return;
     };
     // A sentence's full stop is not part of the token.
     while text[end - 1] == b'.' {
         end -= 1;
     }
-    if end - at < 26
+    let body = memchr::memchr(b'-', &text[at..end]).map_or(end, |k| at + k + 1);
+    if end - body < 20
         || !right_boundary(text, end, is_token)
-        || cx.ph.is_placeholder(&text[at + 6..end])
+        || cx.ph.is_placeholder(&text[body..end])
     {
         return;
     }
     cx.found(GitlabToken, at, end, Confidence::High);
+}
+
+/// A runner registration token `GR1348941...` at `at`; the end of the token when it has the
+/// shape (found or not: the digit pass skips it).
+pub(crate) fn gitlab_runner_registration(cx: &mut Cx<'_>, at: usize) -> Option<usize> {
+    let text = cx.text;
+    if !left_boundary(text, at, is_token) {
+        return None;
+    }
+    let end = shape::gitlab_runner(text, at, 9 + 255)?;
+    let body = &text[at + 9..end];
+    if right_boundary(text, end, is_token)
+        && body.iter().any(u8::is_ascii_alphabetic)
+        && body.iter().any(u8::is_ascii_digit)
+        && !cx.ph.is_placeholder(body)
+    {
+        cx.found(GitlabToken, at, end, Confidence::High);
+    }
+    Some(end)
 }
 
 /// Whether a 40-character classic token's last 6 characters are the base62 CRC32 of the 30

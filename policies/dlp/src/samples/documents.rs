@@ -113,6 +113,25 @@ fn lead(s: Sample) -> &'static str {
         Sample::GoogleApiKey => "key=",
         Sample::PrivateKey | Sample::OpensshPrivateKey => "key file:\n",
         Sample::Jwt => "Authorization: Bearer",
+        Sample::GitlabOtherToken | Sample::GitlabRunnerToken => "GITLAB_TOKEN:",
+        Sample::SlackAppToken | Sample::SlackConfigToken => "slack token",
+        Sample::StripeTestKey => "STRIPE_SECRET_KEY=",
+        Sample::UkNino => "National Insurance number:",
+        Sample::CaSin => "SIN:",
+        Sample::DeTaxId => "Steuer-ID:",
+        Sample::FrNir => "NIR :",
+        Sample::InAadhaar => "Aadhaar:",
+        Sample::InPan => "PAN:",
+        Sample::BrCpf => "CPF:",
+        Sample::AzureStorageKey => "connection string:",
+        Sample::AzureSasToken => "SAS URL:",
+        Sample::GcpServiceAccount => "key.json:\n",
+        Sample::HuggingfaceToken => "HF_TOKEN=",
+        Sample::TwilioAuthToken => ".env:\n",
+        Sample::SendgridApiKey => "SENDGRID_API_KEY=",
+        Sample::NpmToken => "//registry.npmjs.org/:_authToken=",
+        Sample::PypiToken => "password =",
+        Sample::DatabaseUrl => "DATABASE_URL=",
     }
 }
 
@@ -122,9 +141,9 @@ pub fn secret_dense(rng: &mut SampleRng, bytes: usize) -> String {
     let vocabulary: Vec<&str> = WORDS.split_ascii_whitespace().collect();
     let mut out = String::with_capacity(bytes + 4096);
     while out.len() < bytes {
-        let mut kind = *rng.pick(&Sample::ALL);
+        let mut kind = *rng.pick(&Sample::ALL[..Sample::SECRET_DENSE_KINDS]);
         while matches!(kind, Sample::PrivateKey | Sample::OpensshPrivateKey) && rng.below(8) != 0 {
-            kind = *rng.pick(&Sample::ALL);
+            kind = *rng.pick(&Sample::ALL[..Sample::SECRET_DENSE_KINDS]);
         }
         let value = kind.generate(rng);
         out.push_str(lead(kind));

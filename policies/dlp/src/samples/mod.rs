@@ -6,6 +6,7 @@
 use super::detector::Detector;
 
 mod documents;
+mod more;
 mod values;
 
 pub use documents::{prose, secret_dense};
@@ -82,10 +83,35 @@ pub enum Sample {
     PrivateKey,
     OpensshPrivateKey,
     Jwt,
+    GitlabOtherToken,
+    GitlabRunnerToken,
+    SlackAppToken,
+    SlackConfigToken,
+    StripeTestKey,
+    UkNino,
+    CaSin,
+    DeTaxId,
+    FrNir,
+    InAadhaar,
+    InPan,
+    BrCpf,
+    AzureStorageKey,
+    AzureSasToken,
+    GcpServiceAccount,
+    HuggingfaceToken,
+    TwilioAuthToken,
+    SendgridApiKey,
+    NpmToken,
+    PypiToken,
+    DatabaseUrl,
 }
 
 impl Sample {
-    pub const ALL: [Sample; 20] = [
+    /// How many of [`Sample::ALL`] the benchmark's secret-dense text draws from: the kinds
+    /// it has always held, so that its input stays the same from one build to the next.
+    pub const SECRET_DENSE_KINDS: usize = 20;
+
+    pub const ALL: [Sample; 41] = [
         Sample::CreditCard,
         Sample::Iban,
         Sample::UsSsn,
@@ -106,6 +132,27 @@ impl Sample {
         Sample::PrivateKey,
         Sample::OpensshPrivateKey,
         Sample::Jwt,
+        Sample::GitlabOtherToken,
+        Sample::GitlabRunnerToken,
+        Sample::SlackAppToken,
+        Sample::SlackConfigToken,
+        Sample::StripeTestKey,
+        Sample::UkNino,
+        Sample::CaSin,
+        Sample::DeTaxId,
+        Sample::FrNir,
+        Sample::InAadhaar,
+        Sample::InPan,
+        Sample::BrCpf,
+        Sample::AzureStorageKey,
+        Sample::AzureSasToken,
+        Sample::GcpServiceAccount,
+        Sample::HuggingfaceToken,
+        Sample::TwilioAuthToken,
+        Sample::SendgridApiKey,
+        Sample::NpmToken,
+        Sample::PypiToken,
+        Sample::DatabaseUrl,
     ];
 
     /// The sample's name in corpus templates: `{credit_card}`, `{slack_webhook}`...
@@ -131,6 +178,27 @@ impl Sample {
             Sample::PrivateKey => "private_key",
             Sample::OpensshPrivateKey => "openssh_private_key",
             Sample::Jwt => "jwt",
+            Sample::GitlabOtherToken => "gitlab_other_token",
+            Sample::GitlabRunnerToken => "gitlab_runner_token",
+            Sample::SlackAppToken => "slack_app_token",
+            Sample::SlackConfigToken => "slack_config_token",
+            Sample::StripeTestKey => "stripe_test_key",
+            Sample::UkNino => "uk_nino",
+            Sample::CaSin => "ca_sin",
+            Sample::DeTaxId => "de_tax_id",
+            Sample::FrNir => "fr_nir",
+            Sample::InAadhaar => "in_aadhaar",
+            Sample::InPan => "in_pan",
+            Sample::BrCpf => "br_cpf",
+            Sample::AzureStorageKey => "azure_storage_key",
+            Sample::AzureSasToken => "azure_sas_token",
+            Sample::GcpServiceAccount => "gcp_service_account",
+            Sample::HuggingfaceToken => "huggingface_token",
+            Sample::TwilioAuthToken => "twilio_auth_token",
+            Sample::SendgridApiKey => "sendgrid_api_key",
+            Sample::NpmToken => "npm_token",
+            Sample::PypiToken => "pypi_token",
+            Sample::DatabaseUrl => "database_url",
         }
     }
 
@@ -159,6 +227,27 @@ impl Sample {
             Sample::GoogleApiKey => Detector::GoogleApiKey,
             Sample::PrivateKey | Sample::OpensshPrivateKey => Detector::PrivateKey,
             Sample::Jwt => Detector::Jwt,
+            Sample::GitlabOtherToken => Detector::GitlabToken,
+            Sample::GitlabRunnerToken => Detector::GitlabToken,
+            Sample::SlackAppToken => Detector::SlackToken,
+            Sample::SlackConfigToken => Detector::SlackToken,
+            Sample::StripeTestKey => Detector::StripeSecretKey,
+            Sample::UkNino => Detector::UkNino,
+            Sample::CaSin => Detector::CaSin,
+            Sample::DeTaxId => Detector::DeTaxId,
+            Sample::FrNir => Detector::FrNir,
+            Sample::InAadhaar => Detector::InAadhaar,
+            Sample::InPan => Detector::InPan,
+            Sample::BrCpf => Detector::BrCpf,
+            Sample::AzureStorageKey => Detector::AzureStorageKey,
+            Sample::AzureSasToken => Detector::AzureSasToken,
+            Sample::GcpServiceAccount => Detector::GcpServiceAccount,
+            Sample::HuggingfaceToken => Detector::HuggingfaceToken,
+            Sample::TwilioAuthToken => Detector::TwilioAuthToken,
+            Sample::SendgridApiKey => Detector::SendgridApiKey,
+            Sample::NpmToken => Detector::NpmToken,
+            Sample::PypiToken => Detector::PypiToken,
+            Sample::DatabaseUrl => Detector::DatabaseUrl,
         }
     }
 

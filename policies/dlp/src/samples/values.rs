@@ -89,6 +89,7 @@ pub(super) fn generate(s: Sample, rng: &mut SampleRng) -> String {
             360,
         ),
         Sample::Jwt => jwt(rng),
+        other => super::more::generate(other, rng),
     }
 }
 

@@ -155,6 +155,93 @@ fn generated_negatives(rng: &mut SampleRng) -> Vec<Case> {
     out
 }
 
+/// One labelled text holding `value` between `before` and `after`.
+fn positive(name: &str, detector: &'static str, before: &str, value: &str, after: &str) -> Case {
+    Case {
+        name: name.to_owned(),
+        text: format!("{before}{value}{after}"),
+        spans: vec![(detector, before.len(), before.len() + value.len())],
+        code: None,
+    }
+}
+
+/// Cards written the ways people write, paste and disguise them (a penetration test's list:
+/// dots, double spaces, line breaks, tabs, no-break and thin spaces, en dashes, groups of
+/// eight, zero-width spaces), and IBANs with a space between country code and check digits.
+fn formatted_numbers(rng: &mut SampleRng) -> Vec<Case> {
+    const SEPARATORS: &[(&str, &str)] = &[
+        ("dots", "."),
+        ("double spaces", "  "),
+        ("line breaks", "\n"),
+        ("tabs", "\t"),
+        ("no-break spaces", "\u{a0}"),
+        ("thin spaces", "\u{2009}"),
+        ("en dashes", "\u{2013}"),
+        ("zero-width spaces", "\u{200b}"),
+        ("zero-width joiners and spaces", "\u{200d} "),
+    ];
+    let mut out = Vec::new();
+    for _ in 0..GENERATED / 4 {
+        let card = loop {
+            let c: String = Sample::CreditCard
+                .generate(rng)
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect();
+            if c.len() == 16 {
+                break c;
+            }
+        };
+        let groups: Vec<&str> = (0..4).map(|k| &card[4 * k..4 * k + 4]).collect();
+        for (name, sep) in SEPARATORS {
+            out.push(positive(
+                &format!("card with {name}"),
+                "credit_card",
+                "card: ",
+                &groups.join(sep),
+                " exp 11/28",
+            ));
+        }
+        out.push(positive(
+            "card in groups of eight",
+            "credit_card",
+            "my card ",
+            &format!("{} {}", &card[..8], &card[8..]),
+            "",
+        ));
+        // A zero-width space inside every group, not only between them.
+        let hidden: String = card.chars().flat_map(|c| [c, '\u{200b}']).collect();
+        out.push(positive(
+            "card with a zero-width space after every digit",
+            "credit_card",
+            "pay with ",
+            hidden.trim_end_matches('\u{200b}'),
+            "",
+        ));
+        let iban = Sample::Iban.generate(rng).replace(' ', "");
+        let rest: Vec<String> = iban.as_bytes()[4..]
+            .chunks(4)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect();
+        let spaced = format!("{} {} {}", &iban[..2], &iban[2..4], rest.join(" "));
+        out.push(positive(
+            "IBAN with a space after the country code",
+            "iban",
+            "IBAN: ",
+            &spaced,
+            ", thanks",
+        ));
+        out.push(positive(
+            "IBAN with a space after the country code, no context",
+            "iban",
+            "to ",
+            &spaced,
+            "",
+        ));
+    }
+    out
+}
+
 fn documents(dir: &str, code: bool) -> Vec<Case> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(testdata().join(dir))
         .unwrap()
@@ -219,6 +306,8 @@ pub fn corpus() -> Vec<Case> {
     );
     cases.extend(generated_negatives(&mut SampleRng::new(7)));
     cases.extend(documents("code", true));
+    cases.extend(documents("snippets", true));
+    cases.extend(formatted_numbers(&mut SampleRng::new(17)));
     cases.extend(documents("mixed", true));
     cases.extend(documents("prose", false));
     cases.extend(own_sources());

@@ -46,6 +46,47 @@ pub(super) fn is_dense_code(code_bytes: usize, newlines: usize, len: usize) -> b
     len >= 512 && code_bytes * 1000 >= DENSE_PER_MILLE * len && newlines * MAX_AVERAGE_LINE >= len
 }
 
+/// Bytes of operators and brackets that sentences almost never hold: `! $ & ( ) * + ; < = >
+/// [ ] { | }`, as range tests the compiler vectorises (`\\` comes with `[ ]`).
+#[inline(always)]
+fn is_operator_byte(x: u8) -> bool {
+    (x == b'!')
+        | (x == b'$')
+        | (x == b'&')
+        | (x.wrapping_sub(b'(') < 4) // ( ) * +
+        | (x.wrapping_sub(b';') < 4) // ; < = >
+        | (x.wrapping_sub(b'[') < 3) // [ \ ]
+        | (x.wrapping_sub(b'{') < 3) // { | }
+}
+
+/// Shortest span a short fragment is judged on, in bytes.
+const FRAGMENT_MIN: usize = 24;
+/// Share of operator bytes among the non-blank bytes of a short fragment from which it is
+/// code, in per mille.
+const FRAGMENT_PER_MILLE: usize = 100;
+
+/// Whether a segment of one to three code lines (`span`, from its first code line to the
+/// end of its last) is code worth reporting on its own: a one-line arrow function, an enum on
+/// one line, a macro. One byte in ten an operator or bracket, and a bracket pair: sentences
+/// that hold a formula or a parenthesis stay below.
+pub(super) fn short_fragment_is_code(span: &[u8]) -> bool {
+    // Most short segments (`KEY=value` lines) hold no bracket: passed over at memchr speed.
+    if span.len() < FRAGMENT_MIN
+        || memchr::memchr2(b'(', b'{', span).is_none()
+        || memchr::memchr2(b')', b'}', span).is_none()
+    {
+        return false;
+    }
+    // Counted without branches, one byte class at a time per lane.
+    let (mut ops, mut blank) = (0u32, 0u32);
+    for &x in span {
+        ops += u32::from(is_operator_byte(x));
+        blank += u32::from(x <= b' ');
+    }
+    let solid = span.len() as u32 - blank;
+    ops as usize * 1000 >= FRAGMENT_PER_MILLE * solid as usize
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,6 +103,24 @@ mod tests {
             text[pos] = b'=';
             assert!(has_mark(&text), "{pos}");
             text[pos] = b'a';
+        }
+    }
+
+    #[test]
+    fn short_fragments() {
+        for code in [
+            "const avg = xs => xs.reduce((a, b) => a + b, 0) / xs.length;",
+            "enum Priority { Low = 1, Normal = 5, High = 10 }",
+            "#define SQUARE(x) ((x) * (x))",
+        ] {
+            assert!(short_fragment_is_code(code.as_bytes()), "{code}");
+        }
+        for prose in [
+            "Please send the report (the one from Tuesday) by Friday.",
+            "The total = 5 apples and 3 pears, so 8 in all",
+            "if you could (please) help",
+        ] {
+            assert!(!short_fragment_is_code(prose.as_bytes()), "{prose}");
         }
     }
 

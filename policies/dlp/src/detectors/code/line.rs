@@ -90,6 +90,24 @@ pub(crate) fn classify(line: &[u8], need_prose: bool) -> Line {
     }
 }
 
+/// A member line of an enum or initialiser (trimmed): `Trace,`, `LINK_UP,`, `Red = 1,`,
+/// `Some(u8),`: one identifier, then nothing, `= value` or `(...)`, and a final `,`. Code
+/// only inside a block (see `Segment::feed`): alone, `Thanks,` has the same shape.
+pub(crate) fn is_member(t: &[u8]) -> bool {
+    let Some(body) = t.strip_suffix(b",") else {
+        return false;
+    };
+    let ident = body
+        .iter()
+        .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+        .unwrap_or(body.len());
+    if ident == 0 || !(body[0].is_ascii_alphabetic() || body[0] == b'_') || body.len() > 80 {
+        return false;
+    }
+    let rest = body[ident..].trim_ascii_start();
+    rest.is_empty() || rest[0] == b'=' || (rest[0] == b'(' && rest.ends_with(b")"))
+}
+
 fn is_comment(first: u8, t: &[u8]) -> bool {
     match first {
         b'/' => matches!(t.get(1), Some(b'/' | b'*')),

@@ -3,7 +3,10 @@
 //! from a code line while no more than [`MAX_GAP`] prose lines interrupt it, and is scored by
 //! how many code lines it has and what share of its lines they are:
 //! high = at least 8 code lines and 70 %, medium = 4 and 60 %, low = 2 and 50 %.
-//! A two-line snippet in a question is low; a pasted function is medium or high.
+//! A two-line snippet in a question is low, unless it is dense in operators and brackets (a
+//! one-line arrow function or enum, see `density::short_fragment_is_code`): then medium; a
+//! pasted function is medium or high. Inside a block opened by a line ending in `{`, a lone
+//! member line (`Trace,`, `LINK_UP,`) counts as code: enums and initialisers are made of them.
 
 mod density;
 mod keywords;
@@ -28,10 +31,20 @@ struct Segment {
     prose: usize,
     /// Prose lines since the last code line: counted in only if code follows.
     gap: usize,
+    /// The last code line opened a block (ends in `{`) or was a member of one.
+    in_block: bool,
 }
 
 impl Segment {
     fn feed(&mut self, cx: &mut Cx<'_>, kind: Line, start: usize, end: usize) {
+        let kind = if kind == Line::Neutral
+            && self.in_block
+            && line::is_member(cx.text[start..end].trim_ascii())
+        {
+            Line::Code
+        } else {
+            kind
+        };
         match kind {
             Line::Code => {
                 if !self.open {
@@ -45,6 +58,8 @@ impl Segment {
                 self.prose += self.gap;
                 self.gap = 0;
                 self.end = end;
+                let last = cx.text[start..end].trim_ascii_end().last().copied();
+                self.in_block = last == Some(b'{') || (self.in_block && last == Some(b','));
             }
             Line::Prose if self.open => {
                 self.gap += 1;
@@ -68,13 +83,24 @@ impl Segment {
 
     fn close(&mut self, cx: &mut Cx<'_>) {
         if self.open {
-            if let Some(c) = confidence(self.code, self.prose) {
+            let mut c = confidence(self.code, self.prose);
+            if c < Some(Confidence::Medium)
+                && self.code <= 3
+                && self.end - self.start <= FRAGMENT_MAX
+                && density::short_fragment_is_code(&cx.text[self.start..self.end])
+            {
+                c = Some(Confidence::Medium);
+            }
+            if let Some(c) = c {
                 cx.found_fixed(SourceCode, self.start, self.end, c);
             }
         }
         *self = Segment::default();
     }
 }
+
+/// Longest span a short fragment is judged on as a whole (three long lines).
+const FRAGMENT_MAX: usize = 512;
 
 /// The confidence for a segment of `code` code lines and `prose` prose lines between them.
 fn confidence(code: usize, prose: usize) -> Option<Confidence> {

@@ -245,6 +245,9 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                         .map(|e| format!(" ({e})"))
                         .unwrap_or_default()
                 );
+                if running && status.connection == "refused" {
+                    println!("            the gateway refuses this device; the agent stopped trying: enroll again with `agent enroll`");
+                }
                 println!("device:     {} ({})", status.device_id, status.user);
                 println!("listen:     {}", status.listen);
                 println!("fail open:  {}", status.fail_open);

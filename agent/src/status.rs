@@ -18,7 +18,8 @@ pub struct Status {
     pub gateway: String,
     pub device_id: String,
     pub user: String,
-    /// `connecting`, `connected` or `disconnected`.
+    /// `connecting`, `connected`, `disconnected`, or `refused` (the gateway revoked this
+    /// device or does not know it: the agent stopped trying).
     pub connection: String,
     pub since_unix: u64,
     pub last_error: Option<String>,
@@ -83,6 +84,10 @@ impl StatusFile {
 
     pub fn disconnected(&self, reason: &str) {
         self.set_connection("disconnected", Some(reason));
+    }
+
+    pub fn refused(&self, reason: &str) {
+        self.set_connection("refused", Some(reason));
     }
 
     pub fn posture_sent(&self, posture: &Posture) {

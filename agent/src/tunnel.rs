@@ -155,6 +155,31 @@ pub fn device_tls(state_dir: &Path) -> anyhow::Result<Arc<ClientConfig>> {
 enum Link {
     Down(String),
     Up(SendRequest<Full<Bytes>>),
+    /// The gateway refuses this device for good (revoked, or not enrolled there): nothing is
+    /// retried and every client gets the refusal, fail open or not.
+    Refused(GatewayRefusal),
+}
+
+/// The gateway's answer that this device may not use it at all, read from a refused posture
+/// report: a `403` whose error names the device (revoked or not enrolled). Outages, timeouts
+/// and every other answer are not this: the agent keeps retrying those.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.message)]
+pub struct DeviceRefused(pub GatewayRefusal);
+
+fn device_refusal(status: http::StatusCode, answer: &serde_json::Value) -> Option<DeviceRefused> {
+    if status != http::StatusCode::FORBIDDEN {
+        return None;
+    }
+    let body = serde_json::to_vec(answer).ok()?;
+    let mut refusal = GatewayRefusal::from_answer(status, &http::HeaderMap::new(), &body);
+    let message = refusal.message.to_ascii_lowercase();
+    if !(message.contains("revoked") || message.contains("not enrolled")) {
+        return None;
+    }
+    refusal.rule = Some("agent.device_refused".into());
+    refusal.action = Some("block".into());
+    Some(DeviceRefused(refusal))
 }
 
 /// The shared tunnel: open streams with [`Tunnel::open`]; [`Tunnel::run`] keeps it up.
@@ -245,6 +270,9 @@ impl Tunnel {
 
     async fn sender(&self, wait: Duration) -> Result<SendRequest<Full<Bytes>>, TunnelError> {
         let mut rx = self.link.subscribe();
+        if let Link::Refused(refusal) = &*rx.borrow() {
+            return Err(TunnelError::Refused(refusal.clone()));
+        }
         if let Link::Up(sender) = &*rx.borrow_and_update() {
             if !sender.is_closed() {
                 return Ok(sender.clone());
@@ -266,10 +294,11 @@ impl Tunnel {
         .await;
         match waited {
             Ok(Some(sender)) => Ok(sender),
-            _ => Err(TunnelError::Unreachable(match &*self.link.borrow() {
-                Link::Down(reason) => reason.clone(),
-                Link::Up(_) => "the tunnel closed".into(),
-            })),
+            _ => match &*self.link.borrow() {
+                Link::Refused(refusal) => Err(TunnelError::Refused(refusal.clone())),
+                Link::Down(reason) => Err(TunnelError::Unreachable(reason.clone())),
+                Link::Up(_) => Err(TunnelError::Unreachable("the tunnel closed".into())),
+            },
         }
     }
 
@@ -291,6 +320,12 @@ impl Tunnel {
                     self.status.disconnected(&reason);
                 }
                 Err(error) => {
+                    if let Some(DeviceRefused(refusal)) = error.downcast_ref::<DeviceRefused>() {
+                        tracing::error!(reason = %refusal.message, "the gateway refuses this device; not retrying (enroll again with `agent enroll`)");
+                        self.status.refused(&refusal.message);
+                        self.link.send_replace(Link::Refused(refusal.clone()));
+                        return;
+                    }
                     let reason = format!("{error:#}");
                     tracing::warn!(%reason, retry_in_ms = backoff.as_millis() as u64, "cannot reach the gateway");
                     self.link.send_replace(Link::Down(reason.clone()));
@@ -389,6 +424,9 @@ impl Tunnel {
     ) -> anyhow::Result<()> {
         let body = serde_json::to_value(posture)?;
         let (status, answer) = post_json(sender, &self.authority(), POSTURE_PATH, &body).await?;
+        if let Some(refused) = device_refusal(status, &answer) {
+            return Err(refused.into());
+        }
         if !status.is_success() {
             anyhow::bail!("the gateway refused the posture report: {status} {answer}");
         }

@@ -300,10 +300,43 @@ fn a_revoked_device_is_refused_at_once_and_its_tunnel_closed() {
     );
     // Fail closed: the agent refuses rather than sending traffic around the gateway.
     let later = browse(&agent, &s.gw, "https://chatgpt.com/c/3");
-    assert!(refused_connect(&later), "{}", later.stderr);
+    assert!(
+        later.status != 200 && (later.stderr.contains("503") || later.stderr.contains("403")),
+        "{}",
+        later.stderr
+    );
+    // The gateway tells the reconnecting agent why (issue 24, bug 10): the agent stops
+    // retrying, says so in `agent status`, and tells its clients the device was revoked
+    // instead of "cannot reach the gateway".
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while agent.status()["connection"] != "refused" && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let status = agent.status();
+    assert_eq!(status["connection"], "refused", "{status}\n{}", agent.log());
+    assert!(
+        status["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("revoked"),
+        "{status}"
+    );
     let later = curl(&["-x", &agent.proxy_url(), "http://plain.test/"]);
-    assert_eq!(later.status, 503, "{}", later.body_text());
-    assert_eq!(later.header("x-warden-rule"), Some("agent.fail_closed"));
+    assert_eq!(later.status, 403, "{}", later.body_text());
+    assert_eq!(later.header("x-warden-rule"), Some("agent.device_refused"));
+    assert!(
+        later.body_text().contains("revoked"),
+        "{}",
+        later.body_text()
+    );
+    let tries = agent.log().matches("cannot reach the gateway").count();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        agent.log().matches("cannot reach the gateway").count(),
+        tries,
+        "a revoked agent stops retrying: {}",
+        agent.log()
+    );
     let listed = devices_cli(&s.gw, &["list"]);
     assert!(String::from_utf8_lossy(&listed.stdout).contains("revoked"));
     assert_eq!(

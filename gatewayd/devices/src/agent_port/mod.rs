@@ -26,6 +26,7 @@
 mod admission;
 mod connection;
 mod host;
+mod refuse_device;
 mod routes;
 mod session;
 mod signed_posture;
@@ -209,14 +210,24 @@ async fn serve_agent(
             return;
         }
         Some(Some(cert)) => {
-            if port
-                .book
-                .current()
-                .active(&cert.device_id, &cert.serial)
-                .is_none()
-            {
+            let registry = port.book.current();
+            if registry.active(&cert.device_id, &cert.serial).is_none() {
                 host.count(PortEvent::Refused);
-                tracing::warn!(%client, device = %cert.device_id, "tunnel refused: device revoked or unknown");
+                let revoked = registry
+                    .get(&cert.device_id)
+                    .is_some_and(|d| d.serial == cert.serial && d.revoked_unix.is_some());
+                tracing::warn!(%client, device = %cert.device_id, revoked, "tunnel refused: device revoked or unknown");
+                drop(registry);
+                // Told why, so the agent stops retrying (bounded: see refuse_device).
+                let message = if revoked {
+                    refuse_device::REVOKED
+                } else {
+                    refuse_device::NOT_ENROLLED
+                };
+                tokio::select! {
+                    () = refuse_device::refuse(tls, message) => {}
+                    () = host.shutdown().cancelled() => {}
+                }
                 return;
             }
             Some(Arc::new(DeviceSession {

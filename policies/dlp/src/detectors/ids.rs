@@ -258,6 +258,7 @@ const VERHOEFF_P: [[u8; 10]; 8] = [
     [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
     [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
 ];
+#[cfg(any(test, feature = "samples"))]
 const VERHOEFF_INV: [u8; 10] = [0, 4, 3, 2, 1, 5, 6, 7, 8, 9];
 
 /// Verhoeff's running check over `d` read from the right, the first digit at position
@@ -268,7 +269,8 @@ fn verhoeff(d: &[u8], offset: usize) -> u8 {
     })
 }
 
-/// The Verhoeff check digit to append to `d`.
+/// The Verhoeff check digit to append to `d` (for the sample generators and tests).
+#[cfg(any(test, feature = "samples"))]
 pub(crate) fn verhoeff_digit(d: &[u8]) -> u8 {
     VERHOEFF_INV[usize::from(verhoeff(d, 1))]
 }

@@ -54,8 +54,7 @@ where
         }
         Ok::<(), h2::Error>(())
     };
-    match tokio::time::timeout(WINDOW, answer).await {
-        Ok(Err(error)) => tracing::debug!(%error, "refused device's connection ended"),
-        Ok(Ok(())) | Err(_) => {}
+    if let Ok(Err(error)) = tokio::time::timeout(WINDOW, answer).await {
+        tracing::debug!(%error, "refused device's connection ended");
     }
 }

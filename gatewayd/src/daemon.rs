@@ -100,7 +100,7 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     gateway
         .tasks
         .spawn(proxy::gateway::watch_files(gateway.clone()));
-    let admin_state = Arc::new(admin::state::AdminState::new(tokens));
+    let admin_state = Arc::new(admin::state::AdminState::new(tokens, &state_dir));
     gateway.tasks.spawn(admin::state::watch_tokens(
         admin_state.clone(),
         state_dir.clone(),

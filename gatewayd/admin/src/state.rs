@@ -23,10 +23,12 @@ pub struct AdminState {
 }
 
 impl AdminState {
-    pub fn new(tokens: TokenStore) -> Self {
+    /// The admin state of the daemon whose state directory is `state_dir` (where the
+    /// dashboard's sessions are kept across restarts).
+    pub fn new(tokens: TokenStore, state_dir: &std::path::Path) -> Self {
         Self {
             tokens: ArcSwap::from_pointee(tokens),
-            sessions: Sessions::default(),
+            sessions: Sessions::persistent(state_dir),
             explorer_slots: ExplorerSlots::default(),
         }
     }

@@ -61,7 +61,7 @@ impl StoredToken {
 }
 
 /// Who presented a valid token.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Principal {
     pub name: String,
     pub role: Role,

@@ -432,3 +432,45 @@ fn a_remote_admin_port_without_opt_in_fails_check_with_a_clear_message() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn a_dashboard_login_survives_a_restart_and_a_revoked_tokens_does_not() {
+    // Issue 24, bug 11: sessions vanished on every restart. They are kept (hashed) in the
+    // state dir now — and a restart must not bring back a session whose token was revoked.
+    let dir = tempfile::tempdir().unwrap();
+    let origin = Origin::start(dir.path());
+    let mut gw = GatewayProcess::start(&origin, GatewayOptions::default());
+    let (_, token) = create_token(&gw, "admin", "stays", None);
+    let (leaver_id, leaver) = create_token(&gw, "admin", "leaves", None);
+    wait_for_api(&gw, &token, 200);
+    let (cookie, _) = login(&gw, &token);
+    let (leaver_cookie, _) = login(&gw, &leaver);
+    let stored =
+        std::fs::read_to_string(gw.dir.path().join("state/dashboard-sessions.json")).unwrap();
+    let raw = cookie.split_once('=').unwrap().1;
+    assert!(
+        !stored.contains(raw),
+        "the session id itself is never stored"
+    );
+
+    gw.crash_and_restart();
+    wait_for_api(&gw, &token, 200);
+    let csrf = csrf(&gw, &cookie);
+    assert_eq!(
+        set_status_from_dashboard(&gw, &cookie, &csrf, "in_review"),
+        303,
+        "the login outlived the restart"
+    );
+
+    let (code, _, err) = gatewayd(&gw, &["admin", "token", "revoke", &leaver_id]);
+    assert_eq!(code, 0, "{err}");
+    gw.crash_and_restart();
+    wait_for_api(&gw, &token, 200);
+    let page = curl(&[
+        "-H",
+        &format!("Cookie: {leaver_cookie}"),
+        &format!("http://{}/explorer", gw.admin),
+    ]);
+    assert_eq!(page.status, 303, "a revoked token's session stays ended");
+    assert_eq!(page.header("location"), Some("/login"));
+}

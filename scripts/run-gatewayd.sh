@@ -37,4 +37,13 @@ TOML
 fi
 
 cargo build --locked --release -p gatewayd
-exec "$CARGO_TARGET_DIR/release/gatewayd" run "${config[@]}" "$@"
+bin="$CARGO_TARGET_DIR/release"
+hint=""
+[ ${#config[@]} -eq 0 ] || hint=" with --config warden-state/quickstart.toml"
+cat >&2 <<EOF
+gatewayd is $bin/gatewayd. For its other commands, in another shell:
+  export PATH="$bin:\$PATH"; cd $PWD   # commands read ./warden-state$hint
+ClickHouse, if this script started it, keeps running after gatewayd stops (127.0.0.1:8123 and
+:9000, loopback only); stop it with: kill \$(cat $state/clickhouse/server.pid)
+EOF
+exec "$bin/gatewayd" run "${config[@]}" "$@"

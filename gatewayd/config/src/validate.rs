@@ -282,8 +282,8 @@ pub(crate) fn find_key(text: &str, key: &str) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::load::{line_col, parse};
     use super::*;
+    use crate::load::{line_col, parse};
 
     fn check(text: &str) -> Result<(), String> {
         let config = parse("c.toml", text).map_err(|e| e.to_string())?;

@@ -23,13 +23,9 @@ pub(crate) struct Cx<'a> {
     pub ctx: &'a ContextWords,
     pub ph: &'a Placeholders,
     pub out: &'a mut Detections,
-    /// Where the AWS secret search has been: windows of nearby anchors overlap.
-    pub aws: detectors::aws::Progress,
-    /// Room for decoded bytes (JWT parts), reused by every hit of one scan.
-    pub scratch: Vec<u8>,
-    /// Where the last JWT-shaped token ends, when no further part follows it: the `eyJ` of
-    /// its payload (or of its signature) starts no other JWT (see `jwt::detect`).
-    pub jwt_shaped_to: usize,
+    /// What detectors remember between hits of one scan (theirs to define; the driver only
+    /// starts it empty).
+    pub state: detectors::ScanState,
 }
 
 impl Cx<'_> {
@@ -122,9 +118,7 @@ impl Scanner {
             ctx: &self.ctx,
             ph: &self.ph,
             out: &mut out,
-            aws: Default::default(),
-            scratch: Vec::new(),
-            jwt_shaped_to: 0,
+            state: Default::default(),
         };
         if set.any(ANCHORED) {
             anchors::for_each(text, |anchor, start, end| {

@@ -209,7 +209,7 @@ mod tests {
 
     #[tokio::test]
     async fn known_and_unknown_names_meet_the_same_answers() {
-        let hash = super::super::hash_password("s3cret").unwrap();
+        let hash = crate::identity::hash_password("s3cret").unwrap();
         let text = format!("[[user]]\nname = \"alice\"\npassword_hash = \"{hash}\"\n");
         let users = Arc::new(UserDirectory::parse("u.toml", &text).unwrap());
         let guard = AuthGuard::with_slots(2);
@@ -217,7 +217,7 @@ mod tests {
             let (guard, users) = (&guard, users.clone());
             async move {
                 let mut seen = Vec::new();
-                for _ in 0..super::super::throttle::SOURCE_FREE_FAILURES + 2 {
+                for _ in 0..crate::identity::throttle::SOURCE_FREE_FAILURES + 2 {
                     let header = basic(&format!("{name}:wrong"));
                     seen.push(
                         match guard.authenticate(&users, source.into(), &header).await {

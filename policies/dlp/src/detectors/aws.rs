@@ -59,12 +59,12 @@ pub(crate) fn secret_near(cx: &mut Cx<'_>, start: usize, end: usize, strong: boo
     {
         return;
     }
-    let lo = start.saturating_sub(BEFORE).max(cx.aws.scanned_to);
+    let lo = start.saturating_sub(BEFORE).max(cx.state.aws.scanned_to);
     let hi = end.saturating_add(AFTER).min(text.len());
     if lo >= hi {
         return; // an earlier anchor's window covered this one
     }
-    cx.aws.scanned_to = hi;
+    cx.state.aws.scanned_to = hi;
     // An access key id anywhere in the window makes the claim strong, whichever anchor came
     // first (`aws_access_key_id = AKIA...` hits `_access_key` before `AKIA`).
     let strong = strong || has_key_id(text, start.saturating_sub(BEFORE), hi);
@@ -76,6 +76,7 @@ pub(crate) fn secret_near(cx: &mut Cx<'_>, start: usize, end: usize, strong: boo
     for run_start in secret_runs(text, lo, hi) {
         let run_end = run_start + SECRET_LEN;
         if cx
+            .state
             .aws
             .last
             .is_some_and(|(s, c)| s == run_start && c >= base)
@@ -83,7 +84,7 @@ pub(crate) fn secret_near(cx: &mut Cx<'_>, start: usize, end: usize, strong: boo
         {
             continue; // a repeat, read by the previous window
         }
-        cx.aws.last = Some((run_start, base));
+        cx.state.aws.last = Some((run_start, base));
         cx.found(AwsSecretAccessKey, run_start, run_end, base);
     }
 }

@@ -20,14 +20,14 @@ pub(crate) fn detect(cx: &mut Cx<'_>, at: usize) {
     let text = cx.text;
     // Inside a token of three parts already read: from its payload or signature on, the
     // shape needs two more dots, and no dot follows the token.
-    if at < cx.jwt_shaped_to || !left_boundary(text, at, is_token) {
+    if at < cx.state.jwt_shaped_to || !left_boundary(text, at, is_token) {
         return;
     }
     let Some(end) = shape::jwt(text, at, MAX_TOKEN) else {
         return;
     };
     if text.get(end) != Some(&b'.') {
-        cx.jwt_shaped_to = end;
+        cx.state.jwt_shaped_to = end;
     }
     if !right_boundary(text, end, is_token) {
         return;
@@ -41,19 +41,19 @@ pub(crate) fn detect(cx: &mut Cx<'_>, at: usize) {
     if header.len() > MAX_HEADER || cx.ph.is_published(signature) {
         return;
     }
-    let mut buf = std::mem::take(&mut cx.scratch);
+    let mut buf = std::mem::take(&mut cx.state.scratch);
     let unsigned = decode(header, &mut buf)
         .then(|| alg_is_none(&buf))
         .flatten();
     let signed = match unsigned {
         Some(none) => !none && !signature.is_empty(),
         None => {
-            cx.scratch = buf;
+            cx.state.scratch = buf;
             return; // no JSON header with an `alg`
         }
     };
     let json_payload = signed && is_json_object(payload, &mut buf);
-    cx.scratch = buf;
+    cx.state.scratch = buf;
     let base = if json_payload {
         Confidence::High
     } else {

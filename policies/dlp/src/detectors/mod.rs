@@ -24,6 +24,19 @@ mod tests_support;
 use super::anchors::Anchor;
 use super::scan::Cx;
 
+/// What detectors remember between the hits of one scan: kept here, beside the detectors
+/// that use it, so the scan driver carries it without knowing what is in it.
+#[derive(Default)]
+pub(crate) struct ScanState {
+    /// Where the AWS secret search has been: windows of nearby anchors overlap.
+    pub aws: aws::Progress,
+    /// Room for decoded bytes (JWT parts), reused by every hit of one scan.
+    pub scratch: Vec<u8>,
+    /// Where the last JWT-shaped token ends, when no further part follows it: the `eyJ` of
+    /// its payload (or of its signature) starts no other JWT (see `jwt::detect`).
+    pub jwt_shaped_to: usize,
+}
+
 /// Runs the detector(s) behind `anchor`, whose literal part is `start..end`.
 pub(crate) fn on_anchor(cx: &mut Cx<'_>, anchor: Anchor, start: usize, end: usize) {
     match anchor {

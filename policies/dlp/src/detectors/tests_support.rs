@@ -45,9 +45,7 @@ pub(crate) fn run_with(
         ctx: &SCANNER.ctx,
         ph: &SCANNER.ph,
         out: &mut out,
-        aws: Default::default(),
-        scratch: Vec::new(),
-        jwt_shaped_to: 0,
+        state: Default::default(),
     };
     run(&mut cx);
     out.items().iter().map(|x| (x.start, x.end)).collect()

@@ -429,6 +429,37 @@ fn ai_api_traffic_to_an_unknown_host_is_discovered_for_triage() {
 }
 
 #[test]
+fn a_browsers_own_google_api_calls_are_not_discovered_as_shadow_ai() {
+    // Issue 24, bug 3: Chromium's autofill calls carry a Google API key (`AIza...`, the same
+    // format Gemini's API uses) to a shared Google API host; they were put in review, with DLP
+    // and the upload block applied to a browser service.
+    let (_d, _o, gw) = start(None);
+    let root = gw.root_pem.display().to_string();
+    let result = curl(&[
+        "-x",
+        &gw.proxy_url(),
+        "--cacert",
+        &root,
+        "-H",
+        "X-Goog-Api-Key: AIzaSyA2KlwBX3mkFo30om9LUFYQhpqLoa_BNhE",
+        "-H",
+        "Content-Type: application/x-protobuf",
+        "--data-binary",
+        "\u{8}\u{1}\u{12}\u{4}page",
+        "https://content-autofill.googleapis.com/v1/pages/ChVDaHJvbWUvMTIw",
+    ]);
+    assert_eq!(result.status, 200, "{}", result.body_text());
+    assert!(gw.wait_for_log("content-autofill.googleapis.com", Duration::from_secs(3)));
+    std::thread::sleep(Duration::from_millis(300));
+    let log = gw.log();
+    assert!(!log.contains("discovered=discovered:"), "{log}");
+    assert!(
+        !log.contains("AIzaSyA2KlwBX3mkFo"),
+        "the key is never logged"
+    );
+}
+
+#[test]
 fn status_changes_from_cli_runs_and_the_api_at_once_are_all_kept() {
     // The daemon (API) and `gatewayd apps set-status` processes write the same book: each
     // reads, changes and rewrites it, so without the shared lock one overwrites another.

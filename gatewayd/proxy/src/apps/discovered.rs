@@ -32,6 +32,9 @@ fn evidence(reason: &Reason) -> String {
         Reason::ApiPath { api } => format!("api_path:{api}"),
         Reason::ProviderKey { provider } => format!("provider_key:{provider}"),
         Reason::CompletionStream { shape } => format!("completion_stream:{shape}"),
+        Reason::WebBackend { shape } => format!("web_backend:{shape}"),
+        Reason::ModelName { family } => format!("model_name:{family}"),
+        Reason::ChatSocket => "chat_socket".to_string(),
     }
 }
 

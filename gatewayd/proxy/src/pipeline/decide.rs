@@ -117,14 +117,15 @@ pub fn classify(conn: &ConnectionContext, ctx: &mut RequestContext, parts: &Part
 fn discover(conn: &ConnectionContext, ctx: &mut RequestContext, parts: &Parts) {
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
     let facts = policies::discovery::TrafficFacts {
+        host: &ctx.host,
         method: parts.method.as_str(),
         path: &ctx.path,
         authorization: header("authorization"),
         api_key: header("x-api-key")
             .or_else(|| header("x-goog-api-key"))
             .or_else(|| header("api-key")),
-        response_content_type: None,
-        first_chunk: None,
+        websocket: header("upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket")),
+        ..Default::default()
     };
     if let Some(found) = policies::discovery::discover(&facts) {
         conn.gateway.discovered.record(&ctx.host, &found);

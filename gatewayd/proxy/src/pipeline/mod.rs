@@ -176,12 +176,12 @@ fn discovery_hook(
     let path = ctx.path.clone();
     Some(Box::new(move |chunk: &[u8]| {
         let facts = policies::discovery::TrafficFacts {
+            host: &host,
             method: &method,
             path: &path,
-            authorization: None,
-            api_key: None,
             response_content_type: Some(&content_type),
             first_chunk: Some(chunk),
+            ..Default::default()
         };
         if let Some(found) = policies::discovery::discover(&facts) {
             gateway.discovered.record(&host, &found);

@@ -37,6 +37,8 @@ pub const ORIGIN_NAMES: &[&str] = &[
     "api.openai.com",
     "claude.ai",
     "api.anthropic.com",
+    // A browser's own Google API calls (carry `AIza` keys; not shadow AI).
+    "content-autofill.googleapis.com",
 ];
 
 pub struct Origin {

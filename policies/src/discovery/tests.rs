@@ -80,17 +80,15 @@ fn provider_keys_are_recognised_without_echoing_them() {
             format!("bearer {}", fake("sk-proj-", 120)),
             Some(("openai", Confidence::High)),
         ),
-        (
-            fake("sk-", 48),
-            Some(("openai-compatible", Confidence::Medium)),
-        ),
+        // A platform's key format alone is not enough (see `platform_keys_alone...`).
+        (fake("sk-", 48), None),
         (
             format!("sk-or-v1-{}", "ab12".repeat(16)),
             Some(("openrouter", Confidence::High)),
         ),
         (fake("gsk_", 52), Some(("groq", Confidence::High))),
         (fake("xai-", 80), Some(("xai", Confidence::High))),
-        (fake("AIza", 35), Some(("google", Confidence::Medium))),
+        (fake("AIza", 35), None),
         (fake("hf_", 34), Some(("huggingface", Confidence::High))),
         (fake("r8_", 37), Some(("replicate", Confidence::High))),
         (fake("pplx-", 48), Some(("perplexity", Confidence::High))),
@@ -183,4 +181,156 @@ fn agreeing_evidence_raises_confidence() {
     let json = serde_json::to_value(&d).unwrap();
     assert_eq!(json["reasons"][0]["kind"], "api_path");
     assert_eq!(json["confidence"], "high");
+}
+
+#[test]
+fn platform_keys_alone_and_shared_platform_hosts_are_not_shadow_ai() {
+    // Chromium's own autofill calls (issue 24, bug 3): an `AIza` key to a Google API host.
+    let autofill = TrafficFacts {
+        host: "content-autofill.googleapis.com",
+        method: "POST",
+        path: "/v1/pages/ChVDaHJvbWUvMTIw",
+        api_key: Some("AIzaSyA2KlwBX3mkFo30om9LUFYQhpqLoa_BNhE"),
+        ..Default::default()
+    };
+    assert_eq!(discover(&autofill), None);
+    // An AI provider's own key format to a shared platform host: still not enough alone.
+    let on_platform = TrafficFacts {
+        host: "my-func.azurewebsites.windows.net",
+        method: "POST",
+        path: "/",
+        authorization: Some("Bearer sk-ant-api03-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+        ..Default::default()
+    };
+    assert_eq!(discover(&on_platform), None);
+    // ... but it corroborates a completion path there.
+    let with_path = TrafficFacts {
+        path: "/v1/messages",
+        ..on_platform
+    };
+    let found = discover(&with_path).unwrap();
+    assert_eq!(found.reasons.len(), 2);
+    assert_eq!(found.confidence, Confidence::High);
+    // An AI provider's key to a host of its own still counts alone.
+    let reseller = TrafficFacts {
+        host: "api.some-reseller.example",
+        ..on_platform
+    };
+    assert!(discover(&reseller).is_some());
+    // A Google key with a Gemini path on an unknown host: both count.
+    let gemini = TrafficFacts {
+        host: "llm-proxy.example",
+        method: "POST",
+        path: "/v1beta/models/gemini-2.0-flash:generateContent",
+        api_key: Some("AIzaSyA2KlwBX3mkFo30om9LUFYQhpqLoa_BNhE"),
+        ..Default::default()
+    };
+    assert_eq!(discover(&gemini).unwrap().reasons.len(), 2);
+    assert!(!web::shared_platform_host("notgoogleapis.com"));
+    assert!(web::shared_platform_host("GoogleApis.com."));
+    assert!(!web::shared_platform_host("\u{e9}xample.googleapis.co"));
+}
+
+#[test]
+fn chat_web_apps_are_recognised_by_their_backends_bodies_streams_and_sockets() {
+    let cases: &[(&str, Option<&str>)] = &[
+        ("/backend-api/conversation", Some("chatgpt-style")),
+        ("/backend-api/f/conversation?x=1", Some("chatgpt-style")),
+        (
+            "/api/organizations/0f1e/chat_conversations/9a8b/completion",
+            Some("claude-style"),
+        ),
+        (
+            "/_/BardChatUi/data/assistant.lamda.BardFrontendService/StreamGenerate",
+            Some("gemini-web"),
+        ),
+        ("/api/chat/completions", Some("chat-ui")),
+        ("/backend-api/models", None),
+        ("/api/organizations/0f1e/members", None),
+        ("/_/", None),
+    ];
+    for (path, want) in cases {
+        let got = discover(&post(path)).map(|d| d.reasons);
+        let want = want.map(|shape| vec![Reason::WebBackend { shape }]);
+        // `/api/chat/completions` also ends like the OpenAI API path.
+        if *path == "/api/chat/completions" {
+            assert!(got
+                .unwrap()
+                .contains(&Reason::WebBackend { shape: "chat-ui" }));
+            continue;
+        }
+        assert_eq!(got, want, "{path}");
+    }
+    let get = TrafficFacts {
+        method: "GET",
+        ..post("/backend-api/conversation")
+    };
+    assert_eq!(discover(&get), None, "reading is not prompting");
+
+    let body = |b: &'static [u8]| TrafficFacts {
+        request_first_chunk: Some(b),
+        ..post("/v2/send")
+    };
+    for (chunk, family) in [
+        (
+            &br#"{"model": "gpt-4o-mini", "messages": []}"#[..],
+            Some("openai"),
+        ),
+        (
+            br#"{"stream":true,"model":"claude-3-5-sonnet-20241022"}"#,
+            Some("anthropic"),
+        ),
+        (
+            br#"{"model":"meta-llama/Llama-3.3-70B-Instruct"}"#,
+            Some("meta"),
+        ),
+        (br#"{"model":"openrouter/qwen/qwen-2.5-72b"}"#, Some("qwen")),
+        (br#"{"model":"deepseek-chat"}"#, Some("deepseek")),
+        (br#"{"model":"my-house-model"}"#, None),
+        (br#"{"modelName":"gpt-4"}"#, None),
+        (br#"{"model": 4}"#, None),
+        (br#"{"model":"gpt-4"#, None),
+        (b"", None),
+    ] {
+        let got = discover(&body(chunk)).map(|d| d.reasons);
+        let want = family.map(|family| vec![Reason::ModelName { family }]);
+        assert_eq!(got, want, "{}", String::from_utf8_lossy(chunk));
+    }
+
+    let sse = |chunk: &'static [u8]| TrafficFacts {
+        method: "POST",
+        path: "/x",
+        response_content_type: Some("text/event-stream"),
+        first_chunk: Some(chunk),
+        ..Default::default()
+    };
+    let chatgpt = br#"data: {"message": {"content": {"parts": ["Hi"]}}, "conversation_id": "c1"}"#;
+    assert_eq!(
+        discover(&sse(chatgpt)).map(|d| d.reasons),
+        Some(vec![Reason::CompletionStream {
+            shape: "chatgpt-style-sse"
+        }])
+    );
+    let claude = b"event: completion\ndata: {\"completion\": \"Hi\", \"stop_reason\": null}";
+    assert!(discover(&sse(claude)).is_some());
+    assert_eq!(discover(&sse(b"data: {\"conversation_id\": 1}")), None);
+
+    let socket = |path: &'static str| TrafficFacts {
+        method: "GET",
+        path,
+        websocket: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        discover(&socket("/ws/chat")).map(|d| (d.reasons, d.confidence)),
+        Some((vec![Reason::ChatSocket], Confidence::Low))
+    );
+    assert_eq!(discover(&socket("/socket.io/")), None);
+    assert_eq!(
+        discover(&TrafficFacts {
+            websocket: false,
+            ..socket("/ws/chat")
+        }),
+        None
+    );
 }

@@ -1,9 +1,17 @@
 //! Shadow-AI discovery: heuristics that flag traffic to hosts outside the catalog whose shape
-//! says "AI API" — well-known completion paths, provider key formats in auth headers, and
-//! streamed completion chunks in responses.
+//! says "AI" — well-known completion paths, provider key formats in auth headers, streamed
+//! completion chunks in responses, and the web apps' side (`web.rs`): chat backends' paths,
+//! model names in request bodies, chat streams and sockets.
 //!
 //! Pure functions over a small facts struct; the daemon calls [`discover`] only for hosts the
 //! catalog did not match. Reasons never carry the key itself, only the provider it looks like.
+//! A key alone is weak evidence when the key format is a platform's (a Google API key opens
+//! every Google API, an `sk-` key any OpenAI-compatible service) or the host is a shared
+//! platform host (`*.googleapis.com`, ...): such traffic is flagged only when something else
+//! agrees — browsers' own calls to Google APIs carry `AIza` keys and are not shadow AI.
+//! A discovery is evidence for a person to review; it never changes what the policy decides.
+
+mod web;
 
 use crate::host_pattern::request_path;
 use dlp::Confidence;
@@ -31,6 +39,8 @@ const CHUNK_LIMIT: usize = 4096;
 /// What the daemon knows about one request and the start of its response.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TrafficFacts<'a> {
+    /// The request's host, lowercase, without port.
+    pub host: &'a str,
     pub method: &'a str,
     /// Request target path (a query is ignored).
     pub path: &'a str,
@@ -42,6 +52,10 @@ pub struct TrafficFacts<'a> {
     pub response_content_type: Option<&'a str>,
     /// The first bytes of the response body.
     pub first_chunk: Option<&'a [u8]>,
+    /// The first bytes of the request body, when the gateway has them.
+    pub request_first_chunk: Option<&'a [u8]>,
+    /// The request asks for a WebSocket upgrade.
+    pub websocket: bool,
 }
 
 /// Why traffic looks like an AI API.
@@ -54,6 +68,12 @@ pub enum Reason {
     ProviderKey { provider: &'static str },
     /// The response streams completion chunks (`shape` names the format).
     CompletionStream { shape: &'static str },
+    /// The path is a chat web app's backend (`/backend-api/conversation`, ...).
+    WebBackend { shape: &'static str },
+    /// The request body names a model of a known family (`"model": "gpt-4o"`).
+    ModelName { family: &'static str },
+    /// A WebSocket opened on a chat-like path.
+    ChatSocket,
 }
 
 /// A host flagged as a likely AI service.
@@ -70,13 +90,27 @@ pub fn discover(facts: &TrafficFacts<'_>) -> Option<Discovery> {
     if let Some(hit) = api_path(facts.method, facts.path) {
         found.push(hit);
     }
+    found.extend(web::backend_path(facts.method, facts.path));
     let keys = [facts.authorization, facts.api_key];
-    if let Some(hit) = keys.into_iter().flatten().find_map(provider_key) {
-        found.push(hit);
-    }
+    let key = keys.into_iter().flatten().find_map(provider_key);
     if let (Some(ct), Some(chunk)) = (facts.response_content_type, facts.first_chunk) {
         if let Some(hit) = completion_stream(ct, chunk) {
             found.push(hit);
+        } else {
+            found.extend(web::chat_stream(ct, chunk));
+        }
+    }
+    found.extend(facts.request_first_chunk.and_then(web::model_name));
+    if facts.websocket {
+        found.extend(web::chat_socket(facts.path));
+    }
+    if let Some((reason, confidence)) = key {
+        // A key alone proves an AI service only when the key is an AI provider's and the host
+        // is nobody's shared platform; otherwise it only corroborates other evidence.
+        let weak = matches!(reason, Reason::ProviderKey { provider } if PLATFORM_KEYS.contains(&provider))
+            || web::shared_platform_host(facts.host);
+        if !weak || !found.is_empty() {
+            found.push((reason, confidence));
         }
     }
     let strongest = found.iter().map(|(_, c)| *c).max()?;
@@ -90,6 +124,9 @@ pub fn discover(facts: &TrafficFacts<'_>) -> Option<Discovery> {
         confidence,
     })
 }
+
+/// Key formats that open a whole platform rather than an AI service.
+const PLATFORM_KEYS: &[&str] = &["google", "openai-compatible"];
 
 /// Completion-style paths. Suffix matches catch gateways and Azure-style prefixes
 /// (`/openai/deployments/x/chat/completions`); generic paths such as `/api/chat` count low.
@@ -227,10 +264,9 @@ fn completion_stream(content_type: &str, chunk: &[u8]) -> Option<(Reason, Confid
     None
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 #[cfg(test)]
-#[path = "discovery_tests.rs"]
 mod tests;

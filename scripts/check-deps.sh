@@ -35,6 +35,8 @@ RULES = {
     # must not carry the gateway's code.
     "agent-proto": ["@workspace", "@io"],
     "agent": ["@workspace", "-agent-proto"],
+    # The provider key store: crypto and the state files only; no other part of the gateway.
+    "keystore": ["@workspace", "-state-files", "-ca"],
     # The state directory's helpers serve every part of the daemon, so they use none of them.
     "state-files": ["@workspace", "-ca"],
     # The configuration's types are read by the daemon and the proxy: they use neither.

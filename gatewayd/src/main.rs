@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use config::{load_config, Config};
 use gatewayd::cli::{
-    run_admin, run_apps, run_ca, run_catalog, run_check, run_devices, run_dlp, run_report,
-    run_schema, Cli, Command, UsersCommand,
+    run_admin, run_apps, run_ca, run_catalog, run_check, run_devices, run_dlp, run_keys,
+    run_report, run_schema, Cli, Command, UsersCommand,
 };
 
 fn main() -> ExitCode {
@@ -72,6 +72,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Admin { command, config } => {
             let code = run_admin(&config_or_exit!(config.config.as_deref()), &command)?;
             Ok(ExitCode::from(code))
+        }
+        Command::Keys { command, config } => {
+            run_keys(&config_or_exit!(config.config.as_deref()), &command)
         }
         Command::Schema { command, config } => {
             let code = run_schema(&config_or_exit!(config.config.as_deref()), &command)?;

@@ -45,6 +45,24 @@ pub struct Config {
     pub geoip: GeoIpConfig,
     pub identity: IdentityConfig,
     pub tunnel: TunnelConfig,
+    pub keys: KeysConfig,
+}
+
+/// The provider key store (`gatewayd keys ...`): where its master key comes from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeysConfig {
+    /// `env:NAME`, `file:PATH` (0600) or `systemd:NAME` (a systemd credential). Never the
+    /// key itself: the config file is not a place for it.
+    pub master_key: String,
+}
+
+impl Default for KeysConfig {
+    fn default() -> Self {
+        Self {
+            master_key: "env:WARDEN_MASTER_KEY".to_string(),
+        }
+    }
 }
 
 /// The event writer: batching, and the spool that keeps events while ClickHouse is down.

@@ -26,6 +26,19 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
         ));
     }
     admin(config, text)?;
+    let master = &config.keys.master_key;
+    let source_ok = ["env:", "file:", "systemd:"]
+        .iter()
+        .any(|p| master.strip_prefix(p).is_some_and(|rest| !rest.is_empty()));
+    if !source_ok {
+        // Never echo the value: someone may have pasted the key itself here.
+        return Err((
+            at("master_key"),
+            "keys.master_key must be env:NAME, file:PATH or systemd:NAME (where the master \
+             key is, never the key itself)"
+                .to_string(),
+        ));
+    }
     for (from, to) in &config.upstream.connect_to {
         let valid_from = from
             .rsplit_once(':')

@@ -10,6 +10,7 @@ mod catalog_update_cmd;
 mod check;
 mod devices_cmd;
 mod dlp_cmd;
+mod keys_cmd;
 mod report_cmd;
 mod schema_cmd;
 mod state;
@@ -24,6 +25,7 @@ pub use catalog_cmd::{run_catalog, run_catalog_offline, CatalogCommand};
 pub use check::run_check;
 pub use devices_cmd::{run_devices, DevicesCommand};
 pub use dlp_cmd::{run_dlp, DlpCommand};
+pub use keys_cmd::{run_keys, KeysCommand};
 pub use report_cmd::{run_report, ReportArgs};
 pub use schema_cmd::{run_schema, SchemaCommand};
 
@@ -106,6 +108,13 @@ pub enum Command {
     Devices {
         #[command(subcommand)]
         command: DevicesCommand,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// The AI providers' keys, encrypted at rest: add, list, rotate, delete, rewrap.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
         #[command(flatten)]
         config: ConfigArg,
     },

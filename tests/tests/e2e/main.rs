@@ -29,6 +29,7 @@ mod lifecycle;
 mod limits;
 mod policy;
 mod prompt_paths;
+mod provider_keys;
 mod proxy_access;
 mod quickstart_clickhouse;
 mod report;

@@ -503,10 +503,15 @@ fn a_connection_flood_on_the_admin_port_is_capped_and_counted() {
             other => panic!("the admin port stayed full: {other:?}"),
         }
     };
-    assert!(
-        metrics.contains("warden_connections_rejected_total{limit=\"admin.max_connections\"} 1\n"),
-        "{metrics}"
-    );
+    // At least the flood's fourth connection (a scrape that raced the freed slot counts too).
+    let rejected: f64 = metrics
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("warden_connections_rejected_total{limit=\"admin.max_connections\"} ")
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no admin rejections counted: {metrics}"));
+    assert!(rejected >= 1.0, "{metrics}");
     assert!(metrics.contains("warden_connections_open{listener=\"admin\"} 3\n"));
     assert!(gw.wait_for_log(
         "connection refused: admin.max_connections",

@@ -91,8 +91,8 @@ run_oha() { # name proxy-port extra-args...
     > "$OUT/oha-$name.json" 2> "$OUT/oha-$name.err" || echo "   (oha failed for $name: $(tail -1 "$OUT/oha-$name.err"))"
   echo "$(( $(ticks $GW_PID) - gw0 )) $(( $(ticks $AG_PID) - ag0 ))" > "$OUT/cpu-$name.txt"
 }
-HS_BEFORE=$(metric warden_tunnel_handshakes_total)
-ST_BEFORE=$(metric warden_tunnel_streams_total)
+HS_BEFORE=$(metric warden_agent_handshakes_total)
+ST_BEFORE=$(metric warden_agent_streams_total)
 for round in $(seq 1 "$ROUNDS"); do
   echo "== round $round: keep-alive, then a new client connection per request"
   run_oha gatewayd-ka-$round $GW
@@ -100,8 +100,8 @@ for round in $(seq 1 "$ROUNDS"); do
   run_oha gatewayd-new-$round $GW --disable-keepalive
   run_oha agent-new-$round $AG --disable-keepalive
 done
-HS_AFTER=$(metric warden_tunnel_handshakes_total)
-ST_AFTER=$(metric warden_tunnel_streams_total)
+HS_AFTER=$(metric warden_agent_handshakes_total)
+ST_AFTER=$(metric warden_agent_streams_total)
 
 PINNING="unpinned"
 [ -z "${GATEWAY_CPUS:-}${CLIENT_CPUS:-}" ] || PINNING="nginx + gatewayd on CPUs ${GATEWAY_CPUS:-any}, oha + agent on CPUs ${CLIENT_CPUS:-any}"

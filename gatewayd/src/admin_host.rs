@@ -14,7 +14,9 @@ use policies::{AppStatus, Catalog, StatusBook};
 use tokio::net::TcpListener;
 
 use proxy::gateway::Gateway;
+use proxy::listen::{accept_loop, Admitted, Port};
 use proxy::serve::{serve_http, Protocol};
+use proxy::telemetry::{Limit, Listener};
 
 /// The gateway, as the admin plane sees it.
 pub struct AdminHost(pub Arc<Gateway>);
@@ -64,37 +66,39 @@ impl ProxyView for AdminHost {
 
     fn metrics(&self) -> String {
         let gateway = &self.0;
-        let mut text = gateway.metrics.render(gateway.leaves.len());
-        text.push_str(&gateway.auth.render_metrics());
-        if let Some(events) = &gateway.events {
-            text.push_str(&proxy::telemetry::render_events(&events.stats));
-        }
-        text
+        let events = gateway.events.as_ref().map(|e| &*e.stats);
+        proxy::telemetry::render(
+            &gateway.metrics,
+            gateway.leaves.len(),
+            &gateway.auth,
+            events,
+        )
     }
 }
 
-/// Serves admin requests until shutdown.
+/// Serves admin requests until shutdown, through the proxy port's accept loop (a connection
+/// limit, accept-error backoff, counts and logs).
 pub async fn serve_admin(listener: TcpListener, gateway: Arc<Gateway>, state: Arc<AdminState>) {
     let host = Arc::new(AdminHost(gateway.clone()));
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            () = gateway.shutdown.cancelled() => break,
-        };
-        let Ok((stream, _)) = accepted else {
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            continue;
-        };
-        let (gateway2, host2, state2) = (gateway.clone(), host.clone(), state.clone());
-        gateway.tasks.spawn(async move {
-            let config = gateway2.snapshot().config.clone();
+    let port = Port {
+        listener: Listener::Admin,
+        limit: Limit::Admin,
+        max: gateway.snapshot().config.admin.max_connections,
+    };
+    let for_serve = gateway.clone();
+    let serve = move |stream, _peer, admitted: Admitted<()>| {
+        let (gateway, host, state) = (for_serve.clone(), host.clone(), state.clone());
+        async move {
+            let config = gateway.snapshot().config.clone();
             let stream = proxy::io::IdleTimeout::new(stream, config.timeouts.idle.0);
-            let shutdown = gateway2.shutdown.clone();
+            let shutdown = gateway.shutdown.clone();
             serve_http(stream, Protocol::Http1, &config, shutdown, move |request| {
-                let (host, state) = (host2.clone(), state2.clone());
+                let (host, state) = (host.clone(), state.clone());
                 async move { Ok::<_, Infallible>(admin::route(&*host, &state, request).await) }
             })
             .await;
-        });
-    }
+            drop(admitted);
+        }
+    };
+    accept_loop(listener, gateway, port, |_| Ok(()), serve).await;
 }

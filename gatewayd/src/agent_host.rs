@@ -5,7 +5,6 @@
 //! from headers. It never decides anything about devices; the port has checked the registry.
 
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 use devices::agent_port::{Host, Opened, PortEvent, Settings, TunnelDevice};
@@ -18,6 +17,7 @@ use proxy::gateway::Gateway;
 use proxy::identity::{DeviceIdentity, Identity};
 use proxy::intercept::{handle_tunnel, refuse_at_connect, Tunnel};
 use proxy::listen::{bad_target, parse_target};
+use proxy::telemetry::events::{AgentPortCounted, InternalEvent};
 
 /// The gateway, as the agent port sees it.
 pub struct AgentHost(pub Arc<Gateway>);
@@ -44,14 +44,7 @@ impl Host for AgentHost {
     }
 
     fn count(&self, event: PortEvent) {
-        let metrics = &self.0.metrics;
-        let counter = match event {
-            PortEvent::Refused => &metrics.tunnel_refused,
-            PortEvent::Handshake => &metrics.tunnel_handshakes,
-            PortEvent::Stream => &metrics.tunnel_streams,
-            PortEvent::Enrolled => &metrics.devices_enrolled,
-        };
-        counter.fetch_add(1, Relaxed);
+        AgentPortCounted(event).emit(&self.0.metrics);
     }
 
     fn open_tunnel(&self, client: SocketAddr, device: TunnelDevice, target: &Uri) -> Opened {

@@ -1,6 +1,7 @@
 //! `gatewayd run`: open the state directory and CA, bind the listeners, serve, reload on
 //! SIGHUP, and drain connections on SIGTERM or Ctrl-C.
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use anyhow::Context;
 use ca::{Authority, LeafCache, LeafIssuer};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{signal, SignalKind};
+use tokio::task::JoinHandle;
 
 use crate::logging::init_logging;
 use config::{load_config, Config};
@@ -32,51 +34,172 @@ pub fn open_authority(config: &Config) -> anyhow::Result<(Authority, bool)> {
     Authority::load_or_create(&config.state.dir.join("ca")).map_err(Into::into)
 }
 
-/// Runs the daemon until it is told to stop.
+/// Runs the daemon until it is told to stop: start, serve until SIGTERM or Ctrl-C (reloading
+/// on SIGHUP), drain.
 pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     let (config, source) = load_config(config_path)?;
     init_logging(&config.log);
-    let (authority, created) = open_authority(&config)?;
+    let leaves = open_leaf_cache(&config)?;
+    let listeners = Listeners::bind(&config).await?;
+    let drain = config.timeouts.shutdown_drain.0;
+    let state_dir =
+        std::path::absolute(&config.state.dir).unwrap_or_else(|_| config.state.dir.clone());
+    let statuses = proxy::apps::StatusStore::open(&state_dir)?;
+    let tokens = admin::tokens::TokenStore::load(&state_dir).map_err(anyhow::Error::msg)?;
+    let geoip = open_geoip(&config)?;
+    let events = EventsPath::start(&config).await?;
+    let retention = config.retention.clone();
+    let snapshot = load_snapshot(config)?;
+    let gateway = Arc::new(Gateway::new(
+        snapshot,
+        config_path.map(Path::to_path_buf),
+        leaves,
+        statuses,
+        events.writer.as_ref().map(|w| w.sink.clone()),
+        geoip,
+    ));
+    let admin_state = Arc::new(admin::state::AdminState::new(tokens, &state_dir));
+    spawn_background(
+        &gateway,
+        &admin_state,
+        &state_dir,
+        events.background,
+        events.clickhouse,
+        retention,
+    );
+    let agent_task = match listeners.agent {
+        Some(listener) => Some(start_agent_port(&gateway, listener, &state_dir)?),
+        None => None,
+    };
+    let addrs = listeners.addrs;
+    write_listen_file(&state_dir, addrs.proxy, addrs.admin, addrs.agent)?;
+    let proxy_task = gateway
+        .tasks
+        .spawn(proxy::listen::serve_proxy(listeners.proxy, gateway.clone()));
+    let admin_task = gateway.tasks.spawn(crate::admin_host::serve_admin(
+        listeners.admin,
+        gateway.clone(),
+        admin_state,
+    ));
+    let tunnel = addrs
+        .agent
+        .map_or_else(|| "off".to_string(), |a| a.to_string());
+    tracing::info!(proxy = %addrs.proxy, admin = %addrs.admin, %tunnel, state = %state_dir.display(), config = %source, "gatewayd ready");
+
+    serve_until_stopped(&gateway).await?;
+    tracing::info!(
+        drain_seconds = drain.as_secs(),
+        "shutting down: no new connections, draining open ones"
+    );
+    gateway.shutdown.cancel();
+    let _ = tokio::join!(proxy_task, admin_task);
+    if let Some(task) = agent_task {
+        let _ = task.await;
+    }
+    drain_connections(&gateway, drain).await;
+    // Every connection is closed: the queue holds the last records. Insert or spool them.
+    drop(gateway);
+    if let Some(writer) = events.writer {
+        writer.finish().await;
+    }
+    tracing::info!("gatewayd stopped");
+    Ok(())
+}
+
+/// The CA (created on first run) behind a leaf cache.
+fn open_leaf_cache(config: &Config) -> anyhow::Result<LeafCache> {
+    let (authority, created) = open_authority(config)?;
     if created {
         tracing::info!(dir = %config.state.dir.join("ca").display(), "created a new Warden root CA; install it on devices with `gatewayd ca export`");
     }
-    let leaves = LeafCache::new(LeafIssuer::new(authority), config.intercept.leaf_cache_size);
-    let proxy = TcpListener::bind(config.proxy.listen)
+    Ok(LeafCache::new(
+        LeafIssuer::new(authority),
+        config.intercept.leaf_cache_size,
+    ))
+}
+
+/// The listening sockets, bound before anything is served so a taken port fails the start.
+struct Listeners {
+    proxy: TcpListener,
+    admin: TcpListener,
+    agent: Option<TcpListener>,
+    addrs: ListenAddrs,
+}
+
+/// Where the listeners are bound (port 0 resolved).
+#[derive(Clone, Copy)]
+struct ListenAddrs {
+    proxy: SocketAddr,
+    admin: SocketAddr,
+    agent: Option<SocketAddr>,
+}
+
+impl Listeners {
+    async fn bind(config: &Config) -> anyhow::Result<Self> {
+        let proxy = bind("proxy.listen", config.proxy.listen).await?;
+        let admin = bind("admin.listen", config.admin.listen).await?;
+        let agent = match config.tunnel.listen {
+            Some(addr) => Some(bind("tunnel.listen", addr).await?),
+            None => None,
+        };
+        let addrs = ListenAddrs {
+            proxy: proxy.local_addr()?,
+            admin: admin.local_addr()?,
+            agent: agent.as_ref().map(TcpListener::local_addr).transpose()?,
+        };
+        Ok(Self {
+            proxy,
+            admin,
+            agent,
+            addrs,
+        })
+    }
+}
+
+async fn bind(key: &str, addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
         .await
-        .with_context(|| format!("binding proxy.listen {}", config.proxy.listen))?;
-    let admin = TcpListener::bind(config.admin.listen)
-        .await
-        .with_context(|| format!("binding admin.listen {}", config.admin.listen))?;
-    let tunnel = match config.tunnel.listen {
-        Some(addr) => Some(
-            TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("binding tunnel.listen {addr}"))?,
-        ),
-        None => None,
+        .with_context(|| format!("binding {key} {addr}"))
+}
+
+fn open_geoip(config: &Config) -> anyhow::Result<Option<geoip::GeoIpHandle>> {
+    let Some(path) = &config.geoip.database else {
+        return Ok(None);
     };
-    let (proxy_addr, admin_addr) = (proxy.local_addr()?, admin.local_addr()?);
-    let tunnel_addr = tunnel.as_ref().map(TcpListener::local_addr).transpose()?;
-    let drain = config.timeouts.shutdown_drain.0;
-    let statuses = proxy::apps::StatusStore::open(&config.state.dir)?;
-    let tokens = admin::tokens::TokenStore::load(&config.state.dir).map_err(anyhow::Error::msg)?;
-    let geoip = match &config.geoip.database {
-        Some(path) => Some(
-            geoip::GeoIpHandle::open(path)
-                .with_context(|| format!("geoip.database {}", path.display()))?,
-        ),
-        None => None,
-    };
-    let (writer, clickhouse, background) = if config.events.enabled {
-        let (writer, client, background) = crate::events_setup::start(&config).await?;
-        (Some(writer), Some(client), background)
-    } else {
-        tracing::warn!("events.enabled = false: transactions are not recorded in ClickHouse");
-        (None, None, Vec::new())
-    };
-    let retention = config.retention.clone();
-    let state_dir =
-        std::path::absolute(&config.state.dir).unwrap_or_else(|_| config.state.dir.clone());
+    let handle = geoip::GeoIpHandle::open(path)
+        .with_context(|| format!("geoip.database {}", path.display()))?;
+    Ok(Some(handle))
+}
+
+/// The events path, when `events.enabled`: the writer, the ClickHouse client and the
+/// background work the start left.
+struct EventsPath {
+    writer: Option<events::WriterHandle>,
+    clickhouse: Option<schema::clickhouse::Client>,
+    background: Vec<crate::events_setup::BackgroundTask>,
+}
+
+impl EventsPath {
+    async fn start(config: &Config) -> anyhow::Result<Self> {
+        if !config.events.enabled {
+            tracing::warn!("events.enabled = false: transactions are not recorded in ClickHouse");
+            return Ok(Self {
+                writer: None,
+                clickhouse: None,
+                background: Vec::new(),
+            });
+        }
+        let (writer, client, background) = crate::events_setup::start(config).await?;
+        Ok(Self {
+            writer: Some(writer),
+            clickhouse: Some(client),
+            background,
+        })
+    }
+}
+
+/// The first snapshot (catalog, policy, upstreams), its warnings logged.
+fn load_snapshot(config: Config) -> anyhow::Result<Snapshot> {
     let snapshot = Snapshot::build(config, 1).map_err(anyhow::Error::msg)?;
     for warning in &snapshot.policy_warnings {
         tracing::warn!("{warning}");
@@ -87,23 +210,27 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         policy = %snapshot.policy.version(),
         "catalog and policy loaded"
     );
-    let gateway = Arc::new(Gateway::new(
-        snapshot,
-        config_path.map(Path::to_path_buf),
-        leaves,
-        statuses,
-        writer.as_ref().map(|w| w.sink.clone()),
-        geoip,
-    ));
-    // Every task goes through the tracked spawner (clippy.toml forbids tokio::spawn): these
-    // loops end when shutdown starts, and the drain waits for them like for connections.
+    Ok(snapshot)
+}
+
+/// The loops that run beside the listeners: policy-file and token watchers, the events
+/// path's background work, retention and status-change export. Every task goes through the
+/// tracked spawner (clippy.toml forbids tokio::spawn): these loops end when shutdown starts,
+/// and the drain waits for them like for connections.
+fn spawn_background(
+    gateway: &Arc<Gateway>,
+    admin_state: &Arc<admin::state::AdminState>,
+    state_dir: &Path,
+    background: Vec<crate::events_setup::BackgroundTask>,
+    clickhouse: Option<schema::clickhouse::Client>,
+    retention: config::RetentionConfig,
+) {
     gateway
         .tasks
         .spawn(proxy::gateway::watch_files(gateway.clone()));
-    let admin_state = Arc::new(admin::state::AdminState::new(tokens, &state_dir));
     gateway.tasks.spawn(admin::state::watch_tokens(
         admin_state.clone(),
-        state_dir.clone(),
+        state_dir.to_path_buf(),
         gateway.shutdown.clone(),
     ));
     for task in background {
@@ -122,66 +249,55 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
                 gateway.clone(),
             ));
     }
-    let tunnel_task = match tunnel {
-        Some(listener) => {
-            let device_ca = ca::DeviceAuthority::load_or_create(&state_dir.join("ca"))?;
-            let snapshot = gateway.snapshot();
-            let config = &snapshot.config;
-            let tunnel = &config.tunnel;
-            let options = devices::agent_port::PortOptions {
-                listen: tunnel.listen,
-                server_name: tunnel.server_name.as_deref(),
-                mdm_keys: &tunnel.mdm_keys,
-                enroll: devices::agent_port::EnrollLimits {
-                    max_connections: tunnel.enroll_max_connections,
-                    max_in_flight: tunnel.enroll_max_in_flight,
-                    per_source_per_minute: tunnel.enroll_per_source_per_minute,
-                },
-            };
-            let port = devices::agent_port::TunnelPort::new(&options, &config.state.dir, device_ca)
-                .map_err(anyhow::Error::msg)?;
-            let host = Arc::new(crate::agent_host::AgentHost(gateway.clone()));
-            Some(gateway.tasks.spawn(devices::agent_port::serve_tunnel(
-                listener,
-                host,
-                Arc::new(port),
-                tunnel.max_connections,
-            )))
-        }
-        None => None,
+}
+
+/// Starts the agent port (crate `devices`) on its listener, with the device CA.
+fn start_agent_port(
+    gateway: &Arc<Gateway>,
+    listener: TcpListener,
+    state_dir: &Path,
+) -> anyhow::Result<JoinHandle<()>> {
+    let device_ca = ca::DeviceAuthority::load_or_create(&state_dir.join("ca"))?;
+    let snapshot = gateway.snapshot();
+    let config = &snapshot.config;
+    let tunnel = &config.tunnel;
+    let options = devices::agent_port::PortOptions {
+        listen: tunnel.listen,
+        server_name: tunnel.server_name.as_deref(),
+        mdm_keys: &tunnel.mdm_keys,
+        enroll: devices::agent_port::EnrollLimits {
+            max_connections: tunnel.enroll_max_connections,
+            max_in_flight: tunnel.enroll_max_in_flight,
+            per_source_per_minute: tunnel.enroll_per_source_per_minute,
+        },
     };
-    write_listen_file(&state_dir, proxy_addr, admin_addr, tunnel_addr)?;
+    let port = devices::agent_port::TunnelPort::new(&options, &config.state.dir, device_ca)
+        .map_err(anyhow::Error::msg)?;
+    let host = Arc::new(crate::agent_host::AgentHost(gateway.clone()));
+    Ok(gateway.tasks.spawn(devices::agent_port::serve_tunnel(
+        listener,
+        host,
+        Arc::new(port),
+        tunnel.max_connections,
+    )))
+}
 
-    let proxy_task = gateway
-        .tasks
-        .spawn(proxy::listen::serve_proxy(proxy, gateway.clone()));
-    let admin_task = gateway.tasks.spawn(crate::admin_host::serve_admin(
-        admin,
-        gateway.clone(),
-        admin_state,
-    ));
-    let tunnel = tunnel_addr.map_or_else(|| "off".to_string(), |a| a.to_string());
-    tracing::info!(proxy = %proxy_addr, admin = %admin_addr, %tunnel, state = %state_dir.display(), config = %source, "gatewayd ready");
-
+/// Reloads on SIGHUP until SIGTERM or SIGINT.
+async fn serve_until_stopped(gateway: &Gateway) -> anyhow::Result<()> {
     let mut hangup = signal(SignalKind::hangup())?;
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
     loop {
         tokio::select! {
             _ = hangup.recv() => { let _ = gateway.reload(); }
-            _ = terminate.recv() => break,
-            _ = interrupt.recv() => break,
+            _ = terminate.recv() => return Ok(()),
+            _ = interrupt.recv() => return Ok(()),
         }
     }
-    tracing::info!(
-        drain_seconds = drain.as_secs(),
-        "shutting down: no new connections, draining open ones"
-    );
-    gateway.shutdown.cancel();
-    let _ = tokio::join!(proxy_task, admin_task);
-    if let Some(task) = tunnel_task {
-        let _ = task.await;
-    }
+}
+
+/// Waits up to `drain` for every tracked task (connections, relays, flushes) to end.
+async fn drain_connections(gateway: &Gateway, drain: std::time::Duration) {
     gateway.tasks.close();
     if tokio::time::timeout(drain, gateway.tasks.wait())
         .await
@@ -192,21 +308,14 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
             "drain timeout reached; closing remaining connections"
         );
     }
-    // Every connection is closed: the queue holds the last records. Insert or spool them.
-    drop(gateway);
-    if let Some(writer) = writer {
-        writer.finish().await;
-    }
-    tracing::info!("gatewayd stopped");
-    Ok(())
 }
 
 /// Records the bound addresses (useful with port 0) in `<state>/listen.json`.
 fn write_listen_file(
     dir: &Path,
-    proxy: std::net::SocketAddr,
-    admin: std::net::SocketAddr,
-    tunnel: Option<std::net::SocketAddr>,
+    proxy: SocketAddr,
+    admin: SocketAddr,
+    tunnel: Option<SocketAddr>,
 ) -> anyhow::Result<()> {
     let text = serde_json::json!({
         "proxy": proxy.to_string(),

@@ -251,6 +251,8 @@ pub struct AdminConfig {
     pub query_max_bytes: usize,
     /// Log explorer queries running at once; one more is refused with 429.
     pub query_concurrency: usize,
+    /// Admin connections open at once; one more is answered 503 and closed.
+    pub max_connections: usize,
     /// A non-loopback `listen` must be asked for explicitly (the admin port serves plain HTTP).
     pub allow_remote: bool,
     /// Host names (besides `localhost`, IP literals and `public_url`'s host) the admin port
@@ -412,6 +414,7 @@ impl Default for AdminConfig {
             query_max_rows: 1000,
             query_max_bytes: 4 * 1024 * 1024,
             query_concurrency: 4,
+            max_connections: 256,
             allow_remote: false,
             allowed_hosts: Vec::new(),
             public_url: None,

@@ -185,6 +185,12 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
 fn admin(config: &Config, text: &str) -> Result<(), Problem> {
     let admin = &config.admin;
     let at = |key: &str| find_section_key(text, "admin", key);
+    if admin.max_connections == 0 {
+        return Err((
+            at("max_connections"),
+            "admin.max_connections must be at least 1".into(),
+        ));
+    }
     if !admin.listen.ip().is_loopback() && !admin.allow_remote {
         return Err((
             at("listen"),
@@ -350,6 +356,7 @@ mod tests {
         assert!(orphan.contains("needs clickhouse.reader_user"), "{orphan}");
         assert!(check("[clickhouse]\nreader_user = \"a b\"\n").is_err());
         assert!(check("[admin]\nquery_concurrency = 0\n").is_err());
+        assert!(check("[admin]\nmax_connections = 0\n").is_err());
         assert!(check("[admin]\nquery_max_bytes = 100\n").is_err());
     }
 

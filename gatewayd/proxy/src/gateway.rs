@@ -18,6 +18,7 @@ use crate::inspect::InspectBudget;
 use crate::intercept::TlsTemplate;
 use crate::listen::ConnectionLimits;
 use crate::policy_files::{load_policy, watched_files};
+use crate::telemetry::events::{ConfigReloadRefused, ConfigReloaded, InternalEvent};
 use crate::telemetry::Metrics;
 use crate::upstream::Upstream;
 use config::{load_config, Config};
@@ -200,13 +201,18 @@ impl Gateway {
                 let version = snapshot.version;
                 self.versions.store(version, Relaxed);
                 self.snapshot.store(Arc::new(snapshot));
-                self.metrics.config_reloads.fetch_add(1, Relaxed);
-                tracing::info!(version, policy = %self.snapshot().policy.version(), apps = self.snapshot().catalog.apps().len(), "configuration reloaded");
+                let now = self.snapshot();
+                let (policy, apps) = (&now.policy.version(), now.catalog.apps().len());
+                ConfigReloaded {
+                    version,
+                    policy,
+                    apps,
+                }
+                .emit(&self.metrics);
                 Ok(version)
             }
             Err(error) => {
-                self.metrics.config_reload_failures.fetch_add(1, Relaxed);
-                tracing::error!(%error, "configuration reload refused; keeping the last good configuration");
+                ConfigReloadRefused { error: &error }.emit(&self.metrics);
                 Err(error)
             }
         }

@@ -100,10 +100,10 @@ fn an_enrolled_laptop_browses_through_its_agent_and_events_name_the_device() {
         "{listed}"
     );
 
-    let enrollment_handshakes = s.gw.metric("warden_tunnel_handshakes_total");
+    let enrollment_handshakes = s.gw.metric("warden_agent_handshakes_total");
     let agent = AgentProcess::start(&state, &[]);
     agent.wait_connected(Duration::from_secs(10));
-    let handshakes = s.gw.metric("warden_tunnel_handshakes_total");
+    let handshakes = s.gw.metric("warden_agent_handshakes_total");
     assert_eq!(
         handshakes,
         enrollment_handshakes + 1.0,
@@ -151,8 +151,8 @@ fn an_enrolled_laptop_browses_through_its_agent_and_events_name_the_device() {
             200
         );
     }
-    assert_eq!(s.gw.metric("warden_tunnel_handshakes_total"), handshakes);
-    assert!(s.gw.metric("warden_tunnel_streams_total") >= 8.0);
+    assert_eq!(s.gw.metric("warden_agent_handshakes_total"), handshakes);
+    assert!(s.gw.metric("warden_agent_streams_total") >= 8.0);
 
     // The event names the device's user and id, and carries its posture.
     let row = wait_for_row(
@@ -462,7 +462,7 @@ fn bad_tokens_forged_or_expired_certificates_and_garbage_are_refused() {
     let cert = params.self_signed(&key).unwrap();
     std::fs::write(forged.join("device.crt.pem"), cert.pem()).unwrap();
     std::fs::write(forged.join("device.key.pem"), key.serialize_pem()).unwrap();
-    let refused_before = s.gw.metric("warden_tunnel_refused_total");
+    let refused_before = s.gw.metric("warden_agent_refused_total");
     {
         let agent = AgentProcess::start(&forged, &[]);
         let result = browse(&agent, &s.gw, "https://chatgpt.com/c/forged");
@@ -471,7 +471,7 @@ fn bad_tokens_forged_or_expired_certificates_and_garbage_are_refused() {
     assert!(s
         .gw
         .wait_for_log("tunnel handshake refused", Duration::from_secs(3)));
-    assert!(s.gw.metric("warden_tunnel_refused_total") > refused_before);
+    assert!(s.gw.metric("warden_agent_refused_total") > refused_before);
 
     // An expired certificate, really signed by the device CA.
     let expired = s.dir.path().join("expired-state");

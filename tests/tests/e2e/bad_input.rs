@@ -105,7 +105,7 @@ fn non_tls_bytes_after_connect_close_the_tunnel() {
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply:?}");
     assert!(!reply.contains("SSH"), "nothing was relayed");
     assert!(elapsed < Duration::from_secs(4));
-    assert_eq!(gw.metric("warden_tunnels_refused_total"), 1.0);
+    assert_eq!(gw.metric("warden_tunnels_total{outcome=\"refused\"}"), 1.0);
     still_serving(&gw);
 }
 

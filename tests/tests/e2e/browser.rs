@@ -59,5 +59,5 @@ fn headless_chromium_loads_an_https_page_through_the_proxy() {
         "chromium did not render the page through the proxy.\nstdout:\n{dom}\nstderr:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(gw.metric("warden_tunnels_intercepted_total") >= 1.0);
+    assert!(gw.metric("warden_tunnels_total{outcome=\"intercepted\"}") >= 1.0);
 }

@@ -51,7 +51,7 @@ fn curl_http1_round_trips_through_an_interception_by_the_warden_ca() {
 fn curl_http2_is_served_http2_and_multiplexed_on_one_tunnel() {
     let (_dir, _origin, gw) = setup(GatewayOptions::default());
     let root = gw.root_pem.display().to_string();
-    let before = gw.metric("warden_tunnels_intercepted_total");
+    let before = gw.metric("warden_tunnels_total{outcome=\"intercepted\"}");
     let proxy = gw.proxy_url();
     let mut command = std::process::Command::new("curl");
     command.args([
@@ -86,7 +86,7 @@ fn curl_http2_is_served_http2_and_multiplexed_on_one_tunnel() {
         20,
         "{stdout}"
     );
-    let tunnels = gw.metric("warden_tunnels_intercepted_total") - before;
+    let tunnels = gw.metric("warden_tunnels_total{outcome=\"intercepted\"}") - before;
     assert!(
         tunnels <= 2.0,
         "20 requests should share a multiplexed tunnel, used {tunnels}"
@@ -184,7 +184,7 @@ fn do_not_inspect_hosts_show_the_origins_own_certificate() {
         result.header("x-warden-request-id").is_none(),
         "bypassed traffic is not touched"
     );
-    assert_eq!(gw.metric("warden_tunnels_bypassed_total"), 1.0);
+    assert_eq!(gw.metric("warden_tunnels_total{outcome=\"bypassed\"}"), 1.0);
 }
 
 #[test]

@@ -58,7 +58,10 @@ fn sighup_applies_a_good_config_and_keeps_the_last_good_one_on_errors() {
         "the error names the file and position"
     );
     assert_eq!(fetch(), 403, "the last good configuration stays in force");
-    assert_eq!(gw.metric("warden_config_reload_failures_total"), 1.0);
+    assert_eq!(
+        gw.metric("warden_config_reloads_total{outcome=\"refused\"}"),
+        1.0
+    );
 }
 
 #[test]
@@ -108,7 +111,7 @@ fn health_and_metrics_on_the_admin_port() {
     let (status, metrics) = http_get(gw.admin, "/metrics").unwrap();
     assert_eq!(status, 200);
     assert!(metrics.contains("# TYPE warden_requests_total counter"));
-    assert!(gw.metric("warden_bytes_down_total") >= 5000.0);
+    assert!(gw.metric("warden_bytes_total{direction=\"down\"}") >= 5000.0);
     assert_eq!(gw.metric("warden_leaf_cache_entries"), 1.0);
 }
 

@@ -281,7 +281,10 @@ fn one_source_over_its_share_is_refused_while_another_gets_through() {
         rest.contains("Too many connections from your address"),
         "{rest}"
     );
-    assert_eq!(gw.metric("warden_connections_rejected_source_total"), 1.0);
+    assert_eq!(
+        gw.metric("warden_connections_rejected_total{limit=\"limits.max_connections_per_source\"}"),
+        1.0
+    );
 
     // Another address (another machine behind the same gateway) is unaffected.
     let other = curl(&[
@@ -344,7 +347,10 @@ fn one_user_over_its_share_is_refused_while_another_user_gets_through() {
         "https://origin.test/hello",
     ]);
     assert_eq!(bob.status, 200, "bob is unaffected: {}", bob.stderr);
-    assert_eq!(gw.metric("warden_connections_rejected_user_total"), 1.0);
+    assert_eq!(
+        gw.metric("warden_connections_rejected_total{limit=\"limits.max_connections_per_user\"}"),
+        1.0
+    );
 }
 
 /// A users file where each of `names` has the password "correct horse".
@@ -460,4 +466,56 @@ async fn ping_only_connection(gw: &GatewayProcess) -> Duration {
     let lived = quiet.elapsed();
     pinger.abort();
     lived
+}
+
+#[test]
+fn a_connection_flood_on_the_admin_port_is_capped_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = Origin::start(dir.path());
+    let gw = GatewayProcess::start(
+        &origin,
+        GatewayOptions {
+            admin: "max_connections = 3\n".into(),
+            ..Default::default()
+        },
+    );
+    // An attacker (or a runaway dashboard tab) opens connections and sends nothing.
+    let mut held: Vec<TcpStream> = (0..3)
+        .map(|_| TcpStream::connect(gw.admin).unwrap())
+        .collect();
+    let mut over = TcpStream::connect(gw.admin).unwrap();
+    over.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut answer = String::new();
+    let _ = over.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(
+        answer.contains("x-warden-rule: admin.max_connections"),
+        "{answer}"
+    );
+
+    // Once one closes, the port serves again, and the refusal was counted and logged.
+    held.pop();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let metrics = loop {
+        match crate::support::gateway::http_get(gw.admin, "/metrics") {
+            Some((200, body)) => break body,
+            _ if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            other => panic!("the admin port stayed full: {other:?}"),
+        }
+    };
+    // At least the flood's fourth connection (a scrape that raced the freed slot counts too).
+    let rejected: f64 = metrics
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("warden_connections_rejected_total{limit=\"admin.max_connections\"} ")
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no admin rejections counted: {metrics}"));
+    assert!(rejected >= 1.0, "{metrics}");
+    assert!(metrics.contains("warden_connections_open{listener=\"admin\"} 3\n"));
+    assert!(gw.wait_for_log(
+        "connection refused: admin.max_connections",
+        Duration::from_secs(5)
+    ));
+    drop(held);
 }

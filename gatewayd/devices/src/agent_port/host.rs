@@ -49,13 +49,13 @@ pub struct Settings {
 /// What the port counts (the daemon's metrics keep the counters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PortEvent {
-    /// A connection, enrollment or stream refused (`tunnel_refused_total`).
+    /// A connection, enrollment or stream refused (`warden_agent_refused_total`).
     Refused,
-    /// A TLS handshake completed (`tunnel_handshakes_total`).
+    /// A TLS handshake completed (`warden_agent_handshakes_total`).
     Handshake,
-    /// A CONNECT stream from an active device (`tunnel_streams_total`).
+    /// A CONNECT stream from an active device (`warden_agent_streams_total`).
     Stream,
-    /// A device enrolled (`devices_enrolled_total`).
+    /// A device enrolled (`warden_devices_enrolled_total`).
     Enrolled,
 }
 

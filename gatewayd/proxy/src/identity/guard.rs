@@ -25,6 +25,7 @@ use tokio::sync::Semaphore;
 use super::throttle::Throttle;
 use super::users::{Credentials, UserDirectory};
 use super::Identity;
+use crate::telemetry::{Exposition, Kind};
 
 /// How long a request waits for a verification slot before it is told the gateway is busy.
 const QUEUE_WAIT: Duration = Duration::from_secs(3);
@@ -151,8 +152,7 @@ impl AuthGuard {
     }
 
     /// Prometheus lines for the counters.
-    pub fn render_metrics(&self) -> String {
-        let mut text = String::new();
+    pub fn render_metrics(&self, out: &mut Exposition) {
         for (name, help, value) in [
             (
                 "warden_proxy_auth_verifications_total",
@@ -175,19 +175,16 @@ impl AuthGuard {
                 &self.busy,
             ),
         ] {
-            text.push_str(&format!(
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
-                value.load(Relaxed)
-            ));
+            out.single(name, Kind::Counter, help, value.load(Relaxed));
         }
         let (sources, names) = self.throttle.sizes();
-        text.push_str(&format!(
-            "# HELP warden_proxy_auth_throttle_entries Sources and names with recent failed logins (bounded).\n\
-             # TYPE warden_proxy_auth_throttle_entries gauge\n\
-             warden_proxy_auth_throttle_entries{{table=\"sources\"}} {sources}\n\
-             warden_proxy_auth_throttle_entries{{table=\"names\"}} {names}\n"
-        ));
-        text
+        out.labelled(
+            "warden_proxy_auth_throttle_entries",
+            Kind::Gauge,
+            "Sources and names with recent failed logins (bounded).",
+            "table",
+            [("sources", sources as u64), ("names", names as u64)],
+        );
     }
 }
 

@@ -12,12 +12,12 @@
 //! is unscannable, and the policy's `on_unscannable` answers.
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::telemetry::events::{InspectBudgetExhausted, InternalEvent};
 use crate::telemetry::Metrics;
 
 /// Budget is counted in units of this many bytes, so the semaphore's `u32` acquisitions
@@ -115,10 +115,7 @@ impl BudgetHold {
         }
         let extra = wanted - self.units;
         let exhausted = || {
-            budget
-                .metrics
-                .inspect_budget_exhausted
-                .fetch_add(1, Relaxed);
+            InspectBudgetExhausted.emit(&budget.metrics);
             Err(BudgetExhausted)
         };
         let more = u32::try_from(extra).map_err(|_| BudgetExhausted)?;
@@ -147,7 +144,7 @@ impl BudgetHold {
         budget
             .metrics
             .inspect_buffered_bytes
-            .fetch_add(i64::from(more) * UNIT as i64, Relaxed);
+            .add(i64::from(more) * UNIT as i64);
         self.units = wanted;
         match &mut self.permit {
             Some(held) => held.merge(permit),
@@ -164,7 +161,7 @@ impl Drop for BudgetHold {
             budget
                 .metrics
                 .inspect_buffered_bytes
-                .fetch_sub((self.units * UNIT) as i64, Relaxed);
+                .sub((self.units * UNIT) as i64);
         }
     }
 }
@@ -182,12 +179,12 @@ mod tests {
         first.cover(8 * UNIT).await.expect("grows");
         let mut second = budget.hold("bob");
         assert_eq!(second.cover(3 * UNIT).await, Err(BudgetExhausted));
-        assert_eq!(budget.metrics.inspect_budget_exhausted.load(Relaxed), 1);
+        assert_eq!(budget.metrics.inspect_budget_exhausted.get(), 1);
         drop(first);
         second.cover(10 * UNIT).await.expect("freed by the drop");
         assert_eq!(
-            budget.metrics.inspect_buffered_bytes.load(Relaxed),
-            10 * UNIT as i64
+            budget.metrics.inspect_buffered_bytes.get(),
+            10 * UNIT as u64
         );
     }
 

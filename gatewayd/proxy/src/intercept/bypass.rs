@@ -14,6 +14,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use super::Tunnel;
 use crate::io::Counted;
 use crate::pipeline::{egress_refusal, TunnelEvent, TunnelOutcome};
+use crate::telemetry::events::{EgressCheck, EgressRefused, InternalEvent};
 use crate::upstream::ConnectError;
 
 /// Connects to `host` (the checked name) on the tunnel's port, replays the peeked bytes, and
@@ -36,8 +37,14 @@ where
     let mut origin = match connector.connect_tcp(host, tunnel.port).await {
         Ok(origin) => origin,
         Err(ConnectError::Egress { refusal, .. }) => {
-            tunnel.gateway.metrics.egress_refused.fetch_add(1, Relaxed);
-            tracing::warn!(%host, port = tunnel.port, rule = refusal.rule(), "bypass tunnel refused by the egress policy");
+            EgressRefused {
+                at: EgressCheck::Bypass,
+                host,
+                port: Some(tunnel.port),
+                rule: refusal.rule(),
+                detail: None,
+            }
+            .emit(&tunnel.gateway.metrics);
             event.finish(TunnelOutcome::Refused(&egress_refusal(host, refusal)));
             return;
         }

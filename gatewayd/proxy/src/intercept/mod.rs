@@ -20,7 +20,6 @@ mod peek;
 mod tls;
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -37,7 +36,10 @@ use crate::io::Prefixed;
 use crate::pipeline::{self, ConnectionContext, TunnelEvent, TunnelOutcome, TunnelTarget};
 use crate::respond::Refusal;
 use crate::serve::{serve_http, Protocol};
-use crate::telemetry::TunnelKind;
+use crate::telemetry::events::{
+    EgressCheck, EgressRefused, InternalEvent, LeafMinted, TlsHandshakeFailed, TunnelBypassed,
+    TunnelIntercepted, TunnelRefusal, TunnelRefused,
+};
 use config::NonTlsConnect;
 use peek::{peek_stream, Detected};
 use policies::host_list::normalise_host;
@@ -62,8 +64,11 @@ where
     let (prefix, detected, stream) = match peek_stream(stream, handshake).await {
         Ok(peeked) => peeked,
         Err(error) => {
-            metrics.tunnel(TunnelKind::Refused);
-            tracing::info!(target = %tunnel.host, %error, "tunnel refused");
+            TunnelRefused {
+                target: &tunnel.host,
+                reason: TunnelRefusal::Unreadable(&error),
+            }
+            .emit(&metrics);
             return;
         }
     };
@@ -91,15 +96,19 @@ where
                 return;
             }
             if snapshot.do_not_inspect.matches(&host) {
-                metrics.tunnel(TunnelKind::Bypassed);
+                let rule = "intercept.do_not_inspect";
+                TunnelBypassed { host: &host, rule }.emit(&metrics);
                 bypass::splice(&tunnel, &host, "intercept.do_not_inspect", prefix, stream).await;
                 return;
             }
             // Policy blocks are decided per request (statuses change while connections live);
             // only do_not_inspect must be decided before TLS is terminated.
             if let ConnectVerdict::DoNotInspect(verdict) = connect_verdict(&tunnel, &host) {
-                metrics.tunnel(TunnelKind::Bypassed);
-                tracing::info!(%host, rule = %verdict.rule_id, "do_not_inspect by policy");
+                TunnelBypassed {
+                    host: &host,
+                    rule: &verdict.rule_id,
+                }
+                .emit(&metrics);
                 bypass::splice(&tunnel, &host, &verdict.rule_id, prefix, stream).await;
                 return;
             }
@@ -111,11 +120,10 @@ where
                 .block
                 .matches(&tunnel.host)
                 .then(|| blocked_page(&tunnel.host));
-            metrics.tunnel(if blocked.is_some() {
-                TunnelKind::Blocked
-            } else {
-                TunnelKind::Intercepted
-            });
+            TunnelIntercepted {
+                blocked: blocked.is_some(),
+            }
+            .emit(&metrics);
             let host = tunnel.host.clone();
             serve_inner(
                 tunnel,
@@ -129,13 +137,17 @@ where
         }
         Detected::Other => match tunnel.snapshot.config.proxy.non_tls_connect {
             NonTlsConnect::Tunnel if !tunnel.snapshot.block.matches(&tunnel.host) => {
-                metrics.tunnel(TunnelKind::Bypassed);
                 let host = tunnel.host.clone();
+                let rule = "proxy.non_tls_connect";
+                TunnelBypassed { host: &host, rule }.emit(&metrics);
                 bypass::splice(&tunnel, &host, "proxy.non_tls_connect", prefix, stream).await;
             }
             _ => {
-                metrics.tunnel(TunnelKind::Refused);
-                tracing::info!(target = %tunnel.host, "tunnel refused: neither TLS nor HTTP (proxy.non_tls_connect = \"refuse\")");
+                TunnelRefused {
+                    target: &tunnel.host,
+                    reason: TunnelRefusal::NotTlsOrHttp,
+                }
+                .emit(&metrics);
             }
         },
     }
@@ -197,8 +209,14 @@ fn conflict_page(conflict: NameConflict, connect_host: &str, sni: &str) -> Refus
 pub fn refuse_at_connect(tunnel: &Tunnel, json: bool) -> Option<(http::Response<()>, Bytes)> {
     let resolver = &tunnel.snapshot.upstream.resolver;
     let refusal = resolver.precheck(&tunnel.host, tunnel.port).err()?;
-    tunnel.gateway.metrics.egress_refused.fetch_add(1, Relaxed);
-    tracing::warn!(target = %tunnel.host, port = tunnel.port, rule = refusal.rule(), "CONNECT refused by the egress policy");
+    EgressRefused {
+        at: EgressCheck::Connect,
+        host: &tunnel.host,
+        port: Some(tunnel.port),
+        rule: refusal.rule(),
+        detail: None,
+    }
+    .emit(&tunnel.gateway.metrics);
     let page = pipeline::egress_refusal(&tunnel.host, refusal);
     let request_id = uuid::Uuid::now_v7().to_string();
     let answer = crate::respond::render_parts(&page, &request_id, json);
@@ -258,14 +276,17 @@ async fn intercept_tls<S>(
     let config = match tunnel.snapshot.tls.for_host(&tunnel.gateway.leaves, &host) {
         Ok((config, minted)) => {
             if minted {
-                metrics.leaves_minted.fetch_add(1, Relaxed);
+                LeafMinted { host: &host }.emit(&metrics);
             }
             config
         }
         Err(error) => {
             // Fail closed: no certificate, no session, nothing forwarded.
-            metrics.tunnel(TunnelKind::Refused);
-            tracing::warn!(%host, %error, "cannot mint a certificate; tunnel closed");
+            TunnelRefused {
+                target: &host,
+                reason: TunnelRefusal::NoCertificate(&error),
+            }
+            .emit(&metrics);
             return;
         }
     };
@@ -276,21 +297,23 @@ async fn intercept_tls<S>(
     {
         Ok(Ok(tls)) => tls,
         Ok(Err(error)) => {
-            metrics.tls_handshake_failures.fetch_add(1, Relaxed);
-            tracing::info!(%host, %error, "client TLS handshake failed (does the client trust the Warden root?)");
+            let error = Some(&error as &dyn std::fmt::Display);
+            TlsHandshakeFailed { host: &host, error }.emit(&metrics);
             return;
         }
         Err(_) => {
-            metrics.tls_handshake_failures.fetch_add(1, Relaxed);
-            tracing::info!(%host, "client TLS handshake timed out");
+            TlsHandshakeFailed {
+                host: &host,
+                error: None,
+            }
+            .emit(&metrics);
             return;
         }
     };
-    metrics.tunnel(if blocked.is_some() {
-        TunnelKind::Blocked
-    } else {
-        TunnelKind::Intercepted
-    });
+    TunnelIntercepted {
+        blocked: blocked.is_some(),
+    }
+    .emit(&metrics);
     let protocol = match tls.get_ref().1.alpn_protocol() {
         Some(b"h2") => Protocol::Http2,
         _ => Protocol::Http1,

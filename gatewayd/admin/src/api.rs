@@ -1,6 +1,7 @@
 //! `/api/v1`: the JSON API behind the dashboard and scripts (described in `openapi.yaml`).
-//! Every call needs `Authorization: Bearer <token>`; reading needs the analyst or admin role,
-//! changing anything needs admin, and every change is recorded with the token's name.
+//! Every call needs `Authorization: Bearer <token>`; any role may read, audited prompts only
+//! the investigator, changing anything needs admin, and every change (and every prompt read)
+//! is recorded with the token's name.
 
 use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
@@ -33,6 +34,14 @@ pub async fn handle(
         (Method::GET, ["report", "app", id]) => {
             let id = id.to_string();
             super::report_api::report(proxy, &request, "app", Some(&id)).await
+        }
+        (Method::GET, ["report", "user", name]) => {
+            let name = report::form::decode_path(name);
+            super::report_api::report(proxy, &request, "user", Some(&name)).await
+        }
+        (Method::GET, ["events", id]) => {
+            let id = report::form::decode_path(id);
+            super::report_api::event(proxy, &principal, &id).await
         }
         (Method::GET, ["report", name]) => {
             let name = name.to_string();

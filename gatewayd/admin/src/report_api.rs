@@ -1,6 +1,8 @@
-//! `/api/v1/report/...`, `/api/v1/query` and `/api/v1/audit`: the Shadow AI report, the SQL
-//! log explorer and the admin audit trail over the JSON API. Reports answer CSV with
-//! `format=csv` (or `Accept: text/csv`).
+//! `/api/v1/report/...`, `/api/v1/events/ID`, `/api/v1/query` and `/api/v1/audit`: the
+//! Shadow AI report, one transaction, the SQL log explorer and the admin audit trail over the
+//! JSON API. Reports and queries answer CSV with `format=csv` (or `Accept: text/csv` for
+//! reports). An audited prompt is read only for the investigator role, and each read is
+//! recorded in the audit trail.
 
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -17,6 +19,7 @@ use super::state::AdminState;
 use super::tokens::{Principal, Role};
 use crate::view::ProxyView;
 use crate::ProxyBody;
+use report::event::EventView;
 use report::explorer::{self, ExplorerError};
 use report::{self, form, ClickHouseHttp, Report, ReportError, ReportFilter, ReportInputs};
 
@@ -75,6 +78,44 @@ pub async fn run_report(
     };
     let done = report::run(inputs, name, app_id, &filter).await?;
     Ok((done, filter))
+}
+
+/// Transaction `id` for `principal`: with its audited prompt only for a role that reads
+/// prompts, and every prompt so read recorded in the audit trail as `actor`.
+pub async fn load_event(
+    proxy: &dyn ProxyView,
+    principal: &Principal,
+    actor: &str,
+    id: &str,
+) -> Result<EventView, ReportError> {
+    let catalog = proxy.catalog();
+    let book = proxy.status_book();
+    let settings = proxy.settings();
+    let clickhouse = ClickHouseHttp::reader(&settings.clickhouse);
+    let inputs = ReportInputs {
+        clickhouse: &clickhouse,
+        catalog: &catalog,
+        statuses: &book,
+    };
+    let view = report::event::event(inputs, id, principal.role.reads_prompts()).await?;
+    if view.prompt.is_some() {
+        super::audit::record(
+            &settings.state_dir,
+            actor,
+            "read_audit_prompt",
+            &format!("request {id}"),
+        );
+    }
+    Ok(view)
+}
+
+/// `GET /api/v1/events/ID`.
+pub async fn event(proxy: &dyn ProxyView, principal: &Principal, id: &str) -> Response<ProxyBody> {
+    let actor = format!("token:{}", principal.name);
+    match load_event(proxy, principal, &actor, id).await {
+        Ok(view) => ok(view.json),
+        Err(e) => report_error(&e),
+    }
 }
 
 /// `GET /api/v1/discovered?since=...&limit=...&offset=...[&format=csv]`: hosts that look like
@@ -173,13 +214,19 @@ struct QueryBody {
     sql: String,
 }
 
-/// `POST /api/v1/query {"sql": "SELECT ..."}`: the log explorer.
+/// `POST /api/v1/query[?format=csv] {"sql": "SELECT ..."}`: the log explorer.
 pub async fn query(
     proxy: &dyn ProxyView,
     state: &AdminState,
     principal: &Principal,
     request: Request<Incoming>,
 ) -> Response<ProxyBody> {
+    let wants_csv = match form::parse(request.uri().query().unwrap_or("")).get("format") {
+        None => false,
+        Some(f) if f == "csv" => true,
+        Some(f) if f == "json" => false,
+        Some(_) => return error(StatusCode::BAD_REQUEST, "format must be json or csv"),
+    };
     let limit = explorer::MAX_SQL_BYTES + 1024;
     let bytes = match Limited::new(request.into_body(), limit).collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -200,10 +247,23 @@ pub async fn query(
         }
     };
     let actor = format!("token:{}", principal.name);
-    match run_query(proxy, state, &actor, &body.sql).await {
+    match run_query(proxy, state, &actor, principal.role, &body.sql).await {
+        Ok(answer) if wants_csv => query_csv(&answer),
         Ok(answer) => ok(answer.json()),
         Err(e) => explorer_error(&e),
     }
+}
+
+/// An explorer answer as a CSV download; `X-Warden-Truncated: true` when the row or size
+/// limit cut it (the same limits as on screen).
+pub fn query_csv(answer: &explorer::ExplorerAnswer) -> Response<ProxyBody> {
+    let mut response = csv(&answer.table.to_csv(), "query");
+    if answer.truncated {
+        response
+            .headers_mut()
+            .insert("x-warden-truncated", HeaderValue::from_static("true"));
+    }
+    response
 }
 
 /// The HTTP status and message for an explorer failure: 429 (with `Retry-After`) when too
@@ -222,11 +282,13 @@ pub fn explorer_error(e: &ExplorerError) -> Response<ProxyBody> {
     }
 }
 
-/// Runs an explorer query for `actor` with the configured limits, and records it.
+/// Runs an explorer query for `actor` (whose `role` says whether it may read audited
+/// prompts) with the configured limits, and records it.
 pub async fn run_query(
     proxy: &dyn ProxyView,
     state: &AdminState,
     actor: &str,
+    role: Role,
     sql: &str,
 ) -> Result<explorer::ExplorerAnswer, ExplorerError> {
     let config = proxy.settings();
@@ -239,7 +301,7 @@ pub async fn run_query(
             };
             let reader = ClickHouseHttp::reader(&config.clickhouse);
             let writer = ClickHouseHttp::writer(&config.clickhouse);
-            explorer::run(&reader, &writer, sql, limits).await
+            explorer::run(&reader, &writer, sql, limits, role.reads_prompts()).await
         }
         Err(busy) => Err(busy),
     };

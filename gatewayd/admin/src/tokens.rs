@@ -25,8 +25,28 @@ const TOKEN_PREFIX: &str = "wdn_";
 pub enum Role {
     /// Everything, including approval statuses and policies.
     Admin,
-    /// Read-only reports and the log explorer.
+    /// Read-only reports and the log explorer, without audited prompts.
     Analyst,
+    /// What an analyst may do, and read audited prompts (`audit_prompt`): on the event page,
+    /// over the API and in the log explorer; each prompt read is in the audit trail.
+    Investigator,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Analyst => "analyst",
+            Role::Investigator => "investigator",
+        }
+    }
+
+    /// Whether this role may read audited prompts. Admins may not: they can mint an
+    /// investigator token, which the audit trail shows, but reading prompts is a role of its
+    /// own.
+    pub fn reads_prompts(self) -> bool {
+        self == Role::Investigator
+    }
 }
 
 impl std::str::FromStr for Role {
@@ -35,7 +55,10 @@ impl std::str::FromStr for Role {
         match s {
             "admin" => Ok(Self::Admin),
             "analyst" => Ok(Self::Analyst),
-            other => Err(format!("unknown role {other:?}: use admin or analyst")),
+            "investigator" => Ok(Self::Investigator),
+            other => Err(format!(
+                "unknown role {other:?}: use admin, analyst or investigator"
+            )),
         }
     }
 }

@@ -67,15 +67,30 @@ pub fn by_detector_sql(filter: &ReportFilter, apps: &str) -> String {
     grouped_sql(filter, apps, "detector", true)
 }
 
-/// Findings by detector and by app, and the latest findings (paged).
+/// The latest findings' columns, the ones they can be sorted by.
+pub const LATEST_COLUMNS: [&str; 9] = [
+    "time",
+    "request_id",
+    "user",
+    "app_id",
+    "detector",
+    "finding_count",
+    "confidence",
+    "action",
+    "snippet",
+];
+
+/// Findings by detector and by app, and the latest findings (paged, sorted by any column).
 pub async fn dlp(inputs: ReportInputs<'_>, filter: &ReportFilter) -> Result<Report, ReportError> {
     let scope = AppScope::new(filter, inputs.catalog, inputs.statuses);
     let apps = scope.clause();
+    let order = super::sort::key(filter, &LATEST_COLUMNS, "time")?;
     let latest_sql = format!(
         "SELECT toString(ts) AS time, request_id, user, app_id, detector, finding_count, \
          confidence, action, snippet FROM dlp_findings WHERE {} \
-         ORDER BY ts DESC, request_id, detector LIMIT {}, {}",
+         ORDER BY {}, ts DESC, request_id, detector LIMIT {}, {}",
         raw_where(filter, &apps),
+        order.order_by(),
         filter.page.offset,
         filter.page.limit
     );

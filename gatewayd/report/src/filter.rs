@@ -58,8 +58,10 @@ pub struct ReportFilter {
     pub group: Option<String>,
     pub country: Option<String>,
     pub page: Page,
-    /// The list's sort key, when the report has a choice (`requests`, `users`, `bytes` ...).
+    /// The list's sort key: one of its columns (validated by the report that sorts).
     pub sort: Option<String>,
+    /// `dir=asc|desc`; each report has its own default.
+    pub descending: Option<bool>,
 }
 
 impl ReportFilter {
@@ -80,6 +82,7 @@ impl ReportFilter {
                 offset: 0,
             },
             sort: None,
+            descending: None,
         }
     }
 
@@ -159,6 +162,12 @@ impl ReportFilter {
                 .map_err(|_| FilterError(format!("offset {text:?} is not a number")))?;
         }
         filter.sort = get("sort").map(value).transpose()?;
+        filter.descending = match get("dir") {
+            None => None,
+            Some("asc") => Some(false),
+            Some("desc") => Some(true),
+            Some(other) => return Err(FilterError(format!("dir {other:?}: use asc or desc"))),
+        };
         Ok(filter)
     }
 
@@ -203,9 +212,9 @@ impl ReportFilter {
     }
 }
 
-const KNOWN: [&str; 11] = [
+const KNOWN: [&str; 12] = [
     "since", "from", "to", "category", "status", "user", "group", "country", "limit", "offset",
-    "sort",
+    "sort", "dir",
 ];
 
 fn list(text: &str) -> impl Iterator<Item = &str> {
@@ -401,6 +410,7 @@ mod tests {
             "limit=100000",
             "from=10&to=5",
             "user=a%0Ab",
+            "dir=up",
         ] {
             let err = ReportFilter::from_pairs(&pairs(query), 1_000_000, 3600, &[]);
             assert!(err.is_err(), "{query} was accepted");

@@ -16,6 +16,15 @@ pub fn parse(text: &str) -> BTreeMap<String, String> {
 
 /// Decodes one component: `+` is a space, `%XX` a byte; invalid UTF-8 is replaced.
 pub fn decode(text: &str) -> String {
+    decode_with(text, true)
+}
+
+/// Decodes one path segment: `%XX` a byte, `+` itself (only forms turn `+` into a space).
+pub fn decode_path(text: &str) -> String {
+    decode_with(text, false)
+}
+
+fn decode_with(text: &str, plus_is_space: bool) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -28,7 +37,11 @@ pub fn decode(text: &str) -> String {
                 continue;
             }
         }
-        out.push(if byte == b'+' { b' ' } else { byte });
+        out.push(if plus_is_space && byte == b'+' {
+            b' '
+        } else {
+            byte
+        });
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
@@ -70,5 +83,6 @@ mod tests {
         assert_eq!(map["e"], "%4");
         assert_eq!(decode(&encode("a b&c=d/é")), "a b&c=d/é");
         assert_eq!(decode("%C3%A9"), "é");
+        assert_eq!(decode_path("a+b%2F..%2F"), "a+b/../");
     }
 }

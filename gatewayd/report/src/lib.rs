@@ -10,14 +10,17 @@ pub mod anomalies;
 pub mod clickhouse_http;
 pub mod compact_stream;
 pub mod dlp;
+pub mod event;
 pub mod explorer;
 pub mod filter;
 pub mod form;
 pub mod people;
+pub mod sort;
 pub mod source;
 pub mod sql;
 pub mod table;
 pub mod usage;
+pub mod user;
 
 use policies::{AppStatus, Catalog, StatusBook};
 use serde_json::{json, Value};
@@ -65,24 +68,25 @@ pub async fn fetch(inputs: ReportInputs<'_>, sql: &str) -> Result<Table, ReportE
 }
 
 /// The reports by name, as `gatewayd report NAME` and `/api/v1/report/NAME` call them.
-pub const NAMES: [&str; 7] = [
+pub const NAMES: [&str; 8] = [
     "overview",
     "apps",
     "app",
     "users",
+    "user",
     "dlp",
     "unapproved",
     "anomalies",
 ];
 
-/// Runs report `name` (`app` needs `app_id`).
+/// Runs report `name` (`app` needs the app's id in `id`, `user` the user's name).
 pub async fn run(
     inputs: ReportInputs<'_>,
     name: &str,
-    app_id: Option<&str>,
+    id: Option<&str>,
     filter: &ReportFilter,
 ) -> Result<Report, ReportError> {
-    match (name, app_id) {
+    match (name, id) {
         ("overview", _) => usage::overview(inputs, filter).await,
         ("apps", _) => usage::apps(inputs, filter).await,
         ("app", Some(id)) => usage::app(inputs, filter, id).await,
@@ -90,6 +94,10 @@ pub async fn run(
             "the app report needs an app id".into(),
         )),
         ("users", _) => people::users(inputs, filter).await,
+        ("user", Some(name)) => user::user(inputs, filter, name).await,
+        ("user", None) => Err(ReportError::NotFound(
+            "the user report needs a user name".into(),
+        )),
         ("dlp", _) => dlp::dlp(inputs, filter).await,
         ("unapproved", _) => people::unapproved(inputs, filter).await,
         ("anomalies", _) => anomalies::anomalies(inputs, filter).await,
@@ -119,6 +127,7 @@ pub fn app_meta(inputs: ReportInputs<'_>, id: &str) -> Value {
             "category": app.category.as_str(),
             "status": inputs.statuses.status(id).as_str(),
             "risk": app.risk,
+            "risk_reasons": app.risk_reasons,
             "catalogued": true,
         }),
         None => json!({
@@ -128,6 +137,7 @@ pub fn app_meta(inputs: ReportInputs<'_>, id: &str) -> Value {
             "category": "api",
             "status": AppStatus::InReview.as_str(),
             "risk": null,
+            "risk_reasons": [],
             "catalogued": false,
         }),
     }

@@ -8,7 +8,7 @@ use super::filter::ReportFilter;
 use super::source::{AppScope, Source};
 use super::sql::quote;
 use super::table::Table;
-use super::{number, range_json, Report, ReportError, ReportInputs};
+use super::{number, range_json, sort, Report, ReportError, ReportInputs};
 use policies::AppStatus;
 
 const USER_COLUMNS: [&str; 11] = [
@@ -28,7 +28,7 @@ const USER_COLUMNS: [&str; 11] = [
 /// The per-user query and its count: over a long range from `user_daily`, or from
 /// `app_user_daily` when an app filter applies (groups looked up in `user_daily`); the raw
 /// events for a country filter and for short ranges.
-fn users_sql(filter: &ReportFilter, scope: &AppScope) -> (String, String) {
+fn users_sql(filter: &ReportFilter, scope: &AppScope) -> Result<(String, String), ReportError> {
     let raw = filter.country.is_some()
         || Source::for_filter(filter) == Source::Raw
         || filter.range.span_secs() <= 2 * 86_400;
@@ -89,28 +89,32 @@ fn users_sql(filter: &ReportFilter, scope: &AppScope) -> (String, String) {
             clauses.join(" AND ")
         )
     };
-    let order = match filter.sort.as_deref() {
-        Some("bytes") => "bytes_up + bytes_down",
-        Some("dlp_findings") => "dlp_findings",
-        Some("apps") => "apps",
-        Some("blocked") => "blocked",
-        _ => "requests",
+    // `bytes` (up and down together) is kept from before any column could be chosen.
+    let order = if filter.sort.as_deref() == Some("bytes") {
+        let dir = if filter.descending == Some(false) {
+            "ASC"
+        } else {
+            "DESC"
+        };
+        format!("bytes_up + bytes_down {dir}")
+    } else {
+        sort::key(filter, &USER_COLUMNS, "requests")?.order_by()
     };
-    (
+    Ok((
         format!(
             "SELECT user, last_groups AS groups, requests, apps, devices, bytes_up, bytes_down, \
              uploads, blocked, dlp_findings, last_seen FROM ({grouped}) \
-             ORDER BY {order} DESC, user LIMIT {}, {}",
+             ORDER BY {order}, user LIMIT {}, {}",
             filter.page.offset, filter.page.limit
         ),
         format!("SELECT count() AS users FROM ({grouped})"),
-    )
+    ))
 }
 
 /// Users of AI apps, most active first.
 pub async fn users(inputs: ReportInputs<'_>, filter: &ReportFilter) -> Result<Report, ReportError> {
     let scope = AppScope::new(filter, inputs.catalog, inputs.statuses);
-    let (list_sql, count_sql) = users_sql(filter, &scope);
+    let (list_sql, count_sql) = users_sql(filter, &scope)?;
     let (list, count) = tokio::try_join!(table(inputs, &list_sql), table(inputs, &count_sql))?;
     let total = count.rows.first().and_then(|r| r.first()).map_or(0, number);
     let users = list.objects();
@@ -138,8 +142,14 @@ pub async fn unapproved(
     if filter.statuses.is_empty() {
         filter.statuses = vec![AppStatus::Unapproved, AppStatus::InReview];
     }
-    let (apps, people) =
-        tokio::try_join!(super::usage::apps(inputs, &filter), users(inputs, &filter))?;
+    // The sort names one of the apps' columns; the users keep their own order.
+    let mut people_filter = filter.clone();
+    people_filter.sort = None;
+    people_filter.descending = None;
+    let (apps, people) = tokio::try_join!(
+        super::usage::apps(inputs, &filter),
+        users(inputs, &people_filter)
+    )?;
     let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
     let json = json!({
         "report": "unapproved",

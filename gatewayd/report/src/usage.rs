@@ -67,7 +67,7 @@ async fn series(
 
 /// The series with a zero row for every hour or day of the range that had no traffic, so a
 /// chart shows quiet periods as quiet instead of drawing a line across them.
-fn fill_gaps(rows: Vec<Value>, range: TimeRange, hourly: bool) -> Vec<Value> {
+pub(crate) fn fill_gaps(rows: Vec<Value>, range: TimeRange, hourly: bool) -> Vec<Value> {
     let step = if hourly { 3600 } else { 86_400 };
     let first = range.from - range.from.rem_euclid(step);
     let buckets = ((range.to - 1 - first) / step + 1).clamp(0, 24 * 400);
@@ -140,23 +140,31 @@ fn bytes(app: &Value) -> u64 {
     number(&app["bytes_up"]) + number(&app["bytes_down"])
 }
 
-/// Sorts apps by `key` (requests, users, bytes, bytes_up, dlp_findings, blocked, name).
-fn sort_apps(apps: &mut [Value], key: Option<&str>) -> Result<(), ReportError> {
-    match key.unwrap_or("requests") {
-        "requests" => {}
-        "name" => apps.sort_by_key(|a| a["name"].as_str().unwrap_or("").to_lowercase()),
-        "bytes" => apps.sort_by_key(|a| std::cmp::Reverse(bytes(a))),
-        key @ ("users" | "bytes_up" | "bytes_down" | "dlp_findings" | "blocked" | "devices") => {
-            apps.sort_by_key(|a| std::cmp::Reverse(number(&a[key])))
-        }
-        other => {
-            return Err(super::FilterError(format!(
-                "cannot sort by {other:?}: use requests, users, bytes, bytes_up, bytes_down, \
-                 dlp_findings, blocked, devices or name"
-            ))
-            .into())
-        }
+/// Sorts apps by any of [`APP_COLUMNS`] (and `bytes`, up and down together), descending
+/// unless `dir=asc`; `name` alone defaults to ascending.
+fn sort_apps(apps: &mut [Value], filter: &ReportFilter) -> Result<(), ReportError> {
+    let wanted = filter.sort.as_deref().unwrap_or("requests");
+    if wanted == "bytes" {
+        let descending = filter.descending.unwrap_or(true);
+        apps.sort_by(|a, b| {
+            let order = bytes(a).cmp(&bytes(b));
+            if descending {
+                order.reverse()
+            } else {
+                order
+            }
+        });
+        return Ok(());
     }
+    if wanted == "requests" && filter.descending != Some(false) {
+        return Ok(()); // `per_app` already orders by requests, then id
+    }
+    let key = super::sort::key(filter, &APP_COLUMNS, "requests")?;
+    let descending = filter.descending.unwrap_or(!matches!(
+        key.column,
+        "name" | "app_id" | "vendor" | "category"
+    ));
+    super::sort::sort_objects(apps, key.column, descending);
     Ok(())
 }
 
@@ -238,7 +246,7 @@ pub async fn apps(inputs: ReportInputs<'_>, filter: &ReportFilter) -> Result<Rep
     let source = Source::for_filter(filter);
     let scope = AppScope::new(filter, inputs.catalog, inputs.statuses);
     let mut apps = per_app(inputs, source, filter, &scope).await?;
-    sort_apps(&mut apps, filter.sort.as_deref())?;
+    sort_apps(&mut apps, filter)?;
     let total = apps.len();
     let page: Vec<Value> = apps
         .into_iter()

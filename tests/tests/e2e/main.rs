@@ -37,3 +37,4 @@ mod signed_posture;
 mod streaming;
 mod tunnel_strangers;
 mod upstream_retry;
+mod workbench;

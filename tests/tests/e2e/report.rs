@@ -21,7 +21,8 @@ pub struct ReportSetup {
     pub analyst: String,
 }
 
-fn token(gw: &GatewayProcess, role: &str, name: &str) -> String {
+/// A new admin token of `role` named `name`, from `gatewayd admin token create`.
+pub fn token(gw: &GatewayProcess, role: &str, name: &str) -> String {
     let (code, out, err) = gatewayd(
         gw,
         &["admin", "token", "create", "--role", role, "--name", name],

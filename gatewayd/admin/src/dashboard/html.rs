@@ -7,7 +7,6 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use super::session::Session;
-use crate::tokens::Role;
 use report::filter::ReportFilter;
 use report::table::{plain, Table};
 
@@ -92,10 +91,7 @@ pub fn page(title: &str, active: &str, session: Option<&Session>, body: &str) ->
             };
             let _ = write!(nav, "<a href=\"{path}\"{class}>{label}</a>");
         }
-        let role = match session.principal.role {
-            Role::Admin => "admin",
-            Role::Analyst => "analyst",
-        };
+        let role = session.principal.role.as_str();
         let _ = write!(
             nav,
             "<form method=\"post\" action=\"/logout\" class=\"logout\">\
@@ -155,37 +151,153 @@ pub fn filter_bar(action: &str, filter: &ReportFilter, since: &str) -> String {
     out
 }
 
-/// A table; cells of column `app_id` link to the app's drill-down, keeping `query`.
+/// How a table's headers link to sorting it (`?sort=COLUMN&dir=asc|desc`, plain links: the
+/// dashboard has no scripts).
+pub struct Sorting<'a> {
+    /// The page's path.
+    pub path: &'a str,
+    /// The page's query without `sort`, `dir` and paging (unescaped).
+    pub query: &'a str,
+    /// `""` for the page's main list (the report sorts it), `"ID."` for another table.
+    pub prefix: &'a str,
+    /// The column sorted by now, and whether descending.
+    pub current: Option<(&'a str, bool)>,
+}
+
+impl Sorting<'_> {
+    fn header(&self, column: &str) -> String {
+        self.header_labeled(column, &column.replace('_', " "))
+    }
+
+    /// A header cell that sorts by `column`, titled `label`.
+    pub fn header_labeled(&self, column: &str, label: &str) -> String {
+        let label = escape(label);
+        let (arrow, next) = match self.current {
+            Some((c, true)) if c == column => (" ▼", "asc"),
+            Some((c, false)) if c == column => (" ▲", "desc"),
+            _ => ("", "desc"),
+        };
+        let sep = if self.query.is_empty() { "" } else { "&" };
+        let href = format!(
+            "{}?{}{sep}sort={}{}&dir={next}",
+            self.path,
+            self.query,
+            report::form::encode(self.prefix),
+            report::form::encode(column)
+        );
+        format!(
+            "<th><a class=\"sort\" href=\"{}\">{label}{arrow}</a></th>",
+            escape(&href)
+        )
+    }
+}
+
+/// Where a user's page is: `/users/NAME`, or `/user?name=NAME` for the names a browser would
+/// read as a path step (`.`, `..`).
+pub fn user_href(name: &str) -> String {
+    if name.is_empty() || name.chars().all(|c| c == '.') {
+        format!("/user?name={}", report::form::encode(name))
+    } else {
+        format!("/users/{}", report::form::encode(name))
+    }
+}
+
+/// Where one transaction's page is.
+pub fn event_href(id: &str) -> String {
+    format!("/events/{}", report::form::encode(id))
+}
+
+/// An approval status in its colour (every role sees it).
+pub fn status(value: &str) -> String {
+    if matches!(
+        value,
+        "approved" | "unapproved" | "in_review" | "unreviewed"
+    ) {
+        format!("<span class=\"status-{0}\">{0}</span>", escape(value))
+    } else {
+        escape(value)
+    }
+}
+
+/// A table; cells of `app_id`, `user` and `request_id` link to their pages (keeping `query`),
+/// approval statuses carry their colour.
 pub fn table(table: &Table, query: &str) -> String {
+    sorted_table(table, query, None)
+}
+
+/// [`table`] with header links that sort it.
+pub fn sorted_table(table: &Table, query: &str, sorting: Option<&Sorting<'_>>) -> String {
     if table.rows.is_empty() {
         return "<p class=\"empty\">Nothing in this range.</p>".to_string();
     }
-    let mut out = String::from("<table><thead><tr>");
+    let mut out = String::from("<div class=\"scroll\"><table><thead><tr>");
     for column in &table.columns {
-        let _ = write!(out, "<th>{}</th>", escape(&column.replace('_', " ")));
+        match sorting {
+            Some(sorting) => out.push_str(&sorting.header(column)),
+            None => {
+                let _ = write!(out, "<th>{}</th>", escape(&column.replace('_', " ")));
+            }
+        }
     }
     out.push_str("</tr></thead><tbody>");
+    let keep = if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", escape(query))
+    };
     for row in &table.rows {
         out.push_str("<tr>");
         for (column, value) in table.columns.iter().zip(row) {
             let text = cell(column, value);
             let numeric = value.is_number();
             let class = if numeric { " class=\"num\"" } else { "" };
-            if column == "app_id" {
-                let id = plain(value);
-                let _ = write!(
-                    out,
-                    "<td><a href=\"/apps/{}?{}\">{text}</a></td>",
-                    report::form::encode(&id),
-                    escape(query)
-                );
-            } else {
-                let _ = write!(out, "<td{class}>{text}</td>");
+            let linked =
+                |href: String| format!("<td><a href=\"{}{keep}\">{text}</a></td>", escape(&href));
+            match (column.as_str(), value) {
+                ("app_id", Value::String(id)) if !id.is_empty() => {
+                    out.push_str(&linked(format!("/apps/{}", report::form::encode(id))))
+                }
+                ("user", Value::String(name)) if !name.is_empty() => {
+                    out.push_str(&linked(user_href(name)))
+                }
+                ("request_id", Value::String(id)) if !id.is_empty() => {
+                    let _ = write!(
+                        out,
+                        "<td><a href=\"{}\">{text}</a></td>",
+                        escape(&event_href(id))
+                    );
+                }
+                ("status" | "app_status", Value::String(s)) => {
+                    let _ = write!(out, "<td>{}</td>", status(s));
+                }
+                _ => {
+                    let _ = write!(out, "<td{class}>{text}</td>");
+                }
             }
         }
         out.push_str("</tr>");
     }
-    out.push_str("</tbody></table>");
+    out.push_str("</tbody></table></div>");
+    out
+}
+
+/// An app's risk with the catalog's reasons for it, opened without scripts.
+pub fn risk(risk: &Value, reasons: &Value) -> String {
+    let reasons: Vec<String> = reasons
+        .as_array()
+        .map(|r| r.iter().map(plain).filter(|r| !r.is_empty()).collect())
+        .unwrap_or_default();
+    if reasons.is_empty() {
+        return cell("risk", risk);
+    }
+    let mut out = format!(
+        "<details class=\"risk\"><summary>{}</summary><ul>",
+        cell("risk", risk)
+    );
+    for reason in reasons {
+        let _ = write!(out, "<li>{}</li>", escape(&reason));
+    }
+    out.push_str("</ul></details>");
     out
 }
 
@@ -211,7 +323,12 @@ main{padding:16px 24px;max-width:1400px}h1{font-size:22px;margin:8px 0 16px}h2{f
 .cards{display:flex;gap:12px;flex-wrap:wrap}.card{background:#fff;border:1px solid #dde1ec;border-radius:6px;padding:12px 16px;min-width:150px}\
 .card .label{color:#5b6478;font-size:12px;text-transform:uppercase}.card .value{font-size:24px;font-weight:600}.card .note{color:#5b6478;font-size:12px}\
 table{border-collapse:collapse;background:#fff;width:100%;margin:8px 0}th,td{border-bottom:1px solid #e4e7ef;padding:6px 8px;text-align:left;vertical-align:top}\
-th{background:#eef1f7;font-weight:600;font-size:12px;text-transform:uppercase;color:#4a5368}td.num{text-align:right;font-variant-numeric:tabular-nums}\
+th{background:#eef1f7;font-weight:600;font-size:12px;text-transform:uppercase;color:#4a5368}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
+th a.sort{color:inherit;text-decoration:none;white-space:nowrap}th a.sort:hover{text-decoration:underline}\
+.scroll{overflow-x:auto;max-width:100%}.scroll table{width:auto;min-width:100%}.scroll td{max-width:48em;overflow-wrap:anywhere}\
+details.risk{display:inline-block;vertical-align:top}details.risk summary{cursor:pointer}details.risk ul{margin:4px 0;padding-left:16px;font-size:12px;white-space:normal;min-width:16em}\
+pre.prompt{background:#fff;border:1px solid #dde1ec;padding:10px;white-space:pre-wrap;max-height:30em;overflow:auto}\
+dl.facts{display:grid;grid-template-columns:max-content auto;gap:4px 16px;background:#fff;border:1px solid #dde1ec;padding:10px;border-radius:6px}dl.facts dt{color:#5b6478}dl.facts dd{margin:0}\
 .chart{background:#fff;border:1px solid #dde1ec;border-radius:6px;width:100%;max-width:900px;height:auto}\
 .filters{display:flex;gap:10px;flex-wrap:wrap;align-items:end;background:#fff;border:1px solid #dde1ec;padding:10px;border-radius:6px;margin-bottom:12px}\
 .filters label{display:flex;flex-direction:column;font-size:12px;color:#5b6478}\
@@ -219,7 +336,8 @@ input,select,textarea,button{font:inherit}button{background:#2855c8;color:#fff;b
 textarea{width:100%;max-width:1100px;font-family:ui-monospace,monospace;font-size:13px}\
 .error{background:#fde8e8;border:1px solid #f3b4b4;color:#8a1c1c;padding:10px;border-radius:6px}\
 .ok{background:#e6f6ea;border:1px solid #b3e0bf;padding:10px;border-radius:6px}\
-.status-unapproved{color:#b3261e;font-weight:600}.status-in_review{color:#9a6700;font-weight:600}.status-approved{color:#1a7f37;font-weight:600}\
+.status-unapproved{color:#b3261e;font-weight:600}.status-in_review{color:#9a6700;font-weight:600}.status-approved{color:#1a7f37;font-weight:600}.status-unreviewed{color:#5b6478;font-weight:600}\
+select.status-unapproved,select.status-in_review,select.status-approved,select.status-unreviewed{border:2px solid currentColor;background:#fff}\
 .inline{display:inline-flex;gap:6px;vertical-align:middle}.empty{color:#5b6478}.links a{margin-right:12px}.presets li{margin:4px 0}\
 .login{max-width:420px;margin:80px auto;background:#fff;border:1px solid #dde1ec;border-radius:8px;padding:24px}\
 .login input{width:100%;margin:8px 0 16px;padding:6px}";

@@ -4,8 +4,10 @@
 //! CSRF token and a same-origin check; admins change approval statuses inline; every such
 //! action goes to the admin audit trail.
 
+pub mod explorer;
 pub mod html;
 pub mod pages;
+pub mod person;
 pub mod session;
 pub mod svg;
 
@@ -117,6 +119,25 @@ pub async fn handle(
             return render(&session, &title, "/apps", result);
         }
         ["users"] => ("Users", "/users", pages::users(proxy, &pairs).await),
+        ["users", name] => {
+            let name = form::decode_path(name);
+            let title = format!("User: {name}");
+            let result = person::user(proxy, &name, &pairs).await;
+            return render(&session, &title, "/users", result);
+        }
+        ["user"] => {
+            // Names a browser would read as a path step (`.`, `..`) come as `?name=`.
+            let name = pairs.get("name").cloned().unwrap_or_default();
+            let title = format!("User: {name}");
+            let result = person::user(proxy, &name, &pairs).await;
+            return render(&session, &title, "/users", result);
+        }
+        ["events", id] => {
+            let id = form::decode_path(id);
+            let title = format!("Event {id}");
+            let result = person::event(proxy, &session, &id).await;
+            return render(&session, &title, "", result);
+        }
         ["dlp"] => ("DLP findings", "/dlp", pages::dlp(proxy, &pairs).await),
         ["unapproved"] => (
             "Unapproved and in-review usage",
@@ -135,11 +156,14 @@ pub async fn handle(
                 .and_then(|p| p.parse::<usize>().ok())
                 .and_then(|i| PRESETS.get(i))
                 .map_or(PRESETS[0].1, |(_, sql)| sql);
-            let body = pages::explorer(&session, preset, None);
+            let body = explorer::explorer(&session, preset, None);
             return render(&session, "Log explorer", "/explorer", Ok(body));
         }
         ["export", "app", id] => {
             return export(proxy, "app", Some(&form::decode(id)), &pairs).await
+        }
+        ["export", "user", name] => {
+            return export(proxy, "user", Some(&form::decode_path(name)), &pairs).await
         }
         ["export", name] => return export(proxy, name, None, &pairs).await,
         _ => (
@@ -240,28 +264,17 @@ async fn post(
                 ),
             }
         }
+        ["explorer", "csv"] => {
+            let sql = fields.get("sql").cloned().unwrap_or_default();
+            match run_query(proxy, state, &actor, session.principal.role, &sql).await {
+                Ok(answer) => crate::report_api::query_csv(&answer),
+                Err(e) => explorer_page(session, &sql, Err(e)),
+            }
+        }
         ["explorer"] => {
             let sql = fields.get("sql").cloned().unwrap_or_default();
-            let result = run_query(proxy, state, &actor, &sql).await;
-            let (status, body) = match &result {
-                Ok(answer) => (
-                    StatusCode::OK,
-                    pages::explorer(session, &sql, Some(Ok(answer))),
-                ),
-                Err(e) => (
-                    match e {
-                        ExplorerError::Busy(_) => StatusCode::TOO_MANY_REQUESTS,
-                        _ => StatusCode::BAD_REQUEST,
-                    },
-                    pages::explorer(session, &sql, Some(Err(e.to_string()))),
-                ),
-            };
-            let mut response = html_response(
-                status,
-                html::page("Log explorer", "/explorer", Some(session), &body),
-            );
-            *response.status_mut() = status;
-            response
+            let result = run_query(proxy, state, &actor, session.principal.role, &sql).await;
+            explorer_page(session, &sql, result)
         }
         _ => error_page(
             Some(session),
@@ -269,6 +282,31 @@ async fn post(
             "There is no such form.",
         ),
     }
+}
+
+/// The explorer page after a run: the answer, or the error with a status that says why.
+fn explorer_page(
+    session: &Session,
+    sql: &str,
+    result: Result<report::explorer::ExplorerAnswer, ExplorerError>,
+) -> Response<ProxyBody> {
+    let (status, body) = match &result {
+        Ok(answer) => (
+            StatusCode::OK,
+            explorer::explorer(session, sql, Some(Ok(answer))),
+        ),
+        Err(e) => (
+            match e {
+                ExplorerError::Busy(_) => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::BAD_REQUEST,
+            },
+            explorer::explorer(session, sql, Some(Err(e.to_string()))),
+        ),
+    };
+    html_response(
+        status,
+        html::page("Log explorer", "/explorer", Some(session), &body),
+    )
 }
 
 /// `Origin` (or, without it, `Referer`) must name this listener's own host when present;

@@ -1,6 +1,6 @@
 //! The dashboard's pages, each a report rendered to HTML: overview, apps (with the inline
 //! approval form for admins), one app, users, DLP, unapproved usage, anomalies, discovered
-//! apps and the log explorer.
+//! apps; the log explorer is in `explorer.rs`, users and events in `person.rs`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -13,7 +13,6 @@ use super::svg;
 use crate::report_api::run_report;
 use crate::tokens::Role;
 use crate::view::ProxyView;
-use report::explorer::{ExplorerAnswer, PRESETS};
 use report::table::{plain, Table};
 use report::{self, form, number, Report, ReportFilter};
 
@@ -27,7 +26,14 @@ async fn run(
     id: Option<&str>,
     pairs: &BTreeMap<String, String>,
 ) -> Result<(Report, ReportFilter), (http::StatusCode, String)> {
-    run_report(proxy, name, id, pairs, &["preset"])
+    // `sort=TABLE.COLUMN` sorts one of the page's other tables, here; the report sorts its
+    // main list.
+    let mut pairs = pairs.clone();
+    if pairs.get("sort").is_some_and(|s| s.contains('.')) {
+        pairs.remove("sort");
+        pairs.remove("dir");
+    }
+    run_report(proxy, name, id, &pairs, &["preset", "name"])
         .await
         .map_err(|e| {
             let status = match e {
@@ -50,13 +56,66 @@ fn since_of(pairs: &BTreeMap<String, String>, name: &str) -> String {
 }
 
 /// Links that keep the filter (for drill-downs and exports).
-fn keep(pairs: &BTreeMap<String, String>) -> String {
+pub(super) fn keep(pairs: &BTreeMap<String, String>) -> String {
     pairs
         .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "limit" | "offset" | "sort" | "preset"))
+        .filter(|(k, _)| !matches!(k.as_str(), "limit" | "offset" | "sort" | "dir" | "preset"))
         .map(|(k, v)| format!("{}={}", form::encode(k), form::encode(v)))
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// The page's main list sorting, as the request asked for it.
+pub(super) fn main_sorting<'a>(
+    path: &'a str,
+    query: &'a str,
+    pairs: &'a BTreeMap<String, String>,
+) -> html::Sorting<'a> {
+    let current = pairs.get("sort").filter(|s| !s.contains('.')).map(|s| {
+        (
+            s.as_str(),
+            pairs.get("dir").map(String::as_str) != Some("asc"),
+        )
+    });
+    html::Sorting {
+        path,
+        query,
+        prefix: "",
+        current,
+    }
+}
+
+/// One of the page's other tables, `id`, sorted here when `sort=ID.COLUMN` names it (the
+/// column checked against the table's own), with header links that sort it.
+pub(super) fn side_table(
+    pairs: &BTreeMap<String, String>,
+    path: &str,
+    id: &str,
+    mut table: Table,
+) -> Result<String, (http::StatusCode, String)> {
+    let query = keep(pairs);
+    let prefix = format!("{id}.");
+    let wanted = pairs.get("sort").and_then(|s| s.strip_prefix(&prefix));
+    let descending = pairs.get("dir").map(String::as_str) != Some("asc");
+    if let Some(column) = wanted {
+        let Some(index) = table.columns.iter().position(|c| c == column) else {
+            let columns: Vec<&str> = table.columns.iter().map(String::as_str).collect();
+            return Err((
+                http::StatusCode::BAD_REQUEST,
+                report::sort::unknown(column, &columns).to_string(),
+            ));
+        };
+        table
+            .rows
+            .sort_by(|a, b| report::sort::compare(&a[index], &b[index], descending));
+    }
+    let sorting = html::Sorting {
+        path,
+        query: &query,
+        prefix: &prefix,
+        current: wanted.map(|c| (c, descending)),
+    };
+    Ok(html::sorted_table(&table, &query, Some(&sorting)))
 }
 
 fn export_link(name: &str, id: Option<&str>, pairs: &BTreeMap<String, String>) -> String {
@@ -168,7 +227,6 @@ pub async fn overview(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) -
         "Requests over time",
         &series_points(&json["series"], "requests"),
     ));
-    let query = keep(pairs);
     for (key, title, metric) in [
         ("by_requests", "Top apps by requests", "requests"),
         ("by_users", "Top apps by users", "users"),
@@ -199,7 +257,7 @@ pub async fn overview(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) -
             ],
             &apps,
         );
-        body.push_str(&html::table(&table, &query));
+        body.push_str(&side_table(pairs, "/", key, table)?);
     }
     body.push_str(&export_link("overview", None, pairs));
     Ok(body)
@@ -207,16 +265,17 @@ pub async fn overview(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) -
 
 fn status_form(session: &Session, id: &str, status: &str, back: &str) -> String {
     if session.principal.role != Role::Admin {
-        return format!("<span class=\"status-{0}\">{0}</span>", escape(status));
+        return html::status(status);
     }
     let mut out = format!(
         "<form method=\"post\" action=\"/apps/{}/status\" class=\"inline\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
          <input type=\"hidden\" name=\"return\" value=\"{}\">\
-         <select name=\"status\" aria-label=\"status of {}\">",
+         <select name=\"status\" class=\"status-{}\" aria-label=\"status of {}\">",
         form::encode(id),
         escape(&session.csrf),
         escape(back),
+        escape(status),
         escape(id)
     );
     for option in ["approved", "unapproved", "in_review", "unreviewed"] {
@@ -230,15 +289,38 @@ fn status_form(session: &Session, id: &str, status: &str, back: &str) -> String 
     out
 }
 
-fn apps_table(session: &Session, apps: &[Value], query: &str, back: &str) -> String {
+/// The apps table's columns (as the report sorts them) and their headings.
+const APP_HEADINGS: [(&str, &str); 13] = [
+    ("name", "App"),
+    ("category", "Category"),
+    ("status", "Status"),
+    ("risk", "Risk"),
+    ("requests", "Requests"),
+    ("users", "Users"),
+    ("devices", "Devices"),
+    ("bytes_up", "Sent"),
+    ("bytes_down", "Received"),
+    ("uploads", "Uploads"),
+    ("blocked", "Blocked"),
+    ("dlp_findings", "DLP"),
+    ("last_seen", "Last seen"),
+];
+
+fn apps_table(
+    session: &Session,
+    apps: &[Value],
+    query: &str,
+    back: &str,
+    sorting: &html::Sorting<'_>,
+) -> String {
     if apps.is_empty() {
         return "<p class=\"empty\">No AI app traffic in this range.</p>".into();
     }
-    let mut out = String::from(
-        "<table id=\"apps\"><thead><tr><th>App</th><th>Category</th><th>Status</th><th>Risk</th>\
-         <th>Requests</th><th>Users</th><th>Devices</th><th>Sent</th><th>Received</th>\
-         <th>Uploads</th><th>Blocked</th><th>DLP</th><th>Last seen</th></tr></thead><tbody>",
-    );
+    let mut out = String::from("<div class=\"scroll\"><table id=\"apps\"><thead><tr>");
+    for (column, label) in APP_HEADINGS {
+        out.push_str(&sorting.header_labeled(column, label));
+    }
+    out.push_str("</tr></thead><tbody>");
     for app in apps {
         let id = plain(&app["app_id"]);
         let catalogued = app["catalogued"].as_bool().unwrap_or(false);
@@ -246,10 +328,7 @@ fn apps_table(session: &Session, apps: &[Value], query: &str, back: &str) -> Str
         let status_cell = if catalogued {
             status_form(session, &id, &status, back)
         } else {
-            format!(
-                "<span class=\"status-{0}\">{0} (discovered)</span>",
-                escape(&status)
-            )
+            format!("{} (discovered)", html::status(&status))
         };
         let _ = write!(
             out,
@@ -260,7 +339,7 @@ fn apps_table(session: &Session, apps: &[Value], query: &str, back: &str) -> Str
             escape(query),
             escape(&plain(&app["name"])),
             escape(&plain(&app["category"])),
-            html::cell("risk", &app["risk"]),
+            html::risk(&app["risk"], &app["risk_reasons"]),
         );
         for metric in [
             "requests",
@@ -280,7 +359,7 @@ fn apps_table(session: &Session, apps: &[Value], query: &str, back: &str) -> Str
         }
         let _ = write!(out, "<td>{}</td></tr>", escape(&plain(&app["last_seen"])));
     }
-    out.push_str("</tbody></table>");
+    out.push_str("</tbody></table></div>");
     out
 }
 
@@ -302,11 +381,13 @@ pub async fn apps(
     let (done, filter) = run(proxy, "apps", None, pairs).await?;
     let mut body = html::filter_bar("/apps", &filter, &since_of(pairs, "apps"));
     let apps = done.json["apps"].as_array().cloned().unwrap_or_default();
+    let query = keep(pairs);
     body.push_str(&apps_table(
         session,
         &apps,
-        &keep(pairs),
+        &query,
         &back_link("/apps", pairs),
+        &main_sorting("/apps", &query, pairs),
     ));
     body.push_str(&list_footer(
         pairs,
@@ -334,7 +415,7 @@ pub async fn app(
         escape(&plain(&meta["name"])),
         escape(&plain(&meta["vendor"])),
         escape(&plain(&meta["category"])),
-        html::cell("risk", &meta["risk"]),
+        html::risk(&meta["risk"], &meta["risk_reasons"]),
         if meta["catalogued"].as_bool().unwrap_or(false) {
             status_form(
                 session,
@@ -376,13 +457,12 @@ pub async fn app(
         "Requests over time",
         &series_points(&json["series"], "requests"),
     ));
-    let query = keep(pairs);
-    let section = |title: &str, key: &str, columns: &[&str]| {
+    let section = |title: &str, key: &str, columns: &[&str]| -> Page {
         let rows = json[key].as_array().cloned().unwrap_or_default();
-        format!(
+        Ok(format!(
             "<h2>{title}</h2>{}",
-            html::table(&Table::from_objects(columns, &rows), &query)
-        )
+            side_table(pairs, &path, key, Table::from_objects(columns, &rows))?
+        ))
     };
     body.push_str(&section(
         "Users",
@@ -397,12 +477,12 @@ pub async fn app(
             "blocked",
             "dlp_findings",
         ],
-    ));
+    )?);
     body.push_str(&section(
         "Groups",
         "groups",
         &["group_name", "requests", "users", "bytes_up", "bytes_down"],
-    ));
+    )?);
     body.push_str(&section(
         "Devices",
         "devices",
@@ -415,7 +495,7 @@ pub async fn app(
             "bytes_down",
             "last_seen",
         ],
-    ));
+    )?);
     body.push_str(&section(
         "Countries",
         "countries",
@@ -427,12 +507,12 @@ pub async fn app(
             "bytes_down",
             "blocked",
         ],
-    ));
+    )?);
     body.push_str(&section(
         "DLP findings",
         "dlp",
         &["detector", "requests", "findings", "blocked", "users"],
-    ));
+    )?);
     let hours: Vec<(String, f64)> = json["frequency"]["by_hour_of_day"]
         .as_array()
         .map(|rows| {
@@ -458,7 +538,12 @@ pub async fn app(
 pub async fn users(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) -> Page {
     let (done, filter) = run(proxy, "users", None, pairs).await?;
     let mut body = html::filter_bar("/users", &filter, &since_of(pairs, "users"));
-    body.push_str(&html::table(&done.table, &keep(pairs)));
+    let query = keep(pairs);
+    body.push_str(&html::sorted_table(
+        &done.table,
+        &query,
+        Some(&main_sorting("/users", &query, pairs)),
+    ));
     body.push_str(&list_footer(
         pairs,
         "users",
@@ -483,26 +568,34 @@ pub async fn dlp(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) -> Pag
             .map(|d| (plain(&d["detector"]), number(&d["findings"]) as f64))
             .collect::<Vec<_>>(),
     ));
-    body.push_str(&html::table(
-        &Table::from_objects(
+    body.push_str(&side_table(
+        pairs,
+        "/dlp",
+        "detectors",
+        Table::from_objects(
             &["detector", "requests", "findings", "blocked", "users"],
             &detectors,
         ),
-        &query,
-    ));
+    )?);
     let by_app = json["by_app"].as_array().cloned().unwrap_or_default();
     body.push_str("<h2>By app</h2>");
-    body.push_str(&html::table(
-        &Table::from_objects(
+    body.push_str(&side_table(
+        pairs,
+        "/dlp",
+        "by_app",
+        Table::from_objects(
             &[
                 "app_id", "detector", "requests", "findings", "blocked", "users",
             ],
             &by_app,
         ),
-        &query,
-    ));
+    )?);
     body.push_str("<h2>Latest findings (snippets are masked)</h2>");
-    body.push_str(&html::table(&done.table, &query));
+    body.push_str(&html::sorted_table(
+        &done.table,
+        &query,
+        Some(&main_sorting("/dlp", &query, pairs)),
+    ));
     body.push_str(&list_footer(pairs, "dlp", number(&json["total"]), &filter));
     Ok(body)
 }
@@ -516,17 +609,22 @@ pub async fn unapproved(
     let (done, filter) = run(proxy, "unapproved", None, pairs).await?;
     let mut body = html::filter_bar("/unapproved", &filter, &since_of(pairs, "unapproved"));
     let apps = done.json["apps"].as_array().cloned().unwrap_or_default();
+    let query = keep(pairs);
     body.push_str("<h2>Apps</h2>");
     body.push_str(&apps_table(
         session,
         &apps,
-        &keep(pairs),
+        &query,
         &back_link("/unapproved", pairs),
+        &main_sorting("/unapproved", &query, pairs),
     ));
     let users = done.json["users"].as_array().cloned().unwrap_or_default();
     body.push_str("<h2>Who uses them</h2>");
-    body.push_str(&html::table(
-        &Table::from_objects(
+    body.push_str(&side_table(
+        pairs,
+        "/unapproved",
+        "who",
+        Table::from_objects(
             &[
                 "user",
                 "groups",
@@ -539,8 +637,7 @@ pub async fn unapproved(
             ],
             &users,
         ),
-        &keep(pairs),
-    ));
+    )?);
     body.push_str(&export_link("unapproved", None, pairs));
     Ok(body)
 }
@@ -571,7 +668,12 @@ pub async fn anomalies(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) 
             );
         }
         body.push_str("</ul>");
-        body.push_str(&html::table(&done.table, &keep(pairs)));
+        body.push_str(&side_table(
+            pairs,
+            "/anomalies",
+            "anomalies",
+            done.table.clone(),
+        )?);
     }
     body.push_str(&export_link("anomalies", None, pairs));
     Ok(body)
@@ -612,61 +714,4 @@ pub fn discovered(proxy: &dyn ProxyView) -> Page {
 
 fn time_ms(ms: u64) -> String {
     report::filter::format_utc((ms / 1000) as i64)
-}
-
-/// `/explorer`: the SQL editor, presets, and the last answer or error.
-pub fn explorer(
-    session: &Session,
-    sql: &str,
-    outcome: Option<Result<&ExplorerAnswer, String>>,
-) -> String {
-    let mut body = String::from(
-        "<p>Read-only SQL over the <code>warden</code> database (tables <code>http_events</code>, \
-         <code>dlp_findings</code>, <code>app_status_changes</code> and the rollups). SELECT only, \
-         with a time limit and a row limit.</p><h2>Ready-made queries</h2><ul class=\"presets\">",
-    );
-    for (i, (title, _)) in PRESETS.iter().enumerate() {
-        let _ = write!(
-            body,
-            "<li><a href=\"/explorer?preset={i}\">{}</a></li>",
-            escape(title)
-        );
-    }
-    let _ = write!(
-        body,
-        "</ul><form method=\"post\" action=\"/explorer\" id=\"explorer\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-         <textarea name=\"sql\" id=\"sql\" rows=\"10\" spellcheck=\"false\">{}</textarea>\
-         <p><button type=\"submit\" id=\"run\">Run query</button></p></form>",
-        escape(&session.csrf),
-        escape(sql)
-    );
-    match outcome {
-        None => {}
-        Some(Err(message)) => {
-            let _ = write!(
-                body,
-                "<div class=\"error\" id=\"query-error\">{}</div>",
-                escape(&message)
-            );
-        }
-        Some(Ok(answer)) => {
-            let _ = write!(
-                body,
-                "<p id=\"query-summary\">{} rows{} · {} rows read · {:.0} ms</p>",
-                count(answer.table.rows.len() as u64),
-                if answer.truncated {
-                    " (cut off at the row or size limit)"
-                } else {
-                    ""
-                },
-                count(answer.rows_read),
-                answer.elapsed_ms
-            );
-            body.push_str("<div id=\"query-result\">");
-            body.push_str(&html::table(&answer.table, ""));
-            body.push_str("</div>");
-        }
-    }
-    body
 }

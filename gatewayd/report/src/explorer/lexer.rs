@@ -21,7 +21,9 @@ pub enum Token<'a> {
     Dot,
     OpenParen,
     Semicolon,
-    Other,
+    /// Any other ASCII punctuation (`*`, `,`, `[`, `)` ...), kept so a check can tell a
+    /// wildcard from a product.
+    Other(u8),
 }
 
 fn refuse<T>(message: &str) -> Result<T, ExplorerError> {
@@ -86,8 +88,8 @@ pub fn tokenize(sql: &str) -> Result<Vec<Token<'_>>, ExplorerError> {
                 }
                 tokens.push(Token::Word(&sql[start..i]));
             }
-            _ => {
-                tokens.push(Token::Other);
+            c => {
+                tokens.push(Token::Other(c));
                 i += 1;
             }
         }

@@ -10,10 +10,15 @@
 //!    `admin.query_max_bytes` bytes, with at most `admin.query_concurrency` queries at once
 //!    ([`slots`]).
 //!
+//! Audited prompts are for investigators only: for anyone else [`private`] refuses a query
+//! that could read them, and an answer with such a column is withheld.
+//!
 //! It must never send text the check refused, nor hold a whole answer in memory.
 
 mod check;
+pub mod columns;
 mod lexer;
+mod private;
 pub mod slots;
 
 use std::time::Duration;
@@ -116,12 +121,14 @@ pub struct ExplorerLimits {
 
 /// Runs `sql` as the `reader` in the configured database, within `limits`. The `writer` only
 /// lists the server's databases, so the check knows every name it must refuse, including
-/// those the reader is not even shown.
+/// those the reader is not even shown. Without `reads_prompts` (the investigator role) a
+/// query that could read audited prompts is refused.
 pub async fn run(
     reader: &ClickHouseHttp,
     writer: &ClickHouseHttp,
     sql: &str,
     limits: ExplorerLimits,
+    reads_prompts: bool,
 ) -> Result<ExplorerAnswer, ExplorerError> {
     let list = "SELECT name FROM system.databases";
     let databases = match writer.query(list, &[]).await {
@@ -134,6 +141,10 @@ pub async fn run(
         .filter_map(|r| r.first().and_then(Value::as_str).map(str::to_string))
         .collect();
     let statement = check(sql, reader.database(), &databases)?;
+    // After the database check, so a query that leaves `warden` is told that first.
+    if !reads_prompts {
+        private::check(statement)?;
+    }
     let secs = limits.timeout.as_secs().max(1);
     let settings = [
         ("max_execution_time", secs.to_string()),
@@ -155,6 +166,14 @@ pub async fn run(
     let answer = reader
         .query_limited(statement, &settings, read, wait)
         .await?;
+    if !reads_prompts
+        && private::answer_names_prompt(answer.columns.iter().map(|(n, _)| n.as_str()))
+    {
+        return Err(ExplorerError::Refused(format!(
+            "the answer holds {}: audited prompts can be read only with the investigator role",
+            columns::PROMPT_COLUMN
+        )));
+    }
     let types = answer.columns.iter().map(|(_, t)| t.clone()).collect();
     let (rows_read, elapsed_ms, truncated) =
         (answer.rows_read, answer.elapsed_ms, answer.truncated);

@@ -97,7 +97,8 @@ fn events(now: i64) -> Vec<Event> {
     out
 }
 
-fn insert(clickhouse_url: &str, table: &str, rows: &[Value]) {
+/// Inserts `rows` (JSON objects) into `warden.TABLE`.
+pub fn insert(clickhouse_url: &str, table: &str, rows: &[Value]) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("rows.json");
     let text: Vec<String> = rows.iter().map(Value::to_string).collect();

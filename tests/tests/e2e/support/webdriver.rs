@@ -72,6 +72,11 @@ fn exchange(addr: SocketAddr, method: &str, path: &str, body: Option<&Value>) ->
 impl Browser {
     /// Starts chromedriver and a headless Chromium session, with `proxy` if given.
     pub fn start(proxy: Option<&str>) -> Self {
+        Self::start_with(proxy, None)
+    }
+
+    /// [`Browser::start`], saving downloads into `downloads` without asking.
+    pub fn start_with(proxy: Option<&str>, downloads: Option<&Path>) -> Self {
         let driver_binary = require("chromedriver", "apt-get install -y chromium-driver");
         let chromium = require("chromium", "apt-get install -y chromium");
         let port = free_port();
@@ -109,7 +114,14 @@ impl Browser {
             Some(&json!({
                 "capabilities": { "alwaysMatch": {
                     "browserName": "chrome",
-                    "goog:chromeOptions": { "binary": chromium, "args": args },
+                    "goog:chromeOptions": {
+                        "binary": chromium,
+                        "args": args,
+                        "prefs": downloads.map(|dir| json!({
+                            "download.default_directory": dir.display().to_string(),
+                            "download.prompt_for_download": false,
+                        })).unwrap_or(json!({})),
+                    },
                 }}
             })),
         );
@@ -224,6 +236,16 @@ impl Browser {
             .as_str()
             .unwrap_or("")
             .to_string()
+    }
+
+    /// Runs `script` in the page (WebDriver's own injection, which the page's CSP does not
+    /// govern) and returns its value: for measuring layout, never for acting on the page.
+    pub fn execute(&self, script: &str) -> Value {
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({ "script": script, "args": [] })),
+        )
     }
 
     /// Saves a PNG screenshot as `name.png` under the artifacts directory; returns its path.

@@ -12,21 +12,49 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::apps::{DiscoveredApps, StatusStore};
+use crate::dlp_engine::DlpEngineError;
 use crate::identity::Identity;
 use crate::identity::UserDirectory;
 use crate::inspect::InspectBudget;
 use crate::intercept::TlsTemplate;
 use crate::listen::ConnectionLimits;
-use crate::policy_files::{load_policy, watched_files};
+use crate::policy_files::{load_policy, watched_files, PolicyFilesError};
 use crate::telemetry::events::{ConfigReloadRefused, ConfigReloaded, InternalEvent};
 use crate::telemetry::Metrics;
-use crate::upstream::Upstream;
+use crate::upstream::{Upstream, UpstreamConfigError};
 use config::{load_config, Config};
 use dlp::DlpEngine;
 use events::{EventContext, EventSink};
-use policies::host_list::HostList;
+use policies::host_list::{HostList, HostListError};
 use policies::{Catalog, Policy};
 use std::net::SocketAddr;
+
+/// Why a configuration cannot become a snapshot; the text is what `gatewayd check` prints and
+/// what a refused reload logs.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    /// The users file (`proxy.users_file`).
+    #[error(transparent)]
+    Users(config::ConfigError),
+    #[error(transparent)]
+    PolicyFiles(#[from] PolicyFilesError),
+    #[error(transparent)]
+    Dlp(#[from] DlpEngineError),
+    #[error(transparent)]
+    Upstream(#[from] UpstreamConfigError),
+    /// `intercept.do_not_inspect` or `intercept.block`.
+    #[error(transparent)]
+    HostList(#[from] HostListError),
+}
+
+/// Why a reload was refused (the last good snapshot stays in force).
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+}
 
 /// Everything derived from one version of the configuration, validated and ready to use.
 pub struct Snapshot {
@@ -48,14 +76,14 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// Builds a snapshot; any error means the configuration cannot be used.
-    pub fn build(config: Config, version: u64) -> Result<Self, String> {
+    pub fn build(config: Config, version: u64) -> Result<Self, SnapshotError> {
         let users = config
             .proxy
             .users_file
             .as_deref()
             .map(UserDirectory::load)
             .transpose()
-            .map_err(|e| e.to_string())?
+            .map_err(SnapshotError::Users)?
             .map(Arc::new);
         let loaded = load_policy(&config)?;
         let dlp = crate::dlp_engine::build(&loaded.policy)?;
@@ -185,13 +213,13 @@ impl Gateway {
 
     /// Re-reads the config file. A bad file is logged with its position and the last good
     /// snapshot stays in force.
-    pub fn reload(&self) -> Result<u64, String> {
+    pub fn reload(&self) -> Result<u64, ReloadError> {
         let result = load_config(self.config_path.as_deref())
-            .map_err(|e| e.to_string())
+            .map_err(ReloadError::from)
             .and_then(|(config, _)| {
                 let current = self.snapshot();
                 warn_restart_only(&current.config, &config);
-                Snapshot::build(config, self.versions.load(Relaxed) + 1)
+                Ok(Snapshot::build(config, self.versions.load(Relaxed) + 1)?)
             });
         match result {
             Ok(snapshot) => {

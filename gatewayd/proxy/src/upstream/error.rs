@@ -35,6 +35,20 @@ pub enum ConnectError {
     },
 }
 
+/// Why the upstream side cannot be built from the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamConfigError {
+    #[error("upstream.connect_to key {0:?} must be \"host:port\"")]
+    ConnectToKey(String),
+    #[error("upstream.connect_to value {0:?} must be \"addr:port\"")]
+    ConnectToValue(String),
+    /// An `upstream.extra_roots` file that is unreadable or holds no usable certificate.
+    #[error("upstream.extra_roots {path}: {reason}")]
+    ExtraRoots { path: String, reason: String },
+    #[error(transparent)]
+    EgressHosts(#[from] policies::host_list::HostListError),
+}
+
 /// A failure to get a response from upstream.
 #[derive(Debug, thiserror::Error)]
 pub enum UpstreamError {

@@ -13,6 +13,7 @@ pub mod inspect;
 pub mod intercept;
 pub mod io;
 pub mod listen;
+pub mod outcome;
 pub mod pipeline;
 pub mod policy_files;
 pub mod respond;

@@ -9,6 +9,7 @@ use http::{Method, Request};
 
 use crate::gateway::{Gateway, Snapshot};
 use crate::identity::Identity;
+use crate::outcome::Outcome;
 use crate::respond::{wants_json, Refusal};
 
 /// Where an intercepted or tunnelled connection goes: the host the client asked for (SNI, or
@@ -81,8 +82,8 @@ pub struct RequestContext {
     pub path: String,
     /// Whether refusals are rendered as JSON (API client) or HTML (browser).
     pub json: bool,
-    /// What the gateway did: `allow`, `block`, `error`, `deny`.
-    pub action: &'static str,
+    /// What the gateway did; text only in the headers, the log line and the event row.
+    pub action: Outcome,
     /// The rule or check behind the action.
     pub rule: String,
     /// A human-readable detail for the log (the refusal reason, the upstream error).
@@ -120,7 +121,7 @@ impl RequestContext {
             json: wants_json(request.headers(), &host),
             host,
             path: request.uri().path().chars().take(2048).collect(),
-            action: "allow",
+            action: Outcome::Allow,
             rule: "default".into(),
             detail: None,
             bytes_up: Arc::default(),

@@ -10,6 +10,7 @@ use policies::rules::{AppFacts, Posture};
 use policies::{Facts, StatusBook, Verdict};
 
 use super::context::{AppRef, ConnectionContext, RequestContext};
+use crate::outcome::Outcome;
 use crate::respond::Refusal;
 
 static NO_POSTURE: Posture = Posture::new();
@@ -140,7 +141,7 @@ pub fn apply(
     verdict: &Verdict,
 ) -> Result<(), Refusal> {
     ctx.rule = verdict.rule_id.to_string();
-    ctx.action = verdict.action.name();
+    ctx.action = Outcome::from(&verdict.action);
     ctx.policy_version = Arc::clone(&verdict.policy_version);
     ctx.app_status = match (&ctx.app, &ctx.discovered) {
         (Some(app), _) => Some(conn.gateway.statuses.book().status(&app.id).as_str()),
@@ -180,7 +181,7 @@ pub fn refusal_for(conn: &ConnectionContext, ctx: &RequestContext, verdict: &Ver
     };
     let mut refusal = Refusal::new(
         StatusCode::FORBIDDEN,
-        "block",
+        Outcome::Block,
         &verdict.rule_id,
         title,
         verdict

@@ -22,6 +22,7 @@ use super::decide;
 use crate::inspect::{
     collect_bounded, extract_text, BudgetHold, Collected, Unscannable as InspectUnscannable,
 };
+use crate::outcome::Outcome;
 use crate::respond::Refusal;
 use crate::upstream::Outgoing;
 use config::Unscannable as OnUnscannable;
@@ -304,7 +305,7 @@ fn prompt_fields(
 fn budget_refusal(ctx: &RequestContext) -> Refusal {
     Refusal::new(
         StatusCode::SERVICE_UNAVAILABLE,
-        "block",
+        Outcome::Block,
         "inspect.budget",
         "The gateway is busy inspecting other requests",
         format!(
@@ -318,7 +319,7 @@ fn budget_refusal(ctx: &RequestContext) -> Refusal {
 pub(super) fn unscannable_refusal(ctx: &RequestContext, reason: &str) -> Refusal {
     Refusal::new(
         StatusCode::FORBIDDEN,
-        "block",
+        Outcome::Block,
         "inspect.unscannable",
         "This request could not be inspected",
         format!(

@@ -9,6 +9,7 @@ use std::time::Instant;
 use schema::{DlpFinding, HttpEvent};
 
 use super::context::{AppRef, InspectionRecord};
+use crate::outcome::Outcome;
 use crate::telemetry::events::{BodyBytes, InternalEvent};
 use crate::telemetry::Metrics;
 use events::{EventContext, EventRecord, EventSink};
@@ -31,7 +32,7 @@ pub struct TransactionLog {
     pub host: String,
     pub path: String,
     pub status: u16,
-    pub action: &'static str,
+    pub action: Outcome,
     pub rule: String,
     pub detail: Option<String>,
     pub policy_version: String,
@@ -133,7 +134,7 @@ impl TransactionLog {
             discovered: u8::from(self.discovered.is_some()),
             method: self.method.clone(),
             status: self.status,
-            action: self.action.to_string(),
+            action: self.action.as_str().to_string(),
             blocked: u8::from(self.blocked),
             rule_id: self.rule.clone(),
             policy_version: self.policy_version.clone(),
@@ -174,10 +175,12 @@ impl TransactionLog {
                         .map(|(_, c)| c.clone())
                         .unwrap_or_default(),
                     action: if self.blocked {
-                        "block".into()
+                        Outcome::Block
                     } else {
-                        self.action.to_string()
-                    },
+                        self.action
+                    }
+                    .as_str()
+                    .to_string(),
                     ..DlpFinding::default()
                 };
                 let snippet = inspection

@@ -41,6 +41,7 @@ pub use context::{AppRef, ConnectionContext, InspectionRecord, RequestContext, T
 pub use headers::{strip_alt_svc_h3, strip_hop_by_hop};
 pub use tunnel_log::{TunnelEvent, TunnelOutcome};
 
+use crate::outcome::Outcome;
 use crate::respond::{self, Refusal, HEADER_REQUEST_ID};
 use crate::telemetry::events::{
     EgressCheck, EgressRefused, InternalEvent, RequestReceived, RequestRefused, UpstreamFailed,
@@ -268,7 +269,7 @@ pub(crate) fn upstream_refusal(
     match &error {
         UpstreamError::Connect(ConnectError::InvalidCertificate { reason, .. }) => Refusal::new(
             StatusCode::BAD_GATEWAY,
-            "block",
+            Outcome::Block,
             "upstream.certificate",
             "The site's certificate is not valid",
             format!(
@@ -279,14 +280,14 @@ pub(crate) fn upstream_refusal(
         UpstreamError::Connect(ConnectError::Timeout { .. })
         | UpstreamError::ResponseTimeout(_) => Refusal::new(
             StatusCode::GATEWAY_TIMEOUT,
-            "error",
+            Outcome::Error,
             error.kind(),
             "The site did not answer in time",
             format!("{host} did not respond in time: {error}."),
         ),
         _ => Refusal::new(
             StatusCode::BAD_GATEWAY,
-            "error",
+            Outcome::Error,
             error.kind(),
             "The site could not be reached",
             format!("Warden could not reach {host}: {error}."),
@@ -298,7 +299,7 @@ pub(crate) fn upstream_refusal(
 pub fn egress_refusal(host: &str, refusal: EgressRefusal) -> Refusal {
     Refusal::new(
         StatusCode::FORBIDDEN,
-        "block",
+        Outcome::Block,
         refusal.rule(),
         "This destination is not allowed",
         format!(

@@ -14,6 +14,7 @@ use super::context::{AppRef, InspectionRecord};
 use super::log::TransactionLog;
 use crate::gateway::{Gateway, Snapshot};
 use crate::identity::Identity;
+use crate::outcome::Outcome;
 use crate::respond::Refusal;
 
 /// A CONNECT tunnel as the event row records it.
@@ -58,12 +59,24 @@ impl TunnelEvent<'_> {
                 0,
                 0,
             ),
-            TunnelOutcome::Bypassed { rule, up, down } => {
-                ("bypass", rule.to_string(), None, 200, false, up, down)
-            }
-            TunnelOutcome::Failed { rule, detail } => {
-                ("error", rule.to_string(), Some(detail), 502, true, 0, 0)
-            }
+            TunnelOutcome::Bypassed { rule, up, down } => (
+                Outcome::Bypass,
+                rule.to_string(),
+                None,
+                200,
+                false,
+                up,
+                down,
+            ),
+            TunnelOutcome::Failed { rule, detail } => (
+                Outcome::Error,
+                rule.to_string(),
+                Some(detail),
+                502,
+                true,
+                0,
+                0,
+            ),
         };
         let app = self.app();
         let app_status = app

@@ -20,9 +20,11 @@
 mod body;
 mod context;
 mod decide;
+mod dlp_scan;
 mod headers;
 mod inspection;
 mod log;
+mod redact;
 mod request_text;
 mod target;
 mod tunnel_log;
@@ -37,7 +39,9 @@ use http::{HeaderValue, Request, Response, StatusCode, Version};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
-pub use context::{AppRef, ConnectionContext, InspectionRecord, RequestContext, TunnelTarget};
+pub use context::{
+    AppRef, ConnectionContext, DlpHit, InspectionRecord, RequestContext, TunnelTarget,
+};
 pub use headers::{strip_alt_svc_h3, strip_hop_by_hop};
 pub use tunnel_log::{TunnelEvent, TunnelOutcome};
 
@@ -151,9 +155,9 @@ async fn run_phases(
     if ctx.inspection.redacted {
         let detectors: Vec<&str> = ctx
             .inspection
-            .detectors
+            .hits
             .iter()
-            .map(|(d, _)| d.as_str())
+            .map(|hit| hit.detector.as_str())
             .collect();
         if let Ok(value) = http::HeaderValue::from_str(&detectors.join(",")) {
             parts.headers.insert("x-warden-redacted", value);
@@ -210,32 +214,14 @@ fn log_phase(
         response.headers_mut().insert(HEADER_REQUEST_ID, id);
     }
     let log = TransactionLog {
-        request_id: ctx.request_id,
-        ts: ctx.ts,
+        ctx,
         who: conn.who.clone(),
-        blocked: ctx.blocked,
-        events: conn.gateway.events.clone(),
-        started: ctx.started,
-        client: conn.client.to_string(),
-        user: conn.identity.user.clone(),
-        method: ctx.method.to_string(),
-        scheme: ctx.scheme,
-        host: ctx.host,
-        path: ctx.path,
+        client: conn.client,
         status: response.status().as_u16(),
-        action: ctx.action,
-        rule: ctx.rule,
-        detail: ctx.detail,
-        policy_version: ctx.policy_version.to_string(),
-        app: ctx.app,
-        app_status: ctx.app_status,
-        upload: ctx.upload,
-        inspection: ctx.inspection,
-        discovered: ctx.discovered,
-        bytes_up: ctx.bytes_up,
+        events: conn.gateway.events.clone(),
+        metrics: conn.gateway.metrics.clone(),
         bytes_down: Arc::default(),
         body_error: None,
-        metrics: conn.gateway.metrics.clone(),
     };
     response.map(|body| LoggedBody::new(body, log).boxed())
 }

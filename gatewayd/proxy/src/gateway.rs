@@ -1,6 +1,8 @@
 //! The running gateway's shared state: the immutable configuration [`Snapshot`] (swapped
 //! atomically on reload; a connection keeps the one it started with), the leaf cache, metrics
-//! and the shutdown signal.
+//! and the shutdown signal. A reload builds the policy part anew and keeps the upstream part
+//! (pooled connections, resolver, root store) unless its configuration changed
+//! ([`ConfigDiff`]).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -12,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::apps::{DiscoveredApps, StatusStore};
+use crate::config_diff::{ConfigDiff, RootStamps};
 use crate::dlp_engine::DlpEngineError;
 use crate::identity::Identity;
 use crate::identity::UserDirectory;
@@ -62,7 +65,10 @@ pub struct Snapshot {
     pub version: u64,
     pub config: Config,
     pub users: Option<Arc<UserDirectory>>,
-    pub upstream: Upstream,
+    /// Shared with the next snapshot when a reload leaves its configuration unchanged.
+    pub upstream: Arc<Upstream>,
+    /// The extra root files as they were when `upstream` was built.
+    upstream_roots: RootStamps,
     pub do_not_inspect: HostList,
     pub block: HostList,
     pub tls: TlsTemplate,
@@ -77,6 +83,26 @@ pub struct Snapshot {
 impl Snapshot {
     /// Builds a snapshot; any error means the configuration cannot be used.
     pub fn build(config: Config, version: u64) -> Result<Self, SnapshotError> {
+        Self::assemble(config, version, None)
+    }
+
+    /// The snapshot for `config` after this one: the policy part built anew, the upstream
+    /// part kept when [`ConfigDiff`] says nothing it depends on changed.
+    pub fn rebuild(
+        &self,
+        config: Config,
+        version: u64,
+    ) -> Result<(Self, ConfigDiff), SnapshotError> {
+        let diff = ConfigDiff::between(&self.config, &config, &self.upstream_roots);
+        let keep = (!diff.upstream).then(|| (self.upstream.clone(), self.upstream_roots.clone()));
+        Ok((Self::assemble(config, version, keep)?, diff))
+    }
+
+    fn assemble(
+        config: Config,
+        version: u64,
+        upstream: Option<(Arc<Upstream>, RootStamps)>,
+    ) -> Result<Self, SnapshotError> {
         let users = config
             .proxy
             .users_file
@@ -87,6 +113,13 @@ impl Snapshot {
             .map(Arc::new);
         let loaded = load_policy(&config)?;
         let dlp = crate::dlp_engine::build(&loaded.policy)?;
+        let (upstream, upstream_roots) = match upstream {
+            Some(kept) => kept,
+            None => {
+                let roots = RootStamps::of(&config.upstream.extra_roots);
+                (Arc::new(Upstream::from_config(&config)?), roots)
+            }
+        };
         Ok(Self {
             version,
             catalog: loaded.catalog,
@@ -94,7 +127,8 @@ impl Snapshot {
             policy_warnings: loaded.warnings,
             dlp,
             users,
-            upstream: Upstream::from_config(&config)?,
+            upstream,
+            upstream_roots,
             do_not_inspect: HostList::parse(&config.intercept.do_not_inspect)?,
             block: HostList::parse(&config.intercept.block)?,
             tls: TlsTemplate::new(),
@@ -219,10 +253,10 @@ impl Gateway {
             .and_then(|(config, _)| {
                 let current = self.snapshot();
                 warn_restart_only(&current.config, &config);
-                Ok(Snapshot::build(config, self.versions.load(Relaxed) + 1)?)
+                Ok(current.rebuild(config, self.versions.load(Relaxed) + 1)?)
             });
         match result {
-            Ok(snapshot) => {
+            Ok((snapshot, diff)) => {
                 for warning in &snapshot.policy_warnings {
                     tracing::warn!("{warning}");
                 }
@@ -233,6 +267,7 @@ impl Gateway {
                 let (policy, apps) = (&now.policy.version(), now.catalog.apps().len());
                 ConfigReloaded {
                     version,
+                    rebuilt: diff.rebuilt(),
                     policy,
                     apps,
                 }
@@ -310,3 +345,7 @@ pub async fn watch_files(gateway: Arc<Gateway>) {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "gateway_tests.rs"]
+mod tests;

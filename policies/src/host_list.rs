@@ -3,6 +3,14 @@
 use crate::host::normalize_host;
 use crate::host_pattern::HostPattern;
 
+/// A config host pattern that is not a host name or `*.suffix`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("host pattern {pattern:?} must be a host name or *.suffix ({reason})")]
+pub struct HostListError {
+    pub pattern: String,
+    pub reason: String,
+}
+
 /// A list of host patterns from the config (`example.com` or `*.example.com`), parsed and
 /// matched by this crate's host patterns — the same rules the catalog uses.
 #[derive(Debug, Clone, Default)]
@@ -11,12 +19,13 @@ pub struct HostList(Vec<HostPattern>);
 impl HostList {
     /// Parses config patterns; any case and a trailing dot are accepted, paths are not (these
     /// lists are decided at CONNECT time, before any path is seen).
-    pub fn parse(patterns: &[String]) -> Result<Self, String> {
+    pub fn parse(patterns: &[String]) -> Result<Self, HostListError> {
         patterns
             .iter()
             .map(|pattern| {
-                let fail = |why: &str| {
-                    format!("host pattern {pattern:?} must be a host name or *.suffix ({why})")
+                let fail = |why: &str| HostListError {
+                    pattern: pattern.clone(),
+                    reason: why.to_owned(),
                 };
                 let normal = pattern.trim_end_matches('.').to_ascii_lowercase();
                 let parsed = HostPattern::parse(&normal).map_err(|e| fail(&e.reason))?;

@@ -33,6 +33,7 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role as the API, the token file and the command line spell it.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
@@ -50,17 +51,43 @@ impl Role {
 }
 
 impl std::str::FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = TokenStoreError;
+    fn from_str(s: &str) -> Result<Self, TokenStoreError> {
         match s {
             "admin" => Ok(Self::Admin),
             "analyst" => Ok(Self::Analyst),
             "investigator" => Ok(Self::Investigator),
-            other => Err(format!(
-                "unknown role {other:?}: use admin, analyst or investigator"
-            )),
+            other => Err(TokenStoreError::UnknownRole(other.to_owned())),
         }
     }
+}
+
+/// Why the token file could not be read or changed; the text is what the command line prints
+/// and what the daemon logs (it never holds a token or a hash).
+#[derive(Debug, thiserror::Error)]
+pub enum TokenStoreError {
+    #[error("{path}:{line}:{column}: {source}")]
+    Parse {
+        path: String,
+        line: usize,
+        column: usize,
+        source: serde_json::Error,
+    },
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Encode(serde_json::Error),
+    #[error("a token needs a --name")]
+    NameRequired,
+    #[error("a token named {0:?} already exists")]
+    NameTaken(String),
+    #[error("no token with id {0:?} (see `gatewayd admin token list`)")]
+    UnknownId(String),
+    #[error("unknown role {0:?}: use admin, analyst or investigator")]
+    UnknownRole(String),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -122,7 +149,7 @@ fn path(dir: &Path) -> PathBuf {
 
 impl TokenStore {
     /// Loads the tokens of `state_dir` (none when the file does not exist).
-    pub fn load(state_dir: &Path) -> Result<Self, String> {
+    pub fn load(state_dir: &Path) -> Result<Self, TokenStoreError> {
         let path = path(state_dir);
         match fs::read_to_string(&path) {
             Ok(text) => serde_json::from_str::<Vec<StoredToken>>(&text)
@@ -132,9 +159,17 @@ impl TokenStore {
                     }
                     Self { tokens }
                 })
-                .map_err(|e| format!("{}:{}:{}: {e}", path.display(), e.line(), e.column())),
+                .map_err(|source| TokenStoreError::Parse {
+                    path: path.display().to_string(),
+                    line: source.line(),
+                    column: source.column(),
+                    source,
+                }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(e) => Err(format!("{}: {e}", path.display())),
+            Err(source) => Err(TokenStoreError::Io {
+                path: path.display().to_string(),
+                source,
+            }),
         }
     }
 
@@ -145,13 +180,13 @@ impl TokenStore {
         name: &str,
         role: Role,
         ttl: Option<std::time::Duration>,
-    ) -> Result<(String, String), String> {
+    ) -> Result<(String, String), TokenStoreError> {
         if name.trim().is_empty() {
-            return Err("a token needs a --name".into());
+            return Err(TokenStoreError::NameRequired);
         }
         let mut store = Self::load(state_dir)?;
         if store.tokens.iter().any(|t| t.name == name) {
-            return Err(format!("a token named {name:?} already exists"));
+            return Err(TokenStoreError::NameTaken(name.to_owned()));
         }
         let secret: [u8; 32] = rand::random();
         let token = format!(
@@ -175,14 +210,17 @@ impl TokenStore {
         Ok((id, token))
     }
 
-    fn save(&self, state_dir: &Path) -> Result<(), String> {
-        let text = serde_json::to_string_pretty(&self.tokens).map_err(|e| e.to_string())?;
+    fn save(&self, state_dir: &Path) -> Result<(), TokenStoreError> {
+        let text = serde_json::to_string_pretty(&self.tokens).map_err(TokenStoreError::Encode)?;
         let path = path(state_dir);
-        write_atomic(&path, text.as_bytes(), true).map_err(|e| format!("{}: {e}", path.display()))
+        write_atomic(&path, text.as_bytes(), true).map_err(|source| TokenStoreError::Io {
+            path: path.display().to_string(),
+            source,
+        })
     }
 
     /// Removes the token with this id (or, for convenience, this name); returns its name.
-    pub fn revoke(state_dir: &Path, id: &str) -> Result<String, String> {
+    pub fn revoke(state_dir: &Path, id: &str) -> Result<String, TokenStoreError> {
         let mut store = Self::load(state_dir)?;
         let Some(index) = store
             .tokens
@@ -190,9 +228,7 @@ impl TokenStore {
             .position(|t| t.id == id)
             .or_else(|| store.tokens.iter().position(|t| t.name == id))
         else {
-            return Err(format!(
-                "no token with id {id:?} (see `gatewayd admin token list`)"
-            ));
+            return Err(TokenStoreError::UnknownId(id.to_owned()));
         };
         let removed = store.tokens.remove(index);
         store.save(state_dir)?;

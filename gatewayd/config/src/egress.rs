@@ -10,7 +10,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Deserializer};
 
 /// Destinations allowed besides public internet addresses on ports 80 and 443.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct EgressConfig {
     /// Ports allowed besides 80 and 443: numbers or `"8000-8100"` ranges.

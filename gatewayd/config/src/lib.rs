@@ -271,7 +271,7 @@ pub struct StateConfig {
 }
 
 /// How the gateway reaches origin servers.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct UpstreamConfig {
     /// PEM files whose certificates are trusted besides the public roots.
@@ -296,7 +296,7 @@ pub struct InterceptConfig {
 }
 
 /// Every timeout the gateway applies to a peer.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TimeoutConfig {
     /// Time for a client to send a complete request head.

@@ -66,7 +66,7 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
         .chain(&config.intercept.block)
         .chain(&config.egress.allow_hosts)
     {
-        HostList::parse(std::slice::from_ref(pattern)).map_err(|e| (at(pattern), e))?;
+        HostList::parse(std::slice::from_ref(pattern)).map_err(|e| (at(pattern), e.to_string()))?;
     }
     if config.limits.max_connections == 0 {
         return Err((

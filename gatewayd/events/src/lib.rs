@@ -26,5 +26,5 @@ mod writer;
 pub use options::{EventsOptions, SpoolFsync, SpoolWhenFull};
 pub use record::{EventContext, EventRecord};
 pub use sink::{EventSink, EventStats};
-pub use spooler::Spooler;
+pub use spooler::{Spooler, SpoolerError};
 pub use writer::{start_writer, WriterHandle};

@@ -8,6 +8,23 @@ use spool::{FsyncPolicy, ReplayCursor, Spool, SpoolError, SpoolOptions, WhenFull
 use super::EventRecord;
 use crate::{EventsOptions, SpoolFsync, SpoolWhenFull};
 
+/// Why records could not be spooled, replayed or acknowledged.
+#[derive(Debug, thiserror::Error)]
+pub enum SpoolerError {
+    #[error("event spool {dir}: {source}")]
+    Open { dir: String, source: SpoolError },
+    #[error(transparent)]
+    Encode(#[from] serde_json::Error),
+    /// Under back-pressure, a batch that could never fit: waiting would never end.
+    #[error("a single batch is larger than events.spool_max_bytes")]
+    BatchTooLarge,
+    #[error(transparent)]
+    Spool(#[from] SpoolError),
+    /// The blocking task that touched the spool panicked or was cancelled.
+    #[error(transparent)]
+    Task(#[from] tokio::task::JoinError),
+}
+
 /// Spooled event records.
 pub struct Spooler {
     spool: Spool,
@@ -17,7 +34,7 @@ pub struct Spooler {
 
 impl Spooler {
     /// Opens (or creates) the spool in `dir`.
-    pub fn open(dir: &Path, config: &EventsOptions) -> Result<Self, String> {
+    pub fn open(dir: &Path, config: &EventsOptions) -> Result<Self, SpoolerError> {
         let options = SpoolOptions {
             max_bytes: config.spool_max_bytes,
             segment_bytes: (config.spool_max_bytes / 16).clamp(1024 * 1024, 64 * 1024 * 1024),
@@ -37,8 +54,10 @@ impl Spooler {
             replay_max_records: 500,
             replay_max_bytes: 1024 * 1024,
         };
-        let spool =
-            Spool::open(dir, options).map_err(|e| format!("event spool {}: {e}", dir.display()))?;
+        let spool = Spool::open(dir, options).map_err(|source| SpoolerError::Open {
+            dir: dir.display().to_string(),
+            source,
+        })?;
         let stats = spool.stats();
         if stats.records_pending > 0 {
             tracing::info!(
@@ -55,10 +74,10 @@ impl Spooler {
 
     /// Appends records; returns how many older records were dropped to make room. Under
     /// back-pressure a full spool is retried (the caller's queue fills meanwhile).
-    pub fn append(&mut self, records: &[EventRecord]) -> Result<u64, String> {
+    pub fn append(&mut self, records: &[EventRecord]) -> Result<u64, SpoolerError> {
         let encoded: Vec<Vec<u8>> = records
             .iter()
-            .map(|r| r.encode().map_err(|e| e.to_string()))
+            .map(EventRecord::encode)
             .collect::<Result<_, _>>()?;
         loop {
             match self.spool.append_batch(&encoded) {
@@ -67,18 +86,18 @@ impl Spooler {
                     tracing::warn!("event spool full: holding events until ClickHouse drains it");
                     std::thread::sleep(std::time::Duration::from_secs(1));
                     if self.spool.stats().bytes == 0 {
-                        return Err("a single batch is larger than events.spool_max_bytes".into());
+                        return Err(SpoolerError::BatchTooLarge);
                     }
                 }
-                Err(e) => return Err(e.to_string()),
+                Err(e) => return Err(e.into()),
             }
         }
     }
 
     /// The next spooled batch, oldest first; `None` when nothing is pending. Records that no
     /// longer decode are reported and skipped.
-    pub fn next_batch(&mut self, _max: usize) -> Result<Option<Vec<EventRecord>>, String> {
-        let replay = self.spool.replay().map_err(|e| e.to_string())?;
+    pub fn next_batch(&mut self, _max: usize) -> Result<Option<Vec<EventRecord>>, SpoolerError> {
+        let replay = self.spool.replay()?;
         if replay.is_empty() {
             return Ok(None);
         }
@@ -99,9 +118,9 @@ impl Spooler {
     }
 
     /// Forgets the batch last returned by [`Self::next_batch`].
-    pub fn ack(&mut self) -> Result<(), String> {
+    pub fn ack(&mut self) -> Result<(), SpoolerError> {
         match self.pending_ack.take() {
-            Some(cursor) => self.spool.ack(cursor).map_err(|e| e.to_string()),
+            Some(cursor) => Ok(self.spool.ack(cursor)?),
             None => Ok(()),
         }
     }

@@ -11,7 +11,7 @@ use schema::{DlpFinding, HttpEvent};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::spooler::Spooler;
+use super::spooler::{Spooler, SpoolerError};
 use super::{EventRecord, EventSink, EventStats};
 use crate::EventsOptions;
 
@@ -196,7 +196,7 @@ impl Writer {
             result
         })
         .await
-        .map_err(|e| e.to_string())
+        .map_err(SpoolerError::from)
         .and_then(|r| r);
         match outcome {
             Ok(dropped) => {
@@ -225,7 +225,7 @@ impl Writer {
                     .next_batch(batch_size)
             })
             .await
-            .map_err(|e| e.to_string())
+            .map_err(SpoolerError::from)
             .and_then(|r| r);
             let records = match next {
                 Ok(Some(records)) => records,
@@ -254,7 +254,7 @@ impl Writer {
                 result
             })
             .await
-            .map_err(|e| e.to_string())
+            .map_err(SpoolerError::from)
             .and_then(|r| r);
             self.stats.replayed.fetch_add(count, Relaxed);
             self.stats.inserted.fetch_add(count, Relaxed);

@@ -7,22 +7,38 @@ use std::sync::Arc;
 use dlp::DlpEngine;
 use policies::Policy;
 
+/// Why the DLP engine cannot serve a policy.
+#[derive(Debug, thiserror::Error)]
+pub enum DlpEngineError {
+    #[error("DLP engine: {0}")]
+    Engine(#[from] dlp::DlpError),
+    /// A `dlp` rule names a profile the engine does not have: it would scan nothing.
+    #[error(
+        "policy {policy} names unknown DLP profile(s) {}; known profiles: {}",
+        unknown.join(", "),
+        known.join(", ")
+    )]
+    UnknownProfiles {
+        policy: String,
+        unknown: Vec<String>,
+        known: Vec<String>,
+    },
+}
+
 /// The engine for `policy`; every profile the policy names must exist.
-pub fn build(policy: &Policy) -> Result<Arc<DlpEngine>, String> {
-    let engine = DlpEngine::shipped().map_err(|e| format!("DLP engine: {e}"))?;
+pub fn build(policy: &Policy) -> Result<Arc<DlpEngine>, DlpEngineError> {
+    let engine = DlpEngine::shipped()?;
     let unknown: Vec<&str> = policy
         .dlp_profiles()
         .into_iter()
         .filter(|p| !engine.has_profile(p))
         .collect();
     if !unknown.is_empty() {
-        let known: Vec<&str> = engine.profile_names().collect();
-        return Err(format!(
-            "policy {} names unknown DLP profile(s) {}; known profiles: {}",
-            policy.version(),
-            unknown.join(", "),
-            known.join(", ")
-        ));
+        return Err(DlpEngineError::UnknownProfiles {
+            policy: policy.version().to_string(),
+            unknown: unknown.into_iter().map(str::to_owned).collect(),
+            known: engine.profile_names().map(str::to_owned).collect(),
+        });
     }
     Ok(Arc::new(engine))
 }

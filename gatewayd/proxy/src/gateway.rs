@@ -1,6 +1,8 @@
 //! The running gateway's shared state: the immutable configuration [`Snapshot`] (swapped
 //! atomically on reload; a connection keeps the one it started with), the leaf cache, metrics
-//! and the shutdown signal.
+//! and the shutdown signal. A reload builds the policy part anew and keeps the upstream part
+//! (pooled connections, resolver, root store) unless its configuration changed
+//! ([`ConfigDiff`]).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -12,21 +14,50 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::apps::{DiscoveredApps, StatusStore};
+use crate::config_diff::{ConfigDiff, RootStamps};
+use crate::dlp_engine::DlpEngineError;
 use crate::identity::Identity;
 use crate::identity::UserDirectory;
 use crate::inspect::InspectBudget;
 use crate::intercept::TlsTemplate;
 use crate::listen::ConnectionLimits;
-use crate::policy_files::{load_policy, watched_files};
+use crate::policy_files::{load_policy, watched_files, PolicyFilesError};
 use crate::telemetry::events::{ConfigReloadRefused, ConfigReloaded, InternalEvent};
 use crate::telemetry::Metrics;
-use crate::upstream::Upstream;
+use crate::upstream::{Upstream, UpstreamConfigError};
 use config::{load_config, Config};
 use dlp::DlpEngine;
 use events::{EventContext, EventSink};
-use policies::host_list::HostList;
+use policies::host_list::{HostList, HostListError};
 use policies::{Catalog, Policy};
 use std::net::SocketAddr;
+
+/// Why a configuration cannot become a snapshot; the text is what `gatewayd check` prints and
+/// what a refused reload logs.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    /// The users file (`proxy.users_file`).
+    #[error(transparent)]
+    Users(config::ConfigError),
+    #[error(transparent)]
+    PolicyFiles(#[from] PolicyFilesError),
+    #[error(transparent)]
+    Dlp(#[from] DlpEngineError),
+    #[error(transparent)]
+    Upstream(#[from] UpstreamConfigError),
+    /// `intercept.do_not_inspect` or `intercept.block`.
+    #[error(transparent)]
+    HostList(#[from] HostListError),
+}
+
+/// Why a reload was refused (the last good snapshot stays in force).
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+}
 
 /// Everything derived from one version of the configuration, validated and ready to use.
 pub struct Snapshot {
@@ -34,7 +65,10 @@ pub struct Snapshot {
     pub version: u64,
     pub config: Config,
     pub users: Option<Arc<UserDirectory>>,
-    pub upstream: Upstream,
+    /// Shared with the next snapshot when a reload leaves its configuration unchanged.
+    pub upstream: Arc<Upstream>,
+    /// The extra root files as they were when `upstream` was built.
+    upstream_roots: RootStamps,
     pub do_not_inspect: HostList,
     pub block: HostList,
     pub tls: TlsTemplate,
@@ -48,17 +82,44 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// Builds a snapshot; any error means the configuration cannot be used.
-    pub fn build(config: Config, version: u64) -> Result<Self, String> {
+    pub fn build(config: Config, version: u64) -> Result<Self, SnapshotError> {
+        Self::assemble(config, version, None)
+    }
+
+    /// The snapshot for `config` after this one: the policy part built anew, the upstream
+    /// part kept when [`ConfigDiff`] says nothing it depends on changed.
+    pub fn rebuild(
+        &self,
+        config: Config,
+        version: u64,
+    ) -> Result<(Self, ConfigDiff), SnapshotError> {
+        let diff = ConfigDiff::between(&self.config, &config, &self.upstream_roots);
+        let keep = (!diff.upstream).then(|| (self.upstream.clone(), self.upstream_roots.clone()));
+        Ok((Self::assemble(config, version, keep)?, diff))
+    }
+
+    fn assemble(
+        config: Config,
+        version: u64,
+        upstream: Option<(Arc<Upstream>, RootStamps)>,
+    ) -> Result<Self, SnapshotError> {
         let users = config
             .proxy
             .users_file
             .as_deref()
             .map(UserDirectory::load)
             .transpose()
-            .map_err(|e| e.to_string())?
+            .map_err(SnapshotError::Users)?
             .map(Arc::new);
         let loaded = load_policy(&config)?;
         let dlp = crate::dlp_engine::build(&loaded.policy)?;
+        let (upstream, upstream_roots) = match upstream {
+            Some(kept) => kept,
+            None => {
+                let roots = RootStamps::of(&config.upstream.extra_roots);
+                (Arc::new(Upstream::from_config(&config)?), roots)
+            }
+        };
         Ok(Self {
             version,
             catalog: loaded.catalog,
@@ -66,7 +127,8 @@ impl Snapshot {
             policy_warnings: loaded.warnings,
             dlp,
             users,
-            upstream: Upstream::from_config(&config)?,
+            upstream,
+            upstream_roots,
             do_not_inspect: HostList::parse(&config.intercept.do_not_inspect)?,
             block: HostList::parse(&config.intercept.block)?,
             tls: TlsTemplate::new(),
@@ -185,16 +247,16 @@ impl Gateway {
 
     /// Re-reads the config file. A bad file is logged with its position and the last good
     /// snapshot stays in force.
-    pub fn reload(&self) -> Result<u64, String> {
+    pub fn reload(&self) -> Result<u64, ReloadError> {
         let result = load_config(self.config_path.as_deref())
-            .map_err(|e| e.to_string())
+            .map_err(ReloadError::from)
             .and_then(|(config, _)| {
                 let current = self.snapshot();
                 warn_restart_only(&current.config, &config);
-                Snapshot::build(config, self.versions.load(Relaxed) + 1)
+                Ok(current.rebuild(config, self.versions.load(Relaxed) + 1)?)
             });
         match result {
-            Ok(snapshot) => {
+            Ok((snapshot, diff)) => {
                 for warning in &snapshot.policy_warnings {
                     tracing::warn!("{warning}");
                 }
@@ -205,6 +267,7 @@ impl Gateway {
                 let (policy, apps) = (&now.policy.version(), now.catalog.apps().len());
                 ConfigReloaded {
                     version,
+                    rebuilt: diff.rebuilt(),
                     policy,
                     apps,
                 }
@@ -282,3 +345,7 @@ pub async fn watch_files(gateway: Arc<Gateway>) {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "gateway_tests.rs"]
+mod tests;

@@ -6,6 +6,7 @@
 
 pub mod apps;
 pub mod catalog_bundle;
+pub mod config_diff;
 pub mod dlp_engine;
 pub mod gateway;
 pub mod identity;
@@ -13,6 +14,7 @@ pub mod inspect;
 pub mod intercept;
 pub mod io;
 pub mod listen;
+pub mod outcome;
 pub mod pipeline;
 pub mod policy_files;
 pub mod respond;

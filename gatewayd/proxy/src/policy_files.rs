@@ -23,33 +23,55 @@ pub struct LoadedPolicy {
     pub bundle: Option<Bundle>,
 }
 
-fn read_all(paths: &[PathBuf]) -> Result<Vec<(String, String)>, String> {
+/// Why the policy or catalog files cannot be used; the text names the file and, for a
+/// syntax or validation error, its `line:col`.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyFilesError {
+    #[error("{path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    /// The installed catalog bundle (or its update keys) could not be used.
+    #[error("{0}")]
+    Bundle(String),
+    #[error(transparent)]
+    Catalog(#[from] policies::CatalogError),
+    #[error(transparent)]
+    Policy(#[from] policies::PolicyError),
+}
+
+fn read_all(paths: &[PathBuf]) -> Result<Vec<(String, String)>, PolicyFilesError> {
     paths
         .iter()
         .map(|path| {
             std::fs::read_to_string(path)
                 .map(|text| (path.display().to_string(), text))
-                .map_err(|e| format!("{}: {e}", path.display()))
+                .map_err(|source| PolicyFilesError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })
         })
         .collect()
 }
 
 /// The installed catalog bundle, verified with the configured keys; `None` when none is
 /// installed. A bundle without keys to check it is refused rather than trusted.
-pub fn installed_bundle(config: &Config) -> Result<Option<Bundle>, String> {
+pub fn installed_bundle(config: &Config) -> Result<Option<Bundle>, PolicyFilesError> {
     let path = catalog_bundle::installed_path(&config.state.dir);
     if !path.exists() {
         return Ok(None);
     }
-    let keys = UpdateKeys::load(&config.policies.catalog_update_keys)?;
-    catalog_bundle::load_installed(&config.state.dir, &keys)
+    let keys =
+        UpdateKeys::load(&config.policies.catalog_update_keys).map_err(PolicyFilesError::Bundle)?;
+    catalog_bundle::load_installed(&config.state.dir, &keys).map_err(PolicyFilesError::Bundle)
 }
 
 /// Builds the catalog from `bundle` (or the shipped files) plus the operator's extra files.
 pub fn build_catalog(
     policies: &PoliciesConfig,
     bundle: Option<&Bundle>,
-) -> Result<Catalog, String> {
+) -> Result<Catalog, PolicyFilesError> {
     let extra = read_all(&policies.catalog_files)?;
     let extra_refs: Vec<(&str, &str)> = extra
         .iter()
@@ -59,12 +81,12 @@ pub fn build_catalog(
         Some(b) => Catalog::from_layers(&b.sources(), &extra_refs),
         None => Catalog::embedded_with(&extra_refs),
     }
-    .map_err(|e| e.to_string())
+    .map_err(Into::into)
 }
 
 /// Loads the catalog (installed bundle or shipped, plus extra files) and the policy files (or
 /// the default policy).
-pub fn load_policy(config: &Config) -> Result<LoadedPolicy, String> {
+pub fn load_policy(config: &Config) -> Result<LoadedPolicy, PolicyFilesError> {
     let bundle = installed_bundle(config)?;
     let catalog = build_catalog(&config.policies, bundle.as_ref())?;
     let config = &config.policies;
@@ -77,8 +99,7 @@ pub fn load_policy(config: &Config) -> Result<LoadedPolicy, String> {
             .map(|(n, t)| (n.as_str(), t.as_str()))
             .collect();
         Policy::from_sources(&refs)
-    }
-    .map_err(|e| e.to_string())?;
+    }?;
     let warnings = policy
         .check_against(&catalog)
         .iter()

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 
+use crate::outcome::Outcome;
 use crate::upstream::ProxyBody;
 
 // Shared with the agent, which reads them to explain a refusal.
@@ -18,8 +19,9 @@ pub use agent_proto::header::{
 #[derive(Debug, Clone)]
 pub struct Refusal {
     pub status: StatusCode,
-    /// `block` for decisions, `error` for failures, `deny` for access control.
-    pub action: &'static str,
+    /// [`Outcome::Block`] for decisions, [`Outcome::Error`] for failures, [`Outcome::Deny`]
+    /// for access control.
+    pub action: Outcome,
     /// The rule or check that decided, e.g. `intercept.block` or `upstream.certificate`.
     pub rule: String,
     /// A short title, e.g. "Upstream certificate is not valid".
@@ -33,7 +35,7 @@ pub struct Refusal {
 impl Refusal {
     pub fn new(
         status: StatusCode,
-        action: &'static str,
+        action: Outcome,
         rule: &str,
         title: &str,
         reason: String,
@@ -78,7 +80,7 @@ pub fn render_parts(refusal: &Refusal, request_id: &str, json: bool) -> (Respons
     let (content_type, body) = if json {
         let value = serde_json::json!({
             "error": {
-                "type": refusal.action,
+                "type": refusal.action.as_str(),
                 "rule": refusal.rule,
                 "title": refusal.title,
                 "message": refusal.reason,
@@ -95,7 +97,10 @@ pub fn render_parts(refusal: &Refusal, request_id: &str, json: bool) -> (Respons
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(HEADER_ACTION, HeaderValue::from_static(refusal.action));
+    headers.insert(
+        HEADER_ACTION,
+        HeaderValue::from_static(refusal.action.as_str()),
+    );
     if let Ok(rule) = HeaderValue::from_str(&refusal.rule) {
         headers.insert(HEADER_RULE, rule);
     }
@@ -155,7 +160,7 @@ mod tests {
     fn refusal() -> Refusal {
         Refusal::new(
             StatusCode::FORBIDDEN,
-            "block",
+            Outcome::Block,
             "intercept.block",
             "Blocked",
             "<script>alert(1)</script> is not allowed".into(),

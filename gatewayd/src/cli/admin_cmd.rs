@@ -156,7 +156,7 @@ pub fn run_admin(config: &Config, command: &AdminCommand) -> anyhow::Result<u8> 
                     out!(
                         "{}  {:<8} {}  created {}  {expires}",
                         token.id,
-                        format!("{:?}", token.role).to_lowercase(),
+                        token.role.as_str(),
                         token.name,
                         unix_ms_text(token.created_unix_ms),
                     );

@@ -99,7 +99,7 @@ pub fn run_catalog(config: &Config, command: &CatalogCommand) -> anyhow::Result<
                 policies::catalog::Endpoint::Prompt(_) => "prompt",
                 policies::catalog::Endpoint::Upload(_) => "upload",
             });
-            let kind = format!("{:?}", found.kind).to_ascii_lowercase();
+            let kind = found.kind.as_str();
             if *json {
                 out!(
                     "{}",

@@ -33,6 +33,7 @@ pub use tls::TlsTemplate;
 use crate::gateway::{Gateway, Snapshot};
 use crate::identity::Identity;
 use crate::io::Prefixed;
+use crate::outcome::Outcome;
 use crate::pipeline::{self, ConnectionContext, TunnelEvent, TunnelOutcome, TunnelTarget};
 use crate::respond::Refusal;
 use crate::serve::{serve_http, Protocol};
@@ -196,7 +197,7 @@ fn conflict_page(conflict: NameConflict, connect_host: &str, sni: &str) -> Refus
     };
     Refusal::new(
         StatusCode::FORBIDDEN,
-        "block",
+        Outcome::Block,
         rule,
         "This connection is not allowed",
         reason,
@@ -256,7 +257,7 @@ fn connect_verdict(tunnel: &Tunnel, host: &str) -> ConnectVerdict {
 fn blocked_page(host: &str) -> Refusal {
     Refusal::new(
         StatusCode::FORBIDDEN,
-        "block",
+        Outcome::Block,
         "intercept.block",
         "This site is blocked",
         format!("Your organisation does not allow access to {host}."),

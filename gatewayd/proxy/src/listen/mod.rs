@@ -259,7 +259,7 @@ fn local_request(snapshot: &Snapshot, request: &Request<Incoming>) -> Response<P
         _ => {
             let refusal = Refusal::new(
                 StatusCode::BAD_REQUEST,
-                "error",
+                crate::outcome::Outcome::Error,
                 "request.target",
                 "This is a proxy",
                 "Warden is a forward proxy: configure it as your HTTP and HTTPS proxy, or use \

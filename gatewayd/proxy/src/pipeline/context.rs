@@ -5,10 +5,13 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Instant;
 
+use dlp::Confidence;
 use http::{Method, Request};
+use policies::catalog::{FieldPath, HostKind};
 
 use crate::gateway::{Gateway, Snapshot};
 use crate::identity::Identity;
+use crate::outcome::Outcome;
 use crate::respond::{wants_json, Refusal};
 
 /// Where an intercepted or tunnelled connection goes: the host the client asked for (SNI, or
@@ -42,25 +45,36 @@ pub struct AppRef {
     pub id: String,
     pub name: String,
     pub category: &'static str,
-    /// `usage`, `support`, `api` or `upload`: which of the app's hosts was hit.
-    pub host_kind: String,
+    /// Which of the app's host lists the host was found in.
+    pub host_kind: HostKind,
     /// `prompt` or `upload` when the request hits a catalog endpoint.
     pub endpoint: Option<&'static str>,
+    /// The JSON fields that hold the prompt, when the request hits a prompt endpoint: kept
+    /// from classification so inspection does not match the catalog a second time.
+    pub prompt_fields: Vec<FieldPath>,
+}
+
+/// One detector's findings in a scanned body: what a `dlp_findings` row records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DlpHit {
+    pub detector: String,
+    /// Findings counted, the highest count among the profiles scanned.
+    pub count: u32,
+    pub max_confidence: Confidence,
+    /// The first masked snippet of a finding (never the raw secret); `None` when none was
+    /// kept (at most 16 distinct snippets per request are).
+    pub snippet: Option<String>,
 }
 
 /// What body inspection found, for the event.
 #[derive(Debug, Clone, Default)]
 pub struct InspectionRecord {
-    /// Detector ids with their finding counts.
-    pub detectors: Vec<(String, u32)>,
-    /// Masked snippets of the findings (never the raw secret).
-    pub snippets: Vec<String>,
+    /// The detectors that fired, sorted by id.
+    pub hits: Vec<DlpHit>,
     /// Profiles whose scan matched.
     pub matched_profiles: Vec<String>,
     /// The body had to be scanned but could not be (too large, unreadable, timed out).
     pub unscanned: Option<String>,
-    /// Highest confidence per detector.
-    pub confidence: Vec<(String, String)>,
     /// File names of uploaded parts.
     pub file_names: Vec<String>,
     /// Characters of prompt text seen.
@@ -81,8 +95,8 @@ pub struct RequestContext {
     pub path: String,
     /// Whether refusals are rendered as JSON (API client) or HTML (browser).
     pub json: bool,
-    /// What the gateway did: `allow`, `block`, `error`, `deny`.
-    pub action: &'static str,
+    /// What the gateway did; text only in the headers, the log line and the event row.
+    pub action: Outcome,
     /// The rule or check behind the action.
     pub rule: String,
     /// A human-readable detail for the log (the refusal reason, the upstream error).
@@ -112,22 +126,45 @@ impl RequestContext {
             .map(|t| t.host.clone())
             .or_else(|| request.uri().host().map(str::to_owned))
             .unwrap_or_default();
+        let mut ctx = Self::new(
+            uuid::Uuid::now_v7().to_string(),
+            request.method().clone(),
+            conn.tunnel.as_ref().map(|t| t.scheme).unwrap_or("http"),
+            String::new(),
+            request.uri().path().chars().take(2048).collect(),
+            Arc::from(conn.snapshot.policy.version()),
+        );
+        ctx.json = wants_json(request.headers(), &host);
+        ctx.host = host;
+        ctx
+    }
+
+    /// A context that nothing has decided yet: allowed by the `default` rule, no app, no
+    /// inspection, arriving now.
+    pub fn new(
+        request_id: String,
+        method: Method,
+        scheme: &'static str,
+        host: String,
+        path: String,
+        policy_version: Arc<str>,
+    ) -> Self {
         Self {
-            request_id: uuid::Uuid::now_v7().to_string(),
+            request_id,
             started: Instant::now(),
-            method: request.method().clone(),
-            scheme: conn.tunnel.as_ref().map(|t| t.scheme).unwrap_or("http"),
-            json: wants_json(request.headers(), &host),
+            method,
+            scheme,
+            json: false,
             host,
-            path: request.uri().path().chars().take(2048).collect(),
-            action: "allow",
+            path,
+            action: Outcome::Allow,
             rule: "default".into(),
             detail: None,
             bytes_up: Arc::default(),
             app: None,
             app_status: None,
             upload: false,
-            policy_version: Arc::from(conn.snapshot.policy.version()),
+            policy_version,
             inspection: InspectionRecord::default(),
             blocked: false,
             ts: std::time::SystemTime::now()

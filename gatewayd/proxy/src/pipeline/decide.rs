@@ -10,6 +10,7 @@ use policies::rules::{AppFacts, Posture};
 use policies::{Facts, StatusBook, Verdict};
 
 use super::context::{AppRef, ConnectionContext, RequestContext};
+use crate::outcome::Outcome;
 use crate::respond::Refusal;
 
 static NO_POSTURE: Posture = Posture::new();
@@ -86,25 +87,29 @@ pub fn decide(
     snapshot.policy.decide(&facts)
 }
 
-/// Fills in the request's app (catalog match) and upload flag.
+/// Fills in the request's app (catalog match) and upload flag. The one catalog match of the
+/// request: what inspection needs of it (the prompt fields) is kept on the context.
 pub fn classify(conn: &ConnectionContext, ctx: &mut RequestContext, parts: &Parts) {
+    use policies::catalog::Endpoint;
     let snapshot = &conn.snapshot;
     let matched = snapshot
         .catalog
         .match_request(&ctx.host, parts.method.as_str(), &ctx.path);
     let mut upload_endpoint = false;
     if let Some(m) = matched {
-        let endpoint = m.endpoint.as_ref().map(|e| match e {
-            policies::catalog::Endpoint::Prompt(_) => "prompt",
-            policies::catalog::Endpoint::Upload(_) => "upload",
-        });
+        let (endpoint, prompt_fields) = match &m.endpoint {
+            Some(Endpoint::Prompt(p)) => (Some("prompt"), p.fields.clone()),
+            Some(Endpoint::Upload(_)) => (Some("upload"), Vec::new()),
+            None => (None, Vec::new()),
+        };
         upload_endpoint = endpoint == Some("upload");
         ctx.app = Some(AppRef {
             id: m.matched.app.id.clone(),
             name: m.matched.app.name.clone(),
             category: m.matched.app.category.as_str(),
-            host_kind: format!("{:?}", m.matched.kind).to_ascii_lowercase(),
+            host_kind: m.matched.kind,
             endpoint,
+            prompt_fields,
         });
     }
     ctx.upload = is_upload(parts, upload_endpoint);
@@ -140,7 +145,7 @@ pub fn apply(
     verdict: &Verdict,
 ) -> Result<(), Refusal> {
     ctx.rule = verdict.rule_id.to_string();
-    ctx.action = verdict.action.name();
+    ctx.action = Outcome::from(&verdict.action);
     ctx.policy_version = Arc::clone(&verdict.policy_version);
     ctx.app_status = match (&ctx.app, &ctx.discovered) {
         (Some(app), _) => Some(conn.gateway.statuses.book().status(&app.id).as_str()),
@@ -180,7 +185,7 @@ pub fn refusal_for(conn: &ConnectionContext, ctx: &RequestContext, verdict: &Ver
     };
     let mut refusal = Refusal::new(
         StatusCode::FORBIDDEN,
-        "block",
+        Outcome::Block,
         &verdict.rule_id,
         title,
         verdict

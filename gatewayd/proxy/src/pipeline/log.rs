@@ -2,95 +2,79 @@
 //! abandoned, for allowed, refused and failed requests alike. The record goes to the event
 //! writer (ClickHouse, spooled when it is down), the structured log and the metrics.
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
-use std::time::Instant;
 
 use schema::{DlpFinding, HttpEvent};
 
-use super::context::{AppRef, InspectionRecord};
+use super::context::RequestContext;
+use crate::outcome::Outcome;
 use crate::telemetry::events::{BodyBytes, InternalEvent};
 use crate::telemetry::Metrics;
 use events::{EventContext, EventRecord, EventSink};
 
-/// Everything known about one transaction when its response starts.
+/// Everything known about one transaction when its response starts: the request's own
+/// context, moved here whole, and what only the connection and the response know. A new
+/// event column is a field of [`RequestContext`] and a line in [`TransactionLog::record`].
 pub struct TransactionLog {
-    pub request_id: String,
-    /// Seconds since the Unix epoch when the request arrived.
-    pub ts: u32,
+    pub ctx: RequestContext,
     /// Who and where (identity, source, geo), shared by the connection's requests.
     pub who: Arc<EventContext>,
-    /// The gateway answered instead of the upstream.
-    pub blocked: bool,
-    pub events: Option<EventSink>,
-    pub started: Instant,
-    pub client: String,
-    pub user: String,
-    pub method: String,
-    pub scheme: &'static str,
-    pub host: String,
-    pub path: String,
+    pub client: SocketAddr,
     pub status: u16,
-    pub action: &'static str,
-    pub rule: String,
-    pub detail: Option<String>,
-    pub policy_version: String,
-    pub app: Option<AppRef>,
-    pub app_status: Option<&'static str>,
-    pub upload: bool,
-    pub inspection: InspectionRecord,
-    pub discovered: Option<String>,
-    pub bytes_up: Arc<AtomicU64>,
+    pub events: Option<EventSink>,
+    pub metrics: Arc<Metrics>,
     pub bytes_down: Arc<AtomicU64>,
     pub body_error: Option<String>,
-    pub metrics: Arc<Metrics>,
 }
 
 impl TransactionLog {
     /// Emits the record. Called exactly once: at body end, or when the body is dropped.
     pub fn finish(self) {
-        let up = self.bytes_up.load(Relaxed);
+        let ctx = &self.ctx;
+        let up = ctx.bytes_up.load(Relaxed);
         let down = self.bytes_down.load(Relaxed);
         if let Some(events) = &self.events {
             events.emit(self.record(up, down));
         }
         BodyBytes { up, down }.emit(&self.metrics);
-        let detectors = self
+        let detectors = ctx
             .inspection
-            .detectors
+            .hits
             .iter()
-            .map(|(d, n)| format!("{d}:{n}"))
+            .map(|hit| format!("{}:{}", hit.detector, hit.count))
             .collect::<Vec<_>>()
             .join(",");
         tracing::info!(
             target: "warden::transaction",
-            request_id = %self.request_id,
+            request_id = %ctx.request_id,
             client = %self.client,
-            user = %self.user,
+            user = %self.who.user,
             device = %self.who.device_id,
-            method = %self.method,
-            scheme = %self.scheme,
-            host = %self.host,
-            path = %self.path,
+            method = %ctx.method,
+            scheme = %ctx.scheme,
+            host = %ctx.host,
+            path = %ctx.path,
             status = self.status,
-            action = %self.action,
-            rule = %self.rule,
-            detail = %self.detail.as_deref().unwrap_or(""),
-            policy_version = %self.policy_version,
-            app = %self.app.as_ref().map(|a| a.id.as_str()).unwrap_or(""),
-            category = %self.app.as_ref().map(|a| a.category).unwrap_or(""),
-            endpoint = %self.app.as_ref().and_then(|a| a.endpoint).unwrap_or(""),
-            app_status = %self.app_status.unwrap_or(""),
-            upload = self.upload,
-            discovered = %self.discovered.as_deref().unwrap_or(""),
+            action = %ctx.action,
+            rule = %ctx.rule,
+            detail = %ctx.detail.as_deref().unwrap_or(""),
+            policy_version = %ctx.policy_version,
+            app = %ctx.app.as_ref().map(|a| a.id.as_str()).unwrap_or(""),
+            category = %ctx.app.as_ref().map(|a| a.category).unwrap_or(""),
+            endpoint = %ctx.app.as_ref().and_then(|a| a.endpoint).unwrap_or(""),
+            app_status = %ctx.app_status.unwrap_or(""),
+            upload = ctx.upload,
+            discovered = %ctx.discovered.as_deref().unwrap_or(""),
             dlp_detectors = %detectors,
-            unscanned = %self.inspection.unscanned.as_deref().unwrap_or(""),
-            prompt_length = self.inspection.prompt_length,
-            audited = self.inspection.audit_prompt.is_some(),
+            unscanned = %ctx.inspection.unscanned.as_deref().unwrap_or(""),
+            prompt_length = ctx.inspection.prompt_length,
+            audited = ctx.inspection.audit_prompt.is_some(),
             bytes_up = up,
             bytes_down = down,
             body_error = %self.body_error.as_deref().unwrap_or(""),
-            latency_ms = self.started.elapsed().as_secs_f64() * 1000.0,
+            latency_ms = ctx.started.elapsed().as_secs_f64() * 1000.0,
             "transaction"
         );
     }
@@ -100,10 +84,11 @@ impl TransactionLog {
     /// The rows this transaction becomes.
     fn record(&self, bytes_up: u64, bytes_down: u64) -> EventRecord {
         let who = &self.who;
-        let inspection = &self.inspection;
+        let ctx = &self.ctx;
+        let inspection = &ctx.inspection;
         let mut http = HttpEvent {
-            ts: self.ts,
-            request_id: self.request_id.clone(),
+            ts: ctx.ts,
+            request_id: ctx.request_id.clone(),
             user: who.user.clone(),
             groups: who.groups.clone(),
             device_id: who.device_id.clone(),
@@ -111,84 +96,69 @@ impl TransactionLog {
             src_ip: who.src_ip.clone(),
             country: who.country.clone(),
             city: who.city.clone(),
-            host: self.host.clone(),
-            app_id: self
+            host: ctx.host.clone(),
+            app_id: ctx
                 .app
                 .as_ref()
                 .map(|a| a.id.clone())
-                .or_else(|| self.discovered.clone())
+                .or_else(|| ctx.discovered.clone())
                 .unwrap_or_default(),
-            app_name: self
-                .app
-                .as_ref()
-                .map(|a| a.name.clone())
-                .unwrap_or_default(),
-            category: self
+            app_name: ctx.app.as_ref().map(|a| a.name.clone()).unwrap_or_default(),
+            category: ctx
                 .app
                 .as_ref()
                 .map(|a| a.category.to_string())
-                .or_else(|| self.discovered.as_ref().map(|_| "api".to_string()))
+                .or_else(|| ctx.discovered.as_ref().map(|_| "api".to_string()))
                 .unwrap_or_default(),
-            app_status: self.app_status.unwrap_or("").to_string(),
-            discovered: u8::from(self.discovered.is_some()),
-            method: self.method.clone(),
+            app_status: ctx.app_status.unwrap_or("").to_string(),
+            discovered: u8::from(ctx.discovered.is_some()),
+            method: ctx.method.to_string(),
             status: self.status,
-            action: self.action.to_string(),
-            blocked: u8::from(self.blocked),
-            rule_id: self.rule.clone(),
-            policy_version: self.policy_version.clone(),
-            detail: self.detail.clone().unwrap_or_default(),
-            upload: u8::from(self.upload),
+            action: ctx.action.as_str().to_string(),
+            blocked: u8::from(ctx.blocked),
+            rule_id: ctx.rule.clone(),
+            policy_version: ctx.policy_version.to_string(),
+            detail: ctx.detail.clone().unwrap_or_default(),
+            upload: u8::from(ctx.upload),
             file_names: inspection.file_names.clone(),
             prompt_length: u32::try_from(inspection.prompt_length).unwrap_or(u32::MAX),
             dlp_detectors: inspection
-                .detectors
+                .hits
                 .iter()
-                .map(|(d, _)| d.clone())
+                .map(|hit| hit.detector.clone())
                 .collect(),
-            dlp_finding_count: inspection.detectors.iter().map(|(_, n)| *n).sum(),
+            dlp_finding_count: inspection.hits.iter().map(|hit| hit.count).sum(),
             bytes_up,
             bytes_down,
-            latency_ms: u32::try_from(self.started.elapsed().as_millis()).unwrap_or(u32::MAX),
+            latency_ms: u32::try_from(ctx.started.elapsed().as_millis()).unwrap_or(u32::MAX),
             ..HttpEvent::default()
         };
-        http.set_path(&self.path);
+        http.set_path(&ctx.path);
         if let Some(prompt) = &inspection.audit_prompt {
             http.set_audit_prompt(prompt, prompt.len());
         }
+        // A finding of a refused request is recorded as blocked whatever rule refused it.
+        let finding_action = if ctx.blocked {
+            Outcome::Block
+        } else {
+            ctx.action
+        };
         let findings = inspection
-            .detectors
+            .hits
             .iter()
-            .map(|(detector, count)| {
+            .map(|hit| {
                 let mut finding = DlpFinding {
-                    ts: self.ts,
-                    request_id: self.request_id.clone(),
+                    ts: ctx.ts,
+                    request_id: ctx.request_id.clone(),
                     user: who.user.clone(),
                     app_id: http.app_id.clone(),
-                    detector: detector.clone(),
-                    finding_count: *count,
-                    confidence: inspection
-                        .confidence
-                        .iter()
-                        .find(|(d, _)| d == detector)
-                        .map(|(_, c)| c.clone())
-                        .unwrap_or_default(),
-                    action: if self.blocked {
-                        "block".into()
-                    } else {
-                        self.action.to_string()
-                    },
+                    detector: hit.detector.clone(),
+                    finding_count: hit.count,
+                    confidence: hit.max_confidence.as_str().to_string(),
+                    action: finding_action.as_str().to_string(),
                     ..DlpFinding::default()
                 };
-                let snippet = inspection
-                    .snippets
-                    .iter()
-                    .find_map(|s| {
-                        s.strip_prefix(detector.as_str())
-                            .and_then(|r| r.strip_prefix(": "))
-                    })
-                    .unwrap_or("");
-                finding.set_snippet(snippet);
+                finding.set_snippet(hit.snippet.as_deref().unwrap_or(""));
                 finding
             })
             .collect();

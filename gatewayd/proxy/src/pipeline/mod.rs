@@ -20,9 +20,11 @@
 mod body;
 mod context;
 mod decide;
+mod dlp_scan;
 mod headers;
 mod inspection;
 mod log;
+mod redact;
 mod request_text;
 mod target;
 mod tunnel_log;
@@ -37,10 +39,13 @@ use http::{HeaderValue, Request, Response, StatusCode, Version};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
-pub use context::{AppRef, ConnectionContext, InspectionRecord, RequestContext, TunnelTarget};
+pub use context::{
+    AppRef, ConnectionContext, DlpHit, InspectionRecord, RequestContext, TunnelTarget,
+};
 pub use headers::{strip_alt_svc_h3, strip_hop_by_hop};
 pub use tunnel_log::{TunnelEvent, TunnelOutcome};
 
+use crate::outcome::Outcome;
 use crate::respond::{self, Refusal, HEADER_REQUEST_ID};
 use crate::telemetry::events::{
     EgressCheck, EgressRefused, InternalEvent, RequestReceived, RequestRefused, UpstreamFailed,
@@ -150,9 +155,9 @@ async fn run_phases(
     if ctx.inspection.redacted {
         let detectors: Vec<&str> = ctx
             .inspection
-            .detectors
+            .hits
             .iter()
-            .map(|(d, _)| d.as_str())
+            .map(|hit| hit.detector.as_str())
             .collect();
         if let Ok(value) = http::HeaderValue::from_str(&detectors.join(",")) {
             parts.headers.insert("x-warden-redacted", value);
@@ -209,32 +214,14 @@ fn log_phase(
         response.headers_mut().insert(HEADER_REQUEST_ID, id);
     }
     let log = TransactionLog {
-        request_id: ctx.request_id,
-        ts: ctx.ts,
+        ctx,
         who: conn.who.clone(),
-        blocked: ctx.blocked,
-        events: conn.gateway.events.clone(),
-        started: ctx.started,
-        client: conn.client.to_string(),
-        user: conn.identity.user.clone(),
-        method: ctx.method.to_string(),
-        scheme: ctx.scheme,
-        host: ctx.host,
-        path: ctx.path,
+        client: conn.client,
         status: response.status().as_u16(),
-        action: ctx.action,
-        rule: ctx.rule,
-        detail: ctx.detail,
-        policy_version: ctx.policy_version.to_string(),
-        app: ctx.app,
-        app_status: ctx.app_status,
-        upload: ctx.upload,
-        inspection: ctx.inspection,
-        discovered: ctx.discovered,
-        bytes_up: ctx.bytes_up,
+        events: conn.gateway.events.clone(),
+        metrics: conn.gateway.metrics.clone(),
         bytes_down: Arc::default(),
         body_error: None,
-        metrics: conn.gateway.metrics.clone(),
     };
     response.map(|body| LoggedBody::new(body, log).boxed())
 }
@@ -268,7 +255,7 @@ pub(crate) fn upstream_refusal(
     match &error {
         UpstreamError::Connect(ConnectError::InvalidCertificate { reason, .. }) => Refusal::new(
             StatusCode::BAD_GATEWAY,
-            "block",
+            Outcome::Block,
             "upstream.certificate",
             "The site's certificate is not valid",
             format!(
@@ -279,14 +266,14 @@ pub(crate) fn upstream_refusal(
         UpstreamError::Connect(ConnectError::Timeout { .. })
         | UpstreamError::ResponseTimeout(_) => Refusal::new(
             StatusCode::GATEWAY_TIMEOUT,
-            "error",
+            Outcome::Error,
             error.kind(),
             "The site did not answer in time",
             format!("{host} did not respond in time: {error}."),
         ),
         _ => Refusal::new(
             StatusCode::BAD_GATEWAY,
-            "error",
+            Outcome::Error,
             error.kind(),
             "The site could not be reached",
             format!("Warden could not reach {host}: {error}."),
@@ -298,7 +285,7 @@ pub(crate) fn upstream_refusal(
 pub fn egress_refusal(host: &str, refusal: EgressRefusal) -> Refusal {
     Refusal::new(
         StatusCode::FORBIDDEN,
-        "block",
+        Outcome::Block,
         refusal.rule(),
         "This destination is not allowed",
         format!(

@@ -4,6 +4,7 @@
 use http::{header, Request, StatusCode, Uri};
 
 use super::context::ConnectionContext;
+use crate::outcome::Outcome;
 use crate::respond::Refusal;
 use policies::host_list::normalise_host;
 
@@ -16,7 +17,7 @@ pub struct Target {
 fn bad_request(rule: &str, reason: String) -> Refusal {
     Refusal::new(
         StatusCode::BAD_REQUEST,
-        "error",
+        Outcome::Error,
         rule,
         "Bad request",
         reason,
@@ -42,7 +43,7 @@ pub fn resolve<B>(conn: &ConnectionContext, request: &Request<B>) -> Result<Targ
                 if normalise_host(&asked) != normalise_host(&tunnel.host) {
                     return Err(Refusal::new(
                         StatusCode::MISDIRECTED_REQUEST,
-                        "block",
+                        Outcome::Block,
                         "request.host_mismatch",
                         "Request does not match its connection",
                         format!(

@@ -10,10 +10,13 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::context::{AppRef, InspectionRecord};
+use http::Method;
+
+use super::context::{AppRef, RequestContext};
 use super::log::TransactionLog;
 use crate::gateway::{Gateway, Snapshot};
 use crate::identity::Identity;
+use crate::outcome::Outcome;
 use crate::respond::Refusal;
 
 /// A CONNECT tunnel as the event row records it.
@@ -58,47 +61,54 @@ impl TunnelEvent<'_> {
                 0,
                 0,
             ),
-            TunnelOutcome::Bypassed { rule, up, down } => {
-                ("bypass", rule.to_string(), None, 200, false, up, down)
-            }
-            TunnelOutcome::Failed { rule, detail } => {
-                ("error", rule.to_string(), Some(detail), 502, true, 0, 0)
-            }
+            TunnelOutcome::Bypassed { rule, up, down } => (
+                Outcome::Bypass,
+                rule.to_string(),
+                None,
+                200,
+                false,
+                up,
+                down,
+            ),
+            TunnelOutcome::Failed { rule, detail } => (
+                Outcome::Error,
+                rule.to_string(),
+                Some(detail),
+                502,
+                true,
+                0,
+                0,
+            ),
         };
         let app = self.app();
         let app_status = app
             .as_ref()
             .map(|a| self.gateway.statuses.book().status(&a.id).as_str());
+        let mut ctx = RequestContext::new(
+            self.request_id,
+            Method::CONNECT,
+            "tcp",
+            self.host.to_string(),
+            format!(":{}", self.port),
+            Arc::from(self.snapshot.policy.version()),
+        );
+        ctx.started = self.started;
+        ctx.blocked = blocked;
+        ctx.action = action;
+        ctx.rule = rule;
+        ctx.detail = detail;
+        ctx.app = app;
+        ctx.app_status = app_status;
+        ctx.bytes_up = Arc::new(AtomicU64::new(up));
         let log = TransactionLog {
-            request_id: self.request_id,
-            ts: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as u32)
-                .unwrap_or(0),
+            ctx,
             who: self.gateway.event_context(self.identity, self.client),
-            blocked,
-            events: self.gateway.events.clone(),
-            started: self.started,
-            client: self.client.to_string(),
-            user: self.identity.user.clone(),
-            method: "CONNECT".into(),
-            scheme: "tcp",
-            host: self.host.to_string(),
-            path: format!(":{}", self.port),
+            client: self.client,
             status,
-            action,
-            rule,
-            detail,
-            policy_version: self.snapshot.policy.version().to_string(),
-            app,
-            app_status,
-            upload: false,
-            inspection: InspectionRecord::default(),
-            discovered: None,
-            bytes_up: Arc::new(AtomicU64::new(up)),
+            events: self.gateway.events.clone(),
+            metrics: self.gateway.metrics.clone(),
             bytes_down: Arc::new(AtomicU64::new(down)),
             body_error: None,
-            metrics: self.gateway.metrics.clone(),
         };
         log.finish();
     }
@@ -109,8 +119,9 @@ impl TunnelEvent<'_> {
             id: found.app.id.clone(),
             name: found.app.name.clone(),
             category: found.app.category.as_str(),
-            host_kind: format!("{:?}", found.kind).to_ascii_lowercase(),
+            host_kind: found.kind,
             endpoint: None,
+            prompt_fields: Vec::new(),
         })
     }
 }

@@ -119,7 +119,9 @@ async fn connect_any(target: &str, addrs: &[SocketAddr]) -> Result<TcpStream, Co
     }
     Err(ConnectError::Tcp {
         target: target.to_string(),
-        source: last.unwrap_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address")),
+        source: Arc::new(
+            last.unwrap_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address")),
+        ),
     })
 }
 

@@ -23,7 +23,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ipnet::IpNet;
 
 use config::{EgressConfig, PortRange};
-use policies::host_list::HostList;
+use policies::host_list::{HostList, HostListError};
 
 /// Why a destination is refused; its [`rule`](EgressRefusal::rule) is the block page's
 /// `X-Warden-Rule` and the event's `rule_id`.
@@ -93,7 +93,7 @@ pub struct EgressPolicy {
 
 impl EgressPolicy {
     /// Builds the policy; the config was validated, so only host patterns can still fail.
-    pub fn from_config(config: &EgressConfig) -> Result<Self, String> {
+    pub fn from_config(config: &EgressConfig) -> Result<Self, HostListError> {
         Ok(Self {
             ports: config.allow_ports.clone(),
             allow_networks: config.allow_networks.clone(),

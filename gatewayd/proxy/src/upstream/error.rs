@@ -1,12 +1,14 @@
 //! Why an upstream could not be used, classified for the block page and the metrics: whose
 //! fault it was and what the user can do about it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::egress::EgressRefusal;
 
-/// A failure while establishing an upstream connection.
-#[derive(Debug, thiserror::Error)]
+/// A failure while establishing an upstream connection. Cloneable (the I/O error is shared):
+/// hyper-util's client error only lends it out, and the pipeline needs its own copy.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ConnectError {
     #[error("could not resolve {host}: {reason}")]
     Resolve { host: String, reason: String },
@@ -16,7 +18,7 @@ pub enum ConnectError {
     Tcp {
         target: String,
         #[source]
-        source: std::io::Error,
+        source: Arc<std::io::Error>,
     },
     /// The origin's certificate did not verify: never passed through silently.
     #[error("the certificate of {host} is not valid: {reason}")]
@@ -31,6 +33,20 @@ pub enum ConnectError {
         target: String,
         refusal: EgressRefusal,
     },
+}
+
+/// Why the upstream side cannot be built from the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamConfigError {
+    #[error("upstream.connect_to key {0:?} must be \"host:port\"")]
+    ConnectToKey(String),
+    #[error("upstream.connect_to value {0:?} must be \"addr:port\"")]
+    ConnectToValue(String),
+    /// An `upstream.extra_roots` file that is unreadable or holds no usable certificate.
+    #[error("upstream.extra_roots {path}: {reason}")]
+    ExtraRoots { path: String, reason: String },
+    #[error(transparent)]
+    EgressHosts(#[from] policies::host_list::HostListError),
 }
 
 /// A failure to get a response from upstream.
@@ -62,7 +78,7 @@ impl UpstreamError {
         let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
         while let Some(current) = source {
             if let Some(connect) = current.downcast_ref::<ConnectError>() {
-                return Self::Connect(clone_connect(connect));
+                return Self::Connect(connect.clone());
             }
             source = current.source();
         }
@@ -83,35 +99,5 @@ impl UpstreamError {
             Self::Connect(_) => "upstream_unreachable",
             Self::Protocol(_) => "upstream_protocol_error",
         }
-    }
-}
-
-fn clone_connect(error: &ConnectError) -> ConnectError {
-    match error {
-        ConnectError::Resolve { host, reason } => ConnectError::Resolve {
-            host: host.clone(),
-            reason: reason.clone(),
-        },
-        ConnectError::Timeout { target, after } => ConnectError::Timeout {
-            target: target.clone(),
-            after: *after,
-        },
-        ConnectError::Tcp { target, source } => ConnectError::Tcp {
-            target: target.clone(),
-            source: std::io::Error::new(source.kind(), source.to_string()),
-        },
-        ConnectError::InvalidCertificate { host, reason } => ConnectError::InvalidCertificate {
-            host: host.clone(),
-            reason: reason.clone(),
-        },
-        ConnectError::Tls { host, reason } => ConnectError::Tls {
-            host: host.clone(),
-            reason: reason.clone(),
-        },
-        ConnectError::BadTarget(t) => ConnectError::BadTarget(t.clone()),
-        ConnectError::Egress { target, refusal } => ConnectError::Egress {
-            target: target.clone(),
-            refusal: *refusal,
-        },
     }
 }

@@ -24,7 +24,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 pub use connector::{UpstreamConnector, UpstreamIo};
-pub use error::{ConnectError, UpstreamError};
+pub use error::{ConnectError, UpstreamConfigError, UpstreamError};
 pub use resolve::TargetResolver;
 pub use retry::Outgoing;
 
@@ -52,7 +52,7 @@ pub struct Upstream {
 
 impl Upstream {
     /// Builds the pooled client from config: roots, connect_to, timeouts.
-    pub fn from_config(config: &Config) -> Result<Self, String> {
+    pub fn from_config(config: &Config) -> Result<Self, UpstreamConfigError> {
         let resolver = Arc::new(TargetResolver::new(
             &config.upstream.connect_to,
             &config.egress,

@@ -10,7 +10,7 @@ use hickory_resolver::name_server::TokioConnectionProvider;
 use hickory_resolver::TokioResolver;
 
 use super::egress::{EgressPolicy, EgressRefusal};
-use super::ConnectError;
+use super::{ConnectError, UpstreamConfigError};
 use config::EgressConfig;
 use policies::host_list::normalise_host;
 
@@ -32,16 +32,16 @@ impl TargetResolver {
     pub fn new(
         connect_to: &BTreeMap<String, String>,
         egress: &EgressConfig,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, UpstreamConfigError> {
         let mut overrides = HashMap::new();
         for (from, to) in connect_to {
             let (host, port) = from
                 .rsplit_once(':')
                 .and_then(|(h, p)| Some((normalise_host(h), p.parse::<u16>().ok()?)))
-                .ok_or_else(|| format!("upstream.connect_to key {from:?} must be \"host:port\""))?;
+                .ok_or_else(|| UpstreamConfigError::ConnectToKey(from.clone()))?;
             let addr: SocketAddr = to
                 .parse()
-                .map_err(|_| format!("upstream.connect_to value {to:?} must be \"addr:port\""))?;
+                .map_err(|_| UpstreamConfigError::ConnectToValue(to.clone()))?;
             overrides.insert((host, port), addr);
         }
         let dns = match TokioResolver::builder_tokio() {

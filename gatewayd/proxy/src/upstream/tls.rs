@@ -8,26 +8,27 @@ use rustls::{ClientConfig, RootCertStore};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 
+use super::UpstreamConfigError;
+
 /// The public web roots plus every certificate in `extra` (PEM files).
-pub(crate) fn root_store(extra: &[PathBuf]) -> Result<Arc<RootCertStore>, String> {
+pub(crate) fn root_store(extra: &[PathBuf]) -> Result<Arc<RootCertStore>, UpstreamConfigError> {
     let mut roots = RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
     for path in extra {
+        let fail = |reason: String| UpstreamConfigError::ExtraRoots {
+            path: path.display().to_string(),
+            reason,
+        };
         let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-            .map_err(|e| format!("upstream.extra_roots {}: {e}", path.display()))?
+            .map_err(|e| fail(e.to_string()))?
             .collect::<Result<_, _>>()
-            .map_err(|e| format!("upstream.extra_roots {}: {e}", path.display()))?;
+            .map_err(|e| fail(e.to_string()))?;
         if certs.is_empty() {
-            return Err(format!(
-                "upstream.extra_roots {}: no PEM certificate in the file",
-                path.display()
-            ));
+            return Err(fail("no PEM certificate in the file".into()));
         }
         for cert in certs {
-            roots
-                .add(cert)
-                .map_err(|e| format!("upstream.extra_roots {}: {e}", path.display()))?;
+            roots.add(cert).map_err(|e| fail(e.to_string()))?;
         }
     }
     Ok(Arc::new(roots))

@@ -11,13 +11,15 @@ use crate::telemetry::{Metrics, ReloadOutcome};
 /// A new configuration is in force.
 pub struct ConfigReloaded<'a> {
     pub version: u64,
+    /// The snapshot parts built anew (`policy`, or `policy, upstream`).
+    pub rebuilt: &'static str,
     pub policy: &'a dyn Display,
     pub apps: usize,
 }
 
 impl InternalEvent for ConfigReloaded<'_> {
     fn emit(self, metrics: &Metrics) {
-        tracing::info!(version = self.version, policy = %self.policy, apps = self.apps, "configuration reloaded");
+        tracing::info!(version = self.version, rebuilt = self.rebuilt, policy = %self.policy, apps = self.apps, "configuration reloaded");
         metrics.config_reloads.with(ReloadOutcome::Applied).add(1);
     }
 }

@@ -29,7 +29,8 @@ pub struct DiscoveredApp {
     pub evidence: Vec<String>,
     /// Strongest confidence seen: low, medium, high.
     pub confidence: String,
-    /// Always `in_review` until someone adds the host to the catalog.
+    /// `unreviewed` until someone decides (adds the host to the catalog, blocks it, or marks
+    /// it not AI); discovery itself never changes enforcement.
     pub status: String,
 }
 

@@ -373,9 +373,25 @@ fn ai_api_traffic_to_an_unknown_host_is_discovered_for_triage() {
         gw.log()
     );
     assert!(
-        gw.log().contains("app_status=in_review"),
-        "shadow AI is treated as in review"
+        gw.log().contains("app_status=unreviewed"),
+        "shadow AI is recorded as unreviewed"
     );
+    // Discovery is evidence for a person; it changes no decision until someone decides
+    // (issue 24): a card number to the discovered host is not DLP-blocked by it.
+    let second = curl(&[
+        "-x",
+        &gw.proxy_url(),
+        "--cacert",
+        &root,
+        "-H",
+        "Authorization: Bearer sk-proj-4fJq8xZ2mN7vR1tY6wE3uI9oP0aS5dF",
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        r#"{"model":"x","messages":[{"role":"user","content":"card 4556 7375 8689 9855"}]}"#,
+        "https://origin.test/v1/chat/completions",
+    ]);
+    assert_eq!(second.status, 200, "{}", second.body_text());
     let (_, admin, _) = gatewayd(
         &gw,
         &[
@@ -392,7 +408,7 @@ fn ai_api_traffic_to_an_unknown_host_is_discovered_for_triage() {
     let value: serde_json::Value = serde_json::from_slice(&listing.body).unwrap();
     let found = &value["discovered"][0];
     assert_eq!(found["host"], "origin.test", "{value}");
-    assert_eq!(found["status"], "in_review");
+    assert_eq!(found["status"], "unreviewed");
     assert!(
         found["evidence"].as_array().unwrap().len() >= 2,
         "path and key both count: {found}"

@@ -75,7 +75,7 @@ impl DiscoveredApps {
                 requests: 0,
                 evidence: Vec::new(),
                 confidence: discovery.confidence.as_str().to_string(),
-                status: "in_review".into(),
+                status: policies::AppStatus::Unreviewed.as_str().into(),
             }
         });
         entry.requests += 1;

@@ -58,15 +58,10 @@ pub fn decide(
         .app
         .as_ref()
         .and_then(|a| snapshot.catalog.app(&a.id))
-        .map(|app| AppFacts::new(app, book))
-        .or_else(|| {
-            // Shadow AI outside the catalog is treated as an API app in review.
-            ctx.discovered.as_deref().map(|id| AppFacts {
-                id,
-                category: policies::catalog::Category::Api,
-                status: policies::AppStatus::InReview,
-            })
-        });
+        .map(|app| AppFacts::new(app, book));
+    // A discovered host (shadow AI outside the catalog) is evidence for a person to review:
+    // it never changes what the policy decides until someone adds it to the catalog or sets
+    // a status. A browser service mistaken for AI must not get DLP or the upload block.
     let facts = Facts {
         host: &ctx.host,
         path: Some(&ctx.path),
@@ -149,7 +144,7 @@ pub fn apply(
     ctx.policy_version = Arc::clone(&verdict.policy_version);
     ctx.app_status = match (&ctx.app, &ctx.discovered) {
         (Some(app), _) => Some(conn.gateway.statuses.book().status(&app.id).as_str()),
-        (None, Some(_)) => Some(policies::AppStatus::InReview.as_str()),
+        (None, Some(_)) => Some(policies::AppStatus::Unreviewed.as_str()),
         (None, None) => None,
     };
     if !verdict.blocked {

@@ -121,7 +121,7 @@ pub fn resolve_route(
         ))
     })?;
     record.provider = Some(route.provider.name.clone());
-    if !caller.may_use(&route.asked, &route.canonical, &route.provider.name) {
+    if !gw.routes.allows(&caller.models, &route) {
         return Err(CallError::Forbidden(format!(
             "this virtual key may not use the model {model:?}"
         )));

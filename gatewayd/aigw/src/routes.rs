@@ -1,6 +1,6 @@
 //! Which provider serves a model name: an exact `[[aigw.models]]` name or alias first, then
 //! `PROVIDER/MODEL` for any configured provider. Pure lookups over the configuration; the
-//! caller's permission is checked by the pipeline with [`crate::vkeys::Caller::may_use`].
+//! caller's permission is [`RouteTable::allows`].
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -111,6 +111,20 @@ impl RouteTable {
         })
     }
 
+    /// Whether a key limited to `allowed` (names, aliases, `provider/model`, `provider/*`;
+    /// empty: everything) may use `route`. A name counts for everything it resolves to, so a
+    /// key for the alias `fast` may use `openai/gpt-4o-mini` and the other aliases of it.
+    pub fn allows(&self, allowed: &[String], route: &Route) -> bool {
+        allowed.is_empty()
+            || allowed.iter().any(|a| {
+                a == &route.asked
+                    || a.strip_suffix("/*") == Some(route.provider.name.as_str())
+                    || self
+                        .resolve(a)
+                        .is_some_and(|r| r.canonical == route.canonical)
+            })
+    }
+
     /// The configured models, in configuration order.
     pub fn listed(&self) -> &[ListedModel] {
         &self.listed
@@ -157,5 +171,10 @@ mod tests {
         assert!(table.resolve("gpt-4o").is_none());
         assert!(table.resolve("openai/").is_none());
         assert_eq!(table.listed().len(), 2);
+        let fast = table.resolve("gpt-4o-mini").unwrap();
+        assert!(table.allows(&["fast".into()], &fast));
+        assert!(table.allows(&["openai/*".into()], &fast));
+        assert!(table.allows(&[], &fast));
+        assert!(!table.allows(&["smart".into()], &fast));
     }
 }

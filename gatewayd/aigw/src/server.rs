@@ -203,7 +203,11 @@ fn models(
         .routes
         .listed()
         .iter()
-        .filter(|m| caller.may_use(&m.id, &m.canonical, &m.provider))
+        .filter(|m| {
+            gw.routes
+                .resolve(&m.id)
+                .is_some_and(|r| gw.routes.allows(&caller.models, &r))
+        })
         .collect();
     let body = if request.headers().contains_key("anthropic-version") {
         let data: Vec<_> = models

@@ -47,6 +47,10 @@ RULES = {
     "report": ["admin", "proxy", "gatewayd"],
     # The admin plane sees the proxy only through admin::view::ProxyView.
     "admin": ["proxy", "events", "devices", "gatewayd"],
+    # The AI gateway: a second data plane beside the proxy's, with its own listener. It uses
+    # the configuration, DLP, the key store, the events path and the schema, never the proxy,
+    # the admin plane or the reports.
+    "aigw": ["proxy", "admin", "report", "devices", "gatewayd"],
     # The agent port hands CONNECT streams to the daemon through a trait; it never imports
     # the proxy, the admin plane, the reports or the events path.
     "devices": ["admin", "report", "proxy", "events", "gatewayd"],

@@ -13,6 +13,9 @@ need c++ g++
 need nginx nginx
 # A current ClickHouse release's engine (chdb, from PyPI) for the current-release test.
 need_python_module chdb chdb
+# The AI gateway's tests call it with the official OpenAI and Anthropic SDKs.
+need_python_module openai openai
+need_python_module anthropic anthropic
 # The events tests start their own clickhouse-server from Debian's package.
 if [ ! -x /usr/sbin/clickhouse-server ] && [ ! -x /usr/bin/clickhouse-server ]; then
   need clickhouse-server clickhouse-server clickhouse-client clickhouse-client

@@ -48,6 +48,14 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     let tokens = admin::tokens::TokenStore::load(&state_dir).map_err(anyhow::Error::msg)?;
     let geoip = open_geoip(&config)?;
     let events = EventsPath::start(&config).await?;
+    // The AI gateway is built before serving starts: a missing master key or provider key
+    // fails the start, not the first call.
+    let ai_gateway = match listeners.aigw {
+        Some(_) => Some(Arc::new(
+            aigw::AiGateway::new(&config, &state_dir).map_err(anyhow::Error::msg)?,
+        )),
+        None => None,
+    };
     let retention = config.retention.clone();
     let snapshot = load_snapshot(config)?;
     let gateway = Arc::new(Gateway::new(
@@ -72,7 +80,16 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         None => None,
     };
     let addrs = listeners.addrs;
-    write_listen_file(&state_dir, addrs.proxy, addrs.admin, addrs.agent)?;
+    write_listen_file(&state_dir, addrs)?;
+    let aigw_task = match (listeners.aigw, ai_gateway) {
+        (Some(listener), Some(ai_gateway)) => Some(gateway.tasks.spawn(aigw::serve(
+            listener,
+            ai_gateway,
+            gateway.tasks.clone(),
+            gateway.shutdown.clone(),
+        ))),
+        _ => None,
+    };
     let proxy_task = gateway
         .tasks
         .spawn(proxy::listen::serve_proxy(listeners.proxy, gateway.clone()));
@@ -84,7 +101,10 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     let tunnel = addrs
         .agent
         .map_or_else(|| "off".to_string(), |a| a.to_string());
-    tracing::info!(proxy = %addrs.proxy, admin = %addrs.admin, %tunnel, state = %state_dir.display(), config = %source, "gatewayd ready");
+    let ai = addrs
+        .aigw
+        .map_or_else(|| "off".to_string(), |a| a.to_string());
+    tracing::info!(proxy = %addrs.proxy, admin = %addrs.admin, %tunnel, aigw = %ai, state = %state_dir.display(), config = %source, "gatewayd ready");
 
     serve_until_stopped(&gateway).await?;
     tracing::info!(
@@ -94,6 +114,9 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     gateway.shutdown.cancel();
     let _ = tokio::join!(proxy_task, admin_task);
     if let Some(task) = agent_task {
+        let _ = task.await;
+    }
+    if let Some(task) = aigw_task {
         let _ = task.await;
     }
     drain_connections(&gateway, drain).await;
@@ -123,6 +146,7 @@ struct Listeners {
     proxy: TcpListener,
     admin: TcpListener,
     agent: Option<TcpListener>,
+    aigw: Option<TcpListener>,
     addrs: ListenAddrs,
 }
 
@@ -132,6 +156,7 @@ struct ListenAddrs {
     proxy: SocketAddr,
     admin: SocketAddr,
     agent: Option<SocketAddr>,
+    aigw: Option<SocketAddr>,
 }
 
 impl Listeners {
@@ -142,15 +167,21 @@ impl Listeners {
             Some(addr) => Some(bind("tunnel.listen", addr).await?),
             None => None,
         };
+        let aigw = match config.aigw.listen {
+            Some(addr) => Some(bind("aigw.listen", addr).await?),
+            None => None,
+        };
         let addrs = ListenAddrs {
             proxy: proxy.local_addr()?,
             admin: admin.local_addr()?,
             agent: agent.as_ref().map(TcpListener::local_addr).transpose()?,
+            aigw: aigw.as_ref().map(TcpListener::local_addr).transpose()?,
         };
         Ok(Self {
             proxy,
             admin,
             agent,
+            aigw,
             addrs,
         })
     }
@@ -311,16 +342,12 @@ async fn drain_connections(gateway: &Gateway, drain: std::time::Duration) {
 }
 
 /// Records the bound addresses (useful with port 0) in `<state>/listen.json`.
-fn write_listen_file(
-    dir: &Path,
-    proxy: SocketAddr,
-    admin: SocketAddr,
-    tunnel: Option<SocketAddr>,
-) -> anyhow::Result<()> {
+fn write_listen_file(dir: &Path, addrs: ListenAddrs) -> anyhow::Result<()> {
     let text = serde_json::json!({
-        "proxy": proxy.to_string(),
-        "admin": admin.to_string(),
-        "tunnel": tunnel.map(|t| t.to_string()),
+        "proxy": addrs.proxy.to_string(),
+        "admin": addrs.admin.to_string(),
+        "tunnel": addrs.agent.map(|t| t.to_string()),
+        "aigw": addrs.aigw.map(|a| a.to_string()),
     })
     .to_string();
     state_files::write_atomic(&dir.join("listen.json"), text.as_bytes(), false)?;

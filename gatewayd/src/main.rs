@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use config::{load_config, Config};
 use gatewayd::cli::{
-    run_admin, run_apps, run_ca, run_catalog, run_check, run_devices, run_dlp, run_keys,
+    run_admin, run_aigw, run_apps, run_ca, run_catalog, run_check, run_devices, run_dlp, run_keys,
     run_report, run_schema, Cli, Command, UsersCommand,
 };
 
@@ -75,6 +75,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Keys { command, config } => {
             run_keys(&config_or_exit!(config.config.as_deref()), &command)
+        }
+        Command::Aigw { command, config } => {
+            run_aigw(&config_or_exit!(config.config.as_deref()), &command)
         }
         Command::Schema { command, config } => {
             let code = run_schema(&config_or_exit!(config.config.as_deref()), &command)?;

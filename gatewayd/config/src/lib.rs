@@ -4,6 +4,7 @@
 //! ignored). Values are validated here, before anything uses them, so `gatewayd check` and a
 //! SIGHUP reload see exactly the errors `gatewayd run` would.
 
+mod aigw;
 mod duration;
 mod egress;
 mod load;
@@ -16,6 +17,7 @@ use std::path::PathBuf;
 use ipnet::IpNet;
 use serde::Deserialize;
 
+pub use aigw::{AigwConfig, AigwModel, AigwOnMatch, AigwProvider, ProviderKind};
 pub use duration::ConfigDuration;
 use egress::forbidden_network;
 pub use egress::{EgressConfig, PortRange};
@@ -46,6 +48,7 @@ pub struct Config {
     pub identity: IdentityConfig,
     pub tunnel: TunnelConfig,
     pub keys: KeysConfig,
+    pub aigw: AigwConfig,
 }
 
 /// The provider key store (`gatewayd keys ...`): where its master key comes from.

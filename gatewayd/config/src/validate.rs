@@ -26,6 +26,21 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
         ));
     }
     admin(config, text)?;
+    crate::aigw::validate(&config.aigw)
+        .map_err(|(key, message)| (find_section_key(text, "aigw", key), message))?;
+    if let Some(profile) = &config.aigw.dlp_profile {
+        let engine = dlp::DlpEngine::shipped().map_err(|e| (None, format!("DLP engine: {e}")))?;
+        if !engine.has_profile(profile) {
+            let known: Vec<&str> = engine.profile_names().collect();
+            return Err((
+                find_section_key(text, "aigw", "dlp_profile"),
+                format!(
+                    "aigw.dlp_profile {profile:?} is not a DLP profile; known: {}",
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
     let master = &config.keys.master_key;
     let source_ok = ["env:", "file:", "systemd:"]
         .iter()
@@ -364,5 +379,53 @@ mod tests {
     fn bad_host_patterns_are_refused() {
         let err = check("[intercept]\ndo_not_inspect = [\"*.\"]\n").unwrap_err();
         assert!(err.starts_with("2:19: "), "{err}");
+    }
+
+    const PROVIDER: &str = "[[aigw.providers]]\nname = \"openai\"\nkind = \"openai\"\nbase_url = \"https://api.openai.com/v1\"\nkey = \"openai-prod\"\n";
+
+    #[test]
+    fn the_ai_gateway_is_checked_before_it_listens() {
+        let on = format!("[aigw]\nlisten = \"127.0.0.1:0\"\n{PROVIDER}");
+        check(&on).unwrap();
+        let config = crate::load::parse("c.toml", &on).unwrap();
+        assert_eq!(config.aigw.providers[0].kind, crate::ProviderKind::Openai);
+        let remote = check(&format!("[aigw]\nlisten = \"0.0.0.0:8080\"\n{PROVIDER}")).unwrap_err();
+        assert!(
+            remote.starts_with("2:1: ") && remote.contains("allow_remote"),
+            "{remote}"
+        );
+        check(&format!(
+            "[aigw]\nlisten = \"0.0.0.0:8080\"\nallow_remote = true\n{PROVIDER}"
+        ))
+        .unwrap();
+        let empty = check("[aigw]\nlisten = \"127.0.0.1:0\"\n").unwrap_err();
+        assert!(empty.contains("providers is empty"), "{empty}");
+        let pasted = check(&PROVIDER.replace("openai-prod", "sk-proj-AAAA BBBB")).unwrap_err();
+        assert!(
+            pasted.contains("never the key itself") && !pasted.contains("AAAA"),
+            "{pasted}"
+        );
+        let url =
+            check(&PROVIDER.replace("https://api.openai.com/v1", "https://u:p@x/v1")).unwrap_err();
+        assert!(url.contains("base_url"), "{url}");
+        let kind = check(&PROVIDER.replace("kind = \"openai\"", "kind = \"gemini\"")).unwrap_err();
+        assert!(kind.contains("unknown variant"), "{kind}");
+        let orphan = check(&format!(
+            "{PROVIDER}[[aigw.models]]\nname = \"fast\"\nprovider = \"nobody\"\n"
+        ))
+        .unwrap_err();
+        assert!(orphan.contains("not in aigw.providers"), "{orphan}");
+        let twice = check(&format!(
+            "{PROVIDER}[[aigw.models]]\nname = \"a\"\nprovider = \"openai\"\naliases = [\"a\"]\n"
+        ))
+        .unwrap_err();
+        assert!(twice.contains("used twice"), "{twice}");
+        let profile = check("[aigw]\ndlp_profile = \"nope\"\n").unwrap_err();
+        assert!(
+            profile.starts_with("2:1: ") && profile.contains("financial"),
+            "{profile}"
+        );
+        check("[aigw]\ndlp_profile = \"financial\"\non_match = \"redact\"\n").unwrap();
+        assert!(check("[aigw]\nlisten = \"127.0.0.1:0\"\nunknown = 1\n").is_err());
     }
 }

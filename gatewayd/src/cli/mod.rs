@@ -4,6 +4,7 @@
 pub mod output;
 
 mod admin_cmd;
+mod aigw_cmd;
 mod ca_cmd;
 mod catalog_cmd;
 mod catalog_update_cmd;
@@ -20,6 +21,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 pub use admin_cmd::{run_admin, run_apps, AdminCommand, AppsCommand};
+pub use aigw_cmd::{run_aigw, AigwCommand, AigwKeysCommand};
 pub use ca_cmd::{run_ca, CaCommand};
 pub use catalog_cmd::{run_catalog, run_catalog_offline, CatalogCommand};
 pub use check::run_check;
@@ -115,6 +117,13 @@ pub enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// The AI gateway: virtual keys (create, list, revoke).
+    Aigw {
+        #[command(subcommand)]
+        command: AigwCommand,
         #[command(flatten)]
         config: ConfigArg,
     },

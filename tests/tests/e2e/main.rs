@@ -10,6 +10,7 @@
 mod support;
 
 mod agent;
+mod aigw;
 mod auth_attacks;
 mod bad_input;
 mod browser;

@@ -1,0 +1,225 @@
+//! [`CallError`]: every way a call can fail, saying whose fault it was, and the one place it
+//! becomes an answer in the caller's dialect (OpenAI's or Anthropic's error JSON), with
+//! `retry-after` on every 429 the gateway answers.
+//!
+//! Never: put a provider key, a virtual key or prompt data in a message. Upstream messages
+//! are passed on only after [`scrub`] removed the provider key from them.
+
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode};
+use serde_json::json;
+
+use crate::dialect::Dialect;
+
+/// Why a call failed. Each variant knows its status and error type.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CallError {
+    /// No key, or one that is unknown, revoked or expired.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The key is valid but may not use this model.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request is malformed or cannot be translated; `param` names the field.
+    #[error("{message}")]
+    BadRequest {
+        message: String,
+        param: Option<String>,
+    },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    ModelNotFound(String),
+    #[error("request body over {0} bytes")]
+    TooLarge(usize),
+    /// DLP refused the prompt; the detector ids, never the data.
+    #[error("Warden blocked this request: the prompt contains data matched by DLP ({})", .0.join(", "))]
+    DlpBlocked(Vec<String>),
+    /// The gateway itself refuses for now (limits); `retry_after` in seconds.
+    #[error("{message}")]
+    RateLimited { message: String, retry_after: u64 },
+    /// The provider answered with an error.
+    #[error("{message}")]
+    Upstream {
+        status: StatusCode,
+        message: String,
+        retry_after: Option<String>,
+    },
+    /// The provider could not be reached or answered garbage.
+    #[error("{0}")]
+    BadGateway(String),
+    #[error("{0}")]
+    Timeout(String),
+    /// The gateway's own fault (key store, configuration).
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl CallError {
+    pub fn bad_request(param: &str, message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            message: message.into(),
+            param: Some(param.to_string()),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) | Self::DlpBlocked(_) => StatusCode::FORBIDDEN,
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) | Self::ModelNotFound(_) => StatusCode::NOT_FOUND,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Upstream { status, .. } => *status,
+            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A short, closed label for logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated(_) => "unauthenticated",
+            Self::Forbidden(_) => "forbidden",
+            Self::BadRequest { .. } => "bad_request",
+            Self::NotFound(_) => "not_found",
+            Self::ModelNotFound(_) => "model_not_found",
+            Self::TooLarge(_) => "too_large",
+            Self::DlpBlocked(_) => "dlp_blocked",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Upstream { .. } => "upstream_error",
+            Self::BadGateway(_) => "bad_gateway",
+            Self::Timeout(_) => "timeout",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    fn openai_type(&self) -> (&'static str, Option<&'static str>) {
+        match self {
+            Self::Unauthenticated(_) => ("invalid_request_error", Some("invalid_api_key")),
+            Self::Forbidden(_) => ("invalid_request_error", Some("model_not_allowed")),
+            Self::BadRequest { .. } | Self::TooLarge(_) => ("invalid_request_error", None),
+            Self::NotFound(_) => ("invalid_request_error", Some("not_found")),
+            Self::ModelNotFound(_) => ("invalid_request_error", Some("model_not_found")),
+            Self::DlpBlocked(_) => ("invalid_request_error", Some("dlp_blocked")),
+            Self::RateLimited { .. } => ("rate_limit_error", Some("rate_limit_exceeded")),
+            Self::Upstream { status, .. } if *status == StatusCode::TOO_MANY_REQUESTS => {
+                ("rate_limit_error", Some("rate_limit_exceeded"))
+            }
+            Self::Upstream { status, .. } if status.is_client_error() => {
+                ("invalid_request_error", None)
+            }
+            Self::Upstream { .. } | Self::BadGateway(_) | Self::Timeout(_) | Self::Internal(_) => {
+                ("server_error", None)
+            }
+        }
+    }
+
+    fn anthropic_type(&self) -> &'static str {
+        match self.status().as_u16() {
+            400 | 413 => "invalid_request_error",
+            401 => "authentication_error",
+            403 => "permission_error",
+            404 => "not_found_error",
+            429 => "rate_limit_error",
+            529 => "overloaded_error",
+            _ => "api_error",
+        }
+    }
+
+    /// The error's JSON body in `dialect`.
+    pub fn body(&self, dialect: Dialect) -> serde_json::Value {
+        let message = self.to_string();
+        match dialect {
+            Dialect::OpenAi => {
+                let (kind, code) = self.openai_type();
+                let param = match self {
+                    Self::BadRequest { param, .. } => param.clone(),
+                    Self::ModelNotFound(_) | Self::Forbidden(_) => Some("model".into()),
+                    _ => None,
+                };
+                json!({"error": {"message": message, "type": kind, "param": param, "code": code}})
+            }
+            Dialect::Anthropic => {
+                json!({"type": "error", "error": {"type": self.anthropic_type(), "message": message}})
+            }
+        }
+    }
+
+    /// The whole answer: status, JSON body, `retry-after` when it is a 429.
+    pub fn response(&self, dialect: Dialect) -> http::Response<Bytes> {
+        let body = Bytes::from(self.body(dialect).to_string());
+        let mut response = http::Response::new(body);
+        *response.status_mut() = self.status();
+        let headers = response.headers_mut();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        let retry_after = match self {
+            Self::RateLimited { retry_after, .. } => Some(retry_after.to_string()),
+            Self::Upstream { retry_after, .. } => retry_after.clone(),
+            _ => None,
+        };
+        if let Some(value) = retry_after.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            headers.insert(http::header::RETRY_AFTER, value);
+        } else if self.status() == StatusCode::TOO_MANY_REQUESTS {
+            headers.insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if let Self::Unauthenticated(_) = self {
+            headers.insert(
+                http::header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"warden-aigw\""),
+            );
+        }
+        response
+    }
+}
+
+/// `text` with every occurrence of `secret` replaced: what a provider echoes back never
+/// carries its key to a caller, a log or an event.
+pub fn scrub(text: &str, secret: Option<&str>) -> String {
+    match secret {
+        Some(secret) if secret.len() >= 8 => text.replace(secret, "[provider key]"),
+        _ => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_speak_each_dialect_and_429s_say_when_to_retry() {
+        let e = CallError::RateLimited {
+            message: "slow down".into(),
+            retry_after: 7,
+        };
+        let r = e.response(Dialect::OpenAi);
+        assert_eq!(r.status(), 429);
+        assert_eq!(r.headers()["retry-after"], "7");
+        let body: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+        assert_eq!(body["error"]["type"], "rate_limit_error");
+        let a =
+            CallError::bad_request("messages[0].content[1].type", "no").body(Dialect::Anthropic);
+        assert_eq!(a["type"], "error");
+        assert_eq!(a["error"]["type"], "invalid_request_error");
+        let upstream = CallError::Upstream {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            message: "x".into(),
+            retry_after: None,
+        };
+        assert_eq!(
+            upstream.response(Dialect::OpenAi).headers()["retry-after"],
+            "1"
+        );
+        let dlp = CallError::DlpBlocked(vec!["credit_card".into()]).to_string();
+        assert!(dlp.contains("credit_card"), "{dlp}");
+        assert_eq!(
+            scrub("bad key sk-123456789", Some("sk-123456789")),
+            "bad key [provider key]"
+        );
+    }
+}

@@ -1,0 +1,112 @@
+//! `aigw`: Warden's AI gateway. One endpoint, OpenAI- and Anthropic-compatible
+//! (`POST /v1/chat/completions`, `POST /v1/messages`, `GET /v1/models`), in front of the AI
+//! providers the organisation configured (`[aigw]`), reached with the keys it holds in the
+//! key store (`keystore`), used by callers who present a virtual key (`vkeys`). Every call
+//! runs the phases of [`pipeline`] (authenticate → parse → route → DLP → forward → account →
+//! log) and is logged once ([`call_log`]).
+//!
+//! Map: `server` (listener, endpoints, request ids), `pipeline` (the phases), `dialect`
+//! (wire formats, usage rules), `translate` (OpenAI ⇄ Anthropic requests, answers, streams),
+//! `sse` (incremental event parsing), `body` (answer bodies, the stream relay),
+//! `upstream` (the provider client), `routes`, `vkeys`, `provider_keys`, `dlp_phase`,
+//! `error` (errors in the caller's dialect), `call_log`.
+//!
+//! Never: send a provider key anywhere but to its provider (not to callers, logs, errors or
+//! events); forward a caller's credentials upstream; send a prompt DLP refused.
+
+pub mod body;
+pub mod call_log;
+pub mod dialect;
+pub mod dlp_phase;
+pub mod error;
+mod files;
+pub mod pipeline;
+pub mod provider_keys;
+pub mod routes;
+pub mod server;
+pub mod sse;
+pub mod translate;
+pub mod upstream;
+pub mod vkeys;
+
+use std::path::Path;
+use std::time::Duration;
+
+pub use server::serve;
+
+use crate::dlp_phase::PromptScanner;
+use crate::error::CallError;
+use crate::provider_keys::ProviderKeys;
+use crate::routes::RouteTable;
+use crate::upstream::UpstreamClient;
+use crate::vkeys::LiveKeys;
+
+/// The limits a call runs under (from `[aigw]`).
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub max_connections: usize,
+    pub max_body_bytes: usize,
+    pub max_response_bytes: usize,
+    pub response_timeout: Duration,
+    pub stream_idle_timeout: Duration,
+}
+
+/// The AI gateway's state, shared by every call: built once at start.
+pub struct AiGateway {
+    pub options: Options,
+    pub routes: RouteTable,
+    pub keys: LiveKeys,
+    provider_keys: Option<ProviderKeys>,
+    pub client: UpstreamClient,
+    pub dlp: Option<PromptScanner>,
+}
+
+impl AiGateway {
+    /// Builds the gateway from the daemon's configuration. A provider key store that cannot
+    /// be opened (missing or wrong master key) or a key a provider names that is not in it
+    /// fails the start, not the first call.
+    pub fn new(config: &config::Config, state_dir: &Path) -> Result<Self, String> {
+        let aigw = &config.aigw;
+        let provider_keys = if aigw.providers.iter().any(|p| p.key.is_some()) {
+            let keys = ProviderKeys::open(state_dir, &config.keys.master_key)
+                .map_err(|e| format!("aigw: the provider key store: {e}"))?;
+            for p in &aigw.providers {
+                if let Some(name) = &p.key {
+                    keys.secret(name)
+                        .map_err(|e| format!("aigw.providers {:?}: {e}", p.name))?;
+                }
+            }
+            Some(keys)
+        } else {
+            None
+        };
+        let dlp = match &aigw.dlp_profile {
+            Some(profile) => Some(PromptScanner {
+                engine: dlp::DlpEngine::shipped().map_err(|e| format!("DLP engine: {e}"))?,
+                profile: profile.clone(),
+                on_match: aigw.on_match,
+            }),
+            None => None,
+        };
+        Ok(Self {
+            options: Options {
+                max_connections: aigw.max_connections,
+                max_body_bytes: aigw.max_body_bytes,
+                max_response_bytes: aigw.max_response_bytes,
+                response_timeout: aigw.response_timeout.0,
+                stream_idle_timeout: aigw.stream_idle_timeout.0,
+            },
+            routes: RouteTable::new(aigw),
+            keys: LiveKeys::open(state_dir)?,
+            provider_keys,
+            client: upstream::client(&config.upstream.extra_roots, aigw.connect_timeout.0)?,
+            dlp,
+        })
+    }
+
+    fn provider_keys(&self) -> Result<&ProviderKeys, CallError> {
+        self.provider_keys
+            .as_ref()
+            .ok_or_else(|| CallError::Internal("no provider key store is open".into()))
+    }
+}

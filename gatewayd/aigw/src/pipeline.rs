@@ -1,0 +1,355 @@
+//! The phases of a call, in order, over one [`CallRecord`] — the AI gateway's pipeline, the
+//! same shape as the proxy's:
+//!
+//! ```text
+//! authenticate ─► parse ─► resolve route ─► (budgets, limits: next issue) ─► DLP
+//!   ─► forward (translate, provider key, send) ─► account (usage, while streaming)
+//!   ─► log (always, exactly once: when the answer's body ends or is dropped)
+//! ```
+//!
+//! Each phase either fills in the record and lets the call go on, or returns a
+//! [`CallError`] that `server` turns into an answer in the caller's dialect; the log phase
+//! runs either way ([`crate::call_log::CallLog`]). A phase for budgets and rate limits goes
+//! between route and DLP: it will know who is calling and which model, and nothing has left
+//! the gateway yet.
+//!
+//! Never: send a request upstream before authentication, routing and DLP said yes; forward
+//! the caller's own credentials; let a provider key out of `forward`.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Request, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use serde_json::{json, Value};
+
+use crate::call_log::CallRecord;
+use crate::dialect::{anthropic, openai, Dialect};
+use crate::error::{scrub, CallError};
+use crate::routes::Route;
+use crate::translate::stream::{AnthropicToOpenAi, OpenAiToAnthropic, StreamTranslator};
+use crate::translate::{response, to_anthropic, to_openai};
+use crate::vkeys::Caller;
+use crate::AiGateway;
+
+/// What the forward phase got back.
+pub enum Reply {
+    /// A whole JSON answer, already in the caller's dialect.
+    Whole(Bytes),
+    /// A stream to relay event by event.
+    Stream {
+        upstream: Incoming,
+        translator: StreamTranslator,
+    },
+}
+
+/// Phase 1: who is calling — `Authorization: Bearer KEY` or `x-api-key: KEY`.
+pub fn authenticate(
+    gw: &AiGateway,
+    headers: &HeaderMap,
+    record: &mut CallRecord,
+) -> Result<Caller, CallError> {
+    let bearer = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        });
+    let presented = bearer.or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()));
+    let Some(presented) = presented.map(str::trim).filter(|k| !k.is_empty()) else {
+        return Err(CallError::Unauthenticated(
+            "no virtual key: send Authorization: Bearer <key> (or x-api-key); `gatewayd aigw keys create` makes one".into(),
+        ));
+    };
+    let caller = gw.keys.current().verify(presented).ok_or_else(|| {
+        CallError::Unauthenticated("this virtual key is unknown, revoked or expired".into())
+    })?;
+    record.caller = Some(caller.clone());
+    Ok(caller)
+}
+
+/// Phase 2: the body, within `max_body_bytes`, as JSON.
+pub async fn parse(
+    gw: &AiGateway,
+    request: Request<Incoming>,
+    record: &mut CallRecord,
+) -> Result<(HeaderMap, Value), CallError> {
+    let (parts, body) = request.into_parts();
+    let limit = gw.options.max_body_bytes;
+    let bytes = Limited::new(body, limit)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                CallError::TooLarge(limit)
+            } else {
+                CallError::bad_request("body", "the request body could not be read")
+            }
+        })?
+        .to_bytes();
+    let body: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| CallError::bad_request("body", format!("the body is not JSON: {e}")))?;
+    if !body.is_object() {
+        return Err(CallError::bad_request(
+            "body",
+            "the body must be a JSON object",
+        ));
+    }
+    record.stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    Ok((parts.headers, body))
+}
+
+/// Phase 3: which provider serves the model asked for, and whether this caller may use it.
+pub fn resolve_route(
+    gw: &AiGateway,
+    caller: &Caller,
+    body: &Value,
+    record: &mut CallRecord,
+) -> Result<Route, CallError> {
+    let model = body
+        .get("model")
+        .and_then(Value::as_str)
+        .ok_or_else(|| CallError::bad_request("model", "model is required"))?;
+    record.model_asked = Some(model.to_string());
+    let route = gw.routes.resolve(model).ok_or_else(|| {
+        CallError::ModelNotFound(format!(
+            "the model {model:?} is not served here: GET /v1/models lists the models this key may use"
+        ))
+    })?;
+    record.provider = Some(route.provider.name.clone());
+    if !gw.routes.allows(&caller.models, &route) {
+        return Err(CallError::Forbidden(format!(
+            "this virtual key may not use the model {model:?}"
+        )));
+    }
+    Ok(route)
+}
+
+/// Phase 4: DLP on the prompt (block, or redact in place).
+pub fn dlp(gw: &AiGateway, body: &mut Value, record: &mut CallRecord) -> Result<(), CallError> {
+    let Some(scanner) = &gw.dlp else {
+        return Ok(());
+    };
+    match scanner.check(body) {
+        Ok(outcome) => {
+            record.dlp = outcome.detectors;
+            record.dlp_action = outcome.action;
+            Ok(())
+        }
+        Err(CallError::DlpBlocked(detectors)) => {
+            record.dlp = detectors.clone();
+            record.dlp_action = Some("block");
+            Err(CallError::DlpBlocked(detectors))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// Phases 5 and 6: translate for the provider, send with its key, and (for whole answers)
+/// account for the usage it reports and translate back.
+pub async fn forward(
+    gw: &AiGateway,
+    ingress: Dialect,
+    route: &Route,
+    headers: &HeaderMap,
+    mut body: Value,
+    record: &mut CallRecord,
+) -> Result<Reply, CallError> {
+    let provider = &route.provider;
+    let stream = record.stream;
+    let caller_wants_usage = ingress == Dialect::OpenAi
+        && body["stream_options"]["include_usage"].as_bool() == Some(true);
+    let mut upstream_body = match (ingress, provider.dialect) {
+        (Dialect::OpenAi, Dialect::Anthropic) => {
+            to_anthropic::request(&body, &route.upstream_model)?
+        }
+        (Dialect::Anthropic, Dialect::OpenAi) => to_openai::request(&body, &route.upstream_model)?,
+        _ => {
+            body["model"] = json!(route.upstream_model);
+            body
+        }
+    };
+    if provider.dialect == Dialect::OpenAi && stream {
+        // Usage is what the provider says: ask for it on every stream.
+        if !upstream_body["stream_options"].is_object() {
+            upstream_body["stream_options"] = json!({});
+        }
+        upstream_body["stream_options"]["include_usage"] = json!(true);
+    }
+    let secret = match &provider.key {
+        Some(name) => Some(gw.provider_keys()?.secret(name)?),
+        None => None,
+    };
+    let path = match provider.dialect {
+        Dialect::OpenAi => "/chat/completions",
+        Dialect::Anthropic => "/messages",
+    };
+    let mut request = Request::post(format!("{}{path}", provider.base_url))
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .header(
+            http::header::ACCEPT,
+            if stream {
+                "text/event-stream"
+            } else {
+                "application/json"
+            },
+        )
+        .header(http::header::USER_AGENT, "warden-aigw");
+    if let Some(secret) = &secret {
+        let (name, value) = match provider.dialect {
+            Dialect::OpenAi => (
+                http::header::AUTHORIZATION,
+                format!("Bearer {}", secret.expose()),
+            ),
+            Dialect::Anthropic => (
+                http::HeaderName::from_static("x-api-key"),
+                secret.expose().to_string(),
+            ),
+        };
+        let mut value = HeaderValue::from_str(&value).map_err(|_| {
+            CallError::Internal(format!(
+                "the provider key of {} is not a valid header value",
+                provider.name
+            ))
+        })?;
+        value.set_sensitive(true);
+        request = request.header(name, value);
+    }
+    if provider.dialect == Dialect::Anthropic {
+        let same = ingress == Dialect::Anthropic;
+        let version = headers.get("anthropic-version").filter(|_| same).cloned();
+        request = request.header(
+            "anthropic-version",
+            version.unwrap_or(HeaderValue::from_static(anthropic::VERSION)),
+        );
+        if let Some(beta) = headers.get("anthropic-beta").filter(|_| same) {
+            request = request.header("anthropic-beta", beta.clone());
+        }
+    }
+    let request = request
+        .body(Full::new(Bytes::from(upstream_body.to_string())))
+        .map_err(|e| CallError::Internal(format!("building the provider request: {e}")))?;
+    let sent = tokio::time::timeout(gw.options.response_timeout, gw.client.request(request)).await;
+    let response = match sent {
+        Err(_) => {
+            return Err(CallError::Timeout(format!(
+                "provider {} did not answer in time",
+                provider.name
+            )))
+        }
+        Ok(Err(e)) => {
+            let why = scrub(&e.to_string(), secret.as_ref().map(|s| s.expose()));
+            return Err(CallError::BadGateway(format!(
+                "provider {} could not be reached: {why}",
+                provider.name
+            )));
+        }
+        Ok(Ok(response)) => response,
+    };
+    let status = response.status();
+    if !status.is_success() {
+        let retry_after = response
+            .headers()
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = read_limited(response.into_body(), 64 * 1024, gw.options.response_timeout)
+            .await
+            .unwrap_or_default();
+        return Err(provider_error(
+            &provider.name,
+            status,
+            &body,
+            retry_after,
+            secret.as_ref().map(|s| s.expose()),
+        ));
+    }
+    drop(secret);
+    if stream {
+        let translator = match (provider.dialect, ingress) {
+            (Dialect::OpenAi, Dialect::OpenAi) => StreamTranslator::OpenAi { caller_wants_usage },
+            (Dialect::Anthropic, Dialect::Anthropic) => StreamTranslator::Anthropic,
+            (Dialect::Anthropic, Dialect::OpenAi) => {
+                StreamTranslator::AnthropicToOpenAi(AnthropicToOpenAi::new(caller_wants_usage))
+            }
+            (Dialect::OpenAi, Dialect::Anthropic) => {
+                StreamTranslator::OpenAiToAnthropic(OpenAiToAnthropic::default())
+            }
+        };
+        return Ok(Reply::Stream {
+            upstream: response.into_body(),
+            translator,
+        });
+    }
+    let bytes = read_limited(
+        response.into_body(),
+        gw.options.max_response_bytes,
+        gw.options.response_timeout,
+    )
+    .await
+    .map_err(|why| CallError::BadGateway(format!("provider {}: {why}", provider.name)))?;
+    let answer: Value = serde_json::from_slice(&bytes).map_err(|_| {
+        CallError::BadGateway(format!(
+            "provider {} answered something that is not JSON",
+            provider.name
+        ))
+    })?;
+    // Account: usage and the model that served, by the provider's own rules.
+    record.model_served = answer
+        .get("model")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    record.usage = match provider.dialect {
+        Dialect::OpenAi => openai::usage(&answer).unwrap_or_default(),
+        Dialect::Anthropic => anthropic::usage(answer.get("usage").unwrap_or(&Value::Null)),
+    };
+    let out = match (provider.dialect, ingress) {
+        (Dialect::Anthropic, Dialect::OpenAi) => {
+            Bytes::from(response::anthropic_to_openai(&answer).to_string())
+        }
+        (Dialect::OpenAi, Dialect::Anthropic) => {
+            Bytes::from(response::openai_to_anthropic(&answer)?.to_string())
+        }
+        _ => bytes,
+    };
+    Ok(Reply::Whole(out))
+}
+
+async fn read_limited(body: Incoming, limit: usize, within: Duration) -> Result<Bytes, String> {
+    match tokio::time::timeout(within, Limited::new(body, limit).collect()).await {
+        Err(_) => Err("the answer did not arrive in time".into()),
+        Ok(Err(_)) => Err(format!("the answer is over {limit} bytes or was cut")),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+    }
+}
+
+/// A provider's error, in words a caller can act on: its own message (scrubbed of the key)
+/// for what the caller did, a 502 for what the operator must fix.
+fn provider_error(
+    provider: &str,
+    status: StatusCode,
+    body: &[u8],
+    retry_after: Option<String>,
+    secret: Option<&str>,
+) -> CallError {
+    if matches!(status.as_u16(), 401 | 403) {
+        return CallError::BadGateway(format!(
+            "provider {provider} refused the gateway's key ({status}); an operator must check it with `gatewayd keys list`"
+        ));
+    }
+    let message = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
+        .unwrap_or_else(|| format!("HTTP {status}"));
+    let mut message: String = scrub(&message, secret).chars().take(1000).collect();
+    message.insert_str(0, &format!("provider {provider}: "));
+    CallError::Upstream {
+        status,
+        message,
+        retry_after,
+    }
+}

@@ -1,0 +1,66 @@
+//! The provider keys a running gateway uses: the key store opened with the master key, and
+//! opened again whenever its file changes (`gatewayd keys rotate|delete` take effect on the
+//! next call). A value is taken out only at the moment a request is sent.
+//!
+//! Never: log, return in an error or keep a copy of a value beyond the call that uses it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use keystore::{KeyStore, MasterKey, MasterKeySource, Secret, STORE_FILE};
+
+use crate::error::CallError;
+use crate::files::Stamp;
+
+/// The key store, re-opened on change.
+#[derive(Debug)]
+pub struct ProviderKeys {
+    dir: PathBuf,
+    source: MasterKeySource,
+    current: Mutex<(Option<Stamp>, Option<KeyStore>)>,
+}
+
+impl ProviderKeys {
+    /// Opens the store; a missing or wrong master key is an error now, not at the first call.
+    pub fn open(state_dir: &Path, master_key: &str) -> Result<Self, String> {
+        let source = MasterKeySource::parse(master_key).map_err(|e| e.to_string())?;
+        let stamp = Stamp::of(&state_dir.join(STORE_FILE));
+        let store = open(state_dir, &source)?;
+        Ok(Self {
+            dir: state_dir.to_path_buf(),
+            source,
+            current: Mutex::new((stamp, Some(store))),
+        })
+    }
+
+    /// The current value of the key named `name`.
+    pub fn secret(&self, name: &str) -> Result<Secret, CallError> {
+        let now = Stamp::of(&self.dir.join(STORE_FILE));
+        let mut current = self
+            .current
+            .lock()
+            .map_err(|_| CallError::Internal("key store lock poisoned".into()))?;
+        if current.0 != now {
+            let store = open(&self.dir, &self.source)
+                .inspect_err(|error| tracing::error!(%error, "provider key store unreadable"))
+                .ok();
+            *current = (now, store);
+        }
+        let store = current.1.as_ref().ok_or_else(|| {
+            CallError::Internal(
+                "the provider key store cannot be opened (see gatewayd's log)".into(),
+            )
+        })?;
+        store.secret(name).map_err(|e| match e {
+            keystore::KeyStoreError::NoSuchKey(_) => CallError::Internal(format!(
+                "provider key {name:?} is not in the key store (gatewayd keys add {name} --provider ...)"
+            )),
+            other => CallError::Internal(format!("provider key {name:?}: {other}")),
+        })
+    }
+}
+
+fn open(dir: &Path, source: &MasterKeySource) -> Result<KeyStore, String> {
+    let master = MasterKey::load(source).map_err(|e| e.to_string())?;
+    KeyStore::open(dir, master).map_err(|e| e.to_string())
+}

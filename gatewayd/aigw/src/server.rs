@@ -1,0 +1,226 @@
+//! The AI gateway's listener and endpoints: accept within `max_connections` (one more is
+//! answered 503 and closed), serve HTTP/1.1 and HTTP/2 (cleartext), route
+//! `POST /v1/chat/completions`, `POST /v1/messages` and `GET /v1/models`, and put
+//! `x-request-id` / `X-Warden-Request-Id` on every answer.
+//!
+//! Never: spawn outside the daemon's task tracker (shutdown drains what it tracks), spin on
+//! accept errors, or answer without a request id.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use serde_json::json;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::body::{CallBody, Relay};
+use crate::call_log::{CallLog, CallRecord};
+use crate::dialect::Dialect;
+use crate::error::CallError;
+use crate::pipeline::{self, Reply};
+use crate::AiGateway;
+
+/// Accepts on `listener` until `shutdown`; every connection runs on `tasks`.
+pub async fn serve(
+    listener: TcpListener,
+    gw: Arc<AiGateway>,
+    tasks: TaskTracker,
+    shutdown: CancellationToken,
+) {
+    let slots = Arc::new(Semaphore::new(gw.options.max_connections));
+    let mut backoff = Duration::from_millis(5);
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(accepted) => {
+                backoff = Duration::from_millis(5);
+                accepted
+            }
+            Err(error) => {
+                // EMFILE and friends: wait instead of spinning.
+                tracing::warn!(%error, "aigw: accept failed");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(1));
+                continue;
+            }
+        };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            tasks.spawn(refuse(stream));
+            continue;
+        };
+        let gw = gw.clone();
+        let shutdown = shutdown.clone();
+        tasks.spawn(async move {
+            serve_connection(stream, peer, gw, shutdown).await;
+            drop(permit);
+        });
+    }
+}
+
+async fn refuse(mut stream: TcpStream) {
+    let body = r#"{"error":{"message":"the AI gateway has too many connections open","type":"server_error","param":null,"code":"overloaded"}}"#;
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(answer.as_bytes())).await;
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    gw: Arc<AiGateway>,
+    shutdown: CancellationToken,
+) {
+    let _ = stream.set_nodelay(true);
+    let service = hyper::service::service_fn(move |request| {
+        let gw = gw.clone();
+        async move { Ok::<_, Infallible>(handle(&gw, request, peer).await) }
+    });
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30))
+        .max_buf_size(64 * 1024);
+    let connection = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => {}
+        _ = shutdown.cancelled() => {
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        }
+    }
+}
+
+/// One call: its endpoint's phases, then the answer with its request id and log guard.
+pub async fn handle(
+    gw: &AiGateway,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+) -> Response<CallBody> {
+    let path = request.uri().path().trim_end_matches('/').to_string();
+    let (ingress, endpoint) = match path.as_str() {
+        "/v1/messages" => (Dialect::Anthropic, "messages"),
+        "/v1/chat/completions" => (Dialect::OpenAi, "chat_completions"),
+        "/v1/models" => (Dialect::OpenAi, "models"),
+        _ => (Dialect::OpenAi, "other"),
+    };
+    let mut record = CallRecord::new(peer, ingress, endpoint);
+    let method = request.method().clone();
+    let result = match (method, endpoint) {
+        (Method::POST, "messages" | "chat_completions") => call(gw, ingress, request, &mut record).await,
+        (Method::GET, "models") => models(gw, &request, &mut record),
+        (_, "messages" | "chat_completions" | "models") => Err(CallError::bad_request("method", "method not allowed on this path")),
+        _ => Err(CallError::NotFound(format!(
+            "no such endpoint {path:?}: this gateway serves POST /v1/chat/completions, POST /v1/messages and GET /v1/models"
+        ))),
+    };
+    let request_id = record.request_id.clone();
+    let mut response = match result {
+        Ok(Reply::Whole(bytes)) => {
+            let mut response = Response::new(CallBody::whole(bytes, CallLog(record)));
+            response.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            response
+        }
+        Ok(Reply::Stream {
+            upstream,
+            translator,
+        }) => {
+            let idle = gw.options.stream_idle_timeout;
+            let relay = Relay::new(upstream, translator, idle, ingress, CallLog(record));
+            let mut response = Response::new(CallBody::stream(relay));
+            let headers = response.headers_mut();
+            headers.insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream"),
+            );
+            headers.insert(
+                http::header::CACHE_CONTROL,
+                HeaderValue::from_static("no-cache"),
+            );
+            response
+        }
+        Err(error) => {
+            record.status = error.status().as_u16();
+            record.error = Some(error.kind().to_string());
+            if matches!(
+                error,
+                CallError::Internal(_) | CallError::BadGateway(_) | CallError::Timeout(_)
+            ) {
+                tracing::warn!(request_id = %record.request_id, error = %error, "aigw call failed");
+            }
+            let (parts, bytes) = error.response(ingress).into_parts();
+            Response::from_parts(parts, CallBody::whole(bytes, CallLog(record)))
+        }
+    };
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", value.clone());
+        response.headers_mut().insert("x-warden-request-id", value);
+    }
+    response
+}
+
+/// `POST /v1/chat/completions` and `POST /v1/messages`: the phases of [`pipeline`].
+async fn call(
+    gw: &AiGateway,
+    ingress: Dialect,
+    request: Request<Incoming>,
+    record: &mut CallRecord,
+) -> Result<Reply, CallError> {
+    let caller = pipeline::authenticate(gw, request.headers(), record)?;
+    let (headers, mut body) = pipeline::parse(gw, request, record).await?;
+    let route = pipeline::resolve_route(gw, &caller, &body, record)?;
+    pipeline::dlp(gw, &mut body, record)?;
+    pipeline::forward(gw, ingress, &route, &headers, body, record).await
+}
+
+/// `GET /v1/models`: the configured models this caller may use, as OpenAI lists models (or
+/// as Anthropic does, for a caller that sends `anthropic-version`).
+fn models(
+    gw: &AiGateway,
+    request: &Request<Incoming>,
+    record: &mut CallRecord,
+) -> Result<Reply, CallError> {
+    let caller = pipeline::authenticate(gw, request.headers(), record)?;
+    let models: Vec<_> = gw
+        .routes
+        .listed()
+        .iter()
+        .filter(|m| {
+            gw.routes
+                .resolve(&m.id)
+                .is_some_and(|r| gw.routes.allows(&caller.models, &r))
+        })
+        .collect();
+    let body = if request.headers().contains_key("anthropic-version") {
+        let data: Vec<_> = models
+            .iter()
+            .map(|m| json!({"type": "model", "id": m.id, "display_name": m.id, "created_at": "1970-01-01T00:00:00Z"}))
+            .collect();
+        json!({"data": data, "has_more": false, "first_id": models.first().map(|m| &m.id), "last_id": models.last().map(|m| &m.id)})
+    } else {
+        let data: Vec<_> = models
+            .iter()
+            .map(|m| json!({"id": m.id, "object": "model", "created": 0, "owned_by": m.owned_by}))
+            .collect();
+        json!({"object": "list", "data": data})
+    };
+    Ok(Reply::Whole(Bytes::from(body.to_string())))
+}

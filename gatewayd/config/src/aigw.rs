@@ -1,0 +1,238 @@
+//! The `[aigw]` section: the AI gateway's listener, the providers it calls (their keys named
+//! in the key store, never written here), the models callers may ask for, and DLP on
+//! prompts. Off unless `listen` is set.
+//!
+//! What this module must never do: hold or accept a provider key's value (only its name in
+//! the key store), or let a non-loopback listener through without an explicit opt-in.
+
+use std::net::SocketAddr;
+
+use serde::Deserialize;
+
+use crate::ConfigDuration;
+
+/// The AI gateway (`gatewayd/aigw`): an OpenAI- and Anthropic-compatible endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AigwConfig {
+    /// Where the AI gateway listens (plain HTTP); off when unset.
+    pub listen: Option<SocketAddr>,
+    /// A non-loopback `listen` must be asked for explicitly: virtual keys travel in clear.
+    pub allow_remote: bool,
+    /// Connections open at once on the AI gateway's port; one more is answered 503.
+    pub max_connections: usize,
+    /// Largest request body a caller may send.
+    pub max_body_bytes: usize,
+    /// Largest non-streamed answer read from a provider.
+    pub max_response_bytes: usize,
+    /// Time to reach a provider (TCP and TLS).
+    pub connect_timeout: ConfigDuration,
+    /// Time for a provider to start its answer.
+    pub response_timeout: ConfigDuration,
+    /// Longest silence inside a streamed answer before it is cut.
+    pub stream_idle_timeout: ConfigDuration,
+    /// The DLP profile prompts are scanned with (`gatewayd dlp profiles`); unset: no scan.
+    pub dlp_profile: Option<String>,
+    /// What a prompt that matches `dlp_profile` gets.
+    pub on_match: AigwOnMatch,
+    pub providers: Vec<AigwProvider>,
+    pub models: Vec<AigwModel>,
+}
+
+impl Default for AigwConfig {
+    fn default() -> Self {
+        Self {
+            listen: None,
+            allow_remote: false,
+            max_connections: 4096,
+            max_body_bytes: 8 * 1024 * 1024,
+            max_response_bytes: 16 * 1024 * 1024,
+            connect_timeout: ConfigDuration::secs(10),
+            response_timeout: ConfigDuration::secs(300),
+            stream_idle_timeout: ConfigDuration::secs(300),
+            dlp_profile: None,
+            on_match: AigwOnMatch::Block,
+            providers: Vec::new(),
+            models: Vec::new(),
+        }
+    }
+}
+
+/// What happens to a prompt DLP matched.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AigwOnMatch {
+    /// Refuse the call, naming the detectors (never the data).
+    Block,
+    /// Mask what was found and send the rest.
+    Redact,
+}
+
+/// The wire format a provider speaks.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProviderKind {
+    /// api.openai.com (or a base URL speaking exactly its API).
+    Openai,
+    /// Any server with OpenAI's chat completions API: vLLM, Ollama, Groq, Mistral ...
+    OpenaiCompatible,
+    /// api.anthropic.com's Messages API.
+    Anthropic,
+}
+
+impl ProviderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Openai => "openai",
+            Self::OpenaiCompatible => "openai-compatible",
+            Self::Anthropic => "anthropic",
+        }
+    }
+}
+
+/// One provider the gateway calls.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AigwProvider {
+    /// The provider's name in model names (`NAME/model`) and logs.
+    pub name: String,
+    pub kind: ProviderKind,
+    /// e.g. `https://api.openai.com/v1`, `https://api.anthropic.com/v1`.
+    pub base_url: String,
+    /// The name of its key in the key store (`gatewayd keys add NAME`), never the key itself.
+    /// May be left out for a local server that needs none.
+    pub key: Option<String>,
+}
+
+/// A model callers may ask for by `name` (or any of `aliases`), served by `provider` as
+/// `model`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AigwModel {
+    pub name: String,
+    pub provider: String,
+    /// The provider's name for it; defaults to `name`.
+    pub model: Option<String>,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+impl AigwModel {
+    /// The model name sent to the provider.
+    pub fn upstream(&self) -> &str {
+        self.model.as_deref().unwrap_or(&self.name)
+    }
+}
+
+/// Checks what types cannot: returns the key to point at and the message.
+pub(crate) fn validate(config: &AigwConfig) -> Result<(), (&'static str, String)> {
+    if let Some(listen) = config.listen {
+        if !listen.ip().is_loopback() && !config.allow_remote {
+            return Err((
+                "listen",
+                format!(
+                    "aigw.listen {listen} is not a loopback address: the AI gateway speaks plain \
+                     HTTP (virtual keys in clear), so keep it on loopback or set \
+                     aigw.allow_remote = true once it is only reachable from a trusted network \
+                     or behind a TLS reverse proxy"
+                ),
+            ));
+        }
+    }
+    for (key, value) in [
+        ("max_connections", config.max_connections),
+        ("max_body_bytes", config.max_body_bytes),
+        ("max_response_bytes", config.max_response_bytes),
+    ] {
+        if value == 0 {
+            return Err((key, format!("aigw.{key} must be at least 1")));
+        }
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for p in &config.providers {
+        if !plain_name(&p.name) || p.name.contains('/') {
+            return Err((
+                "name",
+                format!(
+                    "aigw.providers name {:?} must be 1-64 of a-z 0-9 . _ - (it prefixes model names)",
+                    p.name
+                ),
+            ));
+        }
+        if !names.insert(p.name.as_str()) {
+            return Err((
+                "name",
+                format!("aigw.providers name {:?} is used twice", p.name),
+            ));
+        }
+        let url_ok = ["http://", "https://"].iter().any(|scheme| {
+            p.base_url
+                .strip_prefix(scheme)
+                .is_some_and(|rest| !rest.is_empty() && !rest.contains(['?', '#', ' ', '@']))
+        });
+        if !url_ok {
+            return Err((
+                "base_url",
+                format!(
+                    "aigw.providers {:?}: base_url {:?} must be http(s)://HOST[:PORT][/PATH] \
+                     (no credentials, query or fragment)",
+                    p.name, p.base_url
+                ),
+            ));
+        }
+        if let Some(key) = &p.key {
+            if !plain_name(key) {
+                // Never echo it: someone may have pasted the key itself here.
+                return Err((
+                    "key",
+                    format!(
+                        "aigw.providers {:?}: key must be the NAME of a key in the key store \
+                         (`gatewayd keys add NAME --provider ...`), never the key itself",
+                        p.name
+                    ),
+                ));
+            }
+        }
+    }
+    let mut model_names = std::collections::BTreeSet::new();
+    for m in &config.models {
+        if !names.contains(m.provider.as_str()) {
+            return Err((
+                "provider",
+                format!(
+                    "aigw.models {:?}: provider {:?} is not in aigw.providers",
+                    m.name, m.provider
+                ),
+            ));
+        }
+        for name in std::iter::once(&m.name).chain(&m.aliases) {
+            let valid =
+                !name.is_empty() && name.len() <= 200 && name.bytes().all(|b| b.is_ascii_graphic());
+            if !valid {
+                return Err((
+                    "name",
+                    format!("aigw.models name {name:?} must be printable ASCII without spaces"),
+                ));
+            }
+            if !model_names.insert(name.as_str()) {
+                return Err(("name", format!("aigw.models name {name:?} is used twice")));
+            }
+        }
+    }
+    if config.listen.is_some() && config.providers.is_empty() {
+        return Err((
+            "listen",
+            "aigw.listen is set but aigw.providers is empty: add a [[aigw.providers]]".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+        && name.as_bytes()[0].is_ascii_alphanumeric()
+}

@@ -1,0 +1,157 @@
+//! `gatewayd aigw keys ...`: the AI gateway's virtual keys. `create` shows the key once
+//! (stdout, nothing else there) and stores only its hash; `list` never shows a key or a hash;
+//! `revoke` takes effect on the running gateway's next call. Every change is in the admin
+//! audit trail.
+
+use std::process::ExitCode;
+
+use aigw::vkeys::{NewKey, VirtualKeys};
+use clap::Subcommand;
+use config::{Config, ConfigDuration};
+
+use super::output::line;
+use super::state::{actor, existing_state, unix_ms_text};
+
+#[derive(Debug, Subcommand)]
+pub enum AigwCommand {
+    /// Virtual keys: what callers of the AI gateway present.
+    Keys {
+        #[command(subcommand)]
+        command: AigwKeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AigwKeysCommand {
+    /// Create a key (printed once on stdout; only its hash is kept).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Who the key stands for (logged with every call).
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        team: Option<String>,
+        /// Models it may use, comma-separated (names, aliases, `provider/model` or
+        /// `provider/*`); all configured models when omitted.
+        #[arg(long, value_delimiter = ',')]
+        models: Vec<String>,
+        /// How long it is valid, e.g. 30d or 12h; forever when omitted.
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    /// List keys: id, name, user, team, models, dates (never a key).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key by id (or name): refused by the running gateway from the next call.
+    Revoke { id: String },
+}
+
+/// Runs an `aigw` subcommand; returns the exit code.
+pub fn run_aigw(config: &Config, command: &AigwCommand) -> anyhow::Result<ExitCode> {
+    let AigwCommand::Keys { command } = command;
+    let state = existing_state(config)?;
+    match command {
+        AigwKeysCommand::Create {
+            name,
+            user,
+            team,
+            models,
+            expires,
+        } => {
+            let ttl = match expires.as_deref().map(ConfigDuration::parse).transpose() {
+                Ok(ttl) => ttl.map(|d| d.0),
+                Err(error) => {
+                    eprintln!("gatewayd: --expires: {error}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let models: Vec<String> = models
+                .iter()
+                .map(|m| m.trim().to_string())
+                .filter(|m| !m.is_empty())
+                .collect();
+            let new = NewKey {
+                name,
+                user,
+                team: team.as_deref(),
+                models: models.clone(),
+                ttl,
+            };
+            let (id, key) = match VirtualKeys::create(state, &new) {
+                Ok(created) => created,
+                Err(error) => {
+                    eprintln!("gatewayd: {error}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            admin::audit::record(
+                state,
+                &actor(),
+                "aigw_key.create",
+                &format!(
+                    "id={id} name={name} user={user} team={} models={}",
+                    team.as_deref().unwrap_or("-"),
+                    if models.is_empty() {
+                        "*".to_string()
+                    } else {
+                        models.join(",")
+                    }
+                ),
+            );
+            line(format_args!("{key}"));
+            eprintln!("created virtual key {id} ({name}, user {user}); it is shown only this once");
+        }
+        AigwKeysCommand::List { json } => {
+            let keys = VirtualKeys::load(state).map_err(anyhow::Error::msg)?.list();
+            if *json {
+                for key in &keys {
+                    line(format_args!("{}", serde_json::to_string(key)?));
+                }
+            } else {
+                line(format_args!(
+                    "{:<13} {:<20} {:<16} {:<12} {:<24} {:<23}  EXPIRES",
+                    "ID", "NAME", "USER", "TEAM", "MODELS", "CREATED"
+                ));
+                for key in &keys {
+                    line(format_args!(
+                        "{:<13} {:<20} {:<16} {:<12} {:<24} {:<23}  {}",
+                        key.id,
+                        key.name,
+                        key.user,
+                        key.team.as_deref().unwrap_or("-"),
+                        if key.models.is_empty() {
+                            "*".to_string()
+                        } else {
+                            key.models.join(",")
+                        },
+                        unix_ms_text(key.created_unix_ms),
+                        match key.expires_unix_ms {
+                            None => "never".to_string(),
+                            Some(_) if key.expired => "expired".to_string(),
+                            Some(at) => unix_ms_text(at),
+                        }
+                    ));
+                }
+            }
+        }
+        AigwKeysCommand::Revoke { id } => match VirtualKeys::revoke(state, id) {
+            Ok(name) => {
+                admin::audit::record(
+                    state,
+                    &actor(),
+                    "aigw_key.revoke",
+                    &format!("id={id} name={name}"),
+                );
+                eprintln!("revoked {name}");
+            }
+            Err(error) => {
+                eprintln!("gatewayd: {error}");
+                return Ok(ExitCode::from(1));
+            }
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -62,6 +62,9 @@ extra_roots = ["$OUT/ca.pem"]
 "localhost:$UP" = "127.0.0.1:$UP"
 [events]
 enabled = false
+[limits]
+# Every bench client comes from 127.0.0.1: the per-source cap would refuse the idle test.
+max_connections_per_source = 100000
 [log]
 level = "warn"
 TOML
@@ -98,6 +101,8 @@ extra_roots = ["$OUT/ca.pem"]
 url = "http://127.0.0.1:$CH_HTTP"
 [policies]
 files = ["$OUT/scan-policy.toml"]
+[limits]
+max_connections_per_source = 100000
 [log]
 level = "warn"
 TOML

@@ -128,10 +128,17 @@ fn html_page(refusal: &Refusal, request_id: &str) -> String {
          h1{{font-size:1.5rem}}.meta{{color:#59636e;font-size:.85rem}}.alt{{background:#f0f7ff;padding:.75rem;border-radius:6px}}</style>\
          </head><body><h1>{title}</h1><p>{reason}</p>{alternative}\
          <p class=\"meta\">Rule: <code>{rule}</code> · Request ID: <code>{id}</code><br>\
-         Blocked by Warden, your organisation's secure web gateway. If you think this is a \
+         {signature} If you think this is a \
          mistake, contact your IT or security team and quote the request ID.</p></body></html>\n",
         title = escape(&refusal.title),
         reason = escape(&refusal.reason),
+        // Only a refusal is "blocked": a site that could not be reached was not.
+        signature = if refusal.action == Outcome::Error {
+            "Nothing was blocked: Warden, your organisation's secure web gateway, could not \
+             complete the request."
+        } else {
+            "Blocked by Warden, your organisation's secure web gateway."
+        },
         rule = escape(&refusal.rule),
         id = escape(request_id),
     )

@@ -22,6 +22,7 @@ mod dashboard;
 mod deploy_files;
 mod dlp;
 mod egress;
+mod error_pages;
 mod events;
 mod explorer_walls;
 mod harness_isolation;

@@ -108,7 +108,7 @@ impl TargetResolver {
                 .await
                 .map_err(|e| ConnectError::Resolve {
                     host: host.clone(),
-                    reason: e.to_string(),
+                    reason: dns_reason(&e).to_string(),
                 })?
                 .iter()
                 .collect(),
@@ -141,5 +141,23 @@ impl TargetResolver {
                 })
             }
         }
+    }
+}
+
+/// What a failed lookup means, in words a user reads on an error page (the resolver's own
+/// text is a debug dump of the query; it goes to the log at debug level only).
+fn dns_reason(error: &hickory_resolver::ResolveError) -> &'static str {
+    tracing::debug!(%error, "DNS lookup failed");
+    if error.is_nx_domain() {
+        "the name does not exist"
+    } else if error.is_no_records_found() {
+        "the name has no address records"
+    } else if matches!(
+        error.proto().map(hickory_resolver::proto::ProtoError::kind),
+        Some(hickory_resolver::proto::ProtoErrorKind::Timeout)
+    ) {
+        "the DNS server did not answer in time"
+    } else {
+        "the DNS lookup failed"
     }
 }

@@ -10,7 +10,7 @@
 //!    `admin.query_max_bytes` bytes, with at most `admin.query_concurrency` queries at once
 //!    ([`slots`]).
 //!
-//! Audited prompts are for investigators only: for anyone else [`private`] refuses a query
+//! Audited prompts are for investigators only: for anyone else `private.rs` refuses a query
 //! that could read them, and an answer with such a column is withheld.
 //!
 //! It must never send text the check refused, nor hold a whole answer in memory.

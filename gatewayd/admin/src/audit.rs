@@ -3,6 +3,7 @@
 
 use std::fs::OpenOptions;
 use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -50,11 +51,18 @@ pub fn record(state_dir: &Path, actor: &str, action: &str, detail: &str) {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let path = state_dir.join(AUDIT_FILE);
+    // Private: the trail holds analysts' queries and what investigators looked for.
     let written = OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(0o600)
         .open(&path)
-        .and_then(|mut file| file.write_all(line.as_bytes()));
+        .and_then(|mut file| {
+            if file.metadata()?.permissions().mode() & 0o077 != 0 {
+                file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+            }
+            file.write_all(line.as_bytes())
+        });
     if let Err(error) = written {
         tracing::error!(%error, path = %path.display(), "cannot write the admin audit trail");
     }

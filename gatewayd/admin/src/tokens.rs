@@ -258,6 +258,20 @@ impl TokenStore {
         self.tokens.iter().any(|t| t.id == id && t.live(now))
     }
 
+    /// The principal of the live token with this id: its name and role as the token file
+    /// says now.
+    pub fn principal(&self, id: &str) -> Option<Principal> {
+        let now = now_ms();
+        self.tokens
+            .iter()
+            .find(|t| t.id == id && t.live(now))
+            .map(|t| Principal {
+                name: t.name.clone(),
+                role: t.role,
+                token_id: t.id.clone(),
+            })
+    }
+
     /// The principal behind a bearer token, if it is valid and not expired.
     pub fn verify(&self, token: &str) -> Option<Principal> {
         if !token.starts_with(TOKEN_PREFIX) {

@@ -86,6 +86,9 @@ pub struct Relay {
     /// The provider's side is over (ended, failed or timed out).
     ended: bool,
     idle: Duration,
+    /// When the provider last sent an event with content (pings and comments do not count:
+    /// a provider that only keeps the line alive is idle).
+    last_content: tokio::time::Instant,
     caller: Dialect,
     log: CallLog,
 }
@@ -106,6 +109,7 @@ impl Relay {
             queue: VecDeque::new(),
             ended: false,
             idle,
+            last_content: tokio::time::Instant::now(),
             caller,
             log,
         }
@@ -119,12 +123,20 @@ impl Relay {
             if self.ended {
                 return None;
             }
-            match tokio::time::timeout(self.idle, self.upstream.frame()).await {
+            let left = self.idle.saturating_sub(self.last_content.elapsed());
+            if left.is_zero() {
+                self.cut("the provider sent no content for stream_idle_timeout");
+                continue;
+            }
+            match tokio::time::timeout(left, self.upstream.frame()).await {
                 Ok(Some(Ok(frame))) => {
                     if let Ok(data) = frame.into_data() {
                         match self.parser.feed(&data) {
                             Ok(events) => {
                                 for event in &events {
+                                    if event.event != "ping" && !event.data.trim().is_empty() {
+                                        self.last_content = tokio::time::Instant::now();
+                                    }
                                     let out = self.translator.event(event, &mut self.state);
                                     self.queue.extend(out);
                                 }

@@ -1,34 +1,27 @@
-//! The DLP phase: the prompt (every text a caller sends in `messages` and `system`, tool
-//! results and tool call arguments included) scanned with `[aigw] dlp_profile` by the
-//! proxy's engine, before anything leaves. `block` refuses the call naming the detectors;
-//! `redact` masks each finding in place and lets the rest go.
+//! The DLP phase: the whole request a caller sends — every string and every number at any
+//! depth, object keys included (messages, system, tools and their descriptions and schemas,
+//! `metadata`, `user`, `stop`, `prediction`, unknown fields, Anthropic text documents) —
+//! scanned with `[aigw] dlp_profile` by the proxy's engine, before anything leaves. Whatever
+//! is forwarded is scanned: a field this phase does not know is not a way around it.
+//! Base64 payloads are decoded and scanned when their media type is text; images and other
+//! binary payloads are not readable text and are not scanned (documented limit).
+//!
+//! `block` refuses the call naming the detectors; `redact` masks each finding inside the
+//! string that holds it and scans the result again: a finding that spans two strings, or
+//! sits where a mask cannot go (a key, a number), is blocked instead — redact never sends
+//! what it found.
 //!
 //! Never: put what was found (or any prompt text) in an error, a log line or an event; only
 //! detector ids leave this module.
 
 use std::collections::BTreeSet;
 
+use base64::Engine as _;
 use config::AigwOnMatch;
 use dlp::DlpEngine;
 use serde_json::Value;
 
 use crate::error::CallError;
-
-/// Keys whose strings are not prompt text (identifiers, roles, images as data).
-const NOT_TEXT: &[&str] = &[
-    "role",
-    "type",
-    "id",
-    "tool_call_id",
-    "tool_use_id",
-    "name",
-    "media_type",
-    "data",
-    "url",
-    "model",
-    "detail",
-    "cache_control",
-];
 
 /// The prompt scanner of a gateway, when `dlp_profile` is set.
 #[derive(Debug)]
@@ -45,47 +38,57 @@ pub struct Outcome {
 }
 
 impl PromptScanner {
-    /// Scans `body`'s prompt; redacts it in place, or refuses it.
+    /// Scans all of `body`; redacts it in place, or refuses it.
     pub fn check(&self, body: &mut Value) -> Result<Outcome, CallError> {
-        let mut texts = Vec::new();
-        for key in ["messages", "system"] {
-            if let Some(v) = body.get(key) {
-                collect(v, &mut texts);
-            }
-        }
-        let joined = texts.join("\n");
-        let result = self
-            .engine
-            .scan_profile(&self.profile, &joined)
-            .map_err(|e| CallError::Internal(format!("DLP: {e}")))?;
-        if !result.matched {
+        let detectors = self.detectors(body)?;
+        if detectors.is_empty() {
             return Ok(Outcome {
-                detectors: Vec::new(),
+                detectors,
                 action: None,
             });
         }
-        let detectors: Vec<String> = result
-            .counts
-            .iter()
-            .filter(|c| c.matched)
-            .map(|c| c.detector.clone())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
         match self.on_match {
             AigwOnMatch::Block => Err(CallError::DlpBlocked(detectors)),
             AigwOnMatch::Redact => {
-                for key in ["messages", "system"] {
-                    if let Some(v) = body.get_mut(key) {
-                        self.redact(v)?;
-                    }
+                let mut redacted = body.clone();
+                self.redact(&mut redacted)?;
+                // What is left after masking (a finding across two strings, in a key or a
+                // number) cannot be redacted: the call is refused instead.
+                let left = self.detectors(&redacted)?;
+                if !left.is_empty() {
+                    return Err(CallError::DlpBlocked(left));
                 }
+                *body = redacted;
                 Ok(Outcome {
                     detectors,
                     action: Some("redact"),
                 })
             }
         }
+    }
+
+    /// The detectors that match anywhere in `body`.
+    fn detectors(&self, body: &Value) -> Result<Vec<String>, CallError> {
+        let (mut prose, mut rest) = (Vec::new(), Vec::new());
+        collect(body, &mut prose, &mut rest);
+        let mut found = BTreeSet::new();
+        for (texts, is_prose) in [(prose, true), (rest, false)] {
+            let result = self
+                .engine
+                .scan_profile(&self.profile, &texts.join("\n"))
+                .map_err(|e| CallError::Internal(format!("DLP: {e}")))?;
+            found.extend(
+                result
+                    .counts
+                    .iter()
+                    // A list of JSON keys and markers one per line reads like code to the
+                    // source-code detector (a tool's schema would be "code"); it is judged
+                    // on the prose only.
+                    .filter(|c| c.matched && (is_prose || c.detector != "source_code"))
+                    .map(|c| c.detector.clone()),
+            );
+        }
+        Ok(found.into_iter().collect())
     }
 
     fn redact(&self, value: &mut Value) -> Result<(), CallError> {
@@ -105,10 +108,10 @@ impl PromptScanner {
                 }
             }
             Value::Object(map) => {
-                for (key, item) in map.iter_mut() {
-                    if !NOT_TEXT.contains(&key.as_str()) {
-                        self.redact(item)?;
-                    }
+                // A base64 text document cannot be masked in place: its decoded text is what
+                // `detectors` reads again afterwards, so a finding there blocks the call.
+                for (_, item) in map.iter_mut() {
+                    self.redact(item)?;
                 }
             }
             _ => {}
@@ -117,15 +120,83 @@ impl PromptScanner {
     }
 }
 
-fn collect<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+/// Keys whose values are identifiers and markers, not prose: read with the keys, apart from
+/// the prose, so a `"role": "user"` between two messages does not break a number split
+/// across them.
+const MARKERS: &[&str] = &[
+    "role",
+    "type",
+    "id",
+    "tool_call_id",
+    "tool_use_id",
+    "media_type",
+    "model",
+    "detail",
+    "cache_control",
+    "index",
+    "object",
+];
+
+/// Every text of `value`, as two texts: the prose (strings and numbers in document order,
+/// and the decoded text of base64 payloads whose media type is text) and the rest (object
+/// keys and marker values).
+fn collect(value: &Value, prose: &mut Vec<String>, rest: &mut Vec<String>) {
     match value {
-        Value::String(text) => out.push(text),
-        Value::Array(items) => items.iter().for_each(|i| collect(i, out)),
-        Value::Object(map) => map
-            .iter()
-            .filter(|(k, _)| !NOT_TEXT.contains(&k.as_str()))
-            .for_each(|(_, v)| collect(v, out)),
+        Value::String(text) => prose.push(text.clone()),
+        Value::Number(n) => prose.push(n.to_string()),
+        Value::Array(items) => items.iter().for_each(|i| collect(i, prose, rest)),
+        Value::Object(map) => {
+            if let Some(text) = base64_text(map) {
+                prose.push(text);
+            }
+            for (key, item) in map {
+                rest.push(key.clone());
+                if is_binary_payload(map, key) {
+                    continue;
+                }
+                if MARKERS.contains(&key.as_str()) {
+                    collect(item, rest, &mut Vec::new());
+                } else {
+                    collect(item, prose, rest);
+                }
+            }
+        }
         _ => {}
+    }
+}
+
+/// The largest base64 payload decoded for scanning.
+const MAX_DECODED: usize = 8 * 1024 * 1024;
+
+/// `{"type": "base64", "media_type": "text/...", "data": "..."}` decoded.
+fn base64_text(map: &serde_json::Map<String, Value>) -> Option<String> {
+    if map.get("type").and_then(Value::as_str) != Some("base64") {
+        return None;
+    }
+    let media = map.get("media_type").and_then(Value::as_str)?;
+    if !media.to_ascii_lowercase().starts_with("text/") {
+        return None;
+    }
+    let data = map.get("data").and_then(Value::as_str)?;
+    if data.len() > MAX_DECODED * 4 / 3 + 4 {
+        return Some(String::new());
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data.trim())
+        .ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Whether `map[key]` is a binary payload (base64 image or file data, a `data:` URL of an
+/// image): not text, so not scanned as text.
+fn is_binary_payload(map: &serde_json::Map<String, Value>, key: &str) -> bool {
+    match key {
+        "data" => map.get("type").and_then(Value::as_str) == Some("base64"),
+        "url" => map
+            .get("url")
+            .and_then(Value::as_str)
+            .is_some_and(|u| u.starts_with("data:image/") || u.starts_with("data:application/")),
+        _ => false,
     }
 }
 
@@ -170,5 +241,56 @@ mod tests {
             .unwrap()
             .detectors
             .is_empty());
+    }
+
+    #[test]
+    fn every_field_is_scanned_not_only_the_messages() {
+        let card = "4539 1488 0343 6467";
+        let cases = [
+            json!({"messages": [{"role": "user", "content": "hi"}], "prediction": {"type": "content", "content": card}}),
+            json!({"messages": [], "tools": [{"type": "function", "function": {"name": "f", "description": card}}]}),
+            json!({"messages": [], "metadata": {"note": card}}),
+            json!({"messages": [], "user": card}),
+            json!({"messages": [], "stop": [card]}),
+            json!({"messages": [], "foo": {"k": card}}),
+            json!({"messages": [{"role": "user", "name": card, "content": "x"}]}),
+            json!({"messages": [], "n": 4539148803436467_u64}),
+            json!({"messages": [{"role": "user", "content": [{"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": card}}]}]}),
+            json!({"messages": [{"role": "user", "content": [{"type": "document", "source": {"type": "base64", "media_type": "text/plain", "data": base64::engine::general_purpose::STANDARD.encode(format!("card {card}"))}}]}]}),
+            json!({"messages": [{"role": "user", "content": [{"type": "text", "text": "x", "cache_control": {"note": card}}]}]}),
+            json!({"messages": [], format!("key {card}"): 1}),
+        ];
+        for case in cases {
+            let err = scanner(AigwOnMatch::Block).check(&mut case.clone());
+            assert!(err.is_err(), "not blocked: {case}");
+            // Redact never forwards what it found: masked in place, or refused.
+            let mut redacted = case.clone();
+            match scanner(AigwOnMatch::Redact).check(&mut redacted) {
+                Ok(outcome) => {
+                    assert_eq!(outcome.action, Some("redact"));
+                    assert!(!redacted.to_string().contains("1488 0343"), "{redacted}");
+                }
+                Err(CallError::DlpBlocked(_)) => {}
+                Err(other) => panic!("{other:?}"),
+            }
+        }
+        // Image data is not text: not scanned, not refused.
+        let mut image = json!({"messages": [{"role": "user", "content": [{"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo4539148803436467"}}]}]});
+        assert!(scanner(AigwOnMatch::Block).check(&mut image).is_ok());
+    }
+
+    #[test]
+    fn a_finding_split_across_messages_is_refused_in_redact_mode() {
+        let mut split = json!({"messages": [
+            {"role": "user", "content": "card 4539 1488"},
+            {"role": "user", "content": "0343 6467"}
+        ]});
+        let before = split.clone();
+        match scanner(AigwOnMatch::Redact).check(&mut split) {
+            Err(CallError::DlpBlocked(detectors)) => assert_eq!(detectors, ["credit_card"]),
+            Ok(_) => panic!("a split card was sent: {split}"),
+            Err(other) => panic!("{other:?}"),
+        }
+        assert_eq!(split, before, "nothing half-redacted is left behind");
     }
 }

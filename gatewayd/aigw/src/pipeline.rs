@@ -70,7 +70,10 @@ pub fn authenticate(
     Ok(caller)
 }
 
-/// Phase 2: the body, within `max_body_bytes`, as JSON.
+/// How long a caller may take to send a whole request body.
+const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Phase 2: the body, within `max_body_bytes` and [`BODY_DEADLINE`], as JSON.
 pub async fn parse(
     gw: &AiGateway,
     request: Request<Incoming>,
@@ -78,9 +81,19 @@ pub async fn parse(
 ) -> Result<(HeaderMap, Value), CallError> {
     let (parts, body) = request.into_parts();
     let limit = gw.options.max_body_bytes;
-    let bytes = Limited::new(body, limit)
-        .collect()
+    // A body trickled a byte at a time must not hold a connection (and a revoked key's call)
+    // open for ever: the whole body arrives within BODY_DEADLINE or the call ends.
+    let bytes = tokio::time::timeout(BODY_DEADLINE, Limited::new(body, limit).collect())
         .await
+        .map_err(|_| {
+            CallError::bad_request(
+                "body",
+                format!(
+                    "the request body did not arrive within {} s",
+                    BODY_DEADLINE.as_secs()
+                ),
+            )
+        })?
         .map_err(|e| {
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some()

@@ -31,7 +31,7 @@ pub struct AigwConfig {
     pub response_timeout: ConfigDuration,
     /// Longest silence inside a streamed answer before it is cut.
     pub stream_idle_timeout: ConfigDuration,
-    /// The DLP profile prompts are scanned with (`gatewayd dlp profiles`); unset: no scan.
+    /// The DLP profile prompts are scanned with (the profiles of `policies/dlp/profiles.toml`: default, financial, national_ids, credentials, source_code); unset: no scan.
     pub dlp_profile: Option<String>,
     /// What a prompt that matches `dlp_profile` gets.
     pub on_match: AigwOnMatch,

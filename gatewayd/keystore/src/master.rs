@@ -37,6 +37,8 @@ impl MasterKeySource {
             return Err(bad());
         }
         match kind {
+            // A credential is a name inside CREDENTIALS_DIRECTORY, never a path out of it.
+            "systemd" if rest.contains('/') || rest == "." || rest == ".." => Err(bad()),
             "env" => Ok(Self::Env(rest.to_string())),
             "file" => Ok(Self::File(PathBuf::from(rest))),
             "systemd" => Ok(Self::SystemdCredential(rest.to_string())),

@@ -211,4 +211,6 @@ fn master_keys_come_from_text_files_and_the_environment() {
         .contains("is not set"));
     assert!(MasterKeySource::parse("vault:x").is_err());
     assert!(MasterKeySource::parse("env:").is_err());
+    assert!(MasterKeySource::parse("systemd:../../tmp/key").is_err());
+    assert!(MasterKeySource::parse("systemd:warden-master-key").is_ok());
 }

@@ -73,7 +73,7 @@ pub fn run_devices(config: &Config, command: &DevicesCommand) -> anyhow::Result<
                 return Ok(ExitCode::SUCCESS);
             }
             out!(
-                "{:<22} {:<16} {:<20} {:<10} {:<20} STATUS",
+                "{:<22} {:<16} {:<20} {:<23} {:<20} STATUS",
                 "ID",
                 "USER",
                 "GROUPS",
@@ -87,11 +87,11 @@ pub fn run_devices(config: &Config, command: &DevicesCommand) -> anyhow::Result<
                     None => "active".into(),
                 };
                 out!(
-                    "{:<22} {:<16} {:<20} {:<10} {:<20} {status}",
+                    "{:<22} {:<16} {:<20} {:<23} {:<20} {status}",
                     d.id,
                     d.user,
                     d.groups.join(","),
-                    d.enrolled_unix,
+                    super::state::unix_text(d.enrolled_unix),
                     d.hostname
                 );
             }

@@ -473,4 +473,24 @@ fn a_dashboard_login_survives_a_restart_and_a_revoked_tokens_does_not() {
     ]);
     assert_eq!(page.status, 303, "a revoked token's session stays ended");
     assert_eq!(page.header("location"), Some("/login"));
+
+    // An attacker who can write the sessions file raises an analyst's session to admin: the
+    // role comes from the token record, not from the file.
+    let (_, analyst) = create_token(&gw, "analyst", "reader", None);
+    wait_for_api(&gw, &analyst, 200);
+    let (analyst_cookie, _) = login(&gw, &analyst);
+    let file = gw.dir.path().join("state/dashboard-sessions.json");
+    let edited = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("\"role\":\"analyst\"", "\"role\":\"admin\"");
+    assert!(edited.contains("\"role\":\"admin\""));
+    std::fs::write(&file, edited).unwrap();
+    gw.crash_and_restart();
+    wait_for_api(&gw, &token, 200);
+    let analyst_csrf = self::csrf(&gw, &analyst_cookie);
+    assert_eq!(
+        set_status_from_dashboard(&gw, &analyst_cookie, &analyst_csrf, "unapproved"),
+        403,
+        "an edited sessions file grants no role"
+    );
 }

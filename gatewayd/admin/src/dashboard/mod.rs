@@ -65,13 +65,21 @@ pub async fn handle(
         .map(str::to_string);
     // A session is only as good as the token it was opened with: revoked or expired, the
     // session ends here, whatever the cookie's age.
+    // Who the session is comes from the token record, never from what the session kept (a
+    // sessions file edited on disk cannot raise a role), and no session outlives
+    // `admin.session_ttl` from its login.
+    let ttl = proxy.settings().session_ttl;
     let session = cookie.as_deref().and_then(|c| {
-        let session = state.sessions.get(c)?;
-        if state.tokens().is_live(&session.principal.token_id) {
-            Some(session)
-        } else {
-            state.sessions.end(c);
-            None
+        let mut session = state.sessions.get(c)?;
+        match state.tokens().principal(&session.principal.token_id) {
+            Some(principal) if session.age() <= ttl => {
+                session.principal = principal;
+                Some(session)
+            }
+            _ => {
+                state.sessions.end(c);
+                None
+            }
         }
     });
     let Some(session) = session else {

@@ -40,6 +40,11 @@ pub struct Session {
 }
 
 impl Session {
+    /// How long ago the session was opened.
+    pub fn age(&self) -> Duration {
+        Duration::from_millis(now_ms().saturating_sub(self.created_unix_ms))
+    }
+
     /// Whether `token` is this session's CSRF token.
     pub fn csrf_ok(&self, token: &str) -> bool {
         constant_time_eq(self.csrf.as_bytes(), token.as_bytes())

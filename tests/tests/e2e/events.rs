@@ -295,3 +295,33 @@ fn schema_migrations_are_applied_once_and_reported() {
     let tables = query(&s.clickhouse, "SELECT count() FROM system.tables WHERE database = 'warden' AND name = 'schema_migrations'");
     assert_eq!(tables, "1");
 }
+
+#[test]
+fn an_upstream_failure_is_recorded_as_an_error_not_a_block() {
+    // Issue 24, bug 4: DNS errors and resets counted as "blocked" on every card and column.
+    let s = start();
+    let failed = curl(&[
+        "-sS",
+        "--max-time",
+        "60",
+        "-x",
+        &s.gw.proxy_url(),
+        "http://no-such-host.invalid/",
+    ]);
+    assert!(
+        failed.status == 502 || failed.status == 504,
+        "{}",
+        failed.status
+    );
+    wait_for(
+        &s.clickhouse,
+        "SELECT count() FROM warden.http_events",
+        "1",
+        Duration::from_secs(20),
+    );
+    let row = query(
+        &s.clickhouse,
+        "SELECT action, blocked FROM warden.http_events WHERE host = 'no-such-host.invalid'",
+    );
+    assert_eq!(row, "error\t0", "an unreachable site was not blocked");
+}

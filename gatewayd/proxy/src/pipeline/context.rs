@@ -175,9 +175,11 @@ impl RequestContext {
         }
     }
 
-    /// Records that the gateway answered this request itself.
+    /// Records that the gateway answered this request itself. Only a refusal is a block: a
+    /// site that could not be reached (`Outcome::Error`) was not blocked, and the reports
+    /// must not count it so.
     pub fn refused(&mut self, refusal: &Refusal) {
-        self.blocked = true;
+        self.blocked = refusal.action != crate::outcome::Outcome::Error;
         self.action = refusal.action;
         self.rule = refusal.rule.clone();
         self.detail = Some(refusal.reason.clone());

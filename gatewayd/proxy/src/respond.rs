@@ -51,9 +51,23 @@ impl Refusal {
     }
 }
 
-/// Whether the client wants JSON: an explicit JSON `Accept` without HTML, or a request to an
-/// API host (no browser talks to `api.*`).
+/// Whether the client wants JSON. A browser says what it is doing in `Sec-Fetch-*`: a page
+/// being navigated to (`Sec-Fetch-Mode: navigate`, or a document or frame destination) gets
+/// the HTML page; a `fetch()` or XHR from a single-page app (any other mode) gets JSON it can
+/// show, whatever its `Accept` says. Without those headers: an explicit JSON `Accept` without
+/// HTML, or a request to an API host (no browser navigates to `api.*`).
 pub fn wants_json(headers: &HeaderMap, host: &str) -> bool {
+    let header_text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_ascii_lowercase)
+    };
+    let dest = header_text("sec-fetch-dest");
+    if let Some(mode) = header_text("sec-fetch-mode") {
+        let document = matches!(dest.as_deref(), Some("document" | "iframe" | "frame"));
+        return mode != "navigate" && !document;
+    }
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -197,5 +211,17 @@ mod tests {
             HeaderValue::from_static("text/html,application/json"),
         );
         assert!(!wants_json(&headers, "api.openai.com"));
+
+        // A single-page app's fetch(): JSON, whatever Accept says.
+        let mut fetch = HeaderMap::new();
+        fetch.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        fetch.insert("sec-fetch-mode", HeaderValue::from_static("cors"));
+        fetch.insert("sec-fetch-dest", HeaderValue::from_static("empty"));
+        assert!(wants_json(&fetch, "chatgpt.com"));
+        // A navigation: the page, even to an API host.
+        let mut navigate = HeaderMap::new();
+        navigate.insert("sec-fetch-mode", HeaderValue::from_static("navigate"));
+        navigate.insert("sec-fetch-dest", HeaderValue::from_static("document"));
+        assert!(!wants_json(&navigate, "api.openai.com"));
     }
 }

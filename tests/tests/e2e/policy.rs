@@ -74,6 +74,44 @@ fn an_unapproved_app_gets_the_block_page_as_html_or_json() {
     );
     let value: serde_json::Value = serde_json::from_slice(&api.body).unwrap();
     assert_eq!(value["error"]["rule"], "block-unapproved");
+
+    // A single-page app's fetch() sends `Accept: */*` and says what it is in Sec-Fetch-*:
+    // it gets JSON it can show (issue 24), and a navigation still gets the page.
+    let root = gw.root_pem.display().to_string();
+    let fetch = curl(&[
+        "-x",
+        &gw.proxy_url(),
+        "--cacert",
+        &root,
+        "-H",
+        "Accept: */*",
+        "-H",
+        "Sec-Fetch-Mode: cors",
+        "-H",
+        "Sec-Fetch-Dest: empty",
+        "https://chatgpt.com/backend-api/conversation",
+    ]);
+    let value: serde_json::Value = serde_json::from_slice(&fetch.body)
+        .unwrap_or_else(|_| panic!("not JSON: {}", fetch.body_text()));
+    assert_eq!(value["error"]["rule"], "block-unapproved");
+    let navigation = curl(&[
+        "-x",
+        &gw.proxy_url(),
+        "--cacert",
+        &root,
+        "-H",
+        "Accept: application/json",
+        "-H",
+        "Sec-Fetch-Mode: navigate",
+        "-H",
+        "Sec-Fetch-Dest: document",
+        "https://chatgpt.com/",
+    ]);
+    assert!(
+        navigation.body_text().contains("<html"),
+        "{}",
+        navigation.body_text()
+    );
     assert!(gw.wait_for_log("app=chatgpt ", Duration::from_secs(3)));
     assert!(gw.log().contains("app_status=unapproved"));
 }

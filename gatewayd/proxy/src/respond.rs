@@ -30,6 +30,8 @@ pub struct Refusal {
     pub reason: String,
     /// The sanctioned alternative, when a policy names one.
     pub alternative: Option<String>,
+    /// For a DLP block: the kinds of data found (detector ids), never the data.
+    pub data_kinds: Vec<String>,
 }
 
 impl Refusal {
@@ -47,6 +49,7 @@ impl Refusal {
             title: title.to_string(),
             reason,
             alternative: None,
+            data_kinds: Vec::new(),
         }
     }
 }
@@ -99,6 +102,7 @@ pub fn render_parts(refusal: &Refusal, request_id: &str, json: bool) -> (Respons
                 "title": refusal.title,
                 "message": refusal.reason,
                 "alternative": refusal.alternative,
+                "data_kinds": refusal.data_kinds,
                 "request_id": request_id,
             }
         });
@@ -135,12 +139,26 @@ fn html_page(refusal: &Refusal, request_id: &str) -> String {
             )
         })
         .unwrap_or_default();
+    let found = if refusal.data_kinds.is_empty() {
+        String::new()
+    } else {
+        let kinds: Vec<String> = refusal
+            .data_kinds
+            .iter()
+            .map(|k| escape(&k.replace('_', " ")))
+            .collect();
+        format!(
+            "<p>What was found: <strong>{}</strong>. The data itself is neither shown nor \
+             stored; remove it and try again.</p>",
+            kinds.join(", ")
+        )
+    };
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <title>{title} · Warden</title>\
          <style>body{{font-family:system-ui,sans-serif;max-width:42rem;margin:4rem auto;padding:0 1rem;color:#1f2328}}\
          h1{{font-size:1.5rem}}.meta{{color:#59636e;font-size:.85rem}}.alt{{background:#f0f7ff;padding:.75rem;border-radius:6px}}</style>\
-         </head><body><h1>{title}</h1><p>{reason}</p>{alternative}\
+         </head><body><h1>{title}</h1><p>{reason}</p>{found}{alternative}\
          <p class=\"meta\">Rule: <code>{rule}</code> · Request ID: <code>{id}</code><br>\
          {signature} If you think this is a \
          mistake, contact your IT or security team and quote the request ID.</p></body></html>\n",

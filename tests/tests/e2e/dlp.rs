@@ -73,6 +73,24 @@ fn credentials_in_a_prompt_are_blocked_and_json_clients_get_json() {
     assert_eq!(result.status, 403, "{}", result.body_text());
     let value: serde_json::Value = serde_json::from_slice(&result.body).unwrap();
     assert_eq!(value["error"]["rule"], "dlp-until-approved");
+    // The refusal names the kind of data found, never the data (issue 24).
+    assert_eq!(
+        value["error"]["data_kinds"][0], "aws_access_key_id",
+        "{value}"
+    );
+    assert!(
+        !result.body_text().contains(&key[4..]),
+        "{}",
+        result.body_text()
+    );
+    let page = prompt(&gw, &text, "text/html");
+    assert!(
+        page.body_text()
+            .contains("What was found: <strong>aws access key id</strong>"),
+        "{}",
+        page.body_text()
+    );
+    assert!(!page.body_text().contains(&key[4..]));
     assert!(gw.wait_for_log("aws_access_key_id", Duration::from_secs(3)));
     assert!(!gw.log().contains(&key), "the key is never logged in full");
 }

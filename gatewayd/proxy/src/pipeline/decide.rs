@@ -189,6 +189,14 @@ pub fn refusal_for(conn: &ConnectionContext, ctx: &RequestContext, verdict: &Ver
             .map(str::to_owned)
             .unwrap_or(default_reason),
     );
+    if matches!(verdict.action, Action::Dlp { .. }) {
+        refusal.data_kinds = ctx
+            .inspection
+            .hits
+            .iter()
+            .map(|hit| hit.detector.clone())
+            .collect();
+    }
     refusal.alternative = verdict.alternative.as_deref().map(|id| {
         conn.snapshot
             .catalog

@@ -31,7 +31,7 @@ pub struct Refusal {
     /// The sanctioned alternative, when a policy names one.
     pub alternative: Option<String>,
     /// For a DLP block: the kinds of data found (detector ids), never the data.
-    pub data_kinds: Vec<String>,
+    pub data_kinds: Box<[String]>,
 }
 
 impl Refusal {
@@ -49,7 +49,7 @@ impl Refusal {
             title: title.to_string(),
             reason,
             alternative: None,
-            data_kinds: Vec::new(),
+            data_kinds: Box::default(),
         }
     }
 }

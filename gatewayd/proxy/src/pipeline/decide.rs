@@ -195,7 +195,8 @@ pub fn refusal_for(conn: &ConnectionContext, ctx: &RequestContext, verdict: &Ver
             .hits
             .iter()
             .map(|hit| hit.detector.clone())
-            .collect();
+            .collect::<Vec<_>>()
+            .into_boxed_slice();
     }
     refusal.alternative = verdict.alternative.as_deref().map(|id| {
         conn.snapshot

@@ -149,8 +149,9 @@ pub struct Gateway {
     pub auth: crate::identity::AuthGuard,
     /// Where transaction records go; `None` only in tools that run no writer.
     pub events: Option<EventSink>,
-    /// Country and city of client addresses, when `geoip.database` is set.
-    pub geoip: Option<geoip::GeoIpHandle>,
+    /// Country and city of client addresses, when `geoip.database` is set; swapped when a
+    /// reload names another database (or none).
+    pub geoip: arc_swap::ArcSwapOption<geoip::GeoIpHandle>,
     pub metrics: Arc<Metrics>,
     /// Cancelled when the daemon starts shutting down.
     pub shutdown: CancellationToken,
@@ -184,7 +185,7 @@ impl Gateway {
             inspect_budget,
             limits: ConnectionLimits::default(),
             events,
-            geoip,
+            geoip: arc_swap::ArcSwapOption::from(geoip.map(Arc::new)),
             statuses,
             discovered,
             auth: Default::default(),
@@ -213,6 +214,28 @@ impl Gateway {
         });
     }
 
+    /// Follows a reload's `geoip.database`: another path opens that database (a bad one is
+    /// logged and the loaded one kept), none turns the lookups off.
+    fn swap_geoip(&self, wanted: Option<&std::path::Path>) {
+        let loaded = self.geoip.load_full();
+        match (wanted, loaded.as_deref()) {
+            (None, None) => {}
+            (None, Some(_)) => {
+                self.geoip.store(None);
+                tracing::info!("GeoIP turned off (geoip.database unset)");
+            }
+            (Some(path), Some(current)) if current.path() == path => {}
+            (Some(path), _) => match geoip::GeoIpHandle::open(path) {
+                Ok(handle) => {
+                    self.geoip.store(Some(Arc::new(handle)));
+                    tracing::info!(path = %path.display(), "GeoIP database loaded");
+                }
+                Err(error) => tracing::error!(path = %path.display(), %error,
+                    "geoip.database unusable; keeping the GeoIP lookups in force"),
+            },
+        }
+    }
+
     /// The current snapshot; hold on to it for the lifetime of a connection.
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshot.load_full()
@@ -223,6 +246,7 @@ impl Gateway {
         let ip = client.ip().to_canonical();
         let location = self
             .geoip
+            .load()
             .as_ref()
             .map(|g| g.lookup(ip))
             .unwrap_or_default();
@@ -262,6 +286,7 @@ impl Gateway {
                 }
                 let version = snapshot.version;
                 self.versions.store(version, Relaxed);
+                self.swap_geoip(snapshot.config.geoip.database.as_deref());
                 self.snapshot.store(Arc::new(snapshot));
                 let now = self.snapshot();
                 let (policy, apps) = (&now.policy.version(), now.catalog.apps().len());
@@ -325,13 +350,10 @@ pub async fn watch_files(gateway: Arc<Gateway>) {
         }
         policy_stamps = stamps;
         gateway.discovered.flush();
-        if gateway.geoip.is_some() {
+        if let Some(geo) = gateway.geoip.load_full() {
             // Checking and loading a new database takes a while: keep it off the workers.
-            let gw = gateway.clone();
-            let refreshed = tokio::task::spawn_blocking(move || {
-                gw.geoip.as_ref().map(|g| g.refresh_if_changed())
-            })
-            .await;
+            let refreshed =
+                tokio::task::spawn_blocking(move || Some(geo.refresh_if_changed())).await;
             match refreshed {
                 Ok(Some(Ok(true))) => tracing::info!("GeoIP database reloaded"),
                 Ok(Some(Err(error))) => {

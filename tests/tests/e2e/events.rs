@@ -325,3 +325,39 @@ fn an_upstream_failure_is_recorded_as_an_error_not_a_block() {
     );
     assert_eq!(row, "error\t0", "an unreachable site was not blocked");
 }
+
+#[test]
+fn a_geoip_database_named_by_a_reload_is_used() {
+    // Issue 24, bug 9: a GeoIP database added or changed by SIGHUP was ignored until a
+    // restart, while the log said "reloaded".
+    let s = start();
+    let paris = s.dir.path().join("geo-2.mmdb");
+    geoip::testdb::TestDbBuilder::new()
+        .network("203.0.113.0/24", "FR", "Paris")
+        .write(&paris)
+        .unwrap();
+    let config = std::fs::read_to_string(&s.gw.config_path).unwrap();
+    let old = s.dir.path().join("geo.mmdb").display().to_string();
+    assert!(config.contains(&old));
+    std::fs::write(
+        &s.gw.config_path,
+        config.replace(&old, &paris.display().to_string()),
+    )
+    .unwrap();
+    s.gw.signal("HUP");
+    assert!(
+        s.gw.wait_for_log("GeoIP database loaded", Duration::from_secs(5)),
+        "{}",
+        s.gw.log()
+    );
+    assert_eq!(
+        browse(&s.gw, "203.0.113.9", "https://chatgpt.com/c/geo"),
+        200
+    );
+    wait_for(
+        &s.clickhouse,
+        "SELECT country, city FROM warden.http_events WHERE path = '/c/geo'",
+        "FR\tParis",
+        Duration::from_secs(20),
+    );
+}

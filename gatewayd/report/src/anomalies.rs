@@ -55,8 +55,8 @@ pub async fn anomalies(
     let who = who.join(" AND ");
     // One pass over the window's raw events gives both the per-user and per-address counts.
     let pairs_sql = format!(
-        "SELECT user, src_ip, count() AS requests FROM http_events WHERE {who} \
-         GROUP BY user, src_ip"
+        "SELECT user, src_ip, count() AS requests, any(country) AS country FROM http_events \
+         WHERE {who} GROUP BY user, src_ip"
     );
     let (spikes, countries, pairs) = tokio::try_join!(
         table(inputs, &spikes_sql),
@@ -164,27 +164,39 @@ fn country_anomalies(rows: &Table) -> Vec<Value> {
         .collect()
 }
 
-/// Requests per user and per source address from (user, src_ip, requests) rows.
+/// Requests per user and per source address from (user, src_ip, requests, country) rows;
+/// an address's rows carry its country as a third column.
 fn per_user_and_source(pairs: &Table) -> (Table, Table) {
     let mut users: BTreeMap<String, u64> = BTreeMap::new();
-    let mut sources: BTreeMap<String, u64> = BTreeMap::new();
+    let mut sources: BTreeMap<String, (u64, String)> = BTreeMap::new();
     for row in &pairs.rows {
         let count = number(&row[2]);
         *users
             .entry(row[0].as_str().unwrap_or("").to_string())
             .or_default() += count;
-        *sources
+        let source = sources
             .entry(row[1].as_str().unwrap_or("").to_string())
-            .or_default() += count;
+            .or_default();
+        source.0 += count;
+        if source.1.is_empty() {
+            source.1 = row.get(3).and_then(Value::as_str).unwrap_or("").to_string();
+        }
     }
-    let table = |map: BTreeMap<String, u64>| Table {
+    let users = Table {
         columns: Vec::new(),
-        rows: map
+        rows: users
             .into_iter()
             .map(|(k, v)| vec![json!(k), json!(v)])
             .collect(),
     };
-    (table(users), table(sources))
+    let sources = Table {
+        columns: Vec::new(),
+        rows: sources
+            .into_iter()
+            .map(|(k, (v, country))| vec![json!(k), json!(v), json!(country)])
+            .collect(),
+    };
+    (users, sources)
 }
 
 fn heavy(kind: &str, column: &str, rows: &Table) -> Vec<Value> {
@@ -202,7 +214,9 @@ fn heavy(kind: &str, column: &str, rows: &Table) -> Vec<Value> {
         .map(|r| {
             let who = r[0].as_str().unwrap_or("").to_string();
             let requests = number(&r[1]);
+            let country = r.get(2).and_then(Value::as_str).unwrap_or("");
             json!({
+                "country": country,
                 "kind": format!("heavy_{kind}"),
                 column: who,
                 "value": requests,

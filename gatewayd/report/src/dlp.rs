@@ -99,7 +99,7 @@ pub async fn dlp(inputs: ReportInputs<'_>, filter: &ReportFilter) -> Result<Repo
         raw_where(filter, &apps)
     );
     let detector_sql = by_detector_sql(filter, &apps);
-    let app_sql = grouped_sql(filter, &apps, "app_id, detector", false);
+    let app_sql = grouped_sql(filter, &apps, "app_id, detector", true);
     let (detectors, by_app, latest, count) = tokio::try_join!(
         table(inputs, &detector_sql),
         table(inputs, &app_sql),

@@ -253,6 +253,9 @@ fn report_numbers_match_the_events_and_filters_narrow_them() {
         2
     );
     assert_eq!(dlp["findings"][0]["snippet"], "4111 **** **** 1111");
+    // Issue 24, bug 6: the By app table counts users too.
+    let by_app = find(&dlp["by_app"], "detector", "credit_card");
+    assert!(by_app["users"].as_u64().is_some_and(|u| u >= 1), "{by_app}");
 
     let anomalies = ok(gw, token, "/api/v1/report/anomalies?since=24h");
     let found = &anomalies["anomalies"];
@@ -264,6 +267,14 @@ fn report_numbers_match_the_events_and_filters_narrow_them() {
     assert_eq!(country["country"], "BR");
     assert_eq!(find(found, "kind", "heavy_user")["user"], "alice");
     assert_eq!(find(found, "kind", "heavy_source")["src_ip"], "10.0.0.1");
+    // ... and a heavy address says where it is (issue 24, bug 6).
+    assert!(
+        !find(found, "kind", "heavy_source")["country"]
+            .as_str()
+            .unwrap_or("")
+            .is_empty(),
+        "{found}"
+    );
     assert_eq!(found.as_array().unwrap().len(), 4, "{found}");
 
     for bad in [

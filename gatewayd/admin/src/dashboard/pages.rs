@@ -688,8 +688,10 @@ pub fn discovered(proxy: &dyn ProxyView) -> Page {
         );
     }
     let mut body = String::from(
-        "<p>Hosts whose traffic looks like an AI API (request paths, key formats, streamed \
-         completions) but that are not in the catalog. They are treated as in review.</p>\
+        "<p>Hosts whose traffic looks like an AI app (API or chat backend paths, key formats, \
+         model names, streamed completions) but that are not in the catalog. They are \
+         recorded as unreviewed: evidence for triage, nothing is enforced on them until \
+         someone adds them to the catalog or sets a rule.</p>\
          <table><thead><tr><th>Host</th><th>Requests</th><th>Confidence</th><th>Evidence</th>\
          <th>First seen</th><th>Last seen</th><th>Status</th></tr></thead><tbody>",
     );

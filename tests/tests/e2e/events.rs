@@ -361,3 +361,28 @@ fn a_geoip_database_named_by_a_reload_is_used() {
         Duration::from_secs(20),
     );
 }
+
+#[test]
+fn the_model_a_web_prompt_names_is_recorded() {
+    // Issue 24, bug 8: the `model` column stayed empty for ChatGPT web requests naming one.
+    let s = start();
+    let root = s.gw.root_pem.display().to_string();
+    let sent = curl(&[
+        "-x",
+        &s.gw.proxy_url(),
+        "--cacert",
+        &root,
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        r#"{"action":"next","messages":[{"author":{"role":"user"},"content":{"parts":["hello"]}}],"model":"gpt-4o"}"#,
+        "https://chatgpt.com/backend-api/conversation",
+    ]);
+    assert_eq!(sent.status, 200, "{}", sent.body_text());
+    wait_for(
+        &s.clickhouse,
+        "SELECT model FROM warden.http_events WHERE path = '/backend-api/conversation'",
+        "gpt-4o",
+        Duration::from_secs(20),
+    );
+}

@@ -9,8 +9,11 @@ mod body;
 mod budget;
 mod extract;
 mod json;
+mod model;
 mod multipart;
 pub mod websocket;
+
+pub use model::model_of;
 
 pub use body::{collect_bounded, Collected, Unscannable};
 pub use budget::{BudgetHold, InspectBudget};

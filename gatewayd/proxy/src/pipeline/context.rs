@@ -77,6 +77,8 @@ pub struct InspectionRecord {
     pub unscanned: Option<String>,
     /// File names of uploaded parts.
     pub file_names: Vec<String>,
+    /// The model a JSON prompt names (`"model": "..."`), when it names one.
+    pub model: Option<String>,
     /// Characters of prompt text seen.
     pub prompt_length: usize,
     /// Findings were masked and the request forwarded (`dlp` with `on_match = "redact"`).

@@ -243,6 +243,7 @@ impl Inspection<'_> {
             .unwrap_or_default();
         let extracted = extract_text(content_type, plain, prompt_fields);
         ctx.inspection.file_names = extracted.file_names.clone();
+        ctx.inspection.model = crate::inspect::model_of(plain);
         if extracted.holds_file && !ctx.upload {
             // An upload is told by what the body is, not by the type it declares.
             ctx.upload = true;

@@ -121,6 +121,7 @@ impl TransactionLog {
             detail: ctx.detail.clone().unwrap_or_default(),
             upload: u8::from(ctx.upload),
             file_names: inspection.file_names.clone(),
+            model: inspection.model.clone().unwrap_or_default(),
             prompt_length: u32::try_from(inspection.prompt_length).unwrap_or(u32::MAX),
             dlp_detectors: inspection
                 .hits

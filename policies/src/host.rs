@@ -330,5 +330,4 @@ pub fn url_host(url: &str) -> Option<String> {
 }
 
 #[cfg(test)]
-#[path = "host_tests.rs"]
 mod tests;

@@ -273,5 +273,4 @@ fn read_public_key(path: &Path) -> Result<[u8; 32], String> {
 }
 
 #[cfg(test)]
-#[path = "catalog_bundle_tests.rs"]
 mod tests;

@@ -369,5 +369,4 @@ pub async fn watch_files(gateway: Arc<Gateway>) {
 }
 
 #[cfg(test)]
-#[path = "gateway_tests.rs"]
 mod tests;

@@ -193,5 +193,4 @@ impl EdmSet {
 }
 
 #[cfg(test)]
-#[path = "edm_tests.rs"]
 mod tests;

@@ -198,5 +198,4 @@ impl DlpScanner for DlpEngine {
 }
 
 #[cfg(test)]
-#[path = "engine_tests.rs"]
 mod tests;

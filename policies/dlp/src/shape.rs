@@ -281,5 +281,4 @@ pub fn userinfo(text: &[u8], at: usize, max: usize) -> Option<(usize, usize, usi
 }
 
 #[cfg(test)]
-#[path = "shape_tests.rs"]
 mod tests;

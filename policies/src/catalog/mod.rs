@@ -235,5 +235,3 @@ fn read_layer(files: &[(&str, &str)], errors: &mut Vec<SourceError>) -> Vec<Draf
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_load;

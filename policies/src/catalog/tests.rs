@@ -1,5 +1,7 @@
 //! Matching tables: host and path in, app and host kind (and endpoint) out.
 
+mod load;
+
 use super::*;
 
 pub(super) const FIXTURE: &str = r#"

@@ -192,8 +192,4 @@ fn content_hash(sources: &[(&str, &str)]) -> String {
 }
 
 #[cfg(test)]
-mod tests_decide;
-#[cfg(test)]
-mod tests_files;
-#[cfg(test)]
-mod tests_parse;
+mod tests;

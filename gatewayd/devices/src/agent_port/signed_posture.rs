@@ -174,5 +174,4 @@ fn read_key(path: &Path) -> Result<[u8; 32], String> {
 }
 
 #[cfg(test)]
-#[path = "signed_posture_tests.rs"]
 mod tests;

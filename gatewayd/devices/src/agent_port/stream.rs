@@ -157,5 +157,4 @@ impl AsyncWrite for AgentStream {
 }
 
 #[cfg(test)]
-#[path = "stream_tests.rs"]
 mod tests;

@@ -168,5 +168,4 @@ fn parse_alpn(data: &[u8]) -> Option<Vec<Vec<u8>>> {
 }
 
 #[cfg(test)]
-#[path = "client_hello_tests.rs"]
 mod tests;

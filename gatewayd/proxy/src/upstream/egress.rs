@@ -214,5 +214,4 @@ fn classify_v6(ip: Ipv6Addr) -> Option<EgressRefusal> {
 }
 
 #[cfg(test)]
-#[path = "egress_tests.rs"]
 mod tests;

@@ -308,5 +308,4 @@ fn distinct(d: &[u8]) -> u32 {
 pub(crate) const NUMERIC: &[Detector] = &[UkNino, CaSin, DeTaxId, FrNir, InAadhaar, BrCpf];
 
 #[cfg(test)]
-#[path = "ids_tests.rs"]
 mod tests;

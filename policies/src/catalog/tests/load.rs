@@ -1,7 +1,7 @@
 //! Loading: every validation error carries the right `file:line:col`, duplicates name both
 //! apps, a very large catalog loads in bounded time, and the shipped catalog is valid.
 
-use super::*;
+use crate::catalog::*;
 use std::time::{Duration, Instant};
 
 fn app(id: &str, extra: &str) -> String {

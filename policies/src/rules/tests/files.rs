@@ -1,9 +1,9 @@
 //! The shipped default policy and every example file parse, and the default does what its
 //! comments promise.
 
-use super::tests_decide::request;
-use super::*;
+use super::decide::request;
 use crate::catalog::Category;
+use crate::rules::*;
 use crate::status::AppStatus;
 
 #[test]

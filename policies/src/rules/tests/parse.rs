@@ -1,6 +1,6 @@
 //! Policy file errors carry the right `file:line:col`; catalog references are warnings.
 
-use super::*;
+use crate::rules::*;
 
 fn errors(text: &str) -> Vec<String> {
     let err = Policy::parse("p.toml", text).unwrap_err();

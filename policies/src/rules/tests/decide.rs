@@ -1,7 +1,7 @@
 //! Decision tables: facts in, verdict out — every selector, every action, ordering rules.
 
-use super::*;
 use crate::catalog::Category;
+use crate::rules::*;
 use crate::status::AppStatus;
 
 pub(super) fn policy(text: &str) -> Policy {

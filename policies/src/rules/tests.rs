@@ -1,0 +1,5 @@
+//! The policy language's tests: parsing a policy, loading policy files, and deciding.
+
+mod decide;
+mod files;
+mod parse;

@@ -73,7 +73,7 @@ pub fn authenticate(
 /// How long a caller may take to send a whole request body.
 const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// Phase 2: the body, within `max_body_bytes` and [`BODY_DEADLINE`], as JSON.
+/// Phase 2: the body, within `max_body_bytes` and `BODY_DEADLINE` (60 s), as JSON.
 pub async fn parse(
     gw: &AiGateway,
     request: Request<Incoming>,

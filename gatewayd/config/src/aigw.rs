@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::ConfigDuration;
 
 /// The AI gateway (`gatewayd/aigw`): an OpenAI- and Anthropic-compatible endpoint.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct AigwConfig {
     /// Where the AI gateway listens (plain HTTP); off when unset.
@@ -91,7 +91,7 @@ impl ProviderKind {
 }
 
 /// One provider the gateway calls.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct AigwProvider {
     /// The provider's name in model names (`NAME/model`) and logs.
@@ -106,7 +106,7 @@ pub struct AigwProvider {
 
 /// A model callers may ask for by `name` (or any of `aliases`), served by `provider` as
 /// `model`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct AigwModel {
     pub name: String,

@@ -314,6 +314,9 @@ fn warn_restart_only(old: &Config, new: &Config) {
     {
         tracing::warn!("listen addresses and state.dir change only on restart");
     }
+    if old.aigw != new.aigw {
+        tracing::warn!("[aigw] changes only on restart: the AI gateway keeps its configuration");
+    }
 }
 
 /// Polls the files that other processes change while the daemon runs — policy and catalog

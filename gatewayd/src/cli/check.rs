@@ -49,6 +49,13 @@ pub fn run_check(path: Option<&Path>) -> i32 {
             );
             out!("{}", explain_events(&snapshot.config));
             out!("{}", explain_egress(&snapshot.config));
+            match check_aigw(&snapshot.config) {
+                Ok(line) => out!("{line}"),
+                Err(error) => {
+                    eprintln!("{error}");
+                    return 2;
+                }
+            }
             0
         }
         Err(error) => {
@@ -104,4 +111,36 @@ fn explain_events(config: &config::Config) -> String {
     } else {
         format!("events: off ([events] enabled = false); reports read from {to}")
     }
+}
+
+/// The AI gateway's part of the check: what `run` would need to start it — the master key
+/// (where `keys.master_key` points, with its file mode) and every provider's key in the store.
+fn check_aigw(config: &config::Config) -> Result<String, String> {
+    let aigw = &config.aigw;
+    let Some(listen) = aigw.listen else {
+        return Ok("aigw: off ([aigw] listen unset)".to_string());
+    };
+    let source = keystore::MasterKeySource::parse(&config.keys.master_key)
+        .map_err(|e| format!("[aigw]: {e}"))?;
+    let master = keystore::MasterKey::load(&source)
+        .map_err(|e| format!("[aigw] needs the provider keys: {e}"))?;
+    let store = keystore::KeyStore::open(&config.state.dir, master)
+        .map_err(|e| format!("[aigw] needs the provider keys: {e}"))?;
+    let stored: Vec<String> = store.list().into_iter().map(|k| k.name).collect();
+    for provider in &aigw.providers {
+        if let Some(key) = &provider.key {
+            if !stored.contains(key) {
+                return Err(format!(
+                    "[aigw] provider {:?} names key {key:?}, which is not in the key store \
+                     (gatewayd keys add {key} --provider ...)",
+                    provider.name
+                ));
+            }
+        }
+    }
+    Ok(format!(
+        "aigw: listening on {listen}; {} providers, {} models; their keys are in the store",
+        aigw.providers.len(),
+        aigw.models.len()
+    ))
 }

@@ -407,6 +407,27 @@ fn the_openai_sdk_chats_streams_and_calls_tools_through_warden_with_the_keys_the
         "30d",
     ]);
     assert!(key.starts_with("wvk_") && limited.starts_with("wvk_"));
+    // `gatewayd check` checks what the AI gateway needs: the master key and every
+    // provider's key in the store.
+    let checked = gw.cli(&["check"], "");
+    assert!(checked.contains("aigw: listening on"), "{checked}");
+    let config = std::fs::read_to_string(gw.dir.path().join("gatewayd.toml")).unwrap();
+    std::fs::write(
+        gw.dir.path().join("missing-key.toml"),
+        config.replace("key = \"openai-prod\"", "key = \"nope\""),
+    )
+    .unwrap();
+    let missing = Command::new(gatewayd_binary())
+        .args(["check", "--config", "missing-key.toml"])
+        .current_dir(gw.dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    let why = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        why.contains("\"nope\"") && why.contains("not in the key store"),
+        "{why}"
+    );
     let listed = gw.cli(&["aigw", "keys", "list"], "");
     assert!(
         listed.contains("alice-laptop") && listed.contains("intern") && !listed.contains(&key[4..]),

@@ -281,8 +281,8 @@ pub async fn forward(
             secret.as_ref().map(|s| s.expose()),
         ));
     }
-    drop(secret);
     if stream {
+        drop(secret);
         let translator = match (provider.dialect, ingress) {
             (Dialect::OpenAi, Dialect::OpenAi) => StreamTranslator::OpenAi { caller_wants_usage },
             (Dialect::Anthropic, Dialect::Anthropic) => StreamTranslator::Anthropic,
@@ -329,6 +329,16 @@ pub async fn forward(
         }
         _ => bytes,
     };
+    // A provider that echoes its key in a good answer (a buggy or hostile one) does not hand
+    // it to the caller: whole answers are scrubbed like errors. (Streams are not: the key is
+    // not kept for a stream's lifetime.)
+    let out = match secret.as_ref().map(|s| s.expose()) {
+        Some(key) if key.len() >= 8 && out.windows(key.len()).any(|w| w == key.as_bytes()) => {
+            Bytes::from(scrub(&String::from_utf8_lossy(&out), Some(key)))
+        }
+        _ => out,
+    };
+    drop(secret);
     Ok(Reply::Whole(out))
 }
 

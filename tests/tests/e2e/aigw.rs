@@ -457,10 +457,19 @@ fn the_openai_sdk_chats_streams_and_calls_tools_through_warden_with_the_keys_the
         o("echo-key"),
         o(&format!("my card is {CARD}, book the flight")),
         plan("openai", "wvk_forged", "fast", "hello"),
+        o("echo-key-ok"),
     ]);
     let all = Value::Array(results.clone()).to_string();
-    let [chat, stream, stream_usage, tools, tools_stream, models, limited_models, forbidden, unknown, limited429, echo, card, forged] =
-        <[Value; 13]>::try_from(results).unwrap();
+    let [chat, stream, stream_usage, tools, tools_stream, models, limited_models, forbidden, unknown, limited429, echo, card, forged, echo_ok] =
+        <[Value; 14]>::try_from(results).unwrap();
+    // A good answer that echoes the provider key reaches the caller scrubbed.
+    assert!(
+        echo_ok["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("[provider key]"),
+        "{echo_ok}"
+    );
 
     // Chat: the provider's answer, its usage and the model that served.
     assert_eq!(chat["text"], "Bonjour, café ☕ from mock-openai", "{chat}");

@@ -14,6 +14,8 @@ const EXACT_RAW_SPAN_SECS: i64 = 2 * 86_400;
 /// Ranges longer than this without a who-filter read the daily rollup (whole days, unique
 /// counts from sketches); shorter ones the hourly rollup (whole hours, exact uniques).
 pub const HOURLY_MAX_SPAN_SECS: i64 = 3 * 86_400;
+/// Ranges up to this long that are not whole hours are read from the raw events.
+const EXACT_SHORT_SPAN_SECS: i64 = 6 * 3600;
 
 /// A table the usage metrics can be read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +56,14 @@ impl Source {
             filter.country.is_some(),
         ];
         let named = who.iter().filter(|w| **w).count();
+        // A short range that does not start and end on the hour is read from the raw events:
+        // the hourly rollup would count the partial hours at both ends whole, and the
+        // "previous period" of a 1-hour range would overlap this one.
+        let span = filter.range.span_secs();
+        let aligned = filter.range.from % 3600 == 0 && filter.range.to % 3600 == 0;
+        if named == 0 && span <= EXACT_SHORT_SPAN_SECS && !aligned {
+            return Source::Raw;
+        }
         if named == 0 {
             return if filter.range.span_secs() > HOURLY_MAX_SPAN_SECS {
                 Source::Daily

@@ -14,11 +14,18 @@ const HOURLY_SERIES_SECS: i64 = super::source::HOURLY_MAX_SPAN_SECS;
 /// Top-N lists in the overview.
 const TOP: usize = 10;
 
+/// Ranges this short are charted by the minute (from the raw events): an hour's trend is
+/// sixty points, not two.
+const MINUTE_SERIES_SECS: i64 = 3 * 3600;
+
 /// The time bucket of a series over `source` for `range`.
 fn bucket(source: Source, range: TimeRange) -> String {
     let column = source.time_column();
     let hourly = range.span_secs() <= HOURLY_SERIES_SECS;
     match source {
+        Source::Raw if range.span_secs() <= MINUTE_SERIES_SECS => {
+            "toString(toStartOfMinute(ts))".to_string()
+        }
         Source::Hourly if hourly => "toString(hour)".to_string(),
         Source::Raw if hourly => "toString(toStartOfHour(ts))".to_string(),
         Source::Hourly | Source::Raw => format!("toString(toDate({column}))"),
@@ -60,15 +67,23 @@ async fn series(
         source.where_clause(filter, scope)
     );
     let rows = table(inputs, &sql).await?.objects();
-    let hourly = filter.range.span_secs() <= HOURLY_SERIES_SECS
-        && matches!(source, Source::Hourly | Source::Raw);
-    Ok(fill_gaps(rows, filter.range, hourly))
+    let span = filter.range.span_secs();
+    let step = match source {
+        Source::Raw if span <= MINUTE_SERIES_SECS => 60,
+        Source::Hourly | Source::Raw if span <= HOURLY_SERIES_SECS => 3600,
+        _ => 86_400,
+    };
+    Ok(fill_gaps_every(rows, filter.range, step))
 }
 
 /// The series with a zero row for every hour or day of the range that had no traffic, so a
 /// chart shows quiet periods as quiet instead of drawing a line across them.
 pub(crate) fn fill_gaps(rows: Vec<Value>, range: TimeRange, hourly: bool) -> Vec<Value> {
-    let step = if hourly { 3600 } else { 86_400 };
+    fill_gaps_every(rows, range, if hourly { 3600 } else { 86_400 })
+}
+
+/// [`fill_gaps`] with buckets of `step` seconds: 60, 3,600 or 86,400.
+pub(crate) fn fill_gaps_every(rows: Vec<Value>, range: TimeRange, step: i64) -> Vec<Value> {
     let first = range.from - range.from.rem_euclid(step);
     let buckets = ((range.to - 1 - first) / step + 1).clamp(0, 24 * 400);
     let mut by_label: std::collections::HashMap<String, Value> = rows
@@ -79,10 +94,12 @@ pub(crate) fn fill_gaps(rows: Vec<Value>, range: TimeRange, hourly: bool) -> Vec
         .map(|i| {
             let at = first + i * step;
             let (y, m, d) = super::filter::civil_from_days(at.div_euclid(86_400));
-            let label = if hourly {
+            let label = if step < 86_400 {
+                let second_of_day = at.rem_euclid(86_400);
                 format!(
-                    "{y:04}-{m:02}-{d:02} {:02}:00:00",
-                    at.rem_euclid(86_400) / 3600
+                    "{y:04}-{m:02}-{d:02} {:02}:{:02}:00",
+                    second_of_day / 3600,
+                    second_of_day % 3600 / 60
                 )
             } else {
                 format!("{y:04}-{m:02}-{d:02}")
@@ -522,5 +539,17 @@ mod tests {
         );
         assert_eq!(days.len(), 7);
         assert_eq!(days[6]["bucket"], "1970-01-07");
+        // An hour's trend by the minute: sixty points.
+        let minutes = fill_gaps_every(
+            vec![json!({"bucket": "1970-01-11 00:45:00", "requests": 2})],
+            TimeRange {
+                from: 86_400 * 10 + 1800,
+                to: 86_400 * 10 + 5400,
+            },
+            60,
+        );
+        assert_eq!(minutes.len(), 60);
+        assert_eq!(minutes[0]["bucket"], "1970-01-11 00:30:00");
+        assert_eq!(minutes[15]["requests"], 2);
     }
 }

@@ -179,6 +179,12 @@ fn report_numbers_match_the_events_and_filters_narrow_them() {
     assert_eq!(bob_de["apps"][0]["requests"], 35);
     let last_hours = ok(gw, token, "/api/v1/report/overview?since=3h&group=eng");
     assert_eq!(last_hours["totals"]["requests"], 158, "alice 150 + carol 8");
+    // Issue 24, bug 5: an hour's overview is exact (raw events, not whole hours from the
+    // rollup) and its trend is drawn by the minute, not as a two-point line.
+    let hour = ok(gw, token, "/api/v1/report/overview?since=1h");
+    assert_eq!(hour["source"], "raw events", "{}", hour["source"]);
+    let points = hour["series"].as_array().map_or(0, Vec::len);
+    assert!((60..=61).contains(&points), "{points} points");
     let code = ok(gw, token, "/api/v1/report/apps?since=30d&category=code");
     assert_eq!(code["total"], 0);
 

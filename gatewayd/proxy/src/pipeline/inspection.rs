@@ -129,10 +129,10 @@ async fn inspect_body(
             // The redacted body is sent decoded.
             parts.headers.remove(header::CONTENT_ENCODING);
         }
-        run.keep_audit_prompt(ctx, &extracted);
+        run.keep_audit_prompt(ctx, &extracted, &redacted);
         return Ok(Outgoing::Buffered(Bytes::from(redacted)));
     }
-    run.keep_audit_prompt(ctx, &extracted);
+    run.keep_audit_prompt(ctx, &extracted, plain);
     Ok(Outgoing::Buffered(bytes))
 }
 
@@ -305,11 +305,65 @@ impl Inspection<'_> {
     }
 
     /// For `audit`: the prompt, cut to the rule's limit.
-    fn keep_audit_prompt(&self, ctx: &mut RequestContext, extracted: &Extracted) {
+    /// Keeps the prompt for an audit rule: the app's prompt fields when it defines them;
+    /// otherwise, for a JSON body (`sent`: what goes out, redacted when it was), its string
+    /// values without the markers around them (roles, model names, ids), so the record
+    /// reads as what the person wrote.
+    fn keep_audit_prompt(&self, ctx: &mut RequestContext, extracted: &Extracted, sent: &[u8]) {
         if let Some(limit) = self.audit_bytes {
-            ctx.inspection.audit_prompt = Some(truncate(prompt_of(extracted), limit).to_string());
+            let text = if extracted.prompt.is_empty() {
+                json_prose(sent)
+            } else {
+                None
+            };
+            let text = text.as_deref().unwrap_or_else(|| prompt_of(extracted));
+            ctx.inspection.audit_prompt = Some(truncate(text, limit).to_string());
         }
     }
+}
+
+/// Keys whose string values are markers, not what a person wrote.
+const MARKER_KEYS: &[&str] = &[
+    "role",
+    "model",
+    "id",
+    "type",
+    "action",
+    "object",
+    "conversation_id",
+    "parent_message_id",
+    "message_id",
+    "timezone",
+    "timezone_offset_min",
+    "conversation_mode",
+    "kind",
+    "name",
+    "content_type",
+    "tool_call_id",
+    "finish_reason",
+    "status",
+    "recipient",
+    "channel",
+];
+
+/// The string values of a JSON body, markers left out, one per line; `None` when the body
+/// is not JSON or holds no such text.
+fn json_prose(body: &[u8]) -> Option<String> {
+    fn walk(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::String(text) if !text.trim().is_empty() => out.push(text.clone()),
+            serde_json::Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            serde_json::Value::Object(map) => map
+                .iter()
+                .filter(|(key, _)| !MARKER_KEYS.contains(&key.as_str()))
+                .for_each(|(_, v)| walk(v, out)),
+            _ => {}
+        }
+    }
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let mut out = Vec::new();
+    walk(&value, &mut out);
+    (!out.is_empty()).then(|| out.join("\n"))
 }
 
 /// The prompt as the app defines it, or all the text when the app defines none.
@@ -360,4 +414,17 @@ fn truncate(text: &str, limit: usize) -> &str {
         end -= 1;
     }
     &text[..end]
+}
+
+#[cfg(test)]
+mod audit_tests {
+    use super::json_prose;
+
+    #[test]
+    fn an_audited_json_prompt_reads_as_what_was_written() {
+        let body = br#"{"model":"gpt-4o","messages":[{"role":"user","content":"summarise the Q3 memo"}],"stream":true}"#;
+        assert_eq!(json_prose(body).as_deref(), Some("summarise the Q3 memo"));
+        assert_eq!(json_prose(b"not json"), None);
+        assert_eq!(json_prose(br#"{"model":"x"}"#), None);
+    }
 }

@@ -445,8 +445,14 @@ pub async fn app(
     let groups_sql = BY_GROUP.sql(filter, id, 50, 0);
     let devices_sql = BY_DEVICE.sql(filter, id, 50, 0);
     let countries_sql = BY_COUNTRY.sql(filter, id, 250, 0);
+    // The per-group and per-country rollups keep no uploads, DLP or device counts: one app's
+    // totals under such a filter come from its raw events, so those cards are not blank.
+    let totals_source = match source {
+        Source::GroupDaily | Source::CountryDaily => Source::Raw,
+        other => other,
+    };
     let (app_totals, trend, users, groups, devices, countries, dlp, days) = tokio::try_join!(
-        totals(inputs, source, filter, &scope, &only_app),
+        totals(inputs, totals_source, filter, &scope, &only_app),
         series(inputs, source, filter, &scope, &only_app),
         table(inputs, &users_sql),
         table(inputs, &groups_sql),

@@ -234,6 +234,16 @@ fn report_numbers_match_the_events_and_filters_narrow_them() {
     assert_eq!(app["devices"][0]["requests"], 220);
     assert_eq!(find(&app["dlp"], "detector", "credit_card")["findings"], 6);
     assert_eq!(app["frequency"]["active_days"], 8);
+    // Issue 24, bug 6: a country filter keeps the app's devices and DLP findings.
+    let us = ok(gw, token, "/api/v1/report/app/chatgpt?since=30d&country=US");
+    for card in ["uploads", "dlp_findings", "devices"] {
+        assert!(
+            us["totals"][card].is_number(),
+            "{card} blank: {}",
+            us["totals"]
+        );
+    }
+    assert_eq!(us["totals"]["dlp_findings"], 6, "{}", us["totals"]);
     assert_eq!(
         api(gw, token, "/api/v1/report/app/no-such-app?since=30d").0,
         404

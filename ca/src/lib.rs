@@ -10,6 +10,7 @@
 
 mod authority;
 mod device;
+pub mod ed25519;
 mod error;
 mod files;
 mod identity;

@@ -18,9 +18,6 @@
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
-use rustls::SignatureScheme;
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{SignatureVerificationAlgorithm, SubjectPublicKeyInfoDer};
 use serde::{Deserialize, Serialize};
 
 /// The installed bundle's file name inside `state.dir`.
@@ -30,10 +27,6 @@ pub const MAX_BUNDLE_BYTES: u64 = 16 << 20;
 /// Most files one bundle may hold.
 const MAX_FILES: usize = 256;
 const FORMAT: &str = "warden-catalog-bundle/1";
-/// The DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410); the 32-byte key follows.
-const ED25519_SPKI_PREFIX: [u8; 12] = [
-    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
-];
 
 /// Why a bundle was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -99,7 +92,7 @@ impl UpdateKeys {
     pub fn load(paths: &[PathBuf]) -> Result<Self, String> {
         paths
             .iter()
-            .map(|p| read_public_key(p))
+            .map(|p| ca::ed25519::read_public_key(p, "policies.catalog_update_keys"))
             .collect::<Result<_, _>>()
             .map(Self)
     }
@@ -131,12 +124,7 @@ impl UpdateKeys {
         let signature = b64
             .decode(envelope.signature.as_bytes())
             .map_err(|_| E::Malformed("signature is not base64"))?;
-        let ed25519 = ed25519().ok_or(E::BadSignature)?;
-        if !self
-            .0
-            .iter()
-            .any(|key| ed25519.verify_signature(key, &document, &signature).is_ok())
-        {
+        if !ca::ed25519::signed_by_any(&self.0, &document, &signature) {
             return Err(E::BadSignature);
         }
         // Only now is the document the vendor's: parse it.
@@ -242,34 +230,6 @@ pub fn sign(files: &[(String, String)], issued_at: i64, key_pem: &str) -> Result
 pub fn generate_key() -> Result<(String, String), String> {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).map_err(|e| e.to_string())?;
     Ok((key.serialize_pem(), key.public_key_pem()))
-}
-
-/// rustls' Ed25519 verifier (aws-lc-rs underneath), so no second crypto library is needed.
-fn ed25519() -> Option<&'static dyn SignatureVerificationAlgorithm> {
-    rustls::crypto::aws_lc_rs::default_provider()
-        .signature_verification_algorithms
-        .mapping
-        .iter()
-        .find(|(scheme, _)| *scheme == SignatureScheme::ED25519)
-        .and_then(|(_, algs)| algs.first().copied())
-}
-
-fn read_public_key(path: &Path) -> Result<[u8; 32], String> {
-    let spki = SubjectPublicKeyInfoDer::from_pem_file(path).map_err(|e| {
-        format!(
-            "policies.catalog_update_keys: {}: not a PEM PUBLIC KEY: {e}",
-            path.display()
-        )
-    })?;
-    spki.as_ref()
-        .strip_prefix(&ED25519_SPKI_PREFIX[..])
-        .and_then(|raw| <[u8; 32]>::try_from(raw).ok())
-        .ok_or_else(|| {
-            format!(
-                "policies.catalog_update_keys: {}: only Ed25519 public keys are accepted",
-                path.display()
-            )
-        })
 }
 
 #[cfg(test)]

@@ -15,20 +15,13 @@
 //! `tunnel.signed_posture_max_age`. Nothing here trusts the agent: a forged, stale or
 //! other-device document is refused, never half-accepted.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use base64::Engine;
 use policies::rules::Posture;
-use rustls::SignatureScheme;
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{SignatureVerificationAlgorithm, SubjectPublicKeyInfoDer};
 
 use super::routes::posture_from_map;
 
-/// The DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410); the 32-byte key follows.
-const ED25519_SPKI_PREFIX: [u8; 12] = [
-    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
-];
 /// How far in the future a document's `issued_at` may lie (clock skew between MDM and us).
 const MAX_SKEW_SECS: i64 = 300;
 
@@ -73,7 +66,7 @@ impl MdmKeys {
     pub fn load(paths: &[PathBuf]) -> Result<Self, String> {
         paths
             .iter()
-            .map(|p| read_key(p))
+            .map(|p| ca::ed25519::read_public_key(p, "tunnel.mdm_keys"))
             .collect::<Result<_, _>>()
             .map(Self)
     }
@@ -99,12 +92,7 @@ impl MdmKeys {
         let signature = b64
             .decode(envelope.signature.as_bytes())
             .map_err(|_| E::Malformed("signature is not base64"))?;
-        let ed25519 = ed25519().ok_or(E::BadSignature)?;
-        if !self
-            .0
-            .iter()
-            .any(|key| ed25519.verify_signature(key, &document, &signature).is_ok())
-        {
+        if !ca::ed25519::signed_by_any(&self.0, &document, &signature) {
             return Err(E::BadSignature);
         }
         // Only now is the document the MDM's: parse it.
@@ -143,34 +131,6 @@ struct Document {
     device_id: String,
     issued_at: i64,
     posture: serde_json::Map<String, serde_json::Value>,
-}
-
-/// rustls' Ed25519 verifier (aws-lc-rs underneath), so no second crypto library is needed.
-fn ed25519() -> Option<&'static dyn SignatureVerificationAlgorithm> {
-    rustls::crypto::aws_lc_rs::default_provider()
-        .signature_verification_algorithms
-        .mapping
-        .iter()
-        .find(|(scheme, _)| *scheme == SignatureScheme::ED25519)
-        .and_then(|(_, algs)| algs.first().copied())
-}
-
-fn read_key(path: &Path) -> Result<[u8; 32], String> {
-    let spki = SubjectPublicKeyInfoDer::from_pem_file(path).map_err(|e| {
-        format!(
-            "tunnel.mdm_keys: {}: not a PEM PUBLIC KEY: {e}",
-            path.display()
-        )
-    })?;
-    spki.as_ref()
-        .strip_prefix(&ED25519_SPKI_PREFIX[..])
-        .and_then(|raw| <[u8; 32]>::try_from(raw).ok())
-        .ok_or_else(|| {
-            format!(
-                "tunnel.mdm_keys: {}: only Ed25519 public keys are accepted",
-                path.display()
-            )
-        })
 }
 
 #[cfg(test)]

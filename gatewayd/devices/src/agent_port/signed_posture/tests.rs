@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used)]
 use super::*;
 use rcgen::{KeyPair, SigningKey, PKCS_ED25519};
+use std::path::Path;
 
 const NOW: i64 = 1_750_000_000;
 const DAY: i64 = 86_400;

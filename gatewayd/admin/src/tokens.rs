@@ -11,7 +11,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use state_files::{constant_time_eq, sha256_hex, write_atomic};
@@ -188,15 +187,8 @@ impl TokenStore {
         if store.tokens.iter().any(|t| t.name == name) {
             return Err(TokenStoreError::NameTaken(name.to_owned()));
         }
-        let secret: [u8; 32] = rand::random();
-        let token = format!(
-            "{TOKEN_PREFIX}{}",
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
-        );
-        let id: String = rand::random::<[u8; 6]>()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let token = state_files::new_secret(TOKEN_PREFIX);
+        let id = state_files::new_public_id();
         let created = now_ms();
         store.tokens.push(StoredToken {
             id: id.clone(),

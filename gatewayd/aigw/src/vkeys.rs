@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 use state_files::{constant_time_eq, sha256_hex, write_atomic, StateLock};
 
@@ -124,15 +123,8 @@ impl VirtualKeys {
         if store.keys.iter().any(|k| k.name == new.name) {
             return Err(format!("a virtual key named {:?} already exists", new.name));
         }
-        let secret: [u8; 32] = rand::random();
-        let key = format!(
-            "{KEY_PREFIX}{}",
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
-        );
-        let id: String = rand::random::<[u8; 6]>()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let key = state_files::new_secret(KEY_PREFIX);
+        let id = state_files::new_public_id();
         let created = now_ms();
         store.keys.push(StoredKey {
             id: id.clone(),

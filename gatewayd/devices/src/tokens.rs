@@ -5,7 +5,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use super::registry::now_unix;
@@ -63,11 +62,7 @@ pub fn create(
     if user.trim().is_empty() {
         return Err("the user must not be empty".into());
     }
-    let secret: [u8; 32] = rand::random();
-    let token = format!(
-        "{TOKEN_PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
-    );
+    let token = state_files::new_secret(TOKEN_PREFIX);
     let now = now_unix();
     let mut tokens = load(state_dir)?;
     tokens.retain(|t| t.expires_unix > now);

@@ -1,6 +1,6 @@
 //! Writing files in the state directory: whole or not at all (temporary file, fsync, rename),
-//! and private (0600) when they hold secrets or their hashes; token digests compared in
-//! constant time; and the lock ([`StateLock`]) around read-modify-write of the files the
+//! and private (0600) when they hold secrets or their hashes; bearer secrets minted and their
+//! digests compared in constant time; and the lock ([`StateLock`]) around read-modify-write of the files the
 //! daemon and the CLI both change. Shared by the proxy, the admin plane, the devices and the
 //! daemon, so it depends on nothing of theirs (only `ca`, for the atomic write).
 
@@ -15,6 +15,26 @@ pub use ca::write_file_atomic as write_atomic;
 pub fn sha256_hex(secret: &str) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A new bearer secret: `prefix` and 32 random bytes, URL-safe base64. Shown once to whoever
+/// asked for it; only its [`sha256_hex`] is kept.
+pub fn new_secret(prefix: &str) -> String {
+    use base64::Engine;
+    let secret: [u8; 32] = rand::random();
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
+    )
+}
+
+/// A new short public handle for a stored secret (12 hex digits): what lists, audit records
+/// and revocations name instead of the secret.
+pub fn new_public_id() -> String {
+    rand::random::<[u8; 6]>()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()

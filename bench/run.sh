@@ -49,6 +49,16 @@ if [ -z "${GATEWAYD:-}" ]; then
   cargo build --locked --release -p gatewayd >/dev/null 2>&1
   GATEWAYD="$CARGO_TARGET_DIR/release/gatewayd"
 fi
+cat > "$OUT/scan-policy.toml" <<POLICY
+# Bench: every request to the upstream is DLP-scanned, by every gatewayd instance, so that
+# events on vs off measures the events path alone.
+[[rule]]
+id = "scan-everything"
+when = { host = "localhost" }
+action = "dlp"
+profile = "default"
+on_match = "log"
+POLICY
 cat > "$OUT/gatewayd-off.toml" <<TOML
 [proxy]
 listen = "127.0.0.1:$GW_OFF"
@@ -60,6 +70,8 @@ dir = "$OUT/gw-off-state"
 extra_roots = ["$OUT/ca.pem"]
 [upstream.connect_to]
 "localhost:$UP" = "127.0.0.1:$UP"
+[policies]
+files = ["$OUT/scan-policy.toml"]
 [events]
 enabled = false
 [limits]
@@ -77,15 +89,6 @@ if [ -n "$BASELINE" ]; then
   "$BASELINE" run --config "$OUT/gatewayd-base.toml" 2> "$OUT/gatewayd-base.log" & BASE_PID=$!; PIDS+=($BASE_PID)
   wait_port $GW_BASE
 fi
-cat > "$OUT/scan-policy.toml" <<POLICY
-# Bench: every request to the upstream is DLP-scanned (to measure the scan's cost).
-[[rule]]
-id = "scan-everything"
-when = { host = "localhost" }
-action = "dlp"
-profile = "default"
-on_match = "log"
-POLICY
 cat > "$OUT/gatewayd.toml" <<TOML
 [proxy]
 listen = "127.0.0.1:$GW"

@@ -29,6 +29,7 @@ mod harness_isolation;
 mod interception;
 mod lifecycle;
 mod limits;
+mod parked;
 mod policy;
 mod prompt_paths;
 mod provider_keys;

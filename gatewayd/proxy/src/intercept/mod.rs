@@ -62,7 +62,7 @@ where
 {
     let metrics = tunnel.gateway.metrics.clone();
     let handshake = tunnel.snapshot.config.timeouts.handshake.0;
-    let (prefix, detected, stream) = match peek_stream(stream, handshake).await {
+    let (prefix, detected, stream) = match Box::pin(peek_stream(stream, handshake)).await {
         Ok(peeked) => peeked,
         Err(error) => {
             TunnelRefused {
@@ -99,7 +99,14 @@ where
             if snapshot.do_not_inspect.matches(&host) {
                 let rule = "intercept.do_not_inspect";
                 TunnelBypassed { host: &host, rule }.emit(&metrics);
-                bypass::splice(&tunnel, &host, "intercept.do_not_inspect", prefix, stream).await;
+                Box::pin(bypass::splice(
+                    &tunnel,
+                    &host,
+                    "intercept.do_not_inspect",
+                    prefix,
+                    stream,
+                ))
+                .await;
                 return;
             }
             // Policy blocks are decided per request (statuses change while connections live);
@@ -110,7 +117,14 @@ where
                     rule: &verdict.rule_id,
                 }
                 .emit(&metrics);
-                bypass::splice(&tunnel, &host, &verdict.rule_id, prefix, stream).await;
+                Box::pin(bypass::splice(
+                    &tunnel,
+                    &host,
+                    &verdict.rule_id,
+                    prefix,
+                    stream,
+                ))
+                .await;
                 return;
             }
             intercept_tls(tunnel, host, None, prefix, stream).await;
@@ -126,14 +140,14 @@ where
             }
             .emit(&metrics);
             let host = tunnel.host.clone();
-            serve_inner(
+            Box::pin(serve_inner(
                 tunnel,
                 host,
                 "http",
                 blocked,
                 Protocol::Http1,
                 Prefixed::new(prefix, stream),
-            )
+            ))
             .await;
         }
         Detected::Other => match tunnel.snapshot.config.proxy.non_tls_connect {
@@ -141,7 +155,14 @@ where
                 let host = tunnel.host.clone();
                 let rule = "proxy.non_tls_connect";
                 TunnelBypassed { host: &host, rule }.emit(&metrics);
-                bypass::splice(&tunnel, &host, "proxy.non_tls_connect", prefix, stream).await;
+                Box::pin(bypass::splice(
+                    &tunnel,
+                    &host,
+                    "proxy.non_tls_connect",
+                    prefix,
+                    stream,
+                ))
+                .await;
             }
             _ => {
                 TunnelRefused {
@@ -293,9 +314,14 @@ async fn intercept_tls<S>(
     };
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
     let handshake = tunnel.snapshot.config.timeouts.handshake.0;
-    let tls = match tokio::time::timeout(handshake, acceptor.accept(Prefixed::new(prefix, stream)))
-        .await
-    {
+    // Boxed, and the stream boxed as it comes out: a rustls connection (mid-handshake or
+    // not) held inline would size the tunnel's task for as long as the connection lives.
+    let accept = Box::pin(async move {
+        tokio::time::timeout(handshake, acceptor.accept(Prefixed::new(prefix, stream)))
+            .await
+            .map(|accepted| accepted.map(Box::new))
+    });
+    let tls = match accept.await {
         Ok(Ok(tls)) => tls,
         Ok(Err(error)) => {
             let error = Some(&error as &dyn std::fmt::Display);
@@ -319,7 +345,9 @@ async fn intercept_tls<S>(
         Some(b"h2") => Protocol::Http2,
         _ => Protocol::Http1,
     };
-    serve_inner(tunnel, host, "https", blocked, protocol, tls).await;
+    // The stream boxed, so it is not copied into each serving frame (async fn arguments stay
+    // in their future for its whole life) of a connection that may idle for minutes.
+    Box::pin(serve_inner(tunnel, host, "https", blocked, protocol, tls)).await;
 }
 
 async fn serve_inner<S>(

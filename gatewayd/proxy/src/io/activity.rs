@@ -22,6 +22,8 @@ pub struct Activity {
 
 struct State {
     in_flight: usize,
+    /// Requests begun on the connection so far.
+    begun: u64,
     quiet_since: Instant,
 }
 
@@ -33,6 +35,7 @@ impl Activity {
         Arc::new(Self {
             state: Mutex::new(State {
                 in_flight: 0,
+                begun: 0,
                 quiet_since: Instant::now(),
             }),
         })
@@ -45,8 +48,22 @@ impl Activity {
 
     /// Marks a request as started.
     pub fn begin(self: &Arc<Self>) -> InFlight {
-        self.state().in_flight += 1;
+        let mut state = self.state();
+        state.in_flight += 1;
+        state.begun += 1;
+        drop(state);
         InFlight(self.clone())
+    }
+
+    /// Since when no request has been in flight (`None` while one is).
+    pub fn quiet_since(&self) -> Option<Instant> {
+        let state = self.state();
+        (state.in_flight == 0).then_some(state.quiet_since)
+    }
+
+    /// How many requests have begun on the connection.
+    pub fn begun(&self) -> u64 {
+        self.state().begun
     }
 
     /// Resolves once no request has been in flight for `idle`.

@@ -1,7 +1,8 @@
 //! Serving HTTP on an accepted stream (HTTP/1.1 with upgrades, or HTTP/2) with the configured
 //! timeouts and limits, and finishing gracefully when the gateway shuts down — or when the
 //! connection has carried no request for `timeouts.idle` (PINGs and keep-alive do not count;
-//! a request in flight, however long its response, keeps it open).
+//! a request in flight, however long its response, keeps it open). An HTTP/1.1 connection
+//! waiting for its next request is parked without hyper's buffers ([`http1`]).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -15,6 +16,8 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::sync::CancellationToken;
+
+mod http1;
 
 use crate::io::{Activity, HoldBody};
 use crate::upstream::ProxyBody;
@@ -53,7 +56,6 @@ pub async fn serve_http<I, F, Fut>(
     });
     let idle = activity.idle_for(config.timeouts.idle.0);
     tokio::pin!(idle);
-    let io = TokioIo::new(io);
     let result = match protocol {
         Protocol::Http1 => {
             let mut builder = hyper::server::conn::http1::Builder::new();
@@ -61,20 +63,16 @@ pub async fn serve_http<I, F, Fut>(
                 .timer(TokioTimer::new())
                 .header_read_timeout(config.timeouts.header_read.0)
                 .max_buf_size(config.limits.max_header_bytes.max(8192));
-            let connection = builder.serve_connection(io, service).with_upgrades();
-            tokio::pin!(connection);
-            tokio::select! {
-                result = connection.as_mut() => result,
-                () = shutdown.cancelled() => {
-                    connection.as_mut().graceful_shutdown();
-                    connection.await
-                }
-                () = idle.as_mut() => {
-                    tracing::debug!("closing a client connection without requests (timeouts.idle)");
-                    connection.as_mut().graceful_shutdown();
-                    connection.await
-                }
-            }
+            http1::serve(
+                io,
+                &builder,
+                config.timeouts.header_read.0,
+                service,
+                &activity,
+                idle,
+                &shutdown,
+            )
+            .await
         }
         Protocol::Http2 => {
             let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
@@ -85,8 +83,9 @@ pub async fn serve_http<I, F, Fut>(
                 )
                 .keep_alive_interval(Some(Duration::from_secs(30)))
                 .adaptive_window(true);
-            let connection = builder.serve_connection(io, service);
-            tokio::pin!(connection);
+            // Boxed: h2's connection state is large, and inline it would size every
+            // connection's task, HTTP/1.1 ones included.
+            let mut connection = Box::pin(builder.serve_connection(TokioIo::new(io), service));
             tokio::select! {
                 result = connection.as_mut() => result,
                 () = shutdown.cancelled() => {

@@ -1,13 +1,14 @@
 //! The daemon's side of the admin plane (crate `admin`): the admin listener's accept loop and
 //! HTTP serving, and [`AdminHost`], which implements `admin::view::ProxyView` over the gateway
-//! — the configuration in force, the catalog, the approval statuses, the discovered apps and
-//! the metrics text. The admin plane sees nothing else of the proxy.
+//! — the configuration in force, the catalog, the approval statuses, the discovered apps, the
+//! access requests and the metrics text. The admin plane sees nothing else of the proxy.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
 use admin::state::AdminState;
 use admin::view::{ProxyView, Settings, ViewError};
+use policies::access::AccessRequest;
 use policies::discovery::DiscoveredApp;
 use policies::status::StatusChange;
 use policies::{AppStatus, Catalog, StatusBook};
@@ -73,6 +74,19 @@ impl ProxyView for AdminHost {
             &gateway.auth,
             events,
         )
+    }
+
+    fn access_requests(&self) -> Vec<AccessRequest> {
+        self.0.coaching.requests.list()
+    }
+
+    fn decide_access_request(
+        &self,
+        id: &str,
+        approve: bool,
+        actor: &str,
+    ) -> Result<AccessRequest, ViewError> {
+        Ok(self.0.coaching.requests.decide(id, approve, actor)?)
     }
 }
 

@@ -54,6 +54,11 @@ pub async fn handle(
         (Method::GET, ["audit"]) => {
             super::report_api::audit(proxy, &principal, request.uri().query().unwrap_or(""))
         }
+        (method, ["access-requests", rest @ ..]) => {
+            let query = request.uri().query().unwrap_or("");
+            super::access_api::handle(proxy, &principal, &method, rest, query)
+                .unwrap_or_else(|| error(StatusCode::NOT_FOUND, "no such API endpoint"))
+        }
         (Method::GET, ["apps"]) => list_apps(proxy),
         (Method::GET, ["discovered"]) => super::report_api::discovered(proxy, &request),
         (Method::GET, ["apps", id]) => app_detail(proxy, id),

@@ -8,6 +8,8 @@
 //! configuration in force), never its internals, and keeps its own state ([`state::AdminState`]:
 //! tokens, dashboard sessions, explorer slots).
 
+pub mod access;
+pub mod access_api;
 pub mod api;
 pub mod audit;
 pub mod dashboard;

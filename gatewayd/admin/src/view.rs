@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use policies::access::AccessRequest;
 use policies::discovery::DiscoveredApp;
 use policies::status::StatusChange;
 use policies::{AppStatus, Catalog, StatusBook};
@@ -59,4 +60,14 @@ pub trait ProxyView: Send + Sync {
     fn discovered(&self) -> Vec<DiscoveredApp>;
     /// The Prometheus text of `/metrics`.
     fn metrics(&self) -> String;
+    /// Employees' access requests (from block and coaching pages), oldest first.
+    fn access_requests(&self) -> Vec<AccessRequest>;
+    /// Marks an open access request approved or denied for `actor`, durably (what approving
+    /// changes is `crate::access`'s business).
+    fn decide_access_request(
+        &self,
+        id: &str,
+        approve: bool,
+        actor: &str,
+    ) -> Result<AccessRequest, ViewError>;
 }

@@ -5,6 +5,7 @@
 //! SIGHUP reload see exactly the errors `gatewayd run` would.
 
 mod aigw;
+mod coaching;
 mod duration;
 mod egress;
 mod load;
@@ -18,6 +19,7 @@ use ipnet::IpNet;
 use serde::Deserialize;
 
 pub use aigw::{AigwConfig, AigwModel, AigwOnMatch, AigwProvider, ProviderKind};
+pub use coaching::CoachingConfig;
 pub use duration::ConfigDuration;
 use egress::forbidden_network;
 pub use egress::{EgressConfig, PortRange};
@@ -49,6 +51,7 @@ pub struct Config {
     pub tunnel: TunnelConfig,
     pub keys: KeysConfig,
     pub aigw: AigwConfig,
+    pub coaching: CoachingConfig,
 }
 
 /// The provider key store (`gatewayd keys ...`): where its master key comes from.

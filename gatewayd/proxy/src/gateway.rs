@@ -145,6 +145,8 @@ pub struct Gateway {
     pub leaves: LeafCache,
     pub statuses: StatusStore,
     pub discovered: DiscoveredApps,
+    /// Coaching passes, page tickets and access requests, kept across reloads.
+    pub coaching: crate::coaching::Coaching,
     /// Proxy password checking: slots and failure throttling, kept across reloads.
     pub auth: crate::identity::AuthGuard,
     /// Where transaction records go; `None` only in tools that run no writer.
@@ -173,6 +175,7 @@ impl Gateway {
         geoip: Option<geoip::GeoIpHandle>,
     ) -> Self {
         let discovered = DiscoveredApps::open(&snapshot.config.state.dir);
+        let coaching = crate::coaching::Coaching::open(&snapshot.config.state.dir);
         let metrics: Arc<Metrics> = Arc::default();
         let inspect = &snapshot.config.inspect;
         let inspect_budget = InspectBudget::new(
@@ -188,6 +191,7 @@ impl Gateway {
             geoip: arc_swap::ArcSwapOption::from(geoip.map(Arc::new)),
             statuses,
             discovered,
+            coaching,
             auth: Default::default(),
             versions: AtomicU64::new(snapshot.version),
             snapshot: ArcSwap::from_pointee(snapshot),

@@ -17,6 +17,7 @@ mod browser;
 mod catalog_update;
 mod cli;
 mod cli_first_use;
+mod coaching;
 mod current_clickhouse;
 mod dashboard;
 mod deploy_files;

@@ -4,6 +4,7 @@
 //! CSRF token and a same-origin check; admins change approval statuses inline; every such
 //! action goes to the admin audit trail.
 
+pub mod access;
 pub mod explorer;
 pub mod html;
 pub mod pages;
@@ -158,6 +159,11 @@ pub async fn handle(
             pages::anomalies(proxy, &pairs).await,
         ),
         ["discovered"] => ("Discovered apps", "/discovered", pages::discovered(proxy)),
+        ["access-requests"] => (
+            "Access requests",
+            "/access-requests",
+            access::page(proxy, &session),
+        ),
         ["explorer"] => {
             let preset = pairs
                 .get("preset")
@@ -270,6 +276,13 @@ async fn post(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     &e.to_string(),
                 ),
+            }
+        }
+        ["access-requests", id, verb] => {
+            let id = form::decode(id);
+            match access::decide(proxy, session, &id, verb, &actor) {
+                Ok(()) => redirect("/access-requests"),
+                Err((status, message)) => error_page(Some(session), status, &message),
             }
         }
         ["explorer", "csv"] => {

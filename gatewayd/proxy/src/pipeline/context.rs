@@ -118,6 +118,8 @@ pub struct RequestContext {
     /// Set when the host is outside the catalog but the traffic looks like an AI API: the
     /// discovered app's id (`discovered:<host>`).
     pub discovered: Option<String>,
+    /// The person's live coaching pass for this app, when they continued past a warning.
+    pub coaching_pass: Option<Arc<crate::coaching::Pass>>,
 }
 
 impl RequestContext {
@@ -174,6 +176,7 @@ impl RequestContext {
                 .map(|d| d.as_secs() as u32)
                 .unwrap_or(0),
             discovered: None,
+            coaching_pass: None,
         }
     }
 

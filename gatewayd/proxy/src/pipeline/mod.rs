@@ -18,6 +18,7 @@
 //! refused and failed.
 
 mod body;
+mod coaching;
 mod context;
 mod decide;
 mod dlp_scan;
@@ -63,14 +64,19 @@ pub async fn handle(
 ) -> Result<Response<ProxyBody>, Infallible> {
     RequestReceived.emit(&conn.gateway.metrics);
     let mut ctx = RequestContext::begin(&conn, &request);
+    let return_to = coaching::return_to(
+        request.method(),
+        request.uri().path_and_query().map(|p| p.as_str()),
+    );
     // The span follows the future across awaits (an entered guard would not: it would tag
     // whatever else ran on the thread while this request waited).
     let span = tracing::debug_span!("request", id = %ctx.request_id, host = %ctx.host);
     async move {
         let response = match run_phases(&conn, &mut ctx, request).await {
             Ok(response) => response,
-            Err(refusal) => {
+            Err(mut refusal) => {
                 RequestRefused.emit(&conn.gateway.metrics);
+                coaching::attach_forms(&conn, &ctx, &mut refusal, return_to);
                 ctx.refused(&refusal);
                 respond::render(&refusal, &ctx.request_id, ctx.json)
             }
@@ -97,6 +103,20 @@ async fn run_phases(
 
     // 2. classify: catalog app, endpoint, upload.
     decide::classify(conn, ctx, &parts);
+    if ctx.path.starts_with(respond::RESERVED_PREFIX) {
+        // The gateway's own forms (coaching, access requests): answered here, never sent on.
+        let origin = format!(
+            "{}://{}",
+            ctx.scheme,
+            target
+                .uri
+                .authority()
+                .map(|a| a.as_str())
+                .unwrap_or(&ctx.host)
+        );
+        return coaching::serve_reserved(conn, ctx, parts, body, &origin).await;
+    }
+    ctx.coaching_pass = coaching::live_pass(conn, ctx);
 
     // 3. decide: the policy's verdict with the app's current status.
     let book = conn.gateway.statuses.book();

@@ -28,7 +28,8 @@ pub struct Refusal {
     /// The rule or check that decided, e.g. `intercept.block` or `upstream.certificate`.
     pub rule: String,
     /// A short title, e.g. "Upstream certificate is not valid".
-    pub title: String,
+    /// (A boxed str, like `forms`' box, keeps refusals small: every phase returns one.)
+    pub title: Box<str>,
     /// What happened, in a sentence a user can act on.
     pub reason: String,
     /// The sanctioned alternative, when a policy names one.
@@ -39,7 +40,7 @@ pub struct Refusal {
     /// change: the page offers "Request access" (and "Continue" for a warning).
     pub askable: bool,
     /// The forms of a coaching or block page, with their ticket (browsers only).
-    pub forms: Option<PageForms>,
+    pub forms: Option<Box<PageForms>>,
 }
 
 impl Refusal {
@@ -54,7 +55,7 @@ impl Refusal {
             status,
             action,
             rule: rule.to_string(),
-            title: title.to_string(),
+            title: title.into(),
             reason,
             alternative: None,
             data_kinds: Box::default(),
@@ -178,7 +179,11 @@ fn html_page(refusal: &Refusal, request_id: &str) -> String {
          mistake, contact your IT or security team and quote the request ID.</p></body></html>\n",
         title = escape(&refusal.title),
         reason = escape(&refusal.reason),
-        forms = refusal.forms.as_ref().map(coaching::forms_html).unwrap_or_default(),
+        forms = refusal
+            .forms
+            .as_deref()
+            .map(coaching::forms_html)
+            .unwrap_or_default(),
         // Only a refusal is "blocked": a site that could not be reached was not.
         signature = if refusal.action == Outcome::Error {
             "Nothing was blocked: Warden, your organisation's secure web gateway, could not \

@@ -13,6 +13,7 @@ mod devices_cmd;
 mod dlp_cmd;
 mod keys_cmd;
 mod report_cmd;
+mod requests_cmd;
 mod schema_cmd;
 mod state;
 

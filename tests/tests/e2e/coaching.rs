@@ -585,6 +585,15 @@ fn access_requests_are_deduplicated_rate_limited_bounded_and_decided_by_admins()
     let (_, audit) = api(gw, &s.admin, "/api/v1/audit?limit=100");
     assert!(audit.to_string().contains("deny_access_request"), "{audit}");
 
+    // The command line lists them (read-only).
+    let (code, out, err) = gatewayd(gw, &["apps", "requests", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let listed: Value = serde_json::from_str(out.lines().next().unwrap_or("null")).unwrap();
+    assert_eq!(
+        (listed["id"].as_str(), listed["state"].as_str()),
+        (Some(id.as_str()), Some("denied"))
+    );
+
     // Persisted in the state dir, private.
     let file = gw.dir.path().join("state/access-requests.json");
     let mode =

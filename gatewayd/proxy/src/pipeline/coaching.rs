@@ -79,11 +79,11 @@ pub(super) fn attach_forms(
         config.ticket_ttl.0,
         config.max_tickets,
     );
-    refusal.forms = Some(PageForms {
+    refusal.forms = Some(Box::new(PageForms {
         ticket,
         app_name: app.name.clone(),
         can_continue,
-    });
+    }));
 }
 
 fn refused(status: StatusCode, rule: &str, reason: impl Into<String>) -> Refusal {

@@ -11,6 +11,7 @@
 pub mod api;
 pub mod audit;
 pub mod dashboard;
+pub mod discovered;
 pub mod hosts;
 pub mod report_api;
 pub mod state;

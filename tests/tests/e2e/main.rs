@@ -20,6 +20,8 @@ mod cli_first_use;
 mod current_clickhouse;
 mod dashboard;
 mod deploy_files;
+mod discovered;
+mod discovered_pages;
 mod dlp;
 mod egress;
 mod error_pages;

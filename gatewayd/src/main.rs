@@ -8,8 +8,7 @@ use clap::Parser;
 use config::{load_config, Config};
 use gatewayd::cli::{
     run_admin, run_aigw, run_apps, run_ca, run_catalog, run_check, run_devices, run_discovered,
-    run_dlp, run_keys,
-    run_report, run_schema, Cli, Command, UsersCommand,
+    run_dlp, run_keys, run_report, run_schema, Cli, Command, UsersCommand,
 };
 
 fn main() -> ExitCode {

@@ -49,7 +49,11 @@ pub async fn rows(proxy: &dyn ProxyView, range: TimeRange) -> (Vec<Row>, Option<
         .filter(|d| !decided.contains(&d.host))
         .filter(|d| d.last_seen_unix_ms >= from_ms && d.first_seen_unix_ms < to_ms)
         .collect();
-    seen.sort_by(|a, b| b.requests.cmp(&a.requests).then_with(|| a.host.cmp(&b.host)));
+    seen.sort_by(|a, b| {
+        b.requests
+            .cmp(&a.requests)
+            .then_with(|| a.host.cmp(&b.host))
+    });
     let (usage, problem) = if seen.is_empty() {
         (BTreeMap::new(), None)
     } else {
@@ -65,7 +69,10 @@ pub async fn rows(proxy: &dyn ProxyView, range: TimeRange) -> (Vec<Row>, Option<
             Ok(usage) => (usage, None),
             Err(e) => {
                 tracing::warn!(error = %e, "discovered hosts' usage unavailable");
-                (BTreeMap::new(), Some(format!("users and bytes unavailable: {e}")))
+                (
+                    BTreeMap::new(),
+                    Some(format!("users and bytes unavailable: {e}")),
+                )
             }
         }
     };
@@ -206,10 +213,7 @@ pub fn take(
             let detail = match (&d.app_id, &decided.status_change) {
                 (Some(id), Some(change)) => format!(
                     "{}: {} as app {id} ({} -> {})",
-                    d.host,
-                    wanted.action,
-                    change.old,
-                    change.new
+                    d.host, wanted.action, change.old, change.new
                 ),
                 _ => format!("{}: {}", d.host, wanted.action),
             };

@@ -122,7 +122,10 @@ fn with_decisions(
     }
     let mut extra = read_all(&policies.catalog_files)?;
     extra.push(("discovered-decisions".into(), catalog_layer(&kept)));
-    let refs: Vec<(&str, &str)> = extra.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    let refs: Vec<(&str, &str)> = extra
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
     match bundle {
         Some(b) => Catalog::from_layers(&b.sources(), &refs),
         None => Catalog::embedded_with(&refs),
@@ -134,7 +137,8 @@ fn with_decisions(
 /// hosts decided into it) and the policy files (or the default policy).
 pub fn load_policy(config: &Config) -> Result<LoadedPolicy, PolicyFilesError> {
     let bundle = installed_bundle(config)?;
-    let decisions = crate::apps::decisions::read(&config.state.dir).map_err(PolicyFilesError::Decisions)?;
+    let decisions =
+        crate::apps::decisions::read(&config.state.dir).map_err(PolicyFilesError::Decisions)?;
     let catalog = build_catalog(&config.policies, bundle.as_ref())?;
     let catalog = with_decisions(&config.policies, bundle.as_ref(), catalog, &decisions)?;
     let not_ai = decisions

@@ -63,7 +63,13 @@ pub fn run_discovered(config: &Config, command: &DiscoveredCommand) -> anyhow::R
             let apps = DiscoveredApps::open(dir).list();
             let shown = apps.iter().filter(|a| !decided.contains(&a.host));
             if !*json {
-                out!("{:<40} {:>9}  {:<7} {:<24} EVIDENCE", "HOST", "REQUESTS", "CONF", "LAST SEEN");
+                out!(
+                    "{:<40} {:>9}  {:<7} {:<24} EVIDENCE",
+                    "HOST",
+                    "REQUESTS",
+                    "CONF",
+                    "LAST SEEN"
+                );
             }
             for app in shown {
                 if *json {

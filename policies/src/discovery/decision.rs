@@ -213,7 +213,9 @@ pub fn catalog_layer(decisions: &[HostDecision]) -> String {
                 vendor_country: "ZZ",
                 category: d.category.unwrap_or(Category::Other).as_str(),
                 risk: 3,
-                risk_reasons: ["added from shadow-AI discovery; vendor and data terms not reviewed"],
+                risk_reasons: [
+                    "added from shadow-AI discovery; vendor and data terms not reviewed",
+                ],
                 description: "Added from shadow-AI discovery",
                 // The app's own pages: the host itself is what a reviewer can check.
                 source: format!("https://{}/", d.host),

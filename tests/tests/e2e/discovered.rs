@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::report::{api, start, ReportSetup};
-use crate::support::gateway::gatewayd;
 use crate::support::curl::CurlResult;
+use crate::support::gateway::gatewayd;
 use crate::support::{curl, GatewayOptions, GatewayProcess, Origin};
 
 /// A chat web app's prompt: no API path, no key — only the model it names in the body.
@@ -101,12 +101,21 @@ fn a_chat_app_outside_the_catalog_is_found_by_its_body_then_blocked_without_a_re
     let decision = json!({"host": "chat.test", "action": "block"}).to_string();
     let (status, refused) = post_api(gw, &s.analyst, "/api/v1/discovered/decisions", &decision);
     assert_eq!(status, 403, "{refused}");
-    assert!(refused["error"]["message"].as_str().unwrap().contains("admin"));
-    assert!(listed(&s, "chat.test"), "the refused decision changed nothing");
+    assert!(refused["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("admin"));
+    assert!(
+        listed(&s, "chat.test"),
+        "the refused decision changed nothing"
+    );
 
     // Discovery never enforced anything: a card number still reaches the host.
     let card = r#"{"model":"gpt-4o","messages":[{"content":"4556 7375 8689 9855"}]}"#;
-    assert_eq!(post_through(gw, "https://chat.test/api/send", card).status, 200);
+    assert_eq!(
+        post_through(gw, "https://chat.test/api/send", card).status,
+        200
+    );
 
     // The admin blocks it: applied at once, no restart, in the audit trail.
     let (status, done) = post_api(gw, &s.admin, "/api/v1/discovered/decisions", &decision);
@@ -115,9 +124,15 @@ fn a_chat_app_outside_the_catalog_is_found_by_its_body_then_blocked_without_a_re
     assert_eq!(done["status_change"]["new"], "unapproved");
     let blocked = post_through(gw, "https://chat.test/api/send", CHAT_BODY);
     assert_eq!(blocked.status, 403, "{}", blocked.body_text());
-    assert!(!listed(&s, "chat.test"), "a decided host is no longer awaiting triage");
+    assert!(
+        !listed(&s, "chat.test"),
+        "a decided host is no longer awaiting triage"
+    );
     let (_, decisions) = api(gw, &s.analyst, "/api/v1/discovered/decisions");
-    assert_eq!(decisions["decisions"][0]["host"], "chat.test", "{decisions}");
+    assert_eq!(
+        decisions["decisions"][0]["host"], "chat.test",
+        "{decisions}"
+    );
     let (_, app) = api(gw, &s.analyst, "/api/v1/apps/chat-test");
     assert_eq!(app["status"], "unapproved", "{app}");
     let (_, audit) = api(gw, &s.admin, "/api/v1/audit?limit=1000");
@@ -149,9 +164,18 @@ fn decisions_refuse_bad_input_and_a_not_ai_mark_never_unblocks_a_catalog_app() {
             json!({"host": "<script>alert(1)</script>.test", "action": "not_ai"}),
             "invalid host",
         ),
-        (json!({"host": "10.0.0.1", "action": "not_ai"}), "IP address"),
-        (json!({"host": "*.example.com", "action": "block"}), "wildcard"),
-        (json!({"host": "a.test", "action": "allow-all"}), "unknown action"),
+        (
+            json!({"host": "10.0.0.1", "action": "not_ai"}),
+            "IP address",
+        ),
+        (
+            json!({"host": "*.example.com", "action": "block"}),
+            "wildcard",
+        ),
+        (
+            json!({"host": "a.test", "action": "allow-all"}),
+            "unknown action",
+        ),
         (
             json!({"host": "a.test", "action": "catalog", "category": "weapons"}),
             "unknown category",
@@ -164,7 +188,10 @@ fn decisions_refuse_bad_input_and_a_not_ai_mark_never_unblocks_a_catalog_app() {
             json!({"host": "a.test", "action": "catalog", "app_id": "../../etc"}),
             "invalid app id",
         ),
-        (json!({"host": "a.test", "action": "block", "admin": true}), "unknown field"),
+        (
+            json!({"host": "a.test", "action": "block", "admin": true}),
+            "unknown field",
+        ),
     ] {
         let (status, answer) = post_api(gw, &s.admin, path, &body.to_string());
         assert_eq!(status, 400, "{body}: {answer}");
@@ -179,8 +206,13 @@ fn decisions_refuse_bad_input_and_a_not_ai_mark_never_unblocks_a_catalog_app() {
     let (status, answer) = post_api(gw, &s.admin, path, &long.to_string());
     assert_eq!(status, 400, "{answer}");
     assert!(answer.to_string().len() < 400, "{answer}");
-    let huge = format!("{{\"host\":\"{}\"}}", "x".repeat(1 << 20));
-    let (status, _) = post_api(gw, &s.admin, path, &huge);
+    let huge_file = gw.dir.path().join("huge.json");
+    std::fs::write(
+        &huge_file,
+        format!("{{\"host\":\"{}\"}}", "x".repeat(1 << 20)),
+    )
+    .unwrap();
+    let (status, _) = post_api(gw, &s.admin, path, &format!("@{}", huge_file.display()));
     assert_eq!(status, 413);
     let (status, _) = post_api(gw, &s.admin, path, "{not json");
     assert_eq!(status, 400);
@@ -205,7 +237,11 @@ fn decisions_refuse_bad_input_and_a_not_ai_mark_never_unblocks_a_catalog_app() {
         message.contains("chatgpt") && message.contains("unapproved"),
         "{message}"
     );
-    let still = post_through(gw, "https://chatgpt.com/backend-api/conversation", CHAT_BODY);
+    let still = post_through(
+        gw,
+        "https://chatgpt.com/backend-api/conversation",
+        CHAT_BODY,
+    );
     assert_eq!(still.status, 403, "{}", still.body_text());
     let (_, decisions) = api(gw, &s.analyst, "/api/v1/discovered/decisions");
     assert_eq!(decisions["decisions"], json!([]), "nothing was recorded");
@@ -220,9 +256,17 @@ fn the_cli_marks_a_host_not_ai_and_the_running_gateway_stops_flagging_it() {
         200
     );
     wait_row(&s, "api.test", |_| true);
-    let (code, out, err) = gatewayd(gw, &["discovered", "list"]);
-    assert_eq!(code, 0, "{err}");
-    assert!(out.contains("api.test"), "{out}");
+    // The CLI reads the list the daemon saves each second.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (code, out, err) = gatewayd(gw, &["discovered", "list"]);
+        assert_eq!(code, 0, "{err}");
+        if out.contains("api.test") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{out}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
     let (code, out, err) = gatewayd(gw, &["discovered", "not-ai", "api.test"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("api.test: not_ai"), "{out}");

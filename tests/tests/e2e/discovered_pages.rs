@@ -28,6 +28,25 @@ fn login(browser: &Browser, gw: &GatewayProcess, token: &str) {
     }
 }
 
+/// Waits for the page a click led to: its source shows `needle`.
+fn arrive(browser: &Browser, needle: &str) {
+    let source = browser.wait_for_source(needle, Duration::from_secs(10));
+    assert!(
+        source.contains(needle),
+        "{needle:?} not on {}:\n{source}",
+        browser.url()
+    );
+}
+
+/// Waits until the browser is at a URL that `ok` accepts.
+fn at(browser: &Browser, ok: impl Fn(&str) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ok(&browser.url()) {
+        assert!(Instant::now() < deadline, "still at {}", browser.url());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// A dashboard session driven by curl (for the posts a browser would not make): the cookie
 /// jar and the session's CSRF token.
 fn form_session(gw: &GatewayProcess, token: &str) -> (tempfile::TempDir, String) {
@@ -51,7 +70,12 @@ fn form_session(gw: &GatewayProcess, token: &str) -> (tempfile::TempDir, String)
     (dir, csrf)
 }
 
-fn form_post(gw: &GatewayProcess, jar: &tempfile::TempDir, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+fn form_post(
+    gw: &GatewayProcess,
+    jar: &tempfile::TempDir,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (u16, String) {
     let jar = jar.path().join("jar").display().to_string();
     let mut args = vec!["-b".to_string(), jar];
     for (name, value) in fields {
@@ -75,7 +99,10 @@ fn discovered_hosts_are_triaged_and_approval_changes_ask_before_they_block() {
     // traffic had been seen: the page must show it as text whatever it holds.
     let file = s.gw.dir.path().join("state/discovered-apps.json");
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !std::fs::read_to_string(&file).unwrap_or_default().contains("chat.test") {
+    while !std::fs::read_to_string(&file)
+        .unwrap_or_default()
+        .contains("chat.test")
+    {
         assert!(Instant::now() < deadline, "discovered apps never saved");
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -107,14 +134,20 @@ fn discovered_hosts_are_triaged_and_approval_changes_ask_before_they_block() {
     login(&analyst, gw, &s.analyst);
     analyst.goto(&format!("{base}/discovered"));
     let row = analyst.text("tr[data-host=\"chat.test\"]");
-    assert!(row.contains("chat.test") && row.contains("model_name:openai"), "{row}");
+    assert!(
+        row.contains("chat.test") && row.contains("model_name:openai"),
+        "{row}"
+    );
     assert!(analyst.text("#discovered").contains(ODD_HOST));
     let source = analyst.source();
     assert!(!source.contains("<script>alert(1)"), "{source}");
     assert!(!source.contains("<b>openai"), "{source}");
     assert_eq!(analyst.execute("return document.scripts.length"), json!(0));
     assert_eq!(analyst.execute("return document.images.length"), json!(0));
-    assert!(!source.contains("class=\"block danger\""), "analysts get no actions");
+    assert!(
+        !source.contains("class=\"block danger\""),
+        "analysts get no actions"
+    );
     analyst.screenshot("discovered-01-analyst");
     // Attack: the analyst posts a decision anyway, with a valid session and CSRF token.
     let (jar, csrf) = form_session(gw, &s.analyst);
@@ -122,7 +155,12 @@ fn discovered_hosts_are_triaged_and_approval_changes_ask_before_they_block() {
         gw,
         &jar,
         "/discovered/decide",
-        &[("csrf", &csrf), ("host", "chat.test"), ("action", "block"), ("confirm", "yes")],
+        &[
+            ("csrf", &csrf),
+            ("host", "chat.test"),
+            ("action", "block"),
+            ("confirm", "yes"),
+        ],
     );
     assert_eq!(status, 403, "{page}");
     assert!(page.contains("needs the admin role"), "{page}");
@@ -132,24 +170,38 @@ fn discovered_hosts_are_triaged_and_approval_changes_ask_before_they_block() {
     login(&admin, gw, &s.admin);
     admin.goto(&format!("{base}/discovered"));
     admin.click("tr[data-host=\"chat.test\"] button.block");
-    assert!(admin.text("#confirm").contains("blocks every request to chat.test"));
+    arrive(&admin, "id=\"confirm\"");
+    assert!(admin
+        .text("#confirm")
+        .contains("blocks every request to chat.test"));
     admin.screenshot("discovered-02-confirm-block");
     admin.click("#confirm-no");
-    assert!(admin.url().ends_with("/discovered"), "{}", admin.url());
-    assert_eq!(post_through(gw, "https://chat.test/api/send", CHAT_BODY).status, 200);
+    at(&admin, |url| url.ends_with("/discovered"));
+    assert_eq!(
+        post_through(gw, "https://chat.test/api/send", CHAT_BODY).status,
+        200
+    );
     admin.click("tr[data-host=\"chat.test\"] button.block");
+    arrive(&admin, "id=\"confirm\"");
     admin.click("#confirm-yes");
+    arrive(&admin, "id=\"notice\"");
     assert!(admin.url().contains("decided=chat.test"), "{}", admin.url());
     assert!(admin.text("#notice").contains("catalog app chat-test"));
     assert!(admin.text("#decisions").contains("chat.test"));
     assert!(!admin.source().contains("data-host=\"chat.test\""));
     admin.screenshot("discovered-03-decided");
     let blocked = post_through(gw, "https://chat.test/api/send", CHAT_BODY);
-    assert_eq!(blocked.status, 403, "applied without a restart: {}", blocked.body_text());
+    assert_eq!(
+        blocked.status,
+        403,
+        "applied without a restart: {}",
+        blocked.body_text()
+    );
 
     // "Not AI" on the odd host: refused as a host name, and the refusal is text too.
     admin.goto(&format!("{base}/discovered"));
     admin.click("#discovered button.not-ai");
+    arrive(&admin, "id=\"page-error\"");
     let error = admin.text("#page-error");
     assert!(error.contains("invalid host"), "{error}");
     assert_eq!(admin.execute("return document.scripts.length"), json!(0));
@@ -158,10 +210,15 @@ fn discovered_hosts_are_triaged_and_approval_changes_ask_before_they_block() {
     admin.goto(&format!("{base}/apps?since=30d"));
     admin.click("tr[data-app=\"claude\"] option[value=\"unapproved\"]");
     admin.click("tr[data-app=\"claude\"] button");
+    arrive(&admin, "id=\"confirm\"");
     let question = admin.text("#confirm");
-    assert!(question.contains("Claude") && question.contains("blocks every request"), "{question}");
+    assert!(
+        question.contains("Claude") && question.contains("blocks every request"),
+        "{question}"
+    );
     admin.screenshot("discovered-04-confirm-status");
     admin.click("#confirm-yes");
+    arrive(&admin, "id=\"notice\"");
     let notice = admin.text("#notice");
     assert!(
         notice.contains("Claude") && notice.contains("unreviewed") && notice.contains("unapproved"),
@@ -170,8 +227,12 @@ fn discovered_hosts_are_triaged_and_approval_changes_ask_before_they_block() {
     assert!(admin.url().contains("since=30d"), "{}", admin.url());
     admin.click("tr[data-app=\"claude\"] option[value=\"approved\"]");
     admin.click("tr[data-app=\"claude\"] button");
+    arrive(&admin, "to <span class=\"status-approved\">approved</span>");
     let notice = admin.text("#notice");
-    assert!(notice.contains("unapproved") && notice.contains("approved"), "no question for approving: {notice}");
+    assert!(
+        notice.contains("unapproved") && notice.contains("approved"),
+        "no question for approving: {notice}"
+    );
 
     // Attack: a post that claims to be confirmed for another starting status is asked again,
     // and changes nothing.
@@ -199,8 +260,8 @@ fn discovered_hosts_are_triaged_and_approval_changes_ask_before_they_block() {
     assert!(note.contains("Baselines are still young"), "{note}");
     admin.screenshot("discovered-05-anomalies");
     admin.click("#anomaly-list a[href^=\"/apps/chatgpt\"]");
-    assert!(admin.url().contains("/apps/chatgpt"), "{}", admin.url());
+    at(&admin, |url| url.contains("/apps/chatgpt"));
     admin.goto(&format!("{base}/anomalies"));
     admin.click("#anomaly-list a[href=\"/users/alice\"]");
-    assert!(admin.url().ends_with("/users/alice"), "{}", admin.url());
+    at(&admin, |url| url.ends_with("/users/alice"));
 }

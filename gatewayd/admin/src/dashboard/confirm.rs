@@ -29,7 +29,12 @@ pub enum StatusStep {
 }
 
 /// Whether `new` starts blocking `app_id`, which has `old` now, under the policy in force.
-pub fn starts_blocking(proxy: &dyn ProxyView, app_id: &str, old: AppStatus, new: AppStatus) -> bool {
+pub fn starts_blocking(
+    proxy: &dyn ProxyView,
+    app_id: &str,
+    old: AppStatus,
+    new: AppStatus,
+) -> bool {
     proxy.status_blocks(app_id, new) && !proxy.status_blocks(app_id, old)
 }
 

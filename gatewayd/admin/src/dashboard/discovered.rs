@@ -117,7 +117,11 @@ fn actions(session: &Session, host: &str) -> String {
         escape(host)
     );
     for category in Category::ALL {
-        let selected = if category == Category::Chat { " selected" } else { "" };
+        let selected = if category == Category::Chat {
+            " selected"
+        } else {
+            ""
+        };
         let _ = write!(
             out,
             "<option value=\"{0}\"{selected}>{0}</option>",
@@ -126,7 +130,11 @@ fn actions(session: &Session, host: &str) -> String {
     }
     out.push_str("</select><select name=\"status\" aria-label=\"status\">");
     for status in AppStatus::ALL {
-        let selected = if status == AppStatus::Unreviewed { " selected" } else { "" };
+        let selected = if status == AppStatus::Unreviewed {
+            " selected"
+        } else {
+            ""
+        };
         let _ = write!(
             out,
             "<option value=\"{0}\"{selected}>{0}</option>",
@@ -236,10 +244,7 @@ pub fn decide(
     let confirmed = fields.get("confirm").map(String::as_str) == Some("yes");
     if blocking && !confirmed {
         let mut hidden = BTreeMap::new();
-        for (name, value) in [
-            ("host", &wanted.host),
-            ("action", &wanted.action),
-        ] {
+        for (name, value) in [("host", &wanted.host), ("action", &wanted.action)] {
             hidden.insert(name, value.clone());
         }
         for (name, value) in [

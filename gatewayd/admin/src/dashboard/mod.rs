@@ -96,7 +96,10 @@ pub async fn handle(
             )
         };
     };
-    let pairs = form::parse(request.uri().query().unwrap_or(""));
+    let mut pairs = form::parse(request.uri().query().unwrap_or(""));
+    // `?changed=APP` after a status change is the page's, not the report filter's.
+    let notice = confirm::notice(proxy, &pairs);
+    pairs.remove("changed");
     if method == Method::POST {
         return post(
             proxy,
@@ -127,7 +130,7 @@ pub async fn handle(
             let id = form::decode(id);
             let title = format!("App: {id}");
             let result = pages::app(proxy, &session, &id, &pairs).await;
-            let result = result.map(|body| confirm::notice(proxy, &pairs) + &body);
+            let result = result.map(|body| notice + &body);
             return render(&session, &title, "/apps", result);
         }
         ["users"] => ("Users", "/users", pages::users(proxy, &pairs).await),
@@ -188,7 +191,7 @@ pub async fn handle(
             Err((StatusCode::NOT_FOUND, "There is no such page.".to_string())),
         ),
     };
-    let result = result.map(|body| confirm::notice(proxy, &pairs) + &body);
+    let result = result.map(|body| notice + &body);
     render(&session, title, active, result)
 }
 

@@ -13,11 +13,11 @@
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use policies::discovery::decision::{Decided, DecisionRequest};
 use policies::discovery::decision::{
     app_id_for, checked_app_id, checked_host, checked_name, DecisionError, DecisionFault,
     DecisionKind, HostDecision,
 };
+pub use policies::discovery::decision::{Decided, DecisionRequest};
 use policies::{AppStatus, Catalog};
 use state_files::{write_atomic, StateLock};
 
@@ -105,7 +105,9 @@ pub fn decide(
         "catalog" => {
             let status = match request.status.as_deref() {
                 None | Some("") => AppStatus::Unreviewed,
-                Some(s) => s.parse().map_err(|e| DecideError::Unknown(format!("{e}")))?,
+                Some(s) => s
+                    .parse()
+                    .map_err(|e| DecideError::Unknown(format!("{e}")))?,
             };
             (DecisionKind::Catalog, Some(status))
         }
@@ -152,14 +154,46 @@ pub fn decide(
         decision.name = Some(name);
         decision.category = Some(category);
     }
-    let _lock = StateLock::acquire(dir).map_err(|source| DecideError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    let lock = || {
+        StateLock::acquire(dir).map_err(|source| DecideError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })
+    };
+    // Checked before the status is set, and again under the lock that covers the write (the
+    // status book takes the same lock itself, so it cannot be held across): a decision that
+    // loses a race leaves at most a status for an id no catalog app has.
+    let held = lock()?;
+    unclaimed(&read(dir).map_err(DecideError::Corrupt)?, &decision)?;
+    drop(held);
+    // The status first: the app must never exist, even for one request, with a weaker status
+    // than the one asked for.
+    let status_change = match (&decision.app_id, status) {
+        (Some(id), Some(status)) => Some(statuses.set(id, status, actor)?),
+        _ => None,
+    };
+    let _held = lock()?;
     let mut all = read(dir).map_err(DecideError::Corrupt)?;
-    if let Some(before) = all.iter().find(|d| d.host == host) {
+    unclaimed(&all, &decision)?;
+    all.push(decision.clone());
+    let path = path_of(dir);
+    let text =
+        serde_json::to_string_pretty(&all).map_err(|e| DecideError::Corrupt(e.to_string()))?;
+    write_atomic(&path, text.as_bytes(), false)
+        .map_err(|source| DecideError::Io { path, source })?;
+    tracing::info!(host, kind = kind.as_str(), actor, "discovered host decided");
+    Ok(Decided {
+        decision,
+        status_change,
+    })
+}
+
+/// Refuses a decision whose host, or app id, another decision on file has already taken.
+fn unclaimed(all: &[HostDecision], decision: &HostDecision) -> Result<(), DecideError> {
+    if let Some(before) = all.iter().find(|d| d.host == decision.host) {
         return Err(DecideError::Conflict(format!(
-            "{host} was already decided ({}) by {}",
+            "{} was already decided ({}) by {}",
+            decision.host,
             before.kind.as_str(),
             before.decided_by
         )));
@@ -171,22 +205,7 @@ pub fn decide(
             )));
         }
     }
-    // The status first: the app must never exist, even for one request, with a weaker status
-    // than the one asked for.
-    let status_change = match (&decision.app_id, status) {
-        (Some(id), Some(status)) => Some(statuses.set(id, status, actor)?),
-        _ => None,
-    };
-    all.push(decision.clone());
-    let path = path_of(dir);
-    let text = serde_json::to_string_pretty(&all).map_err(|e| DecideError::Corrupt(e.to_string()))?;
-    write_atomic(&path, text.as_bytes(), false)
-        .map_err(|source| DecideError::Io { path, source })?;
-    tracing::info!(host, kind = kind.as_str(), actor, "discovered host decided");
-    Ok(Decided {
-        decision,
-        status_change,
-    })
+    Ok(())
 }
 
 #[cfg(test)]

@@ -53,7 +53,11 @@ pub fn headers(conn: &ConnectionContext, ctx: &mut RequestContext, parts: &Parts
 /// place; a streamed one shows its first frame to a hook. Evidence found here (a model name
 /// in the body) adds to what the headers showed, and makes the request count as discovered
 /// when the headers showed nothing.
-pub fn request_body(conn: &ConnectionContext, ctx: &mut RequestContext, body: Outgoing) -> Outgoing {
+pub fn request_body(
+    conn: &ConnectionContext,
+    ctx: &mut RequestContext,
+    body: Outgoing,
+) -> Outgoing {
     if !wanted(conn, ctx) || super::decide::is_safe_method(&ctx.method) {
         return body;
     }

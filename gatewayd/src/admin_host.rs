@@ -1,7 +1,8 @@
 //! The daemon's side of the admin plane (crate `admin`): the admin listener's accept loop and
 //! HTTP serving, and [`AdminHost`], which implements `admin::view::ProxyView` over the gateway
-//! — the configuration in force, the catalog, the approval statuses, the discovered apps, the
-//! access requests and the metrics text. The admin plane sees nothing else of the proxy.
+//! — the configuration in force, the catalog, the approval statuses, the discovered apps and
+//! the decisions about them, the access requests and the metrics text. The admin plane sees
+//! nothing else of the proxy.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -9,7 +10,10 @@ use std::sync::Arc;
 use admin::state::AdminState;
 use admin::view::{ProxyView, Settings, ViewError};
 use policies::access::AccessRequest;
+use policies::catalog::Category;
+use policies::discovery::decision::{Decided, DecisionFault, DecisionRequest, HostDecision};
 use policies::discovery::DiscoveredApp;
+use policies::rules::{AppFacts, Facts};
 use policies::status::StatusChange;
 use policies::{AppStatus, Catalog, StatusBook};
 use tokio::net::TcpListener;
@@ -63,6 +67,54 @@ impl ProxyView for AdminHost {
 
     fn discovered(&self) -> Vec<DiscoveredApp> {
         self.0.discovered.list()
+    }
+
+    fn decisions(&self) -> Vec<HostDecision> {
+        let dir = self.0.snapshot().config.state.dir.clone();
+        proxy::apps::decisions::read(&dir).unwrap_or_else(|error| {
+            tracing::error!(%error, "discovered-host decisions unreadable");
+            Vec::new()
+        })
+    }
+
+    fn decide_discovered(
+        &self,
+        request: &DecisionRequest,
+        actor: &str,
+    ) -> Result<Decided, (DecisionFault, String)> {
+        let gateway = &self.0;
+        let snapshot = gateway.snapshot();
+        let decided = proxy::apps::decide(
+            &snapshot.config.state.dir,
+            &snapshot.catalog,
+            &gateway.statuses,
+            request,
+            actor,
+        )
+        .map_err(|e| (e.fault(), e.to_string()))?;
+        // Applied now rather than at the watcher's next look; a reload refused (a broken
+        // config file) keeps the decision on file, applied by the next good reload.
+        if let Err(error) = gateway.reload() {
+            tracing::error!(%error, "decision recorded; it applies once the configuration reloads");
+        }
+        Ok(decided)
+    }
+
+    fn status_blocks(&self, app_id: &str, status: AppStatus) -> bool {
+        let snapshot = self.0.snapshot();
+        let app = snapshot.catalog.app(app_id);
+        let host = app
+            .and_then(|a| a.hosts.first().or(a.api_hosts.first()))
+            .map_or("", |h| h.host());
+        let mut facts = Facts::new(host);
+        facts.app = Some(AppFacts {
+            id: app_id,
+            category: app.map_or(Category::Other, |a| a.category),
+            status,
+        });
+        facts.path = Some("/");
+        facts.method = Some("GET");
+        snapshot.policy.decide(&facts).blocked
     }
 
     fn metrics(&self) -> String {

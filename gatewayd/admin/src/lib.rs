@@ -13,6 +13,7 @@ pub mod access_api;
 pub mod api;
 pub mod audit;
 pub mod dashboard;
+pub mod discovered;
 pub mod hosts;
 pub mod report_api;
 pub mod state;

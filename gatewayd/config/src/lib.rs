@@ -172,6 +172,18 @@ pub struct PoliciesConfig {
     /// Ed25519 public keys (PEM) whose signed catalog bundles `gatewayd catalog update`
     /// installs. Empty: the catalog is only ever the shipped one (plus `catalog_files`).
     pub catalog_update_keys: Vec<PathBuf>,
+    /// Shadow-AI discovery of AI traffic to hosts outside the catalog (`on` or `off`).
+    pub discovery: Discovery,
+}
+
+/// Whether the proxy looks for AI traffic outside the catalog. Off, it reads nothing of a
+/// request or response for it; on, it reads headers and the first chunk of each body.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Discovery {
+    #[default]
+    On,
+    Off,
 }
 
 /// Request body inspection for DLP and audit.

@@ -78,6 +78,10 @@ pub struct Snapshot {
     pub policy_warnings: Vec<String>,
     /// The DLP detectors the policy's `dlp` rules scan with.
     pub dlp: Arc<DlpEngine>,
+    /// Decisions about discovered hosts in force (the catalogued ones are in `catalog`).
+    pub decisions: Arc<Vec<policies::discovery::decision::HostDecision>>,
+    /// Hosts marked "not AI", which discovery leaves alone.
+    pub not_ai: Arc<std::collections::HashSet<String>>,
 }
 
 impl Snapshot {
@@ -125,6 +129,8 @@ impl Snapshot {
             catalog: loaded.catalog,
             policy: loaded.policy,
             policy_warnings: loaded.warnings,
+            decisions: loaded.decisions,
+            not_ai: loaded.not_ai,
             dlp,
             users,
             upstream,

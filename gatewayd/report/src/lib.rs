@@ -9,6 +9,7 @@
 pub mod anomalies;
 pub mod clickhouse_http;
 pub mod compact_stream;
+pub mod discovered;
 pub mod dlp;
 pub mod event;
 pub mod explorer;

@@ -21,6 +21,8 @@ mod coaching;
 mod current_clickhouse;
 mod dashboard;
 mod deploy_files;
+mod discovered;
+mod discovered_pages;
 mod dlp;
 mod egress;
 mod error_pages;

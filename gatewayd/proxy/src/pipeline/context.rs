@@ -120,6 +120,8 @@ pub struct RequestContext {
     pub discovered: Option<String>,
     /// The person's live coaching pass for this app, when they continued past a warning.
     pub coaching_pass: Option<Arc<crate::coaching::Pass>>,
+    /// Set by a body hook that found the evidence after classify (see `discover.rs`).
+    pub discovered_late: super::discover::LateDiscovery,
 }
 
 impl RequestContext {
@@ -177,6 +179,20 @@ impl RequestContext {
                 .unwrap_or(0),
             discovered: None,
             coaching_pass: None,
+            discovered_late: None,
+        }
+    }
+
+    /// Makes evidence a body hook found count for this request's record, as if the headers
+    /// had shown it: the app id `discovered:<host>`, unreviewed.
+    pub fn settle_discovery(&mut self) {
+        let late = self
+            .discovered_late
+            .as_ref()
+            .is_some_and(|seen| seen.load(std::sync::atomic::Ordering::Relaxed));
+        if late && self.app.is_none() && self.discovered.is_none() {
+            self.discovered = Some(format!("discovered:{}", self.host));
+            self.app_status = Some(policies::AppStatus::Unreviewed.as_str());
         }
     }
 

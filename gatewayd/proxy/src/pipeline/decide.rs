@@ -109,29 +109,7 @@ pub fn classify(conn: &ConnectionContext, ctx: &mut RequestContext, parts: &Part
         });
     }
     ctx.upload = is_upload(parts, upload_endpoint);
-    if ctx.app.is_none() {
-        discover(conn, ctx, parts);
-    }
-}
-
-/// Flags AI API traffic to a host the catalog does not know.
-fn discover(conn: &ConnectionContext, ctx: &mut RequestContext, parts: &Parts) {
-    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
-    let facts = policies::discovery::TrafficFacts {
-        host: &ctx.host,
-        method: parts.method.as_str(),
-        path: &ctx.path,
-        authorization: header("authorization"),
-        api_key: header("x-api-key")
-            .or_else(|| header("x-goog-api-key"))
-            .or_else(|| header("api-key")),
-        websocket: header("upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket")),
-        ..Default::default()
-    };
-    if let Some(found) = policies::discovery::discover(&facts) {
-        conn.gateway.discovered.record(&ctx.host, &found);
-        ctx.discovered = Some(format!("discovered:{}", ctx.host));
-    }
+    super::discover::headers(conn, ctx, parts);
 }
 
 /// Records the verdict on the request and turns a blocking verdict into the page to show.

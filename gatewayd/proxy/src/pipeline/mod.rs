@@ -21,6 +21,7 @@ mod body;
 mod coaching;
 mod context;
 mod decide;
+mod discover;
 mod dlp_scan;
 mod headers;
 mod inspection;
@@ -131,6 +132,7 @@ async fn run_phases(
     // 4. inspect: scan and audit the body when the verdict asks for it.
     // `budget` keeps the buffered body's share of the inspection budget until it has gone.
     let (body, budget) = inspection::inspect(conn, ctx, &mut parts, body, &verdict, &book).await?;
+    let body = discover::request_body(conn, ctx, body);
 
     // 5. upstream_request.
     if websocket {
@@ -168,7 +170,7 @@ async fn run_phases(
     strip_alt_svc_h3(&mut parts.headers);
     parts.version = Version::HTTP_11;
     let body = body.map_err(Into::into).boxed();
-    let body = match discovery_hook(conn, ctx, &parts.headers) {
+    let body = match discover::response_hook(conn, ctx, &parts.headers) {
         Some(hook) => body::Sniffed::new(body, hook).boxed(),
         None => body,
     };
@@ -184,43 +186,6 @@ async fn run_phases(
         }
     }
     Ok(Response::from_parts(parts, body))
-}
-
-/// For a host outside the catalog that streams events back, a hook that runs discovery on
-/// the first chunk (completion-chunk shapes) and records the host when it looks like an AI API.
-fn discovery_hook(
-    conn: &ConnectionContext,
-    ctx: &RequestContext,
-    headers: &http::HeaderMap,
-) -> Option<body::FirstChunkHook> {
-    if ctx.app.is_some() || ctx.discovered.is_some() {
-        return None;
-    }
-    let content_type = headers.get(http::header::CONTENT_TYPE)?.to_str().ok()?;
-    if !content_type
-        .to_ascii_lowercase()
-        .starts_with("text/event-stream")
-    {
-        return None;
-    }
-    let content_type = content_type.to_string();
-    let gateway = conn.gateway.clone();
-    let host = ctx.host.clone();
-    let method = ctx.method.to_string();
-    let path = ctx.path.clone();
-    Some(Box::new(move |chunk: &[u8]| {
-        let facts = policies::discovery::TrafficFacts {
-            host: &host,
-            method: &method,
-            path: &path,
-            response_content_type: Some(&content_type),
-            first_chunk: Some(chunk),
-            ..Default::default()
-        };
-        if let Some(found) = policies::discovery::discover(&facts) {
-            gateway.discovered.record(&host, &found);
-        }
-    }))
 }
 
 /// Phase 5: tags the response with the request id and arranges for the transaction record to

@@ -185,7 +185,7 @@ impl Relay {
 
 impl Drop for Relay {
     fn drop(&mut self) {
-        let record = &mut self.log.0;
+        let record = self.log.record_mut();
         record.usage = self.state.usage;
         record.first_token = self.state.first_token;
         if let Some(model) = self.state.model_served.take() {

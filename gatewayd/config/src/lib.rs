@@ -17,7 +17,10 @@ use std::path::PathBuf;
 use ipnet::IpNet;
 use serde::Deserialize;
 
-pub use aigw::{AigwConfig, AigwModel, AigwOnMatch, AigwProvider, ProviderKind};
+pub use aigw::{
+    is_date, AigwConfig, AigwModel, AigwOnMatch, AigwPrice, AigwProvider, ProviderKind,
+    MAX_PRICE_USD,
+};
 pub use duration::ConfigDuration;
 use egress::forbidden_network;
 pub use egress::{EgressConfig, PortRange};

@@ -67,7 +67,7 @@ pub fn cell(column: &str, value: &Value) -> String {
 }
 
 /// The navigation entries: path and label.
-const NAV: [(&str, &str); 8] = [
+const NAV: [(&str, &str); 9] = [
     ("/", "Overview"),
     ("/apps", "Apps"),
     ("/users", "Users"),
@@ -75,6 +75,7 @@ const NAV: [(&str, &str); 8] = [
     ("/unapproved", "Unapproved"),
     ("/anomalies", "Anomalies"),
     ("/discovered", "Discovered"),
+    ("/ai", "AI gateway"),
     ("/explorer", "Log explorer"),
 ];
 

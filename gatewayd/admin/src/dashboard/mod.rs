@@ -4,6 +4,7 @@
 //! CSRF token and a same-origin check; admins change approval statuses inline; every such
 //! action goes to the admin audit trail.
 
+pub mod ai;
 pub mod explorer;
 pub mod html;
 pub mod pages;
@@ -158,6 +159,7 @@ pub async fn handle(
             pages::anomalies(proxy, &pairs).await,
         ),
         ["discovered"] => ("Discovered apps", "/discovered", pages::discovered(proxy)),
+        ["ai"] => ("AI gateway", "/ai", ai::page(proxy, &pairs).await),
         ["explorer"] => {
             let preset = pairs
                 .get("preset")

@@ -16,12 +16,13 @@ use super::sql::quote;
 use super::table::Table;
 use super::{range_json, Report, ReportError, ReportInputs};
 
-/// The sums every grouping shows.
+/// The sums every grouping shows. The spend's aliases differ from the column's name: a
+/// ClickHouse alias shadows the column it is named after, also inside other expressions.
 const SUMS: &str = "count() AS calls, sum(input_tokens) AS input_tokens, \
      sum(output_tokens) AS output_tokens, sum(cached_tokens) AS cached_tokens, \
      sum(reasoning_tokens) AS reasoning_tokens, \
-     ifNull(sum(cost_micro_usd), 0) AS cost_micro_usd, \
-     round(ifNull(sum(cost_micro_usd), 0) / 1000000, 6) AS cost_usd, \
+     ifNull(sum(cost_micro_usd), 0) AS spend_micro_usd, \
+     round(spend_micro_usd / 1000000, 6) AS spend_usd, \
      countIf(isNull(cost_micro_usd)) AS unpriced_calls, \
      countIf(cost_status = 'usage_suspect') AS suspect_calls, \
      countIf(error != '') AS errors";
@@ -85,7 +86,7 @@ pub async fn ai(inputs: ReportInputs<'_>, filter: &ReportFilter) -> Result<Repor
     let group_sql = |name: &str| {
         format!(
             "SELECT {name} AS name, {SUMS} FROM ai_requests WHERE {filtered} \
-             GROUP BY name ORDER BY cost_micro_usd DESC, calls DESC, name LIMIT 100"
+             GROUP BY name ORDER BY spend_micro_usd DESC, calls DESC, name LIMIT 100"
         )
     };
     let calls_sql = format!(

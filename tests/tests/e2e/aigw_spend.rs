@@ -175,7 +175,7 @@ fn streamed_and_whole_calls_are_priced_alike_and_the_spend_shows_in_report_dashb
     let totals = &report["totals"];
     let spent = 2 * GPT_4O_MINI_CALL + 2 * CLAUDE_CALL;
     assert_eq!(num(&totals["calls"]), 5, "{report}");
-    assert_eq!(num(&totals["cost_micro_usd"]), spent, "{report}");
+    assert_eq!(num(&totals["spend_micro_usd"]), spent, "{report}");
     assert_eq!(num(&totals["unpriced_calls"]), 1, "{report}");
     let alice_row = report["by_user"]
         .as_array()
@@ -183,14 +183,14 @@ fn streamed_and_whole_calls_are_priced_alike_and_the_spend_shows_in_report_dashb
         .iter()
         .find(|u| u["name"] == "alice")
         .unwrap();
-    assert_eq!(num(&alice_row["cost_micro_usd"]), 2 * GPT_4O_MINI_CALL);
+    assert_eq!(num(&alice_row["spend_micro_usd"]), 2 * GPT_4O_MINI_CALL);
     assert!(report["by_key"].to_string().contains("bob-ci"));
     assert!(report["by_model"]
         .to_string()
         .contains("anthropic/claude-sonnet-4-5"));
     let text = gw.cli(&["report", "ai"], "");
     assert!(
-        text.contains("cost_micro_usd") && text.contains("alice-laptop"),
+        text.contains("spend_usd") && text.contains("alice-laptop"),
         "{text}"
     );
     let csv = gw.cli(&["report", "ai", "--csv"], "");

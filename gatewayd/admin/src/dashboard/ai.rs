@@ -20,7 +20,7 @@ const SPEND: [&str; 8] = [
     "input_tokens",
     "output_tokens",
     "cached_tokens",
-    "cost_usd",
+    "spend_usd",
     "unpriced_calls",
     "errors",
 ];
@@ -43,7 +43,7 @@ pub async fn page(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) -> Pa
     body.push_str("<div class=\"cards\">");
     body.push_str(&card(
         "Spend",
-        &dollars(number(&totals["cost_micro_usd"])),
+        &dollars(number(&totals["spend_micro_usd"])),
         &if unpriced > 0 {
             format!(
                 "{} calls without a known cost not included",
@@ -82,7 +82,12 @@ pub async fn page(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) -> Pa
         "Spend by model",
         &by_model
             .iter()
-            .map(|m| (plain(&m["name"]), number(&m["cost_micro_usd"]) as f64 / 1e6))
+            .map(|m| {
+                (
+                    plain(&m["name"]),
+                    number(&m["spend_micro_usd"]) as f64 / 1e6,
+                )
+            })
             .collect::<Vec<_>>(),
     ));
     for (key, title) in [

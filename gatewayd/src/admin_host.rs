@@ -23,8 +23,8 @@ use proxy::listen::{accept_loop, Admitted, Port};
 use proxy::serve::{serve_http, Protocol};
 use proxy::telemetry::{Limit, Listener};
 
-/// The gateway, as the admin plane sees it.
-pub struct AdminHost(pub Arc<Gateway>);
+/// The gateway (and the AI gateway, when it runs), as the admin plane sees it.
+pub struct AdminHost(pub Arc<Gateway>, pub Option<Arc<aigw::AiGateway>>);
 
 impl ProxyView for AdminHost {
     fn settings(&self) -> Settings {
@@ -120,12 +120,16 @@ impl ProxyView for AdminHost {
     fn metrics(&self) -> String {
         let gateway = &self.0;
         let events = gateway.events.as_ref().map(|e| &*e.stats);
-        proxy::telemetry::render(
+        let mut text = proxy::telemetry::render(
             &gateway.metrics,
             gateway.leaves.len(),
             &gateway.auth,
             events,
-        )
+        );
+        if let Some(ai) = &self.1 {
+            text.push_str(&ai_metrics(&ai.ledger.metrics));
+        }
+        text
     }
 
     fn access_requests(&self) -> Vec<AccessRequest> {
@@ -144,8 +148,13 @@ impl ProxyView for AdminHost {
 
 /// Serves admin requests until shutdown, through the proxy port's accept loop (a connection
 /// limit, accept-error backoff, counts and logs).
-pub async fn serve_admin(listener: TcpListener, gateway: Arc<Gateway>, state: Arc<AdminState>) {
-    let host = Arc::new(AdminHost(gateway.clone()));
+pub async fn serve_admin(
+    listener: TcpListener,
+    gateway: Arc<Gateway>,
+    state: Arc<AdminState>,
+    ai: Option<Arc<aigw::AiGateway>>,
+) {
+    let host = Arc::new(AdminHost(gateway.clone(), ai));
     let port = Port {
         listener: Listener::Admin,
         limit: Limit::Admin,
@@ -167,4 +176,22 @@ pub async fn serve_admin(listener: TcpListener, gateway: Arc<Gateway>, state: Ar
         }
     };
     accept_loop(listener, gateway, port, |_| Ok(()), serve).await;
+}
+
+/// The AI gateway's metric families, through the proxy's one Prometheus writer.
+fn ai_metrics(metrics: &aigw::telemetry::AiMetrics) -> String {
+    let mut out = proxy::telemetry::Exposition::default();
+    for family in metrics.families() {
+        out.multi_labelled(
+            family.name,
+            proxy::telemetry::Kind::Counter,
+            family.help,
+            family.samples.iter().map(|(labels, value)| {
+                let labels: Vec<(&str, &str)> =
+                    labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                (labels, *value)
+            }),
+        );
+    }
+    out.finish()
 }

@@ -18,7 +18,10 @@ use std::path::PathBuf;
 use ipnet::IpNet;
 use serde::Deserialize;
 
-pub use aigw::{AigwConfig, AigwModel, AigwOnMatch, AigwProvider, ProviderKind};
+pub use aigw::{
+    is_date, AigwConfig, AigwModel, AigwOnMatch, AigwPrice, AigwProvider, ProviderKind,
+    MAX_PRICE_USD,
+};
 pub use coaching::CoachingConfig;
 pub use duration::ConfigDuration;
 use egress::forbidden_network;

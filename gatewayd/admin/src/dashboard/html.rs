@@ -67,7 +67,7 @@ pub fn cell(column: &str, value: &Value) -> String {
 }
 
 /// The navigation entries: path and label.
-const NAV: [(&str, &str); 9] = [
+const NAV: [(&str, &str); 10] = [
     ("/", "Overview"),
     ("/apps", "Apps"),
     ("/users", "Users"),
@@ -76,6 +76,7 @@ const NAV: [(&str, &str); 9] = [
     ("/anomalies", "Anomalies"),
     ("/discovered", "Discovered"),
     ("/access-requests", "Access requests"),
+    ("/ai", "AI gateway"),
     ("/explorer", "Log explorer"),
 ];
 

@@ -6,6 +6,7 @@
 //! (`discovered.rs`); every such action goes to the admin audit trail.
 
 pub mod access;
+pub mod ai;
 pub mod confirm;
 pub mod discovered;
 pub mod explorer;
@@ -175,6 +176,7 @@ pub async fn handle(
             "/access-requests",
             access::page(proxy, &session),
         ),
+        ["ai"] => ("AI gateway", "/ai", ai::page(proxy, &pairs).await),
         ["explorer"] => {
             let preset = pairs
                 .get("preset")

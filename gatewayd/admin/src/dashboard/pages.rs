@@ -20,7 +20,7 @@ use report::{self, form, number, Report, ReportFilter};
 pub type Page = Result<String, (http::StatusCode, String)>;
 
 /// Runs report `name` for a page; a problem comes back as the status and message to show.
-async fn run(
+pub(super) async fn run(
     proxy: &dyn ProxyView,
     name: &str,
     id: Option<&str>,
@@ -45,7 +45,7 @@ async fn run(
         })
 }
 
-fn since_of(pairs: &BTreeMap<String, String>, name: &str) -> String {
+pub(super) fn since_of(pairs: &BTreeMap<String, String>, name: &str) -> String {
     pairs.get("since").cloned().unwrap_or_else(|| {
         if name == "anomalies" {
             "24h".into()
@@ -123,7 +123,11 @@ pub(super) fn side_table(
     Ok(html::sorted_table(&table, &query, Some(&sorting)))
 }
 
-fn export_link(name: &str, id: Option<&str>, pairs: &BTreeMap<String, String>) -> String {
+pub(super) fn export_link(
+    name: &str,
+    id: Option<&str>,
+    pairs: &BTreeMap<String, String>,
+) -> String {
     let path = match id {
         Some(id) => format!("/export/app/{}", form::encode(id)),
         None => format!("/export/{name}"),

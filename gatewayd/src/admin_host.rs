@@ -1,14 +1,19 @@
 //! The daemon's side of the admin plane (crate `admin`): the admin listener's accept loop and
 //! HTTP serving, and [`AdminHost`], which implements `admin::view::ProxyView` over the gateway
 //! — the configuration in force, the catalog, the approval statuses, the discovered apps and
-//! the metrics text. The admin plane sees nothing else of the proxy.
+//! the decisions about them, the access requests and the metrics text. The admin plane sees
+//! nothing else of the proxy.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
 use admin::state::AdminState;
 use admin::view::{ProxyView, Settings, ViewError};
+use policies::access::AccessRequest;
+use policies::catalog::Category;
+use policies::discovery::decision::{Decided, DecisionFault, DecisionRequest, HostDecision};
 use policies::discovery::DiscoveredApp;
+use policies::rules::{AppFacts, Facts};
 use policies::status::StatusChange;
 use policies::{AppStatus, Catalog, StatusBook};
 use tokio::net::TcpListener;
@@ -18,8 +23,8 @@ use proxy::listen::{accept_loop, Admitted, Port};
 use proxy::serve::{serve_http, Protocol};
 use proxy::telemetry::{Limit, Listener};
 
-/// The gateway, as the admin plane sees it.
-pub struct AdminHost(pub Arc<Gateway>);
+/// The gateway (and the AI gateway, when it runs), as the admin plane sees it.
+pub struct AdminHost(pub Arc<Gateway>, pub Option<Arc<aigw::AiGateway>>);
 
 impl ProxyView for AdminHost {
     fn settings(&self) -> Settings {
@@ -64,22 +69,92 @@ impl ProxyView for AdminHost {
         self.0.discovered.list()
     }
 
+    fn decisions(&self) -> Vec<HostDecision> {
+        let dir = self.0.snapshot().config.state.dir.clone();
+        proxy::apps::decisions::read(&dir).unwrap_or_else(|error| {
+            tracing::error!(%error, "discovered-host decisions unreadable");
+            Vec::new()
+        })
+    }
+
+    fn decide_discovered(
+        &self,
+        request: &DecisionRequest,
+        actor: &str,
+    ) -> Result<Decided, (DecisionFault, String)> {
+        let gateway = &self.0;
+        let snapshot = gateway.snapshot();
+        let decided = proxy::apps::decide(
+            &snapshot.config.state.dir,
+            &snapshot.catalog,
+            &gateway.statuses,
+            request,
+            actor,
+        )
+        .map_err(|e| (e.fault(), e.to_string()))?;
+        // Applied now rather than at the watcher's next look; a reload refused (a broken
+        // config file) keeps the decision on file, applied by the next good reload.
+        if let Err(error) = gateway.reload() {
+            tracing::error!(%error, "decision recorded; it applies once the configuration reloads");
+        }
+        Ok(decided)
+    }
+
+    fn status_blocks(&self, app_id: &str, status: AppStatus) -> bool {
+        let snapshot = self.0.snapshot();
+        let app = snapshot.catalog.app(app_id);
+        let host = app
+            .and_then(|a| a.hosts.first().or(a.api_hosts.first()))
+            .map_or("", |h| h.host());
+        let mut facts = Facts::new(host);
+        facts.app = Some(AppFacts {
+            id: app_id,
+            category: app.map_or(Category::Other, |a| a.category),
+            status,
+        });
+        facts.path = Some("/");
+        facts.method = Some("GET");
+        snapshot.policy.decide(&facts).blocked
+    }
+
     fn metrics(&self) -> String {
         let gateway = &self.0;
         let events = gateway.events.as_ref().map(|e| &*e.stats);
-        proxy::telemetry::render(
+        let mut text = proxy::telemetry::render(
             &gateway.metrics,
             gateway.leaves.len(),
             &gateway.auth,
             events,
-        )
+        );
+        if let Some(ai) = &self.1 {
+            text.push_str(&ai_metrics(&ai.ledger.metrics));
+        }
+        text
+    }
+
+    fn access_requests(&self) -> Vec<AccessRequest> {
+        self.0.coaching.requests.list()
+    }
+
+    fn decide_access_request(
+        &self,
+        id: &str,
+        approve: bool,
+        actor: &str,
+    ) -> Result<AccessRequest, ViewError> {
+        Ok(self.0.coaching.requests.decide(id, approve, actor)?)
     }
 }
 
 /// Serves admin requests until shutdown, through the proxy port's accept loop (a connection
 /// limit, accept-error backoff, counts and logs).
-pub async fn serve_admin(listener: TcpListener, gateway: Arc<Gateway>, state: Arc<AdminState>) {
-    let host = Arc::new(AdminHost(gateway.clone()));
+pub async fn serve_admin(
+    listener: TcpListener,
+    gateway: Arc<Gateway>,
+    state: Arc<AdminState>,
+    ai: Option<Arc<aigw::AiGateway>>,
+) {
+    let host = Arc::new(AdminHost(gateway.clone(), ai));
     let port = Port {
         listener: Listener::Admin,
         limit: Limit::Admin,
@@ -101,4 +176,22 @@ pub async fn serve_admin(listener: TcpListener, gateway: Arc<Gateway>, state: Ar
         }
     };
     accept_loop(listener, gateway, port, |_| Ok(()), serve).await;
+}
+
+/// The AI gateway's metric families, through the proxy's one Prometheus writer.
+fn ai_metrics(metrics: &aigw::telemetry::AiMetrics) -> String {
+    let mut out = proxy::telemetry::Exposition::default();
+    for family in metrics.families() {
+        out.multi_labelled(
+            family.name,
+            proxy::telemetry::Kind::Counter,
+            family.help,
+            family.samples.iter().map(|(labels, value)| {
+                let labels: Vec<(&str, &str)> =
+                    labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                (labels, *value)
+            }),
+        );
+    }
+    out.finish()
 }

@@ -52,7 +52,12 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     // fails the start, not the first call.
     let ai_gateway = match listeners.aigw {
         Some(_) => Some(Arc::new(
-            aigw::AiGateway::new(&config, &state_dir).map_err(anyhow::Error::msg)?,
+            aigw::AiGateway::new(
+                &config,
+                &state_dir,
+                events.writer.as_ref().map(|w| w.sink.clone()),
+            )
+            .map_err(anyhow::Error::msg)?,
         )),
         None => None,
     };
@@ -81,7 +86,7 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     };
     let addrs = listeners.addrs;
     write_listen_file(&state_dir, addrs)?;
-    let aigw_task = match (listeners.aigw, ai_gateway) {
+    let aigw_task = match (listeners.aigw, ai_gateway.clone()) {
         (Some(listener), Some(ai_gateway)) => Some(gateway.tasks.spawn(aigw::serve(
             listener,
             ai_gateway,
@@ -97,6 +102,7 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         listeners.admin,
         gateway.clone(),
         admin_state,
+        ai_gateway,
     ));
     let tunnel = addrs
         .agent

@@ -5,6 +5,7 @@
 //! - [`discovery`]: heuristics that flag AI API traffic to hosts outside the catalog.
 //! - [`status`]: approval statuses of apps and the book that records who changed them.
 //! - [`rules`]: policy files and the per-connection and per-request verdicts.
+//! - [`access`]: employees' requests for access to an app, deduplicated and bounded.
 //!
 //! Data-loss prevention (the detectors, profiles, masking and redaction) is its own crate,
 //! `dlp`; rules here only name its profiles. This crate uses two things from it: the
@@ -15,6 +16,7 @@
 //! and hands it over, and every decision is a function of its inputs. Errors in files carry
 //! `file:line:col` so `gatewayd check` can print them as compilers do.
 
+pub mod access;
 pub mod catalog;
 pub mod discovery;
 pub mod host;

@@ -3,7 +3,7 @@
 //! - [`migrate`]: numbered SQL migrations (embedded from `schema/migrations/`) and the runner
 //!   that applies them in order, recording each in `schema_migrations`.
 //! - [`rows`]: the row types written by the gateway (`http_events`, `dlp_findings`,
-//!   `app_status_changes`), serialised as RowBinary by the `clickhouse` crate.
+//!   `app_status_changes`, `ai_requests`), serialised as RowBinary by the `clickhouse` crate.
 //! - [`tables`]: table names and which retention class each belongs to.
 //! - [`retention`]: drops day (or month) partitions older than the configured ages.
 //! - [`reader`]: creates the read-only user reports run as, where the server has SQL users.
@@ -32,7 +32,7 @@ pub use error::Error;
 pub use migrate::{Migration, MigrationState, MigrationStatus, Migrator, MIGRATIONS};
 pub use reader::{ensure_reader, ReaderSetup};
 pub use retention::{apply_retention, DroppedPartition, RetentionPolicy};
-pub use rows::{AppStatusChange, DlpFinding, HttpEvent};
+pub use rows::{AiRequest, AppStatusChange, DlpFinding, HttpEvent};
 
 /// Re-exported so users build rows and clients against the same version this crate uses.
 pub use clickhouse;

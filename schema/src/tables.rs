@@ -5,6 +5,8 @@
 pub const HTTP_EVENTS: &str = "http_events";
 /// Raw: one row per detector that matched in a request ([`crate::DlpFinding`]).
 pub const DLP_FINDINGS: &str = "dlp_findings";
+/// Raw: one row per call to the AI gateway ([`crate::AiRequest`]).
+pub const AI_REQUESTS: &str = "ai_requests";
 /// Audit: approval status changes ([`crate::AppStatusChange`]).
 pub const APP_STATUS_CHANGES: &str = "app_status_changes";
 /// Rollup (AggregatingMergeTree) of `http_events` per hour and app.
@@ -27,7 +29,7 @@ pub const APP_DAILY: &str = "app_daily";
 pub const SCHEMA_MIGRATIONS: &str = "schema_migrations";
 
 /// Tables whose partitions are dropped after `retention.raw_days`.
-pub const RAW: [&str; 2] = [HTTP_EVENTS, DLP_FINDINGS];
+pub const RAW: [&str; 3] = [HTTP_EVENTS, DLP_FINDINGS, AI_REQUESTS];
 
 /// Tables whose partitions are dropped after `retention.rollup_days`. The status audit trail
 /// lives as long as the reports that it explains.

@@ -54,8 +54,17 @@ pub async fn handle(
         (Method::GET, ["audit"]) => {
             super::report_api::audit(proxy, &principal, request.uri().query().unwrap_or(""))
         }
+        (method, ["access-requests", rest @ ..]) => {
+            let query = request.uri().query().unwrap_or("");
+            super::access_api::handle(proxy, &principal, &method, rest, query)
+                .unwrap_or_else(|| error(StatusCode::NOT_FOUND, "no such API endpoint"))
+        }
         (Method::GET, ["apps"]) => list_apps(proxy),
-        (Method::GET, ["discovered"]) => super::report_api::discovered(proxy, &request),
+        (Method::GET, ["discovered"]) => super::discovered::list(proxy, &request).await,
+        (Method::GET, ["discovered", "decisions"]) => super::discovered::decisions(proxy),
+        (Method::POST, ["discovered", "decisions"]) => {
+            super::discovered::decide(proxy, &principal, request).await
+        }
         (Method::GET, ["apps", id]) => app_detail(proxy, id),
         (Method::GET, ["apps", id, "status-history"]) => status_history(proxy, id),
         (Method::PUT, ["apps", id, "status"]) => {

@@ -8,9 +8,12 @@
 //! configuration in force), never its internals, and keeps its own state ([`state::AdminState`]:
 //! tokens, dashboard sessions, explorer slots).
 
+pub mod access;
+pub mod access_api;
 pub mod api;
 pub mod audit;
 pub mod dashboard;
+pub mod discovered;
 pub mod hosts;
 pub mod report_api;
 pub mod state;

@@ -118,65 +118,6 @@ pub async fn event(proxy: &dyn ProxyView, principal: &Principal, id: &str) -> Re
     }
 }
 
-/// `GET /api/v1/discovered?since=...&limit=...&offset=...[&format=csv]`: hosts that look like
-/// AI APIs but are not in the catalog, seen in the range, most requests first.
-pub fn discovered(proxy: &dyn ProxyView, request: &Request<Incoming>) -> Response<ProxyBody> {
-    let pairs = form::parse(request.uri().query().unwrap_or(""));
-    let filter = match ReportFilter::from_pairs(&pairs, now_unix(), 400 * 86_400, &["format"]) {
-        Ok(filter) => filter,
-        Err(e) => return error(StatusCode::BAD_REQUEST, &e.to_string()),
-    };
-    if filter.has_who() || filter.has_app_filter() {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "discovered apps filter by time range only (they have no catalog category or users)",
-        );
-    }
-    let from_ms = u64::try_from(filter.range.from).unwrap_or(0) * 1000;
-    let to_ms = u64::try_from(filter.range.to).unwrap_or(0) * 1000;
-    let mut seen: Vec<_> = proxy
-        .discovered()
-        .into_iter()
-        .filter(|d| d.last_seen_unix_ms >= from_ms && d.first_seen_unix_ms < to_ms)
-        .collect();
-    seen.sort_by(|a, b| {
-        b.requests
-            .cmp(&a.requests)
-            .then_with(|| a.host.cmp(&b.host))
-    });
-    let total = seen.len();
-    let page: Vec<_> = seen
-        .into_iter()
-        .skip(filter.page.offset)
-        .take(filter.page.limit)
-        .collect();
-    let rows: Vec<serde_json::Value> = page
-        .iter()
-        .map(|d| serde_json::to_value(d).unwrap_or_default())
-        .collect();
-    if pairs.get("format").map(String::as_str) == Some("csv") {
-        let table = report::Table::from_objects(
-            &[
-                "host",
-                "requests",
-                "confidence",
-                "evidence",
-                "first_seen_unix_ms",
-                "last_seen_unix_ms",
-                "status",
-            ],
-            &rows,
-        );
-        return csv(&table.to_csv(), "discovered");
-    }
-    ok(json!({
-        "total": total,
-        "limit": filter.page.limit,
-        "offset": filter.page.offset,
-        "discovered": rows,
-    }))
-}
-
 /// The HTTP status and message for a report failure.
 pub fn report_error(e: &ReportError) -> Response<ProxyBody> {
     match e {

@@ -1,5 +1,6 @@
 //! The admin plane's one view of the proxy: [`ProxyView`] — the configuration it reads, the
-//! catalog, the approval statuses, the discovered apps and the metrics text. Never the
+//! catalog, the approval statuses, the discovered apps and decisions about them, and the
+//! metrics text. Never the
 //! proxy's internals: the daemon implements it over the gateway, so this crate does not
 //! depend on the proxy and the proxy does not depend on it.
 
@@ -7,6 +8,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use policies::access::AccessRequest;
+use policies::discovery::decision::{Decided, DecisionFault, DecisionRequest, HostDecision};
 use policies::discovery::DiscoveredApp;
 use policies::status::StatusChange;
 use policies::{AppStatus, Catalog, StatusBook};
@@ -57,6 +60,29 @@ pub trait ProxyView: Send + Sync {
     fn status_changes(&self) -> Result<Vec<StatusChange>, ViewError>;
     /// Hosts outside the catalog that look like AI APIs.
     fn discovered(&self) -> Vec<DiscoveredApp>;
+    /// What was decided about discovered hosts, as on file now.
+    fn decisions(&self) -> Vec<HostDecision>;
+    /// Decides about a discovered host for `actor` (who must be allowed to: the caller checks
+    /// the role), durably, and applies it at once; or says whose fault it was not.
+    fn decide_discovered(
+        &self,
+        request: &DecisionRequest,
+        actor: &str,
+    ) -> Result<Decided, (DecisionFault, String)>;
+    /// Whether the policy in force blocks a plain request to app `app_id` (a catalog id, or
+    /// the id a discovered host is about to get) when its status is `status`: the dashboard
+    /// asks before a change that starts blocking.
+    fn status_blocks(&self, app_id: &str, status: AppStatus) -> bool;
     /// The Prometheus text of `/metrics`.
     fn metrics(&self) -> String;
+    /// Employees' access requests (from block and coaching pages), oldest first.
+    fn access_requests(&self) -> Vec<AccessRequest>;
+    /// Marks an open access request approved or denied for `actor`, durably (what approving
+    /// changes is `crate::access`'s business).
+    fn decide_access_request(
+        &self,
+        id: &str,
+        approve: bool,
+        actor: &str,
+    ) -> Result<AccessRequest, ViewError>;
 }

@@ -185,13 +185,17 @@ impl Relay {
 
 impl Drop for Relay {
     fn drop(&mut self) {
-        let record = &mut self.log.0;
+        let record = self.log.record_mut();
         record.usage = self.state.usage;
         record.first_token = self.state.first_token;
         if let Some(model) = self.state.model_served.take() {
             record.model_served = Some(model);
         }
-        if !self.ended {
+        // A caller that hung up after the provider's last event was handed to it (an SDK
+        // closes on `[DONE]` or `message_stop` without waiting for the end of the body)
+        // got the whole answer.
+        let answered = self.state.completed && self.queue.is_empty();
+        if !self.ended && !answered {
             // The caller went away before the provider finished.
             record.status = 499;
             record.error = Some("client_closed".into());

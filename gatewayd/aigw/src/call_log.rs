@@ -1,28 +1,43 @@
-//! The log phase: one structured line per call (`target: "aigw::call"`), written exactly
-//! once, when the answer's body ended or was dropped (a caller that hangs up mid-stream is
-//! logged with status 499 and the tokens the provider had reported by then).
+//! The log phase: every call is accounted exactly once, when the answer's body ended or was
+//! dropped (a caller that hangs up mid-stream is logged with status 499 and the tokens the
+//! provider had reported by then). Accounting is one path for streamed and whole answers:
+//! cost from the reported usage ([`crate::cost::cost`]), the `ai call` log line and the
+//! metrics ([`CallFinished`]), and one `ai_requests` row through the events path, which
+//! never blocks and never drops (analytics never stops a call).
 //!
-//! Never: log a key (virtual or provider), a prompt or an answer.
+//! Never: log or store a key (virtual or provider), a prompt or an answer.
 
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
 
+use schema::AiRequest;
+
+use crate::cost::{cost, Cost};
 use crate::dialect::{Dialect, Usage};
+use crate::prices::PriceTable;
+use crate::routes::Route;
+use crate::telemetry::{AiMetrics, CallFinished};
 use crate::vkeys::Caller;
 
-/// Everything the log line says about a call, filled in phase by phase.
+/// Everything the log phase says about a call, filled in phase by phase.
 #[derive(Debug)]
 pub struct CallRecord {
     pub request_id: String,
+    pub received: SystemTime,
     pub started: Instant,
     pub peer: SocketAddr,
     pub ingress: Dialect,
     pub endpoint: &'static str,
     pub caller: Option<Caller>,
     pub provider: Option<String>,
+    /// The route the model resolved to (provider and upstream model): what prices it.
+    pub route: Option<Route>,
     pub model_asked: Option<String>,
     pub model_served: Option<String>,
     pub stream: bool,
+    /// Whether the provider answered at all (a call that never reached it costs nothing).
+    pub sent: bool,
     pub status: u16,
     pub error: Option<String>,
     pub usage: Usage,
@@ -36,15 +51,18 @@ impl CallRecord {
     pub fn new(peer: SocketAddr, ingress: Dialect, endpoint: &'static str) -> Self {
         Self {
             request_id: uuid::Uuid::now_v7().to_string(),
+            received: SystemTime::now(),
             started: Instant::now(),
             peer,
             ingress,
             endpoint,
             caller: None,
             provider: None,
+            route: None,
             model_asked: None,
             model_served: None,
             stream: false,
+            sent: false,
             status: 200,
             error: None,
             usage: Usage::default(),
@@ -55,42 +73,106 @@ impl CallRecord {
     }
 }
 
-/// Writes the record's line when dropped: the one way a call is logged.
-#[derive(Debug)]
-pub struct CallLog(pub CallRecord);
+/// Where finished calls go: the price table, the metrics and the events path.
+pub struct Ledger {
+    pub prices: PriceTable,
+    pub metrics: AiMetrics,
+    /// `None` when events are off (`[events] enabled = false`): the log line remains.
+    pub sink: Option<events::EventSink>,
+}
+
+impl Ledger {
+    /// The cost of a finished call: the one place a call is priced.
+    pub fn cost(&self, record: &CallRecord) -> Cost {
+        let price = record.route.as_ref().and_then(|route| {
+            self.prices.lookup(
+                &route.provider,
+                &route.upstream_model,
+                record.model_served.as_deref(),
+            )
+        });
+        cost(&record.usage, price, record.sent)
+    }
+
+    fn settle(&self, record: &CallRecord) {
+        let cost = self.cost(record);
+        let ms = |at: Instant| {
+            u64::try_from(at.duration_since(record.started).as_millis()).unwrap_or(u64::MAX)
+        };
+        let latency_ms = ms(Instant::now());
+        let ttft_ms = record.first_token.map(ms);
+        CallFinished {
+            record,
+            cost: &cost,
+            latency_ms,
+            ttft_ms,
+        }
+        .emit(&self.metrics);
+        if let Some(sink) = &self.sink {
+            sink.emit_ai(row(record, &cost, latency_ms, ttft_ms));
+        }
+    }
+}
+
+/// The `ai_requests` row of a finished call.
+pub fn row(record: &CallRecord, cost: &Cost, latency_ms: u64, ttft_ms: Option<u64>) -> AiRequest {
+    let text = |t: Option<&str>| AiRequest::bounded(t.unwrap_or(""));
+    let caller = record.caller.as_ref();
+    let u = &record.usage;
+    let millis = |ms: u64| u32::try_from(ms).unwrap_or(u32::MAX);
+    AiRequest {
+        ts: schema::rows::unix_seconds(record.received),
+        request_id: record.request_id.clone(),
+        virtual_key_id: text(caller.map(|c| c.key_id.as_str())),
+        virtual_key_name: text(caller.map(|c| c.key_name.as_str())),
+        user: text(caller.map(|c| c.user.as_str())),
+        team: text(caller.and_then(|c| c.team.as_deref())),
+        tags: caller.map_or_else(Vec::new, |c| {
+            c.tags.iter().map(|t| AiRequest::bounded(t)).collect()
+        }),
+        ingress: record.ingress.as_str().to_string(),
+        endpoint: record.endpoint.to_string(),
+        provider: text(record.provider.as_deref()),
+        model_asked: text(record.model_asked.as_deref()),
+        model_served: text(record.model_served.as_deref()),
+        stream: u8::from(record.stream),
+        status: record.status,
+        error: text(record.error.as_deref()),
+        input_tokens: u.input,
+        output_tokens: u.output,
+        cached_tokens: u.cached,
+        cache_write_tokens: u.cache_write,
+        reasoning_tokens: u.reasoning,
+        usage_reported: u8::from(u.reported),
+        usage_flags: u.flags.names().into_iter().map(str::to_string).collect(),
+        cost_micro_usd: cost.micro_usd,
+        cost_status: cost.status.as_str().to_string(),
+        price_checked: cost.checked.clone(),
+        latency_ms: millis(latency_ms),
+        ttft_ms: ttft_ms.map(millis),
+        dlp_action: record.dlp_action.unwrap_or("").to_string(),
+        dlp_detectors: record.dlp.clone(),
+    }
+}
+
+/// Accounts for the record when dropped: the one way a call is logged.
+pub struct CallLog {
+    record: CallRecord,
+    ledger: Arc<Ledger>,
+}
+
+impl CallLog {
+    pub fn new(record: CallRecord, ledger: Arc<Ledger>) -> Self {
+        Self { record, ledger }
+    }
+
+    pub fn record_mut(&mut self) -> &mut CallRecord {
+        &mut self.record
+    }
+}
 
 impl Drop for CallLog {
     fn drop(&mut self) {
-        let r = &self.0;
-        let ms = |at: Instant| {
-            u64::try_from(at.duration_since(r.started).as_millis()).unwrap_or(u64::MAX)
-        };
-        let caller = r.caller.as_ref();
-        tracing::info!(
-            target: "aigw::call",
-            request_id = %r.request_id,
-            peer = %r.peer,
-            endpoint = r.endpoint,
-            ingress = r.ingress.as_str(),
-            user = caller.map_or("", |c| c.user.as_str()),
-            team = caller.and_then(|c| c.team.as_deref()).unwrap_or(""),
-            virtual_key_id = caller.map_or("", |c| c.key_id.as_str()),
-            provider = r.provider.as_deref().unwrap_or(""),
-            model_asked = r.model_asked.as_deref().unwrap_or(""),
-            model_served = r.model_served.as_deref().unwrap_or(""),
-            status = r.status,
-            error = r.error.as_deref().unwrap_or(""),
-            stream = r.stream,
-            input_tokens = r.usage.input,
-            output_tokens = r.usage.output,
-            cached_tokens = r.usage.cached,
-            cache_write_tokens = r.usage.cache_write,
-            usage_reported = r.usage.reported,
-            latency_ms = ms(Instant::now()),
-            ttft_ms = r.first_token.map(ms),
-            dlp_findings = %r.dlp.join(","),
-            dlp_action = r.dlp_action.unwrap_or(""),
-            "ai call"
-        );
+        self.ledger.settle(&self.record);
     }
 }

@@ -3,37 +3,44 @@
 //! providers the organisation configured (`[aigw]`), reached with the keys it holds in the
 //! key store (`keystore`), used by callers who present a virtual key (`vkeys`). Every call
 //! runs the phases of [`pipeline`] (authenticate → parse → route → DLP → forward → account →
-//! log) and is logged once ([`call_log`]).
+//! log) and is accounted once ([`call_log`]): priced by one code path ([`cost`], from the
+//! usage the provider reported and the shipped [`prices`] with the operator's overrides),
+//! logged with its metrics ([`telemetry`]) and written to ClickHouse's `ai_requests`.
 //!
 //! Map: `server` (listener, endpoints, request ids), `pipeline` (the phases), `dialect`
 //! (wire formats, usage rules), `translate` (OpenAI ⇄ Anthropic requests, answers, streams),
 //! `sse` (incremental event parsing), `body` (answer bodies, the stream relay),
 //! `upstream` (the provider client), `routes`, `vkeys`, `provider_keys`, `dlp_phase`,
-//! `error` (errors in the caller's dialect), `call_log`.
+//! `error` (errors in the caller's dialect), `call_log`, `cost`, `prices`, `telemetry`.
 //!
 //! Never: send a provider key anywhere but to its provider (not to callers, logs, errors or
 //! events); forward a caller's credentials upstream; send a prompt DLP refused.
 
 pub mod body;
 pub mod call_log;
+pub mod cost;
 pub mod dialect;
 pub mod dlp_phase;
 pub mod error;
 mod files;
 pub mod pipeline;
+pub mod prices;
 pub mod provider_keys;
 pub mod routes;
 pub mod server;
 pub mod sse;
+pub mod telemetry;
 pub mod translate;
 pub mod upstream;
 pub mod vkeys;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use server::serve;
 
+use crate::call_log::Ledger;
 use crate::dlp_phase::PromptScanner;
 use crate::error::CallError;
 use crate::provider_keys::ProviderKeys;
@@ -59,13 +66,20 @@ pub struct AiGateway {
     provider_keys: Option<ProviderKeys>,
     pub client: UpstreamClient,
     pub dlp: Option<PromptScanner>,
+    /// Prices, metrics and the events path: where finished calls are accounted.
+    pub ledger: Arc<Ledger>,
 }
 
 impl AiGateway {
     /// Builds the gateway from the daemon's configuration. A provider key store that cannot
-    /// be opened (missing or wrong master key) or a key a provider names that is not in it
-    /// fails the start, not the first call.
-    pub fn new(config: &config::Config, state_dir: &Path) -> Result<Self, String> {
+    /// be opened (missing or wrong master key), a key a provider names that is not in it, or
+    /// a price that is not one fails the start, not the first call. `sink` is the events
+    /// path (`None` when events are off).
+    pub fn new(
+        config: &config::Config,
+        state_dir: &Path,
+        sink: Option<events::EventSink>,
+    ) -> Result<Self, String> {
         let aigw = &config.aigw;
         let provider_keys = if aigw.providers.iter().any(|p| p.key.is_some()) {
             let keys = ProviderKeys::open(state_dir, &config.keys.master_key)
@@ -101,6 +115,11 @@ impl AiGateway {
             provider_keys,
             client: upstream::client(&config.upstream.extra_roots, aigw.connect_timeout.0)?,
             dlp,
+            ledger: Arc::new(Ledger {
+                prices: prices::PriceTable::new(aigw)?,
+                metrics: telemetry::AiMetrics::new(aigw),
+                sink,
+            }),
         })
     }
 

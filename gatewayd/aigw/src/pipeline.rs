@@ -134,6 +134,7 @@ pub fn resolve_route(
         ))
     })?;
     record.provider = Some(route.provider.name.clone());
+    record.route = Some(route.clone());
     if !gw.routes.allows(&caller.models, &route) {
         return Err(CallError::Forbidden(format!(
             "this virtual key may not use the model {model:?}"
@@ -263,6 +264,8 @@ pub async fn forward(
         }
         Ok(Ok(response)) => response,
     };
+    // The provider answered: from here on the call may cost something.
+    record.sent = true;
     let status = response.status();
     if !status.is_success() {
         let retry_after = response

@@ -132,7 +132,10 @@ pub async fn handle(
     let request_id = record.request_id.clone();
     let mut response = match result {
         Ok(Reply::Whole(bytes)) => {
-            let mut response = Response::new(CallBody::whole(bytes, CallLog(record)));
+            let mut response = Response::new(CallBody::whole(
+                bytes,
+                CallLog::new(record, gw.ledger.clone()),
+            ));
             response.headers_mut().insert(
                 http::header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
@@ -144,7 +147,13 @@ pub async fn handle(
             translator,
         }) => {
             let idle = gw.options.stream_idle_timeout;
-            let relay = Relay::new(upstream, translator, idle, ingress, CallLog(record));
+            let relay = Relay::new(
+                upstream,
+                translator,
+                idle,
+                ingress,
+                CallLog::new(record, gw.ledger.clone()),
+            );
             let mut response = Response::new(CallBody::stream(relay));
             let headers = response.headers_mut();
             headers.insert(
@@ -167,7 +176,10 @@ pub async fn handle(
                 tracing::warn!(request_id = %record.request_id, error = %error, "aigw call failed");
             }
             let (parts, bytes) = error.response(ingress).into_parts();
-            Response::from_parts(parts, CallBody::whole(bytes, CallLog(record)))
+            Response::from_parts(
+                parts,
+                CallBody::whole(bytes, CallLog::new(record, gw.ledger.clone())),
+            )
         }
     };
     if let Ok(value) = HeaderValue::from_str(&request_id) {

@@ -33,6 +33,9 @@ struct StoredKey {
     /// Model names or `provider/*`; empty: every configured model.
     #[serde(default)]
     models: Vec<String>,
+    /// Labels every call with this key carries into `ai_requests` (a project, a cost centre).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<String>,
     sha256: String,
     created_unix_ms: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -53,6 +56,7 @@ pub struct Caller {
     pub user: String,
     pub team: Option<String>,
     pub models: Vec<String>,
+    pub tags: Vec<String>,
 }
 
 /// What `list` shows of a key: no secret, no hash.
@@ -63,6 +67,7 @@ pub struct VirtualKeyInfo {
     pub user: String,
     pub team: Option<String>,
     pub models: Vec<String>,
+    pub tags: Vec<String>,
     pub created_unix_ms: u64,
     pub expires_unix_ms: Option<u64>,
     pub expired: bool,
@@ -75,6 +80,7 @@ pub struct NewKey<'a> {
     pub user: &'a str,
     pub team: Option<&'a str>,
     pub models: Vec<String>,
+    pub tags: Vec<String>,
     pub ttl: Option<std::time::Duration>,
 }
 
@@ -118,6 +124,14 @@ impl VirtualKeys {
                 return Err(format!("{what} must be 1 to 200 printable characters"));
             }
         }
+        if new.tags.len() > 16
+            || new
+                .tags
+                .iter()
+                .any(|t| t.is_empty() || t.len() > 64 || !t.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err("--tag: at most 16 tags of 1 to 64 printable ASCII characters".into());
+        }
         let _lock = StateLock::acquire(state_dir).map_err(|e| format!("state lock: {e}"))?;
         let mut store = Self::load(state_dir)?;
         if store.keys.iter().any(|k| k.name == new.name) {
@@ -132,6 +146,7 @@ impl VirtualKeys {
             user: new.user.to_string(),
             team: new.team.map(str::to_string),
             models: new.models.clone(),
+            tags: new.tags.clone(),
             sha256: sha256_hex(&key),
             created_unix_ms: created,
             expires_unix_ms: new.ttl.map(|ttl| {
@@ -178,6 +193,7 @@ impl VirtualKeys {
                 user: k.user.clone(),
                 team: k.team.clone(),
                 models: k.models.clone(),
+                tags: k.tags.clone(),
                 created_unix_ms: k.created_unix_ms,
                 expires_unix_ms: k.expires_unix_ms,
                 expired: !k.live(now),
@@ -202,6 +218,7 @@ impl VirtualKeys {
                 user: k.user.clone(),
                 team: k.team.clone(),
                 models: k.models.clone(),
+                tags: k.tags.clone(),
             })
     }
 }
@@ -256,6 +273,7 @@ mod tests {
             user: "alice",
             team: Some("data"),
             models: vec!["fast".into(), "anthropic/*".into()],
+            tags: vec!["project-x".into()],
             ttl: None,
         };
         let (id, key) = VirtualKeys::create(dir.path(), &new).unwrap();
@@ -268,6 +286,7 @@ mod tests {
             ("alice", id.as_str())
         );
         assert_eq!(caller.models, ["fast", "anthropic/*"]);
+        assert_eq!(caller.tags, ["project-x"]);
         assert!(live.current().verify("wvk_forged").is_none());
         assert!(
             VirtualKeys::create(dir.path(), &new).is_err(),

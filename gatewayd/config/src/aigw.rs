@@ -1,6 +1,7 @@
 //! The `[aigw]` section: the AI gateway's listener, the providers it calls (their keys named
-//! in the key store, never written here), the models callers may ask for, and DLP on
-//! prompts. Off unless `listen` is set.
+//! in the key store, never written here), the models callers may ask for, DLP on prompts,
+//! and price overrides (`[[aigw.prices]]`) over the table shipped with the binary. Off unless
+//! `listen` is set.
 //!
 //! What this module must never do: hold or accept a provider key's value (only its name in
 //! the key store), or let a non-loopback listener through without an explicit opt-in.
@@ -12,7 +13,7 @@ use serde::Deserialize;
 use crate::ConfigDuration;
 
 /// The AI gateway (`gatewayd/aigw`): an OpenAI- and Anthropic-compatible endpoint.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct AigwConfig {
     /// Where the AI gateway listens (plain HTTP); off when unset.
@@ -37,6 +38,8 @@ pub struct AigwConfig {
     pub on_match: AigwOnMatch,
     pub providers: Vec<AigwProvider>,
     pub models: Vec<AigwModel>,
+    /// Prices that replace (or add to) the shipped table for one provider's model.
+    pub prices: Vec<AigwPrice>,
 }
 
 impl Default for AigwConfig {
@@ -54,6 +57,7 @@ impl Default for AigwConfig {
             on_match: AigwOnMatch::Block,
             providers: Vec::new(),
             models: Vec::new(),
+            prices: Vec::new(),
         }
     }
 }
@@ -122,6 +126,126 @@ impl AigwModel {
     pub fn upstream(&self) -> &str {
         self.model.as_deref().unwrap_or(&self.name)
     }
+}
+
+/// A price for one model of one configured provider, in US dollars per million tokens (per
+/// call for `per_request`). Unset optional prices follow the main ones: cached input and
+/// cache writes cost `input`, reasoning costs `output`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AigwPrice {
+    /// A `[[aigw.providers]]` name.
+    pub provider: String,
+    /// The provider's model name (what is sent upstream, or what it says served).
+    pub model: String,
+    pub input: f64,
+    pub output: f64,
+    pub cached_input: Option<f64>,
+    pub cache_write: Option<f64>,
+    pub reasoning: Option<f64>,
+    pub per_request: Option<f64>,
+    /// When the price was checked, `YYYY-MM-DD`.
+    pub checked: Option<String>,
+}
+
+/// The highest price accepted, in dollars per million tokens (or per call): far above any
+/// published price, low enough that no cost can overflow.
+pub const MAX_PRICE_USD: f64 = 100_000.0;
+
+impl AigwPrice {
+    /// Every price it sets, by key.
+    pub fn fields(&self) -> [(&'static str, Option<f64>); 6] {
+        [
+            ("input", Some(self.input)),
+            ("output", Some(self.output)),
+            ("cached_input", self.cached_input),
+            ("cache_write", self.cache_write),
+            ("reasoning", self.reasoning),
+            ("per_request", self.per_request),
+        ]
+    }
+}
+
+/// Whether `text` is a `YYYY-MM-DD` date.
+pub fn is_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+/// Checks `[[aigw.prices]]`: returns the index of the entry, the key and the message. A
+/// negative, NaN or infinite price would make every cost after it a lie; it never loads.
+pub(crate) fn validate_prices(config: &AigwConfig) -> Result<(), (usize, &'static str, String)> {
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, price) in config.prices.iter().enumerate() {
+        if !config.providers.iter().any(|p| p.name == price.provider) {
+            return Err((
+                i,
+                "provider",
+                format!(
+                    "aigw.prices: provider {:?} is not in aigw.providers",
+                    price.provider
+                ),
+            ));
+        }
+        let model_ok = !price.model.is_empty()
+            && price.model.len() <= 200
+            && price.model.bytes().all(|b| b.is_ascii_graphic());
+        if !model_ok {
+            return Err((
+                i,
+                "model",
+                format!(
+                    "aigw.prices model {:?} must be printable ASCII without spaces",
+                    price.model
+                ),
+            ));
+        }
+        if !seen.insert((price.provider.as_str(), price.model.as_str())) {
+            return Err((
+                i,
+                "model",
+                format!(
+                    "aigw.prices: {}/{} is priced twice",
+                    price.provider, price.model
+                ),
+            ));
+        }
+        for (key, value) in price.fields() {
+            let Some(value) = value else { continue };
+            if !value.is_finite() || !(0.0..=MAX_PRICE_USD).contains(&value) {
+                return Err((
+                    i,
+                    key,
+                    format!(
+                        "aigw.prices {}/{}: {key} = {value} is not a price: it must be a \
+                         number of US dollars from 0 to {MAX_PRICE_USD} (per million tokens{})",
+                        price.provider,
+                        price.model,
+                        if key == "per_request" {
+                            ", per call here"
+                        } else {
+                            ""
+                        }
+                    ),
+                ));
+            }
+        }
+        if let Some(checked) = &price.checked {
+            if !is_date(checked) {
+                return Err((
+                    i,
+                    "checked",
+                    format!("aigw.prices: checked {checked:?} must be a date, YYYY-MM-DD"),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Checks what types cannot: returns the key to point at and the message.

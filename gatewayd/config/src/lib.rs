@@ -5,6 +5,7 @@
 //! SIGHUP reload see exactly the errors `gatewayd run` would.
 
 mod aigw;
+mod coaching;
 mod duration;
 mod egress;
 mod load;
@@ -17,7 +18,11 @@ use std::path::PathBuf;
 use ipnet::IpNet;
 use serde::Deserialize;
 
-pub use aigw::{AigwConfig, AigwModel, AigwOnMatch, AigwProvider, ProviderKind};
+pub use aigw::{
+    is_date, AigwConfig, AigwModel, AigwOnMatch, AigwPrice, AigwProvider, ProviderKind,
+    MAX_PRICE_USD,
+};
+pub use coaching::CoachingConfig;
 pub use duration::ConfigDuration;
 use egress::forbidden_network;
 pub use egress::{EgressConfig, PortRange};
@@ -49,6 +54,7 @@ pub struct Config {
     pub tunnel: TunnelConfig,
     pub keys: KeysConfig,
     pub aigw: AigwConfig,
+    pub coaching: CoachingConfig,
 }
 
 /// The provider key store (`gatewayd keys ...`): where its master key comes from.
@@ -169,6 +175,18 @@ pub struct PoliciesConfig {
     /// Ed25519 public keys (PEM) whose signed catalog bundles `gatewayd catalog update`
     /// installs. Empty: the catalog is only ever the shipped one (plus `catalog_files`).
     pub catalog_update_keys: Vec<PathBuf>,
+    /// Shadow-AI discovery of AI traffic to hosts outside the catalog (`on` or `off`).
+    pub discovery: Discovery,
+}
+
+/// Whether the proxy looks for AI traffic outside the catalog. Off, it reads nothing of a
+/// request or response for it; on, it reads headers and the first chunk of each body.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Discovery {
+    #[default]
+    On,
+    Off,
 }
 
 /// Request body inspection for DLP and audit.

@@ -28,6 +28,10 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
     admin(config, text)?;
     crate::aigw::validate(&config.aigw)
         .map_err(|(key, message)| (find_section_key(text, "aigw", key), message))?;
+    crate::coaching::validate(&config.coaching)
+        .map_err(|(key, message)| (find_section_key(text, "coaching", key), message))?;
+    crate::aigw::validate_prices(&config.aigw)
+        .map_err(|(i, key, message)| (find_table_key(text, "aigw.prices", i, key), message))?;
     if let Some(profile) = &config.aigw.dlp_profile {
         let engine = dlp::DlpEngine::shipped().map_err(|e| (None, format!("DLP engine: {e}")))?;
         if !engine.has_profile(profile) {
@@ -261,6 +265,28 @@ fn find_section_key(text: &str, section: &str, key: &str) -> Option<usize> {
     }
 }
 
+/// Byte offset of `key` in the `index`-th `[[table]]` of the file (its header when the key
+/// is not there).
+fn find_table_key(text: &str, table: &str, index: usize, key: &str) -> Option<usize> {
+    let header = format!("[[{table}]]");
+    let mut offset = 0;
+    let mut found = 0;
+    for line in text.split_inclusive('\n') {
+        if line.trim() == header {
+            if found == index {
+                let rest = &text[offset..];
+                let end = rest[header.len()..]
+                    .find("\n[")
+                    .map_or(rest.len(), |e| e + header.len());
+                return Some(find_key(&rest[..end], key).map_or(offset, |o| offset + o));
+            }
+            found += 1;
+        }
+        offset += line.len();
+    }
+    None
+}
+
 /// Byte offset of the first place `key` appears as a key or quoted value in the file.
 /// The reader user must be someone else than the writer, or it is no wall at all.
 fn validate_reader(ch: &super::ClickHouseConfig) -> Result<(), (&'static str, String)> {
@@ -426,6 +452,38 @@ mod tests {
             "{profile}"
         );
         check("[aigw]\ndlp_profile = \"financial\"\non_match = \"redact\"\n").unwrap();
+        let price = |extra: &str| {
+            format!("{PROVIDER}[[aigw.prices]]\nprovider = \"openai\"\nmodel = \"gpt-4o\"\ninput = 1.0\noutput = 2.0\n{extra}")
+        };
+        check(&price("cached_input = 0.5\nchecked = \"2025-06-01\"\n")).unwrap();
+        for bad in [
+            "cached_input = -0.5",
+            "reasoning = nan",
+            "cache_write = inf",
+            "per_request = 1e9",
+        ] {
+            let text = price(&format!("{bad}\n"));
+            let error = check(&text).unwrap_err();
+            let key = bad.split(' ').next().unwrap();
+            assert!(error.contains("is not a price"), "{bad}: {error}");
+            let line = text.lines().position(|l| l.starts_with(key)).unwrap() + 1;
+            assert!(
+                error.starts_with(&format!("{line}:")),
+                "{bad} points at its line: {error}"
+            );
+        }
+        let error = check(&price("checked = \"last week\"\n")).unwrap_err();
+        assert!(error.contains("YYYY-MM-DD"), "{error}");
+        let error = check(&price("").replace(
+            "provider = \"openai\"\nmodel",
+            "provider = \"nobody\"\nmodel",
+        ))
+        .unwrap_err();
+        assert!(error.contains("not in aigw.providers"), "{error}");
+        assert!(
+            check(&price("colour = 1\n")).is_err(),
+            "unknown keys are refused"
+        );
         assert!(check("[aigw]\nlisten = \"127.0.0.1:0\"\nunknown = 1\n").is_err());
     }
 }

@@ -1,5 +1,5 @@
 //! Every transaction becomes one row in ClickHouse (`http_events`, plus `dlp_findings`), and
-//! not one is lost when ClickHouse is down.
+//! every AI gateway call one row in `ai_requests`; not one is lost when ClickHouse is down.
 //!
 //! ```text
 //! log phase ──try_send──► bounded queue ──► EventWriter: batch (size or time)
@@ -24,7 +24,7 @@ mod spooler;
 mod writer;
 
 pub use options::{EventsOptions, SpoolFsync, SpoolWhenFull};
-pub use record::{EventContext, EventRecord};
+pub use record::{AiCall, EventContext, EventRecord, Record};
 pub use sink::{EventSink, EventStats};
 pub use spooler::{Spooler, SpoolerError};
 pub use writer::{start_writer, WriterHandle};

@@ -2,17 +2,18 @@
 //! ClickHouse stored while the answer was lost (a server shutting down mid-insert, a timeout
 //! after the data arrived) is spooled as failed. Before a batch is replayed, the rows whose
 //! request id is already stored are left out, table by table, so neither `http_events` nor
-//! `dlp_findings` (nor the rollups fed from them) count a transaction twice.
+//! `dlp_findings` (nor the rollups fed from them) count a transaction twice, nor
+//! `ai_requests` an AI gateway call.
 //!
 //! It only reads: a failed look-up fails the replay, which keeps the batch for later.
 
 use std::collections::HashSet;
 
 use schema::clickhouse::Client;
-use schema::{DlpFinding, HttpEvent};
+use schema::{AiRequest, DlpFinding, HttpEvent};
 use serde::Deserialize;
 
-use super::EventRecord;
+use super::{EventRecord, Record};
 
 #[derive(Debug, schema::clickhouse::Row, Deserialize)]
 #[clickhouse(crate = "schema::clickhouse")]
@@ -20,50 +21,94 @@ struct StoredId {
     request_id: String,
 }
 
+/// A batch's rows, table by table.
+#[derive(Default)]
+pub(super) struct Rows<'r> {
+    pub http: Vec<&'r HttpEvent>,
+    pub findings: Vec<&'r DlpFinding>,
+    pub ai: Vec<&'r AiRequest>,
+}
+
+impl<'r> Rows<'r> {
+    /// Every row of `records`.
+    pub fn of(records: &'r [Record]) -> Self {
+        let mut rows = Self::default();
+        for record in records {
+            match record {
+                Record::Http(r) => {
+                    rows.http.push(&r.http);
+                    rows.findings.extend(&r.findings);
+                }
+                Record::Ai(call) => rows.ai.push(&call.ai),
+            }
+        }
+        rows
+    }
+}
+
 /// The rows of `records` that are not stored yet.
 pub(super) async fn unstored<'r>(
     client: &Client,
-    records: &'r [EventRecord],
-) -> Result<(Vec<&'r HttpEvent>, Vec<&'r DlpFinding>), String> {
-    let stored = stored_ids(client, HttpEvent::TABLE, records.iter().map(|r| &r.http)).await?;
-    let http = records
+    records: &'r [Record],
+) -> Result<Rows<'r>, String> {
+    let transactions: Vec<&EventRecord> = records.iter().filter_map(Record::http).collect();
+    let calls: Vec<&AiRequest> = records.iter().filter_map(Record::ai).collect();
+    let stored = stored_ids(
+        client,
+        HttpEvent::TABLE,
+        transactions
+            .iter()
+            .map(|r| (r.http.ts, r.http.request_id.as_str())),
+    )
+    .await?;
+    let http = transactions
         .iter()
         .map(|r| &r.http)
         .filter(|h| !stored.contains(&h.request_id))
         .collect();
-    let findings: Vec<&DlpFinding> = records.iter().flat_map(|r| &r.findings).collect();
+    let stored_calls = stored_ids(
+        client,
+        AiRequest::TABLE,
+        calls.iter().map(|c| (c.ts, c.request_id.as_str())),
+    )
+    .await?;
+    let ai = calls
+        .into_iter()
+        .filter(|c| !stored_calls.contains(&c.request_id))
+        .collect();
+    let findings: Vec<&DlpFinding> = transactions.iter().flat_map(|r| &r.findings).collect();
     if findings.is_empty() {
-        return Ok((http, findings));
+        return Ok(Rows { http, findings, ai });
     }
     let with_findings = stored_ids(
         client,
         DlpFinding::TABLE,
-        records
+        transactions
             .iter()
             .filter(|r| !r.findings.is_empty())
-            .map(|r| &r.http),
+            .map(|r| (r.http.ts, r.http.request_id.as_str())),
     )
     .await?;
     let findings = findings
         .into_iter()
         .filter(|f| !with_findings.contains(&f.request_id))
         .collect();
-    Ok((http, findings))
+    Ok(Rows { http, findings, ai })
 }
 
-/// Which of these transactions' request ids `table` holds, looked up within their time range
+/// Which of these `(ts, request id)`s `table` holds, looked up within their time range
 /// (the tables are partitioned by day, so only those days are read).
 async fn stored_ids<'r>(
     client: &Client,
     table: &str,
-    rows: impl Iterator<Item = &'r HttpEvent>,
+    rows: impl Iterator<Item = (u32, &'r str)>,
 ) -> Result<HashSet<String>, String> {
     let mut ids = Vec::new();
     let (mut first, mut last) = (u32::MAX, 0);
-    for row in rows {
-        ids.push(row.request_id.as_str());
-        first = first.min(row.ts);
-        last = last.max(row.ts);
+    for (ts, id) in rows {
+        ids.push(id);
+        first = first.min(ts);
+        last = last.max(ts);
     }
     if ids.is_empty() {
         return Ok(HashSet::new());
@@ -142,7 +187,21 @@ mod tests {
             spool_when_full: SpoolWhenFull::DropOldest,
         };
         let mut spool = Spooler::open(dir.path(), &config).unwrap();
-        spool.append(&records).unwrap();
+        let mut spooled: Vec<Record> = records.iter().cloned().map(Record::from).collect();
+        // Two AI calls, one of which ClickHouse had stored before the answer was lost.
+        let calls: Vec<AiRequest> = (0..2)
+            .map(|i| AiRequest {
+                ts: 1_796_000_000 + i,
+                request_id: format!("call-{i}"),
+                cost_micro_usd: Some(42),
+                ..AiRequest::default()
+            })
+            .collect();
+        let mut insert = client.insert::<AiRequest>(AiRequest::TABLE).await.unwrap();
+        insert.write(&calls[0]).await.unwrap();
+        insert.end().await.unwrap();
+        spooled.extend(calls.into_iter().map(Record::from));
+        spool.append(&spooled).unwrap();
         let writer = start_writer(
             &config,
             client.clone(),
@@ -161,5 +220,7 @@ mod tests {
             10,
             "the findings that were missing"
         );
+        let sql = "SELECT count() FROM ai_requests";
+        assert_eq!(count(&client, sql).await, 2, "every AI call once");
     }
 }

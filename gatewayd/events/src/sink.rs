@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use super::EventRecord;
+use schema::AiRequest;
+
+use super::{EventRecord, Record};
 
 /// Counters of the events path, exported at `/metrics`.
 #[derive(Default)]
@@ -24,18 +26,27 @@ pub struct EventStats {
 /// Sends transaction records to the writer.
 #[derive(Clone)]
 pub struct EventSink {
-    tx: mpsc::Sender<EventRecord>,
+    tx: mpsc::Sender<Record>,
     pub stats: Arc<EventStats>,
 }
 
 impl EventSink {
-    pub fn new(tx: mpsc::Sender<EventRecord>, stats: Arc<EventStats>) -> Self {
+    pub fn new(tx: mpsc::Sender<Record>, stats: Arc<EventStats>) -> Self {
         Self { tx, stats }
     }
 
-    /// Queues a record. When the queue is full the record waits in its own task rather than
-    /// being dropped or blocking the request.
+    /// Queues a transaction's rows. When the queue is full the record waits in its own task
+    /// rather than being dropped or blocking the request.
     pub fn emit(&self, record: EventRecord) {
+        self.emit_record(Record::Http(record));
+    }
+
+    /// Queues an AI gateway call's row, like [`Self::emit`].
+    pub fn emit_ai(&self, call: AiRequest) {
+        self.emit_record(Record::from(call));
+    }
+
+    fn emit_record(&self, record: Record) {
         self.stats.queued.fetch_add(1, Relaxed);
         match self.tx.try_send(record) {
             Ok(()) => {}

@@ -1,11 +1,11 @@
-//! The writer's view of the spool crate: event records in, event records out, with the
+//! The writer's view of the spool crate: records (transactions and AI calls) in, records out, with the
 //! replay cursor kept between reading a batch and acknowledging it.
 
 use std::path::Path;
 
 use spool::{FsyncPolicy, ReplayCursor, Spool, SpoolError, SpoolOptions, WhenFull};
 
-use super::EventRecord;
+use super::Record;
 use crate::{EventsOptions, SpoolFsync, SpoolWhenFull};
 
 /// Why records could not be spooled, replayed or acknowledged.
@@ -74,10 +74,10 @@ impl Spooler {
 
     /// Appends records; returns how many older records were dropped to make room. Under
     /// back-pressure a full spool is retried (the caller's queue fills meanwhile).
-    pub fn append(&mut self, records: &[EventRecord]) -> Result<u64, SpoolerError> {
+    pub fn append(&mut self, records: &[Record]) -> Result<u64, SpoolerError> {
         let encoded: Vec<Vec<u8>> = records
             .iter()
-            .map(EventRecord::encode)
+            .map(Record::encode)
             .collect::<Result<_, _>>()?;
         loop {
             match self.spool.append_batch(&encoded) {
@@ -96,14 +96,14 @@ impl Spooler {
 
     /// The next spooled batch, oldest first; `None` when nothing is pending. Records that no
     /// longer decode are reported and skipped.
-    pub fn next_batch(&mut self, _max: usize) -> Result<Option<Vec<EventRecord>>, SpoolerError> {
+    pub fn next_batch(&mut self, _max: usize) -> Result<Option<Vec<Record>>, SpoolerError> {
         let replay = self.spool.replay()?;
         if replay.is_empty() {
             return Ok(None);
         }
         let mut records = Vec::with_capacity(replay.records.len());
         for bytes in &replay.records {
-            match EventRecord::decode(bytes) {
+            match Record::decode(bytes) {
                 Ok(record) => records.push(record),
                 Err(error) => tracing::error!(%error, "spooled event does not decode; skipped"),
             }

@@ -6,13 +6,14 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use schema::clickhouse::Client;
-use schema::{DlpFinding, HttpEvent};
+use schema::clickhouse::{Client, RowOwned, RowWrite};
+use schema::{AiRequest, DlpFinding, HttpEvent};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::replay_dedup::Rows;
 use super::spooler::{Spooler, SpoolerError};
-use super::{EventRecord, EventSink, EventStats};
+use super::{EventSink, EventStats, Record};
 use crate::EventsOptions;
 
 /// The running writer: its sink for the log phase and its task for shutdown.
@@ -58,7 +59,7 @@ pub fn start_writer(
 }
 
 struct Writer {
-    rx: mpsc::Receiver<EventRecord>,
+    rx: mpsc::Receiver<Record>,
     client: Client,
     spool: Arc<Mutex<Spooler>>,
     stats: Arc<EventStats>,
@@ -101,7 +102,7 @@ impl Writer {
         );
     }
 
-    async fn flush(&mut self, batch: &mut Vec<EventRecord>) {
+    async fn flush(&mut self, batch: &mut Vec<Record>) {
         if batch.is_empty() {
             return;
         }
@@ -122,14 +123,12 @@ impl Writer {
         }
     }
 
-    async fn insert(&self, records: &[EventRecord]) -> Result<(), String> {
-        let http: Vec<&HttpEvent> = records.iter().map(|r| &r.http).collect();
-        let findings: Vec<&DlpFinding> = records.iter().flat_map(|r| &r.findings).collect();
-        self.insert_rows(&http, &findings).await
+    async fn insert(&self, records: &[Record]) -> Result<(), String> {
+        self.insert_rows(&Rows::of(records)).await
     }
 
     /// Inserts a replayed batch, leaving out what ClickHouse already stored.
-    async fn insert_replayed(&self, records: &[EventRecord]) -> Result<(), String> {
+    async fn insert_replayed(&self, records: &[Record]) -> Result<(), String> {
         let looked_up = tokio::time::timeout(
             self.insert_timeout,
             super::replay_dedup::unstored(&self.client, records),
@@ -141,50 +140,26 @@ impl Writer {
                 self.insert_timeout
             )
         })?;
-        let (http, findings) = looked_up?;
-        let already = records.len() - http.len();
+        let rows = looked_up?;
+        let already = records.len() - rows.http.len() - rows.ai.len();
         if already > 0 {
             tracing::warn!(already, "spooled events were already in ClickHouse (stored while the answer was lost); not inserted again");
         }
-        self.insert_rows(&http, &findings).await
+        self.insert_rows(&rows).await
     }
 
-    async fn insert_rows(
-        &self,
-        http: &[&HttpEvent],
-        findings: &[&DlpFinding],
-    ) -> Result<(), String> {
+    async fn insert_rows(&self, rows: &Rows<'_>) -> Result<(), String> {
         let work = async {
-            if !http.is_empty() {
-                let mut insert = self
-                    .client
-                    .insert::<HttpEvent>(HttpEvent::TABLE)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                for row in http {
-                    insert.write(*row).await.map_err(|e| e.to_string())?;
-                }
-                insert.end().await.map_err(|e| e.to_string())?;
-            }
-            if !findings.is_empty() {
-                let mut insert = self
-                    .client
-                    .insert::<DlpFinding>(DlpFinding::TABLE)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                for finding in findings {
-                    insert.write(*finding).await.map_err(|e| e.to_string())?;
-                }
-                insert.end().await.map_err(|e| e.to_string())?;
-            }
-            Ok(())
+            insert_table(&self.client, HttpEvent::TABLE, &rows.http).await?;
+            insert_table(&self.client, DlpFinding::TABLE, &rows.findings).await?;
+            insert_table(&self.client, AiRequest::TABLE, &rows.ai).await
         };
         tokio::time::timeout(self.insert_timeout, work)
             .await
             .map_err(|_| format!("insert timed out after {:?}", self.insert_timeout))?
     }
 
-    async fn spool_records(&self, records: Vec<EventRecord>) {
+    async fn spool_records(&self, records: Vec<Record>) {
         let count = records.len() as u64;
         let spool = self.spool.clone();
         let stats = self.stats.clone();
@@ -265,4 +240,20 @@ impl Writer {
             tracing::info!(count, "replayed spooled events into ClickHouse");
         }
     }
+}
+
+/// One INSERT of `rows` into `table` (none when there are no rows).
+async fn insert_table<T: RowOwned + RowWrite>(
+    client: &Client,
+    table: &str,
+    rows: &[&T],
+) -> Result<(), String> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut insert = client.insert::<T>(table).await.map_err(|e| e.to_string())?;
+    for row in rows {
+        insert.write(*row).await.map_err(|e| e.to_string())?;
+    }
+    insert.end().await.map_err(|e| e.to_string())
 }

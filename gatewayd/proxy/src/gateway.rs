@@ -78,6 +78,10 @@ pub struct Snapshot {
     pub policy_warnings: Vec<String>,
     /// The DLP detectors the policy's `dlp` rules scan with.
     pub dlp: Arc<DlpEngine>,
+    /// Decisions about discovered hosts in force (the catalogued ones are in `catalog`).
+    pub decisions: Arc<Vec<policies::discovery::decision::HostDecision>>,
+    /// Hosts marked "not AI", which discovery leaves alone.
+    pub not_ai: Arc<std::collections::HashSet<String>>,
 }
 
 impl Snapshot {
@@ -125,6 +129,8 @@ impl Snapshot {
             catalog: loaded.catalog,
             policy: loaded.policy,
             policy_warnings: loaded.warnings,
+            decisions: loaded.decisions,
+            not_ai: loaded.not_ai,
             dlp,
             users,
             upstream,
@@ -145,6 +151,8 @@ pub struct Gateway {
     pub leaves: LeafCache,
     pub statuses: StatusStore,
     pub discovered: DiscoveredApps,
+    /// Coaching passes, page tickets and access requests, kept across reloads.
+    pub coaching: crate::coaching::Coaching,
     /// Proxy password checking: slots and failure throttling, kept across reloads.
     pub auth: crate::identity::AuthGuard,
     /// Where transaction records go; `None` only in tools that run no writer.
@@ -173,6 +181,7 @@ impl Gateway {
         geoip: Option<geoip::GeoIpHandle>,
     ) -> Self {
         let discovered = DiscoveredApps::open(&snapshot.config.state.dir);
+        let coaching = crate::coaching::Coaching::open(&snapshot.config.state.dir);
         let metrics: Arc<Metrics> = Arc::default();
         let inspect = &snapshot.config.inspect;
         let inspect_budget = InspectBudget::new(
@@ -188,6 +197,7 @@ impl Gateway {
             geoip: arc_swap::ArcSwapOption::from(geoip.map(Arc::new)),
             statuses,
             discovered,
+            coaching,
             auth: Default::default(),
             versions: AtomicU64::new(snapshot.version),
             snapshot: ArcSwap::from_pointee(snapshot),

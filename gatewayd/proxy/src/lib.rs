@@ -6,6 +6,7 @@
 
 pub mod apps;
 pub mod catalog_bundle;
+pub mod coaching;
 pub mod config_diff;
 pub mod dlp_engine;
 pub mod gateway;

@@ -22,6 +22,12 @@ pub enum Outcome {
     BlockUploads,
     Isolate,
     Audit,
+    /// A `warn` rule showed the coaching page in the app's place.
+    Warn,
+    /// The user continued past a coaching page (the justification is the event's detail).
+    Continue,
+    /// The user asked the security team for access to an app (recorded, nothing forwarded).
+    RequestAccess,
     DoNotInspect,
     /// The gateway could not serve it (upstream unreachable or too slow, a bad target).
     Error,
@@ -41,6 +47,9 @@ impl Outcome {
             Self::BlockUploads => "block_uploads",
             Self::Isolate => "isolate",
             Self::Audit => "audit",
+            Self::Warn => "warn",
+            Self::Continue => "continue",
+            Self::RequestAccess => "request_access",
             Self::DoNotInspect => "do_not_inspect",
             Self::Error => "error",
             Self::Deny => "deny",
@@ -58,6 +67,7 @@ impl From<&Action> for Outcome {
             Action::BlockUploads => Self::BlockUploads,
             Action::Isolate => Self::Isolate,
             Action::Audit { .. } => Self::Audit,
+            Action::Warn => Self::Warn,
             Action::DoNotInspect => Self::DoNotInspect,
         }
     }
@@ -89,6 +99,7 @@ mod tests {
             Action::Audit {
                 max_prompt_bytes: 1,
             },
+            Action::Warn,
             Action::DoNotInspect,
         ] {
             assert_eq!(Outcome::from(&action).as_str(), action.name());

@@ -4,8 +4,11 @@
 //! state directory (verified again on every load: a bundle that no longer verifies is an
 //! error, never silently skipped).
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
+
+use policies::discovery::decision::{catalog_layer, DecisionKind, HostDecision};
 
 use policies::{Catalog, Policy};
 
@@ -21,6 +24,10 @@ pub struct LoadedPolicy {
     pub warnings: Vec<String>,
     /// The signed bundle the catalog was built from; `None`: the shipped catalog.
     pub bundle: Option<Bundle>,
+    /// The decisions about discovered hosts in force (catalogued ones are in `catalog`).
+    pub decisions: Arc<Vec<HostDecision>>,
+    /// Hosts marked "not AI": discovery leaves them alone.
+    pub not_ai: Arc<HashSet<String>>,
 }
 
 /// Why the policy or catalog files cannot be used; the text names the file and, for a
@@ -35,6 +42,9 @@ pub enum PolicyFilesError {
     /// The installed catalog bundle (or its update keys) could not be used.
     #[error("{0}")]
     Bundle(String),
+    /// `<state>/discovered-decisions.json` could not be read.
+    #[error("{0}")]
+    Decisions(String),
     #[error(transparent)]
     Catalog(#[from] policies::CatalogError),
     #[error(transparent)]
@@ -84,11 +94,58 @@ pub fn build_catalog(
     .map_err(Into::into)
 }
 
-/// Loads the catalog (installed bundle or shipped, plus extra files) and the policy files (or
-/// the default policy).
+/// The catalog with the hosts decided into it as apps added. A decision whose host or id the
+/// catalog has come to know since (a catalog update) is left out with a warning: the
+/// catalog's own entry wins, and the status book still holds the decided status under the
+/// decided id.
+fn with_decisions(
+    policies: &PoliciesConfig,
+    bundle: Option<&Bundle>,
+    catalog: Catalog,
+    decisions: &[HostDecision],
+) -> Result<Catalog, PolicyFilesError> {
+    let kept: Vec<HostDecision> = decisions
+        .iter()
+        .filter(|d| d.kind == DecisionKind::Catalog)
+        .filter(|d| {
+            let known = catalog.match_url(&d.host, "/").is_some()
+                || d.app_id.as_deref().is_some_and(|id| catalog.app(id).is_some());
+            if known {
+                tracing::warn!(host = %d.host, "a decided host is in the catalog now; the catalog's entry is used");
+            }
+            !known
+        })
+        .cloned()
+        .collect();
+    if kept.is_empty() {
+        return Ok(catalog);
+    }
+    let mut extra = read_all(&policies.catalog_files)?;
+    extra.push(("discovered-decisions".into(), catalog_layer(&kept)));
+    let refs: Vec<(&str, &str)> = extra
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    match bundle {
+        Some(b) => Catalog::from_layers(&b.sources(), &refs),
+        None => Catalog::embedded_with(&refs),
+    }
+    .map_err(Into::into)
+}
+
+/// Loads the catalog (installed bundle or shipped, plus extra files, plus the discovered
+/// hosts decided into it) and the policy files (or the default policy).
 pub fn load_policy(config: &Config) -> Result<LoadedPolicy, PolicyFilesError> {
     let bundle = installed_bundle(config)?;
+    let decisions =
+        crate::apps::decisions::read(&config.state.dir).map_err(PolicyFilesError::Decisions)?;
     let catalog = build_catalog(&config.policies, bundle.as_ref())?;
+    let catalog = with_decisions(&config.policies, bundle.as_ref(), catalog, &decisions)?;
+    let not_ai = decisions
+        .iter()
+        .filter(|d| d.kind == DecisionKind::NotAi)
+        .map(|d| d.host.clone())
+        .collect();
     let config = &config.policies;
     let files = read_all(&config.files)?;
     let policy = if files.is_empty() {
@@ -110,6 +167,8 @@ pub fn load_policy(config: &Config) -> Result<LoadedPolicy, PolicyFilesError> {
         policy: Arc::new(policy),
         warnings,
         bundle,
+        decisions: Arc::new(decisions),
+        not_ai: Arc::new(not_ai),
     })
 }
 
@@ -121,6 +180,9 @@ pub fn watched_files(config: &Config) -> Vec<PathBuf> {
         .iter()
         .chain(&policies.catalog_files)
         .cloned()
-        .chain([catalog_bundle::installed_path(&config.state.dir)])
+        .chain([
+            catalog_bundle::installed_path(&config.state.dir),
+            crate::apps::decisions::decisions_file(&config.state.dir),
+        ])
         .collect()
 }

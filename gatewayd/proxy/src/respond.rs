@@ -10,6 +10,9 @@ use http_body_util::{BodyExt, Full};
 use crate::outcome::Outcome;
 use crate::upstream::ProxyBody;
 
+mod coaching;
+pub use coaching::{continued, request_filed, PageForms, RESERVED_PREFIX};
+
 // Shared with the agent, which reads them to explain a refusal.
 pub use agent_proto::header::{
     ACTION as HEADER_ACTION, REQUEST_ID as HEADER_REQUEST_ID, RULE as HEADER_RULE,
@@ -25,13 +28,19 @@ pub struct Refusal {
     /// The rule or check that decided, e.g. `intercept.block` or `upstream.certificate`.
     pub rule: String,
     /// A short title, e.g. "Upstream certificate is not valid".
-    pub title: String,
+    /// (A boxed str, like `forms`' box, keeps refusals small: every phase returns one.)
+    pub title: Box<str>,
     /// What happened, in a sentence a user can act on.
     pub reason: String,
     /// The sanctioned alternative, when a policy names one.
     pub alternative: Option<String>,
     /// For a DLP block: the kinds of data found (detector ids), never the data.
     pub data_kinds: Box<[String]>,
+    /// A policy's decision about an app, which an employee may ask the security team to
+    /// change: the page offers "Request access" (and "Continue" for a warning).
+    pub askable: bool,
+    /// The forms of a coaching or block page, with their ticket (browsers only).
+    pub forms: Option<Box<PageForms>>,
 }
 
 impl Refusal {
@@ -46,10 +55,12 @@ impl Refusal {
             status,
             action,
             rule: rule.to_string(),
-            title: title.to_string(),
+            title: title.into(),
             reason,
             alternative: None,
             data_kinds: Box::default(),
+            askable: false,
+            forms: None,
         }
     }
 }
@@ -110,6 +121,7 @@ pub fn render_parts(refusal: &Refusal, request_id: &str, json: bool) -> (Respons
     } else {
         ("text/html; charset=utf-8", html_page(refusal, request_id))
     };
+    let forms = refusal.forms.is_some() && !json;
     let mut response = Response::new(());
     *response.status_mut() = refusal.status;
     let headers = response.headers_mut();
@@ -124,6 +136,9 @@ pub fn render_parts(refusal: &Refusal, request_id: &str, json: bool) -> (Respons
     }
     if let Ok(id) = HeaderValue::from_str(request_id) {
         headers.insert(HEADER_REQUEST_ID, id);
+    }
+    if forms {
+        coaching::lock_down(headers);
     }
     (response, Bytes::from(body))
 }
@@ -158,16 +173,23 @@ fn html_page(refusal: &Refusal, request_id: &str) -> String {
          <title>{title} · Warden</title>\
          <style>body{{font-family:system-ui,sans-serif;max-width:42rem;margin:4rem auto;padding:0 1rem;color:#1f2328}}\
          h1{{font-size:1.5rem}}.meta{{color:#59636e;font-size:.85rem}}.alt{{background:#f0f7ff;padding:.75rem;border-radius:6px}}</style>\
-         </head><body><h1>{title}</h1><p>{reason}</p>{found}{alternative}\
+         </head><body><h1>{title}</h1><p>{reason}</p>{found}{alternative}{forms}\
          <p class=\"meta\">Rule: <code>{rule}</code> · Request ID: <code>{id}</code><br>\
          {signature} If you think this is a \
          mistake, contact your IT or security team and quote the request ID.</p></body></html>\n",
         title = escape(&refusal.title),
         reason = escape(&refusal.reason),
+        forms = refusal
+            .forms
+            .as_deref()
+            .map(coaching::forms_html)
+            .unwrap_or_default(),
         // Only a refusal is "blocked": a site that could not be reached was not.
         signature = if refusal.action == Outcome::Error {
             "Nothing was blocked: Warden, your organisation's secure web gateway, could not \
              complete the request."
+        } else if refusal.action == Outcome::Warn {
+            "A warning from Warden, your organisation's secure web gateway."
         } else {
             "Blocked by Warden, your organisation's secure web gateway."
         },

@@ -58,10 +58,17 @@ pub async fn anomalies(
         "SELECT user, src_ip, count() AS requests, any(country) AS country FROM http_events \
          WHERE {who} GROUP BY user, src_ip"
     );
-    let (spikes, countries, pairs) = tokio::try_join!(
+    // How much history there is at all: a spike needs a week before the range, a new
+    // country a month, and the page says so while that much is not there yet.
+    let first_sql = format!(
+        "SELECT toUInt64(toUnixTimestamp(min(hour))) AS first, count() AS hours          FROM app_usage_hourly WHERE hour < {}",
+        datetime(range.to)
+    );
+    let (spikes, countries, pairs, first) = tokio::try_join!(
         table(inputs, &spikes_sql),
         table(inputs, &countries_sql),
         table(inputs, &pairs_sql),
+        table(inputs, &first_sql),
     )?;
     let (users, sources) = per_user_and_source(&pairs);
     let window_days = range.span_secs() as f64 / 86_400.0;
@@ -87,8 +94,28 @@ pub async fn anomalies(
         "report": "anomalies",
         "range": range_json(filter),
         "anomalies": found,
+        "baselines": baselines(&first, range.from),
     });
     Ok(Report { json, table })
+}
+
+/// How old the history before `from` is, against what each kind of anomaly compares with:
+/// `{history_days, spike_days, country_days, young}`; `history_days` is null without any.
+fn baselines(first: &Table, from: i64) -> Value {
+    let row = first.rows.first();
+    let hours = row.and_then(|r| r.get(1)).map_or(0, number);
+    let first = row.and_then(|r| r.first()).map_or(0, number);
+    let history_days = (hours > 0).then(|| {
+        let secs = (from - i64::try_from(first).unwrap_or(from)).max(0);
+        (secs as f64 / 86_400.0 * 10.0).floor() / 10.0
+    });
+    let country_days = COUNTRY_HISTORY_SECS / 86_400;
+    json!({
+        "history_days": history_days,
+        "spike_days": BASELINE_SECS / 86_400,
+        "country_days": country_days,
+        "young": history_days.is_none_or(|d| d < country_days as f64),
+    })
 }
 
 fn spike_anomalies(rows: &Table, window_days: f64) -> Vec<Value> {
@@ -270,6 +297,19 @@ mod tests {
         let found = country_anomalies(&rows);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0]["country"], "KP");
+    }
+
+    #[test]
+    fn baselines_say_how_much_history_there_is() {
+        let day = 86_400;
+        let none = baselines(&t(vec![vec![json!(0), json!(0)]]), 10 * day);
+        assert_eq!(none["history_days"], Value::Null);
+        assert_eq!(none["young"], true);
+        let two = baselines(&t(vec![vec![json!(8 * day), json!(48)]]), 10 * day);
+        assert_eq!(two["history_days"], 2.0);
+        assert_eq!(two["young"], true);
+        let old = baselines(&t(vec![vec![json!(0), json!(999)]]), 40 * day);
+        assert_eq!(old["young"], false);
     }
 
     #[test]

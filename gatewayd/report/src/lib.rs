@@ -2,13 +2,16 @@
 //! DLP caught and what is unusual — computed in ClickHouse from the events the gateway writes.
 //!
 //! One set of queries serves the API (`/api/v1/report/...`), the dashboard and
-//! `gatewayd report`. Each report reads the rollups the materialized views keep when they can
-//! answer it ([`source::Source`]) and the raw events when a filter needs a dimension they do
-//! not keep. User input reaches SQL only through [`sql::quote`].
+//! `gatewayd report`; `ai` is the AI gateway's spend (from `ai_requests`). Each report reads
+//! the rollups the materialized views keep when they can answer it ([`source::Source`]) and
+//! the raw events when a filter needs a dimension they do not keep. User input reaches SQL
+//! only through [`sql::quote`].
 
+pub mod ai;
 pub mod anomalies;
 pub mod clickhouse_http;
 pub mod compact_stream;
+pub mod discovered;
 pub mod dlp;
 pub mod event;
 pub mod explorer;
@@ -68,7 +71,7 @@ pub async fn fetch(inputs: ReportInputs<'_>, sql: &str) -> Result<Table, ReportE
 }
 
 /// The reports by name, as `gatewayd report NAME` and `/api/v1/report/NAME` call them.
-pub const NAMES: [&str; 8] = [
+pub const NAMES: [&str; 9] = [
     "overview",
     "apps",
     "app",
@@ -77,6 +80,7 @@ pub const NAMES: [&str; 8] = [
     "dlp",
     "unapproved",
     "anomalies",
+    "ai",
 ];
 
 /// Runs report `name` (`app` needs the app's id in `id`, `user` the user's name).
@@ -101,6 +105,7 @@ pub async fn run(
         ("dlp", _) => dlp::dlp(inputs, filter).await,
         ("unapproved", _) => people::unapproved(inputs, filter).await,
         ("anomalies", _) => anomalies::anomalies(inputs, filter).await,
+        ("ai", _) => ai::ai(inputs, filter).await,
         (other, _) => Err(ReportError::NotFound(format!(
             "no report {other:?}; reports: {}",
             NAMES.join(", ")

@@ -132,15 +132,20 @@ pub async fn users(inputs: ReportInputs<'_>, filter: &ReportFilter) -> Result<Re
     })
 }
 
-/// Usage of unapproved and in-review apps (or the statuses the filter names): the apps and
-/// who uses them.
+/// Usage of unapproved, in-review and unreviewed apps (or the statuses the filter names): the
+/// apps and who uses them.
 pub async fn unapproved(
     inputs: ReportInputs<'_>,
     filter: &ReportFilter,
 ) -> Result<Report, ReportError> {
     let mut filter = filter.clone();
     if filter.statuses.is_empty() {
-        filter.statuses = vec![AppStatus::Unapproved, AppStatus::InReview];
+        // Unreviewed apps are the ones nobody has decided about yet: the first to look at.
+        filter.statuses = vec![
+            AppStatus::Unapproved,
+            AppStatus::InReview,
+            AppStatus::Unreviewed,
+        ];
     }
     // The sort names one of the apps' columns; the users keep their own order.
     let mut people_filter = filter.clone();

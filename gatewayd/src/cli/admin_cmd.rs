@@ -1,4 +1,4 @@
-//! `gatewayd apps set-status` and `gatewayd admin token create | list | revoke`: the security
+//! `gatewayd apps set-status | history | requests` and `gatewayd admin token create | list | revoke`: the security
 //! team's decisions and API access from the shell. Secrets are printed alone on the last
 //! line, and only by `create`; `list` never shows a secret or a hash.
 
@@ -18,6 +18,12 @@ pub enum AppsCommand {
     /// Show the recorded status changes (who, when, old → new).
     History {
         id: Option<String>,
+        /// One JSON object per line (times in unix milliseconds).
+        #[arg(long)]
+        json: bool,
+    },
+    /// List employees' access requests (read-only; decide on the dashboard or the API).
+    Requests {
         /// One JSON object per line (times in unix milliseconds).
         #[arg(long)]
         json: bool,
@@ -56,9 +62,11 @@ pub enum TokenCommand {
 }
 
 pub fn run_apps(config: &Config, command: &AppsCommand) -> anyhow::Result<u8> {
-    let store = StatusStore::open(existing_state(config)?)?;
+    let store = || StatusStore::open(existing_state(config)?).map_err(anyhow::Error::from);
     match command {
+        AppsCommand::Requests { json } => super::requests_cmd::run_requests(config, *json),
         AppsCommand::SetStatus { id, status } => {
+            let store = store()?;
             let status = match status.parse() {
                 Ok(status) => status,
                 Err(e) => {
@@ -76,7 +84,7 @@ pub fn run_apps(config: &Config, command: &AppsCommand) -> anyhow::Result<u8> {
             Ok(0)
         }
         AppsCommand::History { id, json } => {
-            let changes = store.changes()?;
+            let changes = store()?.changes()?;
             let shown = changes
                 .iter()
                 .filter(|c| id.as_deref().is_none_or(|id| id == c.app_id));

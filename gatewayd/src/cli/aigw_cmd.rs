@@ -1,7 +1,7 @@
 //! `gatewayd aigw keys ...`: the AI gateway's virtual keys. `create` shows the key once
 //! (stdout, nothing else there) and stores only its hash; `list` never shows a key or a hash;
 //! `revoke` takes effect on the running gateway's next call. Every change is in the admin
-//! audit trail.
+//! audit trail. `gatewayd aigw prices` lists the price table in force (shipped + config).
 
 use std::process::ExitCode;
 
@@ -18,6 +18,12 @@ pub enum AigwCommand {
     Keys {
         #[command(subcommand)]
         command: AigwKeysCommand,
+    },
+    /// The price table calls are costed with: the shipped one and `[[aigw.prices]]`, in US
+    /// dollars per million tokens, with the date each price was checked.
+    Prices {
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -39,6 +45,9 @@ pub enum AigwKeysCommand {
         /// How long it is valid, e.g. 30d or 12h; forever when omitted.
         #[arg(long)]
         expires: Option<String>,
+        /// A label every call with this key carries into `ai_requests` (repeatable).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
     },
     /// List keys: id, name, user, team, models, dates (never a key).
     List {
@@ -51,7 +60,10 @@ pub enum AigwKeysCommand {
 
 /// Runs an `aigw` subcommand; returns the exit code.
 pub fn run_aigw(config: &Config, command: &AigwCommand) -> anyhow::Result<ExitCode> {
-    let AigwCommand::Keys { command } = command;
+    let command = match command {
+        AigwCommand::Keys { command } => command,
+        AigwCommand::Prices { json } => return prices(config, *json),
+    };
     let state = existing_state(config)?;
     match command {
         AigwKeysCommand::Create {
@@ -60,6 +72,7 @@ pub fn run_aigw(config: &Config, command: &AigwCommand) -> anyhow::Result<ExitCo
             team,
             models,
             expires,
+            tags,
         } => {
             let ttl = match expires.as_deref().map(ConfigDuration::parse).transpose() {
                 Ok(ttl) => ttl.map(|d| d.0),
@@ -78,6 +91,7 @@ pub fn run_aigw(config: &Config, command: &AigwCommand) -> anyhow::Result<ExitCo
                 user,
                 team: team.as_deref(),
                 models: models.clone(),
+                tags: tags.clone(),
                 ttl,
             };
             let (id, key) = match VirtualKeys::create(state, &new) {
@@ -153,5 +167,71 @@ pub fn run_aigw(config: &Config, command: &AigwCommand) -> anyhow::Result<ExitCo
             }
         },
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `gatewayd aigw prices`: one line (or JSON object) per priced model.
+fn prices(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
+    let table = match aigw::prices::PriceTable::new(&config.aigw) {
+        Ok(table) => table,
+        Err(error) => {
+            eprintln!("gatewayd: {error}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    // Picodollars per token are dollars per million tokens times a million.
+    let usd = |pico: u64| pico as f64 / 1e6;
+    let rows = table.rows();
+    if json {
+        for row in &rows {
+            let p = &row.price;
+            line(format_args!(
+                "{}",
+                serde_json::json!({
+                    "provider": row.provider,
+                    "model": row.model,
+                    "input": usd(p.input),
+                    "cached_input": usd(p.cached_input),
+                    "cache_write": usd(p.cache_write),
+                    "output": usd(p.output),
+                    "reasoning": usd(p.reasoning),
+                    "per_request": p.per_request as f64 / 1e12,
+                    "checked": p.checked,
+                    "origin": p.origin,
+                    "unit": "USD per million tokens (per_request: USD per call)",
+                })
+            ));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    line(format_args!(
+        "{:<10} {:<24} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  {:<10} ORIGIN",
+        "PROVIDER",
+        "MODEL",
+        "INPUT",
+        "CACHED",
+        "C.WRITE",
+        "OUTPUT",
+        "REASON",
+        "PER-CALL",
+        "CHECKED"
+    ));
+    for row in &rows {
+        let p = &row.price;
+        line(format_args!(
+            "{:<10} {:<24} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  {:<10} {}",
+            row.provider,
+            row.model,
+            usd(p.input),
+            usd(p.cached_input),
+            usd(p.cache_write),
+            usd(p.output),
+            usd(p.reasoning),
+            p.per_request as f64 / 1e12,
+            p.checked,
+            p.origin
+        ));
+    }
+    eprintln!("US dollars per million tokens (PER-CALL: dollars per call); models not listed have no known cost");
     Ok(ExitCode::SUCCESS)
 }

@@ -10,9 +10,11 @@ mod catalog_cmd;
 mod catalog_update_cmd;
 mod check;
 mod devices_cmd;
+mod discovered_cmd;
 mod dlp_cmd;
 mod keys_cmd;
 mod report_cmd;
+mod requests_cmd;
 mod schema_cmd;
 mod state;
 
@@ -26,6 +28,7 @@ pub use ca_cmd::{run_ca, CaCommand};
 pub use catalog_cmd::{run_catalog, run_catalog_offline, CatalogCommand};
 pub use check::run_check;
 pub use devices_cmd::{run_devices, DevicesCommand};
+pub use discovered_cmd::{run_discovered, DiscoveredCommand};
 pub use dlp_cmd::{run_dlp, DlpCommand};
 pub use keys_cmd::{run_keys, KeysCommand};
 pub use report_cmd::{run_report, ReportArgs};
@@ -75,6 +78,14 @@ pub enum Command {
     Apps {
         #[command(subcommand)]
         command: AppsCommand,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Shadow AI outside the catalog: list discovered hosts, add one to the catalog, block it,
+    /// or mark it not AI.
+    Discovered {
+        #[command(subcommand)]
+        command: DiscoveredCommand,
         #[command(flatten)]
         config: ConfigArg,
     },

@@ -13,7 +13,7 @@ use report::{self, table::plain, ClickHouseHttp, ReportFilter, ReportInputs};
 /// Which report and how to narrow it.
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    /// overview, apps, app, users, dlp, unapproved or anomalies.
+    /// overview, apps, app, users, dlp, unapproved, anomalies or ai (the AI gateway's spend).
     #[arg(value_name = "REPORT")]
     pub name: String,
     /// The app id, for `app`.
@@ -160,7 +160,7 @@ fn text(name: &str, json: &Value, table: &report::Table) -> String {
     ));
     let summary = match name {
         "overview" => Some(&json["totals"]),
-        "app" => Some(&json["totals"]),
+        "app" | "ai" => Some(&json["totals"]),
         _ => None,
     };
     if let Some(Value::Object(totals)) = summary {

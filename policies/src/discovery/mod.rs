@@ -11,6 +11,7 @@
 //! agrees — browsers' own calls to Google APIs carry `AIza` keys and are not shadow AI.
 //! A discovery is evidence for a person to review; it never changes what the policy decides.
 
+pub mod decision;
 mod web;
 
 use crate::host_pattern::request_path;

@@ -25,6 +25,8 @@ pub(super) struct Rule {
     pub action: Action,
     pub message: Option<Arc<str>>,
     pub alternative: Option<Arc<str>>,
+    /// DLP monitor mode (`allow` and `audit` rules): scanned, logged, never blocking.
+    pub monitor_profile: Option<Arc<str>>,
     /// Where the id was written, for duplicate reports.
     pub id_at: SourceError,
 }
@@ -206,8 +208,17 @@ fn compile_rule(cx: &mut Cx<'_>, raw: RawRule) -> Option<Rule> {
             at,
         });
     }
+    let monitor_profile = raw.monitor_profile.as_ref().and_then(|p| {
+        let name = p.get_ref().trim();
+        if name.is_empty() {
+            cx.error(p, "`monitor_profile` must name a DLP profile");
+            return None;
+        }
+        Some(Arc::<str>::from(name))
+    });
     let id_at = cx.at(&raw.id, "");
     (cx.errors.len() == before).then(|| Rule {
+        monitor_profile,
         id: id.as_str().into(),
         description: raw.description,
         when,
@@ -221,11 +232,14 @@ fn compile_rule(cx: &mut Cx<'_>, raw: RawRule) -> Option<Rule> {
 
 fn compile_action(cx: &mut Cx<'_>, raw: &RawRule, kind: ActionKind) -> Action {
     let allowed: &[&str] = match kind {
-        ActionKind::Allow | ActionKind::DoNotInspect => &[],
-        ActionKind::Block | ActionKind::BlockUploads => &["message", "alternative"],
+        ActionKind::Allow => &["monitor_profile"],
+        ActionKind::DoNotInspect => &[],
+        ActionKind::Block | ActionKind::BlockUploads | ActionKind::Warn => {
+            &["message", "alternative"]
+        }
         ActionKind::Isolate => &["message"],
         ActionKind::Dlp => &["profile", "on_match", "message", "alternative"],
-        ActionKind::Audit => &["max_prompt_bytes"],
+        ActionKind::Audit => &["max_prompt_bytes", "monitor_profile"],
     };
     let present = [
         ("message", raw.message.as_ref().map(|s| s.span())),
@@ -235,6 +249,10 @@ fn compile_action(cx: &mut Cx<'_>, raw: &RawRule, kind: ActionKind) -> Action {
         (
             "max_prompt_bytes",
             raw.max_prompt_bytes.as_ref().map(|s| s.span()),
+        ),
+        (
+            "monitor_profile",
+            raw.monitor_profile.as_ref().map(|s| s.span()),
         ),
     ];
     for (key, span) in present {
@@ -250,6 +268,7 @@ fn compile_action(cx: &mut Cx<'_>, raw: &RawRule, kind: ActionKind) -> Action {
         ActionKind::Block => Action::Block,
         ActionKind::BlockUploads => Action::BlockUploads,
         ActionKind::Isolate => Action::Isolate,
+        ActionKind::Warn => Action::Warn,
         ActionKind::DoNotInspect => Action::DoNotInspect,
         ActionKind::Dlp => {
             let profile = match &raw.profile {

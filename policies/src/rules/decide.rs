@@ -17,6 +17,12 @@ impl Rule {
     fn eval(&self, cx: &Ctx<'_>) -> Tri {
         when_unless(&self.when, self.unless.as_ref(), cx)
     }
+
+    /// A user holding a coaching pass for the app has seen the warning and chosen to go on:
+    /// the `warn` rule steps aside and the rules after it (DLP, audit) still apply.
+    fn stepped_aside(&self, facts: &Facts<'_>) -> bool {
+        self.action == Action::Warn && facts.coached
+    }
 }
 
 impl Policy {
@@ -30,9 +36,17 @@ impl Policy {
             return self.verdict(rule, facts, Vec::new());
         }
         let mut pending: Vec<Arc<str>> = Vec::new();
+        let mut coached_past: Option<Arc<str>> = None;
         for rule in &self.rules {
             match rule.eval(&cx) {
-                Tri::Yes => return self.verdict(rule, facts, pending),
+                Tri::Yes | Tri::Maybe if rule.stepped_aside(facts) => {
+                    coached_past.get_or_insert_with(|| rule.id.clone());
+                }
+                Tri::Yes => {
+                    let mut verdict = self.verdict(rule, facts, pending);
+                    verdict.coached_past = coached_past;
+                    return verdict;
+                }
                 Tri::Maybe => {
                     let unless = rule.unless.iter().flat_map(|u| &u.dlp_profiles);
                     for p in rule.when.dlp_profiles.iter().chain(unless) {
@@ -44,7 +58,9 @@ impl Policy {
                 Tri::No => {}
             }
         }
-        self.default_verdict(pending)
+        let mut verdict = self.default_verdict(pending);
+        verdict.coached_past = coached_past;
+        verdict
     }
 
     /// The decision at CONNECT time from host-level facts (host, app, user, groups, posture,
@@ -84,7 +100,7 @@ impl Policy {
     fn verdict(&self, rule: &Rule, facts: &Facts<'_>, pending: Vec<Arc<str>>) -> Verdict {
         let mut dlp_matched = false;
         let blocked = match &rule.action {
-            Action::Block | Action::BlockUploads => true,
+            Action::Block | Action::BlockUploads | Action::Warn => true,
             Action::Isolate => {
                 facts.upload
                     || !facts
@@ -108,6 +124,8 @@ impl Policy {
             message: rule.message.clone(),
             alternative: rule.alternative.clone(),
             pending_dlp_profiles: pending,
+            monitor_profile: rule.monitor_profile.clone(),
+            coached_past: None,
         }
     }
 
@@ -121,6 +139,8 @@ impl Policy {
             message: None,
             alternative: None,
             pending_dlp_profiles: pending,
+            monitor_profile: None,
+            coached_past: None,
         }
     }
 }

@@ -55,6 +55,9 @@ pub struct Facts<'a> {
     pub upload: bool,
     /// Profiles whose scan found something; `None` until the body has been scanned.
     pub dlp_profiles_matched: Option<&'a [String]>,
+    /// The user continued past a coaching page for this app and the pass is live: `warn`
+    /// rules do not match, so the rules after them decide.
+    pub coached: bool,
 }
 
 impl<'a> Facts<'a> {
@@ -72,6 +75,7 @@ impl<'a> Facts<'a> {
             method: None,
             upload: false,
             dlp_profiles_matched: None,
+            coached: false,
         }
     }
 }

@@ -31,6 +31,9 @@ pub(super) struct RawRule {
     pub profile: Option<Spanned<String>>,
     pub on_match: Option<Spanned<OnMatch>>,
     pub max_prompt_bytes: Option<Spanned<i64>>,
+    /// DLP profile scanned in monitor mode (findings logged, never blocking) by `allow` and
+    /// `audit` rules.
+    pub monitor_profile: Option<Spanned<String>>,
 }
 
 /// Selectors as written; all optional, a rule with several matches when all match.
@@ -61,6 +64,7 @@ pub(super) enum ActionKind {
     BlockUploads,
     Isolate,
     Audit,
+    Warn,
     DoNotInspect,
 }
 
@@ -73,6 +77,7 @@ impl ActionKind {
             ActionKind::BlockUploads => "block_uploads",
             ActionKind::Isolate => "isolate",
             ActionKind::Audit => "audit",
+            ActionKind::Warn => "warn",
             ActionKind::DoNotInspect => "do_not_inspect",
         }
     }

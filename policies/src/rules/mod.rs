@@ -141,7 +141,8 @@ impl Policy {
             .and_then(|r| r.description.as_deref())
     }
 
-    /// DLP profiles the policy names (in `dlp` actions and `dlp_profile` selectors), so the
+    /// DLP profiles the policy names (in `dlp` actions, `dlp_profile` selectors and
+    /// `monitor_profile`s), so the
     /// daemon can check they exist.
     pub fn dlp_profiles(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
@@ -158,6 +159,7 @@ impl Policy {
                 .chain(unless)
                 .map(|p| &**p)
                 .chain(own)
+                .chain(rule.monitor_profile.as_deref())
             {
                 if !out.contains(&p) {
                     out.push(p);

@@ -1,5 +1,6 @@
 //! The policy language's tests: parsing a policy, loading policy files, and deciding.
 
+mod coaching;
 mod decide;
 mod files;
 mod parse;

@@ -31,6 +31,10 @@ pub enum Action {
     Audit {
         max_prompt_bytes: u32,
     },
+    /// Coaching: show a page that explains the risk and lets the user continue. A user who
+    /// continued holds a pass for the app ([`super::Facts::coached`]); for them the rule does
+    /// not match and the rules after it decide.
+    Warn,
     /// Tunnel the raw bytes; never decrypt.
     DoNotInspect,
 }
@@ -45,6 +49,7 @@ impl Action {
             Action::BlockUploads => "block_uploads",
             Action::Isolate => "isolate",
             Action::Audit { .. } => "audit",
+            Action::Warn => "warn",
             Action::DoNotInspect => "do_not_inspect",
         }
     }
@@ -58,7 +63,8 @@ pub struct Verdict {
     pub policy_version: Arc<str>,
     pub action: Action,
     /// The request must be blocked now: `block`, `block_uploads`, `isolate` of a non-safe
-    /// method, or `dlp` with `on_match = "block"` whose profile matched.
+    /// method, `dlp` with `on_match = "block"` whose profile matched, or `warn` (the coaching
+    /// page stands in for the app until the user continues).
     pub blocked: bool,
     /// For `dlp`: its profile is among the facts' matched profiles.
     pub dlp_matched: bool,
@@ -69,6 +75,11 @@ pub struct Verdict {
     /// Profiles of earlier rules that could match once the body is scanned. When not empty,
     /// scan with these (and the `dlp` action's profile) and decide again with the results.
     pub pending_dlp_profiles: Vec<Arc<str>>,
+    /// DLP in monitor mode: scan with this profile and record the findings, never block on
+    /// them (an `allow` or `audit` rule's `monitor_profile`).
+    pub monitor_profile: Option<Arc<str>>,
+    /// The `warn` rule that would have decided had the user not held a coaching pass.
+    pub coached_past: Option<Arc<str>>,
 }
 
 impl Verdict {

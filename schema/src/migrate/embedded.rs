@@ -64,6 +64,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(9, "app_group_daily", "0009_app_group_daily.sql"),
     migration!(10, "app_device_daily", "0010_app_device_daily.sql"),
     migration!(11, "app_daily", "0011_app_daily.sql"),
+    migration!(12, "ai_requests", "0012_ai_requests.sql"),
 ];
 
 #[cfg(test)]

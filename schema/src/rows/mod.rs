@@ -5,10 +5,12 @@
 //! (see [`unix_seconds`]). Strings that come from requests are bounded by the writer
 //! ([`bounded`]) so one row can never grow without limit.
 
+mod ai_request;
 mod app_status_change;
 mod dlp_finding;
 mod http_event;
 
+pub use ai_request::{AiRequest, AI_TEXT_MAX_BYTES};
 pub use app_status_change::AppStatusChange;
 pub use dlp_finding::{DlpFinding, SNIPPET_MAX_BYTES};
 pub use http_event::{HttpEvent, AUDIT_PROMPT_MAX_BYTES, PATH_MAX_BYTES};

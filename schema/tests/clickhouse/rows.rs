@@ -2,7 +2,7 @@
 //! (RowBinary, with and without LZ4) read back unchanged.
 
 use clickhouse::Row;
-use schema::{tables, AppStatusChange, DlpFinding, HttpEvent};
+use schema::{tables, AiRequest, AppStatusChange, DlpFinding, HttpEvent};
 
 use crate::support::{event, insert, now, server};
 
@@ -69,6 +69,18 @@ async fn row_types_match_their_tables_column_for_column() {
     assert_eq!(names(&dlp), DlpFinding::COLUMN_NAMES);
     let status = columns(&client, tables::APP_STATUS_CHANGES).await;
     assert_eq!(names(&status), AppStatusChange::COLUMN_NAMES);
+    let ai = columns(&client, tables::AI_REQUESTS).await;
+    assert_eq!(names(&ai), AiRequest::COLUMN_NAMES);
+    let nullable: Vec<&str> = ai
+        .iter()
+        .filter(|(_, t)| t.starts_with("Nullable"))
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(
+        nullable,
+        ["cost_micro_usd", "ttft_ms"],
+        "an unknown cost is NULL, never 0"
+    );
 }
 
 fn full_event(ts: u32) -> HttpEvent {
@@ -156,6 +168,39 @@ async fn round_trip(compression: bool) {
         .await
         .unwrap();
     assert_eq!(back, changes);
+
+    let calls = vec![
+        AiRequest {
+            ts,
+            request_id: "01990000-0000-7000-8000-000000000001".into(),
+            virtual_key_id: "vk_1".into(),
+            user: "alice".into(),
+            tags: vec!["pilot".into()],
+            provider: "openai".into(),
+            stream: 1,
+            status: 200,
+            input_tokens: 21,
+            output_tokens: u64::MAX,
+            usage_flags: vec!["over_limit".into()],
+            cost_micro_usd: Some(123),
+            cost_status: "priced".into(),
+            ttft_ms: Some(12),
+            ..AiRequest::default()
+        },
+        AiRequest {
+            ts: ts - 1,
+            request_id: "01990000-0000-7000-8000-000000000002".into(),
+            cost_status: "unknown_model".into(),
+            ..AiRequest::default()
+        },
+    ];
+    insert(&client, AiRequest::TABLE, &calls).await;
+    let back: Vec<AiRequest> = client
+        .query("SELECT ?fields FROM ai_requests ORDER BY ts DESC")
+        .fetch_all()
+        .await
+        .unwrap();
+    assert_eq!(back, calls);
 }
 
 #[tokio::test]

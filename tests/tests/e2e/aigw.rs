@@ -17,8 +17,8 @@ use serde_json::{json, Value};
 
 use crate::support::tools::{gatewayd_binary, require};
 
-const OPENAI_KEY: &str = "sk-proj-MockOpenAiKey7fQ2xZ9rT4vB8nL1";
-const ANTHROPIC_KEY: &str = "sk-ant-api03-MockAnthropicKey3kP8wQ5mR2";
+pub(crate) const OPENAI_KEY: &str = "sk-proj-MockOpenAiKey7fQ2xZ9rT4vB8nL1";
+pub(crate) const ANTHROPIC_KEY: &str = "sk-ant-api03-MockAnthropicKey3kP8wQ5mR2";
 const CARD: &str = "4539 1488 0343 6467";
 
 fn fixtures() -> PathBuf {
@@ -42,7 +42,7 @@ fn python_with_sdks() -> PathBuf {
 }
 
 /// A mock provider process; killed on drop.
-struct MockProvider {
+pub(crate) struct MockProvider {
     child: Child,
     port: u16,
     log: PathBuf,
@@ -93,19 +93,24 @@ impl Drop for MockProvider {
 }
 
 /// Two mock providers and a gatewayd with `[aigw]` in front of them, keys made with the CLI.
-struct AiGateway {
-    dir: tempfile::TempDir,
+pub(crate) struct AiGateway {
+    pub(crate) dir: tempfile::TempDir,
     python: PathBuf,
     openai: MockProvider,
     anthropic: MockProvider,
     child: Option<Child>,
-    addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     /// Every line the CLI printed (stdout and stderr), to search for leaked keys.
-    cli_output: String,
+    pub(crate) cli_output: String,
 }
 
 impl AiGateway {
     fn start() -> Self {
+        Self::start_with("[clickhouse]\nurl = \"http://127.0.0.1:1\"\n[events]\nenabled = false\n")
+    }
+
+    /// Starts with `sections` (ClickHouse and events, prices ...) in the config.
+    pub(crate) fn start_with(sections: &str) -> Self {
         let python = python_with_sdks();
         let dir = tempfile::Builder::new()
             .prefix("warden-aigw-")
@@ -122,10 +127,7 @@ listen = "127.0.0.1:0"
 listen = "127.0.0.1:0"
 [state]
 dir = "state"
-[clickhouse]
-url = "http://127.0.0.1:1"
-[events]
-enabled = false
+{sections}
 [keys]
 master_key = "file:master.key"
 [aigw]
@@ -179,7 +181,7 @@ model = "claude-sonnet-4-5"
     }
 
     /// `gatewayd ARGS --config gatewayd.toml` with `stdin`; its stdout (it must succeed).
-    fn cli(&mut self, args: &[&str], stdin: &str) -> String {
+    pub(crate) fn cli(&mut self, args: &[&str], stdin: &str) -> String {
         let mut child = Command::new(gatewayd_binary())
             .args(args)
             .arg("--config")
@@ -207,7 +209,7 @@ model = "claude-sonnet-4-5"
         stdout
     }
 
-    fn virtual_key(&mut self, args: &[&str]) -> String {
+    pub(crate) fn virtual_key(&mut self, args: &[&str]) -> String {
         let mut all = vec!["aigw", "keys", "create"];
         all.extend_from_slice(args);
         self.cli(&all, "").trim().to_string()
@@ -249,7 +251,7 @@ model = "claude-sonnet-4-5"
         }
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("gatewayd.log")).unwrap_or_default()
     }
 
@@ -274,7 +276,7 @@ model = "claude-sonnet-4-5"
     }
 
     /// Runs the plans with the real SDKs; one result per plan.
-    fn clients(&self, plans: Vec<Value>) -> Vec<Value> {
+    pub(crate) fn clients(&self, plans: Vec<Value>) -> Vec<Value> {
         let base = format!("http://{}", self.addr);
         let plans: Vec<Value> = plans
             .into_iter()
@@ -310,7 +312,7 @@ model = "claude-sonnet-4-5"
 
     /// Nothing the test could see holds a provider key: CLI output, the gateway's log, what
     /// the clients got, the state directory's files.
-    fn assert_no_provider_key_anywhere(&self, client_output: &str) {
+    pub(crate) fn assert_no_provider_key_anywhere(&self, client_output: &str) {
         let mut places = vec![
             ("cli output", self.cli_output.clone()),
             ("gatewayd log", self.log()),
@@ -362,11 +364,11 @@ fn write_private(path: &Path, text: &str) {
     file.write_all(text.as_bytes()).unwrap();
 }
 
-fn plan(sdk: &str, key: &str, model: &str, prompt: &str) -> Value {
+pub(crate) fn plan(sdk: &str, key: &str, model: &str, prompt: &str) -> Value {
     json!({"sdk": sdk, "key": key, "model": model, "prompt": prompt})
 }
 
-fn with(mut plan: Value, field: &str, value: Value) -> Value {
+pub(crate) fn with(mut plan: Value, field: &str, value: Value) -> Value {
     plan[field] = value;
     plan
 }

@@ -7,7 +7,7 @@ use crate::support::tools::{gatewayd_binary, require};
 use crate::support::{GatewayOptions, GatewayProcess, Origin};
 
 /// SPKI hashes of the Warden root and intermediate, from `gatewayd ca show`.
-fn warden_spki(gw: &GatewayProcess) -> Vec<String> {
+pub(crate) fn warden_spki(gw: &GatewayProcess) -> Vec<String> {
     let output = Command::new(gatewayd_binary())
         .args(["ca", "show", "--config"])
         .arg(&gw.config_path)

@@ -70,6 +70,11 @@ fn an_admin_logs_in_explores_and_blocks_an_app_from_the_dashboard() {
     browser.goto(&format!("{base}/apps?since=30d"));
     browser.click("tr[data-app=\"chatgpt\"] option[value=\"unapproved\"]");
     browser.click("tr[data-app=\"chatgpt\"] button");
+    // A change that starts blocking asks first.
+    let question = browser.wait_for_source("id=\"confirm\"", std::time::Duration::from_secs(10));
+    assert!(question.contains("id=\"confirm\""), "{question}");
+    browser.click("#confirm-yes");
+    browser.wait_for_source("id=\"notice\"", std::time::Duration::from_secs(10));
     assert!(
         browser.url().contains("/apps?since=30d"),
         "{}",

@@ -467,7 +467,8 @@ fn ai_api_traffic_to_an_unknown_host_is_discovered_for_triage() {
     };
     let csv = get("since=1h&format=csv");
     assert!(
-        csv.body_text().starts_with("host,requests,confidence"),
+        csv.body_text()
+            .starts_with("host,requests,users,bytes_up,bytes_down,confidence"),
         "{}",
         csv.body_text()
     );

@@ -202,9 +202,16 @@ fn report_numbers_match_the_events_and_filters_narrow_them() {
     let unapproved = ok(gw, token, "/api/v1/report/apps?since=30d&status=unapproved");
     assert_eq!(unapproved["total"], 1);
     assert_eq!(unapproved["apps"][0]["app_id"], "claude");
-    let shadow = ok(gw, token, "/api/v1/report/unapproved?since=30d");
+    let shadow = ok(
+        gw,
+        token,
+        "/api/v1/report/unapproved?since=30d&status=unapproved",
+    );
     assert_eq!(shadow["total"], 1);
     assert_eq!(shadow["users"][0]["user"], "bob");
+    // By default the report also shows the apps nobody has reviewed yet (issue 24).
+    let shadow = ok(gw, token, "/api/v1/report/unapproved?since=30d");
+    assert_eq!(shadow["total"], 3, "{shadow}");
 
     let csv = curl(&[
         "-H",

@@ -67,7 +67,7 @@ pub fn cell(column: &str, value: &Value) -> String {
 }
 
 /// The navigation entries: path and label.
-const NAV: [(&str, &str); 8] = [
+const NAV: [(&str, &str); 10] = [
     ("/", "Overview"),
     ("/apps", "Apps"),
     ("/users", "Users"),
@@ -75,6 +75,8 @@ const NAV: [(&str, &str); 8] = [
     ("/unapproved", "Unapproved"),
     ("/anomalies", "Anomalies"),
     ("/discovered", "Discovered"),
+    ("/access-requests", "Access requests"),
+    ("/ai", "AI gateway"),
     ("/explorer", "Log explorer"),
 ];
 
@@ -336,6 +338,8 @@ input,select,textarea,button{font:inherit}button{background:#2855c8;color:#fff;b
 textarea{width:100%;max-width:1100px;font-family:ui-monospace,monospace;font-size:13px}\
 .error{background:#fde8e8;border:1px solid #f3b4b4;color:#8a1c1c;padding:10px;border-radius:6px}\
 .ok{background:#e6f6ea;border:1px solid #b3e0bf;padding:10px;border-radius:6px}\
+.note{background:#fff8e1;border:1px solid #f0d68a;padding:10px;border-radius:6px}button.danger{background:#b3261e}\
+.confirm{background:#fff;border:2px solid #b3261e;padding:12px 16px;border-radius:6px;max-width:760px}\
 .status-unapproved{color:#b3261e;font-weight:600}.status-in_review{color:#9a6700;font-weight:600}.status-approved{color:#1a7f37;font-weight:600}.status-unreviewed{color:#5b6478;font-weight:600}\
 select.status-unapproved,select.status-in_review,select.status-approved,select.status-unreviewed{border:2px solid currentColor;background:#fff}\
 .inline{display:inline-flex;gap:6px;vertical-align:middle}.empty{color:#5b6478}.links a{margin-right:12px}.presets li{margin:4px 0}\

@@ -1,9 +1,14 @@
 //! The dashboard: server-rendered HTML pages on the admin listener (no scripts, no build
 //! step; charts are inline SVG). A token logs in once and gets a session cookie
 //! (`HttpOnly; SameSite=Strict`); every form that changes something carries the session's
-//! CSRF token and a same-origin check; admins change approval statuses inline; every such
-//! action goes to the admin audit trail.
+//! CSRF token and a same-origin check; admins change approval statuses inline (a change that
+//! starts blocking asks first, `confirm.rs`) and decide about discovered hosts
+//! (`discovered.rs`); every such action goes to the admin audit trail.
 
+pub mod access;
+pub mod ai;
+pub mod confirm;
+pub mod discovered;
 pub mod explorer;
 pub mod html;
 pub mod pages;
@@ -93,7 +98,10 @@ pub async fn handle(
             )
         };
     };
-    let pairs = form::parse(request.uri().query().unwrap_or(""));
+    let mut pairs = form::parse(request.uri().query().unwrap_or(""));
+    // `?changed=APP` after a status change is the page's, not the report filter's.
+    let notice = confirm::notice(proxy, &pairs);
+    pairs.remove("changed");
     if method == Method::POST {
         return post(
             proxy,
@@ -124,6 +132,7 @@ pub async fn handle(
             let id = form::decode(id);
             let title = format!("App: {id}");
             let result = pages::app(proxy, &session, &id, &pairs).await;
+            let result = result.map(|body| notice + &body);
             return render(&session, &title, "/apps", result);
         }
         ["users"] => ("Users", "/users", pages::users(proxy, &pairs).await),
@@ -148,7 +157,7 @@ pub async fn handle(
         }
         ["dlp"] => ("DLP findings", "/dlp", pages::dlp(proxy, &pairs).await),
         ["unapproved"] => (
-            "Unapproved and in-review usage",
+            "Unapproved, in-review and unreviewed usage",
             "/unapproved",
             pages::unapproved(proxy, &session, &pairs).await,
         ),
@@ -157,7 +166,17 @@ pub async fn handle(
             "/anomalies",
             pages::anomalies(proxy, &pairs).await,
         ),
-        ["discovered"] => ("Discovered apps", "/discovered", pages::discovered(proxy)),
+        ["discovered"] => (
+            "Discovered apps",
+            "/discovered",
+            discovered::page(proxy, &session, &pairs).await,
+        ),
+        ["access-requests"] => (
+            "Access requests",
+            "/access-requests",
+            access::page(proxy, &session),
+        ),
+        ["ai"] => ("AI gateway", "/ai", ai::page(proxy, &pairs).await),
         ["explorer"] => {
             let preset = pairs
                 .get("preset")
@@ -180,6 +199,7 @@ pub async fn handle(
             Err((StatusCode::NOT_FOUND, "There is no such page.".to_string())),
         ),
     };
+    let result = result.map(|body| notice + &body);
     render(&session, title, active, result)
 }
 
@@ -243,13 +263,25 @@ async fn post(
             {
                 Some(Ok(status)) => status,
                 _ => {
-                    return error_page(
-                        Some(session),
-                        StatusCode::BAD_REQUEST,
-                        "Choose approved, unapproved, in_review or unreviewed.",
-                    )
+                    let (code, message) = confirm::BAD_STATUS;
+                    return error_page(Some(session), code, message);
                 }
             };
+            let back = confirm::safe_back(
+                fields.get("return").map_or("/apps", String::as_str),
+                "/apps",
+            )
+            .to_string();
+            match confirm::status_step(proxy, session, &id, status, &fields, &back) {
+                confirm::StatusStep::Ask(page) => {
+                    return html_response(
+                        StatusCode::OK,
+                        html::page("Confirm the change", "", Some(session), &page),
+                    )
+                }
+                confirm::StatusStep::Unchanged => return redirect(&back),
+                confirm::StatusStep::Apply => {}
+            }
             match proxy.set_status(&id, status, &actor) {
                 Ok(change) => {
                     audit::record(
@@ -258,12 +290,7 @@ async fn post(
                         "set_app_status",
                         &format!("{id}: {} -> {}", change.old, change.new),
                     );
-                    let back = fields
-                        .get("return")
-                        .filter(|r| r.starts_with('/') && !r.starts_with("//") && !r.contains('\\'))
-                        .cloned()
-                        .unwrap_or_else(|| "/apps".to_string());
-                    redirect(&back)
+                    redirect(&confirm::with_param(&back, "changed", &id))
                 }
                 Err(e) => error_page(
                     Some(session),
@@ -272,6 +299,21 @@ async fn post(
                 ),
             }
         }
+        ["access-requests", id, verb] => {
+            let id = form::decode(id);
+            match access::decide(proxy, session, &id, verb, &actor) {
+                Ok(()) => redirect("/access-requests"),
+                Err((status, message)) => error_page(Some(session), status, &message),
+            }
+        }
+        ["discovered", "decide"] => match discovered::decide(proxy, session, &fields) {
+            Ok(discovered::Posted::Ask(page)) => html_response(
+                StatusCode::OK,
+                html::page("Confirm the decision", "", Some(session), &page),
+            ),
+            Ok(discovered::Posted::Done(location)) => redirect(&location),
+            Err((status, message)) => error_page(Some(session), status, &message),
+        },
         ["explorer", "csv"] => {
             let sql = fields.get("sql").cloned().unwrap_or_default();
             match run_query(proxy, state, &actor, session.principal.role, &sql).await {

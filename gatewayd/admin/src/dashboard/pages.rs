@@ -1,6 +1,6 @@
 //! The dashboard's pages, each a report rendered to HTML: overview, apps (with the inline
-//! approval form for admins), one app, users, DLP, unapproved usage, anomalies, discovered
-//! apps; the log explorer is in `explorer.rs`, users and events in `person.rs`.
+//! approval form for admins), one app, users, DLP, unapproved usage, anomalies; discovered
+//! apps are `discovered.rs`, the log explorer `explorer.rs`, users and events `person.rs`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -20,7 +20,7 @@ use report::{self, form, number, Report, ReportFilter};
 pub type Page = Result<String, (http::StatusCode, String)>;
 
 /// Runs report `name` for a page; a problem comes back as the status and message to show.
-async fn run(
+pub(super) async fn run(
     proxy: &dyn ProxyView,
     name: &str,
     id: Option<&str>,
@@ -45,7 +45,7 @@ async fn run(
         })
 }
 
-fn since_of(pairs: &BTreeMap<String, String>, name: &str) -> String {
+pub(super) fn since_of(pairs: &BTreeMap<String, String>, name: &str) -> String {
     pairs.get("since").cloned().unwrap_or_else(|| {
         if name == "anomalies" {
             "24h".into()
@@ -59,7 +59,12 @@ fn since_of(pairs: &BTreeMap<String, String>, name: &str) -> String {
 pub(super) fn keep(pairs: &BTreeMap<String, String>) -> String {
     pairs
         .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "limit" | "offset" | "sort" | "dir" | "preset"))
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_str(),
+                "limit" | "offset" | "sort" | "dir" | "preset" | "changed" | "decided"
+            )
+        })
         .map(|(k, v)| format!("{}={}", form::encode(k), form::encode(v)))
         .collect::<Vec<_>>()
         .join("&")
@@ -118,7 +123,11 @@ pub(super) fn side_table(
     Ok(html::sorted_table(&table, &query, Some(&sorting)))
 }
 
-fn export_link(name: &str, id: Option<&str>, pairs: &BTreeMap<String, String>) -> String {
+pub(super) fn export_link(
+    name: &str,
+    id: Option<&str>,
+    pairs: &BTreeMap<String, String>,
+) -> String {
     let path = match id {
         Some(id) => format!("/export/app/{}", form::encode(id)),
         None => format!("/export/{name}"),
@@ -642,6 +651,54 @@ pub async fn unapproved(
     Ok(body)
 }
 
+/// Why the page may show little: the history before the range is shorter than what spikes
+/// (a week) and new countries (a month) compare with.
+fn baseline_note(baselines: &Value) -> String {
+    if baselines["young"].as_bool() != Some(true) {
+        return String::new();
+    }
+    let spike = number(&baselines["spike_days"]);
+    let country = number(&baselines["country_days"]);
+    let have = match baselines["history_days"].as_f64() {
+        Some(days) => format!("Warden has {days:.1} days of history before this range"),
+        None => "Warden has no history before this range yet".to_string(),
+    };
+    format!(
+        "<p class=\"note\" id=\"baseline-note\">Baselines are still young: {have}. Usage \
+         spikes compare each app with its previous {spike} days, and a country counts as new \
+         against the previous {country} days; until that much history exists, spikes are \
+         only found for apps with some history, new countries only for apps seen before, and \
+         both may be missed or over-reported. Heavy users and sources compare with the \
+         median of this range and need no history.</p>"
+    )
+}
+
+/// Links from one anomaly to the app's and the user's pages.
+fn anomaly_links(anomaly: &Value, query: &str) -> String {
+    let mut links = String::new();
+    let app = plain(&anomaly["app_id"]);
+    if !app.is_empty() {
+        let sep = if query.is_empty() { "" } else { "?" };
+        let _ = write!(
+            links,
+            " · <a href=\"/apps/{}{sep}{}\">app {}</a>",
+            form::encode(&app),
+            escape(query),
+            escape(&app)
+        );
+    }
+    let user = plain(&anomaly["user"]);
+    if anomaly["kind"] == "heavy_user" {
+        let _ = write!(
+            links,
+            " · <a href=\"{}\">user {}</a>",
+            escape(&html::user_href(&user)),
+            escape(&user)
+        );
+    }
+    links
+}
+
 /// `/anomalies`.
 pub async fn anomalies(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) -> Page {
     let (done, filter) = run(proxy, "anomalies", None, pairs).await?;
@@ -651,6 +708,7 @@ pub async fn anomalies(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) 
          the previous 30 days, and users or source addresses with at least 10x the median \
          requests.</p>",
     );
+    body.push_str(&baseline_note(&done.json["baselines"]));
     let found = done.json["anomalies"]
         .as_array()
         .cloned()
@@ -658,13 +716,15 @@ pub async fn anomalies(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) 
     if found.is_empty() {
         body.push_str("<p class=\"ok\">Nothing unusual in this range.</p>");
     } else {
-        body.push_str("<ul class=\"anomalies\">");
+        let query = keep(pairs);
+        body.push_str("<ul class=\"anomalies\" id=\"anomaly-list\">");
         for anomaly in &found {
             let _ = write!(
                 body,
-                "<li><strong>{}</strong>: {}</li>",
+                "<li><strong>{}</strong>: {}{}</li>",
                 escape(&plain(&anomaly["kind"]).replace('_', " ")),
-                escape(&plain(&anomaly["description"]))
+                escape(&plain(&anomaly["description"])),
+                anomaly_links(anomaly, &query),
             );
         }
         body.push_str("</ul>");
@@ -677,43 +737,4 @@ pub async fn anomalies(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) 
     }
     body.push_str(&export_link("anomalies", None, pairs));
     Ok(body)
-}
-
-/// `/discovered`: hosts that look like AI apps but are not in the catalog.
-pub fn discovered(proxy: &dyn ProxyView) -> Page {
-    let list = proxy.discovered();
-    if list.is_empty() {
-        return Ok(
-            "<p class=\"empty\">No AI traffic outside the catalog has been seen.</p>".into(),
-        );
-    }
-    let mut body = String::from(
-        "<p>Hosts whose traffic looks like an AI app (API or chat backend paths, key formats, \
-         model names, streamed completions) but that are not in the catalog. They are \
-         recorded as unreviewed: evidence for triage, nothing is enforced on them until \
-         someone adds them to the catalog or sets a rule.</p>\
-         <table><thead><tr><th>Host</th><th>Requests</th><th>Confidence</th><th>Evidence</th>\
-         <th>First seen</th><th>Last seen</th><th>Status</th></tr></thead><tbody>",
-    );
-    for app in list {
-        let _ = write!(
-            body,
-            "<tr><td><a href=\"/apps/{}\">{}</a></td><td class=\"num\">{}</td><td>{}</td><td>{}</td>\
-             <td>{}</td><td>{}</td><td>{}</td></tr>",
-            form::encode(&app.host),
-            escape(&app.host),
-            count(app.requests),
-            escape(&app.confidence),
-            escape(&app.evidence.join("; ")),
-            escape(&time_ms(app.first_seen_unix_ms)),
-            escape(&time_ms(app.last_seen_unix_ms)),
-            escape(&app.status),
-        );
-    }
-    body.push_str("</tbody></table>");
-    Ok(body)
-}
-
-fn time_ms(ms: u64) -> String {
-    report::filter::format_utc((ms / 1000) as i64)
 }

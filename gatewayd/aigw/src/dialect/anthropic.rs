@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::{count, Usage};
+use super::{count, Usage, UsageFlags};
 
 /// The API version the gateway speaks when the caller named none.
 pub const VERSION: &str = "2023-06-01";
@@ -11,15 +11,19 @@ pub const VERSION: &str = "2023-06-01";
 /// Usage from a `usage` object (a message's, `message_start`'s or `message_delta`'s), in the
 /// gateway's convention (input includes cache reads and writes).
 pub fn usage(usage: &Value) -> Usage {
-    let base = count(usage, "input_tokens");
-    let cached = count(usage, "cache_read_input_tokens");
-    let cache_write = count(usage, "cache_creation_input_tokens");
+    let mut flags = UsageFlags::default();
+    let base = count(usage, "input_tokens", &mut flags);
+    let cached = count(usage, "cache_read_input_tokens", &mut flags);
+    let cache_write = count(usage, "cache_creation_input_tokens", &mut flags);
+    let output = count(usage, "output_tokens", &mut flags);
     Usage {
-        input: base + cached + cache_write,
-        output: count(usage, "output_tokens"),
+        input: base.saturating_add(cached).saturating_add(cache_write),
+        output,
         cached,
         cache_write,
+        reasoning: 0,
         reported: usage.is_object(),
+        flags,
     }
 }
 
@@ -30,37 +34,43 @@ pub fn merge(into: &mut Usage, delta: &Value) {
         return;
     }
     into.reported = true;
-    if let Some(output) = delta.get("output_tokens").and_then(Value::as_u64) {
-        into.output = output;
+    let mut flags = into.flags;
+    let present = |k: &str| delta.get(k).is_some_and(|v| !v.is_null());
+    if present("output_tokens") {
+        into.output = count(delta, "output_tokens", &mut flags);
     }
-    let has_input = [
+    if [
         "input_tokens",
         "cache_read_input_tokens",
         "cache_creation_input_tokens",
     ]
     .iter()
-    .any(|k| delta.get(*k).is_some_and(|v| v.as_u64().is_some()));
-    if has_input {
-        let later = usage(delta);
-        let base = if delta.get("input_tokens").is_some() {
-            count(delta, "input_tokens")
+    .any(|k| present(k))
+    {
+        let base = if present("input_tokens") {
+            count(delta, "input_tokens", &mut flags)
         } else {
-            into.input - into.cached - into.cache_write
+            into.input
+                .saturating_sub(into.cached)
+                .saturating_sub(into.cache_write)
         };
-        if delta.get("cache_read_input_tokens").is_some() {
-            into.cached = later.cached;
+        if present("cache_read_input_tokens") {
+            into.cached = count(delta, "cache_read_input_tokens", &mut flags);
         }
-        if delta.get("cache_creation_input_tokens").is_some() {
-            into.cache_write = later.cache_write;
+        if present("cache_creation_input_tokens") {
+            into.cache_write = count(delta, "cache_creation_input_tokens", &mut flags);
         }
-        into.input = base + into.cached + into.cache_write;
+        into.input = base
+            .saturating_add(into.cached)
+            .saturating_add(into.cache_write);
     }
+    into.flags = flags;
 }
 
 /// The `usage` object Anthropic writes for `usage`.
 pub fn usage_json(usage: &Usage) -> Value {
     json!({
-        "input_tokens": usage.input.saturating_sub(usage.cached + usage.cache_write),
+        "input_tokens": usage.input.saturating_sub(usage.cached.saturating_add(usage.cache_write)),
         "output_tokens": usage.output,
         "cache_read_input_tokens": usage.cached,
         "cache_creation_input_tokens": usage.cache_write,

@@ -3,20 +3,27 @@
 
 use serde_json::{json, Value};
 
-use super::{count, Usage};
+use super::{count, Usage, UsageFlags};
 
-/// Usage of a chat completion (or of the last chunk of a stream that asked for it).
+/// Usage of a chat completion (or of the last chunk of a stream that asked for it), by
+/// OpenAI's rules: `cached_tokens` are part of `prompt_tokens`, `reasoning_tokens` part of
+/// `completion_tokens`.
 pub fn usage(value: &Value) -> Option<Usage> {
     let usage = value.get("usage").filter(|u| u.is_object())?;
-    Some(Usage {
-        input: count(usage, "prompt_tokens"),
-        output: count(usage, "completion_tokens"),
-        cached: usage
-            .get("prompt_tokens_details")
-            .map_or(0, |d| count(d, "cached_tokens")),
+    let mut flags = UsageFlags::default();
+    let null = Value::Null;
+    let prompt = usage.get("prompt_tokens_details").unwrap_or(&null);
+    let completion = usage.get("completion_tokens_details").unwrap_or(&null);
+    let read = Usage {
+        input: count(usage, "prompt_tokens", &mut flags),
+        output: count(usage, "completion_tokens", &mut flags),
+        cached: count(prompt, "cached_tokens", &mut flags),
         cache_write: 0,
+        reasoning: count(completion, "reasoning_tokens", &mut flags),
         reported: true,
-    })
+        flags: UsageFlags::default(),
+    };
+    Some(Usage { flags, ..read }.settle())
 }
 
 /// The `usage` object OpenAI writes for `usage`.
@@ -24,8 +31,9 @@ pub fn usage_json(usage: &Usage) -> Value {
     json!({
         "prompt_tokens": usage.input,
         "completion_tokens": usage.output,
-        "total_tokens": usage.input + usage.output,
+        "total_tokens": usage.input.saturating_add(usage.output),
         "prompt_tokens_details": {"cached_tokens": usage.cached},
+        "completion_tokens_details": {"reasoning_tokens": usage.reasoning},
     })
 }
 

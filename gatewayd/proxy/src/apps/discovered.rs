@@ -1,6 +1,7 @@
-//! Shadow AI nobody listed: hosts outside the catalog whose traffic looks like an AI API
-//! (completion paths, provider key formats). Each becomes a discovered app, in review, kept in
-//! `<state>/discovered-apps.json` so it shows up for triage and survives restarts.
+//! Shadow AI nobody listed: hosts outside the catalog whose traffic looks like an AI API or a
+//! chat web app (paths, key formats, model names in bodies, streamed completions). Each
+//! becomes a discovered app, unreviewed, kept in `<state>/discovered-apps.json` so it shows up
+//! for triage and survives restarts. What someone decided about a host is `decisions.rs`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -61,6 +62,16 @@ impl DiscoveredApps {
 
     /// Records one request to `host` that discovery flagged.
     pub fn record(&self, host: &str, discovery: &Discovery) {
+        self.note(host, discovery, 1);
+    }
+
+    /// Adds what a later look at the same request found (its body), without counting the
+    /// request twice.
+    pub fn add_evidence(&self, host: &str, discovery: &Discovery) {
+        self.note(host, discovery, 0);
+    }
+
+    fn note(&self, host: &str, discovery: &Discovery, requests: u64) {
         let now = now_ms();
         let mut apps = self
             .apps
@@ -78,7 +89,7 @@ impl DiscoveredApps {
                 status: policies::AppStatus::Unreviewed.as_str().into(),
             }
         });
-        entry.requests += 1;
+        entry.requests += requests;
         entry.last_seen_unix_ms = now;
         for reason in &discovery.reasons {
             let e = evidence(reason);

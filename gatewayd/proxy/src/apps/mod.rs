@@ -3,8 +3,10 @@
 //! `app-status-changes.jsonl` (who, when, old → new). Changes take effect on the next request:
 //! the pipeline reads the current book, not the connection's snapshot.
 
+pub mod decisions;
 mod discovered;
 mod store;
 
+pub use decisions::{decide, DecideError, Decided, DecisionRequest};
 pub use discovered::{DiscoveredApp, DiscoveredApps};
 pub use store::{StatusStore, StatusStoreError};

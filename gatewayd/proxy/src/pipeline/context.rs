@@ -118,6 +118,10 @@ pub struct RequestContext {
     /// Set when the host is outside the catalog but the traffic looks like an AI API: the
     /// discovered app's id (`discovered:<host>`).
     pub discovered: Option<String>,
+    /// The person's live coaching pass for this app, when they continued past a warning.
+    pub coaching_pass: Option<Arc<crate::coaching::Pass>>,
+    /// Set by a body hook that found the evidence after classify (see `discover.rs`).
+    pub discovered_late: super::discover::LateDiscovery,
 }
 
 impl RequestContext {
@@ -174,6 +178,21 @@ impl RequestContext {
                 .map(|d| d.as_secs() as u32)
                 .unwrap_or(0),
             discovered: None,
+            coaching_pass: None,
+            discovered_late: None,
+        }
+    }
+
+    /// Makes evidence a body hook found count for this request's record, as if the headers
+    /// had shown it: the app id `discovered:<host>`, unreviewed.
+    pub fn settle_discovery(&mut self) {
+        let late = self
+            .discovered_late
+            .as_ref()
+            .is_some_and(|seen| seen.load(std::sync::atomic::Ordering::Relaxed));
+        if late && self.app.is_none() && self.discovered.is_none() {
+            self.discovered = Some(format!("discovered:{}", self.host));
+            self.app_status = Some(policies::AppStatus::Unreviewed.as_str());
         }
     }
 

@@ -78,6 +78,7 @@ pub fn decide(
         method: Some(ctx.method.as_str()),
         upload: ctx.upload,
         dlp_profiles_matched: dlp_matched,
+        coached: ctx.coaching_pass.is_some(),
     };
     snapshot.policy.decide(&facts)
 }
@@ -108,29 +109,7 @@ pub fn classify(conn: &ConnectionContext, ctx: &mut RequestContext, parts: &Part
         });
     }
     ctx.upload = is_upload(parts, upload_endpoint);
-    if ctx.app.is_none() {
-        discover(conn, ctx, parts);
-    }
-}
-
-/// Flags AI API traffic to a host the catalog does not know.
-fn discover(conn: &ConnectionContext, ctx: &mut RequestContext, parts: &Parts) {
-    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
-    let facts = policies::discovery::TrafficFacts {
-        host: &ctx.host,
-        method: parts.method.as_str(),
-        path: &ctx.path,
-        authorization: header("authorization"),
-        api_key: header("x-api-key")
-            .or_else(|| header("x-goog-api-key"))
-            .or_else(|| header("api-key")),
-        websocket: header("upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket")),
-        ..Default::default()
-    };
-    if let Some(found) = policies::discovery::discover(&facts) {
-        conn.gateway.discovered.record(&ctx.host, &found);
-        ctx.discovered = Some(format!("discovered:{}", ctx.host));
-    }
+    super::discover::headers(conn, ctx, parts);
 }
 
 /// Records the verdict on the request and turns a blocking verdict into the page to show.
@@ -147,6 +126,10 @@ pub fn apply(
         (None, Some(_)) => Some(policies::AppStatus::Unreviewed.as_str()),
         (None, None) => None,
     };
+    if let (Some(_), Some(pass)) = (&verdict.coached_past, &ctx.coaching_pass) {
+        // A request a warning would have stopped: the event says why it went on.
+        ctx.detail = Some(super::coaching::justification_detail(&pass.justification));
+    }
     if !verdict.blocked {
         return Ok(());
     }
@@ -173,14 +156,27 @@ pub fn refusal_for(conn: &ConnectionContext, ctx: &RequestContext, verdict: &Ver
             "Sensitive data detected",
             format!("This request to {app_name} contains data that may not be sent to it."),
         ),
+        Action::Warn => (
+            "Think before you continue",
+            format!(
+                "Your organisation has not approved {app_name} for company data. Continue only \
+                 if you need it, and do not share confidential information: your choice and \
+                 what you write are logged."
+            ),
+        ),
         _ => (
             "This AI app is blocked",
             format!("Your organisation does not allow {app_name}."),
         ),
     };
+    let outcome = if verdict.action == Action::Warn {
+        Outcome::Warn
+    } else {
+        Outcome::Block
+    };
     let mut refusal = Refusal::new(
         StatusCode::FORBIDDEN,
-        Outcome::Block,
+        outcome,
         &verdict.rule_id,
         title,
         verdict
@@ -189,6 +185,8 @@ pub fn refusal_for(conn: &ConnectionContext, ctx: &RequestContext, verdict: &Ver
             .map(str::to_owned)
             .unwrap_or(default_reason),
     );
+    // Someone may ask for the app itself; a DLP block is about the data, not the app.
+    refusal.askable = !matches!(verdict.action, Action::Dlp { .. });
     if matches!(verdict.action, Action::Dlp { .. }) {
         refusal.data_kinds = ctx
             .inspection

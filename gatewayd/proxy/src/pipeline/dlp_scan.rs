@@ -47,7 +47,7 @@ pub(super) fn scan(
 /// One hit per detector that fired under any profile, sorted by detector id: the highest
 /// count among the profiles, the confidence the last profile reported, and the detector's
 /// first snippet among the first [`MAX_SNIPPETS`] distinct ones.
-fn hits(results: &[ProfileResult]) -> Vec<DlpHit> {
+pub(super) fn hits(results: &[ProfileResult]) -> Vec<DlpHit> {
     let mut hits: Vec<DlpHit> = Vec::new();
     for count in results.iter().flat_map(|r| &r.counts) {
         let found = u32::try_from(count.count).unwrap_or(u32::MAX);
@@ -86,6 +86,23 @@ fn hits(results: &[ProfileResult]) -> Vec<DlpHit> {
         kept.push((&finding.detector, snippet));
     }
     hits
+}
+
+/// Adds `more` to `into`, one hit per detector (the higher count, the first snippet), sorted.
+pub(super) fn merge_hits(into: &mut Vec<DlpHit>, more: Vec<DlpHit>) {
+    for hit in more {
+        match into.binary_search_by(|h| h.detector.cmp(&hit.detector)) {
+            Ok(at) => {
+                let kept = &mut into[at];
+                kept.count = kept.count.max(hit.count);
+                kept.max_confidence = kept.max_confidence.max(hit.max_confidence);
+                if kept.snippet.is_none() {
+                    kept.snippet = hit.snippet;
+                }
+            }
+            Err(at) => into.insert(at, hit),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use policies::{StatusBook, Verdict};
 use super::body::Prepended;
 use super::context::{ConnectionContext, RequestContext};
 use super::decide;
-use super::dlp_scan::scan;
+use super::dlp_scan::{hits, merge_hits, scan};
 use super::redact::redact_body;
 use crate::inspect::{
     collect_bounded, extract_text, BudgetHold, Collected, Extracted,
@@ -84,7 +84,8 @@ async fn inspect_body(
             Action::Audit { max_prompt_bytes } => Some(max_prompt_bytes as usize),
             _ => None,
         },
-        around: if verdict.needs_scan() && ctx.app.is_some() {
+        around: if (verdict.needs_scan() || verdict.monitor_profile.is_some()) && ctx.app.is_some()
+        {
             super::request_text::request_text(parts)
         } else {
             String::new()
@@ -96,7 +97,10 @@ async fn inspect_body(
         // Nothing to stream: an empty body can be replayed if the upstream asks for a retry.
         return Ok(Outgoing::Buffered(Bytes::new()));
     }
-    let body = if !run.verdict.needs_scan() && run.audit_bytes.is_none() {
+    let body = if !run.verdict.needs_scan()
+        && run.audit_bytes.is_none()
+        && run.verdict.monitor_profile.is_none()
+    {
         match super::upload_sniff::sniff_streamed(conn, ctx, parts, body, verdict, book, hold)
             .await?
         {
@@ -169,12 +173,38 @@ impl Inspection<'_> {
         if self.around.is_empty() {
             return Ok(());
         }
-        let second = scan(self.conn, ctx, self.book, &self.verdict, &self.around)?;
-        if second.dlp_matched {
-            // A query or header cannot be masked in place: a redact rule blocks here.
-            return Err(decide::refusal_for(self.conn, ctx, &second));
+        if self.verdict.needs_scan() {
+            let second = scan(self.conn, ctx, self.book, &self.verdict, &self.around)?;
+            if second.dlp_matched {
+                // A query or header cannot be masked in place: a redact rule blocks here.
+                return Err(decide::refusal_for(self.conn, ctx, &second));
+            }
         }
+        self.monitor(ctx, &self.around);
         Ok(())
+    }
+
+    /// DLP in monitor mode (`monitor_profile`): what the profile finds is recorded with the
+    /// request's other findings; nothing is refused, not even a scan that cannot run.
+    fn monitor(&self, ctx: &mut RequestContext, text: &str) {
+        let Some(profile) = self.verdict.monitor_profile.as_deref() else {
+            return;
+        };
+        match self.conn.snapshot.dlp.scan_profiles(&[profile], text) {
+            Ok(results) => {
+                merge_hits(&mut ctx.inspection.hits, hits(&results));
+                if results.iter().any(|r| r.matched)
+                    && !ctx.inspection.matched_profiles.iter().any(|p| p == profile)
+                {
+                    ctx.inspection.matched_profiles.push(profile.to_string());
+                }
+            }
+            Err(error) => {
+                ctx.inspection
+                    .unscanned
+                    .get_or_insert_with(|| format!("monitor scan: {error}"));
+            }
+        }
     }
 
     /// Buffers the body within `inspect.max_body_bytes`, the body timeout and the budget.
@@ -271,12 +301,25 @@ impl Inspection<'_> {
         plain: &[u8],
         extracted: &mut Extracted,
     ) -> Result<Option<Vec<u8>>, Refusal> {
-        if !self.verdict.needs_scan() {
-            return Ok(None);
-        }
         if !self.around.is_empty() {
             extracted.text.push('\n');
             extracted.text.push_str(&self.around);
+        }
+        let redacted = self.scan_to_decide(ctx, content_type, plain, extracted)?;
+        self.monitor(ctx, &extracted.text);
+        Ok(redacted)
+    }
+
+    /// The scan a `dlp` rule (or a `dlp_profile` selector) decides with.
+    fn scan_to_decide(
+        &self,
+        ctx: &mut RequestContext,
+        content_type: &str,
+        plain: &[u8],
+        extracted: &Extracted,
+    ) -> Result<Option<Vec<u8>>, Refusal> {
+        if !self.verdict.needs_scan() {
+            return Ok(None);
         }
         let second = scan(self.conn, ctx, self.book, &self.verdict, &extracted.text)?;
         let Action::Dlp {

@@ -31,7 +31,8 @@ pub struct TransactionLog {
 
 impl TransactionLog {
     /// Emits the record. Called exactly once: at body end, or when the body is dropped.
-    pub fn finish(self) {
+    pub fn finish(mut self) {
+        self.ctx.settle_discovery();
         let ctx = &self.ctx;
         let up = ctx.bytes_up.load(Relaxed);
         let down = self.bytes_down.load(Relaxed);

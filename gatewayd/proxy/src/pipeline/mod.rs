@@ -18,8 +18,10 @@
 //! refused and failed.
 
 mod body;
+mod coaching;
 mod context;
 mod decide;
+mod discover;
 mod dlp_scan;
 mod headers;
 mod inspection;
@@ -63,14 +65,19 @@ pub async fn handle(
 ) -> Result<Response<ProxyBody>, Infallible> {
     RequestReceived.emit(&conn.gateway.metrics);
     let mut ctx = RequestContext::begin(&conn, &request);
+    let return_to = coaching::return_to(
+        request.method(),
+        request.uri().path_and_query().map(|p| p.as_str()),
+    );
     // The span follows the future across awaits (an entered guard would not: it would tag
     // whatever else ran on the thread while this request waited).
     let span = tracing::debug_span!("request", id = %ctx.request_id, host = %ctx.host);
     async move {
         let response = match run_phases(&conn, &mut ctx, request).await {
             Ok(response) => response,
-            Err(refusal) => {
+            Err(mut refusal) => {
                 RequestRefused.emit(&conn.gateway.metrics);
+                coaching::attach_forms(&conn, &ctx, &mut refusal, return_to);
                 ctx.refused(&refusal);
                 respond::render(&refusal, &ctx.request_id, ctx.json)
             }
@@ -97,6 +104,20 @@ async fn run_phases(
 
     // 2. classify: catalog app, endpoint, upload.
     decide::classify(conn, ctx, &parts);
+    if ctx.path.starts_with(respond::RESERVED_PREFIX) {
+        // The gateway's own forms (coaching, access requests): answered here, never sent on.
+        let origin = format!(
+            "{}://{}",
+            ctx.scheme,
+            target
+                .uri
+                .authority()
+                .map(|a| a.as_str())
+                .unwrap_or(&ctx.host)
+        );
+        return coaching::serve_reserved(conn, ctx, parts, body, &origin).await;
+    }
+    ctx.coaching_pass = coaching::live_pass(conn, ctx);
 
     // 3. decide: the policy's verdict with the app's current status.
     let book = conn.gateway.statuses.book();
@@ -111,6 +132,7 @@ async fn run_phases(
     // 4. inspect: scan and audit the body when the verdict asks for it.
     // `budget` keeps the buffered body's share of the inspection budget until it has gone.
     let (body, budget) = inspection::inspect(conn, ctx, &mut parts, body, &verdict, &book).await?;
+    let body = discover::request_body(conn, ctx, body);
 
     // 5. upstream_request.
     if websocket {
@@ -148,7 +170,7 @@ async fn run_phases(
     strip_alt_svc_h3(&mut parts.headers);
     parts.version = Version::HTTP_11;
     let body = body.map_err(Into::into).boxed();
-    let body = match discovery_hook(conn, ctx, &parts.headers) {
+    let body = match discover::response_hook(conn, ctx, &parts.headers) {
         Some(hook) => body::Sniffed::new(body, hook).boxed(),
         None => body,
     };
@@ -164,43 +186,6 @@ async fn run_phases(
         }
     }
     Ok(Response::from_parts(parts, body))
-}
-
-/// For a host outside the catalog that streams events back, a hook that runs discovery on
-/// the first chunk (completion-chunk shapes) and records the host when it looks like an AI API.
-fn discovery_hook(
-    conn: &ConnectionContext,
-    ctx: &RequestContext,
-    headers: &http::HeaderMap,
-) -> Option<body::FirstChunkHook> {
-    if ctx.app.is_some() || ctx.discovered.is_some() {
-        return None;
-    }
-    let content_type = headers.get(http::header::CONTENT_TYPE)?.to_str().ok()?;
-    if !content_type
-        .to_ascii_lowercase()
-        .starts_with("text/event-stream")
-    {
-        return None;
-    }
-    let content_type = content_type.to_string();
-    let gateway = conn.gateway.clone();
-    let host = ctx.host.clone();
-    let method = ctx.method.to_string();
-    let path = ctx.path.clone();
-    Some(Box::new(move |chunk: &[u8]| {
-        let facts = policies::discovery::TrafficFacts {
-            host: &host,
-            method: &method,
-            path: &path,
-            response_content_type: Some(&content_type),
-            first_chunk: Some(chunk),
-            ..Default::default()
-        };
-        if let Some(found) = policies::discovery::discover(&facts) {
-            gateway.discovered.record(&host, &found);
-        }
-    }))
 }
 
 /// Phase 5: tags the response with the request id and arranges for the transaction record to

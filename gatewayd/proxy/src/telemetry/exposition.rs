@@ -52,6 +52,32 @@ impl Exposition {
         }
     }
 
+    /// A family whose samples each carry several labels (`key="value"` pairs, in order).
+    /// The label values come from the configuration, never from a request.
+    pub fn multi_labelled<'a>(
+        &mut self,
+        name: &str,
+        kind: Kind,
+        help: &str,
+        samples: impl IntoIterator<Item = (Vec<(&'a str, &'a str)>, u64)>,
+    ) {
+        self.header(name, kind, help);
+        for (labels, count) in samples {
+            self.out.push_str(name);
+            for (i, (key, value)) in labels.iter().enumerate() {
+                debug_assert!(valid_name(key), "label name {key:?}");
+                self.out.push(if i == 0 { '{' } else { ',' });
+                let _ = write!(self.out, "{key}=\"");
+                escape_into(&mut self.out, value, true);
+                self.out.push('"');
+            }
+            if !labels.is_empty() {
+                self.out.push('}');
+            }
+            let _ = writeln!(self.out, " {count}");
+        }
+    }
+
     pub fn finish(self) -> String {
         self.out
     }
@@ -103,6 +129,22 @@ mod tests {
             text.finish(),
             "# HELP x_total a \\\\ help\\nline\n# TYPE x_total counter\n\
              x_total{k=\"a\\\"b\\\\c\\nd\"} 3\n"
+        );
+    }
+
+    #[test]
+    fn several_labels_are_written_in_order_and_escaped() {
+        let mut text = Exposition::default();
+        text.multi_labelled(
+            "y_total",
+            Kind::Counter,
+            "h",
+            [(vec![("provider", "a\"b"), ("model", "m")], 2), (vec![], 1)],
+        );
+        assert_eq!(
+            text.finish(),
+            "# HELP y_total h\n# TYPE y_total counter\n\
+             y_total{provider=\"a\\\"b\",model=\"m\"} 2\ny_total 1\n"
         );
     }
 

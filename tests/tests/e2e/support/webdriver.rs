@@ -77,6 +77,12 @@ impl Browser {
 
     /// [`Browser::start`], saving downloads into `downloads` without asking.
     pub fn start_with(proxy: Option<&str>, downloads: Option<&Path>) -> Self {
+        Self::start_args(proxy, downloads, &[])
+    }
+
+    /// [`Browser::start_with`] with more Chromium arguments (for example the SPKI list that
+    /// trusts a gateway's root when browsing through it).
+    pub fn start_args(proxy: Option<&str>, downloads: Option<&Path>, extra: &[String]) -> Self {
         let driver_binary = require("chromedriver", "apt-get install -y chromium-driver");
         let chromium = require("chromium", "apt-get install -y chromium");
         let port = free_port();
@@ -107,6 +113,7 @@ impl Browser {
         if let Some(proxy) = proxy {
             args.push(format!("--proxy-server={proxy}"));
         }
+        args.extend(extra.iter().cloned());
         let (status, value) = exchange(
             addr,
             "POST",

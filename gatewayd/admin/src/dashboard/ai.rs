@@ -1,0 +1,130 @@
+//! `/ai`: the AI gateway page — spend, calls and tokens over the range, spend by model as a
+//! chart, the spend by virtual key, user, model and provider, and the latest calls, from the
+//! `ai` report (`ai_requests`). Costs are in US dollars from the price table; calls with no
+//! known cost are counted beside the spend, never shown as free.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use super::html::{self, card, count, escape};
+use super::pages::{export_link, run, side_table, since_of, Page};
+use super::svg;
+use crate::view::ProxyView;
+use report::number;
+use report::table::{plain, Table};
+
+/// The spend columns each grouping shows.
+const SPEND: [&str; 8] = [
+    "name",
+    "calls",
+    "input_tokens",
+    "output_tokens",
+    "cached_tokens",
+    "spend_usd",
+    "unpriced_calls",
+    "errors",
+];
+
+/// Dollars as the cards show them (micro-dollar precision below a cent).
+fn dollars(micro: u64) -> String {
+    if micro < 10_000 && micro > 0 {
+        format!("${:.6}", micro as f64 / 1e6)
+    } else {
+        format!("${:.2}", micro as f64 / 1e6)
+    }
+}
+
+pub async fn page(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) -> Page {
+    let (done, filter) = run(proxy, "ai", None, pairs).await?;
+    let json = &done.json;
+    let totals = &json["totals"];
+    let mut body = html::filter_bar("/ai", &filter, &since_of(pairs, "ai"));
+    let unpriced = number(&totals["unpriced_calls"]);
+    body.push_str("<div class=\"cards\">");
+    body.push_str(&card(
+        "Spend",
+        &dollars(number(&totals["spend_micro_usd"])),
+        &if unpriced > 0 {
+            format!(
+                "{} calls without a known cost not included",
+                count(unpriced)
+            )
+        } else {
+            "every call priced".to_string()
+        },
+    ));
+    body.push_str(&card(
+        "Calls",
+        &count(number(&totals["calls"])),
+        &format!("{} errors", count(number(&totals["errors"]))),
+    ));
+    body.push_str(&card(
+        "Tokens in / out",
+        &format!(
+            "{} / {}",
+            count(number(&totals["input_tokens"])),
+            count(number(&totals["output_tokens"]))
+        ),
+        &format!("{} cached", count(number(&totals["cached_tokens"]))),
+    ));
+    body.push_str(&card(
+        "Users",
+        &count(number(&totals["users"])),
+        &format!(
+            "{} calls with impossible usage from the provider",
+            count(number(&totals["suspect_calls"]))
+        ),
+    ));
+    body.push_str("</div>");
+    let by_model = json["by_model"].as_array().cloned().unwrap_or_default();
+    body.push_str("<h2>Spend by model (US dollars)</h2>");
+    body.push_str(&svg::bar_chart(
+        "Spend by model",
+        &by_model
+            .iter()
+            .map(|m| {
+                (
+                    plain(&m["name"]),
+                    number(&m["spend_micro_usd"]) as f64 / 1e6,
+                )
+            })
+            .collect::<Vec<_>>(),
+    ));
+    for (key, title) in [
+        ("by_key", "By virtual key"),
+        ("by_user", "By user"),
+        ("by_model", "By model"),
+        ("by_provider", "By provider"),
+    ] {
+        let rows = json[key].as_array().cloned().unwrap_or_default();
+        let _ = write!(body, "<h2>{}</h2>", escape(title));
+        body.push_str(&side_table(
+            pairs,
+            "/ai",
+            key,
+            Table::from_objects(&SPEND, &rows),
+        )?);
+    }
+    let calls = json["calls"].as_array().cloned().unwrap_or_default();
+    body.push_str("<h2>Latest calls</h2>");
+    body.push_str(&side_table(
+        pairs,
+        "/ai",
+        "calls",
+        Table::from_objects(&report::ai::CALL_COLUMNS, &calls),
+    )?);
+    body.push_str(&export_link("ai", None, pairs));
+    Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_costs_keep_their_digits() {
+        assert_eq!(dollars(0), "$0.00");
+        assert_eq!(dollars(8), "$0.000008");
+        assert_eq!(dollars(1_234_567), "$1.23");
+    }
+}

@@ -1,0 +1,176 @@
+//! The AI gateway's spend: calls, tokens and cost over a range, in all and by virtual key,
+//! user, model and provider, and the latest calls — from `ai_requests`, one row per call.
+//!
+//! Costs are summed from the calls that have one; calls without a known cost (a model with
+//! no price, a provider that reported no usage) are counted beside the sum as
+//! `unpriced_calls`, never added as 0 silently, and calls whose usage the provider reported
+//! wrongly are counted as `suspect_calls`. The `user` filter narrows to one user and the
+//! `group` filter to one team (the AI gateway's groups).
+
+use serde_json::{json, Value};
+
+use super::fetch as table;
+use super::filter::ReportFilter;
+use super::source::Source;
+use super::sql::quote;
+use super::table::Table;
+use super::{range_json, Report, ReportError, ReportInputs};
+
+/// The sums every grouping shows. The spend's aliases differ from the column's name: a
+/// ClickHouse alias shadows the column it is named after, also inside other expressions.
+const SUMS: &str = "count() AS calls, sum(input_tokens) AS input_tokens, \
+     sum(output_tokens) AS output_tokens, sum(cached_tokens) AS cached_tokens, \
+     sum(reasoning_tokens) AS reasoning_tokens, \
+     ifNull(sum(cost_micro_usd), 0) AS spend_micro_usd, \
+     round(spend_micro_usd / 1000000, 6) AS spend_usd, \
+     countIf(isNull(cost_micro_usd)) AS unpriced_calls, \
+     countIf(cost_status = 'usage_suspect') AS suspect_calls, \
+     countIf(error != '') AS errors";
+
+/// The groupings: JSON key, the `by` value in the main table, and the SQL of its name.
+const GROUPS: [(&str, &str, &str); 4] = [
+    (
+        "by_key",
+        "key",
+        "if(virtual_key_name = '', virtual_key_id, virtual_key_name)",
+    ),
+    ("by_user", "user", "user"),
+    (
+        "by_model",
+        "model",
+        "concat(provider, '/', if(model_served = '', model_asked, model_served))",
+    ),
+    ("by_provider", "provider", "provider"),
+];
+
+/// The latest calls' columns, the ones they can be sorted by.
+pub const CALL_COLUMNS: [&str; 17] = [
+    "time",
+    "request_id",
+    "user",
+    "key",
+    "provider",
+    "model_asked",
+    "model_served",
+    "stream",
+    "status",
+    "error",
+    "input_tokens",
+    "output_tokens",
+    "cached_tokens",
+    "cost_micro_usd",
+    "cost_status",
+    "latency_ms",
+    "ttft_ms",
+];
+
+/// The conditions of `filter` on `ai_requests`.
+fn where_clause(filter: &ReportFilter) -> String {
+    let mut clauses = vec![Source::Raw.time_clause(filter.range)];
+    if let Some(user) = &filter.user {
+        clauses.push(format!("user = {}", quote(user)));
+    }
+    if let Some(team) = &filter.group {
+        clauses.push(format!("team = {}", quote(team)));
+    }
+    clauses.join(" AND ")
+}
+
+/// Spend in all, by key, user, model and provider, and the latest calls (paged, sorted by
+/// any of their columns). The main table is the spend by each grouping, one after another.
+pub async fn ai(inputs: ReportInputs<'_>, filter: &ReportFilter) -> Result<Report, ReportError> {
+    let order = super::sort::key(filter, &CALL_COLUMNS, "time")?;
+    let filtered = where_clause(filter);
+    let totals_sql =
+        format!("SELECT {SUMS}, uniqExact(user) AS users FROM ai_requests WHERE {filtered}");
+    let group_sql = |name: &str| {
+        format!(
+            "SELECT {name} AS name, {SUMS} FROM ai_requests WHERE {filtered} \
+             GROUP BY name ORDER BY spend_micro_usd DESC, calls DESC, name LIMIT 100"
+        )
+    };
+    let calls_sql = format!(
+        "SELECT toString(ts) AS time, request_id, user, \
+         if(virtual_key_name = '', virtual_key_id, virtual_key_name) AS key, provider, \
+         model_asked, model_served, stream, status, error, input_tokens, output_tokens, \
+         cached_tokens, cost_micro_usd, cost_status, latency_ms, ttft_ms \
+         FROM ai_requests WHERE {filtered} ORDER BY {}, ts DESC, request_id LIMIT {}, {}",
+        order.order_by(),
+        filter.page.offset,
+        filter.page.limit
+    );
+    let [key_sql, user_sql, model_sql, provider_sql] = GROUPS.map(|(_, _, name)| group_sql(name));
+    let (totals, by_key, by_user, by_model, by_provider, calls) = tokio::try_join!(
+        table(inputs, &totals_sql),
+        table(inputs, &key_sql),
+        table(inputs, &user_sql),
+        table(inputs, &model_sql),
+        table(inputs, &provider_sql),
+        table(inputs, &calls_sql),
+    )?;
+    let totals = totals.objects().into_iter().next().unwrap_or(Value::Null);
+    let groups = [&by_key, &by_user, &by_model, &by_provider];
+    let spend = spend_table(&groups);
+    let mut json = json!({
+        "report": "ai",
+        "range": range_json(filter),
+        "source": "ai_requests",
+        "currency": "USD",
+        "totals": totals,
+        "limit": filter.page.limit,
+        "offset": filter.page.offset,
+        "calls": calls.objects(),
+    });
+    for ((key, _, _), group) in GROUPS.iter().zip(groups) {
+        json[*key] = Value::Array(group.objects());
+    }
+    Ok(Report { json, table: spend })
+}
+
+/// The groupings one after another, each row led by what it groups by.
+fn spend_table(groups: &[&Table; 4]) -> Table {
+    let mut out = Table {
+        columns: vec!["by".to_string()],
+        rows: Vec::new(),
+    };
+    for ((_, by, _), group) in GROUPS.iter().zip(groups) {
+        if out.columns.len() == 1 {
+            out.columns.extend(group.columns.iter().cloned());
+        }
+        for row in &group.rows {
+            let mut cells = vec![Value::from(*by)];
+            cells.extend(row.iter().cloned());
+            out.rows.push(cells);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_reach_sql_quoted_and_the_team_is_the_group() {
+        let mut f = ReportFilter::last(86_400, 1_000_000);
+        f.user = Some("o'brien".into());
+        f.group = Some("data".into());
+        let sql = where_clause(&f);
+        assert!(sql.starts_with("ts >= "), "{sql}");
+        assert!(sql.contains("user = 'o\\'brien'"), "{sql}");
+        assert!(sql.contains("team = 'data'"), "{sql}");
+    }
+
+    #[test]
+    fn the_spend_table_leads_each_row_with_its_grouping() {
+        let group = |name: &str| Table {
+            columns: vec!["name".into(), "calls".into()],
+            rows: vec![vec![Value::from(name), Value::from(1)]],
+        };
+        let (a, b, c, d) = (group("k"), group("u"), group("m"), group("p"));
+        let t = spend_table(&[&a, &b, &c, &d]);
+        assert_eq!(t.columns, ["by", "name", "calls"]);
+        let firsts: Vec<&str> = t.rows.iter().map(|r| r[0].as_str().unwrap()).collect();
+        assert_eq!(firsts, ["key", "user", "model", "provider"]);
+    }
+}

@@ -86,7 +86,7 @@ pub struct Family {
     pub samples: Vec<(Vec<(&'static str, String)>, u64)>,
 }
 
-/// The AI gateway's metrics, one [`Series`] per configured (provider, model).
+/// The AI gateway's metrics, one `Series` per configured (provider, model).
 pub struct AiMetrics {
     labels: Vec<(String, String)>,
     index: BTreeMap<(String, String), usize>,

@@ -2,7 +2,7 @@
 //! timeouts and limits, and finishing gracefully when the gateway shuts down — or when the
 //! connection has carried no request for `timeouts.idle` (PINGs and keep-alive do not count;
 //! a request in flight, however long its response, keeps it open). An HTTP/1.1 connection
-//! waiting for its next request is parked without hyper's buffers ([`http1`]).
+//! waiting for its next request is parked without hyper's buffers (`http1.rs`).
 
 use std::convert::Infallible;
 use std::future::Future;

@@ -106,7 +106,9 @@ impl ReportFilter {
         let get = |name: &str| pairs.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
         let to = match get("to") {
             Some(text) => parse_time(text)?,
-            None => now,
+            // The range is half-open and rows carry sub-second times: "up to now" ends after
+            // the current second, or a call made this second would be left out.
+            None => now + 1,
         };
         let from = match (get("from"), get("since")) {
             (Some(_), Some(_)) => {
@@ -379,8 +381,8 @@ mod tests {
         assert_eq!(
             f.range,
             TimeRange {
-                from: now - 86_400,
-                to: now
+                from: now + 1 - 86_400,
+                to: now + 1
             }
         );
         assert_eq!(f.categories, vec![Category::Chat, Category::Code]);

@@ -227,9 +227,7 @@ fn streamed_and_whole_calls_are_priced_alike_and_the_spend_shows_in_report_dashb
         .trim()
         .to_string();
     let browser = Browser::start(None);
-    browser.goto(&format!("http://{admin}/login"));
-    browser.fill("#token", &token);
-    browser.click("#login");
+    browser.login(&admin, &token);
     browser.goto(&format!("http://{admin}/ai?since=24h"));
     let page = browser.source();
     browser.screenshot("aigw-spend-dashboard");

@@ -212,6 +212,20 @@ impl Browser {
         }
     }
 
+    /// Signs in on `admin`'s login page with `token` and waits until the form's answer has
+    /// arrived: a `goto` issued while the login post is still in flight would be overridden by
+    /// its redirect.
+    pub fn login(&self, admin: &str, token: &str) {
+        self.goto(&format!("http://{admin}/login"));
+        self.fill("#token", token);
+        self.click("#login");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while self.url().ends_with("/login") {
+            assert!(std::time::Instant::now() < deadline, "login did not finish");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     pub fn click(&self, selector: &str) {
         let element = self.find(selector);
         self.call(

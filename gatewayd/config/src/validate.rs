@@ -30,6 +30,8 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
         .map_err(|(key, message)| (find_section_key(text, "aigw", key), message))?;
     crate::coaching::validate(&config.coaching)
         .map_err(|(key, message)| (find_section_key(text, "coaching", key), message))?;
+    crate::telemetry::validate(&config.telemetry.otlp)
+        .map_err(|(key, message)| (find_section_key(text, "telemetry.otlp", key), message))?;
     if let Some(profile) = &config.aigw.dlp_profile {
         let engine = dlp::DlpEngine::shipped().map_err(|e| (None, format!("DLP engine: {e}")))?;
         if !engine.has_profile(profile) {

@@ -24,7 +24,7 @@ use proxy::serve::{serve_http, Protocol};
 use proxy::telemetry::{Limit, Listener};
 
 /// The gateway, as the admin plane sees it.
-pub struct AdminHost(pub Arc<Gateway>);
+pub struct AdminHost(pub Arc<Gateway>, pub Option<Arc<otlp::ExportStats>>);
 
 impl ProxyView for AdminHost {
     fn settings(&self) -> Settings {
@@ -125,6 +125,7 @@ impl ProxyView for AdminHost {
             gateway.leaves.len(),
             &gateway.auth,
             events,
+            self.1.as_deref(),
         )
     }
 
@@ -144,8 +145,13 @@ impl ProxyView for AdminHost {
 
 /// Serves admin requests until shutdown, through the proxy port's accept loop (a connection
 /// limit, accept-error backoff, counts and logs).
-pub async fn serve_admin(listener: TcpListener, gateway: Arc<Gateway>, state: Arc<AdminState>) {
-    let host = Arc::new(AdminHost(gateway.clone()));
+pub async fn serve_admin(
+    listener: TcpListener,
+    gateway: Arc<Gateway>,
+    state: Arc<AdminState>,
+    otlp: Option<Arc<otlp::ExportStats>>,
+) {
+    let host = Arc::new(AdminHost(gateway.clone(), otlp));
     let port = Port {
         listener: Listener::Admin,
         limit: Limit::Admin,

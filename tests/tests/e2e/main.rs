@@ -32,6 +32,7 @@ mod harness_isolation;
 mod interception;
 mod lifecycle;
 mod limits;
+mod otlp;
 mod policy;
 mod prompt_paths;
 mod provider_keys;

@@ -187,3 +187,18 @@ fn the_batch_is_otlp_json() {
         serde_json::json!({"key": "http.response.status_code", "value": {"intValue": "502"}})
     );
 }
+
+#[test]
+fn with_export_off_a_debug_span_is_not_even_created_at_warn() {
+    // What the daemon installs with `enabled = false`: no export layer, logs at warn.
+    let export: Option<
+        tracing_subscriber::filter::Filtered<OtlpLayer, SpanFilter, tracing_subscriber::Registry>,
+    > = None;
+    let subscriber = tracing_subscriber::registry().with(export).with(
+        tracing_subscriber::fmt::layer().with_filter(tracing_subscriber::filter::LevelFilter::WARN),
+    );
+    tracing::subscriber::with_default(subscriber, || {
+        let span = tracing::debug_span!(target: "proxy::pipeline", "request", id = 1);
+        assert!(span.is_disabled());
+    });
+}

@@ -19,7 +19,7 @@ use crate::events::{ExportStats, QueueFull};
 use crate::ids;
 use crate::record::{Fields, SpanKind, SpanRecord};
 
-/// Turns closed spans into [`SpanRecord`]s on the export queue.
+/// Turns closed spans into span records on the export queue.
 pub struct OtlpLayer {
     pub(crate) queue: mpsc::Sender<SpanRecord>,
     pub(crate) stats: Arc<ExportStats>,

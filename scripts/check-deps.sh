@@ -54,6 +54,9 @@ RULES = {
     # The agent port hands CONNECT streams to the daemon through a trait; it never imports
     # the proxy, the admin plane, the reports or the events path.
     "devices": ["admin", "report", "proxy", "events", "gatewayd"],
+    # The OTLP trace exporter: a tracing layer and an HTTP client; the proxy reads its
+    # counters, so it never imports the proxy (nor the planes above it).
+    "otlp": ["proxy", "admin", "report", "devices", "aigw", "gatewayd"],
 }
 
 meta = json.load(open(sys.argv[1]))

@@ -23,8 +23,13 @@ use proxy::listen::{accept_loop, Admitted, Port};
 use proxy::serve::{serve_http, Protocol};
 use proxy::telemetry::{Limit, Listener};
 
-/// The gateway (and the AI gateway, when it runs), as the admin plane sees it.
-pub struct AdminHost(pub Arc<Gateway>, pub Option<Arc<aigw::AiGateway>>);
+/// The gateway, the AI gateway when it runs, and trace export's counters when it is on, as
+/// the admin plane sees them.
+pub struct AdminHost(
+    pub Arc<Gateway>,
+    pub Option<Arc<aigw::AiGateway>>,
+    pub Option<Arc<otlp::ExportStats>>,
+);
 
 impl ProxyView for AdminHost {
     fn settings(&self) -> Settings {
@@ -125,6 +130,7 @@ impl ProxyView for AdminHost {
             gateway.leaves.len(),
             &gateway.auth,
             events,
+            self.2.as_deref(),
         );
         if let Some(ai) = &self.1 {
             text.push_str(&ai_metrics(&ai.ledger.metrics));
@@ -153,8 +159,9 @@ pub async fn serve_admin(
     gateway: Arc<Gateway>,
     state: Arc<AdminState>,
     ai: Option<Arc<aigw::AiGateway>>,
+    otlp: Option<Arc<otlp::ExportStats>>,
 ) {
-    let host = Arc::new(AdminHost(gateway.clone(), ai));
+    let host = Arc::new(AdminHost(gateway.clone(), ai, otlp));
     let port = Port {
         listener: Listener::Admin,
         limit: Limit::Admin,

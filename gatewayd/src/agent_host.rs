@@ -74,7 +74,17 @@ impl Host for AgentHost {
             return Opened::Refused(answer);
         }
         Opened::Start(Box::new(move |stream| {
-            let span = tracing::debug_span!("tunnel", client = %tunnel.client, target = %tunnel.host, port = tunnel.port);
+            let span = tracing::debug_span!(
+                "tunnel",
+                client = %tunnel.client,
+                target = %tunnel.host,
+                port = tunnel.port,
+                "warden.action" = tracing::field::Empty,
+                "warden.rule" = tracing::field::Empty,
+                "warden.app" = tracing::field::Empty,
+                "warden.refused" = tracing::field::Empty,
+                "error.type" = tracing::field::Empty,
+            );
             Box::pin(handle_tunnel(tunnel, stream).instrument(span))
         }))
     }

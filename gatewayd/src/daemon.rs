@@ -38,7 +38,7 @@ pub fn open_authority(config: &Config) -> anyhow::Result<(Authority, bool)> {
 /// on SIGHUP), drain.
 pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     let (config, source) = load_config(config_path)?;
-    init_logging(&config.log);
+    let otlp = init_logging(&config.log, &config.telemetry.otlp)?;
     let leaves = open_leaf_cache(&config)?;
     let listeners = Listeners::bind(&config).await?;
     let drain = config.timeouts.shutdown_drain.0;
@@ -103,6 +103,7 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         gateway.clone(),
         admin_state,
         ai_gateway,
+        otlp.as_ref().map(|o| o.stats.clone()),
     ));
     let tunnel = addrs
         .agent
@@ -130,6 +131,9 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     drop(gateway);
     if let Some(writer) = events.writer {
         writer.finish().await;
+    }
+    if let Some(otlp) = otlp {
+        otlp.finish().await;
     }
     tracing::info!("gatewayd stopped");
     Ok(())

@@ -9,6 +9,7 @@ mod coaching;
 mod duration;
 mod egress;
 mod load;
+mod telemetry;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -30,6 +31,7 @@ pub use events::{SpoolFsync, SpoolWhenFull};
 pub use load::line_col;
 pub use load::{load_config, ConfigError, ConfigSource};
 pub use schema::ClickHouseConfig;
+pub use telemetry::{OtlpConfig, OtlpHeaders, TelemetryConfig};
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -55,6 +57,7 @@ pub struct Config {
     pub keys: KeysConfig,
     pub aigw: AigwConfig,
     pub coaching: CoachingConfig,
+    pub telemetry: TelemetryConfig,
 }
 
 /// The provider key store (`gatewayd keys ...`): where its master key comes from.

@@ -327,6 +327,9 @@ fn warn_restart_only(old: &Config, new: &Config) {
     if old.aigw != new.aigw {
         tracing::warn!("[aigw] changes only on restart: the AI gateway keeps its configuration");
     }
+    if old.telemetry != new.telemetry {
+        tracing::warn!("[telemetry] changes only on restart: trace export keeps its configuration");
+    }
 }
 
 /// Polls the files that other processes change while the daemon runs — policy and catalog

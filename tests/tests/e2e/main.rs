@@ -33,6 +33,7 @@ mod harness_isolation;
 mod interception;
 mod lifecycle;
 mod limits;
+mod otlp;
 mod parked;
 mod policy;
 mod prompt_paths;

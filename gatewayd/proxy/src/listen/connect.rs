@@ -75,7 +75,18 @@ pub fn open_tunnel(
     if let Some(answer) = refuse_at_connect(&tunnel, json) {
         return with_body(answer);
     }
-    let span = tracing::debug_span!("tunnel", %client, target = %tunnel.host, port);
+    // The outcome fields are filled by the tunnel's log record (`pipeline::tunnel_log`).
+    let span = tracing::debug_span!(
+        "tunnel",
+        %client,
+        target = %tunnel.host,
+        port,
+        "warden.action" = tracing::field::Empty,
+        "warden.rule" = tracing::field::Empty,
+        "warden.app" = tracing::field::Empty,
+        "warden.refused" = tracing::field::Empty,
+        "error.type" = tracing::field::Empty,
+    );
     gateway.tasks.spawn(
         async move {
             let upgraded = match hyper::upgrade::on(request).await {

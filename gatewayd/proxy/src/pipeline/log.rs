@@ -27,6 +27,8 @@ pub struct TransactionLog {
     pub metrics: Arc<Metrics>,
     pub bytes_down: Arc<AtomicU64>,
     pub body_error: Option<String>,
+    /// The request's span (or the tunnel's): closed when this record is written.
+    pub span: tracing::Span,
 }
 
 impl TransactionLog {
@@ -34,6 +36,13 @@ impl TransactionLog {
     pub fn finish(mut self) {
         self.ctx.settle_discovery();
         let ctx = &self.ctx;
+        super::trace_span::record_outcome(
+            &self.span,
+            ctx,
+            self.status,
+            &self.who.user,
+            self.body_error.is_some(),
+        );
         let up = ctx.bytes_up.load(Relaxed);
         let down = self.bytes_down.load(Relaxed);
         if let Some(events) = &self.events {

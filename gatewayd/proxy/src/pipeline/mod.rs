@@ -29,6 +29,7 @@ mod log;
 mod redact;
 mod request_text;
 mod target;
+mod trace_span;
 mod tunnel_log;
 mod upgrade;
 mod upload_sniff;
@@ -70,8 +71,10 @@ pub async fn handle(
         request.uri().path_and_query().map(|p| p.as_str()),
     );
     // The span follows the future across awaits (an entered guard would not: it would tag
-    // whatever else ran on the thread while this request waited).
-    let span = tracing::debug_span!("request", id = %ctx.request_id, host = %ctx.host);
+    // whatever else ran on the thread while this request waited), then the response body:
+    // the log phase keeps it until the transaction ends.
+    let span = trace_span::request_span(&ctx);
+    let logged = span.clone();
     async move {
         let response = match run_phases(&conn, &mut ctx, request).await {
             Ok(response) => response,
@@ -82,7 +85,7 @@ pub async fn handle(
                 respond::render(&refusal, &ctx.request_id, ctx.json)
             }
         };
-        Ok(log_phase(&conn, ctx, response))
+        Ok(log_phase(&conn, ctx, response, logged))
     }
     .instrument(span)
     .await
@@ -194,6 +197,7 @@ fn log_phase(
     conn: &ConnectionContext,
     ctx: RequestContext,
     mut response: Response<ProxyBody>,
+    span: tracing::Span,
 ) -> Response<ProxyBody> {
     if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
         response.headers_mut().insert(HEADER_REQUEST_ID, id);
@@ -207,6 +211,7 @@ fn log_phase(
         metrics: conn.gateway.metrics.clone(),
         bytes_down: Arc::default(),
         body_error: None,
+        span,
     };
     response.map(|body| LoggedBody::new(body, log).boxed())
 }

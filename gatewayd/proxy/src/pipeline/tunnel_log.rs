@@ -109,6 +109,7 @@ impl TunnelEvent<'_> {
             metrics: self.gateway.metrics.clone(),
             bytes_down: Arc::new(AtomicU64::new(down)),
             body_error: None,
+            span: tunnel_span(),
         };
         log.finish();
     }
@@ -123,5 +124,16 @@ impl TunnelEvent<'_> {
             endpoint: None,
             prompt_fields: Vec::new(),
         })
+    }
+}
+
+/// The tunnel's span, where this runs inside it: it takes the outcome too. Any other span
+/// (or none) is left alone.
+fn tunnel_span() -> tracing::Span {
+    let span = tracing::Span::current();
+    if span.metadata().is_some_and(|m| m.name() == "tunnel") {
+        span
+    } else {
+        tracing::Span::none()
     }
 }

@@ -14,4 +14,4 @@ pub use events::InternalEvent;
 pub use exposition::{Exposition, Kind};
 pub use metric::{Counter, CounterFamily, Gauge, GaugeFamily, Label};
 pub use metrics::{Denial, Direction, Limit, Listener, Metrics, ReloadOutcome, TunnelKind};
-pub use scrape::{render, render_events};
+pub use scrape::{render, render_events, render_otlp};

@@ -1,10 +1,12 @@
 //! One scrape of `/metrics`: the gateway's metrics, the leaf cache's size, the proxy auth
-//! guard's counters and the events path's counters (the `events` crate keeps its own; they
-//! are read here, at scrape time), all through the one exposition writer.
+//! guard's counters, the events path's counters and the OTLP exporter's (the `events` and
+//! `otlp` crates keep their own; they are read here, at scrape time), all through the one
+//! exposition writer.
 
 use std::sync::atomic::Ordering::Relaxed;
 
 use events::EventStats;
+use otlp::{DropReason, ExportStats};
 
 use super::exposition::{Exposition, Kind};
 use super::Metrics;
@@ -16,6 +18,7 @@ pub fn render(
     leaf_cache_entries: usize,
     auth: &AuthGuard,
     events: Option<&EventStats>,
+    otlp: Option<&ExportStats>,
 ) -> String {
     let mut out = Exposition::default();
     metrics.render_into(&mut out);
@@ -28,6 +31,9 @@ pub fn render(
     auth.render_metrics(&mut out);
     if let Some(stats) = events {
         render_events(stats, &mut out);
+    }
+    if let Some(stats) = otlp {
+        render_otlp(stats, &mut out);
     }
     out.finish()
 }
@@ -93,4 +99,27 @@ pub fn render_events(stats: &EventStats, out: &mut Exposition) {
     for (name, kind, help, value) in rows {
         out.single(name, kind, help, value.load(Relaxed));
     }
+}
+
+/// The OTLP trace exporter's counters (only when `telemetry.otlp` is enabled).
+pub fn render_otlp(stats: &ExportStats, out: &mut Exposition) {
+    out.single(
+        "warden_otlp_spans_exported_total",
+        Kind::Counter,
+        "Spans the OTLP collector accepted.",
+        stats.exported(),
+    );
+    out.labelled(
+        "warden_otlp_spans_dropped_total",
+        Kind::Counter,
+        "Spans not exported: queue full (collector slow or down), export failed, or rejected by the collector. Traffic is never held for them.",
+        "reason",
+        DropReason::ALL.map(|r| (r.as_str(), stats.dropped(r))),
+    );
+    out.single(
+        "warden_otlp_export_failures_total",
+        Kind::Counter,
+        "OTLP export requests that failed (connection, timeout, error status).",
+        stats.failures(),
+    );
 }

@@ -127,7 +127,7 @@ fn touched() -> Metrics {
 fn the_scrape_is_valid_prometheus_text() {
     let metrics = touched();
     let stats = ::events::EventStats::default();
-    let text = render(&metrics, 4, &AuthGuard::default(), Some(&stats));
+    let text = render(&metrics, 4, &AuthGuard::default(), Some(&stats), None);
     let series = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert_eq!(
         series["warden_connections_accepted_total{listener=\"admin\"}"],
@@ -156,7 +156,7 @@ fn the_scrape_is_valid_prometheus_text() {
 
 #[test]
 fn every_declared_name_is_rendered_once_and_none_clash() {
-    let text = render(&Metrics::default(), 0, &AuthGuard::default(), None);
+    let text = render(&Metrics::default(), 0, &AuthGuard::default(), None, None);
     let names: BTreeSet<_> = Metrics::NAMES.iter().collect();
     assert_eq!(
         names.len(),

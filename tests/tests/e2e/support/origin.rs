@@ -215,6 +215,8 @@ async fn route(mut request: Request<Incoming>) -> Result<Response<Body>, Infalli
         })
         .unwrap_or_default();
     let proxy_auth_leaked = request.headers().contains_key("proxy-authorization");
+    // What a client's trace context looked like when it arrived (the gateway must not touch it).
+    let traceparent = request.headers().get("traceparent").cloned();
     let mut response = if path == "/echo" {
         let body = request
             .into_body()
@@ -287,6 +289,9 @@ async fn route(mut request: Request<Incoming>) -> Result<Response<Body>, Infalli
     headers.insert("x-origin-version", version.parse().unwrap());
     if let Ok(h) = host.parse() {
         headers.insert("x-origin-host", h);
+    }
+    if let Some(traceparent) = traceparent {
+        headers.insert("x-origin-traceparent", traceparent);
     }
     headers.insert(
         "x-origin-saw-proxy-auth",

@@ -9,6 +9,7 @@ mod coaching;
 mod duration;
 mod egress;
 mod load;
+mod tenants;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -30,6 +31,7 @@ pub use events::{SpoolFsync, SpoolWhenFull};
 pub use load::line_col;
 pub use load::{load_config, ConfigError, ConfigSource};
 pub use schema::ClickHouseConfig;
+pub use tenants::{AppTenant, TenantsConfig, MAX_TENANT_IDS};
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -55,6 +57,8 @@ pub struct Config {
     pub keys: KeysConfig,
     pub aigw: AigwConfig,
     pub coaching: CoachingConfig,
+    /// Tenant control per catalog app: the organisation's own accounts (`[tenants.<app>]`).
+    pub tenants: TenantsConfig,
 }
 
 /// The provider key store (`gatewayd keys ...`): where its master key comes from.

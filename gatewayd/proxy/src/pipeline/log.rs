@@ -123,6 +123,10 @@ impl TransactionLog {
             upload: u8::from(ctx.upload),
             file_names: inspection.file_names.clone(),
             model: inspection.model.clone().unwrap_or_default(),
+            tenant: ctx
+                .tenant
+                .map(|t| t.as_str().to_string())
+                .unwrap_or_default(),
             prompt_length: u32::try_from(inspection.prompt_length).unwrap_or(u32::MAX),
             dlp_detectors: inspection
                 .hits

@@ -106,6 +106,7 @@ fn full_event(ts: u32) -> HttpEvent {
         bytes_up: u64::MAX - 1,
         bytes_down: 1 << 40,
         latency_ms: 987,
+        tenant: "personal".into(),
         ..event(ts, "chatgpt", "alice@example.com", "dev-1", "CH")
     };
     e.set_path("/backend-api/conversation?x='1'&y=\"2\"\t\n");

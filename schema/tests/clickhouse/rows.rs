@@ -61,6 +61,7 @@ async fn row_types_match_their_tables_column_for_column() {
         ("bytes_down", "UInt64"),
         ("latency_ms", "UInt32"),
         ("audit_prompt", "String"),
+        ("tenant", "String"),
     ];
     let got: Vec<(&str, &str)> = http.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
     assert_eq!(got, expected_http, "http_events is the reports' contract");

@@ -72,6 +72,7 @@ impl TransactionLog {
             unscanned = %ctx.inspection.unscanned.as_deref().unwrap_or(""),
             prompt_length = ctx.inspection.prompt_length,
             audited = ctx.inspection.audit_prompt.is_some(),
+            tenant = %ctx.tenant.map_or("", |t| t.as_str()),
             bytes_up = up,
             bytes_down = down,
             body_error = %self.body_error.as_deref().unwrap_or(""),

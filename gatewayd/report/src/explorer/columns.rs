@@ -173,7 +173,12 @@ mod tests {
         }
         let events = &tables()[0];
         assert_eq!(events.name, "http_events");
-        assert_eq!(events.columns.len(), 33);
+        assert_eq!(events.columns.len(), 34);
+        // Added by a later migration's ALTER TABLE, described all the same.
+        assert_eq!(
+            events.columns.last(),
+            Some(&("tenant".into(), "String".into()))
+        );
         assert_eq!(events.columns[0], ("ts".into(), "DateTime('UTC')".into()));
         assert!(events.about.contains("One row per HTTP transaction"));
         let user_daily = tables().iter().find(|t| t.name == "user_daily").unwrap();

@@ -38,7 +38,11 @@ CATEGORIES = (
 APP_KEYS = {
     "id", "name", "vendor", "vendor_country", "category", "risk", "risk_reasons",
     "description", "source", "hosts", "support_hosts", "api_hosts", "prompt", "upload",
+    "tenant",
 }
+TENANT_KEYS = {"source", "hosts", "headers", "accounts"}
+TENANT_VALUES = {"ids", "context", "policy"}
+ACCOUNT_KEYS = {"path", "header", "cookie", "query"}
 APP_REQUIRED = ("id", "name", "vendor", "vendor_country", "category", "risk", "risk_reasons", "source")
 SOURCE_RE = re.compile(r"^https://[a-z0-9]([a-z0-9.-]*[a-z0-9])?\.[a-z0-9-]+(?:[/?#][^\s]*)?$", re.I)
 PROMPT_KEYS = {"method", "path", "fields"}
@@ -357,7 +361,46 @@ def check_app(app: dict, where: str, rep: Report) -> tuple[str | None, list[tupl
                 else:
                     parsed.append((h, "upload", uw))
 
+    if "tenant" in app:
+        check_tenant(app["tenant"], f"{label} tenant", rep)
+
     return (app_id if isinstance(app_id, str) else None), parsed
+
+
+def check_tenant(t: object, where: str, rep: Report) -> None:
+    """Validate an [app.tenant] table: vendor headers, the hosts they go to, account places.
+    Its hosts are sign-in and app hosts the headers go to, not the app's own host list."""
+    if not isinstance(t, dict):
+        rep.error(where, "must be a table")
+        return
+    for key in sorted(set(t) - TENANT_KEYS):
+        rep.error(where, f"unknown field `{key}`")
+    if not isinstance(t.get("source"), str) or not SOURCE_RE.match(t["source"]):
+        rep.error(where, "`source` must be an https:// URL where the vendor documents it")
+    hosts = t.get("hosts")
+    if not isinstance(hosts, list) or not hosts:
+        rep.error(where, "`hosts` needs at least one host")
+        hosts = []
+    for text in hosts:
+        h, err = parse_host(text)
+        if err:
+            rep.error(where, err)
+        elif h is not None and h.prefix is not None:
+            rep.error(where, "a tenant host has no path prefix")
+    headers = t.get("headers", [])
+    for h in headers if isinstance(headers, list) else []:
+        if not isinstance(h, dict) or set(h) != {"name", "value"}:
+            rep.error(where, "a header is { name = ..., value = ... }")
+        elif h["value"] not in TENANT_VALUES:
+            rep.error(where, f"header value {h['value']!r} must be one of {sorted(TENANT_VALUES)}")
+    accounts = t.get("accounts", [])
+    for a in accounts if isinstance(accounts, list) else []:
+        if not isinstance(a, dict) or len(a) != 1 or not set(a) <= ACCOUNT_KEYS:
+            rep.error(where, f"an account entry names exactly one of {sorted(ACCOUNT_KEYS)}")
+        elif "path" in a and str(a["path"]).split("/").count("{id}") != 1:
+            rep.error(where, "an account path needs exactly one `{id}` segment")
+    if not headers and not accounts:
+        rep.error(where, "a tenant hint needs `headers` or `accounts`")
 
 
 def lookup(exact: dict, suffix: dict, host: str, path: str = "/") -> Entry | None:

@@ -24,9 +24,11 @@ pub mod host_list;
 pub mod host_pattern;
 pub mod rules;
 pub mod status;
+pub mod tenant;
 
 pub use catalog::{Catalog, CatalogError, Match};
 pub use dlp::source;
 pub use rules::{ConnectVerdict, Facts, Policy, PolicyError, Verdict};
 pub use source::{SourceError, SourceErrors};
 pub use status::{AppStatus, StatusBook};
+pub use tenant::TenantUse;

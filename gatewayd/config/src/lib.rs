@@ -10,6 +10,7 @@ mod duration;
 mod egress;
 mod load;
 mod telemetry;
+mod tenants;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -32,6 +33,7 @@ pub use load::line_col;
 pub use load::{load_config, ConfigError, ConfigSource};
 pub use schema::ClickHouseConfig;
 pub use telemetry::{OtlpConfig, OtlpHeaders, TelemetryConfig};
+pub use tenants::{AppTenant, TenantsConfig, MAX_TENANT_IDS};
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -58,6 +60,8 @@ pub struct Config {
     pub aigw: AigwConfig,
     pub coaching: CoachingConfig,
     pub telemetry: TelemetryConfig,
+    /// Tenant control per catalog app: the organisation's own accounts (`[tenants.<app>]`).
+    pub tenants: TenantsConfig,
 }
 
 /// The provider key store (`gatewayd keys ...`): where its master key comes from.

@@ -34,6 +34,10 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
         .map_err(|(i, key, message)| (find_table_key(text, "aigw.prices", i, key), message))?;
     crate::telemetry::validate(&config.telemetry.otlp)
         .map_err(|(key, message)| (find_section_key(text, "telemetry.otlp", key), message))?;
+    crate::tenants::validate(&config.tenants).map_err(|(app, message)| {
+        let section = format!("tenants.{app}");
+        (find_section_key(text, &section, "ids"), message)
+    })?;
     if let Some(profile) = &config.aigw.dlp_profile {
         let engine = dlp::DlpEngine::shipped().map_err(|e| (None, format!("DLP engine: {e}")))?;
         if !engine.has_profile(profile) {

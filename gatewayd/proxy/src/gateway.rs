@@ -48,6 +48,9 @@ pub enum SnapshotError {
     /// `intercept.do_not_inspect` or `intercept.block`.
     #[error(transparent)]
     HostList(#[from] HostListError),
+    /// `[tenants]` names an app the catalog cannot serve.
+    #[error(transparent)]
+    Tenants(#[from] crate::tenant::TenantConfigError),
 }
 
 /// Why a reload was refused (the last good snapshot stays in force).
@@ -82,6 +85,8 @@ pub struct Snapshot {
     pub decisions: Arc<Vec<policies::discovery::decision::HostDecision>>,
     /// Hosts marked "not AI", which discovery leaves alone.
     pub not_ai: Arc<std::collections::HashSet<String>>,
+    /// Tenant control: the vendors' headers and account matching for configured apps.
+    pub tenants: crate::tenant::TenantControls,
 }
 
 impl Snapshot {
@@ -117,6 +122,7 @@ impl Snapshot {
             .map(Arc::new);
         let loaded = load_policy(&config)?;
         let dlp = crate::dlp_engine::build(&loaded.policy)?;
+        let tenants = crate::tenant::TenantControls::build(&config.tenants, &loaded.catalog)?;
         let (upstream, upstream_roots) = match upstream {
             Some(kept) => kept,
             None => {
@@ -138,6 +144,7 @@ impl Snapshot {
             do_not_inspect: HostList::parse(&config.intercept.do_not_inspect)?,
             block: HostList::parse(&config.intercept.block)?,
             tls: TlsTemplate::new(),
+            tenants,
             config,
         })
     }

@@ -21,4 +21,5 @@ pub mod policy_files;
 pub mod respond;
 pub mod serve;
 pub mod telemetry;
+pub mod tenant;
 pub mod upstream;

@@ -23,7 +23,7 @@ const COLUMNS: &str = "toString(ts) AS time, request_id, user, groups, device_id
     device_posture, src_ip, country, city, host, app_id, app_name, category, app_status, \
     discovered, method, path, status, action, blocked, rule_id, policy_version, detail, upload, \
     file_names, prompt_length, model, dlp_detectors, dlp_finding_count, bytes_up, bytes_down, \
-    latency_ms";
+    latency_ms, tenant";
 
 /// One transaction as the API and the event page show it.
 #[derive(Debug, Clone)]

@@ -72,6 +72,7 @@ struct RawApp {
     prompt: Vec<RawPrompt>,
     #[serde(default)]
     upload: Vec<RawUpload>,
+    tenant: Option<super::tenant::RawTenant>,
 }
 
 #[derive(Deserialize)]
@@ -111,10 +112,10 @@ pub(super) struct Draft {
     pub hosts: Vec<HostDraft>,
 }
 
-struct Reader<'t> {
+pub(super) struct Reader<'t> {
     file: &'t str,
     lines: LineIndex<'t>,
-    errors: Vec<SourceError>,
+    pub(super) errors: Vec<SourceError>,
 }
 
 impl Reader<'_> {
@@ -123,7 +124,7 @@ impl Reader<'_> {
         Pos { line, col }
     }
 
-    fn error<T>(&mut self, at: &Spanned<T>, message: String) {
+    pub(super) fn error<T>(&mut self, at: &Spanned<T>, message: String) {
         self.errors
             .push(self.lines.error(self.file, at.span().start, message));
     }
@@ -135,7 +136,7 @@ impl Reader<'_> {
         value.get_ref().clone()
     }
 
-    fn host(&mut self, raw: &Spanned<String>) -> Option<HostPattern> {
+    pub(super) fn host(&mut self, raw: &Spanned<String>) -> Option<HostPattern> {
         match HostPattern::parse(raw.get_ref()) {
             Ok(p) if p.is_wildcard() && SHARED_DOMAINS.contains(&p.host()) => {
                 let msg = format!(
@@ -287,6 +288,7 @@ fn read_app(r: &mut Reader<'_>, raw: RawApp) -> Draft {
         }
     }
 
+    let tenant = raw.tenant.and_then(|t| super::tenant::read(r, t));
     let app = App {
         id: id.clone(),
         name,
@@ -301,6 +303,7 @@ fn read_app(r: &mut Reader<'_>, raw: RawApp) -> Draft {
         api_hosts: api,
         prompts,
         uploads,
+        tenant,
         source: raw.source.into_inner(),
         file: r.file.to_owned(),
     };
@@ -339,7 +342,7 @@ fn read_prompt(r: &mut Reader<'_>, p: &RawPrompt) -> Option<PromptEndpoint> {
 
 /// A `source` is where a reviewer checks the entry: an `https://` URL with a host name, one
 /// line, no spaces.
-fn check_source_url(url: &str) -> Result<(), String> {
+pub(super) fn check_source_url(url: &str) -> Result<(), String> {
     let fail = |why: &str| Err(format!("source {url:?} {why}"));
     let Some(rest) = url.strip_prefix("https://") else {
         return fail("must be an https:// URL of the vendor's docs or the app's own pages");

@@ -9,9 +9,11 @@ mod index;
 mod load;
 mod model;
 mod path;
+mod tenant;
 
 pub use model::{App, Category, HostKind, PromptEndpoint, UnknownCategory, UploadEndpoint};
 pub use path::{FieldPath, FieldStep, PathPattern};
+pub use tenant::{AccountAt, TenantHeader, TenantHint, TenantValue};
 
 use crate::host::{with_normal_host, HostHash};
 use crate::host_pattern::request_path;

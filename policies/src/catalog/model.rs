@@ -148,6 +148,10 @@ pub struct App {
     pub api_hosts: Vec<HostPattern>,
     pub prompts: Vec<PromptEndpoint>,
     pub uploads: Vec<UploadEndpoint>,
+    /// Tenant control: the headers that allow only an organisation's accounts, and where
+    /// requests show the account (`[app.tenant]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<super::tenant::TenantHint>,
     /// Where a reviewer can check the entry: the vendor's docs or the app's own pages
     /// (an `https://` URL).
     pub source: String,

@@ -348,6 +348,7 @@ fn compile_when(cx: &mut Cx<'_>, w: &RawWhen) -> Selector {
             ))
         }
     });
+    s.tenants = cx.parsed("tenant", &w.tenant, |t| t.parse::<crate::TenantUse>());
     s.upload = w.upload.as_ref().map(|u| *u.get_ref());
     s.posture_signed = w.posture_signed.as_ref().map(|p| *p.get_ref());
     s.dlp_profiles = cx.parsed("dlp_profile", &w.dlp_profile, |p| {

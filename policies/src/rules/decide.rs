@@ -126,6 +126,7 @@ impl Policy {
             pending_dlp_profiles: pending,
             monitor_profile: rule.monitor_profile.clone(),
             coached_past: None,
+            on_tenant: !rule.when.tenants.is_empty(),
         }
     }
 
@@ -141,6 +142,7 @@ impl Policy {
             pending_dlp_profiles: pending,
             monitor_profile: None,
             coached_past: None,
+            on_tenant: false,
         }
     }
 }

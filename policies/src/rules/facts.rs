@@ -5,6 +5,7 @@
 
 use crate::catalog::{App, Category};
 use crate::status::{AppStatus, StatusBook};
+use crate::tenant::TenantUse;
 use std::collections::BTreeMap;
 
 /// Device posture reported by the agent: field → value (`disk_encrypted` → `"true"`).
@@ -58,6 +59,9 @@ pub struct Facts<'a> {
     /// The user continued past a coaching page for this app and the pass is live: `warn`
     /// rules do not match, so the rules after them decide.
     pub coached: bool,
+    /// Whose account the request uses, for apps with tenant control configured; `None`
+    /// elsewhere (a `tenant` selector then never matches).
+    pub tenant: Option<TenantUse>,
 }
 
 impl<'a> Facts<'a> {
@@ -76,6 +80,7 @@ impl<'a> Facts<'a> {
             upload: false,
             dlp_profiles_matched: None,
             coached: false,
+            tenant: None,
         }
     }
 }

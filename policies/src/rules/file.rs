@@ -52,6 +52,8 @@ pub(super) struct RawWhen {
     pub method: Option<Spanned<Strings>>,
     pub upload: Option<Spanned<bool>>,
     pub dlp_profile: Option<Spanned<Strings>>,
+    /// `corporate`, `personal`, `unknown` (tenant control).
+    pub tenant: Option<Spanned<Strings>>,
 }
 
 /// What a matching rule does.

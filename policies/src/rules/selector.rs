@@ -10,6 +10,7 @@ use crate::catalog::Category;
 use crate::host::{normalize_host, NormalHost};
 use crate::host_pattern::HostPattern;
 use crate::status::AppStatus;
+use crate::tenant::TenantUse;
 use std::sync::Arc;
 
 /// Outcome of evaluating a selector.
@@ -77,6 +78,8 @@ pub(super) struct Selector {
     pub methods: Vec<Box<str>>,
     pub upload: Option<bool>,
     pub dlp_profiles: Vec<Arc<str>>,
+    /// Whose account the request uses (tenant control); a request-level fact.
+    pub tenants: Vec<TenantUse>,
 }
 
 fn any_ci(list: &[Box<str>], value: Option<&str>) -> bool {
@@ -146,6 +149,13 @@ impl Selector {
                 return Tri::No;
             }
         }
+        if !self.tenants.is_empty() {
+            if connect {
+                maybe = true;
+            } else if !f.tenant.is_some_and(|t| self.tenants.contains(&t)) {
+                return Tri::No;
+            }
+        }
         if !self.dlp_profiles.is_empty() {
             match (connect, f.dlp_profiles_matched) {
                 (false, Some(found)) => {
@@ -203,6 +213,7 @@ impl Selector {
             && self.methods.is_empty()
             && self.upload.is_none()
             && self.dlp_profiles.is_empty()
+            && self.tenants.is_empty()
     }
 
     /// Selectors that need request facts, for rules that must decide at CONNECT time.
@@ -216,6 +227,9 @@ impl Selector {
         }
         if !self.dlp_profiles.is_empty() {
             keys.push("dlp_profile");
+        }
+        if !self.tenants.is_empty() {
+            keys.push("tenant");
         }
         if self.hosts.iter().any(|h| h.path_prefix().is_some()) {
             keys.push("host (with a path prefix)");

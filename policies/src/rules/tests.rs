@@ -4,3 +4,4 @@ mod coaching;
 mod decide;
 mod files;
 mod parse;
+mod tenant;

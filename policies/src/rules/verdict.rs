@@ -80,6 +80,9 @@ pub struct Verdict {
     pub monitor_profile: Option<Arc<str>>,
     /// The `warn` rule that would have decided had the user not held a coaching pass.
     pub coached_past: Option<Arc<str>>,
+    /// The deciding rule selects on whose account the request uses (`tenant`): its block
+    /// page says the app is allowed only with the organisation's accounts.
+    pub on_tenant: bool,
 }
 
 impl Verdict {

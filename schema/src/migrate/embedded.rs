@@ -65,6 +65,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(10, "app_device_daily", "0010_app_device_daily.sql"),
     migration!(11, "app_daily", "0011_app_daily.sql"),
     migration!(12, "ai_requests", "0012_ai_requests.sql"),
+    migration!(13, "http_events_tenant", "0013_http_events_tenant.sql"),
 ];
 
 #[cfg(test)]

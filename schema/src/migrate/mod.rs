@@ -5,6 +5,7 @@
 //! It never edits or reverts an applied migration: an applied migration whose text changed is
 //! an error ([`Error::ChecksumMismatch`]), and so is one the database has but this build lacks.
 
+mod add_column;
 mod embedded;
 mod record;
 mod split;
@@ -147,7 +148,11 @@ impl Migrator {
 
     async fn apply(&self, migration: &Migration) -> Result<(), Error> {
         for (i, statement) in migration.statements().into_iter().enumerate() {
-            if let Err(source) = self.client.query_raw(&statement).execute().await {
+            let result = match add_column::parse(&statement) {
+                Some(add) => self.add_column(&add).await,
+                None => self.client.query_raw(&statement).execute().await,
+            };
+            if let Err(source) = result {
                 return Err(Error::Migration {
                     version: migration.version,
                     name: migration.name.to_owned(),
@@ -164,5 +169,14 @@ impl Migrator {
             applied_at: unix_seconds(std::time::SystemTime::now()),
         };
         record::record(&self.client, &row).await
+    }
+
+    /// `ADD COLUMN IF NOT EXISTS`, also on servers without that form (see `add_column`).
+    async fn add_column(&self, add: &add_column::AddColumn<'_>) -> clickhouse::error::Result<()> {
+        let present: u64 = self.client.query(&add.exists_query()).fetch_one().await?;
+        if present > 0 {
+            return Ok(());
+        }
+        self.client.query_raw(&add.plain).execute().await
     }
 }

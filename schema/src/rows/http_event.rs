@@ -72,6 +72,11 @@ pub struct HttpEvent {
     pub latency_ms: u32,
     /// Prompt text, empty unless an audit rule asked; bounded by [`AUDIT_PROMPT_MAX_BYTES`].
     pub audit_prompt: String,
+    /// Whose account the request used, on hosts of an app with tenant control configured:
+    /// `corporate`, `personal` or `unknown`; empty elsewhere. Never the account id itself.
+    /// (`default`: batches spooled before the column existed still replay.)
+    #[serde(default)]
+    pub tenant: String,
 }
 
 impl HttpEvent {

@@ -226,3 +226,35 @@ async fn migrations_apply_to_any_database_name() {
     let bad = schema::connect(&server.options("no-such;db"));
     assert!(matches!(bad, Err(Error::InvalidDatabase(_))));
 }
+
+#[tokio::test]
+async fn an_added_column_that_already_exists_is_not_added_again() {
+    // A migration that added its column but was not recorded (the server went away between
+    // the two) runs again: 18.16 has no `ADD COLUMN IF NOT EXISTS`, so the runner checks.
+    let server = server();
+    server
+        .client("default")
+        .unwrap()
+        .query_raw("CREATE DATABASE IF NOT EXISTS warden")
+        .execute()
+        .await
+        .unwrap();
+    let client = server.client("warden").unwrap();
+    for statement in MIGRATIONS[0].statements() {
+        client.query_raw(&statement).execute().await.unwrap();
+    }
+    client
+        .query_raw("ALTER TABLE http_events ADD COLUMN tenant String DEFAULT ''")
+        .execute()
+        .await
+        .unwrap();
+    let migrator = Migrator::new(&client).unwrap();
+    assert_eq!(migrator.migrate().await.unwrap().len(), MIGRATIONS.len());
+    let tenant: u64 = scalar(
+        &client,
+        "SELECT count() FROM system.columns WHERE database = 'warden' \
+         AND table = 'http_events' AND name = 'tenant'",
+    )
+    .await;
+    assert_eq!(tenant, 1);
+}

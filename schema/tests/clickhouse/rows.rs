@@ -61,6 +61,7 @@ async fn row_types_match_their_tables_column_for_column() {
         ("bytes_down", "UInt64"),
         ("latency_ms", "UInt32"),
         ("audit_prompt", "String"),
+        ("tenant", "String"),
     ];
     let got: Vec<(&str, &str)> = http.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
     assert_eq!(got, expected_http, "http_events is the reports' contract");
@@ -106,6 +107,7 @@ fn full_event(ts: u32) -> HttpEvent {
         bytes_up: u64::MAX - 1,
         bytes_down: 1 << 40,
         latency_ms: 987,
+        tenant: "personal".into(),
         ..event(ts, "chatgpt", "alice@example.com", "dev-1", "CH")
     };
     e.set_path("/backend-api/conversation?x='1'&y=\"2\"\t\n");

@@ -43,6 +43,7 @@ mod quickstart_clickhouse;
 mod report;
 mod signed_posture;
 mod streaming;
+mod tenant;
 mod tunnel_strangers;
 mod upstream_retry;
 mod workbench;

@@ -251,6 +251,7 @@ pub async fn event(proxy: &dyn ProxyView, session: &Session, id: &str) -> Page {
         )),
     );
     fact("Model", escape(&plain(&event["model"])));
+    fact("Account", escape(&plain(&event["tenant"])));
     fact(
         "Decision",
         format!(

@@ -122,6 +122,8 @@ pub struct RequestContext {
     pub coaching_pass: Option<Arc<crate::coaching::Pass>>,
     /// Set by a body hook that found the evidence after classify (see `discover.rs`).
     pub discovered_late: super::discover::LateDiscovery,
+    /// Whose account the request uses, on hosts of an app with tenant control configured.
+    pub tenant: Option<policies::TenantUse>,
 }
 
 impl RequestContext {
@@ -180,6 +182,7 @@ impl RequestContext {
             discovered: None,
             coaching_pass: None,
             discovered_late: None,
+            tenant: None,
         }
     }
 

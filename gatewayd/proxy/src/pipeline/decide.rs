@@ -79,6 +79,7 @@ pub fn decide(
         upload: ctx.upload,
         dlp_profiles_matched: dlp_matched,
         coached: ctx.coaching_pass.is_some(),
+        tenant: ctx.tenant,
     };
     snapshot.policy.decide(&facts)
 }
@@ -109,6 +110,11 @@ pub fn classify(conn: &ConnectionContext, ctx: &mut RequestContext, parts: &Part
         });
     }
     ctx.upload = is_upload(parts, upload_endpoint);
+    // Tenant control reads the path, query, headers and cookies only, never the body.
+    ctx.tenant = snapshot
+        .tenants
+        .for_host(&ctx.host)
+        .map(|t| t.classify(&ctx.path, parts.uri.query(), &parts.headers));
     super::discover::headers(conn, ctx, parts);
 }
 
@@ -155,6 +161,14 @@ pub fn refusal_for(conn: &ConnectionContext, ctx: &RequestContext, verdict: &Ver
         Action::Dlp { .. } => (
             "Sensitive data detected",
             format!("This request to {app_name} contains data that may not be sent to it."),
+        ),
+        Action::Block if verdict.on_tenant => (
+            "Use your organisation's account",
+            format!(
+                "Your organisation allows {app_name} only with its own accounts, and this \
+                 request does not use one of them. Sign in with your work account to \
+                 continue."
+            ),
         ),
         Action::Warn => (
             "Think before you continue",

@@ -81,6 +81,7 @@ impl TransactionLog {
             unscanned = %ctx.inspection.unscanned.as_deref().unwrap_or(""),
             prompt_length = ctx.inspection.prompt_length,
             audited = ctx.inspection.audit_prompt.is_some(),
+            tenant = %ctx.tenant.map_or("", |t| t.as_str()),
             bytes_up = up,
             bytes_down = down,
             body_error = %self.body_error.as_deref().unwrap_or(""),
@@ -132,6 +133,10 @@ impl TransactionLog {
             upload: u8::from(ctx.upload),
             file_names: inspection.file_names.clone(),
             model: inspection.model.clone().unwrap_or_default(),
+            tenant: ctx
+                .tenant
+                .map(|t| t.as_str().to_string())
+                .unwrap_or_default(),
             prompt_length: u32::try_from(inspection.prompt_length).unwrap_or(u32::MAX),
             dlp_detectors: inspection
                 .hits

@@ -136,6 +136,13 @@ async fn run_phases(
     // `budget` keeps the buffered body's share of the inspection budget until it has gone.
     let (body, budget) = inspection::inspect(conn, ctx, &mut parts, body, &verdict, &book).await?;
     let body = discover::request_body(conn, ctx, body);
+    if ctx.scheme == "https" {
+        // Tenant control: the vendor's headers replace any the client sent. Intercepted TLS
+        // only, so the organisation's ids never cross the network in clear text.
+        if let Some(tenant) = conn.snapshot.tenants.for_host(&ctx.host) {
+            tenant.inject(&mut parts.headers);
+        }
+    }
 
     // 5. upstream_request.
     if websocket {

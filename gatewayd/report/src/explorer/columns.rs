@@ -24,11 +24,35 @@ pub struct TableRef {
 pub fn tables() -> &'static [TableRef] {
     static TABLES: OnceLock<Vec<TableRef>> = OnceLock::new();
     TABLES.get_or_init(|| {
-        schema::MIGRATIONS
+        let mut tables: Vec<TableRef> = schema::MIGRATIONS
             .iter()
             .flat_map(|m| parse(m.sql))
-            .collect()
+            .collect();
+        for (table, column) in schema::MIGRATIONS.iter().flat_map(|m| added_columns(m.sql)) {
+            if let Some(t) = tables.iter_mut().find(|t| t.name == table) {
+                t.columns.push(column);
+            }
+        }
+        tables
     })
+}
+
+/// The columns a migration adds with `ALTER TABLE t ADD COLUMN [IF NOT EXISTS] name Type
+/// [DEFAULT ...];` (one statement per line), as (table, (name, type)).
+fn added_columns(sql: &str) -> Vec<(String, (String, String))> {
+    sql.lines()
+        .filter_map(|line| {
+            let rest = line.trim().strip_prefix("ALTER TABLE ")?;
+            let (table, rest) = rest.split_once(" ADD COLUMN ")?;
+            let rest = rest.trim_start_matches("IF NOT EXISTS ");
+            let rest = rest.split(" DEFAULT ").next()?.trim_end_matches(';');
+            let (name, kind) = rest.trim().split_once(' ')?;
+            Some((
+                table.trim().to_string(),
+                (name.to_string(), kind.trim().to_string()),
+            ))
+        })
+        .collect()
 }
 
 /// The tables that hold [`PROMPT_COLUMN`].
@@ -149,7 +173,12 @@ mod tests {
         }
         let events = &tables()[0];
         assert_eq!(events.name, "http_events");
-        assert_eq!(events.columns.len(), 33);
+        assert_eq!(events.columns.len(), 34);
+        // Added by a later migration's ALTER TABLE, described all the same.
+        assert_eq!(
+            events.columns.last(),
+            Some(&("tenant".into(), "String".into()))
+        );
         assert_eq!(events.columns[0], ("ts".into(), "DateTime('UTC')".into()));
         assert!(events.about.contains("One row per HTTP transaction"));
         let user_daily = tables().iter().find(|t| t.name == "user_daily").unwrap();

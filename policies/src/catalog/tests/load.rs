@@ -76,7 +76,7 @@ fn header_field_errors_are_positioned() {
         .replace("risk = 2", "risk = 9")
         .replace("category = \"chat\"", "category = \"chat\"\nname2 = 1");
     let got = errors(&[("c.toml", &text)]);
-    assert_eq!(got, vec!["c.toml:7:1: unknown field `name2`, expected one of `id`, `name`, `vendor`, `vendor_country`, `category`, `risk`, `risk_reasons`, `description`, `source`, `hosts`, `support_hosts`, `api_hosts`, `prompt`, `upload`".to_owned()]);
+    assert_eq!(got, vec!["c.toml:7:1: unknown field `name2`, expected one of `id`, `name`, `vendor`, `vendor_country`, `category`, `risk`, `risk_reasons`, `description`, `source`, `hosts`, `support_hosts`, `api_hosts`, `prompt`, `upload`, `tenant`".to_owned()]);
     let text = app("Bad_Id", "hosts = [\"a.com\"]")
         .replace("vendor_country = \"US\"", "vendor_country = \"usa\"")
         .replace("risk = 2", "risk = 9")
@@ -284,4 +284,51 @@ fn every_app_names_a_checkable_source() {
     let c = Catalog::from_sources(&[("c.toml", &ok)]).unwrap();
     assert_eq!(c.apps()[0].source, "https://example.com/");
     assert_eq!(c.apps()[0].file, "c.toml");
+}
+
+#[test]
+fn tenant_hints_are_checked_and_positioned() {
+    let hint = |body: &str| app("t", &format!("hosts = [\"a.com\"]\n[app.tenant]\n{body}"));
+    let ok = hint(
+        "source = \"https://example.com/tr\"\nhosts = [\"login.a.com\"]\n\
+         headers = [{ name = \"X-Allowed\", value = \"ids\" }]\n\
+         accounts = [{ path = \"/org/{id}/**\" }, { cookie = \"org\" }]",
+    );
+    let catalog = Catalog::from_sources(&[("t.toml", &ok)]).unwrap();
+    let tenant = catalog.app("t").unwrap().tenant.as_ref().unwrap();
+    assert_eq!(tenant.headers[0].name, "X-Allowed");
+    assert!(matches!(
+        tenant.accounts[0],
+        AccountAt::Path { segment: 1, .. }
+    ));
+    let cases: &[(&str, &str)] = &[
+        (
+            "source = \"https://e.com/\"\nhosts = [\"a.com\"]\nheaders = [{ name = \"X-A\\r\\nX-B\", value = \"ids\" }]",
+            "not an HTTP token",
+        ),
+        (
+            "source = \"https://e.com/\"\nhosts = [\"a.com\"]\naccounts = [{ path = \"/org/*/x\" }]",
+            "exactly one `{id}`",
+        ),
+        (
+            "source = \"https://e.com/\"\nhosts = [\"a.com\"]\naccounts = [{ header = \"a\", cookie = \"b\" }]",
+            "exactly one of path",
+        ),
+        (
+            "source = \"https://e.com/\"\nhosts = [\"a.com/p\"]\naccounts = [{ header = \"a\" }]",
+            "no path prefix",
+        ),
+        ("source = \"https://e.com/\"\nhosts = [\"a.com\"]", "needs `headers` or `accounts`"),
+        (
+            "source = \"https://e.com/\"\nhosts = [\"a.com\"]\nheaders = [{ name = \"X\", value = \"secret\" }]",
+            "unknown variant",
+        ),
+    ];
+    for (body, want) in cases {
+        let got = errors(&[("t.toml", &hint(body))]).join("\n");
+        assert!(
+            got.contains(want) && got.starts_with("t.toml:"),
+            "{body}: {got}"
+        );
+    }
 }

@@ -37,6 +37,8 @@ pub const ORIGIN_NAMES: &[&str] = &[
     "api.openai.com",
     "claude.ai",
     "api.anthropic.com",
+    // A sign-in host where tenant control sends Microsoft's headers.
+    "login.microsoftonline.com",
     // A browser's own Google API calls (carry `AIza` keys; not shadow AI).
     "content-autofill.googleapis.com",
 ];
@@ -217,7 +219,18 @@ async fn route(mut request: Request<Incoming>) -> Result<Response<Body>, Infalli
     let proxy_auth_leaked = request.headers().contains_key("proxy-authorization");
     // What a client's trace context looked like when it arrived (the gateway must not touch it).
     let traceparent = request.headers().get("traceparent").cloned();
-    let mut response = if path == "/echo" {
+    let mut response = if path == "/headers" {
+        // The request's headers as the origin got them, one `name: value` line each, in
+        // order, duplicates kept: what tenant-control tests check.
+        let mut lines = String::new();
+        for (name, value) in request.headers() {
+            lines.push_str(&format!(
+                "{name}: {}\n",
+                String::from_utf8_lossy(value.as_bytes())
+            ));
+        }
+        full(StatusCode::OK, lines)
+    } else if path == "/echo" {
         let body = request
             .into_body()
             .collect()

@@ -8,6 +8,7 @@ pub mod apps;
 pub mod catalog_bundle;
 pub mod coaching;
 pub mod config_diff;
+pub mod crypto;
 pub mod dlp_engine;
 pub mod gateway;
 pub mod identity;

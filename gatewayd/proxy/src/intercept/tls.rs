@@ -29,14 +29,14 @@ impl Default for TlsTemplate {
 impl TlsTemplate {
     pub fn new() -> Self {
         let placeholder = Arc::new(rustls::server::ResolvesServerCertUsingSni::new());
-        let mut config = ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::aws_lc_rs::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap_or_else(|_| unreachable!("aws-lc-rs supports the default TLS versions"))
-        .with_no_client_auth()
-        .with_cert_resolver(placeholder);
+        let mut config = ServerConfig::builder_with_provider(crate::crypto::provider())
+            .with_safe_default_protocol_versions()
+            .unwrap_or_else(|_| unreachable!("aws-lc-rs supports the default TLS versions"))
+            .with_no_client_auth()
+            .with_cert_resolver(placeholder);
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        // Our order (`crate::crypto`), not the client's: most clients list AES-256 first.
+        config.ignore_client_order = true;
         Self(Arc::new(config))
     }
 

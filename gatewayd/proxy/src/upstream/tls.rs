@@ -36,14 +36,13 @@ pub(crate) fn root_store(extra: &[PathBuf]) -> Result<Arc<RootCertStore>, Upstre
 
 /// A client config verifying against `roots` and offering `alpn`.
 pub(crate) fn client_config(roots: Arc<RootCertStore>, alpn: &[&[u8]]) -> Arc<ClientConfig> {
-    let mut config = ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    // The provider is rustls's own and supports its default versions.
-    .unwrap_or_else(|_| unreachable!("aws-lc-rs supports the default TLS versions"))
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    // The origin picks the suite; most honour the client's order, which leads with SHA-256.
+    let mut config = ClientConfig::builder_with_provider(crate::crypto::provider())
+        .with_safe_default_protocol_versions()
+        // The provider is rustls's own and supports its default versions.
+        .unwrap_or_else(|_| unreachable!("aws-lc-rs supports the default TLS versions"))
+        .with_root_certificates(roots)
+        .with_no_client_auth();
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Arc::new(config)
 }

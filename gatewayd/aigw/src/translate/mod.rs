@@ -4,6 +4,7 @@
 //! pieces), stop reasons and usage carry over; whatever has no equivalent is a 400 that names
 //! the field (`messages[2].content[0].type`), never dropped silently.
 
+pub mod gemini;
 pub mod response;
 pub mod stream;
 pub mod to_anthropic;

@@ -5,7 +5,7 @@
 //! | openai, openai-compatible | `{base}/chat/completions` | `Authorization: Bearer` |
 //! | anthropic | `{base}/messages` | `x-api-key` |
 //! | gemini | `{base}/models/{model}:generateContent`, `:streamGenerateContent?alt=sse` | `x-goog-api-key` |
-//! | azure | `{base}/openai/deployments/{model}/chat/completions?api-version=V` | `api-key` |
+//! | azure-openai | `{base}/openai/deployments/{model}/chat/completions?api-version=V` | `api-key` |
 //!
 //! Never: put a key in a URL (Gemini also accepts `?key=`: the gateway never uses it, URLs
 //! end up in logs and error messages), or let a caller's model name change the URL's shape:
@@ -33,7 +33,7 @@ pub fn url(route: &Route, stream: bool) -> Result<String, CallError> {
                 format!("{base}/models/{model}:generateContent")
             }
         }
-        config::ProviderKind::Azure => {
+        config::ProviderKind::AzureOpenai => {
             let deployment = segment(&route.upstream_model)?;
             // Checked at load (config::aigw): a plain alphabet, no `&` or `#`.
             let version = provider.api_version.as_deref().unwrap_or_default();
@@ -55,7 +55,9 @@ pub fn key_header(kind: config::ProviderKind, secret: &str) -> (HeaderName, Stri
             HeaderName::from_static("x-goog-api-key"),
             secret.to_string(),
         ),
-        config::ProviderKind::Azure => (HeaderName::from_static("api-key"), secret.to_string()),
+        config::ProviderKind::AzureOpenai => {
+            (HeaderName::from_static("api-key"), secret.to_string())
+        }
     }
 }
 
@@ -120,7 +122,7 @@ mod tests {
             "https://example.test/v1/models/gemini-2.5-flash:generateContent"
         );
         assert_eq!(
-            url(Azure, "gpt4o-prod", true).unwrap(),
+            url(AzureOpenai, "gpt4o-prod", true).unwrap(),
             "https://example.test/v1/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-10-21"
         );
         assert_eq!(
@@ -129,13 +131,13 @@ mod tests {
             "a model in the body only can be anything"
         );
         for bad in ["..", "../files", "a?key=x", "a#b", "a b", "a:b", "a%2f", ""] {
-            for kind in [Gemini, Azure] {
+            for kind in [Gemini, AzureOpenai] {
                 let err = url(kind, bad, false).unwrap_err();
                 assert_eq!(err.status(), 400, "{bad}");
             }
         }
         assert_eq!(key_header(Gemini, "k").0.as_str(), "x-goog-api-key");
-        assert_eq!(key_header(Azure, "k").0.as_str(), "api-key");
+        assert_eq!(key_header(AzureOpenai, "k").0.as_str(), "api-key");
         assert_eq!(key_header(Openai, "k").1, "Bearer k");
     }
 }

@@ -87,7 +87,7 @@ pub enum ProviderKind {
     Gemini,
     /// Azure OpenAI: `{base_url}/openai/deployments/{deployment}/chat/completions?api-version=`,
     /// its key in `api-key`; the model sent upstream is the deployment's name.
-    Azure,
+    AzureOpenai,
 }
 
 impl ProviderKind {
@@ -97,7 +97,7 @@ impl ProviderKind {
             Self::OpenaiCompatible => "openai-compatible",
             Self::Anthropic => "anthropic",
             Self::Gemini => "gemini",
-            Self::Azure => "azure",
+            Self::AzureOpenai => "azure-openai",
         }
     }
 }
@@ -326,14 +326,16 @@ pub(crate) fn validate(config: &AigwConfig) -> Result<(), (&'static str, String)
             ));
         }
         match (p.kind, &p.api_version) {
-            (ProviderKind::Azure, None) => return Err((
-                "api_version",
-                format!(
-                    "aigw.providers {:?}: kind = \"azure\" needs api_version (e.g. \"2024-10-21\")",
+            (ProviderKind::AzureOpenai, None) => {
+                return Err((
+                    "api_version",
+                    format!(
+                    "aigw.providers {:?}: kind = \"azure-openai\" needs api_version (e.g. \"2024-10-21\")",
                     p.name
                 ),
-            )),
-            (ProviderKind::Azure, Some(v)) if !api_version_ok(v) => {
+                ))
+            }
+            (ProviderKind::AzureOpenai, Some(v)) if !api_version_ok(v) => {
                 return Err((
                     "api_version",
                     format!(
@@ -342,12 +344,12 @@ pub(crate) fn validate(config: &AigwConfig) -> Result<(), (&'static str, String)
                     ),
                 ))
             }
-            (ProviderKind::Azure, Some(_)) | (_, None) => {}
+            (ProviderKind::AzureOpenai, Some(_)) | (_, None) => {}
             (_, Some(_)) => {
                 return Err((
                     "api_version",
                     format!(
-                        "aigw.providers {:?}: api_version is for kind = \"azure\" only",
+                        "aigw.providers {:?}: api_version is for kind = \"azure-openai\" only",
                         p.name
                     ),
                 ))

@@ -37,7 +37,7 @@ impl Dialect {
         match kind {
             config::ProviderKind::Openai
             | config::ProviderKind::OpenaiCompatible
-            | config::ProviderKind::Azure => Self::OpenAi,
+            | config::ProviderKind::AzureOpenai => Self::OpenAi,
             config::ProviderKind::Anthropic => Self::Anthropic,
             config::ProviderKind::Gemini => Self::Gemini,
         }

@@ -2,7 +2,8 @@
 //! `crate::translate::to_openai` first) as a Gemini `generateContent` request: system
 //! messages become `systemInstruction`, `assistant` turns `model` turns, tools
 //! `functionDeclarations` (their JSON Schema as `parametersJsonSchema`, unchanged), tool calls
-//! `functionCall` parts and tool answers `functionResponse` parts, base64 images `inlineData`.
+//! `functionCall` parts (with the `thoughtSignature` their id carries, see
+//! `response::SIGNATURE`) and tool answers `functionResponse` parts, base64 images `inlineData`.
 //!
 //! Never: drop a field silently. What Gemini has no place for (an image by URL, `n` over 1,
 //! `logprobs`, a strict tool schema ...) is a 400 naming the field.
@@ -12,6 +13,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use super::super::{string, to_openai, untranslatable};
+use super::response::SIGNATURE;
 use crate::error::CallError;
 
 const TARGET: &str = "Gemini";
@@ -271,10 +273,15 @@ fn contents(messages: Option<&Value>) -> Result<(Vec<String>, Vec<Value>), CallE
                             format!("{cpath}.arguments must be a JSON object"),
                         )
                     })?;
-                    if let Some(id) = call.get("id").and_then(Value::as_str) {
+                    let id = call.get("id").and_then(Value::as_str);
+                    if let Some(id) = id {
                         calls.insert(id.to_string(), name.to_string());
                     }
-                    parts.push(json!({"functionCall": {"name": name, "args": args}}));
+                    let mut part = json!({"functionCall": {"name": name, "args": args}});
+                    if let Some((_, signature)) = id.and_then(|id| id.split_once(SIGNATURE)) {
+                        part["thoughtSignature"] = json!(signature);
+                    }
+                    parts.push(part);
                 }
                 push(&mut out, "model", parts);
             }

@@ -17,6 +17,12 @@ pub(super) fn call_id() -> String {
     format!("call_{}", uuid::Uuid::now_v7().simple())
 }
 
+/// What separates a call's id from the `thoughtSignature` Gemini attached to the call.
+/// Gemini (3 and later) refuses a conversation whose earlier function calls come back
+/// without their signatures; neither ingress has a field for one, so it rides in the tool
+/// call id, which every client sends back unchanged with the tool's answer.
+pub(super) const SIGNATURE: &str = "~sig~";
+
 /// The text and tool calls of one candidate's parts (thought summaries left out: they are
 /// not the answer).
 pub(super) fn parts(candidate: &Value) -> (String, Vec<Value>) {
@@ -34,10 +40,13 @@ pub(super) fn parts(candidate: &Value) -> (String, Vec<Value>) {
             text.push_str(t);
         }
         if let Some(call) = part.get("functionCall") {
-            let id = call["id"]
+            let mut id = call["id"]
                 .as_str()
                 .filter(|id| !id.is_empty())
                 .map_or_else(call_id, str::to_string);
+            if let Some(signature) = part["thoughtSignature"].as_str() {
+                id = format!("{id}{SIGNATURE}{signature}");
+            }
             calls.push(json!({
                 "id": id,
                 "type": "function",

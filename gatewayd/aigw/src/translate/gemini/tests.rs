@@ -207,6 +207,35 @@ fn gemini_answer() -> Value {
 }
 
 #[test]
+fn a_thought_signature_rides_in_the_tool_call_id_and_goes_back_to_gemini() {
+    let answer = json!({"candidates": [{"content": {"role": "model", "parts": [
+        {"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}, "thoughtSignature": "Cs4B/x+y=="}]},
+        "finishReason": "STOP"}]});
+    let openai: Value =
+        serde_json::from_slice(&super::answer(Dialect::OpenAi, &answer).unwrap()).unwrap();
+    let call = openai["choices"][0]["message"]["tool_calls"][0].clone();
+    let id = call["id"].as_str().unwrap();
+    assert!(
+        id.starts_with("call_") && id.ends_with("~sig~Cs4B/x+y=="),
+        "{id}"
+    );
+    let next = json!({"model": "m", "messages": [
+        {"role": "user", "content": "weather?"},
+        {"role": "assistant", "content": null, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": id, "content": "sunny"}]});
+    let sent = request(Dialect::OpenAi, &next, "m").unwrap();
+    assert_eq!(
+        sent["contents"][1]["parts"][0],
+        json!({
+        "functionCall": {"name": "get_weather", "args": {"city": "Paris"}}, "thoughtSignature": "Cs4B/x+y=="})
+    );
+    assert_eq!(
+        sent["contents"][2]["parts"][0]["functionResponse"]["name"],
+        "get_weather"
+    );
+}
+
+#[test]
 fn a_gemini_answer_becomes_openai_and_anthropic_golden() {
     let openai: Value =
         serde_json::from_slice(&answer(Dialect::OpenAi, &gemini_answer()).unwrap()).unwrap();

@@ -1,5 +1,5 @@
 //! Translation between the gateway's ingresses (OpenAI chat completions, Anthropic Messages)
-//! and Google's Gemini API, both ways: requests ([`request`]), whole answers ([`response`])
+//! and Google's Gemini API, both ways: requests ([`mod@request`]), whole answers ([`response`])
 //! and streams ([`stream`]). OpenAI is the hub: an Anthropic request goes through
 //! `crate::translate::to_openai` first and a Gemini answer reaches an Anthropic caller
 //! through the OpenAI form, so each rule (roles, tools, stop reasons, usage) is written once.

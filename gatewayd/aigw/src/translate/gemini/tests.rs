@@ -421,3 +421,45 @@ fn an_error_mid_stream_reaches_each_caller_as_an_error_event() {
     );
     assert_eq!(events.last().unwrap().event, "error");
 }
+
+#[test]
+fn hostile_shapes_are_refused_or_carried_never_a_panic() {
+    let requests = [
+        json!({"messages": 7}),
+        json!({"messages": [7, null, "x"]}),
+        json!({"messages": [{"role": "assistant", "tool_calls": "x"}]}),
+        json!({"messages": [{"role": "assistant", "tool_calls": [{"function": {"name": 1, "arguments": "{"}}]}]}),
+        json!({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": "x"}]}]}),
+        json!({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:text/html;base64,AA"}}]}]}),
+        json!({"messages": [], "tools": {"a": 1}, "tool_choice": 3, "stop": [1], "max_tokens": -1}),
+        json!({"messages": [], "response_format": {"type": "json_schema"}}),
+        json!({"messages": [{"role": "tool", "content": "x"}]}),
+        json!([1, 2]),
+    ];
+    for body in &requests {
+        for dialect in [Dialect::OpenAi, Dialect::Anthropic] {
+            if let Err(e) = request(dialect, body, "m") {
+                assert_eq!(e.status(), 400, "{body}: {e}");
+            }
+        }
+    }
+    let answers = [
+        json!("x"),
+        json!({"candidates": "x", "usageMetadata": "y"}),
+        json!({"candidates": [{"content": {"parts": [{"functionCall": "x"}, {"text": 5}, 7]}, "finishReason": 3}]}),
+        json!({"candidates": [{"content": {"parts": [{"functionCall": {"name": "f", "args": "not an object"}}]}}]}),
+    ];
+    for a in &answers {
+        let _ = answer(Dialect::OpenAi, a);
+        let _ = answer(Dialect::Anthropic, a);
+        let mut state = StreamState::default();
+        let mut t = stream::GeminiStream::new(true, true);
+        let _ = t.event(
+            &SseEvent {
+                event: String::new(),
+                data: a.to_string(),
+            },
+            &mut state,
+        );
+    }
+}

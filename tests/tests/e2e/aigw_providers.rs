@@ -259,7 +259,7 @@ fn both_sdks_reach_gemini_whole_streamed_and_with_tools_and_errors_speak_their_d
         a_image["message"]
             .as_str()
             .unwrap()
-            .contains("image_url.url"),
+            .contains("messages[0].content[0].source.url"),
         "{a_image}"
     );
 

@@ -26,6 +26,7 @@ pub fn from_anthropic(body: &Value, model: &str) -> Result<Value, CallError> {
         .as_object_mut()
         .and_then(|fields| fields.remove("top_k"))
         .filter(|v| !v.is_null());
+    refuse_image_urls(&body)?;
     let openai = to_openai::request(&body, model).map_err(|e| match e {
         CallError::BadRequest { message, param } => CallError::BadRequest {
             message: message.replace("OpenAI chat completions", TARGET),
@@ -41,6 +42,28 @@ pub fn from_anthropic(body: &Value, model: &str) -> Result<Value, CallError> {
         out["generationConfig"]["topK"] = json!(k);
     }
     Ok(out)
+}
+
+/// An Anthropic image by URL is refused here, naming the caller's own field (the OpenAI
+/// form it would take next has other paths).
+fn refuse_image_urls(body: &Value) -> Result<(), CallError> {
+    let messages = body.get("messages").and_then(Value::as_array);
+    for (i, m) in messages.into_iter().flatten().enumerate() {
+        let blocks = m.get("content").and_then(Value::as_array);
+        for (j, block) in blocks.into_iter().flatten().enumerate() {
+            if block["type"] == "image" && block["source"]["type"] == "url" {
+                let path = format!("messages[{i}].content[{j}].source.url");
+                return Err(CallError::bad_request(
+                    &path,
+                    format!(
+                        "{path}: Gemini takes images as base64 only (source.type \"base64\"); \
+                         an image by URL cannot be translated to the {TARGET} API"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Translates `body` (OpenAI chat completions).

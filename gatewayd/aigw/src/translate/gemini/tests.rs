@@ -162,6 +162,14 @@ fn what_gemini_cannot_take_is_a_400_naming_the_field() {
             "{answer}"
         );
     }
+    let url_image = json!({"model": "m", "max_tokens": 10, "messages": [{"role": "user", "content": [
+        {"type": "text", "text": "what?"},
+        {"type": "image", "source": {"type": "url", "url": "https://example.com/cat.png"}}]}]});
+    let err = request(Dialect::Anthropic, &url_image, "m").unwrap_err();
+    assert_eq!(
+        err.body(Dialect::OpenAi)["error"]["param"],
+        "messages[0].content[1].source.url"
+    );
     let thinking = json!({"model": "m", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}],
                           "thinking": {"type": "enabled", "budget_tokens": 1024}});
     let err = request(Dialect::Anthropic, &thinking, "m").unwrap_err();

@@ -171,7 +171,7 @@ impl Relay {
         }
         let message = format!("Warden AI gateway: {why}");
         self.queue.push_back(match self.caller {
-            Dialect::OpenAi => write(
+            Dialect::OpenAi | Dialect::Gemini => write(
                 None,
                 &json!({"error": {"message": message, "type": "server_error", "param": null, "code": "stream_cut"}}).to_string(),
             ),

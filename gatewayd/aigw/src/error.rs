@@ -133,7 +133,8 @@ impl CallError {
     pub fn body(&self, dialect: Dialect) -> serde_json::Value {
         let message = self.to_string();
         match dialect {
-            Dialect::OpenAi => {
+            // No caller speaks Gemini (it is a provider's dialect only).
+            Dialect::OpenAi | Dialect::Gemini => {
                 let (kind, code) = self.openai_type();
                 let param = match self {
                     Self::BadRequest { param, .. } => param.clone(),

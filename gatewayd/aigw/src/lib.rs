@@ -10,7 +10,7 @@
 //! Map: `server` (listener, endpoints, request ids), `pipeline` (the phases), `dialect`
 //! (wire formats, usage rules), `translate` (OpenAI ⇄ Anthropic requests, answers, streams),
 //! `sse` (incremental event parsing), `body` (answer bodies, the stream relay),
-//! `upstream` (the provider client), `routes`, `vkeys`, `provider_keys`, `dlp_phase`,
+//! `upstream` (the provider client), `endpoint` (provider URLs and key headers), `routes`, `vkeys`, `provider_keys`, `dlp_phase`,
 //! `error` (errors in the caller's dialect), `call_log`, `cost`, `prices`, `telemetry`.
 //!
 //! Never: send a provider key anywhere but to its provider (not to callers, logs, errors or
@@ -21,6 +21,7 @@ pub mod call_log;
 pub mod cost;
 pub mod dialect;
 pub mod dlp_phase;
+pub mod endpoint;
 pub mod error;
 mod files;
 pub mod pipeline;

@@ -25,11 +25,12 @@ use hyper::body::Incoming;
 use serde_json::{json, Value};
 
 use crate::call_log::CallRecord;
-use crate::dialect::{anthropic, openai, Dialect};
+use crate::dialect::{anthropic, gemini, openai, Dialect};
 use crate::error::{scrub, CallError};
 use crate::routes::Route;
+use crate::translate::gemini::stream::GeminiStream;
 use crate::translate::stream::{AnthropicToOpenAi, OpenAiToAnthropic, StreamTranslator};
-use crate::translate::{response, to_anthropic, to_openai};
+use crate::translate::{self, response, to_anthropic, to_openai};
 use crate::vkeys::Caller;
 use crate::AiGateway;
 
@@ -178,6 +179,7 @@ pub async fn forward(
     let caller_wants_usage = ingress == Dialect::OpenAi
         && body["stream_options"]["include_usage"].as_bool() == Some(true);
     let mut upstream_body = match (ingress, provider.dialect) {
+        (_, Dialect::Gemini) => translate::gemini::request(ingress, &body, &route.upstream_model)?,
         (Dialect::OpenAi, Dialect::Anthropic) => {
             to_anthropic::request(&body, &route.upstream_model)?
         }
@@ -187,8 +189,9 @@ pub async fn forward(
             body
         }
     };
-    if provider.dialect == Dialect::OpenAi && stream {
-        // Usage is what the provider says: ask for it on every stream.
+    if provider.dialect == Dialect::OpenAi && stream && provider.stream_usage {
+        // Usage is what the provider says: ask for it on every stream (unless the operator
+        // said this server refuses the field: `stream_usage = false`).
         if !upstream_body["stream_options"].is_object() {
             upstream_body["stream_options"] = json!({});
         }
@@ -198,11 +201,7 @@ pub async fn forward(
         Some(name) => Some(gw.provider_keys()?.secret(name)?),
         None => None,
     };
-    let path = match provider.dialect {
-        Dialect::OpenAi => "/chat/completions",
-        Dialect::Anthropic => "/messages",
-    };
-    let mut request = Request::post(format!("{}{path}", provider.base_url))
+    let mut request = Request::post(crate::endpoint::url(route, stream)?)
         .header(http::header::CONTENT_TYPE, "application/json")
         .header(
             http::header::ACCEPT,
@@ -214,16 +213,7 @@ pub async fn forward(
         )
         .header(http::header::USER_AGENT, "warden-aigw");
     if let Some(secret) = &secret {
-        let (name, value) = match provider.dialect {
-            Dialect::OpenAi => (
-                http::header::AUTHORIZATION,
-                format!("Bearer {}", secret.expose()),
-            ),
-            Dialect::Anthropic => (
-                http::HeaderName::from_static("x-api-key"),
-                secret.expose().to_string(),
-            ),
-        };
+        let (name, value) = crate::endpoint::key_header(provider.kind, secret.expose());
         let mut value = HeaderValue::from_str(&value).map_err(|_| {
             CallError::Internal(format!(
                 "the provider key of {} is not a valid header value",
@@ -287,8 +277,17 @@ pub async fn forward(
     if stream {
         drop(secret);
         let translator = match (provider.dialect, ingress) {
-            (Dialect::OpenAi, Dialect::OpenAi) => StreamTranslator::OpenAi { caller_wants_usage },
-            (Dialect::Anthropic, Dialect::Anthropic) => StreamTranslator::Anthropic,
+            (Dialect::Gemini, _) => StreamTranslator::Gemini(Box::new(GeminiStream::new(
+                caller_wants_usage,
+                ingress == Dialect::Anthropic,
+            ))),
+            // No caller speaks Gemini: the `Gemini` ingress arms are never taken.
+            (Dialect::OpenAi, Dialect::OpenAi | Dialect::Gemini) => {
+                StreamTranslator::OpenAi { caller_wants_usage }
+            }
+            (Dialect::Anthropic, Dialect::Anthropic | Dialect::Gemini) => {
+                StreamTranslator::Anthropic
+            }
             (Dialect::Anthropic, Dialect::OpenAi) => {
                 StreamTranslator::AnthropicToOpenAi(AnthropicToOpenAi::new(caller_wants_usage))
             }
@@ -318,12 +317,15 @@ pub async fn forward(
     record.model_served = answer
         .get("model")
         .and_then(Value::as_str)
-        .map(str::to_string);
+        .map(str::to_string)
+        .or_else(|| translate::gemini::response::model(&answer));
     record.usage = match provider.dialect {
         Dialect::OpenAi => openai::usage(&answer).unwrap_or_default(),
         Dialect::Anthropic => anthropic::usage(answer.get("usage").unwrap_or(&Value::Null)),
+        Dialect::Gemini => gemini::usage(&answer["usageMetadata"]),
     };
     let out = match (provider.dialect, ingress) {
+        (Dialect::Gemini, _) => translate::gemini::answer(ingress, &answer)?,
         (Dialect::Anthropic, Dialect::OpenAi) => {
             Bytes::from(response::anthropic_to_openai(&answer).to_string())
         }
@@ -362,13 +364,20 @@ fn provider_error(
     retry_after: Option<String>,
     secret: Option<&str>,
 ) -> CallError {
-    if matches!(status.as_u16(), 401 | 403) {
+    let parsed = serde_json::from_slice::<Value>(body).ok();
+    if matches!(status.as_u16(), 401 | 403) || parsed.as_ref().is_some_and(gemini::key_refused) {
         return CallError::BadGateway(format!(
             "provider {provider} refused the gateway's key ({status}); an operator must check it with `gatewayd keys list`"
         ));
     }
-    let message = serde_json::from_slice::<Value>(body)
-        .ok()
+    // Gemini says when to retry in the body (`google.rpc.RetryInfo`), not in a header.
+    let retry_after = retry_after.or_else(|| {
+        parsed
+            .as_ref()
+            .and_then(gemini::retry_delay)
+            .map(|s| s.to_string())
+    });
+    let message = parsed
         .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
         .unwrap_or_else(|| format!("HTTP {status}"));
     let mut message: String = scrub(&message, secret).chars().take(1000).collect();

@@ -19,6 +19,10 @@ pub struct Provider {
     pub base_url: String,
     /// The key store name of its key, if it needs one.
     pub key: Option<String>,
+    /// Azure's `api-version` query.
+    pub api_version: Option<String>,
+    /// Whether OpenAI-style streams ask for usage (`stream_options.include_usage`).
+    pub stream_usage: bool,
 }
 
 /// Where a call goes.
@@ -65,6 +69,8 @@ impl RouteTable {
                         dialect: Dialect::of(p.kind),
                         base_url: p.base_url.trim_end_matches('/').to_string(),
                         key: p.key.clone(),
+                        api_version: p.api_version.clone(),
+                        stream_usage: p.stream_usage,
                     }),
                 )
             })

@@ -82,6 +82,12 @@ pub enum ProviderKind {
     OpenaiCompatible,
     /// api.anthropic.com's Messages API.
     Anthropic,
+    /// Google's Gemini API (`generativelanguage.googleapis.com/v1beta`): `generateContent`
+    /// and `streamGenerateContent?alt=sse`, its key in `x-goog-api-key`.
+    Gemini,
+    /// Azure OpenAI: `{base_url}/openai/deployments/{deployment}/chat/completions?api-version=`,
+    /// its key in `api-key`; the model sent upstream is the deployment's name.
+    AzureOpenai,
 }
 
 impl ProviderKind {
@@ -90,6 +96,8 @@ impl ProviderKind {
             Self::Openai => "openai",
             Self::OpenaiCompatible => "openai-compatible",
             Self::Anthropic => "anthropic",
+            Self::Gemini => "gemini",
+            Self::AzureOpenai => "azure-openai",
         }
     }
 }
@@ -106,6 +114,19 @@ pub struct AigwProvider {
     /// The name of its key in the key store (`gatewayd keys add NAME`), never the key itself.
     /// May be left out for a local server that needs none.
     pub key: Option<String>,
+    /// Azure OpenAI only (and required there): the `api-version` query every call carries,
+    /// e.g. `2024-10-21`.
+    #[serde(default)]
+    pub api_version: Option<String>,
+    /// OpenAI-style providers: ask for usage on streams (`stream_options.include_usage`).
+    /// Set false for a server that refuses the field; its streamed calls then have no
+    /// reported usage (unpriced), and callers that ask for usage get a 400 naming it.
+    #[serde(default = "yes")]
+    pub stream_usage: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A model callers may ask for by `name` (or any of `aliases`), served by `provider` as
@@ -304,6 +325,47 @@ pub(crate) fn validate(config: &AigwConfig) -> Result<(), (&'static str, String)
                 ),
             ));
         }
+        match (p.kind, &p.api_version) {
+            (ProviderKind::AzureOpenai, None) => {
+                return Err((
+                    "api_version",
+                    format!(
+                    "aigw.providers {:?}: kind = \"azure-openai\" needs api_version (e.g. \"2024-10-21\")",
+                    p.name
+                ),
+                ))
+            }
+            (ProviderKind::AzureOpenai, Some(v)) if !api_version_ok(v) => {
+                return Err((
+                    "api_version",
+                    format!(
+                        "aigw.providers {:?}: api_version {v:?} must be 1-40 of A-Z a-z 0-9 . -",
+                        p.name
+                    ),
+                ))
+            }
+            (ProviderKind::AzureOpenai, Some(_)) | (_, None) => {}
+            (_, Some(_)) => {
+                return Err((
+                    "api_version",
+                    format!(
+                        "aigw.providers {:?}: api_version is for kind = \"azure-openai\" only",
+                        p.name
+                    ),
+                ))
+            }
+        }
+        if !p.stream_usage && matches!(p.kind, ProviderKind::Anthropic | ProviderKind::Gemini) {
+            return Err((
+                "stream_usage",
+                format!(
+                    "aigw.providers {:?}: stream_usage is for OpenAI-style providers only \
+                     ({} streams always carry usage)",
+                    p.name,
+                    p.kind.as_str()
+                ),
+            ));
+        }
         if let Some(key) = &p.key {
             if !plain_name(key) {
                 // Never echo it: someone may have pasted the key itself here.
@@ -350,6 +412,14 @@ pub(crate) fn validate(config: &AigwConfig) -> Result<(), (&'static str, String)
         ));
     }
     Ok(())
+}
+
+/// An Azure `api-version`: it goes into the query string, so only its own alphabet.
+fn api_version_ok(v: &str) -> bool {
+    !v.is_empty()
+        && v.len() <= 40
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.".contains(&b))
 }
 
 fn plain_name(name: &str) -> bool {

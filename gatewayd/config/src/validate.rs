@@ -440,8 +440,24 @@ mod tests {
         let url =
             check(&PROVIDER.replace("https://api.openai.com/v1", "https://u:p@x/v1")).unwrap_err();
         assert!(url.contains("base_url"), "{url}");
-        let kind = check(&PROVIDER.replace("kind = \"openai\"", "kind = \"gemini\"")).unwrap_err();
+        let kind = check(&PROVIDER.replace("kind = \"openai\"", "kind = \"bedrock\"")).unwrap_err();
         assert!(kind.contains("unknown variant"), "{kind}");
+        check(&PROVIDER.replace("kind = \"openai\"", "kind = \"gemini\"")).unwrap();
+        let azure = PROVIDER.replace("kind = \"openai\"", "kind = \"azure-openai\"");
+        let no_version = check(&azure).unwrap_err();
+        assert!(no_version.contains("needs api_version"), "{no_version}");
+        check(&format!("{azure}api_version = \"2024-10-21\"\n")).unwrap();
+        let query = check(&format!("{azure}api_version = \"2024&x=1\"\n")).unwrap_err();
+        assert!(query.contains("api_version"), "{query}");
+        let stray = check(&format!("{PROVIDER}api_version = \"2024-10-21\"\n")).unwrap_err();
+        assert!(stray.contains("azure-openai\" only"), "{stray}");
+        check(&format!("{PROVIDER}stream_usage = false\n")).unwrap();
+        let gemini_usage = check(&format!(
+            "{}stream_usage = false\n",
+            PROVIDER.replace("kind = \"openai\"", "kind = \"gemini\"")
+        ))
+        .unwrap_err();
+        assert!(gemini_usage.contains("stream_usage"), "{gemini_usage}");
         let orphan = check(&format!(
             "{PROVIDER}[[aigw.models]]\nname = \"fast\"\nprovider = \"nobody\"\n"
         ))

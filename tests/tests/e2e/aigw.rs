@@ -21,7 +21,7 @@ pub(crate) const OPENAI_KEY: &str = "sk-proj-MockOpenAiKey7fQ2xZ9rT4vB8nL1";
 pub(crate) const ANTHROPIC_KEY: &str = "sk-ant-api03-MockAnthropicKey3kP8wQ5mR2";
 const CARD: &str = "4539 1488 0343 6467";
 
-fn fixtures() -> PathBuf {
+pub(crate) fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
@@ -44,12 +44,12 @@ fn python_with_sdks() -> PathBuf {
 /// A mock provider process; killed on drop.
 pub(crate) struct MockProvider {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     log: PathBuf,
 }
 
 impl MockProvider {
-    fn start(python: &Path, dir: &Path, script: &str, key: &str) -> Self {
+    pub(crate) fn start(python: &Path, dir: &Path, script: &str, key: &str) -> Self {
         let port_file = dir.join(format!("{script}.port"));
         let log = dir.join(format!("{script}.requests.jsonl"));
         let child = Command::new(python)
@@ -76,7 +76,7 @@ impl MockProvider {
     }
 
     /// Every request the provider received (path, headers, body).
-    fn requests(&self) -> Vec<Value> {
+    pub(crate) fn requests(&self) -> Vec<Value> {
         std::fs::read_to_string(&self.log)
             .unwrap_or_default()
             .lines()
@@ -96,8 +96,10 @@ impl Drop for MockProvider {
 pub(crate) struct AiGateway {
     pub(crate) dir: tempfile::TempDir,
     python: PathBuf,
-    openai: MockProvider,
+    pub(crate) openai: MockProvider,
     anthropic: MockProvider,
+    /// More providers' mocks (`start_extended`), kept running with the gateway.
+    pub(crate) extra: Vec<MockProvider>,
     child: Option<Child>,
     pub(crate) addr: SocketAddr,
     /// Every line the CLI printed (stdout and stderr), to search for leaked keys.
@@ -111,6 +113,15 @@ impl AiGateway {
 
     /// Starts with `sections` (ClickHouse and events, prices ...) in the config.
     pub(crate) fn start_with(sections: &str) -> Self {
+        Self::start_extended(sections, |_, _| Extra::default())
+    }
+
+    /// Starts with `sections`, and what `extra` adds (given python3 and the test's
+    /// directory): more mock providers, `[aigw]` lines after the standard ones, and keys.
+    pub(crate) fn start_extended(
+        sections: &str,
+        extra: impl FnOnce(&Path, &Path) -> Extra,
+    ) -> Self {
         let python = python_with_sdks();
         let dir = tempfile::Builder::new()
             .prefix("warden-aigw-")
@@ -120,6 +131,7 @@ impl AiGateway {
         let anthropic =
             MockProvider::start(&python, dir.path(), "mock_anthropic.py", ANTHROPIC_KEY);
         std::fs::create_dir(dir.path().join("state")).unwrap();
+        let more = extra(&python, dir.path());
         let config = format!(
             r#"[proxy]
 listen = "127.0.0.1:0"
@@ -152,9 +164,10 @@ aliases = ["fast"]
 name = "claude"
 provider = "anthropic"
 model = "claude-sonnet-4-5"
-"#,
+{more_config}"#,
             o = openai.port,
-            a = anthropic.port
+            a = anthropic.port,
+            more_config = more.config,
         );
         std::fs::write(dir.path().join("gatewayd.toml"), config).unwrap();
         let mut this = Self {
@@ -162,6 +175,7 @@ model = "claude-sonnet-4-5"
             python,
             openai,
             anthropic,
+            extra: more.mocks,
             child: None,
             addr: "127.0.0.1:1".parse().unwrap(),
             cli_output: String::new(),
@@ -176,6 +190,9 @@ model = "claude-sonnet-4-5"
             &["keys", "add", "anthropic-prod", "--provider", "anthropic"],
             ANTHROPIC_KEY,
         );
+        for (name, provider, secret) in &more.keys {
+            this.cli(&["keys", "add", name, "--provider", provider], secret);
+        }
         this.run();
         this
     }
@@ -256,7 +273,7 @@ model = "claude-sonnet-4-5"
     }
 
     /// The gateway's log line for one request id.
-    fn call_line(&self, request_id: &str) -> String {
+    pub(crate) fn call_line(&self, request_id: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             if let Some(line) = self
@@ -313,6 +330,11 @@ model = "claude-sonnet-4-5"
     /// Nothing the test could see holds a provider key: CLI output, the gateway's log, what
     /// the clients got, the state directory's files.
     pub(crate) fn assert_no_provider_key_anywhere(&self, client_output: &str) {
+        self.assert_no_key_anywhere(client_output, &[OPENAI_KEY, ANTHROPIC_KEY]);
+    }
+
+    /// The same for any `keys` (each at least 28 characters).
+    pub(crate) fn assert_no_key_anywhere(&self, client_output: &str, keys: &[&str]) {
         let mut places = vec![
             ("cli output", self.cli_output.clone()),
             ("gatewayd log", self.log()),
@@ -328,7 +350,7 @@ model = "claude-sonnet-4-5"
             }
         }
         for (place, text) in places {
-            for key in [OPENAI_KEY, ANTHROPIC_KEY] {
+            for key in keys {
                 // The full key and its distinctive middle: neither may appear.
                 assert!(
                     !text.contains(key) && !text.contains(&key[12..28]),
@@ -353,6 +375,16 @@ impl Drop for AiGateway {
     }
 }
 
+/// What `AiGateway::start_extended` adds to the standard gateway.
+#[derive(Default)]
+pub(crate) struct Extra {
+    pub(crate) mocks: Vec<MockProvider>,
+    /// Appended to the config after the standard `[[aigw.models]]`.
+    pub(crate) config: String,
+    /// `gatewayd keys add NAME --provider P` with each secret.
+    pub(crate) keys: Vec<(String, String, String)>,
+}
+
 fn write_private(path: &Path, text: &str) {
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
@@ -373,7 +405,7 @@ pub(crate) fn with(mut plan: Value, field: &str, value: Value) -> Value {
     plan
 }
 
-fn field(line: &str, name: &str) -> String {
+pub(crate) fn field(line: &str, name: &str) -> String {
     let start = line
         .find(&format!(" {name}="))
         .unwrap_or_else(|| panic!("no {name} in {line}"))

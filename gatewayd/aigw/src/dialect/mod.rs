@@ -7,6 +7,7 @@
 //! (`crate::translate`) names every field it cannot carry over.
 
 pub mod anthropic;
+pub mod gemini;
 pub mod openai;
 
 use serde_json::Value;
@@ -18,6 +19,8 @@ pub enum Dialect {
     OpenAi,
     /// Anthropic Messages (`POST /v1/messages`).
     Anthropic,
+    /// Google's Gemini API: a provider's dialect only, never a caller's.
+    Gemini,
 }
 
 impl Dialect {
@@ -25,14 +28,18 @@ impl Dialect {
         match self {
             Self::OpenAi => "openai",
             Self::Anthropic => "anthropic",
+            Self::Gemini => "gemini",
         }
     }
 
     /// The dialect a provider kind speaks.
     pub fn of(kind: config::ProviderKind) -> Self {
         match kind {
-            config::ProviderKind::Openai | config::ProviderKind::OpenaiCompatible => Self::OpenAi,
+            config::ProviderKind::Openai
+            | config::ProviderKind::OpenaiCompatible
+            | config::ProviderKind::AzureOpenai => Self::OpenAi,
             config::ProviderKind::Anthropic => Self::Anthropic,
+            config::ProviderKind::Gemini => Self::Gemini,
         }
     }
 }

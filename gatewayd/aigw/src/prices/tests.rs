@@ -8,6 +8,8 @@ fn provider(name: &str, kind: config::ProviderKind) -> Provider {
         dialect: Dialect::of(kind),
         base_url: "http://127.0.0.1:1".into(),
         key: None,
+        api_version: None,
+        stream_usage: true,
     }
 }
 

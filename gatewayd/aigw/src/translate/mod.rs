@@ -2,8 +2,10 @@
 //! ([`to_anthropic`], [`to_openai`]), whole answers ([`response`]) and streams ([`stream`]).
 //! System prompts, images, tool definitions and calls (arguments as JSON, streamed in
 //! pieces), stop reasons and usage carry over; whatever has no equivalent is a 400 that names
-//! the field (`messages[2].content[0].type`), never dropped silently.
+//! the field (`messages[2].content[0].type`), never dropped silently. Gemini, both ways for
+//! both ingresses, is [`gemini`].
 
+pub mod gemini;
 pub mod response;
 pub mod stream;
 pub mod to_anthropic;

@@ -42,6 +42,8 @@ pub enum StreamTranslator {
     Anthropic,
     AnthropicToOpenAi(AnthropicToOpenAi),
     OpenAiToAnthropic(OpenAiToAnthropic),
+    /// Gemini to either caller (`super::gemini::stream`).
+    Gemini(Box<super::gemini::stream::GeminiStream>),
 }
 
 impl StreamTranslator {
@@ -58,6 +60,7 @@ impl StreamTranslator {
             }
             Self::AnthropicToOpenAi(t) => t.event(event, state),
             Self::OpenAiToAnthropic(t) => t.event(event, state),
+            Self::Gemini(t) => t.event(event, state),
         }
     }
 }

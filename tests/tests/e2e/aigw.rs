@@ -76,7 +76,7 @@ impl MockProvider {
     }
 
     /// Every request the provider received (path, headers, body).
-    fn requests(&self) -> Vec<Value> {
+    pub(crate) fn requests(&self) -> Vec<Value> {
         std::fs::read_to_string(&self.log)
             .unwrap_or_default()
             .lines()
@@ -96,8 +96,8 @@ impl Drop for MockProvider {
 pub(crate) struct AiGateway {
     pub(crate) dir: tempfile::TempDir,
     python: PathBuf,
-    openai: MockProvider,
-    anthropic: MockProvider,
+    pub(crate) openai: MockProvider,
+    pub(crate) anthropic: MockProvider,
     child: Option<Child>,
     pub(crate) addr: SocketAddr,
     /// Every line the CLI printed (stdout and stderr), to search for leaked keys.
@@ -256,7 +256,7 @@ model = "claude-sonnet-4-5"
     }
 
     /// The gateway's log line for one request id.
-    fn call_line(&self, request_id: &str) -> String {
+    pub(crate) fn call_line(&self, request_id: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             if let Some(line) = self
@@ -373,7 +373,7 @@ pub(crate) fn with(mut plan: Value, field: &str, value: Value) -> Value {
     plan
 }
 
-fn field(line: &str, name: &str) -> String {
+pub(crate) fn field(line: &str, name: &str) -> String {
     let start = line
         .find(&format!(" {name}="))
         .unwrap_or_else(|| panic!("no {name} in {line}"))

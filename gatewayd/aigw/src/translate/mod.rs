@@ -5,6 +5,7 @@
 //! the field (`messages[2].content[0].type`), never dropped silently.
 
 pub mod response;
+pub mod responses;
 pub mod stream;
 pub mod to_anthropic;
 pub mod to_openai;

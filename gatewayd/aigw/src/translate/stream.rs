@@ -42,6 +42,8 @@ pub enum StreamTranslator {
     Anthropic,
     AnthropicToOpenAi(AnthropicToOpenAi),
     OpenAiToAnthropic(OpenAiToAnthropic),
+    /// A Responses API stream (`super::responses::stream`).
+    Responses(Box<super::responses::stream::ResponsesStream>),
 }
 
 impl StreamTranslator {
@@ -58,6 +60,7 @@ impl StreamTranslator {
             }
             Self::AnthropicToOpenAi(t) => t.event(event, state),
             Self::OpenAiToAnthropic(t) => t.event(event, state),
+            Self::Responses(t) => t.event(event, state),
         }
     }
 }

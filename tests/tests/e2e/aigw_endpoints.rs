@@ -107,6 +107,9 @@ fn the_openai_sdk_uses_the_responses_api_on_openai_and_anthropic_and_models_list
         // DLP, whole and streamed.
         r("fast", &format!("my card is {CARD}")),
         streamed(r("claude", &format!("my card is {CARD}"))),
+        // A provider's 429 keeps its retry-after; a provider error mid-stream is raised.
+        r("fast", "please rate-limit me"),
+        streamed(r("claude", "mid-stream-error")),
         // A tool no translation can carry.
         with(
             r("claude", "hello"),
@@ -120,8 +123,8 @@ fn the_openai_sdk_uses_the_responses_api_on_openai_and_anthropic_and_models_list
         responses(&limited, "claude", "hello"),
     ]);
     let all = Value::Array(results.clone()).to_string();
-    let [o_whole, o_stream, o_tools, a_whole, a_stream, a_tools, a_helper_tools, a_helper, a_follow, prev_o, prev_a, store, card, card_stream, web, models, limited_models, claude_models, forbidden] =
-        <[Value; 19]>::try_from(results).unwrap();
+    let [o_whole, o_stream, o_tools, a_whole, a_stream, a_tools, a_helper_tools, a_helper, a_follow, prev_o, prev_a, store, card, card_stream, limited429, cut, web, models, limited_models, claude_models, forbidden] =
+        <[Value; 21]>::try_from(results).unwrap();
 
     // OpenAI, passed through: the provider's response, its usage, the model that served.
     let text = "Bonjour, café ☕ from mock-openai";
@@ -201,7 +204,11 @@ fn the_openai_sdk_uses_the_responses_api_on_openai_and_anthropic_and_models_list
         .into_iter()
         .filter(|r| r["path"] == "/v1/responses")
         .collect();
-    assert_eq!(sent.len(), 3, "{sent:?}");
+    assert_eq!(
+        sent.len(),
+        4,
+        "three calls and the rate-limited one: {sent:?}"
+    );
     for r in &sent {
         let body: Value = serde_json::from_str(r["body"].as_str().unwrap()).unwrap();
         assert_eq!(body["model"], "gpt-4o-mini", "{body}");
@@ -310,12 +317,13 @@ fn the_openai_sdk_uses_the_responses_api_on_openai_and_anthropic_and_models_list
     );
     // A tool result sent back as input items reaches Anthropic as a tool_result.
     assert_eq!(a_follow["ok"], true, "{a_follow}");
-    let last: Value = serde_json::from_str(
-        gw.anthropic.requests().last().unwrap()["body"]
-            .as_str()
-            .unwrap(),
-    )
-    .unwrap();
+    let last: Value = gw
+        .anthropic
+        .requests()
+        .iter()
+        .map(|r| serde_json::from_str::<Value>(r["body"].as_str().unwrap()).unwrap())
+        .find(|b| b.to_string().contains("sunny"))
+        .expect("the follow-up reached Anthropic");
     assert_eq!(last["system"], "Answer briefly.", "{last}");
     assert_eq!(last["max_tokens"], 300, "{last}");
     assert_eq!(
@@ -368,6 +376,38 @@ fn the_openai_sdk_uses_the_responses_api_on_openai_and_anthropic_and_models_list
     }
     assert!(!upstream_saw(&gw, "1488"));
     assert!(!gw.log().contains("1488 0343"));
+
+    assert_eq!(
+        (
+            limited429["status"].as_u64(),
+            limited429["headers"]["retry-after"].as_str()
+        ),
+        (Some(429), Some("7")),
+        "{limited429}"
+    );
+    assert!(
+        cut["ok"] == false && cut["message"].as_str().unwrap().contains("Overloaded"),
+        "the SDK raises on the error event: {cut}"
+    );
+    // The cut stream is logged as a failed call, with the tokens the provider had reported.
+    // (The SDK hangs up on the error event; whether the relay saw the provider's end first
+    // decides between 502 and 499.)
+    let log = gw.log();
+    let line = log
+        .lines()
+        .find(|l| {
+            l.contains("ai call")
+                && field(l, "endpoint") == "responses"
+                && field(l, "stream") == "true"
+                && field(l, "model_served") == "claude-sonnet-4-5"
+                && field(l, "status") != "200"
+        })
+        .unwrap_or_else(|| panic!("no call line for the cut stream:\n{log}"));
+    assert!(
+        ["499", "502"].contains(&field(line, "status").as_str()),
+        "{line}"
+    );
+    assert_eq!(field(line, "input_tokens"), "23", "{line}");
 
     assert_eq!(web["status"], 400, "{web}");
     assert_eq!(web["body"]["param"], "tools[0].type", "{web}");

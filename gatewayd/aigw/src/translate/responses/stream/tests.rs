@@ -133,3 +133,50 @@ event: response.completed\ndata: {\"type\":\"response.completed\",\"sequence_num
     assert_eq!(failed.error.as_deref(), Some("server_error"));
     assert!(!failed.completed);
 }
+
+const OPENAI_CHAT: &str = "data: {\"id\":\"c1\",\"model\":\"llama-x\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}],\"usage\":null}\n\n\
+data: {\"id\":\"c1\",\"model\":\"llama-x\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}],\"usage\":null}\n\n\
+data: {\"id\":\"c1\",\"model\":\"llama-x\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"\"}}]}}],\"usage\":null}\n\n\
+data: {\"id\":\"c1\",\"model\":\"llama-x\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"a\\\":\"}}]}}],\"usage\":null}\n\n\
+data: {\"id\":\"c1\",\"model\":\"llama-x\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"1}\"}}]}}],\"usage\":null}\n\n\
+data: {\"id\":\"c1\",\"model\":\"llama-x\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"length\"}],\"usage\":null}\n\n\
+data: {\"id\":\"c1\",\"model\":\"llama-x\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":5,\"total_tokens\":17,\"prompt_tokens_details\":{\"cached_tokens\":4}}}\n\n\
+data: [DONE]\n\n";
+
+#[test]
+fn an_openai_compatible_chat_stream_becomes_responses_events_and_a_cut_output_is_incomplete() {
+    let inner = StreamTranslator::OpenAi {
+        caller_wants_usage: false,
+    };
+    let mut t = ResponsesStream::FromChat(Box::new(FromChat::new(
+        inner,
+        "resp_2".into(),
+        json!({"max_output_tokens": 5}),
+    )));
+    let (out, state) = run(&mut t, OPENAI_CHAT, 13);
+    let last: Value = serde_json::from_str(&out.last().unwrap().data).unwrap();
+    assert_eq!(out.last().unwrap().event, "response.incomplete");
+    let response = &last["response"];
+    assert_eq!(response["status"], "incomplete");
+    assert_eq!(
+        response["incomplete_details"]["reason"],
+        "max_output_tokens"
+    );
+    assert_eq!(response["max_output_tokens"], 5);
+    assert_eq!(response["model"], "llama-x");
+    assert_eq!(response["output"][0]["content"][0]["text"], "Hi");
+    assert_eq!(response["output"][1]["arguments"], "{\"a\":1}");
+    assert_eq!(response["output"][1]["id"], "fc_call_1");
+    assert_eq!(
+        (
+            response["usage"]["input_tokens"].as_u64(),
+            response["usage"]["output_tokens"].as_u64()
+        ),
+        (Some(12), Some(5))
+    );
+    assert!(
+        out.iter().all(|e| e.data != "[DONE]"),
+        "a Responses stream has no [DONE]"
+    );
+    assert!(state.completed);
+}

@@ -1,5 +1,6 @@
 //! `aigw`: Warden's AI gateway. One endpoint, OpenAI- and Anthropic-compatible
-//! (`POST /v1/chat/completions`, `POST /v1/messages`, `GET /v1/models`), in front of the AI
+//! (`POST /v1/chat/completions`, `POST /v1/messages`, `POST /v1/responses`,
+//! `POST /v1/embeddings`, `GET /v1/models`), in front of the AI
 //! providers the organisation configured (`[aigw]`), reached with the keys it holds in the
 //! key store (`keystore`), used by callers who present a virtual key (`vkeys`). Every call
 //! runs the phases of [`pipeline`] (authenticate → parse → route → DLP → forward → account →
@@ -7,7 +8,8 @@
 //! usage the provider reported and the shipped [`prices`] with the operator's overrides),
 //! logged with its metrics ([`telemetry`]) and written to ClickHouse's `ai_requests`.
 //!
-//! Map: `server` (listener, endpoints, request ids), `pipeline` (the phases), `dialect`
+//! Map: `server` (listener, endpoints, request ids), `pipeline` (the phases), `endpoints`
+//! (responses, embeddings, the models a key may use), `dialect`
 //! (wire formats, usage rules), `translate` (OpenAI ⇄ Anthropic requests, answers, streams),
 //! `sse` (incremental event parsing), `body` (answer bodies, the stream relay),
 //! `upstream` (the provider client), `endpoint` (provider URLs and key headers), `routes`, `vkeys`, `provider_keys`, `dlp_phase`,
@@ -22,6 +24,7 @@ pub mod cost;
 pub mod dialect;
 pub mod dlp_phase;
 pub mod endpoint;
+pub mod endpoints;
 pub mod error;
 mod files;
 pub mod pipeline;

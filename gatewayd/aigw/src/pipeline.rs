@@ -347,7 +347,11 @@ pub async fn forward(
     Ok(Reply::Whole(out))
 }
 
-async fn read_limited(body: Incoming, limit: usize, within: Duration) -> Result<Bytes, String> {
+pub(crate) async fn read_limited(
+    body: Incoming,
+    limit: usize,
+    within: Duration,
+) -> Result<Bytes, String> {
     match tokio::time::timeout(within, Limited::new(body, limit).collect()).await {
         Err(_) => Err("the answer did not arrive in time".into()),
         Ok(Err(_)) => Err(format!("the answer is over {limit} bytes or was cut")),
@@ -357,7 +361,7 @@ async fn read_limited(body: Incoming, limit: usize, within: Duration) -> Result<
 
 /// A provider's error, in words a caller can act on: its own message (scrubbed of the key)
 /// for what the caller did, a 502 for what the operator must fix.
-fn provider_error(
+pub(crate) fn provider_error(
     provider: &str,
     status: StatusCode,
     body: &[u8],

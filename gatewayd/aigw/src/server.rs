@@ -1,6 +1,7 @@
 //! The AI gateway's listener and endpoints: accept within `max_connections` (one more is
 //! answered 503 and closed), serve HTTP/1.1 and HTTP/2 (cleartext), route
-//! `POST /v1/chat/completions`, `POST /v1/messages` and `GET /v1/models`, and put
+//! `POST /v1/chat/completions`, `POST /v1/messages`, `POST /v1/responses`,
+//! `POST /v1/embeddings` and `GET /v1/models`, and put
 //! `x-request-id` / `X-Warden-Request-Id` on every answer.
 //!
 //! Never: spawn outside the daemon's task tracker (shutdown drains what it tracks), spin on
@@ -25,6 +26,7 @@ use tokio_util::task::TaskTracker;
 use crate::body::{CallBody, Relay};
 use crate::call_log::{CallLog, CallRecord};
 use crate::dialect::Dialect;
+use crate::endpoints;
 use crate::error::CallError;
 use crate::pipeline::{self, Reply};
 use crate::AiGateway;
@@ -117,6 +119,8 @@ pub async fn handle(
         "/v1/messages" => (Dialect::Anthropic, "messages"),
         "/v1/chat/completions" => (Dialect::OpenAi, "chat_completions"),
         "/v1/models" => (Dialect::OpenAi, "models"),
+        "/v1/responses" => (Dialect::OpenAi, "responses"),
+        "/v1/embeddings" => (Dialect::OpenAi, "embeddings"),
         _ => (Dialect::OpenAi, "other"),
     };
     let mut record = CallRecord::new(peer, ingress, endpoint);
@@ -124,9 +128,11 @@ pub async fn handle(
     let result = match (method, endpoint) {
         (Method::POST, "messages" | "chat_completions") => call(gw, ingress, request, &mut record).await,
         (Method::GET, "models") => models(gw, &request, &mut record),
-        (_, "messages" | "chat_completions" | "models") => Err(CallError::bad_request("method", "method not allowed on this path")),
+        (Method::POST, "responses") => endpoints::responses::responses(gw, request, &mut record).await,
+        (Method::POST, "embeddings") => endpoints::embeddings::embeddings(gw, request, &mut record).await,
+        (_, "messages" | "chat_completions" | "models" | "responses" | "embeddings") => Err(CallError::bad_request("method", "method not allowed on this path")),
         _ => Err(CallError::NotFound(format!(
-            "no such endpoint {path:?}: this gateway serves POST /v1/chat/completions, POST /v1/messages and GET /v1/models"
+            "no such endpoint {path:?}: this gateway serves POST /v1/chat/completions, POST /v1/messages, POST /v1/responses, POST /v1/embeddings and GET /v1/models"
         ))),
     };
     let request_id = record.request_id.clone();
@@ -211,16 +217,7 @@ fn models(
     record: &mut CallRecord,
 ) -> Result<Reply, CallError> {
     let caller = pipeline::authenticate(gw, request.headers(), record)?;
-    let models: Vec<_> = gw
-        .routes
-        .listed()
-        .iter()
-        .filter(|m| {
-            gw.routes
-                .resolve(&m.id)
-                .is_some_and(|r| gw.routes.allows(&caller.models, &r))
-        })
-        .collect();
+    let models = endpoints::models::allowed(&gw.routes, &caller.models);
     let body = if request.headers().contains_key("anthropic-version") {
         let data: Vec<_> = models
             .iter()

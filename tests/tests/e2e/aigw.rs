@@ -97,7 +97,7 @@ pub(crate) struct AiGateway {
     pub(crate) dir: tempfile::TempDir,
     python: PathBuf,
     pub(crate) openai: MockProvider,
-    anthropic: MockProvider,
+    pub(crate) anthropic: MockProvider,
     /// More providers' mocks (`start_extended`), kept running with the gateway.
     pub(crate) extra: Vec<MockProvider>,
     child: Option<Child>,

@@ -26,7 +26,7 @@ const GPT_4O_MINI_CALL: u64 = 8;
 /// 39 + 2.4 + 7.5 + 135 = 183.9 µ$.
 const CLAUDE_CALL: u64 = 184;
 
-fn sections(clickhouse: &ClickHouseServer) -> String {
+pub(crate) fn sections(clickhouse: &ClickHouseServer) -> String {
     format!(
         "[clickhouse]\nurl = \"{}\"\ndatabase = \"warden\"\n\
          [events]\nflush_interval = \"200ms\"\nbatch_size = 1000\ninsert_timeout = \"3s\"\n",
@@ -35,7 +35,12 @@ fn sections(clickhouse: &ClickHouseServer) -> String {
 }
 
 /// The rows of `sql` (JSONEachRow) once there are `n` of them.
-fn rows(clickhouse: &ClickHouseServer, sql: &str, n: usize, limit: Duration) -> Vec<Value> {
+pub(crate) fn rows(
+    clickhouse: &ClickHouseServer,
+    sql: &str,
+    n: usize,
+    limit: Duration,
+) -> Vec<Value> {
     let deadline = Instant::now() + limit;
     loop {
         let got = clickhouse_sql(&clickhouse.http_url(), &format!("{sql} FORMAT JSONEachRow"));
@@ -56,7 +61,7 @@ fn rows(clickhouse: &ClickHouseServer, sql: &str, n: usize, limit: Duration) -> 
     }
 }
 
-fn num(v: &Value) -> u64 {
+pub(crate) fn num(v: &Value) -> u64 {
     v.as_u64()
         .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
         .unwrap_or_else(|| panic!("not a number: {v}"))

@@ -12,6 +12,7 @@ mod support;
 mod agent;
 mod aigw;
 mod aigw_providers;
+mod aigw_endpoints;
 mod aigw_spend;
 mod auth_attacks;
 mod bad_input;

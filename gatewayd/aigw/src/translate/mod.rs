@@ -7,6 +7,7 @@
 
 pub mod gemini;
 pub mod response;
+pub mod responses;
 pub mod stream;
 pub mod to_anthropic;
 pub mod to_openai;

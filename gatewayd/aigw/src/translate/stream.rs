@@ -44,6 +44,8 @@ pub enum StreamTranslator {
     OpenAiToAnthropic(OpenAiToAnthropic),
     /// Gemini to either caller (`super::gemini::stream`).
     Gemini(Box<super::gemini::stream::GeminiStream>),
+    /// A Responses API stream (`super::responses::stream`).
+    Responses(Box<super::responses::stream::ResponsesStream>),
 }
 
 impl StreamTranslator {
@@ -61,6 +63,7 @@ impl StreamTranslator {
             Self::AnthropicToOpenAi(t) => t.event(event, state),
             Self::OpenAiToAnthropic(t) => t.event(event, state),
             Self::Gemini(t) => t.event(event, state),
+            Self::Responses(t) => t.event(event, state),
         }
     }
 }

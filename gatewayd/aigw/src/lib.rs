@@ -16,6 +16,7 @@
 //! Never: send a provider key anywhere but to its provider (not to callers, logs, errors or
 //! events); forward a caller's credentials upstream; send a prompt DLP refused.
 
+pub mod access;
 pub mod body;
 pub mod call_log;
 pub mod cost;
@@ -30,6 +31,7 @@ pub mod routes;
 pub mod server;
 pub mod sse;
 pub mod telemetry;
+pub mod tls;
 pub mod translate;
 pub mod upstream;
 pub mod vkeys;
@@ -68,6 +70,8 @@ pub struct AiGateway {
     pub dlp: Option<PromptScanner>,
     /// Prices, metrics and the events path: where finished calls are accounted.
     pub ledger: Arc<Ledger>,
+    /// Who may call through the proxy or the agent without a virtual key.
+    pub identity: access::IdentityPolicy,
 }
 
 impl AiGateway {
@@ -120,6 +124,7 @@ impl AiGateway {
                 metrics: telemetry::AiMetrics::new(aigw),
                 sink,
             }),
+            identity: access::IdentityPolicy(aigw.identity.clone()),
         })
     }
 

@@ -21,12 +21,12 @@ pub(crate) const OPENAI_KEY: &str = "sk-proj-MockOpenAiKey7fQ2xZ9rT4vB8nL1";
 pub(crate) const ANTHROPIC_KEY: &str = "sk-ant-api03-MockAnthropicKey3kP8wQ5mR2";
 const CARD: &str = "4539 1488 0343 6467";
 
-fn fixtures() -> PathBuf {
+pub(crate) fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
 /// python3 that imports both SDKs, or a failure that says how to get them.
-fn python_with_sdks() -> PathBuf {
+pub(crate) fn python_with_sdks() -> PathBuf {
     let python = require("python3", "apt-get install -y python3");
     let probe = Command::new(&python)
         .args(["-c", "import openai, anthropic"])
@@ -111,6 +111,12 @@ impl AiGateway {
 
     /// Starts with `sections` (ClickHouse and events, prices ...) in the config.
     pub(crate) fn start_with(sections: &str) -> Self {
+        Self::start_full("listen = \"127.0.0.1:0\"\n", sections, "")
+    }
+
+    /// Starts with `proxy` as the `[proxy]` section's lines, `sections`, and `aigw` added
+    /// inside `[aigw]` (keys, then sub-tables).
+    pub(crate) fn start_full(proxy: &str, sections: &str, aigw: &str) -> Self {
         let python = python_with_sdks();
         let dir = tempfile::Builder::new()
             .prefix("warden-aigw-")
@@ -122,7 +128,7 @@ impl AiGateway {
         std::fs::create_dir(dir.path().join("state")).unwrap();
         let config = format!(
             r#"[proxy]
-listen = "127.0.0.1:0"
+{proxy}
 [admin]
 listen = "127.0.0.1:0"
 [state]
@@ -134,6 +140,7 @@ master_key = "file:master.key"
 listen = "127.0.0.1:0"
 dlp_profile = "default"
 on_match = "block"
+{aigw}
 [[aigw.providers]]
 name = "openai"
 kind = "openai"
@@ -256,7 +263,7 @@ model = "claude-sonnet-4-5"
     }
 
     /// The gateway's log line for one request id.
-    fn call_line(&self, request_id: &str) -> String {
+    pub(crate) fn call_line(&self, request_id: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             if let Some(line) = self
@@ -373,7 +380,7 @@ pub(crate) fn with(mut plan: Value, field: &str, value: Value) -> Value {
     plan
 }
 
-fn field(line: &str, name: &str) -> String {
+pub(crate) fn field(line: &str, name: &str) -> String {
     let start = line
         .find(&format!(" {name}="))
         .unwrap_or_else(|| panic!("no {name} in {line}"))

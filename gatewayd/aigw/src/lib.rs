@@ -7,7 +7,9 @@
 //! usage the provider reported and the shipped [`prices`] with the operator's overrides),
 //! logged with its metrics ([`telemetry`]) and written to ClickHouse's `ai_requests`.
 //!
-//! Map: `server` (listener, endpoints, request ids), `pipeline` (the phases), `dialect`
+//! Map: `server` (listener, endpoints, request ids), `tls` (TLS on the listener), `access`
+//! (how a call arrived: direct, or in-process from the proxy or the agent with the identity
+//! they established), `pipeline` (the phases), `dialect`
 //! (wire formats, usage rules), `translate` (OpenAI ⇄ Anthropic requests, answers, streams),
 //! `sse` (incremental event parsing), `body` (answer bodies, the stream relay),
 //! `upstream` (the provider client), `routes`, `vkeys`, `provider_keys`, `dlp_phase`,

@@ -61,6 +61,7 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         )),
         None => None,
     };
+    let aigw_tls = aigw_tls(&config)?;
     let retention = config.retention.clone();
     let snapshot = load_snapshot(config)?;
     let gateway = Arc::new(Gateway::new(
@@ -71,6 +72,14 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         events.writer.as_ref().map(|w| w.sink.clone()),
         geoip,
     ));
+    if let Some(ai_gateway) = &ai_gateway {
+        // `aigw.host` on the proxy and agent paths is served by the AI gateway in-process.
+        let service = crate::aigw_host::AiService {
+            gateway: ai_gateway.clone(),
+            shutdown: gateway.shutdown.clone(),
+        };
+        let _ = gateway.local_service.set(Arc::new(service));
+    }
     let admin_state = Arc::new(admin::state::AdminState::new(tokens, &state_dir));
     spawn_background(
         &gateway,
@@ -87,12 +96,15 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     let addrs = listeners.addrs;
     write_listen_file(&state_dir, addrs)?;
     let aigw_task = match (listeners.aigw, ai_gateway.clone()) {
-        (Some(listener), Some(ai_gateway)) => Some(gateway.tasks.spawn(aigw::serve(
-            listener,
-            ai_gateway,
-            gateway.tasks.clone(),
-            gateway.shutdown.clone(),
-        ))),
+        (Some(listener), Some(ai_gateway)) => {
+            Some(gateway.tasks.spawn(aigw::server::serve_listener(
+                listener,
+                ai_gateway,
+                aigw_tls,
+                gateway.tasks.clone(),
+                gateway.shutdown.clone(),
+            )))
+        }
         _ => None,
     };
     let proxy_task = gateway
@@ -137,6 +149,22 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     }
     tracing::info!("gatewayd stopped");
     Ok(())
+}
+
+/// The AI gateway listener's TLS (`[aigw.tls]`), when configured: its certificates are
+/// minted or read now, so a bad pair fails the start.
+pub fn aigw_tls(config: &Config) -> anyhow::Result<Option<Arc<rustls::ServerConfig>>> {
+    let Some(tls) = &config.aigw.tls else {
+        return Ok(None);
+    };
+    let authority = if tls.names.is_empty() {
+        None
+    } else {
+        Some(open_authority(config)?.0)
+    };
+    aigw::tls::server_config(tls, authority)
+        .map(Some)
+        .map_err(anyhow::Error::msg)
 }
 
 /// The CA (created on first run) behind a leaf cache.

@@ -13,6 +13,7 @@ use std::time::{Instant, SystemTime};
 
 use schema::AiRequest;
 
+use crate::access::{Arrival, IdentitySource};
 use crate::cost::{cost, Cost};
 use crate::dialect::{Dialect, Usage};
 use crate::prices::PriceTable;
@@ -45,6 +46,10 @@ pub struct CallRecord {
     /// DLP findings in the prompt (detector ids) and what was done.
     pub dlp: Vec<String>,
     pub dlp_action: Option<&'static str>,
+    /// How the call reached the gateway (path, and the proxy's identity off the direct path).
+    pub arrival: Arrival,
+    /// How the caller was identified.
+    pub identity_source: IdentitySource,
 }
 
 impl CallRecord {
@@ -69,6 +74,8 @@ impl CallRecord {
             first_token: None,
             dlp: Vec::new(),
             dlp_action: None,
+            arrival: Arrival::direct(peer),
+            identity_source: IdentitySource::None,
         }
     }
 }
@@ -152,6 +159,15 @@ pub fn row(record: &CallRecord, cost: &Cost, latency_ms: u64, ttft_ms: Option<u6
         ttft_ms: ttft_ms.map(millis),
         dlp_action: record.dlp_action.unwrap_or("").to_string(),
         dlp_detectors: record.dlp.clone(),
+        ingress_path: record.arrival.path.as_str().to_string(),
+        identity_source: record.identity_source.as_str().to_string(),
+        device_id: text(
+            record
+                .arrival
+                .identity
+                .as_ref()
+                .and_then(|i| i.device_id.as_deref()),
+        ),
     }
 }
 

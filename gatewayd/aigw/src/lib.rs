@@ -8,8 +8,10 @@
 //! usage the provider reported and the shipped [`prices`] with the operator's overrides),
 //! logged with its metrics ([`telemetry`]) and written to ClickHouse's `ai_requests`.
 //!
-//! Map: `server` (listener, endpoints, request ids), `pipeline` (the phases), `endpoints`
-//! (responses, embeddings, the models a key may use), `dialect`
+//! Map: `server` (listener, endpoints, request ids), `tls` (TLS on the listener), `access`
+//! (how a call arrived: direct, or in-process from the proxy or the agent with the identity
+//! they established), `pipeline` (the phases), `endpoints` (responses, embeddings, the models
+//! a key may use), `dialect`
 //! (wire formats, usage rules), `translate` (OpenAI ⇄ Anthropic requests, answers, streams),
 //! `sse` (incremental event parsing), `body` (answer bodies, the stream relay),
 //! `upstream` (the provider client), `endpoint` (provider URLs and key headers), `routes`, `vkeys`, `provider_keys`, `dlp_phase`,
@@ -18,6 +20,7 @@
 //! Never: send a provider key anywhere but to its provider (not to callers, logs, errors or
 //! events); forward a caller's credentials upstream; send a prompt DLP refused.
 
+pub mod access;
 pub mod body;
 pub mod call_log;
 pub mod cost;
@@ -34,6 +37,7 @@ pub mod routes;
 pub mod server;
 pub mod sse;
 pub mod telemetry;
+pub mod tls;
 pub mod translate;
 pub mod upstream;
 pub mod vkeys;
@@ -72,6 +76,8 @@ pub struct AiGateway {
     pub dlp: Option<PromptScanner>,
     /// Prices, metrics and the events path: where finished calls are accounted.
     pub ledger: Arc<Ledger>,
+    /// Who may call through the proxy or the agent without a virtual key.
+    pub identity: access::IdentityPolicy,
 }
 
 impl AiGateway {
@@ -124,6 +130,7 @@ impl AiGateway {
                 metrics: telemetry::AiMetrics::new(aigw),
                 sink,
             }),
+            identity: access::IdentityPolicy(aigw.identity.clone()),
         })
     }
 

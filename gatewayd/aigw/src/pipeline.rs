@@ -45,7 +45,9 @@ pub enum Reply {
     },
 }
 
-/// Phase 1: who is calling — `Authorization: Bearer KEY` or `x-api-key: KEY`.
+/// Phase 1: who is calling — `Authorization: Bearer KEY` or `x-api-key: KEY`; on the proxy
+/// and agent paths, without a virtual key, the identity they established
+/// ([`crate::access`]).
 pub fn authenticate(
     gw: &AiGateway,
     headers: &HeaderMap,
@@ -59,15 +61,21 @@ pub fn authenticate(
                 .or_else(|| v.strip_prefix("bearer "))
         });
     let presented = bearer.or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()));
-    let Some(presented) = presented.map(str::trim).filter(|k| !k.is_empty()) else {
-        return Err(CallError::Unauthenticated(
-            "no virtual key: send Authorization: Bearer <key> (or x-api-key); `gatewayd aigw keys create` makes one".into(),
-        ));
+    let presented = presented.map(str::trim).filter(|k| !k.is_empty());
+    let proxied = record.arrival.identity.is_some();
+    // On the proxied paths a placeholder (SDKs insist on some api_key) is not a key.
+    let presented = presented.filter(|k| !proxied || crate::access::is_virtual_key(k));
+    let Some(presented) = presented else {
+        let (caller, source) = gw.identity.caller(&record.arrival)?;
+        record.caller = Some(caller.clone());
+        record.identity_source = source;
+        return Ok(caller);
     };
     let caller = gw.keys.current().verify(presented).ok_or_else(|| {
         CallError::Unauthenticated("this virtual key is unknown, revoked or expired".into())
     })?;
     record.caller = Some(caller.clone());
+    record.identity_source = crate::access::IdentitySource::VirtualKey;
     Ok(caller)
 }
 
@@ -138,7 +146,12 @@ pub fn resolve_route(
     record.route = Some(route.clone());
     if !gw.routes.allows(&caller.models, &route) {
         return Err(CallError::Forbidden(format!(
-            "this virtual key may not use the model {model:?}"
+            "this {} may not use the model {model:?}",
+            if caller.key_id.is_empty() {
+                "caller"
+            } else {
+                "virtual key"
+            }
         )));
     }
     Ok(route)

@@ -1,5 +1,6 @@
 //! The AI gateway's listener and endpoints: accept within `max_connections` (one more is
-//! answered 503 and closed), serve HTTP/1.1 and HTTP/2 (cleartext), route
+//! answered 503 and closed), serve HTTP/1.1 and HTTP/2 (cleartext, or TLS with
+//! `[aigw.tls]`; also on connections the proxy hands over, [`serve_proxied`]), route
 //! `POST /v1/chat/completions`, `POST /v1/messages`, `POST /v1/responses`,
 //! `POST /v1/embeddings` and `GET /v1/models`, and put
 //! `x-request-id` / `X-Warden-Request-Id` on every answer.
@@ -17,12 +18,13 @@ use http::{HeaderValue, Method, Request, Response};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use serde_json::json;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::access::Arrival;
 use crate::body::{CallBody, Relay};
 use crate::call_log::{CallLog, CallRecord};
 use crate::dialect::Dialect;
@@ -35,6 +37,18 @@ use crate::AiGateway;
 pub async fn serve(
     listener: TcpListener,
     gw: Arc<AiGateway>,
+    tasks: TaskTracker,
+    shutdown: CancellationToken,
+) {
+    serve_listener(listener, gw, None, tasks, shutdown).await;
+}
+
+/// [`serve`], with TLS on every connection when `tls` is set (`[aigw.tls]`, see
+/// [`crate::tls`]).
+pub async fn serve_listener(
+    listener: TcpListener,
+    gw: Arc<AiGateway>,
+    tls: Option<Arc<rustls::ServerConfig>>,
     tasks: TaskTracker,
     shutdown: CancellationToken,
 ) {
@@ -64,8 +78,18 @@ pub async fn serve(
         };
         let gw = gw.clone();
         let shutdown = shutdown.clone();
+        let tls = tls.clone();
         tasks.spawn(async move {
-            serve_connection(stream, peer, gw, shutdown).await;
+            let _ = stream.set_nodelay(true);
+            let arrival = Arrival::direct(peer);
+            match tls {
+                None => serve_io(stream, arrival, gw, shutdown).await,
+                Some(tls) => {
+                    if let Some(stream) = crate::tls::accept(stream, tls).await {
+                        serve_io(stream, arrival, gw, shutdown).await;
+                    }
+                }
+            }
             drop(permit);
         });
     }
@@ -80,16 +104,27 @@ async fn refuse(mut stream: TcpStream) {
     let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(answer.as_bytes())).await;
 }
 
-async fn serve_connection(
-    stream: TcpStream,
-    peer: SocketAddr,
+/// Serves a connection the proxy or the agent port handed over (a CONNECT to `aigw.host`,
+/// already decrypted), with the identity they established in `arrival`.
+pub async fn serve_proxied<I>(
+    io: I,
+    arrival: Arrival,
     gw: Arc<AiGateway>,
     shutdown: CancellationToken,
-) {
-    let _ = stream.set_nodelay(true);
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    serve_io(io, arrival, gw, shutdown).await;
+}
+
+async fn serve_io<I>(io: I, arrival: Arrival, gw: Arc<AiGateway>, shutdown: CancellationToken)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let service = hyper::service::service_fn(move |request| {
         let gw = gw.clone();
-        async move { Ok::<_, Infallible>(handle(&gw, request, peer).await) }
+        let arrival = arrival.clone();
+        async move { Ok::<_, Infallible>(handle_via(&gw, request, arrival).await) }
     });
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     builder
@@ -97,7 +132,7 @@ async fn serve_connection(
         .timer(TokioTimer::new())
         .header_read_timeout(Duration::from_secs(30))
         .max_buf_size(64 * 1024);
-    let connection = builder.serve_connection(TokioIo::new(stream), service);
+    let connection = builder.serve_connection(TokioIo::new(io), service);
     tokio::pin!(connection);
     tokio::select! {
         _ = connection.as_mut() => {}
@@ -108,11 +143,20 @@ async fn serve_connection(
     }
 }
 
-/// One call: its endpoint's phases, then the answer with its request id and log guard.
+/// One call on the gateway's own listener: see [`handle_via`].
 pub async fn handle(
     gw: &AiGateway,
     request: Request<Incoming>,
     peer: SocketAddr,
+) -> Response<CallBody> {
+    handle_via(gw, request, Arrival::direct(peer)).await
+}
+
+/// One call: its endpoint's phases, then the answer with its request id and log guard.
+pub async fn handle_via(
+    gw: &AiGateway,
+    request: Request<Incoming>,
+    arrival: Arrival,
 ) -> Response<CallBody> {
     let path = request.uri().path().trim_end_matches('/').to_string();
     let (ingress, endpoint) = match path.as_str() {
@@ -123,7 +167,8 @@ pub async fn handle(
         "/v1/embeddings" => (Dialect::OpenAi, "embeddings"),
         _ => (Dialect::OpenAi, "other"),
     };
-    let mut record = CallRecord::new(peer, ingress, endpoint);
+    let mut record = CallRecord::new(arrival.peer, ingress, endpoint);
+    record.arrival = arrival;
     let method = request.method().clone();
     let result = match (method, endpoint) {
         (Method::POST, "messages" | "chat_completions") => call(gw, ingress, request, &mut record).await,

@@ -233,6 +233,8 @@ impl CallFinished<'_> {
             target: "aigw::call",
             request_id = %r.request_id,
             peer = %r.peer,
+            via = r.arrival.path.as_str(),
+            identity = r.identity_source.as_str(),
             endpoint = r.endpoint,
             ingress = r.ingress.as_str(),
             user = caller.map_or("", |c| c.user.as_str()),

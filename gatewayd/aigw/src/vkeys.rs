@@ -18,7 +18,8 @@ use crate::files::Stamp;
 
 /// The file in the state directory.
 pub const KEYS_FILE: &str = "aigw-keys.json";
-const KEY_PREFIX: &str = "wvk_";
+/// What every virtual key starts with.
+pub const KEY_PREFIX: &str = "wvk_";
 /// The largest keys file read.
 const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 

@@ -10,16 +10,25 @@ use std::net::SocketAddr;
 
 use serde::Deserialize;
 
+pub use crate::aigw_access::{AigwIdentity, AigwTls};
 use crate::ConfigDuration;
 
 /// The AI gateway (`gatewayd/aigw`): an OpenAI- and Anthropic-compatible endpoint.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct AigwConfig {
-    /// Where the AI gateway listens (plain HTTP); off when unset.
+    /// Where the AI gateway listens (plain HTTP, or TLS with `[aigw.tls]`); off when unset.
     pub listen: Option<SocketAddr>,
-    /// A non-loopback `listen` must be asked for explicitly: virtual keys travel in clear.
+    /// A non-loopback `listen` without TLS must be asked for explicitly: virtual keys travel
+    /// in clear.
     pub allow_remote: bool,
+    /// TLS on `listen` (`aigw_access`).
+    pub tls: Option<AigwTls>,
+    /// The name (e.g. `ai.warden.internal`) under which the proxy and the agent tunnel serve
+    /// the AI gateway in-process: never resolved, never dialled.
+    pub host: Option<String>,
+    /// Who may call through `host` with only their proxy or device identity.
+    pub identity: AigwIdentity,
     /// Connections open at once on the AI gateway's port; one more is answered 503.
     pub max_connections: usize,
     /// Largest request body a caller may send.
@@ -47,6 +56,9 @@ impl Default for AigwConfig {
         Self {
             listen: None,
             allow_remote: false,
+            tls: None,
+            host: None,
+            identity: AigwIdentity::default(),
             max_connections: 4096,
             max_body_bytes: 8 * 1024 * 1024,
             max_response_bytes: 16 * 1024 * 1024,
@@ -272,18 +284,19 @@ pub(crate) fn validate_prices(config: &AigwConfig) -> Result<(), (usize, &'stati
 /// Checks what types cannot: returns the key to point at and the message.
 pub(crate) fn validate(config: &AigwConfig) -> Result<(), (&'static str, String)> {
     if let Some(listen) = config.listen {
-        if !listen.ip().is_loopback() && !config.allow_remote {
+        if !listen.ip().is_loopback() && !config.allow_remote && config.tls.is_none() {
             return Err((
                 "listen",
                 format!(
                     "aigw.listen {listen} is not a loopback address: the AI gateway speaks plain \
-                     HTTP (virtual keys in clear), so keep it on loopback or set \
+                     HTTP (virtual keys in clear), so keep it on loopback, add [aigw.tls], or set \
                      aigw.allow_remote = true once it is only reachable from a trusted network \
                      or behind a TLS reverse proxy"
                 ),
             ));
         }
     }
+    crate::aigw_access::validate(config)?;
     for (key, value) in [
         ("max_connections", config.max_connections),
         ("max_body_bytes", config.max_body_bytes),

@@ -5,6 +5,7 @@
 //! SIGHUP reload see exactly the errors `gatewayd run` would.
 
 mod aigw;
+mod aigw_access;
 mod coaching;
 mod duration;
 mod egress;
@@ -21,8 +22,8 @@ use ipnet::IpNet;
 use serde::Deserialize;
 
 pub use aigw::{
-    is_date, AigwConfig, AigwModel, AigwOnMatch, AigwPrice, AigwProvider, ProviderKind,
-    MAX_PRICE_USD,
+    is_date, AigwConfig, AigwIdentity, AigwModel, AigwOnMatch, AigwPrice, AigwProvider, AigwTls,
+    ProviderKind, MAX_PRICE_USD,
 };
 pub use coaching::CoachingConfig;
 pub use duration::ConfigDuration;

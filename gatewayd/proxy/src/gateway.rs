@@ -176,6 +176,9 @@ pub struct Gateway {
     pub inspect_budget: InspectBudget,
     /// Connections per client address and per user on the proxy port.
     pub limits: ConnectionLimits,
+    /// The service the gateway serves itself at `aigw.host` (the AI gateway), registered by
+    /// the daemon once at start; unset: requests to that name get a clear refusal.
+    pub local_service: std::sync::OnceLock<Arc<dyn crate::intercept::local::LocalService>>,
 }
 
 impl Gateway {
@@ -200,6 +203,7 @@ impl Gateway {
         Self {
             inspect_budget,
             limits: ConnectionLimits::default(),
+            local_service: std::sync::OnceLock::new(),
             events,
             geoip: arc_swap::ArcSwapOption::from(geoip.map(Arc::new)),
             statuses,

@@ -118,8 +118,14 @@ fn explain_events(config: &config::Config) -> String {
 fn check_aigw(config: &config::Config) -> Result<String, String> {
     let aigw = &config.aigw;
     let Some(listen) = aigw.listen else {
-        return Ok("aigw: off ([aigw] listen unset)".to_string());
+        return Ok(match &aigw.host {
+            Some(host) => format!(
+                "aigw: off ([aigw] listen unset); {host} answers through the proxy that it is off"
+            ),
+            None => "aigw: off ([aigw] listen unset)".to_string(),
+        });
     };
+    let access = check_aigw_access(aigw)?;
     let source = keystore::MasterKeySource::parse(&config.keys.master_key)
         .map_err(|e| format!("[aigw]: {e}"))?;
     let master = keystore::MasterKey::load(&source)
@@ -139,8 +145,38 @@ fn check_aigw(config: &config::Config) -> Result<String, String> {
         }
     }
     Ok(format!(
-        "aigw: listening on {listen}; {} providers, {} models; their keys are in the store",
+        "aigw: listening on {listen}; {} providers, {} models; their keys are in the store{access}",
         aigw.providers.len(),
         aigw.models.len()
     ))
+}
+
+/// TLS (a cert/key pair is read and matched now; minted names are minted at start) and the
+/// proxy path, in words.
+fn check_aigw_access(aigw: &config::AigwConfig) -> Result<String, String> {
+    let mut out = String::new();
+    match &aigw.tls {
+        Some(tls) if tls.names.is_empty() => {
+            aigw::tls::server_config(tls, None)?;
+            out.push_str("; TLS with the configured cert and key");
+        }
+        Some(tls) => {
+            out.push_str(&format!(
+                "; TLS with certificates minted by Warden's CA for {}",
+                tls.names.join(", ")
+            ));
+        }
+        None => out.push_str("; plain HTTP"),
+    }
+    if let Some(host) = &aigw.host {
+        let who = if aigw.identity.allow {
+            "proxy users and enrolled devices may call without a virtual key"
+        } else {
+            "callers need a virtual key"
+        };
+        out.push_str(&format!(
+            "; served as https://{host} through the proxy and the agent ({who})"
+        ));
+    }
+    Ok(out)
 }

@@ -66,6 +66,16 @@ pub struct AiRequest {
     pub dlp_action: String,
     /// Detector ids that matched the prompt, each once (never the data).
     pub dlp_detectors: Vec<String>,
+    /// How the call came in: `direct`, `proxy` or `agent`. (`default` here and below:
+    /// batches spooled before the columns existed still replay.)
+    #[serde(default)]
+    pub ingress_path: String,
+    /// How the caller was identified: `virtual_key`, `proxy_user`, `device`, or empty.
+    #[serde(default)]
+    pub identity_source: String,
+    /// The enrolled device, on the agent path.
+    #[serde(default)]
+    pub device_id: String,
 }
 
 impl AiRequest {

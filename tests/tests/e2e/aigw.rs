@@ -26,7 +26,7 @@ pub(crate) fn fixtures() -> PathBuf {
 }
 
 /// python3 that imports both SDKs, or a failure that says how to get them.
-fn python_with_sdks() -> PathBuf {
+pub(crate) fn python_with_sdks() -> PathBuf {
     let python = require("python3", "apt-get install -y python3");
     let probe = Command::new(&python)
         .args(["-c", "import openai, anthropic"])
@@ -116,8 +116,20 @@ impl AiGateway {
         Self::start_extended(sections, |_, _| Extra::default())
     }
 
+    /// Starts with `proxy` as the `[proxy]` section's lines, `sections`, and `aigw` added
+    /// inside `[aigw]` (keys, then sub-tables).
+    pub(crate) fn start_full(proxy: &str, sections: &str, aigw: &str) -> Self {
+        let (proxy, aigw) = (proxy.to_string(), aigw.to_string());
+        Self::start_extended(sections, move |_, _| Extra {
+            proxy: Some(proxy),
+            aigw,
+            ..Extra::default()
+        })
+    }
+
     /// Starts with `sections`, and what `extra` adds (given python3 and the test's
-    /// directory): more mock providers, `[aigw]` lines after the standard ones, and keys.
+    /// directory): more mock providers, `[proxy]` lines, lines inside `[aigw]`, `[aigw]`
+    /// lines after the standard ones, and keys.
     pub(crate) fn start_extended(
         sections: &str,
         extra: impl FnOnce(&Path, &Path) -> Extra,
@@ -134,7 +146,7 @@ impl AiGateway {
         let more = extra(&python, dir.path());
         let config = format!(
             r#"[proxy]
-listen = "127.0.0.1:0"
+{proxy}
 [admin]
 listen = "127.0.0.1:0"
 [state]
@@ -146,6 +158,7 @@ master_key = "file:master.key"
 listen = "127.0.0.1:0"
 dlp_profile = "default"
 on_match = "block"
+{aigw}
 [[aigw.providers]]
 name = "openai"
 kind = "openai"
@@ -168,6 +181,8 @@ model = "claude-sonnet-4-5"
             o = openai.port,
             a = anthropic.port,
             more_config = more.config,
+            proxy = more.proxy.as_deref().unwrap_or("listen = \"127.0.0.1:0\""),
+            aigw = more.aigw,
         );
         std::fs::write(dir.path().join("gatewayd.toml"), config).unwrap();
         let mut this = Self {
@@ -381,6 +396,10 @@ pub(crate) struct Extra {
     pub(crate) mocks: Vec<MockProvider>,
     /// Appended to the config after the standard `[[aigw.models]]`.
     pub(crate) config: String,
+    /// The `[proxy]` section's lines (default: a loopback listener on a free port).
+    pub(crate) proxy: Option<String>,
+    /// Lines inside `[aigw]`, before its providers (keys, then sub-tables).
+    pub(crate) aigw: String,
     /// `gatewayd keys add NAME --provider P` with each secret.
     pub(crate) keys: Vec<(String, String, String)>,
 }

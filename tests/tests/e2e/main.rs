@@ -13,6 +13,7 @@ mod agent;
 mod aigw;
 mod aigw_providers;
 mod aigw_endpoints;
+mod aigw_access;
 mod aigw_spend;
 mod auth_attacks;
 mod bad_input;

@@ -16,6 +16,7 @@
 
 mod bypass;
 pub mod client_hello;
+pub mod local;
 mod peek;
 mod tls;
 
@@ -60,6 +61,11 @@ pub async fn handle_tunnel<S>(tunnel: Tunnel, stream: S)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    if local::is_local_host(&tunnel) {
+        // The AI gateway's name: served in-process, never resolved or dialled.
+        Box::pin(local::serve(tunnel, stream)).await;
+        return;
+    }
     let metrics = tunnel.gateway.metrics.clone();
     let handshake = tunnel.snapshot.config.timeouts.handshake.0;
     let (prefix, detected, stream) = match Box::pin(peek_stream(stream, handshake)).await {
@@ -294,22 +300,49 @@ async fn intercept_tls<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let metrics = tunnel.gateway.metrics.clone();
-    let config = match tunnel.snapshot.tls.for_host(&tunnel.gateway.leaves, &host) {
+    let Some(tls) = terminate_tls(&tunnel, &host, prefix, stream).await else {
+        return;
+    };
+    TunnelIntercepted {
+        blocked: blocked.is_some(),
+    }
+    .emit(&tunnel.gateway.metrics);
+    let protocol = match tls.get_ref().1.alpn_protocol() {
+        Some(b"h2") => Protocol::Http2,
+        _ => Protocol::Http1,
+    };
+    // The stream boxed, so it is not copied into each serving frame (async fn arguments stay
+    // in their future for its whole life) of a connection that may idle for minutes.
+    Box::pin(serve_inner(tunnel, host, "https", blocked, protocol, tls)).await;
+}
+
+/// The client's TLS session, terminated with the leaf minted for `host`; `None` (logged and
+/// counted) when no leaf could be minted or the handshake failed: fail closed.
+async fn terminate_tls<S>(
+    tunnel: &Tunnel,
+    host: &str,
+    prefix: Bytes,
+    stream: S,
+) -> Option<Box<tokio_rustls::server::TlsStream<Prefixed<S>>>>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let metrics = &tunnel.gateway.metrics;
+    let config = match tunnel.snapshot.tls.for_host(&tunnel.gateway.leaves, host) {
         Ok((config, minted)) => {
             if minted {
-                LeafMinted { host: &host }.emit(&metrics);
+                LeafMinted { host }.emit(metrics);
             }
             config
         }
         Err(error) => {
             // Fail closed: no certificate, no session, nothing forwarded.
             TunnelRefused {
-                target: &host,
+                target: host,
                 reason: TunnelRefusal::NoCertificate(&error),
             }
-            .emit(&metrics);
-            return;
+            .emit(metrics);
+            return None;
         }
     };
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
@@ -321,33 +354,18 @@ async fn intercept_tls<S>(
             .await
             .map(|accepted| accepted.map(Box::new))
     });
-    let tls = match accept.await {
-        Ok(Ok(tls)) => tls,
+    match accept.await {
+        Ok(Ok(tls)) => Some(tls),
         Ok(Err(error)) => {
             let error = Some(&error as &dyn std::fmt::Display);
-            TlsHandshakeFailed { host: &host, error }.emit(&metrics);
-            return;
+            TlsHandshakeFailed { host, error }.emit(metrics);
+            None
         }
         Err(_) => {
-            TlsHandshakeFailed {
-                host: &host,
-                error: None,
-            }
-            .emit(&metrics);
-            return;
+            TlsHandshakeFailed { host, error: None }.emit(metrics);
+            None
         }
-    };
-    TunnelIntercepted {
-        blocked: blocked.is_some(),
     }
-    .emit(&metrics);
-    let protocol = match tls.get_ref().1.alpn_protocol() {
-        Some(b"h2") => Protocol::Http2,
-        _ => Protocol::Http1,
-    };
-    // The stream boxed, so it is not copied into each serving frame (async fn arguments stay
-    // in their future for its whole life) of a connection that may idle for minutes.
-    Box::pin(serve_inner(tunnel, host, "https", blocked, protocol, tls)).await;
 }
 
 async fn serve_inner<S>(

@@ -75,6 +75,10 @@ pub fn resolve<B>(conn: &ConnectionContext, request: &Request<B>) -> Result<Targ
             let host = uri
                 .host()
                 .ok_or_else(|| bad_request("request.target", "The URL has no host.".into()))?;
+            if crate::intercept::local::is_local_name(&conn.snapshot.config, host) {
+                // The AI gateway's name is never resolved or dialled, and never served in clear.
+                return Err(crate::intercept::local::https_only(host));
+            }
             ("http", host.to_owned(), uri.port_u16().unwrap_or(80))
         }
     };

@@ -69,6 +69,7 @@ fn gemini_extra(python: &std::path::Path, dir: &std::path::Path) -> Extra {
             ),
         ],
         mocks: vec![gemini],
+        ..Extra::default()
     }
 }
 

@@ -66,6 +66,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(11, "app_daily", "0011_app_daily.sql"),
     migration!(12, "ai_requests", "0012_ai_requests.sql"),
     migration!(13, "http_events_tenant", "0013_http_events_tenant.sql"),
+    migration!(14, "app_errors_hourly", "0014_app_errors_hourly.sql"),
 ];
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ mod support;
 mod agent;
 mod aigw;
 mod aigw_spend;
+mod analyst;
 mod auth_attacks;
 mod bad_input;
 mod browser;

@@ -231,6 +231,11 @@ pub async fn overview(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) -
         &count(number(&totals["dlp_findings"])),
         "",
     ));
+    body.push_str(&super::errors::card(
+        number(&totals["errors"]),
+        number(&previous["errors"]),
+        pairs,
+    ));
     body.push_str("</div><h2>Requests over time</h2>");
     body.push_str(&svg::line_chart(
         "Requests over time",
@@ -299,7 +304,7 @@ fn status_form(session: &Session, id: &str, status: &str, back: &str) -> String 
 }
 
 /// The apps table's columns (as the report sorts them) and their headings.
-const APP_HEADINGS: [(&str, &str); 13] = [
+const APP_HEADINGS: [(&str, &str); 14] = [
     ("name", "App"),
     ("category", "Category"),
     ("status", "Status"),
@@ -311,12 +316,14 @@ const APP_HEADINGS: [(&str, &str); 13] = [
     ("bytes_down", "Received"),
     ("uploads", "Uploads"),
     ("blocked", "Blocked"),
+    ("errors", "Errors"),
     ("dlp_findings", "DLP"),
     ("last_seen", "Last seen"),
 ];
 
 fn apps_table(
     session: &Session,
+    pairs: &BTreeMap<String, String>,
     apps: &[Value],
     query: &str,
     back: &str,
@@ -358,8 +365,13 @@ fn apps_table(
             "bytes_down",
             "uploads",
             "blocked",
+            "errors",
             "dlp_findings",
         ] {
+            if metric == "errors" {
+                out.push_str(&super::errors::cell(&id, &app[metric], pairs));
+                continue;
+            }
             let _ = write!(
                 out,
                 "<td class=\"num\">{}</td>",
@@ -393,6 +405,7 @@ pub async fn apps(
     let query = keep(pairs);
     body.push_str(&apps_table(
         session,
+        pairs,
         &apps,
         &query,
         &back_link("/apps", pairs),
@@ -460,6 +473,26 @@ pub async fn app(
         "DLP findings",
         &html::cell("dlp_findings", &totals["dlp_findings"]),
         "",
+    ));
+    body.push_str(&card(
+        "Uploads",
+        &html::cell("uploads", &totals["uploads"]),
+        "",
+    ));
+    body.push_str(&card(
+        "Devices",
+        &html::cell("devices", &totals["devices"]),
+        "",
+    ));
+    body.push_str(&card(
+        "Blocked",
+        &html::cell("blocked", &totals["blocked"]),
+        "requests",
+    ));
+    body.push_str(&card(
+        "Errors",
+        &html::cell("errors", &totals["errors"]),
+        "upstream failures, not blocks",
     ));
     body.push_str("</div><h2>Requests over time</h2>");
     body.push_str(&svg::line_chart(
@@ -622,6 +655,7 @@ pub async fn unapproved(
     body.push_str("<h2>Apps</h2>");
     body.push_str(&apps_table(
         session,
+        pairs,
         &apps,
         &query,
         &back_link("/unapproved", pairs),

@@ -32,6 +32,7 @@ mod target;
 mod trace_span;
 mod tunnel_log;
 mod upgrade;
+mod upload_name;
 mod upload_sniff;
 
 use std::convert::Infallible;
@@ -125,7 +126,13 @@ async fn run_phases(
     // 3. decide: the policy's verdict with the app's current status.
     let book = conn.gateway.statuses.book();
     let verdict = decide::decide(conn, ctx, &book, None);
-    decide::apply(conn, ctx, &verdict)?;
+    if let Err(refusal) = decide::apply(conn, ctx, &verdict) {
+        if ctx.upload {
+            // The event names the file that was stopped.
+            upload_name::record(conn, ctx, &parts, body).await;
+        }
+        return Err(refusal);
+    }
     let websocket = upgrade::is_websocket_parts(&parts);
     if websocket && matches!(verdict.action, policies::rules::Action::Isolate) {
         // View-only: a WebSocket would let the user send messages to the app.

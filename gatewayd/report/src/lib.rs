@@ -18,6 +18,7 @@ pub mod event;
 pub mod explorer;
 pub mod filter;
 pub mod form;
+mod overview_extra;
 pub mod people;
 pub mod sort;
 pub mod source;

@@ -230,7 +230,8 @@ fn top(apps: &[Value], key: impl Fn(&Value) -> u64) -> Vec<Value> {
 }
 
 /// Totals (with upstream failures as `errors`, apart from `blocked`) against the previous
-/// period, the trend, and the top apps by requests, users and bytes.
+/// period, the trend, allowed vs blocked vs failed, the top apps by requests, users and bytes,
+/// the top users, the top DLP detectors and the riskiest unsanctioned apps.
 pub async fn overview(
     inputs: ReportInputs<'_>,
     filter: &ReportFilter,
@@ -240,7 +241,7 @@ pub async fn overview(
     let mut previous_filter = filter.clone();
     previous_filter.range = filter.range.previous();
     let previous_source = Source::for_filter(&previous_filter);
-    let (mut current, mut previous, trend, apps, previous_errors) = tokio::try_join!(
+    let (mut current, mut previous, trend, apps, previous_errors, top_users, top_dlp) = tokio::try_join!(
         totals(inputs, complete(source), filter, &scope, ""),
         totals(
             inputs,
@@ -252,6 +253,8 @@ pub async fn overview(
         series(inputs, source, filter, &scope, ""),
         per_app(inputs, source, filter, &scope),
         super::errors::by_app(inputs, previous_source, &previous_filter, &scope),
+        super::overview_extra::top_users(inputs, filter),
+        super::overview_extra::top_dlp(inputs, filter, &scope),
     )?;
     let errors: u64 = apps.iter().map(|a| number(&a["errors"])).sum();
     if let Value::Object(map) = &mut previous {
@@ -279,11 +282,15 @@ pub async fn overview(
         "totals": current,
         "previous": previous,
         "series": trend,
+        "outcomes": super::overview_extra::outcomes(&current),
         "top_apps": {
             "by_requests": by_requests,
             "by_users": top(&apps, |a| number(&a["users"])),
             "by_bytes": top(&apps, bytes),
         },
+        "top_users": top_users,
+        "top_dlp": top_dlp,
+        "riskiest_unsanctioned": super::overview_extra::riskiest_unsanctioned(&apps),
     });
     Ok(Report { json, table })
 }

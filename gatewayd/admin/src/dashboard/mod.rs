@@ -12,6 +12,7 @@ pub mod discovered;
 pub mod errors;
 pub mod explorer;
 pub mod html;
+mod overview;
 pub mod pages;
 pub mod person;
 pub mod session;

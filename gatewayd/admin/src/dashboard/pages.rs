@@ -139,7 +139,7 @@ pub(super) fn export_link(
     )
 }
 
-fn series_points(series: &Value, metric: &str) -> Vec<(String, f64)> {
+pub(super) fn series_points(series: &Value, metric: &str) -> Vec<(String, f64)> {
     series
         .as_array()
         .map(|rows| {
@@ -192,7 +192,7 @@ fn list_footer(
     out
 }
 
-/// `/`: cards, the trend and the top apps.
+/// `/`: the cards, then the panels (`overview.rs`).
 pub async fn overview(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) -> Page {
     let (done, filter) = run(proxy, "overview", None, pairs).await?;
     let json = &done.json;
@@ -236,43 +236,8 @@ pub async fn overview(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) -
         number(&previous["errors"]),
         pairs,
     ));
-    body.push_str("</div><h2>Requests over time</h2>");
-    body.push_str(&svg::line_chart(
-        "Requests over time",
-        &series_points(&json["series"], "requests"),
-    ));
-    for (key, title, metric) in [
-        ("by_requests", "Top apps by requests", "requests"),
-        ("by_users", "Top apps by users", "users"),
-        ("by_bytes", "Top apps by data sent", "bytes_up"),
-    ] {
-        let apps = json["top_apps"][key]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let _ = write!(body, "<h2>{title}</h2>");
-        let bars: Vec<(String, f64)> = apps
-            .iter()
-            .map(|a| (plain(&a["name"]), number(&a[metric]) as f64))
-            .collect();
-        if key == "by_requests" {
-            body.push_str(&svg::bar_chart(title, &bars));
-        }
-        let table = Table::from_objects(
-            &[
-                "app_id",
-                "name",
-                "category",
-                "status",
-                "requests",
-                "users",
-                "bytes_up",
-                "bytes_down",
-            ],
-            &apps,
-        );
-        body.push_str(&side_table(pairs, "/", key, table)?);
-    }
+    body.push_str("</div>");
+    body.push_str(&super::overview::panels(json, pairs)?);
     body.push_str(&export_link("overview", None, pairs));
     Ok(body)
 }

@@ -6,6 +6,7 @@
 
 mod errors;
 mod filters;
+mod overview;
 mod uploads;
 
 use std::time::{Duration, Instant};

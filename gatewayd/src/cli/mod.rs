@@ -118,8 +118,8 @@ pub enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
-    /// The Shadow AI report: overview, apps, app ID, errors [APP], users, dlp, unapproved,
-    /// anomalies.
+    /// The Shadow AI report: overview, apps, app ID, errors (all apps or one), users, dlp,
+    /// unapproved, anomalies.
     Report {
         #[command(flatten)]
         args: Box<ReportArgs>,

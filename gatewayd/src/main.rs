@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use config::{load_config, Config};
 use gatewayd::cli::{
-    run_admin, run_aigw, run_apps, run_ca, run_catalog, run_check, run_devices, run_discovered,
-    run_dlp, run_keys, run_report, run_schema, Cli, Command, UsersCommand,
+    run_access_requests, run_admin, run_aigw, run_apps, run_ca, run_catalog, run_check,
+    run_devices, run_discovered, run_dlp, run_keys, run_report, run_schema, Cli, Command,
+    UsersCommand,
 };
 
 fn main() -> ExitCode {
@@ -71,6 +72,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Discovered { command, config } => {
             let code = run_discovered(&config_or_exit!(config.config.as_deref()), &command)?;
+            Ok(ExitCode::from(code))
+        }
+        Command::AccessRequests { command, config } => {
+            let code = run_access_requests(&config_or_exit!(config.config.as_deref()), &command)?;
             Ok(ExitCode::from(code))
         }
         Command::Admin { command, config } => {

@@ -25,6 +25,9 @@ pub const APP_GROUP_DAILY: &str = "app_group_daily";
 pub const APP_DEVICE_DAILY: &str = "app_device_daily";
 /// Rollup (AggregatingMergeTree) of `http_events` per day and app, with sketches of uniques.
 pub const APP_DAILY: &str = "app_daily";
+/// Rollup (AggregatingMergeTree) of failed transactions (`action = 'error'`) per hour, app,
+/// user, country and groups.
+pub const APP_ERRORS_HOURLY: &str = "app_errors_hourly";
 /// The runner's record of applied migrations.
 pub const SCHEMA_MIGRATIONS: &str = "schema_migrations";
 
@@ -33,7 +36,7 @@ pub const RAW: [&str; 3] = [HTTP_EVENTS, DLP_FINDINGS, AI_REQUESTS];
 
 /// Tables whose partitions are dropped after `retention.rollup_days`. The status audit trail
 /// lives as long as the reports that it explains.
-pub const ROLLUPS: [&str; 9] = [
+pub const ROLLUPS: [&str; 10] = [
     APP_DAILY,
     APP_USAGE_HOURLY,
     APP_USER_DAILY,
@@ -42,11 +45,12 @@ pub const ROLLUPS: [&str; 9] = [
     USER_DAILY,
     APP_GROUP_DAILY,
     APP_DEVICE_DAILY,
+    APP_ERRORS_HOURLY,
     APP_STATUS_CHANGES,
 ];
 
 /// Materialized views, each writing into the rollup of the same name without `_mv`.
-pub const MATERIALIZED_VIEWS: [&str; 8] = [
+pub const MATERIALIZED_VIEWS: [&str; 9] = [
     "app_daily_mv",
     "app_usage_hourly_mv",
     "app_user_daily_mv",
@@ -55,4 +59,5 @@ pub const MATERIALIZED_VIEWS: [&str; 8] = [
     "user_daily_mv",
     "app_group_daily_mv",
     "app_device_daily_mv",
+    "app_errors_hourly_mv",
 ];

@@ -35,6 +35,10 @@ pub async fn handle(
             let id = id.to_string();
             super::report_api::report(proxy, &request, "app", Some(&id)).await
         }
+        (Method::GET, ["report", "errors", id]) => {
+            let id = report::form::decode_path(id);
+            super::report_api::report(proxy, &request, "errors", Some(&id)).await
+        }
         (Method::GET, ["report", "user", name]) => {
             let name = report::form::decode_path(name);
             super::report_api::report(proxy, &request, "user", Some(&name)).await

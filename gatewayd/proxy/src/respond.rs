@@ -11,7 +11,9 @@ use crate::outcome::Outcome;
 use crate::upstream::ProxyBody;
 
 mod coaching;
-pub use coaching::{continued, request_filed, PageForms, RESERVED_PREFIX};
+pub use coaching::{
+    continued, request_filed, PageForms, CONTINUE_HEADER, JUSTIFICATION_HEADER, RESERVED_PREFIX,
+};
 
 // Shared with the agent, which reads them to explain a refusal.
 pub use agent_proto::header::{
@@ -106,7 +108,7 @@ pub fn render(refusal: &Refusal, request_id: &str, json: bool) -> Response<Proxy
 /// [`render`] as a head and its bytes (for the tunnel port's h2 streams).
 pub fn render_parts(refusal: &Refusal, request_id: &str, json: bool) -> (Response<()>, Bytes) {
     let (content_type, body) = if json {
-        let value = serde_json::json!({
+        let mut value = serde_json::json!({
             "error": {
                 "type": refusal.action.as_str(),
                 "rule": refusal.rule,
@@ -117,6 +119,14 @@ pub fn render_parts(refusal: &Refusal, request_id: &str, json: bool) -> (Respons
                 "request_id": request_id,
             }
         });
+        if let Some(forms) = refusal.forms.as_deref().filter(|f| f.can_continue) {
+            // An API client's warning: how to send the request again past it (one use).
+            value["error"]["continue"] = serde_json::json!({
+                "header": coaching::CONTINUE_HEADER,
+                "token": forms.ticket,
+                "justification_header": coaching::JUSTIFICATION_HEADER,
+            });
+        }
         ("application/json", value.to_string())
     } else {
         ("text/html; charset=utf-8", html_page(refusal, request_id))

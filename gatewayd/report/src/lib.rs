@@ -13,10 +13,12 @@ pub mod clickhouse_http;
 pub mod compact_stream;
 pub mod discovered;
 pub mod dlp;
+pub mod errors;
 pub mod event;
 pub mod explorer;
 pub mod filter;
 pub mod form;
+mod overview_extra;
 pub mod people;
 pub mod sort;
 pub mod source;
@@ -71,10 +73,11 @@ pub async fn fetch(inputs: ReportInputs<'_>, sql: &str) -> Result<Table, ReportE
 }
 
 /// The reports by name, as `gatewayd report NAME` and `/api/v1/report/NAME` call them.
-pub const NAMES: [&str; 9] = [
+pub const NAMES: [&str; 10] = [
     "overview",
     "apps",
     "app",
+    "errors",
     "users",
     "user",
     "dlp",
@@ -83,7 +86,8 @@ pub const NAMES: [&str; 9] = [
     "ai",
 ];
 
-/// Runs report `name` (`app` needs the app's id in `id`, `user` the user's name).
+/// Runs report `name` (`app` needs the app's id in `id`, `user` the user's name; `errors`
+/// takes an app id to narrow its list to one app).
 pub async fn run(
     inputs: ReportInputs<'_>,
     name: &str,
@@ -97,6 +101,7 @@ pub async fn run(
         ("app", None) => Err(ReportError::NotFound(
             "the app report needs an app id".into(),
         )),
+        ("errors", id) => errors::errors(inputs, filter, id).await,
         ("users", _) => people::users(inputs, filter).await,
         ("user", Some(name)) => user::user(inputs, filter, name).await,
         ("user", None) => Err(ReportError::NotFound(

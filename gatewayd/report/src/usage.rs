@@ -51,6 +51,15 @@ async fn totals(
     Ok(rows.into_iter().next().unwrap_or_else(|| json!({})))
 }
 
+/// `source`, or the raw events where it lacks metrics a list or card shows (uploads, DLP
+/// findings and devices are not kept per group or per country).
+fn complete(source: Source) -> Source {
+    match source {
+        Source::GroupDaily | Source::CountryDaily => Source::Raw,
+        other => other,
+    }
+}
+
 /// Every metric per time bucket.
 async fn series(
     inputs: ReportInputs<'_>,
@@ -116,13 +125,17 @@ pub(crate) fn fill_gaps_every(rows: Vec<Value>, range: TimeRange, step: i64) -> 
         .collect()
 }
 
-/// Every metric per app, with catalog metadata, most requests first.
+/// Every metric per app, with catalog metadata and upstream failures (`errors`, apart from
+/// `blocked`), most requests first. The per-group and per-country rollups keep no uploads,
+/// DLP or device counts: under such a filter the list is read from the raw events, so its
+/// columns are not blank and agree with the app page under the same filter.
 async fn per_app(
     inputs: ReportInputs<'_>,
     source: Source,
     filter: &ReportFilter,
     scope: &AppScope,
 ) -> Result<Vec<Value>, ReportError> {
+    let source = complete(source);
     let sql = format!(
         "SELECT app_id, {}, {} AS last_seen FROM {} WHERE {} GROUP BY app_id",
         source.metrics(),
@@ -133,14 +146,20 @@ async fn per_app(
         source.table(),
         source.where_clause(filter, scope)
     );
-    let mut apps: Vec<Value> = table(inputs, &sql)
-        .await?
+    let (rows, errors) = tokio::try_join!(
+        table(inputs, &sql),
+        super::errors::by_app(inputs, source, filter, scope)
+    )?;
+    let mut apps: Vec<Value> = rows
         .objects()
         .into_iter()
         .map(|row| {
-            let mut merged = app_meta(inputs, row["app_id"].as_str().unwrap_or(""));
+            let id = row["app_id"].as_str().unwrap_or("");
+            let mut merged = app_meta(inputs, id);
+            let failed = errors.get(id).copied().unwrap_or(0);
             if let (Value::Object(meta), Value::Object(metrics)) = (&mut merged, row) {
                 meta.extend(metrics);
+                meta.insert("errors".into(), json!(failed));
             }
             merged
         })
@@ -185,7 +204,7 @@ fn sort_apps(apps: &mut [Value], filter: &ReportFilter) -> Result<(), ReportErro
     Ok(())
 }
 
-const APP_COLUMNS: [&str; 15] = [
+const APP_COLUMNS: [&str; 16] = [
     "app_id",
     "name",
     "category",
@@ -198,6 +217,7 @@ const APP_COLUMNS: [&str; 15] = [
     "bytes_down",
     "uploads",
     "blocked",
+    "errors",
     "dlp_findings",
     "last_seen",
     "vendor",
@@ -209,8 +229,9 @@ fn top(apps: &[Value], key: impl Fn(&Value) -> u64) -> Vec<Value> {
     sorted.into_iter().take(TOP).cloned().collect()
 }
 
-/// Totals against the previous period, the trend, and the top apps by requests, users and
-/// bytes.
+/// Totals (with upstream failures as `errors`, apart from `blocked`) against the previous
+/// period, the trend, allowed vs blocked vs failed, the top apps by requests, users and bytes,
+/// the top users, the top DLP detectors and the riskiest unsanctioned apps.
 pub async fn overview(
     inputs: ReportInputs<'_>,
     filter: &ReportFilter,
@@ -219,18 +240,29 @@ pub async fn overview(
     let scope = AppScope::new(filter, inputs.catalog, inputs.statuses);
     let mut previous_filter = filter.clone();
     previous_filter.range = filter.range.previous();
-    let (mut current, previous, trend, apps) = tokio::try_join!(
-        totals(inputs, source, filter, &scope, ""),
+    let previous_source = Source::for_filter(&previous_filter);
+    let (mut current, mut previous, trend, apps, previous_errors, top_users, top_dlp) = tokio::try_join!(
+        totals(inputs, complete(source), filter, &scope, ""),
         totals(
             inputs,
-            Source::for_filter(&previous_filter),
+            complete(previous_source),
             &previous_filter,
             &scope,
             ""
         ),
         series(inputs, source, filter, &scope, ""),
         per_app(inputs, source, filter, &scope),
+        super::errors::by_app(inputs, previous_source, &previous_filter, &scope),
+        super::overview_extra::top_users(inputs, filter),
+        super::overview_extra::top_dlp(inputs, filter, &scope),
     )?;
+    let errors: u64 = apps.iter().map(|a| number(&a["errors"])).sum();
+    if let Value::Object(map) = &mut previous {
+        map.insert(
+            "errors".into(),
+            json!(previous_errors.values().sum::<u64>()),
+        );
+    }
     let unapproved: u64 = apps
         .iter()
         .filter(|a| matches!(a["status"].as_str(), Some("unapproved" | "in_review")))
@@ -239,6 +271,7 @@ pub async fn overview(
     if let Value::Object(map) = &mut current {
         map.insert("apps".into(), json!(apps.len()));
         map.insert("unapproved_or_in_review_requests".into(), json!(unapproved));
+        map.insert("errors".into(), json!(errors));
     }
     let by_requests = top(&apps, |a| number(&a["requests"]));
     let table = Table::from_objects(&APP_COLUMNS, &by_requests);
@@ -249,11 +282,15 @@ pub async fn overview(
         "totals": current,
         "previous": previous,
         "series": trend,
+        "outcomes": super::overview_extra::outcomes(&current),
         "top_apps": {
             "by_requests": by_requests,
             "by_users": top(&apps, |a| number(&a["users"])),
             "by_bytes": top(&apps, bytes),
         },
+        "top_users": top_users,
+        "top_dlp": top_dlp,
+        "riskiest_unsanctioned": super::overview_extra::riskiest_unsanctioned(&apps),
     });
     Ok(Report { json, table })
 }
@@ -451,7 +488,7 @@ pub async fn app(
         Source::GroupDaily | Source::CountryDaily => Source::Raw,
         other => other,
     };
-    let (app_totals, trend, users, groups, devices, countries, dlp, days) = tokio::try_join!(
+    let (mut app_totals, trend, users, groups, devices, countries, dlp, days, errors) = tokio::try_join!(
         totals(inputs, totals_source, filter, &scope, &only_app),
         series(inputs, source, filter, &scope, &only_app),
         table(inputs, &users_sql),
@@ -460,7 +497,11 @@ pub async fn app(
         table(inputs, &countries_sql),
         table(inputs, &dlp_sql),
         table(inputs, &days_sql),
+        super::errors::by_app(inputs, totals_source, filter, &scope),
     )?;
+    if let Value::Object(map) = &mut app_totals {
+        map.insert("errors".into(), json!(errors.get(id).copied().unwrap_or(0)));
+    }
     let hours = match hours_sql {
         Some(sql) => table(inputs, &sql).await?.objects(),
         None => Vec::new(),

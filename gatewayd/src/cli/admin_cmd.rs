@@ -22,7 +22,7 @@ pub enum AppsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// List employees' access requests (read-only; decide on the dashboard or the API).
+    /// List employees' access requests (decide with `gatewayd access-requests`).
     Requests {
         /// One JSON object per line (times in unix milliseconds).
         #[arg(long)]

@@ -32,6 +32,7 @@ pub use discovered_cmd::{run_discovered, DiscoveredCommand};
 pub use dlp_cmd::{run_dlp, DlpCommand};
 pub use keys_cmd::{run_keys, KeysCommand};
 pub use report_cmd::{run_report, ReportArgs};
+pub use requests_cmd::{run_access_requests, AccessRequestsCommand};
 pub use schema_cmd::{run_schema, SchemaCommand};
 
 /// Warden's secure web gateway.
@@ -89,6 +90,13 @@ pub enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// Employees' access requests: list them, approve one (the app becomes approved) or deny it.
+    AccessRequests {
+        #[command(subcommand)]
+        command: AccessRequestsCommand,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
     /// Admin API access.
     Admin {
         #[command(subcommand)]
@@ -110,7 +118,8 @@ pub enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
-    /// The Shadow AI report: overview, apps, app ID, users, dlp, unapproved, anomalies.
+    /// The Shadow AI report: overview, apps, app ID, errors (all apps or one), users, dlp,
+    /// unapproved, anomalies.
     Report {
         #[command(flatten)]
         args: Box<ReportArgs>,

@@ -13,10 +13,11 @@ use report::{self, table::plain, ClickHouseHttp, ReportFilter, ReportInputs};
 /// Which report and how to narrow it.
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    /// overview, apps, app, users, dlp, unapproved, anomalies or ai (the AI gateway's spend).
+    /// overview, apps, app, errors (upstream failures), users, dlp, unapproved, anomalies or
+    /// ai (the AI gateway's spend).
     #[arg(value_name = "REPORT")]
     pub name: String,
-    /// The app id, for `app`.
+    /// The app id, for `app` (and `errors`, to list one app's failures).
     #[arg(value_name = "ID")]
     pub id: Option<String>,
     /// How far back: 30m, 24h, 7d, 4w (default 7d; 24h for anomalies).

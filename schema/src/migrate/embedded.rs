@@ -67,6 +67,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(12, "ai_requests", "0012_ai_requests.sql"),
     migration!(13, "http_events_tenant", "0013_http_events_tenant.sql"),
     migration!(14, "ai_requests_access", "0014_ai_requests_access.sql"),
+    migration!(15, "app_errors_hourly", "0015_app_errors_hourly.sql"),
 ];
 
 #[cfg(test)]

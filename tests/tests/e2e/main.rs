@@ -15,6 +15,7 @@ mod aigw_providers;
 mod aigw_endpoints;
 mod aigw_access;
 mod aigw_spend;
+mod analyst;
 mod auth_attacks;
 mod bad_input;
 mod browser;

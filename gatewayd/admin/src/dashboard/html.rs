@@ -321,13 +321,13 @@ nav{display:flex;gap:4px;align-items:center;background:#141b2d;padding:0 16px;fl
 nav a{color:#cfd6ea;text-decoration:none;padding:12px 10px}nav a.active,nav a:hover{color:#fff;background:#24304f}\
 nav .brand{color:#fff;font-weight:700;margin-right:12px}\
 nav .logout{margin-left:auto;display:flex;gap:8px;align-items:center}nav .who{color:#cfd6ea}\
-main{padding:16px 24px;max-width:1400px}h1{font-size:22px;margin:8px 0 16px}h2{font-size:16px;margin:24px 0 8px}\
+main{padding:16px 24px}h1{font-size:22px;margin:8px 0 16px}h2{font-size:16px;margin:24px 0 8px}\
 .cards{display:flex;gap:12px;flex-wrap:wrap}.card{background:#fff;border:1px solid #dde1ec;border-radius:6px;padding:12px 16px;min-width:150px}\
 .card .label{color:#5b6478;font-size:12px;text-transform:uppercase}.card .value{font-size:24px;font-weight:600}.card .note{color:#5b6478;font-size:12px}\
 table{border-collapse:collapse;background:#fff;width:100%;margin:8px 0}th,td{border-bottom:1px solid #e4e7ef;padding:6px 8px;text-align:left;vertical-align:top}\
 th{background:#eef1f7;font-weight:600;font-size:12px;text-transform:uppercase;color:#4a5368}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
 th a.sort{color:inherit;text-decoration:none;white-space:nowrap}th a.sort:hover{text-decoration:underline}\
-.scroll{overflow-x:auto;max-width:100%}.scroll table{width:auto;min-width:100%}.scroll td{max-width:48em;overflow-wrap:anywhere}\
+.panels{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,520px),1fr));gap:8px 24px;margin-top:8px}.panel{min-width:0}.panel .chart{max-width:none}.scroll{overflow-x:auto;max-width:100%}.scroll table{width:auto;min-width:100%}.scroll td{max-width:48em;overflow-wrap:anywhere}\
 details.risk{display:inline-block;vertical-align:top}details.risk summary{cursor:pointer}details.risk ul{margin:4px 0;padding-left:16px;font-size:12px;white-space:normal;min-width:16em}\
 pre.prompt{background:#fff;border:1px solid #dde1ec;padding:10px;white-space:pre-wrap;max-height:30em;overflow:auto}\
 dl.facts{display:grid;grid-template-columns:max-content auto;gap:4px 16px;background:#fff;border:1px solid #dde1ec;padding:10px;border-radius:6px}dl.facts dt{color:#5b6478}dl.facts dd{margin:0}\

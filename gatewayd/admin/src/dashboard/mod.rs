@@ -9,8 +9,10 @@ pub mod access;
 pub mod ai;
 pub mod confirm;
 pub mod discovered;
+pub mod errors;
 pub mod explorer;
 pub mod html;
+mod overview;
 pub mod pages;
 pub mod person;
 pub mod session;
@@ -154,6 +156,13 @@ pub async fn handle(
             let title = format!("Event {id}");
             let result = person::event(proxy, &session, &id).await;
             return render(&session, &title, "", result);
+        }
+        ["errors"] => ("Errors", "/", errors::page(proxy, None, &pairs).await),
+        ["errors", id] => {
+            let id = form::decode(id);
+            let title = format!("Errors: {id}");
+            let result = errors::page(proxy, Some(&id), &pairs).await;
+            return render(&session, &title, "/", result);
         }
         ["dlp"] => ("DLP findings", "/dlp", pages::dlp(proxy, &pairs).await),
         ["unapproved"] => (

@@ -139,7 +139,7 @@ pub(super) fn export_link(
     )
 }
 
-fn series_points(series: &Value, metric: &str) -> Vec<(String, f64)> {
+pub(super) fn series_points(series: &Value, metric: &str) -> Vec<(String, f64)> {
     series
         .as_array()
         .map(|rows| {
@@ -192,7 +192,7 @@ fn list_footer(
     out
 }
 
-/// `/`: cards, the trend and the top apps.
+/// `/`: the cards, then the panels (`overview.rs`).
 pub async fn overview(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) -> Page {
     let (done, filter) = run(proxy, "overview", None, pairs).await?;
     let json = &done.json;
@@ -231,43 +231,13 @@ pub async fn overview(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) -
         &count(number(&totals["dlp_findings"])),
         "",
     ));
-    body.push_str("</div><h2>Requests over time</h2>");
-    body.push_str(&svg::line_chart(
-        "Requests over time",
-        &series_points(&json["series"], "requests"),
+    body.push_str(&super::errors::card(
+        number(&totals["errors"]),
+        number(&previous["errors"]),
+        pairs,
     ));
-    for (key, title, metric) in [
-        ("by_requests", "Top apps by requests", "requests"),
-        ("by_users", "Top apps by users", "users"),
-        ("by_bytes", "Top apps by data sent", "bytes_up"),
-    ] {
-        let apps = json["top_apps"][key]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let _ = write!(body, "<h2>{title}</h2>");
-        let bars: Vec<(String, f64)> = apps
-            .iter()
-            .map(|a| (plain(&a["name"]), number(&a[metric]) as f64))
-            .collect();
-        if key == "by_requests" {
-            body.push_str(&svg::bar_chart(title, &bars));
-        }
-        let table = Table::from_objects(
-            &[
-                "app_id",
-                "name",
-                "category",
-                "status",
-                "requests",
-                "users",
-                "bytes_up",
-                "bytes_down",
-            ],
-            &apps,
-        );
-        body.push_str(&side_table(pairs, "/", key, table)?);
-    }
+    body.push_str("</div>");
+    body.push_str(&super::overview::panels(json, pairs)?);
     body.push_str(&export_link("overview", None, pairs));
     Ok(body)
 }
@@ -299,7 +269,7 @@ fn status_form(session: &Session, id: &str, status: &str, back: &str) -> String 
 }
 
 /// The apps table's columns (as the report sorts them) and their headings.
-const APP_HEADINGS: [(&str, &str); 13] = [
+const APP_HEADINGS: [(&str, &str); 14] = [
     ("name", "App"),
     ("category", "Category"),
     ("status", "Status"),
@@ -311,12 +281,14 @@ const APP_HEADINGS: [(&str, &str); 13] = [
     ("bytes_down", "Received"),
     ("uploads", "Uploads"),
     ("blocked", "Blocked"),
+    ("errors", "Errors"),
     ("dlp_findings", "DLP"),
     ("last_seen", "Last seen"),
 ];
 
 fn apps_table(
     session: &Session,
+    pairs: &BTreeMap<String, String>,
     apps: &[Value],
     query: &str,
     back: &str,
@@ -358,8 +330,13 @@ fn apps_table(
             "bytes_down",
             "uploads",
             "blocked",
+            "errors",
             "dlp_findings",
         ] {
+            if metric == "errors" {
+                out.push_str(&super::errors::cell(&id, &app[metric], pairs));
+                continue;
+            }
             let _ = write!(
                 out,
                 "<td class=\"num\">{}</td>",
@@ -393,6 +370,7 @@ pub async fn apps(
     let query = keep(pairs);
     body.push_str(&apps_table(
         session,
+        pairs,
         &apps,
         &query,
         &back_link("/apps", pairs),
@@ -460,6 +438,26 @@ pub async fn app(
         "DLP findings",
         &html::cell("dlp_findings", &totals["dlp_findings"]),
         "",
+    ));
+    body.push_str(&card(
+        "Uploads",
+        &html::cell("uploads", &totals["uploads"]),
+        "",
+    ));
+    body.push_str(&card(
+        "Devices",
+        &html::cell("devices", &totals["devices"]),
+        "",
+    ));
+    body.push_str(&card(
+        "Blocked",
+        &html::cell("blocked", &totals["blocked"]),
+        "requests",
+    ));
+    body.push_str(&card(
+        "Errors",
+        &html::cell("errors", &totals["errors"]),
+        "upstream failures, not blocks",
     ));
     body.push_str("</div><h2>Requests over time</h2>");
     body.push_str(&svg::line_chart(
@@ -622,6 +620,7 @@ pub async fn unapproved(
     body.push_str("<h2>Apps</h2>");
     body.push_str(&apps_table(
         session,
+        pairs,
         &apps,
         &query,
         &back_link("/unapproved", pairs),

@@ -277,9 +277,13 @@ pub async fn event(proxy: &dyn ProxyView, session: &Session, id: &str) -> Page {
             count(number(&event["latency_ms"]))
         ),
     );
+    let files: Vec<String> = event["file_names"]
+        .as_array()
+        .map(|names| names.iter().map(|n| escape(&plain(n))).collect())
+        .unwrap_or_default();
     fact(
         "Uploads",
-        escape(&plain(&event["file_names"])).replace(' ', ", "),
+        format!("<span id=\"event-uploads\">{}</span>", files.join(", ")),
     );
     body.push_str("</dl><h2>DLP findings (snippets are masked)</h2><div id=\"findings\">");
     let findings = view.json["findings"]

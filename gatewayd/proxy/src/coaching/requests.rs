@@ -2,6 +2,10 @@
 //! `<state>/access-requests.json` (written whole and atomically, 0600: it names people), a
 //! per-person hourly rate, and the security team's decisions.
 //!
+//! The daemon and the CLI (`gatewayd access-requests approve|deny`) both write the file:
+//! every write starts from the file under the state directory's lock, and a read notices a
+//! file another process changed (its modification time), so neither loses the other's work.
+//!
 //! What it must never do: let one person (or a script in their browser) flood the queue —
 //! repeats are one request, each person files at most `coaching.requests_per_user_per_hour`,
 //! and at most `coaching.max_open_requests` are open at once; or lose a decision silently (a
@@ -13,6 +17,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use policies::access::{AccessBook, AccessRequest, DecideRefused, FileRefused, Filed};
+use state_files::StateLock;
 
 /// The file in the state directory.
 pub const FILE: &str = "access-requests.json";
@@ -46,8 +51,13 @@ pub struct Filer<'a> {
 /// The durable book plus the hourly rate.
 pub struct AccessRequests {
     path: PathBuf,
-    book: Mutex<AccessBook>,
+    /// The book and the file's modification time it was read at (or written with).
+    book: Mutex<(AccessBook, Option<SystemTime>)>,
     rate: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
 fn now_ms() -> u64 {
@@ -74,20 +84,55 @@ impl AccessRequests {
             }),
             Err(_) => AccessBook::default(),
         };
+        let stamp = modified(&path);
         Self {
             path,
-            book: Mutex::new(book),
+            book: Mutex::new((book, stamp)),
             rate: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Every request kept, oldest first.
+    /// Every request kept, oldest first (as the file has them, when another process changed
+    /// it since).
     pub fn list(&self) -> Vec<AccessRequest> {
-        self.book
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .requests()
-            .to_vec()
+        let mut held = self.book.lock().unwrap_or_else(PoisonError::into_inner);
+        let stamp = modified(&self.path);
+        if stamp != held.1 {
+            if let Some(book) = self.read_file() {
+                *held = (book, stamp);
+            }
+        }
+        held.0.requests().to_vec()
+    }
+
+    /// The book in the file; `None` when it is missing or cannot be read (memory is kept:
+    /// requests change no enforcement, and the next write puts them back).
+    fn read_file(&self) -> Option<AccessBook> {
+        let text = std::fs::read_to_string(&self.path).ok()?;
+        match AccessBook::from_json(&text) {
+            Ok(book) => Some(book),
+            Err(error) => {
+                tracing::error!(file = %self.path.display(), %error, "access requests file is unreadable; keeping the last good book");
+                None
+            }
+        }
+    }
+
+    /// Runs `change` on the book as the file has it now, under the state directory's lock,
+    /// and saves the result; memory changes only when the write succeeded.
+    fn change<T>(
+        &self,
+        change: impl FnOnce(&mut AccessBook) -> Result<T, RequestRefused>,
+    ) -> Result<T, RequestRefused> {
+        let mut held = self.book.lock().unwrap_or_else(PoisonError::into_inner);
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let _lock = StateLock::acquire(dir)
+            .map_err(|e| RequestRefused::Store(format!("{}: {e}", dir.display())))?;
+        let mut next = self.read_file().unwrap_or_else(|| held.0.clone());
+        let done = change(&mut next)?;
+        self.save(&next)?;
+        *held = (next, modified(&self.path));
+        Ok(done)
     }
 
     /// Files a request, within the filer's hourly rate and the open-request cap.
@@ -101,22 +146,19 @@ impl AccessRequests {
         max_open: usize,
     ) -> Result<Filed, RequestRefused> {
         self.take_rate(filer.user, per_hour)?;
-        let mut book = self.book.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut next = book.clone();
-        let id = state_files::new_public_id();
-        let filed = next.file(
-            id,
-            filer.user,
-            filer.device,
-            app_id,
-            app_name,
-            reason,
-            now_ms(),
-            max_open,
-        )?;
-        self.save(&next)?;
-        *book = next;
-        Ok(filed)
+        self.change(|book| {
+            let id = state_files::new_public_id();
+            Ok(book.file(
+                id,
+                filer.user,
+                filer.device,
+                app_id,
+                app_name,
+                reason,
+                now_ms(),
+                max_open,
+            )?)
+        })
     }
 
     /// Approves or denies an open request for `actor`.
@@ -126,12 +168,7 @@ impl AccessRequests {
         approve: bool,
         actor: &str,
     ) -> Result<AccessRequest, RequestRefused> {
-        let mut book = self.book.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut next = book.clone();
-        let decided = next.decide(id, approve, actor, now_ms())?;
-        self.save(&next)?;
-        *book = next;
-        Ok(decided)
+        self.change(|book| Ok(book.decide(id, approve, actor, now_ms())?))
     }
 
     fn save(&self, book: &AccessBook) -> Result<(), RequestRefused> {

@@ -11,6 +11,7 @@ mod extract;
 mod json;
 mod model;
 mod multipart;
+mod upload_names;
 pub mod websocket;
 
 pub use model::model_of;
@@ -18,6 +19,7 @@ pub use model::model_of;
 pub use body::{collect_bounded, Collected, Unscannable};
 pub use budget::{BudgetHold, InspectBudget};
 pub use extract::{extract_text, file_text, form_text, Extracted};
+pub use upload_names::upload_names;
 
 /// The text of a file as the DLP scanner should see it: documents, PDFs and archives
 /// extracted (detected by content), text as it is.

@@ -71,7 +71,7 @@ fn is_blank(bytes: &[u8]) -> bool {
 
 /// The file name of a Content-Disposition: `filename*=` (RFC 6266 / RFC 8187: charset, an
 /// optional language, then percent-encoded bytes) first, then `filename=`.
-fn file_name(disposition: &str) -> Option<String> {
+pub(super) fn file_name(disposition: &str) -> Option<String> {
     let params: Vec<(String, &str)> = disposition
         .split(';')
         .filter_map(|p| {

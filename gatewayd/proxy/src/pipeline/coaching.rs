@@ -26,6 +26,8 @@ use crate::coaching::tickets::TicketFor;
 use crate::coaching::{Holder, Pass, RequestRefused};
 use crate::outcome::Outcome;
 use crate::respond::{self, PageForms, Refusal, RESERVED_PREFIX};
+use crate::telemetry::events::Coached;
+use crate::telemetry::{CoachingStep, InternalEvent};
 use crate::upstream::ProxyBody;
 
 /// Largest form body read.
@@ -54,17 +56,25 @@ pub(super) fn return_to(method: &Method, path_and_query: Option<&str>) -> String
     }
 }
 
-/// Gives a browser's warning or block page about an app its forms, with a fresh ticket.
+/// Gives a browser's warning or block page about an app its forms, with a fresh ticket; and
+/// an API client's JSON warning (a client without fetch metadata: `browser` is false) the
+/// same ticket as its continue token (see `coaching_api`).
 pub(super) fn attach_forms(
     conn: &ConnectionContext,
     ctx: &RequestContext,
     refusal: &mut Refusal,
     return_to: String,
+    browser: bool,
 ) {
-    let Some(app) = ctx.app.as_ref().filter(|_| refusal.askable && !ctx.json) else {
+    let can_continue = refusal.action == Outcome::Warn;
+    let api_warning = ctx.json && can_continue && !browser;
+    let Some(app) = ctx
+        .app
+        .as_ref()
+        .filter(|_| refusal.askable && (!ctx.json || api_warning))
+    else {
         return;
     };
-    let can_continue = refusal.action == Outcome::Warn;
     let config = &conn.snapshot.config.coaching;
     let ticket = conn.gateway.coaching.tickets.issue(
         TicketFor {
@@ -86,7 +96,7 @@ pub(super) fn attach_forms(
     }));
 }
 
-fn refused(status: StatusCode, rule: &str, reason: impl Into<String>) -> Refusal {
+pub(super) fn refused(status: StatusCode, rule: &str, reason: impl Into<String>) -> Refusal {
     Refusal::new(
         status,
         Outcome::Deny,
@@ -165,6 +175,7 @@ pub(super) async fn serve_reserved(
             config.pass_duration.0,
             config.max_passes,
         );
+        Coached(CoachingStep::Continued).emit(&conn.gateway.metrics);
         ctx.action = Outcome::Continue;
         ctx.rule = ticket.rule.clone();
         ctx.detail = Some(justification_detail(&text));
@@ -206,6 +217,7 @@ pub(super) async fn serve_reserved(
             refused(status, "coaching.request_access", e.to_string())
         })?;
     let request = filed.request();
+    Coached(CoachingStep::AccessRequested).emit(&conn.gateway.metrics);
     ctx.action = Outcome::RequestAccess;
     ctx.rule = "coaching.request_access".into();
     ctx.detail = Some(format!("access request {}: {}", request.id, request.reason));

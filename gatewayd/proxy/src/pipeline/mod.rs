@@ -19,6 +19,7 @@
 
 mod body;
 mod coaching;
+mod coaching_api;
 mod context;
 mod decide;
 mod discover;
@@ -32,6 +33,7 @@ mod target;
 mod trace_span;
 mod tunnel_log;
 mod upgrade;
+mod upload_name;
 mod upload_sniff;
 
 use std::convert::Infallible;
@@ -51,8 +53,10 @@ pub use tunnel_log::{TunnelEvent, TunnelOutcome};
 use crate::outcome::Outcome;
 use crate::respond::{self, Refusal, HEADER_REQUEST_ID};
 use crate::telemetry::events::{
-    EgressCheck, EgressRefused, InternalEvent, RequestReceived, RequestRefused, UpstreamFailed,
+    Coached, EgressCheck, EgressRefused, InternalEvent, RequestReceived, RequestRefused,
+    UpstreamFailed,
 };
+use crate::telemetry::CoachingStep;
 use crate::upstream::egress::EgressRefusal;
 use crate::upstream::{ConnectError, Outgoing, ProxyBody, UpstreamError};
 use body::{CountingBody, LoggedBody};
@@ -70,6 +74,7 @@ pub async fn handle(
         request.method(),
         request.uri().path_and_query().map(|p| p.as_str()),
     );
+    let browser = coaching_api::from_browser(request.headers());
     // The span follows the future across awaits (an entered guard would not: it would tag
     // whatever else ran on the thread while this request waited), then the response body:
     // the log phase keeps it until the transaction ends.
@@ -80,7 +85,10 @@ pub async fn handle(
             Ok(response) => response,
             Err(mut refusal) => {
                 RequestRefused.emit(&conn.gateway.metrics);
-                coaching::attach_forms(&conn, &ctx, &mut refusal, return_to);
+                if refusal.action == Outcome::Warn {
+                    Coached(CoachingStep::WarningShown).emit(&conn.gateway.metrics);
+                }
+                coaching::attach_forms(&conn, &ctx, &mut refusal, return_to, browser);
                 ctx.refused(&refusal);
                 respond::render(&refusal, &ctx.request_id, ctx.json)
             }
@@ -120,12 +128,24 @@ async fn run_phases(
         );
         return coaching::serve_reserved(conn, ctx, parts, body, &origin).await;
     }
+    // An API client continuing past a warning with its token: the pass is granted first.
+    let continued = coaching_api::continue_by_header(conn, ctx, &mut parts)?;
     ctx.coaching_pass = coaching::live_pass(conn, ctx);
 
     // 3. decide: the policy's verdict with the app's current status.
     let book = conn.gateway.statuses.book();
     let verdict = decide::decide(conn, ctx, &book, None);
-    decide::apply(conn, ctx, &verdict)?;
+    if let Err(refusal) = decide::apply(conn, ctx, &verdict) {
+        if ctx.upload {
+            // The event names the file that was stopped.
+            upload_name::record(conn, ctx, &parts, body).await;
+        }
+        return Err(refusal);
+    }
+    if continued {
+        // Its own outcome, never a block: the request the token let through.
+        ctx.action = Outcome::Continue;
+    }
     let websocket = upgrade::is_websocket_parts(&parts);
     if websocket && matches!(verdict.action, policies::rules::Action::Isolate) {
         // View-only: a WebSocket would let the user send messages to the app.

@@ -68,7 +68,11 @@ pub async fn sniff_streamed(
     ) {
         ctx.upload = true;
         let second = decide::decide(conn, ctx, book, None);
-        decide::apply(conn, ctx, &second)?;
+        if let Err(refusal) = decide::apply(conn, ctx, &second) {
+            // The event names the file that was stopped (from the head just read).
+            super::upload_name::from_head(ctx, parts, &head);
+            return Err(refusal);
+        }
         if second.needs_scan() && config.on_unscannable == OnUnscannable::Block {
             // The body is already partly read: it cannot be buffered whole from here.
             return Err(super::inspection::unscannable_refusal(

@@ -19,6 +19,11 @@ pub const RESERVED_PREFIX: &str = "/.warden/";
 /// more; the form says so first).
 pub const MAX_TEXT_CHARS: usize = policies::access::MAX_REASON_CHARS;
 
+/// The header an API client sends a JSON warning's token back in, to continue past it.
+pub const CONTINUE_HEADER: &str = "x-warden-continue";
+/// The header carrying that client's justification (optional, logged).
+pub const JUSTIFICATION_HEADER: &str = "x-warden-justification";
+
 /// The forms a page carries and the one-time ticket they post.
 #[derive(Debug, Clone)]
 pub struct PageForms {

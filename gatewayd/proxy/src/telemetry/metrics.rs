@@ -45,6 +45,16 @@ crate::labels! {
 }
 
 crate::labels! {
+    /// A step of coaching: a warning shown, a warning continued past (page or API), an access
+    /// request filed.
+    pub enum CoachingStep: "step" {
+        WarningShown => "warning_shown",
+        Continued => "continued",
+        AccessRequested => "access_requested",
+    }
+}
+
+crate::labels! {
     /// What became of a configuration reload.
     pub enum ReloadOutcome: "outcome" { Applied => "applied", Refused => "refused" }
 }
@@ -145,4 +155,6 @@ registry! {
     inspect_budget_exhausted: Counter = "warden_inspect_budget_exhausted_total",
     /// Bytes of the inspection budget held by bodies being buffered now.
     inspect_buffered_bytes: Gauge = "warden_inspect_buffered_bytes",
+    /// Coaching, by step: warnings shown, warnings continued past (page or API), access requests filed.
+    coaching: CounterFamily<CoachingStep> = "warden_coaching_total",
 }

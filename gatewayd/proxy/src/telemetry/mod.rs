@@ -13,5 +13,7 @@ mod tests;
 pub use events::InternalEvent;
 pub use exposition::{Exposition, Kind};
 pub use metric::{Counter, CounterFamily, Gauge, GaugeFamily, Label};
-pub use metrics::{Denial, Direction, Limit, Listener, Metrics, ReloadOutcome, TunnelKind};
+pub use metrics::{
+    CoachingStep, Denial, Direction, Limit, Listener, Metrics, ReloadOutcome, TunnelKind,
+};
 pub use scrape::{render, render_events, render_otlp};

@@ -7,6 +7,7 @@
 //! here with real curl, real Chromium and a real ClickHouse.
 
 mod access;
+mod api;
 mod monitor;
 mod warn;
 

@@ -6,11 +6,13 @@
 //! An event carries only what its log line needs, borrowed; it must never log a secret
 //! (credentials, cookies, bodies) and never take a label value from request text.
 
+mod coaching;
 mod connection;
 mod gateway;
 mod request;
 mod tunnel;
 
+pub use coaching::Coached;
 pub use connection::{
     AcceptFailed, AccessDenied, ConnectionAccepted, ConnectionRejected, OpenConnection,
     UserOverLimit,

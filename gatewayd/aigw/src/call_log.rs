@@ -45,6 +45,10 @@ pub struct CallRecord {
     /// DLP findings in the prompt (detector ids) and what was done.
     pub dlp: Vec<String>,
     pub dlp_action: Option<&'static str>,
+    /// The request body's size (bounds its input tokens for budgets).
+    pub body_bytes: usize,
+    /// What budgets and limits reserved for the call; settled when it is logged.
+    pub admission: Option<crate::budget::Admission>,
 }
 
 impl CallRecord {
@@ -69,6 +73,8 @@ impl CallRecord {
             first_token: None,
             dlp: Vec::new(),
             dlp_action: None,
+            body_bytes: 0,
+            admission: None,
         }
     }
 }
@@ -94,7 +100,7 @@ impl Ledger {
         cost(&record.usage, price, record.sent)
     }
 
-    fn settle(&self, record: &CallRecord) {
+    fn settle(&self, record: &CallRecord) -> Cost {
         let cost = self.cost(record);
         let ms = |at: Instant| {
             u64::try_from(at.duration_since(record.started).as_millis()).unwrap_or(u64::MAX)
@@ -111,6 +117,7 @@ impl Ledger {
         if let Some(sink) = &self.sink {
             sink.emit_ai(row(record, &cost, latency_ms, ttft_ms));
         }
+        cost
     }
 }
 
@@ -173,6 +180,11 @@ impl CallLog {
 
 impl Drop for CallLog {
     fn drop(&mut self) {
-        self.ledger.settle(&self.record);
+        let admission = self.record.admission.take();
+        let cost = self.ledger.settle(&self.record);
+        // Budgets settle to the same cost the row says, once.
+        if let Some(admission) = admission {
+            admission.settle(&self.record, &cost);
+        }
     }
 }

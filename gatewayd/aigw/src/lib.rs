@@ -3,7 +3,7 @@
 //! providers the organisation configured (`[aigw]`), reached with the keys it holds in the
 //! key store (`keystore`), used by callers who present a virtual key (`vkeys`). Every call
 //! runs the phases of [`pipeline`] (authenticate → parse → route → DLP → forward → account →
-//! log) and is accounted once ([`call_log`]): priced by one code path ([`cost`], from the
+//! log, with budgets and rate limits between route and DLP: [`budget`]) and is accounted once ([`call_log`]): priced by one code path ([`cost`], from the
 //! usage the provider reported and the shipped [`prices`] with the operator's overrides),
 //! logged with its metrics ([`telemetry`]) and written to ClickHouse's `ai_requests`.
 //!
@@ -17,6 +17,7 @@
 //! events); forward a caller's credentials upstream; send a prompt DLP refused.
 
 pub mod body;
+pub mod budget;
 pub mod call_log;
 pub mod cost;
 pub mod dialect;
@@ -68,6 +69,8 @@ pub struct AiGateway {
     pub dlp: Option<PromptScanner>,
     /// Prices, metrics and the events path: where finished calls are accounted.
     pub ledger: Arc<Ledger>,
+    /// Budgets and rate limits; `None` when none are configured.
+    pub budgets: Option<Arc<budget::Governor>>,
 }
 
 impl AiGateway {
@@ -115,6 +118,7 @@ impl AiGateway {
             provider_keys,
             client: upstream::client(&config.upstream.extra_roots, aigw.connect_timeout.0)?,
             dlp,
+            budgets: budget::Governor::new(aigw)?,
             ledger: Arc::new(Ledger {
                 prices: prices::PriceTable::new(aigw)?,
                 metrics: telemetry::AiMetrics::new(aigw),

@@ -5,6 +5,7 @@
 //! SIGHUP reload see exactly the errors `gatewayd run` would.
 
 mod aigw;
+mod aigw_budgets;
 mod coaching;
 mod duration;
 mod egress;
@@ -24,6 +25,7 @@ pub use aigw::{
     is_date, AigwConfig, AigwModel, AigwOnMatch, AigwPrice, AigwProvider, ProviderKind,
     MAX_PRICE_USD,
 };
+pub use aigw_budgets::{AigwBudget, AigwLimit, AigwScope, BudgetWindow, MAX_BUDGET_USD};
 pub use coaching::CoachingConfig;
 pub use duration::ConfigDuration;
 use egress::forbidden_network;

@@ -5,6 +5,7 @@
 
 pub mod admin_host;
 pub mod agent_host;
+pub mod budgets_setup;
 pub mod cli;
 pub mod cpu;
 pub mod daemon;

@@ -127,6 +127,15 @@ impl AiGateway {
         })
     }
 
+    /// Every metric family of the AI gateway: calls, tokens, cost, and budgets and limits.
+    pub fn metric_families(&self) -> Vec<telemetry::Family> {
+        let mut families = self.ledger.metrics.families();
+        if let Some(governor) = &self.budgets {
+            families.extend(governor.families());
+        }
+        families
+    }
+
     fn provider_keys(&self) -> Result<&ProviderKeys, CallError> {
         self.provider_keys
             .as_ref()

@@ -277,6 +277,11 @@ model = "claude-sonnet-4-5"
 
     /// Runs the plans with the real SDKs; one result per plan.
     pub(crate) fn clients(&self, plans: Vec<Value>) -> Vec<Value> {
+        self.clients_with("aigw_clients.py", plans)
+    }
+
+    /// Runs the plans with `script` (a fixture taking plans on stdin, as aigw_clients.py).
+    pub(crate) fn clients_with(&self, script: &str, plans: Vec<Value>) -> Vec<Value> {
         let base = format!("http://{}", self.addr);
         let plans: Vec<Value> = plans
             .into_iter()
@@ -286,7 +291,7 @@ model = "claude-sonnet-4-5"
             })
             .collect();
         let mut child = Command::new(&self.python)
-            .arg(fixtures().join("aigw_clients.py"))
+            .arg(fixtures().join(script))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -19,7 +19,9 @@
 //! did), or admit a call a currency budget applies to without a price to bound it.
 
 pub mod estimate;
+pub mod rebuild;
 pub mod store;
+pub mod view;
 pub mod window;
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -121,7 +123,7 @@ impl Governor {
             };
             let (measure, metric, limit) = match (b.usd, b.tokens) {
                 // Validated: finite, positive, at most 1e9 dollars.
-                (Some(usd), _) => (Measure::MicroUsd, "usd", (usd * 1e6).floor() as u64),
+                (Some(usd), _) => (Measure::MicroUsd, "usd", (usd * 1e6).round() as u64),
                 (None, Some(tokens)) => (Measure::Tokens, "tokens", tokens),
                 (None, None) => return Err(format!("aigw.budgets {:?}: no amount", b.name)),
             };
@@ -317,6 +319,44 @@ impl Governor {
         }
     }
 
+    /// The metric families of budgets and limits: alerts by budget and threshold, refusals
+    /// by budget or limit (labels from the configuration only).
+    pub fn families(&self) -> Vec<crate::telemetry::Family> {
+        let mut alerts = Vec::new();
+        let mut refused = Vec::new();
+        for r in &self.rules {
+            for (pct, n) in r.alerts.iter().zip(&r.alerted) {
+                alerts.push((
+                    vec![("budget", r.name.clone()), ("threshold", pct.to_string())],
+                    n.load(Relaxed),
+                ));
+            }
+            refused.push((
+                vec![
+                    ("name", r.name.clone()),
+                    (
+                        "kind",
+                        if r.budget { "budget" } else { "limit" }.to_string(),
+                    ),
+                    ("metric", r.metric.to_string()),
+                ],
+                r.refused.load(Relaxed),
+            ));
+        }
+        vec![
+            crate::telemetry::Family {
+                name: "warden_aigw_budget_alerts_total",
+                help: "Budget thresholds crossed (aigw.budgets alerts), by budget and percentage; each is also logged as a warning.",
+                samples: alerts,
+            },
+            crate::telemetry::Family {
+                name: "warden_aigw_limit_refusals_total",
+                help: "Calls refused with 429 by a budget (budget_exceeded) or a rate limit (rate_limit_exceeded), by name and metric.",
+                samples: refused,
+            },
+        ]
+    }
+
     /// Logs and counts the thresholds a settlement crossed.
     fn alerts(&self, i: usize, key: &str, level: store::Level) {
         let r = &self.rules[i];
@@ -448,3 +488,6 @@ impl Drop for Admission {
         self.finish(None, None);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -99,7 +99,7 @@ fn a_call_reserves_its_most_on_every_scope_and_settles_to_what_was_reported() {
 #[test]
 fn unsent_calls_settle_to_nothing_and_cut_ones_keep_their_reservation() {
     let (g, prices, caller, route) =
-        setup("[[budgets]]\nname = \"all\"\nscope = \"all\"\ntokens = 1000\nwindow = \"day\"\n");
+        setup("[[budgets]]\nname = \"all\"\nscope = \"all\"\ntokens = 10000\nwindow = \"day\"\n");
     let mut body = json!({"model": "m", "messages": []});
     let rec = record();
     let a = g

@@ -3,6 +3,8 @@
 //! nothing configured (`Governor::new` gives `None`, and the phase is one `if let`).
 //! `cargo bench -p aigw --bench budget_phase`; the figures are in BENCHMARKS.md.
 
+#![allow(clippy::expect_used)] // a bench: a broken setup should stop it loudly
+
 use std::hint::black_box;
 use std::sync::Arc;
 

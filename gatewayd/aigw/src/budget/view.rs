@@ -55,7 +55,7 @@ pub fn rows(governor: &Governor) -> Vec<BudgetRow> {
             Measure::Requests => "requests",
             Measure::InFlight => "calls",
         };
-        let mut row = |scope: &str, spent: u64, reserved: u64, reset: u64| BudgetRow {
+        let row = |scope: &str, spent: u64, reserved: u64, reset: u64| BudgetRow {
             name: r.name.clone(),
             kind: if r.budget { "budget" } else { "limit" }.into(),
             metric: r.metric.into(),

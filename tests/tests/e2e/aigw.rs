@@ -251,6 +251,16 @@ model = "claude-sonnet-4-5"
         }
     }
 
+    /// Stops gatewayd (SIGKILL: nothing is saved on the way out) and starts it again.
+    pub(crate) fn restart(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_file(self.dir.path().join("state/listen.json"));
+        self.run();
+    }
+
     pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("gatewayd.log")).unwrap_or_default()
     }

@@ -6,13 +6,18 @@
 //! requests-per-minute limit answers 429 `rate_limit_exceeded` with `retry-after` and
 //! `x-ratelimit-*`; a concurrency cap holds while calls are in flight and frees when they end;
 //! an Anthropic-dialect caller gets Anthropic's error shape; a token budget settles to the
-//! tokens the provider reported. `gatewayd aigw budgets` shows what was spent.
+//! tokens the provider reported. `gatewayd aigw budgets` shows what was spent, and a
+//! restarted gatewayd rebuilds its budgets from ClickHouse's `ai_requests` (a restart does not
+//! hand the month's budget out again).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
+use schema::testkit::ClickHouseServer;
+
 use crate::aigw::{plan, with, AiGateway};
+use crate::support::clickhouse_sql;
 
 /// Output at $100 per million tokens, input free: a call with `max_tokens = 9` can cost at
 /// most 900 µ$, and the mock's 9 completion tokens cost exactly that.
@@ -252,4 +257,58 @@ fn an_anthropic_caller_is_refused_in_anthropic_s_words_and_a_token_budget_settle
     let row = budget_row(&mut gw, "dave-tokens", 30 * ok as u64);
     assert!(row["spent"].as_u64().unwrap() <= 300, "{row}");
     assert_eq!(row["unit"], "tokens");
+}
+
+#[test]
+fn a_restart_rebuilds_budgets_from_ai_requests_and_does_not_hand_them_out_again() {
+    let clickhouse = ClickHouseServer::start().expect("clickhouse-server starts");
+    let budget = 3 * CALL_MICRO_USD + CALL_MICRO_USD - 1;
+    let mut gw = AiGateway::start_with(&format!(
+        "[clickhouse]\nurl = \"{}\"\ndatabase = \"warden\"\n\
+         [events]\nflush_interval = \"200ms\"\nbatch_size = 1000\ninsert_timeout = \"3s\"\n{PRICE}\
+         [[aigw.budgets]]\nname = \"marketing\"\nscope = \"team\"\nmatch = \"marketing\"\n\
+         usd = {}\nwindow = \"month\"\n",
+        clickhouse.http_url(),
+        budget as f64 / 1e6
+    ));
+    let key = gw.virtual_key(&["--name", "mkt-app", "--user", "mia", "--team", "marketing"]);
+    let p = with(
+        plan("openai", &key, "gpt-4o-mini", "Say bonjour"),
+        "extra",
+        json!({"max_tokens": 9}),
+    );
+    let first = gw.clients(vec![p.clone(), p.clone()]);
+    assert!(first.iter().all(|r| r["ok"] == true), "{first:#?}");
+    // Both rows are in ClickHouse before the restart.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let got = clickhouse_sql(
+            &clickhouse.http_url(),
+            "SELECT sum(cost_micro_usd) FROM warden.ai_requests WHERE team = 'marketing'",
+        );
+        if got.body_text().trim() == (2 * CALL_MICRO_USD).to_string() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "rows never arrived: {}",
+            got.body_text()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    gw.restart();
+    assert!(
+        gw.log().contains("budgets rebuilt from ai_requests"),
+        "{}",
+        gw.log()
+    );
+    budget_row(&mut gw, "marketing", 2 * CALL_MICRO_USD);
+    // What is left is one call's worth: of a burst of three, exactly one goes through.
+    let results = burst(&gw, vec![p.clone(), p.clone(), p]);
+    assert_eq!(
+        results.iter().filter(|r| r["ok"] == true).count(),
+        1,
+        "{results:#?}"
+    );
+    budget_row(&mut gw, "marketing", 3 * CALL_MICRO_USD);
 }

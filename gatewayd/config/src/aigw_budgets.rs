@@ -352,7 +352,7 @@ mod tests {
             tokens_per_hour: None,
             concurrent: None,
         };
-        assert!(validate_limits(&[l.clone()])
+        assert!(validate_limits(std::slice::from_ref(&l))
             .unwrap_err()
             .2
             .contains("limits nothing"));

@@ -249,7 +249,7 @@ fn an_anthropic_caller_is_refused_in_anthropic_s_words_and_a_token_budget_settle
     );
     let results = gw.clients(vec![p; 12]);
     let ok = results.iter().take_while(|r| r["ok"] == true).count();
-    assert!(ok >= 1 && ok < 12, "{results:#?}");
+    assert!((1..12).contains(&ok), "{results:#?}");
     for r in &results[ok..] {
         assert_eq!(r["status"], 429, "{r}");
         assert_eq!(r["body"]["type"], "budget_exceeded", "{r}");

@@ -163,7 +163,7 @@ fn unsent_calls_settle_to_nothing_and_cut_ones_keep_their_reservation() {
         message.contains("\"all\"") && message.contains("resets at"),
         "{message}"
     );
-    assert!(retry_after >= 1 && retry_after <= 86_400);
+    assert!((1..=86_400).contains(&retry_after));
 }
 
 #[test]

@@ -234,10 +234,10 @@ mod tests {
             message: "spent".into(),
             retry_after: 60,
         };
-        let r = b.response(Dialect::Anthropic);
-        assert_eq!(r.status(), 429);
-        assert_eq!(r.headers()["retry-after"], "60");
-        let body: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+        let rb = b.response(Dialect::Anthropic);
+        assert_eq!(rb.status(), 429);
+        assert_eq!(rb.headers()["retry-after"], "60");
+        let body: serde_json::Value = serde_json::from_slice(rb.body()).unwrap();
         assert_eq!(body["error"]["type"], "budget_exceeded");
         assert_eq!(b.body(Dialect::OpenAi)["error"]["type"], "budget_exceeded");
         let body: serde_json::Value = serde_json::from_slice(r.body()).unwrap();

@@ -133,9 +133,14 @@ impl ProxyView for AdminHost {
             self.2.as_deref(),
         );
         if let Some(ai) = &self.1 {
-            text.push_str(&ai_metrics(&ai.ledger.metrics));
+            text.push_str(&ai_metrics(ai.metric_families()));
         }
         text
+    }
+
+    fn ai_budgets(&self) -> Option<serde_json::Value> {
+        let governor = self.1.as_ref()?.budgets.as_ref()?;
+        serde_json::to_value(aigw::budget::view::rows(governor)).ok()
     }
 
     fn access_requests(&self) -> Vec<AccessRequest> {
@@ -186,9 +191,9 @@ pub async fn serve_admin(
 }
 
 /// The AI gateway's metric families, through the proxy's one Prometheus writer.
-fn ai_metrics(metrics: &aigw::telemetry::AiMetrics) -> String {
+fn ai_metrics(families: Vec<aigw::telemetry::Family>) -> String {
     let mut out = proxy::telemetry::Exposition::default();
-    for family in metrics.families() {
+    for family in families {
         out.multi_labelled(
             family.name,
             proxy::telemetry::Kind::Counter,

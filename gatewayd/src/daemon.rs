@@ -62,6 +62,11 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         None => None,
     };
     let aigw_tls = aigw_tls(&config)?;
+    if let Some(governor) = ai_gateway.as_ref().and_then(|ai| ai.budgets.as_ref()) {
+        if config.events.enabled {
+            crate::budgets_setup::rebuild(governor, &config.clickhouse).await;
+        }
+    }
     let retention = config.retention.clone();
     let snapshot = load_snapshot(config)?;
     let gateway = Arc::new(Gateway::new(
@@ -107,6 +112,14 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         }
         _ => None,
     };
+    if let Some(governor) = ai_gateway.as_ref().and_then(|ai| ai.budgets.clone()) {
+        crate::budgets_setup::keep_file(
+            governor,
+            &state_dir,
+            &gateway.tasks,
+            gateway.shutdown.clone(),
+        );
+    }
     let proxy_task = gateway
         .tasks
         .spawn(proxy::listen::serve_proxy(listeners.proxy, gateway.clone()));

@@ -6,6 +6,7 @@
 pub mod admin_host;
 pub mod agent_host;
 pub mod aigw_host;
+pub mod budgets_setup;
 pub mod cli;
 pub mod cpu;
 pub mod daemon;

@@ -64,6 +64,13 @@ pub async fn handle(
                 .unwrap_or_else(|| error(StatusCode::NOT_FOUND, "no such API endpoint"))
         }
         (Method::GET, ["apps"]) => list_apps(proxy),
+        (Method::GET, ["aigw", "budgets"]) => match proxy.ai_budgets() {
+            Some(budgets) => ok(json!({ "budgets": budgets })),
+            None => error(
+                StatusCode::NOT_FOUND,
+                "the AI gateway runs no budgets or limits ([[aigw.budgets]], [[aigw.limits]])",
+            ),
+        },
         (Method::GET, ["discovered"]) => super::discovered::list(proxy, &request).await,
         (Method::GET, ["discovered", "decisions"]) => super::discovered::decisions(proxy),
         (Method::POST, ["discovered", "decisions"]) => {

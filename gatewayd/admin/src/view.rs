@@ -85,4 +85,9 @@ pub trait ProxyView: Send + Sync {
         approve: bool,
         actor: &str,
     ) -> Result<AccessRequest, ViewError>;
+    /// The AI gateway's budgets and limits as they stand (one JSON object per counter:
+    /// spend, reserved, remaining, reset); `None` when the AI gateway runs none.
+    fn ai_budgets(&self) -> Option<serde_json::Value> {
+        None
+    }
 }

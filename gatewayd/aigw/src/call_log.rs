@@ -50,6 +50,10 @@ pub struct CallRecord {
     pub arrival: Arrival,
     /// How the caller was identified.
     pub identity_source: IdentitySource,
+    /// The request body's size (bounds its input tokens for budgets).
+    pub body_bytes: usize,
+    /// What budgets and limits reserved for the call; settled when it is logged.
+    pub admission: Option<crate::budget::Admission>,
 }
 
 impl CallRecord {
@@ -76,6 +80,8 @@ impl CallRecord {
             dlp_action: None,
             arrival: Arrival::direct(peer),
             identity_source: IdentitySource::None,
+            body_bytes: 0,
+            admission: None,
         }
     }
 }
@@ -101,7 +107,7 @@ impl Ledger {
         cost(&record.usage, price, record.sent)
     }
 
-    fn settle(&self, record: &CallRecord) {
+    fn settle(&self, record: &CallRecord) -> Cost {
         let cost = self.cost(record);
         let ms = |at: Instant| {
             u64::try_from(at.duration_since(record.started).as_millis()).unwrap_or(u64::MAX)
@@ -118,6 +124,7 @@ impl Ledger {
         if let Some(sink) = &self.sink {
             sink.emit_ai(row(record, &cost, latency_ms, ttft_ms));
         }
+        cost
     }
 }
 
@@ -189,6 +196,11 @@ impl CallLog {
 
 impl Drop for CallLog {
     fn drop(&mut self) {
-        self.ledger.settle(&self.record);
+        let admission = self.record.admission.take();
+        let cost = self.ledger.settle(&self.record);
+        // Budgets settle to the same cost the row says, once.
+        if let Some(admission) = admission {
+            admission.settle(&self.record, &cost);
+        }
     }
 }

@@ -35,9 +35,17 @@ pub enum CallError {
     /// DLP refused the prompt; the detector ids, never the data.
     #[error("Warden blocked this request: the prompt contains data matched by DLP ({})", .0.join(", "))]
     DlpBlocked(Vec<String>),
-    /// The gateway itself refuses for now (limits); `retry_after` in seconds.
+    /// The gateway itself refuses for now (limits); `retry_after` in seconds, `headers` the
+    /// `x-ratelimit-*` headers of the limit that refused.
     #[error("{message}")]
-    RateLimited { message: String, retry_after: u64 },
+    RateLimited {
+        message: String,
+        retry_after: u64,
+        headers: Vec<(String, String)>,
+    },
+    /// A budget would be passed (`crate::budget`); `retry_after` in seconds.
+    #[error("{message}")]
+    BudgetExceeded { message: String, retry_after: u64 },
     /// The provider answered with an error.
     #[error("{message}")]
     Upstream {
@@ -70,7 +78,7 @@ impl CallError {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::NotFound(_) | Self::ModelNotFound(_) => StatusCode::NOT_FOUND,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } | Self::BudgetExceeded { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Upstream { status, .. } => *status,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
@@ -89,6 +97,7 @@ impl CallError {
             Self::TooLarge(_) => "too_large",
             Self::DlpBlocked(_) => "dlp_blocked",
             Self::RateLimited { .. } => "rate_limited",
+            Self::BudgetExceeded { .. } => "budget_exceeded",
             Self::Upstream { .. } => "upstream_error",
             Self::BadGateway(_) => "bad_gateway",
             Self::Timeout(_) => "timeout",
@@ -105,6 +114,7 @@ impl CallError {
             Self::ModelNotFound(_) => ("invalid_request_error", Some("model_not_found")),
             Self::DlpBlocked(_) => ("invalid_request_error", Some("dlp_blocked")),
             Self::RateLimited { .. } => ("rate_limit_error", Some("rate_limit_exceeded")),
+            Self::BudgetExceeded { .. } => ("budget_exceeded", Some("budget_exceeded")),
             Self::Upstream { status, .. } if *status == StatusCode::TOO_MANY_REQUESTS => {
                 ("rate_limit_error", Some("rate_limit_exceeded"))
             }
@@ -118,6 +128,9 @@ impl CallError {
     }
 
     fn anthropic_type(&self) -> &'static str {
+        if let Self::BudgetExceeded { .. } = self {
+            return "budget_exceeded";
+        }
         match self.status().as_u16() {
             400 | 413 => "invalid_request_error",
             401 => "authentication_error",
@@ -160,7 +173,9 @@ impl CallError {
             HeaderValue::from_static("application/json"),
         );
         let retry_after = match self {
-            Self::RateLimited { retry_after, .. } => Some(retry_after.to_string()),
+            Self::RateLimited { retry_after, .. } | Self::BudgetExceeded { retry_after, .. } => {
+                Some(retry_after.to_string())
+            }
             Self::Upstream { retry_after, .. } => retry_after.clone(),
             _ => None,
         };
@@ -168,6 +183,19 @@ impl CallError {
             headers.insert(http::header::RETRY_AFTER, value);
         } else if self.status() == StatusCode::TOO_MANY_REQUESTS {
             headers.insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if let Self::RateLimited {
+            headers: limits, ..
+        } = self
+        {
+            for (name, value) in limits {
+                if let (Ok(name), Ok(value)) = (
+                    http::HeaderName::from_bytes(name.as_bytes()),
+                    HeaderValue::from_str(value),
+                ) {
+                    headers.insert(name, value);
+                }
+            }
         }
         if let Self::Unauthenticated(_) = self {
             headers.insert(
@@ -197,10 +225,22 @@ mod tests {
         let e = CallError::RateLimited {
             message: "slow down".into(),
             retry_after: 7,
+            headers: vec![("x-ratelimit-limit-requests".into(), "2".into())],
         };
         let r = e.response(Dialect::OpenAi);
         assert_eq!(r.status(), 429);
         assert_eq!(r.headers()["retry-after"], "7");
+        assert_eq!(r.headers()["x-ratelimit-limit-requests"], "2");
+        let b = CallError::BudgetExceeded {
+            message: "spent".into(),
+            retry_after: 60,
+        };
+        let rb = b.response(Dialect::Anthropic);
+        assert_eq!(rb.status(), 429);
+        assert_eq!(rb.headers()["retry-after"], "60");
+        let body: serde_json::Value = serde_json::from_slice(rb.body()).unwrap();
+        assert_eq!(body["error"]["type"], "budget_exceeded");
+        assert_eq!(b.body(Dialect::OpenAi)["error"]["type"], "budget_exceeded");
         let body: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
         assert_eq!(body["error"]["type"], "rate_limit_error");
         let a =

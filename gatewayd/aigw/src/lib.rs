@@ -4,7 +4,7 @@
 //! providers the organisation configured (`[aigw]`), reached with the keys it holds in the
 //! key store (`keystore`), used by callers who present a virtual key (`vkeys`). Every call
 //! runs the phases of [`pipeline`] (authenticate → parse → route → DLP → forward → account →
-//! log) and is accounted once ([`call_log`]): priced by one code path ([`cost`], from the
+//! log, with budgets and rate limits between route and DLP: [`budget`]) and is accounted once ([`call_log`]): priced by one code path ([`cost`], from the
 //! usage the provider reported and the shipped [`prices`] with the operator's overrides),
 //! logged with its metrics ([`telemetry`]) and written to ClickHouse's `ai_requests`.
 //!
@@ -22,6 +22,7 @@
 
 pub mod access;
 pub mod body;
+pub mod budget;
 pub mod call_log;
 pub mod cost;
 pub mod dialect;
@@ -78,6 +79,8 @@ pub struct AiGateway {
     pub ledger: Arc<Ledger>,
     /// Who may call through the proxy or the agent without a virtual key.
     pub identity: access::IdentityPolicy,
+    /// Budgets and rate limits; `None` when none are configured.
+    pub budgets: Option<Arc<budget::Governor>>,
 }
 
 impl AiGateway {
@@ -125,6 +128,7 @@ impl AiGateway {
             provider_keys,
             client: upstream::client(&config.upstream.extra_roots, aigw.connect_timeout.0)?,
             dlp,
+            budgets: budget::Governor::new(aigw)?,
             ledger: Arc::new(Ledger {
                 prices: prices::PriceTable::new(aigw)?,
                 metrics: telemetry::AiMetrics::new(aigw),
@@ -132,6 +136,15 @@ impl AiGateway {
             }),
             identity: access::IdentityPolicy(aigw.identity.clone()),
         })
+    }
+
+    /// Every metric family of the AI gateway: calls, tokens, cost, and budgets and limits.
+    pub fn metric_families(&self) -> Vec<telemetry::Family> {
+        let mut families = self.ledger.metrics.families();
+        if let Some(governor) = &self.budgets {
+            families.extend(governor.families());
+        }
+        families
     }
 
     fn provider_keys(&self) -> Result<&ProviderKeys, CallError> {

@@ -2,16 +2,16 @@
 //! same shape as the proxy's:
 //!
 //! ```text
-//! authenticate ─► parse ─► resolve route ─► (budgets, limits: next issue) ─► DLP
+//! authenticate ─► parse ─► resolve route ─► budgets, limits (reserve) ─► DLP
 //!   ─► forward (translate, provider key, send) ─► account (usage, while streaming)
 //!   ─► log (always, exactly once: when the answer's body ends or is dropped)
 //! ```
 //!
 //! Each phase either fills in the record and lets the call go on, or returns a
 //! [`CallError`] that `server` turns into an answer in the caller's dialect; the log phase
-//! runs either way ([`crate::call_log::CallLog`]). A phase for budgets and rate limits goes
-//! between route and DLP: it will know who is calling and which model, and nothing has left
-//! the gateway yet.
+//! runs either way ([`crate::call_log::CallLog`]). Budgets and rate limits
+//! ([`crate::budget`]) go between route and DLP: they know who is calling and which model,
+//! and nothing has left the gateway yet; what they reserve is settled by the log phase.
 //!
 //! Never: send a request upstream before authentication, routing and DLP said yes; forward
 //! the caller's own credentials; let a provider key out of `forward`.
@@ -122,6 +122,7 @@ pub async fn parse(
         ));
     }
     record.stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    record.body_bytes = bytes.len();
     Ok((parts.headers, body))
 }
 
@@ -155,6 +156,21 @@ pub fn resolve_route(
         )));
     }
     Ok(route)
+}
+
+/// Phase 3½: budgets and rate limits — reserve the call's most, or refuse it
+/// ([`crate::budget`]).
+pub fn budgets(
+    gw: &AiGateway,
+    caller: &Caller,
+    route: &Route,
+    body: &mut Value,
+    record: &mut CallRecord,
+) -> Result<(), CallError> {
+    if let Some(governor) = &gw.budgets {
+        record.admission = governor.admit(caller, route, body, record, &gw.ledger.prices)?;
+    }
+    Ok(())
 }
 
 /// Phase 4: DLP on the prompt (block, or redact in place).

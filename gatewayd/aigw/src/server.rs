@@ -250,6 +250,7 @@ async fn call(
     let caller = pipeline::authenticate(gw, request.headers(), record)?;
     let (headers, mut body) = pipeline::parse(gw, request, record).await?;
     let route = pipeline::resolve_route(gw, &caller, &body, record)?;
+    pipeline::budgets(gw, &caller, &route, &mut body, record)?;
     pipeline::dlp(gw, &mut body, record)?;
     pipeline::forward(gw, ingress, &route, &headers, body, record).await
 }

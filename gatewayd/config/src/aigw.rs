@@ -49,6 +49,13 @@ pub struct AigwConfig {
     pub models: Vec<AigwModel>,
     /// Prices that replace (or add to) the shipped table for one provider's model.
     pub prices: Vec<AigwPrice>,
+    /// Spending budgets (`[[aigw.budgets]]`, crate::aigw_budgets).
+    pub budgets: Vec<crate::AigwBudget>,
+    /// Rate limits and concurrency caps (`[[aigw.limits]]`).
+    pub limits: Vec<crate::AigwLimit>,
+    /// The output cap assumed (and sent) for a call that sets none while a budget or token
+    /// limit applies to it, so that its reservation bounds what it can cost.
+    pub default_max_output_tokens: u64,
 }
 
 impl Default for AigwConfig {
@@ -70,6 +77,9 @@ impl Default for AigwConfig {
             providers: Vec::new(),
             models: Vec::new(),
             prices: Vec::new(),
+            budgets: Vec::new(),
+            limits: Vec::new(),
+            default_max_output_tokens: 4096,
         }
     }
 }
@@ -305,6 +315,12 @@ pub(crate) fn validate(config: &AigwConfig) -> Result<(), (&'static str, String)
         if value == 0 {
             return Err((key, format!("aigw.{key} must be at least 1")));
         }
+    }
+    if !(1..=1_000_000).contains(&config.default_max_output_tokens) {
+        return Err((
+            "default_max_output_tokens",
+            "aigw.default_max_output_tokens must be from 1 to 1000000".into(),
+        ));
     }
     let mut names = std::collections::BTreeSet::new();
     for p in &config.providers {

@@ -6,6 +6,7 @@
 
 mod aigw;
 mod aigw_access;
+mod aigw_budgets;
 mod coaching;
 mod duration;
 mod egress;
@@ -25,6 +26,7 @@ pub use aigw::{
     is_date, AigwConfig, AigwIdentity, AigwModel, AigwOnMatch, AigwPrice, AigwProvider, AigwTls,
     ProviderKind, MAX_PRICE_USD,
 };
+pub use aigw_budgets::{AigwBudget, AigwLimit, AigwScope, BudgetWindow, MAX_BUDGET_USD};
 pub use coaching::CoachingConfig;
 pub use duration::ConfigDuration;
 use egress::forbidden_network;

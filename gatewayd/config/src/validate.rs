@@ -32,6 +32,10 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
         .map_err(|(key, message)| (find_section_key(text, "coaching", key), message))?;
     crate::aigw::validate_prices(&config.aigw)
         .map_err(|(i, key, message)| (find_table_key(text, "aigw.prices", i, key), message))?;
+    crate::aigw_budgets::validate_budgets(&config.aigw.budgets)
+        .map_err(|(i, key, message)| (find_table_key(text, "aigw.budgets", i, key), message))?;
+    crate::aigw_budgets::validate_limits(&config.aigw.limits)
+        .map_err(|(i, key, message)| (find_table_key(text, "aigw.limits", i, key), message))?;
     crate::telemetry::validate(&config.telemetry.otlp)
         .map_err(|(key, message)| (find_section_key(text, "telemetry.otlp", key), message))?;
     crate::tenants::validate(&config.tenants).map_err(|(app, message)| {

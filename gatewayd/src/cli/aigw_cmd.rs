@@ -1,7 +1,8 @@
 //! `gatewayd aigw keys ...`: the AI gateway's virtual keys. `create` shows the key once
 //! (stdout, nothing else there) and stores only its hash; `list` never shows a key or a hash;
 //! `revoke` takes effect on the running gateway's next call. Every change is in the admin
-//! audit trail. `gatewayd aigw prices` lists the price table in force (shipped + config).
+//! audit trail. `gatewayd aigw prices` lists the price table in force (shipped + config);
+//! `gatewayd aigw budgets` what budgets and limits stand at (`aigw_budgets_cmd`).
 
 use std::process::ExitCode;
 
@@ -22,6 +23,12 @@ pub enum AigwCommand {
     /// The price table calls are costed with: the shipped one and `[[aigw.prices]]`, in US
     /// dollars per million tokens, with the date each price was checked.
     Prices {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Budgets and rate limits as the running gateway last wrote them (every 2 s): each
+    /// one's spend, what calls in flight reserve, what remains and when it resets.
+    Budgets {
         #[arg(long)]
         json: bool,
     },
@@ -63,6 +70,7 @@ pub fn run_aigw(config: &Config, command: &AigwCommand) -> anyhow::Result<ExitCo
     let command = match command {
         AigwCommand::Keys { command } => command,
         AigwCommand::Prices { json } => return prices(config, *json),
+        AigwCommand::Budgets { json } => return super::aigw_budgets_cmd::budgets(config, *json),
     };
     let state = existing_state(config)?;
     match command {

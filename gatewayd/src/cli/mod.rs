@@ -4,6 +4,7 @@
 pub mod output;
 
 mod admin_cmd;
+mod aigw_budgets_cmd;
 mod aigw_cmd;
 mod ca_cmd;
 mod catalog_cmd;

@@ -283,6 +283,16 @@ model = "claude-sonnet-4-5"
         }
     }
 
+    /// Stops gatewayd (SIGKILL: nothing is saved on the way out) and starts it again.
+    pub(crate) fn restart(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_file(self.dir.path().join("state/listen.json"));
+        self.run();
+    }
+
     pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("gatewayd.log")).unwrap_or_default()
     }
@@ -309,6 +319,11 @@ model = "claude-sonnet-4-5"
 
     /// Runs the plans with the real SDKs; one result per plan.
     pub(crate) fn clients(&self, plans: Vec<Value>) -> Vec<Value> {
+        self.clients_with("aigw_clients.py", plans)
+    }
+
+    /// Runs the plans with `script` (a fixture taking plans on stdin, as aigw_clients.py).
+    pub(crate) fn clients_with(&self, script: &str, plans: Vec<Value>) -> Vec<Value> {
         let base = format!("http://{}", self.addr);
         let plans: Vec<Value> = plans
             .into_iter()
@@ -318,7 +333,7 @@ model = "claude-sonnet-4-5"
             })
             .collect();
         let mut child = Command::new(&self.python)
-            .arg(fixtures().join("aigw_clients.py"))
+            .arg(fixtures().join(script))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

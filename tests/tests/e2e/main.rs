@@ -14,6 +14,7 @@ mod aigw;
 mod aigw_providers;
 mod aigw_endpoints;
 mod aigw_access;
+mod aigw_budgets;
 mod aigw_spend;
 mod analyst;
 mod auth_attacks;

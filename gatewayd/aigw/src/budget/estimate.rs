@@ -1,0 +1,122 @@
+//! The most a call can cost, before it is sent: what its reservation holds.
+//!
+//! Input tokens are bounded by the request body's bytes, not counted with a tokenizer: every
+//! token of the byte-level BPE tokenizers the providers use (OpenAI's, Anthropic's, Llama's)
+//! is at least one byte of the text, and the JSON around the text (keys, quotes, escapes) is
+//! more bytes than the role and framing tokens a provider adds per message. A tokenizer
+//! (tiktoken's o200k) is exact for some OpenAI models only and *under*-counts others (Claude
+//! uses more tokens for the same text), so it cannot bound a budget; the byte bound can, at
+//! the price of reserving 3-4 times the real input for the length of the call (what is not
+//! used is released at settlement). Attachments (images, documents, audio) are billed by
+//! size or pages, not by their bytes in the request (a URL is short): each adds
+//! [`ATTACHMENT_TOKENS`] on top. Output is bounded by the call's own cap
+//! (`max_tokens`, `max_completion_tokens`, `max_output_tokens`), or the configured default,
+//! which is then written into the request so the provider holds to it.
+//!
+//! Never: estimate below what the provider can bill for the request as sent.
+
+use serde_json::{json, Value};
+
+use crate::dialect::Dialect;
+use crate::prices::Price;
+
+/// Tokens added for each image, document or audio part: above what OpenAI (at most about
+/// 1,500 for an image at high detail) and Anthropic (about 1,600) bill for an image. A
+/// multi-page document by URL can bill more: see the module docs of `budget`.
+pub const ATTACHMENT_TOKENS: u64 = 5_000;
+
+const CAPS: [&str; 3] = ["max_tokens", "max_completion_tokens", "max_output_tokens"];
+
+/// The call's output cap: the largest it names, or `default` — then also set in `body`
+/// (`max_tokens` for Anthropic's API, `max_completion_tokens` for OpenAI's), so that the
+/// provider stops where the reservation does.
+pub fn output_cap(body: &mut Value, ingress: Dialect, default: u64) -> u64 {
+    let named = CAPS
+        .iter()
+        .filter_map(|k| body.get(*k).and_then(Value::as_u64))
+        .max();
+    if let Some(cap) = named {
+        return cap;
+    }
+    let field = match ingress {
+        Dialect::Anthropic => "max_tokens",
+        Dialect::OpenAi => "max_completion_tokens",
+    };
+    body[field] = json!(default);
+    default
+}
+
+/// An upper bound on the input tokens of a request of `body_bytes` bytes.
+pub fn input_bound(body: &Value, body_bytes: usize) -> u64 {
+    let bytes = u64::try_from(body_bytes).unwrap_or(u64::MAX);
+    bytes.saturating_add(attachments(body, 0).saturating_mul(ATTACHMENT_TOKENS))
+}
+
+/// Content parts that are billed by size rather than bytes, within a bounded depth.
+fn attachments(value: &Value, depth: u32) -> u64 {
+    if depth > 8 {
+        return 0;
+    }
+    match value {
+        Value::Array(items) => items.iter().map(|v| attachments(v, depth + 1)).sum(),
+        Value::Object(fields) => {
+            let own = match fields.get("type").and_then(Value::as_str) {
+                Some(
+                    "image_url" | "image" | "input_image" | "document" | "file" | "input_file"
+                    | "input_audio" | "audio",
+                ) => 1,
+                _ => 0,
+            };
+            own + fields
+                .iter()
+                .filter(|(k, _)| matches!(k.as_str(), "messages" | "content" | "input" | "system"))
+                .map(|(_, v)| attachments(v, depth + 1))
+                .sum::<u64>()
+        }
+        _ => 0,
+    }
+}
+
+/// The most `input` and `output` tokens can cost at `price`, in microdollars rounded up:
+/// every input token at the dearest input rate, every output token at the dearest output
+/// rate (reasoning included).
+pub fn max_cost_micro_usd(price: &Price, input: u64, output: u64) -> u64 {
+    let in_rate = price.input.max(price.cached_input).max(price.cache_write);
+    let out_rate = price.output.max(price.reasoning);
+    let pico = u128::from(input) * u128::from(in_rate)
+        + u128::from(output) * u128::from(out_rate)
+        + u128::from(price.per_request);
+    u64::try_from(pico.div_ceil(1_000_000)).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_estimate_bounds_input_by_bytes_and_output_by_the_cap() {
+        let mut body = json!({"model": "m", "messages": [{"role": "user", "content": [
+            {"type": "text", "text": "hi"},
+            {"type": "image_url", "image_url": {"url": "https://x/y.png"}}
+        ]}]});
+        assert_eq!(input_bound(&body, 100), 100 + ATTACHMENT_TOKENS);
+        // No cap: the default is assumed and sent.
+        assert_eq!(output_cap(&mut body, Dialect::OpenAi, 4096), 4096);
+        assert_eq!(body["max_completion_tokens"], 4096);
+        let mut capped = json!({"max_tokens": 10, "max_completion_tokens": 300});
+        assert_eq!(output_cap(&mut capped, Dialect::OpenAi, 4096), 300);
+        let price = Price {
+            input: 3_000_000,
+            cached_input: 300_000,
+            cache_write: 3_750_000,
+            output: 15_000_000,
+            reasoning: 15_000_000,
+            per_request: 0,
+            checked: String::new(),
+            origin: "config",
+        };
+        // 1000 × 3.75 + 100 × 15 = 5250 µ$.
+        assert_eq!(max_cost_micro_usd(&price, 1000, 100), 5250);
+        assert_eq!(max_cost_micro_usd(&price, 1, 0), 4, "rounded up");
+    }
+}

@@ -188,6 +188,16 @@ fn a_requests_per_minute_limit_answers_429_with_retry_after_and_ratelimit_header
         metrics.contains(r#"warden_aigw_limit_refusals_total{name="per-key",kind="limit",metric="requests_per_minute"} 1"#),
         "{metrics}"
     );
+    // The Responses API and embeddings count against the same limit: no endpoint walks
+    // around it.
+    let others = gw.clients(vec![
+        json!({"sdk": "openai", "op": "responses", "key": key, "model": "gpt-4o-mini", "prompt": "hi"}),
+        json!({"sdk": "openai", "op": "embeddings", "key": key,
+               "model": "openai/text-embedding-3-small", "input": "hi"}),
+    ]);
+    for r in &others {
+        assert_eq!(r["status"], 429, "{r}");
+    }
 }
 
 #[test]

@@ -11,10 +11,10 @@ mod support;
 
 mod agent;
 mod aigw;
-mod aigw_providers;
-mod aigw_endpoints;
 mod aigw_access;
 mod aigw_budgets;
+mod aigw_endpoints;
+mod aigw_providers;
 mod aigw_spend;
 mod analyst;
 mod auth_attacks;

@@ -28,9 +28,21 @@ pub const ATTACHMENT_TOKENS: u64 = 5_000;
 const CAPS: [&str; 3] = ["max_tokens", "max_completion_tokens", "max_output_tokens"];
 
 /// The call's output cap: the largest it names, or `default` — then also set in `body`
-/// (`max_tokens` for Anthropic's API, `max_completion_tokens` for OpenAI's), so that the
-/// provider stops where the reservation does.
-pub fn output_cap(body: &mut Value, ingress: Dialect, default: u64) -> u64 {
+/// (`max_tokens` for Anthropic's API, `max_completion_tokens` for OpenAI's chat,
+/// `max_output_tokens` for its Responses API), so that the provider stops where the
+/// reservation does. Embeddings produce no output tokens.
+pub fn output_cap(body: &mut Value, ingress: Dialect, endpoint: &str, default: u64) -> u64 {
+    match endpoint {
+        "embeddings" => return 0,
+        "responses" => {
+            if let Some(cap) = body.get("max_output_tokens").and_then(Value::as_u64) {
+                return cap;
+            }
+            body["max_output_tokens"] = json!(default);
+            return default;
+        }
+        _ => {}
+    }
     let named = CAPS
         .iter()
         .filter_map(|k| body.get(*k).and_then(Value::as_u64))
@@ -41,6 +53,9 @@ pub fn output_cap(body: &mut Value, ingress: Dialect, default: u64) -> u64 {
     let field = match ingress {
         Dialect::Anthropic => "max_tokens",
         Dialect::OpenAi => "max_completion_tokens",
+        // Callers speak OpenAI's or Anthropic's API; Gemini's is only ever a provider's, so a
+        // Gemini-shaped body never reaches this phase.
+        Dialect::Gemini => return default,
     };
     body[field] = json!(default);
     default
@@ -101,10 +116,16 @@ mod tests {
         ]}]});
         assert_eq!(input_bound(&body, 100), 100 + ATTACHMENT_TOKENS);
         // No cap: the default is assumed and sent.
-        assert_eq!(output_cap(&mut body, Dialect::OpenAi, 4096), 4096);
+        assert_eq!(
+            output_cap(&mut body, Dialect::OpenAi, "chat_completions", 4096),
+            4096
+        );
         assert_eq!(body["max_completion_tokens"], 4096);
         let mut capped = json!({"max_tokens": 10, "max_completion_tokens": 300});
-        assert_eq!(output_cap(&mut capped, Dialect::OpenAi, 4096), 300);
+        assert_eq!(
+            output_cap(&mut capped, Dialect::OpenAi, "chat_completions", 4096),
+            300
+        );
         let price = Price {
             input: 3_000_000,
             cached_input: 300_000,

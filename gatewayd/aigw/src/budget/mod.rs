@@ -189,7 +189,12 @@ impl Governor {
             .any(|(i, _)| matches!(self.rules[*i].measure, Measure::Tokens | Measure::MicroUsd));
         let (mut tokens, mut micro) = (0, 0);
         if sized {
-            let output = estimate::output_cap(body, record.ingress, self.default_max_output);
+            let output = estimate::output_cap(
+                body,
+                record.ingress,
+                record.endpoint,
+                self.default_max_output,
+            );
             let input = estimate::input_bound(body, record.body_bytes);
             tokens = input.saturating_add(output);
             if applies

@@ -45,6 +45,7 @@ pub async fn embeddings(
         ));
     }
     check_input(body.get("input"))?;
+    pipeline::budgets(gw, &caller, &route, &mut body, record)?;
     pipeline::dlp(gw, &mut body, record)?;
     body["model"] = json!(route.upstream_model);
     let (response, secret) = send(gw, &provider, "/embeddings", &body, false, record).await?;

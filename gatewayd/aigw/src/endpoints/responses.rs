@@ -34,6 +34,7 @@ pub async fn responses(
     let (headers, mut body) = pipeline::parse(gw, request, record).await?;
     refuse_stateful(&body)?;
     let route = pipeline::resolve_route(gw, &caller, &body, record)?;
+    pipeline::budgets(gw, &caller, &route, &mut body, record)?;
     pipeline::dlp(gw, &mut body, record)?;
     let provider = route.provider.clone();
     if provider.kind == config::ProviderKind::Openai {

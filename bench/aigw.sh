@@ -199,7 +199,15 @@ done
 
 sleep 2
 echo "{\"mode\":\"idle-after\",\"label\":\"gatewayd\",\"rss_kb\":$(rss $GW_PID)}" >> "$RES"
-echo "== $HOLD_N open streams: resident memory"
+echo "== $HOLD_N open streams: resident memory, on a gatewayd restarted for it"
+# The phases above leave what an overload leaves (pooled provider connections, the
+# allocator's high-water mark): restarted, the figure is the streams' own.
+kill "$GW_PID"; wait "$GW_PID" 2>/dev/null || true
+( cd "$OUT/gw" && exec "$GATEWAYD" run --config gatewayd.toml 2>> gatewayd.log ) & GW_PID=$!; PIDS+=($GW_PID)
+wait_port $AI
+"$LOAD" seq "${G[@]}" --duration 1 --warmup 0 > /dev/null 2>> "$OUT/load.err" || true
+sleep 1
+echo "{\"mode\":\"idle-fresh\",\"label\":\"gatewayd\",\"rss_kb\":$(rss $GW_PID)}" >> "$RES"
 load gatewayd hold "${G[@]}" --model bench-slow --n "$HOLD_N" --rate 500 --pids "$GW_PID" --timeout 60
 if [ -n "$LLM_PIDS" ]; then
   echo "{\"mode\":\"idle-after\",\"label\":\"litellm\",\"rss_kb\":$(rss "$LLM_PIDS")}" >> "$RES"

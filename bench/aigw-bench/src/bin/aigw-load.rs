@@ -194,6 +194,8 @@ async fn seq(
 }
 
 /// Closed loop with `conns` calls in flight: the most the target answers.
+// The workers are joined below, by their owner.
+#[allow(clippy::disallowed_methods)]
 async fn max(
     t: &Target,
     conns: usize,

@@ -149,10 +149,22 @@ D=(--url "http://127.0.0.1:$MOCK/v1/chat/completions" --key sk-mock)
 G=(--url "http://127.0.0.1:$AI/v1/chat/completions" --key "$VKEY")
 L=(--url "http://127.0.0.1:$LLM/v1/chat/completions" --key "${LLM_KEY:-none}")
 RES="$OUT/results.jsonl"
+# settle PIDS: waits (60 s at most) until those processes use under 5 % of a core, so that a
+# backlog LiteLLM is still working through after an overload does not load the next phase.
+settle() {
+  local pids=$1 t0 t1 p
+  for _ in $(seq 1 60); do
+    t0=0; for p in ${pids//,/ }; do t0=$((t0 + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done
+    sleep 1
+    t1=0; for p in ${pids//,/ }; do t1=$((t1 + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done
+    [ $((t1 - t0)) -lt $(( $(getconf CLK_TCK) / 20 )) ] && return 0
+  done
+}
 load() { # label mode args...
   local label=$1; shift
   echo "   $label $1"
   "$LOAD" "$@" --label "$label" >> "$RES" 2>> "$OUT/load.err" || echo "   (aigw-load failed: $label)"
+  if [ "$label" = litellm ] && [ -n "$LLM_PIDS" ]; then settle "$LLM_PIDS"; fi
 }
 # Each call of a phase: direct, gatewayd, litellm; the order rotates every round.
 targets() { # round -> names in order

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 need curl curl chromium chromium chromedriver chromium-driver
+# policies/catalog/validate.py and the Python-driven tests (3.11+: tomllib; Debian 12 has 3.11).
+need python3 python3
 # The fuzz targets build with every test run: libfuzzer-sys compiles libFuzzer's C++.
 need c++ g++
 # The upstream-retry test runs nginx as an HTTP/2 origin that sends GOAWAY every 10 requests.

@@ -21,8 +21,8 @@ use ipnet::IpNet;
 use serde::Deserialize;
 
 pub use aigw::{
-    is_date, AigwConfig, AigwModel, AigwOnMatch, AigwPrice, AigwProvider, ProviderKind,
-    MAX_PRICE_USD,
+    is_date, AigwConfig, AigwModel, AigwOnMatch, AigwPrice, AigwProvider, AigwResponseDlp,
+    ProviderKind, MAX_PRICE_USD,
 };
 pub use coaching::CoachingConfig;
 pub use duration::ConfigDuration;

@@ -26,11 +26,15 @@ pub enum Record {
     Ai(AiCall),
 }
 
-/// An AI gateway call's row, in the spool as `{"ai": ...}`.
+/// An AI gateway call's row, in the spool as `{"ai": ...}`, with the `dlp_findings` rows
+/// of its prompt and answer (`"findings"`, left out when there are none, so a spool
+/// written before calls had findings replays unchanged).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct AiCall {
     pub ai: AiRequest,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<DlpFinding>,
 }
 
 impl From<EventRecord> for Record {
@@ -41,7 +45,10 @@ impl From<EventRecord> for Record {
 
 impl From<AiRequest> for Record {
     fn from(ai: AiRequest) -> Self {
-        Self::Ai(AiCall { ai })
+        Self::Ai(AiCall {
+            ai,
+            findings: Vec::new(),
+        })
     }
 }
 
@@ -63,8 +70,12 @@ impl Record {
     }
 
     pub fn ai(&self) -> Option<&AiRequest> {
+        self.ai_call().map(|call| &call.ai)
+    }
+
+    pub fn ai_call(&self) -> Option<&AiCall> {
         match self {
-            Self::Ai(call) => Some(&call.ai),
+            Self::Ai(call) => Some(call),
             Self::Http(_) => None,
         }
     }

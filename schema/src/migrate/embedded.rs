@@ -66,6 +66,11 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(11, "app_daily", "0011_app_daily.sql"),
     migration!(12, "ai_requests", "0012_ai_requests.sql"),
     migration!(13, "http_events_tenant", "0013_http_events_tenant.sql"),
+    migration!(
+        14,
+        "ai_requests_response_dlp",
+        "0014_ai_requests_response_dlp.sql"
+    ),
 ];
 
 #[cfg(test)]

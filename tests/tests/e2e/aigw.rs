@@ -111,6 +111,11 @@ impl AiGateway {
 
     /// Starts with `sections` (ClickHouse and events, prices ...) in the config.
     pub(crate) fn start_with(sections: &str) -> Self {
+        Self::start_with_aigw(sections, "")
+    }
+
+    /// Starts with `sections`, and `aigw` added to the `[aigw]` section.
+    pub(crate) fn start_with_aigw(sections: &str, aigw: &str) -> Self {
         let python = python_with_sdks();
         let dir = tempfile::Builder::new()
             .prefix("warden-aigw-")
@@ -134,6 +139,7 @@ master_key = "file:master.key"
 listen = "127.0.0.1:0"
 dlp_profile = "default"
 on_match = "block"
+{aigw}
 [[aigw.providers]]
 name = "openai"
 kind = "openai"

@@ -11,6 +11,7 @@ mod support;
 
 mod agent;
 mod aigw;
+mod aigw_response_dlp;
 mod aigw_spend;
 mod auth_attacks;
 mod bad_input;

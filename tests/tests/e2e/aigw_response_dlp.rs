@@ -255,8 +255,10 @@ fn answers_holding_a_card_or_a_key_are_blocked_whole_and_streamed_in_both_dialec
             "{f}"
         );
     }
+    // Snippets are the engine's masks (first four and last two characters, as for the
+    // proxy's findings): the middle of the secret is nowhere.
     let stored = format!("{refused:?}{findings:?}");
-    assert_none_of(CARD_PARTS, &stored, "ClickHouse");
+    assert_none_of(&CARD_PARTS[1..3], &stored, "ClickHouse");
     assert_none_of(&KEY_PARTS[1..], &stored, "ClickHouse");
     assert_none_of(CARD_PARTS, &gw.log(), "the gateway's log");
     assert_none_of(KEY_PARTS, &gw.log(), "the gateway's log");
@@ -300,7 +302,7 @@ fn redact_masks_the_secret_and_the_rest_of_the_answer_arrives() {
     let line = gw
         .log()
         .lines()
-        .filter(|l| l.contains("ai call") && l.contains("response_dlp_action=redact"))
+        .filter(|l| l.contains("ai call") && l.contains("response_dlp_action=\"redact\""))
         .count();
     assert_eq!(line, 18, "{}", gw.log());
 }
@@ -364,7 +366,7 @@ fn monitor_passes_and_records_and_a_hang_up_mid_stream_is_one_499_row_with_token
         findings.iter().all(|f| f["action"] == "log"),
         "{findings:?}"
     );
-    assert_none_of(CARD_PARTS, &format!("{findings:?}"), "dlp_findings");
+    assert_none_of(&CARD_PARTS[1..3], &format!("{findings:?}"), "dlp_findings");
 
     // The hang-ups: one row each, 499, with the tokens reported so far or counted.
     for (r, provider) in results[2..].iter().zip(["openai", "anthropic"]) {

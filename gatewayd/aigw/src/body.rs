@@ -243,9 +243,11 @@ impl Drop for Relay {
             record.model_served = Some(model);
         }
         if let Some(guard) = self.guard.take() {
-            if !guard.tally.is_empty() {
-                record.response_dlp_action = Some(guard.action());
-                record.response_findings = guard.tally;
+            let action = guard.action();
+            let tally = guard.matched();
+            if !tally.is_empty() {
+                record.response_dlp_action = Some(action);
+                record.response_findings = tally;
             }
         }
         // A caller that hung up after the provider's last event was handed to it (an SDK

@@ -33,6 +33,9 @@ use crate::sse::SseEvent;
 pub const MAX_HOLD: usize = 256;
 /// The bytes released before that are scanned again with what follows.
 pub const CONTEXT: usize = 256;
+/// Under `monitor` (nothing held back), text is scanned once this much has passed unscanned,
+/// and at its end: one scan per few words, not one per delta.
+pub const MONITOR_BATCH: usize = 128;
 
 /// Why a stream must end: the detectors found (never the data).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +62,22 @@ impl TextScan {
     ) -> Result<String, Blocked> {
         self.pending.push_str(text);
         let holds = scanner.mode != AigwResponseDlp::Monitor;
+        if !holds {
+            // Monitor sends at once and scans behind, in batches (it never stops a stream, so
+            // a scan that cannot run records nothing rather than ending it).
+            if last || self.pending.len() >= MONITOR_BATCH {
+                let scanned = std::mem::take(&mut self.pending);
+                let base = self.context.len();
+                let window = format!("{}{scanned}", self.context);
+                for finding in scanner.findings(&window).unwrap_or_default() {
+                    if finding.end > base {
+                        tally.add(&finding);
+                    }
+                }
+                self.keep(&scanned);
+            }
+            return Ok(text.to_string());
+        }
         let cut = |pending: &str| {
             if last || !holds {
                 pending.len()
@@ -109,12 +128,17 @@ impl TextScan {
         let at = cut(&self.pending);
         let rest = self.pending.split_off(at);
         let out = std::mem::replace(&mut self.pending, rest);
-        self.context.push_str(&out);
+        self.keep(&out);
+        Ok(out)
+    }
+
+    /// Keeps the last [`CONTEXT`] bytes of what was released, to scan with what follows.
+    fn keep(&mut self, released: &str) {
+        self.context.push_str(released);
         if self.context.len() > CONTEXT {
             let from = ceil_boundary(&self.context, self.context.len() - CONTEXT);
             self.context.drain(..from);
         }
-        Ok(out)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -194,6 +218,16 @@ impl StreamGuard {
 
     pub fn action(&self) -> &'static str {
         self.scanner.action()
+    }
+
+    /// The findings of the detectors that reached their `min_matches`: what the call's row
+    /// and `dlp_findings` record.
+    pub fn matched(mut self) -> Tally {
+        let counted = self.tally.clone();
+        self.tally
+            .0
+            .retain(|detector, _| self.scanner.matches(&counted, detector));
+        self.tally
     }
 
     /// The provider events to translate in place of `event`.

@@ -137,4 +137,43 @@ mod tests {
             Record::Http(http)
         );
     }
+
+    /// A call travels with its DLP findings; a call spooled before calls had findings (or
+    /// before the answer's DLP columns existed) replays unchanged.
+    #[test]
+    fn a_call_keeps_its_findings_and_older_spooled_calls_still_decode() {
+        let call = Record::Ai(AiCall {
+            ai: AiRequest {
+                request_id: "c2".into(),
+                response_dlp_action: "block".into(),
+                response_dlp_detectors: vec!["credit_card".into()],
+                response_dlp_finding_count: 1,
+                ..AiRequest::default()
+            },
+            findings: vec![DlpFinding {
+                request_id: "c2".into(),
+                detector: "credit_card".into(),
+                finding_count: 1,
+                ..DlpFinding::default()
+            }],
+        });
+        assert_eq!(Record::decode(&call.encode().unwrap()).unwrap(), call);
+        let mut old = serde_json::to_value(AiRequest {
+            request_id: "c3".into(),
+            ..AiRequest::default()
+        })
+        .unwrap();
+        for column in [
+            "dlp_finding_count",
+            "response_dlp_action",
+            "response_dlp_detectors",
+            "response_dlp_finding_count",
+        ] {
+            old.as_object_mut().unwrap().remove(column);
+        }
+        let old = serde_json::json!({ "ai": old }).to_string();
+        let decoded = Record::decode(old.as_bytes()).unwrap();
+        assert_eq!(decoded.ai().unwrap().request_id, "c3");
+        assert!(decoded.ai_call().unwrap().findings.is_empty());
+    }
 }

@@ -18,7 +18,8 @@ use serde_json::json;
 
 use crate::call_log::CallLog;
 use crate::dialect::Dialect;
-use crate::sse::{write, SseParser};
+use crate::response_stream::{Blocked, StreamGuard};
+use crate::sse::{write, SseEvent, SseParser};
 use crate::translate::stream::{StreamState, StreamTranslator};
 
 /// An answer's body.
@@ -91,6 +92,8 @@ pub struct Relay {
     last_content: tokio::time::Instant,
     caller: Dialect,
     log: CallLog,
+    /// DLP on the answer (`response_dlp`), when on.
+    guard: Option<StreamGuard>,
 }
 
 impl Relay {
@@ -112,7 +115,26 @@ impl Relay {
             last_content: tokio::time::Instant::now(),
             caller,
             log,
+            guard: None,
         }
+    }
+
+    /// Scans the answer's text as it passes ([`crate::response_stream`]).
+    pub fn guarded(mut self, guard: Option<StreamGuard>) -> Self {
+        self.guard = guard;
+        self
+    }
+
+    /// The caller's events for one provider event, through the DLP guard when there is one.
+    fn relay(&mut self, event: &SseEvent) -> Result<Vec<Bytes>, Blocked> {
+        let Some(guard) = &mut self.guard else {
+            return Ok(self.translator.event(event, &mut self.state));
+        };
+        let mut out = Vec::new();
+        for event in guard.event(event)? {
+            out.extend(self.translator.event(&event, &mut self.state));
+        }
+        Ok(out)
     }
 
     async fn next(&mut self) -> Option<Bytes> {
@@ -137,8 +159,13 @@ impl Relay {
                                     if event.event != "ping" && !event.data.trim().is_empty() {
                                         self.last_content = tokio::time::Instant::now();
                                     }
-                                    let out = self.translator.event(event, &mut self.state);
-                                    self.queue.extend(out);
+                                    match self.relay(event) {
+                                        Ok(out) => self.queue.extend(out),
+                                        Err(Blocked(detectors)) => {
+                                            self.block(&detectors);
+                                            break;
+                                        }
+                                    }
                                 }
                             }
                             Err(error) => self.cut(&error.to_string()),
@@ -148,8 +175,13 @@ impl Relay {
                 Ok(Some(Err(_))) => self.cut("the provider's connection failed mid-stream"),
                 Ok(None) => {
                     if let Ok(Some(event)) = self.parser.finish() {
-                        let out = self.translator.event(&event, &mut self.state);
-                        self.queue.extend(out);
+                        match self.relay(&event) {
+                            Ok(out) => self.queue.extend(out),
+                            Err(Blocked(detectors)) => {
+                                self.block(&detectors);
+                                continue;
+                            }
+                        }
                     }
                     if self.state.completed || self.state.error.is_some() {
                         self.ended = true;
@@ -165,19 +197,38 @@ impl Relay {
     /// Ends the stream early with an error event in the caller's dialect, so its SDK raises
     /// instead of taking a cut answer for a whole one.
     fn cut(&mut self, why: &str) {
+        let message = format!("Warden AI gateway: {why}");
+        self.end_with("stream_cut", &message, "server_error", "api_error");
+    }
+
+    /// Ends the stream because DLP found `detectors` in the answer: the caller's SDK raises
+    /// with the detectors named (never the data), and nothing more of the answer is sent.
+    fn block(&mut self, detectors: &[String]) {
+        let message = format!(
+            "Warden blocked this answer: it contains data matched by DLP ({})",
+            detectors.join(", ")
+        );
+        self.end_with(
+            "response_dlp_blocked",
+            &message,
+            "invalid_request_error",
+            "permission_error",
+        );
+    }
+
+    fn end_with(&mut self, code: &str, message: &str, openai_type: &str, anthropic_type: &str) {
         self.ended = true;
         if self.state.error.is_none() {
-            self.state.error = Some("stream_cut".into());
+            self.state.error = Some(code.into());
         }
-        let message = format!("Warden AI gateway: {why}");
         self.queue.push_back(match self.caller {
             Dialect::OpenAi | Dialect::Gemini => write(
                 None,
-                &json!({"error": {"message": message, "type": "server_error", "param": null, "code": "stream_cut"}}).to_string(),
+                &json!({"error": {"message": message, "type": openai_type, "param": null, "code": code}}).to_string(),
             ),
             Dialect::Anthropic => write(
                 Some("error"),
-                &json!({"type": "error", "error": {"type": "api_error", "message": message}}).to_string(),
+                &json!({"type": "error", "error": {"type": anthropic_type, "message": message}}).to_string(),
             ),
         });
     }
@@ -191,14 +242,27 @@ impl Drop for Relay {
         if let Some(model) = self.state.model_served.take() {
             record.model_served = Some(model);
         }
+        if let Some(guard) = self.guard.take() {
+            let action = guard.action();
+            let tally = guard.matched();
+            if !tally.is_empty() {
+                record.response_dlp_action = Some(action);
+                record.response_findings = tally;
+            }
+        }
         // A caller that hung up after the provider's last event was handed to it (an SDK
         // closes on `[DONE]` or `message_stop` without waiting for the end of the body)
         // got the whole answer.
         let answered = self.state.completed && self.queue.is_empty();
         if !self.ended && !answered {
-            // The caller went away before the provider finished.
+            // The caller went away before the provider finished: the tokens it reported so
+            // far, or the output counted from the deltas relayed (flagged as counted).
             record.status = 499;
             record.error = Some("client_closed".into());
+            record.usage = crate::hangup::usage(self.state.usage, self.state.deltas);
+        } else if self.state.error.as_deref() == Some("response_dlp_blocked") {
+            record.status = 403;
+            record.error = self.state.error.take();
         } else if let Some(error) = self.state.error.take() {
             record.status = 502;
             record.error = Some(error);

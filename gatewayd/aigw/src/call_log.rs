@@ -11,12 +11,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use schema::AiRequest;
+use schema::{AiRequest, DlpFinding};
 
 use crate::access::{Arrival, IdentitySource};
 use crate::cost::{cost, Cost};
 use crate::dialect::{Dialect, Usage};
 use crate::prices::PriceTable;
+use crate::response_dlp::Tally;
 use crate::routes::Route;
 use crate::telemetry::{AiMetrics, CallFinished};
 use crate::vkeys::Caller;
@@ -54,6 +55,11 @@ pub struct CallRecord {
     pub body_bytes: usize,
     /// What budgets and limits reserved for the call; settled when it is logged.
     pub admission: Option<crate::budget::Admission>,
+    /// The prompt's findings per detector (for `dlp_findings` and the counts).
+    pub dlp_findings: Tally,
+    /// DLP on the answer (`response_dlp`): what was found and what was done.
+    pub response_findings: Tally,
+    pub response_dlp_action: Option<&'static str>,
 }
 
 impl CallRecord {
@@ -82,6 +88,9 @@ impl CallRecord {
             identity_source: IdentitySource::None,
             body_bytes: 0,
             admission: None,
+            dlp_findings: Tally::default(),
+            response_findings: Tally::default(),
+            response_dlp_action: None,
         }
     }
 }
@@ -122,7 +131,9 @@ impl Ledger {
         }
         .emit(&self.metrics);
         if let Some(sink) = &self.sink {
-            sink.emit_ai(row(record, &cost, latency_ms, ttft_ms));
+            let row = row(record, &cost, latency_ms, ttft_ms);
+            let findings = findings(record, &row);
+            sink.emit_ai(row, findings);
         }
         cost
     }
@@ -175,7 +186,48 @@ pub fn row(record: &CallRecord, cost: &Cost, latency_ms: u64, ttft_ms: Option<u6
                 .as_ref()
                 .and_then(|i| i.device_id.as_deref()),
         ),
+        dlp_finding_count: record.dlp_findings.total(),
+        response_dlp_action: record.response_dlp_action.unwrap_or("").to_string(),
+        response_dlp_detectors: record.response_findings.detectors(),
+        response_dlp_finding_count: record.response_findings.total(),
     }
+}
+
+/// The `dlp_findings` rows of a call, as the proxy writes them for a request: one per
+/// detector, prompt's then answer's, with the engine's masked snippet (never the data).
+/// `app_id` says which side: `aigw` for the prompt, `aigw-response` for the answer.
+pub fn findings(record: &CallRecord, row: &AiRequest) -> Vec<DlpFinding> {
+    let sides = [
+        (
+            "aigw",
+            &record.dlp_findings,
+            record.dlp_action.unwrap_or("log"),
+        ),
+        (
+            "aigw-response",
+            &record.response_findings,
+            record.response_dlp_action.unwrap_or("log"),
+        ),
+    ];
+    let mut rows = Vec::new();
+    for (app, tally, action) in sides {
+        for (detector, seen) in &tally.0 {
+            let mut finding = DlpFinding {
+                ts: row.ts,
+                request_id: row.request_id.clone(),
+                user: row.user.clone(),
+                app_id: app.to_string(),
+                detector: detector.clone(),
+                finding_count: seen.count,
+                confidence: seen.confidence.as_str().to_string(),
+                action: action.to_string(),
+                ..DlpFinding::default()
+            };
+            finding.set_snippet(&seen.snippet);
+            rows.push(finding);
+        }
+    }
+    rows
 }
 
 /// Accounts for the record when dropped: the one way a call is logged.

@@ -22,6 +22,7 @@ use dlp::DlpEngine;
 use serde_json::Value;
 
 use crate::error::CallError;
+use crate::response_dlp::Tally;
 
 /// The prompt scanner of a gateway, when `dlp_profile` is set.
 #[derive(Debug)]
@@ -40,7 +41,12 @@ pub struct Outcome {
 impl PromptScanner {
     /// Scans all of `body`; redacts it in place, or refuses it.
     pub fn check(&self, body: &mut Value) -> Result<Outcome, CallError> {
-        let detectors = self.detectors(body)?;
+        self.check_tallied(body, &mut Tally::default())
+    }
+
+    /// [`Self::check`], counting the findings of the detectors that matched into `tally`.
+    pub fn check_tallied(&self, body: &mut Value, tally: &mut Tally) -> Result<Outcome, CallError> {
+        let detectors = self.detectors(body, Some(tally))?;
         if detectors.is_empty() {
             return Ok(Outcome {
                 detectors,
@@ -54,7 +60,7 @@ impl PromptScanner {
                 self.redact(&mut redacted)?;
                 // What is left after masking (a finding across two strings, in a key or a
                 // number) cannot be redacted: the call is refused instead.
-                let left = self.detectors(&redacted)?;
+                let left = self.detectors(&redacted, None)?;
                 if !left.is_empty() {
                     return Err(CallError::DlpBlocked(left));
                 }
@@ -68,7 +74,11 @@ impl PromptScanner {
     }
 
     /// The detectors that match anywhere in `body`.
-    fn detectors(&self, body: &Value) -> Result<Vec<String>, CallError> {
+    fn detectors(
+        &self,
+        body: &Value,
+        mut tally: Option<&mut Tally>,
+    ) -> Result<Vec<String>, CallError> {
         let (mut prose, mut rest) = (Vec::new(), Vec::new());
         collect(body, &mut prose, &mut rest);
         let mut found = BTreeSet::new();
@@ -77,16 +87,23 @@ impl PromptScanner {
                 .engine
                 .scan_profile(&self.profile, &texts.join("\n"))
                 .map_err(|e| CallError::Internal(format!("DLP: {e}")))?;
-            found.extend(
-                result
-                    .counts
-                    .iter()
-                    // A list of JSON keys and markers one per line reads like code to the
-                    // source-code detector (a tool's schema would be "code"); it is judged
-                    // on the prose only.
-                    .filter(|c| c.matched && (is_prose || c.detector != "source_code"))
-                    .map(|c| c.detector.clone()),
-            );
+            let matched: Vec<&str> = result
+                .counts
+                .iter()
+                // A list of JSON keys and markers one per line reads like code to the
+                // source-code detector (a tool's schema would be "code"); it is judged
+                // on the prose only.
+                .filter(|c| c.matched && (is_prose || c.detector != "source_code"))
+                .map(|c| c.detector.as_str())
+                .collect();
+            if let Some(tally) = tally.as_deref_mut() {
+                for finding in &result.findings {
+                    if matched.contains(&&*finding.detector) {
+                        tally.add(finding);
+                    }
+                }
+            }
+            found.extend(matched.into_iter().map(str::to_string));
         }
         Ok(found.into_iter().collect())
     }

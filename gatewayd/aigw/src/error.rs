@@ -35,6 +35,9 @@ pub enum CallError {
     /// DLP refused the prompt; the detector ids, never the data.
     #[error("Warden blocked this request: the prompt contains data matched by DLP ({})", .0.join(", "))]
     DlpBlocked(Vec<String>),
+    /// DLP refused the provider's answer (`response_dlp = "block"`); the detector ids only.
+    #[error("Warden blocked this answer: it contains data matched by DLP ({})", .0.join(", "))]
+    ResponseDlpBlocked(Vec<String>),
     /// The gateway itself refuses for now (limits); `retry_after` in seconds, `headers` the
     /// `x-ratelimit-*` headers of the limit that refused.
     #[error("{message}")]
@@ -74,7 +77,9 @@ impl CallError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) | Self::DlpBlocked(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::DlpBlocked(_) | Self::ResponseDlpBlocked(_) => {
+                StatusCode::FORBIDDEN
+            }
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::NotFound(_) | Self::ModelNotFound(_) => StatusCode::NOT_FOUND,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -96,6 +101,7 @@ impl CallError {
             Self::ModelNotFound(_) => "model_not_found",
             Self::TooLarge(_) => "too_large",
             Self::DlpBlocked(_) => "dlp_blocked",
+            Self::ResponseDlpBlocked(_) => "response_dlp_blocked",
             Self::RateLimited { .. } => "rate_limited",
             Self::BudgetExceeded { .. } => "budget_exceeded",
             Self::Upstream { .. } => "upstream_error",
@@ -113,6 +119,7 @@ impl CallError {
             Self::NotFound(_) => ("invalid_request_error", Some("not_found")),
             Self::ModelNotFound(_) => ("invalid_request_error", Some("model_not_found")),
             Self::DlpBlocked(_) => ("invalid_request_error", Some("dlp_blocked")),
+            Self::ResponseDlpBlocked(_) => ("invalid_request_error", Some("response_dlp_blocked")),
             Self::RateLimited { .. } => ("rate_limit_error", Some("rate_limit_exceeded")),
             Self::BudgetExceeded { .. } => ("budget_exceeded", Some("budget_exceeded")),
             Self::Upstream { status, .. } if *status == StatusCode::TOO_MANY_REQUESTS => {

@@ -31,9 +31,12 @@ pub mod endpoint;
 pub mod endpoints;
 pub mod error;
 mod files;
+mod hangup;
 pub mod pipeline;
 pub mod prices;
 pub mod provider_keys;
+pub mod response_dlp;
+pub mod response_stream;
 pub mod routes;
 pub mod server;
 pub mod sse;
@@ -53,6 +56,7 @@ use crate::call_log::Ledger;
 use crate::dlp_phase::PromptScanner;
 use crate::error::CallError;
 use crate::provider_keys::ProviderKeys;
+use crate::response_dlp::ResponseScanner;
 use crate::routes::RouteTable;
 use crate::upstream::UpstreamClient;
 use crate::vkeys::LiveKeys;
@@ -75,6 +79,8 @@ pub struct AiGateway {
     provider_keys: Option<ProviderKeys>,
     pub client: UpstreamClient,
     pub dlp: Option<PromptScanner>,
+    /// DLP on answers (`response_dlp`), when on.
+    pub response_dlp: Option<Arc<ResponseScanner>>,
     /// Prices, metrics and the events path: where finished calls are accounted.
     pub ledger: Arc<Ledger>,
     /// Who may call through the proxy or the agent without a virtual key.
@@ -129,6 +135,7 @@ impl AiGateway {
             client: upstream::client(&config.upstream.extra_roots, aigw.connect_timeout.0)?,
             dlp,
             budgets: budget::Governor::new(aigw)?,
+            response_dlp: ResponseScanner::new(aigw)?.map(Arc::new),
             ledger: Arc::new(Ledger {
                 prices: prices::PriceTable::new(aigw)?,
                 metrics: telemetry::AiMetrics::new(aigw),

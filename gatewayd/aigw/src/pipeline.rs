@@ -178,7 +178,7 @@ pub fn dlp(gw: &AiGateway, body: &mut Value, record: &mut CallRecord) -> Result<
     let Some(scanner) = &gw.dlp else {
         return Ok(());
     };
-    match scanner.check(body) {
+    match scanner.check_tallied(body, &mut record.dlp_findings) {
         Ok(outcome) => {
             record.dlp = outcome.detectors;
             record.dlp_action = outcome.action;

@@ -198,13 +198,15 @@ pub async fn handle_via(
             translator,
         }) => {
             let idle = gw.options.stream_idle_timeout;
+            let guard = crate::response_dlp::stream_guard(gw, &translator);
             let relay = Relay::new(
                 upstream,
                 translator,
                 idle,
                 ingress,
                 CallLog::new(record, gw.ledger.clone()),
-            );
+            )
+            .guarded(guard);
             let mut response = Response::new(CallBody::stream(relay));
             let headers = response.headers_mut();
             headers.insert(
@@ -252,7 +254,8 @@ async fn call(
     let route = pipeline::resolve_route(gw, &caller, &body, record)?;
     pipeline::budgets(gw, &caller, &route, &mut body, record)?;
     pipeline::dlp(gw, &mut body, record)?;
-    pipeline::forward(gw, ingress, &route, &headers, body, record).await
+    let reply = pipeline::forward(gw, ingress, &route, &headers, body, record).await?;
+    crate::response_dlp::check(gw, ingress, reply, record)
 }
 
 /// `GET /v1/models`: the configured models this caller may use, as OpenAI lists models (or

@@ -259,9 +259,12 @@ impl CallFinished<'_> {
             ttft_ms = self.ttft_ms,
             dlp_findings = %r.dlp.join(","),
             dlp_action = r.dlp_action.unwrap_or(""),
+            response_dlp_findings = %r.response_findings.detectors().join(","),
+            response_dlp_action = r.response_dlp_action.unwrap_or(""),
             "ai call"
         );
-        if !usage.flags.is_empty() {
+        // Output the gateway counted (a caller hung up) is flagged, not a provider's fault.
+        if usage.flags.names().iter().any(|n| *n != "counted") {
             tracing::warn!(
                 request_id = %r.request_id,
                 provider = r.provider.as_deref().unwrap_or(""),

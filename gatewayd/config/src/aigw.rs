@@ -45,6 +45,10 @@ pub struct AigwConfig {
     pub dlp_profile: Option<String>,
     /// What a prompt that matches `dlp_profile` gets.
     pub on_match: AigwOnMatch,
+    /// DLP on answers (whole and streamed), with `response_dlp_profile` or else `dlp_profile`.
+    pub response_dlp: AigwResponseDlp,
+    /// The profile answers are scanned with; unset: `dlp_profile`.
+    pub response_dlp_profile: Option<String>,
     pub providers: Vec<AigwProvider>,
     pub models: Vec<AigwModel>,
     /// Prices that replace (or add to) the shipped table for one provider's model.
@@ -74,6 +78,8 @@ impl Default for AigwConfig {
             stream_idle_timeout: ConfigDuration::secs(300),
             dlp_profile: None,
             on_match: AigwOnMatch::Block,
+            response_dlp: AigwResponseDlp::Off,
+            response_dlp_profile: None,
             providers: Vec::new(),
             models: Vec::new(),
             prices: Vec::new(),
@@ -92,6 +98,20 @@ pub enum AigwOnMatch {
     Block,
     /// Mask what was found and send the rest.
     Redact,
+}
+
+/// What DLP does to answers on their way back to the caller.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AigwResponseDlp {
+    /// Answers are not scanned.
+    Off,
+    /// Scanned and recorded (`dlp_findings`, the call's row); passed unchanged.
+    Monitor,
+    /// What was found is masked; the rest of the answer goes on.
+    Redact,
+    /// The answer is refused (a stream ends with an error event), naming the detectors.
+    Block,
 }
 
 /// The wire format a provider speaks.

@@ -23,7 +23,8 @@ use ipnet::IpNet;
 use serde::Deserialize;
 
 pub use aigw::{
-    is_date, AigwConfig, AigwIdentity, AigwModel, AigwOnMatch, AigwPrice, AigwProvider, AigwTls,
+    is_date, AigwConfig, AigwIdentity, AigwModel, AigwOnMatch, AigwPrice, AigwProvider,
+    AigwResponseDlp, AigwTls,
     ProviderKind, MAX_PRICE_USD,
 };
 pub use aigw_budgets::{AigwBudget, AigwLimit, AigwScope, BudgetWindow, MAX_BUDGET_USD};

@@ -42,18 +42,31 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
         let section = format!("tenants.{app}");
         (find_section_key(text, &section, "ids"), message)
     })?;
-    if let Some(profile) = &config.aigw.dlp_profile {
+    for (key, profile) in [
+        ("dlp_profile", &config.aigw.dlp_profile),
+        ("response_dlp_profile", &config.aigw.response_dlp_profile),
+    ] {
+        let Some(profile) = profile else { continue };
         let engine = dlp::DlpEngine::shipped().map_err(|e| (None, format!("DLP engine: {e}")))?;
         if !engine.has_profile(profile) {
             let known: Vec<&str> = engine.profile_names().collect();
             return Err((
-                find_section_key(text, "aigw", "dlp_profile"),
+                find_section_key(text, "aigw", key),
                 format!(
-                    "aigw.dlp_profile {profile:?} is not a DLP profile; known: {}",
+                    "aigw.{key} {profile:?} is not a DLP profile; known: {}",
                     known.join(", ")
                 ),
             ));
         }
+    }
+    if config.aigw.response_dlp != crate::AigwResponseDlp::Off
+        && config.aigw.response_dlp_profile.is_none()
+        && config.aigw.dlp_profile.is_none()
+    {
+        return Err((
+            find_section_key(text, "aigw", "response_dlp"),
+            "aigw.response_dlp needs a profile to scan answers with: set response_dlp_profile (or dlp_profile)".into(),
+        ));
     }
     let master = &config.keys.master_key;
     let source_ok = ["env:", "file:", "systemd:"]
@@ -478,6 +491,17 @@ mod tests {
             "{profile}"
         );
         check("[aigw]\ndlp_profile = \"financial\"\non_match = \"redact\"\n").unwrap();
+        let answers = check("[aigw]\nresponse_dlp = \"block\"\n").unwrap_err();
+        assert!(
+            answers.starts_with("2:1: ") && answers.contains("response_dlp_profile"),
+            "{answers}"
+        );
+        let answers = check("[aigw]\nresponse_dlp = \"redact\"\nresponse_dlp_profile = \"nope\"\n")
+            .unwrap_err();
+        assert!(answers.starts_with("3:1: "), "{answers}");
+        check("[aigw]\nresponse_dlp = \"monitor\"\nresponse_dlp_profile = \"credentials\"\n")
+            .unwrap();
+        check("[aigw]\ndlp_profile = \"financial\"\nresponse_dlp = \"block\"\n").unwrap();
         let price = |extra: &str| {
             format!("{PROVIDER}[[aigw.prices]]\nprovider = \"openai\"\nmodel = \"gpt-4o\"\ninput = 1.0\noutput = 2.0\n{extra}")
         };

@@ -26,11 +26,15 @@ pub enum Record {
     Ai(AiCall),
 }
 
-/// An AI gateway call's row, in the spool as `{"ai": ...}`.
+/// An AI gateway call's row, in the spool as `{"ai": ...}`, with the `dlp_findings` rows
+/// of its prompt and answer (`"findings"`, left out when there are none, so a spool
+/// written before calls had findings replays unchanged).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct AiCall {
     pub ai: AiRequest,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<DlpFinding>,
 }
 
 impl From<EventRecord> for Record {
@@ -41,7 +45,10 @@ impl From<EventRecord> for Record {
 
 impl From<AiRequest> for Record {
     fn from(ai: AiRequest) -> Self {
-        Self::Ai(AiCall { ai })
+        Self::Ai(AiCall {
+            ai,
+            findings: Vec::new(),
+        })
     }
 }
 
@@ -63,8 +70,12 @@ impl Record {
     }
 
     pub fn ai(&self) -> Option<&AiRequest> {
+        self.ai_call().map(|call| &call.ai)
+    }
+
+    pub fn ai_call(&self) -> Option<&AiCall> {
         match self {
-            Self::Ai(call) => Some(&call.ai),
+            Self::Ai(call) => Some(call),
             Self::Http(_) => None,
         }
     }
@@ -125,5 +136,44 @@ mod tests {
             Record::decode(&Record::from(http.clone()).encode().unwrap()).unwrap(),
             Record::Http(http)
         );
+    }
+
+    /// A call travels with its DLP findings; a call spooled before calls had findings (or
+    /// before the answer's DLP columns existed) replays unchanged.
+    #[test]
+    fn a_call_keeps_its_findings_and_older_spooled_calls_still_decode() {
+        let call = Record::Ai(AiCall {
+            ai: AiRequest {
+                request_id: "c2".into(),
+                response_dlp_action: "block".into(),
+                response_dlp_detectors: vec!["credit_card".into()],
+                response_dlp_finding_count: 1,
+                ..AiRequest::default()
+            },
+            findings: vec![DlpFinding {
+                request_id: "c2".into(),
+                detector: "credit_card".into(),
+                finding_count: 1,
+                ..DlpFinding::default()
+            }],
+        });
+        assert_eq!(Record::decode(&call.encode().unwrap()).unwrap(), call);
+        let mut old = serde_json::to_value(AiRequest {
+            request_id: "c3".into(),
+            ..AiRequest::default()
+        })
+        .unwrap();
+        for column in [
+            "dlp_finding_count",
+            "response_dlp_action",
+            "response_dlp_detectors",
+            "response_dlp_finding_count",
+        ] {
+            old.as_object_mut().unwrap().remove(column);
+        }
+        let old = serde_json::json!({ "ai": old }).to_string();
+        let decoded = Record::decode(old.as_bytes()).unwrap();
+        assert_eq!(decoded.ai().unwrap().request_id, "c3");
+        assert!(decoded.ai_call().unwrap().findings.is_empty());
     }
 }

@@ -39,7 +39,10 @@ impl<'r> Rows<'r> {
                     rows.http.push(&r.http);
                     rows.findings.extend(&r.findings);
                 }
-                Record::Ai(call) => rows.ai.push(&call.ai),
+                Record::Ai(call) => {
+                    rows.ai.push(&call.ai);
+                    rows.findings.extend(&call.findings);
+                }
             }
         }
         rows
@@ -76,17 +79,26 @@ pub(super) async fn unstored<'r>(
         .into_iter()
         .filter(|c| !stored_calls.contains(&c.request_id))
         .collect();
-    let findings: Vec<&DlpFinding> = transactions.iter().flat_map(|r| &r.findings).collect();
+    // A call's findings travel with it, like a transaction's.
+    let owners: Vec<(u32, &str, &[DlpFinding])> = transactions
+        .iter()
+        .map(|r| (r.http.ts, r.http.request_id.as_str(), r.findings.as_slice()))
+        .chain(
+            records
+                .iter()
+                .filter_map(Record::ai_call)
+                .map(|c| (c.ai.ts, c.ai.request_id.as_str(), c.findings.as_slice())),
+        )
+        .filter(|(_, _, findings)| !findings.is_empty())
+        .collect();
+    let findings: Vec<&DlpFinding> = owners.iter().flat_map(|(_, _, f)| f.iter()).collect();
     if findings.is_empty() {
         return Ok(Rows { http, findings, ai });
     }
     let with_findings = stored_ids(
         client,
         DlpFinding::TABLE,
-        transactions
-            .iter()
-            .filter(|r| !r.findings.is_empty())
-            .map(|r| (r.http.ts, r.http.request_id.as_str())),
+        owners.iter().map(|(ts, id, _)| (*ts, *id)),
     )
     .await?;
     let findings = findings

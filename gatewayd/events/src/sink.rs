@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use schema::AiRequest;
+use schema::{AiRequest, DlpFinding};
 
-use super::{EventRecord, Record};
+use super::{AiCall, EventRecord, Record};
 
 /// Counters of the events path, exported at `/metrics`.
 #[derive(Default)]
@@ -41,9 +41,9 @@ impl EventSink {
         self.emit_record(Record::Http(record));
     }
 
-    /// Queues an AI gateway call's row, like [`Self::emit`].
-    pub fn emit_ai(&self, call: AiRequest) {
-        self.emit_record(Record::from(call));
+    /// Queues an AI gateway call's row and its DLP findings, like [`Self::emit`].
+    pub fn emit_ai(&self, call: AiRequest, findings: Vec<DlpFinding>) {
+        self.emit_record(Record::Ai(AiCall { ai: call, findings }));
     }
 
     fn emit_record(&self, record: Record) {

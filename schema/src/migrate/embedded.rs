@@ -68,6 +68,11 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(13, "http_events_tenant", "0013_http_events_tenant.sql"),
     migration!(14, "ai_requests_access", "0014_ai_requests_access.sql"),
     migration!(15, "app_errors_hourly", "0015_app_errors_hourly.sql"),
+    migration!(
+        16,
+        "ai_requests_response_dlp",
+        "0016_ai_requests_response_dlp.sql"
+    ),
 ];
 
 #[cfg(test)]

@@ -76,6 +76,18 @@ pub struct AiRequest {
     /// The enrolled device, on the agent path.
     #[serde(default)]
     pub device_id: String,
+    /// How many findings DLP made in the prompt, all detectors together.
+    #[serde(default)]
+    pub dlp_finding_count: u32,
+    /// What DLP did to the answer: `block`, `redact`, `log` (monitor) or empty.
+    #[serde(default)]
+    pub response_dlp_action: String,
+    /// Detector ids that matched the answer, each once (never the data).
+    #[serde(default)]
+    pub response_dlp_detectors: Vec<String>,
+    /// How many findings DLP made in the answer (up to where a blocked stream stopped).
+    #[serde(default)]
+    pub response_dlp_finding_count: u32,
 }
 
 impl AiRequest {

@@ -127,6 +127,11 @@ impl AiGateway {
         })
     }
 
+    /// Starts with `sections`, and `aigw` added to the `[aigw]` section.
+    pub(crate) fn start_with_aigw(sections: &str, aigw: &str) -> Self {
+        Self::start_full("listen = \"127.0.0.1:0\"", sections, aigw)
+    }
+
     /// Starts with `sections`, and what `extra` adds (given python3 and the test's
     /// directory): more mock providers, `[proxy]` lines, lines inside `[aigw]`, `[aigw]`
     /// lines after the standard ones, and keys.

@@ -15,6 +15,7 @@ mod aigw_access;
 mod aigw_budgets;
 mod aigw_endpoints;
 mod aigw_providers;
+mod aigw_response_dlp;
 mod aigw_spend;
 mod analyst;
 mod auth_attacks;

@@ -81,12 +81,16 @@ impl UsageFlags {
     pub const INCONSISTENT: Self = Self(8);
     /// Text, a boolean, an object where a number belongs.
     pub const NOT_A_NUMBER: Self = Self(16);
-    const NAMES: [(Self, &'static str); 5] = [
+    /// The output was counted by the gateway (deltas relayed), not reported by the provider:
+    /// a caller hung up before the provider's usage arrived.
+    pub const COUNTED: Self = Self(32);
+    const NAMES: [(Self, &'static str); 6] = [
         (Self::NEGATIVE, "negative"),
         (Self::NOT_AN_INTEGER, "not_an_integer"),
         (Self::OVER_LIMIT, "over_limit"),
         (Self::INCONSISTENT, "inconsistent"),
         (Self::NOT_A_NUMBER, "not_a_number"),
+        (Self::COUNTED, "counted"),
     ];
 
     pub fn insert(&mut self, flag: Self) {

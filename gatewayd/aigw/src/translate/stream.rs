@@ -23,11 +23,15 @@ pub struct StreamState {
     pub completed: bool,
     /// An error event arrived mid-stream (its type).
     pub error: Option<String>,
+    /// Deltas with content relayed (about one token each): the output counted when a caller
+    /// hangs up before the provider reported it.
+    pub deltas: u64,
 }
 
 impl StreamState {
     fn token(&mut self) {
         self.first_token.get_or_insert_with(Instant::now);
+        self.deltas = self.deltas.saturating_add(1);
     }
 }
 

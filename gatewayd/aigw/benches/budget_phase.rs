@@ -64,6 +64,8 @@ fn bench(c: &mut Criterion) {
             dialect: Dialect::OpenAi,
             base_url: "https://api.openai.com/v1".into(),
             key: None,
+            api_version: None,
+            stream_usage: true,
         }),
         asked: "gpt-4o-mini".into(),
         canonical: "openai/gpt-4o-mini".into(),

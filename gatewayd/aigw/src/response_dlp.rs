@@ -219,11 +219,44 @@ pub fn check(
     }
 }
 
+/// With `response_dlp` on, a stream the guard cannot read yet — Gemini's events, the Responses
+/// API's — is refused before anything is sent (fail closed, and no provider cost), with a 400
+/// that says to call without streaming (whole answers are scanned).
+pub fn refuse_unscannable_stream(
+    gw: &AiGateway,
+    kind: config::ProviderKind,
+    endpoint: &str,
+    stream: bool,
+) -> Result<(), CallError> {
+    if gw.response_dlp.is_none() || !stream {
+        return Ok(());
+    }
+    let what = if endpoint == "responses" {
+        "the Responses API's streams"
+    } else if kind == config::ProviderKind::Gemini {
+        "Gemini's streams"
+    } else {
+        return Ok(());
+    };
+    Err(CallError::bad_request(
+        "stream",
+        format!(
+            "this gateway scans answers (response_dlp) and cannot yet scan {what}: \
+             call with stream off (whole answers are scanned)"
+        ),
+    ))
+}
+
 /// The DLP guard of a stream translated by `translator`, when `response_dlp` is on.
 pub fn stream_guard(gw: &AiGateway, translator: &StreamTranslator) -> Option<StreamGuard> {
     let provider = match translator {
         StreamTranslator::OpenAi { .. } | StreamTranslator::OpenAiToAnthropic(_) => Dialect::OpenAi,
         StreamTranslator::Anthropic | StreamTranslator::AnthropicToOpenAi(_) => Dialect::Anthropic,
+        // Refused before the call was sent ([`refuse_unscannable_stream`]); a guard that cannot
+        // read the events must never be silently absent, so this stays a hard stop.
+        StreamTranslator::Gemini(_) | StreamTranslator::Responses(_) => {
+            return gw.response_dlp.clone().map(StreamGuard::unreadable);
+        }
     };
     gw.response_dlp
         .clone()
@@ -234,7 +267,17 @@ pub fn stream_guard(gw: &AiGateway, translator: &StreamTranslator) -> Option<Str
 /// (OpenAI), text and thinking blocks and tool inputs (Anthropic).
 fn texts(answer: &mut Value, ingress: Dialect) -> Vec<&mut String> {
     let mut out = Vec::new();
+    if answer.get("object").and_then(Value::as_str) == Some("response") {
+        // A Responses API answer: its text, refusals and tool arguments are all under
+        // `output`; every string there is read.
+        if let Some(output) = answer.get_mut("output") {
+            strings(output, &mut out);
+        }
+        return out;
+    }
     match ingress {
+        // Callers never speak Gemini's API; were one to, every string is read.
+        Dialect::Gemini => strings(answer, &mut out),
         Dialect::OpenAi => {
             for choice in answer
                 .get_mut("choices")

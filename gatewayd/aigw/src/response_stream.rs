@@ -206,6 +206,12 @@ pub struct StreamGuard {
 }
 
 impl StreamGuard {
+    /// A guard for events it cannot read (a Gemini or Responses API stream, refused before it
+    /// was sent when `response_dlp` is on): it ends the stream at its first event.
+    pub fn unreadable(scanner: Arc<ResponseScanner>) -> Self {
+        Self::new(scanner, Dialect::Gemini)
+    }
+
     pub fn new(scanner: Arc<ResponseScanner>, provider: Dialect) -> Self {
         Self {
             scanner,
@@ -235,6 +241,7 @@ impl StreamGuard {
         match self.provider {
             Dialect::OpenAi => self.openai(event),
             Dialect::Anthropic => self.anthropic(event),
+            Dialect::Gemini => Err(Blocked(vec!["unscannable_stream".into()])),
         }
     }
 
@@ -345,7 +352,8 @@ impl StreamGuard {
         }
         let text = scan.push("", true, &self.scanner, &mut self.tally)?;
         Ok(vec![match self.provider {
-            Dialect::OpenAi => {
+            // An unreadable guard holds no text (its first event ends the stream).
+            Dialect::OpenAi | Dialect::Gemini => {
                 let mut chunk = self.template.clone();
                 chunk["choices"] = json!([{"index": index, "delta": {"content": text}, "finish_reason": null}]);
                 SseEvent {

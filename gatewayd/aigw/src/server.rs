@@ -252,6 +252,12 @@ async fn call(
     let caller = pipeline::authenticate(gw, request.headers(), record)?;
     let (headers, mut body) = pipeline::parse(gw, request, record).await?;
     let route = pipeline::resolve_route(gw, &caller, &body, record)?;
+    crate::response_dlp::refuse_unscannable_stream(
+        gw,
+        route.provider.kind,
+        record.endpoint,
+        record.stream,
+    )?;
     pipeline::budgets(gw, &caller, &route, &mut body, record)?;
     pipeline::dlp(gw, &mut body, record)?;
     let reply = pipeline::forward(gw, ingress, &route, &headers, body, record).await?;

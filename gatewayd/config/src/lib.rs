@@ -24,8 +24,7 @@ use serde::Deserialize;
 
 pub use aigw::{
     is_date, AigwConfig, AigwIdentity, AigwModel, AigwOnMatch, AigwPrice, AigwProvider,
-    AigwResponseDlp, AigwTls,
-    ProviderKind, MAX_PRICE_USD,
+    AigwResponseDlp, AigwTls, ProviderKind, MAX_PRICE_USD,
 };
 pub use aigw_budgets::{AigwBudget, AigwLimit, AigwScope, BudgetWindow, MAX_BUDGET_USD};
 pub use coaching::CoachingConfig;

@@ -34,6 +34,12 @@ pub async fn responses(
     let (headers, mut body) = pipeline::parse(gw, request, record).await?;
     refuse_stateful(&body)?;
     let route = pipeline::resolve_route(gw, &caller, &body, record)?;
+    crate::response_dlp::refuse_unscannable_stream(
+        gw,
+        route.provider.kind,
+        record.endpoint,
+        record.stream,
+    )?;
     pipeline::budgets(gw, &caller, &route, &mut body, record)?;
     pipeline::dlp(gw, &mut body, record)?;
     let provider = route.provider.clone();
@@ -55,7 +61,7 @@ pub async fn responses(
             .and_then(Value::as_str)
             .map(str::to_string);
         record.usage = usage_rules::usage(&answer).unwrap_or_default();
-        return Ok(Reply::Whole(bytes));
+        return crate::response_dlp::check(gw, Dialect::OpenAi, Reply::Whole(bytes), record);
     }
     let chat = to_chat::request(&body)?;
     // The response id is the call's request id: what the caller sees is what the log says.
@@ -71,7 +77,12 @@ pub async fn responses(
                 ))
             })?;
             let response = from_chat(&completion, &id, &echo, &record.usage)?;
-            Ok(Reply::Whole(response.to_string().into()))
+            crate::response_dlp::check(
+                gw,
+                Dialect::OpenAi,
+                Reply::Whole(response.to_string().into()),
+                record,
+            )
         }
         Reply::Stream {
             upstream,

@@ -305,6 +305,18 @@ fn redact_masks_the_secret_and_the_rest_of_the_answer_arrives() {
         .filter(|l| l.contains("ai call") && l.contains("response_dlp_action=\"redact\""))
         .count();
     assert_eq!(line, 18, "{}", gw.log());
+    // A Responses API stream cannot be scanned yet: refused before it is sent, never passed
+    // unscanned; the whole answer is scanned and masked.
+    let stream = json!({"model": "gpt-4o-mini", "input": "leak-card", "stream": true});
+    let raw = curl(&gw, "/v1/responses", &key, &stream);
+    assert!(
+        raw.contains("400") && raw.contains("cannot yet scan") && raw.contains("\"stream\""),
+        "{raw}"
+    );
+    let whole = json!({"model": "claude", "input": "leak-card"});
+    let raw = curl(&gw, "/v1/responses", &key, &whole);
+    assert!(raw.contains("[REDACTED:credit_card]"), "{raw}");
+    assert_none_of(CARD_PARTS, &raw, "a whole Responses answer");
 }
 
 #[test]

@@ -19,6 +19,7 @@ use serde_json::json;
 use crate::call_log::CallLog;
 use crate::dialect::Dialect;
 use crate::response_stream::{Blocked, StreamGuard};
+use crate::eventstream::EventStreamParser;
 use crate::sse::{write, SseEvent, SseParser};
 use crate::translate::stream::{StreamState, StreamTranslator};
 
@@ -77,10 +78,39 @@ impl Body for CallBody {
     }
 }
 
+/// How a provider's stream is cut into events: SSE, or AWS's binary event-stream (Bedrock).
+enum Framing {
+    Sse(SseParser),
+    Aws(EventStreamParser),
+}
+
+impl Framing {
+    fn of(translator: &StreamTranslator) -> Self {
+        match translator {
+            StreamTranslator::Bedrock(_) => Self::Aws(EventStreamParser::default()),
+            _ => Self::Sse(SseParser::default()),
+        }
+    }
+
+    fn feed(&mut self, bytes: &[u8]) -> Result<Vec<SseEvent>, String> {
+        match self {
+            Self::Sse(p) => p.feed(bytes).map_err(|e| e.to_string()),
+            Self::Aws(p) => p.feed(bytes).map_err(|e| e.to_string()),
+        }
+    }
+
+    fn finish(&mut self) -> Result<Option<SseEvent>, String> {
+        match self {
+            Self::Sse(p) => p.finish().map_err(|e| e.to_string()),
+            Self::Aws(p) => p.finish().map(|()| None).map_err(|e| e.to_string()),
+        }
+    }
+}
+
 /// A provider's stream on its way to the caller.
 pub struct Relay {
     upstream: Incoming,
-    parser: SseParser,
+    parser: Framing,
     translator: StreamTranslator,
     state: StreamState,
     queue: VecDeque<Bytes>,
@@ -106,7 +136,7 @@ impl Relay {
     ) -> Self {
         Self {
             upstream,
-            parser: SseParser::default(),
+            parser: Framing::of(&translator),
             translator,
             state: StreamState::default(),
             queue: VecDeque::new(),
@@ -168,7 +198,7 @@ impl Relay {
                                     }
                                 }
                             }
-                            Err(error) => self.cut(&error.to_string()),
+                            Err(error) => self.cut(&error),
                         }
                     }
                 }
@@ -222,7 +252,7 @@ impl Relay {
             self.state.error = Some(code.into());
         }
         self.queue.push_back(match self.caller {
-            Dialect::OpenAi | Dialect::Gemini => write(
+            Dialect::OpenAi | Dialect::Gemini | Dialect::Bedrock => write(
                 None,
                 &json!({"error": {"message": message, "type": openai_type, "param": null, "code": code}}).to_string(),
             ),

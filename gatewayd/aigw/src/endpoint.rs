@@ -6,6 +6,7 @@
 //! | anthropic | `{base}/messages` | `x-api-key` |
 //! | gemini | `{base}/models/{model}:generateContent`, `:streamGenerateContent?alt=sse` | `x-goog-api-key` |
 //! | azure-openai | `{base}/openai/deployments/{model}/chat/completions?api-version=V` | `api-key` |
+//! | bedrock | `{base}/model/{model}/converse`, `/converse-stream` | SigV4 (`crate::sigv4`) |
 //!
 //! Never: put a key in a URL (Gemini also accepts `?key=`: the gateway never uses it, URLs
 //! end up in logs and error messages), or let a caller's model name change the URL's shape:
@@ -39,12 +40,22 @@ pub fn url(route: &Route, stream: bool) -> Result<String, CallError> {
             let version = provider.api_version.as_deref().unwrap_or_default();
             format!("{base}/openai/deployments/{deployment}/chat/completions?api-version={version}")
         }
+        config::ProviderKind::Bedrock => {
+            let model = bedrock_model(&route.upstream_model)?;
+            let action = if stream {
+                "converse-stream"
+            } else {
+                "converse"
+            };
+            format!("{base}/model/{model}/{action}")
+        }
     })
 }
 
-/// The header the provider reads its key from, and the header's value for `secret`.
-pub fn key_header(kind: config::ProviderKind, secret: &str) -> (HeaderName, String) {
-    match kind {
+/// The header the provider reads its key from, and the header's value for `secret`; `None`
+/// for Bedrock, whose requests are signed instead.
+pub fn key_header(kind: config::ProviderKind, secret: &str) -> Option<(HeaderName, String)> {
+    Some(match kind {
         config::ProviderKind::Openai | config::ProviderKind::OpenaiCompatible => {
             (http::header::AUTHORIZATION, format!("Bearer {secret}"))
         }
@@ -58,6 +69,26 @@ pub fn key_header(kind: config::ProviderKind, secret: &str) -> (HeaderName, Stri
         config::ProviderKind::AzureOpenai => {
             (HeaderName::from_static("api-key"), secret.to_string())
         }
+        config::ProviderKind::Bedrock => return None,
+    })
+}
+
+/// A Bedrock model id (`anthropic.claude-3-5-sonnet-20240620-v1:0`, an inference profile
+/// `us.anthropic...`) as one path segment: the plain alphabet plus `:`, which is sent
+/// percent-encoded (`%3A`), as AWS's SDKs send it and SigV4's canonical URI expects. ARNs
+/// (with `/`) are refused: they would be more than one segment.
+fn bedrock_model(name: &str) -> Result<String, CallError> {
+    let plain = segment(&name.replace(':', "_")).is_ok();
+    if plain {
+        Ok(name.replace(':', "%3A"))
+    } else {
+        Err(CallError::bad_request(
+            "model",
+            format!(
+                "the model name {name:?} cannot name a Bedrock model: use its model or inference \
+                 profile id (letters, digits, '.', '_', '-' and ':'), not an ARN"
+            ),
+        ))
     }
 }
 
@@ -101,6 +132,7 @@ mod tests {
                 base_url: "https://example.test/v1".into(),
                 key: None,
                 api_version: Some("2024-10-21".into()),
+                region: Some("us-east-1".into()),
                 stream_usage: true,
             }),
             asked: model.into(),
@@ -136,8 +168,32 @@ mod tests {
                 assert_eq!(err.status(), 400, "{bad}");
             }
         }
-        assert_eq!(key_header(Gemini, "k").0.as_str(), "x-goog-api-key");
-        assert_eq!(key_header(AzureOpenai, "k").0.as_str(), "api-key");
-        assert_eq!(key_header(Openai, "k").1, "Bearer k");
+        assert_eq!(
+            url(Bedrock, "anthropic.claude-3-haiku-20240307-v1:0", false).unwrap(),
+            "https://example.test/v1/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse"
+        );
+        assert_eq!(
+            url(Bedrock, "us.amazon.nova-lite-v1:0", true).unwrap(),
+            "https://example.test/v1/model/us.amazon.nova-lite-v1%3A0/converse-stream"
+        );
+        for bad in [
+            "..",
+            "../x",
+            "a/b",
+            "arn:aws:bedrock:us-east-1:1:inference-profile/x",
+            "a?b",
+            "a%3A0",
+            "a b",
+            "",
+        ] {
+            assert_eq!(url(Bedrock, bad, false).unwrap_err().status(), 400, "{bad}");
+        }
+        assert_eq!(
+            key_header(Gemini, "k").unwrap().0.as_str(),
+            "x-goog-api-key"
+        );
+        assert_eq!(key_header(AzureOpenai, "k").unwrap().0.as_str(), "api-key");
+        assert_eq!(key_header(Openai, "k").unwrap().1, "Bearer k");
+        assert!(key_header(Bedrock, "k").is_none());
     }
 }

@@ -154,7 +154,7 @@ impl CallError {
         let message = self.to_string();
         match dialect {
             // No caller speaks Gemini (it is a provider's dialect only).
-            Dialect::OpenAi | Dialect::Gemini => {
+            Dialect::OpenAi | Dialect::Gemini | Dialect::Bedrock => {
                 let (kind, code) = self.openai_type();
                 let param = match self {
                     Self::BadRequest { param, .. } => param.clone(),

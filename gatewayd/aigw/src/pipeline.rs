@@ -25,9 +25,10 @@ use hyper::body::Incoming;
 use serde_json::{json, Value};
 
 use crate::call_log::CallRecord;
-use crate::dialect::{anthropic, gemini, openai, Dialect};
+use crate::dialect::{anthropic, bedrock, gemini, openai, Dialect};
 use crate::error::{scrub, CallError};
 use crate::routes::Route;
+use crate::translate::bedrock::stream::BedrockStream;
 use crate::translate::gemini::stream::GeminiStream;
 use crate::translate::stream::{AnthropicToOpenAi, OpenAiToAnthropic, StreamTranslator};
 use crate::translate::{self, response, to_anthropic, to_openai};
@@ -209,6 +210,9 @@ pub async fn forward(
         && body["stream_options"]["include_usage"].as_bool() == Some(true);
     let mut upstream_body = match (ingress, provider.dialect) {
         (_, Dialect::Gemini) => translate::gemini::request(ingress, &body, &route.upstream_model)?,
+        (_, Dialect::Bedrock) => {
+            translate::bedrock::request(ingress, &body, &route.upstream_model)?
+        }
         (Dialect::OpenAi, Dialect::Anthropic) => {
             to_anthropic::request(&body, &route.upstream_model)?
         }
@@ -230,19 +234,32 @@ pub async fn forward(
         Some(name) => Some(gw.provider_keys()?.secret(name)?),
         None => None,
     };
+    // Bedrock's key store entry holds AWS credentials: requests are signed with them, and
+    // the part to keep out of every message is the secret access key.
+    let aws_key = match (&secret, provider.kind) {
+        (Some(secret), config::ProviderKind::Bedrock) => Some(crate::sigv4::AwsKey::parse(
+            secret.expose(),
+            provider.key.as_deref().unwrap_or_default(),
+        )?),
+        _ => None,
+    };
+    let hidden = match &aws_key {
+        Some(key) => key.secrets().next(),
+        None => secret.as_ref().map(|s| s.expose()),
+    };
+    let accept = match (stream, provider.dialect) {
+        (true, Dialect::Bedrock) => "application/vnd.amazon.eventstream",
+        (true, _) => "text/event-stream",
+        (false, _) => "application/json",
+    };
     let mut request = Request::post(crate::endpoint::url(route, stream)?)
         .header(http::header::CONTENT_TYPE, "application/json")
-        .header(
-            http::header::ACCEPT,
-            if stream {
-                "text/event-stream"
-            } else {
-                "application/json"
-            },
-        )
+        .header(http::header::ACCEPT, accept)
         .header(http::header::USER_AGENT, "warden-aigw");
-    if let Some(secret) = &secret {
-        let (name, value) = crate::endpoint::key_header(provider.kind, secret.expose());
+    let key_header = secret
+        .as_ref()
+        .and_then(|secret| crate::endpoint::key_header(provider.kind, secret.expose()));
+    if let Some((name, value)) = key_header {
         let mut value = HeaderValue::from_str(&value).map_err(|_| {
             CallError::Internal(format!(
                 "the provider key of {} is not a valid header value",
@@ -263,9 +280,14 @@ pub async fn forward(
             request = request.header("anthropic-beta", beta.clone());
         }
     }
-    let request = request
-        .body(Full::new(Bytes::from(upstream_body.to_string())))
+    let payload = Bytes::from(upstream_body.to_string());
+    let mut request = request
+        .body(Full::new(payload.clone()))
         .map_err(|e| CallError::Internal(format!("building the provider request: {e}")))?;
+    if let Some(key) = &aws_key {
+        let region = provider.region.as_deref().unwrap_or_default();
+        crate::sigv4::sign_bedrock(&mut request, &payload, key, region)?;
+    }
     let sent = tokio::time::timeout(gw.options.response_timeout, gw.client.request(request)).await;
     let response = match sent {
         Err(_) => {
@@ -275,7 +297,7 @@ pub async fn forward(
             )))
         }
         Ok(Err(e)) => {
-            let why = scrub(&e.to_string(), secret.as_ref().map(|s| s.expose()));
+            let why = scrub(&e.to_string(), hidden);
             return Err(CallError::BadGateway(format!(
                 "provider {} could not be reached: {why}",
                 provider.name
@@ -292,29 +314,51 @@ pub async fn forward(
             .get(http::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
+        let error_type = response
+            .headers()
+            .get("x-amzn-errortype")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let body = read_limited(response.into_body(), 64 * 1024, gw.options.response_timeout)
             .await
             .unwrap_or_default();
+        if provider.dialect == Dialect::Bedrock {
+            let parsed = serde_json::from_slice::<Value>(&body).unwrap_or_default();
+            let kind = error_type.or_else(|| parsed["__type"].as_str().map(str::to_string));
+            let message = parsed["message"].as_str().or(parsed["Message"].as_str());
+            return Err(bedrock::error(
+                &provider.name,
+                status,
+                kind.as_deref().unwrap_or_default(),
+                &scrub(message.unwrap_or_default(), hidden),
+            ));
+        }
         return Err(provider_error(
             &provider.name,
             status,
             &body,
             retry_after,
-            secret.as_ref().map(|s| s.expose()),
+            hidden,
         ));
     }
     if stream {
+        drop(aws_key);
         drop(secret);
         let translator = match (provider.dialect, ingress) {
+            (Dialect::Bedrock, _) => StreamTranslator::Bedrock(Box::new(BedrockStream::new(
+                caller_wants_usage,
+                ingress == Dialect::Anthropic,
+                &route.upstream_model,
+            ))),
             (Dialect::Gemini, _) => StreamTranslator::Gemini(Box::new(GeminiStream::new(
                 caller_wants_usage,
                 ingress == Dialect::Anthropic,
             ))),
             // No caller speaks Gemini: the `Gemini` ingress arms are never taken.
-            (Dialect::OpenAi, Dialect::OpenAi | Dialect::Gemini) => {
+            (Dialect::OpenAi, Dialect::OpenAi | Dialect::Gemini | Dialect::Bedrock) => {
                 StreamTranslator::OpenAi { caller_wants_usage }
             }
-            (Dialect::Anthropic, Dialect::Anthropic | Dialect::Gemini) => {
+            (Dialect::Anthropic, Dialect::Anthropic | Dialect::Gemini | Dialect::Bedrock) => {
                 StreamTranslator::Anthropic
             }
             (Dialect::Anthropic, Dialect::OpenAi) => {
@@ -347,14 +391,22 @@ pub async fn forward(
         .get("model")
         .and_then(Value::as_str)
         .map(str::to_string)
-        .or_else(|| translate::gemini::response::model(&answer));
+        .or_else(|| translate::gemini::response::model(&answer))
+        .or_else(|| {
+            // Converse does not name the model in its answer: it is the one asked for.
+            (provider.dialect == Dialect::Bedrock).then(|| route.upstream_model.clone())
+        });
     record.usage = match provider.dialect {
         Dialect::OpenAi => openai::usage(&answer).unwrap_or_default(),
         Dialect::Anthropic => anthropic::usage(answer.get("usage").unwrap_or(&Value::Null)),
         Dialect::Gemini => gemini::usage(&answer["usageMetadata"]),
+        Dialect::Bedrock => bedrock::usage(&answer["usage"]),
     };
     let out = match (provider.dialect, ingress) {
         (Dialect::Gemini, _) => translate::gemini::answer(ingress, &answer)?,
+        (Dialect::Bedrock, _) => {
+            translate::bedrock::answer(ingress, &answer, &route.upstream_model)?
+        }
         (Dialect::Anthropic, Dialect::OpenAi) => {
             Bytes::from(response::anthropic_to_openai(&answer).to_string())
         }
@@ -366,12 +418,13 @@ pub async fn forward(
     // A provider that echoes its key in a good answer (a buggy or hostile one) does not hand
     // it to the caller: whole answers are scrubbed like errors. (Streams are not: the key is
     // not kept for a stream's lifetime.)
-    let out = match secret.as_ref().map(|s| s.expose()) {
+    let out = match hidden {
         Some(key) if key.len() >= 8 && out.windows(key.len()).any(|w| w == key.as_bytes()) => {
             Bytes::from(scrub(&String::from_utf8_lossy(&out), Some(key)))
         }
         _ => out,
     };
+    drop(aws_key);
     drop(secret);
     Ok(Reply::Whole(out))
 }

@@ -21,6 +21,8 @@ pub struct Provider {
     pub key: Option<String>,
     /// Azure's `api-version` query.
     pub api_version: Option<String>,
+    /// Bedrock's AWS region (what requests are signed for).
+    pub region: Option<String>,
     /// Whether OpenAI-style streams ask for usage (`stream_options.include_usage`).
     pub stream_usage: bool,
 }
@@ -70,6 +72,7 @@ impl RouteTable {
                         base_url: p.base_url.trim_end_matches('/').to_string(),
                         key: p.key.clone(),
                         api_version: p.api_version.clone(),
+                        region: p.region.clone(),
                         stream_usage: p.stream_usage,
                     }),
                 )

@@ -130,6 +130,10 @@ pub enum ProviderKind {
     /// Azure OpenAI: `{base_url}/openai/deployments/{deployment}/chat/completions?api-version=`,
     /// its key in `api-key`; the model sent upstream is the deployment's name.
     AzureOpenai,
+    /// AWS Bedrock's Converse API: `{base_url}/model/{modelId}/converse` and
+    /// `/converse-stream` (AWS event-stream framing), signed with SigV4 for `region`; the key
+    /// store entry holds `ACCESS_KEY_ID:SECRET_ACCESS_KEY[:SESSION_TOKEN]`.
+    Bedrock,
 }
 
 impl ProviderKind {
@@ -140,6 +144,7 @@ impl ProviderKind {
             Self::Anthropic => "anthropic",
             Self::Gemini => "gemini",
             Self::AzureOpenai => "azure-openai",
+            Self::Bedrock => "bedrock",
         }
     }
 }
@@ -160,6 +165,10 @@ pub struct AigwProvider {
     /// e.g. `2024-10-21`.
     #[serde(default)]
     pub api_version: Option<String>,
+    /// Bedrock only (and required there): the AWS region requests are signed for, e.g.
+    /// `us-east-1`.
+    #[serde(default)]
+    pub region: Option<String>,
     /// OpenAI-style providers: ask for usage on streams (`stream_options.include_usage`).
     /// Set false for a server that refuses the field; its streamed calls then have no
     /// reported usage (unpriced), and callers that ask for usage get a 400 naming it.
@@ -404,7 +413,13 @@ pub(crate) fn validate(config: &AigwConfig) -> Result<(), (&'static str, String)
                 ))
             }
         }
-        if !p.stream_usage && matches!(p.kind, ProviderKind::Anthropic | ProviderKind::Gemini) {
+        bedrock(p)?;
+        if !p.stream_usage
+            && matches!(
+                p.kind,
+                ProviderKind::Anthropic | ProviderKind::Gemini | ProviderKind::Bedrock
+            )
+        {
             return Err((
                 "stream_usage",
                 format!(
@@ -461,6 +476,43 @@ pub(crate) fn validate(config: &AigwConfig) -> Result<(), (&'static str, String)
         ));
     }
     Ok(())
+}
+
+/// Bedrock's own keys: a region (it is part of what is signed, and of the URL operators
+/// write), and a key (Bedrock refuses unsigned calls); `region` on no other kind.
+fn bedrock(p: &AigwProvider) -> Result<(), (&'static str, String)> {
+    let name = &p.name;
+    match (p.kind, &p.region) {
+        (ProviderKind::Bedrock, None) => Err((
+            "region",
+            format!(
+                "aigw.providers {name:?}: kind = \"bedrock\" needs region (e.g. \"us-east-1\")"
+            ),
+        )),
+        (ProviderKind::Bedrock, Some(r)) if !region_ok(r) => Err((
+            "region",
+            format!("aigw.providers {name:?}: region {r:?} must be 1-32 of a-z 0-9 -"),
+        )),
+        (ProviderKind::Bedrock, Some(_)) if p.key.is_none() => Err((
+            "key",
+            format!(
+                "aigw.providers {name:?}: kind = \"bedrock\" needs key (a key store entry holding \
+                 ACCESS_KEY_ID:SECRET_ACCESS_KEY[:SESSION_TOKEN])"
+            ),
+        )),
+        (ProviderKind::Bedrock, Some(_)) | (_, None) => Ok(()),
+        (_, Some(_)) => Err((
+            "region",
+            format!("aigw.providers {name:?}: region is for kind = \"bedrock\" only"),
+        )),
+    }
+}
+
+fn region_ok(r: &str) -> bool {
+    !r.is_empty()
+        && r.len() <= 32
+        && r.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// An Azure `api-version`: it goes into the query string, so only its own alphabet.

@@ -457,8 +457,22 @@ mod tests {
         let url =
             check(&PROVIDER.replace("https://api.openai.com/v1", "https://u:p@x/v1")).unwrap_err();
         assert!(url.contains("base_url"), "{url}");
-        let kind = check(&PROVIDER.replace("kind = \"openai\"", "kind = \"bedrock\"")).unwrap_err();
+        let kind = check(&PROVIDER.replace("kind = \"openai\"", "kind = \"vertex\"")).unwrap_err();
         assert!(kind.contains("unknown variant"), "{kind}");
+        let bedrock = PROVIDER.replace("kind = \"openai\"", "kind = \"bedrock\"");
+        let no_region = check(&bedrock).unwrap_err();
+        assert!(no_region.contains("needs region"), "{no_region}");
+        check(&format!("{bedrock}region = \"us-east-1\"\n")).unwrap();
+        let odd = check(&format!("{bedrock}region = \"us-east-1/x\"\n")).unwrap_err();
+        assert!(odd.contains("region"), "{odd}");
+        let keyless = check(&format!(
+            "{}region = \"us-east-1\"\n",
+            bedrock.replace("key = \"openai-prod\"\n", "")
+        ))
+        .unwrap_err();
+        assert!(keyless.contains("needs key"), "{keyless}");
+        let stray = check(&format!("{PROVIDER}region = \"us-east-1\"\n")).unwrap_err();
+        assert!(stray.contains("bedrock\" only"), "{stray}");
         check(&PROVIDER.replace("kind = \"openai\"", "kind = \"gemini\"")).unwrap();
         let azure = PROVIDER.replace("kind = \"openai\"", "kind = \"azure-openai\"");
         let no_version = check(&azure).unwrap_err();

@@ -7,6 +7,7 @@
 //! (`crate::translate`) names every field it cannot carry over.
 
 pub mod anthropic;
+pub mod bedrock;
 pub mod gemini;
 pub mod openai;
 pub mod responses;
@@ -22,6 +23,8 @@ pub enum Dialect {
     Anthropic,
     /// Google's Gemini API: a provider's dialect only, never a caller's.
     Gemini,
+    /// AWS Bedrock's Converse API: a provider's dialect only, never a caller's.
+    Bedrock,
 }
 
 impl Dialect {
@@ -30,6 +33,7 @@ impl Dialect {
             Self::OpenAi => "openai",
             Self::Anthropic => "anthropic",
             Self::Gemini => "gemini",
+            Self::Bedrock => "bedrock",
         }
     }
 
@@ -41,6 +45,7 @@ impl Dialect {
             | config::ProviderKind::AzureOpenai => Self::OpenAi,
             config::ProviderKind::Anthropic => Self::Anthropic,
             config::ProviderKind::Gemini => Self::Gemini,
+            config::ProviderKind::Bedrock => Self::Bedrock,
         }
     }
 }

@@ -9,6 +9,7 @@ fn provider(name: &str, kind: config::ProviderKind) -> Provider {
         base_url: "http://127.0.0.1:1".into(),
         key: None,
         api_version: None,
+        region: Some("us-east-1".into()),
         stream_usage: true,
     }
 }

@@ -5,6 +5,7 @@
 //! the field (`messages[2].content[0].type`), never dropped silently. Gemini, both ways for
 //! both ingresses, is [`gemini`].
 
+pub mod bedrock;
 pub mod gemini;
 pub mod response;
 pub mod responses;

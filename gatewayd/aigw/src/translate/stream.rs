@@ -50,6 +50,9 @@ pub enum StreamTranslator {
     Gemini(Box<super::gemini::stream::GeminiStream>),
     /// A Responses API stream (`super::responses::stream`).
     Responses(Box<super::responses::stream::ResponsesStream>),
+    /// Bedrock's ConverseStream to either caller (`super::bedrock::stream`); its events come
+    /// in AWS's binary framing, not SSE (`crate::eventstream`).
+    Bedrock(Box<super::bedrock::stream::BedrockStream>),
 }
 
 impl StreamTranslator {
@@ -68,6 +71,7 @@ impl StreamTranslator {
             Self::OpenAiToAnthropic(t) => t.event(event, state),
             Self::Gemini(t) => t.event(event, state),
             Self::Responses(t) => t.event(event, state),
+            Self::Bedrock(t) => t.event(event, state),
         }
     }
 }

@@ -20,7 +20,7 @@ use crate::error::CallError;
 pub fn request(ingress: Dialect, body: &Value, model: &str) -> Result<Value, CallError> {
     match ingress {
         Dialect::Anthropic => request::from_anthropic(body, model),
-        Dialect::OpenAi | Dialect::Gemini => request::from_openai(body),
+        Dialect::OpenAi | Dialect::Gemini | Dialect::Bedrock => request::from_openai(body),
     }
 }
 
@@ -28,7 +28,7 @@ pub fn request(ingress: Dialect, body: &Value, model: &str) -> Result<Value, Cal
 pub fn answer(ingress: Dialect, answer: &Value) -> Result<Bytes, CallError> {
     let out = match ingress {
         Dialect::Anthropic => response::to_anthropic(answer)?,
-        Dialect::OpenAi | Dialect::Gemini => response::to_openai(answer),
+        Dialect::OpenAi | Dialect::Gemini | Dialect::Bedrock => response::to_openai(answer),
     };
     Ok(Bytes::from(out.to_string()))
 }

@@ -18,6 +18,8 @@ need_python_module chdb chdb
 # The AI gateway's tests call it with the official OpenAI and Anthropic SDKs.
 need_python_module openai openai
 need_python_module anthropic anthropic
+# The mock Bedrock verifies SigV4 signatures and event-stream framing with botocore.
+need_python_module botocore botocore
 # The OTLP trace export test parses what gatewayd sends with the official OpenTelemetry protos.
 need_python_module opentelemetry.proto opentelemetry-proto
 # The events tests start their own clickhouse-server from Debian's package.

@@ -197,6 +197,39 @@ mod tests {
         }
     }
 
+    /// Hostile bytes (random, or a valid stream with bytes flipped and lengths forged) end in
+    /// an error or in events, never a panic or an unbounded buffer.
+    #[test]
+    fn hostile_bytes_never_panic_and_never_grow_the_buffer() {
+        let valid = message("event", "contentBlockDelta", r#"{"delta":{"text":"x"}}"#);
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..2000 {
+            let mut bytes = if round % 2 == 0 {
+                valid.repeat(3)
+            } else {
+                (0..64).map(|_| next() as u8).collect()
+            };
+            for _ in 0..(next() % 4) {
+                let at = (next() as usize) % bytes.len();
+                bytes[at] = next() as u8;
+            }
+            let mut parser = EventStreamParser::default();
+            let step = 1 + (next() as usize) % 9;
+            for piece in bytes.chunks(step) {
+                if parser.feed(piece).is_err() {
+                    break;
+                }
+                assert!(parser.buffer.len() <= MAX_MESSAGE);
+            }
+        }
+    }
+
     #[test]
     fn bad_checksums_huge_lengths_and_cut_messages_are_errors() {
         let good = message("event", "messageStop", r#"{"stopReason":"end_turn"}"#);

@@ -326,12 +326,21 @@ pub async fn forward(
             let parsed = serde_json::from_slice::<Value>(&body).unwrap_or_default();
             let kind = error_type.or_else(|| parsed["__type"].as_str().map(str::to_string));
             let message = parsed["message"].as_str().or(parsed["Message"].as_str());
-            return Err(bedrock::error(
+            let mut error = bedrock::error(
                 &provider.name,
                 status,
                 kind.as_deref().unwrap_or_default(),
                 &scrub(message.unwrap_or_default(), hidden),
-            ));
+            );
+            // Bedrock's throttles carry no retry-after today; one it sends is passed on.
+            if let CallError::Upstream {
+                retry_after: slot @ None,
+                ..
+            } = &mut error
+            {
+                *slot = retry_after;
+            }
+            return Err(error);
         }
         return Err(provider_error(
             &provider.name,

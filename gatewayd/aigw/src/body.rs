@@ -18,8 +18,8 @@ use serde_json::json;
 
 use crate::call_log::CallLog;
 use crate::dialect::Dialect;
-use crate::response_stream::{Blocked, StreamGuard};
 use crate::eventstream::EventStreamParser;
+use crate::response_stream::{Blocked, StreamGuard};
 use crate::sse::{write, SseEvent, SseParser};
 use crate::translate::stream::{StreamState, StreamTranslator};
 

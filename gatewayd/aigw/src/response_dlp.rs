@@ -219,8 +219,8 @@ pub fn check(
     }
 }
 
-/// With `response_dlp` on, a stream the guard cannot read yet — Gemini's events, the Responses
-/// API's — is refused before anything is sent (fail closed, and no provider cost), with a 400
+/// With `response_dlp` on, a stream the guard cannot read yet — Gemini's or Bedrock's events,
+/// the Responses API's — is refused before anything is sent (fail closed, and no provider cost), with a 400
 /// that says to call without streaming (whole answers are scanned).
 pub fn refuse_unscannable_stream(
     gw: &AiGateway,
@@ -235,6 +235,8 @@ pub fn refuse_unscannable_stream(
         "the Responses API's streams"
     } else if kind == config::ProviderKind::Gemini {
         "Gemini's streams"
+    } else if kind == config::ProviderKind::Bedrock {
+        "Bedrock's streams"
     } else {
         return Ok(());
     };
@@ -254,7 +256,9 @@ pub fn stream_guard(gw: &AiGateway, translator: &StreamTranslator) -> Option<Str
         StreamTranslator::Anthropic | StreamTranslator::AnthropicToOpenAi(_) => Dialect::Anthropic,
         // Refused before the call was sent ([`refuse_unscannable_stream`]); a guard that cannot
         // read the events must never be silently absent, so this stays a hard stop.
-        StreamTranslator::Gemini(_) | StreamTranslator::Responses(_) => {
+        StreamTranslator::Gemini(_)
+        | StreamTranslator::Bedrock(_)
+        | StreamTranslator::Responses(_) => {
             return gw.response_dlp.clone().map(StreamGuard::unreadable);
         }
     };
@@ -277,7 +281,7 @@ fn texts(answer: &mut Value, ingress: Dialect) -> Vec<&mut String> {
     }
     match ingress {
         // Callers never speak Gemini's API; were one to, every string is read.
-        Dialect::Gemini => strings(answer, &mut out),
+        Dialect::Gemini | Dialect::Bedrock => strings(answer, &mut out),
         Dialect::OpenAi => {
             for choice in answer
                 .get_mut("choices")

@@ -241,7 +241,7 @@ impl StreamGuard {
         match self.provider {
             Dialect::OpenAi => self.openai(event),
             Dialect::Anthropic => self.anthropic(event),
-            Dialect::Gemini => Err(Blocked(vec!["unscannable_stream".into()])),
+            Dialect::Gemini | Dialect::Bedrock => Err(Blocked(vec!["unscannable_stream".into()])),
         }
     }
 
@@ -353,7 +353,7 @@ impl StreamGuard {
         let text = scan.push("", true, &self.scanner, &mut self.tally)?;
         Ok(vec![match self.provider {
             // An unreadable guard holds no text (its first event ends the stream).
-            Dialect::OpenAi | Dialect::Gemini => {
+            Dialect::OpenAi | Dialect::Gemini | Dialect::Bedrock => {
                 let mut chunk = self.template.clone();
                 chunk["choices"] = json!([{"index": index, "delta": {"content": text}, "finish_reason": null}]);
                 SseEvent {

@@ -53,9 +53,9 @@ pub fn output_cap(body: &mut Value, ingress: Dialect, endpoint: &str, default: u
     let field = match ingress {
         Dialect::Anthropic => "max_tokens",
         Dialect::OpenAi => "max_completion_tokens",
-        // Callers speak OpenAI's or Anthropic's API; Gemini's is only ever a provider's, so a
-        // Gemini-shaped body never reaches this phase.
-        Dialect::Gemini => return default,
+        // Callers speak OpenAI's or Anthropic's API; Gemini's and Bedrock's are only ever a
+        // provider's, so such a body never reaches this phase.
+        Dialect::Gemini | Dialect::Bedrock => return default,
     };
     body[field] = json!(default);
     default

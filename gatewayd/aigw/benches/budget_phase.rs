@@ -65,6 +65,7 @@ fn bench(c: &mut Criterion) {
             base_url: "https://api.openai.com/v1".into(),
             key: None,
             api_version: None,
+            region: None,
             stream_usage: true,
         }),
         asked: "gpt-4o-mini".into(),

@@ -51,6 +51,7 @@ model = "{MODEL}"
             ),
         ],
         mocks: vec![mock],
+        ..Extra::default()
     }
 }
 

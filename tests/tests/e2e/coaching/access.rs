@@ -179,11 +179,16 @@ fn in_chromium_a_click_continues_a_script_cannot_and_a_request_reaches_the_dashb
     let (_, list) = api(gw, &s.admin, "/api/v1/access-requests");
     let id = list["requests"][0]["id"].as_str().unwrap().to_string();
     team.click(&format!("#approve-{id}"));
-    let after = team.wait_for_source("approved", Duration::from_secs(10));
-    assert!(
-        !after.contains(&format!("id=\"approve-{id}\"")),
-        "decided: no buttons"
-    );
+    // The page's own text says "approved" before the decision lands: wait for the decided
+    // page, whose row has no buttons left.
+    let button = format!("id=\"approve-{id}\"");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut after = team.source();
+    while after.contains(&button) {
+        assert!(Instant::now() < deadline, "decided: no buttons\n{after}");
+        std::thread::sleep(Duration::from_millis(100));
+        after = team.source();
+    }
     let (_, app) = api(gw, &s.admin, "/api/v1/apps/claude");
     assert_eq!(app["status"], "approved");
     user.goto("https://claude.ai/new");

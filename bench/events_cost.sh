@@ -68,7 +68,7 @@ done
 echo "cpu ticks: on-gw $(cpu $ONP) off-gw $(cpu $OFFP) clickhouse $(cpu $CHP)"
 if [ "$PERF" = 1 ]; then
   PP=$ONP; [ -n "${PERF_OFF:-}" ] && PP=$OFFP
-  (sleep 1; perf record -F 999 -g -p $PP -o $OUT/perf.data -- sleep 6 >/dev/null 2>&1) &
-  if [ -n "${PERF_OFF:-}" ]; then run off 33131 >/dev/null; else run on 33128 >/dev/null; fi; wait
+  (sleep 1; perf record -F 999 -g -p $PP -o $OUT/perf.data -- sleep 6 >/dev/null 2>&1) & PERFP=$!
+  if [ -n "${PERF_OFF:-}" ]; then run off 33131 >/dev/null; else run on 33128 >/dev/null; fi; wait $PERFP
   perf report -i $OUT/perf.data --no-children --sort symbol --percent-limit 0.7 --stdio 2>/dev/null | grep -E "^ +[0-9]" | head -60 > $OUT/perf.txt
 fi

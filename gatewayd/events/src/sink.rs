@@ -1,9 +1,11 @@
-//! The log phase's end of the event queue: never blocks, never drops.
+//! The log phase's end of the event queue: never blocks, never drops, and never wakes the
+//! writer for one record: the writer drains the queue on its flush tick, or when the
+//! [`Doorbell`] says a whole batch is waiting (a wake per record cost more than the record).
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 
 use schema::{AiRequest, DlpFinding};
 
@@ -23,16 +25,61 @@ pub struct EventStats {
     pub spool_pending: AtomicU64,
 }
 
+/// Rings the writer once a batch's worth of records is queued, and once at shutdown.
+pub(crate) struct Doorbell {
+    /// Records queued since the writer last drained.
+    queued: AtomicUsize,
+    /// A batch: ringing at this many queued records.
+    batch: usize,
+    pub(crate) ring: Notify,
+}
+
+impl Doorbell {
+    pub(crate) fn new(batch: usize) -> Self {
+        Self {
+            queued: AtomicUsize::new(0),
+            batch: batch.max(1),
+            ring: Notify::new(),
+        }
+    }
+
+    /// Counts one queued record; the one that completes a batch rings.
+    fn queued_one(&self) {
+        if self.queued.fetch_add(1, Relaxed) + 1 == self.batch {
+            self.ring.notify_one();
+        }
+    }
+
+    /// The writer took the queue's records: counting starts again.
+    pub(crate) fn drained(&self) {
+        self.queued.store(0, Relaxed);
+    }
+}
+
 /// Sends transaction records to the writer.
 #[derive(Clone)]
 pub struct EventSink {
     tx: mpsc::Sender<Record>,
+    doorbell: Arc<Doorbell>,
     pub stats: Arc<EventStats>,
 }
 
 impl EventSink {
+    /// A sink whose reader drains `tx`'s receiver on its own schedule (nothing rings).
     pub fn new(tx: mpsc::Sender<Record>, stats: Arc<EventStats>) -> Self {
-        Self { tx, stats }
+        Self::with_doorbell(tx, Arc::new(Doorbell::new(usize::MAX)), stats)
+    }
+
+    pub(crate) fn with_doorbell(
+        tx: mpsc::Sender<Record>,
+        doorbell: Arc<Doorbell>,
+        stats: Arc<EventStats>,
+    ) -> Self {
+        Self {
+            tx,
+            doorbell,
+            stats,
+        }
     }
 
     /// Queues a transaction's rows. When the queue is full the record waits in its own task
@@ -49,9 +96,11 @@ impl EventSink {
     fn emit_record(&self, record: Record) {
         self.stats.queued.fetch_add(1, Relaxed);
         match self.tx.try_send(record) {
-            Ok(()) => {}
+            Ok(()) => self.doorbell.queued_one(),
             Err(mpsc::error::TrySendError::Full(record)) => {
                 self.stats.overflowed.fetch_add(1, Relaxed);
+                // The queue is full: the writer must drain now, not at its next tick.
+                self.doorbell.ring.notify_one();
                 let tx = self.tx.clone();
                 let stats = self.stats.clone();
                 match tokio::runtime::Handle::try_current() {

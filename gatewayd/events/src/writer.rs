@@ -1,6 +1,9 @@
 //! The writer task: batches records by size and time, inserts them into ClickHouse, spools
 //! a batch whose insert fails, and replays the spool in order once inserts succeed again.
 //! On shutdown it drains the queue: everything is inserted or spooled before it returns.
+//! It takes the queue's records on its flush tick or when a batch is waiting (the
+//! [`Doorbell`]), never one record at a time: a wake per record was most of what the events
+//! path cost a request.
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -12,6 +15,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::replay_dedup::Rows;
+use super::sink::Doorbell;
 use super::spooler::{Spooler, SpoolerError};
 use super::{EventSink, EventStats, Record};
 use crate::EventsOptions;
@@ -20,13 +24,19 @@ use crate::EventsOptions;
 pub struct WriterHandle {
     pub sink: EventSink,
     task: JoinHandle<()>,
+    closing: Arc<tokio::sync::Notify>,
 }
 
 impl WriterHandle {
     /// Closes the queue and waits until every queued record is inserted or spooled.
     pub async fn finish(self) {
-        let WriterHandle { sink, task } = self;
+        let WriterHandle {
+            sink,
+            task,
+            closing,
+        } = self;
         drop(sink);
+        closing.notify_one();
         let _ = task.await;
     }
 }
@@ -40,9 +50,13 @@ pub fn start_writer(
     stats: Arc<EventStats>,
 ) -> WriterHandle {
     let (tx, rx) = mpsc::channel(config.queue_size.max(1));
-    let sink = EventSink::new(tx, stats.clone());
+    let doorbell = Arc::new(Doorbell::new(config.batch_size));
+    let closing = Arc::new(tokio::sync::Notify::new());
+    let sink = EventSink::with_doorbell(tx, doorbell.clone(), stats.clone());
     let writer = Writer {
         rx,
+        doorbell,
+        closing: closing.clone(),
         client,
         spool: Arc::new(Mutex::new(spool)),
         stats,
@@ -55,11 +69,17 @@ pub fn start_writer(
     // drain, once every connection (and so every event) is done.
     #[allow(clippy::disallowed_methods)]
     let task = tokio::spawn(writer.run());
-    WriterHandle { sink, task }
+    WriterHandle {
+        sink,
+        task,
+        closing,
+    }
 }
 
 struct Writer {
     rx: mpsc::Receiver<Record>,
+    doorbell: Arc<Doorbell>,
+    closing: Arc<tokio::sync::Notify>,
     client: Client,
     spool: Arc<Mutex<Spooler>>,
     stats: Arc<EventStats>,
@@ -74,23 +94,28 @@ impl Writer {
         let mut batch = Vec::with_capacity(self.batch_size.min(65_536));
         let mut tick = tokio::time::interval(self.flush_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let closing = self.closing.clone();
         loop {
-            tokio::select! {
-                received = self.rx.recv() => match received {
-                    Some(record) => {
-                        batch.push(record);
-                        if batch.len() >= self.batch_size {
-                            self.flush(&mut batch).await;
-                        }
-                    }
-                    None => break,
-                },
-                _ = tick.tick() => {
-                    if !batch.is_empty() {
-                        self.flush(&mut batch).await;
-                    }
-                    self.replay().await;
-                }
+            let due = tokio::select! {
+                _ = tick.tick() => true,
+                _ = self.doorbell.ring.notified() => false,
+                _ = closing.notified() => break,
+            };
+            let open = self.drain(&mut batch).await;
+            if due || !open {
+                self.flush(&mut batch).await;
+                self.replay().await;
+            }
+            if !open {
+                break;
+            }
+        }
+        // Shutdown: every sender left (the last connections' and any record still waiting
+        // in its own task for room) is read to the end.
+        while let Some(record) = self.rx.recv().await {
+            batch.push(record);
+            if batch.len() >= self.batch_size {
+                self.flush(&mut batch).await;
             }
         }
         self.flush(&mut batch).await;
@@ -100,6 +125,24 @@ impl Writer {
             spooled = self.stats.spooled.load(Relaxed),
             "event writer stopped"
         );
+    }
+
+    /// Takes every record queued now, flushing each full batch. False once the queue is
+    /// closed and empty.
+    async fn drain(&mut self, batch: &mut Vec<Record>) -> bool {
+        self.doorbell.drained();
+        loop {
+            match self.rx.try_recv() {
+                Ok(record) => {
+                    batch.push(record);
+                    if batch.len() >= self.batch_size {
+                        self.flush(batch).await;
+                    }
+                }
+                Err(mpsc::error::TryRecvError::Empty) => return true,
+                Err(mpsc::error::TryRecvError::Disconnected) => return false,
+            }
+        }
     }
 
     async fn flush(&mut self, batch: &mut Vec<Record>) {
@@ -257,3 +300,7 @@ async fn insert_table<T: RowOwned + RowWrite>(
     }
     insert.end().await.map_err(|e| e.to_string())
 }
+
+#[cfg(test)]
+#[path = "writer_tests.rs"]
+mod tests;

@@ -43,6 +43,14 @@ impl CallBody {
         }
     }
 
+    /// A body that is not a call (the chat page and its files): nothing to log.
+    pub fn plain(bytes: Bytes) -> Self {
+        Self {
+            inner: Inner::Whole(Some(bytes)),
+            log: None,
+        }
+    }
+
     pub fn stream(relay: Relay) -> Self {
         let stream = futures_util::stream::unfold(relay, |mut relay| async move {
             relay.next().await.map(|bytes| (bytes, relay))

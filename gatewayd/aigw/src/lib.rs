@@ -15,7 +15,8 @@
 //! (wire formats, usage rules), `translate` (OpenAI ⇄ Anthropic requests, answers, streams),
 //! `sse` (incremental event parsing), `body` (answer bodies, the stream relay),
 //! `upstream` (the provider client), `endpoint` (provider URLs and key headers), `routes`, `vkeys`, `provider_keys`, `dlp_phase`,
-//! `error` (errors in the caller's dialect), `call_log`, `cost`, `prices`, `telemetry`.
+//! `error` (errors in the caller's dialect), `call_log`, `cost`, `prices`, `telemetry`,
+//! `chat` (the sanctioned chat page at `/chat`, its calls through the same pipeline).
 //!
 //! Never: send a provider key anywhere but to its provider (not to callers, logs, errors or
 //! events); forward a caller's credentials upstream; send a prompt DLP refused.
@@ -24,6 +25,7 @@ pub mod access;
 pub mod body;
 pub mod budget;
 pub mod call_log;
+pub mod chat;
 pub mod cost;
 pub mod dialect;
 pub mod dlp_phase;
@@ -89,6 +91,8 @@ pub struct AiGateway {
     pub identity: access::IdentityPolicy,
     /// Budgets and rate limits; `None` when none are configured.
     pub budgets: Option<Arc<budget::Governor>>,
+    /// The sanctioned chat page (`[aigw.chat]`); `None` when off.
+    pub chat: Option<chat::ChatPage>,
 }
 
 impl AiGateway {
@@ -144,6 +148,7 @@ impl AiGateway {
                 sink,
             }),
             identity: access::IdentityPolicy(aigw.identity.clone()),
+            chat: chat::ChatPage::from_config(aigw),
         })
     }
 

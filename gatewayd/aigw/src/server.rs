@@ -158,8 +158,12 @@ pub async fn handle_via(
     request: Request<Incoming>,
     arrival: Arrival,
 ) -> Response<CallBody> {
+    if let Some(page) = crate::chat::serve_page(gw, &request, &arrival) {
+        return page;
+    }
     let path = request.uri().path().trim_end_matches('/').to_string();
     let (ingress, endpoint) = match path.as_str() {
+        crate::chat::API_PATH if gw.chat.is_some() => (Dialect::OpenAi, crate::chat::ENDPOINT),
         "/v1/messages" => (Dialect::Anthropic, "messages"),
         "/v1/chat/completions" => (Dialect::OpenAi, "chat_completions"),
         "/v1/models" => (Dialect::OpenAi, "models"),
@@ -175,7 +179,8 @@ pub async fn handle_via(
         (Method::GET, "models") => models(gw, &request, &mut record),
         (Method::POST, "responses") => endpoints::responses::responses(gw, request, &mut record).await,
         (Method::POST, "embeddings") => endpoints::embeddings::embeddings(gw, request, &mut record).await,
-        (_, "messages" | "chat_completions" | "models" | "responses" | "embeddings") => Err(CallError::bad_request("method", "method not allowed on this path")),
+        (Method::POST, crate::chat::ENDPOINT) => crate::chat::api::completions(gw, request, &mut record).await,
+        (_, "messages" | "chat_completions" | "models" | "responses" | "embeddings" | crate::chat::ENDPOINT) => Err(CallError::bad_request("method", "method not allowed on this path")),
         _ => Err(CallError::NotFound(format!(
             "no such endpoint {path:?}: this gateway serves POST /v1/chat/completions, POST /v1/messages, POST /v1/responses, POST /v1/embeddings and GET /v1/models"
         ))),
@@ -228,13 +233,21 @@ pub async fn handle_via(
             ) {
                 tracing::warn!(request_id = %record.request_id, error = %error, "aigw call failed");
             }
-            let (parts, bytes) = error.response(ingress).into_parts();
+            let answer = if endpoint == crate::chat::ENDPOINT {
+                crate::chat::api::error_response(&error)
+            } else {
+                error.response(ingress)
+            };
+            let (parts, bytes) = answer.into_parts();
             Response::from_parts(
                 parts,
                 CallBody::whole(bytes, CallLog::new(record, gw.ledger.clone())),
             )
         }
     };
+    if endpoint == crate::chat::ENDPOINT {
+        crate::chat::harden(response.headers_mut());
+    }
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", value.clone());
         response.headers_mut().insert("x-warden-request-id", value);
@@ -242,8 +255,9 @@ pub async fn handle_via(
     response
 }
 
-/// `POST /v1/chat/completions` and `POST /v1/messages`: the phases of [`pipeline`].
-async fn call(
+/// `POST /v1/chat/completions` and `POST /v1/messages` (and the chat page's calls): the
+/// phases of [`pipeline`].
+pub(crate) async fn call(
     gw: &AiGateway,
     ingress: Dialect,
     request: Request<Incoming>,

@@ -29,6 +29,8 @@ pub struct AigwConfig {
     pub host: Option<String>,
     /// Who may call through `host` with only their proxy or device identity.
     pub identity: AigwIdentity,
+    /// The sanctioned chat page at `https://<host>/chat` (`aigw_chat`).
+    pub chat: crate::AigwChat,
     /// Connections open at once on the AI gateway's port; one more is answered 503.
     pub max_connections: usize,
     /// Largest request body a caller may send.
@@ -70,6 +72,7 @@ impl Default for AigwConfig {
             tls: None,
             host: None,
             identity: AigwIdentity::default(),
+            chat: crate::AigwChat::default(),
             max_connections: 4096,
             max_body_bytes: 8 * 1024 * 1024,
             max_response_bytes: 16 * 1024 * 1024,

@@ -7,6 +7,7 @@
 mod aigw;
 mod aigw_access;
 mod aigw_budgets;
+mod aigw_chat;
 mod coaching;
 mod duration;
 mod egress;
@@ -27,6 +28,7 @@ pub use aigw::{
     AigwResponseDlp, AigwTls, ProviderKind, MAX_PRICE_USD,
 };
 pub use aigw_budgets::{AigwBudget, AigwLimit, AigwScope, BudgetWindow, MAX_BUDGET_USD};
+pub use aigw_chat::{block_page_link as aigw_chat_link, AigwChat};
 pub use coaching::CoachingConfig;
 pub use duration::ConfigDuration;
 use egress::forbidden_network;

@@ -28,6 +28,8 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
     admin(config, text)?;
     crate::aigw::validate(&config.aigw)
         .map_err(|(key, message)| (find_section_key(text, "aigw", key), message))?;
+    crate::aigw_chat::validate(&config.aigw)
+        .map_err(|(key, message)| (find_section_key(text, "aigw.chat", key), message))?;
     crate::coaching::validate(&config.coaching)
         .map_err(|(key, message)| (find_section_key(text, "coaching", key), message))?;
     crate::aigw::validate_prices(&config.aigw)

@@ -36,6 +36,9 @@ pub struct Refusal {
     pub reason: String,
     /// The sanctioned alternative, when a policy names one.
     pub alternative: Option<String>,
+    /// The sanctioned chat page's link and the security team's sentence for it
+    /// (`[aigw.chat]`), on block pages for chat apps; boxed, as it is rare.
+    pub sanctioned_chat: Option<Box<(String, String)>>,
     /// For a DLP block: the kinds of data found (detector ids), never the data.
     pub data_kinds: Box<[String]>,
     /// A policy's decision about an app, which an employee may ask the security team to
@@ -60,6 +63,7 @@ impl Refusal {
             title: title.into(),
             reason,
             alternative: None,
+            sanctioned_chat: None,
             data_kinds: Box::default(),
             askable: false,
             forms: None,
@@ -115,6 +119,8 @@ pub fn render_parts(refusal: &Refusal, request_id: &str, json: bool) -> (Respons
                 "title": refusal.title,
                 "message": refusal.reason,
                 "alternative": refusal.alternative,
+                "sanctioned_chat": refusal.sanctioned_chat.as_deref()
+                    .map(|(url, text)| serde_json::json!({"url": url, "text": text})),
                 "data_kinds": refusal.data_kinds,
                 "request_id": request_id,
             }
@@ -164,6 +170,15 @@ fn html_page(refusal: &Refusal, request_id: &str) -> String {
             )
         })
         .unwrap_or_default();
+    let alternative = match refusal.sanctioned_chat.as_deref() {
+        Some((url, text)) => format!(
+            "{alternative}<p class=\"alt\" id=\"warden-sanctioned-chat\">{} \
+             <a href=\"{url}\" rel=\"noopener\">{url}</a></p>",
+            escape(text),
+            url = escape(url),
+        ),
+        None => alternative,
+    };
     let found = if refusal.data_kinds.is_empty() {
         String::new()
     } else {

@@ -210,6 +210,15 @@ pub fn refusal_for(conn: &ConnectionContext, ctx: &RequestContext, verdict: &Ver
             .collect::<Vec<_>>()
             .into_boxed_slice();
     }
+    // A chat app refused as an app (not for its data or account): the sanctioned chat page.
+    let chat_app = ctx
+        .app
+        .as_ref()
+        .is_some_and(|a| a.category == policies::catalog::Category::Chat.as_str());
+    if chat_app && matches!(verdict.action, Action::Block | Action::Warn) && !verdict.on_tenant {
+        refusal.sanctioned_chat = config::aigw_chat_link(&conn.snapshot.config.aigw)
+            .map(|(url, text)| Box::new((url, text.to_string())));
+    }
     refusal.alternative = verdict.alternative.as_deref().map(|id| {
         conn.snapshot
             .catalog

@@ -151,6 +151,41 @@ fn no_key() -> CallError {
     )
 }
 
+/// Refuses a call that would ride on the proxy's or the agent's identity from another
+/// site's page. That identity is ambient in a browser (every request through the proxy or
+/// the agent carries it), so without this any site could make a person's browser call the
+/// AI gateway as them (a form post needs no CORS preflight). Browsers say where a request
+/// comes from (`Sec-Fetch-Site`, `Origin`); SDKs and scripts send neither and are unaffected.
+pub fn refuse_cross_site(headers: &http::HeaderMap) -> Result<(), CallError> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_ascii_lowercase)
+    };
+    let refused = || {
+        Err(CallError::Forbidden(
+            "cross-site request refused: a page of another site may not call the AI gateway              with your proxy or device identity"
+                .into(),
+        ))
+    };
+    if text("sec-fetch-site").is_some_and(|s| s != "same-origin" && s != "none") {
+        return refused();
+    }
+    if let Some(origin) = text("origin") {
+        let own = text("host").map(|h| {
+            let h = h.strip_suffix(":443").unwrap_or(&h).to_string();
+            format!("https://{h}")
+        });
+        // Without a Host header (HTTP/2 carries the authority elsewhere) the fetch metadata
+        // above is what a browser is judged by.
+        if origin == "null" || own.is_some_and(|own| own != origin) {
+            return refused();
+        }
+    }
+    Ok(())
+}
+
 /// Whether a presented credential is meant as a virtual key (and so is checked, and wins,
 /// on every path); anything else is a placeholder on the proxied paths.
 pub fn is_virtual_key(presented: &str) -> bool {
@@ -198,6 +233,31 @@ mod tests {
             .caller(&arrival(IngressPath::Agent, true, &[]))
             .unwrap();
         assert_eq!(source, IdentitySource::Device);
+    }
+
+    #[test]
+    fn another_sites_page_may_not_ride_on_the_identity() {
+        let check = |pairs: &[(&'static str, &'static str)]| {
+            let mut headers = http::HeaderMap::new();
+            for (name, value) in pairs {
+                headers.append(*name, http::HeaderValue::from_static(value));
+            }
+            refuse_cross_site(&headers).is_ok()
+        };
+        assert!(check(&[]));
+        assert!(check(&[("sec-fetch-site", "same-origin")]));
+        assert!(check(&[("sec-fetch-site", "none")]));
+        assert!(check(&[
+            ("origin", "https://ai.example"),
+            ("host", "ai.example:443")
+        ]));
+        assert!(!check(&[("sec-fetch-site", "cross-site")]));
+        assert!(!check(&[("sec-fetch-site", "same-site")]));
+        assert!(!check(&[
+            ("origin", "https://evil.example"),
+            ("host", "ai.example")
+        ]));
+        assert!(!check(&[("origin", "null")]));
     }
 
     #[test]

@@ -67,6 +67,9 @@ pub fn authenticate(
     // On the proxied paths a placeholder (SDKs insist on some api_key) is not a key.
     let presented = presented.filter(|k| !proxied || crate::access::is_virtual_key(k));
     let Some(presented) = presented else {
+        if proxied {
+            crate::access::refuse_cross_site(headers)?;
+        }
         let (caller, source) = gw.identity.caller(&record.arrival)?;
         record.caller = Some(caller.clone());
         record.identity_source = source;

@@ -10,7 +10,8 @@
 //! The attacks: the page's API without an identity (the gateway's own port, an anonymous
 //! proxy client) is refused; a cross-site POST (another Origin, none, or the browser saying
 //! cross-site) is refused before anything reaches a provider; a virtual key sent by the
-//! browser does not stand in for an identity.
+//! browser does not stand in for an identity; and another site's form post to the gateway's
+//! own `/v1/chat/completions` cannot ride on the person's identity either.
 
 use std::path::Path;
 use std::process::Command;
@@ -344,7 +345,9 @@ fn post(
     body: &str,
 ) -> curl::CurlResult {
     let root = root_pem(gw);
-    let mut args: Vec<String> = Vec::new();
+    // HTTP/1.1: a refusal answered before the body was read ends an h2 stream with a reset,
+    // which curl reports as an error (92) instead of the answer it already has.
+    let mut args: Vec<String> = vec!["--http1.1".into()];
     if let Some(proxy) = via {
         args.extend(["-x".into(), proxy.into(), "--cacert".into(), root]);
     }
@@ -412,6 +415,31 @@ fn the_pages_api_refuses_callers_without_identity_and_cross_site_posts() {
         "a refused post reached the provider"
     );
 
+    // The same ambient identity on the gateway's own API: another site's form post is
+    // refused there too, while a client that is not a browser (an SDK) is served.
+    let v1 = "https://ai.warden.internal/v1/chat/completions";
+    for headers in [
+        vec![
+            "Content-Type: text/plain",
+            "Origin: https://evil.example",
+            "Sec-Fetch-Site: cross-site",
+        ],
+        vec![json, "Sec-Fetch-Site: same-site"],
+        vec![json, "Origin: https://evil.example"],
+    ] {
+        let refused = post(&gw, Some(&via), v1, &headers, body);
+        assert_eq!(refused.status, 403, "{headers:?}: {}", refused.body_text());
+        assert!(refused.body_text().contains("cross-site request refused"));
+    }
+    assert_eq!(
+        gw.openai.requests().len(),
+        asked,
+        "a cross-site post reached the provider"
+    );
+    let sdk_like = post(&gw, Some(&via), v1, &[json], body);
+    assert_eq!(sdk_like.status, 200, "{}", sdk_like.body_text());
+    let asked = gw.openai.requests().len();
+
     // Without identity: the gateway's own port (no proxy, no agent), even naming the host
     // and origin, and even with a virtual key — the page's API takes no credentials.
     let key = gw.virtual_key(&["--name", "stolen", "--user", "mallory"]);
@@ -434,7 +462,14 @@ fn the_pages_api_refuses_callers_without_identity_and_cross_site_posts() {
     // An anonymous client of the proxy port (loopback, no users file): not a person.
     let proxy = format!("http://{}", listen_addr(gw.dir.path(), "proxy"));
     let anonymous = post(&gw, Some(&proxy), API, &[json, page_origin], body);
-    assert_eq!(anonymous.status, 401, "{}", anonymous.body_text());
+    assert_eq!(
+        anonymous.status,
+        401,
+        "{} {}\n{}",
+        anonymous.body_text(),
+        anonymous.stderr,
+        gw.log()
+    );
     assert!(
         anonymous.body_text().contains("did not identify a person"),
         "{}",

@@ -266,6 +266,26 @@ mod tests {
     }
 
     #[test]
+    fn a_block_page_links_to_the_sanctioned_chat_in_the_teams_words() {
+        let mut blocked = refusal();
+        blocked.sanctioned_chat = Some(Box::new((
+            "https://ai.corp.example/chat".into(),
+            "Use <our> chat:".into(),
+        )));
+        let page = html_page(&blocked, "req-1");
+        assert!(page.contains(
+            "Use &lt;our&gt; chat: <a href=\"https://ai.corp.example/chat\" rel=\"noopener\">"
+        ));
+        let (_, json) = render_parts(&blocked, "req-1", true);
+        let json: serde_json::Value = serde_json::from_slice(&json).unwrap_or_default();
+        assert_eq!(
+            json["error"]["sanctioned_chat"]["url"],
+            "https://ai.corp.example/chat"
+        );
+        assert!(!html_page(&refusal(), "r").contains("warden-sanctioned-chat"));
+    }
+
+    #[test]
     fn json_for_api_clients() {
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));

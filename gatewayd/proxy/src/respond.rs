@@ -34,8 +34,8 @@ pub struct Refusal {
     pub title: Box<str>,
     /// What happened, in a sentence a user can act on.
     pub reason: String,
-    /// The sanctioned alternative, when a policy names one.
-    pub alternative: Option<String>,
+    /// The sanctioned alternative, when a policy names one (a boxed str: see `title`).
+    pub alternative: Option<Box<str>>,
     /// The sanctioned chat page's link and the security team's sentence for it
     /// (`[aigw.chat]`), on block pages for chat apps; boxed, as it is rare.
     pub sanctioned_chat: Option<Box<(String, String)>>,

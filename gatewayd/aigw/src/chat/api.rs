@@ -1,7 +1,7 @@
 //! `POST /chat/api/completions`: the chat page's calls. A same-origin request from the page
 //! (exactly one `Origin`, `https://<aigw.host>`, equal to the request's own authority; a
 //! browser's `Sec-Fetch-Site` must say `same-origin`; a JSON body) becomes an ordinary
-//! `/v1/chat/completions` call through [`crate::server::call`] — authenticate, parse, route,
+//! `/v1/chat/completions` call through `crate::server::call` — authenticate, parse, route,
 //! budgets, DLP, forward, account, log — with the identity the proxy or the agent
 //! established. A DLP refusal comes back with a sentence the page shows as it is.
 //!

@@ -223,8 +223,9 @@ pub fn refusal_for(conn: &ConnectionContext, ctx: &RequestContext, verdict: &Ver
         conn.snapshot
             .catalog
             .app(id)
-            .map(|a| a.name.clone())
-            .unwrap_or_else(|| id.to_string())
+            .map(|a| a.name.as_str())
+            .unwrap_or(id)
+            .into()
     });
     refusal
 }

@@ -4,7 +4,7 @@
 //! headless Chromium going through her device's agent (her identity, no key), she picks one
 //! of the models the policy allows her, sends a message and watches the mock provider's
 //! answer stream in; a message with a card number is blocked and the page says so in words;
-//! markup in an answer shows as text; after a reload her conversation is still there — in
+//! so is an answer that holds one; markup in an answer shows as text; after a reload her conversation is still there — in
 //! the browser's storage, and nowhere in the gateway's state dir.
 //!
 //! The attacks: the page's API without an identity (the gateway's own port, an anonymous
@@ -35,6 +35,7 @@ const LINK_TEXT: &str = "Use the company's approved AI chat instead:";
 fn chat_lines() -> String {
     format!(
         "host = \"{AI_HOST}\"\n\
+         response_dlp = \"block\"\n\
          [aigw.identity]\nallow = true\nmodels = [\"gpt-4o-mini\"]\n\
          [aigw.chat]\nenabled = true\ntitle = \"Acme AI chat\"\n\
          notice = \"Do not paste customer data. <b>Really.</b>\"\n\
@@ -255,14 +256,15 @@ fn in_chromium_alice_chats_through_her_agent_sees_a_dlp_block_and_keeps_history_
              return m.length > 1 ? m[m.length - 1].textContent : '';",
         );
         let text = text.as_str().unwrap_or("").to_string();
-        if !text.is_empty() {
+        // (DLP on answers releases text once scanned: a first piece may be a space.)
+        if !text.trim().is_empty() {
             break text;
         }
         assert!(Instant::now() < deadline, "no answer appeared");
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(
-        partial.starts_with(" word0") && !partial.contains(" word39"),
+        partial.trim_start().starts_with("word0") && !partial.contains(" word39"),
         "{partial:?}"
     );
     wait_idle(&browser);
@@ -278,7 +280,7 @@ fn in_chromium_alice_chats_through_her_agent_sees_a_dlp_block_and_keeps_history_
     let got = messages(&browser);
     assert_eq!(
         got.last().unwrap(),
-        "msg blocked|This message was blocked: it contains a card number.",
+        "msg user blocked|This message was blocked: it contains a card number.",
         "{got:?}"
     );
     // The text goes back into the box to be fixed, and is not kept in the history.
@@ -306,15 +308,26 @@ fn in_chromium_alice_chats_through_her_agent_sees_a_dlp_block_and_keeps_history_
     );
     assert_eq!(injected, serde_json::json!([0, "Acme AI chat · Warden"]));
 
+    // An answer that holds a card number: cut by DLP on the answer, said in words.
+    send(&browser, "leak-card please");
+    let got = messages(&browser);
+    assert_eq!(
+        got.last().unwrap(),
+        "msg assistant blocked|This answer was blocked: it contains a card number.",
+        "{got:?}"
+    );
+    let stored = browser.execute("return JSON.stringify(window.localStorage);");
+    assert!(!stored.as_str().unwrap().contains("4539"), "{stored}");
+
     // Reload: the conversation comes back from the browser's storage.
     browser.goto(PAGE);
     browser.find("body[data-ready='1']");
     let after = messages(&browser);
-    assert_eq!(after.len(), 7, "{after:?}");
+    assert_eq!(after.len(), 9, "{after:?}");
     assert_eq!(after[1], "msg assistant|Bonjour, café ☕ from mock-openai");
     assert_eq!(
         after[4],
-        "msg blocked|This message was blocked: it contains a card number."
+        "msg user blocked|This message was blocked: it contains a card number."
     );
     assert_eq!(
         browser.execute("return document.querySelectorAll('#log img, #log script').length;"),

@@ -58,8 +58,7 @@
   }
 
   function bubble(message) {
-    const kind = message.notice ? "blocked" : message.role;
-    const node = element("div", "msg " + kind);
+    const node = element("div", "msg " + message.role + (message.notice ? " blocked" : ""));
     node.appendChild(element("div", "who", message.role === "user" ? "You" : message.model || "Assistant"));
     const text = element("div", "text", message.notice || message.content);
     if (message.error) node.classList.add("error");
@@ -96,8 +95,28 @@
       .map((m) => ({ role: m.role, content: m.content }));
   }
 
+  // "This answer was blocked: it contains a card number." from the detector ids a stream's
+  // error names, in the words the page was rendered with.
+  function blockedAnswer(message) {
+    const named = /\(([^()]*)\)\s*$/.exec(message || "");
+    if (!named) return null;
+    const words = [];
+    named[1].split(",").forEach((id) => {
+      const item = document.querySelector('#dlp-words li[data-detector="' + CSS.escape(id.trim()) + '"]');
+      const word = item ? item.textContent : 'data of the kind "' + id.trim().replace(/_/g, " ") + '"';
+      if (!words.includes(word)) words.push(word);
+    });
+    const list = words.length > 1 ? words.slice(0, -1).join(", ") + " and " + words[words.length - 1] : words[0];
+    return "This answer was blocked: it contains " + list + ".";
+  }
+
   function failure(json, status) {
     if (json && typeof json.warden_notice === "string") return { notice: json.warden_notice };
+    const code = json && json.error && json.error.code;
+    if (code === "response_dlp_blocked") {
+      const notice = blockedAnswer(json.error.message);
+      if (notice) return { notice: notice };
+    }
     const message = json && json.error && json.error.message;
     return { error: message ? String(message) : "The request failed (HTTP " + status + ")." };
   }
@@ -164,11 +183,20 @@
         return;
       }
       if (json.error) {
+        // The stream was cut: by DLP on the answer (what arrived is not kept), or a failure.
         const why = failure(json, 200);
-        answer.content += "\n" + (why.notice || why.error);
-        answer.error = true;
-        target.parentNode.classList.add("error");
+        if (why.notice) {
+          answer.content = "";
+          answer.notice = why.notice;
+          target.parentNode.classList.add("blocked");
+        } else {
+          answer.content += (answer.content ? "\n" : "") + why.error;
+          answer.error = true;
+          target.parentNode.classList.add("error");
+        }
+        target.textContent = answer.notice || answer.content;
         finished = true;
+        return;
       } else {
         const choice = json.choices && json.choices[0];
         const delta = choice && choice.delta && choice.delta.content;

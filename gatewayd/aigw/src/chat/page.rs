@@ -73,6 +73,19 @@ pub(super) fn render(gw: &AiGateway, chat: &ChatPage, arrival: &Arrival) -> (Sta
          </noscript>",
         user = escape(&caller.user),
     );
+    // The words for each detector, for an answer a stream's DLP cut (the script says which
+    // kinds of data it held; a prompt's refusal comes with its sentence already).
+    let words: String = dlp::Detector::ALL
+        .iter()
+        .map(|d| {
+            format!(
+                "<li data-detector=\"{}\">{}</li>",
+                d.id(),
+                escape(&super::plain_words(d.id()))
+            )
+        })
+        .collect();
+    let body = format!("{body}<ul id=\"dlp-words\" hidden>{words}</ul>");
     let data = format!(" data-user=\"{}\"", escape(&caller.user));
     (StatusCode::OK, document(&title, &data, &body))
 }

@@ -107,7 +107,7 @@ impl AiGateway {
                 .map_err(|e| format!("aigw: the provider key store: {e}"))?;
             for p in &aigw.providers {
                 if let Some(name) = &p.key {
-                    keys.secret(name)
+                    keys.check(name)
                         .map_err(|e| format!("aigw.providers {:?}: {e}", p.name))?;
                 }
             }
@@ -154,6 +154,14 @@ impl AiGateway {
             families.extend(governor.families());
         }
         families
+    }
+
+    /// When each provider key was last used by a call since start (Unix ms), by name.
+    pub fn provider_keys_last_used(&self) -> std::collections::HashMap<String, u64> {
+        self.provider_keys
+            .as_ref()
+            .map(ProviderKeys::last_used)
+            .unwrap_or_default()
     }
 
     fn provider_keys(&self) -> Result<&ProviderKeys, CallError> {

@@ -14,6 +14,7 @@ mod aigw;
 mod aigw_access;
 mod aigw_bedrock;
 mod aigw_budgets;
+mod aigw_dashboard;
 mod aigw_endpoints;
 mod aigw_providers;
 mod aigw_response_dlp;

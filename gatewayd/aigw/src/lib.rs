@@ -139,12 +139,25 @@ impl AiGateway {
             budgets: budget::Governor::new(aigw)?,
             response_dlp: ResponseScanner::new(aigw)?.map(Arc::new),
             ledger: Arc::new(Ledger {
-                prices: prices::PriceTable::new(aigw)?,
+                prices: arc_swap::ArcSwap::from_pointee(prices::PriceTable::new(aigw)?),
                 metrics: telemetry::AiMetrics::new(aigw),
                 sink,
             }),
             identity: access::IdentityPolicy(aigw.identity.clone()),
         })
+    }
+
+    /// Applies what a reload (SIGHUP) of `config` may change while calls run: the price
+    /// table (`[[aigw.prices]]` over the shipped one), from the next call that finishes.
+    /// Virtual keys and the provider key store need no reload: they are re-read when their
+    /// files change. Providers, models, routes, budgets, limits, DLP and identity keep what
+    /// they were started with until a restart (budget counters live in memory). A table that
+    /// cannot be built keeps the one in force and says why.
+    pub fn reload(&self, config: &config::Config) -> Result<usize, String> {
+        let table = prices::PriceTable::new(&config.aigw)
+            .map_err(|e| format!("the AI gateway keeps its prices in force: {e}"))?;
+        self.ledger.prices.store(Arc::new(table));
+        Ok(config.aigw.prices.len())
     }
 
     /// Every metric family of the AI gateway: calls, tokens, cost, and budgets and limits.

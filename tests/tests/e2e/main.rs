@@ -17,6 +17,7 @@ mod aigw_budgets;
 mod aigw_dashboard;
 mod aigw_endpoints;
 mod aigw_providers;
+mod aigw_reload;
 mod aigw_response_dlp;
 mod aigw_spend;
 mod analyst;

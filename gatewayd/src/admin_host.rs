@@ -143,6 +143,10 @@ impl ProxyView for AdminHost {
         serde_json::to_value(aigw::budget::view::rows(governor)).ok()
     }
 
+    fn ai_keys(&self) -> Option<&dyn admin::ai_keys::AiKeys> {
+        Some(self)
+    }
+
     fn access_requests(&self) -> Vec<AccessRequest> {
         self.0.coaching.requests.list()
     }

@@ -127,7 +127,7 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         listeners.admin,
         gateway.clone(),
         admin_state,
-        ai_gateway,
+        ai_gateway.clone(),
         otlp.as_ref().map(|o| o.stats.clone()),
     ));
     let tunnel = addrs
@@ -138,7 +138,7 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         .map_or_else(|| "off".to_string(), |a| a.to_string());
     tracing::info!(proxy = %addrs.proxy, admin = %addrs.admin, %tunnel, aigw = %ai, state = %state_dir.display(), config = %source, "gatewayd ready");
 
-    serve_until_stopped(&gateway).await?;
+    serve_until_stopped(&gateway, ai_gateway.as_deref()).await?;
     tracing::info!(
         drain_seconds = drain.as_secs(),
         "shutting down: no new connections, draining open ones"
@@ -364,14 +364,31 @@ fn start_agent_port(
     )))
 }
 
-/// Reloads on SIGHUP until SIGTERM or SIGINT.
-async fn serve_until_stopped(gateway: &Gateway) -> anyhow::Result<()> {
+/// Reloads on SIGHUP until SIGTERM or SIGINT: the proxy's configuration (a bad file keeps
+/// the last good one, and the log says why), then what of `[aigw]` the AI gateway takes while
+/// running (`aigw::AiGateway::reload`).
+async fn serve_until_stopped(
+    gateway: &Gateway,
+    ai: Option<&aigw::AiGateway>,
+) -> anyhow::Result<()> {
     let mut hangup = signal(SignalKind::hangup())?;
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
     loop {
         tokio::select! {
-            _ = hangup.recv() => { let _ = gateway.reload(); }
+            _ = hangup.recv() => {
+                if gateway.reload().is_ok() {
+                    if let Some(ai) = ai {
+                        match ai.reload(&gateway.snapshot().config) {
+                            Ok(overrides) => tracing::info!(
+                                overrides,
+                                "aigw: price table reloaded; providers, models, budgets and limits change at restart"
+                            ),
+                            Err(error) => tracing::error!(%error, "aigw reload refused"),
+                        }
+                    }
+                }
+            }
             _ = terminate.recv() => return Ok(()),
             _ = interrupt.recv() => return Ok(()),
         }

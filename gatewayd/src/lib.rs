@@ -4,6 +4,7 @@
 //! for the map.
 
 pub mod admin_host;
+mod admin_keys;
 pub mod agent_host;
 pub mod aigw_host;
 pub mod budgets_setup;
@@ -11,4 +12,5 @@ pub mod cli;
 pub mod cpu;
 pub mod daemon;
 pub mod events_setup;
+pub mod key_ops;
 pub mod logging;

@@ -28,6 +28,11 @@ pub const APP_DAILY: &str = "app_daily";
 /// Rollup (AggregatingMergeTree) of failed transactions (`action = 'error'`) per hour, app,
 /// user, country and groups.
 pub const APP_ERRORS_HOURLY: &str = "app_errors_hourly";
+/// Rollup (AggregatingMergeTree) of `ai_requests` per hour, team, user, virtual key, provider
+/// and model.
+pub const AI_REQUESTS_HOURLY: &str = "ai_requests_hourly";
+/// Rollup (AggregatingMergeTree) of `ai_requests` per day and the same who-dimensions.
+pub const AI_REQUESTS_DAILY: &str = "ai_requests_daily";
 /// The runner's record of applied migrations.
 pub const SCHEMA_MIGRATIONS: &str = "schema_migrations";
 
@@ -36,7 +41,7 @@ pub const RAW: [&str; 3] = [HTTP_EVENTS, DLP_FINDINGS, AI_REQUESTS];
 
 /// Tables whose partitions are dropped after `retention.rollup_days`. The status audit trail
 /// lives as long as the reports that it explains.
-pub const ROLLUPS: [&str; 10] = [
+pub const ROLLUPS: [&str; 12] = [
     APP_DAILY,
     APP_USAGE_HOURLY,
     APP_USER_DAILY,
@@ -46,11 +51,13 @@ pub const ROLLUPS: [&str; 10] = [
     APP_GROUP_DAILY,
     APP_DEVICE_DAILY,
     APP_ERRORS_HOURLY,
+    AI_REQUESTS_HOURLY,
+    AI_REQUESTS_DAILY,
     APP_STATUS_CHANGES,
 ];
 
 /// Materialized views, each writing into the rollup of the same name without `_mv`.
-pub const MATERIALIZED_VIEWS: [&str; 9] = [
+pub const MATERIALIZED_VIEWS: [&str; 11] = [
     "app_daily_mv",
     "app_usage_hourly_mv",
     "app_user_daily_mv",
@@ -60,4 +67,6 @@ pub const MATERIALIZED_VIEWS: [&str; 9] = [
     "app_group_daily_mv",
     "app_device_daily_mv",
     "app_errors_hourly_mv",
+    "ai_requests_hourly_mv",
+    "ai_requests_daily_mv",
 ];

@@ -10,6 +10,7 @@
 
 pub mod access;
 pub mod access_api;
+pub mod ai_keys;
 pub mod api;
 pub mod audit;
 pub mod dashboard;

@@ -29,6 +29,9 @@ pub enum Role {
     /// What an analyst may do, and read audited prompts (`audit_prompt`): on the event page,
     /// over the API and in the log explorer; each prompt read is in the audit trail.
     Investigator,
+    /// What an analyst may do, and manage the AI gateway's keys (virtual keys, provider
+    /// keys) on the dashboard; no key's value is ever shown back, to this role or any other.
+    KeyAdmin,
 }
 
 impl Role {
@@ -38,7 +41,13 @@ impl Role {
             Role::Admin => "admin",
             Role::Analyst => "analyst",
             Role::Investigator => "investigator",
+            Role::KeyAdmin => "key_admin",
         }
+    }
+
+    /// Whether this role may manage the AI gateway's virtual and provider keys.
+    pub fn manages_keys(self) -> bool {
+        matches!(self, Role::Admin | Role::KeyAdmin)
     }
 
     /// Whether this role may read audited prompts. Admins may not: they can mint an
@@ -56,6 +65,7 @@ impl std::str::FromStr for Role {
             "admin" => Ok(Self::Admin),
             "analyst" => Ok(Self::Analyst),
             "investigator" => Ok(Self::Investigator),
+            "key_admin" => Ok(Self::KeyAdmin),
             other => Err(TokenStoreError::UnknownRole(other.to_owned())),
         }
     }
@@ -85,7 +95,7 @@ pub enum TokenStoreError {
     NameTaken(String),
     #[error("no token with id {0:?} (see `gatewayd admin token list`)")]
     UnknownId(String),
-    #[error("unknown role {0:?}: use admin, analyst or investigator")]
+    #[error("unknown role {0:?}: use admin, analyst, investigator or key_admin")]
     UnknownRole(String),
 }
 

@@ -90,4 +90,9 @@ pub trait ProxyView: Send + Sync {
     fn ai_budgets(&self) -> Option<serde_json::Value> {
         None
     }
+    /// The AI gateway's virtual and provider keys, for the key pages; `None` where this
+    /// daemon cannot manage them.
+    fn ai_keys(&self) -> Option<&dyn crate::ai_keys::AiKeys> {
+        None
+    }
 }

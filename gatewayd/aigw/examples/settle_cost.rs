@@ -31,7 +31,7 @@ fn main() -> Result<(), String> {
         count
     });
     let ledger = Arc::new(Ledger {
-        prices: aigw::prices::PriceTable::new(&aigw)?,
+        prices: arc_swap::ArcSwap::from_pointee(aigw::prices::PriceTable::new(&aigw)?),
         metrics: aigw::telemetry::AiMetrics::new(&aigw),
         sink: Some(events::EventSink::new(tx, Arc::default())),
     });

@@ -21,6 +21,7 @@ use crate::response_dlp::Tally;
 use crate::routes::Route;
 use crate::telemetry::{AiMetrics, CallFinished};
 use crate::vkeys::Caller;
+use arc_swap::ArcSwap;
 
 /// Everything the log phase says about a call, filled in phase by phase.
 #[derive(Debug)]
@@ -97,7 +98,9 @@ impl CallRecord {
 
 /// Where finished calls go: the price table, the metrics and the events path.
 pub struct Ledger {
-    pub prices: PriceTable,
+    /// Replaced whole by a reload (`AiGateway::reload`); a call is priced by the table in
+    /// force when it finishes.
+    pub prices: ArcSwap<PriceTable>,
     pub metrics: AiMetrics,
     /// `None` when events are off (`[events] enabled = false`): the log line remains.
     pub sink: Option<events::EventSink>,
@@ -106,8 +109,9 @@ pub struct Ledger {
 impl Ledger {
     /// The cost of a finished call: the one place a call is priced.
     pub fn cost(&self, record: &CallRecord) -> Cost {
+        let prices = self.prices.load();
         let price = record.route.as_ref().and_then(|route| {
-            self.prices.lookup(
+            prices.lookup(
                 &route.provider,
                 &route.upstream_model,
                 record.model_served.as_deref(),

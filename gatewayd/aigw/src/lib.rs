@@ -111,7 +111,7 @@ impl AiGateway {
                 .map_err(|e| format!("aigw: the provider key store: {e}"))?;
             for p in &aigw.providers {
                 if let Some(name) = &p.key {
-                    keys.secret(name)
+                    keys.check(name)
                         .map_err(|e| format!("aigw.providers {:?}: {e}", p.name))?;
                 }
             }
@@ -143,13 +143,26 @@ impl AiGateway {
             budgets: budget::Governor::new(aigw)?,
             response_dlp: ResponseScanner::new(aigw)?.map(Arc::new),
             ledger: Arc::new(Ledger {
-                prices: prices::PriceTable::new(aigw)?,
+                prices: arc_swap::ArcSwap::from_pointee(prices::PriceTable::new(aigw)?),
                 metrics: telemetry::AiMetrics::new(aigw),
                 sink,
             }),
             identity: access::IdentityPolicy(aigw.identity.clone()),
             chat: chat::ChatPage::from_config(aigw),
         })
+    }
+
+    /// Applies what a reload (SIGHUP) of `config` may change while calls run: the price
+    /// table (`[[aigw.prices]]` over the shipped one), from the next call that finishes.
+    /// Virtual keys and the provider key store need no reload: they are re-read when their
+    /// files change. Providers, models, routes, budgets, limits, DLP and identity keep what
+    /// they were started with until a restart (budget counters live in memory). A table that
+    /// cannot be built keeps the one in force and says why.
+    pub fn reload(&self, config: &config::Config) -> Result<usize, String> {
+        let table = prices::PriceTable::new(&config.aigw)
+            .map_err(|e| format!("the AI gateway keeps its prices in force: {e}"))?;
+        self.ledger.prices.store(Arc::new(table));
+        Ok(config.aigw.prices.len())
     }
 
     /// Every metric family of the AI gateway: calls, tokens, cost, and budgets and limits.
@@ -159,6 +172,14 @@ impl AiGateway {
             families.extend(governor.families());
         }
         families
+    }
+
+    /// When each provider key was last used by a call since start (Unix ms), by name.
+    pub fn provider_keys_last_used(&self) -> std::collections::HashMap<String, u64> {
+        self.provider_keys
+            .as_ref()
+            .map(ProviderKeys::last_used)
+            .unwrap_or_default()
     }
 
     fn provider_keys(&self) -> Result<&ProviderKeys, CallError> {

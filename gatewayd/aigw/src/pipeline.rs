@@ -172,7 +172,7 @@ pub fn budgets(
     record: &mut CallRecord,
 ) -> Result<(), CallError> {
     if let Some(governor) = &gw.budgets {
-        record.admission = governor.admit(caller, route, body, record, &gw.ledger.prices)?;
+        record.admission = governor.admit(caller, route, body, record, &gw.ledger.prices.load())?;
     }
     Ok(())
 }

@@ -1,11 +1,14 @@
 //! The provider keys a running gateway uses: the key store opened with the master key, and
 //! opened again whenever its file changes (`gatewayd keys rotate|delete` take effect on the
-//! next call). A value is taken out only at the moment a request is sent.
+//! next call). A value is taken out only at the moment a request is sent, and when each
+//! name was last used that way is kept in memory for the key pages (`last_used`).
 //!
 //! Never: log, return in an error or keep a copy of a value beyond the call that uses it.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use keystore::{KeyStore, MasterKey, MasterKeySource, Secret, STORE_FILE};
 
@@ -18,6 +21,8 @@ pub struct ProviderKeys {
     dir: PathBuf,
     source: MasterKeySource,
     current: Mutex<(Option<Stamp>, Option<KeyStore>)>,
+    /// Key name → when a call last took its value out (Unix ms), since start.
+    used: Mutex<HashMap<String, u64>>,
 }
 
 impl ProviderKeys {
@@ -30,11 +35,34 @@ impl ProviderKeys {
             dir: state_dir.to_path_buf(),
             source,
             current: Mutex::new((stamp, Some(store))),
+            used: Mutex::new(HashMap::new()),
         })
     }
 
-    /// The current value of the key named `name`.
+    /// The current value of the key named `name`, for a call about to be sent: the use is
+    /// recorded.
     pub fn secret(&self, name: &str) -> Result<Secret, CallError> {
+        let secret = self.value(name)?;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        if let Ok(mut used) = self.used.lock() {
+            used.insert(name.to_string(), now);
+        }
+        Ok(secret)
+    }
+
+    /// Whether the key named `name` can be read now (at start), without counting a use.
+    pub fn check(&self, name: &str) -> Result<(), CallError> {
+        self.value(name).map(drop)
+    }
+
+    /// When each key was last used by a call since start (Unix ms), by name.
+    pub fn last_used(&self) -> HashMap<String, u64> {
+        self.used.lock().map(|u| u.clone()).unwrap_or_default()
+    }
+
+    fn value(&self, name: &str) -> Result<Secret, CallError> {
         let now = Stamp::of(&self.dir.join(STORE_FILE));
         let mut current = self
             .current

@@ -1,5 +1,7 @@
-//! The AI gateway's spend: calls, tokens and cost over a range, in all and by virtual key,
-//! user, model and provider, and the latest calls — from `ai_requests`, one row per call.
+//! The AI gateway's spend: calls, tokens, cost and latency over a range, in all and by
+//! virtual key, team, user, model and provider — from the hourly or daily rollups of
+//! `ai_requests`, or the calls themselves for short ranges ([`AiSource`]) — and the latest
+//! calls, from `ai_requests`, one row per call.
 //!
 //! Costs are summed from the calls that have one; calls without a known cost (a model with
 //! no price, a provider that reported no usage) are counted beside the sum as
@@ -9,37 +11,24 @@
 
 use serde_json::{json, Value};
 
+use super::ai_source::AiSource;
 use super::fetch as table;
 use super::filter::ReportFilter;
-use super::source::Source;
 use super::sql::quote;
 use super::table::Table;
 use super::{range_json, Report, ReportError, ReportInputs};
 
-/// The sums every grouping shows. The spend's aliases differ from the column's name: a
-/// ClickHouse alias shadows the column it is named after, also inside other expressions.
-const SUMS: &str = "count() AS calls, sum(input_tokens) AS input_tokens, \
-     sum(output_tokens) AS output_tokens, sum(cached_tokens) AS cached_tokens, \
-     sum(reasoning_tokens) AS reasoning_tokens, \
-     ifNull(sum(cost_micro_usd), 0) AS spend_micro_usd, \
-     round(spend_micro_usd / 1000000, 6) AS spend_usd, \
-     countIf(isNull(cost_micro_usd)) AS unpriced_calls, \
-     countIf(cost_status = 'usage_suspect') AS suspect_calls, \
-     countIf(error != '') AS errors";
-
-/// The groupings: JSON key, the `by` value in the main table, and the SQL of its name.
-const GROUPS: [(&str, &str, &str); 4] = [
+/// The groupings: JSON key, the `by` value in the main table, and the SQL of its name (the
+/// model's depends on the source).
+const GROUPS: [(&str, &str, &str); 5] = [
     (
         "by_key",
         "key",
         "if(virtual_key_name = '', virtual_key_id, virtual_key_name)",
     ),
+    ("by_team", "team", "team"),
     ("by_user", "user", "user"),
-    (
-        "by_model",
-        "model",
-        "concat(provider, '/', if(model_served = '', model_asked, model_served))",
-    ),
+    ("by_model", "model", ""),
     ("by_provider", "provider", "provider"),
 ];
 
@@ -64,9 +53,9 @@ pub const CALL_COLUMNS: [&str; 17] = [
     "ttft_ms",
 ];
 
-/// The conditions of `filter` on `ai_requests`.
-fn where_clause(filter: &ReportFilter) -> String {
-    let mut clauses = vec![Source::Raw.time_clause(filter.range)];
+/// The conditions of `filter` on `source` (the rollups keep the user and the team).
+fn where_clause(source: AiSource, filter: &ReportFilter) -> String {
+    let mut clauses = vec![source.time_clause(filter.range)];
     if let Some(user) = &filter.user {
         clauses.push(format!("user = {}", quote(user)));
     }
@@ -76,16 +65,25 @@ fn where_clause(filter: &ReportFilter) -> String {
     clauses.join(" AND ")
 }
 
-/// Spend in all, by key, user, model and provider, and the latest calls (paged, sorted by
-/// any of their columns). The main table is the spend by each grouping, one after another.
+/// Spend in all, by key, team, user, model and provider, and the latest calls (paged,
+/// sorted by any of their columns). The main table is the spend by each grouping, one after
+/// another.
 pub async fn ai(inputs: ReportInputs<'_>, filter: &ReportFilter) -> Result<Report, ReportError> {
     let order = super::sort::key(filter, &CALL_COLUMNS, "time")?;
-    let filtered = where_clause(filter);
+    let source = AiSource::for_range(filter.range);
+    let (table_name, sums) = (source.table(), source.sums());
+    let in_source = where_clause(source, filter);
+    let filtered = where_clause(AiSource::Raw, filter);
     let totals_sql =
-        format!("SELECT {SUMS}, uniqExact(user) AS users FROM ai_requests WHERE {filtered}");
+        format!("SELECT {sums}, uniqExact(user) AS users FROM {table_name} WHERE {in_source}");
     let group_sql = |name: &str| {
+        let name = if name.is_empty() {
+            source.model()
+        } else {
+            name
+        };
         format!(
-            "SELECT {name} AS name, {SUMS} FROM ai_requests WHERE {filtered} \
+            "SELECT {name} AS name, {sums} FROM {table_name} WHERE {in_source} \
              GROUP BY name ORDER BY spend_micro_usd DESC, calls DESC, name LIMIT 100"
         )
     };
@@ -99,22 +97,24 @@ pub async fn ai(inputs: ReportInputs<'_>, filter: &ReportFilter) -> Result<Repor
         filter.page.offset,
         filter.page.limit
     );
-    let [key_sql, user_sql, model_sql, provider_sql] = GROUPS.map(|(_, _, name)| group_sql(name));
-    let (totals, by_key, by_user, by_model, by_provider, calls) = tokio::try_join!(
+    let [key_sql, team_sql, user_sql, model_sql, provider_sql] =
+        GROUPS.map(|(_, _, name)| group_sql(name));
+    let (totals, by_key, by_team, by_user, by_model, by_provider, calls) = tokio::try_join!(
         table(inputs, &totals_sql),
         table(inputs, &key_sql),
+        table(inputs, &team_sql),
         table(inputs, &user_sql),
         table(inputs, &model_sql),
         table(inputs, &provider_sql),
         table(inputs, &calls_sql),
     )?;
     let totals = totals.objects().into_iter().next().unwrap_or(Value::Null);
-    let groups = [&by_key, &by_user, &by_model, &by_provider];
+    let groups = [&by_key, &by_team, &by_user, &by_model, &by_provider];
     let spend = spend_table(&groups);
     let mut json = json!({
         "report": "ai",
         "range": range_json(filter),
-        "source": "ai_requests",
+        "source": table_name,
         "currency": "USD",
         "totals": totals,
         "limit": filter.page.limit,
@@ -128,7 +128,7 @@ pub async fn ai(inputs: ReportInputs<'_>, filter: &ReportFilter) -> Result<Repor
 }
 
 /// The groupings one after another, each row led by what it groups by.
-fn spend_table(groups: &[&Table; 4]) -> Table {
+fn spend_table(groups: &[&Table; 5]) -> Table {
     let mut out = Table {
         columns: vec!["by".to_string()],
         rows: Vec::new(),
@@ -155,10 +155,16 @@ mod tests {
         let mut f = ReportFilter::last(86_400, 1_000_000);
         f.user = Some("o'brien".into());
         f.group = Some("data".into());
-        let sql = where_clause(&f);
+        let sql = where_clause(AiSource::Raw, &f);
         assert!(sql.starts_with("ts >= "), "{sql}");
         assert!(sql.contains("user = 'o\\'brien'"), "{sql}");
         assert!(sql.contains("team = 'data'"), "{sql}");
+        let rolled = where_clause(AiSource::Daily, &f);
+        assert!(rolled.starts_with("day >= "), "{rolled}");
+        assert!(
+            rolled.contains("user = 'o\\'brien' AND team = 'data'"),
+            "{rolled}"
+        );
     }
 
     #[test]
@@ -167,10 +173,10 @@ mod tests {
             columns: vec!["name".into(), "calls".into()],
             rows: vec![vec![Value::from(name), Value::from(1)]],
         };
-        let (a, b, c, d) = (group("k"), group("u"), group("m"), group("p"));
-        let t = spend_table(&[&a, &b, &c, &d]);
+        let (a, t, b, c, d) = (group("k"), group("t"), group("u"), group("m"), group("p"));
+        let t = spend_table(&[&a, &t, &b, &c, &d]);
         assert_eq!(t.columns, ["by", "name", "calls"]);
         let firsts: Vec<&str> = t.rows.iter().map(|r| r[0].as_str().unwrap()).collect();
-        assert_eq!(firsts, ["key", "user", "model", "provider"]);
+        assert_eq!(firsts, ["key", "team", "user", "model", "provider"]);
     }
 }

@@ -8,6 +8,7 @@
 //! only through [`sql::quote`].
 
 pub mod ai;
+pub mod ai_source;
 pub mod anomalies;
 pub mod clickhouse_http;
 pub mod compact_stream;

@@ -102,27 +102,13 @@ pub fn run_aigw(config: &Config, command: &AigwCommand) -> anyhow::Result<ExitCo
                 tags: tags.clone(),
                 ttl,
             };
-            let (id, key) = match VirtualKeys::create(state, &new) {
+            let (id, key) = match crate::key_ops::create_virtual_key(state, &actor(), &new) {
                 Ok(created) => created,
                 Err(error) => {
                     eprintln!("gatewayd: {error}");
                     return Ok(ExitCode::from(2));
                 }
             };
-            admin::audit::record(
-                state,
-                &actor(),
-                "aigw_key.create",
-                &format!(
-                    "id={id} name={name} user={user} team={} models={}",
-                    team.as_deref().unwrap_or("-"),
-                    if models.is_empty() {
-                        "*".to_string()
-                    } else {
-                        models.join(",")
-                    }
-                ),
-            );
             line(format_args!("{key}"));
             eprintln!("created virtual key {id} ({name}, user {user}); it is shown only this once");
         }
@@ -159,21 +145,17 @@ pub fn run_aigw(config: &Config, command: &AigwCommand) -> anyhow::Result<ExitCo
                 }
             }
         }
-        AigwKeysCommand::Revoke { id } => match VirtualKeys::revoke(state, id) {
-            Ok(name) => {
-                admin::audit::record(
-                    state,
-                    &actor(),
-                    "aigw_key.revoke",
-                    &format!("id={id} name={name}"),
-                );
-                eprintln!("revoked {name}");
+        AigwKeysCommand::Revoke { id } => {
+            match crate::key_ops::revoke_virtual_key(state, &actor(), id) {
+                Ok(name) => {
+                    eprintln!("revoked {name}");
+                }
+                Err(error) => {
+                    eprintln!("gatewayd: {error}");
+                    return Ok(ExitCode::from(1));
+                }
             }
-            Err(error) => {
-                eprintln!("gatewayd: {error}");
-                return Ok(ExitCode::from(1));
-            }
-        },
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,7 @@
 //! `gatewayd keys ...`: the provider key store. Values come in on stdin or from a file, never
 //! on the command line (where `ps` and shell history would keep them), and never go out:
-//! `list` shows names, providers and fingerprints. Every change is in the admin audit trail.
+//! `list` shows names, providers and fingerprints. Every change is in the admin audit trail
+//! (`crate::key_ops`, which the dashboard's key pages run too).
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -9,11 +10,12 @@ use std::time::Duration;
 
 use clap::Subcommand;
 use config::{Config, ConfigDuration};
-use keystore::{KeyInfo, KeyStore, MasterKey, MasterKeySource, MAX_SECRET_BYTES, PROVIDERS};
+use keystore::{KeyStore, MasterKey, MasterKeySource, MAX_SECRET_BYTES, PROVIDERS};
 use zeroize::Zeroizing;
 
 use super::output::line;
 use super::state::{actor, existing_state, unix_ms_text};
+use crate::key_ops;
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
@@ -63,9 +65,7 @@ pub fn run_keys(config: &Config, command: &KeysCommand) -> anyhow::Result<ExitCo
     let source = MasterKeySource::parse(&config.keys.master_key)?;
     let master = MasterKey::load(&source)?;
     let mut store = KeyStore::open(state, master)?;
-    let audit = |action: &str, detail: String| {
-        admin::audit::record(state, &actor(), action, &detail);
-    };
+    let actor = actor();
     match command {
         KeysCommand::Add {
             name,
@@ -80,8 +80,8 @@ pub fn run_keys(config: &Config, command: &KeysCommand) -> anyhow::Result<ExitCo
                 return Ok(ExitCode::from(2));
             }
             let value = read_value(from_file.as_ref())?;
-            let info = store.add(name, provider, &value)?;
-            audit("provider_key.add", describe(&info));
+            let info = key_ops::add_provider_key(&mut store, state, &actor, name, provider, &value)
+                .map_err(anyhow::Error::msg)?;
             eprintln!(
                 "stored {} ({}), {}",
                 info.name, info.provider, info.fingerprint
@@ -124,8 +124,8 @@ pub fn run_keys(config: &Config, command: &KeysCommand) -> anyhow::Result<ExitCo
                 }
             };
             let value = read_value(from_file.as_ref())?;
-            let info = store.rotate(name, &value, grace)?;
-            audit("provider_key.rotate", describe(&info));
+            let info = key_ops::rotate_provider_key(&mut store, state, &actor, name, &value, grace)
+                .map_err(anyhow::Error::msg)?;
             eprintln!(
                 "rotated {} to version {} ({}); the previous value stays usable for {}",
                 info.name,
@@ -135,17 +135,19 @@ pub fn run_keys(config: &Config, command: &KeysCommand) -> anyhow::Result<ExitCo
             );
         }
         KeysCommand::Delete { name } => {
-            store.delete(name)?;
-            audit("provider_key.delete", format!("name={name}"));
+            key_ops::delete_provider_key(&mut store, state, &actor, name)
+                .map_err(anyhow::Error::msg)?;
             eprintln!("deleted {name}");
         }
         KeysCommand::Rewrap { new_master_key } => {
             let new = MasterKey::load(&MasterKeySource::parse(new_master_key)?)?;
             let id = new.id();
             let count = store.rewrap(new)?;
-            audit(
+            admin::audit::record(
+                state,
+                &actor,
                 "provider_key.rewrap",
-                format!("data_keys={count} master={id}"),
+                &format!("data_keys={count} master={id}"),
             );
             eprintln!(
                 "rewrapped {count} data keys with master key {id}; set keys.master_key = \"{new_master_key}\""
@@ -154,13 +156,6 @@ pub fn run_keys(config: &Config, command: &KeysCommand) -> anyhow::Result<ExitCo
         KeysCommand::MasterKey => {}
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn describe(info: &KeyInfo) -> String {
-    format!(
-        "name={} provider={} version={} fingerprint={}",
-        info.name, info.provider, info.version, info.fingerprint
-    )
 }
 
 /// The key's value from `file` or stdin: one line or the whole input, surrounding space

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod ai_views;
 mod migrations;
 mod retention;
 mod rows;

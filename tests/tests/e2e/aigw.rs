@@ -298,6 +298,16 @@ model = "claude-sonnet-4-5"
         self.run();
     }
 
+    /// Sends `signal` (`HUP`, ...) to the running gatewayd.
+    pub(crate) fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("gatewayd runs").id();
+        let status = Command::new("kill")
+            .args([format!("-{signal}"), pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{signal} {pid}");
+    }
+
     pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("gatewayd.log")).unwrap_or_default()
     }

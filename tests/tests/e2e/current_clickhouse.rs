@@ -172,4 +172,33 @@ fn migrations_and_reports_work_on_a_current_clickhouse_release() {
     for kind in ["usage_spike", "new_country", "heavy_user", "heavy_source"] {
         assert!(kinds.contains(&kind), "{kind} missing: {anomalies}");
     }
+
+    // The AI gateway's spend from its hourly and daily rollups (migration 0018), as from
+    // the calls: the same figures on a current release.
+    post(
+        &in_warden,
+        "INSERT INTO ai_requests (ts, request_id, user, team, provider, model_asked, \
+         model_served, input_tokens, output_tokens, cost_micro_usd, latency_ms, ttft_ms) \
+         SELECT now() - 7200 + number, concat('ai-', toString(number)), \
+         if(number % 2 = 0, 'alice', 'bob'), 'data', 'openai', 'fast', 'gpt-4o-mini', \
+         10, 5, if(number = 3, NULL, 7), 100 + number, NULL FROM numbers(4)",
+    );
+    for since in ["24h", "30d"] {
+        let ai = report(&config, &["ai", "--since", since]);
+        let table = if since == "24h" {
+            "ai_requests_hourly"
+        } else {
+            "ai_requests_daily"
+        };
+        assert_eq!(ai["source"], table, "{ai}");
+        assert_eq!(ai["totals"]["calls"], 4, "{ai}");
+        assert_eq!(ai["totals"]["spend_micro_usd"], 21, "{ai}");
+        assert_eq!(ai["totals"]["unpriced_calls"], 1, "{ai}");
+        assert!(
+            ai["totals"]["ttft_p50_ms"].is_null(),
+            "no stream, no first token: {ai}"
+        );
+        assert!(ai["totals"]["latency_p50_ms"].as_u64().is_some(), "{ai}");
+        assert_eq!(ai["by_team"][0]["name"], "data", "{ai}");
+    }
 }

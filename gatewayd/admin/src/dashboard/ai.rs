@@ -1,6 +1,6 @@
 //! `/ai`: the AI gateway page — spend, calls and tokens over the range, spend by model as a
-//! chart, the spend by virtual key, user, model and provider, and the latest calls, from the
-//! `ai` report (`ai_requests`). Costs are in US dollars from the price table; calls with no
+//! chart, the spend and latency by virtual key, team, user, model and provider, and the
+//! latest calls, from the `ai` report (`ai_requests` and its rollups). Costs are in US dollars from the price table; calls with no
 //! known cost are counted beside the spend, never shown as free.
 
 use std::collections::BTreeMap;
@@ -8,13 +8,14 @@ use std::fmt::Write;
 
 use super::html::{self, card, count, escape};
 use super::pages::{export_link, run, side_table, since_of, Page};
+use super::session::Session;
 use super::svg;
 use crate::view::ProxyView;
 use report::number;
 use report::table::{plain, Table};
 
 /// The spend columns each grouping shows.
-const SPEND: [&str; 8] = [
+const SPEND: [&str; 10] = [
     "name",
     "calls",
     "input_tokens",
@@ -23,6 +24,8 @@ const SPEND: [&str; 8] = [
     "spend_usd",
     "unpriced_calls",
     "errors",
+    "latency_p50_ms",
+    "latency_p99_ms",
 ];
 
 /// Dollars as the cards show them (micro-dollar precision below a cent).
@@ -34,11 +37,22 @@ fn dollars(micro: u64) -> String {
     }
 }
 
-pub async fn page(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) -> Page {
+pub async fn page(
+    proxy: &dyn ProxyView,
+    session: &Session,
+    pairs: &BTreeMap<String, String>,
+) -> Page {
     let (done, filter) = run(proxy, "ai", None, pairs).await?;
     let json = &done.json;
     let totals = &json["totals"];
-    let mut body = html::filter_bar("/ai", &filter, &since_of(pairs, "ai"));
+    let mut body = String::new();
+    if session.principal.role.manages_keys() && proxy.ai_keys().is_some() {
+        body.push_str(
+            "<p id=\"key-links\"><a href=\"/ai/keys\">Virtual keys</a> · \
+             <a href=\"/ai/provider-keys\">Provider keys</a></p>",
+        );
+    }
+    body.push_str(&html::filter_bar("/ai", &filter, &since_of(pairs, "ai")));
     let unpriced = number(&totals["unpriced_calls"]);
     body.push_str("<div class=\"cards\">");
     body.push_str(&card(
@@ -92,6 +106,7 @@ pub async fn page(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) -> Pa
     ));
     for (key, title) in [
         ("by_key", "By virtual key"),
+        ("by_team", "By team"),
         ("by_user", "By user"),
         ("by_model", "By model"),
         ("by_provider", "By provider"),

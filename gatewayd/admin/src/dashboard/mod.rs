@@ -15,8 +15,10 @@ pub mod html;
 mod overview;
 pub mod pages;
 pub mod person;
+pub mod provider_keys;
 pub mod session;
 pub mod svg;
+pub mod vkeys;
 
 use std::collections::BTreeMap;
 
@@ -185,7 +187,9 @@ pub async fn handle(
             "/access-requests",
             access::page(proxy, &session),
         ),
-        ["ai"] => ("AI gateway", "/ai", ai::page(proxy, &pairs).await),
+        ["ai"] => ("AI gateway", "/ai", ai::page(proxy, &session, &pairs).await),
+        ["ai", "keys"] => ("Virtual keys", "/ai", vkeys::page(proxy, &session)),
+        ["ai", "provider-keys"] => ("Provider keys", "/ai", provider_keys::page(proxy, &session)),
         ["explorer"] => {
             let preset = pairs
                 .get("preset")
@@ -323,6 +327,21 @@ async fn post(
             Ok(discovered::Posted::Done(location)) => redirect(&location),
             Err((status, message)) => error_page(Some(session), status, &message),
         },
+        ["ai", "keys", rest @ ..] | ["ai", "provider-keys", rest @ ..] => {
+            let posted = if segments[1] == "keys" {
+                vkeys::post(proxy, session, rest, &fields, &actor)
+            } else {
+                provider_keys::post(proxy, session, rest, &fields, &actor)
+            };
+            match posted {
+                Ok(vkeys::Posted::Redirect(location)) => redirect(&location),
+                Ok(vkeys::Posted::Page(title, body)) => html_response(
+                    StatusCode::OK,
+                    html::page(title, "/ai", Some(session), &body),
+                ),
+                Err((status, message)) => error_page(Some(session), status, &message),
+            }
+        }
         ["explorer", "csv"] => {
             let sql = fields.get("sql").cloned().unwrap_or_default();
             match run_query(proxy, state, &actor, session.principal.role, &sql).await {

@@ -77,6 +77,9 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         events.writer.as_ref().map(|w| w.sink.clone()),
         geoip,
     ));
+    // The AI key inventory: a corrupt fingerprint secret stops the start.
+    let fingerprints = crate::key_inventory::open(&gateway.snapshot().config, &state_dir)?;
+    let _ = gateway.key_fingerprints.set(fingerprints);
     if let Some(ai_gateway) = &ai_gateway {
         // `aigw.host` on the proxy and agent paths is served by the AI gateway in-process.
         let service = crate::aigw_host::AiService {
@@ -387,6 +390,10 @@ async fn serve_until_stopped(
                             Err(error) => tracing::error!(%error, "aigw reload refused"),
                         }
                     }
+                }
+                if let Some(fingerprints) = gateway.key_fingerprints.get() {
+                    let config = &gateway.snapshot().config;
+                    crate::key_inventory::refresh(fingerprints, config, &config.state.dir);
                 }
             }
             _ = terminate.recv() => return Ok(()),

@@ -12,5 +12,6 @@ pub mod cli;
 pub mod cpu;
 pub mod daemon;
 pub mod events_setup;
+pub mod key_inventory;
 pub mod key_ops;
 pub mod logging;

@@ -33,6 +33,9 @@ pub const APP_ERRORS_HOURLY: &str = "app_errors_hourly";
 pub const AI_REQUESTS_HOURLY: &str = "ai_requests_hourly";
 /// Rollup (AggregatingMergeTree) of `ai_requests` per day and the same who-dimensions.
 pub const AI_REQUESTS_DAILY: &str = "ai_requests_daily";
+/// Rollup (AggregatingMergeTree) of the AI API keys seen in `http_events`, per day and key
+/// fingerprint: the AI key inventory.
+pub const AI_KEYS_SEEN: &str = "ai_keys_seen";
 /// The runner's record of applied migrations.
 pub const SCHEMA_MIGRATIONS: &str = "schema_migrations";
 
@@ -41,7 +44,7 @@ pub const RAW: [&str; 3] = [HTTP_EVENTS, DLP_FINDINGS, AI_REQUESTS];
 
 /// Tables whose partitions are dropped after `retention.rollup_days`. The status audit trail
 /// lives as long as the reports that it explains.
-pub const ROLLUPS: [&str; 12] = [
+pub const ROLLUPS: [&str; 13] = [
     APP_DAILY,
     APP_USAGE_HOURLY,
     APP_USER_DAILY,
@@ -54,10 +57,11 @@ pub const ROLLUPS: [&str; 12] = [
     AI_REQUESTS_HOURLY,
     AI_REQUESTS_DAILY,
     APP_STATUS_CHANGES,
+    AI_KEYS_SEEN,
 ];
 
 /// Materialized views, each writing into the rollup of the same name without `_mv`.
-pub const MATERIALIZED_VIEWS: [&str; 11] = [
+pub const MATERIALIZED_VIEWS: [&str; 12] = [
     "app_daily_mv",
     "app_usage_hourly_mv",
     "app_user_daily_mv",
@@ -69,4 +73,5 @@ pub const MATERIALIZED_VIEWS: [&str; 11] = [
     "app_errors_hourly_mv",
     "ai_requests_hourly_mv",
     "ai_requests_daily_mv",
+    "ai_keys_seen_mv",
 ];

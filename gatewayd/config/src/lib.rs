@@ -4,6 +4,7 @@
 //! ignored). Values are validated here, before anything uses them, so `gatewayd check` and a
 //! SIGHUP reload see exactly the errors `gatewayd run` would.
 
+mod ai_keys;
 mod aigw;
 mod aigw_access;
 mod aigw_budgets;
@@ -23,6 +24,7 @@ use std::path::PathBuf;
 use ipnet::IpNet;
 use serde::Deserialize;
 
+pub use ai_keys::{AiKeysConfig, MAX_GUIDANCE_CHARS};
 pub use aigw::{
     is_date, AigwConfig, AigwIdentity, AigwModel, AigwOnMatch, AigwPrice, AigwProvider,
     AigwResponseDlp, AigwTls, ProviderKind, MAX_PRICE_USD,
@@ -67,6 +69,8 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     /// Tenant control per catalog app: the organisation's own accounts (`[tenants.<app>]`).
     pub tenants: TenantsConfig,
+    /// The AI key inventory and block-with-guidance (`[ai_keys]`).
+    pub ai_keys: AiKeysConfig,
 }
 
 /// The provider key store (`gatewayd keys ...`): where its master key comes from.

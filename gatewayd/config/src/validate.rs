@@ -32,6 +32,8 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
         .map_err(|(key, message)| (find_section_key(text, "aigw.chat", key), message))?;
     crate::coaching::validate(&config.coaching)
         .map_err(|(key, message)| (find_section_key(text, "coaching", key), message))?;
+    crate::ai_keys::validate(&config.ai_keys)
+        .map_err(|(key, message)| (find_section_key(text, "ai_keys", key), message))?;
     crate::aigw::validate_prices(&config.aigw)
         .map_err(|(i, key, message)| (find_table_key(text, "aigw.prices", i, key), message))?;
     crate::aigw_budgets::validate_budgets(&config.aigw.budgets)

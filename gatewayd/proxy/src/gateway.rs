@@ -179,6 +179,9 @@ pub struct Gateway {
     /// The service the gateway serves itself at `aigw.host` (the AI gateway), registered by
     /// the daemon once at start; unset: requests to that name get a clear refusal.
     pub local_service: std::sync::OnceLock<Arc<dyn crate::intercept::local::LocalService>>,
+    /// The AI key inventory's fingerprints (the state dir's secret, the organisation's keys),
+    /// set by the daemon once at start; unset (tools, tests): keys are not read.
+    pub key_fingerprints: std::sync::OnceLock<Arc<crate::inspect::credentials::KeyFingerprints>>,
 }
 
 impl Gateway {
@@ -204,6 +207,7 @@ impl Gateway {
             inspect_budget,
             limits: ConnectionLimits::default(),
             local_service: std::sync::OnceLock::new(),
+            key_fingerprints: std::sync::OnceLock::new(),
             events,
             geoip: arc_swap::ArcSwapOption::from(geoip.map(Arc::new)),
             statuses,

@@ -11,6 +11,7 @@ use crate::outcome::Outcome;
 use crate::upstream::ProxyBody;
 
 mod coaching;
+pub mod guidance;
 pub use coaching::{
     continued, request_filed, PageForms, CONTINUE_HEADER, JUSTIFICATION_HEADER, RESERVED_PREFIX,
 };

@@ -8,6 +8,7 @@
 //! only through [`sql::quote`].
 
 pub mod ai;
+pub mod ai_keys;
 pub mod ai_source;
 pub mod anomalies;
 pub mod clickhouse_http;
@@ -74,7 +75,7 @@ pub async fn fetch(inputs: ReportInputs<'_>, sql: &str) -> Result<Table, ReportE
 }
 
 /// The reports by name, as `gatewayd report NAME` and `/api/v1/report/NAME` call them.
-pub const NAMES: [&str; 10] = [
+pub const NAMES: [&str; 11] = [
     "overview",
     "apps",
     "app",
@@ -85,6 +86,7 @@ pub const NAMES: [&str; 10] = [
     "unapproved",
     "anomalies",
     "ai",
+    "ai-keys",
 ];
 
 /// Runs report `name` (`app` needs the app's id in `id`, `user` the user's name; `errors`
@@ -112,6 +114,7 @@ pub async fn run(
         ("unapproved", _) => people::unapproved(inputs, filter).await,
         ("anomalies", _) => anomalies::anomalies(inputs, filter).await,
         ("ai", _) => ai::ai(inputs, filter).await,
+        ("ai-keys", _) => ai_keys::ai_keys(inputs, filter).await,
         (other, _) => Err(ReportError::NotFound(format!(
             "no report {other:?}; reports: {}",
             NAMES.join(", ")

@@ -161,7 +161,7 @@ fn text(name: &str, json: &Value, table: &report::Table) -> String {
     ));
     let summary = match name {
         "overview" => Some(&json["totals"]),
-        "app" | "ai" => Some(&json["totals"]),
+        "app" | "ai" | "ai-keys" => Some(&json["totals"]),
         _ => None,
     };
     if let Some(Value::Object(totals)) = summary {

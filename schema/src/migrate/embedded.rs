@@ -73,6 +73,7 @@ pub const MIGRATIONS: &[Migration] = &[
         "ai_requests_response_dlp",
         "0016_ai_requests_response_dlp.sql"
     ),
+    migration!(17, "ai_keys_seen", "0017_ai_keys_seen.sql"),
     migration!(18, "ai_requests_rollups", "0018_ai_requests_rollups.sql"),
 ];
 

@@ -77,6 +77,20 @@ pub struct HttpEvent {
     /// (`default`: batches spooled before the column existed still replay.)
     #[serde(default)]
     pub tenant: String,
+    /// The AI API key the request presented, on AI API hosts: its keyed fingerprint
+    /// (HMAC-SHA256 under the installation's secret, 32 hex digits), never the key; empty
+    /// when none was seen. The provider and kind its format (or the host) tells, its last four
+    /// characters, and 1 when it is one of the AI gateway's provider keys.
+    #[serde(default)]
+    pub ai_key_fingerprint: String,
+    #[serde(default)]
+    pub ai_key_provider: String,
+    #[serde(default)]
+    pub ai_key_kind: String,
+    #[serde(default)]
+    pub ai_key_last4: String,
+    #[serde(default)]
+    pub ai_key_org_managed: u8,
 }
 
 impl HttpEvent {

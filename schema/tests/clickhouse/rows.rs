@@ -62,6 +62,11 @@ async fn row_types_match_their_tables_column_for_column() {
         ("latency_ms", "UInt32"),
         ("audit_prompt", "String"),
         ("tenant", "String"),
+        ("ai_key_fingerprint", "String"),
+        ("ai_key_provider", "String"),
+        ("ai_key_kind", "String"),
+        ("ai_key_last4", "String"),
+        ("ai_key_org_managed", "UInt8"),
     ];
     let got: Vec<(&str, &str)> = http.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
     assert_eq!(got, expected_http, "http_events is the reports' contract");
@@ -108,6 +113,11 @@ fn full_event(ts: u32) -> HttpEvent {
         bytes_down: 1 << 40,
         latency_ms: 987,
         tenant: "personal".into(),
+        ai_key_fingerprint: "0123456789abcdef0123456789abcdef".into(),
+        ai_key_provider: "openai".into(),
+        ai_key_kind: "project".into(),
+        ai_key_last4: "WXYZ".into(),
+        ai_key_org_managed: 1,
         ..event(ts, "chatgpt", "alice@example.com", "dev-1", "CH")
     };
     e.set_path("/backend-api/conversation?x='1'&y=\"2\"\t\n");

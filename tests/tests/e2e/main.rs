@@ -10,6 +10,7 @@
 mod support;
 
 mod agent;
+mod ai_keys;
 mod aigw;
 mod aigw_access;
 mod aigw_bedrock;

@@ -67,7 +67,7 @@ pub fn cell(column: &str, value: &Value) -> String {
 }
 
 /// The navigation entries: path and label.
-const NAV: [(&str, &str); 10] = [
+const NAV: [(&str, &str); 11] = [
     ("/", "Overview"),
     ("/apps", "Apps"),
     ("/users", "Users"),
@@ -77,6 +77,7 @@ const NAV: [(&str, &str); 10] = [
     ("/discovered", "Discovered"),
     ("/access-requests", "Access requests"),
     ("/ai", "AI gateway"),
+    ("/ai-keys", "AI keys"),
     ("/explorer", "Log explorer"),
 ];
 

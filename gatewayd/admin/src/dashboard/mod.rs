@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod ai;
+pub mod ai_keys;
 pub mod confirm;
 pub mod discovered;
 pub mod errors;
@@ -190,6 +191,7 @@ pub async fn handle(
         ["ai"] => ("AI gateway", "/ai", ai::page(proxy, &session, &pairs).await),
         ["ai", "keys"] => ("Virtual keys", "/ai", vkeys::page(proxy, &session)),
         ["ai", "provider-keys"] => ("Provider keys", "/ai", provider_keys::page(proxy, &session)),
+        ["ai-keys"] => ("AI keys", "/ai-keys", ai_keys::page(proxy, &pairs).await),
         ["explorer"] => {
             let preset = pairs
                 .get("preset")

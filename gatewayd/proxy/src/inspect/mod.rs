@@ -7,6 +7,7 @@
 
 mod body;
 mod budget;
+pub mod credentials;
 mod extract;
 mod json;
 mod model;

@@ -124,6 +124,8 @@ pub struct RequestContext {
     pub discovered_late: super::discover::LateDiscovery,
     /// Whose account the request uses, on hosts of an app with tenant control configured.
     pub tenant: Option<policies::TenantUse>,
+    /// The AI API key the request presented (fingerprint and last four only).
+    pub ai_key: Option<crate::inspect::credentials::KeySeen>,
 }
 
 impl RequestContext {
@@ -183,6 +185,7 @@ impl RequestContext {
             coaching_pass: None,
             discovered_late: None,
             tenant: None,
+            ai_key: None,
         }
     }
 

@@ -82,6 +82,7 @@ impl TransactionLog {
             prompt_length = ctx.inspection.prompt_length,
             audited = ctx.inspection.audit_prompt.is_some(),
             tenant = %ctx.tenant.map_or("", |t| t.as_str()),
+            ai_key = %ctx.ai_key.as_ref().map_or("", |k| k.fingerprint.as_str()),
             bytes_up = up,
             bytes_down = down,
             body_error = %self.body_error.as_deref().unwrap_or(""),
@@ -149,6 +150,13 @@ impl TransactionLog {
             latency_ms: u32::try_from(ctx.started.elapsed().as_millis()).unwrap_or(u32::MAX),
             ..HttpEvent::default()
         };
+        if let Some(key) = &ctx.ai_key {
+            http.ai_key_fingerprint = key.fingerprint.clone();
+            http.ai_key_provider = key.provider.clone();
+            http.ai_key_kind = key.kind.to_string();
+            http.ai_key_last4 = key.last4.clone();
+            http.ai_key_org_managed = u8::from(key.org_managed);
+        }
         http.set_path(&ctx.path);
         if let Some(prompt) = &inspection.audit_prompt {
             http.set_audit_prompt(prompt, prompt.len());

@@ -17,6 +17,7 @@
 //! after a refusal reaches the upstream. The log phase runs for every transaction: allowed,
 //! refused and failed.
 
+mod ai_key;
 mod body;
 mod coaching;
 mod coaching_api;
@@ -90,7 +91,7 @@ pub async fn handle(
                 }
                 coaching::attach_forms(&conn, &ctx, &mut refusal, return_to, browser);
                 ctx.refused(&refusal);
-                respond::render(&refusal, &ctx.request_id, ctx.json)
+                ai_key::render(&conn, &ctx, &refusal)
             }
         };
         Ok(log_phase(&conn, ctx, response, logged))
@@ -109,12 +110,14 @@ async fn run_phases(
     let target = target::resolve(conn, &request)?;
     ctx.host = target.host.clone();
     if let Some(blocked) = &conn.blocked {
+        ai_key::observe_refused(conn, ctx, &request);
         return Err(blocked.clone());
     }
     let (mut parts, body) = request.into_parts();
 
     // 2. classify: catalog app, endpoint, upload.
     decide::classify(conn, ctx, &parts);
+    ai_key::observe(conn, ctx, &parts);
     if ctx.path.starts_with(respond::RESERVED_PREFIX) {
         // The gateway's own forms (coaching, access requests): answered here, never sent on.
         let origin = format!(

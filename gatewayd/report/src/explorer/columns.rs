@@ -173,11 +173,11 @@ mod tests {
         }
         let events = &tables()[0];
         assert_eq!(events.name, "http_events");
-        assert_eq!(events.columns.len(), 34);
+        assert_eq!(events.columns.len(), 39);
         // Added by a later migration's ALTER TABLE, described all the same.
         assert_eq!(
             events.columns.last(),
-            Some(&("tenant".into(), "String".into()))
+            Some(&("ai_key_org_managed".into(), "UInt8".into()))
         );
         assert_eq!(events.columns[0], ("ts".into(), "DateTime('UTC')".into()));
         assert!(events.about.contains("One row per HTTP transaction"));

@@ -286,6 +286,19 @@ async fn route(mut request: Request<Incoming>) -> Result<Response<Body>, Infalli
         response
     } else if path == "/ws" {
         return Ok(websocket_echo(&mut request));
+    } else if host.starts_with("api.openai.com") && path == "/v1/chat/completions" {
+        // OpenAI's own API, as an SDK called with a personal key reaches it (AI key inventory).
+        let mut response = full(
+            StatusCode::OK,
+            "{\"id\":\"chatcmpl-origin\",\"object\":\"chat.completion\",\"created\":1,\
+             \"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"message\":{\"role\":\
+             \"assistant\",\"content\":\"hello from the origin\"},\"finish_reason\":\"stop\"}],\
+             \"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4,\"total_tokens\":7}}",
+        );
+        response
+            .headers_mut()
+            .insert("content-type", "application/json".parse().unwrap());
+        response
     } else if request.method() == http::Method::GET {
         full(StatusCode::OK, format!("origin page {path}"))
     } else {

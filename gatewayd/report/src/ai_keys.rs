@@ -1,0 +1,121 @@
+//! The AI key inventory: how many AI API keys were active in the range, by provider,
+//! personal vs org-managed (one of the AI gateway's own provider keys, seen on its way to a
+//! provider outside the gateway: a leak), new this week, and shared (several users or
+//! devices: a key passed around) — from the `ai_keys_seen` rollup, one row per key.
+//!
+//! Only fingerprints and last four characters exist to be shown; the keys themselves were
+//! never stored. The user and group filters do not narrow it (the rollup keeps counts of
+//! users, not their names).
+
+use serde_json::{json, Value};
+
+use super::fetch as table;
+use super::filter::ReportFilter;
+use super::source::Source;
+use super::sql::datetime;
+use super::{range_json, Report, ReportError, ReportInputs};
+
+/// A key is new when it was first seen at most this long before the range's end.
+const NEW_WITHIN_SECS: i64 = 7 * 86_400;
+
+/// The list's columns, the ones it can be sorted by.
+pub const KEY_COLUMNS: [&str; 16] = [
+    "fingerprint",
+    "last4",
+    "provider",
+    "kind",
+    "org_managed",
+    "shared",
+    "new_this_week",
+    "first_seen",
+    "last_seen",
+    "users",
+    "devices",
+    "sources",
+    "hosts",
+    "requests",
+    "bytes_up",
+    "bytes_down",
+];
+
+/// One row per key active in the range, with its first sighting ever and the derived flags.
+fn keys_sql(filter: &ReportFilter) -> String {
+    let range = Source::Daily.time_clause(filter.range);
+    let new_since = datetime(filter.range.to - NEW_WITHIN_SECS);
+    format!(
+        "SELECT fingerprint, last4, provider, kind, org_managed, \
+         toUInt8(users > 1 OR devices > 1) AS shared, \
+         toUInt8(first >= {new_since}) AS new_this_week, toString(first) AS first_seen, \
+         last_seen, users, devices, sources, hosts, requests, bytes_up, bytes_down \
+         FROM (SELECT fingerprint, any(last4) AS last4, any(provider) AS provider, \
+         any(kind) AS kind, max(org_managed) AS org_managed, \
+         toString(maxMerge(last_seen)) AS last_seen, uniqMerge(users) AS users, \
+         uniqIfMerge(devices) AS devices, uniqMerge(sources) AS sources, \
+         uniqMerge(hosts) AS hosts, countMerge(requests) AS requests, \
+         sumMerge(bytes_up) AS bytes_up, sumMerge(bytes_down) AS bytes_down \
+         FROM ai_keys_seen WHERE {range} GROUP BY fingerprint) \
+         ANY LEFT JOIN (SELECT fingerprint, minMerge(first_seen) AS first \
+         FROM ai_keys_seen GROUP BY fingerprint) USING fingerprint"
+    )
+}
+
+/// Active keys in the range: totals, by provider, and the keys (paged, sorted by any
+/// column; most requests first by default).
+pub async fn ai_keys(
+    inputs: ReportInputs<'_>,
+    filter: &ReportFilter,
+) -> Result<Report, ReportError> {
+    let order = super::sort::key(filter, &KEY_COLUMNS, "requests")?;
+    let keys = keys_sql(filter);
+    let totals_sql = format!(
+        "SELECT count() AS active_keys, countIf(org_managed = 0) AS personal_keys, \
+         countIf(org_managed = 1) AS org_managed_keys, sum(new_this_week) AS new_this_week, \
+         sum(shared) AS shared_keys FROM ({keys})"
+    );
+    let provider_sql = format!(
+        "SELECT provider, count() AS keys, countIf(org_managed = 0) AS personal_keys, \
+         countIf(org_managed = 1) AS org_managed_keys, sum(shared) AS shared_keys, \
+         sum(requests) AS total_requests FROM ({keys}) GROUP BY provider \
+         ORDER BY keys DESC, provider LIMIT 100"
+    );
+    let list_sql = format!(
+        "SELECT * FROM ({keys}) ORDER BY {}, fingerprint LIMIT {}, {}",
+        order.order_by(),
+        filter.page.offset,
+        filter.page.limit
+    );
+    let (totals, by_provider, list) = tokio::try_join!(
+        table(inputs, &totals_sql),
+        table(inputs, &provider_sql),
+        table(inputs, &list_sql),
+    )?;
+    let totals = totals.objects().into_iter().next().unwrap_or(Value::Null);
+    let json = json!({
+        "report": "ai-keys",
+        "range": range_json(filter),
+        "source": "ai_keys_seen",
+        "totals": totals,
+        "by_provider": by_provider.objects(),
+        "limit": filter.page.limit,
+        "offset": filter.page.offset,
+        "keys": list.objects(),
+    });
+    Ok(Report { json, table: list })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_range_reads_whole_days_and_new_is_a_week_before_its_end() {
+        let f = ReportFilter::last(86_400, 1_000_000);
+        let sql = keys_sql(&f);
+        assert!(sql.contains("day >= toDate("), "{sql}");
+        assert!(
+            sql.contains(&datetime(1_000_000 - NEW_WITHIN_SECS)),
+            "{sql}"
+        );
+        assert!(!sql.contains("ai_key_"), "reads the rollup only: {sql}");
+    }
+}

@@ -25,6 +25,8 @@ use crate::support::{clickhouse_sql, curl, GatewayOptions, GatewayProcess, Origi
 const PERSONAL_KEY: &str = "sk-proj-E2eInventoryQ7xW9zLm2Kp4R8tY6uI0oPaSdFgHjKl3Zc5V";
 /// An Anthropic key only one user has.
 const LONE_KEY: &str = "sk-ant-api03-E2eLoneKey5Tg7Yh9Uj1Ik3Ol5Pz7Xc9Vb1Nm3Qw5Er7";
+/// The organisation's own OpenAI key, in the AI gateway's key store, leaked to a laptop.
+const ORG_KEY: &str = "sk-svcacct-E2eOrgOwned8Hj2Kl4Mn6Bv8Cx0Za2Sd4Fg6Hj8Kl0Qw2Er4";
 const GUIDANCE: &str = "Personal AI keys are not allowed. Use https://ai.example.internal/v1 \
                         with a virtual key from https://portal.example.internal/ai-keys";
 
@@ -43,6 +45,44 @@ fn two_users(dir: &std::path::Path) -> String {
     )
     .unwrap();
     path
+}
+
+/// A master key file (0600) for `[keys] master_key = "file:..."`.
+fn master_key_file(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let out = Command::new(crate::support::tools::gatewayd_binary())
+        .args(["keys", "master-key"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let path = dir.join("master.key");
+    std::fs::write(&path, String::from_utf8(out.stdout).unwrap().trim()).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    path
+}
+
+/// `gatewayd keys add NAME --provider P` with `value` on stdin, on `gw`'s state.
+fn add_provider_key(gw: &GatewayProcess, name: &str, provider: &str, value: &str) {
+    let mut child = Command::new(crate::support::tools::gatewayd_binary())
+        .args(["keys", "add", name, "--provider", provider, "--config"])
+        .arg(&gw.config_path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(value.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The official SDKs (tests/fixtures/aigw_clients.py) through `proxy`, trusting `gw`'s root.
@@ -146,8 +186,10 @@ fn personal_keys_through_the_proxy_are_inventoried_by_fingerprint_and_shared_one
             proxy: format!("allow_sources = [\"192.0.2.0/24\"]\nusers_file = \"{users}\"\n"),
             sections: format!(
                 "[clickhouse]\nurl = \"{}\"\ndatabase = \"warden\"\n\
-                 [events]\nflush_interval = \"200ms\"\n",
-                clickhouse.http_url()
+                 [events]\nflush_interval = \"200ms\"\n\
+                 [keys]\nmaster_key = \"file:{}\"\n",
+                clickhouse.http_url(),
+                master_key_file(dir.path()).display()
             ),
             ..Default::default()
         },
@@ -165,13 +207,28 @@ fn personal_keys_through_the_proxy_are_inventoried_by_fingerprint_and_shared_one
     let results = sdk(&gw, &bob, &[openai_plan(PERSONAL_KEY)]);
     assert_eq!(results[0]["text"], "hello from the origin", "{results:?}");
 
-    let report = inventory(&gw, 2);
+    // The organisation's key goes into the key store; a reload fingerprints it as ours, and
+    // then it turns up on a laptop, sent to OpenAI directly.
+    add_provider_key(&gw, "openai-prod", "openai", ORG_KEY);
+    gw.signal("HUP");
+    assert!(
+        gw.wait_for_log("org_keys=1", Duration::from_secs(10)),
+        "the reload did not fingerprint the key store: {}",
+        gw.log()
+    );
+    let results = sdk(&gw, &alice, &[openai_plan(ORG_KEY)]);
+    assert_eq!(results[0]["text"], "hello from the origin", "{results:?}");
+
+    let report = inventory(&gw, 3);
     let totals = &report["totals"];
-    assert_eq!(totals["active_keys"], 2, "{report}");
+    assert_eq!(totals["active_keys"], 3, "{report}");
     assert_eq!(totals["personal_keys"], 2, "{report}");
-    assert_eq!(totals["org_managed_keys"], 0, "{report}");
+    assert_eq!(totals["org_managed_keys"], 1, "{report}");
     assert_eq!(totals["shared_keys"], 1, "{report}");
-    assert_eq!(totals["new_this_week"], 2, "{report}");
+    assert_eq!(totals["new_this_week"], 3, "{report}");
+    let org = key_row(&report, &ORG_KEY[ORG_KEY.len() - 4..]);
+    assert_eq!(org["org_managed"], 1, "{org}");
+    assert_eq!(org["kind"], "service_account", "{org}");
     let shared = key_row(&report, &PERSONAL_KEY[PERSONAL_KEY.len() - 4..]);
     assert_eq!(shared["provider"], "openai");
     assert_eq!(shared["kind"], "project");
@@ -239,10 +296,12 @@ fn personal_keys_through_the_proxy_are_inventoried_by_fingerprint_and_shared_one
     );
 
     // The key itself: nowhere.
+    assert!(html.contains("Org-managed keys used outside the AI gateway"));
     for needle in [
         PERSONAL_KEY,
         &PERSONAL_KEY[..PERSONAL_KEY.len() - 4],
         LONE_KEY,
+        ORG_KEY,
     ] {
         assert_nowhere_in_clickhouse(&clickhouse, needle);
         assert!(

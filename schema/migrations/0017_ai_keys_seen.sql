@@ -7,6 +7,8 @@ ALTER TABLE http_events ADD COLUMN IF NOT EXISTS ai_key_provider String DEFAULT 
 ALTER TABLE http_events ADD COLUMN IF NOT EXISTS ai_key_kind String DEFAULT '';
 ALTER TABLE http_events ADD COLUMN IF NOT EXISTS ai_key_last4 String DEFAULT '';
 ALTER TABLE http_events ADD COLUMN IF NOT EXISTS ai_key_org_managed UInt8 DEFAULT 0;
+-- A finding of an AI key detector (a key pasted into a prompt) carries the same fingerprint.
+ALTER TABLE dlp_findings ADD COLUMN IF NOT EXISTS ai_key_fingerprint String DEFAULT '';
 
 -- Daily rollup per key: when it was first and last seen, by how many users, devices, source
 -- addresses and hosts, with how many requests and bytes. Read with minMerge, maxMerge,

@@ -4,7 +4,9 @@
 //! devices: a key passed around) — from the `ai_keys_seen` rollup, one row per key.
 //!
 //! Only fingerprints and last four characters exist to be shown; the keys themselves were
-//! never stored. The user and group filters do not narrow it (the rollup keeps counts of
+//! never stored. Keys DLP found pasted into prompts (`dlp_findings` of the AI key detectors)
+//! carry the same fingerprint and are listed with whether the inventory knows them.
+//! The user and group filters do not narrow it (the rollup keeps counts of
 //! users, not their names).
 
 use serde_json::{json, Value};
@@ -84,10 +86,20 @@ pub async fn ai_keys(
         filter.page.offset,
         filter.page.limit
     );
-    let (totals, by_provider, list) = tokio::try_join!(
+    let prompts_sql = format!(
+        "SELECT ai_key_fingerprint AS fingerprint, any(detector) AS detector, \
+         sum(finding_count) AS findings, uniqExact(user) AS users, \
+         toString(max(ts)) AS last_found, \
+         toUInt8(ai_key_fingerprint IN (SELECT fingerprint FROM ai_keys_seen)) AS in_inventory \
+         FROM dlp_findings WHERE {} AND ai_key_fingerprint != '' \
+         GROUP BY ai_key_fingerprint ORDER BY findings DESC, fingerprint LIMIT 100",
+        Source::Raw.time_clause(filter.range)
+    );
+    let (totals, by_provider, list, prompts) = tokio::try_join!(
         table(inputs, &totals_sql),
         table(inputs, &provider_sql),
         table(inputs, &list_sql),
+        table(inputs, &prompts_sql),
     )?;
     let totals = totals.objects().into_iter().next().unwrap_or(Value::Null);
     let json = json!({
@@ -99,6 +111,7 @@ pub async fn ai_keys(
         "limit": filter.page.limit,
         "offset": filter.page.offset,
         "keys": list.objects(),
+        "found_in_prompts": prompts.objects(),
     });
     Ok(Report { json, table: list })
 }

@@ -28,6 +28,11 @@ pub struct DlpFinding {
     pub action: String,
     /// A masked example of the match, bounded by [`SNIPPET_MAX_BYTES`].
     pub snippet: String,
+    /// For an AI API key detector: the key's keyed fingerprint, the same as
+    /// `http_events.ai_key_fingerprint` of a request that presented it, so a key pasted into a
+    /// prompt links to the key inventory; empty otherwise. Never the key.
+    #[serde(default)]
+    pub ai_key_fingerprint: String,
 }
 
 impl DlpFinding {

@@ -156,6 +156,7 @@ async fn round_trip(compression: bool) {
         confidence: "high".into(),
         action: "block".into(),
         snippet: "AKIA************MPLE".into(),
+        ai_key_fingerprint: "0123456789abcdef0123456789abcdef".into(),
     }];
     insert(&client, DlpFinding::TABLE, &findings).await;
     let back: Vec<DlpFinding> = client

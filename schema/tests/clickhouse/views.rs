@@ -204,6 +204,7 @@ async fn dlp_rollup_agrees_with_raw_findings() {
             confidence: "high".into(),
             action: if i % 3 == 0 { "block" } else { "redact" }.into(),
             snippet: "****".into(),
+            ai_key_fingerprint: String::new(),
         })
         .collect();
     for chunk in findings.chunks(20) {

@@ -218,6 +218,11 @@ fn personal_keys_through_the_proxy_are_inventoried_by_fingerprint_and_shared_one
     );
     let results = sdk(&gw, &alice, &[openai_plan(ORG_KEY)]);
     assert_eq!(results[0]["text"], "hello from the origin", "{results:?}");
+    // Bob pastes alice's Anthropic key into a prompt: DLP finds it (and the default policy
+    // stops it), and the finding carries the key's fingerprint.
+    let mut pasted = openai_plan(PERSONAL_KEY);
+    pasted["prompt"] = json!(format!("why does this key fail? {LONE_KEY}"));
+    sdk(&gw, &bob, &[pasted]);
 
     let report = inventory(&gw, 3);
     let totals = &report["totals"];
@@ -226,6 +231,28 @@ fn personal_keys_through_the_proxy_are_inventoried_by_fingerprint_and_shared_one
     assert_eq!(totals["org_managed_keys"], 1, "{report}");
     assert_eq!(totals["shared_keys"], 1, "{report}");
     assert_eq!(totals["new_this_week"], 3, "{report}");
+    let lone_fingerprint = key_row(&report, &LONE_KEY[LONE_KEY.len() - 4..])["fingerprint"].clone();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let in_prompts = loop {
+        let report = inventory(&gw, 3);
+        let found = report["found_in_prompts"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if let Some(row) = found
+            .into_iter()
+            .find(|r| r["fingerprint"] == lone_fingerprint)
+        {
+            break row;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the pasted key is not linked: {report}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert_eq!(in_prompts["in_inventory"], 1, "{in_prompts}");
+    assert_eq!(in_prompts["users"], 1, "{in_prompts}");
     let org = key_row(&report, &ORG_KEY[ORG_KEY.len() - 4..]);
     assert_eq!(org["org_managed"], 1, "{org}");
     assert_eq!(org["kind"], "service_account", "{org}");

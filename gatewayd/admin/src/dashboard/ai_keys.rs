@@ -24,6 +24,16 @@ const PROVIDER_COLUMNS: [&str; 6] = [
     "total_requests",
 ];
 
+/// What the keys-found-in-prompts table shows.
+const PROMPT_COLUMNS: [&str; 6] = [
+    "fingerprint",
+    "detector",
+    "findings",
+    "users",
+    "last_found",
+    "in_inventory",
+];
+
 /// The focused lists: table id, title, the flag a key must have, and what it means.
 const FOCUS: [(&str, &str, &str, &str); 3] = [
     (
@@ -106,6 +116,21 @@ pub async fn page(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) -> Pa
             Table::from_objects(&report::ai_keys::KEY_COLUMNS, &rows),
         )?);
     }
+    let prompts = json["found_in_prompts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    body.push_str(
+        "<h2>Keys found in prompts</h2><p class=\"note\">AI keys DLP found pasted into \
+         prompts, by the same fingerprint: in_inventory = 1 when the key was also used \
+         against an AI API.</p>",
+    );
+    body.push_str(&side_table(
+        pairs,
+        "/ai-keys",
+        "prompts",
+        Table::from_objects(&PROMPT_COLUMNS, &prompts),
+    )?);
     body.push_str("<h2>All keys</h2>");
     body.push_str(&side_table(
         pairs,

@@ -64,6 +64,9 @@ pub struct DlpHit {
     /// The first masked snippet of a finding (never the raw secret); `None` when none was
     /// kept (at most 16 distinct snippets per request are).
     pub snippet: Option<String>,
+    /// For an AI API key detector, the first matched key's keyed fingerprint (the key
+    /// inventory's), never the key.
+    pub key_fingerprint: Option<String>,
 }
 
 /// What body inspection found, for the event.

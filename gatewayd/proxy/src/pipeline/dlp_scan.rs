@@ -33,6 +33,9 @@ pub(super) fn scan(
         }
     };
     ctx.inspection.hits = hits(&results);
+    if let Some(fingerprints) = conn.gateway.key_fingerprints.get() {
+        link_keys(&mut ctx.inspection.hits, &results, text, fingerprints);
+    }
     let matched: Vec<String> = results
         .iter()
         .filter(|r| r.matched)
@@ -64,6 +67,7 @@ pub(super) fn hits(results: &[ProfileResult]) -> Vec<DlpHit> {
                     count: found,
                     max_confidence: count.max_confidence,
                     snippet: None,
+                    key_fingerprint: None,
                 },
             ),
         }
@@ -88,6 +92,39 @@ pub(super) fn hits(results: &[ProfileResult]) -> Vec<DlpHit> {
     hits
 }
 
+/// The DLP detectors whose matches are AI API keys (the ones the key inventory sees).
+const AI_KEY_DETECTORS: [&str; 5] = [
+    "openai_api_key",
+    "anthropic_api_key",
+    "google_api_key",
+    "huggingface_token",
+    "aws_access_key_id",
+];
+
+/// Gives each AI key detector's hit the fingerprint of its first match, so a key pasted into
+/// a prompt links to the inventory. The match is read in place and only hashed.
+fn link_keys(
+    hits: &mut [DlpHit],
+    results: &[ProfileResult],
+    text: &str,
+    fingerprints: &crate::inspect::credentials::KeyFingerprints,
+) {
+    for finding in results.iter().flat_map(|r| &r.findings) {
+        if !AI_KEY_DETECTORS.contains(&finding.detector.as_ref()) {
+            continue;
+        }
+        let Ok(at) = hits.binary_search_by(|h| h.detector.as_str().cmp(&finding.detector)) else {
+            continue;
+        };
+        if hits[at].key_fingerprint.is_some() {
+            continue;
+        }
+        if let Some(value) = text.get(finding.start..finding.end) {
+            hits[at].key_fingerprint = Some(fingerprints.fingerprint(value));
+        }
+    }
+}
+
 /// Adds `more` to `into`, one hit per detector (the higher count, the first snippet), sorted.
 pub(super) fn merge_hits(into: &mut Vec<DlpHit>, more: Vec<DlpHit>) {
     for hit in more {
@@ -98,6 +135,9 @@ pub(super) fn merge_hits(into: &mut Vec<DlpHit>, more: Vec<DlpHit>) {
                 kept.max_confidence = kept.max_confidence.max(hit.max_confidence);
                 if kept.snippet.is_none() {
                     kept.snippet = hit.snippet;
+                }
+                if kept.key_fingerprint.is_none() {
+                    kept.key_fingerprint = hit.key_fingerprint;
                 }
             }
             Err(at) => into.insert(at, hit),

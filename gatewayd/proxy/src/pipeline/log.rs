@@ -183,6 +183,7 @@ impl TransactionLog {
                     ..DlpFinding::default()
                 };
                 finding.set_snippet(hit.snippet.as_deref().unwrap_or(""));
+                finding.ai_key_fingerprint = hit.key_fingerprint.clone().unwrap_or_default();
                 finding
             })
             .collect();

@@ -8,6 +8,7 @@
 //! inputs, stable, bounded, part of every `cargo test`), so the targets cannot rot unnoticed.
 //! A driver must never weaken a property to let an input through, and never catch a panic.
 
+pub mod ai_key_headers;
 pub mod client_hello;
 pub mod connect_line;
 pub mod dlp_scan;

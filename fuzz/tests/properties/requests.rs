@@ -2,6 +2,7 @@
 //! multipart upload, an agent's posture report.
 
 use proptest::prelude::*;
+use warden_fuzz::ai_key_headers::ai_key_headers;
 use warden_fuzz::connect_line::connect_line;
 use warden_fuzz::multipart::multipart;
 use warden_fuzz::pac::pac;
@@ -87,6 +88,25 @@ proptest! {
     #[test]
     fn a_connect_target_is_a_clean_host_and_port_or_refused(bytes in target()) {
         connect_line(&bytes);
+    }
+
+    #[test]
+    fn ai_key_headers_are_read_within_bounds_and_only_as_carried(
+        data in damaged_from(
+            (
+                "[a-z=&]{0,10}(key=(AIza|sk-)[A-Za-z0-9_-]{0,60})?",
+                prop::collection::vec(
+                    prop_oneof![
+                        "(Bearer |AWS4-HMAC-SHA256 Credential=)?(sk-proj-|sk-ant-api03-|AKIA|AIza)?[A-Za-z0-9/_=, -]{0,80}",
+                        "Bearer [A-Za-z0-9]{2040,2060}",
+                    ],
+                    0..12,
+                ),
+            )
+                .prop_map(|(query, lines)| format!("{query}\n{}", lines.join("\n")).into_bytes()),
+        ),
+    ) {
+        ai_key_headers(&data);
     }
 
     #[test]

@@ -456,3 +456,55 @@ fn an_attackers_key_headers_are_bounded_and_the_request_still_goes_through() {
     );
     assert!(!log.contains(PERSONAL_KEY));
 }
+
+#[test]
+fn a_corrupt_fingerprint_secret_stops_the_start_and_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let secret = state.join("ai-key-fingerprint.secret");
+    std::fs::write(&secret, "not a secret\n").unwrap();
+    let config = dir.path().join("gatewayd.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[proxy]\nlisten = \"127.0.0.1:0\"\n[admin]\nlisten = \"127.0.0.1:0\"\n\
+             [state]\ndir = \"{}\"\n[clickhouse]\nurl = \"{}\"\n[events]\nenabled = false\n",
+            state.display(),
+            crate::support::gateway::NO_CLICKHOUSE
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(crate::support::tools::gatewayd_binary())
+        .args(["run", "--config"])
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("gatewayd kept running on a corrupt fingerprint secret");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(!status.success());
+    assert!(
+        stderr.contains("ai-key-fingerprint.secret") && stderr.contains("not a fingerprint secret"),
+        "{stderr}"
+    );
+    // Replacing it would change every fingerprint in the inventory: it is left as it was.
+    assert_eq!(std::fs::read_to_string(&secret).unwrap(), "not a secret\n");
+}

@@ -350,7 +350,8 @@ fn a_refused_ai_api_call_gets_the_guidance_in_the_sdks_own_error_format() {
         &policy,
         "version = \"keys-1\"\n\
          [[rule]]\nid = \"no-direct-openai\"\nwhen = { app = \"openai-api\" }\naction = \"block\"\n\
-         [[rule]]\nid = \"no-direct-anthropic\"\nwhen = { app = \"anthropic-api\" }\naction = \"block\"\n",
+         [[rule]]\nid = \"no-direct-anthropic\"\nwhen = { app = \"anthropic-api\" }\naction = \"block\"\n\
+         [[rule]]\nid = \"no-direct-gemini\"\nwhen = { app = \"google-ai-studio\" }\naction = \"block\"\n",
     )
     .unwrap();
     let gw = GatewayProcess::start(
@@ -384,6 +385,35 @@ fn a_refused_ai_api_call_gets_the_guidance_in_the_sdks_own_error_format() {
         "{anthropic}"
     );
     assert!(anthropic["message"].as_str().unwrap().contains(GUIDANCE));
+    // Gemini's REST API (key in the query), with curl: Google's error shape. HTTP/1.1: over h2
+    // a refusal that leaves the request body unread can end in a stream reset curl reports
+    // (error 92) before it reads the answer, whatever the answer's shape.
+    let root = gw.root_pem.display().to_string();
+    let proxy = gw.proxy_url();
+    let gemini = curl(&[
+        "-x",
+        &proxy,
+        "--cacert",
+        &root,
+        "--http1.1",
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        r#"{"contents":[{"parts":[{"text":"hi"}]}]}"#,
+        "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.0-flash:generateContent?key=AIzaSyE2eGeminiKey0123456789abcdefghij",
+    ]);
+    assert_eq!(
+        gemini.status,
+        403,
+        "{} {}",
+        gemini.body_text(),
+        gemini.stderr
+    );
+    let body: Value = serde_json::from_str(&gemini.body_text()).unwrap();
+    assert_eq!(body["error"]["code"], 403, "{body}");
+    assert_eq!(body["error"]["status"], "PERMISSION_DENIED", "{body}");
+    assert_eq!(body["error"]["message"], GUIDANCE, "{body}");
+    assert_eq!(gemini.header("x-warden-rule"), Some("no-direct-gemini"));
     assert!(!gw.log().contains(PERSONAL_KEY));
 }
 

@@ -7,12 +7,12 @@
 
 pub mod access;
 pub mod ai;
-pub mod ai_keys;
 pub mod confirm;
 pub mod discovered;
 pub mod errors;
 pub mod explorer;
 pub mod html;
+pub mod key_inventory;
 mod overview;
 pub mod pages;
 pub mod person;
@@ -191,7 +191,11 @@ pub async fn handle(
         ["ai"] => ("AI gateway", "/ai", ai::page(proxy, &session, &pairs).await),
         ["ai", "keys"] => ("Virtual keys", "/ai", vkeys::page(proxy, &session)),
         ["ai", "provider-keys"] => ("Provider keys", "/ai", provider_keys::page(proxy, &session)),
-        ["ai-keys"] => ("AI keys", "/ai-keys", ai_keys::page(proxy, &pairs).await),
+        ["ai-keys"] => (
+            "AI keys",
+            "/ai-keys",
+            key_inventory::page(proxy, &pairs).await,
+        ),
         ["explorer"] => {
             let preset = pairs
                 .get("preset")

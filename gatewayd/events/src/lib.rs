@@ -16,6 +16,7 @@
 //! never reads the daemon's configuration (it takes [`EventsOptions`]) and never imports the
 //! proxy, the admin plane or the reports.
 
+mod insert_error;
 mod options;
 mod record;
 mod replay_dedup;

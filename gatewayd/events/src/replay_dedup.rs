@@ -13,6 +13,7 @@ use schema::clickhouse::Client;
 use schema::{AiRequest, DlpFinding, HttpEvent};
 use serde::Deserialize;
 
+use super::insert_error::InsertError;
 use super::{EventRecord, Record};
 
 #[derive(Debug, schema::clickhouse::Row, Deserialize)]
@@ -53,7 +54,7 @@ impl<'r> Rows<'r> {
 pub(super) async fn unstored<'r>(
     client: &Client,
     records: &'r [Record],
-) -> Result<Rows<'r>, String> {
+) -> Result<Rows<'r>, InsertError> {
     let transactions: Vec<&EventRecord> = records.iter().filter_map(Record::http).collect();
     let calls: Vec<&AiRequest> = records.iter().filter_map(Record::ai).collect();
     let stored = stored_ids(
@@ -112,9 +113,9 @@ pub(super) async fn unstored<'r>(
 /// (the tables are partitioned by day, so only those days are read).
 async fn stored_ids<'r>(
     client: &Client,
-    table: &str,
+    table: &'static str,
     rows: impl Iterator<Item = (u32, &'r str)>,
-) -> Result<HashSet<String>, String> {
+) -> Result<HashSet<String>, InsertError> {
     let mut ids = Vec::new();
     let (mut first, mut last) = (u32::MAX, 0);
     for (ts, id) in rows {
@@ -136,7 +137,7 @@ async fn stored_ids<'r>(
         .bind(ids)
         .fetch_all::<StoredId>()
         .await
-        .map_err(|e| format!("looking for already stored events in {table}: {e}"))?;
+        .map_err(|source| InsertError::Lookup { table, source })?;
     Ok(found.into_iter().map(|row| row.request_id).collect())
 }
 

@@ -14,6 +14,7 @@ use schema::{AiRequest, DlpFinding, HttpEvent};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::insert_error::InsertError;
 use super::replay_dedup::Rows;
 use super::sink::Doorbell;
 use super::spooler::{Spooler, SpoolerError};
@@ -166,22 +167,20 @@ impl Writer {
         }
     }
 
-    async fn insert(&self, records: &[Record]) -> Result<(), String> {
+    async fn insert(&self, records: &[Record]) -> Result<(), InsertError> {
         self.insert_rows(&Rows::of(records)).await
     }
 
     /// Inserts a replayed batch, leaving out what ClickHouse already stored.
-    async fn insert_replayed(&self, records: &[Record]) -> Result<(), String> {
+    async fn insert_replayed(&self, records: &[Record]) -> Result<(), InsertError> {
         let looked_up = tokio::time::timeout(
             self.insert_timeout,
             super::replay_dedup::unstored(&self.client, records),
         )
         .await
-        .map_err(|_| {
-            format!(
-                "looking up stored events timed out after {:?}",
-                self.insert_timeout
-            )
+        .map_err(|_| InsertError::Timeout {
+            what: "looking up stored events",
+            after: self.insert_timeout,
         })?;
         let rows = looked_up?;
         let already = records.len() - rows.http.len() - rows.ai.len();
@@ -191,7 +190,7 @@ impl Writer {
         self.insert_rows(&rows).await
     }
 
-    async fn insert_rows(&self, rows: &Rows<'_>) -> Result<(), String> {
+    async fn insert_rows(&self, rows: &Rows<'_>) -> Result<(), InsertError> {
         let work = async {
             insert_table(&self.client, HttpEvent::TABLE, &rows.http).await?;
             insert_table(&self.client, DlpFinding::TABLE, &rows.findings).await?;
@@ -199,7 +198,10 @@ impl Writer {
         };
         tokio::time::timeout(self.insert_timeout, work)
             .await
-            .map_err(|_| format!("insert timed out after {:?}", self.insert_timeout))?
+            .map_err(|_| InsertError::Timeout {
+                what: "insert",
+                after: self.insert_timeout,
+            })?
     }
 
     async fn spool_records(&self, records: Vec<Record>) {
@@ -288,17 +290,18 @@ impl Writer {
 /// One INSERT of `rows` into `table` (none when there are no rows).
 async fn insert_table<T: RowOwned + RowWrite>(
     client: &Client,
-    table: &str,
+    table: &'static str,
     rows: &[&T],
-) -> Result<(), String> {
+) -> Result<(), InsertError> {
     if rows.is_empty() {
         return Ok(());
     }
-    let mut insert = client.insert::<T>(table).await.map_err(|e| e.to_string())?;
+    let failed = |source| InsertError::Insert { table, source };
+    let mut insert = client.insert::<T>(table).await.map_err(failed)?;
     for row in rows {
-        insert.write(*row).await.map_err(|e| e.to_string())?;
+        insert.write(*row).await.map_err(failed)?;
     }
-    insert.end().await.map_err(|e| e.to_string())
+    insert.end().await.map_err(failed)
 }
 
 #[cfg(test)]

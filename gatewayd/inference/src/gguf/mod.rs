@@ -187,6 +187,11 @@ impl Gguf {
         self.tensor_index.get(name).map(|&i| &self.tensors[i])
     }
 
+    /// The whole file.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
     /// A tensor's data (in bounds: checked by `parse`).
     pub fn data(&self, t: &TensorInfo) -> &[u8] {
         let start = (self.data_offset + t.offset) as usize;

@@ -10,5 +10,5 @@ pub mod half;
 mod types;
 
 pub use dequant::{dequantize, dequantize_row};
-pub use dot::{dot_row, quantize_q8_0, Q8_0Vec};
+pub use dot::{dot_f32, dot_row, quantize_q8_0, Q8_0Vec};
 pub use types::{GgmlType, QK_K};

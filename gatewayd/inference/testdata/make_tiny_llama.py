@@ -81,16 +81,31 @@ def train_bpe(n_merges):
 
 
 def k_blocks(rng, ty, rows, cols):
+    """Random K-quant blocks whose weights are centred on zero with a standard deviation of
+    about 0.1 (random scale bytes would give large, mostly positive weights: a network so
+    ill-conditioned that activation rounding, which llama.cpp and this engine do differently,
+    would change its outputs)."""
     bs, bb = quants.GGML_QUANT_SIZES[ty]
     raw = rng.integers(0, 256, size=(rows * cols // bs, bb), dtype=np.uint8)
+    n = raw.shape[0]
+
     def half(v):
         return np.asarray(v, dtype=np.float16).view(np.uint8).reshape(-1, 2)
-    n = raw.shape[0]
+
     if ty in (T.Q4_K, T.Q5_K):
-        raw[:, 0:2] = half(rng.uniform(0.0005, 0.002, n))
-        raw[:, 2:4] = half(rng.uniform(0.0005, 0.002, n))
+        # Every sub-block's 6-bit scale and min are 32 (bytes 0-7 = 0b10100000, 8-11 = 0),
+        # and dmin = d * the middle quant value, so weights are d * 32 * (q - middle).
+        mid, spread = (7.5, 4.6) if ty == T.Q4_K else (15.5, 9.2)
+        d = rng.uniform(0.7, 1.3, n) * 0.1 / (32 * spread)
+        raw[:, 0:2] = half(d)
+        raw[:, 2:4] = half(d * mid)
+        raw[:, 4:12] = 0b1010_0000
+        raw[:, 12:16] = 0
     else:
-        raw[:, 208:210] = half(rng.uniform(0.0005, 0.002, n))
+        # Q6_K: quants are already centred; 8-bit scales between 16 and 48, either sign.
+        sc = rng.integers(16, 49, size=(n, 16)) * rng.choice([-1, 1], size=(n, 16))
+        raw[:, 192:208] = sc.astype(np.int8).view(np.uint8)
+        raw[:, 208:210] = half(rng.uniform(0.7, 1.3, n) * 0.1 / (32 * 18))
     return raw.reshape(rows, -1)
 
 
@@ -149,11 +164,13 @@ def main():
         dict(q=T.BF16, k=T.F32, v=T.Q6_K, o=T.Q5_K, gate=T.Q4_K, up=T.Q4_1, down=T.Q4_0),
     ]
     kv = N_HEAD_KV * HEAD_DIM
+    # Small query/key weights keep attention scores near 1 in size: a peaked softmax would
+    # turn rounding differences into different attention patterns.
     for i, p in enumerate(plan):
         w.add_tensor(f"blk.{i}.attn_norm.weight", (1 + 0.1 * rng.standard_normal(N_EMBD)).astype(np.float32))
         w.add_tensor(f"blk.{i}.ffn_norm.weight", (1 + 0.1 * rng.standard_normal(N_EMBD)).astype(np.float32))
-        add_matrix(w, rng, f"blk.{i}.attn_q.weight", p["q"], N_EMBD, N_EMBD, 0.15)
-        add_matrix(w, rng, f"blk.{i}.attn_k.weight", p["k"], kv, N_EMBD, 0.15)
+        add_matrix(w, rng, f"blk.{i}.attn_q.weight", p["q"], N_EMBD, N_EMBD, 0.06)
+        add_matrix(w, rng, f"blk.{i}.attn_k.weight", p["k"], kv, N_EMBD, 0.06)
         add_matrix(w, rng, f"blk.{i}.attn_v.weight", p["v"], kv, N_EMBD, 0.1)
         add_matrix(w, rng, f"blk.{i}.attn_output.weight", p["o"], N_EMBD, N_EMBD, 0.05)
         add_matrix(w, rng, f"blk.{i}.ffn_gate.weight", p["gate"], N_FF, N_EMBD, 0.1)

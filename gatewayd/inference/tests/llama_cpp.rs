@@ -5,7 +5,8 @@
 //! - token ids equal llama.cpp's for every string (Unicode, digits, whitespace runs, code,
 //!   special tokens), for both pre-tokenizers implemented (smollm, gpt-2);
 //! - logits: cosine similarity ≥ 0.999 at every position of prompt + continuation;
-//! - greedy: the continuation equals llama.cpp's token for token.
+//! - greedy: the same choice as llama.cpp wherever llama.cpp's best token leads its second by
+//!   more than `DECIDED_MARGIN`, both along llama.cpp's continuation and decoding freely.
 //!
 //! Python comes from `WARDEN_INFERENCE_PYTHON` (default `python3`) and must import numpy,
 //! gguf and llama_cpp; scripts/test.sh installs them. A missing module fails the test with
@@ -201,6 +202,19 @@ fn tokenizer_matches_llama_cpp_for_both_pre_tokenizers() {
     }
 }
 
+/// Logit gap between llama.cpp's best and second-best token above which this engine must pick
+/// the same token. The two engines' logits differ by up to about 0.8 on this model (llama.cpp
+/// rounds activations to 8 bits for K-quants and to 16 bits for F16/BF16 weights, this engine
+/// keeps them in f32); below this gap the two are in a near-tie that rounding decides, and a
+/// random-weight model, with its flat distributions, has many.
+const DECIDED_MARGIN: f32 = 1.0;
+
+fn top2_margin(logits: &[f32]) -> f32 {
+    let mut s = logits.to_vec();
+    s.sort_by(|a, b| b.total_cmp(a));
+    s[0] - s[1]
+}
+
 #[test]
 fn logits_and_greedy_continuations_match_llama_cpp() {
     let dir = tempfile::tempdir().unwrap();
@@ -210,6 +224,8 @@ fn logits_and_greedy_continuations_match_llama_cpp() {
         "<|im_start|>user\nWhat does the gateway do?<|im_end|>\n<|im_start|>assistant\n",
         "def main():\n    return 42",
         "Numbers 1234567890 and 3.14159.",
+        "Hello world, hello gateway!",
+        "It's a test; we're testing what they've said",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -218,7 +234,8 @@ fn logits_and_greedy_continuations_match_llama_cpp() {
     let refs = reference(dir.path(), &model_path, &prompts, n_new);
     let model = Model::load(Gguf::open(&model_path).unwrap(), 2).unwrap();
     let tok = Tokenizer::from_gguf(model.gguf()).unwrap();
-    let mut worst = 1f64;
+    let (mut worst_cos, mut worst_diff) = (1f64, 0f32);
+    let (mut decided, mut positions, mut free_run_checked) = (0, 0, 0);
     for (p, r) in prompts.iter().zip(&refs) {
         let prompt_ids = ids(&r["tokens"]);
         assert_eq!(tok.encode(p, true), prompt_ids, "tokens of {p:?}");
@@ -237,29 +254,56 @@ fn logits_and_greedy_continuations_match_llama_cpp() {
             .collect();
         assert_eq!(want_logits.len(), prompt_ids.len() + n_new);
 
-        // Free-running greedy decode from the prompt.
+        // Teacher-forced over llama.cpp's sequence: logits per position, and the same greedy
+        // choice wherever llama.cpp's choice is not a near-tie.
+        let seq: Vec<u32> = prompt_ids.iter().chain(&want_new).copied().collect();
+        let mut s = model.session(256).unwrap();
+        for (i, (&t, want)) in seq.iter().zip(&want_logits).enumerate() {
+            let got = s.step(t).unwrap();
+            let c = cosine(got, want);
+            worst_cos = worst_cos.min(c);
+            let diff = got
+                .iter()
+                .zip(want)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0f32, f32::max);
+            worst_diff = worst_diff.max(diff);
+            assert!(c >= 0.999, "{p:?} position {i}: cosine {c}");
+            positions += 1;
+            if top2_margin(want) > DECIDED_MARGIN {
+                decided += 1;
+                assert_eq!(
+                    argmax(got),
+                    argmax(want),
+                    "{p:?} position {i}: greedy choice"
+                );
+            }
+        }
+
+        // Free-running greedy decode: equal to llama.cpp's until its first near-tie.
         let mut s = model.session(256).unwrap();
         let mut logits = Vec::new();
-        let mut got_logits = Vec::new();
         for &t in &prompt_ids {
             logits = s.step(t).unwrap().to_vec();
-            got_logits.push(logits.clone());
         }
-        let mut got_new = Vec::new();
-        for _ in 0..n_new {
+        for (k, &want) in want_new.iter().enumerate() {
+            if top2_margin(&want_logits[prompt_ids.len() - 1 + k]) <= DECIDED_MARGIN {
+                break;
+            }
             let next = argmax(&logits);
-            got_new.push(next);
+            assert_eq!(next, want, "{p:?}: greedy token {k} of the continuation");
+            free_run_checked += 1;
             logits = s.step(next).unwrap().to_vec();
-            got_logits.push(logits.clone());
-        }
-        assert_eq!(got_new, want_new, "greedy continuation of {p:?}");
-        for (i, (g, w)) in got_logits.iter().zip(&want_logits).enumerate() {
-            let c = cosine(g, w);
-            worst = worst.min(c);
-            assert!(c >= 0.999, "{p:?} position {i}: cosine {c}");
         }
     }
-    eprintln!("worst per-position logits cosine against llama.cpp: {worst:.6}");
+    eprintln!(
+        "against llama.cpp: worst cosine {worst_cos:.6}, largest logit difference {worst_diff:.4}, \
+         greedy choice checked at {decided} of {positions} positions, {free_run_checked} free-running tokens equal"
+    );
+    assert!(
+        decided * 5 >= positions * 3,
+        "too few decided positions ({decided} of {positions}) to mean anything"
+    );
 }
 
 #[test]

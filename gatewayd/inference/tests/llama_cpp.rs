@@ -336,3 +336,39 @@ fn unsupported_models_are_refused_with_the_reason() {
     s.step(1).unwrap();
     assert!(s.step(2).unwrap_err().to_string().contains("full"));
 }
+
+#[test]
+fn a_truncated_or_corrupted_model_file_is_an_error_never_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(make_model(dir.path(), "smollm")).unwrap();
+    let data_start = Gguf::parse(bytes.clone()).unwrap().data_offset as usize;
+    // Every cut inside the header, metadata and tensor directory, and 200 cuts in the data.
+    let cuts =
+        (0..data_start).chain((0..200).map(|i| data_start + (bytes.len() - data_start) * i / 200));
+    for len in cuts {
+        assert!(
+            Gguf::parse(bytes[..len].to_vec()).is_err(),
+            "cut at {len} parsed"
+        );
+    }
+    // Seeded byte corruptions of the metadata and directory: whatever parses must load (or
+    // be refused), tokenize and run a step without panicking.
+    let mut state = 0x9e37_79b9u64;
+    for _ in 0..300 {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let at = (state >> 33) as usize % data_start;
+        let mut f = bytes.clone();
+        f[at] ^= 1 << ((state >> 20) % 8);
+        let Ok(g) = Gguf::parse(f) else { continue };
+        if let Ok(tok) = Tokenizer::from_gguf(&g) {
+            let _ = tok.encode("hello <|im_start|> 123", true);
+        }
+        if let Ok(model) = Model::load(g, 1) {
+            if let Ok(mut s) = model.session(4) {
+                let _ = s.step(1);
+            }
+        }
+    }
+}

@@ -125,9 +125,14 @@ impl Q8_0Vec {
         match ty {
             GgmlType::Q8_0 => {
                 for (b, ((d8, _), q8)) in row.chunks_exact(34).zip(blocks) {
+                    let (Ok(w), Ok(q8)) =
+                        (<&[u8; 32]>::try_from(&b[2..34]), <&[i8; 32]>::try_from(q8))
+                    else {
+                        return None;
+                    };
                     let mut acc = 0i32;
-                    for (w, a) in b[2..34].iter().zip(q8) {
-                        acc += (*w as i8 as i32) * (*a as i32);
+                    for j in 0..32 {
+                        acc += (w[j] as i8 as i32) * (q8[j] as i32);
                     }
                     sum += f16_le([b[0], b[1]]) * d8 * acc as f32;
                 }
@@ -136,7 +141,13 @@ impl Q8_0Vec {
                 let q41 = ty == GgmlType::Q4_1;
                 let bb = ty.block_bytes();
                 for (b, ((d8, s8), q8)) in row.chunks_exact(bb).zip(blocks) {
-                    let qs = &b[bb - 16..];
+                    // Fixed-size arrays: no bounds checks in the loop, so it vectorises.
+                    let (Ok(qs), Ok(q8)) = (
+                        <&[u8; 16]>::try_from(&b[bb - 16..]),
+                        <&[i8; 32]>::try_from(q8),
+                    ) else {
+                        return None;
+                    };
                     let off = if q41 { 0 } else { 8 };
                     let mut acc = 0i32;
                     for j in 0..16 {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes a tiny random-weight Llama GGUF for the engine's tests (nothing is downloaded).
 
-usage: make_tiny_llama.py OUT.gguf [--pre smollm|gpt-2] [--seed N]
+usage: make_tiny_llama.py OUT.gguf [--pre smollm|gpt-2] [--arch llama|qwen2] [--seed N]
 
 Two layers, 4 query heads sharing 2 key/value heads (grouped-query attention), Llama 3 RoPE
 frequency factors (rope_freqs.weight), and weights in every supported type so one forward
@@ -9,6 +9,7 @@ pass exercises all of them: Q8_0 embeddings, Q4_0/Q4_1/Q8_0/BF16/F32/F16 and Q4_
 matrices (the K-quants as random blocks with sane scales: the gguf package cannot quantise
 to them). The tokenizer is a GPT-2 byte-level BPE trained here on a small corpus, with three
 special tokens first as SmolLM2 has them.
+With --arch qwen2: Q/K/V biases, RoPE on the halves of each head, no frequency factors.
 """
 import argparse
 import collections
@@ -126,13 +127,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
     ap.add_argument("--pre", default="smollm")
+    ap.add_argument("--arch", default="llama", choices=["llama", "qwen2"])
     ap.add_argument("--seed", type=int, default=22)
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     tokens, types, merges = train_bpe(300)
     vocab = len(tokens)
 
-    w = GGUFWriter(args.out, "llama")
+    w = GGUFWriter(args.out, args.arch)
     w.add_name("tiny-random-llama")
     w.add_context_length(CTX)
     w.add_embedding_length(N_EMBD)
@@ -141,7 +143,8 @@ def main():
     w.add_head_count(N_HEAD)
     w.add_head_count_kv(N_HEAD_KV)
     w.add_layer_norm_rms_eps(1e-5)
-    w.add_rope_freq_base(500000.0)
+    # A small base so the factored (slow) frequencies still turn visibly over a short test.
+    w.add_rope_freq_base(10000.0)
     w.add_rope_dimension_count(HEAD_DIM)
     w.add_vocab_size(vocab)
     w.add_tokenizer_model("gpt2")
@@ -156,9 +159,10 @@ def main():
     add_matrix(w, rng, "token_embd.weight", T.Q8_0, vocab, N_EMBD, 1.0)
     # Llama 3 style factors: high frequencies kept, low ones slowed by 8, a ramp between.
     ff = np.ones(HEAD_DIM // 2, dtype=np.float32)
-    ff[20:] = 8.0
-    ff[12:20] = np.linspace(1.5, 7.0, 8)
-    w.add_tensor("rope_freqs.weight", ff)
+    ff[16:] = 8.0
+    ff[8:16] = np.linspace(1.5, 7.0, 8)
+    if args.arch == "llama":
+        w.add_tensor("rope_freqs.weight", ff)
     plan = [
         dict(q=T.Q4_0, k=T.Q4_1, v=T.Q8_0, o=T.Q4_K, gate=T.Q5_K, up=T.Q6_K, down=T.F16),
         dict(q=T.BF16, k=T.F32, v=T.Q6_K, o=T.Q5_K, gate=T.Q4_K, up=T.Q4_1, down=T.Q4_0),
@@ -172,6 +176,9 @@ def main():
         add_matrix(w, rng, f"blk.{i}.attn_q.weight", p["q"], N_EMBD, N_EMBD, 0.06)
         add_matrix(w, rng, f"blk.{i}.attn_k.weight", p["k"], kv, N_EMBD, 0.06)
         add_matrix(w, rng, f"blk.{i}.attn_v.weight", p["v"], kv, N_EMBD, 0.1)
+        if args.arch == "qwen2":
+            for name, n in (("q", N_EMBD), ("k", kv), ("v", kv)):
+                w.add_tensor(f"blk.{i}.attn_{name}.bias", (0.1 * rng.standard_normal(n)).astype(np.float32))
         add_matrix(w, rng, f"blk.{i}.attn_output.weight", p["o"], N_EMBD, N_EMBD, 0.05)
         add_matrix(w, rng, f"blk.{i}.ffn_gate.weight", p["gate"], N_FF, N_EMBD, 0.1)
         add_matrix(w, rng, f"blk.{i}.ffn_up.weight", p["up"], N_FF, N_EMBD, 0.1)

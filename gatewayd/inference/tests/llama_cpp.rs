@@ -57,14 +57,14 @@ fn run_python(args: &[&str]) -> Vec<u8> {
 }
 
 fn make_model(dir: &Path, pre: &str) -> PathBuf {
-    let path = dir.join(format!("tiny-{pre}.gguf"));
+    make_arch_model(dir, pre, "llama")
+}
+
+fn make_arch_model(dir: &Path, pre: &str, arch: &str) -> PathBuf {
+    let path = dir.join(format!("tiny-{arch}-{pre}.gguf"));
     let script = testdata("make_tiny_llama.py");
-    run_python(&[
-        script.to_str().unwrap(),
-        path.to_str().unwrap(),
-        "--pre",
-        pre,
-    ]);
+    let (script, out) = (script.to_str().unwrap(), path.to_str().unwrap());
+    run_python(&[script, out, "--pre", pre, "--arch", arch]);
     path
 }
 
@@ -216,9 +216,19 @@ fn top2_margin(logits: &[f32]) -> f32 {
 }
 
 #[test]
-fn logits_and_greedy_continuations_match_llama_cpp() {
+fn llama_logits_and_greedy_continuations_match_llama_cpp() {
+    compare_with_llama_cpp("llama");
+}
+
+/// Qwen2: Q/K/V biases and RoPE on the halves of each head.
+#[test]
+fn qwen2_logits_and_greedy_continuations_match_llama_cpp() {
+    compare_with_llama_cpp("qwen2");
+}
+
+fn compare_with_llama_cpp(arch: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let model_path = make_model(dir.path(), "smollm");
+    let model_path = make_arch_model(dir.path(), "smollm", arch);
     let prompts: Vec<String> = [
         "The quick brown fox",
         "<|im_start|>user\nWhat does the gateway do?<|im_end|>\n<|im_start|>assistant\n",
@@ -297,7 +307,7 @@ fn logits_and_greedy_continuations_match_llama_cpp() {
         }
     }
     eprintln!(
-        "against llama.cpp: worst cosine {worst_cos:.6}, largest logit difference {worst_diff:.4}, \
+        "{arch} against llama.cpp: worst cosine {worst_cos:.6}, largest logit difference {worst_diff:.4}, \
          greedy choice checked at {decided} of {positions} positions, {free_run_checked} free-running tokens equal"
     );
     assert!(

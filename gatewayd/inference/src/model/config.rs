@@ -52,11 +52,12 @@ impl Config {
             .and_then(Value::as_str)
             .ok_or_else(|| Error::Missing("general.architecture".into()))?;
         let arch = match arch_name {
-            "llama" | "mistral" => Arch::Llama,
+            // Mistral 7B and SmolLM2 files say "llama" too.
+            "llama" => Arch::Llama,
             "qwen2" => Arch::Qwen2,
             other => {
                 return Err(Error::Unsupported(format!(
-                    "architecture {other:?} is not a Llama-family decoder this engine runs (llama, mistral, qwen2)"
+                    "architecture {other:?} is not a Llama-family decoder this engine runs (llama, qwen2)"
                 )))
             }
         };

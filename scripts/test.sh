@@ -22,6 +22,12 @@ need_python_module anthropic anthropic
 need_python_module botocore botocore
 # The OTLP trace export test parses what gatewayd sends with the official OpenTelemetry protos.
 need_python_module opentelemetry.proto opentelemetry-proto
+# The inference engine's tests write GGUF files with the gguf package and compare with llama.cpp
+# through llama-cpp-python (built from source here: a few minutes, once). They use python3, or
+# WARDEN_INFERENCE_PYTHON where these live in a venv.
+need_python_module gguf gguf
+# (LLAVA_BUILD=OFF: the multimodal library is not needed and doubles the build.)
+CMAKE_ARGS="${CMAKE_ARGS:-} -DLLAVA_BUILD=OFF" need_python_module llama_cpp llama-cpp-python==0.3.36
 # The events tests start their own clickhouse-server from Debian's package.
 if [ ! -x /usr/sbin/clickhouse-server ] && [ ! -x /usr/bin/clickhouse-server ]; then
   need clickhouse-server clickhouse-server clickhouse-client clickhouse-client

@@ -274,7 +274,7 @@ pub(crate) async fn call(
     )?;
     pipeline::budgets(gw, &caller, &route, &mut body, record)?;
     pipeline::dlp(gw, &mut body, record)?;
-    let reply = pipeline::forward(gw, ingress, &route, &headers, body, record).await?;
+    let reply = crate::fallback::forward(gw, ingress, &route, &headers, body, record).await?;
     crate::response_dlp::check(gw, ingress, reply, record)
 }
 

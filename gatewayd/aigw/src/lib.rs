@@ -191,6 +191,28 @@ impl AiGateway {
             .unwrap_or_default()
     }
 
+    /// Route explain ([`fallback::explain`]) for the virtual key `key` (its id or name;
+    /// `None`: a caller allowed every model).
+    pub fn explain(&self, model: &str, key: Option<&str>) -> Result<serde_json::Value, String> {
+        let allowed = match key {
+            None => Vec::new(),
+            Some(key) => {
+                let keys = self.keys.current().list();
+                let found = keys.into_iter().find(|k| k.id == key || k.name == key);
+                let found = found.ok_or_else(|| {
+                    "no virtual key has that id or name (`gatewayd aigw keys list` shows them)"
+                        .to_string()
+                })?;
+                found.models
+            }
+        };
+        let mut out = fallback::explain::explain(&self.routes, &self.fallbacks, model, &allowed);
+        if let Some(key) = key {
+            out["key"] = serde_json::json!(key);
+        }
+        Ok(out)
+    }
+
     fn provider_keys(&self) -> Result<&ProviderKeys, CallError> {
         self.provider_keys
             .as_ref()

@@ -91,6 +91,13 @@ fn fallbacks_serve_the_sdks_all_down_is_a_clear_bounded_error_the_breaker_skips_
     let mut config = std::fs::read_to_string(&path).unwrap();
     config.push_str(&routes_config(gw.openai.port));
     std::fs::write(&path, config).unwrap();
+    let token = gw.cli(
+        &[
+            "admin", "token", "create", "--role", "admin", "--name", "ops",
+        ],
+        "",
+    );
+    let token = token.lines().last().unwrap().trim().to_string();
     gw.restart();
 
     let key = gw.virtual_key(&["--name", "app", "--user", "frank", "--team", "web"]);
@@ -150,6 +157,44 @@ fn fallbacks_serve_the_sdks_all_down_is_a_clear_bounded_error_the_breaker_skips_
         count(&gw, "/fail-503/"),
         3,
         "the open circuit was not skipped"
+    );
+
+    // Route explain, live: breaky's circuit is open, so openai serves; a key limited to
+    // openai/* may not use breaky at all. The CLI explains from the configuration.
+    gw.virtual_key(&["--name", "narrow", "--user", "gina", "--models", "openai/*"]);
+    let explain = |query: &str| {
+        let got = crate::support::curl(&[
+            "-H",
+            &format!("Authorization: Bearer {token}"),
+            &format!("http://{}/api/v1/aigw/explain?{query}", admin_addr(&gw)),
+        ]);
+        assert_eq!(got.status, 200, "{}", got.body_text());
+        serde_json::from_slice::<Value>(&got.body).unwrap()
+    };
+    let live = explain("model=brk");
+    assert_eq!(live["serves"], "openai/gpt-4o-mini", "{live}");
+    assert_eq!(live["deployments"][0]["circuit"]["state"], "open", "{live}");
+    assert!(
+        live["why"]
+            .to_string()
+            .contains("breaky/gpt-4o-mini is skipped: its circuit is open"),
+        "{live}"
+    );
+    let narrow = explain("model=brk&key=narrow");
+    assert_eq!(narrow["deployments"][0]["allowed"], false, "{narrow}");
+    assert!(
+        narrow["why"]
+            .to_string()
+            .contains("is not allowed for this key"),
+        "{narrow}"
+    );
+    let cli: Value =
+        serde_json::from_str(&gw.cli(&["aigw", "explain", "--model", "r500", "--json"], ""))
+            .unwrap();
+    assert_eq!(
+        (&cli["route"], &cli["serves"]),
+        (&json!("r500"), &json!("flaky500/gpt-4o-mini")),
+        "{cli}"
     );
 
     // A stream that fails after its first byte is not retried: the caller sees the error.
@@ -249,12 +294,8 @@ fn fallbacks_serve_the_sdks_all_down_is_a_clear_bounded_error_the_breaker_skips_
     );
 
     // /metrics: attempts by outcome, fallbacks, the breaker's opening.
-    let listen: Value = serde_json::from_str(
-        &std::fs::read_to_string(gw.dir.path().join("state/listen.json")).unwrap(),
-    )
-    .unwrap();
-    let admin = listen["admin"].as_str().unwrap();
-    let metrics = crate::support::curl(&[&format!("http://{admin}/metrics")]).body_text();
+    let metrics =
+        crate::support::curl(&[&format!("http://{}/metrics", admin_addr(&gw))]).body_text();
     for line in [
         "warden_aigw_route_attempts_total{route=\"brk\",deployment=\"breaky/gpt-4o-mini\",outcome=\"skipped_open\"} 2",
         "warden_aigw_route_fallbacks_total{route=\"brk\"} 5",
@@ -318,4 +359,12 @@ fn rows(clickhouse: &ClickHouseServer, sql: &str, n: usize) -> Vec<Value> {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+fn admin_addr(gw: &AiGateway) -> String {
+    let listen: Value = serde_json::from_str(
+        &std::fs::read_to_string(gw.dir.path().join("state/listen.json")).unwrap(),
+    )
+    .unwrap();
+    listen["admin"].as_str().unwrap().to_string()
 }

@@ -186,6 +186,11 @@ pub async fn handle_via(
         ))),
     };
     let request_id = record.request_id.clone();
+    // A rate limit's headers go on successful answers too (refusals carry their own).
+    let limit_headers = match (&result, &record.admission) {
+        (Ok(_), Some(admission)) => admission.ratelimit_headers(crate::budget::now_secs()),
+        _ => Vec::new(),
+    };
     let mut response = match result {
         Ok(Reply::Whole(bytes)) => {
             let mut response = Response::new(CallBody::whole(
@@ -247,6 +252,14 @@ pub async fn handle_via(
     };
     if endpoint == crate::chat::ENDPOINT {
         crate::chat::harden(response.headers_mut());
+    }
+    for (name, value) in limit_headers {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            response.headers_mut().insert(name, value);
+        }
     }
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", value.clone());

@@ -455,6 +455,40 @@ fn used(record: &CallRecord, cost: &Cost) -> (Option<u64>, Option<u64>) {
 }
 
 impl Admission {
+    /// The `x-ratelimit-*` headers of a call a rate limit admitted: per unit (`requests`,
+    /// `tokens`), the limit with the least left — what OpenAI's own headers say, so that
+    /// clients that pace themselves by them keep working through the gateway.
+    pub fn ratelimit_headers(&self, now: u64) -> Vec<(String, String)> {
+        let mut tightest: Vec<(&'static str, &Held)> = Vec::new();
+        for (i, h) in self.rules.iter().zip(&self.held) {
+            let r = &self.governor.rules[*i];
+            let unit = match r.measure {
+                _ if r.budget => continue,
+                Measure::Requests => "requests",
+                Measure::Tokens => "tokens",
+                Measure::MicroUsd | Measure::InFlight => continue,
+            };
+            match tightest.iter_mut().find(|(u, _)| *u == unit) {
+                Some(slot) if h.remaining < slot.1.remaining => slot.1 = h,
+                Some(_) => {}
+                None => tightest.push((unit, h)),
+            }
+        }
+        let mut out = Vec::new();
+        for (unit, h) in tightest {
+            out.push((format!("x-ratelimit-limit-{unit}"), h.limit.to_string()));
+            out.push((
+                format!("x-ratelimit-remaining-{unit}"),
+                h.remaining.to_string(),
+            ));
+            out.push((
+                format!("x-ratelimit-reset-{unit}"),
+                format!("{}s", h.reset_at.saturating_sub(now).max(1)),
+            ));
+        }
+        out
+    }
+
     /// Settles to what the call used (from its record and the cost the log phase computed).
     pub fn settle(mut self, record: &CallRecord, cost: &Cost) {
         let (tokens, micro) = used(record, cost);

@@ -232,6 +232,7 @@ pub async fn forward(
                     fb.count(&plan.name, &dep.canonical, Outcome::Ok);
                     record.deployment = Some(dep.canonical.clone());
                     if i > 0 {
+                        tracing::info!(request_id = %record.request_id, route = %plan.name, deployment = %dep.canonical, attempts = record.attempts, failed = %record.attempt_log.join(","), "aigw: a route fell back");
                         record.fallbacks = u8::try_from(i).unwrap_or(u8::MAX);
                         let mut map = fb.fallbacks.lock().unwrap_or_else(|p| p.into_inner());
                         *map.entry(plan.name.clone()).or_default() += 1;

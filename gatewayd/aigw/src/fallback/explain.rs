@@ -93,9 +93,7 @@ pub fn explain(
         (Some(d), config::RouteStrategy::Ordered) => {
             format!("{d} serves: the first deployment, in route {:?}'s order, that this key may use and whose circuit is not open", plan.name)
         }
-        (Some(_), config::RouteStrategy::Weighted) => format!(
-            "the first deployment is drawn by weight (first_pick_percent) among those this key may use; an open circuit is skipped to the next one drawn"
-        ),
+        (Some(_), config::RouteStrategy::Weighted) => "the first deployment is drawn by weight (first_pick_percent) among those this key may use; an open circuit is skipped to the next one drawn".to_string(),
     };
     why.insert(0, head);
     json!({

@@ -172,6 +172,21 @@ impl Governor {
         record: &CallRecord,
         prices: &PriceTable,
     ) -> Result<Option<Admission>, CallError> {
+        self.admit_route(caller, route, &[], body, record, prices)
+    }
+
+    /// [`Governor::admit`] for a call that may fall back to `fallbacks` (a route's other
+    /// deployments, `crate::fallback`): its most in dollars is the dearest deployment's, so
+    /// no fallback can cost more than was reserved.
+    pub fn admit_route(
+        self: &Arc<Self>,
+        caller: &Caller,
+        route: &Route,
+        fallbacks: &[Route],
+        body: &mut Value,
+        record: &CallRecord,
+        prices: &PriceTable,
+    ) -> Result<Option<Admission>, CallError> {
         let mut applies: Vec<(usize, String)> = Vec::new();
         for (i, r) in self.rules.iter().enumerate() {
             for value in scope_values(r.scope, r.matches.as_deref(), caller, route) {
@@ -201,15 +216,17 @@ impl Governor {
                 .iter()
                 .any(|(i, _)| self.rules[*i].measure == Measure::MicroUsd)
             {
-                let price = prices
-                    .lookup(&route.provider, &route.upstream_model, None)
-                    .ok_or_else(|| {
-                        CallError::Forbidden(format!(
-                            "Warden: a budget in US dollars applies to this call, but the model {:?} has no price, so its cost cannot be bounded; an operator can add one with [[aigw.prices]]",
-                            route.canonical
-                        ))
-                    })?;
-                micro = estimate::max_cost_micro_usd(price, input, output);
+                for deployment in std::iter::once(route).chain(fallbacks) {
+                    let price = prices
+                        .lookup(&deployment.provider, &deployment.upstream_model, None)
+                        .ok_or_else(|| {
+                            CallError::Forbidden(format!(
+                                "Warden: a budget in US dollars applies to this call, but the model {:?} has no price, so its cost cannot be bounded; an operator can add one with [[aigw.prices]]",
+                                deployment.canonical
+                            ))
+                        })?;
+                    micro = micro.max(estimate::max_cost_micro_usd(price, input, output));
+                }
             }
         }
         let claims: Vec<Claim> = applies

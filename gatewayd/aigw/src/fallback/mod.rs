@@ -10,7 +10,8 @@
 //! Never: retry or fall back once the answer started — a stream is handed on as soon as the
 //! provider's headers said 200, so an error after that reaches the caller as the stream's
 //! error; retry a caller's own error (a 400 is the same everywhere); try a deployment the
-//! caller may not use; exceed the route's attempts or deadline.
+//! caller may not use, or one whose stream response DLP cannot scan; exceed the route's
+//! attempts or deadline.
 
 pub mod breaker;
 pub mod explain;
@@ -193,6 +194,21 @@ pub async fn forward(
     let mut soonest_open: Option<Duration> = None;
     let mut tried = 0u32;
     'deployments: for (i, dep) in order.iter().enumerate() {
+        // A fallback is held to what the first deployment was: a stream response DLP cannot
+        // scan (Gemini's, Bedrock's) is never served by one.
+        let unscannable = crate::response_dlp::refuse_unscannable_stream(
+            gw,
+            dep.provider.kind,
+            record.endpoint,
+            record.stream,
+        );
+        if let Err(error) = unscannable {
+            record
+                .attempt_log
+                .push(format!("{} unscannable_stream", dep.canonical));
+            last = Some(error);
+            continue;
+        }
         let mut pause = plan.backoff;
         for retry in 0..=plan.retries {
             if tried >= plan.max_attempts {

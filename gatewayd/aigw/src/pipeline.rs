@@ -179,8 +179,14 @@ pub fn budgets(
             .and_then(|m| gw.fallbacks.plans.get(m))
             .map(|plan| plan.deployments.iter().map(|(d, _)| d.clone()).collect())
             .unwrap_or_default();
-        record.admission =
-            governor.admit_route(caller, route, &fallbacks, body, record, &gw.ledger.prices.load())?;
+        record.admission = governor.admit_route(
+            caller,
+            route,
+            &fallbacks,
+            body,
+            record,
+            &gw.ledger.prices.load(),
+        )?;
     }
     Ok(())
 }

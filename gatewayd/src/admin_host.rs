@@ -147,6 +147,14 @@ impl ProxyView for AdminHost {
         Some(self)
     }
 
+    fn ai_explain(
+        &self,
+        model: &str,
+        key: Option<&str>,
+    ) -> Option<Result<serde_json::Value, String>> {
+        Some(self.1.as_ref()?.explain(model, key))
+    }
+
     fn access_requests(&self) -> Vec<AccessRequest> {
         self.0.coaching.requests.list()
     }

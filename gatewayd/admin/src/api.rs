@@ -71,6 +71,23 @@ pub async fn handle(
                 "the AI gateway runs no budgets or limits ([[aigw.budgets]], [[aigw.limits]])",
             ),
         },
+        (Method::GET, ["aigw", "explain"]) => {
+            let query = report::form::parse(request.uri().query().unwrap_or(""));
+            let Some(model) = query.get("model").filter(|m| !m.is_empty()) else {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "model is required: ?model=NAME[&key=ID]",
+                );
+            };
+            match proxy.ai_explain(model, query.get("key").map(String::as_str)) {
+                Some(Ok(explained)) => ok(explained),
+                Some(Err(why)) => error(StatusCode::NOT_FOUND, &why),
+                None => error(
+                    StatusCode::NOT_FOUND,
+                    "the AI gateway is off ([aigw] listen)",
+                ),
+            }
+        }
         (Method::GET, ["discovered"]) => super::discovered::list(proxy, &request).await,
         (Method::GET, ["discovered", "decisions"]) => super::discovered::decisions(proxy),
         (Method::POST, ["discovered", "decisions"]) => {

@@ -95,4 +95,14 @@ pub trait ProxyView: Send + Sync {
     fn ai_keys(&self) -> Option<&dyn crate::ai_keys::AiKeys> {
         None
     }
+    /// Route explain: which deployment would serve `model` for the virtual key `key` (id or
+    /// name; none: a key allowed everything), and why; `None` when the AI gateway is off,
+    /// `Some(Err)` for an unknown key.
+    fn ai_explain(
+        &self,
+        _model: &str,
+        _key: Option<&str>,
+    ) -> Option<Result<serde_json::Value, String>> {
+        None
+    }
 }

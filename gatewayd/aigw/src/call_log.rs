@@ -61,6 +61,13 @@ pub struct CallRecord {
     /// DLP on the answer (`response_dlp`): what was found and what was done.
     pub response_findings: Tally,
     pub response_dlp_action: Option<&'static str>,
+    /// `[[aigw.routes]]`: the route asked for, the deployment that answered, attempts made,
+    /// fallbacks taken (deployments passed over), and each failed attempt (`crate::fallback`).
+    pub route_name: Option<String>,
+    pub deployment: Option<String>,
+    pub attempts: u8,
+    pub fallbacks: u8,
+    pub attempt_log: Vec<String>,
 }
 
 impl CallRecord {
@@ -92,6 +99,11 @@ impl CallRecord {
             dlp_findings: Tally::default(),
             response_findings: Tally::default(),
             response_dlp_action: None,
+            route_name: None,
+            deployment: None,
+            attempts: 0,
+            fallbacks: 0,
+            attempt_log: Vec::new(),
         }
     }
 }
@@ -194,6 +206,15 @@ pub fn row(record: &CallRecord, cost: &Cost, latency_ms: u64, ttft_ms: Option<u6
         response_dlp_action: record.response_dlp_action.unwrap_or("").to_string(),
         response_dlp_detectors: record.response_findings.detectors(),
         response_dlp_finding_count: record.response_findings.total(),
+        route: text(record.route_name.as_deref()),
+        deployment: text(record.deployment.as_deref()),
+        attempts: record.attempts,
+        fallbacks: record.fallbacks,
+        attempt_errors: record
+            .attempt_log
+            .iter()
+            .map(|a| AiRequest::bounded(a))
+            .collect(),
     }
 }
 

@@ -14,7 +14,7 @@
 //! a key may use), `dialect`
 //! (wire formats, usage rules), `translate` (OpenAI ⇄ Anthropic requests, answers, streams),
 //! `sse` (incremental event parsing), `body` (answer bodies, the stream relay),
-//! `upstream` (the provider client), `endpoint` (provider URLs and key headers), `routes`, `vkeys`, `provider_keys`, `dlp_phase`,
+//! `upstream` (the provider client), `endpoint` (provider URLs and key headers), `routes`, `fallback` (routes' fallbacks, retries, breakers, explain), `vkeys`, `provider_keys`, `dlp_phase`,
 //! `error` (errors in the caller's dialect), `call_log`, `cost`, `prices`, `telemetry`,
 //! `chat` (the sanctioned chat page at `/chat`, its calls through the same pipeline).
 //!
@@ -33,6 +33,7 @@ pub mod endpoint;
 pub mod endpoints;
 pub mod error;
 pub mod eventstream;
+pub mod fallback;
 mod files;
 mod hangup;
 pub mod pipeline;
@@ -93,6 +94,8 @@ pub struct AiGateway {
     pub budgets: Option<Arc<budget::Governor>>,
     /// The sanctioned chat page (`[aigw.chat]`); `None` when off.
     pub chat: Option<chat::ChatPage>,
+    /// Routes with fallbacks and their deployments' circuit breakers (`[[aigw.routes]]`).
+    pub fallbacks: fallback::Fallbacks,
 }
 
 impl AiGateway {
@@ -127,7 +130,10 @@ impl AiGateway {
             }),
             None => None,
         };
+        let routes = RouteTable::new(aigw);
+        let fallbacks = fallback::Fallbacks::new(aigw, &routes)?;
         Ok(Self {
+            fallbacks,
             options: Options {
                 max_connections: aigw.max_connections,
                 max_body_bytes: aigw.max_body_bytes,
@@ -135,7 +141,7 @@ impl AiGateway {
                 response_timeout: aigw.response_timeout.0,
                 stream_idle_timeout: aigw.stream_idle_timeout.0,
             },
-            routes: RouteTable::new(aigw),
+            routes,
             keys: LiveKeys::open(state_dir)?,
             provider_keys,
             client: upstream::client(&config.upstream.extra_roots, aigw.connect_timeout.0)?,
@@ -171,6 +177,9 @@ impl AiGateway {
         if let Some(governor) = &self.budgets {
             families.extend(governor.families());
         }
+        if !self.fallbacks.plans.is_empty() {
+            families.extend(self.fallbacks.families());
+        }
         families
     }
 
@@ -180,6 +189,28 @@ impl AiGateway {
             .as_ref()
             .map(ProviderKeys::last_used)
             .unwrap_or_default()
+    }
+
+    /// Route explain ([`fallback::explain`]) for the virtual key `key` (its id or name;
+    /// `None`: a caller allowed every model).
+    pub fn explain(&self, model: &str, key: Option<&str>) -> Result<serde_json::Value, String> {
+        let allowed = match key {
+            None => Vec::new(),
+            Some(key) => {
+                let keys = self.keys.current().list();
+                let found = keys.into_iter().find(|k| k.id == key || k.name == key);
+                let found = found.ok_or_else(|| {
+                    "no virtual key has that id or name (`gatewayd aigw keys list` shows them)"
+                        .to_string()
+                })?;
+                found.models
+            }
+        };
+        let mut out = fallback::explain::explain(&self.routes, &self.fallbacks, model, &allowed);
+        if let Some(key) = key {
+            out["key"] = serde_json::json!(key);
+        }
+        Ok(out)
     }
 
     fn provider_keys(&self) -> Result<&ProviderKeys, CallError> {

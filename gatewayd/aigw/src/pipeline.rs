@@ -172,7 +172,21 @@ pub fn budgets(
     record: &mut CallRecord,
 ) -> Result<(), CallError> {
     if let Some(governor) = &gw.budgets {
-        record.admission = governor.admit(caller, route, body, record, &gw.ledger.prices.load())?;
+        // A route's call may be served by any of its deployments: reserve for the dearest.
+        let fallbacks: Vec<Route> = record
+            .model_asked
+            .as_deref()
+            .and_then(|m| gw.fallbacks.plans.get(m))
+            .map(|plan| plan.deployments.iter().map(|(d, _)| d.clone()).collect())
+            .unwrap_or_default();
+        record.admission = governor.admit_route(
+            caller,
+            route,
+            &fallbacks,
+            body,
+            record,
+            &gw.ledger.prices.load(),
+        )?;
     }
     Ok(())
 }

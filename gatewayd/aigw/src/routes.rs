@@ -1,5 +1,6 @@
 //! Which provider serves a model name: an exact `[[aigw.models]]` name or alias first, then
-//! `PROVIDER/MODEL` for any configured provider. Pure lookups over the configuration; the
+//! `PROVIDER/MODEL` for any configured provider; a route's name (`[[aigw.routes]]`) as its first
+//! deployment. Pure lookups over the configuration; the
 //! caller's permission is [`RouteTable::allows`].
 
 use std::collections::BTreeMap;
@@ -92,11 +93,29 @@ impl RouteTable {
                 provider: m.provider.clone(),
             });
         }
-        Self {
+        let mut table = Self {
             providers,
             names,
             listed,
+        };
+        // A route's name (`[[aigw.routes]]`) resolves to its first deployment here (what
+        // prices and permits it before the call); `crate::fallback` tries the others.
+        for r in &config.routes {
+            let first = config::flatten_route(config, r)
+                .ok()
+                .and_then(|flat| flat.first().and_then(|(t, _)| table.resolve(t)));
+            if let Some(first) = first {
+                let target = (first.provider.name.clone(), first.upstream_model.clone());
+                table.names.insert(r.name.clone(), target);
+                table.listed.push(ListedModel {
+                    id: r.name.clone(),
+                    owned_by: first.provider.name.clone(),
+                    canonical: first.canonical.clone(),
+                    provider: first.provider.name.clone(),
+                });
+            }
         }
+        table
     }
 
     /// The route for `model`, or `None` when no provider serves that name.

@@ -186,6 +186,11 @@ pub async fn handle_via(
         ))),
     };
     let request_id = record.request_id.clone();
+    // A rate limit's headers go on successful answers too (refusals carry their own).
+    let limit_headers = match (&result, &record.admission) {
+        (Ok(_), Some(admission)) => admission.ratelimit_headers(crate::budget::now_secs()),
+        _ => Vec::new(),
+    };
     let mut response = match result {
         Ok(Reply::Whole(bytes)) => {
             let mut response = Response::new(CallBody::whole(
@@ -248,6 +253,14 @@ pub async fn handle_via(
     if endpoint == crate::chat::ENDPOINT {
         crate::chat::harden(response.headers_mut());
     }
+    for (name, value) in limit_headers {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            response.headers_mut().insert(name, value);
+        }
+    }
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", value.clone());
         response.headers_mut().insert("x-warden-request-id", value);
@@ -274,7 +287,7 @@ pub(crate) async fn call(
     )?;
     pipeline::budgets(gw, &caller, &route, &mut body, record)?;
     pipeline::dlp(gw, &mut body, record)?;
-    let reply = pipeline::forward(gw, ingress, &route, &headers, body, record).await?;
+    let reply = crate::fallback::forward(gw, ingress, &route, &headers, body, record).await?;
     crate::response_dlp::check(gw, ingress, reply, record)
 }
 

@@ -62,6 +62,10 @@ pub struct AigwConfig {
     /// The output cap assumed (and sent) for a call that sets none while a budget or token
     /// limit applies to it, so that its reservation bounds what it can cost.
     pub default_max_output_tokens: u64,
+    /// Model names served by several deployments, with fallbacks (`[[aigw.routes]]`).
+    pub routes: Vec<crate::AigwRoute>,
+    /// The circuit breaker of routes' deployments (`[aigw.breaker]`).
+    pub breaker: crate::AigwBreaker,
 }
 
 impl Default for AigwConfig {
@@ -89,6 +93,8 @@ impl Default for AigwConfig {
             budgets: Vec::new(),
             limits: Vec::new(),
             default_max_output_tokens: 4096,
+            routes: Vec::new(),
+            breaker: crate::AigwBreaker::default(),
         }
     }
 }

@@ -9,6 +9,7 @@ mod aigw;
 mod aigw_access;
 mod aigw_budgets;
 mod aigw_chat;
+mod aigw_routes;
 mod coaching;
 mod duration;
 mod egress;
@@ -31,6 +32,10 @@ pub use aigw::{
 };
 pub use aigw_budgets::{AigwBudget, AigwLimit, AigwScope, BudgetWindow, MAX_BUDGET_USD};
 pub use aigw_chat::{block_page_link as aigw_chat_link, AigwChat};
+pub use aigw_routes::{
+    flatten as flatten_route, target_ref, AigwBreaker, AigwRoute, AigwRouteTarget, RouteStrategy,
+    TargetRef, MAX_ROUTE_ATTEMPTS, MAX_ROUTE_TARGETS,
+};
 pub use coaching::CoachingConfig;
 pub use duration::ConfigDuration;
 use egress::forbidden_network;

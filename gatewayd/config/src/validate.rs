@@ -40,6 +40,10 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
         .map_err(|(i, key, message)| (find_table_key(text, "aigw.budgets", i, key), message))?;
     crate::aigw_budgets::validate_limits(&config.aigw.limits)
         .map_err(|(i, key, message)| (find_table_key(text, "aigw.limits", i, key), message))?;
+    crate::aigw_routes::validate_routes(&config.aigw).map_err(|(i, key, message)| match i {
+        Some(i) => (find_table_key(text, "aigw.routes", i, key), message),
+        None => (find_section_key(text, "aigw.breaker", key), message),
+    })?;
     crate::telemetry::validate(&config.telemetry.otlp)
         .map_err(|(key, message)| (find_section_key(text, "telemetry.otlp", key), message))?;
     crate::tenants::validate(&config.tenants).map_err(|(app, message)| {

@@ -32,6 +32,17 @@ pub enum AigwCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Which deployment of a route (`[[aigw.routes]]`) would serve a model name for a virtual
+    /// key, and why (`aigw_explain_cmd`).
+    Explain {
+        #[arg(long)]
+        model: String,
+        /// A virtual key's id or name (its allowed models); none: a key allowed everything.
+        #[arg(long)]
+        key: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,6 +82,9 @@ pub fn run_aigw(config: &Config, command: &AigwCommand) -> anyhow::Result<ExitCo
         AigwCommand::Keys { command } => command,
         AigwCommand::Prices { json } => return prices(config, *json),
         AigwCommand::Budgets { json } => return super::aigw_budgets_cmd::budgets(config, *json),
+        AigwCommand::Explain { model, key, json } => {
+            return super::aigw_explain_cmd::explain(config, model, key.as_deref(), *json)
+        }
     };
     let state = existing_state(config)?;
     match command {

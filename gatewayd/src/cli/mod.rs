@@ -6,6 +6,7 @@ pub mod output;
 mod admin_cmd;
 mod aigw_budgets_cmd;
 mod aigw_cmd;
+mod aigw_explain_cmd;
 mod ca_cmd;
 mod catalog_cmd;
 mod catalog_update_cmd;

@@ -75,6 +75,7 @@ pub const MIGRATIONS: &[Migration] = &[
     ),
     migration!(17, "ai_keys_seen", "0017_ai_keys_seen.sql"),
     migration!(18, "ai_requests_rollups", "0018_ai_requests_rollups.sql"),
+    migration!(19, "ai_requests_routes", "0019_ai_requests_routes.sql"),
 ];
 
 #[cfg(test)]

@@ -88,6 +88,19 @@ pub struct AiRequest {
     /// How many findings DLP made in the answer (up to where a blocked stream stopped).
     #[serde(default)]
     pub response_dlp_finding_count: u32,
+    /// `[[aigw.routes]]`: the route asked for (empty: none), the deployment
+    /// (`provider/model`) that answered, the attempts made, the deployments passed over
+    /// before one answered, and each attempt that did not (`provider/model outcome`).
+    #[serde(default)]
+    pub route: String,
+    #[serde(default)]
+    pub deployment: String,
+    #[serde(default)]
+    pub attempts: u8,
+    #[serde(default)]
+    pub fallbacks: u8,
+    #[serde(default)]
+    pub attempt_errors: Vec<String>,
 }
 
 impl AiRequest {

@@ -21,6 +21,7 @@ mod aigw_endpoints;
 mod aigw_providers;
 mod aigw_reload;
 mod aigw_response_dlp;
+mod aigw_routes;
 mod aigw_spend;
 mod analyst;
 mod auth_attacks;

@@ -172,6 +172,21 @@ impl Governor {
         record: &CallRecord,
         prices: &PriceTable,
     ) -> Result<Option<Admission>, CallError> {
+        self.admit_route(caller, route, &[], body, record, prices)
+    }
+
+    /// [`Governor::admit`] for a call that may fall back to `fallbacks` (a route's other
+    /// deployments, `crate::fallback`): its most in dollars is the dearest deployment's, so
+    /// no fallback can cost more than was reserved.
+    pub fn admit_route(
+        self: &Arc<Self>,
+        caller: &Caller,
+        route: &Route,
+        fallbacks: &[Route],
+        body: &mut Value,
+        record: &CallRecord,
+        prices: &PriceTable,
+    ) -> Result<Option<Admission>, CallError> {
         let mut applies: Vec<(usize, String)> = Vec::new();
         for (i, r) in self.rules.iter().enumerate() {
             for value in scope_values(r.scope, r.matches.as_deref(), caller, route) {
@@ -201,15 +216,17 @@ impl Governor {
                 .iter()
                 .any(|(i, _)| self.rules[*i].measure == Measure::MicroUsd)
             {
-                let price = prices
-                    .lookup(&route.provider, &route.upstream_model, None)
-                    .ok_or_else(|| {
-                        CallError::Forbidden(format!(
-                            "Warden: a budget in US dollars applies to this call, but the model {:?} has no price, so its cost cannot be bounded; an operator can add one with [[aigw.prices]]",
-                            route.canonical
-                        ))
-                    })?;
-                micro = estimate::max_cost_micro_usd(price, input, output);
+                for deployment in std::iter::once(route).chain(fallbacks) {
+                    let price = prices
+                        .lookup(&deployment.provider, &deployment.upstream_model, None)
+                        .ok_or_else(|| {
+                            CallError::Forbidden(format!(
+                                "Warden: a budget in US dollars applies to this call, but the model {:?} has no price, so its cost cannot be bounded; an operator can add one with [[aigw.prices]]",
+                                deployment.canonical
+                            ))
+                        })?;
+                    micro = micro.max(estimate::max_cost_micro_usd(price, input, output));
+                }
             }
         }
         let claims: Vec<Claim> = applies
@@ -455,6 +472,40 @@ fn used(record: &CallRecord, cost: &Cost) -> (Option<u64>, Option<u64>) {
 }
 
 impl Admission {
+    /// The `x-ratelimit-*` headers of a call a rate limit admitted: per unit (`requests`,
+    /// `tokens`), the limit with the least left — what OpenAI's own headers say, so that
+    /// clients that pace themselves by them keep working through the gateway.
+    pub fn ratelimit_headers(&self, now: u64) -> Vec<(String, String)> {
+        let mut tightest: Vec<(&'static str, &Held)> = Vec::new();
+        for (i, h) in self.rules.iter().zip(&self.held) {
+            let r = &self.governor.rules[*i];
+            let unit = match r.measure {
+                _ if r.budget => continue,
+                Measure::Requests => "requests",
+                Measure::Tokens => "tokens",
+                Measure::MicroUsd | Measure::InFlight => continue,
+            };
+            match tightest.iter_mut().find(|(u, _)| *u == unit) {
+                Some(slot) if h.remaining < slot.1.remaining => slot.1 = h,
+                Some(_) => {}
+                None => tightest.push((unit, h)),
+            }
+        }
+        let mut out = Vec::new();
+        for (unit, h) in tightest {
+            out.push((format!("x-ratelimit-limit-{unit}"), h.limit.to_string()));
+            out.push((
+                format!("x-ratelimit-remaining-{unit}"),
+                h.remaining.to_string(),
+            ));
+            out.push((
+                format!("x-ratelimit-reset-{unit}"),
+                format!("{}s", h.reset_at.saturating_sub(now).max(1)),
+            ));
+        }
+        out
+    }
+
     /// Settles to what the call used (from its record and the cost the log phase computed).
     pub fn settle(mut self, record: &CallRecord, cost: &Cost) {
         let (tokens, micro) = used(record, cost);

@@ -36,6 +36,11 @@ pub struct Held {
     pub period: u64,
     pub amount: u64,
     pub hold: bool,
+    /// The counter's limit, what it had left once this was granted, and when its window
+    /// resets (Unix seconds): the `x-ratelimit-*` headers of a successful answer.
+    pub limit: u64,
+    pub remaining: u64,
+    pub reset_at: u64,
 }
 
 /// Why a reservation was refused: the first claim that would have gone over.
@@ -266,12 +271,16 @@ impl CounterStore for MemoryStore {
             } else {
                 counter.add(period, claim.amount);
             }
+            let used = counter.spent().saturating_add(counter.reserved);
             held.push(Held {
                 key: claim.key.clone(),
                 window: claim.window,
                 period,
                 amount: claim.amount,
                 hold: claim.hold,
+                limit: claim.limit,
+                remaining: claim.limit.saturating_sub(used),
+                reset_at: counter.reset_at(now),
             });
         }
         Ok(held)

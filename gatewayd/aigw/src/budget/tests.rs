@@ -182,3 +182,34 @@ fn a_currency_budget_refuses_a_model_it_cannot_price() {
         "{e:?}"
     );
 }
+
+/// A route's call reserves what its dearest deployment could cost (it may fall back to it),
+/// and is refused when a deployment it may fall back to has no price.
+#[test]
+fn a_routed_call_reserves_for_its_dearest_fallback_and_an_unpriced_one_refuses() {
+    let (g, prices, caller, route) = setup(
+        "[[budgets]]\nname = \"team\"\nscope = \"team\"\nusd = 1.0\nwindow = \"day\"\n\
+         [[prices]]\nprovider = \"openai\"\nmodel = \"dear\"\ninput = 10.0\noutput = 20.0\n",
+    );
+    let other = |model: &str| Route {
+        upstream_model: model.into(),
+        canonical: format!("openai/{model}"),
+        ..route.clone()
+    };
+    let mut body = json!({"model": "m", "max_tokens": 50, "messages": []});
+    let rec = record();
+    let admission = g
+        .admit_route(&caller, &route, &[other("dear")], &mut body, &rec, &prices)
+        .unwrap()
+        .unwrap();
+    // 100 input tokens at $10/M + 50 output at $20/M = 2000 µ$ (the first deployment: 200).
+    assert_eq!(
+        reserved(&g),
+        vec![("team usd team:data".to_string(), 0, 2000)]
+    );
+    drop(admission);
+    let refused = g
+        .admit_route(&caller, &route, &[other("free?")], &mut body, &rec, &prices)
+        .unwrap_err();
+    assert!(refused.to_string().contains("openai/free?"), "{refused}");
+}

@@ -5,6 +5,7 @@
 //! nothing else of the proxy.
 
 use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use admin::state::AdminState;
@@ -19,7 +20,7 @@ use policies::{AppStatus, Catalog, StatusBook};
 use tokio::net::TcpListener;
 
 use proxy::gateway::Gateway;
-use proxy::listen::{accept_loop, Admitted, Port};
+use proxy::listen::{accept_loop, Admitted, Counter, Port, Rejection, Slot};
 use proxy::serve::{serve_http, Protocol};
 use proxy::telemetry::{Limit, Listener};
 
@@ -169,8 +170,8 @@ impl ProxyView for AdminHost {
     }
 }
 
-/// Serves admin requests until shutdown, through the proxy port's accept loop (a connection
-/// limit, accept-error backoff, counts and logs).
+/// Serves admin requests until shutdown, through the proxy port's accept loop (a per-source
+/// and a port-wide connection limit, accept-error backoff, counts and logs).
 pub async fn serve_admin(
     listener: TcpListener,
     gateway: Arc<Gateway>,
@@ -184,22 +185,39 @@ pub async fn serve_admin(
         limit: Limit::Admin,
         max: gateway.snapshot().config.admin.max_connections,
     };
+    // One address's share is taken before a port-wide slot, so a slowloris from one source
+    // fills only its share and health checks, scrapers and the dashboard from elsewhere
+    // keep being served (hyper's header deadline, `timeouts.header_read`, frees the rest).
+    let per_source: Arc<Counter<IpAddr>> = Arc::default();
+    let for_admit = gateway.clone();
+    let admit = move |peer: SocketAddr| {
+        let max = for_admit.snapshot().config.admin.max_connections_per_source;
+        per_source
+            .try_take(peer.ip().to_canonical(), max)
+            .ok_or(Rejection {
+                limit: Limit::AdminSource,
+                max,
+            })
+    };
     let for_serve = gateway.clone();
-    let serve = move |stream, _peer, admitted: Admitted<()>| {
-        let (gateway, host, state) = (for_serve.clone(), host.clone(), state.clone());
-        async move {
-            let config = gateway.snapshot().config.clone();
-            let stream = proxy::io::IdleTimeout::new(stream, config.timeouts.idle.0);
-            let shutdown = gateway.shutdown.clone();
-            serve_http(stream, Protocol::Http1, &config, shutdown, move |request| {
+    let serve =
+        move |stream, peer: SocketAddr, admitted: Admitted<Slot<IpAddr>>| {
+            let (gateway, host, state) = (for_serve.clone(), host.clone(), state.clone());
+            async move {
+                let config = gateway.snapshot().config.clone();
+                let stream = proxy::io::IdleTimeout::new(stream, config.timeouts.idle.0);
+                let shutdown = gateway.shutdown.clone();
+                serve_http(stream, Protocol::Http1, &config, shutdown, move |mut request| {
                 let (host, state) = (host.clone(), state.clone());
+                // The client's address, for the login throttle.
+                request.extensions_mut().insert(admin::Peer(peer.ip().to_canonical()));
                 async move { Ok::<_, Infallible>(admin::route(&*host, &state, request).await) }
             })
             .await;
-            drop(admitted);
-        }
-    };
-    accept_loop(listener, gateway, port, |_| Ok(()), serve).await;
+                drop(admitted);
+            }
+        };
+    accept_loop(listener, gateway, port, admit, serve).await;
 }
 
 /// The AI gateway's metric families, through the proxy's one Prometheus writer.

@@ -16,6 +16,7 @@ pub mod audit;
 pub mod dashboard;
 pub mod discovered;
 pub mod hosts;
+pub mod login_throttle;
 pub mod report_api;
 pub mod state;
 pub mod tokens;
@@ -29,6 +30,8 @@ use hyper::body::Incoming;
 
 use state::AdminState;
 use view::ProxyView;
+
+pub use login_throttle::Peer;
 
 /// A response body (the same type as the proxy's, so the daemon serves both alike).
 pub type ProxyBody = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::tokens::TokenStore;
 use crate::dashboard::session::Sessions;
+use crate::login_throttle::LoginThrottle;
 
 /// What the admin listener keeps between requests.
 pub struct AdminState {
@@ -20,6 +21,8 @@ pub struct AdminState {
     pub sessions: Sessions,
     /// Log explorer queries running now (`admin.query_concurrency`).
     pub explorer_slots: ExplorerSlots,
+    /// Failed dashboard logins per address and token prefix.
+    pub login_throttle: LoginThrottle,
 }
 
 impl AdminState {
@@ -30,6 +33,7 @@ impl AdminState {
             tokens: ArcSwap::from_pointee(tokens),
             sessions: Sessions::persistent(state_dir),
             explorer_slots: ExplorerSlots::default(),
+            login_throttle: LoginThrottle::default(),
         }
     }
 

@@ -295,6 +295,9 @@ pub struct AdminConfig {
     pub query_concurrency: usize,
     /// Admin connections open at once; one more is answered 503 and closed.
     pub max_connections: usize,
+    /// Admin connections one client address may hold; one more is answered 429 and closed,
+    /// so one source (a slowloris) cannot take the port from health checks and scrapers.
+    pub max_connections_per_source: usize,
     /// A non-loopback `listen` must be asked for explicitly (the admin port serves plain HTTP).
     pub allow_remote: bool,
     /// Host names (besides `localhost`, IP literals and `public_url`'s host) the admin port
@@ -457,6 +460,7 @@ impl Default for AdminConfig {
             query_max_bytes: 4 * 1024 * 1024,
             query_concurrency: 4,
             max_connections: 256,
+            max_connections_per_source: 32,
             allow_remote: false,
             allowed_hosts: Vec::new(),
             public_url: None,

@@ -241,6 +241,12 @@ fn admin(config: &Config, text: &str) -> Result<(), Problem> {
             "admin.max_connections must be at least 1".into(),
         ));
     }
+    if admin.max_connections_per_source == 0 {
+        return Err((
+            at("max_connections_per_source"),
+            "admin.max_connections_per_source must be at least 1".into(),
+        ));
+    }
     if !admin.listen.ip().is_loopback() && !admin.allow_remote {
         return Err((
             at("listen"),
@@ -429,6 +435,7 @@ mod tests {
         assert!(check("[clickhouse]\nreader_user = \"a b\"\n").is_err());
         assert!(check("[admin]\nquery_concurrency = 0\n").is_err());
         assert!(check("[admin]\nmax_connections = 0\n").is_err());
+        assert!(check("[admin]\nmax_connections_per_source = 0\n").is_err());
         assert!(check("[admin]\nquery_max_bytes = 100\n").is_err());
     }
 

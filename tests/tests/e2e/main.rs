@@ -9,6 +9,7 @@
 
 mod support;
 
+mod admin_port;
 mod agent;
 mod ai_keys;
 mod aigw;

@@ -22,6 +22,7 @@ pub mod svg;
 pub mod vkeys;
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
@@ -29,6 +30,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 
 use crate::audit;
+use crate::login_throttle::{Failure, Peer};
 use crate::report_api::{csv, report_error, run_query, run_report};
 use crate::state::AdminState;
 use crate::tokens::Role;
@@ -464,14 +466,25 @@ async fn login(
             "This login was sent from another site, so it was refused.",
         );
     }
+    // Without the listener's address (never the case on the admin port) every such
+    // request shares one throttle: fail closed.
+    let source = request
+        .extensions()
+        .get::<Peer>()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |peer| peer.0);
     let fields = match read_form(request).await {
         Ok(fields) => fields,
         Err(response) => return response,
     };
     let token = fields.get("token").map(|t| t.trim()).unwrap_or("");
     let state_dir = proxy.settings().state_dir;
+    // Checked before the token is: a throttled attempt is neither verified nor audited.
+    if let Some(wait) = state.login_throttle.wait(source, token) {
+        return throttled_page(wait);
+    }
     match state.tokens().verify(token) {
         Some(principal) => {
+            state.login_throttle.succeeded(source);
             let ttl = proxy.settings().session_ttl;
             let actor = format!("dashboard:{}", principal.name);
             let id = state.sessions.start(principal, ttl);
@@ -484,10 +497,42 @@ async fn login(
             response
         }
         None => {
-            audit::record(&state_dir, "anonymous", "login_refused", "invalid token");
+            match state.login_throttle.failed(source, token) {
+                Failure::Free => {
+                    audit::record(&state_dir, "anonymous", "login_refused", "invalid token")
+                }
+                Failure::Throttled {
+                    failures,
+                    refused_while_waiting,
+                    wait,
+                } => audit::record(
+                    &state_dir,
+                    "anonymous",
+                    "login_throttled",
+                    &format!(
+                        "{failures} failed logins from {source} \
+                         ({refused_while_waiting} more refused while waiting); \
+                         next attempt checked in {}s",
+                        wait.as_secs()
+                    ),
+                ),
+            }
             login_page(StatusCode::UNAUTHORIZED, "That token is not valid.")
         }
     }
+}
+
+/// The answer to a login attempt while its address (or token prefix) must wait.
+fn throttled_page(wait: std::time::Duration) -> Response<ProxyBody> {
+    let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+    let mut response = login_page(
+        StatusCode::TOO_MANY_REQUESTS,
+        &format!("Too many failed logins from your address: try again in {seconds} s."),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
 }
 
 fn login_page(status: StatusCode, message: &str) -> Response<ProxyBody> {

@@ -135,7 +135,7 @@ async fn next_connection(
 /// The answer to a connection refused at accept: its status line and explanation.
 fn over_limit_text(limit: Limit) -> (&'static str, &'static str) {
     match limit {
-        Limit::Source => (
+        Limit::Source | Limit::AdminSource => (
             "429 Too Many Requests",
             "Too many connections from your address are open at the gateway; close some and try again.\n",
         ),

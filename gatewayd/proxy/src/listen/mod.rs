@@ -14,7 +14,7 @@ pub use accept::{accept_loop, Admitted, Port, Rejection};
 pub use connect::bad_target;
 pub use connect::parse_target;
 pub mod pac;
-pub use limits::ConnectionLimits;
+pub use limits::{ConnectionLimits, Counter, Slot};
 
 use std::convert::Infallible;
 use std::net::SocketAddr;

@@ -21,6 +21,7 @@ crate::labels! {
         Source => "limits.max_connections_per_source",
         User => "limits.max_connections_per_user",
         Admin => "admin.max_connections",
+        AdminSource => "admin.max_connections_per_source",
     }
 }
 

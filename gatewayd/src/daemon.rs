@@ -28,6 +28,17 @@ pub fn ensure_state_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Makes state files written world-readable by older releases private (0600).
+fn tighten_state_files(state_dir: &Path) {
+    let (changed, failed) = state_files::modes::tighten(state_dir);
+    for path in changed {
+        tracing::info!(file = %path.display(), "state file was readable by others; now 0600");
+    }
+    for (path, error) in failed {
+        tracing::warn!(file = %path.display(), %error, "state file is readable by others and could not be made private; run chmod 600 on it");
+    }
+}
+
 /// Loads (or on first run creates) the CA in the state directory.
 pub fn open_authority(config: &Config) -> anyhow::Result<(Authority, bool)> {
     ensure_state_dir(&config.state.dir)?;
@@ -44,6 +55,7 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     let drain = config.timeouts.shutdown_drain.0;
     let state_dir =
         std::path::absolute(&config.state.dir).unwrap_or_else(|_| config.state.dir.clone());
+    tighten_state_files(&state_dir);
     let statuses = proxy::apps::StatusStore::open(&state_dir)?;
     let tokens = admin::tokens::TokenStore::load(&state_dir).map_err(anyhow::Error::msg)?;
     let geoip = open_geoip(&config)?;
@@ -425,6 +437,6 @@ fn write_listen_file(dir: &Path, addrs: ListenAddrs) -> anyhow::Result<()> {
         "aigw": addrs.aigw.map(|a| a.to_string()),
     })
     .to_string();
-    state_files::write_atomic(&dir.join("listen.json"), text.as_bytes(), false)?;
+    state_files::write_atomic(&dir.join("listen.json"), text.as_bytes(), true)?;
     Ok(())
 }

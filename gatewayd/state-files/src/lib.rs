@@ -5,6 +5,7 @@
 //! daemon, so it depends on nothing of theirs (only `ca`, for the atomic write).
 
 mod lock;
+pub mod modes;
 
 pub use lock::StateLock;
 

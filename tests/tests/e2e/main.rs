@@ -55,6 +55,7 @@ mod proxy_access;
 mod quickstart_clickhouse;
 mod report;
 mod signed_posture;
+mod state_modes;
 mod streaming;
 mod tenant;
 mod tunnel_strangers;

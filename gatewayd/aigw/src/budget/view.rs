@@ -99,7 +99,7 @@ pub async fn keep_file(
     loop {
         let text = serde_json::to_string_pretty(&rows(&governor)).unwrap_or_default();
         if text != last {
-            if let Err(error) = state_files::write_atomic(&path, text.as_bytes(), false) {
+            if let Err(error) = state_files::write_atomic(&path, text.as_bytes(), true) {
                 tracing::warn!(%error, path = %path.display(), "aigw: cannot write the budgets file");
             }
             last = text;
@@ -107,7 +107,7 @@ pub async fn keep_file(
         tokio::select! {
             _ = stop.cancelled() => {
                 let text = serde_json::to_string_pretty(&rows(&governor)).unwrap_or_default();
-                let _ = state_files::write_atomic(&path, text.as_bytes(), false);
+                let _ = state_files::write_atomic(&path, text.as_bytes(), true);
                 return;
             }
             _ = tokio::time::sleep(every) => {}

@@ -179,7 +179,7 @@ pub fn decide(
     let path = path_of(dir);
     let text =
         serde_json::to_string_pretty(&all).map_err(|e| DecideError::Corrupt(e.to_string()))?;
-    write_atomic(&path, text.as_bytes(), false)
+    write_atomic(&path, text.as_bytes(), true)
         .map_err(|source| DecideError::Io { path, source })?;
     tracing::info!(host, kind = kind.as_str(), actor, "discovered host decided");
     Ok(Decided {

@@ -127,7 +127,7 @@ impl DiscoveredApps {
         let list = self.list();
         let write = || -> std::io::Result<()> {
             let text = serde_json::to_string_pretty(&list)?;
-            state_files::write_atomic(&self.path, text.as_bytes(), false)
+            state_files::write_atomic(&self.path, text.as_bytes(), true)
         };
         if let Err(error) = write() {
             self.dirty.store(true, Relaxed);

@@ -3,6 +3,7 @@
 
 use std::fs;
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -83,7 +84,7 @@ impl StatusStore {
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0);
         let change = book.set(app_id, status, actor, now);
-        write_atomic(&path, book.to_json()?.as_bytes(), false).map_err(io(&path))?;
+        write_atomic(&path, book.to_json()?.as_bytes(), true).map_err(io(&path))?;
         append_change(&self.dir.join(CHANGES_FILE), &change)?;
         *guard = modified(&path);
         self.book.store(Arc::new(book));
@@ -142,9 +143,11 @@ fn read_book(path: &Path) -> Result<(StatusBook, Option<SystemTime>), StatusStor
 fn append_change(path: &Path, change: &StatusChange) -> Result<(), StatusStoreError> {
     let mut line = serde_json::to_string(change)?;
     line.push('\n');
+    // Private: who changed which app's status, and when.
     let mut file = fs::OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(0o600)
         .open(path)
         .map_err(io(path))?;
     file.write_all(line.as_bytes()).map_err(io(path))?;

@@ -63,7 +63,10 @@ quickstart_clickhouse() {
     "$repo/deploy/clickhouse/local-users.xml" > "$root/users.xml")
   server=$(command -v clickhouse-server || echo /usr/sbin/clickhouse-server)
   echo "starting ClickHouse on 127.0.0.1:$http (data in $root; passwords in $state/clickhouse-*password)" >&2
-  nohup "$server" --config-file="$root/config.xml" > "$root/logs/stdout.log" 2>&1 &
+  # Its own session (so its own process group): Ctrl-C in the terminal that runs the script
+  # stops gatewayd, not this ClickHouse, which keeps running as the README says.
+  need setsid util-linux
+  setsid nohup "$server" --config-file="$root/config.xml" > "$root/logs/stdout.log" 2>&1 < /dev/null &
   echo $! > "$root/server.pid"
   for _ in $(seq 1 100); do
     curl -fsS "http://127.0.0.1:$http/ping" >/dev/null 2>&1 && return 0

@@ -36,6 +36,7 @@ TOML
   config=(--config "$state/quickstart.toml")
 fi
 
+echo "building gatewayd (release): the first build takes 10-20 minutes on a small machine" >&2
 cargo build --locked --release -p gatewayd
 bin="$CARGO_TARGET_DIR/release"
 hint=""

@@ -131,3 +131,55 @@ fn the_quickstart_clickhouse_has_no_passwordless_user_and_a_read_only_reader() {
     assert_eq!(std::fs::read_to_string(&writer).unwrap(), before);
     assert_eq!(as_writer("SELECT count() FROM warden.t").0, 200);
 }
+
+/// Ctrl-C in the terminal running `scripts/run-gatewayd.sh` sends SIGINT to its whole process
+/// group: gatewayd stops, and the README says the ClickHouse the script started keeps running.
+#[test]
+fn ctrl_c_on_the_quickstart_stops_gatewayd_but_not_its_clickhouse() {
+    require(
+        "clickhouse-server",
+        "apt-get install -y clickhouse-server clickhouse-client",
+    );
+    require("setsid", "apt-get install -y util-linux");
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("warden-state");
+    std::fs::create_dir_all(&state).unwrap();
+    let (http, tcp) = (free_port(), free_port());
+    let lib = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/lib.sh");
+    let _started = Started(state.clone());
+    // The script in its own terminal's foreground group: it starts ClickHouse, then `exec`s
+    // the long-running process (here `sleep`, standing in for gatewayd).
+    let mut script = Command::new("setsid")
+        .arg("bash")
+        .arg("-c")
+        .arg(format!(
+            ". '{}' && quickstart_clickhouse '{}' {http} {tcp} && exec sleep 120",
+            lib.display(),
+            state.display()
+        ))
+        .spawn()
+        .unwrap();
+    let group = script.id();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while curl(&["-m", "1", &format!("http://127.0.0.1:{http}/ping")]).status != 200 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ClickHouse did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // Ctrl-C: SIGINT to the foreground process group.
+    let status = Command::new("kill")
+        .args(["-INT", "--", &format!("-{group}")])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let _ = script.wait();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let ping = curl(&["-m", "3", &format!("http://127.0.0.1:{http}/ping")]);
+    assert_eq!(
+        ping.status, 200,
+        "ClickHouse stopped with the script's Ctrl-C: {}",
+        ping.stderr
+    );
+}

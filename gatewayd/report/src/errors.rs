@@ -34,12 +34,13 @@ pub const LIST_COLUMNS: [&str; 10] = [
 
 /// The rollup's time condition covering what `source` covers for `range`: whole hours for
 /// the hourly rollup, whole days for the daily ones, the exact range for the raw events.
-fn rollup_time(source: Source, range: TimeRange) -> String {
+/// `hour` is the column (or, over the raw events, the expression) holding the hour.
+fn rollup_time(source: Source, range: TimeRange, hour: &str) -> String {
     let (from, to) = (datetime(range.from), datetime(range.to));
     match source {
-        Source::Hourly => format!("hour >= toStartOfHour({from}) AND hour < {to}"),
+        Source::Hourly => format!("{hour} >= toStartOfHour({from}) AND {hour} < {to}"),
         _ => format!(
-            "hour >= toStartOfDay({from}) AND hour < toStartOfDay({to} - 1) + INTERVAL 1 DAY"
+            "{hour} >= toStartOfDay({from}) AND {hour} < toStartOfDay({to} - 1) + INTERVAL 1 DAY"
         ),
     }
 }
@@ -68,14 +69,34 @@ pub(crate) fn by_app_sql(source: Source, filter: &ReportFilter, scope: &AppScope
             Source::Raw.where_clause(filter, scope)
         );
     }
-    let mut clauses = vec![rollup_time(source, filter.range), scope.clause()];
+    let mut clauses = vec![rollup_time(source, filter.range, "hour"), scope.clause()];
     clauses.extend(who(filter));
+    // The rollup counts failures written since migration 0015 made it; older ones (an
+    // upgraded install) are read from the raw events, over the same whole hours or days, so
+    // the card, the column and the `/errors` list give one number whatever the range.
+    let mut before = vec![
+        rollup_time(source, filter.range, "toStartOfHour(ts)"),
+        scope.clause(),
+        "action = 'error'".to_string(),
+        format!("ts < ({ROLLUP_START})"),
+    ];
+    before.extend(who(filter));
     format!(
-        "SELECT app_id, countMerge(errors) AS errors FROM app_errors_hourly WHERE {} \
-         GROUP BY app_id",
-        clauses.join(" AND ")
+        "SELECT app_id, sum(errors) AS errors FROM (\
+         SELECT app_id, countMerge(errors) AS errors FROM app_errors_hourly WHERE {} \
+         GROUP BY app_id \
+         UNION ALL \
+         SELECT app_id, count() AS errors FROM http_events WHERE {} GROUP BY app_id\
+         ) GROUP BY app_id",
+        clauses.join(" AND "),
+        before.join(" AND ")
     )
 }
+
+/// When the errors rollup started counting: migration 0015's record (the epoch when there is
+/// none, so nothing is read twice).
+const ROLLUP_START: &str =
+    "SELECT toDateTime(min(applied_at), 'UTC') FROM schema_migrations WHERE version = 15";
 
 /// Failures per app id, for a report read from `source`.
 pub(crate) async fn by_app(
@@ -176,6 +197,10 @@ mod tests {
         assert!(
             sql.contains("toStartOfDay"),
             "whole days, as the daily rollups: {sql}"
+        );
+        assert!(
+            sql.contains("FROM http_events") && sql.contains("version = 15"),
+            "failures from before the rollup existed come from the raw events: {sql}"
         );
         let raw = by_app_sql(Source::Raw, &f, &scope);
         assert!(raw.contains("FROM http_events") && raw.contains("action = 'error'"));

@@ -1,4 +1,5 @@
-//! One person: everything a user did in the range — totals, the apps they used (with each
+//! One person: everything a user did in the range — totals (of their traffic to AI apps, as
+//! the Users list counts it, and of all their requests), the apps they used (with each
 //! app's status and risk), what was blocked, DLP findings by type, their devices, activity
 //! over time and the timeline of their transactions, newest first (paged, sortable).
 //!
@@ -57,10 +58,16 @@ pub async fn user(
         Source::Raw.time_clause(filter.range),
         quote(name)
     );
+    // The figures count traffic to AI apps, as the Users list and the overview do (the same
+    // number for the same person and range); `all_requests` adds every other site, which the
+    // timeline and the blocked list also show.
     let totals_sql = format!(
-        "SELECT count() AS requests, countIf(blocked = 1) AS blocked, \
-         countIf(upload = 1) AS uploads, sum(bytes_up) AS bytes_up, \
-         sum(bytes_down) AS bytes_down, sum(toUInt64(dlp_finding_count)) AS dlp_findings, \
+        "SELECT countIf(app_id != '') AS requests, count() AS all_requests, \
+         countIf(blocked = 1 AND app_id != '') AS blocked, \
+         countIf(upload = 1 AND app_id != '') AS uploads, \
+         sumIf(bytes_up, app_id != '') AS bytes_up, \
+         sumIf(bytes_down, app_id != '') AS bytes_down, \
+         sumIf(toUInt64(dlp_finding_count), app_id != '') AS dlp_findings, \
          uniqExactIf(app_id, app_id != '') AS apps, \
          uniqExactIf(device_id, device_id != '') AS devices, \
          toString(min(ts)) AS first_seen, toString(max(ts)) AS last_seen, \
@@ -95,7 +102,7 @@ pub async fn user(
     };
     let series_sql = format!(
         "SELECT {bucket} AS bucket, count() AS requests FROM http_events WHERE {who} \
-         GROUP BY bucket ORDER BY bucket"
+         AND app_id != '' GROUP BY bucket ORDER BY bucket"
     );
     let timeline_sql = format!(
         "SELECT toString(ts) AS time, request_id, app_id, host, method, path, action, status, \
@@ -119,7 +126,7 @@ pub async fn user(
         .into_iter()
         .next()
         .unwrap_or_else(|| json!({}));
-    if number(&totals["requests"]) == 0 {
+    if number(&totals["all_requests"]) == 0 {
         return Err(ReportError::NotFound(format!(
             "no activity of user {:?} in the range",
             name.chars().take(64).collect::<String>()

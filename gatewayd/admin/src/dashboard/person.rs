@@ -44,10 +44,15 @@ pub async fn user(proxy: &dyn ProxyView, name: &str, pairs: &BTreeMap<String, St
     let dotted = href.starts_with("/user?");
     let path = if dotted { "/user".to_string() } else { href };
     let since = pairs.get("since").cloned().unwrap_or_else(|| "7d".into());
+    let groups = plain(&totals["groups"]);
+    let groups = if groups.is_empty() {
+        String::new()
+    } else {
+        format!(" · groups: {}", escape(&groups))
+    };
     let mut body = format!(
-        "<p id=\"user-name\">Everything <strong>{}</strong> did in the range · groups: {}</p>",
+        "<p id=\"user-name\">Everything <strong>{}</strong> did in the range{groups}</p>",
         escape(name),
-        escape(&plain(&totals["groups"]))
     );
     let bar = html::filter_bar(&path, &filter, &since);
     body.push_str(&if dotted {
@@ -63,7 +68,16 @@ pub async fn user(proxy: &dyn ProxyView, name: &str, pairs: &BTreeMap<String, St
         bar
     });
     body.push_str("<div class=\"cards\">");
-    body.push_str(&card("Requests", &count(number(&totals["requests"])), ""));
+    // AI-app traffic, as the Users list counts it; the rest of the person's requests are
+    // named beside it so the two pages never seem to disagree.
+    body.push_str(&card(
+        "Requests to AI apps",
+        &count(number(&totals["requests"])),
+        &format!(
+            "{} requests in all, other sites included",
+            count(number(&totals["all_requests"]))
+        ),
+    ));
     body.push_str(&card("AI apps", &count(number(&totals["apps"])), ""));
     body.push_str(&card(
         "Data sent",
@@ -97,7 +111,7 @@ pub async fn user(proxy: &dyn ProxyView, name: &str, pairs: &BTreeMap<String, St
                 .collect()
         })
         .unwrap_or_default();
-    body.push_str(&svg::line_chart("Requests over time", &points));
+    body.push_str(&svg::line_chart("Requests to AI apps over time", &points));
     let section = |title: &str, id: &str, key: &str, columns: &[&str]| -> Page {
         let rows = json[key].as_array().cloned().unwrap_or_default();
         Ok(format!(
@@ -205,13 +219,18 @@ pub async fn event(proxy: &dyn ProxyView, session: &Session, id: &str) -> Page {
     };
     fact("Time (UTC)", escape(&plain(&event["time"])));
     fact("Request id", escape(&plain(&event["request_id"])));
+    let groups = plain(&event["groups"]);
     fact(
         "User",
         format!(
-            "<a id=\"event-user\" href=\"{}\">{}</a> · groups {}",
+            "<a id=\"event-user\" href=\"{}\">{}</a>{}",
             escape(&html::user_href(&user)),
             escape(&user),
-            escape(&plain(&event["groups"]))
+            if groups.is_empty() {
+                String::new()
+            } else {
+                format!(" · groups {}", escape(&groups))
+            }
         ),
     );
     fact(

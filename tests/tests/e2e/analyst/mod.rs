@@ -5,9 +5,11 @@
 //! ClickHouse and headless Chromium, as the user would use them.
 
 mod errors;
+mod errors_upgrade;
 mod filters;
 mod overview;
 mod uploads;
+mod user_totals;
 
 use std::time::{Duration, Instant};
 

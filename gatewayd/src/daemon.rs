@@ -199,7 +199,11 @@ pub fn aigw_tls(config: &Config) -> anyhow::Result<Option<Arc<rustls::ServerConf
 fn open_leaf_cache(config: &Config) -> anyhow::Result<LeafCache> {
     let (authority, created) = open_authority(config)?;
     if created {
-        tracing::info!(dir = %config.state.dir.join("ca").display(), "created a new Warden root CA; install it on devices with `gatewayd ca export`");
+        // Absolute and without `./` (a config's `state.dir = "."` gave `warden-state/./ca`).
+        let dir = std::path::absolute(config.state.dir.join("ca"))
+            .map(|p| p.components().collect::<std::path::PathBuf>())
+            .unwrap_or_else(|_| config.state.dir.join("ca"));
+        tracing::info!(dir = %dir.display(), "created a new Warden root CA; install it on devices with `gatewayd ca export`");
     }
     Ok(LeafCache::new(
         LeafIssuer::new(authority),
@@ -359,7 +363,8 @@ fn start_agent_port(
     let config = &snapshot.config;
     let tunnel = &config.tunnel;
     let options = devices::agent_port::PortOptions {
-        listen: tunnel.listen,
+        // The bound address: the same IP as `tunnel.listen`, and the real port when it was 0.
+        listen: listener.local_addr().ok().or(tunnel.listen),
         server_name: tunnel.server_name.as_deref(),
         mdm_keys: &tunnel.mdm_keys,
         enroll: devices::agent_port::EnrollLimits {

@@ -1,4 +1,4 @@
-//! `gatewayd apps set-status | history | requests` and `gatewayd admin token create | list | revoke`: the security
+//! `gatewayd apps list | set-status | history | requests` and `gatewayd admin token create | list | revoke`: the security
 //! team's decisions and API access from the shell. Secrets are printed alone on the last
 //! line, and only by `create`; `list` never shows a secret or a hash.
 
@@ -13,6 +13,15 @@ use proxy::policy_files::load_policy;
 
 #[derive(Debug, Subcommand)]
 pub enum AppsCommand {
+    /// List the catalog's apps with their approval status (what `set-status` changed).
+    List {
+        /// Only apps with this status: approved, unapproved, in_review, unreviewed.
+        #[arg(long)]
+        status: Option<String>,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
     /// Set an app's approval status: approved, unapproved, in_review, unreviewed.
     SetStatus { id: String, status: String },
     /// Show the recorded status changes (who, when, old → new).
@@ -65,6 +74,9 @@ pub fn run_apps(config: &Config, command: &AppsCommand) -> anyhow::Result<u8> {
     let store = || StatusStore::open(existing_state(config)?).map_err(anyhow::Error::from);
     match command {
         AppsCommand::Requests { json } => super::requests_cmd::run_requests(config, *json),
+        AppsCommand::List { status, json } => {
+            list_apps(config, &store()?, status.as_deref(), *json)
+        }
         AppsCommand::SetStatus { id, status } => {
             let store = store()?;
             let status = match status.parse() {
@@ -107,6 +119,61 @@ pub fn run_apps(config: &Config, command: &AppsCommand) -> anyhow::Result<u8> {
             Ok(0)
         }
     }
+}
+
+/// `gatewayd apps list`: every catalog app, its category, risk and approval status.
+fn list_apps(
+    config: &Config,
+    store: &StatusStore,
+    wanted: Option<&str>,
+    json: bool,
+) -> anyhow::Result<u8> {
+    let wanted: Option<policies::AppStatus> = match wanted.map(str::parse).transpose() {
+        Ok(wanted) => wanted,
+        Err(e) => {
+            eprintln!("gatewayd: --status: {e}");
+            return Ok(2);
+        }
+    };
+    let loaded = load_policy(config).map_err(anyhow::Error::msg)?;
+    let book = store.book();
+    let shown = loaded
+        .catalog
+        .apps()
+        .iter()
+        .map(|app| (app, book.status(&app.id)))
+        .filter(|(_, status)| wanted.is_none_or(|w| w == *status));
+    if json {
+        for (app, status) in shown {
+            let row = serde_json::json!({
+                "id": app.id,
+                "name": app.name,
+                "category": app.category.as_str(),
+                "risk": app.risk,
+                "status": status.as_str(),
+            });
+            out!("{row}");
+        }
+        return Ok(0);
+    }
+    out!(
+        "{:<24} {:<30} {:<18} {:<4} STATUS",
+        "APP",
+        "NAME",
+        "CATEGORY",
+        "RISK"
+    );
+    for (app, status) in shown {
+        out!(
+            "{:<24} {:<30} {:<18} {:<4} {}",
+            app.id,
+            app.name,
+            app.category.as_str(),
+            app.risk,
+            status.as_str()
+        );
+    }
+    Ok(0)
 }
 
 pub fn run_admin(config: &Config, command: &AdminCommand) -> anyhow::Result<u8> {

@@ -144,10 +144,11 @@ fn check_aigw(config: &config::Config) -> Result<String, String> {
             }
         }
     }
+    let plural = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
     Ok(format!(
-        "aigw: listening on {listen}; {} providers, {} models; their keys are in the store{access}",
-        aigw.providers.len(),
-        aigw.models.len()
+        "aigw: listening on {listen}; {}, {}; their keys are in the store{access}",
+        plural(aigw.providers.len(), "provider"),
+        plural(aigw.models.len(), "model")
     ))
 }
 

@@ -59,8 +59,9 @@ pub fn run_devices(config: &Config, command: &DevicesCommand) -> anyhow::Result<
             let token =
                 tokens::create(dir, user, &groups, ttl.as_secs()).map_err(anyhow::Error::msg)?;
             eprintln!(
-                "enrollment token for {user} (valid {}s, one use); on the device run:\n  agent enroll --gateway https://GATEWAY:TUNNEL_PORT --token TOKEN --ca-fingerprint ROOT_SHA256\n(ROOT_SHA256: the root's sha256 fingerprint from `gatewayd ca show`)",
-                ttl.as_secs()
+                "enrollment token for {user} (valid {}s, one use); on the device run:\n  {}",
+                ttl.as_secs(),
+                enroll_command(config, &token)
             );
             out!("{token}");
             Ok(ExitCode::SUCCESS)
@@ -107,4 +108,48 @@ pub fn run_devices(config: &Config, command: &DevicesCommand) -> anyhow::Result<
             }
         }
     }
+}
+
+/// The `agent enroll` line for this gateway, filled with what it knows: the tunnel's name and
+/// port and the root's fingerprint. What it cannot know yet (no `[tunnel] listen`, no CA)
+/// stays a placeholder that says where to get it.
+fn enroll_command(config: &Config, token: &str) -> String {
+    let tunnel = &config.tunnel;
+    let gateway = match tunnel.listen {
+        Some(listen) => format!(
+            "{}:{}",
+            devices::agent_port::server_name(tunnel.server_name.as_deref(), Some(listen)),
+            tunnel_port(config, listen.port())
+        ),
+        None => "GATEWAY:TUNNEL_PORT".to_string(),
+    };
+    let fingerprint = ca::Authority::load(&config.state.dir.join("ca"))
+        .and_then(|authority| authority.summary())
+        .map(|summary| summary.root.sha256_fingerprint)
+        .unwrap_or_else(|_| "ROOT_SHA256".to_string());
+    let mut line = format!(
+        "agent enroll --gateway https://{gateway} --token {token} --ca-fingerprint {fingerprint}"
+    );
+    if tunnel.listen.is_none() {
+        line.push_str("\n(GATEWAY:TUNNEL_PORT: set [tunnel] listen; agents dial that port)");
+    }
+    if fingerprint == "ROOT_SHA256" {
+        line.push_str(
+            "\n(ROOT_SHA256: the root's fingerprint from `gatewayd ca show` once the CA exists)",
+        );
+    }
+    line
+}
+
+/// The tunnel's port: the configured one, or, when that is 0, the one the running daemon
+/// bound (its `listen.json`).
+fn tunnel_port(config: &Config, configured: u16) -> u16 {
+    if configured != 0 {
+        return configured;
+    }
+    std::fs::read_to_string(config.state.dir.join("listen.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|v| v["tunnel"].as_str()?.parse::<std::net::SocketAddr>().ok())
+        .map_or(0, |addr| addr.port())
 }

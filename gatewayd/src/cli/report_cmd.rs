@@ -180,11 +180,17 @@ fn text(name: &str, json: &Value, table: &report::Table) -> String {
         out.push('\n');
     }
     if let Some(total) = json["total"].as_u64() {
-        out.push_str(&format!(
-            "{total} in all; showing {} from {}\n",
-            table.rows.len(),
-            json["offset"].as_u64().unwrap_or(0)
-        ));
+        let first = json["offset"].as_u64().unwrap_or(0);
+        let shown = table.rows.len() as u64;
+        if shown == 0 {
+            out.push_str(&format!("no rows shown of {total}\n"));
+        } else {
+            out.push_str(&format!(
+                "rows {}–{} of {total}\n",
+                first + 1,
+                first + shown
+            ));
+        }
     }
     if table.rows.is_empty() {
         out.push_str("(nothing in this range)\n");

@@ -30,6 +30,7 @@ mod bad_input;
 mod browser;
 mod catalog_update;
 mod cli;
+mod cli_fills;
 mod cli_first_use;
 mod coaching;
 mod current_clickhouse;

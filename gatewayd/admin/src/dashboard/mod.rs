@@ -61,6 +61,15 @@ pub async fn handle(
         );
         return response;
     }
+    // No icon, and no 404 in every page's console for the one browsers ask for.
+    if method == Method::GET && path == "/favicon.ico" {
+        let mut response = bytes_response(StatusCode::NO_CONTENT, "image/x-icon", "");
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("max-age=86400"),
+        );
+        return response;
+    }
     if path == "/login" {
         return match method {
             Method::GET => login_page(StatusCode::OK, ""),

@@ -54,6 +54,7 @@ pub use routes::parse_posture;
 use routes::Agent;
 use session::{DeviceSession, Sessions};
 pub use stream::AgentStream;
+pub use tls::server_name;
 
 use crate::DeviceBook;
 
@@ -98,7 +99,8 @@ impl TunnelPort {
             .map_err(|e| format!("loading the CA for the tunnel certificate: {e}"))?;
         let server = tls::server_config(authority, &name, verifier)?;
         let mdm_keys = MdmKeys::load(options.mdm_keys)?;
-        tracing::info!(server_name = %name, mdm_keys = options.mdm_keys.len(), "tunnel certificate minted; agents dial https://{name}:PORT");
+        let port = options.listen.map_or(0, |a| a.port());
+        tracing::info!(server_name = %name, mdm_keys = options.mdm_keys.len(), "tunnel certificate minted; agents dial https://{name}:{port}");
         Ok(Self {
             tls: TlsAcceptor::from(server),
             device_ca,

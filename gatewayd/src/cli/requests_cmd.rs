@@ -79,8 +79,17 @@ fn list(config: &Config, state: Option<AccessState>, json: bool) -> anyhow::Resu
         }
         return Ok(0);
     }
+    // The USER column as wide as its longest name (`anonymous (127.0.0.1)` and the like), so
+    // the columns after it stay aligned; a name past 64 characters still overflows.
+    let ordered: Vec<_> = ordered.collect();
+    let width = ordered
+        .iter()
+        .map(|r| r.user.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(20, 64);
     out!(
-        "{:<12}  {:<23}  {:<8}  {:<20} {:<20} {:>5}  REASON",
+        "{:<12}  {:<23}  {:<8}  {:<width$} {:<20} {:>5}  REASON",
         "ID",
         "REQUESTED",
         "STATE",
@@ -90,7 +99,7 @@ fn list(config: &Config, state: Option<AccessState>, json: bool) -> anyhow::Resu
     );
     for r in ordered {
         out!(
-            "{:<12}  {:<23}  {:<8}  {:<20} {:<20} {:>5}  {}",
+            "{:<12}  {:<23}  {:<8}  {:<width$} {:<20} {:>5}  {}",
             r.id,
             unix_ms_text(r.requested_at_unix_ms),
             r.state.as_str(),

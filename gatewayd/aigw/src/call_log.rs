@@ -41,6 +41,9 @@ pub struct CallRecord {
     pub stream: bool,
     /// Whether the provider answered at all (a call that never reached it costs nothing).
     pub sent: bool,
+    /// The provider answered with an error status (it bills what it reported: nothing,
+    /// usually), as opposed to a call cut mid-answer.
+    pub provider_refused: bool,
     pub status: u16,
     pub error: Option<String>,
     pub usage: Usage,
@@ -56,6 +59,8 @@ pub struct CallRecord {
     pub body_bytes: usize,
     /// What budgets and limits reserved for the call; settled when it is logged.
     pub admission: Option<crate::budget::Admission>,
+    /// The memory budget its body holds while read and parsed (released once sent on).
+    pub body_hold: crate::intake::BodyHold,
     /// The prompt's findings per detector (for `dlp_findings` and the counts).
     pub dlp_findings: Tally,
     /// DLP on the answer (`response_dlp`): what was found and what was done.
@@ -86,6 +91,7 @@ impl CallRecord {
             model_served: None,
             stream: false,
             sent: false,
+            provider_refused: false,
             status: 200,
             error: None,
             usage: Usage::default(),
@@ -96,6 +102,7 @@ impl CallRecord {
             identity_source: IdentitySource::None,
             body_bytes: 0,
             admission: None,
+            body_hold: crate::intake::BodyHold::default(),
             dlp_findings: Tally::default(),
             response_findings: Tally::default(),
             response_dlp_action: None,
@@ -175,7 +182,15 @@ pub fn row(record: &CallRecord, cost: &Cost, latency_ms: u64, ttft_ms: Option<u6
         endpoint: record.endpoint.to_string(),
         provider: text(record.provider.as_deref()),
         model_asked: text(record.model_asked.as_deref()),
-        model_served: text(record.model_served.as_deref()),
+        // The model that served, as the provider named it; for a routed call it did not name
+        // one for (a failure, a stream cut early), the model the route sends to — never the
+        // alias asked for.
+        model_served: text(
+            record
+                .model_served
+                .as_deref()
+                .or(record.route.as_ref().map(|r| r.upstream_model.as_str())),
+        ),
         stream: u8::from(record.stream),
         status: record.status,
         error: text(record.error.as_deref()),

@@ -59,6 +59,22 @@ pub enum CallError {
     /// The provider could not be reached or answered garbage.
     #[error("{0}")]
     BadGateway(String),
+    /// No connection to the provider: `cause` is a closed label (`dns`, `refused`, `tls`,
+    /// `timeout`, `other`), `message` names the host and says why.
+    #[error("{message}")]
+    Unreachable {
+        cause: &'static str,
+        message: String,
+    },
+    /// The request names a host this port does not answer to (421).
+    #[error("{0}")]
+    MisdirectedHost(String),
+    /// The body is not JSON by its content type (415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The gateway is out of room for now (the body memory budget): 503.
+    #[error("{0}")]
+    Overloaded(String),
     #[error("{0}")]
     Timeout(String),
     /// The gateway's own fault (key store, configuration).
@@ -85,7 +101,10 @@ impl CallError {
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } | Self::BudgetExceeded { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Upstream { status, .. } => *status,
-            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            Self::BadGateway(_) | Self::Unreachable { .. } => StatusCode::BAD_GATEWAY,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::MisdirectedHost(_) => StatusCode::MISDIRECTED_REQUEST,
+            Self::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -106,6 +125,16 @@ impl CallError {
             Self::BudgetExceeded { .. } => "budget_exceeded",
             Self::Upstream { .. } => "upstream_error",
             Self::BadGateway(_) => "bad_gateway",
+            Self::Unreachable { cause, .. } => match *cause {
+                "dns" => "unreachable_dns",
+                "refused" => "unreachable_refused",
+                "tls" => "unreachable_tls",
+                "timeout" => "unreachable_timeout",
+                _ => "unreachable",
+            },
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::MisdirectedHost(_) => "misdirected_host",
+            Self::Overloaded(_) => "overloaded",
             Self::Timeout(_) => "timeout",
             Self::Internal(_) => "internal",
         }
@@ -116,6 +145,11 @@ impl CallError {
             Self::Unauthenticated(_) => ("invalid_request_error", Some("invalid_api_key")),
             Self::Forbidden(_) => ("invalid_request_error", Some("model_not_allowed")),
             Self::BadRequest { .. } | Self::TooLarge(_) => ("invalid_request_error", None),
+            Self::UnsupportedMediaType(_) => {
+                ("invalid_request_error", Some("unsupported_media_type"))
+            }
+            Self::Overloaded(_) => ("server_error", Some("overloaded")),
+            Self::MisdirectedHost(_) => ("invalid_request_error", Some("misdirected_host")),
             Self::NotFound(_) => ("invalid_request_error", Some("not_found")),
             Self::ModelNotFound(_) => ("invalid_request_error", Some("model_not_found")),
             Self::DlpBlocked(_) => ("invalid_request_error", Some("dlp_blocked")),
@@ -128,9 +162,11 @@ impl CallError {
             Self::Upstream { status, .. } if status.is_client_error() => {
                 ("invalid_request_error", None)
             }
-            Self::Upstream { .. } | Self::BadGateway(_) | Self::Timeout(_) | Self::Internal(_) => {
-                ("server_error", None)
-            }
+            Self::Upstream { .. }
+            | Self::BadGateway(_)
+            | Self::Unreachable { .. }
+            | Self::Timeout(_)
+            | Self::Internal(_) => ("server_error", None),
         }
     }
 
@@ -139,12 +175,12 @@ impl CallError {
             return "budget_exceeded";
         }
         match self.status().as_u16() {
-            400 | 413 => "invalid_request_error",
+            400 | 413 | 415 | 421 => "invalid_request_error",
             401 => "authentication_error",
             403 => "permission_error",
             404 => "not_found_error",
             429 => "rate_limit_error",
-            529 => "overloaded_error",
+            503 | 529 => "overloaded_error",
             _ => "api_error",
         }
     }
@@ -184,6 +220,7 @@ impl CallError {
                 Some(retry_after.to_string())
             }
             Self::Upstream { retry_after, .. } => retry_after.clone(),
+            Self::Overloaded(_) => Some("1".into()),
             _ => None,
         };
         if let Some(value) = retry_after.and_then(|v| HeaderValue::from_str(&v).ok()) {

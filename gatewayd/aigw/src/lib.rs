@@ -36,6 +36,8 @@ pub mod eventstream;
 pub mod fallback;
 mod files;
 mod hangup;
+pub mod hosts;
+pub mod intake;
 pub mod pipeline;
 pub mod prices;
 pub mod provider_keys;
@@ -48,6 +50,7 @@ pub mod sse;
 pub mod telemetry;
 pub mod tls;
 pub mod translate;
+pub mod unreachable;
 pub mod upstream;
 pub mod vkeys;
 
@@ -96,6 +99,10 @@ pub struct AiGateway {
     pub chat: Option<chat::ChatPage>,
     /// Routes with fallbacks and their deployments' circuit breakers (`[[aigw.routes]]`).
     pub fallbacks: fallback::Fallbacks,
+    /// Memory request bodies may hold while read and parsed (`aigw.max_body_memory`).
+    pub body_budget: intake::BodyBudget,
+    /// The names the listener answers to (`Host`), besides its own address.
+    pub hosts: hosts::HostNames,
 }
 
 impl AiGateway {
@@ -155,6 +162,8 @@ impl AiGateway {
             }),
             identity: access::IdentityPolicy(aigw.identity.clone()),
             chat: chat::ChatPage::from_config(aigw),
+            body_budget: intake::BodyBudget::new(aigw.max_body_memory),
+            hosts: hosts::HostNames::new(aigw),
         })
     }
 

@@ -94,6 +94,11 @@ pub async fn parse(
 ) -> Result<(HeaderMap, Value), CallError> {
     let (parts, body) = request.into_parts();
     let limit = gw.options.max_body_bytes;
+    // Content type, early limits and memory budget before a byte is read ([`crate::intake`]).
+    if let Err(refused) = crate::intake::admit(gw, &parts.headers, record).await {
+        crate::intake::discard(body);
+        return Err(refused);
+    }
     // A body trickled a byte at a time must not hold a connection (and a revoked key's call)
     // open for ever: the whole body arrives within BODY_DEADLINE or the call ends.
     let bytes = tokio::time::timeout(BODY_DEADLINE, Limited::new(body, limit).collect())
@@ -117,6 +122,7 @@ pub async fn parse(
             }
         })?
         .to_bytes();
+    crate::intake::parsing(gw, &bytes, record)?;
     let body: Value = serde_json::from_slice(&bytes)
         .map_err(|e| CallError::bad_request("body", format!("the body is not JSON: {e}")))?;
     if !body.is_object() {
@@ -179,7 +185,10 @@ pub fn budgets(
             .and_then(|m| gw.fallbacks.plans.get(m))
             .map(|plan| plan.deployments.iter().map(|(d, _)| d.clone()).collect())
             .unwrap_or_default();
-        record.admission = governor.admit_route(
+        // The rate and concurrency limits reserved before the body was read, if any.
+        let early = record.admission.take();
+        record.admission = governor.admit_after(
+            early,
             caller,
             route,
             &fallbacks,
@@ -298,6 +307,10 @@ pub async fn forward(
         }
     }
     let payload = Bytes::from(upstream_body.to_string());
+    // The body's tree is gone: its memory budget is free again (the payload, the body's
+    // size once, goes out now).
+    drop(upstream_body);
+    record.body_hold = Default::default();
     let mut request = request
         .body(Full::new(payload.clone()))
         .map_err(|e| CallError::Internal(format!("building the provider request: {e}")))?;
@@ -305,6 +318,10 @@ pub async fn forward(
         let region = provider.region.as_deref().unwrap_or_default();
         crate::sigv4::sign_bedrock(&mut request, &payload, key, region)?;
     }
+    let target = request
+        .uri()
+        .authority()
+        .map_or_else(String::new, |a| a.to_string());
     let sent = tokio::time::timeout(gw.options.response_timeout, gw.client.request(request)).await;
     let response = match sent {
         Err(_) => {
@@ -314,11 +331,13 @@ pub async fn forward(
             )))
         }
         Ok(Err(e)) => {
-            let why = scrub(&e.to_string(), hidden);
-            return Err(CallError::BadGateway(format!(
-                "provider {} could not be reached: {why}",
-                provider.name
-            )));
+            return Err(crate::unreachable::error(
+                &provider.name,
+                &target,
+                &e,
+                &record.request_id,
+                hidden,
+            ));
         }
         Ok(Ok(response)) => response,
     };
@@ -326,6 +345,7 @@ pub async fn forward(
     record.sent = true;
     let status = response.status();
     if !status.is_success() {
+        record.provider_refused = true;
         let retry_after = response
             .headers()
             .get(http::header::RETRY_AFTER)

@@ -174,7 +174,15 @@ pub async fn handle_via(
     let mut record = CallRecord::new(arrival.peer, ingress, endpoint);
     record.arrival = arrival;
     let method = request.method().clone();
-    let result = match (method, endpoint) {
+    // DNS rebinding: a direct connection must name this gateway ([`crate::hosts`]).
+    let misdirected = match record.arrival.path {
+        crate::access::IngressPath::Direct => gw.hosts.check(&request).err(),
+        _ => None,
+    };
+    let result = if let Some(refused) = misdirected {
+        Err(refused)
+    } else {
+        match (method, endpoint) {
         (Method::POST, "messages" | "chat_completions") => call(gw, ingress, request, &mut record).await,
         (Method::GET, "models") => models(gw, &request, &mut record),
         (Method::POST, "responses") => endpoints::responses::responses(gw, request, &mut record).await,
@@ -184,6 +192,7 @@ pub async fn handle_via(
         _ => Err(CallError::NotFound(format!(
             "no such endpoint {path:?}: this gateway serves POST /v1/chat/completions, POST /v1/messages, POST /v1/responses, POST /v1/embeddings and GET /v1/models"
         ))),
+    }
     };
     let request_id = record.request_id.clone();
     // A rate limit's headers go on successful answers too (refusals carry their own).

@@ -56,6 +56,8 @@ impl Outcome {
             (_, None) => Self::Ok,
             (_, Some("upstream_error" | "stream_cut")) => Self::ProviderError,
             (_, Some("bad_gateway" | "timeout" | "internal")) => Self::GatewayError,
+            (_, Some(kind)) if kind.starts_with("unreachable") => Self::GatewayError,
+            (_, Some("overloaded")) => Self::Refused,
             (status, Some(_)) if status >= 500 => Self::ProviderError,
             _ => Self::Refused,
         }

@@ -27,6 +27,9 @@ pub struct AigwConfig {
     /// The name (e.g. `ai.warden.internal`) under which the proxy and the agent tunnel serve
     /// the AI gateway in-process: never resolved, never dialled.
     pub host: Option<String>,
+    /// More names the AI gateway's port answers to (`Host`), besides `host`, IP addresses and
+    /// `localhost`: a name that points at it, e.g. `ai-gateway.corp.example`.
+    pub allowed_hosts: Vec<String>,
     /// Who may call through `host` with only their proxy or device identity.
     pub identity: AigwIdentity,
     /// The sanctioned chat page at `https://<host>/chat` (`aigw_chat`).
@@ -35,6 +38,10 @@ pub struct AigwConfig {
     pub max_connections: usize,
     /// Largest request body a caller may send.
     pub max_body_bytes: usize,
+    /// Memory that request bodies being read and parsed may hold at once, gateway-wide
+    /// (their bytes and the JSON tree they parse into); a body that finds none within 2 s is
+    /// answered 503.
+    pub max_body_memory: usize,
     /// Largest non-streamed answer read from a provider.
     pub max_response_bytes: usize,
     /// Time to reach a provider (TCP and TLS).
@@ -75,10 +82,12 @@ impl Default for AigwConfig {
             allow_remote: false,
             tls: None,
             host: None,
+            allowed_hosts: Vec::new(),
             identity: AigwIdentity::default(),
             chat: crate::AigwChat::default(),
             max_connections: 4096,
             max_body_bytes: 8 * 1024 * 1024,
+            max_body_memory: 256 * 1024 * 1024,
             max_response_bytes: 16 * 1024 * 1024,
             connect_timeout: ConfigDuration::secs(10),
             response_timeout: ConfigDuration::secs(300),
@@ -353,6 +362,15 @@ pub(crate) fn validate(config: &AigwConfig) -> Result<(), (&'static str, String)
         if value == 0 {
             return Err((key, format!("aigw.{key} must be at least 1")));
         }
+    }
+    if config.max_body_memory < config.max_body_bytes {
+        return Err((
+            "max_body_memory",
+            format!(
+                "aigw.max_body_memory ({}) must be at least aigw.max_body_bytes ({})",
+                config.max_body_memory, config.max_body_bytes
+            ),
+        ));
     }
     if !(1..=1_000_000).contains(&config.default_max_output_tokens) {
         return Err((

@@ -308,6 +308,11 @@ model = "claude-sonnet-4-5"
         assert!(status.success(), "kill -{signal} {pid}");
     }
 
+    /// The running gatewayd's process id (to read its memory from /proc).
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.as_ref().expect("gatewayd runs").id()
+    }
+
     pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("gatewayd.log")).unwrap_or_default()
     }

@@ -67,6 +67,16 @@ pub struct Rule {
     refused: AtomicU64,
 }
 
+impl Rule {
+    /// Reserved before the body is read: a request rate or a concurrency cap whose scope
+    /// does not depend on the route.
+    fn early(&self) -> bool {
+        !self.budget
+            && matches!(self.measure, Measure::Requests | Measure::InFlight)
+            && !matches!(self.scope, AigwScope::Provider | AigwScope::Model)
+    }
+}
+
 /// The budgets and limits in force and their counters.
 pub struct Governor {
     pub rules: Vec<Rule>,
@@ -187,8 +197,56 @@ impl Governor {
         record: &CallRecord,
         prices: &PriceTable,
     ) -> Result<Option<Admission>, CallError> {
+        self.admit_after(None, caller, route, fallbacks, body, record, prices)
+    }
+
+    /// Before the body is read: reserves on the request-rate and concurrency limits whose
+    /// scope the caller alone decides (all, key, user, team, tag), so that a caller over
+    /// them is refused before its body costs memory. `Ok(None)`: none applies.
+    pub fn admit_early(self: &Arc<Self>, caller: &Caller) -> Result<Option<Admission>, CallError> {
+        let applies = self.applies(caller, None, |r| r.early());
+        self.reserve(applies, 0, 0)
+    }
+
+    /// [`Governor::admit_route`] for a call `early` ([`Governor::admit_early`]) already
+    /// reserved on: the other rules, merged into one admission.
+    #[allow(clippy::too_many_arguments)]
+    pub fn admit_after(
+        self: &Arc<Self>,
+        early: Option<Admission>,
+        caller: &Caller,
+        route: &Route,
+        fallbacks: &[Route],
+        body: &mut Value,
+        record: &CallRecord,
+        prices: &PriceTable,
+    ) -> Result<Option<Admission>, CallError> {
+        let skip_early = early.is_some();
+        let applies = self.applies(caller, Some(route), |r| !(skip_early && r.early()));
+        let later = self.admit_sized(applies, route, fallbacks, body, record, prices)?;
+        Ok(match (early, later) {
+            (Some(mut early), Some(mut later)) => {
+                early.rules.append(&mut later.rules);
+                early.held.append(&mut later.held);
+                later.settled = true;
+                Some(early)
+            }
+            (early, later) => early.or(later),
+        })
+    }
+
+    /// The counters of the rules `which` picks that this call is in.
+    fn applies(
+        &self,
+        caller: &Caller,
+        route: Option<&Route>,
+        which: impl Fn(&Rule) -> bool,
+    ) -> Vec<(usize, String)> {
         let mut applies: Vec<(usize, String)> = Vec::new();
         for (i, r) in self.rules.iter().enumerate() {
+            if !which(r) {
+                continue;
+            }
             for value in scope_values(r.scope, r.matches.as_deref(), caller, route) {
                 let key = format!("{} {} {}:{value}", r.name, r.metric, r.scope.as_str());
                 if !applies.iter().any(|(_, k)| *k == key) {
@@ -196,6 +254,18 @@ impl Governor {
                 }
             }
         }
+        applies
+    }
+
+    fn admit_sized(
+        self: &Arc<Self>,
+        applies: Vec<(usize, String)>,
+        route: &Route,
+        fallbacks: &[Route],
+        body: &mut Value,
+        record: &CallRecord,
+        prices: &PriceTable,
+    ) -> Result<Option<Admission>, CallError> {
         if applies.is_empty() {
             return Ok(None);
         }
@@ -228,6 +298,19 @@ impl Governor {
                     micro = micro.max(estimate::max_cost_micro_usd(price, input, output));
                 }
             }
+        }
+        self.reserve(applies, tokens, micro)
+    }
+
+    /// Reserves `tokens` / `micro` (and one request or call) on every counter in `applies`.
+    fn reserve(
+        self: &Arc<Self>,
+        applies: Vec<(usize, String)>,
+        tokens: u64,
+        micro: u64,
+    ) -> Result<Option<Admission>, CallError> {
+        if applies.is_empty() {
+            return Ok(None);
         }
         let claims: Vec<Claim> = applies
             .iter()
@@ -275,7 +358,13 @@ impl Governor {
         r.refused.fetch_add(1, Relaxed);
         // Keys are `NAME METRIC SCOPE:VALUE`; names and metrics have no spaces.
         let scope = key.splitn(3, ' ').nth(2).unwrap_or(key);
-        let retry_after = refused.reset_at.saturating_sub(now).max(1);
+        // Held by calls in flight only: worth a retry once they settle (seconds); spent: not
+        // before the window resets.
+        let retry_after = if refused.held_only {
+            1
+        } else {
+            refused.reset_at.saturating_sub(now).max(1)
+        };
         let amount = |n: u64| match r.measure {
             Measure::MicroUsd => format!("${:.6}", n as f64 / 1e6),
             Measure::Tokens => format!("{n} tokens"),
@@ -290,6 +379,10 @@ impl Governor {
         }
         let when = match r.window {
             Window::InFlight => "when a call in flight ends".to_string(),
+            _ if refused.held_only => format!(
+                "at {}, or sooner if the calls in flight cost less than they reserved",
+                rfc3339(refused.reset_at)
+            ),
             _ => format!("at {}", rfc3339(refused.reset_at)),
         };
         if r.budget {
@@ -400,16 +493,18 @@ fn scope_values(
     scope: AigwScope,
     matches: Option<&str>,
     caller: &Caller,
-    route: &Route,
+    route: Option<&Route>,
 ) -> Vec<String> {
-    let values: Vec<&str> = match scope {
-        AigwScope::All => return vec!["*".into()],
-        AigwScope::Key => vec![caller.key_id.as_str(), caller.key_name.as_str()],
-        AigwScope::User => vec![caller.user.as_str()],
-        AigwScope::Team => caller.team.as_deref().into_iter().collect(),
-        AigwScope::Tag => caller.tags.iter().map(String::as_str).collect(),
-        AigwScope::Provider => vec![route.provider.name.as_str()],
-        AigwScope::Model => vec![
+    let values: Vec<&str> = match (scope, route) {
+        (AigwScope::All, _) => return vec!["*".into()],
+        (AigwScope::Key, _) => vec![caller.key_id.as_str(), caller.key_name.as_str()],
+        (AigwScope::User, _) => vec![caller.user.as_str()],
+        (AigwScope::Team, _) => caller.team.as_deref().into_iter().collect(),
+        (AigwScope::Tag, _) => caller.tags.iter().map(String::as_str).collect(),
+        // Before routing (the early phase) no provider or model is known.
+        (AigwScope::Provider | AigwScope::Model, None) => return Vec::new(),
+        (AigwScope::Provider, Some(route)) => vec![route.provider.name.as_str()],
+        (AigwScope::Model, Some(route)) => vec![
             route.canonical.as_str(),
             route.asked.as_str(),
             route.upstream_model.as_str(),
@@ -462,8 +557,9 @@ fn used(record: &CallRecord, cost: &Cost) -> (Option<u64>, Option<u64>) {
     let usage = &record.usage;
     let tokens = usage.input.saturating_add(usage.output);
     let complete = record.error.is_none() && record.status < 400;
-    // The provider answered with an error: it bills what it reported, nothing otherwise.
-    let refused = record.error.as_deref() == Some("upstream_error");
+    // The provider answered with an error (a 4xx the caller sees, or a 401/5xx the gateway
+    // turns into 502): it bills what it reported, nothing otherwise.
+    let refused = record.provider_refused || record.error.as_deref() == Some("upstream_error");
     match (usage.reported, complete || refused) {
         (true, true) => (Some(tokens), cost.micro_usd),
         (false, true) if refused => (Some(0), Some(0)),

@@ -51,8 +51,11 @@ pub struct Refused {
     pub spent: u64,
     pub reserved: u64,
     pub limit: u64,
-    /// When spend leaves the window (unix seconds): the earliest it could pass.
+    /// When the window resets (unix seconds): the latest it waits for.
     pub reset_at: u64,
+    /// Only reservations of calls in flight block it: it may pass as soon as they settle
+    /// (below what they reserved), before `reset_at`.
+    pub held_only: bool,
     /// The claim alone is over the limit: waiting never helps.
     pub never: bool,
     /// The store is full of counters (fail closed).
@@ -228,6 +231,7 @@ impl CounterStore for MemoryStore {
                         reserved: 0,
                         limit: claim.limit,
                         reset_at: now + 1,
+                        held_only: false,
                         never: false,
                         full: true,
                     });
@@ -249,12 +253,10 @@ impl CounterStore for MemoryStore {
                     spent,
                     reserved: counter.reserved,
                     limit: claim.limit,
-                    // Spent alone blocks: wait for the window; only reservations: a moment.
-                    reset_at: if spent.saturating_add(claim.amount) > claim.limit {
-                        counter.reset_at(now)
-                    } else {
-                        now + 1
-                    },
+                    // The window's real end, even when only reservations block (they may
+                    // settle to all they reserved): `held_only` says it may pass sooner.
+                    reset_at: counter.reset_at(now).max(now + 1),
+                    held_only: spent.saturating_add(claim.amount) <= claim.limit,
                     never: claim.amount > claim.limit,
                     full: false,
                 });

@@ -54,7 +54,13 @@ pub async fn send(
     let request = request
         .body(Full::new(Bytes::from(body.to_string())))
         .map_err(|e| CallError::Internal(format!("building the provider request: {e}")))?;
+    // The body is serialised: its memory budget is free again ([`crate::intake`]).
+    record.body_hold = Default::default();
     let key = secret.as_ref().map(|s| s.expose());
+    let target = request
+        .uri()
+        .authority()
+        .map_or_else(String::new, |a| a.to_string());
     let response =
         match tokio::time::timeout(gw.options.response_timeout, gw.client.request(request)).await {
             Err(_) => {
@@ -64,11 +70,13 @@ pub async fn send(
                 )))
             }
             Ok(Err(e)) => {
-                return Err(CallError::BadGateway(format!(
-                    "provider {} could not be reached: {}",
-                    provider.name,
-                    scrub(&e.to_string(), key)
-                )))
+                return Err(crate::unreachable::error(
+                    &provider.name,
+                    &target,
+                    &e,
+                    &record.request_id,
+                    key,
+                ))
             }
             Ok(Ok(response)) => response,
         };
@@ -76,6 +84,7 @@ pub async fn send(
     record.sent = true;
     let status = response.status();
     if !status.is_success() {
+        record.provider_refused = true;
         let retry_after = response
             .headers()
             .get(http::header::RETRY_AFTER)

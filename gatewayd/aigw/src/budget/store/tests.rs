@@ -76,18 +76,19 @@ fn a_refusal_says_when_the_window_frees_and_whether_waiting_helps() {
     let day = 86_400 * 20_000 + 3_600;
     let c = claim("b", Window::Day, 100, 60);
     let held = store.reserve(std::slice::from_ref(&c), day).unwrap();
-    // Only a reservation blocks: try again in a moment.
+    // Only a reservation blocks: it may pass when that call settles, but the window still
+    // resets at the day's end (what the refusal names).
     let r = store.reserve(std::slice::from_ref(&c), day).unwrap_err();
     assert_eq!(
-        (r.reset_at, r.never, r.spent, r.reserved),
-        (day + 1, false, 0, 60)
+        (r.reset_at, r.held_only, r.never, r.spent, r.reserved),
+        (86_400 * 20_001, true, false, 0, 60)
     );
     store.settle(&held, &[60], day + 5);
     // Spent blocks: the day's end.
     let r = store
         .reserve(std::slice::from_ref(&c), day + 6)
         .unwrap_err();
-    assert_eq!(r.reset_at, 86_400 * 20_001);
+    assert_eq!((r.reset_at, r.held_only), (86_400 * 20_001, false));
     let r = store
         .reserve(&[claim("b", Window::Day, 100, 101)], day)
         .unwrap_err();

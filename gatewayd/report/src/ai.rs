@@ -20,16 +20,22 @@ use super::{range_json, Report, ReportError, ReportInputs};
 
 /// The groupings: JSON key, the `by` value in the main table, and the SQL of its name (the
 /// model's depends on the source).
+/// Calls refused before they had a key, a user or a route (a bad key, `GET /v1/models`, an
+/// unknown model) are named as such, never an empty name.
 const GROUPS: [(&str, &str, &str); 5] = [
     (
         "by_key",
         "key",
-        "if(virtual_key_name = '', virtual_key_id, virtual_key_name)",
+        "multiIf(virtual_key_name != '', virtual_key_name, virtual_key_id != '', virtual_key_id,          user != '', '(no key: proxy or device identity)', '(unidentified)')",
     ),
-    ("by_team", "team", "team"),
-    ("by_user", "user", "user"),
+    ("by_team", "team", "if(team = '', '(no team)', team)"),
+    ("by_user", "user", "if(user = '', '(unidentified)', user)"),
     ("by_model", "model", ""),
-    ("by_provider", "provider", "provider"),
+    (
+        "by_provider",
+        "provider",
+        "if(provider = '', '(not routed: models list, unknown model or refused)', provider)",
+    ),
 ];
 
 /// The latest calls' columns, the ones they can be sorted by.
@@ -74,8 +80,9 @@ pub async fn ai(inputs: ReportInputs<'_>, filter: &ReportFilter) -> Result<Repor
     let (table_name, sums) = (source.table(), source.sums());
     let in_source = where_clause(source, filter);
     let filtered = where_clause(AiSource::Raw, filter);
-    let totals_sql =
-        format!("SELECT {sums}, uniqExact(user) AS users FROM {table_name} WHERE {in_source}");
+    let totals_sql = format!(
+        "SELECT {sums}, uniqExactIf(user, user != '') AS users FROM {table_name} WHERE {in_source}"
+    );
     let group_sql = |name: &str| {
         let name = if name.is_empty() {
             source.model()

@@ -59,13 +59,14 @@ impl AiSource {
         }
     }
 
-    /// The model a call was served by, led by its provider.
+    /// The model a call was served by, led by its provider; calls never routed to one (the
+    /// models list, an unknown model, a refused key) under one clear name.
     pub fn model(self) -> &'static str {
         match self {
             AiSource::Raw => {
-                "concat(provider, '/', if(model_served = '', model_asked, model_served))"
+                "if(provider = '', '(not routed)',                  concat(provider, '/', if(model_served = '', model_asked, model_served)))"
             }
-            _ => "concat(provider, '/', model)",
+            _ => "if(provider = '', '(not routed)', concat(provider, '/', model))",
         }
     }
 

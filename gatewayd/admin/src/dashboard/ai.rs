@@ -67,11 +67,17 @@ pub async fn page(
             "every call priced".to_string()
         },
     ));
-    body.push_str(&card(
-        "Calls",
-        &count(number(&totals["calls"])),
-        &format!("{} errors", count(number(&totals["errors"]))),
-    ));
+    body.push_str(&card("Calls", &count(number(&totals["calls"])), &{
+        let suspect = number(&totals["suspect_calls"]);
+        let mut line = format!("{} errors", count(number(&totals["errors"])));
+        if suspect > 0 {
+            line.push_str(&format!(
+                ", {} with impossible usage from the provider",
+                count(suspect)
+            ));
+        }
+        line
+    }));
     body.push_str(&card(
         "Tokens in / out",
         &format!(
@@ -84,10 +90,7 @@ pub async fn page(
     body.push_str(&card(
         "Users",
         &count(number(&totals["users"])),
-        &format!(
-            "{} calls with impossible usage from the provider",
-            count(number(&totals["suspect_calls"]))
-        ),
+        "distinct identified callers (keys, proxy or device users)",
     ));
     body.push_str("</div>");
     let by_model = json["by_model"].as_array().cloned().unwrap_or_default();

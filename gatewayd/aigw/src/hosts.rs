@@ -3,8 +3,8 @@
 //! send it there, but the request still says `Host: evil.example`, and that is refused with
 //! 421 (400 without a `Host`).
 //!
-//! Allowed: IP literals (a rebinding needs a name), `localhost`, `aigw.host`, and
-//! `aigw.allowed_hosts`. Only direct connections are checked here: the proxy and the agent
+//! Allowed: IP literals (a rebinding needs a name), `localhost`, `aigw.host`, the names of
+//! `[aigw.tls]`, and `aigw.allowed_hosts`. Only direct connections are checked here: the proxy and the agent
 //! hand over only connections to `aigw.host`. Never decides anything from a header other
 //! than `Host` (or an absolute-form target).
 
@@ -39,10 +39,12 @@ fn host_name(value: &str) -> Option<String> {
 
 impl HostNames {
     pub fn new(config: &config::AigwConfig) -> Self {
+        let tls = config.tls.iter().flat_map(|t| &t.names);
         let names = config
             .host
             .iter()
             .chain(&config.allowed_hosts)
+            .chain(tls)
             .filter_map(|n| host_name(n))
             .collect();
         Self { names }

@@ -486,3 +486,73 @@ fn an_unreachable_provider_is_named_with_its_host_cause_and_request_id() {
     let line = gw.call_line(&id);
     assert!(line.contains("unreachable_refused"), "{line}");
 }
+
+#[test]
+fn the_ai_report_counts_identified_users_and_names_every_row() {
+    let clickhouse = schema::testkit::ClickHouseServer::start().expect("clickhouse-server starts");
+    let mut gw = AiGateway::start_with(&crate::aigw_spend::sections(&clickhouse));
+    let key = gw.virtual_key(&["--name", "alice-laptop", "--user", "alice"]);
+    // The new user's steps: a call by alias, a bogus key, the models list, an unknown model.
+    let steps = [
+        (
+            bearer(&key),
+            "/v1/chat/completions",
+            Some(chat("fast", "hi")),
+            200,
+        ),
+        (
+            bearer("wvk_bogus"),
+            "/v1/chat/completions",
+            Some(chat("fast", "hi")),
+            401,
+        ),
+        (bearer(&key), "/v1/models", None, 200),
+        (
+            bearer(&key),
+            "/v1/chat/completions",
+            Some(chat("gpt-4o", "hi")),
+            404,
+        ),
+    ];
+    for (auth, path, body, status) in &steps {
+        let a = curl(&gw, path, &[auth.clone(), JSON.into()], body.as_deref());
+        assert_eq!(a.status, *status, "{path}: {}", a.body);
+    }
+    crate::aigw_spend::rows(
+        &clickhouse,
+        "SELECT request_id FROM warden.ai_requests",
+        steps.len(),
+        Duration::from_secs(20),
+    );
+    let report: Value = serde_json::from_str(&gw.cli(&["report", "ai", "--json"], "")).unwrap();
+    assert_eq!(
+        crate::aigw_spend::num(&report["totals"]["users"]),
+        1,
+        "only alice is a user, not the caller with a bogus key: {report}"
+    );
+    for group in ["by_key", "by_team", "by_user", "by_model", "by_provider"] {
+        for row in report[group].as_array().unwrap() {
+            let name = row["name"].as_str().unwrap();
+            assert!(
+                !name.is_empty() && !name.starts_with('/'),
+                "{group} has an unnamed row: {row}"
+            );
+            assert_ne!(name, "openai/fast", "{group}: the alias, not the model");
+        }
+    }
+    let models: Vec<&str> = report["by_model"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        models.iter().any(|m| m.starts_with("openai/gpt-4o-mini"))
+            && models.contains(&"(not routed)"),
+        "{models:?}"
+    );
+    assert!(
+        report["by_user"].to_string().contains("(unidentified)"),
+        "{report}"
+    );
+}

@@ -9,9 +9,9 @@
 //! hold shrinks to what its bytes and tree take ([`tree_cost`]); a tree that alone would pass
 //! the whole budget is refused (400). The hold is released once the call is serialised for
 //! the provider (or refused). A body that cannot get budget within `WAIT` is refused with 503
-//! in the caller's dialect, and read into the void while the answer goes out ([`discard`]),
-//! so that the client sees it. Holds are taken whole, never in parts, so bodies waiting for
-//! budget hold none.
+//! in the caller's dialect, after what it sends within 2 s is read into the void
+//! ([`discard`]), so that the client sees the answer. Holds are taken whole, never in
+//! parts, so bodies waiting for budget hold none.
 //!
 //! Never: read a body before its budget is held, or wait for budget without bound.
 
@@ -34,8 +34,9 @@ const WAIT: Duration = Duration::from_secs(2);
 /// Memory one parsed JSON value takes beyond its text (the value, its slot in an array or
 /// map, the growth slack of both), measured on serde_json's tree and rounded up.
 const PER_VALUE: usize = 48;
-/// How long a refused body may take to be read into the void.
-const DRAIN: Duration = Duration::from_secs(20);
+/// How long a refused body may take to be read into the void (a client on a LAN sends the
+/// largest body allowed well within it).
+const DRAIN: Duration = Duration::from_secs(2);
 
 /// The gateway-wide budget of memory held by request bodies being read and parsed.
 #[derive(Clone)]
@@ -213,20 +214,17 @@ pub fn tree_cost(bytes: &[u8]) -> usize {
 }
 
 /// Reads and drops what is left of a refused body (for at most `DRAIN`, one frame at a time)
-/// while the refusal is answered, so that a client still sending sees the answer instead
-/// of a reset connection. Detached from the daemon's task tracker on purpose: it holds no
-/// state, and shutdown need not wait for it.
-pub fn discard(mut body: Incoming) {
-    tokio::spawn(async move {
-        let _ = tokio::time::timeout(DRAIN, async {
-            while let Some(frame) = body.frame().await {
-                if frame.is_err() {
-                    break;
-                }
+/// before the refusal is answered, so that a client still sending sees the answer instead
+/// of a reset connection; one that sends nothing waits `DRAIN` at most.
+pub async fn discard(mut body: Incoming) {
+    let _ = tokio::time::timeout(DRAIN, async {
+        while let Some(frame) = body.frame().await {
+            if frame.is_err() {
+                break;
             }
-        })
-        .await;
-    });
+        }
+    })
+    .await;
 }
 
 #[cfg(test)]

@@ -96,7 +96,7 @@ pub async fn parse(
     let limit = gw.options.max_body_bytes;
     // Content type, early limits and memory budget before a byte is read ([`crate::intake`]).
     if let Err(refused) = crate::intake::admit(gw, &parts.headers, record).await {
-        crate::intake::discard(body);
+        crate::intake::discard(body).await;
         return Err(refused);
     }
     // A body trickled a byte at a time must not hold a connection (and a revoked key's call)

@@ -344,8 +344,9 @@ pub async fn forward(
     // The provider answered: from here on the call may cost something.
     record.sent = true;
     let status = response.status();
+    // (Reset on success: an earlier deployment of a route may have refused.)
+    record.provider_refused = !status.is_success();
     if !status.is_success() {
-        record.provider_refused = true;
         let retry_after = response
             .headers()
             .get(http::header::RETRY_AFTER)

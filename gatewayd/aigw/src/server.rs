@@ -243,7 +243,10 @@ pub async fn handle_via(
             record.error = Some(error.kind().to_string());
             if matches!(
                 error,
-                CallError::Internal(_) | CallError::BadGateway(_) | CallError::Timeout(_)
+                CallError::Internal(_)
+                    | CallError::BadGateway(_)
+                    | CallError::Unreachable { .. }
+                    | CallError::Timeout(_)
             ) {
                 tracing::warn!(request_id = %record.request_id, error = %error, "aigw call failed");
             }

@@ -71,7 +71,7 @@ impl Outcome {
             CallError::Upstream { status, .. } if status.is_server_error() => Self::ServerError,
             CallError::Timeout(_) => Self::Timeout,
             // No connection, a refused key, an answer that is not one: the deployment's fault.
-            CallError::BadGateway(_) => Self::Unreachable,
+            CallError::BadGateway(_) | CallError::Unreachable { .. } => Self::Unreachable,
             _ => Self::CallerError,
         }
     }

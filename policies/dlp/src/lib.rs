@@ -40,6 +40,7 @@ mod detections;
 mod detector;
 mod detectors;
 mod edm;
+mod encoded;
 mod engine;
 mod error;
 mod finding;

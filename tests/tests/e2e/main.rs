@@ -51,6 +51,7 @@ mod otlp;
 mod parked;
 mod policy;
 mod prompt_paths;
+mod prompt_rewrites;
 mod provider_keys;
 mod proxy_access;
 mod quickstart_clickhouse;

@@ -37,8 +37,13 @@ pub fn json_text(body: &[u8]) -> JsonText {
 /// The string values of a JSON body (not its keys) joined by a space, when it is JSON: what a
 /// WebSocket message holds for the seam with the next one.
 pub fn json_values(body: &[u8]) -> Option<String> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if !matches!(first, Some(b'{' | b'[')) {
+        // `8689 9855` is two JSON numbers, and a message of text.
+        return None;
+    }
     let (out, complete, values) = walk(body);
-    if !complete {
+    if !complete || values.is_empty() {
         return None;
     }
     let mut joined = Vec::with_capacity(out.len());
@@ -149,16 +154,22 @@ fn join_values(out: &mut Vec<u8>, values: &[(usize, usize)]) {
             j += 1;
         }
         let (first, last) = (values[k], values[j]);
-        let tail_from = first.0
+        let mut tail_from = first.0
             + out[first.0..first.1]
                 .iter()
                 .rposition(|b| !numeric(b))
                 .map_or(0, |i| i + 1);
+        while tail_from < first.1 && !out[tail_from].is_ascii_digit() {
+            tail_from += 1;
+        }
         let head_to = first_non_numeric(&out[last.0..last.1]).map_or(last.1, |i| last.0 + i);
         let mut pieces = vec![(tail_from, first.1)];
         pieces.extend_from_slice(&values[k + 1..j]);
         pieces.push((last.0, head_to));
         for joint in [&b" "[..], b""] {
+            // A blank line first: two line breaks end a number (the last token's digits
+            // must not run into the chain).
+            out.push(b'\n');
             for (n, &(from, to)) in pieces.iter().enumerate() {
                 if n > 0 {
                     out.extend_from_slice(joint);
@@ -258,12 +269,12 @@ mod tests {
     fn values_split_over_fields_are_joined() {
         let out = json_text(br#"{"a":"card 4556 7375","b":"8689 9855"}"#);
         assert!(
-            out.text.contains(" 4556 7375 8689 9855\n"),
+            out.text.contains("\n\n4556 7375 8689 9855\n"),
             "{}",
             out.text
         );
         let out = json_text(br#"{"a":"4556737","b":"586899855"}"#);
-        assert!(out.text.contains("\n4556737586899855\n"), "{}", out.text);
+        assert!(out.text.contains("\n\n4556737586899855\n"), "{}", out.text);
         let digits: Vec<String> = "4556737586899855"
             .chars()
             .enumerate()
@@ -272,6 +283,11 @@ mod tests {
         let out = json_text(format!("{{{}}}", digits.join(",")).as_bytes());
         assert!(out.text.contains("4 5 5 6 7 3 7 5 8 6 8 9 9 8 5 5"));
         assert!(out.text.contains("\n4556737586899855\n"));
+        assert_eq!(json_values(b"8689 9855"), None, "numbers, not JSON values");
+        assert_eq!(
+            json_values(br#"{"a":"x","b":["y"]}"#).as_deref(),
+            Some("x y")
+        );
         // Many tiny values: bounded by the body.
         let many = format!("[{}]", vec!["\"1\""; 10_000].join(","));
         let out = json_text(many.as_bytes());

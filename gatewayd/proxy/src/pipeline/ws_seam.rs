@@ -32,7 +32,8 @@ pub(crate) fn seam(tail: &str, next: &str) -> String {
         return String::new();
     }
     let head = head(next);
-    format!("{tail} {head}\n{tail}{head}\n")
+    // Two line breaks between the joins: a number ends there.
+    format!("{tail} {head}\n\n{tail}{head}\n")
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ mod aigw_budgets;
 mod aigw_chat;
 mod aigw_dashboard;
 mod aigw_endpoints;
+mod aigw_prompt_rewrites;
 mod aigw_providers;
 mod aigw_reload;
 mod aigw_response_dlp;

@@ -89,14 +89,7 @@ pub(crate) fn scan(scanner: &Scanner, cx: &mut Cx<'_>, sub: &DetectorSet) {
         if !(MIN_RUN..=MAX_RUN).contains(&run.len()) || run.len() % 4 == 1 {
             continue;
         }
-        let std_chars = run.iter().any(|b| matches!(b, b'+' | b'/'));
-        let url_chars = run.iter().any(|b| matches!(b, b'-' | b'_'));
-        let decoded = match (std_chars, url_chars) {
-            (true, true) => continue,
-            (true, false) => standard.decode(run),
-            (false, _) => url.decode(run),
-        };
-        let Ok(decoded) = decoded else {
+        let Some(decoded) = decode(run, &standard, &url) else {
             continue;
         };
         if !printable(&decoded) || decoded.iter().filter(|b| b.is_ascii_digit()).count() < 9 {
@@ -143,6 +136,34 @@ fn long_run_in(mask: u64) -> Option<usize> {
 /// [`RUN`]'s definition, for walking back to a run's start.
 fn in_run(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
+}
+
+/// `run` decoded in the alphabet its characters name (`+` `/` standard, `-` `_` URL-safe;
+/// both: not base64).
+fn decode(run: &[u8], standard: &GeneralPurpose, url: &GeneralPurpose) -> Option<Vec<u8>> {
+    let std_chars = run.iter().any(|b| matches!(b, b'+' | b'/'));
+    let url_chars = run.iter().any(|b| matches!(b, b'-' | b'_'));
+    match (std_chars, url_chars) {
+        (true, true) => None,
+        (true, false) => standard.decode(run).ok(),
+        (false, _) => url.decode(run).ok(),
+    }
+}
+
+/// The text a finding's span decodes to when it is a base64 run the scan decoded (padding
+/// included), for checking the finding against its detector's pattern (the fuzz
+/// properties); `None` for any other span.
+pub fn decoded(span: &str) -> Option<String> {
+    let run = span.trim_end_matches('=').as_bytes();
+    if run.len() < MIN_RUN || !run.iter().all(|b| in_run(*b)) {
+        return None;
+    }
+    let bytes = decode(
+        run,
+        &engine(&alphabet::STANDARD),
+        &engine(&alphabet::URL_SAFE),
+    )?;
+    String::from_utf8(bytes).ok()
 }
 
 /// Whether `bytes` is UTF-8 text without control characters other than blanks.

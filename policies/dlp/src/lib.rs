@@ -64,6 +64,7 @@ pub use builder::DlpEngineBuilder;
 pub use custom::{CustomRegex, KeywordList, CUSTOM_REGEX_MAX_LEN, CUSTOM_REGEX_SIZE_LIMIT};
 pub use detector::Detector;
 pub use edm::{EdmOptions, EdmSet};
+pub use encoded::decoded;
 pub use engine::{DetectorCount, DlpEngine, ProfileResult};
 pub use error::DlpError;
 pub use finding::{mask, Confidence, Finding, Snippet};

@@ -7,7 +7,7 @@
 //! deployment's keyword lists, regexes and exact-data sets, then shared read-only.
 //!
 //! How a scan works (see `scan.rs`): invisible characters are stripped and other digits
-//! (full-width, other scripts, HTML `&#52;`) folded to ASCII first (`invisible.rs`), and long
+//! (full-width, other scripts, HTML numeric references) folded to ASCII first (`invisible.rs`), and long
 //! base64 runs are decoded for the numeric detectors (`encoded.rs`). Every token detector's anchor (`AKIA`, `ghp_`,
 //! `-----BEGIN`, `eyJ`, ...) holds one of five trigger bytes (`_ - J A /`), marked 64 bytes at a
 //! time in a bit mask (`byteset`: SSE2 compares gathered by `pmovmskb` on x86-64, a flag array

@@ -28,7 +28,7 @@ fn relay(input: &[u8]) -> (Option<FrameOutcome>, Vec<u8>) {
         .build()
         .unwrap_or_else(|e| panic!("runtime: {e}"));
     let mut forwarded = Vec::new();
-    let scan = |message: &[u8]| {
+    let scan = |message: &[u8], _data: bool| {
         assert!(message.len() <= 2 * proxy::inspect::websocket::MAX_MESSAGE * 3);
         message
             .windows(REFUSED.len())

@@ -4,7 +4,9 @@
 //! scanned with `[aigw] dlp_profile` by the proxy's engine, before anything leaves. Whatever
 //! is forwarded is scanned: a field this phase does not know is not a way around it.
 //! Base64 payloads are decoded and scanned when their media type is text; images and other
-//! binary payloads are not readable text and are not scanned (documented limit).
+//! binary payloads (base64 `data`, `data:` URLs) are scanned when their bytes decode to
+//! printable text whatever media type they declare (a card labelled `image/png` is still
+//! text); real images are not readable text and are not scanned (documented limit).
 //!
 //! `block` refuses the call naming the detectors; `redact` masks each finding inside the
 //! string that holds it and scans the result again: a finding that spans two strings, or
@@ -169,6 +171,20 @@ fn collect(value: &Value, prose: &mut Vec<String>, rest: &mut Vec<String>) {
             for (key, item) in map {
                 rest.push(key.clone());
                 if is_binary_payload(map, key) {
+                    // Declared binary: read as text only when its bytes are text (a text
+                    // media type was decoded above already).
+                    let text_media = map
+                        .get("media_type")
+                        .and_then(Value::as_str)
+                        .is_some_and(|m| m.to_ascii_lowercase().starts_with("text/"));
+                    let decoded = if key == "data" && text_media {
+                        None
+                    } else {
+                        item.as_str().and_then(printable_payload)
+                    };
+                    if let Some(text) = decoded {
+                        prose.push(text);
+                    }
                     continue;
                 }
                 if MARKERS.contains(&key.as_str()) {
@@ -202,6 +218,31 @@ fn base64_text(map: &serde_json::Map<String, Value>) -> Option<String> {
         .decode(data.trim())
         .ok()?;
     Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The decoded bytes of a base64 payload or `data:...;base64,` URL when they are printable
+/// text (a label says nothing: the bytes decide). At most [`MAX_DECODED`] bytes.
+fn printable_payload(payload: &str) -> Option<String> {
+    let data = match payload.strip_prefix("data:") {
+        Some(url) => {
+            let (head, data) = url.split_once(',')?;
+            if !head.to_ascii_lowercase().ends_with(";base64") {
+                return None;
+            }
+            data
+        }
+        None => payload,
+    };
+    if data.len() > MAX_DECODED * 4 / 3 + 4 {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data.trim())
+        .ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    text.chars()
+        .all(|c| !c.is_control() || c.is_whitespace())
+        .then_some(text)
 }
 
 /// Whether `map[key]` is a binary payload (base64 image or file data, a `data:` URL of an
@@ -294,6 +335,27 @@ mod tests {
         // Image data is not text: not scanned, not refused.
         let mut image = json!({"messages": [{"role": "user", "content": [{"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo4539148803436467"}}]}]});
         assert!(scanner(AigwOnMatch::Block).check(&mut image).is_ok());
+    }
+
+    #[test]
+    fn rewritten_cards_and_text_labelled_binary_are_refused() {
+        let b64 = |t: &str| base64::engine::general_purpose::STANDARD.encode(t);
+        let card = "card 4556 7375 8689 9855";
+        let cases = [
+            json!({"messages": [{"role": "user", "content": "4556/7375/8689/9855"}]}),
+            json!({"messages": [{"role": "user", "content": "\u{FF14}\u{FF15}\u{FF15}\u{FF16}\u{FF17}\u{FF13}\u{FF17}\u{FF15}\u{FF18}\u{FF16}\u{FF18}\u{FF19}\u{FF19}\u{FF18}\u{FF15}\u{FF15}"}]}),
+            json!({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": format!("data:text/plain;base64,{}", b64(card))}}]}]}),
+            json!({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": format!("data:image/png;base64,{}", b64(card))}}]}]}),
+            json!({"messages": [{"role": "user", "content": [{"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": b64(card)}}]}]}),
+        ];
+        for case in cases {
+            assert!(
+                scanner(AigwOnMatch::Block)
+                    .check(&mut case.clone())
+                    .is_err(),
+                "not blocked: {case}"
+            );
+        }
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! scanner: built once from the shipped profiles (`policies/dlp/profiles.toml`) plus the
 //! deployment's keyword lists, regexes and exact-data sets, then shared read-only.
 //!
-//! How a scan works (see `scan.rs`): every token detector's anchor (`AKIA`, `ghp_`,
+//! How a scan works (see `scan.rs`): invisible characters are stripped and other digits
+//! (full-width, other scripts, HTML numeric references) folded to ASCII first (`invisible.rs`), and long
+//! base64 runs are decoded for the numeric detectors (`encoded.rs`). Every token detector's anchor (`AKIA`, `ghp_`,
 //! `-----BEGIN`, `eyJ`, ...) holds one of five trigger bytes (`_ - J A /`), marked 64 bytes at a
 //! time in a bit mask (`byteset`: SSE2 compares gathered by `pmovmskb` on x86-64, a flag array
 //! packed by multiplication elsewhere); a trigger is checked against its neighbours by table before any
@@ -40,6 +42,7 @@ mod detections;
 mod detector;
 mod detectors;
 mod edm;
+mod encoded;
 mod engine;
 mod error;
 mod finding;
@@ -61,6 +64,7 @@ pub use builder::DlpEngineBuilder;
 pub use custom::{CustomRegex, KeywordList, CUSTOM_REGEX_MAX_LEN, CUSTOM_REGEX_SIZE_LIMIT};
 pub use detector::Detector;
 pub use edm::{EdmOptions, EdmSet};
+pub use encoded::decoded;
 pub use engine::{DetectorCount, DlpEngine, ProfileResult};
 pub use error::DlpError;
 pub use finding::{mask, Confidence, Finding, Snippet};

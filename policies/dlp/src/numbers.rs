@@ -11,7 +11,8 @@ use super::scan::Cx;
 
 /// Most digits a card or SSN has; longer sequences are something else.
 pub const MAX_DIGITS: usize = 19;
-const MAX_GROUPS: usize = 8;
+/// Most groups: a card typed one digit at a time (`4 5 5 6 ...`) has up to 19.
+const MAX_GROUPS: usize = 19;
 
 /// A run of digit groups such as `4111 1111 1111 1111` or `078-05-1120`.
 #[derive(Debug, Clone)]
@@ -84,7 +85,8 @@ impl Digits {
     }
 }
 
-/// The separator at `i` between two digit groups: its kind (`b' '`, `b'-'`, `b'.'`), length
+/// The separator at `i` between two digit groups: its kind (`b' '`, `b'-'`, `b'.'`, `b'/'`,
+/// `b'_'`), length
 /// in bytes, and whether it is plain (one ASCII space or `-`). Blanks are one to three of
 /// space, tab, a line break (at most one), no-break space and the Unicode spaces; dashes are
 /// `-`, en dash, figure dash and minus sign. Cards are printed, typed and pasted with all of
@@ -94,6 +96,9 @@ pub(crate) fn separator(text: &[u8], i: usize) -> Option<(u8, usize, bool)> {
     match *text.get(i)? {
         b'-' => return Some((b'-', 1, true)),
         b'.' => return Some((b'.', 1, false)),
+        // `4556/7375/...`, `4556_7375_...`: never plain, so only cards read them.
+        b'/' => return Some((b'/', 1, false)),
+        b'_' => return Some((b'_', 1, false)),
         0xE2 if matches!(
             text.get(i + 1..i + 3),
             Some([0x80, 0x92 | 0x93] | [0x88, 0x92])
@@ -334,8 +339,10 @@ mod tests {
         let d = Digits::parse(b"078-05-1120 x", 0);
         assert_eq!(d.groups(), [3, 2, 4]);
         assert_eq!(d.digits(), [0, 7, 8, 0, 5, 1, 1, 2, 0]);
-        let d = Digits::parse(b"1 2 3 4 5 6 7 8 9", 0);
+        let d = Digits::parse(b"1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0", 0);
         assert!(d.overflow);
+        let d = Digits::parse(b"4556/7375_8689/9855", 0);
+        assert_eq!((d.groups(), d.sep), (&[4u8, 4][..], Some(b'/')));
         let d = Digits::parse(b"12345678901234567890", 0);
         assert!(d.overflow && d.end == 20);
     }

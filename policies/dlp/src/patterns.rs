@@ -28,10 +28,10 @@ pub const JWT: &str = r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*";
 pub const EMAIL_DOMAIN: &str =
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}";
 /// Between two digit groups of a card: one to three blanks (space, tab, line break, no-break
-/// space, the Unicode spaces), a dot or a dash (ASCII, en dash, figure dash, minus), and the
+/// space, the Unicode spaces), a dot, `/`, `_` or a dash (ASCII, en dash, figure dash, minus), and the
 /// invisible characters a scan strips (zero-width space, joiners, word joiner, BOM, soft
 /// hyphen) anywhere.
-pub const CARD: &str = r"(?:\d(?:\xE2\x80[\x8B-\x8D]|\xE2\x81\xA0|\xEF\xBB\xBF|\xC2\xAD)*(?:(?:[ \t\r\n]|\xC2\xA0|\xE2\x80[\x80-\x8A\xAF]|\xE2\x81\x9F|\xE3\x80\x80){1,3}|[.-]|\xE2\x80[\x92\x93]|\xE2\x88\x92)?(?:\xE2\x80[\x8B-\x8D]|\xE2\x81\xA0|\xEF\xBB\xBF|\xC2\xAD)*){12,18}\d";
+pub const CARD: &str = r"(?:\d(?:\xE2\x80[\x8B-\x8D]|\xE2\x81\xA0|\xEF\xBB\xBF|\xC2\xAD)*(?:(?:[ \t\r\n]|\xC2\xA0|\xE2\x80[\x80-\x8A\xAF]|\xE2\x81\x9F|\xE3\x80\x80){1,3}|[./_-]|\xE2\x80[\x92\x93]|\xE2\x88\x92)?(?:\xE2\x80[\x8B-\x8D]|\xE2\x81\xA0|\xEF\xBB\xBF|\xC2\xAD)*){12,18}\d";
 pub const IBAN: &str = r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?";
 pub const SSN: &str = r"\d{3}[- ]\d{2}[- ]\d{4}";
 pub const UK_NINO: &str = r"[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]";

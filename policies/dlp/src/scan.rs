@@ -9,6 +9,7 @@ use super::custom::Customs;
 use super::detections::Detections;
 use super::detector::{Detection, Detector, DetectorSet};
 use super::detectors;
+use super::encoded;
 use super::finding::Confidence;
 use super::invisible;
 use super::numbers;
@@ -96,20 +97,30 @@ const NUMBERED: &[Detector] = &[
 
 impl Scanner {
     /// All detections of the detectors in `set` in `text`, sorted by start. Invisible
-    /// characters are stripped first (see [`invisible`]); offsets are the original text's.
+    /// characters are stripped and digits folded first (see [`invisible`]); long base64 runs
+    /// are decoded for numbers (see [`encoded`]); offsets are the original text's.
     pub fn scan(&self, text: &[u8], set: &DetectorSet) -> Vec<Detection> {
+        self.scan_folded(text, set, true)
+    }
+
+    /// What the numeric detectors of `sub` find in a decoded base64 run: not decoded again.
+    pub fn scan_nested(&self, text: &[u8], sub: &DetectorSet) -> Vec<Detection> {
+        self.scan_folded(text, sub, false)
+    }
+
+    fn scan_folded(&self, text: &[u8], set: &DetectorSet, decode: bool) -> Vec<Detection> {
         let stripped = invisible::strip(text);
         if stripped.is_plain() {
-            return self.scan_visible(text, set);
+            return self.scan_visible(text, set, decode);
         }
-        let mut found = self.scan_visible(&stripped.text, set);
+        let mut found = self.scan_visible(&stripped.text, set, decode);
         for d in &mut found {
             (d.start, d.end) = stripped.original(d.start, d.end);
         }
         found
     }
 
-    fn scan_visible(&self, text: &[u8], set: &DetectorSet) -> Vec<Detection> {
+    fn scan_visible(&self, text: &[u8], set: &DetectorSet, decode: bool) -> Vec<Detection> {
         let mut out = Detections::default();
         let mut cx = Cx {
             text,
@@ -149,6 +160,12 @@ impl Scanner {
         }
         cx.out.next_run();
         self.customs.scan_unanchored(&mut cx);
+        cx.out.next_run();
+        if decode && text.len() >= encoded::MIN_RUN {
+            if let Some(sub) = encoded::numeric_subset(set) {
+                encoded::scan(self, &mut cx, &sub);
+            }
+        }
         out.resolve()
     }
 }

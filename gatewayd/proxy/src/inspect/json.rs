@@ -4,8 +4,14 @@
 //! drops numbers when only strings are collected, and must cap nesting (a body nested deeper
 //! than the cap was once dropped unscanned). This walk never recurses and never builds a
 //! tree: depth costs nothing, every duplicate and every number is seen, and the text it
-//! returns is never longer than the body (the byte budget is the body limit). It must never
-//! panic and never allocate more than the body's size.
+//! returns is never longer than three times the body (the byte budget is the body limit). It
+//! must never panic and never allocate more than that.
+//!
+//! A number split over fields (`{"a":"card 4556 7375","b":"8689 9855"}`, `"4556737"` then
+//! `"586899855"`, one digit per field) is one number to whoever reads the fields together,
+//! so the text ends with every chain of neighbouring string values a number could run
+//! through, joined with a blank and without one (see `join_values`). Only digits are
+//! repeated there, and only where they meet across fields: a value's findings count once.
 
 /// The text of a JSON body, and whether every byte outside the tokens was JSON structure.
 pub struct JsonText {
@@ -15,17 +21,72 @@ pub struct JsonText {
     pub complete: bool,
 }
 
-/// Walks `body` as JSON tokens: strings (escapes decoded) and keys and numbers, one a line.
+/// Walks `body` as JSON tokens: strings (escapes decoded) and keys and numbers, one a line;
+/// then the string values joined (see the module docs).
 pub fn json_text(body: &[u8]) -> JsonText {
+    let (mut out, complete, values) = walk(body);
+    if values.len() > 1 {
+        join_values(&mut out, &values);
+    }
+    JsonText {
+        text: into_text(out),
+        complete,
+    }
+}
+
+/// The string values of a JSON body (not its keys) joined by a space, when it is JSON: what a
+/// WebSocket message holds for the seam with the next one.
+pub fn json_values(body: &[u8]) -> Option<String> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if !matches!(first, Some(b'{' | b'[')) {
+        // `8689 9855` is two JSON numbers, and a message of text.
+        return None;
+    }
+    let (out, complete, values) = walk(body);
+    if !complete || values.is_empty() {
+        return None;
+    }
+    let mut joined = Vec::with_capacity(out.len());
+    for (k, &(from, to)) in values.iter().enumerate() {
+        if k > 0 {
+            joined.push(b' ');
+        }
+        joined.extend_from_slice(&out[from..to]);
+    }
+    Some(into_text(joined))
+}
+
+fn into_text(out: Vec<u8>) -> String {
+    match String::from_utf8(out) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}
+
+/// The tokens one a line, whether every byte was JSON, and where the string values lie.
+#[allow(clippy::type_complexity)]
+fn walk(body: &[u8]) -> (Vec<u8>, bool, Vec<(usize, usize)>) {
     let mut out: Vec<u8> = Vec::with_capacity(body.len().min(1 << 20));
     let mut complete = true;
+    // Where each string value (not a key) lies in `out`.
+    let mut values: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
     while i < body.len() {
         match body[i] {
             b' ' | b'\t' | b'\n' | b'\r' | b'{' | b'}' | b'[' | b']' | b',' | b':' => i += 1,
             b'"' => {
+                let from = out.len();
                 let (next, closed) = string(body, i + 1, &mut out);
                 complete &= closed;
+                let is_key = body
+                    .get(next..)
+                    .unwrap_or_default()
+                    .iter()
+                    .find(|b| !b.is_ascii_whitespace())
+                    == Some(&b':');
+                if !is_key && out.len() > from {
+                    values.push((from, out.len()));
+                }
                 out.push(b'\n');
                 i = next;
             }
@@ -54,11 +115,75 @@ pub fn json_text(body: &[u8]) -> JsonText {
             }
         }
     }
-    let text = match String::from_utf8(out) {
-        Ok(text) => text,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    (out, complete, values)
+}
+
+/// Whether `b` can continue a number across a field: a digit or a separator cards use.
+fn numeric(b: &u8) -> bool {
+    b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'.' | b'/' | b'_')
+}
+
+/// Appends each chain of neighbouring values that a number could run through (one ends in a
+/// digit, the next starts with one, every value inside the chain is all digits), from the
+/// first one's trailing digits to the last one's leading digits, joined by a blank and
+/// without one, a line each. Nothing else is repeated: a value counts once.
+fn join_values(out: &mut Vec<u8>, values: &[(usize, usize)]) {
+    let ends_digit = |v: (usize, usize), out: &[u8]| {
+        let v = &out[v.0..v.1];
+        let rest = v.iter().rposition(|b| !numeric(b) || b.is_ascii_digit());
+        rest.is_some_and(|i| v[i].is_ascii_digit())
     };
-    JsonText { text, complete }
+    let starts_digit = |v: (usize, usize), out: &[u8]| {
+        let v = &out[v.0..v.1];
+        let first = v.iter().position(|b| !numeric(b) || b.is_ascii_digit());
+        first.is_some_and(|i| v[i].is_ascii_digit())
+    };
+    let all_numeric = |v: (usize, usize), out: &[u8]| out[v.0..v.1].iter().all(numeric);
+    let links = |a, b, out: &[u8]| ends_digit(a, out) && starts_digit(b, out);
+    let mut k = 0;
+    while k + 1 < values.len() {
+        if !links(values[k], values[k + 1], out) {
+            k += 1;
+            continue;
+        }
+        let mut j = k + 1;
+        while j + 1 < values.len()
+            && all_numeric(values[j], out)
+            && links(values[j], values[j + 1], out)
+        {
+            j += 1;
+        }
+        let (first, last) = (values[k], values[j]);
+        let mut tail_from = first.0
+            + out[first.0..first.1]
+                .iter()
+                .rposition(|b| !numeric(b))
+                .map_or(0, |i| i + 1);
+        while tail_from < first.1 && !out[tail_from].is_ascii_digit() {
+            tail_from += 1;
+        }
+        let head_to = first_non_numeric(&out[last.0..last.1]).map_or(last.1, |i| last.0 + i);
+        let mut pieces = vec![(tail_from, first.1)];
+        pieces.extend_from_slice(&values[k + 1..j]);
+        pieces.push((last.0, head_to));
+        for joint in [&b" "[..], b""] {
+            // A blank line first: two line breaks end a number (the last token's digits
+            // must not run into the chain).
+            out.push(b'\n');
+            for (n, &(from, to)) in pieces.iter().enumerate() {
+                if n > 0 {
+                    out.extend_from_slice(joint);
+                }
+                out.extend_from_within(from..to);
+            }
+            out.push(b'\n');
+        }
+        k = j;
+    }
+}
+
+fn first_non_numeric(v: &[u8]) -> Option<usize> {
+    v.iter().position(|b| !numeric(b))
 }
 
 /// Decodes the string starting at `i` (after its quote) into `out`; returns the index after
@@ -138,6 +263,38 @@ mod tests {
         let out = json_text(br#"["\u0034\u00e9\ud83d\ude00 \"q\"", true, null, -1.5e3]"#);
         assert_eq!(out.text, "4\u{e9}\u{1f600} \"q\"\n-1.5e3\n");
         assert!(out.complete);
+    }
+
+    #[test]
+    fn values_split_over_fields_are_joined() {
+        let out = json_text(br#"{"a":"card 4556 7375","b":"8689 9855"}"#);
+        assert!(
+            out.text.contains("\n\n4556 7375 8689 9855\n"),
+            "{}",
+            out.text
+        );
+        let out = json_text(br#"{"a":"4556737","b":"586899855"}"#);
+        assert!(out.text.contains("\n\n4556737586899855\n"), "{}", out.text);
+        let digits: Vec<String> = "4556737586899855"
+            .chars()
+            .enumerate()
+            .map(|(i, c)| format!("\"d{i}\":\"{c}\""))
+            .collect();
+        let out = json_text(format!("{{{}}}", digits.join(",")).as_bytes());
+        assert!(out.text.contains("4 5 5 6 7 3 7 5 8 6 8 9 9 8 5 5"));
+        assert!(out.text.contains("\n4556737586899855\n"));
+        assert_eq!(json_values(b"8689 9855"), None, "numbers, not JSON values");
+        assert_eq!(
+            json_values(br#"{"a":"x","b":["y"]}"#).as_deref(),
+            Some("x y")
+        );
+        // Many tiny values: bounded by the body.
+        let many = format!("[{}]", vec!["\"1\""; 10_000].join(","));
+        let out = json_text(many.as_bytes());
+        assert!(out.text.len() <= 3 * many.len());
+        // Words between the numbers: nothing is joined, nothing repeated.
+        let out = json_text(br#"{"a":"card 4556","b":"hello","c":"7375 8689"}"#);
+        assert_eq!(out.text.matches("4556").count(), 1, "{}", out.text);
     }
 
     #[test]

@@ -15,11 +15,12 @@ mod multipart;
 mod upload_names;
 pub mod websocket;
 
+pub use json::json_values;
 pub use model::model_of;
 
 pub use body::{collect_bounded, Collected, Unscannable};
 pub use budget::{BudgetHold, InspectBudget};
-pub use extract::{extract_text, file_text, form_text, Extracted};
+pub use extract::{extract_text, file_text, form_text, percent_decode, Extracted};
 pub use upload_names::upload_names;
 
 /// The text of a file as the DLP scanner should see it: documents, PDFs and archives

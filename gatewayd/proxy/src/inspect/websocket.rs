@@ -30,7 +30,8 @@ pub enum FrameOutcome {
 }
 
 /// Copies client frames to `upstream`, scanning every message and control payload with
-/// `scan` (which returns a description when the bytes must not pass).
+/// `scan` (which returns a description when the bytes must not pass; its flag is true for a
+/// data message, false for a control payload).
 pub async fn relay_client_frames<R, W, F>(
     mut client: R,
     mut upstream: W,
@@ -39,7 +40,7 @@ pub async fn relay_client_frames<R, W, F>(
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
-    F: Fn(&[u8]) -> Option<String>,
+    F: Fn(&[u8], bool) -> Option<String>,
 {
     let mut message: Vec<u8> = Vec::new();
     let mut held: Vec<u8> = Vec::new();
@@ -98,7 +99,7 @@ where
             } else {
                 &plain[..]
             };
-            if let Some(reason) = scan(text) {
+            if let Some(reason) = scan(text, false) {
                 return Ok(FrameOutcome::Blocked(reason));
             }
             upstream.write_all(&header).await?;
@@ -119,7 +120,7 @@ where
         if !fin {
             continue;
         }
-        if let Some(reason) = scan(&message) {
+        if let Some(reason) = scan(&message, true) {
             return Ok(FrameOutcome::Blocked(reason));
         }
         message.clear();
@@ -192,7 +193,7 @@ mod tests {
         input.extend(frame(0, true, b"KEY"));
         input.extend(frame(1, true, b"never sent"));
         let mut out = Vec::new();
-        let outcome = relay_client_frames(&input[..], &mut out, |t| {
+        let outcome = relay_client_frames(&input[..], &mut out, |t, _| {
             String::from_utf8_lossy(t)
                 .contains("secret KEY")
                 .then(|| "keyword".to_string())
@@ -207,7 +208,7 @@ mod tests {
         );
     }
 
-    fn card(t: &[u8]) -> Option<String> {
+    fn card(t: &[u8], _data: bool) -> Option<String> {
         String::from_utf8_lossy(t)
             .contains("4539")
             .then(|| "card".to_string())
@@ -265,12 +266,12 @@ mod tests {
     async fn oversized_and_truncated_frames_do_not_panic() {
         let huge = [0x81u8, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
         let mut out = Vec::new();
-        let outcome = relay_client_frames(&huge[..], &mut out, |_| None)
+        let outcome = relay_client_frames(&huge[..], &mut out, |_, _| None)
             .await
             .unwrap();
         assert_eq!(outcome, FrameOutcome::TooLarge);
         let cut = [0x81u8, 0x85, 1, 2];
-        assert!(relay_client_frames(&cut[..], &mut out, |_| None)
+        assert!(relay_client_frames(&cut[..], &mut out, |_, _| None)
             .await
             .is_err());
     }

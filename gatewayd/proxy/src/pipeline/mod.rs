@@ -30,12 +30,14 @@ mod inspection;
 mod log;
 mod redact;
 mod request_text;
+mod stored_path;
 mod target;
 mod trace_span;
 mod tunnel_log;
 mod upgrade;
 mod upload_name;
 mod upload_sniff;
+mod ws_seam;
 
 use std::convert::Infallible;
 use std::sync::atomic::Ordering::Relaxed;
@@ -225,10 +227,14 @@ async fn run_phases(
 /// be written when the response body ends or is dropped.
 fn log_phase(
     conn: &ConnectionContext,
-    ctx: RequestContext,
+    mut ctx: RequestContext,
     mut response: Response<ProxyBody>,
     span: tracing::Span,
 ) -> Response<ProxyBody> {
+    // A secret in the URL path is never stored or logged in full.
+    if let std::borrow::Cow::Owned(path) = stored_path::masked(&conn.snapshot.dlp, &ctx.path) {
+        ctx.path = path;
+    }
     if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
         response.headers_mut().insert(HEADER_REQUEST_ID, id);
     }

@@ -146,11 +146,11 @@ pub async fn forward(
         let (client_read, mut client_write) = tokio::io::split(client);
         let (mut upstream_read, mut upstream_write) = tokio::io::split(upstream);
         let profiles: Vec<&str> = scan_profiles.iter().map(String::as_str).collect();
-        let scan = |message: &[u8]| -> Option<String> {
-            // Text or binary, a message is read as a body is: JSON walked, files opened,
-            // UTF-16 decoded. A scan that cannot run stops the message (fail closed).
-            let text = crate::inspect::extract_text("", message, &[]).text;
-            let results = match dlp.scan_profiles(&profiles, &text) {
+        // The end of the last data message: a number split over two messages is whole in
+        // the seam (this end, then the next message's start, with and without a blank).
+        let carry = std::sync::Mutex::new(String::new());
+        let scan_text = |text: &str| -> Option<String> {
+            let results = match dlp.scan_profiles(&profiles, text) {
                 Ok(results) => results,
                 Err(e) => return Some(format!("scan failed: {e}")),
             };
@@ -169,6 +169,23 @@ pub async fn forward(
             }
             let blocked = detectors(true);
             (!blocked.is_empty()).then(|| blocked.join(","))
+        };
+        let scan = |message: &[u8], data: bool| -> Option<String> {
+            // Text or binary, a message is read as a body is: JSON walked, files opened,
+            // UTF-16 decoded. A scan that cannot run stops the message (fail closed).
+            let text = crate::inspect::extract_text("", message, &[]).text;
+            if let Some(blocked) = scan_text(&text) {
+                return Some(blocked);
+            }
+            if !data {
+                return None;
+            }
+            let flat = crate::inspect::json_values(message).unwrap_or(text);
+            let mut carry = carry.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let seam = super::ws_seam::seam(&carry, &flat);
+            let verdict = scan_text(&seam);
+            *carry = super::ws_seam::tail(&flat).to_owned();
+            verdict
         };
         let down = tokio::io::copy(&mut upstream_read, &mut client_write);
         tokio::pin!(down);

@@ -96,10 +96,25 @@ fn migrations_and_reports_work_on_a_current_clickhouse_release() {
 
     post(&ch.url, "CREATE DATABASE IF NOT EXISTS warden");
     let in_warden = format!("{}/?database=warden", ch.url);
+    // Applied and recorded as `gatewayd migrate` does (the errors report reads when 0015 was).
+    post(
+        &in_warden,
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, \
+         checksum String, applied_at DateTime('UTC')) ENGINE = MergeTree() ORDER BY version",
+    );
     for migration in schema::MIGRATIONS {
         for statement in migration.statements() {
             post(&in_warden, &statement);
         }
+        post(
+            &in_warden,
+            &format!(
+                "INSERT INTO schema_migrations VALUES ({}, '{}', '{}', now())",
+                migration.version,
+                migration.name,
+                migration.checksum()
+            ),
+        );
     }
     insert_dataset(&ch.url);
     let rollup = post(

@@ -403,7 +403,7 @@ fn gatewayd_report_prints_the_same_figures_as_text_json_and_csv() {
 
     let (code, out, err) = gatewayd(gw, &["report", "apps", "--since", "30d"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("3 in all"), "{out}");
+    assert!(out.contains("rows 1–3 of 3"), "{out}");
     let chatgpt = out.lines().find(|l| l.starts_with("chatgpt")).unwrap();
     assert!(
         chatgpt.contains("ChatGPT") && chatgpt.contains("240"),

@@ -125,7 +125,14 @@ pub fn apply(
     verdict: &Verdict,
 ) -> Result<(), Refusal> {
     ctx.rule = verdict.rule_id.to_string();
-    ctx.action = Outcome::from(&verdict.action);
+    // A request its token let past a warning keeps that outcome through later decisions (the
+    // scan's second look) unless one of them blocks it.
+    let continued = matches!(ctx.action, Outcome::Continue) && !verdict.blocked;
+    ctx.action = if continued {
+        Outcome::Continue
+    } else {
+        Outcome::from(&verdict.action)
+    };
     ctx.policy_version = Arc::clone(&verdict.policy_version);
     ctx.app_status = match (&ctx.app, &ctx.discovered) {
         (Some(app), _) => Some(conn.gateway.statuses.book().status(&app.id).as_str()),

@@ -54,3 +54,23 @@ fn untranslatable(path: &str, target: &str) -> CallError {
         format!("{path} cannot be translated to the {target} API this model is served by"),
     )
 }
+
+/// An OpenAI chat message read for translation: its role and its content (null read as
+/// absent), or a 400 for a field no target dialect has a place for.
+fn chat_message<'a>(
+    m: &'a Value,
+    path: &str,
+    target: &str,
+) -> Result<(&'a str, Option<&'a Value>), CallError> {
+    let role = string(m, "role", path)?;
+    for (key, value) in m.as_object().into_iter().flatten() {
+        let known = matches!(
+            key.as_str(),
+            "role" | "content" | "tool_calls" | "tool_call_id" | "refusal"
+        );
+        if !known && !value.is_null() {
+            return Err(untranslatable(&format!("{path}.{key}"), target));
+        }
+    }
+    Ok((role, m.get("content").filter(|c| !c.is_null())))
+}

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{string, untranslatable};
+use super::{chat_message, string, untranslatable};
 use crate::error::CallError;
 
 const TARGET: &str = "Anthropic Messages";
@@ -94,17 +94,7 @@ fn messages(messages: Option<&Value>) -> Result<(Vec<String>, Vec<Value>), CallE
     let mut out: Vec<Value> = Vec::new();
     for (i, m) in messages.iter().enumerate() {
         let path = format!("messages[{i}]");
-        let role = string(m, "role", &path)?;
-        for (key, value) in m.as_object().into_iter().flatten() {
-            let known = matches!(
-                key.as_str(),
-                "role" | "content" | "tool_calls" | "tool_call_id" | "refusal"
-            );
-            if !known && !value.is_null() {
-                return Err(untranslatable(&format!("{path}.{key}"), TARGET));
-            }
-        }
-        let content = m.get("content").filter(|c| !c.is_null());
+        let (role, content) = chat_message(m, &path, TARGET)?;
         match role {
             "system" | "developer" => {
                 if !out.is_empty() {

@@ -10,7 +10,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::super::{string, to_openai, untranslatable};
+use super::super::{chat_message, string, to_openai, untranslatable};
 use crate::error::CallError;
 
 const TARGET: &str = "Bedrock Converse";
@@ -202,17 +202,7 @@ fn messages(messages: Option<&Value>) -> Result<(Vec<Value>, Vec<Value>), CallEr
     let mut out: Vec<Value> = Vec::new();
     for (i, m) in messages.iter().enumerate() {
         let path = format!("messages[{i}]");
-        let role = string(m, "role", &path)?;
-        for (key, value) in m.as_object().into_iter().flatten() {
-            let known = matches!(
-                key.as_str(),
-                "role" | "content" | "tool_calls" | "tool_call_id" | "refusal"
-            );
-            if !known && !value.is_null() {
-                return Err(untranslatable(&format!("{path}.{key}"), TARGET));
-            }
-        }
-        let content = m.get("content").filter(|c| !c.is_null());
+        let (role, content) = chat_message(m, &path, TARGET)?;
         match role {
             "system" | "developer" => {
                 if !out.is_empty() {

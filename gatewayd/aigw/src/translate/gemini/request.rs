@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use super::super::{string, to_openai, untranslatable};
+use super::super::{chat_message, string, to_openai, untranslatable};
 use super::response::SIGNATURE;
 use crate::error::CallError;
 
@@ -248,17 +248,7 @@ fn contents(messages: Option<&Value>) -> Result<(Vec<String>, Vec<Value>), CallE
     let mut calls: BTreeMap<String, String> = BTreeMap::new();
     for (i, m) in messages.iter().enumerate() {
         let path = format!("messages[{i}]");
-        let role = string(m, "role", &path)?;
-        for (key, value) in m.as_object().into_iter().flatten() {
-            let known = matches!(
-                key.as_str(),
-                "role" | "content" | "tool_calls" | "tool_call_id" | "refusal"
-            );
-            if !known && !value.is_null() {
-                return Err(untranslatable(&format!("{path}.{key}"), TARGET));
-            }
-        }
-        let content = m.get("content").filter(|c| !c.is_null());
+        let (role, content) = chat_message(m, &path, TARGET)?;
         match role {
             "system" | "developer" => {
                 if !out.is_empty() {

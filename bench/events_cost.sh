@@ -2,7 +2,8 @@
 # What the events path costs: direct, gatewayd with events on, and gatewayd with events off
 # (both instances of BIN run the same scan-everything policy), ROUNDS rounds of oha in turn,
 # with the CPU each gatewayd and ClickHouse spent per request. NEW=1: a new connection per
-# request. PERF=1 (PERF_OFF=1): a perf profile of the events-on (-off) instance.
+# request. PERF=1 (PERF_OFF=1): a perf profile of the events-on (-off) instance; PERF_CG sets
+# perf's call-graph option (default -g; "--call-graph dwarf" for release builds without frame pointers).
 #   BIN=target/release/gatewayd ROUNDS=3 D=8s bench/events_cost.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,7 +69,7 @@ done
 echo "cpu ticks: on-gw $(cpu $ONP) off-gw $(cpu $OFFP) clickhouse $(cpu $CHP)"
 if [ "$PERF" = 1 ]; then
   PP=$ONP; [ -n "${PERF_OFF:-}" ] && PP=$OFFP
-  (sleep 1; perf record -F 999 -g -p $PP -o $OUT/perf.data -- sleep 6 >/dev/null 2>&1) & PERFP=$!
+  (sleep 1; perf record -F 999 ${PERF_CG:--g} -p $PP -o $OUT/perf.data -- sleep 6 >/dev/null 2>&1) & PERFP=$!
   if [ -n "${PERF_OFF:-}" ]; then run off 33131 >/dev/null; else run on 33128 >/dev/null; fi; wait $PERFP
   perf report -i $OUT/perf.data --no-children --sort symbol --percent-limit 0.7 --stdio 2>/dev/null | grep -E "^ +[0-9]" | head -60 > $OUT/perf.txt
 fi

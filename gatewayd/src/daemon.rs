@@ -168,7 +168,9 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     }
     drain_connections(&gateway, drain).await;
     // Every connection is closed: the queue holds the last records. Insert or spool them.
+    // The AI gateway holds a sender of the queue too; both go before the writer finishes.
     drop(gateway);
+    drop(ai_gateway);
     if let Some(writer) = events.writer {
         writer.finish().await;
     }

@@ -46,9 +46,14 @@ pub enum CallError {
         retry_after: u64,
         headers: Vec<(String, String)>,
     },
-    /// A budget would be passed (`crate::budget`); `retry_after` in seconds.
+    /// A budget would be passed (`crate::budget`); `retry_after` in seconds. `never`: this
+    /// call alone could cost more than the whole budget, so waiting cannot help (a 400).
     #[error("{message}")]
-    BudgetExceeded { message: String, retry_after: u64 },
+    BudgetExceeded {
+        message: String,
+        retry_after: u64,
+        never: bool,
+    },
     /// The provider answered with an error.
     #[error("{message}")]
     Upstream {
@@ -99,6 +104,7 @@ impl CallError {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::NotFound(_) | Self::ModelNotFound(_) => StatusCode::NOT_FOUND,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BudgetExceeded { never: true, .. } => StatusCode::BAD_REQUEST,
             Self::RateLimited { .. } | Self::BudgetExceeded { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Upstream { status, .. } => *status,
             Self::BadGateway(_) | Self::Unreachable { .. } => StatusCode::BAD_GATEWAY,
@@ -216,6 +222,7 @@ impl CallError {
             HeaderValue::from_static("application/json"),
         );
         let retry_after = match self {
+            Self::BudgetExceeded { never: true, .. } => None,
             Self::RateLimited { retry_after, .. } | Self::BudgetExceeded { retry_after, .. } => {
                 Some(retry_after.to_string())
             }
@@ -227,6 +234,11 @@ impl CallError {
             headers.insert(http::header::RETRY_AFTER, value);
         } else if self.status() == StatusCode::TOO_MANY_REQUESTS {
             headers.insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if let Self::BudgetExceeded { .. } = self {
+            // The SDKs retry a 429 after `retry-after` on their own: a budget's reset can be
+            // hours away (the anthropic SDK slept that long). They honour this header.
+            headers.insert("x-should-retry", HeaderValue::from_static("false"));
         }
         if let Self::RateLimited {
             headers: limits, ..
@@ -278,10 +290,23 @@ mod tests {
         let b = CallError::BudgetExceeded {
             message: "spent".into(),
             retry_after: 60,
+            never: false,
         };
         let rb = b.response(Dialect::Anthropic);
         assert_eq!(rb.status(), 429);
         assert_eq!(rb.headers()["retry-after"], "60");
+        // The SDKs must not sleep until a budget resets (hours): they honour x-should-retry.
+        assert_eq!(rb.headers()["x-should-retry"], "false");
+        // A call that alone costs more than the budget can never pass: a 400, no retry-after.
+        let never = CallError::BudgetExceeded {
+            message: "too big".into(),
+            retry_after: 60,
+            never: true,
+        }
+        .response(Dialect::OpenAi);
+        assert_eq!(never.status(), 400);
+        assert!(never.headers().get("retry-after").is_none());
+        assert_eq!(never.headers()["x-should-retry"], "false");
         let body: serde_json::Value = serde_json::from_slice(rb.body()).unwrap();
         assert_eq!(body["error"]["type"], "budget_exceeded");
         assert_eq!(b.body(Dialect::OpenAi)["error"]["type"], "budget_exceeded");

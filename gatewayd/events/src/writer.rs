@@ -77,6 +77,9 @@ pub fn start_writer(
     }
 }
 
+/// How long the queue must stay empty at shutdown before it is closed.
+const SHUTDOWN_QUIET: Duration = Duration::from_secs(1);
+
 struct Writer {
     rx: mpsc::Receiver<Record>,
     doorbell: Arc<Doorbell>,
@@ -111,8 +114,17 @@ impl Writer {
                 break;
             }
         }
-        // Shutdown: every sender left (the last connections' and any record still waiting
-        // in its own task for room) is read to the end.
+        // Shutdown: the last connections' records and any record still waiting in its own task
+        // for room are read until the queue has been quiet for `SHUTDOWN_QUIET`; then it is
+        // closed (a sender still held somewhere must not keep the daemon from stopping: a send
+        // after this point is counted as dropped and logged) and what it holds is read.
+        while let Ok(Some(record)) = tokio::time::timeout(SHUTDOWN_QUIET, self.rx.recv()).await {
+            batch.push(record);
+            if batch.len() >= self.batch_size {
+                self.flush(&mut batch).await;
+            }
+        }
+        self.rx.close();
         while let Some(record) = self.rx.recv().await {
             batch.push(record);
             if batch.len() >= self.batch_size {

@@ -308,6 +308,21 @@ model = "claude-sonnet-4-5"
         assert!(status.success(), "kill -{signal} {pid}");
     }
 
+    /// Waits up to `limit` for gatewayd to exit (after a `signal`); true when it did.
+    pub(crate) fn wait_exit(&mut self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Some(child) = self.child.as_mut() {
+                if child.try_wait().ok().flatten().is_some() {
+                    self.child = None;
+                    return true;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
     /// The running gatewayd's process id (to read its memory from /proc).
     pub(crate) fn pid(&self) -> u32 {
         self.child.as_ref().expect("gatewayd runs").id()

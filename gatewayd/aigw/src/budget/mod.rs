@@ -400,6 +400,7 @@ impl Governor {
             return CallError::BudgetExceeded {
                 message,
                 retry_after,
+                never: refused.never,
             };
         }
         let unit = match r.measure {

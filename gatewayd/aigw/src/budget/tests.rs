@@ -158,6 +158,7 @@ fn unsent_calls_settle_to_nothing_and_cut_ones_keep_their_reservation() {
     let CallError::BudgetExceeded {
         message,
         retry_after,
+        never: false,
     } = e
     else {
         panic!("{e:?}")

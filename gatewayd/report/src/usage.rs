@@ -241,7 +241,7 @@ pub async fn overview(
     let mut previous_filter = filter.clone();
     previous_filter.range = filter.range.previous();
     let previous_source = Source::for_filter(&previous_filter);
-    let (mut current, mut previous, trend, apps, previous_errors, top_users, top_dlp) = tokio::try_join!(
+    let (mut current, mut previous, trend, apps, previous_errors, top_users, top_dlp, warned) = tokio::try_join!(
         totals(inputs, complete(source), filter, &scope, ""),
         totals(
             inputs,
@@ -255,6 +255,7 @@ pub async fn overview(
         super::errors::by_app(inputs, previous_source, &previous_filter, &scope),
         super::overview_extra::top_users(inputs, filter),
         super::overview_extra::top_dlp(inputs, filter, &scope),
+        super::overview_extra::warned(inputs, filter, &scope),
     )?;
     let errors: u64 = apps.iter().map(|a| number(&a["errors"])).sum();
     if let Value::Object(map) = &mut previous {
@@ -282,7 +283,7 @@ pub async fn overview(
         "totals": current,
         "previous": previous,
         "series": trend,
-        "outcomes": super::overview_extra::outcomes(&current),
+        "outcomes": super::overview_extra::outcomes(&current, warned),
         "top_apps": {
             "by_requests": by_requests,
             "by_users": top(&apps, |a| number(&a["users"])),

@@ -381,6 +381,18 @@ const BY_COUNTRY: Breakdown = Breakdown {
     raw_from: "http_events",
 };
 
+/// What a row without a country (a private address, no GeoIP database, no match) is called
+/// in every report, so no table shows an empty country cell or row.
+pub const UNKNOWN_COUNTRY: &str = "unknown";
+
+/// `country` of `row` labelled: empty becomes [`UNKNOWN_COUNTRY`].
+pub(crate) fn label_country(mut row: Value) -> Value {
+    if row["country"].as_str().is_some_and(str::is_empty) {
+        row["country"] = json!(UNKNOWN_COUNTRY);
+    }
+    row
+}
+
 impl Breakdown {
     fn sql(&self, filter: &ReportFilter, app: &str, limit: usize, offset: usize) -> String {
         let app = format!("app_id = {}", quote(app));
@@ -549,7 +561,7 @@ pub async fn app(
         "users": users,
         "groups": groups.objects(),
         "devices": devices.objects(),
-        "countries": countries.objects(),
+        "countries": countries.objects().into_iter().map(label_country).collect::<Vec<_>>(),
         "dlp": dlp.objects(),
         "frequency": {
             "active_days": active_days,

@@ -1,7 +1,8 @@
 //! What the analyst reads about warnings and one person: a warning page shown is its own
 //! outcome (`warn`, counted as warned), never a block on the cards, columns or the person's
 //! Blocked list; and a person's page lists only that person's blocked requests and only that
-//! person's timeline, while other people's traffic is going on beside it.
+//! person's timeline, while other people's traffic is going on beside it. A row without a
+//! country (loopback, no GeoIP) is labelled `unknown`, never blank.
 
 use serde_json::Value;
 
@@ -125,4 +126,16 @@ fn a_warning_is_not_a_block_and_a_users_page_shows_only_that_users_blocks_and_ti
     let overview_page = curl(&["-b", &jar, &format!("{base}/?since=1h")]);
     let html = overview_page.body_text();
     assert!(html.contains("Warned (may continue)"), "{html}");
+
+    // Loopback has no country: the app's Countries table says so, over the API and on the
+    // page, instead of a blank row.
+    let (status, app) = api(gw, &s.admin, "/api/v1/report/app/claude?since=1h");
+    assert_eq!(status, 200, "{app}");
+    assert_eq!(texts(&app["countries"], "country"), ["unknown"], "{app}");
+    let app_page = curl(&["-b", &jar, &format!("{base}/apps/claude?since=1h")]);
+    let html = app_page.body_text();
+    let start = html.find("<h2>Countries</h2>").expect("a Countries table");
+    let countries = &html[start..start + html[start..].find("</table>").unwrap_or(0)];
+    assert!(countries.contains("<td>unknown</td>"), "{countries}");
+    assert!(!countries.contains("<td></td>"), "{countries}");
 }

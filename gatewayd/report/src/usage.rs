@@ -52,10 +52,11 @@ async fn totals(
 }
 
 /// `source`, or the raw events where it lacks metrics a list or card shows (uploads, DLP
-/// findings and devices are not kept per group or per country).
+/// findings and devices are not kept per group or per country, devices not per user: the
+/// per-user rollup's plain counters cannot count distinct devices).
 fn complete(source: Source) -> Source {
     match source {
-        Source::GroupDaily | Source::CountryDaily => Source::Raw,
+        Source::GroupDaily | Source::CountryDaily | Source::UserDaily => Source::Raw,
         other => other,
     }
 }

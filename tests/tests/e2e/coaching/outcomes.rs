@@ -117,6 +117,8 @@ fn a_warning_is_not_a_block_and_a_users_page_shows_only_that_users_blocks_and_ti
         blocks.contains("claude") && !blocks.contains("chatgpt"),
         "{blocks}"
     );
+    assert!(html.contains("Blocked requests (all sites)"), "{html}");
+    assert!(html.contains("Timeline (all sites)"), "{html}");
     let timeline = section("timeline");
     assert_eq!(
         timeline.matches("<tr>").count(),

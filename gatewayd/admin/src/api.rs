@@ -24,9 +24,9 @@ pub async fn handle(
     state: &AdminState,
     request: Request<Incoming>,
 ) -> Response<ProxyBody> {
-    let principal = match authenticate(state, &request) {
+    let principal = match super::api_auth::authenticate(proxy, state, &request) {
         Ok(p) => p,
-        Err((status, message)) => return error(status, message),
+        Err(response) => return *response,
     };
     let path = request.uri().path().trim_end_matches('/').to_string();
     let segments: Vec<&str> = path.split('/').skip(3).collect(); // "", "api", "v1"
@@ -107,25 +107,6 @@ pub async fn handle(
         }
         _ => error(StatusCode::NOT_FOUND, "no such API endpoint"),
     }
-}
-
-/// The token's principal, or why not (status and message for the error response).
-pub(super) fn authenticate(
-    state: &AdminState,
-    request: &Request<Incoming>,
-) -> Result<Principal, (StatusCode, &'static str)> {
-    let token = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(bearer_token);
-    let Some(token) = token else {
-        return Err((StatusCode::UNAUTHORIZED, "missing bearer token"));
-    };
-    state
-        .tokens()
-        .verify(token)
-        .ok_or((StatusCode::UNAUTHORIZED, "invalid token"))
 }
 
 fn list_apps(proxy: &dyn ProxyView) -> Response<ProxyBody> {
@@ -257,7 +238,7 @@ pub(crate) fn json_response(status: StatusCode, value: Value) -> Response<ProxyB
 }
 
 /// The token of an `Authorization: Bearer TOKEN` header value.
-fn bearer_token(header: &str) -> Option<&str> {
+pub(super) fn bearer_token(header: &str) -> Option<&str> {
     let (scheme, token) = header.trim().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)

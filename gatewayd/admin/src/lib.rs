@@ -12,6 +12,7 @@ pub mod access;
 pub mod access_api;
 pub mod ai_keys;
 pub mod api;
+mod api_auth;
 pub mod audit;
 pub mod dashboard;
 pub mod discovered;

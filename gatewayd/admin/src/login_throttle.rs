@@ -1,4 +1,5 @@
-//! Failure throttling for dashboard logins, per client address and per token prefix.
+//! Failure throttling for dashboard logins and API bearer tokens (`api_auth`), per client
+//! address and per token prefix.
 //!
 //! A few failures are free (typos, a pasted token cut short); after that each further failure
 //! doubles how long the address (or anyone presenting a token that starts the same way) must

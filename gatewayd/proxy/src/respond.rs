@@ -126,13 +126,17 @@ pub fn render_parts(refusal: &Refusal, request_id: &str, json: bool) -> (Respons
                 "request_id": request_id,
             }
         });
-        if let Some(forms) = refusal.forms.as_deref().filter(|f| f.can_continue) {
-            // An API client's warning: how to send the request again past it (one use).
-            value["error"]["continue"] = serde_json::json!({
-                "header": coaching::CONTINUE_HEADER,
-                "token": forms.ticket,
-                "justification_header": coaching::JUSTIFICATION_HEADER,
-            });
+        if let Some(forms) = refusal.forms.as_deref() {
+            if forms.can_continue {
+                // An API client's warning: how to send the request again past it (one use).
+                value["error"]["continue"] = serde_json::json!({
+                    "header": coaching::CONTINUE_HEADER,
+                    "token": forms.ticket,
+                    "justification_header": coaching::JUSTIFICATION_HEADER,
+                });
+            }
+            // Warned or blocked: how to ask the security team for the app instead.
+            value["error"]["request_access"] = coaching::request_access_json(forms);
         }
         ("application/json", value.to_string())
     } else {

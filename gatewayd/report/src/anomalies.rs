@@ -241,7 +241,11 @@ fn heavy(kind: &str, column: &str, rows: &Table) -> Vec<Value> {
         .map(|r| {
             let who = r[0].as_str().unwrap_or("").to_string();
             let requests = number(&r[1]);
-            let country = r.get(2).and_then(Value::as_str).unwrap_or("");
+            let country = r
+                .get(2)
+                .and_then(Value::as_str)
+                .filter(|c| !c.is_empty())
+                .unwrap_or(super::usage::UNKNOWN_COUNTRY);
             json!({
                 "country": country,
                 "kind": format!("heavy_{kind}"),
@@ -323,5 +327,6 @@ mod tests {
         let found = heavy("user", "user", &rows);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0]["user"], "d");
+        assert_eq!(found[0]["country"], "unknown", "never a blank country");
     }
 }

@@ -1,4 +1,4 @@
-//! The overview's second half: what was let through, blocked or failed; who uses AI most;
+//! The overview's second half: what was let through, warned, blocked or failed; who uses AI most;
 //! what DLP finds most; and the riskiest apps nobody has sanctioned — in place of three
 //! near-identical top-app tables. Built from the same filter as the overview's totals.
 //!
@@ -7,22 +7,42 @@
 use serde_json::{json, Value};
 
 use super::filter::ReportFilter;
-use super::source::AppScope;
+use super::source::{AppScope, Source};
 use super::{fetch, number, ReportError, ReportInputs};
 
 /// Rows in each list.
 const TOP: usize = 10;
 
-/// Allowed, blocked and failed requests (each request is exactly one of them).
-pub(crate) fn outcomes(totals: &Value) -> Value {
+/// Allowed, warned, blocked and failed requests (each request is exactly one of them).
+pub(crate) fn outcomes(totals: &Value, warned: u64) -> Value {
     let requests = number(&totals["requests"]);
     let blocked = number(&totals["blocked"]);
     let errors = number(&totals["errors"]);
     json!({
-        "allowed": requests.saturating_sub(blocked).saturating_sub(errors),
+        "allowed": requests
+            .saturating_sub(blocked)
+            .saturating_sub(errors)
+            .saturating_sub(warned),
+        "warned": warned,
         "blocked": blocked,
         "errors": errors,
     })
+}
+
+/// Warning pages shown (`action = 'warn'`): the user's own outcome, neither allowed nor
+/// blocked (what they did next is a `continue`). The rollups keep no outcome but `blocked`,
+/// so this counts the raw events over the report's range and filters.
+pub(crate) async fn warned(
+    inputs: ReportInputs<'_>,
+    filter: &ReportFilter,
+    scope: &AppScope,
+) -> Result<u64, ReportError> {
+    let sql = format!(
+        "SELECT count() AS warned FROM http_events WHERE {} AND action = 'warn'",
+        Source::Raw.where_clause(filter, scope)
+    );
+    let rows = fetch(inputs, &sql).await?.objects();
+    Ok(rows.first().map_or(0, |row| number(&row["warned"])))
 }
 
 /// The users with the most requests.
@@ -76,8 +96,8 @@ mod tests {
     fn outcomes_add_up_and_risk_orders_the_unsanctioned() {
         let totals = json!({"requests": 10, "blocked": 3, "errors": 2});
         assert_eq!(
-            outcomes(&totals),
-            json!({"allowed": 5, "blocked": 3, "errors": 2})
+            outcomes(&totals, 1),
+            json!({"allowed": 4, "warned": 1, "blocked": 3, "errors": 2})
         );
         let apps = vec![
             json!({"app_id": "a", "status": "approved", "risk": 5, "requests": 9}),

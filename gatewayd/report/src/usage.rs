@@ -52,10 +52,11 @@ async fn totals(
 }
 
 /// `source`, or the raw events where it lacks metrics a list or card shows (uploads, DLP
-/// findings and devices are not kept per group or per country).
+/// findings and devices are not kept per group or per country, devices not per user: the
+/// per-user rollup's plain counters cannot count distinct devices).
 fn complete(source: Source) -> Source {
     match source {
-        Source::GroupDaily | Source::CountryDaily => Source::Raw,
+        Source::GroupDaily | Source::CountryDaily | Source::UserDaily => Source::Raw,
         other => other,
     }
 }
@@ -241,7 +242,7 @@ pub async fn overview(
     let mut previous_filter = filter.clone();
     previous_filter.range = filter.range.previous();
     let previous_source = Source::for_filter(&previous_filter);
-    let (mut current, mut previous, trend, apps, previous_errors, top_users, top_dlp) = tokio::try_join!(
+    let (mut current, mut previous, trend, apps, previous_errors, top_users, top_dlp, warned) = tokio::try_join!(
         totals(inputs, complete(source), filter, &scope, ""),
         totals(
             inputs,
@@ -255,6 +256,7 @@ pub async fn overview(
         super::errors::by_app(inputs, previous_source, &previous_filter, &scope),
         super::overview_extra::top_users(inputs, filter),
         super::overview_extra::top_dlp(inputs, filter, &scope),
+        super::overview_extra::warned(inputs, filter, &scope),
     )?;
     let errors: u64 = apps.iter().map(|a| number(&a["errors"])).sum();
     if let Value::Object(map) = &mut previous {
@@ -282,7 +284,7 @@ pub async fn overview(
         "totals": current,
         "previous": previous,
         "series": trend,
-        "outcomes": super::overview_extra::outcomes(&current),
+        "outcomes": super::overview_extra::outcomes(&current, warned),
         "top_apps": {
             "by_requests": by_requests,
             "by_users": top(&apps, |a| number(&a["users"])),
@@ -379,6 +381,18 @@ const BY_COUNTRY: Breakdown = Breakdown {
         sum(bytes_down) AS bytes_down, countIf(blocked = 1) AS blocked",
     raw_from: "http_events",
 };
+
+/// What a row without a country (a private address, no GeoIP database, no match) is called
+/// in every report, so no table shows an empty country cell or row.
+pub const UNKNOWN_COUNTRY: &str = "unknown";
+
+/// `country` of `row` labelled: empty becomes [`UNKNOWN_COUNTRY`].
+pub(crate) fn label_country(mut row: Value) -> Value {
+    if row["country"].as_str().is_some_and(str::is_empty) {
+        row["country"] = json!(UNKNOWN_COUNTRY);
+    }
+    row
+}
 
 impl Breakdown {
     fn sql(&self, filter: &ReportFilter, app: &str, limit: usize, offset: usize) -> String {
@@ -548,7 +562,7 @@ pub async fn app(
         "users": users,
         "groups": groups.objects(),
         "devices": devices.objects(),
-        "countries": countries.objects(),
+        "countries": countries.objects().into_iter().map(label_country).collect::<Vec<_>>(),
         "dlp": dlp.objects(),
         "frequency": {
             "active_days": active_days,

@@ -61,7 +61,7 @@ pub fn run_schema(config: &Config, command: &SchemaCommand) -> anyhow::Result<u8
                     Ok(0)
                 }
                 Err(error) => {
-                    eprintln!("gatewayd: {error}");
+                    eprintln!("gatewayd: ClickHouse at {}: {error}", ch.url);
                     Ok(1)
                 }
             },
@@ -69,7 +69,7 @@ pub fn run_schema(config: &Config, command: &SchemaCommand) -> anyhow::Result<u8
                 let statuses = match migrator.status().await {
                     Ok(statuses) => statuses,
                     Err(error) => {
-                        eprintln!("gatewayd: {error}");
+                        eprintln!("gatewayd: ClickHouse at {}: {error}", ch.url);
                         return Ok(1);
                     }
                 };

@@ -174,3 +174,59 @@ fn a_flood_of_wrong_dashboard_logins_is_throttled_and_the_right_token_works_afte
         std::thread::sleep(Duration::from_secs(wait));
     }
 }
+
+#[test]
+fn brute_forcing_api_bearer_tokens_is_throttled_per_source_and_audited_in_aggregate() {
+    let dir = tempfile::tempdir().unwrap();
+    let origin = Origin::start(dir.path());
+    let gw = GatewayProcess::start(&origin, GatewayOptions::default());
+    let token = admin_token(&gw);
+    let base = format!("http://{}", gw.admin);
+    let call = |token: &str, source: &str| {
+        curl(&[
+            "--interface",
+            source,
+            "-H",
+            &format!("Authorization: Bearer {token}"),
+            &format!("{base}/api/v1/apps"),
+        ])
+    };
+
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for n in 0..60 {
+        let answer = call(&format!("wdn_guess{n:08}"), "127.0.0.1");
+        if answer.status == 429 {
+            retry_after = answer.header("retry-after").map(str::to_string);
+            assert!(
+                answer.body_text().contains("too many invalid tokens"),
+                "{}",
+                answer.body_text()
+            );
+        }
+        statuses.push(answer.status);
+    }
+    assert!(statuses[..5].iter().all(|s| *s == 401), "{statuses:?}");
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    assert!(throttled >= 45, "429 x{throttled}: {statuses:?}");
+    let wait: u64 = retry_after.expect("Retry-After").parse().unwrap();
+    assert!((1..=300).contains(&wait));
+    // While the source waits, even the right token is not checked from there (one more
+    // guess first: a wait that ran out meanwhile starts again, and longer)...
+    assert_ne!(call("wdn_guess_last", "127.0.0.1").status, 200);
+    assert_eq!(call(&token, "127.0.0.1").status, 429);
+    // ...but another address is not held back.
+    assert_eq!(call(&token, "127.0.0.2").status, 200);
+    assert_eq!(call("wdn_typo", "127.0.0.2").status, 401);
+
+    // A handful of audit lines, one counting the attempts refused while waiting; no token.
+    let audit = std::fs::read_to_string(gw.dir.path().join("state/admin-audit.jsonl")).unwrap();
+    let lines = audit.lines().count();
+    assert!(lines <= 15, "{lines} audit lines for 61 failures:\n{audit}");
+    assert!(
+        audit.contains("api_token_throttled")
+            && audit.contains("failed bearer tokens from 127.0.0.1"),
+        "{audit}"
+    );
+    assert!(!audit.contains("wdn_guess"), "no token in the audit trail");
+}

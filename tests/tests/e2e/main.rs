@@ -65,4 +65,5 @@ mod streaming;
 mod tenant;
 mod tunnel_strangers;
 mod upstream_retry;
+mod user_devices;
 mod workbench;

@@ -99,11 +99,12 @@ pub(super) fn panels(json: &Value, pairs: &BTreeMap<String, String>) -> Panels {
     Ok(out)
 }
 
-/// Allowed, blocked and failed requests: bars, and a table linking the failures.
+/// Allowed, warned, blocked and failed requests: bars, and a table linking the failures.
 fn outcomes(json: &Value, pairs: &BTreeMap<String, String>) -> String {
     let o = &json["outcomes"];
     let rows = [
         ("Allowed", number(&o["allowed"])),
+        ("Warned (may continue)", number(&o["warned"])),
         ("Blocked", number(&o["blocked"])),
         ("Errors (not blocks)", number(&o["errors"])),
     ];

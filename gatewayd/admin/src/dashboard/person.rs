@@ -137,8 +137,10 @@ pub async fn user(proxy: &dyn ProxyView, name: &str, pairs: &BTreeMap<String, St
             "last_seen",
         ],
     )?);
+    // The list and the timeline are this person's requests to every site (the cards count
+    // AI apps): their titles say so, so a block of another site is not a surprise.
     body.push_str(&section(
-        "Blocked requests",
+        "Blocked requests (all sites)",
         "blocks",
         "blocked",
         &[
@@ -164,7 +166,7 @@ pub async fn user(proxy: &dyn ProxyView, name: &str, pairs: &BTreeMap<String, St
         "devices",
         &["device_id", "posture", "requests", "last_seen"],
     )?);
-    body.push_str("<h2>Timeline</h2><div id=\"timeline\">");
+    body.push_str("<h2 id=\"timeline-title\">Timeline (all sites)</h2><div id=\"timeline\">");
     let query = keep(pairs);
     body.push_str(&html::sorted_table(
         &done.table,

@@ -57,8 +57,9 @@ pub(super) fn return_to(method: &Method, path_and_query: Option<&str>) -> String
 }
 
 /// Gives a browser's warning or block page about an app its forms, with a fresh ticket; and
-/// an API client's JSON warning (a client without fetch metadata: `browser` is false) the
-/// same ticket as its continue token (see `coaching_api`).
+/// an API client's JSON warning or block (a client without fetch metadata: `browser` is
+/// false) the same ticket, as its continue token (see `coaching_api`) and as the ticket of
+/// its access request. A script in a browser gets neither: it cannot post the form anyway.
 pub(super) fn attach_forms(
     conn: &ConnectionContext,
     ctx: &RequestContext,
@@ -67,11 +68,11 @@ pub(super) fn attach_forms(
     browser: bool,
 ) {
     let can_continue = refusal.action == Outcome::Warn;
-    let api_warning = ctx.json && can_continue && !browser;
+    let api_client = ctx.json && !browser;
     let Some(app) = ctx
         .app
         .as_ref()
-        .filter(|_| refusal.askable && (!ctx.json || api_warning))
+        .filter(|_| refusal.askable && (!ctx.json || api_client))
     else {
         return;
     };
@@ -93,7 +94,18 @@ pub(super) fn attach_forms(
         ticket,
         app_name: app.name.clone(),
         can_continue,
+        origin: page_origin(conn, ctx),
     }));
+}
+
+/// The origin the request was sent to, as `serve_reserved` compares it (`target::resolve`
+/// leaves the port out when it is the scheme's default).
+fn page_origin(conn: &ConnectionContext, ctx: &RequestContext) -> String {
+    let default_port = if ctx.scheme == "https" { 443 } else { 80 };
+    match conn.tunnel.as_ref().map(|t| t.port) {
+        Some(port) if port != default_port => format!("{}://{}:{port}", ctx.scheme, ctx.host),
+        _ => format!("{}://{}", ctx.scheme, ctx.host),
+    }
 }
 
 pub(super) fn refused(status: StatusCode, rule: &str, reason: impl Into<String>) -> Refusal {

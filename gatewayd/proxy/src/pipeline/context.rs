@@ -206,10 +206,12 @@ impl RequestContext {
     }
 
     /// Records that the gateway answered this request itself. Only a refusal is a block: a
-    /// site that could not be reached (`Outcome::Error`) was not blocked, and the reports
-    /// must not count it so.
+    /// site that could not be reached (`Outcome::Error`) was not blocked, and a warning page
+    /// (`Outcome::Warn`) is the user being warned, its own outcome that the user may
+    /// continue past; the reports must count neither as blocked.
     pub fn refused(&mut self, refusal: &Refusal) {
-        self.blocked = refusal.action != crate::outcome::Outcome::Error;
+        use crate::outcome::Outcome;
+        self.blocked = !matches!(refusal.action, Outcome::Error | Outcome::Warn);
         self.action = refusal.action;
         self.rule = refusal.rule.clone();
         self.detail = Some(refusal.reason.clone());

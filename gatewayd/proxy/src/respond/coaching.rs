@@ -31,6 +31,23 @@ pub struct PageForms {
     pub app_name: String,
     /// A warning: "Continue" is offered besides "Request access".
     pub can_continue: bool,
+    /// The page's own origin (`https://host[:port]`): where an API client posts its access
+    /// request, and the `Origin` it must send with it.
+    pub origin: String,
+}
+
+/// How an API client (no page to click) asks for access: the JSON error's `request_access`.
+/// The same reserved path and one-time ticket as the block page's button, so the request
+/// lands in the same list the security team sees on the dashboard.
+pub(super) fn request_access_json(forms: &PageForms) -> serde_json::Value {
+    serde_json::json!({
+        "url": format!("{}{RESERVED_PREFIX}request-access", forms.origin),
+        "method": "POST",
+        "content_type": "application/x-www-form-urlencoded",
+        "origin": forms.origin,
+        "fields": { "ticket": forms.ticket, "reason": "why you need it (optional, logged)" },
+        "ticket": forms.ticket,
+    })
 }
 
 pub(super) fn forms_html(forms: &PageForms) -> String {
@@ -168,6 +185,7 @@ mod tests {
             ticket: "wt_\"><script>".into(),
             app_name: "<b>Evil</b>".into(),
             can_continue: true,
+            origin: "https://a.test".into(),
         });
         assert!(
             !html.contains("<script>") && !html.contains("<b>Evil"),
@@ -175,11 +193,16 @@ mod tests {
         );
         assert!(html.contains("action=\"/.warden/continue\""));
         assert!(html.contains("action=\"/.warden/request-access\""));
-        let block = forms_html(&PageForms {
+        let forms = PageForms {
             ticket: "t".into(),
             app_name: "A".into(),
             can_continue: false,
-        });
-        assert!(!block.contains("warden-continue"));
+            origin: "https://a.test".into(),
+        };
+        assert!(!forms_html(&forms).contains("warden-continue"));
+        let api = request_access_json(&forms);
+        assert_eq!(api["url"], "https://a.test/.warden/request-access");
+        assert_eq!(api["origin"], "https://a.test");
+        assert_eq!(api["fields"]["ticket"], "t");
     }
 }

@@ -10,10 +10,10 @@ fn the_overview_shows_outcomes_top_users_dlp_types_and_the_riskiest_unsanctioned
     let s = start();
     let (status, overview) = api(&s.gw, &s.analyst, "/api/v1/report/overview?since=30d");
     assert_eq!(status, 200, "{overview}");
-    // The data set: 304 requests, 3 blocked, no failures; alice leads; cards, then keys.
+    // The data set: 304 requests, 3 blocked, no warnings or failures; alice leads.
     assert_eq!(
         overview["outcomes"],
-        serde_json::json!({"allowed": 301, "blocked": 3, "errors": 0})
+        serde_json::json!({"allowed": 301, "warned": 0, "blocked": 3, "errors": 0})
     );
     assert_eq!(overview["top_users"][0]["user"], "alice", "{overview}");
     assert_eq!(

@@ -8,7 +8,9 @@
 
 mod access;
 mod api;
+mod api_access;
 mod monitor;
+mod outcomes;
 mod warn;
 
 use std::time::{Duration, Instant};

@@ -18,6 +18,10 @@ pub enum Error {
     /// A caller passed something out of range (a token id past the vocabulary, a full cache).
     #[error("invalid input: {0}")]
     Invalid(String),
+    /// The model's chat template does not compile or failed while rendering (bounded: a
+    /// template that runs too long or renders too much is refused).
+    #[error("chat template: {0}")]
+    Template(String),
     /// Reading the file failed.
     #[error("reading the model file: {0}")]
     Io(#[from] std::io::Error),

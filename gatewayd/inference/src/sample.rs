@@ -1,16 +1,22 @@
-//! Choosing the next token from logits: greedy, or temperature with top-k and top-p, from a
-//! seeded generator so a seed reproduces a completion exactly.
+//! Choosing the next token from logits: greedy, or temperature with top-k, min-p and top-p,
+//! after a repetition penalty on the recent tokens, from a seeded generator so a seed
+//! reproduces a completion exactly.
 //!
 //! Non-finite logits are never chosen (treated as minus infinity); if every logit is
 //! non-finite the first token is returned rather than panicking.
 
-/// Sampling settings. `temperature <= 0` is greedy; `top_k == 0` and `top_p >= 1` disable
-/// those filters.
+/// Sampling settings. `temperature <= 0` is greedy; `top_k == 0`, `top_p >= 1`,
+/// `min_p <= 0` and `repetition_penalty == 1` disable those.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SamplerConfig {
     pub temperature: f32,
     pub top_k: usize,
     pub top_p: f32,
+    /// Keeps tokens at least this fraction as likely as the best one.
+    pub min_p: f32,
+    /// llama.cpp's penalty: a recent token's positive logit is divided by it, a negative one
+    /// multiplied (> 1 discourages repeats).
+    pub repetition_penalty: f32,
     pub seed: u64,
 }
 
@@ -20,6 +26,8 @@ impl Default for SamplerConfig {
             temperature: 0.0,
             top_k: 0,
             top_p: 1.0,
+            min_p: 0.0,
+            repetition_penalty: 1.0,
             seed: 0,
         }
     }
@@ -78,11 +86,19 @@ impl Sampler {
 
     /// Picks the next token.
     pub fn sample(&mut self, logits: &[f32]) -> u32 {
+        self.sample_after(logits, &[])
+    }
+
+    /// Picks the next token, `recent` being the tokens the repetition penalty looks at.
+    pub fn sample_after(&mut self, logits: &[f32], recent: &[u32]) -> u32 {
         let c = &self.config;
-        if c.temperature <= 0.0 || !c.temperature.is_finite() || logits.is_empty() {
+        let penalty = c.repetition_penalty;
+        let penalise = penalty.is_finite() && penalty > 0.0 && penalty != 1.0 && !recent.is_empty();
+        let greedy = c.temperature <= 0.0 || !c.temperature.is_finite() || logits.is_empty();
+        if greedy && !penalise {
             return argmax(logits);
         }
-        let (temp, top_k, top_p) = (c.temperature, c.top_k, c.top_p);
+        let (temp, top_k, top_p, min_p) = (c.temperature, c.top_k, c.top_p, c.min_p);
         let mut cand = std::mem::take(&mut self.candidates);
         cand.clear();
         cand.extend(
@@ -91,6 +107,28 @@ impl Sampler {
                 .enumerate()
                 .map(|(i, &v)| (i as u32, finite(v))),
         );
+        if penalise {
+            let mut seen = std::collections::HashSet::with_capacity(recent.len());
+            for &t in recent {
+                if let Some(e) = cand.get_mut(t as usize).filter(|_| seen.insert(t)) {
+                    e.1 = if e.1 > 0.0 {
+                        e.1 / penalty
+                    } else {
+                        e.1 * penalty
+                    };
+                }
+            }
+        }
+        if greedy {
+            let mut best = (0u32, f32::NEG_INFINITY);
+            for &(i, v) in cand.iter() {
+                if v > best.1 {
+                    best = (i, v);
+                }
+            }
+            self.candidates = cand;
+            return best.0;
+        }
         // Highest first; ties by lower id so the order is deterministic.
         cand.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         if top_k > 0 && top_k < cand.len() {
@@ -104,8 +142,15 @@ impl Sampler {
         }
         let mut total = 0f64;
         for e in cand.iter_mut() {
+            // Each value is now the token's probability relative to the best token's.
             e.1 = ((e.1 - max) / temp).exp();
             total += e.1 as f64;
+        }
+        if min_p > 0.0 {
+            // Sorted: the kept tokens are a prefix (the best one always stays).
+            let keep = cand.iter().take_while(|e| e.1 >= min_p).count().max(1);
+            cand.truncate(keep);
+            total = cand.iter().map(|e| e.1 as f64).sum();
         }
         if top_p < 1.0 {
             let mut acc = 0f64;
@@ -153,6 +198,7 @@ mod tests {
             top_k: 5,
             top_p: 1.0,
             seed: 7,
+            ..SamplerConfig::default()
         };
         let a: Vec<u32> = {
             let mut s = Sampler::new(cfg.clone());
@@ -178,6 +224,7 @@ mod tests {
             top_k: 0,
             top_p: 0.01,
             seed: 1,
+            ..SamplerConfig::default()
         });
         assert!((0..50).all(|_| s.sample(&logits) == top5[0]));
     }
@@ -189,8 +236,38 @@ mod tests {
             top_k: 0,
             top_p: 1.0,
             seed: 3,
+            ..SamplerConfig::default()
         });
         let hits = (0..500).filter(|_| s.sample(&[1.0, 2.0, 1.5]) == 1).count();
         assert!(hits > 490, "{hits}");
+    }
+
+    #[test]
+    fn min_p_keeps_only_tokens_near_the_best() {
+        // Probabilities relative to the best: 1, e^-1 ≈ 0.37, e^-3 ≈ 0.05.
+        let logits = [3.0, 2.0, 0.0];
+        let mut s = Sampler::new(SamplerConfig {
+            temperature: 1.0,
+            min_p: 0.2,
+            seed: 5,
+            ..SamplerConfig::default()
+        });
+        let picks: std::collections::HashSet<u32> = (0..400).map(|_| s.sample(&logits)).collect();
+        assert_eq!(picks, [0, 1].into_iter().collect());
+    }
+
+    #[test]
+    fn a_repetition_penalty_moves_greedy_off_a_repeated_token() {
+        let logits = [2.0, 1.9, -1.0];
+        let mut s = Sampler::new(SamplerConfig {
+            repetition_penalty: 1.3,
+            ..SamplerConfig::default()
+        });
+        assert_eq!(s.sample_after(&logits, &[]), 0);
+        // 2.0 / 1.3 ≈ 1.54 < 1.9: the repeated token loses its lead; a token seen twice is
+        // penalised once, and ids past the vocabulary are ignored.
+        assert_eq!(s.sample_after(&logits, &[0, 0, 99]), 1);
+        // A negative logit is multiplied: more negative.
+        assert_eq!(s.sample_after(&[-1.0, -1.2], &[0]), 1);
     }
 }

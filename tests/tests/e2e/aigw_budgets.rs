@@ -253,10 +253,11 @@ fn an_anthropic_caller_is_refused_in_anthropic_s_words_and_a_token_budget_settle
          [[aigw.budgets]]\nname = \"dave-tokens\"\nscope = \"user\"\nmatch = \"dave\"\ntokens = 300\nwindow = \"24h\"\n",
     );
     let ann = gw.virtual_key(&["--name", "ann-app", "--user", "ann"]);
-    // max_tokens = 200 at $15 per million output tokens is $0.003: more than the whole budget.
+    // max_tokens = 200 at $15 per million output tokens is $0.003: more than the whole budget,
+    // so waiting cannot help: a 400 the SDK does not retry (no retry-after).
     let r = &gw.clients(vec![plan("anthropic", &ann, "claude", "hello")])[0];
-    assert_eq!(r["status"], 429, "{r}");
-    assert_eq!(r["error"], "RateLimitError", "{r}");
+    assert_eq!(r["status"], 400, "{r}");
+    assert_eq!(r["error"], "BadRequestError", "{r}");
     assert_eq!(r["body"]["type"], "error", "{r}");
     assert_eq!(r["body"]["error"]["type"], "budget_exceeded", "{r}");
     let message = r["body"]["error"]["message"].as_str().unwrap();
@@ -266,7 +267,8 @@ fn an_anthropic_caller_is_refused_in_anthropic_s_words_and_a_token_budget_settle
             && message.contains("max_tokens"),
         "{message}"
     );
-    assert!(r["headers"]["retry-after"].is_string(), "{r}");
+    assert!(r["headers"]["retry-after"].is_null(), "{r}");
+    assert_eq!(r["headers"]["x-should-retry"], "false", "{r}");
 
     // Tokens: each call reserves its body's bytes plus max_tokens and settles to the 30
     // tokens the provider reported, until the next reservation would pass 300.
@@ -282,6 +284,9 @@ fn an_anthropic_caller_is_refused_in_anthropic_s_words_and_a_token_budget_settle
     for r in &results[ok..] {
         assert_eq!(r["status"], 429, "{r}");
         assert_eq!(r["body"]["type"], "budget_exceeded", "{r}");
+        // The reset is a day away: the SDKs are told not to sleep until then.
+        assert!(r["headers"]["retry-after"].is_string(), "{r}");
+        assert_eq!(r["headers"]["x-should-retry"], "false", "{r}");
     }
     let row = budget_row(&mut gw, "dave-tokens", 30 * ok as u64);
     assert!(row["spent"].as_u64().unwrap() <= 300, "{row}");

@@ -59,6 +59,7 @@ mod provider_keys;
 mod proxy_access;
 mod quickstart_clickhouse;
 mod report;
+mod route_action;
 mod signed_posture;
 mod state_modes;
 mod streaming;

@@ -48,6 +48,7 @@ mod events;
 mod explorer_walls;
 mod harness_isolation;
 mod interception;
+mod key_anomalies;
 mod lifecycle;
 mod limits;
 mod otlp;

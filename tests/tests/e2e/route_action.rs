@@ -94,10 +94,12 @@ fn route_serves_a_personal_key_call_through_the_ai_gateway_with_the_org_key() {
         ca = origin.ca_pem.display(),
         o = origin.tls_addr,
     );
-    let gw = AiGateway::start_extended(&sections, move |_, _| Extra {
+    let gw = AiGateway::start_extended(&sections, move |_, _| {
+        Extra {
         proxy: Some(proxy),
         aigw: "host = \"ai.warden.internal\"\n[aigw.identity]\nallow = true\nmodels = [\"gpt-4o-mini\", \"claude\"]\n".into(),
         ..Extra::default()
+    }
     });
     let port = listen_addr(gw.dir.path(), "proxy").port();
     let alice = format!("http://alice:correct%20horse@127.0.0.1:{port}");

@@ -129,6 +129,9 @@ pub struct RequestContext {
     pub tenant: Option<policies::TenantUse>,
     /// The AI API key the request presented (fingerprint and last four only).
     pub ai_key: Option<crate::inspect::credentials::KeySeen>,
+    /// The key on a request to a host discovery may still recognise from the body: it
+    /// becomes `ai_key` only if it does (`settle_discovery`), and is dropped otherwise.
+    pub ai_key_pending: Option<crate::inspect::credentials::KeySeen>,
 }
 
 impl RequestContext {
@@ -189,6 +192,7 @@ impl RequestContext {
             discovered_late: None,
             tenant: None,
             ai_key: None,
+            ai_key_pending: None,
         }
     }
 
@@ -202,7 +206,12 @@ impl RequestContext {
         if late && self.app.is_none() && self.discovered.is_none() {
             self.discovered = Some(format!("discovered:{}", self.host));
             self.app_status = Some(policies::AppStatus::Unreviewed.as_str());
+            // A key on a host known as AI only from its body is in the inventory too.
+            if self.ai_key.is_none() {
+                self.ai_key = self.ai_key_pending.take();
+            }
         }
+        self.ai_key_pending = None;
     }
 
     /// Records that the gateway answered this request itself. Only a refusal is a block: a

@@ -43,12 +43,11 @@ action = "route"
 dry_run = true
 "#;
 
-/// The http_events row (action, detail, rule_id, user, ai_key_last4) of the newest call to
-/// `host` by `user`.
-fn event(clickhouse: &ClickHouseServer, user: &str, host: &str) -> Value {
+/// The http_events row (action, detail, rule_id, user, ai_key_last4, status) `filter` picks.
+fn event(clickhouse: &ClickHouseServer, filter: &str) -> Value {
     let sql = format!(
         "SELECT action, detail, rule_id, user, ai_key_last4, status FROM warden.http_events \
-         WHERE user = '{user}' AND host = '{host}' ORDER BY ts DESC LIMIT 1 FORMAT JSONEachRow"
+         WHERE {filter} ORDER BY ts DESC LIMIT 1 FORMAT JSONEachRow"
     );
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -62,7 +61,7 @@ fn event(clickhouse: &ClickHouseServer, user: &str, host: &str) -> Value {
         }
         assert!(
             Instant::now() < deadline,
-            "no http_events row for {user} on {host}: {}",
+            "no http_events row where {filter}: {}",
             got.body_text()
         );
         std::thread::sleep(Duration::from_millis(200));
@@ -192,13 +191,23 @@ fn route_serves_a_personal_key_call_through_the_ai_gateway_with_the_org_key() {
         raw.body_text()
     );
     assert!(!format!("{:?}", gw.openai.requests()).contains("also-not-forwarded"));
-    let routed = event(&clickhouse, "alice", "api.openai.com");
+    let proxy_id = raw.header("x-warden-request-id").unwrap().to_string();
+    let routed = event(&clickhouse, &format!("request_id = '{proxy_id}'"));
     assert_eq!(routed["action"], "route", "{routed}");
     assert_eq!(routed["rule_id"], "route-openai", "{routed}");
     assert_eq!(
         routed["ai_key_last4"],
         &PERSONAL_KEY[PERSONAL_KEY.len() - 4..]
     );
+    // The event names the AI gateway's call, whose row has the proxy user.
+    let call_id = raw.header("x-request-id").unwrap().to_string();
+    assert_ne!(call_id, proxy_id);
+    assert_eq!(
+        routed["detail"],
+        format!("routed through the AI gateway as {call_id}"),
+        "{routed}"
+    );
+    assert_eq!(ai_row(&clickhouse, &call_id)["user"], "alice");
 
     // Gemini: the AI gateway has no Gemini ingress, so the call is refused with the guidance
     // in Google's error shape — never sent to the origin.
@@ -234,7 +243,7 @@ fn route_serves_a_personal_key_call_through_the_ai_gateway_with_the_org_key() {
         3,
         "the dry run reached the AI gateway"
     );
-    let would = event(&clickhouse, "bob", "api.openai.com");
+    let would = event(&clickhouse, "user = 'bob' AND host = 'api.openai.com'");
     assert_eq!(would["action"], "would_route", "{would}");
     assert_eq!(
         would["detail"], "would route through the AI gateway",

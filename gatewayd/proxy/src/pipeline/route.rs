@@ -52,13 +52,30 @@ fn provider_of(host: &str) -> Option<(config::ProviderKind, &'static [(Method, &
     }
 }
 
-/// Why the AI gateway cannot take this call, or `None` when it can: which provider, and that
-/// the organisation holds a key for it.
+/// Why the AI gateway cannot take this call, or `None` when it can.
 pub fn unroutable(
     conn: &ConnectionContext,
     host: &str,
     method: &Method,
     path: &str,
+) -> Option<String> {
+    let serving = conn.gateway.local_service.get().is_some();
+    let person = conn.identity.is_person();
+    why_not(
+        &conn.snapshot.config.aigw,
+        serving,
+        person,
+        (host, method, path),
+    )
+}
+
+/// [`unroutable`] over its facts: the AI gateway's configuration, whether it is serving,
+/// whether the caller is a person, and the call (host, method, path).
+fn why_not(
+    aigw: &config::AigwConfig,
+    serving: bool,
+    person: bool,
+    (host, method, path): (&str, &Method, &str),
 ) -> Option<String> {
     let Some((kind, endpoints)) = provider_of(host) else {
         return Some(format!("the AI gateway does not serve calls to {host}"));
@@ -69,8 +86,7 @@ pub fn unroutable(
             "the AI gateway does not serve {method} {path} on {host}"
         ));
     }
-    let aigw = &conn.snapshot.config.aigw;
-    if aigw.listen.is_none() || conn.gateway.local_service.get().is_none() {
+    if aigw.listen.is_none() || !serving {
         return Some("the AI gateway is not enabled here".into());
     }
     let org_key = aigw
@@ -88,7 +104,7 @@ pub fn unroutable(
     if !aigw.identity.allow {
         return Some("the AI gateway does not serve callers by their proxy identity".into());
     }
-    if !conn.identity.is_person() {
+    if !person {
         return Some("the proxy did not identify a person (sign in to the proxy)".into());
     }
     None
@@ -152,6 +168,16 @@ pub async fn forward(
         )
     })?;
     strip_hop_by_hop(response.headers_mut());
+    // The event names the AI gateway's call (its `ai_requests` row) by the id it answered with.
+    let call_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| id.len() <= 64);
+    ctx.detail = Some(match call_id {
+        Some(id) => format!("routed through the AI gateway as {id}"),
+        None => "routed through the AI gateway".into(),
+    });
     let headers = response.headers_mut();
     headers.insert(HEADER_ACTION, HeaderValue::from_static("route"));
     if let Ok(rule) = HeaderValue::from_str(&ctx.rule) {
@@ -205,5 +231,34 @@ mod tests {
         // No Gemini ingress on the AI gateway: such calls are refused, not passed on.
         assert!(provider_of("generativelanguage.googleapis.com").is_none());
         assert!(provider_of("api.openai.com.evil.test").is_none());
+    }
+
+    #[test]
+    fn a_call_is_routed_only_with_an_org_key_an_identity_policy_and_a_person() {
+        let text = "[proxy]\nlisten = \"127.0.0.1:0\"\n[aigw]\nlisten = \"127.0.0.1:0\"\n\
+                    host = \"ai.example.internal\"\n[aigw.identity]\nallow = true\n\
+                    [[aigw.providers]]\nname = \"openai\"\nkind = \"openai\"\n\
+                    base_url = \"https://api.openai.com/v1\"\nkey = \"openai-prod\"\n";
+        let config: config::Config = toml::from_str(text).unwrap();
+        let aigw = &config.aigw;
+        let chat = ("api.openai.com", &Method::POST, "/v1/chat/completions");
+        assert_eq!(why_not(aigw, true, true, chat), None);
+        let messages = ("api.anthropic.com", &Method::POST, "/v1/messages");
+        assert!(why_not(aigw, true, true, messages)
+            .unwrap()
+            .contains("no anthropic key"));
+        let files = ("api.openai.com", &Method::POST, "/v1/files");
+        assert!(why_not(aigw, true, true, files)
+            .unwrap()
+            .contains("does not serve"));
+        assert!(why_not(aigw, false, true, chat)
+            .unwrap()
+            .contains("not enabled"));
+        assert!(why_not(aigw, true, false, chat).unwrap().contains("person"));
+        let mut closed = aigw.clone();
+        closed.identity.allow = false;
+        assert!(why_not(&closed, true, true, chat)
+            .unwrap()
+            .contains("identity"));
     }
 }

@@ -226,3 +226,46 @@ impl RequestContext {
         self.detail = Some(refusal.reason.clone());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::credentials::KeySeen;
+
+    fn pending() -> KeySeen {
+        KeySeen {
+            fingerprint: "f".repeat(32),
+            provider: "chat.test".into(),
+            kind: "unknown",
+            last4: "WXYZ".into(),
+            org_managed: false,
+        }
+    }
+
+    /// A key on a host discovery has not recognised counts only if the body shows an AI API.
+    #[test]
+    fn a_pending_key_counts_only_when_the_body_discovers_the_host() {
+        let new = || {
+            RequestContext::new(
+                "r".into(),
+                Method::POST,
+                "https",
+                "chat.test".into(),
+                "/api/send".into(),
+                "v".into(),
+            )
+        };
+        let mut found = new();
+        found.ai_key_pending = Some(pending());
+        found.discovered_late = Some(Arc::new(std::sync::atomic::AtomicBool::new(true)));
+        found.settle_discovery();
+        assert_eq!(found.discovered.as_deref(), Some("discovered:chat.test"));
+        assert_eq!(found.ai_key, Some(pending()));
+        assert!(found.ai_key_pending.is_none());
+        let mut not_ai = new();
+        not_ai.ai_key_pending = Some(pending());
+        not_ai.discovered_late = Some(Arc::new(std::sync::atomic::AtomicBool::new(false)));
+        not_ai.settle_discovery();
+        assert!(not_ai.ai_key.is_none() && not_ai.ai_key_pending.is_none());
+    }
+}

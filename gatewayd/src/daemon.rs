@@ -97,6 +97,7 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         let service = crate::aigw_host::AiService {
             gateway: ai_gateway.clone(),
             shutdown: gateway.shutdown.clone(),
+            tasks: gateway.tasks.clone(),
         };
         let _ = gateway.local_service.set(Arc::new(service));
     }

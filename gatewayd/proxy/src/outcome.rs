@@ -35,6 +35,11 @@ pub enum Outcome {
     Deny,
     /// A CONNECT tunnel spliced without inspection.
     Bypass,
+    /// A `route` rule sent an AI API call through the AI gateway instead of the origin.
+    Route,
+    /// A `route` rule in dry run: the call went to the origin unchanged; it would have been
+    /// routed.
+    WouldRoute,
 }
 
 impl Outcome {
@@ -54,6 +59,8 @@ impl Outcome {
             Self::Error => "error",
             Self::Deny => "deny",
             Self::Bypass => "bypass",
+            Self::Route => "route",
+            Self::WouldRoute => "would_route",
         }
     }
 }
@@ -69,6 +76,8 @@ impl From<&Action> for Outcome {
             Action::Audit { .. } => Self::Audit,
             Action::Warn => Self::Warn,
             Action::DoNotInspect => Self::DoNotInspect,
+            Action::Route { dry_run: false } => Self::Route,
+            Action::Route { dry_run: true } => Self::WouldRoute,
         }
     }
 }
@@ -101,6 +110,8 @@ mod tests {
             },
             Action::Warn,
             Action::DoNotInspect,
+            Action::Route { dry_run: false },
+            Action::Route { dry_run: true },
         ] {
             assert_eq!(Outcome::from(&action).as_str(), action.name());
         }

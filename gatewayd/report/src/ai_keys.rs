@@ -6,8 +6,11 @@
 //! Only fingerprints and last four characters exist to be shown; the keys themselves were
 //! never stored. Keys DLP found pasted into prompts (`dlp_findings` of the AI key detectors)
 //! carry the same fingerprint and are listed with whether the inventory knows them.
-//! The user and group filters do not narrow it (the rollup keeps counts of
-//! users, not their names).
+//! The user, group and country filters narrow the list to the keys those people (or that
+//! country) used in the range, read from `http_events`; a key's counts stay the key's own
+//! (the rollup keeps counts of users, not their names). `routing` counts the calls a `route`
+//! rule sent through the AI gateway and those a dry run says it would have, and
+//! `anomalies` are the keys' own (`key_anomalies`).
 
 use serde_json::{json, Value};
 
@@ -40,9 +43,25 @@ pub const KEY_COLUMNS: [&str; 16] = [
     "bytes_down",
 ];
 
+/// The keys the filter's people (user, group) or country used in the range, as a clause on
+/// `fingerprint`; empty when the filter names none.
+fn who_clause(filter: &ReportFilter) -> String {
+    let who = Source::Raw.who_clause(filter);
+    if who.is_empty() {
+        return String::new();
+    }
+    format!(
+        " AND fingerprint IN (SELECT ai_key_fingerprint FROM http_events WHERE {} AND {} \
+         AND ai_key_fingerprint != '')",
+        Source::Raw.time_clause(filter.range),
+        who.join(" AND ")
+    )
+}
+
 /// One row per key active in the range, with its first sighting ever and the derived flags.
 fn keys_sql(filter: &ReportFilter) -> String {
     let range = Source::Daily.time_clause(filter.range);
+    let who = who_clause(filter);
     let new_since = datetime(filter.range.to - NEW_WITHIN_SECS);
     format!(
         "SELECT fingerprint, last4, provider, kind, org_managed, \
@@ -55,7 +74,7 @@ fn keys_sql(filter: &ReportFilter) -> String {
          uniqIfMerge(devices) AS devices, uniqMerge(sources) AS sources, \
          uniqMerge(hosts) AS hosts, countMerge(requests) AS requests, \
          sumMerge(bytes_up) AS bytes_up, sumMerge(bytes_down) AS bytes_down \
-         FROM ai_keys_seen WHERE {range} GROUP BY fingerprint) \
+         FROM ai_keys_seen WHERE {range}{who} GROUP BY fingerprint) \
          ANY LEFT JOIN (SELECT fingerprint, minMerge(first_seen) AS first \
          FROM ai_keys_seen GROUP BY fingerprint) USING fingerprint"
     )
@@ -95,12 +114,28 @@ pub async fn ai_keys(
          GROUP BY ai_key_fingerprint ORDER BY findings DESC, fingerprint LIMIT 100",
         Source::Raw.time_clause(filter.range)
     );
-    let (totals, by_provider, list, prompts) = tokio::try_join!(
+    let mut routed_where = vec![
+        Source::Raw.time_clause(filter.range),
+        "action IN ('route', 'would_route')".to_string(),
+    ];
+    routed_where.extend(Source::Raw.who_clause(filter));
+    let routing_sql = format!(
+        "SELECT countIf(action = 'route') AS routed, countIf(action = 'would_route') AS would_route, \
+         uniqExactIf(ai_key_fingerprint, action = 'route' AND ai_key_fingerprint != '') \
+         AS keys_routed, \
+         uniqExactIf(ai_key_fingerprint, action = 'would_route' AND ai_key_fingerprint != '') \
+         AS keys_would_route FROM http_events WHERE {}",
+        routed_where.join(" AND ")
+    );
+    let (totals, by_provider, list, prompts, routing, anomalies) = tokio::try_join!(
         table(inputs, &totals_sql),
         table(inputs, &provider_sql),
         table(inputs, &list_sql),
         table(inputs, &prompts_sql),
+        table(inputs, &routing_sql),
+        super::key_anomalies::key_anomalies(inputs, filter),
     )?;
+    let routing = routing.objects().into_iter().next().unwrap_or(Value::Null);
     let totals = totals.objects().into_iter().next().unwrap_or(Value::Null);
     let json = json!({
         "report": "ai-keys",
@@ -112,6 +147,8 @@ pub async fn ai_keys(
         "offset": filter.page.offset,
         "keys": list.objects(),
         "found_in_prompts": prompts.objects(),
+        "routing": routing,
+        "anomalies": anomalies,
     });
     Ok(Report { json, table: list })
 }
@@ -130,5 +167,20 @@ mod tests {
             "{sql}"
         );
         assert!(!sql.contains("ai_key_"), "reads the rollup only: {sql}");
+    }
+
+    #[test]
+    fn a_user_or_group_narrows_the_list_to_the_keys_they_used() {
+        let mut f = ReportFilter::last(86_400, 1_000_000);
+        f.user = Some("alice".into());
+        f.group = Some("eng'); DROP TABLE x; --".into());
+        let sql = keys_sql(&f);
+        assert!(
+            sql.contains("fingerprint IN (SELECT ai_key_fingerprint FROM http_events WHERE"),
+            "{sql}"
+        );
+        assert!(sql.contains("user = 'alice'"), "{sql}");
+        // Quoted as a string, never SQL.
+        assert!(!sql.contains("'eng');"), "{sql}");
     }
 }

@@ -1,6 +1,7 @@
 //! What is unusual in the range (by default the last day): an app's requests spiking against
 //! its trailing week, an app used from a country never seen for it in the previous 30 days,
-//! and one user or one source address making far more requests than the typical one.
+//! and one user or one source address making far more requests than the typical one; and
+//! the AI key inventory's own (`key_anomalies`: a key from a new country, or used by many).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -64,11 +65,12 @@ pub async fn anomalies(
         "SELECT toUInt64(toUnixTimestamp(min(hour))) AS first, count() AS hours          FROM app_usage_hourly WHERE hour < {}",
         datetime(range.to)
     );
-    let (spikes, countries, pairs, first) = tokio::try_join!(
+    let (spikes, countries, pairs, first, keys) = tokio::try_join!(
         table(inputs, &spikes_sql),
         table(inputs, &countries_sql),
         table(inputs, &pairs_sql),
         table(inputs, &first_sql),
+        super::key_anomalies::key_anomalies(inputs, filter),
     )?;
     let (users, sources) = per_user_and_source(&pairs);
     let window_days = range.span_secs() as f64 / 86_400.0;
@@ -77,6 +79,7 @@ pub async fn anomalies(
     found.extend(country_anomalies(&countries));
     found.extend(heavy("user", "user", &users));
     found.extend(heavy("source", "src_ip", &sources));
+    found.extend(keys);
     let table = Table::from_objects(
         &[
             "kind",
@@ -84,6 +87,7 @@ pub async fn anomalies(
             "user",
             "src_ip",
             "country",
+            "fingerprint",
             "value",
             "baseline",
             "description",

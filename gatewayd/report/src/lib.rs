@@ -20,6 +20,7 @@ pub mod event;
 pub mod explorer;
 pub mod filter;
 pub mod form;
+pub mod key_anomalies;
 mod overview_extra;
 pub mod people;
 pub mod sort;

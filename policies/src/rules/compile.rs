@@ -240,6 +240,7 @@ fn compile_action(cx: &mut Cx<'_>, raw: &RawRule, kind: ActionKind) -> Action {
         ActionKind::Isolate => &["message"],
         ActionKind::Dlp => &["profile", "on_match", "message", "alternative"],
         ActionKind::Audit => &["max_prompt_bytes", "monitor_profile"],
+        ActionKind::Route => &["dry_run"],
     };
     let present = [
         ("message", raw.message.as_ref().map(|s| s.span())),
@@ -254,6 +255,7 @@ fn compile_action(cx: &mut Cx<'_>, raw: &RawRule, kind: ActionKind) -> Action {
             "monitor_profile",
             raw.monitor_profile.as_ref().map(|s| s.span()),
         ),
+        ("dry_run", raw.dry_run.as_ref().map(|s| s.span())),
     ];
     for (key, span) in present {
         if let Some(span) = span {
@@ -270,6 +272,9 @@ fn compile_action(cx: &mut Cx<'_>, raw: &RawRule, kind: ActionKind) -> Action {
         ActionKind::Isolate => Action::Isolate,
         ActionKind::Warn => Action::Warn,
         ActionKind::DoNotInspect => Action::DoNotInspect,
+        ActionKind::Route => Action::Route {
+            dry_run: raw.dry_run.as_ref().is_some_and(|d| *d.get_ref()),
+        },
         ActionKind::Dlp => {
             let profile = match &raw.profile {
                 Some(p) if !p.get_ref().trim().is_empty() => p.get_ref().as_str().into(),

@@ -113,7 +113,9 @@ impl Policy {
                     .is_some_and(|found| found.iter().any(|p| **p == **profile));
                 dlp_matched && *on_match == OnMatch::Block
             }
-            Action::Allow | Action::Audit { .. } | Action::DoNotInspect => false,
+            Action::Allow | Action::Audit { .. } | Action::DoNotInspect | Action::Route { .. } => {
+                false
+            }
         };
         Verdict {
             rule_id: rule.id.clone(),

@@ -34,6 +34,8 @@ pub(super) struct RawRule {
     /// DLP profile scanned in monitor mode (findings logged, never blocking) by `allow` and
     /// `audit` rules.
     pub monitor_profile: Option<Spanned<String>>,
+    /// `route` only: record what would have been routed, let the call through unchanged.
+    pub dry_run: Option<Spanned<bool>>,
 }
 
 /// Selectors as written; all optional, a rule with several matches when all match.
@@ -68,6 +70,7 @@ pub(super) enum ActionKind {
     Audit,
     Warn,
     DoNotInspect,
+    Route,
 }
 
 impl ActionKind {
@@ -81,6 +84,7 @@ impl ActionKind {
             ActionKind::Audit => "audit",
             ActionKind::Warn => "warn",
             ActionKind::DoNotInspect => "do_not_inspect",
+            ActionKind::Route => "route",
         }
     }
 }

@@ -4,4 +4,5 @@ mod coaching;
 mod decide;
 mod files;
 mod parse;
+mod route;
 mod tenant;

@@ -37,6 +37,12 @@ pub enum Action {
     Warn,
     /// Tunnel the raw bytes; never decrypt.
     DoNotInspect,
+    /// An AI API call that bypasses the AI gateway is sent through it instead, with the
+    /// organisation's provider key and the caller's proxy identity. With `dry_run` the call
+    /// goes to the origin unchanged and the event records that it would have been routed.
+    Route {
+        dry_run: bool,
+    },
 }
 
 impl Action {
@@ -51,6 +57,9 @@ impl Action {
             Action::Audit { .. } => "audit",
             Action::Warn => "warn",
             Action::DoNotInspect => "do_not_inspect",
+            // A dry run's events say what it would have done, not `route`.
+            Action::Route { dry_run: false } => "route",
+            Action::Route { dry_run: true } => "would_route",
         }
     }
 }

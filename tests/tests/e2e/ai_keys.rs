@@ -31,7 +31,7 @@ const GUIDANCE: &str = "Personal AI keys are not allowed. Use https://ai.example
                         with a virtual key from https://portal.example.internal/ai-keys";
 
 /// A users file with alice and bob, both with the password `correct horse`.
-fn two_users(dir: &std::path::Path) -> String {
+pub(crate) fn two_users(dir: &std::path::Path) -> String {
     let path = crate::proxy_access::users_file(dir);
     let text = std::fs::read_to_string(&path).unwrap();
     let hash = text
@@ -156,7 +156,7 @@ fn key_row<'a>(report: &'a Value, last4: &str) -> &'a Value {
 }
 
 /// Every table of the `warden` database, dumped, must not hold `needle`.
-fn assert_nowhere_in_clickhouse(clickhouse: &ClickHouseServer, needle: &str) {
+pub(crate) fn assert_nowhere_in_clickhouse(clickhouse: &ClickHouseServer, needle: &str) {
     let url = clickhouse.http_url();
     let tables = clickhouse_sql(
         &url,

@@ -28,7 +28,7 @@ const ACCESS: &str = "host = \"ai.warden.internal\"\n\
                       [aigw.identity]\nallow = true\nmodels = [\"gpt-4o-mini\"]\n\
                       tags = [\"proxied\"]\n";
 
-fn listen_addr(dir: &Path, name: &str) -> SocketAddr {
+pub(crate) fn listen_addr(dir: &Path, name: &str) -> SocketAddr {
     let text = std::fs::read_to_string(dir.join("state/listen.json")).unwrap();
     let listen: Value = serde_json::from_str(&text).unwrap();
     listen[name].as_str().unwrap().parse().unwrap()
@@ -44,7 +44,7 @@ fn root_pem(gw: &AiGateway) -> String {
 
 /// The official SDK (tests/fixtures/aigw_clients.py) against `base`, through `proxy` when
 /// given, trusting Warden's root: one result per plan.
-fn sdk(gw: &AiGateway, base: &str, proxy: Option<&str>, plans: &[Value]) -> Vec<Value> {
+pub(crate) fn sdk(gw: &AiGateway, base: &str, proxy: Option<&str>, plans: &[Value]) -> Vec<Value> {
     let plans: Vec<Value> = plans
         .iter()
         .map(|p| {
@@ -95,7 +95,7 @@ fn chat(key: &str, model: &str) -> Value {
     json!({"sdk": "openai", "key": key, "model": model, "prompt": "Say hello"})
 }
 
-fn ai_row(clickhouse: &ClickHouseServer, request_id: &str) -> Value {
+pub(crate) fn ai_row(clickhouse: &ClickHouseServer, request_id: &str) -> Value {
     let sql = format!(
         "SELECT user, team, tags, virtual_key_id, ingress_path, identity_source, device_id, \
          status FROM warden.ai_requests WHERE request_id = '{request_id}' FORMAT JSONEachRow"

@@ -1,7 +1,10 @@
 //! `/ai-keys`: the AI key inventory — how many AI API keys were active in the range, by
 //! provider, personal vs org-managed, new this week, shared by several users or devices, and
 //! the organisation's own keys seen outside the AI gateway — from the `ai-keys` report
-//! (`ai_keys_seen`). Keys appear as fingerprints and last four characters only.
+//! (`ai_keys_seen`), the keys' anomalies (new country, many users) and the calls a `route`
+//! rule sent through the AI gateway (or, in a dry run, would have). The filter bar's user and
+//! group narrow the lists to the keys those people used. Keys appear as fingerprints and last
+//! four characters only.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -87,7 +90,26 @@ pub async fn page(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) -> Pa
         &count(number(&totals["org_managed_keys"])),
         "the AI gateway's keys sent directly",
     ));
+    let routing = &json["routing"];
+    body.push_str(&card(
+        "Routed to the AI gateway",
+        &count(number(&routing["routed"])),
+        &format!(
+            "{} more would be (dry run)",
+            count(number(&routing["would_route"]))
+        ),
+    ));
     body.push_str("</div>");
+    let anomalies = json["anomalies"].as_array().cloned().unwrap_or_default();
+    if !anomalies.is_empty() {
+        body.push_str("<h2>Key anomalies</h2><ul class=\"anomalies\" id=\"key-anomalies\">");
+        for anomaly in &anomalies {
+            let kind = anomaly["kind"].as_str().unwrap_or("").replace('_', " ");
+            let text = anomaly["description"].as_str().unwrap_or("");
+            let _ = write!(body, "<li><b>{}</b> {}</li>", escape(&kind), escape(text));
+        }
+        body.push_str("</ul>");
+    }
     body.push_str("<h2>By provider</h2>");
     let providers = json["by_provider"].as_array().cloned().unwrap_or_default();
     body.push_str(&side_table(

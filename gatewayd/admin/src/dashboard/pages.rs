@@ -686,6 +686,9 @@ fn anomaly_links(anomaly: &Value, query: &str) -> String {
             escape(&app)
         );
     }
+    if !plain(&anomaly["fingerprint"]).is_empty() {
+        let _ = write!(links, " · <a href=\"/ai-keys\">AI keys</a>");
+    }
     let user = plain(&anomaly["user"]);
     if anomaly["kind"] == "heavy_user" {
         let _ = write!(

@@ -61,10 +61,46 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> LocalIo for T {}
 /// What serving one connection returns: ends when the connection does.
 pub type LocalFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 
+/// What routing one request returns: the service's answer, or why it could not give one.
+pub type RouteFuture = Pin<
+    Box<dyn Future<Output = Result<http::Response<crate::upstream::ProxyBody>, String>> + Send>,
+>;
+
 /// A service the gateway serves itself under a host name (implemented by the daemon).
 pub trait LocalService: Send + Sync {
     /// Serves HTTP (h2 or HTTP/1.1, by what the client sends) on `stream` until it closes.
     fn serve(&self, stream: Box<dyn LocalIo>, caller: LocalCaller) -> LocalFuture;
+
+    /// Serves one request a `route` rule took off its way to an AI provider's API
+    /// (`pipeline::route`), its credentials already removed, as `caller`. `None`: this
+    /// service does not route (the request is refused, never sent to the origin).
+    fn route(
+        &self,
+        request: http::Request<crate::upstream::ProxyBody>,
+        caller: LocalCaller,
+    ) -> Option<RouteFuture> {
+        let _ = (request, caller);
+        None
+    }
+}
+
+impl LocalCaller {
+    /// The caller behind `identity`, connected from `client`.
+    pub fn of(client: SocketAddr, identity: &crate::identity::Identity) -> Self {
+        Self {
+            client,
+            via: if identity.device.is_some() {
+                Via::Agent
+            } else {
+                Via::Proxy
+            },
+            user: identity.user.clone(),
+            groups: identity.groups.clone(),
+            method: identity.method,
+            person: identity.is_person(),
+            device_id: identity.device.as_ref().map(|d| d.id.clone()),
+        }
+    }
 }
 
 /// Whether `host` is the name the configuration reserves for the AI gateway.
@@ -181,19 +217,6 @@ async fn hand_over<S>(
         return;
     };
     TunnelIntercepted { blocked: false }.emit(&tunnel.gateway.metrics);
-    let identity = &tunnel.identity;
-    let caller = LocalCaller {
-        client: tunnel.client,
-        via: if identity.device.is_some() {
-            Via::Agent
-        } else {
-            Via::Proxy
-        },
-        user: identity.user.clone(),
-        groups: identity.groups.clone(),
-        method: identity.method,
-        person: identity.is_person(),
-        device_id: identity.device.as_ref().map(|d| d.id.clone()),
-    };
+    let caller = LocalCaller::of(tunnel.client, &tunnel.identity);
     service.serve(tls, caller).await;
 }

@@ -3,6 +3,10 @@
 //! client presents is fingerprinted for the event (`inspect::credentials`). And the answer to
 //! a refused AI API call: with `ai_keys.guidance` set, in the API's own error format.
 //!
+//! On a host outside the catalog that discovery may yet recognise from the request body, the
+//! key is fingerprinted as pending: it counts only if the body shows an AI API
+//! (`RequestContext::settle_discovery`).
+//!
 //! It never changes a decision and never keeps the key; on any other host it reads nothing.
 
 use http::request::Parts;
@@ -43,6 +47,11 @@ fn observe_headers(
         return;
     }
     let Some(app) = api_app(conn, ctx) else {
+        if super::discover::body_may_discover(conn, ctx) {
+            let app = format!("discovered:{}", ctx.host);
+            ctx.ai_key_pending =
+                credentials::observe(fingerprints, headers, query, &ctx.host, &app);
+        }
         return;
     };
     ctx.ai_key = credentials::observe(fingerprints, headers, query, &ctx.host, &app);

@@ -129,6 +129,9 @@ pub struct RequestContext {
     pub tenant: Option<policies::TenantUse>,
     /// The AI API key the request presented (fingerprint and last four only).
     pub ai_key: Option<crate::inspect::credentials::KeySeen>,
+    /// The key on a request to a host discovery may still recognise from the body: it
+    /// becomes `ai_key` only if it does (`settle_discovery`), and is dropped otherwise.
+    pub ai_key_pending: Option<crate::inspect::credentials::KeySeen>,
 }
 
 impl RequestContext {
@@ -189,6 +192,7 @@ impl RequestContext {
             discovered_late: None,
             tenant: None,
             ai_key: None,
+            ai_key_pending: None,
         }
     }
 
@@ -202,7 +206,12 @@ impl RequestContext {
         if late && self.app.is_none() && self.discovered.is_none() {
             self.discovered = Some(format!("discovered:{}", self.host));
             self.app_status = Some(policies::AppStatus::Unreviewed.as_str());
+            // A key on a host known as AI only from its body is in the inventory too.
+            if self.ai_key.is_none() {
+                self.ai_key = self.ai_key_pending.take();
+            }
         }
+        self.ai_key_pending = None;
     }
 
     /// Records that the gateway answered this request itself. Only a refusal is a block: a
@@ -215,5 +224,48 @@ impl RequestContext {
         self.action = refusal.action;
         self.rule = refusal.rule.clone();
         self.detail = Some(refusal.reason.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::credentials::KeySeen;
+
+    fn pending() -> KeySeen {
+        KeySeen {
+            fingerprint: "f".repeat(32),
+            provider: "chat.test".into(),
+            kind: "unknown",
+            last4: "WXYZ".into(),
+            org_managed: false,
+        }
+    }
+
+    /// A key on a host discovery has not recognised counts only if the body shows an AI API.
+    #[test]
+    fn a_pending_key_counts_only_when_the_body_discovers_the_host() {
+        let new = || {
+            RequestContext::new(
+                "r".into(),
+                Method::POST,
+                "https",
+                "chat.test".into(),
+                "/api/send".into(),
+                "v".into(),
+            )
+        };
+        let mut found = new();
+        found.ai_key_pending = Some(pending());
+        found.discovered_late = Some(Arc::new(std::sync::atomic::AtomicBool::new(true)));
+        found.settle_discovery();
+        assert_eq!(found.discovered.as_deref(), Some("discovered:chat.test"));
+        assert_eq!(found.ai_key, Some(pending()));
+        assert!(found.ai_key_pending.is_none());
+        let mut not_ai = new();
+        not_ai.ai_key_pending = Some(pending());
+        not_ai.discovered_late = Some(Arc::new(std::sync::atomic::AtomicBool::new(false)));
+        not_ai.settle_discovery();
+        assert!(not_ai.ai_key.is_none() && not_ai.ai_key_pending.is_none());
     }
 }

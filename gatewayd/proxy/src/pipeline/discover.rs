@@ -26,6 +26,12 @@ fn wanted(conn: &ConnectionContext, ctx: &RequestContext) -> bool {
         && !conn.snapshot.not_ai.contains(ctx.host.as_str())
 }
 
+/// Whether the request body (or a streamed answer) may still make this request count as
+/// discovered: what `request_body` and `response_hook` look at, before they run.
+pub fn body_may_discover(conn: &ConnectionContext, ctx: &RequestContext) -> bool {
+    wanted(conn, ctx) && ctx.discovered.is_none()
+}
+
 /// At classify: the path and headers. Records the host when they look like an AI API.
 pub fn headers(conn: &ConnectionContext, ctx: &mut RequestContext, parts: &Parts) {
     if !wanted(conn, ctx) {

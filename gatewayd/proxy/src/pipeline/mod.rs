@@ -30,6 +30,7 @@ mod inspection;
 mod log;
 mod redact;
 mod request_text;
+mod route;
 mod stored_path;
 mod target;
 mod trace_span;
@@ -151,6 +152,14 @@ async fn run_phases(
         // Its own outcome, never a block: the request the token let through.
         ctx.action = Outcome::Continue;
     }
+    if ctx.action == Outcome::WouldRoute {
+        ctx.detail = Some(route::dry_run_detail(
+            conn,
+            ctx,
+            &parts.method,
+            parts.uri.path(),
+        ));
+    }
     let websocket = upgrade::is_websocket_parts(&parts);
     if websocket && matches!(verdict.action, policies::rules::Action::Isolate) {
         // View-only: a WebSocket would let the user send messages to the app.
@@ -169,7 +178,10 @@ async fn run_phases(
         }
     }
 
-    // 5. upstream_request.
+    // 5. upstream_request; a `route` rule's call goes to the AI gateway instead.
+    if ctx.action == Outcome::Route {
+        return route::forward(conn, ctx, parts, body).await;
+    }
     if websocket {
         let request = Request::from_parts(parts, body.into_body());
         let scan = upgrade::MessageScan::for_verdict(conn, ctx, &verdict, &book);

@@ -91,8 +91,7 @@ pub(crate) fn scan(scanner: &Scanner, cx: &mut Cx<'_>, sub: &DetectorSet, dec: &
         at = end;
         done = end;
         let run = &text[start..end];
-        if !(MIN_RUN..=MAX_RUN).contains(&run.len()) || run.len() % 4 == 1 || !worth_decoding(run)
-        {
+        if !(MIN_RUN..=MAX_RUN).contains(&run.len()) || run.len() % 4 == 1 || !worth_decoding(run) {
             continue;
         }
         let Some(decoded) = decode(run, &standard, &url) else {
@@ -111,9 +110,9 @@ pub(crate) fn scan(scanner: &Scanner, cx: &mut Cx<'_>, sub: &DetectorSet, dec: &
         }
         dec.depth += 1;
         let unwrapped = nested::unwrap(decoded, dec);
-        let Some(inner) = unwrapped.filter(|t| {
-            t.len() >= MIN_RUN || t.bytes().filter(u8::is_ascii_digit).count() >= 9
-        }) else {
+        let Some(inner) = unwrapped
+            .filter(|t| t.len() >= MIN_RUN || t.bytes().filter(u8::is_ascii_digit).count() >= 9)
+        else {
             dec.depth = depth;
             continue;
         };
@@ -267,16 +266,32 @@ mod tests {
         let gz = gz.finish().unwrap();
         let cases = [
             ("UTF-16", b64.encode(&utf16)),
-            ("UTF-8 around the digits", b64.encode(format!("номер карты {card}, срок 12/29"))),
-            ("base64 of base64", b64.encode(b64.encode(format!("card {card}")))),
-            ("percent in base64", b64.encode("card%204556%207375%208689%209855")),
+            (
+                "UTF-8 around the digits",
+                b64.encode(format!("номер карты {card}, срок 12/29")),
+            ),
+            (
+                "base64 of base64",
+                b64.encode(b64.encode(format!("card {card}"))),
+            ),
+            (
+                "percent in base64",
+                b64.encode("card%204556%207375%208689%209855"),
+            ),
             ("gzip in base64", b64.encode(&gz)),
             ("gzip in base64 in base64", b64.encode(b64.encode(&gz))),
-            ("stringified JSON in base64", b64.encode(format!(r#"{{"p":"{{\"c\":\"{}\"}}"}}"#, b64.encode(card)))),
+            (
+                "stringified JSON in base64",
+                b64.encode(format!(r#"{{"p":"{{\"c\":\"{}\"}}"}}"#, b64.encode(card))),
+            ),
         ];
         for (what, run) in cases {
             let text = format!("see {run} ok");
-            assert_eq!(found(&text), [format!("credit_card:4..{}", 4 + run.len())], "{what}: {run}");
+            assert_eq!(
+                found(&text),
+                [format!("credit_card:4..{}", 4 + run.len())],
+                "{what}: {run}"
+            );
         }
     }
 

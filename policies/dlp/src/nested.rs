@@ -142,7 +142,9 @@ fn percent_decoded(text: &str) -> Option<String> {
     let mut i = 0;
     let mut any = false;
     while i < bytes.len() {
-        let pair = bytes.get(i + 1..i + 3).and_then(|p| Some((hex(p[0])?, hex(p[1])?)));
+        let pair = bytes
+            .get(i + 1..i + 3)
+            .and_then(|p| Some((hex(p[0])?, hex(p[1])?)));
         match (bytes[i], pair) {
             (b'%', Some((hi, lo))) => {
                 out.push(u8::try_from(hi * 16 + lo).unwrap_or(b' '));
@@ -178,7 +180,10 @@ mod tests {
     fn layers_come_off_in_order() {
         let mut dec = Decoding::new(0);
         let text = "карта 4556 7375 8689 9855";
-        assert_eq!(unwrap(gzip(text.as_bytes()), &mut dec).as_deref(), Some(text));
+        assert_eq!(
+            unwrap(gzip(text.as_bytes()), &mut dec).as_deref(),
+            Some(text)
+        );
         assert_eq!(unwrap(utf16le(text), &mut dec).as_deref(), Some(text));
         let be: Vec<u8> = "4556 7375"
             .encode_utf16()
@@ -189,7 +194,10 @@ mod tests {
             unwrap(b"card%204556%207375".to_vec(), &mut dec).as_deref(),
             Some("card 4556 7375")
         );
-        assert_eq!(unwrap(b"100% sure".to_vec(), &mut dec).as_deref(), Some("100% sure"));
+        assert_eq!(
+            unwrap(b"100% sure".to_vec(), &mut dec).as_deref(),
+            Some("100% sure")
+        );
         assert_eq!(unwrap(vec![0, 1, 2, 3, 0x80, 0xff], &mut dec), None);
         assert!(dec.over.is_none());
     }
@@ -205,6 +213,9 @@ mod tests {
         let mut dec = Decoding::new(100);
         assert_eq!(unwrap(deep, &mut dec), None);
         assert!(dec.over.is_some());
-        assert_eq!(unwrap(b"\x1f\x8bbroken".to_vec(), &mut Decoding::new(0)), None);
+        assert_eq!(
+            unwrap(b"\x1f\x8bbroken".to_vec(), &mut Decoding::new(0)),
+            None
+        );
     }
 }

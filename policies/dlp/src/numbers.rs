@@ -364,7 +364,10 @@ mod tests {
         let d = Digits::parse(b"4556/7375_8689/9855", 0);
         assert_eq!((d.groups(), d.sep), (&[4u8, 4][..], Some(b'/')));
         let d = Digits::parse(b"[4556, 7375,8689,  9855]", 1);
-        assert_eq!((d.groups(), d.sep, d.end), (&[4u8, 4, 4, 4][..], Some(b','), 23));
+        assert_eq!(
+            (d.groups(), d.sep, d.end),
+            (&[4u8, 4, 4, 4][..], Some(b','), 23)
+        );
         let d = Digits::parse(b"4556737586899855, 4539148803436467", 0);
         assert_eq!(d.groups(), [16], "a list of cards is not one number");
         let d = Digits::parse(b"4556, 7375, 45391488", 0);

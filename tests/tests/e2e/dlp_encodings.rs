@@ -44,13 +44,19 @@ fn post_json(gw: &GatewayProcess, dir: &std::path::Path, name: &str, body: &str)
     ])
 }
 
-fn assert_refused(result: &CurlResult, rule: &str, what: &str) {
-    assert_eq!(result.status, 403, "{what}: {}", result.body_text());
-    assert_eq!(result.header("x-warden-rule"), Some(rule), "{what}");
-    assert!(
-        !result.body_text().contains("7375"),
-        "{what}: the app's echo came back"
-    );
+/// Why `result` is not the refusal `rule` gives, if it is not: every case of a test is tried
+/// and the misses listed together.
+fn not_refused(result: &CurlResult, rule: &str, what: &str) -> Option<String> {
+    let refused = result.status == 403
+        && result.header("x-warden-rule") == Some(rule)
+        && !result.body_text().contains("7375");
+    (!refused).then(|| {
+        format!(
+            "{what}: {} {:?}",
+            result.status,
+            result.header("x-warden-rule")
+        )
+    })
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -69,19 +75,37 @@ fn a_card_over_json_numbers_is_refused_and_numeric_json_passes() {
         .map(|(i, c)| format!("\"d{i}\":{c}"))
         .collect();
     let cases = [
-        ("four numeric members", r#"{"a":4556,"b":7375,"c":8689,"d":9855}"#.to_owned()),
-        ("one digit a member", format!("{{\"n\":1,{}}}", per_digit.join(","))),
-        ("an array of the groups", r#"{"n":[4556, 7375, 8689, 9855]}"#.to_owned()),
+        (
+            "four numeric members",
+            r#"{"a":4556,"b":7375,"c":8689,"d":9855}"#.to_owned(),
+        ),
+        (
+            "one digit a member",
+            format!("{{\"n\":1,{}}}", per_digit.join(",")),
+        ),
+        (
+            "an array of the groups",
+            r#"{"n":[4556, 7375, 8689, 9855]}"#.to_owned(),
+        ),
     ];
-    for (what, body) in &cases {
-        assert_refused(&post_json(&gw, dir.path(), "card", body), "dlp-until-approved", what);
-    }
+    let missed: Vec<String> = cases
+        .iter()
+        .filter_map(|(what, body)| {
+            let result = post_json(&gw, dir.path(), "card", body);
+            not_refused(&result, "dlp-until-approved", what)
+        })
+        .collect();
+    assert!(missed.is_empty(), "reached the app: {missed:#?}");
     // Numeric JSON as AI apps send it.
     let embedding: Vec<String> = (0..512)
         .map(|i| format!("{:.8}", ((i * 7919) % 2000) as f64 / 1e5 - 0.01))
         .collect();
-    let tokens: Vec<String> = (0..400).map(|i| ((i * 48271) % 100_257).to_string()).collect();
-    let times: Vec<String> = (0..100).map(|i| (1_733_580_000 + 60 * i).to_string()).collect();
+    let tokens: Vec<String> = (0..400)
+        .map(|i| ((i * 48271) % 100_257).to_string())
+        .collect();
+    let times: Vec<String> = (0..100)
+        .map(|i| (1_733_580_000 + 60 * i).to_string())
+        .collect();
     let clean = [
         format!(r#"{{"model":"text-embedding-3-small","input":[{}]}}"#, tokens.join(",")),
         format!(r#"{{"embedding":[{}]}}"#, embedding.join(", ")),
@@ -106,16 +130,32 @@ fn nested_and_non_ascii_encodings_are_refused_and_past_the_bounds_unscannable() 
     let middle = serde_json::json!({ "inner": inner }).to_string();
     let cases = [
         ("base64 of UTF-16", b64.encode(&utf16)),
-        ("base64 of Cyrillic text", b64.encode(format!("карта {CARD}, срок 12/29"))),
-        ("base64 of base64", b64.encode(b64.encode(format!("card {CARD}")))),
-        ("percent-encoding in base64", b64.encode(format!("card {}", CARD.replace(' ', "%20")))),
-        ("gzip in base64", b64.encode(gzip(format!("card {CARD}").as_bytes()))),
+        (
+            "base64 of Cyrillic text",
+            b64.encode(format!("карта {CARD}, срок 12/29")),
+        ),
+        (
+            "base64 of base64",
+            b64.encode(b64.encode(format!("card {CARD}"))),
+        ),
+        (
+            "percent-encoding in base64",
+            b64.encode(format!("card {}", CARD.replace(' ', "%20"))),
+        ),
+        (
+            "gzip in base64",
+            b64.encode(gzip(format!("card {CARD}").as_bytes())),
+        ),
         ("base64 in JSON in a JSON string", middle),
     ];
-    for (what, value) in &cases {
-        let body = serde_json::json!({ "prompt": value }).to_string();
-        assert_refused(&post_json(&gw, dir.path(), "nested", &body), "dlp-until-approved", what);
-    }
+    let mut missed: Vec<String> = cases
+        .iter()
+        .filter_map(|(what, value)| {
+            let body = serde_json::json!({ "prompt": value }).to_string();
+            let result = post_json(&gw, dir.path(), "nested", &body);
+            not_refused(&result, "dlp-until-approved", what)
+        })
+        .collect();
     // Four levels: past the decode depth.
     let mut deep = format!("card {CARD}");
     for _ in 0..4 {
@@ -126,8 +166,9 @@ fn nested_and_non_ascii_encodings_are_refused_and_past_the_bounds_unscannable() 
     for (what, value) in [("four levels of base64", deep), ("a gzip bomb", bomb)] {
         let body = serde_json::json!({ "prompt": value }).to_string();
         let result = post_json(&gw, dir.path(), "bounds", &body);
-        assert_refused(&result, "inspect.unscannable", what);
+        missed.extend(not_refused(&result, "inspect.unscannable", what));
     }
+    assert!(missed.is_empty(), "not refused: {missed:#?}");
     // Base64 of base64 of words: read and clean.
     let clean = serde_json::json!({ "prompt": b64.encode(b64.encode("hello, a quiet note with nothing in it")) });
     let result = post_json(&gw, dir.path(), "clean", &clean.to_string());
@@ -148,11 +189,13 @@ fn a_card_over_many_websocket_messages_is_refused() {
     // Four groups in four messages, and one digit a message.
     let groups: Vec<String> = CARD.split(' ').map(str::to_owned).collect();
     let digits: Vec<String> = CARD.replace(' ', "").chars().map(String::from).collect();
+    let mut missed = Vec::new();
     for (what, parts) in [("four messages", groups), ("a digit a message", digits)] {
         runtime.block_on(async {
             let (mut ws, _) = crate::streaming::websocket_with(&gw, "claude.ai", &[]).await;
             ws.send(Message::text("my card")).await.unwrap();
-            assert_eq!(ws.next().await.unwrap().unwrap().into_text().unwrap().as_str(), "my card");
+            let echoed = ws.next().await.unwrap().unwrap();
+            assert_eq!(echoed.into_text().unwrap().as_str(), "my card");
             let (last, first) = parts.split_last().unwrap();
             for part in first {
                 ws.send(Message::text(part.as_str())).await.unwrap();
@@ -162,10 +205,11 @@ fn a_card_over_many_websocket_messages_is_refused() {
             let _ = ws.send(Message::text(last.as_str())).await;
             let next = tokio::time::timeout(Duration::from_secs(5), ws.next()).await;
             if let Ok(Some(Ok(Message::Text(t)))) = next {
-                panic!("{what}: the last part reached the app: {t}");
+                missed.push(format!("{what}: the last part reached the app: {t}"));
             }
         });
     }
+    assert!(missed.is_empty(), "{missed:#?}");
     let blocked = gw.log().matches("websocket message blocked by DLP").count();
     assert_eq!(blocked, 2, "{}", gw.log());
     // A chat of small numbers is not a card.

@@ -108,10 +108,8 @@ fn walk(body: &[u8]) -> (Vec<u8>, bool, Vec<(usize, usize)>, Vec<IntMember>) {
                 {
                     i += 1;
                 }
-                let member = body[..start]
-                    .iter()
-                    .rfind(|b| !b.is_ascii_whitespace())
-                    == Some(&b':');
+                let member =
+                    body[..start].iter().rfind(|b| !b.is_ascii_whitespace()) == Some(&b':');
                 if member && body[start..i].iter().all(u8::is_ascii_digit) {
                     ints.push(IntMember {
                         from: out.len(),

@@ -84,14 +84,22 @@ mod tests {
     #[test]
     fn a_card_over_numeric_members_is_joined() {
         let out = json_text(br#"{"a":4556,"b":7375,"c":8689,"d":9855}"#);
-        assert!(out.text.contains("\n\n4556 7375 8689 9855\n"), "{}", out.text);
+        assert!(
+            out.text.contains("\n\n4556 7375 8689 9855\n"),
+            "{}",
+            out.text
+        );
         let digits: Vec<String> = "4556737586899855"
             .chars()
             .enumerate()
             .map(|(i, c)| format!("\"d{i}\":{c}"))
             .collect();
         let out = json_text(format!("{{\"x\":12,{}}}", digits.join(",")).as_bytes());
-        assert!(out.text.contains("\n4 5 5 6 7 3 7 5 8 6 8 9 9 8 5 5\n"), "{}", out.text);
+        assert!(
+            out.text.contains("\n4 5 5 6 7 3 7 5 8 6 8 9 9 8 5 5\n"),
+            "{}",
+            out.text
+        );
         let out = json_text(br#"{"id":7,"a":4556,"b":737586,"c":89985}"#);
         assert!(out.text.contains("\n4556 737586 89985\n"), "{}", out.text);
     }

@@ -90,7 +90,9 @@ mod tests {
             .collect();
         assert!(seams[4].contains("4556 7375 8689 9855"), "{seams:?}");
         let mut w = Window::default();
-        let last = "4556737586899855".chars().fold(String::new(), |_, c| w.push(&c.to_string()));
+        let last = "4556737586899855"
+            .chars()
+            .fold(String::new(), |_, c| w.push(&c.to_string()));
         assert!(last.contains("4556737586899855"), "{last}");
         assert!(last.contains("4 5 5 6 7 3 7 5 8 6 8 9 9 8 5 5"), "{last}");
         // Bounded: the window never holds more than SEAM bytes of each join.

@@ -42,7 +42,8 @@ pub fn negatives(rng: &mut SampleRng, n: usize) -> Vec<Case> {
         ));
         let start = 1_700_000_000 + rng.below(50_000_000) as u64;
         let seconds = list((0..50).map(|k| (start + 60 * k).to_string()));
-        let millis = list((0..50).map(|k| ((start + k) * 1000 + rng.below(1000) as u64).to_string()));
+        let millis =
+            list((0..50).map(|k| ((start + k) * 1000 + rng.below(1000) as u64).to_string()));
         out.push(negative(
             "timestamps",
             format!(r#"{{"t":[{seconds}],"t_ms":[{millis}]}}"#),
@@ -107,9 +108,18 @@ pub fn positives(rng: &mut SampleRng, n: usize) -> Vec<Case> {
             .collect();
         for (name, run) in [
             ("base64 of UTF-16", b64.encode(&utf16)),
-            ("base64 of Cyrillic and a card", b64.encode(format!("карта {spaced} до 12/29"))),
-            ("base64 of base64", b64.encode(b64.encode(format!("card {spaced}")))),
-            ("base64 of gzip", b64.encode(gzip(format!("pay {spaced}").as_bytes()))),
+            (
+                "base64 of Cyrillic and a card",
+                b64.encode(format!("карта {spaced} до 12/29")),
+            ),
+            (
+                "base64 of base64",
+                b64.encode(b64.encode(format!("card {spaced}"))),
+            ),
+            (
+                "base64 of gzip",
+                b64.encode(gzip(format!("pay {spaced}").as_bytes())),
+            ),
         ] {
             out.push(positive(name, "credit_card", r#"{"file":""#, &run, r#""}"#));
         }

@@ -44,6 +44,9 @@ const NUMERIC: &[Detector] = &[
     Detector::BrCpf,
 ];
 
+/// Groups of four characters read by `digit_dense`: a message's worth (192 bytes).
+const DENSE_GROUPS: usize = 64;
+
 /// Both alphabets; which one a run uses is decided per run.
 const RUN: ByteSet = ByteSet::alnum_and(b"+/-_");
 
@@ -110,9 +113,9 @@ pub(crate) fn scan(scanner: &Scanner, cx: &mut Cx<'_>, sub: &DetectorSet, dec: &
         }
         dec.depth += 1;
         let unwrapped = nested::unwrap(decoded, dec);
-        let Some(inner) = unwrapped
-            .filter(|t| t.len() >= MIN_RUN || t.bytes().filter(u8::is_ascii_digit).count() >= 9)
-        else {
+        let Some(inner) = unwrapped.filter(|t| {
+            t.bytes().filter(u8::is_ascii_digit).count() >= 9 || holds_run(t.as_bytes())
+        }) else {
             dec.depth = depth;
             continue;
         };
@@ -144,27 +147,44 @@ pub(crate) fn scan(scanner: &Scanner, cx: &mut Cx<'_>, sub: &DetectorSet, dec: &
 }
 
 /// Whether `run` is worth decoding: base64 of ASCII text (see [`ascii_text`]), of gzip
-/// (`H4sI`), of UTF-16 with a byte-order mark (`//4`, `/v8`), or of other text holding
-/// digits (see [`digit_groups`]). Random tokens mostly fail all four without a decode.
+/// (`H4sI`), of UTF-16 with a byte-order mark (`//4`, `/v8`), or of other text dense in
+/// digits (see [`digit_dense`]). Random tokens mostly fail all four without a decode.
 fn worth_decoding(run: &[u8]) -> bool {
     ascii_text(run)
-        || run.starts_with(b"H4sI")
-        || run.starts_with(b"//4")
-        || run.starts_with(b"/v8")
-        || run.starts_with(b"_-4")
-        || run.starts_with(b"_v8")
-        || digit_groups(run) >= 3
+        || matches!(
+            run.get(..4),
+            Some(b"H4sI") | Some([b'/', b'/', b'4', _]) | Some([b'/', b'v', b'8', _])
+        )
+        || matches!(run.get(..3), Some(b"_-4") | Some(b"_v8"))
+        || digit_dense(run)
 }
 
-/// How many groups of four characters of `run` start with an ASCII digit byte (`M`, `N`,
-/// `O` with the digit's top six bits): a third of a number's digits fall there whatever
-/// surrounds them (UTF-8 letters of any script, UTF-16), 3 in 64 groups of random bytes.
-fn digit_groups(run: &[u8]) -> usize {
-    run.iter()
-        .step_by(4)
-        .filter(|b| matches!(b, b'M' | b'N' | b'O'))
-        .count()
+/// Whether decoded text holds a run the scan would decode in turn: without one (and without
+/// digits) a nested scan could find nothing.
+fn holds_run(text: &[u8]) -> bool {
+    text.split(|b| !in_run(*b))
+        .any(|r| r.len() >= MIN_RUN && r.len() % 4 != 1 && worth_decoding(r))
 }
+
+/// Whether at least three groups of four characters of `run`'s first [`DENSE_GROUPS`], and
+/// one in six, start with an ASCII digit byte (`M`, `N`, `O` hold a digit's top six bits): a
+/// third of a number's digits fall there whatever surrounds them (UTF-8 letters of any
+/// script), 3 groups in 64 of random bytes. Only the head is read, so a long random run
+/// costs no more than a short one.
+fn digit_dense(run: &[u8]) -> bool {
+    let head = &run[..run.len().min(4 * DENSE_GROUPS)];
+    let need = (head.len().div_ceil(4) / 6).max(3);
+    let mut hits = 0;
+    // 64 bytes at a time from masks; bits 0, 4, 8... are the groups' first characters.
+    for at in (0..head.len()).step_by(64) {
+        let m = DIGIT_HIGH.mask_in(head, at, (at + 64).min(head.len()));
+        hits += (m & 0x1111_1111_1111_1111).count_ones() as usize;
+    }
+    hits >= need
+}
+
+/// The characters holding an ASCII digit's top six bits at a group's start.
+const DIGIT_HIGH: ByteSet = ByteSet::of(b"MNO");
 
 /// Where the first run of at least [`MIN_RUN`] set bits of `mask` starts (shift-and: bit
 /// `k` survives when bits `k..k + n` are all set, `n` doubling, then topped up to 20).
@@ -206,22 +226,41 @@ fn decode(run: &[u8], standard: &GeneralPurpose, url: &GeneralPurpose) -> Option
 }
 
 /// The text a finding's span decodes to when it is a base64 run the scan decoded (padding
-/// included), with what it was wrapped in taken off and whole base64 texts inside decoded in
-/// turn, for checking the finding against its detector's pattern (the fuzz properties);
-/// `None` for any other span.
+/// included): what it decodes to with its wrappings taken off, then, a line each, what the
+/// base64 runs inside that decode to, to the decode depth. For checking the finding against
+/// its detector's pattern (the fuzz properties); `None` for any other span.
 pub fn decoded(span: &str) -> Option<String> {
-    let (standard, url) = (engine(&alphabet::STANDARD), engine(&alphabet::URL_SAFE));
-    let mut dec = Decoding::new(span.len());
-    let mut text = span.to_owned();
-    for level in 0..nested::MAX_DEPTH {
-        let run = text.trim().trim_end_matches('=').as_bytes();
-        if run.len() < MIN_RUN || !run.iter().all(|b| in_run(*b)) {
-            return (level > 0).then_some(text);
-        }
-        dec.depth = level + 1;
-        text = nested::unwrap(decode(run, &standard, &url)?, &mut dec)?;
+    let run = span.trim_end_matches('=').as_bytes();
+    if run.len() < MIN_RUN || !run.iter().all(|b| in_run(*b)) {
+        return None;
     }
-    Some(text)
+    let mut dec = Decoding::new(span.len());
+    let mut out = String::new();
+    expand(run, 1, &mut dec, &mut out);
+    (!out.is_empty()).then_some(out)
+}
+
+/// Appends what `run` decodes to at `level`, and what the runs inside decode to.
+fn expand(run: &[u8], level: u8, dec: &mut Decoding, out: &mut String) {
+    let (standard, url) = (engine(&alphabet::STANDARD), engine(&alphabet::URL_SAFE));
+    let Some(bytes) = decode(run, &standard, &url) else {
+        return;
+    };
+    dec.depth = level;
+    let Some(text) = nested::unwrap(bytes, dec) else {
+        return;
+    };
+    out.push_str(&text);
+    out.push('\n');
+    if dec.depth >= nested::MAX_DEPTH {
+        return;
+    }
+    let level = dec.depth + 1;
+    for inner in text.as_bytes().split(|b| !in_run(*b)) {
+        if inner.len() >= MIN_RUN {
+            expand(inner, level, dec, out);
+        }
+    }
 }
 
 #[cfg(test)]

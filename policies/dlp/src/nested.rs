@@ -102,6 +102,8 @@ fn utf16(bytes: &[u8]) -> Option<String> {
     let (little, body) = match bytes {
         [0xFF, 0xFE, rest @ ..] => (true, rest),
         [0xFE, 0xFF, rest @ ..] => (false, rest),
+        // No zero byte: not UTF-16 text of any script with blanks or digits in it.
+        _ if memchr::memchr(0, bytes).is_none() => return None,
         _ => {
             let n = bytes.len() / 2;
             let high_zero = bytes.chunks_exact(2).filter(|p| p[1] == 0).count();

@@ -37,10 +37,12 @@ pub fn dlp_scan(text: &str) -> Vec<Finding> {
     let mut all = Vec::new();
     let names: Vec<&str> = reference.engine.profile_names().collect();
     for profile in names {
-        let result = reference
-            .engine
-            .scan_profile(profile, text)
-            .unwrap_or_else(|e| panic!("{profile}: {e}"));
+        let result = match reference.engine.scan_profile(profile, text) {
+            Ok(result) => result,
+            // Encodings nested past the decode depth or budget: the caller refuses the text.
+            Err(dlp::DlpError::Unscannable(_)) => continue,
+            Err(e) => panic!("{profile}: {e}"),
+        };
         for finding in result.findings {
             check(reference, text, &finding);
             all.push(finding);

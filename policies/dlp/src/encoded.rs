@@ -5,12 +5,14 @@
 //! for a number the numeric detectors want, that text is scanned for them (cards, IBANs,
 //! SSNs, national ids) and each detector found is reported once over the whole run.
 //!
-//! Only base64 of ASCII text is decoded (a cheap test of every fourth character rules out
-//! most other runs before any decoding). Only the numeric detectors: random tokens decode to bytes that are not text, and a token
-//! detector run over decoded JWT payloads or keys would report what the token detectors
-//! already report. One level only (base64 inside base64 is not decoded again), runs longer
-//! than [`MAX_RUN`] are skipped, and what is decoded is never longer than the run: bounded in
-//! time and memory by the text. Must never report a run whose decoding it did not scan.
+//! A run is decoded only when a cheap test of every fourth character says it may be text
+//! (see `worth_decoding`): most random tokens are never decoded. What it decodes to may be
+//! wrapped again (gzip, UTF-16, percent-encoding, base64: see [`nested`]); each wrapping is
+//! one level of [`nested::MAX_DEPTH`], every decoded byte is charged to the scan's budget, and
+//! a scan that reaches either bound is unscannable, never clean. Only the numeric detectors:
+//! random tokens decode to bytes that are not text, and a token detector run over decoded JWT
+//! payloads or keys would report what the token detectors already report. Runs longer than
+//! [`MAX_RUN`] are skipped. Must never report a run whose decoding it did not scan.
 
 use base64::alphabet;
 use base64::engine::general_purpose::GeneralPurpose;
@@ -20,6 +22,7 @@ use base64::Engine;
 use super::byteset::ByteSet;
 use super::detector::{Detection, Detector, DetectorRef, DetectorSet};
 use super::finding::Confidence;
+use super::nested::{self, Decoding};
 use super::scan::{Cx, Scanner};
 
 /// Shortest run decoded: 20 characters hold 15 bytes, a 13-digit card and two separators.
@@ -40,6 +43,9 @@ const NUMERIC: &[Detector] = &[
     Detector::InPan,
     Detector::BrCpf,
 ];
+
+/// Groups of four characters read by `digit_dense`: a message's worth (192 bytes).
+const DENSE_GROUPS: usize = 64;
 
 /// Both alphabets; which one a run uses is decided per run.
 const RUN: ByteSet = ByteSet::alnum_and(b"+/-_");
@@ -62,9 +68,10 @@ pub(crate) fn numeric_subset(set: &DetectorSet) -> Option<DetectorSet> {
     set.any(NUMERIC).then_some(sub)
 }
 
-/// Decodes every long base64 run of `cx.text` and records what the numeric detectors of
-/// `sub` find in it, over the run.
-pub(crate) fn scan(scanner: &Scanner, cx: &mut Cx<'_>, sub: &DetectorSet) {
+/// Decodes every long base64 run of `cx.text` (and what it is wrapped in, see [`nested`]) and
+/// records what the numeric detectors of `sub` find in it, over the run. Runs in what was
+/// decoded are decoded in turn, to [`nested::MAX_DEPTH`] levels and within `dec`'s budget.
+pub(crate) fn scan(scanner: &Scanner, cx: &mut Cx<'_>, sub: &DetectorSet, dec: &mut Decoding) {
     let text = cx.text;
     let (standard, url) = (engine(&alphabet::STANDARD), engine(&alphabet::URL_SAFE));
     // Everything before `done` has been read; `at` is the window being looked at.
@@ -87,15 +94,31 @@ pub(crate) fn scan(scanner: &Scanner, cx: &mut Cx<'_>, sub: &DetectorSet) {
         at = end;
         done = end;
         let run = &text[start..end];
-        if !(MIN_RUN..=MAX_RUN).contains(&run.len()) || run.len() % 4 == 1 || !ascii_text(run) {
+        if !(MIN_RUN..=MAX_RUN).contains(&run.len()) || run.len() % 4 == 1 || !worth_decoding(run) {
             continue;
         }
         let Some(decoded) = decode(run, &standard, &url) else {
             continue;
         };
-        if !printable(&decoded) || decoded.iter().filter(|b| b.is_ascii_digit()).count() < 9 {
+        if !dec.charge(decoded.len()) {
+            return;
+        }
+        let depth = dec.depth;
+        if depth >= nested::MAX_DEPTH {
+            // One level too deep: text here is text the scan cannot read.
+            if nested::unwrap(decoded, dec).is_some() {
+                dec.over = Some("encodings nested deeper than the DLP decode depth");
+            }
             continue;
         }
+        dec.depth += 1;
+        let unwrapped = nested::unwrap(decoded, dec);
+        let Some(inner) = unwrapped.filter(|t| {
+            t.bytes().filter(u8::is_ascii_digit).count() >= 9 || holds_run(t.as_bytes())
+        }) else {
+            dec.depth = depth;
+            continue;
+        };
         let span_end = end
             + text[end..]
                 .iter()
@@ -103,7 +126,7 @@ pub(crate) fn scan(scanner: &Scanner, cx: &mut Cx<'_>, sub: &DetectorSet) {
                 .take_while(|b| **b == b'=')
                 .count();
         let mut found: Vec<(Detector, Confidence)> = Vec::new();
-        for d in scanner.scan_nested(&decoded, sub) {
+        for d in scanner.scan_nested(inner.as_bytes(), sub, dec) {
             if let DetectorRef::Builtin(b) = d.detector {
                 match found.iter_mut().find(|(f, _)| *f == b) {
                     Some(f) => f.1 = f.1.max(d.confidence),
@@ -111,6 +134,7 @@ pub(crate) fn scan(scanner: &Scanner, cx: &mut Cx<'_>, sub: &DetectorSet) {
                 }
             }
         }
+        dec.depth = depth;
         for (d, confidence) in found {
             if cx.set.has(d) {
                 cx.out
@@ -121,6 +145,46 @@ pub(crate) fn scan(scanner: &Scanner, cx: &mut Cx<'_>, sub: &DetectorSet) {
         done = span_end;
     }
 }
+
+/// Whether `run` is worth decoding: base64 of ASCII text (see [`ascii_text`]), of gzip
+/// (`H4sI`), of UTF-16 with a byte-order mark (`//4`, `/v8`), or of other text dense in
+/// digits (see [`digit_dense`]). Random tokens mostly fail all four without a decode.
+fn worth_decoding(run: &[u8]) -> bool {
+    ascii_text(run)
+        || matches!(
+            run.get(..4),
+            Some(b"H4sI") | Some([b'/', b'/', b'4', _]) | Some([b'/', b'v', b'8', _])
+        )
+        || matches!(run.get(..3), Some(b"_-4") | Some(b"_v8"))
+        || digit_dense(run)
+}
+
+/// Whether decoded text holds a run the scan would decode in turn: without one (and without
+/// digits) a nested scan could find nothing.
+fn holds_run(text: &[u8]) -> bool {
+    text.split(|b| !in_run(*b))
+        .any(|r| r.len() >= MIN_RUN && r.len() % 4 != 1 && worth_decoding(r))
+}
+
+/// Whether at least three groups of four characters of `run`'s first [`DENSE_GROUPS`], and
+/// one in six, start with an ASCII digit byte (`M`, `N`, `O` hold a digit's top six bits): a
+/// third of a number's digits fall there whatever surrounds them (UTF-8 letters of any
+/// script), 3 groups in 64 of random bytes. Only the head is read, so a long random run
+/// costs no more than a short one.
+fn digit_dense(run: &[u8]) -> bool {
+    let head = &run[..run.len().min(4 * DENSE_GROUPS)];
+    let need = (head.len().div_ceil(4) / 6).max(3);
+    let mut hits = 0;
+    // 64 bytes at a time from masks; bits 0, 4, 8... are the groups' first characters.
+    for at in (0..head.len()).step_by(64) {
+        let m = DIGIT_HIGH.mask_in(head, at, (at + 64).min(head.len()));
+        hits += (m & 0x1111_1111_1111_1111).count_ones() as usize;
+    }
+    hits >= need
+}
+
+/// The characters holding an ASCII digit's top six bits at a group's start.
+const DIGIT_HIGH: ByteSet = ByteSet::of(b"MNO");
 
 /// Where the first run of at least [`MIN_RUN`] set bits of `mask` starts (shift-and: bit
 /// `k` survives when bits `k..k + n` are all set, `n` doubling, then topped up to 20).
@@ -162,27 +226,41 @@ fn decode(run: &[u8], standard: &GeneralPurpose, url: &GeneralPurpose) -> Option
 }
 
 /// The text a finding's span decodes to when it is a base64 run the scan decoded (padding
-/// included), for checking the finding against its detector's pattern (the fuzz
-/// properties); `None` for any other span.
+/// included): what it decodes to with its wrappings taken off, then, a line each, what the
+/// base64 runs inside that decode to, to the decode depth. For checking the finding against
+/// its detector's pattern (the fuzz properties); `None` for any other span.
 pub fn decoded(span: &str) -> Option<String> {
     let run = span.trim_end_matches('=').as_bytes();
     if run.len() < MIN_RUN || !run.iter().all(|b| in_run(*b)) {
         return None;
     }
-    let bytes = decode(
-        run,
-        &engine(&alphabet::STANDARD),
-        &engine(&alphabet::URL_SAFE),
-    )?;
-    String::from_utf8(bytes).ok()
+    let mut dec = Decoding::new(span.len());
+    let mut out = String::new();
+    expand(run, 1, &mut dec, &mut out);
+    (!out.is_empty()).then_some(out)
 }
 
-/// Whether `bytes` is UTF-8 text without control characters other than blanks.
-fn printable(bytes: &[u8]) -> bool {
-    std::str::from_utf8(bytes).is_ok_and(|s| {
-        s.chars()
-            .all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
-    })
+/// Appends what `run` decodes to at `level`, and what the runs inside decode to.
+fn expand(run: &[u8], level: u8, dec: &mut Decoding, out: &mut String) {
+    let (standard, url) = (engine(&alphabet::STANDARD), engine(&alphabet::URL_SAFE));
+    let Some(bytes) = decode(run, &standard, &url) else {
+        return;
+    };
+    dec.depth = level;
+    let Some(text) = nested::unwrap(bytes, dec) else {
+        return;
+    };
+    out.push_str(&text);
+    out.push('\n');
+    if dec.depth >= nested::MAX_DEPTH {
+        return;
+    }
+    let level = dec.depth + 1;
+    for inner in text.as_bytes().split(|b| !in_run(*b)) {
+        if inner.len() >= MIN_RUN {
+            expand(inner, level, dec, out);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -211,6 +289,75 @@ mod tests {
         assert_eq!(found(&url).len(), 1, "{url}");
         let url_safe = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("4556737586899855");
         assert_eq!(found(&url_safe).len(), 1);
+    }
+
+    #[test]
+    fn nested_and_non_ascii_encodings_are_unwrapped() {
+        use std::io::Write;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let card = "4556 7375 8689 9855";
+        let utf16: Vec<u8> = format!("карта {card} спасибо")
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(format!("card {card}").as_bytes()).unwrap();
+        let gz = gz.finish().unwrap();
+        let cases = [
+            ("UTF-16", b64.encode(&utf16)),
+            (
+                "UTF-8 around the digits",
+                b64.encode(format!("номер карты {card}, срок 12/29")),
+            ),
+            (
+                "base64 of base64",
+                b64.encode(b64.encode(format!("card {card}"))),
+            ),
+            (
+                "percent in base64",
+                b64.encode("card%204556%207375%208689%209855"),
+            ),
+            ("gzip in base64", b64.encode(&gz)),
+            ("gzip in base64 in base64", b64.encode(b64.encode(&gz))),
+            (
+                "stringified JSON in base64",
+                b64.encode(format!(r#"{{"p":"{{\"c\":\"{}\"}}"}}"#, b64.encode(card))),
+            ),
+        ];
+        for (what, run) in cases {
+            let text = format!("see {run} ok");
+            assert_eq!(
+                found(&text),
+                [format!("credit_card:4..{}", 4 + run.len())],
+                "{what}: {run}"
+            );
+        }
+    }
+
+    #[test]
+    fn past_the_depth_or_the_budget_the_text_is_unscannable() {
+        use std::io::Write;
+        let engine = DlpEngine::shipped().unwrap();
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let mut run = "card 4556 7375 8689 9855".to_owned();
+        for _ in 0..3 {
+            run = b64.encode(run);
+        }
+        assert_eq!(found(&run).len(), 1, "three levels are read");
+        let four = b64.encode(&run);
+        let err = engine.scan_profile("financial", &four).unwrap_err();
+        assert!(matches!(err, crate::DlpError::Unscannable(_)), "{err}");
+        // A gzip bomb: 32 MiB of digits in a few KiB of base64.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&vec![b'7'; 32 << 20]).unwrap();
+        let bomb = b64.encode(gz.finish().unwrap());
+        assert!(bomb.len() < super::MAX_RUN, "{}", bomb.len());
+        let started = std::time::Instant::now();
+        let err = engine.scan_profile("financial", &bomb).unwrap_err();
+        assert!(matches!(err, crate::DlpError::Unscannable(_)), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        // Base64 that decodes to ordinary words is read and found clean.
+        assert!(found(&b64.encode(b64.encode("hello there, nothing to see"))).is_empty());
     }
 
     #[test]

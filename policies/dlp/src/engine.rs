@@ -109,7 +109,10 @@ impl DlpEngine {
             union.union(&p.set);
             compiled.push(p);
         }
-        let detections = self.scanner.scan(text.as_bytes(), &union);
+        let detections = self
+            .scanner
+            .scan(text.as_bytes(), &union)
+            .map_err(DlpError::Unscannable)?;
         Ok(compiled
             .into_iter()
             .map(|p| self.result(p, &detections, text))

@@ -29,6 +29,10 @@ pub enum DlpError {
         line: usize,
         message: String,
     },
+    /// The text holds encodings nested past the decode depth or budget: what it carries
+    /// cannot be read, so it is not clean (the caller applies its fail-closed decision).
+    #[error("the text cannot be scanned: {0}")]
+    Unscannable(&'static str),
     /// A built-in pattern or automaton failed to build: a bug in this crate, not in input.
     #[error("internal DLP error: {0}")]
     Internal(String),

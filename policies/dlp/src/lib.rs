@@ -48,6 +48,7 @@ mod error;
 mod finding;
 mod invisible;
 mod literals;
+mod nested;
 mod numbers;
 mod patterns;
 mod placeholder;

@@ -63,7 +63,8 @@ impl Digits {
             match separator(text, i) {
                 Some((kind, len, plain))
                     if text.get(i + len).is_some_and(u8::is_ascii_digit)
-                        && d.sep.is_none_or(|k| k == kind) =>
+                        && d.sep.is_none_or(|k| k == kind)
+                        && (kind != b',' || short_groups(text, run_start, i, i + len)) =>
                 {
                     d.sep = Some(kind);
                     d.plain &= plain;
@@ -85,8 +86,15 @@ impl Digits {
     }
 }
 
+/// Whether the groups on both sides of a comma (`run_start..end`, and the digits from
+/// `next`) are of at most four digits: a list of card groups or digits, never a list of whole
+/// cards (`4556737586899855, 4539148803436467` is two numbers, each found on its own).
+fn short_groups(text: &[u8], run_start: usize, end: usize, next: usize) -> bool {
+    end - run_start <= 4 && skip_digits(text, next) - next <= 4
+}
+
 /// The separator at `i` between two digit groups: its kind (`b' '`, `b'-'`, `b'.'`, `b'/'`,
-/// `b'_'`), length
+/// `b'_'`, `b','` with up to two blanks), length
 /// in bytes, and whether it is plain (one ASCII space or `-`). Blanks are one to three of
 /// space, tab, a line break (at most one), no-break space and the Unicode spaces; dashes are
 /// `-`, en dash, figure dash and minus sign. Cards are printed, typed and pasted with all of
@@ -99,6 +107,18 @@ pub(crate) fn separator(text: &[u8], i: usize) -> Option<(u8, usize, bool)> {
         // `4556/7375/...`, `4556_7375_...`: never plain, so only cards read them.
         b'/' => return Some((b'/', 1, false)),
         b'_' => return Some((b'_', 1, false)),
+        // `[4556, 7375, 8689, 9855]`: a JSON array or CSV row of the groups. Never plain (a
+        // thousands separator is not an SSN's), and `1,234,567` is not grouped like a card.
+        b',' => {
+            let blanks = text
+                .get(i + 1..)
+                .unwrap_or_default()
+                .iter()
+                .take(2)
+                .take_while(|b| **b == b' ')
+                .count();
+            return Some((b',', 1 + blanks, false));
+        }
         0xE2 if matches!(
             text.get(i + 1..i + 3),
             Some([0x80, 0x92 | 0x93] | [0x88, 0x92])
@@ -343,6 +363,17 @@ mod tests {
         assert!(d.overflow);
         let d = Digits::parse(b"4556/7375_8689/9855", 0);
         assert_eq!((d.groups(), d.sep), (&[4u8, 4][..], Some(b'/')));
+        let d = Digits::parse(b"[4556, 7375,8689,  9855]", 1);
+        assert_eq!(
+            (d.groups(), d.sep, d.end),
+            (&[4u8, 4, 4, 4][..], Some(b','), 23)
+        );
+        let d = Digits::parse(b"4556737586899855, 4539148803436467", 0);
+        assert_eq!(d.groups(), [16], "a list of cards is not one number");
+        let d = Digits::parse(b"4556, 7375, 45391488", 0);
+        assert_eq!(d.groups(), [4, 4]);
+        let d = Digits::parse(b"1,234,567", 0);
+        assert_eq!((d.groups(), d.plain), (&[1u8, 3, 3][..], false));
         let d = Digits::parse(b"12345678901234567890", 0);
         assert!(d.overflow && d.end == 20);
     }

@@ -12,6 +12,7 @@ use super::detectors;
 use super::encoded;
 use super::finding::Confidence;
 use super::invisible;
+use super::nested::Decoding;
 use super::numbers;
 use super::patterns::Patterns;
 use super::placeholder::Placeholders;
@@ -98,29 +99,42 @@ const NUMBERED: &[Detector] = &[
 impl Scanner {
     /// All detections of the detectors in `set` in `text`, sorted by start. Invisible
     /// characters are stripped and digits folded first (see [`invisible`]); long base64 runs
-    /// are decoded for numbers (see [`encoded`]); offsets are the original text's.
-    pub fn scan(&self, text: &[u8], set: &DetectorSet) -> Vec<Detection> {
-        self.scan_folded(text, set, true)
+    /// are decoded for numbers (see [`encoded`]); offsets are the original text's. `Err` with
+    /// the reason when encodings were nested past the decode depth or budget (see `nested`):
+    /// such a text is unscannable, not clean.
+    pub fn scan(&self, text: &[u8], set: &DetectorSet) -> Result<Vec<Detection>, &'static str> {
+        let mut dec = Decoding::new(text.len());
+        let found = self.scan_folded(text, set, &mut dec);
+        match dec.over {
+            Some(reason) => Err(reason),
+            None => Ok(found),
+        }
     }
 
-    /// What the numeric detectors of `sub` find in a decoded base64 run: not decoded again.
-    pub fn scan_nested(&self, text: &[u8], sub: &DetectorSet) -> Vec<Detection> {
-        self.scan_folded(text, sub, false)
+    /// What the numeric detectors of `sub` find in a decoded base64 run, decoded further
+    /// within `dec`.
+    pub(crate) fn scan_nested(
+        &self,
+        text: &[u8],
+        sub: &DetectorSet,
+        dec: &mut Decoding,
+    ) -> Vec<Detection> {
+        self.scan_folded(text, sub, dec)
     }
 
-    fn scan_folded(&self, text: &[u8], set: &DetectorSet, decode: bool) -> Vec<Detection> {
+    fn scan_folded(&self, text: &[u8], set: &DetectorSet, dec: &mut Decoding) -> Vec<Detection> {
         let stripped = invisible::strip(text);
         if stripped.is_plain() {
-            return self.scan_visible(text, set, decode);
+            return self.scan_visible(text, set, dec);
         }
-        let mut found = self.scan_visible(&stripped.text, set, decode);
+        let mut found = self.scan_visible(&stripped.text, set, dec);
         for d in &mut found {
             (d.start, d.end) = stripped.original(d.start, d.end);
         }
         found
     }
 
-    fn scan_visible(&self, text: &[u8], set: &DetectorSet, decode: bool) -> Vec<Detection> {
+    fn scan_visible(&self, text: &[u8], set: &DetectorSet, dec: &mut Decoding) -> Vec<Detection> {
         let mut out = Detections::default();
         let mut cx = Cx {
             text,
@@ -161,9 +175,9 @@ impl Scanner {
         cx.out.next_run();
         self.customs.scan_unanchored(&mut cx);
         cx.out.next_run();
-        if decode && text.len() >= encoded::MIN_RUN {
+        if text.len() >= encoded::MIN_RUN && dec.over.is_none() {
             if let Some(sub) = encoded::numeric_subset(set) {
-                encoded::scan(self, &mut cx, &sub);
+                encoded::scan(self, &mut cx, &sub, dec);
             }
         }
         out.resolve()

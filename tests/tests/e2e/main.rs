@@ -42,6 +42,7 @@ mod deploy_files;
 mod discovered;
 mod discovered_pages;
 mod dlp;
+mod dlp_encodings;
 mod egress;
 mod error_pages;
 mod events;

@@ -12,6 +12,9 @@
 //! so the text ends with every chain of neighbouring string values a number could run
 //! through, joined with a blank and without one (see `join_values`). Only digits are
 //! repeated there, and only where they meet across fields: a value's findings count once.
+//! Integer members grouped like a card are joined the same way (see `json_numbers`).
+
+use super::json_numbers::{join_numbers, IntMember};
 
 /// The text of a JSON body, and whether every byte outside the tokens was JSON structure.
 pub struct JsonText {
@@ -24,9 +27,12 @@ pub struct JsonText {
 /// Walks `body` as JSON tokens: strings (escapes decoded) and keys and numbers, one a line;
 /// then the string values joined (see the module docs).
 pub fn json_text(body: &[u8]) -> JsonText {
-    let (mut out, complete, values) = walk(body);
+    let (mut out, complete, values, ints) = walk(body);
     if values.len() > 1 {
         join_values(&mut out, &values);
+    }
+    if ints.len() > 1 {
+        join_numbers(&mut out, &ints, body.len());
     }
     JsonText {
         text: into_text(out),
@@ -42,7 +48,7 @@ pub fn json_values(body: &[u8]) -> Option<String> {
         // `8689 9855` is two JSON numbers, and a message of text.
         return None;
     }
-    let (out, complete, values) = walk(body);
+    let (out, complete, values, _) = walk(body);
     if !complete || values.is_empty() {
         return None;
     }
@@ -63,13 +69,17 @@ fn into_text(out: Vec<u8>) -> String {
     }
 }
 
-/// The tokens one a line, whether every byte was JSON, and where the string values lie.
+/// The tokens one a line, whether every byte was JSON, where the string values lie, and the
+/// integer members (see `json_numbers`).
 #[allow(clippy::type_complexity)]
-fn walk(body: &[u8]) -> (Vec<u8>, bool, Vec<(usize, usize)>) {
+fn walk(body: &[u8]) -> (Vec<u8>, bool, Vec<(usize, usize)>, Vec<IntMember>) {
     let mut out: Vec<u8> = Vec::with_capacity(body.len().min(1 << 20));
     let mut complete = true;
     // Where each string value (not a key) lies in `out`.
     let mut values: Vec<(usize, usize)> = Vec::new();
+    let mut ints: Vec<IntMember> = Vec::new();
+    // Values (strings, numbers, literals) seen so far: neighbours have consecutive ordinals.
+    let mut ordinal = 0usize;
     let mut i = 0;
     while i < body.len() {
         match body[i] {
@@ -87,6 +97,7 @@ fn walk(body: &[u8]) -> (Vec<u8>, bool, Vec<(usize, usize)>) {
                 if !is_key && out.len() > from {
                     values.push((from, out.len()));
                 }
+                ordinal += usize::from(!is_key);
                 out.push(b'\n');
                 i = next;
             }
@@ -97,6 +108,16 @@ fn walk(body: &[u8]) -> (Vec<u8>, bool, Vec<(usize, usize)>) {
                 {
                     i += 1;
                 }
+                let member =
+                    body[..start].iter().rfind(|b| !b.is_ascii_whitespace()) == Some(&b':');
+                if member && body[start..i].iter().all(u8::is_ascii_digit) {
+                    ints.push(IntMember {
+                        from: out.len(),
+                        to: out.len() + (i - start),
+                        ordinal,
+                    });
+                }
+                ordinal += 1;
                 out.extend_from_slice(&body[start..i]);
                 out.push(b'\n');
             }
@@ -106,7 +127,10 @@ fn walk(body: &[u8]) -> (Vec<u8>, bool, Vec<(usize, usize)>) {
                     .iter()
                     .find(|lit| rest.starts_with(lit))
                 {
-                    Some(lit) => i += lit.len(),
+                    Some(lit) => {
+                        i += lit.len();
+                        ordinal += 1;
+                    }
                     None => {
                         complete = false;
                         i += 1;
@@ -115,7 +139,7 @@ fn walk(body: &[u8]) -> (Vec<u8>, bool, Vec<(usize, usize)>) {
             }
         }
     }
-    (out, complete, values)
+    (out, complete, values, ints)
 }
 
 /// Whether `b` can continue a number across a field: a digit or a separator cards use.

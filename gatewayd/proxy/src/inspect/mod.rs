@@ -10,6 +10,7 @@ mod budget;
 pub mod credentials;
 mod extract;
 mod json;
+mod json_numbers;
 mod model;
 mod multipart;
 mod upload_names;

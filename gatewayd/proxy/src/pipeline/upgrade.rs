@@ -146,9 +146,9 @@ pub async fn forward(
         let (client_read, mut client_write) = tokio::io::split(client);
         let (mut upstream_read, mut upstream_write) = tokio::io::split(upstream);
         let profiles: Vec<&str> = scan_profiles.iter().map(String::as_str).collect();
-        // The end of the last data message: a number split over two messages is whole in
-        // the seam (this end, then the next message's start, with and without a blank).
-        let carry = std::sync::Mutex::new(String::new());
+        // The ends of the last data messages: a number split over messages is whole in the
+        // seam (their ends, then the next message's start, with and without blanks).
+        let carry = std::sync::Mutex::new(super::ws_seam::Window::default());
         let scan_text = |text: &str| -> Option<String> {
             let results = match dlp.scan_profiles(&profiles, text) {
                 Ok(results) => results,
@@ -182,10 +182,8 @@ pub async fn forward(
             }
             let flat = crate::inspect::json_values(message).unwrap_or(text);
             let mut carry = carry.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let seam = super::ws_seam::seam(&carry, &flat);
-            let verdict = scan_text(&seam);
-            *carry = super::ws_seam::tail(&flat).to_owned();
-            verdict
+            let seam = carry.push(&flat);
+            scan_text(&seam)
         };
         let down = tokio::io::copy(&mut upstream_read, &mut client_write);
         tokio::pin!(down);

@@ -1,7 +1,7 @@
 //! `credit_card`: 13–19 digits, compact or grouped as cards print them (4-4-4-4, 4-6-5,
-//! 4-6-4, eights, fours with a short tail) with blanks, dots or dashes (see
+//! 4-6-4, eights, fours with a short tail) with blanks, dots, dashes or commas (see
 //! `numbers::separator`), that pass Luhn and fall in an issuer's prefix range with that
-//! issuer's length. Medium on its own, high next to "card", "visa", "cvv", and words of a
+//! issuer's length. Medium on its own (low as a comma-separated list), high next to "card", "visa", "cvv", and words of a
 //! purchase ("order", "invoice", "refund"...); low next to "tracking", "phone"..., and low when
 //! the digits, ungrouped, are labelled as an order's or invoice's own number (`Order #...`,
 //! `invoice no. ...`). Published test cards
@@ -112,7 +112,13 @@ pub(crate) fn detect(cx: &mut Cx<'_>, d: &Digits) -> bool {
     if is_test_card(digits) || (d.ngroups == 1 && labelled_as_id(cx.text, d.start)) {
         cx.found_fixed(CreditCard, d.start, d.end, Confidence::Low);
     } else if distinct(digits) > 2 {
-        cx.found(CreditCard, d.start, d.end, Confidence::Medium);
+        // `4556, 7375, 8689, 9855`: four numbers of a list (a bounding box, prices) as often
+        // as a card, unless a word of payment is near.
+        let base = match d.sep {
+            Some(b',') => Confidence::Low,
+            _ => Confidence::Medium,
+        };
+        cx.found(CreditCard, d.start, d.end, base);
     } else {
         return false; // 4444 4444 4444 4448: typed, not issued
     }

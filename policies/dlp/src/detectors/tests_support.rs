@@ -23,6 +23,7 @@ pub(crate) fn found(text: &str, d: Detector) -> Vec<(usize, usize, &'static str)
     set.insert(DetectorRef::Builtin(d));
     SCANNER
         .scan(text.as_bytes(), &set)
+        .unwrap_or_default()
         .into_iter()
         .filter(|x| x.detector == DetectorRef::Builtin(d))
         .map(|x| (x.start, x.end, x.confidence.as_str()))

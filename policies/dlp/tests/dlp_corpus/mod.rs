@@ -2,6 +2,8 @@
 //! with generated secrets (positives), hand-written and generated hard negatives, source files
 //! (code), prose documents and prompts mixing both, and this crate's own Rust sources.
 
+mod numeric;
+
 use dlp::samples::{prose, Sample, SampleRng};
 use std::path::{Path, PathBuf};
 
@@ -308,6 +310,8 @@ pub fn corpus() -> Vec<Case> {
     cases.extend(documents("code", true));
     cases.extend(documents("snippets", true));
     cases.extend(formatted_numbers(&mut SampleRng::new(17)));
+    cases.extend(numeric::negatives(&mut SampleRng::new(23), GENERATED / 4));
+    cases.extend(numeric::positives(&mut SampleRng::new(29), GENERATED / 4));
     cases.extend(documents("mixed", true));
     cases.extend(documents("prose", false));
     cases.extend(own_sources());

@@ -25,6 +25,7 @@ mod aigw_prompt_rewrites;
 mod aigw_providers;
 mod aigw_reload;
 mod aigw_response_dlp;
+mod aigw_response_dlp_streams;
 mod aigw_routes;
 mod aigw_spend;
 mod analyst;

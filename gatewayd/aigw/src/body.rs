@@ -281,9 +281,11 @@ impl Relay {
         }
         if matches!(self.translator, StreamTranslator::Responses(_)) {
             // The Responses API's `error` event, with the error object OpenAI's SDKs raise on.
-            let error = json!({"message": message, "type": openai_type, "param": null, "code": code});
+            let error =
+                json!({"message": message, "type": openai_type, "param": null, "code": code});
             let data = json!({"type": "error", "code": code, "message": message, "param": null, "error": error});
-            self.queue.push_back(write(Some("error"), &data.to_string()));
+            self.queue
+                .push_back(write(Some("error"), &data.to_string()));
             return;
         }
         self.queue.push_back(match self.caller {

@@ -84,7 +84,10 @@ impl Tally {
     /// count (a `.done` event repeats what its deltas already counted).
     pub fn merge_max(&mut self, other: &Tally) {
         for (detector, seen) in &other.0 {
-            let mine = self.0.entry(detector.clone()).or_insert_with(|| seen.clone());
+            let mine = self
+                .0
+                .entry(detector.clone())
+                .or_insert_with(|| seen.clone());
             mine.count = mine.count.max(seen.count);
             mine.confidence = mine.confidence.max(seen.confidence);
         }

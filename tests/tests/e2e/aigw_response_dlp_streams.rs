@@ -89,10 +89,18 @@ fn leaks(key: &str) -> Vec<(Value, &'static str, &'static [&'static str])> {
     }
     // Responses API streams: OpenAI's own, and translated from Gemini's and Anthropic's.
     for model in ["gpt-4o-mini", "gem", "claude"] {
-        plans.push((stream(responses(plan("openai", key, model, "leak-card"))), card));
+        plans.push((
+            stream(responses(plan("openai", key, model, "leak-card"))),
+            card,
+        ));
     }
     plans.push((
-        stream(responses(tools(plan("openai", key, "gpt-4o-mini", "leak-tool")))),
+        stream(responses(tools(plan(
+            "openai",
+            key,
+            "gpt-4o-mini",
+            "leak-tool",
+        )))),
         card,
     ));
     plans
@@ -106,13 +114,31 @@ fn clean_streams_pass_untouched(gw: &AiGateway, key: &str) {
         stream(plan("openai", key, "gem", "hello")),
         stream(plan("anthropic", key, "haiku-bedrock", "hello")),
         stream(responses(plan("openai", key, "gpt-4o-mini", "hello"))),
-        stream(tools(plan("openai", key, "haiku-bedrock", "weather in Paris?"))),
+        stream(tools(plan(
+            "openai",
+            key,
+            "haiku-bedrock",
+            "weather in Paris?",
+        ))),
     ]);
-    assert_eq!(clean[0]["text"], "Bonjour, café ☕ from mock-gemini", "{clean:?}");
-    assert_eq!(clean[1]["text"], "Bonjour, café ☕ from mock-bedrock", "{clean:?}");
-    assert_eq!(clean[2]["text"], "Bonjour, café ☕ from mock-openai", "{clean:?}");
+    assert_eq!(
+        clean[0]["text"], "Bonjour, café ☕ from mock-gemini",
+        "{clean:?}"
+    );
+    assert_eq!(
+        clean[1]["text"], "Bonjour, café ☕ from mock-bedrock",
+        "{clean:?}"
+    );
+    assert_eq!(
+        clean[2]["text"], "Bonjour, café ☕ from mock-openai",
+        "{clean:?}"
+    );
     assert_eq!(clean[2]["final_text"], clean[2]["text"], "{clean:?}");
-    assert_eq!(clean[3]["tool_args"], json!(["{\"city\": \"Paris\"}"]), "{clean:?}");
+    assert_eq!(
+        clean[3]["tool_args"],
+        json!(["{\"city\": \"Paris\"}"]),
+        "{clean:?}"
+    );
 }
 
 #[test]
@@ -131,7 +157,11 @@ fn streams_of_every_dialect_and_tool_arguments_that_leak_are_blocked_with_an_err
         assert_none_of(parts, &seen, &format!("the SDK ({p})"));
     }
     // What the SDK had read of a Gemini stream before the error: the text up to the card.
-    assert_eq!(results[0]["partial_text"], "Sure. Your card is ", "{}", results[0]);
+    assert_eq!(
+        results[0]["partial_text"], "Sure. Your card is ",
+        "{}",
+        results[0]
+    );
 
     // The bytes on the wire, in each caller's dialect.
     let gemini = curl(

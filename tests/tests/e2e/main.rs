@@ -20,6 +20,7 @@ mod aigw_chat;
 mod aigw_dashboard;
 mod aigw_endpoints;
 mod aigw_holes;
+mod aigw_images;
 mod aigw_lifecycle;
 mod aigw_prompt_rewrites;
 mod aigw_providers;

@@ -169,11 +169,7 @@ fn the_guard_rewrites_provider_events_and_releases_held_text_before_the_end() {
 }
 
 fn guard(mode: AigwResponseDlp, events: Events) -> StreamGuard {
-    StreamGuard::new(
-        std::sync::Arc::new(scanner(mode, "default")),
-        events,
-        true,
-    )
+    StreamGuard::new(std::sync::Arc::new(scanner(mode, "default")), events, true)
 }
 
 fn chunk(choice: Value) -> SseEvent {
@@ -184,7 +180,9 @@ fn chunk(choice: Value) -> SseEvent {
 }
 
 fn tool_delta(tool: u64, args: &str, finish: Option<&str>) -> SseEvent {
-    chunk(serde_json::json!({"index": 0, "delta": {"tool_calls": [{"index": tool, "function": {"arguments": args}}]}, "finish_reason": finish}))
+    chunk(
+        serde_json::json!({"index": 0, "delta": {"tool_calls": [{"index": tool, "function": {"arguments": args}}]}, "finish_reason": finish}),
+    )
 }
 
 /// Tool-call arguments per call index, as an SDK adds them up.
@@ -241,7 +239,10 @@ fn a_card_split_across_tool_argument_deltas_is_blocked_or_masked_per_call() {
         sent.extend(g.event(e).unwrap());
     }
     let args = tool_args(&sent);
-    assert_eq!(args[&0], "{\"card\": \"[REDACTED:credit_card]\"}", "{args:?}");
+    assert_eq!(
+        args[&0], "{\"card\": \"[REDACTED:credit_card]\"}",
+        "{args:?}"
+    );
     assert_eq!(args[&1], "{\"city\": \"Paris\"}");
     assert_eq!(g.matched().total(), 1);
 }
@@ -255,14 +256,38 @@ fn anthropic_tool_input_and_thinking_deltas_are_scanned_and_released_in_kind() {
     let mut g = guard(AigwResponseDlp::Redact, Events::Messages);
     let mut out = Vec::new();
     for e in [
-        event("content_block_start", serde_json::json!({"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": ""}})),
-        event("content_block_delta", serde_json::json!({"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "the key AKIAQ7RZ"}})),
-        event("content_block_delta", serde_json::json!({"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "4XH2LMNB5TWE"}})),
-        event("content_block_stop", serde_json::json!({"type": "content_block_stop", "index": 0})),
-        event("content_block_start", serde_json::json!({"type": "content_block_start", "index": 1, "content_block": {"type": "tool_use", "id": "t", "name": "f", "input": {}}})),
-        event("content_block_delta", serde_json::json!({"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": "{\"k\":\"AKIAQ7RZ"}})),
-        event("content_block_delta", serde_json::json!({"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": "4XH2LMNB5TWE\"}"}})),
-        event("content_block_stop", serde_json::json!({"type": "content_block_stop", "index": 1})),
+        event(
+            "content_block_start",
+            serde_json::json!({"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": ""}}),
+        ),
+        event(
+            "content_block_delta",
+            serde_json::json!({"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "the key AKIAQ7RZ"}}),
+        ),
+        event(
+            "content_block_delta",
+            serde_json::json!({"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "4XH2LMNB5TWE"}}),
+        ),
+        event(
+            "content_block_stop",
+            serde_json::json!({"type": "content_block_stop", "index": 0}),
+        ),
+        event(
+            "content_block_start",
+            serde_json::json!({"type": "content_block_start", "index": 1, "content_block": {"type": "tool_use", "id": "t", "name": "f", "input": {}}}),
+        ),
+        event(
+            "content_block_delta",
+            serde_json::json!({"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": "{\"k\":\"AKIAQ7RZ"}}),
+        ),
+        event(
+            "content_block_delta",
+            serde_json::json!({"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": "4XH2LMNB5TWE\"}"}}),
+        ),
+        event(
+            "content_block_stop",
+            serde_json::json!({"type": "content_block_stop", "index": 1}),
+        ),
     ] {
         out.extend(g.event(&e).unwrap());
     }
@@ -295,7 +320,10 @@ fn responses_stream() -> Vec<SseEvent> {
         0,
         serde_json::json!({"response": {"output": []}}),
     )];
-    for (i, piece) in ["Your card is 4539 1", "488 0343 6", "467 ok"].iter().enumerate() {
+    for (i, piece) in ["Your card is 4539 1", "488 0343 6", "467 ok"]
+        .iter()
+        .enumerate()
+    {
         out.push(responses_event(
             "response.output_text.delta",
             1 + i as u64,
@@ -338,12 +366,18 @@ fn a_responses_stream_is_masked_in_its_deltas_its_done_events_and_the_final_resp
         .collect();
     let masked = "Your card is [REDACTED:credit_card] ok";
     assert_eq!(deltas, masked);
-    let text = all.iter().find(|v| v["type"] == "response.output_text.done").unwrap();
+    let text = all
+        .iter()
+        .find(|v| v["type"] == "response.output_text.done")
+        .unwrap();
     assert_eq!(text["text"], masked);
     let last = all.last().unwrap();
     assert_eq!(last["response"]["output"][0]["content"][0]["text"], masked);
     let joined = format!("{all:?}");
-    assert!(!joined.contains("4539") && !joined.contains("0343"), "{joined}");
+    assert!(
+        !joined.contains("4539") && !joined.contains("0343"),
+        "{joined}"
+    );
     // Numbers in order, one each, the released deltas included.
     let numbers: Vec<u64> = all
         .iter()

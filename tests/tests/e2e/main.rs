@@ -21,6 +21,7 @@ mod aigw_dashboard;
 mod aigw_endpoints;
 mod aigw_holes;
 mod aigw_images;
+mod aigw_keys_api;
 mod aigw_lifecycle;
 mod aigw_prompt_rewrites;
 mod aigw_providers;

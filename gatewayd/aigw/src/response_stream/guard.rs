@@ -41,6 +41,9 @@ pub(super) enum Kind {
 /// call or a content part (`.1`).
 pub(super) type Slot = (u64, Option<u64>);
 
+/// The slot of a chat choice's refusal text (`delta.refusal`), beside its tool calls.
+const REFUSAL: u64 = u64::MAX;
+
 #[derive(Debug)]
 pub(super) struct Held {
     pub(super) scan: TextScan,
@@ -218,11 +221,22 @@ impl StreamGuard {
                 let others: Vec<Slot> = self
                     .texts
                     .keys()
-                    .filter(|(i, t)| *i == index && t.is_some_and(|t| !in_chunk.contains(&t)))
+                    .filter(|(i, t)| {
+                        *i == index && t.is_some_and(|t| t != REFUSAL && !in_chunk.contains(&t))
+                    })
                     .copied()
                     .collect();
                 for slot in others {
                     before.extend(self.release(slot)?);
+                }
+            }
+            let refusal = choice["delta"]["refusal"].as_str().map(str::to_string);
+            if refusal.is_some() || (finished && self.texts.contains_key(&(index, Some(REFUSAL)))) {
+                let refusal = refusal.unwrap_or_default();
+                let out = self.push((index, Some(REFUSAL)), Kind::Refusal, &refusal, finished)?;
+                if out != refusal && choice["delta"].is_object() {
+                    choice["delta"]["refusal"] = json!(out);
+                    changed = true;
                 }
             }
             let text = choice["delta"]["content"].as_str().map(str::to_string);
@@ -253,6 +267,17 @@ impl StreamGuard {
 
     fn anthropic(&mut self, event: &SseEvent) -> Result<Vec<SseEvent>, Blocked> {
         let name = event.event.as_str();
+        if name == "message_start" {
+            // Content that comes with the message's start (none, usually) is scanned whole.
+            let Ok(mut data) = serde_json::from_str::<Value>(&event.data) else {
+                return Ok(vec![event.clone()]);
+            };
+            let changed = match data.get_mut("message").and_then(|m| m.get_mut("content")) {
+                Some(content) => self.settle(content)?,
+                None => false,
+            };
+            return Ok(vec![rewritten(event, &data, changed)]);
+        }
         if !matches!(
             name,
             "content_block_start"
@@ -329,6 +354,7 @@ impl StreamGuard {
         Ok(vec![match self.events {
             Events::Chat => {
                 let delta = match slot.1 {
+                    Some(REFUSAL) => json!({"refusal": text}),
                     Some(tool) => {
                         json!({"tool_calls": [{"index": tool, "function": {"arguments": text}}]})
                     }

@@ -95,7 +95,19 @@ impl StreamGuard {
                     changed |= self.settle(value)?;
                 }
             }
-            _ => {}
+            _ => {
+                // Any other event: what it carries is scanned whole — an item or a part
+                // added with text already in it, the output of `response.created`, a
+                // delta of a kind not followed above.
+                for field in ["item", "part", "delta", "text"] {
+                    if let Some(value) = data.get_mut(field) {
+                        changed |= self.settle(value)?;
+                    }
+                }
+                if let Some(value) = data.get_mut("response").and_then(|r| r.get_mut("output")) {
+                    changed |= self.settle(value)?;
+                }
+            }
         }
         if let (Some(_), Some(next)) = (sequence, self.next_sequence) {
             if next != sequence.unwrap_or(next) {

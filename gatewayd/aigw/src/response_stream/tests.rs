@@ -416,3 +416,44 @@ fn a_done_event_with_text_no_delta_carried_is_still_refused() {
         Blocked(vec!["aws_access_key_id".into()])
     );
 }
+
+#[test]
+fn refusals_and_text_arriving_outside_deltas_are_scanned_too() {
+    // A chat refusal split across deltas.
+    let mut g = guard(AigwResponseDlp::Redact, Events::Chat);
+    let mut out = Vec::new();
+    for (piece, finish) in [
+        ("I won't share AKIAQ7RZ", None),
+        ("4XH2LMNB5TWE", Some("stop")),
+    ] {
+        out.extend(
+            g.event(&chunk(serde_json::json!({"index": 0, "delta": {"refusal": piece}, "finish_reason": finish})))
+                .unwrap(),
+        );
+    }
+    let refusal: String = out
+        .iter()
+        .map(|e| {
+            serde_json::from_str::<Value>(&e.data).unwrap()["choices"][0]["delta"]["refusal"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(refusal, "I won't share [REDACTED:aws_access_key_id]");
+    // A Responses item added with its text already in it, and an event kind not followed.
+    let mut g = guard(AigwResponseDlp::Block, Events::Responses);
+    let added = responses_event(
+        "response.output_item.added",
+        2,
+        serde_json::json!({"output_index": 0, "item": {"type": "message", "content": [{"type": "output_text", "text": "card 4539 1488 0343 6467"}]}}),
+    );
+    assert!(g.event(&added).is_err());
+    let mut g = guard(AigwResponseDlp::Block, Events::Responses);
+    let odd = responses_event(
+        "response.audio.transcript.delta",
+        2,
+        serde_json::json!({"delta": "the key is AKIAQ7RZ4XH2LMNB5TWE"}),
+    );
+    assert!(g.event(&odd).is_err());
+}

@@ -64,6 +64,12 @@ pub async fn handle(
                 .unwrap_or_else(|| error(StatusCode::NOT_FOUND, "no such API endpoint"))
         }
         (Method::GET, ["apps"]) => list_apps(proxy),
+        (_, ["aigw", "virtual-keys" | "provider-keys", ..]) => {
+            let rest: Vec<String> = segments[1..].iter().map(|s| s.to_string()).collect();
+            super::keys_api::handle(proxy, &principal, request, &rest)
+                .await
+                .unwrap_or_else(|| error(StatusCode::NOT_FOUND, "no such API endpoint"))
+        }
         (Method::GET, ["aigw", "budgets"]) => match proxy.ai_budgets() {
             Some(budgets) => ok(json!({ "budgets": budgets })),
             None => error(

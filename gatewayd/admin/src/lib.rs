@@ -17,6 +17,7 @@ pub mod audit;
 pub mod dashboard;
 pub mod discovered;
 pub mod hosts;
+pub mod keys_api;
 pub mod login_throttle;
 pub mod report_api;
 pub mod state;

@@ -8,9 +8,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aigw::dialect::Dialect;
 use aigw::response_dlp::ResponseScanner;
-use aigw::response_stream::StreamGuard;
+use aigw::response_stream::{Events, StreamGuard};
 use aigw::sse::SseParser;
 use aigw::translate::stream::{StreamState, StreamTranslator};
 use config::AigwResponseDlp;
@@ -79,7 +78,7 @@ fn relay(bytes: &[u8], scanner: Option<&Arc<ResponseScanner>>) -> usize {
         caller_wants_usage: false,
     };
     let mut state = StreamState::default();
-    let mut guard = scanner.map(|s| StreamGuard::new(s.clone(), Dialect::OpenAi));
+    let mut guard = scanner.map(|s| StreamGuard::new(s.clone(), Events::Chat, false));
     let mut sent = 0;
     for read in bytes.chunks(512) {
         for event in parser.feed(read).unwrap_or_default() {

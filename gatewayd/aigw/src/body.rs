@@ -132,6 +132,8 @@ pub struct Relay {
     log: CallLog,
     /// DLP on the answer (`response_dlp`), when on.
     guard: Option<StreamGuard>,
+    /// Reads the caller's events back for a guard that works after translation.
+    translated: SseParser,
 }
 
 impl Relay {
@@ -154,6 +156,7 @@ impl Relay {
             caller,
             log,
             guard: None,
+            translated: SseParser::default(),
         }
     }
 
@@ -163,12 +166,29 @@ impl Relay {
         self
     }
 
-    /// The caller's events for one provider event, through the DLP guard when there is one.
+    /// The caller's events for one provider event, through the DLP guard when there is one:
+    /// before translation, or on the caller's events after it (Gemini, Bedrock, Responses).
     fn relay(&mut self, event: &SseEvent) -> Result<Vec<Bytes>, Blocked> {
         let Some(guard) = &mut self.guard else {
             return Ok(self.translator.event(event, &mut self.state));
         };
         let mut out = Vec::new();
+        if guard.after_translation() {
+            for bytes in self.translator.event(event, &mut self.state) {
+                // Translators write whole events: the parser never holds a partial one.
+                let events = self
+                    .translated
+                    .feed(&bytes)
+                    .map_err(|_| Blocked(vec!["dlp_error".into()]))?;
+                for caller_event in events {
+                    for e in guard.event(&caller_event)? {
+                        let name = (!e.event.is_empty()).then_some(e.event.as_str());
+                        out.push(write(name, &e.data));
+                    }
+                }
+            }
+            return Ok(out);
+        }
         for event in guard.event(event)? {
             out.extend(self.translator.event(&event, &mut self.state));
         }
@@ -258,6 +278,15 @@ impl Relay {
         self.ended = true;
         if self.state.error.is_none() {
             self.state.error = Some(code.into());
+        }
+        if matches!(self.translator, StreamTranslator::Responses(_)) {
+            // The Responses API's `error` event, with the error object OpenAI's SDKs raise on.
+            let error =
+                json!({"message": message, "type": openai_type, "param": null, "code": code});
+            let data = json!({"type": "error", "code": code, "message": message, "param": null, "error": error});
+            self.queue
+                .push_back(write(Some("error"), &data.to_string()));
+            return;
         }
         self.queue.push_back(match self.caller {
             Dialect::OpenAi | Dialect::Gemini | Dialect::Bedrock => write(

@@ -37,6 +37,7 @@ pub mod fallback;
 mod files;
 mod hangup;
 pub mod hosts;
+pub mod images;
 pub mod intake;
 pub mod pipeline;
 pub mod prices;
@@ -103,6 +104,8 @@ pub struct AiGateway {
     pub body_budget: intake::BodyBudget,
     /// The names the listener answers to (`Host`), besides its own address.
     pub hosts: hosts::HostNames,
+    /// Fetches images given by URL for providers that take only bytes (Gemini, Bedrock).
+    pub images: images::ImageFetcher,
 }
 
 impl AiGateway {
@@ -152,6 +155,10 @@ impl AiGateway {
             keys: LiveKeys::open(state_dir)?,
             provider_keys,
             client: upstream::client(&config.upstream.extra_roots, aigw.connect_timeout.0)?,
+            images: images::ImageFetcher::new(
+                upstream::tls_config(&config.upstream.extra_roots)?,
+                &config.upstream.connect_to,
+            ),
             dlp,
             budgets: budget::Governor::new(aigw)?,
             response_dlp: ResponseScanner::new(aigw)?.map(Arc::new),

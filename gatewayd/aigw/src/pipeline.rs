@@ -234,6 +234,10 @@ pub async fn forward(
     let stream = record.stream;
     let caller_wants_usage = ingress == Dialect::OpenAi
         && body["stream_options"]["include_usage"].as_bool() == Some(true);
+    if matches!(provider.dialect, Dialect::Gemini | Dialect::Bedrock) {
+        // These providers take image bytes only: images by URL are fetched here.
+        crate::images::inline(&gw.images, ingress, &mut body).await?;
+    }
     let mut upstream_body = match (ingress, provider.dialect) {
         (_, Dialect::Gemini) => translate::gemini::request(ingress, &body, &route.upstream_model)?,
         (_, Dialect::Bedrock) => {

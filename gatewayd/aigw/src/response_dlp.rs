@@ -1,7 +1,7 @@
 //! DLP on answers (`[aigw] response_dlp`): the prompt's engine and profiles, run over what a
 //! provider answers before the caller gets it. A whole answer is scanned at once here
 //! ([`ResponseScanner::whole`]); a stream is scanned as it passes by
-//! [`crate::response_stream`]. `monitor` records and passes, `redact` masks what was found,
+//! [`crate::response_stream`] (every dialect's stream, tool-call arguments included). `monitor` records and passes, `redact` masks what was found,
 //! `block` refuses a whole answer with an error in the caller's dialect naming the detectors
 //! (a stream ends with an error event). What was found is tallied per detector ([`Tally`]) for
 //! the call's `ai_requests` row and its `dlp_findings` rows.
@@ -23,7 +23,7 @@ use crate::call_log::CallRecord;
 use crate::dialect::Dialect;
 use crate::error::CallError;
 use crate::pipeline::Reply;
-use crate::response_stream::StreamGuard;
+use crate::response_stream::{Events, StreamGuard};
 use crate::translate::stream::StreamTranslator;
 use crate::AiGateway;
 
@@ -78,6 +78,19 @@ impl Tally {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// Counts `other`'s findings of the same text again: each detector keeps the larger
+    /// count (a `.done` event repeats what its deltas already counted).
+    pub fn merge_max(&mut self, other: &Tally) {
+        for (detector, seen) in &other.0 {
+            let mine = self
+                .0
+                .entry(detector.clone())
+                .or_insert_with(|| seen.clone());
+            mine.count = mine.count.max(seen.count);
+            mine.confidence = mine.confidence.max(seen.confidence);
+        }
     }
 }
 
@@ -219,52 +232,31 @@ pub fn check(
     }
 }
 
-/// With `response_dlp` on, a stream the guard cannot read yet — Gemini's or Bedrock's events,
-/// the Responses API's — is refused before anything is sent (fail closed, and no provider cost), with a 400
-/// that says to call without streaming (whole answers are scanned).
-pub fn refuse_unscannable_stream(
+/// The DLP guard of a stream translated by `translator` for a `caller`, when `response_dlp`
+/// is on. OpenAI's and Anthropic's events are read as the provider sent them (one guard for
+/// both callers); Gemini's and Bedrock's after translation, as the caller's chunks or
+/// events; a Responses API stream as the caller's Responses events.
+pub fn stream_guard(
     gw: &AiGateway,
-    kind: config::ProviderKind,
-    endpoint: &str,
-    stream: bool,
-) -> Result<(), CallError> {
-    if gw.response_dlp.is_none() || !stream {
-        return Ok(());
-    }
-    let what = if endpoint == "responses" {
-        "the Responses API's streams"
-    } else if kind == config::ProviderKind::Gemini {
-        "Gemini's streams"
-    } else if kind == config::ProviderKind::Bedrock {
-        "Bedrock's streams"
-    } else {
-        return Ok(());
+    translator: &StreamTranslator,
+    caller: Dialect,
+) -> Option<StreamGuard> {
+    let scanner = gw.response_dlp.clone()?;
+    let caller_events = match caller {
+        Dialect::Anthropic => Events::Messages,
+        Dialect::OpenAi | Dialect::Gemini | Dialect::Bedrock => Events::Chat,
     };
-    Err(CallError::bad_request(
-        "stream",
-        format!(
-            "this gateway scans answers (response_dlp) and cannot yet scan {what}: \
-             call with stream off (whole answers are scanned)"
-        ),
-    ))
-}
-
-/// The DLP guard of a stream translated by `translator`, when `response_dlp` is on.
-pub fn stream_guard(gw: &AiGateway, translator: &StreamTranslator) -> Option<StreamGuard> {
-    let provider = match translator {
-        StreamTranslator::OpenAi { .. } | StreamTranslator::OpenAiToAnthropic(_) => Dialect::OpenAi,
-        StreamTranslator::Anthropic | StreamTranslator::AnthropicToOpenAi(_) => Dialect::Anthropic,
-        // Refused before the call was sent ([`refuse_unscannable_stream`]); a guard that cannot
-        // read the events must never be silently absent, so this stays a hard stop.
-        StreamTranslator::Gemini(_)
-        | StreamTranslator::Bedrock(_)
-        | StreamTranslator::Responses(_) => {
-            return gw.response_dlp.clone().map(StreamGuard::unreadable);
+    let (events, after) = match translator {
+        StreamTranslator::OpenAi { .. } | StreamTranslator::OpenAiToAnthropic(_) => {
+            (Events::Chat, false)
         }
+        StreamTranslator::Anthropic | StreamTranslator::AnthropicToOpenAi(_) => {
+            (Events::Messages, false)
+        }
+        StreamTranslator::Gemini(_) | StreamTranslator::Bedrock(_) => (caller_events, true),
+        StreamTranslator::Responses(_) => (Events::Responses, true),
     };
-    gw.response_dlp
-        .clone()
-        .map(|scanner| StreamGuard::new(scanner, provider))
+    Some(StreamGuard::new(scanner, events, after))
 }
 
 /// The texts of an answer a caller reads: message content, refusals and tool arguments
@@ -333,7 +325,7 @@ fn joined(answer: &mut Value, ingress: Dialect) -> String {
 }
 
 /// Every string inside `value` (a tool's arguments or input), keys left alone.
-fn strings<'v>(value: &'v mut Value, out: &mut Vec<&'v mut String>) {
+pub(crate) fn strings<'v>(value: &'v mut Value, out: &mut Vec<&'v mut String>) {
     match value {
         Value::String(text) => out.push(text),
         Value::Array(items) => items.iter_mut().for_each(|i| strings(i, out)),

@@ -7,27 +7,30 @@
 //! bytes per text are held back. What is held is released when the text ends (a finish
 //! reason, `content_block_stop`, the end of the message), before the event that ends it.
 //!
-//! [`StreamGuard`] works on the provider's events, before translation, so one guard serves
-//! every caller dialect: it rewrites a delta's text (held back, or masked) and adds the
-//! deltas that release what was held. `block` ends the stream at the first finding
-//! ([`crate::body::Relay`] writes the error event in the caller's dialect).
+//! [`StreamGuard`] (`guard`) reads OpenAI chunks and Anthropic events: an OpenAI or
+//! Anthropic provider's, before translation (one guard serves both callers), or — for
+//! Gemini and Bedrock, whose events it does not read — the caller's, after translation.
+//! A Responses API stream is guarded on the caller's events (`responses`), its `.done`
+//! events and the final response included. Every text a caller reads is scanned: message
+//! text, thinking, refusals and tool-call arguments (each call's own text, so a card split
+//! across two argument deltas is seen whole). The guard rewrites a delta's text (held back,
+//! or masked) and adds the deltas that release what was held. `block` ends the stream at the
+//! first finding ([`crate::body::Relay`] writes the error event in the caller's dialect).
 //!
 //! Limits (documented): a finding longer than [`MAX_HOLD`] bytes (a PEM private key) is seen
 //! once its end arrives, when its start has been released; block then ends the stream and
-//! redact masks the part not yet sent. Tool-call arguments and thinking deltas in a stream are
-//! not scanned. Under `monitor` nothing is held back.
+//! redact masks the part not yet sent. Under `monitor` nothing is held back.
 //!
 //! Never: put what was found in an event, a log line or an error (detector ids only).
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
 use config::AigwResponseDlp;
-use serde_json::{json, Value};
 
-use crate::dialect::Dialect;
 use crate::response_dlp::{ResponseScanner, Tally};
-use crate::sse::SseEvent;
+
+mod guard;
+mod responses;
+
+pub use guard::{Events, StreamGuard};
 
 /// The most bytes of one text held back at once.
 pub const MAX_HOLD: usize = 256;
@@ -147,8 +150,8 @@ impl TextScan {
 }
 
 /// How much of `text` may be released: all but its last word (a token still growing), the
-/// digit groups before it joined by single spaces (a card or IBAN still growing), and at
-/// most [`MAX_HOLD`] bytes.
+/// digit groups before it joined by single spaces (a card or IBAN still growing, quoted as
+/// in a tool call's JSON arguments too), and at most [`MAX_HOLD`] bytes.
 pub fn releasable(text: &str) -> usize {
     let bytes = text.as_bytes();
     let word_start = |end: usize| {
@@ -162,7 +165,7 @@ pub fn releasable(text: &str) -> usize {
             && t.len() <= 8
             && t.iter().any(u8::is_ascii_digit)
             && t.iter()
-                .all(|b| b.is_ascii_alphanumeric() || b"()+-./".contains(b))
+                .all(|b| b.is_ascii_alphanumeric() || b"()+-./\"'".contains(b))
     };
     let mut start = word_start(bytes.len());
     loop {
@@ -192,190 +195,6 @@ fn ceil_boundary(text: &str, mut i: usize) -> usize {
         i += 1;
     }
     i
-}
-
-/// DLP over one provider stream's events.
-pub struct StreamGuard {
-    scanner: Arc<ResponseScanner>,
-    provider: Dialect,
-    /// Per choice (OpenAI) or content block (Anthropic) index.
-    texts: BTreeMap<u64, TextScan>,
-    /// The last OpenAI chunk's id, model, created: for the chunks that release held text.
-    template: Value,
-    pub tally: Tally,
-}
-
-impl StreamGuard {
-    /// A guard for events it cannot read (a Gemini or Responses API stream, refused before it
-    /// was sent when `response_dlp` is on): it ends the stream at its first event.
-    pub fn unreadable(scanner: Arc<ResponseScanner>) -> Self {
-        Self::new(scanner, Dialect::Gemini)
-    }
-
-    pub fn new(scanner: Arc<ResponseScanner>, provider: Dialect) -> Self {
-        Self {
-            scanner,
-            provider,
-            texts: BTreeMap::new(),
-            template: Value::Null,
-            tally: Tally::default(),
-        }
-    }
-
-    pub fn action(&self) -> &'static str {
-        self.scanner.action()
-    }
-
-    /// The findings of the detectors that reached their `min_matches`: what the call's row
-    /// and `dlp_findings` record.
-    pub fn matched(mut self) -> Tally {
-        let counted = self.tally.clone();
-        self.tally
-            .0
-            .retain(|detector, _| self.scanner.matches(&counted, detector));
-        self.tally
-    }
-
-    /// The provider events to translate in place of `event`.
-    pub fn event(&mut self, event: &SseEvent) -> Result<Vec<SseEvent>, Blocked> {
-        match self.provider {
-            Dialect::OpenAi => self.openai(event),
-            Dialect::Anthropic => self.anthropic(event),
-            Dialect::Gemini | Dialect::Bedrock => Err(Blocked(vec!["unscannable_stream".into()])),
-        }
-    }
-
-    fn push(&mut self, index: u64, text: &str, last: bool) -> Result<String, Blocked> {
-        let scan = self.texts.entry(index).or_default();
-        scan.push(text, last, &self.scanner, &mut self.tally)
-    }
-
-    fn openai(&mut self, event: &SseEvent) -> Result<Vec<SseEvent>, Blocked> {
-        let parsed = serde_json::from_str::<Value>(&event.data).ok();
-        let Some(mut chunk) = parsed.filter(|c| {
-            c.get("choices")
-                .and_then(Value::as_array)
-                .is_some_and(|c| !c.is_empty())
-        }) else {
-            // `[DONE]`, the usage chunk, an error: the texts end before it.
-            let mut out = self.release_all()?;
-            out.push(event.clone());
-            return Ok(out);
-        };
-        let mut changed = false;
-        for choice in chunk["choices"].as_array_mut().into_iter().flatten() {
-            let index = choice["index"].as_u64().unwrap_or(0);
-            let finished = choice.get("finish_reason").is_some_and(|f| !f.is_null());
-            let text = choice["delta"]["content"].as_str().map(str::to_string);
-            if text.is_none() && !(finished && self.texts.contains_key(&index)) {
-                continue;
-            }
-            let text = text.unwrap_or_default();
-            let out = self.push(index, &text, finished)?;
-            if out != text {
-                if !choice["delta"].is_object() {
-                    choice["delta"] = json!({});
-                }
-                choice["delta"]["content"] = json!(out);
-                changed = true;
-            }
-        }
-        self.template = json!({
-            "id": chunk["id"], "object": chunk["object"], "created": chunk["created"],
-            "model": chunk["model"],
-        });
-        Ok(vec![if changed {
-            SseEvent {
-                event: event.event.clone(),
-                data: chunk.to_string(),
-            }
-        } else {
-            event.clone()
-        }])
-    }
-
-    fn anthropic(&mut self, event: &SseEvent) -> Result<Vec<SseEvent>, Blocked> {
-        match event.event.as_str() {
-            "content_block_delta" | "content_block_start" => {
-                let Ok(mut data) = serde_json::from_str::<Value>(&event.data) else {
-                    return Ok(vec![event.clone()]);
-                };
-                let index = data["index"].as_u64().unwrap_or(0);
-                let slot = if event.event == "content_block_start" {
-                    &mut data["content_block"]
-                } else {
-                    &mut data["delta"]
-                };
-                let is_text = matches!(slot["type"].as_str(), Some("text_delta" | "text"));
-                let Some(text) = slot["text"]
-                    .as_str()
-                    .filter(|_| is_text)
-                    .map(str::to_string)
-                else {
-                    return Ok(vec![event.clone()]);
-                };
-                let out = self.push(index, &text, false)?;
-                if out == text {
-                    return Ok(vec![event.clone()]);
-                }
-                slot["text"] = json!(out);
-                Ok(vec![SseEvent {
-                    event: event.event.clone(),
-                    data: data.to_string(),
-                }])
-            }
-            "content_block_stop" => {
-                let index = serde_json::from_str::<Value>(&event.data)
-                    .ok()
-                    .and_then(|d| d["index"].as_u64())
-                    .unwrap_or(0);
-                let mut out = self.release(index)?;
-                out.push(event.clone());
-                Ok(out)
-            }
-            "message_delta" | "message_stop" | "error" => {
-                let mut out = self.release_all()?;
-                out.push(event.clone());
-                Ok(out)
-            }
-            _ => Ok(vec![event.clone()]),
-        }
-    }
-
-    /// The events that release what `index` holds (none when it holds nothing).
-    fn release(&mut self, index: u64) -> Result<Vec<SseEvent>, Blocked> {
-        let Some(mut scan) = self.texts.remove(&index) else {
-            return Ok(Vec::new());
-        };
-        if scan.is_empty() {
-            return Ok(Vec::new());
-        }
-        let text = scan.push("", true, &self.scanner, &mut self.tally)?;
-        Ok(vec![match self.provider {
-            // An unreadable guard holds no text (its first event ends the stream).
-            Dialect::OpenAi | Dialect::Gemini | Dialect::Bedrock => {
-                let mut chunk = self.template.clone();
-                chunk["choices"] = json!([{"index": index, "delta": {"content": text}, "finish_reason": null}]);
-                SseEvent {
-                    event: String::new(),
-                    data: chunk.to_string(),
-                }
-            }
-            Dialect::Anthropic => SseEvent {
-                event: "content_block_delta".into(),
-                data: json!({"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": text}}).to_string(),
-            },
-        }])
-    }
-
-    fn release_all(&mut self) -> Result<Vec<SseEvent>, Blocked> {
-        let mut out = Vec::new();
-        let indexes: Vec<u64> = self.texts.keys().copied().collect();
-        for index in indexes {
-            out.extend(self.release(index)?);
-        }
-        Ok(out)
-    }
 }
 
 #[cfg(test)]

@@ -217,7 +217,7 @@ pub async fn handle_via(
             translator,
         }) => {
             let idle = gw.options.stream_idle_timeout;
-            let guard = crate::response_dlp::stream_guard(gw, &translator);
+            let guard = crate::response_dlp::stream_guard(gw, &translator, ingress);
             let relay = Relay::new(
                 upstream,
                 translator,
@@ -291,12 +291,6 @@ pub(crate) async fn call(
     let caller = pipeline::authenticate(gw, request.headers(), record)?;
     let (headers, mut body) = pipeline::parse(gw, request, record).await?;
     let route = pipeline::resolve_route(gw, &caller, &body, record)?;
-    crate::response_dlp::refuse_unscannable_stream(
-        gw,
-        route.provider.kind,
-        record.endpoint,
-        record.stream,
-    )?;
     pipeline::budgets(gw, &caller, &route, &mut body, record)?;
     pipeline::dlp(gw, &mut body, record)?;
     let reply = crate::fallback::forward(gw, ingress, &route, &headers, body, record).await?;

@@ -33,6 +33,23 @@ pub fn client(
     extra_roots: &[std::path::PathBuf],
     connect_timeout: Duration,
 ) -> Result<UpstreamClient, String> {
+    let connector = ProviderConnector {
+        tls: TlsConnector::from(tls_config(extra_roots)?),
+        connect_timeout,
+    };
+    // The idle timeout only acts with a pool timer (hyper-util evicts lazily at checkout
+    // otherwise), and the cap bounds what a burst leaves behind: without both, a burst of
+    // 5,000 calls/s left ~1,880 idle provider connections and ~150 MB for good (bench/aigw.sh).
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(64)
+        .build(connector))
+}
+
+/// TLS to providers (and image URLs): the public roots plus `extra_roots` (PEM files),
+/// HTTP/1.1.
+pub fn tls_config(extra_roots: &[std::path::PathBuf]) -> Result<Arc<rustls::ClientConfig>, String> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     for path in extra_roots {
@@ -51,18 +68,7 @@ pub fn client(
         .with_root_certificates(roots)
         .with_no_client_auth();
     tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let connector = ProviderConnector {
-        tls: TlsConnector::from(Arc::new(tls)),
-        connect_timeout,
-    };
-    // The idle timeout only acts with a pool timer (hyper-util evicts lazily at checkout
-    // otherwise), and the cap bounds what a burst leaves behind: without both, a burst of
-    // 5,000 calls/s left ~1,880 idle provider connections and ~150 MB for good (bench/aigw.sh).
-    Ok(Client::builder(TokioExecutor::new())
-        .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .pool_max_idle_per_host(64)
-        .build(connector))
+    Ok(Arc::new(tls))
 }
 
 /// Opens TCP, then TLS for `https` URIs.

@@ -4,6 +4,7 @@
 //! ignored). Values are validated here, before anything uses them, so `gatewayd check` and a
 //! SIGHUP reload see exactly the errors `gatewayd run` would.
 
+pub mod address_class;
 mod ai_keys;
 mod aigw;
 mod aigw_access;

@@ -23,13 +23,13 @@ use schema::testkit::ClickHouseServer;
 const GROQ_KEY: &str = "gsk_DashboardAddedKey9xQ4mZ7wR2tY5uI8oP1aS3";
 const GROQ_KEY_ROTATED: &str = "gsk_DashboardRotatedKey4hJ6kL8zX0cV2bN5mQ7w";
 
-fn admin_addr(gw: &AiGateway) -> String {
+pub(crate) fn admin_addr(gw: &AiGateway) -> String {
     let listen = std::fs::read_to_string(gw.dir.path().join("state/listen.json")).unwrap();
     let listen: Value = serde_json::from_str(&listen).unwrap();
     listen["admin"].as_str().unwrap().to_string()
 }
 
-fn token(gw: &mut AiGateway, role: &str, name: &str) -> String {
+pub(crate) fn token(gw: &mut AiGateway, role: &str, name: &str) -> String {
     gw.cli(
         &["admin", "token", "create", "--role", role, "--name", name],
         "",

@@ -90,8 +90,8 @@ fn both_sdks_reach_gemini_whole_streamed_and_with_tools_and_errors_speak_their_d
     let stream = |p: Value| with(p, "stream", json!(true));
     let tools = |p: Value| with(p, "tools", json!(true));
     let image_url = json!([{"type": "text", "text": "what is this?"},
-                           {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}]);
-    let anthropic_image_url = json!([{"type": "image", "source": {"type": "url", "url": "https://example.com/cat.png"}},
+                           {"type": "image_url", "image_url": {"url": "https://169.254.169.254/cat.png"}}]);
+    let anthropic_image_url = json!([{"type": "image", "source": {"type": "url", "url": "https://169.254.169.254/cat.png"}},
                                      {"type": "text", "text": "what is this?"}]);
     let results = gw.clients(vec![
         o("hello"),
@@ -195,8 +195,10 @@ fn both_sdks_reach_gemini_whole_streamed_and_with_tools_and_errors_speak_their_d
         (Some(400), "messages[0].content[1].image_url.url"),
         "{o_image}"
     );
+    // Images by URL are fetched by the gateway (aigw_images.rs), never from a metadata
+    // address.
     assert!(
-        o_image["message"].as_str().unwrap().contains("base64"),
+        o_image["message"].as_str().unwrap().contains("link-local"),
         "{o_image}"
     );
     // A model name cannot walk the provider's URL to another endpoint with the key.

@@ -21,8 +21,8 @@ use crate::support::tools::require;
 
 /// Pieces of the leaked card and key (the mock splits them across deltas): none may reach a
 /// caller that blocks or redacts.
-const CARD_PARTS: &[&str] = &["4539", "1488", "0343", "6467", "488 0"];
-const KEY_PARTS: &[&str] = &["AKIAQ7RZ", "Q7RZ4XH2", "4XH2LMNB5TWE", "LMNB5TWE"];
+pub(crate) const CARD_PARTS: &[&str] = &["4539", "1488", "0343", "6467", "488 0"];
+pub(crate) const KEY_PARTS: &[&str] = &["AKIAQ7RZ", "Q7RZ4XH2", "4XH2LMNB5TWE", "LMNB5TWE"];
 /// The card's pieces as a log could hold them: two groups together, spaced or not. A lone
 /// four-digit group is no evidence in a log, whose timestamps, ports and ids hold every
 /// four-digit string sooner or later.
@@ -45,7 +45,7 @@ fn sections(clickhouse: &ClickHouseServer) -> String {
 
 const NO_EVENTS: &str = "[clickhouse]\nurl = \"http://127.0.0.1:1\"\n[events]\nenabled = false\n";
 
-fn response_dlp(mode: &str) -> String {
+pub(crate) fn response_dlp(mode: &str) -> String {
     format!("response_dlp = \"{mode}\"\nresponse_dlp_profile = \"default\"\n")
 }
 
@@ -78,7 +78,7 @@ fn num(v: &Value) -> u64 {
 }
 
 /// What curl received, headers and body, for one call (streamed with `-N`: as it came).
-fn curl(gw: &AiGateway, path: &str, key: &str, body: &Value) -> String {
+pub(crate) fn curl(gw: &AiGateway, path: &str, key: &str, body: &Value) -> String {
     let curl = require("curl", "apt-get install -y curl");
     let out = Command::new(curl)
         .args(["-sS", "-N", "-i", "--max-time", "20", "-X", "POST"])
@@ -106,7 +106,7 @@ fn anthropic_body(prompt: &str, stream: bool) -> Value {
     json!({"model": "claude", "max_tokens": 100, "stream": stream, "messages": [{"role": "user", "content": prompt}]})
 }
 
-fn assert_none_of(parts: &[&str], text: &str, what: &str) {
+pub(crate) fn assert_none_of(parts: &[&str], text: &str, what: &str) {
     for part in parts {
         assert!(!text.contains(part), "{part:?} reached {what}:\n{text}");
     }
@@ -316,14 +316,14 @@ fn redact_masks_the_secret_and_the_rest_of_the_answer_arrives() {
         .filter(|l| l.contains("ai call") && l.contains("response_dlp_action=\"redact\""))
         .count();
     assert_eq!(line, 18, "{}", gw.log());
-    // A Responses API stream cannot be scanned yet: refused before it is sent, never passed
-    // unscanned; the whole answer is scanned and masked.
+    // A Responses API stream is scanned too: masked in its deltas and its `.done` events.
     let stream = json!({"model": "gpt-4o-mini", "input": "leak-card", "stream": true});
     let raw = curl(&gw, "/v1/responses", &key, &stream);
     assert!(
-        raw.contains("400") && raw.contains("cannot yet scan") && raw.contains("\"stream\""),
+        raw.contains("[REDACTED:credit_card]") && raw.contains("event: response.completed"),
         "{raw}"
     );
+    assert_none_of(CARD_PARTS, &raw, "a Responses stream's bytes");
     let whole = json!({"model": "claude", "input": "leak-card"});
     let raw = curl(&gw, "/v1/responses", &key, &whole);
     assert!(raw.contains("[REDACTED:credit_card]"), "{raw}");

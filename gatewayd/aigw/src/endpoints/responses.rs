@@ -34,12 +34,6 @@ pub async fn responses(
     let (headers, mut body) = pipeline::parse(gw, request, record).await?;
     refuse_stateful(&body)?;
     let route = pipeline::resolve_route(gw, &caller, &body, record)?;
-    crate::response_dlp::refuse_unscannable_stream(
-        gw,
-        route.provider.kind,
-        record.endpoint,
-        record.stream,
-    )?;
     pipeline::budgets(gw, &caller, &route, &mut body, record)?;
     pipeline::dlp(gw, &mut body, record)?;
     let provider = route.provider.clone();

@@ -194,21 +194,6 @@ pub async fn forward(
     let mut soonest_open: Option<Duration> = None;
     let mut tried = 0u32;
     'deployments: for (i, dep) in order.iter().enumerate() {
-        // A fallback is held to what the first deployment was: a stream response DLP cannot
-        // scan (Gemini's, Bedrock's) is never served by one.
-        let unscannable = crate::response_dlp::refuse_unscannable_stream(
-            gw,
-            dep.provider.kind,
-            record.endpoint,
-            record.stream,
-        );
-        if let Err(error) = unscannable {
-            record
-                .attempt_log
-                .push(format!("{} unscannable_stream", dep.canonical));
-            last = Some(error);
-            continue;
-        }
         let mut pause = plan.backoff;
         for retry in 0..=plan.retries {
             if tried >= plan.max_attempts {

@@ -5,7 +5,8 @@
 //! blocks and tool answers `toolResult` blocks in a user turn, base64 images `image` blocks
 //! (`source.bytes`). Turns of the same role are joined, as Converse requires alternation.
 //!
-//! Never: drop a field silently. What Converse has no place for (an image by URL, `n` over
+//! Images by URL were fetched and put inline before this (`crate::images`).
+//! Never: drop a field silently. What Converse has no place for (an image by URL left, `n` over
 //! 1, `logprobs`, penalties, `seed`, JSON mode ...) is a 400 naming the field.
 
 use serde_json::{json, Map, Value};

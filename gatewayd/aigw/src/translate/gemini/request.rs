@@ -5,7 +5,8 @@
 //! `functionCall` parts (with the `thoughtSignature` their id carries, see
 //! `response::SIGNATURE`) and tool answers `functionResponse` parts, base64 images `inlineData`.
 //!
-//! Never: drop a field silently. What Gemini has no place for (an image by URL, `n` over 1,
+//! Images by URL were fetched and put inline before this (`crate::images`).
+//! Never: drop a field silently. What Gemini has no place for (an image by URL left, `n` over 1,
 //! `logprobs`, a strict tool schema ...) is a 400 naming the field.
 
 use std::collections::BTreeMap;

@@ -13,6 +13,8 @@ need python3 python3
 need c++ g++
 # The upstream-retry test runs nginx as an HTTP/2 origin that sends GOAWAY every 10 requests.
 need nginx nginx
+# The shared counters of the AI gateway's budgets and limits are tested on a real Redis.
+need redis-server redis-server
 # A current ClickHouse release's engine (chdb, from PyPI) for the current-release test.
 need_python_module chdb chdb
 # The AI gateway's tests call it with the official OpenAI and Anthropic SDKs.

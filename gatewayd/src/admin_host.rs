@@ -224,9 +224,15 @@ pub async fn serve_admin(
 fn ai_metrics(families: Vec<aigw::telemetry::Family>) -> String {
     let mut out = proxy::telemetry::Exposition::default();
     for family in families {
+        // Every AI family counts, but for the one state (`_up`: 1 or 0).
+        let kind = if family.name.ends_with("_up") {
+            proxy::telemetry::Kind::Gauge
+        } else {
+            proxy::telemetry::Kind::Counter
+        };
         out.multi_labelled(
             family.name,
-            proxy::telemetry::Kind::Counter,
+            kind,
             family.help,
             family.samples.iter().map(|(labels, value)| {
                 let labels: Vec<(&str, &str)> =

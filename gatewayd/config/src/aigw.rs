@@ -73,6 +73,8 @@ pub struct AigwConfig {
     pub routes: Vec<crate::AigwRoute>,
     /// The circuit breaker of routes' deployments (`[aigw.breaker]`).
     pub breaker: crate::AigwBreaker,
+    /// Counters shared by every replica (`[aigw.shared]`, Redis); unset: in this process.
+    pub shared: crate::AigwShared,
 }
 
 impl Default for AigwConfig {
@@ -104,6 +106,7 @@ impl Default for AigwConfig {
             default_max_output_tokens: 4096,
             routes: Vec::new(),
             breaker: crate::AigwBreaker::default(),
+            shared: crate::AigwShared::default(),
         }
     }
 }

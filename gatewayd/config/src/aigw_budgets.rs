@@ -70,6 +70,8 @@ pub struct AigwBudget {
     /// Percentages of the budget at which a warning is logged and counted, once per window.
     #[serde(default = "default_alerts")]
     pub alerts: Vec<u8>,
+    /// What it does while the shared Redis is unreachable; unset: `[aigw.shared]`'s.
+    pub on_redis_down: Option<crate::OnRedisDown>,
 }
 
 fn default_alerts() -> Vec<u8> {
@@ -92,6 +94,8 @@ pub struct AigwLimit {
     pub tokens_per_hour: Option<u64>,
     /// Calls in flight at once (a stream counts until it ends).
     pub concurrent: Option<u64>,
+    /// What it does while the shared Redis is unreachable; unset: `[aigw.shared]`'s.
+    pub on_redis_down: Option<crate::OnRedisDown>,
 }
 
 impl AigwLimit {
@@ -351,6 +355,7 @@ mod tests {
             tokens_per_minute: None,
             tokens_per_hour: None,
             concurrent: None,
+            on_redis_down: None,
         };
         assert!(validate_limits(std::slice::from_ref(&l))
             .unwrap_err()

@@ -11,6 +11,7 @@ mod aigw_access;
 mod aigw_budgets;
 mod aigw_chat;
 mod aigw_routes;
+mod aigw_shared;
 mod coaching;
 mod duration;
 mod egress;
@@ -37,6 +38,7 @@ pub use aigw_routes::{
     flatten as flatten_route, target_ref, AigwBreaker, AigwRoute, AigwRouteTarget, RouteStrategy,
     TargetRef, MAX_ROUTE_ATTEMPTS, MAX_ROUTE_TARGETS,
 };
+pub use aigw_shared::{AigwShared, OnRedisDown};
 pub use coaching::CoachingConfig;
 pub use duration::ConfigDuration;
 use egress::forbidden_network;

@@ -40,6 +40,8 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
         .map_err(|(i, key, message)| (find_table_key(text, "aigw.budgets", i, key), message))?;
     crate::aigw_budgets::validate_limits(&config.aigw.limits)
         .map_err(|(i, key, message)| (find_table_key(text, "aigw.limits", i, key), message))?;
+    crate::aigw_shared::validate_shared(&config.aigw.shared)
+        .map_err(|(key, message)| (find_section_key(text, "aigw.shared", key), message))?;
     crate::aigw_routes::validate_routes(&config.aigw).map_err(|(i, key, message)| match i {
         Some(i) => (find_table_key(text, "aigw.routes", i, key), message),
         None => (find_section_key(text, "aigw.breaker", key), message),

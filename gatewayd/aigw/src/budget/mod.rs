@@ -20,6 +20,7 @@
 
 pub mod estimate;
 pub mod rebuild;
+pub mod shared;
 pub mod store;
 pub mod view;
 pub mod window;
@@ -115,8 +116,12 @@ fn rule(
 
 impl Governor {
     /// The rules of `config` over the embedded store; `None` when there are none.
+    /// With `[aigw.shared] redis`, the counters are on Redis (`shared`).
     pub fn new(config: &AigwConfig) -> Result<Option<Arc<Self>>, String> {
-        Self::with_store(config, Arc::new(MemoryStore::default()))
+        match shared::SharedStore::from_config(config)? {
+            Some(store) => Self::with_store(config, Arc::new(store)),
+            None => Self::with_store(config, Arc::new(MemoryStore::default())),
+        }
     }
 
     /// The rules of `config` over `store`.
@@ -372,6 +377,13 @@ impl Governor {
             Measure::InFlight => format!("{n} calls"),
         };
         tracing::info!(target: "aigw::budget", rule = %r.name, metric = r.metric, scope, spent = refused.spent, reserved = refused.reserved, limit = refused.limit, asked = claim.amount, "call refused by a budget or limit");
+        if refused.unavailable {
+            return CallError::Overloaded(format!(
+                "Warden: the shared counters of {} {:?} ({scope}) cannot be reached, and it refuses calls meanwhile (on_redis_down) or its local allowance is spent; try again shortly",
+                if r.budget { "budget" } else { "rate limit" },
+                r.name
+            ));
+        }
         if refused.full {
             return CallError::Internal(
                 "Warden: the gateway holds too many budget counters to take a new one".into(),
@@ -459,7 +471,7 @@ impl Governor {
                 r.refused.load(Relaxed),
             ));
         }
-        vec![
+        let mut families = vec![
             crate::telemetry::Family {
                 name: "warden_aigw_budget_alerts_total",
                 help: "Budget thresholds crossed (aigw.budgets alerts), by budget and percentage; each is also logged as a warning.",
@@ -470,7 +482,11 @@ impl Governor {
                 help: "Calls refused with 429 by a budget (budget_exceeded) or a rate limit (rate_limit_exceeded), by name and metric.",
                 samples: refused,
             },
-        ]
+        ];
+        if let Some(h) = self.store.shared_health() {
+            families.extend(shared_families(h));
+        }
+        families
     }
 
     /// Logs and counts the thresholds a settlement crossed.
@@ -486,6 +502,22 @@ impl Governor {
             }
         }
     }
+}
+
+/// The metric families of the shared counters (`[aigw.shared] redis`).
+fn shared_families(h: shared::Health) -> Vec<crate::telemetry::Family> {
+    let one = |name, help, value| crate::telemetry::Family {
+        name,
+        help,
+        samples: vec![(Vec::new(), value)],
+    };
+    vec![
+        one("warden_aigw_shared_up", "1 while the shared Redis of budgets and limits answers, 0 while it cannot be reached (each budget's on_redis_down applies).", u64::from(h.up)),
+        one("warden_aigw_shared_refusals_total", "Calls refused (503) because the shared Redis could not be reached and a budget or limit says on_redis_down = \"refuse\".", h.refused),
+        one("warden_aigw_shared_local_admissions_total", "Calls admitted within the local allowance while the shared Redis could not be reached (on_redis_down = \"local\").", h.local),
+        one("warden_aigw_shared_errors_total", "Operations on the shared Redis that failed (unreachable, timed out, or an error answered).", h.errors),
+        one("warden_aigw_shared_unsettled_total", "Settlements that could not reach the shared Redis: their reservations hold until their lease expires.", h.unsettled),
+    ]
 }
 
 /// The values of `scope` a call is counted under: `matches` if the call has it, else each

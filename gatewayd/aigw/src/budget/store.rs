@@ -41,6 +41,9 @@ pub struct Held {
     pub limit: u64,
     pub remaining: u64,
     pub reset_at: u64,
+    /// The lease it is held under on the shared store (`super::shared`); 0: held in this
+    /// process.
+    pub lease: u64,
 }
 
 /// Why a reservation was refused: the first claim that would have gone over.
@@ -60,6 +63,8 @@ pub struct Refused {
     pub never: bool,
     /// The store is full of counters (fail closed).
     pub full: bool,
+    /// The shared store cannot be reached and the rule says `on_redis_down = "refuse"`.
+    pub unavailable: bool,
 }
 
 /// A counter's spend before and after a settlement (for threshold alerts).
@@ -92,6 +97,10 @@ pub trait CounterStore: Send + Sync {
     fn seed(&self, key: &str, window: Window, limit: u64, period: u64, spent: u64, now: u64);
     /// Every live counter.
     fn snapshot(&self, now: u64) -> Vec<CounterView>;
+    /// The shared store's state for `/healthz` and `/metrics`; `None`: embedded counters.
+    fn shared_health(&self) -> Option<super::shared::Health> {
+        None
+    }
 }
 
 #[derive(Debug)]
@@ -234,6 +243,7 @@ impl CounterStore for MemoryStore {
                         held_only: false,
                         never: false,
                         full: true,
+                        unavailable: false,
                     });
                 }
                 counters.insert(claim.key.clone(), Counter::new(claim.window, claim.limit));
@@ -259,6 +269,7 @@ impl CounterStore for MemoryStore {
                     held_only: spent.saturating_add(claim.amount) <= claim.limit,
                     never: claim.amount > claim.limit,
                     full: false,
+                    unavailable: false,
                 });
             }
         }
@@ -283,6 +294,7 @@ impl CounterStore for MemoryStore {
                 limit: claim.limit,
                 remaining: claim.limit.saturating_sub(used),
                 reset_at: counter.reset_at(now),
+                lease: 0,
             });
         }
         Ok(held)

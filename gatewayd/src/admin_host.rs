@@ -144,6 +144,20 @@ impl ProxyView for AdminHost {
         serde_json::to_value(aigw::budget::view::rows(governor)).ok()
     }
 
+    fn health_notes(&self) -> Vec<String> {
+        let shared = self
+            .1
+            .as_ref()
+            .and_then(|ai| ai.budgets.as_ref())
+            .and_then(|g| g.store.shared_health());
+        match shared {
+            Some(h) if !h.up => vec![
+                "aigw shared counters: Redis unreachable; budgets and limits follow their on_redis_down".into(),
+            ],
+            _ => Vec::new(),
+        }
+    }
+
     fn ai_keys(&self) -> Option<&dyn admin::ai_keys::AiKeys> {
         Some(self)
     }

@@ -67,7 +67,14 @@ pub async fn route(
         return api::handle(proxy, state, request).await;
     }
     match (request.method(), request.uri().path()) {
-        (&Method::GET, "/healthz") => text(StatusCode::OK, "text/plain", "ok\n".into()),
+        (&Method::GET, "/healthz") => text(StatusCode::OK, "text/plain", {
+            let mut body = "ok\n".to_string();
+            for note in proxy.health_notes() {
+                body.push_str(&note);
+                body.push('\n');
+            }
+            body
+        }),
         (&Method::GET, "/metrics") => text(StatusCode::OK, "text/plain; version=0.0.4", {
             proxy.metrics()
         }),

@@ -90,6 +90,11 @@ pub trait ProxyView: Send + Sync {
     fn ai_budgets(&self) -> Option<serde_json::Value> {
         None
     }
+    /// Lines `/healthz` adds after `ok` about parts that run degraded (the AI gateway's
+    /// shared Redis unreachable); the process still serves, so the status stays 200.
+    fn health_notes(&self) -> Vec<String> {
+        Vec::new()
+    }
     /// The AI gateway's virtual and provider keys, for the key pages; `None` where this
     /// daemon cannot manage them.
     fn ai_keys(&self) -> Option<&dyn crate::ai_keys::AiKeys> {

@@ -26,6 +26,7 @@ mod aigw_lifecycle;
 mod aigw_prompt_rewrites;
 mod aigw_providers;
 mod aigw_reload;
+mod aigw_replicas;
 mod aigw_response_dlp;
 mod aigw_response_dlp_streams;
 mod aigw_routes;

@@ -514,7 +514,7 @@ fn shared_families(h: shared::Health) -> Vec<crate::telemetry::Family> {
     vec![
         one("warden_aigw_shared_up", "1 while the shared Redis of budgets and limits answers, 0 while it cannot be reached (each budget's on_redis_down applies).", u64::from(h.up)),
         one("warden_aigw_shared_refusals_total", "Calls refused (503) because the shared Redis could not be reached and a budget or limit says on_redis_down = \"refuse\".", h.refused),
-        one("warden_aigw_shared_local_admissions_total", "Calls admitted within the local allowance while the shared Redis could not be reached (on_redis_down = \"local\").", h.local),
+        one("warden_aigw_shared_local_reservations_total", "Reservations granted within the local allowance while the shared Redis could not be reached (on_redis_down = \"local\"); a call reserves once or twice (rate limits before its body is read, the rest after).", h.local),
         one("warden_aigw_shared_errors_total", "Operations on the shared Redis that failed (unreachable, timed out, or an error answered).", h.errors),
         one("warden_aigw_shared_unsettled_total", "Settlements that could not reach the shared Redis: their reservations hold until their lease expires.", h.unsettled),
     ]

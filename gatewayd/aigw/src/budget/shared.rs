@@ -12,12 +12,13 @@
 //!   that scripts prune;
 //! - Redis unreachable: each budget's or limit's `on_redis_down` decides — `refuse` (503), or
 //!   `local`: admitted within `local_allowance_percent` of the limit, counted in this process
-//!   ([`MemoryStore`]) and in `warden_aigw_shared_local_admissions_total`.
+//!   ([`MemoryStore`]) and in `warden_aigw_shared_local_reservations_total`.
 //!
 //! Never: admit a call no counter holds (Redis down and a rule says `refuse` refuses the
 //! whole call), wait on Redis longer than `[aigw.shared] timeout` per operation, or write a
 //! key outside `key_prefix`.
 
+pub mod breaker;
 mod pool;
 
 use std::collections::HashMap;

@@ -51,6 +51,9 @@ pub struct Breakers {
     window: Duration,
     cooldown: Duration,
     states: Mutex<BTreeMap<String, State>>,
+    /// With `[aigw.shared] redis`: the state every replica shares, asked first; this
+    /// process's own states answer while Redis does not.
+    pub(crate) shared: Option<crate::budget::shared::breaker::SharedBreakers>,
 }
 
 impl Breakers {
@@ -67,7 +70,17 @@ impl Breakers {
                     .map(|d| (d.to_string(), State::default()))
                     .collect(),
             ),
+            shared: None,
         }
+    }
+
+    /// The same breakers, shared with the other replicas through `shared`.
+    pub fn with_shared(
+        mut self,
+        shared: Option<crate::budget::shared::breaker::SharedBreakers>,
+    ) -> Self {
+        self.shared = shared;
+        self
     }
 
     fn with<T>(&self, deployment: &str, f: impl FnOnce(&mut State) -> T) -> Option<T> {
@@ -77,7 +90,18 @@ impl Breakers {
 
     /// Whether `deployment` may be called now (an unknown one always may).
     pub fn check(&self, deployment: &str) -> Gate {
+        if !self.known(deployment) {
+            return Gate::Closed;
+        }
+        if let Some(gate) = self.shared.as_ref().and_then(|s| s.check(deployment)) {
+            return gate;
+        }
         self.check_at(deployment, Instant::now())
+    }
+
+    fn known(&self, deployment: &str) -> bool {
+        let states = self.states.lock().unwrap_or_else(|p| p.into_inner());
+        states.contains_key(deployment)
     }
 
     fn check_at(&self, deployment: &str, now: Instant) -> Gate {
@@ -102,6 +126,9 @@ impl Breakers {
 
     /// The deployment answered (or failed in a way that is the caller's, not its own).
     pub fn success(&self, deployment: &str) {
+        if let (Some(shared), true) = (&self.shared, self.known(deployment)) {
+            shared.success(deployment);
+        }
         self.with(deployment, |s| {
             s.failures.clear();
             s.open_until = None;
@@ -111,7 +138,18 @@ impl Breakers {
 
     /// The deployment failed; true when this failure opened it.
     pub fn failure(&self, deployment: &str, gate: Gate) -> bool {
-        self.failure_at(deployment, gate, Instant::now())
+        // This process's count is kept too: it answers while Redis does not.
+        let local = self.failure_at(deployment, gate, Instant::now());
+        match (&self.shared, self.known(deployment)) {
+            (Some(shared), true) => {
+                let opened = shared.failure(deployment, gate);
+                if opened == Some(true) && !local {
+                    self.with(deployment, |s| s.opened += 1);
+                }
+                opened.unwrap_or(local)
+            }
+            _ => local,
+        }
     }
 
     fn failure_at(&self, deployment: &str, gate: Gate, now: Instant) -> bool {

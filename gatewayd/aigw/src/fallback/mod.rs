@@ -98,7 +98,11 @@ impl Fallbacks {
             .flat_map(|p| p.deployments.iter().map(|(d, _)| d.canonical.clone()))
             .collect();
         Ok(Self {
-            breakers: Breakers::new(&config.breaker, deployments.iter().map(String::as_str)),
+            breakers: Breakers::new(&config.breaker, deployments.iter().map(String::as_str))
+                .with_shared(crate::budget::shared::breaker::SharedBreakers::from_config(
+                    &config.shared,
+                    &config.breaker,
+                )?),
             plans,
             attempts: Mutex::new(BTreeMap::new()),
             fallbacks: Mutex::new(BTreeMap::new()),

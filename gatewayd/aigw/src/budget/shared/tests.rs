@@ -370,3 +370,86 @@ fn redis_killed_mid_call_then_back_is_used_again_after_the_backoff() {
     }
     assert!(s.shared_health().unwrap().up);
 }
+
+fn breakers(url: &str) -> crate::fallback::breaker::Breakers {
+    let config: AigwConfig = toml::from_str(&format!(
+        "[shared]\nredis = \"{url}\"\n[breaker]\nfailures = 3\nwindow = \"60s\"\ncooldown = \"30s\"\n"
+    ))
+    .unwrap();
+    crate::fallback::breaker::Breakers::new(&config.breaker, ["openai/gpt-4o"].into_iter())
+        .with_shared(breaker::SharedBreakers::from_config(&config.shared, &config.breaker).unwrap())
+}
+
+#[test]
+fn a_breaker_opened_by_the_failures_of_two_replicas_is_open_on_both() {
+    use crate::fallback::breaker::Gate;
+    let redis = Redis::start();
+    let (a, b) = (breakers(&redis.url()), breakers(&redis.url()));
+    let dep = "openai/gpt-4o";
+    // Two failures on a, one on b: three within the window open it — for both.
+    assert!(!a.failure(dep, Gate::Closed));
+    assert!(!a.failure(dep, Gate::Closed));
+    assert_eq!(b.check(dep), Gate::Closed);
+    assert!(
+        b.failure(dep, Gate::Closed),
+        "the third failure, on b, opens it"
+    );
+    for r in [&a, &b] {
+        assert!(
+            matches!(r.check(dep), Gate::Open { retry_in } if retry_in <= Duration::from_secs(30))
+        );
+    }
+    // After the cooldown exactly one replica probes; a failed probe opens it again.
+    fn shared(r: &crate::fallback::breaker::Breakers) -> &breaker::SharedBreakers {
+        r.shared.as_ref().unwrap()
+    }
+    let later = breaker_now() + 31_000;
+    assert_eq!(shared(&a).check_at(dep, later), Some(Gate::Probe));
+    assert!(matches!(
+        shared(&b).check_at(dep, later),
+        Some(Gate::Open { .. })
+    ));
+    assert_eq!(shared(&a).failure_at(dep, Gate::Probe, later), Some(false));
+    assert!(matches!(
+        shared(&b).check_at(dep, later + 1),
+        Some(Gate::Open { .. })
+    ));
+    // A success anywhere closes it everywhere.
+    b.success(dep);
+    assert_eq!(a.check(dep), Gate::Closed);
+    // A deployment no route names is not keyed on Redis.
+    assert_eq!(a.check("other/model"), Gate::Closed);
+}
+
+#[test]
+fn a_breaker_falls_back_to_the_replicas_own_while_redis_is_down() {
+    use crate::fallback::breaker::Gate;
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let b = breakers(&format!("redis://127.0.0.1:{port}"));
+    let dep = "openai/gpt-4o";
+    let started = Instant::now();
+    for _ in 0..2 {
+        assert!(!b.failure(dep, Gate::Closed));
+    }
+    assert!(
+        b.failure(dep, Gate::Closed),
+        "this replica's own count opens it"
+    );
+    assert!(matches!(b.check(dep), Gate::Open { .. }));
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+fn breaker_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}

@@ -363,3 +363,69 @@ fn a_rate_limit_is_shared_and_redis_down_refuses_or_admits_locally_as_each_budge
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn a_breaker_opened_by_one_replica_is_open_on_the_other() {
+    let redis = Redis::start();
+    let mut gw = AiGateway::start_extended(
+        &format!(
+            "[clickhouse]\nurl = \"http://127.0.0.1:1\"\n[events]\nenabled = false\n\
+             [aigw.shared]\nredis = \"redis://127.0.0.1:{}\"\n",
+            redis.port
+        ),
+        |_, _| crate::aigw::Extra {
+            aigw: "[aigw.breaker]\nfailures = 3\nwindow = \"60s\"\ncooldown = \"60s\"\n".into(),
+            ..crate::aigw::Extra::default()
+        },
+    );
+    // A deployment that always answers 503 (the openai mock's failing path), first in a route.
+    let path = gw.dir.path().join("gatewayd.toml");
+    let mut config = std::fs::read_to_string(&path).unwrap();
+    config.push_str(&format!(
+        "[[aigw.providers]]\nname = \"breaky\"\nkind = \"openai\"\n\
+         base_url = \"http://127.0.0.1:{}/fail-503/v1\"\nkey = \"openai-prod\"\n\
+         [[aigw.routes]]\nname = \"brk\"\n\
+         targets = [{{ model = \"breaky/gpt-4o-mini\" }}, {{ model = \"openai/gpt-4o-mini\" }}]\n",
+        gw.openai.port
+    ));
+    std::fs::write(&path, config).unwrap();
+    gw.restart();
+    let key = gw.virtual_key(&["--name", "app", "--user", "bob"]);
+    let second = Replica::of(&gw);
+    let failed = |gw: &AiGateway| {
+        gw.openai
+            .requests()
+            .iter()
+            .filter(|r| r["path"].as_str().unwrap_or("").starts_with("/fail-503/"))
+            .count()
+    };
+    let call = |addr: SocketAddr| {
+        crate::support::curl(&[
+            "-H",
+            &format!("Authorization: Bearer {key}"),
+            "-H",
+            "content-type: application/json",
+            "-d",
+            r#"{"model":"brk","messages":[{"role":"user","content":"hi"}]}"#,
+            &format!("http://{addr}/v1/chat/completions"),
+        ])
+    };
+    // Three calls on the first replica: each fails over from breaky, the third opens it.
+    for _ in 0..3 {
+        let r = call(gw.addr);
+        assert_eq!(r.status, 200, "{}", r.body_text());
+    }
+    assert_eq!(failed(&gw), 3);
+    // The second replica never saw breaky fail, yet skips it: the circuit is shared.
+    for _ in 0..3 {
+        let r = call(second.addr);
+        assert_eq!(r.status, 200, "{}", r.body_text());
+        assert!(r.body_text().contains("mock-openai"), "{}", r.body_text());
+    }
+    assert_eq!(
+        failed(&gw),
+        3,
+        "the second replica called the open deployment\n{}",
+        second.log()
+    );
+}

@@ -73,6 +73,9 @@ pub struct CallRecord {
     pub attempts: u8,
     pub fallbacks: u8,
     pub attempt_log: Vec<String>,
+    /// Where its budgets and limits were counted (`crate::budget::Admission::counters`):
+    /// `redis`, `local`, `memory`, or empty when none applied.
+    pub counters: &'static str,
 }
 
 impl CallRecord {
@@ -111,6 +114,7 @@ impl CallRecord {
             attempts: 0,
             fallbacks: 0,
             attempt_log: Vec::new(),
+            counters: "",
         }
     }
 }
@@ -289,6 +293,9 @@ impl CallLog {
 impl Drop for CallLog {
     fn drop(&mut self) {
         let admission = self.record.admission.take();
+        if let Some(a) = &admission {
+            self.record.counters = a.counters();
+        }
         let cost = self.ledger.settle(&self.record);
         // Budgets settle to the same cost the row says, once.
         if let Some(admission) = admission {

@@ -263,6 +263,7 @@ impl CallFinished<'_> {
             dlp_action = r.dlp_action.unwrap_or(""),
             response_dlp_findings = %r.response_findings.detectors().join(","),
             response_dlp_action = r.response_dlp_action.unwrap_or(""),
+            counters = r.counters,
             "ai call"
         );
         // Output the gateway counted (a caller hung up) is flagged, not a provider's fault.

@@ -298,7 +298,8 @@ fn a_rate_limit_is_shared_and_redis_down_refuses_or_admits_locally_as_each_budge
     if second_of_minute > 45 {
         std::thread::sleep(Duration::from_secs(61 - second_of_minute));
     }
-    assert_eq!(chat(gw.addr, &loose).status, 200);
+    let first = chat(gw.addr, &loose);
+    assert_eq!(first.status, 200);
     assert_eq!(chat(second.addr, &loose).status, 200);
     assert_eq!(chat(gw.addr, &strict).status, 200);
     let fourth = chat(second.addr, &loose);
@@ -329,6 +330,11 @@ fn a_rate_limit_is_shared_and_redis_down_refuses_or_admits_locally_as_each_budge
     // 3-a-minute limit on this replica, then refused saying why; never admitted uncounted.
     let local = chat(gw.addr, &loose);
     assert_eq!(local.status, 200, "{}", local.body_text());
+    // The call lines say where each call was counted.
+    let line =
+        |r: &crate::support::curl::CurlResult| gw.call_line(r.header("x-request-id").unwrap());
+    assert_eq!(crate::aigw::field(&line(&first), "counters"), "redis");
+    assert_eq!(crate::aigw::field(&line(&local), "counters"), "local");
     let spent = chat(gw.addr, &loose);
     assert_eq!(spent.status, 503, "{}", spent.body_text());
     assert!(

@@ -635,6 +635,18 @@ impl Admission {
         out
     }
 
+    /// Where its counters are: `redis` (`[aigw.shared]`), `local` (this replica's allowance
+    /// while Redis was unreachable) or `memory` (embedded), for the call's log line.
+    pub fn counters(&self) -> &'static str {
+        if self.governor.store.shared_health().is_none() {
+            "memory"
+        } else if self.held.iter().any(|h| h.local) {
+            "local"
+        } else {
+            "redis"
+        }
+    }
+
     /// Settles to what the call used (from its record and the cost the log phase computed).
     pub fn settle(mut self, record: &CallRecord, cost: &Cost) {
         let (tokens, micro) = used(record, cost);

@@ -232,6 +232,7 @@ impl SharedStore {
                     remaining: c.limit.saturating_sub(at(0).saturating_add(at(1))),
                     reset_at: at(2).max(now + 1),
                     lease: if c.hold { lease } else { 0 },
+                    local: false,
                 });
             }
             return Ok(Ok(held));
@@ -315,13 +316,16 @@ impl SharedStore {
                 ..c.clone()
             })
             .collect();
-        let held = self
+        let mut held = self
             .local
             .reserve(&allowed, now)
             .map_err(|refused| Refused {
                 unavailable: true,
                 ..refused
             })?;
+        for h in &mut held {
+            h.local = true;
+        }
         self.local_admitted.fetch_add(1, Relaxed);
         tracing::info!(target: "aigw::budget", "call admitted within the local allowance: the shared Redis cannot be reached");
         Ok(held)
@@ -388,7 +392,7 @@ impl CounterStore for SharedStore {
             .collect();
         // Granted in this process (Redis was down): settled here.
         let local: Vec<usize> = (0..held.len())
-            .filter(|&i| held[i].lease == 0 && held[i].hold)
+            .filter(|&i| held[i].local && held[i].hold)
             .collect();
         if !local.is_empty() {
             let h: Vec<Held> = local.iter().map(|&i| held[i].clone()).collect();
@@ -402,7 +406,7 @@ impl CounterStore for SharedStore {
         }
         let mut by_tag: Vec<(String, Vec<usize>)> = Vec::new();
         for (i, h) in held.iter().enumerate() {
-            if h.lease == 0 {
+            if h.lease == 0 || h.local {
                 continue;
             }
             let (tag, _) = Self::split(&h.key);

@@ -41,9 +41,12 @@ pub struct Held {
     pub limit: u64,
     pub remaining: u64,
     pub reset_at: u64,
-    /// The lease it is held under on the shared store (`super::shared`); 0: held in this
-    /// process.
+    /// The lease it is held under on the shared store (`super::shared`); 0: none (held in
+    /// this process, or counted at once).
     pub lease: u64,
+    /// Granted by this process within the shared store's local allowance (Redis was
+    /// unreachable), and settled here.
+    pub local: bool,
 }
 
 /// Why a reservation was refused: the first claim that would have gone over.
@@ -295,6 +298,7 @@ impl CounterStore for MemoryStore {
                 remaining: claim.limit.saturating_sub(used),
                 reset_at: counter.reset_at(now),
                 lease: 0,
+                local: false,
             });
         }
         Ok(held)

@@ -26,6 +26,17 @@ pub struct AuditEntry {
 
 static WRITE: Mutex<()> = Mutex::new(());
 
+/// Sees every entry as it is recorded (SIEM export); must not block.
+pub type AuditTap = Box<dyn Fn(&AuditEntry) + Send + Sync>;
+
+static TAP: std::sync::OnceLock<AuditTap> = std::sync::OnceLock::new();
+
+/// Shows every entry recorded in this process from now on to `tap` too (set once, by the
+/// daemon; a second call is ignored).
+pub fn set_tap(tap: AuditTap) {
+    let _ = TAP.set(tap);
+}
+
 /// Appends an entry; a failure to write is logged loudly, never silently dropped.
 pub fn record(state_dir: &Path, actor: &str, action: &str, detail: &str) {
     let mut detail_kept: String = detail.chars().take(MAX_DETAIL).collect();
@@ -43,6 +54,9 @@ pub fn record(state_dir: &Path, actor: &str, action: &str, detail: &str) {
         detail,
     };
     tracing::info!(actor, action, detail = %entry.detail, "admin action");
+    if let Some(tap) = TAP.get() {
+        tap(&entry);
+    }
     let Ok(mut line) = serde_json::to_string(&entry) else {
         return;
     };

@@ -104,6 +104,25 @@ fn findings(rows: &[DlpFinding]) -> Vec<Finding> {
         .collect()
 }
 
+/// Whether a record is a security event, without building the event (the log phase asks
+/// this of every transaction when no sink wants them all).
+pub fn is_security(record: &Record) -> bool {
+    match record {
+        Record::Http(r) => {
+            r.http.blocked != 0 || !r.findings.is_empty() || r.http.dlp_finding_count > 0
+        }
+        Record::Ai(c) => {
+            let a = &c.ai;
+            a.error.contains("budget")
+                || a.dlp_action == "block"
+                || a.response_dlp_action == "block"
+                || !c.findings.is_empty()
+                || a.dlp_finding_count > 0
+                || a.response_dlp_finding_count > 0
+        }
+    }
+}
+
 impl SiemEvent {
     /// The event of a queued record (security or not; the sinks choose).
     pub fn from_record(record: &Record) -> Self {
@@ -239,7 +258,7 @@ mod tests {
             }],
         });
         let event = SiemEvent::from_record(&record);
-        assert!(event.security);
+        assert!(event.security && is_security(&record));
         assert_eq!(event.kind, "block");
         assert_eq!(event.ts_ms, 1_700_000_000_000);
         let json = serde_json::to_string(&event).unwrap();

@@ -90,6 +90,8 @@ pub struct Siem {
     stop: watch::Sender<bool>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     audit_seq: AtomicU64,
+    /// Some sink takes every transaction (else only security records are turned into events).
+    any_transactions: bool,
 }
 
 impl Siem {
@@ -142,7 +144,9 @@ impl Siem {
                 stats,
             });
         }
+        let any_transactions = sinks.iter().any(|s| s.transactions);
         Ok(Some(Arc::new(Self {
+            any_transactions,
             sinks,
             stop,
             tasks: Mutex::new(tasks),
@@ -152,6 +156,9 @@ impl Siem {
 
     /// Offers a record of the events path (called in the log phase: never blocks).
     pub fn offer_record(&self, record: &events::Record) {
+        if !self.any_transactions && !event::is_security(record) {
+            return;
+        }
         self.offer(SiemEvent::from_record(record));
     }
 

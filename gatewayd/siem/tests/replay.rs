@@ -1,5 +1,6 @@
 //! A syslog receiver that is down, then up: every event offered meanwhile is spooled on
 //! disk and delivered once, in order, over a real TCP socket, before anything newer.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
@@ -32,10 +33,7 @@ async fn read_frames(stream: &mut tokio::net::TcpStream, want: usize) -> Vec<Str
             .unwrap();
         assert!(n > 0, "receiver connection closed early");
         buf.extend_from_slice(&chunk[..n]);
-        loop {
-            let Some(space) = buf.iter().position(|b| *b == b' ') else {
-                break;
-            };
+        while let Some(space) = buf.iter().position(|b| *b == b' ') {
             let len: usize = std::str::from_utf8(&buf[..space]).unwrap().parse().unwrap();
             if buf.len() < space + 1 + len {
                 break;

@@ -1,5 +1,5 @@
-//! A syslog receiver that is down, then up: every event offered meanwhile is spooled on
-//! disk and delivered once, in order, over a real TCP socket, before anything newer.
+//! A syslog receiver that is down, then up, then restarted: every event offered meanwhile is
+//! spooled on disk and delivered once, in order, over a real TCP socket, before anything newer.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
@@ -51,7 +51,7 @@ fn id_of(frame: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn events_offered_while_the_receiver_is_down_arrive_once_in_order() {
+async fn events_offered_while_the_receiver_is_down_or_restarted_arrive_once_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let probe = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = probe.local_addr().unwrap().port();
@@ -95,11 +95,6 @@ async fn events_offered_while_the_receiver_is_down_arrive_once_in_order() {
     let ids: Vec<String> = frames.iter().map(|f| id_of(f)).collect();
     assert_eq!(ids, ["e0", "e1", "e2", "e3", "e4", "e5", "e6"]);
     assert!(frames[0].starts_with("<107>1 "), "{}", frames[0]);
-    siem.finish(Duration::from_secs(5)).await;
-    assert_eq!(stats.sent.load(relaxed), 7);
-    assert!(stats.replayed.load(relaxed) >= 5);
-    assert_eq!(stats.spool_pending.load(relaxed), 0);
-    assert_eq!(stats.dropped.load(relaxed), 0);
     // Nothing more arrives: each event was delivered once.
     let mut rest = [0u8; 64];
     let more = tokio::time::timeout(Duration::from_millis(300), stream.read(&mut rest)).await;
@@ -107,4 +102,34 @@ async fn events_offered_while_the_receiver_is_down_arrive_once_in_order() {
         matches!(more, Err(_) | Ok(Ok(0))),
         "no duplicate after the seven"
     );
+
+    // The receiver restarts: the kept connection is dead. The next event must not vanish
+    // into it: it is spooled and arrives on the new connection.
+    drop(stream);
+    drop(listener);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    siem.offer(event(7));
+    for _ in 0..100 {
+        if stats.spooled.load(relaxed) >= 8 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        stats.spooled.load(relaxed) >= 8,
+        "the event after the restart is spooled"
+    );
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let (mut stream, _) = tokio::time::timeout(Duration::from_secs(10), listener.accept())
+        .await
+        .expect("the sink reconnects")
+        .unwrap();
+    let frames = read_frames(&mut stream, 1).await;
+    assert_eq!(id_of(&frames[0]), "e7");
+
+    siem.finish(Duration::from_secs(5)).await;
+    assert_eq!(stats.sent.load(relaxed), 8);
+    assert!(stats.replayed.load(relaxed) >= 6);
+    assert_eq!(stats.spool_pending.load(relaxed), 0);
+    assert_eq!(stats.dropped.load(relaxed), 0);
 }

@@ -252,6 +252,27 @@ mod tests {
         validate(&c).map_err(|(_, _, m)| m)
     }
 
+    /// The commented sinks of the example file, uncommented, are a valid section.
+    #[test]
+    fn the_documented_example_sinks_are_valid() {
+        let text = include_str!("../../../deploy/gatewayd.example.toml");
+        let start = text.find("# [siem]\n").unwrap();
+        let end = start + text[start..].find("\n[policies]").unwrap();
+        let section: String = text[start..end]
+            .lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| l.starts_with('[') || l.contains(" = "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let config: crate::Config = toml::from_str(&section).unwrap();
+        assert_eq!(config.siem.sinks.len(), 3);
+        validate(&config.siem).unwrap();
+        assert_eq!(
+            config.siem.sinks[1].secret_env.as_deref(),
+            Some("WARDEN_HEC_TOKEN")
+        );
+    }
+
     #[test]
     fn sinks_are_checked_for_what_types_cannot_say() {
         assert!(sink("syslog", "tcp://127.0.0.1:514", "").is_ok());

@@ -94,6 +94,9 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         events.writer.as_ref().map(|w| w.sink.clone()),
         geoip,
     ));
+    if let Some(siem) = &siem {
+        gateway.spawn_service(crate::siem_audit::follow(siem.clone(), state_dir.clone()));
+    }
     // The AI key inventory: a corrupt fingerprint secret stops the start.
     let fingerprints = crate::key_inventory::open(&gateway.snapshot().config, &state_dir)?;
     let _ = gateway.key_fingerprints.set(fingerprints);

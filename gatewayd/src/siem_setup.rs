@@ -1,6 +1,7 @@
-//! Starts SIEM export (crate `siem`) with the daemon and wires its two taps: the events
-//! path's sink (blocks, DLP findings, budget refusals, and every transaction for sinks that
-//! ask) and the admin audit trail (admin actions, approvals, key operations).
+//! Starts SIEM export (crate `siem`) with the daemon and wires its sources: a tap on the
+//! events path's sink (blocks, DLP findings, budget refusals, and every transaction for sinks
+//! that ask) and, started by the daemon with its services, the admin audit trail's follower
+//! (`siem_audit.rs`: admin actions, approvals, key operations).
 //!
 //! What this module must never do: let a sink's failure stop traffic (the taps only offer
 //! events to bounded queues), or print a sink's secret (the crate never shows it).
@@ -32,10 +33,6 @@ pub fn start(
             "events.enabled = false: SIEM export sends admin actions only, no transactions or blocks"
         ),
     }
-    let tap = siem.clone();
-    admin::audit::set_tap(Box::new(move |entry| {
-        tap.offer_audit(entry.ts_unix_ms, &entry.actor, &entry.action, &entry.detail)
-    }));
     let _ = RUNNING.set(siem.clone());
     Ok(Some(siem))
 }

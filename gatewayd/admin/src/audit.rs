@@ -10,7 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-const AUDIT_FILE: &str = "admin-audit.jsonl";
+/// The trail's file in the state directory (SIEM export follows it).
+pub const AUDIT_FILE: &str = "admin-audit.jsonl";
 /// The longest detail kept (a long query is cut).
 const MAX_DETAIL: usize = 4096;
 
@@ -25,17 +26,6 @@ pub struct AuditEntry {
 }
 
 static WRITE: Mutex<()> = Mutex::new(());
-
-/// Sees every entry as it is recorded (SIEM export); must not block.
-pub type AuditTap = Box<dyn Fn(&AuditEntry) + Send + Sync>;
-
-static TAP: std::sync::OnceLock<AuditTap> = std::sync::OnceLock::new();
-
-/// Shows every entry recorded in this process from now on to `tap` too (set once, by the
-/// daemon; a second call is ignored).
-pub fn set_tap(tap: AuditTap) {
-    let _ = TAP.set(tap);
-}
 
 /// Appends an entry; a failure to write is logged loudly, never silently dropped.
 pub fn record(state_dir: &Path, actor: &str, action: &str, detail: &str) {
@@ -54,9 +44,6 @@ pub fn record(state_dir: &Path, actor: &str, action: &str, detail: &str) {
         detail,
     };
     tracing::info!(actor, action, detail = %entry.detail, "admin action");
-    if let Some(tap) = TAP.get() {
-        tap(&entry);
-    }
     let Ok(mut line) = serde_json::to_string(&entry) else {
         return;
     };

@@ -16,7 +16,8 @@ const MAX_TEXT: usize = 512;
 /// One exported event. Serialised as is for JSON payloads and into the sinks' spools.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
 pub struct SiemEvent {
-    /// The transaction's request id, or `audit-<ms>-<n>` for an admin action: receivers
+    /// The transaction's request id, or `audit-<ms>-<offset in the trail>` for an admin
+    /// action: receivers
     /// de-duplicate on it (a crash between delivery and acknowledgement sends a batch again).
     pub id: String,
     /// Milliseconds since the Unix epoch (UTC).
@@ -206,8 +207,8 @@ impl SiemEvent {
         }
     }
 
-    /// The event of an admin audit entry (`seq` tells apart entries of the same millisecond).
-    pub fn from_audit(ts_ms: u64, seq: u64, actor: &str, action: &str, detail: &str) -> Self {
+    /// The event of an admin audit entry (`at`, its offset in the trail, keeps its id stable).
+    pub fn from_audit(ts_ms: u64, at: u64, actor: &str, action: &str, detail: &str) -> Self {
         let kind = if action.contains("key") {
             "key"
         } else if action.contains("status") || action.contains("access") {
@@ -221,7 +222,7 @@ impl SiemEvent {
             3
         };
         Self {
-            id: format!("audit-{ts_ms}-{seq}"),
+            id: format!("audit-{ts_ms}-{at}"),
             ts_ms,
             security: true,
             kind: kind.into(),

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! events path (EventSink tap) ─┐                  ┌─► sink task ─► receiver
-//! admin audit trail (tap) ─────┴─► Siem::offer ──┤     │ unreachable: disk spool, replayed
+//! admin audit trail (follower) ┴─► Siem::offer ──┤     │ unreachable: disk spool, replayed
 //!                                   (try_send)    └─► sink task ─► ...   in order, counted
 //! ```
 //!
@@ -14,7 +14,7 @@
 //! print a HEC token or webhook secret (read from a file or the environment at start, kept in
 //! [`Secret`], never in `Debug`, errors or logs), or export a prompt or unmasked match.
 //! It never imports the proxy, the admin plane, the reports or the daemon: the daemon wires
-//! the taps.
+//! the sources.
 
 mod event;
 mod format;
@@ -23,7 +23,7 @@ mod stats;
 mod transport;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -89,7 +89,6 @@ pub struct Siem {
     sinks: Vec<SinkHandle>,
     stop: watch::Sender<bool>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
-    audit_seq: AtomicU64,
     /// Some sink takes every transaction (else only security records are turned into events).
     any_transactions: bool,
 }
@@ -150,7 +149,6 @@ impl Siem {
             sinks,
             stop,
             tasks: Mutex::new(tasks),
-            audit_seq: AtomicU64::new(0),
         })))
     }
 
@@ -162,10 +160,9 @@ impl Siem {
         self.offer(SiemEvent::from_record(record));
     }
 
-    /// Offers an admin audit entry.
-    pub fn offer_audit(&self, ts_ms: u64, actor: &str, action: &str, detail: &str) {
-        let seq = self.audit_seq.fetch_add(1, Relaxed);
-        self.offer(SiemEvent::from_audit(ts_ms, seq, actor, action, detail));
+    /// Offers an admin audit entry; `at` (its offset in the trail) makes its id stable.
+    pub fn offer_audit(&self, ts_ms: u64, at: u64, actor: &str, action: &str, detail: &str) {
+        self.offer(SiemEvent::from_audit(ts_ms, at, actor, action, detail));
     }
 
     /// Queues the event on every sink that wants it; a full queue counts a drop.

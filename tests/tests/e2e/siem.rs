@@ -2,9 +2,11 @@
 //! proxy reaches Debian's `rsyslog` (a real receiver: plain TCP with a JSON payload, TLS with
 //! CEF) as an RFC 5424 message it parses, carrying the masked snippet and never the card
 //! number; Splunk HEC batches carry the token and webhook batches a valid HMAC signature
-//! (checked by an independent Python receiver); and events made while rsyslog is down wait
+//! (checked by an independent Python receiver), admin actions included, from the dashboard
+//! and from the CLI; and events made while rsyslog is down wait
 //! on disk and arrive once each, in order, when it is back.
 
+use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -19,6 +21,21 @@ const CARD: &str = "4539 1488 0343 6467";
 const CARD_DIGITS: &str = "4539148803436467";
 const HEC_TOKEN: &str = "hec-token-7c1d2e9a4b5f6083";
 const WEBHOOK_SECRET: &str = "whsec-3a9e1f7b2c8d4e60";
+const PROVIDER_KEY: &str = "sk-proj-siemTEST0123456789abcdefghijklmnopqrstuv";
+
+/// A master key file (0600) for `[keys] master_key = "file:..."`.
+fn master_key_file(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let out = Command::new(crate::support::tools::gatewayd_binary())
+        .args(["keys", "master-key"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let path = dir.join("master.key");
+    std::fs::write(&path, String::from_utf8(out.stdout).unwrap().trim()).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    path
+}
 
 fn rsyslogd() -> PathBuf {
     for path in ["/usr/sbin/rsyslogd", "/sbin/rsyslogd"] {
@@ -369,8 +386,40 @@ fn hec_batches_carry_the_token_and_webhook_batches_a_valid_signature() {
         token_file.display(),
         secret_file.display()
     );
+    let master = master_key_file(dir.path());
+    let sinks = format!(
+        "{sinks}\n[keys]\nmaster_key = \"file:{}\"\n",
+        master.display()
+    );
     let gw = gateway(&origin, &sinks);
     leak_card(&gw, "c1");
+    // A key operation from the CLI, another process: exported from the audit trail.
+    let mut add = Command::new(crate::support::tools::gatewayd_binary())
+        .args([
+            "keys",
+            "add",
+            "soc-test",
+            "--provider",
+            "openai",
+            "--config",
+        ])
+        .arg(&gw.config_path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(PROVIDER_KEY.as_bytes())
+        .unwrap();
+    let out = add.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // An admin action: a refused dashboard login is audited, and so exported.
     let login = curl(&[
         "-d",
@@ -416,8 +465,29 @@ fn hec_batches_carry_the_token_and_webhook_batches_a_valid_signature() {
     assert_eq!(event["kind"], "admin");
     assert!(event["id"].as_str().unwrap().starts_with("audit-"));
 
+    let key_op = receiver.wait("/hook", "webhook key operation", |r| {
+        r["body"].as_str().unwrap().contains("provider_key.add")
+    });
+    assert_eq!(key_op["signature_ok"], true);
+    let body: Value = serde_json::from_str(key_op["body"].as_str().unwrap()).unwrap();
+    let event = body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "provider_key.add")
+        .unwrap();
+    assert_eq!(event["kind"], "key", "{event}");
+    assert!(
+        event["user"].as_str().unwrap().starts_with("cli:"),
+        "{event}"
+    );
+
     let everything = std::fs::read_to_string(&receiver.log).unwrap();
     assert!(!everything.contains(CARD) && !everything.contains(CARD_DIGITS));
+    assert!(
+        !everything.contains(PROVIDER_KEY),
+        "the provider key was exported"
+    );
     let log = gw.log();
     assert!(
         !log.contains(HEC_TOKEN) && !log.contains(WEBHOOK_SECRET),

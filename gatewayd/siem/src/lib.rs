@@ -59,11 +59,28 @@ pub struct SetupError {
     pub reason: String,
 }
 
+/// The most of a secret file read (a token is a line).
+const MAX_SECRET_FILE: u64 = 64 * 1024;
+
 /// Reads a sink's secret from its file (first line, trimmed) or environment variable.
 fn read_secret(sink: &SiemSink) -> Result<Option<Secret>, String> {
     let value = if let Some(path) = &sink.secret_file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("secret_file {}: {e}", path.display()))?;
+        use std::io::Read;
+        use std::os::unix::fs::MetadataExt;
+        let fail = |e: std::io::Error| format!("secret_file {}: {e}", path.display());
+        let file = std::fs::File::open(path).map_err(fail)?;
+        let mode = file.metadata().map_err(fail)?.mode();
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "secret_file {}: readable by others (mode {:o}); chmod 600 it",
+                path.display(),
+                mode & 0o777
+            ));
+        }
+        let mut text = String::new();
+        file.take(MAX_SECRET_FILE)
+            .read_to_string(&mut text)
+            .map_err(fail)?;
         text.lines().next().unwrap_or("").trim().to_string()
     } else if let Some(var) = &sink.secret_env {
         std::env::var(var).map_err(|_| format!("secret_env {var} is not set"))?
@@ -205,5 +222,36 @@ impl Siem {
                 tracing::warn!("a SIEM sink did not finish in time; its queued events are lost");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sink(extra: &str) -> SiemSink {
+        let text = format!("name = \"s\"\nkind = \"hec\"\nurl = \"https://h/x\"\n{extra}");
+        toml::from_str(&text).unwrap()
+    }
+
+    #[test]
+    fn a_secret_file_others_can_read_is_refused_and_errors_never_show_the_secret() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        std::fs::write(&path, "tok-123456\nignored\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let s = sink(&format!("secret_file = \"{}\"", path.display()));
+        let error = read_secret(&s).unwrap_err();
+        assert!(
+            error.contains("chmod 600") && !error.contains("tok-123456"),
+            "{error}"
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let secret = read_secret(&s).unwrap().unwrap();
+        assert_eq!(secret.expose(), "tok-123456");
+        assert!(!format!("{secret:?}").contains("tok"));
+        let unset = sink("secret_env = \"WARDEN_SIEM_TEST_UNSET_VAR\"");
+        assert!(read_secret(&unset).unwrap_err().contains("is not set"));
     }
 }

@@ -376,6 +376,10 @@ fn hec_batches_carry_the_token_and_webhook_batches_a_valid_signature() {
     std::fs::write(&token_file, format!("{HEC_TOKEN}\n")).unwrap();
     let secret_file = dir.path().join("webhook.secret");
     std::fs::write(&secret_file, WEBHOOK_SECRET).unwrap();
+    for file in [&token_file, &secret_file] {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
     let port = receiver.port;
     let sinks = format!(
         "[[siem.sinks]]\nname = \"splunk\"\nkind = \"hec\"\n\

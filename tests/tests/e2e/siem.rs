@@ -541,3 +541,47 @@ fn blocks_made_while_rsyslog_is_down_are_spooled_and_arrive_once_in_order() {
     assert_eq!(gw.metric("warden_siem_spool_pending{sink=\"soc\"}"), 0.0);
     assert_eq!(gw.metric("warden_siem_dropped_total{sink=\"soc\"}"), 0.0);
 }
+
+#[test]
+fn a_receiver_that_never_answers_costs_no_request_and_its_events_wait_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    // Accepts connections (the kernel's backlog) and never reads or answers.
+    let tarpit = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = tarpit.local_addr().unwrap().port();
+    let secret_file = dir.path().join("webhook.secret");
+    std::fs::write(&secret_file, WEBHOOK_SECRET).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let origin = Origin::start(dir.path());
+    let sinks = format!(
+        "[[siem.sinks]]\nname = \"stuck\"\nkind = \"webhook\"\nurl = \"http://127.0.0.1:{port}/hook\"\n\
+         secret_file = \"{}\"\nflush_interval = \"50ms\"\ntimeout = \"1s\"\nretry_interval = \"30s\"\n",
+        secret_file.display()
+    );
+    let gw = gateway(&origin, &sinks);
+    let started = Instant::now();
+    for n in 0..10 {
+        leak_card(&gw, &format!("t{n}"));
+    }
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(5),
+        "10 refused prompts took {took:?} with a stuck receiver"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while gw.metric("warden_siem_spooled_total{sink=\"stuck\"}") < 10.0 {
+        assert!(Instant::now() < deadline, "not spooled:\n{}", gw.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (_, metrics) = crate::support::gateway::http_get(gw.admin, "/metrics").unwrap();
+    assert!(
+        metrics.contains("warden_siem_last_error{sink=\"stuck\",kind=\"timeout\"} 1"),
+        "{metrics}"
+    );
+    assert_eq!(gw.metric("warden_siem_sent_total{sink=\"stuck\"}"), 0.0);
+    assert_eq!(gw.metric("warden_siem_dropped_total{sink=\"stuck\"}"), 0.0);
+    assert!(!gw.log().contains(WEBHOOK_SECRET));
+    drop(tarpit);
+}

@@ -233,14 +233,18 @@ impl SinkTask {
             let n = events.len() as u64;
             let spool = self.spool.clone();
             let cursor = replay.cursor;
-            let acked = tokio::task::spawn_blocking(move || {
-                spool
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .ack(cursor)
-            })
-            .await;
             let relaxed = std::sync::atomic::Ordering::Relaxed;
+            let acked = tokio::task::spawn_blocking(move || {
+                let mut spool = spool.lock().unwrap_or_else(PoisonError::into_inner);
+                let acked = spool.ack(cursor);
+                (acked, spool.stats().records_pending)
+            })
+            .await
+            .map(|(acked, pending)| {
+                // The backlog gauge before the counters: a reader never sees both counted.
+                self.stats.spool_pending.store(pending, relaxed);
+                acked
+            });
             self.stats.sent.fetch_add(n, relaxed);
             self.stats.replayed.fetch_add(n, relaxed);
             if !matches!(acked, Ok(Ok(()))) {
@@ -250,7 +254,6 @@ impl SinkTask {
                 self.refresh_pending().await;
                 return Some(Instant::now() + self.retry);
             }
-            self.refresh_pending().await;
             if self.stats.spool_pending.load(relaxed) == 0 {
                 tracing::info!(sink = %self.name, "SIEM receiver reachable again; spool delivered");
                 break;
@@ -272,13 +275,17 @@ impl SinkTask {
                 .iter()
                 .filter_map(|e| serde_json::to_vec(e).ok())
                 .collect();
-            spool
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .append_batch(&encoded)
+            let mut spool = spool.lock().unwrap_or_else(PoisonError::into_inner);
+            let written = spool.append_batch(&encoded);
+            (written, spool.stats().records_pending)
         })
         .await;
         let relaxed = std::sync::atomic::Ordering::Relaxed;
+        // The backlog gauge first: whoever sees the events counted as spooled sees them pending.
+        let written = written.map(|(written, pending)| {
+            self.stats.spool_pending.store(pending, relaxed);
+            written
+        });
         match written {
             Ok(Ok(outcome)) => {
                 self.stats.spooled.fetch_add(n, relaxed);
@@ -295,7 +302,6 @@ impl SinkTask {
                 self.stats.dropped.fetch_add(n, relaxed);
             }
         }
-        self.refresh_pending().await;
     }
 
     async fn refresh_pending(&self) {

@@ -57,6 +57,9 @@ RULES = {
     # The OTLP trace exporter: a tracing layer and an HTTP client; the proxy reads its
     # counters, so it never imports the proxy (nor the planes above it).
     "otlp": ["proxy", "admin", "report", "devices", "aigw", "gatewayd"],
+    # SIEM export: the configuration, the events path's records, the spool and its own
+    # clients; the daemon wires its taps, so it never imports the planes or the proxy.
+    "siem": ["proxy", "admin", "report", "devices", "aigw", "gatewayd"],
     # The on-box model engine: file in, tokens out; no other crate of the workspace, no I/O
     # crate (the AI gateway will use it, not the other way round).
     "inference": ["@workspace", "@io"],

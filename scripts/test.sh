@@ -15,6 +15,10 @@ need c++ g++
 need nginx nginx
 # The shared counters of the AI gateway's budgets and limits are tested on a real Redis.
 need redis-server redis-server
+# The SIEM export tests send to Debian's rsyslog (imtcp, and TLS through its GnuTLS driver).
+need rsyslogd rsyslog
+# (the TLS driver is a library, no command: installed when dpkg does not list it)
+dpkg -s rsyslog-gnutls >/dev/null 2>&1 || need rsyslog-gnutls-driver rsyslog-gnutls
 # A current ClickHouse release's engine (chdb, from PyPI) for the current-release test.
 need_python_module chdb chdb
 # The AI gateway's tests call it with the official OpenAI and Anthropic SDKs.

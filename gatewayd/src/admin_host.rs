@@ -136,6 +136,7 @@ impl ProxyView for AdminHost {
         if let Some(ai) = &self.1 {
             text.push_str(&ai_metrics(ai.metric_families()));
         }
+        text.push_str(&crate::siem_setup::metrics());
         text
     }
 

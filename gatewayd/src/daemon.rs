@@ -59,7 +59,12 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     let statuses = proxy::apps::StatusStore::open(&state_dir)?;
     let tokens = admin::tokens::TokenStore::load(&state_dir).map_err(anyhow::Error::msg)?;
     let geoip = open_geoip(&config)?;
-    let events = EventsPath::start(&config).await?;
+    let mut events = EventsPath::start(&config).await?;
+    let siem = crate::siem_setup::start(
+        &config,
+        &state_dir,
+        events.writer.as_mut().map(|w| &mut w.sink),
+    )?;
     // The AI gateway is built before serving starts: a missing master key or provider key
     // fails the start, not the first call.
     let ai_gateway = match listeners.aigw {
@@ -89,6 +94,9 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         events.writer.as_ref().map(|w| w.sink.clone()),
         geoip,
     ));
+    if let Some(siem) = &siem {
+        gateway.spawn_service(crate::siem_audit::follow(siem.clone(), state_dir.clone()));
+    }
     // The AI key inventory: a corrupt fingerprint secret stops the start.
     let fingerprints = crate::key_inventory::open(&gateway.snapshot().config, &state_dir)?;
     let _ = gateway.key_fingerprints.set(fingerprints);
@@ -174,6 +182,10 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     drop(ai_gateway);
     if let Some(writer) = events.writer {
         writer.finish().await;
+    }
+    if let Some(siem) = siem {
+        siem.finish(drain.max(std::time::Duration::from_secs(5)))
+            .await;
     }
     if let Some(otlp) = otlp {
         otlp.finish().await;

@@ -15,3 +15,5 @@ pub mod events_setup;
 pub mod key_inventory;
 pub mod key_ops;
 pub mod logging;
+pub mod siem_audit;
+pub mod siem_setup;

@@ -10,7 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-const AUDIT_FILE: &str = "admin-audit.jsonl";
+/// The trail's file in the state directory (SIEM export follows it).
+pub const AUDIT_FILE: &str = "admin-audit.jsonl";
 /// The longest detail kept (a long query is cut).
 const MAX_DETAIL: usize = 4096;
 

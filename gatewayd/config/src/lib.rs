@@ -16,6 +16,7 @@ mod coaching;
 mod duration;
 mod egress;
 mod load;
+mod siem;
 mod telemetry;
 mod tenants;
 mod validate;
@@ -47,6 +48,7 @@ pub use events::{SpoolFsync, SpoolWhenFull};
 pub use load::line_col;
 pub use load::{load_config, ConfigError, ConfigSource};
 pub use schema::ClickHouseConfig;
+pub use siem::{SiemConfig, SiemFormat, SiemKind, SiemSink, SiemStream};
 pub use telemetry::{OtlpConfig, OtlpHeaders, TelemetryConfig};
 pub use tenants::{AppTenant, TenantsConfig, MAX_TENANT_IDS};
 
@@ -79,6 +81,8 @@ pub struct Config {
     pub tenants: TenantsConfig,
     /// The AI key inventory and block-with-guidance (`[ai_keys]`).
     pub ai_keys: AiKeysConfig,
+    /// SIEM export: syslog, Splunk HEC, signed webhooks (`[[siem.sinks]]`).
+    pub siem: SiemConfig,
 }
 
 /// The provider key store (`gatewayd keys ...`): where its master key comes from.

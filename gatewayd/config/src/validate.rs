@@ -48,6 +48,8 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
     })?;
     crate::telemetry::validate(&config.telemetry.otlp)
         .map_err(|(key, message)| (find_section_key(text, "telemetry.otlp", key), message))?;
+    crate::siem::validate(&config.siem)
+        .map_err(|(i, key, message)| (find_table_key(text, "siem.sinks", i, key), message))?;
     crate::tenants::validate(&config.tenants).map_err(|(app, message)| {
         let section = format!("tenants.{app}");
         (find_section_key(text, &section, "ids"), message)

@@ -26,6 +26,6 @@ mod writer;
 
 pub use options::{EventsOptions, SpoolFsync, SpoolWhenFull};
 pub use record::{AiCall, EventContext, EventRecord, Record};
-pub use sink::{EventSink, EventStats};
+pub use sink::{EventSink, EventStats, RecordTap};
 pub use spooler::{Spooler, SpoolerError};
 pub use writer::{start_writer, WriterHandle};

@@ -56,12 +56,17 @@ impl Doorbell {
     }
 }
 
+/// Sees every record as it is queued (SIEM export). It must not block: it runs in the log
+/// phase of the request; copy what you need and queue it.
+pub type RecordTap = Arc<dyn Fn(&Record) + Send + Sync>;
+
 /// Sends transaction records to the writer.
 #[derive(Clone)]
 pub struct EventSink {
     tx: mpsc::Sender<Record>,
     doorbell: Arc<Doorbell>,
     pub stats: Arc<EventStats>,
+    tap: Option<RecordTap>,
 }
 
 impl EventSink {
@@ -79,7 +84,13 @@ impl EventSink {
             tx,
             doorbell,
             stats,
+            tap: None,
         }
+    }
+
+    /// Shows every record queued from now on to `tap` too (set before the sink is cloned).
+    pub fn set_tap(&mut self, tap: RecordTap) {
+        self.tap = Some(tap);
     }
 
     /// Queues a transaction's rows. When the queue is full the record waits in its own task
@@ -94,6 +105,9 @@ impl EventSink {
     }
 
     fn emit_record(&self, record: Record) {
+        if let Some(tap) = &self.tap {
+            tap(&record);
+        }
         self.stats.queued.fetch_add(1, Relaxed);
         match self.tx.try_send(record) {
             Ok(()) => self.doorbell.queued_one(),

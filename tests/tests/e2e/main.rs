@@ -66,6 +66,7 @@ mod proxy_access;
 mod quickstart_clickhouse;
 mod report;
 mod route_action;
+mod siem;
 mod signed_posture;
 mod state_modes;
 mod streaming;

@@ -63,6 +63,9 @@ RULES = {
     # The on-box model engine: file in, tokens out; no other crate of the workspace, no I/O
     # crate (the AI gateway will use it, not the other way round).
     "inference": ["@workspace", "@io"],
+    # The on-box model's loopback server: the engine and its HTTP listener; the AI gateway
+    # reaches it over HTTP like any provider, so it imports no plane of the daemon.
+    "local-model": ["proxy", "admin", "report", "devices", "aigw", "events", "gatewayd"],
 }
 
 meta = json.load(open(sys.argv[1]))

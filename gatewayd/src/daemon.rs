@@ -67,15 +67,24 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     )?;
     // The AI gateway is built before serving starts: a missing master key or provider key
     // fails the start, not the first call.
+    let local_model = match listeners.aigw {
+        Some(_) => crate::local_model_setup::load(&config).await?,
+        None => None,
+    };
     let ai_gateway = match listeners.aigw {
-        Some(_) => Some(Arc::new(
-            aigw::AiGateway::new(
-                &config,
+        Some(_) => {
+            let with_local = local_model.as_ref().map(|m| m.configured(&config));
+            let mut ai = aigw::AiGateway::new(
+                with_local.as_ref().unwrap_or(&config),
                 &state_dir,
                 events.writer.as_ref().map(|w| w.sink.clone()),
             )
-            .map_err(anyhow::Error::msg)?,
-        )),
+            .map_err(anyhow::Error::msg)?;
+            if let Some(local) = &local_model {
+                ai.set_local_secret(local.model.secret());
+            }
+            Some(Arc::new(ai))
+        }
         None => None,
     };
     let aigw_tls = aigw_tls(&config)?;
@@ -124,6 +133,9 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     };
     let addrs = listeners.addrs;
     write_listen_file(&state_dir, addrs)?;
+    if let Some(local) = local_model {
+        local.spawn(&gateway.tasks, gateway.shutdown.clone());
+    }
     let aigw_task = match (listeners.aigw, ai_gateway.clone()) {
         (Some(listener), Some(ai_gateway)) => {
             Some(gateway.tasks.spawn(aigw::server::serve_listener(

@@ -14,6 +14,7 @@ pub mod daemon;
 pub mod events_setup;
 pub mod key_inventory;
 pub mod key_ops;
+pub mod local_model_setup;
 pub mod logging;
 pub mod siem_audit;
 pub mod siem_setup;

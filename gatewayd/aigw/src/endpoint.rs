@@ -22,9 +22,9 @@ pub fn url(route: &Route, stream: bool) -> Result<String, CallError> {
     let provider = &route.provider;
     let base = &provider.base_url;
     Ok(match provider.kind {
-        config::ProviderKind::Openai | config::ProviderKind::OpenaiCompatible => {
-            format!("{base}/chat/completions")
-        }
+        config::ProviderKind::Openai
+        | config::ProviderKind::OpenaiCompatible
+        | config::ProviderKind::Local => format!("{base}/chat/completions"),
         config::ProviderKind::Anthropic => format!("{base}/messages"),
         config::ProviderKind::Gemini => {
             let model = segment(&route.upstream_model)?;
@@ -56,9 +56,9 @@ pub fn url(route: &Route, stream: bool) -> Result<String, CallError> {
 /// for Bedrock, whose requests are signed instead.
 pub fn key_header(kind: config::ProviderKind, secret: &str) -> Option<(HeaderName, String)> {
     Some(match kind {
-        config::ProviderKind::Openai | config::ProviderKind::OpenaiCompatible => {
-            (http::header::AUTHORIZATION, format!("Bearer {secret}"))
-        }
+        config::ProviderKind::Openai
+        | config::ProviderKind::OpenaiCompatible
+        | config::ProviderKind::Local => (http::header::AUTHORIZATION, format!("Bearer {secret}")),
         config::ProviderKind::Anthropic => {
             (HeaderName::from_static("x-api-key"), secret.to_string())
         }

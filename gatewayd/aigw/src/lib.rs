@@ -106,6 +106,8 @@ pub struct AiGateway {
     pub hosts: hosts::HostNames,
     /// Fetches images given by URL for providers that take only bytes (Gemini, Bedrock).
     pub images: images::ImageFetcher,
+    /// The on-box model's per-start token (`kind = "local"` providers), set by the daemon.
+    local_secret: Option<String>,
 }
 
 impl AiGateway {
@@ -159,6 +161,7 @@ impl AiGateway {
                 upstream::tls_config(&config.upstream.extra_roots)?,
                 &config.upstream.connect_to,
             ),
+            local_secret: None,
             dlp,
             budgets: budget::Governor::new(aigw)?,
             response_dlp: ResponseScanner::new(aigw)?.map(Arc::new),
@@ -227,6 +230,29 @@ impl AiGateway {
             out["key"] = serde_json::json!(key);
         }
         Ok(out)
+    }
+
+    /// Gives `local` providers the on-box model's per-start token.
+    pub fn set_local_secret(&mut self, secret: &str) {
+        self.local_secret = Some(secret.to_owned());
+    }
+
+    /// The key a call to `provider` carries: its key store entry, or for the on-box model
+    /// its per-start token; `None` for a server that needs none.
+    pub(crate) fn provider_secret(
+        &self,
+        provider: &routes::Provider,
+    ) -> Result<Option<keystore::Secret>, CallError> {
+        match (&provider.key, provider.kind) {
+            (Some(name), _) => Ok(Some(self.provider_keys()?.secret(name)?)),
+            (None, config::ProviderKind::Local) => self
+                .local_secret
+                .clone()
+                .map(keystore::Secret::minted)
+                .map(Some)
+                .ok_or_else(|| CallError::Internal("the on-box model is not running".into())),
+            (None, _) => Ok(None),
+        }
     }
 
     fn provider_keys(&self) -> Result<&ProviderKeys, CallError> {

@@ -260,10 +260,7 @@ pub async fn forward(
         }
         upstream_body["stream_options"]["include_usage"] = json!(true);
     }
-    let secret = match &provider.key {
-        Some(name) => Some(gw.provider_keys()?.secret(name)?),
-        None => None,
-    };
+    let secret = gw.provider_secret(provider)?;
     // Bedrock's key store entry holds AWS credentials: requests are signed with them, and
     // the part to keep out of every message is the secret access key.
     let aws_key = match (&secret, provider.kind) {

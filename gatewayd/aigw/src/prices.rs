@@ -37,6 +37,18 @@ pub struct Price {
     pub origin: &'static str,
 }
 
+/// The on-box model's price when the configuration sets none: zero.
+static LOCAL_PRICE: Price = Price {
+    input: 0,
+    cached_input: 0,
+    cache_write: 0,
+    output: 0,
+    reasoning: 0,
+    per_request: 0,
+    checked: String::new(),
+    origin: "local",
+};
+
 /// An entry as written, in dollars: the shipped file's `[[price]]` (provider kinds) and the
 /// config's `[[aigw.prices]]` (provider names) read the same way.
 #[derive(Debug, Clone, Deserialize)]
@@ -199,6 +211,9 @@ impl PriceTable {
             // An OpenAI-compatible server (vLLM, Groq, a local model ...) is not priced
             // as OpenAI: only the operator knows what it costs.
             config::ProviderKind::OpenaiCompatible => None,
+            // The on-box model costs nothing outside (an `[[aigw.prices]]` entry for the
+            // provider sets an internal price).
+            config::ProviderKind::Local => Some(&LOCAL_PRICE),
             kind => find(&self.shipped, &names, kind.as_str()),
         })
     }

@@ -155,6 +155,9 @@ pub enum ProviderKind {
     /// `/converse-stream` (AWS event-stream framing), signed with SigV4 for `region`; the key
     /// store entry holds `ACCESS_KEY_ID:SECRET_ACCESS_KEY[:SESSION_TOKEN]`.
     Bedrock,
+    /// The on-box model (`[inference]`), served by gatewayd itself on loopback; no base_url
+    /// or key (the daemon sets both).
+    Local,
 }
 
 impl ProviderKind {
@@ -166,6 +169,7 @@ impl ProviderKind {
             Self::Gemini => "gemini",
             Self::AzureOpenai => "azure-openai",
             Self::Bedrock => "bedrock",
+            Self::Local => "local",
         }
     }
 }
@@ -177,7 +181,9 @@ pub struct AigwProvider {
     /// The provider's name in model names (`NAME/model`) and logs.
     pub name: String,
     pub kind: ProviderKind,
-    /// e.g. `https://api.openai.com/v1`, `https://api.anthropic.com/v1`.
+    /// e.g. `https://api.openai.com/v1`, `https://api.anthropic.com/v1`. Left out for
+    /// `kind = "local"` (the daemon fills it in).
+    #[serde(default)]
     pub base_url: String,
     /// The name of its key in the key store (`gatewayd keys add NAME`), never the key itself.
     /// May be left out for a local server that needs none.
@@ -397,6 +403,18 @@ pub(crate) fn validate(config: &AigwConfig) -> Result<(), (&'static str, String)
                 "name",
                 format!("aigw.providers name {:?} is used twice", p.name),
             ));
+        }
+        if p.kind == ProviderKind::Local {
+            if !p.base_url.is_empty() || p.key.is_some() {
+                return Err((
+                    "base_url",
+                    format!(
+                        "aigw.providers {:?}: kind = \"local\" takes no base_url or key (gatewayd serves [inference] itself)",
+                        p.name
+                    ),
+                ));
+            }
+            continue;
         }
         let url_ok = ["http://", "https://"].iter().any(|scheme| {
             p.base_url

@@ -15,6 +15,7 @@ mod aigw_shared;
 mod coaching;
 mod duration;
 mod egress;
+mod inference;
 mod load;
 mod siem;
 mod telemetry;
@@ -45,6 +46,7 @@ pub use duration::ConfigDuration;
 use egress::forbidden_network;
 pub use egress::{EgressConfig, PortRange};
 pub use events::{SpoolFsync, SpoolWhenFull};
+pub use inference::InferenceConfig;
 pub use load::line_col;
 pub use load::{load_config, ConfigError, ConfigSource};
 pub use schema::ClickHouseConfig;
@@ -83,6 +85,8 @@ pub struct Config {
     pub ai_keys: AiKeysConfig,
     /// SIEM export: syslog, Splunk HEC, signed webhooks (`[[siem.sinks]]`).
     pub siem: SiemConfig,
+    /// The on-box model the AI gateway's `local` provider serves (`[inference]`).
+    pub inference: InferenceConfig,
 }
 
 /// The provider key store (`gatewayd keys ...`): where its master key comes from.

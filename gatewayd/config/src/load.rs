@@ -134,6 +134,9 @@ fn resolve_relative(config: &mut Config, base: &Path) {
     if let Some(db) = config.geoip.database.as_mut() {
         fix(db);
     }
+    if let Some(model) = config.inference.model.as_mut() {
+        fix(model);
+    }
     if let Some(secret) = config.clickhouse.password_file.as_mut() {
         fix(secret);
     }

@@ -34,6 +34,26 @@ pub(crate) fn validate(config: &Config, text: &str) -> Result<(), Problem> {
         .map_err(|(key, message)| (find_section_key(text, "coaching", key), message))?;
     crate::ai_keys::validate(&config.ai_keys)
         .map_err(|(key, message)| (find_section_key(text, "ai_keys", key), message))?;
+    config
+        .inference
+        .validate()
+        .map_err(|(key, message)| (find_section_key(text, "inference", key), message))?;
+    if config.inference.model.is_none() {
+        if let Some(p) = config
+            .aigw
+            .providers
+            .iter()
+            .find(|p| p.kind == crate::ProviderKind::Local)
+        {
+            return Err((
+                find_section_key(text, "aigw", "providers"),
+                format!(
+                    "aigw.providers {:?}: kind = \"local\" needs [inference] model = \"PATH.gguf\"",
+                    p.name
+                ),
+            ));
+        }
+    }
     crate::aigw::validate_prices(&config.aigw)
         .map_err(|(i, key, message)| (find_table_key(text, "aigw.prices", i, key), message))?;
     crate::aigw_budgets::validate_budgets(&config.aigw.budgets)

@@ -11,6 +11,12 @@ impl Secret {
         Self(Zeroizing::new(value))
     }
 
+    /// A secret made in memory rather than read from the store (the on-box model's
+    /// per-start token).
+    pub fn minted(value: String) -> Self {
+        Self::new(value)
+    }
+
     /// The value, for the one place that sends it to its provider.
     pub fn expose(&self) -> &str {
         &self.0

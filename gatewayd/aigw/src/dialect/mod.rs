@@ -42,6 +42,7 @@ impl Dialect {
         match kind {
             config::ProviderKind::Openai
             | config::ProviderKind::OpenaiCompatible
+            | config::ProviderKind::Local
             | config::ProviderKind::AzureOpenai => Self::OpenAi,
             config::ProviderKind::Anthropic => Self::Anthropic,
             config::ProviderKind::Gemini => Self::Gemini,

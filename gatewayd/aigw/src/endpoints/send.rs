@@ -27,10 +27,7 @@ pub async fn send(
     stream: bool,
     record: &mut CallRecord,
 ) -> Result<(Response<Incoming>, Option<Secret>), CallError> {
-    let secret = match &provider.key {
-        Some(name) => Some(gw.provider_keys()?.secret(name)?),
-        None => None,
-    };
+    let secret = gw.provider_secret(provider)?;
     let accept = if stream {
         "text/event-stream"
     } else {

@@ -62,6 +62,7 @@ impl AiKeys for AdminHost {
 
     fn create_virtual_key(&self, new: &NewVirtualKey, actor: &str) -> Result<CreatedKey, KeyFault> {
         let (state, _) = self.state_and_master();
+        crate::key_checks::known_models(&self.0.snapshot().config.aigw, &new.models)?;
         let new = NewKey {
             name: &new.name,
             user: &new.user,
@@ -118,6 +119,10 @@ impl AiKeys for AdminHost {
         let mut store = key_ops::open_store(&state, &master)?;
         let info = key_ops::rotate_provider_key(&mut store, &state, actor, name, value, grace)?;
         Ok(self.row(info))
+    }
+
+    fn providers_using_key(&self, name: &str) -> Vec<String> {
+        crate::key_checks::providers_using(&self.0.snapshot().config.aigw, name)
     }
 
     fn delete_provider_key(&self, name: &str, actor: &str) -> Result<(), KeyFault> {

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod cpu;
 pub mod daemon;
 pub mod events_setup;
+pub mod key_checks;
 pub mod key_inventory;
 pub mod key_ops;
 pub mod local_model_setup;

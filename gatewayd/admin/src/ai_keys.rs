@@ -110,5 +110,10 @@ pub trait AiKeys: Send + Sync {
         grace: Duration,
         actor: &str,
     ) -> Result<ProviderKeyRow, KeyFault>;
+    /// The configured providers that call with the key named `name` (deleting it stops
+    /// them, so the page asks first).
+    fn providers_using_key(&self, _name: &str) -> Vec<String> {
+        Vec::new()
+    }
     fn delete_provider_key(&self, name: &str, actor: &str) -> Result<(), KeyFault>;
 }

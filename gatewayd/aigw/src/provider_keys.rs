@@ -42,7 +42,7 @@ impl ProviderKeys {
     /// The current value of the key named `name`, for a call about to be sent: the use is
     /// recorded.
     pub fn secret(&self, name: &str) -> Result<Secret, CallError> {
-        let secret = self.value(name)?;
+        let secret = self.value(name, true)?;
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
@@ -53,8 +53,9 @@ impl ProviderKeys {
     }
 
     /// Whether the key named `name` can be read now (at start), without counting a use.
+    /// The error names the command that adds it: the start's reader is an administrator.
     pub fn check(&self, name: &str) -> Result<(), CallError> {
-        self.value(name).map(drop)
+        self.value(name, false).map(drop)
     }
 
     /// When each key was last used by a call since start (Unix ms), by name.
@@ -62,7 +63,8 @@ impl ProviderKeys {
         self.used.lock().map(|u| u.clone()).unwrap_or_default()
     }
 
-    fn value(&self, name: &str) -> Result<Secret, CallError> {
+    /// `for_caller`: the error goes to a caller of the gateway, who cannot fix a missing key.
+    fn value(&self, name: &str, for_caller: bool) -> Result<Secret, CallError> {
         let now = Stamp::of(&self.dir.join(STORE_FILE));
         let mut current = self
             .current
@@ -80,9 +82,20 @@ impl ProviderKeys {
             )
         })?;
         store.secret(name).map_err(|e| match e {
-            keystore::KeyStoreError::NoSuchKey(_) => CallError::Internal(format!(
+            keystore::KeyStoreError::NoSuchKey(_) if !for_caller => CallError::Internal(format!(
                 "provider key {name:?} is not in the key store (gatewayd keys add {name} --provider ...)"
             )),
+            keystore::KeyStoreError::NoSuchKey(_) => {
+                // The fix is the administrators' (the log says which command); the caller
+                // is told whom to ask, not an admin command they cannot run.
+                tracing::error!(
+                    key = name,
+                    "provider key is not in the key store (gatewayd keys add {name} --provider ...)"
+                );
+                CallError::Internal(
+                    "the provider key is missing; ask the AI gateway's administrators".into(),
+                )
+            }
             other => CallError::Internal(format!("provider key {name:?}: {other}")),
         })
     }

@@ -108,6 +108,10 @@ pub fn run_aigw(config: &Config, command: &AigwCommand) -> anyhow::Result<ExitCo
                 .map(|m| m.trim().to_string())
                 .filter(|m| !m.is_empty())
                 .collect();
+            if let Err(error) = crate::key_checks::known_models(&config.aigw, &models) {
+                eprintln!("gatewayd: --models: {error}");
+                return Ok(ExitCode::from(2));
+            }
             let new = NewKey {
                 name,
                 user,

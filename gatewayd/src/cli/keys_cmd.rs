@@ -42,8 +42,14 @@ pub enum KeysCommand {
         #[arg(long, value_name = "FILE")]
         from_file: Option<PathBuf>,
     },
-    /// Remove a key and every version of it.
-    Delete { name: String },
+    /// Remove a key and every version of it (refused while a configured provider uses it,
+    /// unless --force).
+    Delete {
+        name: String,
+        /// Delete it even though configured providers use it (their calls fail at once).
+        #[arg(long)]
+        force: bool,
+    },
     /// Wrap every data key with a new master key (then point keys.master_key at it).
     Rewrap {
         /// Where the new master key is: env:NAME, file:PATH or systemd:NAME.
@@ -134,7 +140,15 @@ pub fn run_keys(config: &Config, command: &KeysCommand) -> anyhow::Result<ExitCo
                 humantime(grace)
             );
         }
-        KeysCommand::Delete { name } => {
+        KeysCommand::Delete { name, force } => {
+            let users = crate::key_checks::providers_using(&config.aigw, name);
+            if !users.is_empty() && !force {
+                eprintln!(
+                    "gatewayd: {}; pass --force to delete it anyway",
+                    crate::key_checks::in_use_text(name, &users)
+                );
+                return Ok(ExitCode::from(2));
+            }
             key_ops::delete_provider_key(&mut store, state, &actor, name)
                 .map_err(anyhow::Error::msg)?;
             eprintln!("deleted {name}");

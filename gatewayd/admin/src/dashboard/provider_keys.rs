@@ -127,8 +127,29 @@ pub fn post(
                 .map_err(failed)?;
         }
         [name, "delete"] => {
-            keys.delete_provider_key(&form::decode_path(name), actor)
-                .map_err(failed)?;
+            let name = form::decode_path(name);
+            let users = keys.providers_using_key(&name);
+            // Deleting a key in use is an outage for every caller of those providers and
+            // cannot be undone: ask first, naming them.
+            if !users.is_empty() && field("confirm") != "yes" {
+                let question = format!(
+                    "Provider key <strong>{}</strong> is used by the AI gateway's provider{}                      <strong>{}</strong>. Deleting it stops every call to {} at once, and its                      value cannot be recovered. Delete it anyway?",
+                    escape(&name),
+                    if users.len() == 1 { "" } else { "s" },
+                    escape(&users.join(", ")),
+                    if users.len() == 1 { "it" } else { "them" },
+                );
+                let body = super::confirm::ask_page(
+                    session,
+                    &format!("/ai/provider-keys/{}/delete", form::encode(&name)),
+                    &question,
+                    "Delete the key",
+                    &BTreeMap::new(),
+                    "/ai/provider-keys",
+                );
+                return Ok(Posted::Page("Delete a provider key in use?", body));
+            }
+            keys.delete_provider_key(&name, actor).map_err(failed)?;
         }
         _ => return Err((StatusCode::NOT_FOUND, "There is no such form.".into())),
     }

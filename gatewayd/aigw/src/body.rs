@@ -332,6 +332,11 @@ impl Drop for Relay {
             record.error = self.state.error.take();
         } else if let Some(error) = self.state.error.take() {
             record.status = 502;
+            if error == "stream_cut" {
+                // The provider cut the stream mid-answer: the output relayed so far was
+                // produced (and billed), so it is counted as for a caller's hang-up.
+                record.usage = crate::hangup::usage(self.state.usage, self.state.deltas);
+            }
             record.error = Some(error);
         }
     }

@@ -132,6 +132,13 @@ pub struct Ledger {
 impl Ledger {
     /// The cost of a finished call: the one place a call is priced.
     pub fn cost(&self, record: &CallRecord) -> Cost {
+        // A provider's error answer (a 5xx, a 429) with no usage bills nothing: a known 0,
+        // so it is not counted among the calls without a known cost.
+        let provider_error =
+            record.provider_refused || record.error.as_deref() == Some("upstream_error");
+        if record.sent && provider_error && !record.usage.reported {
+            return crate::cost::provider_error();
+        }
         let prices = self.prices.load();
         let price = record.route.as_ref().and_then(|route| {
             prices.lookup(

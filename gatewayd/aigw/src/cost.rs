@@ -21,6 +21,9 @@ pub enum CostStatus {
     NoUsage,
     /// The call never reached a provider (refused, or failed before sending): nothing to pay.
     NotBilled,
+    /// The provider answered with an error status and reported no usage: it bills nothing
+    /// (a known cost of 0, not an unknown one).
+    ProviderError,
 }
 
 impl CostStatus {
@@ -31,6 +34,7 @@ impl CostStatus {
             Self::UnknownModel => "unknown_model",
             Self::NoUsage => "no_usage",
             Self::NotBilled => "not_billed",
+            Self::ProviderError => "provider_error",
         }
     }
 }
@@ -43,6 +47,15 @@ pub struct Cost {
     pub status: CostStatus,
     /// The date of the price used (empty when none was).
     pub checked: String,
+}
+
+/// A call the provider answered with an error status, reporting no usage: nothing to pay.
+pub fn provider_error() -> Cost {
+    Cost {
+        micro_usd: Some(0),
+        status: CostStatus::ProviderError,
+        checked: String::new(),
+    }
 }
 
 /// The cost of a call that used `usage` of a model priced `price` (`None`: no price),

@@ -83,7 +83,11 @@ impl AiSource {
                  countIf(isNull(cost_micro_usd)) AS unpriced_calls, \
                  countIf(cost_status = 'usage_suspect') AS suspect_calls, \
                  countIf(error != '') AS errors",
-                format!("quantilesTDigest({LEVELS})(toFloat32(latency_ms))"),
+                // Calls refused before a provider (a bad key, a budget) answer in no time:
+                // they would pull the median to 0 ms, so only calls sent are measured.
+                format!(
+                    "quantilesTDigestIf({LEVELS})(toFloat32(latency_ms), cost_status != 'not_billed')"
+                ),
                 format!(
                     "quantilesTDigestIf({LEVELS})\
                      (toFloat32(assumeNotNull(ttft_ms)), isNotNull(ttft_ms))"

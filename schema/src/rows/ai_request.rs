@@ -55,7 +55,8 @@ pub struct AiRequest {
     /// The cost in millionths of a US dollar; `None` when it is not known (no price for the
     /// model, or no usage reported), never a guess.
     pub cost_micro_usd: Option<u64>,
-    /// `priced`, `unknown_model`, `no_usage` or `not_billed` (refused before the provider).
+    /// `priced`, `usage_suspect`, `unknown_model`, `no_usage`, `not_billed` (refused before the
+    /// provider) or `provider_error` (the provider answered an error and reported no usage).
     pub cost_status: String,
     /// The date the price used was checked (`YYYY-MM-DD`), or `config` for an override.
     pub price_checked: String,

@@ -59,7 +59,7 @@ fn uuid_v7_secs(id: &str) -> Option<i64> {
 }
 
 /// The conditions that find request `id` (and its findings).
-fn where_id(id: &str) -> String {
+pub(crate) fn where_id(id: &str) -> String {
     match uuid_v7_secs(id) {
         Some(at) => format!(
             "request_id = {} AND ts >= {} AND ts < {}",

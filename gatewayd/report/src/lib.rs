@@ -8,6 +8,7 @@
 //! only through [`sql::quote`].
 
 pub mod ai;
+pub mod ai_call;
 pub mod ai_keys;
 pub mod ai_source;
 pub mod anomalies;
@@ -116,6 +117,8 @@ pub async fn run(
         ("anomalies", _) => anomalies::anomalies(inputs, filter).await,
         ("ai", _) => ai::ai(inputs, filter).await,
         ("ai-keys", _) => ai_keys::ai_keys(inputs, filter).await,
+        // The dashboard's page of one call (`/ai/calls/ID`); not a listed report.
+        ("ai-call", Some(id)) => ai_call::ai_call(inputs, id).await,
         (other, _) => Err(ReportError::NotFound(format!(
             "no report {other:?}; reports: {}",
             NAMES.join(", ")

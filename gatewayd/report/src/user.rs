@@ -112,7 +112,15 @@ pub async fn user(
         filter.page.offset,
         filter.page.limit
     );
-    let (totals, apps, blocks, dlp, devices, series, timeline) = tokio::try_join!(
+    // The person's calls to the AI gateway (a virtual key's user or an identified caller):
+    // someone who only used the AI gateway has a page too.
+    let ai_sql = format!(
+        "SELECT count() AS calls, ifNull(sum(cost_micro_usd), 0) AS spend_micro_usd, \
+         countIf(isNull(cost_micro_usd)) AS unpriced_calls, countIf(error != '') AS errors, \
+         sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, \
+         toString(max(ts)) AS last_call FROM ai_requests WHERE {who}"
+    );
+    let (totals, apps, blocks, dlp, devices, series, timeline, ai) = tokio::try_join!(
         table(inputs, &totals_sql),
         table(inputs, &apps_sql),
         table(inputs, &blocks_sql),
@@ -120,13 +128,15 @@ pub async fn user(
         table(inputs, &devices_sql),
         table(inputs, &series_sql),
         table(inputs, &timeline_sql),
+        table(inputs, &ai_sql),
     )?;
+    let ai = ai.objects().into_iter().next().unwrap_or_else(|| json!({}));
     let totals = totals
         .objects()
         .into_iter()
         .next()
         .unwrap_or_else(|| json!({}));
-    if number(&totals["all_requests"]) == 0 {
+    if number(&totals["all_requests"]) == 0 && number(&ai["calls"]) == 0 {
         return Err(ReportError::NotFound(format!(
             "no activity of user {:?} in the range",
             name.chars().take(64).collect::<String>()
@@ -157,6 +167,7 @@ pub async fn user(
         "limit": filter.page.limit,
         "offset": filter.page.offset,
         "timeline": timeline.objects(),
+        "ai": ai,
     });
     Ok(Report {
         json,

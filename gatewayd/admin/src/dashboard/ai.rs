@@ -95,7 +95,7 @@ pub async fn page(
     body.push_str("</div>");
     let by_model = json["by_model"].as_array().cloned().unwrap_or_default();
     body.push_str("<h2>Spend by model (US dollars)</h2>");
-    body.push_str(&svg::bar_chart(
+    body.push_str(&svg::money_bar_chart(
         "Spend by model",
         &by_model
             .iter()
@@ -125,14 +125,23 @@ pub async fn page(
     }
     let calls = json["calls"].as_array().cloned().unwrap_or_default();
     body.push_str("<h2>Latest calls</h2>");
-    body.push_str(&side_table(
+    // The shared table links request ids to the proxy's events; an AI gateway call has its
+    // own page.
+    let table = side_table(
         pairs,
         "/ai",
         "calls",
         Table::from_objects(&report::ai::CALL_COLUMNS, &calls),
-    )?);
+    )?;
+    body.push_str(&ai_links(&table));
     body.push_str(&export_link("ai", None, pairs));
     Ok(body)
+}
+
+/// The latest calls' request ids linked to their AI call pages (the shared table links
+/// request ids to the proxy's events, and renders no other `/events/` link).
+fn ai_links(table: &str) -> String {
+    table.replace("href=\"/events/", "href=\"/ai/calls/")
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod ai;
+pub mod ai_call;
 pub mod confirm;
 pub mod discovered;
 pub mod errors;
@@ -200,6 +201,12 @@ pub async fn handle(
             access::page(proxy, &session),
         ),
         ["ai"] => ("AI gateway", "/ai", ai::page(proxy, &session, &pairs).await),
+        ["ai", "calls", id] => {
+            let id = form::decode_path(id);
+            let title = format!("AI gateway call {id}");
+            let result = ai_call::page(proxy, &id).await;
+            return render(&session, &title, "/ai", result);
+        }
         ["ai", "keys"] => ("Virtual keys", "/ai", vkeys::page(proxy, &session)),
         ["ai", "provider-keys"] => ("Provider keys", "/ai", provider_keys::page(proxy, &session)),
         ["ai-keys"] => (

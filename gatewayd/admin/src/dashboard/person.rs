@@ -96,7 +96,36 @@ pub async fn user(proxy: &dyn ProxyView, name: &str, pairs: &BTreeMap<String, St
         "",
     ));
     body.push_str(&card("Devices", &count(number(&totals["devices"])), ""));
+    let ai = &json["ai"];
+    let ai_calls = number(&ai["calls"]);
+    if ai_calls > 0 {
+        body.push_str(&card(
+            "AI gateway calls",
+            &count(ai_calls),
+            &format!(
+                "{} spent{}",
+                svg::money(number(&ai["spend_micro_usd"]) as f64 / 1e6),
+                match number(&ai["unpriced_calls"]) {
+                    0 => String::new(),
+                    n => format!(", {} without a known cost", count(n)),
+                }
+            ),
+        ));
+    }
     body.push_str("</div>");
+    if ai_calls > 0 {
+        let _ = write!(
+            body,
+            "<p id=\"user-ai\">Last AI gateway call {} · <a href=\"{}\">their calls, spend and \
+             models on the AI gateway page</a></p>",
+            escape(&plain(&ai["last_call"])),
+            escape(&format!(
+                "/ai?user={}&since={}",
+                form::encode(name),
+                form::encode(&since)
+            ))
+        );
+    }
     let _ = write!(
         body,
         "<p>First seen {} · last seen {}</p><h2>Activity</h2>",

@@ -96,13 +96,42 @@ pub fn line_chart(title: &str, points: &[(String, f64)]) -> String {
     svg
 }
 
-/// Horizontal bars of `items` (label, value), longest first as given.
+/// Horizontal bars of `items` (label, value), longest first as given, each labelled with its
+/// whole count.
 pub fn bar_chart(title: &str, items: &[(String, f64)]) -> String {
+    bar_chart_labelled(title, items, |v| super::html::count(v as u64))
+}
+
+/// Money: bars scaled to the largest amount however small, labelled to four significant
+/// digits (cents and below), so $0.0023 reads as that and not "0".
+pub fn money_bar_chart(title: &str, items: &[(String, f64)]) -> String {
+    bar_chart_labelled(title, items, money)
+}
+
+/// `value` US dollars to four significant digits: `$0.1575`, `$0.002250`, `$12.35`, `$1,234`.
+pub fn money(value: f64) -> String {
+    if value <= 0.0 || !value.is_finite() {
+        return "$0".into();
+    }
+    if value >= 1000.0 {
+        return format!("${}", super::html::count(value.round() as u64));
+    }
+    let digits = (3 - value.log10().floor() as i32).clamp(0, 12) as usize;
+    format!("${value:.digits$}")
+}
+
+fn bar_chart_labelled(
+    title: &str,
+    items: &[(String, f64)],
+    value_text: impl Fn(f64) -> String,
+) -> String {
     let row = 22.0;
     let height = (items.len().max(1) as f64) * row + 4.0;
     let label_w = 180.0;
     let bar_w = WIDTH - label_w - 90.0;
-    let max = items.iter().map(|(_, v)| *v).fold(0.0, f64::max).max(1.0);
+    let max = items.iter().map(|(_, v)| *v).fold(0.0, f64::max);
+    // Scaled to the largest value, not to at least 1 (spend is often cents).
+    let max = if max > 0.0 { max } else { 1.0 };
     let mut svg = String::new();
     let _ = write!(
         svg,
@@ -125,7 +154,7 @@ pub fn bar_chart(title: &str, items: &[(String, f64)]) -> String {
             top + 3.0,
             row - 6.0,
             label_w + w + 6.0,
-            super::html::count(*value as u64)
+            escape(&value_text(*value))
         );
     }
     svg.push_str("</svg>");
@@ -144,5 +173,24 @@ mod tests {
         assert!(line_chart("t", &[]).contains("no traffic"));
         let bars = bar_chart("t", &[("chatgpt".into(), 10.0)]);
         assert!(bars.contains("<rect"));
+    }
+
+    #[test]
+    fn money_keeps_four_significant_digits_and_small_bars_fill_the_chart() {
+        assert_eq!(money(0.1575), "$0.1575");
+        assert_eq!(money(0.00225), "$0.002250");
+        assert_eq!(money(12.3456), "$12.35");
+        assert_eq!(money(0.0), "$0");
+        assert_eq!(money(4321.2), "$4,321");
+        let bars = money_bar_chart("t", &[("claude".into(), 0.1575), ("mini".into(), 0.00225)]);
+        assert!(
+            bars.contains(">$0.1575<") && bars.contains(">$0.002250<"),
+            "{bars}"
+        );
+        let full = format!("width=\"{:.1}\"", WIDTH - 180.0 - 90.0);
+        assert!(
+            bars.contains(&full),
+            "the largest bar spans the chart: {bars}"
+        );
     }
 }

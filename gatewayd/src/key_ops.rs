@@ -11,13 +11,13 @@ use std::time::Duration;
 
 use admin::ai_keys::KeyFault;
 use aigw::vkeys::{NewKey, VirtualKeys};
-use keystore::{KeyInfo, KeyStore, KeyStoreError, MasterKey, MasterKeySource, PROVIDERS};
+use keystore::{KeyInfo, KeyStore, KeyStoreError, MasterKeySource, PROVIDERS};
 
 /// The provider key store of `state`, opened with the master key `master_key` names
 /// (`keys.master_key`).
 pub fn open_store(state: &Path, master_key: &str) -> Result<KeyStore, KeyFault> {
     let source = MasterKeySource::parse(master_key).map_err(store_fault)?;
-    let master = MasterKey::load(&source).map_err(store_fault)?;
+    let master = KeyStore::master_for(state, &source).map_err(store_fault)?;
     KeyStore::open(state, master).map_err(store_fault)
 }
 

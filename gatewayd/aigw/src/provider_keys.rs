@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use keystore::{KeyStore, MasterKey, MasterKeySource, Secret, STORE_FILE};
+use keystore::{KeyStore, MasterKeySource, Secret, STORE_FILE};
 
 use crate::error::CallError;
 use crate::files::Stamp;
@@ -102,6 +102,6 @@ impl ProviderKeys {
 }
 
 fn open(dir: &Path, source: &MasterKeySource) -> Result<KeyStore, String> {
-    let master = MasterKey::load(source).map_err(|e| e.to_string())?;
+    let master = KeyStore::master_for(dir, source).map_err(|e| e.to_string())?;
     KeyStore::open(dir, master).map_err(|e| e.to_string())
 }

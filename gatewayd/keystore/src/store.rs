@@ -125,6 +125,31 @@ pub fn valid_name(name: &str) -> bool {
 }
 
 impl KeyStore {
+    /// The master key `source` names, for the store of `state_dir`. When the source holds no
+    /// key (an unset variable, a missing file) and the store exists, the error names the id
+    /// of the key the store was made with: a new key could never open it, so the hint to
+    /// make one (right for a first start) would mislead.
+    pub fn master_for(
+        state_dir: &Path,
+        source: &crate::MasterKeySource,
+    ) -> Result<MasterKey, KeyStoreError> {
+        MasterKey::load(source).map_err(|error| {
+            let KeyStoreError::MasterKey(why) = &error else {
+                return error;
+            };
+            let absent = why.contains("is not set") || why.contains("No such file");
+            match read_file(&state_dir.join(STORE_FILE)) {
+                Ok(Some(file)) if absent => KeyStoreError::MasterKey(format!(
+                    "{source}: no master key there; set it to the master key the provider keys in \
+                     {} were stored with (id {}) — a new key cannot open them",
+                    state_dir.join(STORE_FILE).display(),
+                    file.master_id
+                )),
+                _ => error,
+            }
+        })
+    }
+
     /// Opens the store of `state_dir` with `master` (an empty store when there is no file).
     /// A wrong master key, an unreadable or foreign file is an error naming the file.
     pub fn open(state_dir: &Path, master: MasterKey) -> Result<Self, KeyStoreError> {

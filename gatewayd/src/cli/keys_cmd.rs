@@ -67,9 +67,15 @@ pub fn run_keys(config: &Config, command: &KeysCommand) -> anyhow::Result<ExitCo
         line(format_args!("{}", key.as_str()));
         return Ok(ExitCode::SUCCESS);
     }
+    // Adding the first key is the first thing a new AI gateway user does (README, step 1):
+    // it makes the state directory, as `admin token create` does; the others only read or
+    // change a store that must already be there.
+    if let KeysCommand::Add { .. } = command {
+        crate::daemon::ensure_state_dir(&config.state.dir)?;
+    }
     let state = existing_state(config)?;
     let source = MasterKeySource::parse(&config.keys.master_key)?;
-    let master = MasterKey::load(&source)?;
+    let master = KeyStore::master_for(state, &source)?;
     let mut store = KeyStore::open(state, master)?;
     let actor = actor();
     match command {

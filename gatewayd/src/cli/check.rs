@@ -36,6 +36,15 @@ pub fn run_check(path: Option<&Path>) -> i32 {
             if snapshot.config.clickhouse.reader_user.is_none() {
                 eprintln!("warning: {}", report::clickhouse_http::NO_READER_WARNING);
             }
+            // Every check runs before "ok" is printed: a reader of stdout alone must not see
+            // "ok" from a config that then fails.
+            let aigw = match check_aigw(&snapshot.config) {
+                Ok(line) => line,
+                Err(error) => {
+                    eprintln!("{error}");
+                    return 2;
+                }
+            };
             out!(
                 "ok: {}",
                 path.map(|p| p.display().to_string())
@@ -49,13 +58,7 @@ pub fn run_check(path: Option<&Path>) -> i32 {
             );
             out!("{}", explain_events(&snapshot.config));
             out!("{}", explain_egress(&snapshot.config));
-            match check_aigw(&snapshot.config) {
-                Ok(line) => out!("{line}"),
-                Err(error) => {
-                    eprintln!("{error}");
-                    return 2;
-                }
-            }
+            out!("{aigw}");
             0
         }
         Err(error) => {
@@ -128,7 +131,7 @@ fn check_aigw(config: &config::Config) -> Result<String, String> {
     let access = check_aigw_access(aigw)?;
     let source = keystore::MasterKeySource::parse(&config.keys.master_key)
         .map_err(|e| format!("[aigw]: {e}"))?;
-    let master = keystore::MasterKey::load(&source)
+    let master = keystore::KeyStore::master_for(&config.state.dir, &source)
         .map_err(|e| format!("[aigw] needs the provider keys: {e}"))?;
     let store = keystore::KeyStore::open(&config.state.dir, master)
         .map_err(|e| format!("[aigw] needs the provider keys: {e}"))?;

@@ -21,7 +21,8 @@ pub struct AigwChat {
     /// Where block pages for unapproved chat apps send people; unset: the page itself,
     /// `https://<aigw.host>/chat`, when it is enabled.
     pub url: Option<String>,
-    /// The sentence block pages show with that link; unset: no link on block pages.
+    /// The sentence block pages show with that link; unset: `DEFAULT_BLOCK_PAGE_TEXT` (the
+    /// link is there whenever there is a page to link to).
     pub block_page_text: Option<String>,
 }
 
@@ -37,10 +38,18 @@ impl Default for AigwChat {
     }
 }
 
-/// The link a block page for an unapproved chat app shows: (url, text).
+/// What block pages say with the link to the sanctioned chat when `block_page_text` is unset.
+pub const DEFAULT_BLOCK_PAGE_TEXT: &str = "Use the organisation's approved AI chat instead:";
+
+/// The link a block page for an unapproved chat app shows: (url, text). There is one as soon
+/// as there is a page (`enabled`, or `url`): people sent away from an unapproved app are
+/// shown the sanctioned one without a further setting.
 pub fn block_page_link(aigw: &crate::AigwConfig) -> Option<(String, &str)> {
     let chat = &aigw.chat;
-    let text = chat.block_page_text.as_deref()?;
+    let text = chat
+        .block_page_text
+        .as_deref()
+        .unwrap_or(DEFAULT_BLOCK_PAGE_TEXT);
     let url = match (&chat.url, &aigw.host) {
         (Some(url), _) => url.clone(),
         (None, Some(host)) if chat.enabled => format!("https://{host}/chat"),
@@ -135,6 +144,19 @@ mod tests {
         let off = config("[aigw]\n[aigw.chat]\nblock_page_text = \"x\"\n");
         assert_eq!(super::validate(&off).unwrap_err().0, "block_page_text");
         assert_eq!(super::block_page_link(&off), None);
+        // Enabled with no sentence of its own: linked all the same, in default words.
+        let plain = config(
+            "[aigw]\nhost = \"ai.corp.example\"\n[aigw.identity]\nallow = true\n\
+             [aigw.chat]\nenabled = true\n",
+        );
+        assert_eq!(
+            super::block_page_link(&plain),
+            Some((
+                "https://ai.corp.example/chat".to_string(),
+                super::DEFAULT_BLOCK_PAGE_TEXT
+            ))
+        );
+        assert_eq!(super::block_page_link(&config("[aigw]\n")), None);
     }
 
     #[test]

@@ -243,7 +243,7 @@ fn streamed_and_whole_calls_are_priced_alike_and_the_spend_shows_in_report_dashb
         "the spend card shows {dollars}: {page}"
     );
     assert!(
-        page.contains("1 calls without a known cost"),
+        page.contains("1 call without a known cost is not included"),
         "unpriced calls are said so: {page}"
     );
     assert!(page.contains("alice-laptop") && page.contains("bob-ci"));

@@ -52,17 +52,21 @@ pub async fn page(
              <a href=\"/ai/provider-keys\">Provider keys</a></p>",
         );
     }
-    body.push_str(&html::filter_bar("/ai", &filter, &since_of(pairs, "ai")));
+    body.push_str(&html::who_filter_bar(
+        "/ai",
+        &filter,
+        &since_of(pairs, "ai"),
+    ));
     let unpriced = number(&totals["unpriced_calls"]);
     body.push_str("<div class=\"cards\">");
     body.push_str(&card(
         "Spend",
         &dollars(number(&totals["spend_micro_usd"])),
         &if unpriced > 0 {
-            format!(
-                "{} calls without a known cost not included",
-                count(unpriced)
-            )
+            match unpriced {
+                1 => "1 call without a known cost is not included".to_string(),
+                n => format!("{} calls without a known cost are not included", count(n)),
+            }
         } else {
             "every call priced".to_string()
         },
@@ -123,16 +127,32 @@ pub async fn page(
             Table::from_objects(&SPEND, &rows),
         )?);
     }
-    let calls = json["calls"].as_array().cloned().unwrap_or_default();
+    // Costs in dollars like every other column of the page (the report keeps micro-dollars,
+    // exact, for the API and CSV), streams as words.
+    let calls: Vec<serde_json::Value> = json["calls"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|mut call| {
+            let usd = match &call["cost_micro_usd"] {
+                serde_json::Value::Null => serde_json::Value::Null,
+                micro => serde_json::json!(number(micro) as f64 / 1e6),
+            };
+            call["cost_usd"] = usd;
+            let streamed = number(&call["stream"]) == 1;
+            call["stream"] = serde_json::json!(if streamed { "yes" } else { "no" });
+            call
+        })
+        .collect();
+    let columns = report::ai::CALL_COLUMNS.map(|c| match c {
+        "cost_micro_usd" => "cost_usd",
+        other => other,
+    });
     body.push_str("<h2>Latest calls</h2>");
     // The shared table links request ids to the proxy's events; an AI gateway call has its
     // own page.
-    let table = side_table(
-        pairs,
-        "/ai",
-        "calls",
-        Table::from_objects(&report::ai::CALL_COLUMNS, &calls),
-    )?;
+    let table = side_table(pairs, "/ai", "calls", Table::from_objects(&columns, &calls))?;
     body.push_str(&ai_links(&table));
     body.push_str(&export_link("ai", None, pairs));
     Ok(body)

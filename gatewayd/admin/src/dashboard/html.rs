@@ -117,6 +117,16 @@ pub fn page(title: &str, active: &str, session: Option<&Session>, body: &str) ->
 
 /// The filter bar: range, category, status, user, group and country, as a GET form.
 pub fn filter_bar(action: &str, filter: &ReportFilter, since: &str) -> String {
+    bar(action, filter, since, true)
+}
+
+/// The filter bar of a report that narrows only by who (the AI gateway's: its calls have no
+/// app category, approval status or country): range, user and team.
+pub fn who_filter_bar(action: &str, filter: &ReportFilter, since: &str) -> String {
+    bar(action, filter, since, false)
+}
+
+fn bar(action: &str, filter: &ReportFilter, since: &str, apps: bool) -> String {
     let mut out = format!("<form class=\"filters\" method=\"get\" action=\"{action}\">");
     out.push_str("<label>Range <select name=\"since\">");
     for (value, label) in [
@@ -137,6 +147,12 @@ pub fn filter_bar(action: &str, filter: &ReportFilter, since: &str) -> String {
         )
     };
     let join = |items: Vec<&str>| (!items.is_empty()).then(|| items.join(","));
+    if !apps {
+        out.push_str(&text("user", "User", filter.user.clone()));
+        out.push_str(&text("group", "Team", filter.group.clone()));
+        out.push_str("<button type=\"submit\">Apply</button></form>");
+        return out;
+    }
     out.push_str(&text(
         "category",
         "Category",

@@ -165,7 +165,8 @@ pub fn refuse_cross_site(headers: &http::HeaderMap) -> Result<(), CallError> {
     };
     let refused = || {
         Err(CallError::Forbidden(
-            "cross-site request refused: a page of another site may not call the AI gateway              with your proxy or device identity"
+            "cross-site request refused: a page of another site may not call the AI gateway \
+             with your proxy or device identity"
                 .into(),
         ))
     };

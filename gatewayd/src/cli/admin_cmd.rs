@@ -206,7 +206,8 @@ pub fn run_admin(config: &Config, command: &AdminCommand) -> anyhow::Result<u8> 
                         format!("for {}", humantime_secs(ttl.as_secs()))
                     });
                     eprintln!(
-                        "created {role:?} token {name:?} (id {id}, valid {until}); it is shown once, store it now:"
+                        "created {} token {name:?} (id {id}, valid {until}); it is shown once, store it now:",
+                        role.as_str()
                     );
                     out!("{token}");
                     Ok(0)

@@ -33,7 +33,7 @@ pub enum AigwCommand {
         json: bool,
     },
     /// Which deployment of a route (`[[aigw.routes]]`) would serve a model name for a virtual
-    /// key, and why (`aigw_explain_cmd`).
+    /// key, and why.
     Explain {
         #[arg(long)]
         model: String,

@@ -68,11 +68,15 @@ pub fn explain(
     if let Some(deployments) = out["deployments"].as_array() {
         for d in deployments {
             line(format_args!(
-                "  {:>2}. {:<40} allowed={} weight={}",
+                "  {:>2}. {:<40} allowed={}{}",
                 text(&d["position"]),
                 text(&d["deployment"]),
                 d["allowed"],
-                text(&d["weight"])
+                // A route without weights (a fallback order) has none to show.
+                match &d["weight"] {
+                    Value::Null => String::new(),
+                    w => format!(" weight={}", text(w)),
+                }
             ));
         }
     }

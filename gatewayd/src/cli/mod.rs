@@ -142,7 +142,7 @@ pub enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
-    /// The AI gateway: virtual keys (create, list, revoke).
+    /// The AI gateway: virtual keys (create, list, revoke), prices, budgets, route explain.
     Aigw {
         #[command(subcommand)]
         command: AigwCommand,

@@ -156,7 +156,12 @@ fn text(name: &str, json: &Value, table: &report::Table) -> String {
         when(&range["to"]),
         json["source"]
             .as_str()
-            .map(|s| format!(", from the {s}"))
+            .map(|s| if s.contains('_') {
+                // A table's name (`ai_requests_hourly`), not words.
+                format!(", read from table {s}")
+            } else {
+                format!(", from the {s}")
+            })
             .unwrap_or_default()
     ));
     let summary = match name {
@@ -174,7 +179,8 @@ fn text(name: &str, json: &Value, table: &report::Table) -> String {
                 plain(&json["app"]["status"])
             ));
         }
-        for (key, value) in totals {
+        // The quantile arrays are what the p50/p99 columns are read from (Float32 noise).
+        for (key, value) in totals.iter().filter(|(k, _)| !k.ends_with("_q")) {
             out.push_str(&format!("  {key:<34} {}\n", plain(value)));
         }
         out.push('\n');

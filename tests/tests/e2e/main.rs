@@ -19,6 +19,7 @@ mod aigw_budgets;
 mod aigw_chat;
 mod aigw_dashboard;
 mod aigw_endpoints;
+mod aigw_first_steps;
 mod aigw_holes;
 mod aigw_images;
 mod aigw_keys_api;

@@ -10,14 +10,16 @@
 //! country) used in the range, read from `http_events`; a key's counts stay the key's own
 //! (the rollup keeps counts of users, not their names). `routing` counts the calls a `route`
 //! rule sent through the AI gateway and those a dry run says it would have, and
-//! `anomalies` are the keys' own (`key_anomalies`).
+//! `anomalies` are the keys' own (`key_anomalies`). Whose each listed key is — up to
+//! `WHO_MAX` user names and device ids — is read from the raw events of the range for the
+//! listed page only (so as far back as `retention.raw_days` keeps them).
 
 use serde_json::{json, Value};
 
 use super::fetch as table;
 use super::filter::ReportFilter;
 use super::source::Source;
-use super::sql::datetime;
+use super::sql::{datetime, quote};
 use super::{range_json, Report, ReportError, ReportInputs};
 
 /// A key is new when it was first seen at most this long before the range's end.
@@ -42,6 +44,46 @@ pub const KEY_COLUMNS: [&str; 16] = [
     "bytes_up",
     "bytes_down",
 ];
+
+/// The most user names and device ids listed per key (the counts say how many in all).
+pub const WHO_MAX: usize = 10;
+
+/// The list's columns as shown: [`KEY_COLUMNS`], then whose the key is.
+pub const WHO_COLUMNS: [&str; 18] = [
+    "fingerprint",
+    "last4",
+    "provider",
+    "kind",
+    "org_managed",
+    "shared",
+    "new_this_week",
+    "first_seen",
+    "last_seen",
+    "users",
+    "user_names",
+    "devices",
+    "device_ids",
+    "sources",
+    "hosts",
+    "requests",
+    "bytes_up",
+    "bytes_down",
+];
+
+/// Up to [`WHO_MAX`] user names and device ids per key of `fingerprints`, in the range (the
+/// first in order: `groupUniqArray(N)` takes no parameter on the oldest ClickHouse supported).
+fn who_sql(filter: &ReportFilter, fingerprints: &[String]) -> String {
+    let listed: Vec<String> = fingerprints.iter().map(|f| quote(f)).collect();
+    format!(
+        "SELECT ai_key_fingerprint AS fingerprint, \
+         arraySlice(arraySort(groupUniqArrayIf(user, user != '')), 1, {WHO_MAX}) AS user_names, \
+         arraySlice(arraySort(groupUniqArrayIf(device_id, device_id != '')), 1, {WHO_MAX}) \
+         AS device_ids \
+         FROM http_events WHERE {} AND ai_key_fingerprint IN ({}) GROUP BY fingerprint",
+        Source::Raw.time_clause(filter.range),
+        listed.join(", ")
+    )
+}
 
 /// The keys the filter's people (user, group) or country used in the range, as a clause on
 /// `fingerprint`; empty when the filter names none.
@@ -137,6 +179,23 @@ pub async fn ai_keys(
     )?;
     let routing = routing.objects().into_iter().next().unwrap_or(Value::Null);
     let totals = totals.objects().into_iter().next().unwrap_or(Value::Null);
+    let mut keys = list.objects();
+    let fingerprints: Vec<String> = keys
+        .iter()
+        .filter_map(|k| k["fingerprint"].as_str().map(str::to_string))
+        .collect();
+    if !fingerprints.is_empty() {
+        let who = table(inputs, &who_sql(filter, &fingerprints))
+            .await?
+            .objects();
+        for key in &mut keys {
+            let found = who.iter().find(|w| w["fingerprint"] == key["fingerprint"]);
+            for field in ["user_names", "device_ids"] {
+                key[field] = found.map_or_else(|| json!([]), |w| w[field].clone());
+            }
+        }
+    }
+    let table = super::table::Table::from_objects(&WHO_COLUMNS, &keys);
     let json = json!({
         "report": "ai-keys",
         "range": range_json(filter),
@@ -145,12 +204,12 @@ pub async fn ai_keys(
         "by_provider": by_provider.objects(),
         "limit": filter.page.limit,
         "offset": filter.page.offset,
-        "keys": list.objects(),
+        "keys": keys,
         "found_in_prompts": prompts.objects(),
         "routing": routing,
         "anomalies": anomalies,
     });
-    Ok(Report { json, table: list })
+    Ok(Report { json, table })
 }
 
 #[cfg(test)]
@@ -182,5 +241,16 @@ mod tests {
         assert!(sql.contains("user = 'alice'"), "{sql}");
         // Quoted as a string, never SQL.
         assert!(!sql.contains("'eng');"), "{sql}");
+    }
+
+    #[test]
+    fn whose_a_key_is_is_bounded_and_quoted() {
+        let f = ReportFilter::last(86_400, 1_000_000);
+        let sql = who_sql(&f, &["ab12".into(), "x' OR 1=1 --".into()]);
+        assert!(
+            sql.contains(&format!("user != '')), 1, {WHO_MAX})")),
+            "{sql}"
+        );
+        assert!(sql.contains("IN ('ab12', 'x\\' OR 1=1 --')"), "{sql}");
     }
 }

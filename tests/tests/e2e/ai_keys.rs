@@ -261,6 +261,8 @@ fn personal_keys_through_the_proxy_are_inventoried_by_fingerprint_and_shared_one
     assert_eq!(shared["kind"], "project");
     assert_eq!(shared["users"], 2, "{shared}");
     assert_eq!(shared["shared"], 1, "{shared}");
+    // Whose: the people's names, so the security team knows whom to talk to.
+    assert_eq!(shared["user_names"], json!(["alice", "bob"]), "{shared}");
     assert!(shared["requests"].as_u64().unwrap() >= 2, "{shared}");
     let fingerprint = shared["fingerprint"].as_str().unwrap().to_string();
     assert_eq!(fingerprint.len(), 32);
@@ -301,6 +303,18 @@ fn personal_keys_through_the_proxy_are_inventoried_by_fingerprint_and_shared_one
         std::thread::sleep(Duration::from_millis(200));
     };
     assert_eq!(api["totals"]["shared_keys"], 1, "{api}");
+    assert!(
+        api["keys"]
+            .to_string()
+            .contains("\"user_names\":[\"alice\",\"bob\"]"),
+        "{api}"
+    );
+    let (code, text, err) = gatewayd(&gw, &["report", "ai-keys", "--since", "1d"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        text.contains("user_names") && text.contains("alice bob"),
+        "{text}"
+    );
     let jar = dir.path().join("cookies").display().to_string();
     let login = curl(&[
         "-c",
@@ -320,6 +334,10 @@ fn personal_keys_through_the_proxy_are_inventoried_by_fingerprint_and_shared_one
     assert!(
         html.contains(&fingerprint),
         "the page lists the key by fingerprint"
+    );
+    assert!(
+        html.contains("user names") && html.contains("alice bob"),
+        "the page says whose: {html}"
     );
 
     // The key itself: nowhere.

@@ -135,7 +135,7 @@ pub async fn page(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) -> Pa
             pairs,
             "/ai-keys",
             id,
-            Table::from_objects(&report::ai_keys::KEY_COLUMNS, &rows),
+            Table::from_objects(&report::ai_keys::WHO_COLUMNS, &rows),
         )?);
     }
     let prompts = json["found_in_prompts"]
@@ -158,7 +158,7 @@ pub async fn page(proxy: &dyn ProxyView, pairs: &BTreeMap<String, String>) -> Pa
         pairs,
         "/ai-keys",
         "keys",
-        Table::from_objects(&report::ai_keys::KEY_COLUMNS, &keys),
+        Table::from_objects(&report::ai_keys::WHO_COLUMNS, &keys),
     )?);
     body.push_str(&export_link("ai-keys", None, pairs));
     Ok(body)

@@ -9,7 +9,8 @@
 //! - `GET provider-keys` lists them (name, provider, fingerprint, dates — never the value);
 //!   `POST provider-keys` (`{"name", "provider", "value"}`) adds one; `POST
 //!   provider-keys/{name}/rotate` (`{"value", "grace"?}`) replaces its value; `DELETE
-//!   provider-keys/{name}` deletes it.
+//!   provider-keys/{name}` deletes it (a 409 naming them while configured providers use it,
+//!   unless `?force=true`).
 //!
 //! It must never: answer a provider key's value (the rows have none, and no answer echoes
 //! the request), or keep a new virtual key's secret past the answer that creates it.
@@ -134,6 +135,24 @@ pub async fn handle(
         }
         (&Method::DELETE, ["provider-keys", name]) => {
             let name = report::form::decode_path(name);
+            // A key configured providers call with: deleting it is an outage that cannot
+            // be undone, so it takes `?force=true` (as `gatewayd keys delete --force`).
+            let users = keys.providers_using_key(&name);
+            let forced = request
+                .uri()
+                .query()
+                .is_some_and(|q| q.split('&').any(|p| p == "force=true"));
+            if !users.is_empty() && !forced {
+                return Some(error(
+                    StatusCode::CONFLICT,
+                    &format!(
+                        "provider key {name:?} is used by the AI gateway's providers {}: \
+                         deleting it stops their calls at once; add ?force=true to delete it \
+                         anyway",
+                        users.join(", ")
+                    ),
+                ));
+            }
             keys.delete_provider_key(&name, &actor)
                 .map(|()| ok(json!({ "deleted": name })))
         }

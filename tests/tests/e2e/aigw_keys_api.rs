@@ -208,6 +208,22 @@ fn key_admins_manage_virtual_and_provider_keys_over_the_api_and_analysts_cannot(
     seen.push_str(&listed.body_text());
     let deleted = api(&admin, &keys_bot, "DELETE", "provider-keys/groq-api", None);
     assert_eq!(deleted.status, 200, "{}", deleted.body_text());
+    // A key a configured provider calls with: 409 naming it, unless forced.
+    let in_use = api(
+        &admin,
+        &keys_bot,
+        "DELETE",
+        "provider-keys/openai-prod",
+        None,
+    );
+    assert_eq!(in_use.status, 409, "{}", in_use.body_text());
+    assert!(
+        in_use.body_text().contains("providers openai")
+            && in_use.body_text().contains("force=true"),
+        "{}",
+        in_use.body_text()
+    );
+    assert!(gw.cli(&["keys", "list"], "").contains("openai-prod"));
     let listed = api(&admin, &keys_bot, "GET", "provider-keys", None);
     assert!(
         !listed.body_text().contains("groq-api"),

@@ -1,5 +1,5 @@
-//! The usage of a stream whose caller hung up (or whose provider cut it) before it ended: what the provider reported so
-//! far (Anthropic's `message_start` gives the input and a first output count; OpenAI reports
+//! The usage of a stream whose caller hung up (or whose provider cut it) before it ended:
+//! what the provider reported so far (Anthropic's `message_start` gives the input and a first output count; OpenAI reports
 //! nothing until its last chunk), and for the output, when more deltas were relayed than the
 //! provider had counted, the deltas relayed — flagged `counted` so the row says the number is
 //! the gateway's, not the provider's (and the cost is then `usage_suspect`, or unknown when

@@ -39,6 +39,7 @@ mod hangup;
 pub mod hosts;
 pub mod images;
 pub mod intake;
+pub mod knobs;
 pub mod pipeline;
 pub mod prices;
 pub mod provider_keys;
@@ -78,6 +79,8 @@ pub struct Options {
     pub max_response_bytes: usize,
     pub response_timeout: Duration,
     pub stream_idle_timeout: Duration,
+    /// `aigw.allow_server_tools` ([`knobs`]).
+    pub allow_server_tools: bool,
 }
 
 /// The AI gateway's state, shared by every call: built once at start.
@@ -152,6 +155,7 @@ impl AiGateway {
                 max_response_bytes: aigw.max_response_bytes,
                 response_timeout: aigw.response_timeout.0,
                 stream_idle_timeout: aigw.stream_idle_timeout.0,
+                allow_server_tools: aigw.allow_server_tools,
             },
             routes,
             keys: LiveKeys::open(state_dir)?,

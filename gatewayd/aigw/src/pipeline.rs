@@ -177,6 +177,9 @@ pub fn budgets(
     body: &mut Value,
     record: &mut CallRecord,
 ) -> Result<(), CallError> {
+    // Knobs no reservation can bound (`n` over its cap, provider-side tools) are refused
+    // first, budgets or not ([`crate::knobs`]).
+    crate::knobs::check(body, gw.options.allow_server_tools)?;
     if let Some(governor) = &gw.budgets {
         // A route's call may be served by any of its deployments: reserve for the dearest.
         let fallbacks: Vec<Route> = record

@@ -75,6 +75,13 @@ pub struct AigwConfig {
     pub breaker: crate::AigwBreaker,
     /// Counters shared by every replica (`[aigw.shared]`, Redis); unset: in this process.
     pub shared: crate::AigwShared,
+    /// Tokens reserved for each document given by URL (a PDF is billed per page, up to
+    /// about 300k tokens for 100 pages) while a budget or token limit applies.
+    pub url_document_reserve_tokens: u64,
+    /// Let callers switch on provider-side tools (web search/fetch, MCP servers, file
+    /// search, code execution, computer use): paid per use, not counted by budgets, and
+    /// they make the provider fetch URLs the caller chooses. Off: refused with 400.
+    pub allow_server_tools: bool,
 }
 
 impl Default for AigwConfig {
@@ -107,6 +114,8 @@ impl Default for AigwConfig {
             routes: Vec::new(),
             breaker: crate::AigwBreaker::default(),
             shared: crate::AigwShared::default(),
+            url_document_reserve_tokens: 300_000,
+            allow_server_tools: false,
         }
     }
 }
@@ -385,6 +394,12 @@ pub(crate) fn validate(config: &AigwConfig) -> Result<(), (&'static str, String)
         return Err((
             "default_max_output_tokens",
             "aigw.default_max_output_tokens must be from 1 to 1000000".into(),
+        ));
+    }
+    if !(1..=10_000_000).contains(&config.url_document_reserve_tokens) {
+        return Err((
+            "url_document_reserve_tokens",
+            "aigw.url_document_reserve_tokens must be from 1 to 10000000".into(),
         ));
     }
     let mut names = std::collections::BTreeSet::new();

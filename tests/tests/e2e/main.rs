@@ -23,6 +23,7 @@ mod aigw_first_steps;
 mod aigw_holes;
 mod aigw_images;
 mod aigw_keys_api;
+mod aigw_knobs;
 mod aigw_lifecycle;
 mod aigw_local;
 mod aigw_prompt_rewrites;

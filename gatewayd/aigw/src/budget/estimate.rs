@@ -9,9 +9,11 @@
 //! the price of reserving 3-4 times the real input for the length of the call (what is not
 //! used is released at settlement). Attachments (images, documents, audio) are billed by
 //! size or pages, not by their bytes in the request (a URL is short): each adds
-//! [`ATTACHMENT_TOKENS`] on top. Output is bounded by the call's own cap
-//! (`max_tokens`, `max_completion_tokens`, `max_output_tokens`), or the configured default,
-//! which is then written into the request so the provider holds to it.
+//! [`ATTACHMENT_TOKENS`] on top, and a document given by reference (a URL or a provider file
+//! id: billed per page, its bytes are not in the request) `aigw.url_document_reserve_tokens`.
+//! Output is bounded by the call's own cap (`max_tokens`, `max_completion_tokens`,
+//! `max_output_tokens`), or the configured default, which is then written into the request
+//! so the provider holds to it, times the number of answers asked for (`n`).
 //!
 //! Never: estimate below what the provider can bill for the request as sent.
 
@@ -61,35 +63,68 @@ pub fn output_cap(body: &mut Value, ingress: Dialect, endpoint: &str, default: u
     default
 }
 
-/// An upper bound on the input tokens of a request of `body_bytes` bytes.
-pub fn input_bound(body: &Value, body_bytes: usize) -> u64 {
-    let bytes = u64::try_from(body_bytes).unwrap_or(u64::MAX);
-    bytes.saturating_add(attachments(body, 0).saturating_mul(ATTACHMENT_TOKENS))
+/// The output cap multiplied by the number of answers asked for: OpenAI's chat bills up to
+/// `n` × `max_completion_tokens` (`crate::knobs` refuses an `n` above its cap first).
+pub fn output_bound(body: &Value, endpoint: &str, cap: u64) -> u64 {
+    let n = match endpoint {
+        "chat_completions" => body.get("n").and_then(Value::as_u64).unwrap_or(1).max(1),
+        _ => 1,
+    };
+    cap.saturating_mul(n)
 }
 
-/// Content parts that are billed by size rather than bytes, within a bounded depth.
-fn attachments(value: &Value, depth: u32) -> u64 {
+/// An upper bound on the input tokens of a request of `body_bytes` bytes, where a document
+/// given by reference counts `reference_doc_tokens`.
+pub fn input_bound(body: &Value, body_bytes: usize, reference_doc_tokens: u64) -> u64 {
+    let bytes = u64::try_from(body_bytes).unwrap_or(u64::MAX);
+    let (parts, referenced) = attachments(body, 0);
+    bytes
+        .saturating_add(parts.saturating_mul(ATTACHMENT_TOKENS))
+        .saturating_add(referenced.saturating_mul(reference_doc_tokens))
+}
+
+/// Content parts that are billed by size rather than bytes, and of those the documents given
+/// by reference (URL or file id), within a bounded depth.
+fn attachments(value: &Value, depth: u32) -> (u64, u64) {
     if depth > 8 {
-        return 0;
+        return (0, 0);
     }
+    let add = |(a, b): (u64, u64), (c, d): (u64, u64)| (a.saturating_add(c), b.saturating_add(d));
     match value {
-        Value::Array(items) => items.iter().map(|v| attachments(v, depth + 1)).sum(),
+        Value::Array(items) => items
+            .iter()
+            .map(|v| attachments(v, depth + 1))
+            .fold((0, 0), add),
         Value::Object(fields) => {
             let own = match fields.get("type").and_then(Value::as_str) {
+                Some("document" | "file" | "input_file") if by_reference(fields) => (0, 1),
                 Some(
                     "image_url" | "image" | "input_image" | "document" | "file" | "input_file"
                     | "input_audio" | "audio",
-                ) => 1,
-                _ => 0,
+                ) => (1, 0),
+                _ => (0, 0),
             };
-            own + fields
+            fields
                 .iter()
                 .filter(|(k, _)| matches!(k.as_str(), "messages" | "content" | "input" | "system"))
                 .map(|(_, v)| attachments(v, depth + 1))
-                .sum::<u64>()
+                .fold(own, add)
         }
-        _ => 0,
+        _ => (0, 0),
     }
+}
+
+/// A document part whose content is not in the request: Anthropic's `source` of type `url`
+/// or `file`, OpenAI chat's `file.file_id`, Responses' `file_url` / `file_id`.
+fn by_reference(part: &serde_json::Map<String, Value>) -> bool {
+    let source_kind = part
+        .get("source")
+        .and_then(|s| s.get("type"))
+        .and_then(Value::as_str);
+    matches!(source_kind, Some("url" | "file"))
+        || part.get("file").and_then(|f| f.get("file_id")).is_some()
+        || part.contains_key("file_url")
+        || part.contains_key("file_id")
 }
 
 /// The most `input` and `output` tokens can cost at `price`, in microdollars rounded up:
@@ -114,7 +149,17 @@ mod tests {
             {"type": "text", "text": "hi"},
             {"type": "image_url", "image_url": {"url": "https://x/y.png"}}
         ]}]});
-        assert_eq!(input_bound(&body, 100), 100 + ATTACHMENT_TOKENS);
+        assert_eq!(input_bound(&body, 100, 7), 100 + ATTACHMENT_TOKENS);
+        let by_url = json!({"messages": [{"role": "user", "content": [
+            {"type": "document", "source": {"type": "url", "url": "https://x/y.pdf"}},
+            {"type": "document", "source": {"type": "base64", "data": "AAAA"}},
+            {"type": "input_file", "file_url": "https://x/z.pdf"}
+        ]}]});
+        assert_eq!(input_bound(&by_url, 10, 300), 10 + ATTACHMENT_TOKENS + 600);
+        let n8 = json!({"n": 8});
+        assert_eq!(output_bound(&n8, "chat_completions", 20), 160);
+        assert_eq!(output_bound(&n8, "messages", 20), 20);
+        assert_eq!(output_bound(&json!({"n": 0}), "chat_completions", 20), 20);
         // No cap: the default is assumed and sent.
         assert_eq!(
             output_cap(&mut body, Dialect::OpenAi, "chat_completions", 4096),

@@ -83,6 +83,8 @@ pub struct Governor {
     pub rules: Vec<Rule>,
     pub store: Arc<dyn CounterStore>,
     default_max_output: u64,
+    /// `aigw.url_document_reserve_tokens`: what a document given by URL or file id reserves.
+    reference_doc_tokens: u64,
 }
 
 /// Unix seconds now.
@@ -174,6 +176,7 @@ impl Governor {
             rules,
             store,
             default_max_output: config.default_max_output_tokens,
+            reference_doc_tokens: config.url_document_reserve_tokens,
         })))
     }
 
@@ -279,13 +282,14 @@ impl Governor {
             .any(|(i, _)| matches!(self.rules[*i].measure, Measure::Tokens | Measure::MicroUsd));
         let (mut tokens, mut micro) = (0, 0);
         if sized {
-            let output = estimate::output_cap(
+            let cap = estimate::output_cap(
                 body,
                 record.ingress,
                 record.endpoint,
                 self.default_max_output,
             );
-            let input = estimate::input_bound(body, record.body_bytes);
+            let output = estimate::output_bound(body, record.endpoint, cap);
+            let input = estimate::input_bound(body, record.body_bytes, self.reference_doc_tokens);
             tokens = input.saturating_add(output);
             if applies
                 .iter()

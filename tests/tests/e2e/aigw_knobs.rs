@@ -1,0 +1,197 @@
+//! Review 2's budget holes in the AI gateway, performed with curl against gatewayd and the
+//! mock providers (issues 19/20):
+//! - `n` multiplies what a call reserves (`n` × `max_tokens`), so `n = 8` no longer slips
+//!   under a token budget that holds one answer, and `n` over 16 is refused with 400;
+//! - a document given by URL reserves `aigw.url_document_reserve_tokens`, so a PDF by URL
+//!   (billed per page) is refused under a small dollar budget that a text call fits in;
+//! - provider-side tools (Anthropic `mcp_servers` and `web_fetch`, OpenAI
+//!   `web_search_options`, Responses `web_search` / `mcp` tools) are refused with 400 naming
+//!   the field, unless `aigw.allow_server_tools = true`.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use serde_json::{json, Value};
+
+use crate::aigw::AiGateway;
+use crate::support::tools::require;
+
+const NO_EVENTS: &str = "[clickhouse]\nurl = \"http://127.0.0.1:1\"\n[events]\nenabled = false\n";
+
+/// POSTs `body` to the gateway's `path` with `headers`: the status and the JSON answer.
+fn post(gw: &AiGateway, path: &str, headers: &[&str], body: &Value) -> (u16, Value) {
+    let curl = require("curl", "apt-get install -y curl");
+    let mut cmd = Command::new(curl);
+    cmd.args([
+        "-s",
+        "-m",
+        "30",
+        "-w",
+        "\n%{http_code}",
+        "--data-binary",
+        "@-",
+    ])
+    .arg(format!("http://{}{path}", gw.addr))
+    .args(["-H", "content-type: application/json"]);
+    for h in headers {
+        cmd.args(["-H", h]);
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(body.to_string().as_bytes()).unwrap();
+    drop(stdin);
+    let out = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+    let (answer, status) = out.rsplit_once('\n').unwrap();
+    (
+        status.trim().parse().unwrap(),
+        serde_json::from_str(answer).unwrap_or(Value::String(answer.into())),
+    )
+}
+
+#[test]
+fn n_multiplies_the_reservation_and_a_large_n_is_refused() {
+    let mut gw = AiGateway::start_with(&format!(
+        "{NO_EVENTS}[[aigw.budgets]]\nname = \"tiny\"\nscope = \"user\"\nmatch = \"tina\"\n\
+         tokens = 300\nwindow = \"day\"\n"
+    ));
+    let key = gw.virtual_key(&["--name", "tiny-app", "--user", "tina"]);
+    let auth = format!("authorization: Bearer {key}");
+    let call = |n: u64| {
+        json!({"model": "fast", "n": n, "max_tokens": 40,
+            "messages": [{"role": "user", "content": "hi"}]})
+    };
+    // One answer: ~100 bytes of input and 40 of output fit in 300 tokens.
+    let (status, body) = post(&gw, "/v1/chat/completions", &[&auth], &call(1));
+    assert_eq!(status, 200, "{body}");
+    // Eight answers can bill 8 × 40 = 320 output tokens: more than the whole budget, refused
+    // before the provider is called (the review saw this one admitted, reserving 40).
+    let (status, body) = post(&gw, "/v1/chat/completions", &[&auth], &call(8));
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "budget_exceeded", "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("this call alone could cost"), "{message}");
+    // n = 128 (OpenAI's own cap) is refused as such, budget or not.
+    let (status, body) = post(&gw, "/v1/chat/completions", &[&auth], &call(128));
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["param"], "n", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("1 to 16"),
+        "{body}"
+    );
+}
+
+#[test]
+fn a_document_by_url_reserves_its_configured_bound() {
+    // $0.05 a day for Claude (the shipped price: $3 in, $15 out per million, $3.75 cache
+    // writes): a text call reserves about 1 cent, a PDF by URL 300,000 tokens ($1.13).
+    let mut gw = AiGateway::start_with(&format!(
+        "{NO_EVENTS}[[aigw.budgets]]\nname = \"doc-team\"\nscope = \"team\"\nmatch = \"docs\"\n\
+         usd = 0.05\nwindow = \"day\"\n"
+    ));
+    let key = gw.virtual_key(&["--name", "doc-app", "--user", "dora", "--team", "docs"]);
+    let auth = format!("x-api-key: {key}");
+    let version = "anthropic-version: 2023-06-01";
+    let text = json!({"model": "claude", "max_tokens": 5,
+        "messages": [{"role": "user", "content": "summarise"}]});
+    let (status, body) = post(&gw, "/v1/messages", &[&auth, version], &text);
+    assert_eq!(status, 200, "{body}");
+    let by_url = json!({"model": "claude", "max_tokens": 5,
+        "messages": [{"role": "user", "content": [
+            {"type": "document", "source": {"type": "url", "url": "https://example.com/URLDOC.pdf"}},
+            {"type": "text", "text": "summarise"}]}]});
+    let (status, body) = post(&gw, "/v1/messages", &[&auth, version], &by_url);
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["type"], "error", "Anthropic's error shape: {body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("doc-team") && message.contains("this call alone could cost"),
+        "{message}"
+    );
+}
+
+#[test]
+fn provider_side_tools_are_refused_unless_allowed() {
+    let gw = AiGateway::start_with(NO_EVENTS);
+    let mut gw = gw;
+    let key = gw.virtual_key(&["--name", "tools-app", "--user", "mallory"]);
+    let openai = format!("authorization: Bearer {key}");
+    let anthropic = format!("x-api-key: {key}");
+    let version = "anthropic-version: 2023-06-01";
+    let hi = json!([{"role": "user", "content": "hi"}]);
+    let cases = [
+        (
+            "/v1/messages",
+            json!({"model": "claude", "max_tokens": 9, "messages": hi,
+                "mcp_servers": [{"type": "url", "name": "meta",
+                    "url": "http://169.254.169.254/latest", "authorization_token": "tok"}]}),
+            "mcp_servers",
+        ),
+        (
+            "/v1/messages",
+            json!({"model": "claude", "max_tokens": 9, "messages": hi,
+                "tools": [{"type": "web_fetch_20250910", "name": "web_fetch"}]}),
+            "tools[0].type",
+        ),
+        (
+            "/v1/chat/completions",
+            json!({"model": "fast", "max_tokens": 9, "messages": hi, "web_search_options": {}}),
+            "web_search_options",
+        ),
+        (
+            "/v1/responses",
+            json!({"model": "fast", "input": "hi", "tools": [
+                {"type": "function", "name": "f", "parameters": {}},
+                {"type": "mcp", "server_label": "x", "server_url": "https://evil.example/mcp"}]}),
+            "tools[1].type",
+        ),
+        (
+            "/v1/responses",
+            json!({"model": "fast", "input": "hi", "tools": [{"type": "web_search"}]}),
+            "tools[0].type",
+        ),
+    ];
+    for (path, body, field) in &cases {
+        let headers: Vec<&str> = if *path == "/v1/messages" {
+            vec![&anthropic, version]
+        } else {
+            vec![&openai]
+        };
+        let (status, answer) = post(&gw, path, &headers, body);
+        assert_eq!(status, 400, "{path} {field}: {answer}");
+        let message = answer["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("aigw.allow_server_tools"),
+            "{path} {field}: {answer}"
+        );
+        if *path != "/v1/messages" {
+            assert_eq!(answer["error"]["param"], *field, "{answer}");
+        }
+        assert!(!answer.to_string().contains("169.254"), "{answer}");
+    }
+    // A caller's own function tool is not a server tool.
+    let (status, answer) = post(
+        &gw,
+        "/v1/chat/completions",
+        &[&openai],
+        &json!({"model": "fast", "max_tokens": 9, "messages": hi, "tools": [
+            {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]}),
+    );
+    assert_eq!(status, 200, "{answer}");
+    // An operator who allows them lets them through.
+    let mut open = AiGateway::start_with_aigw(NO_EVENTS, "allow_server_tools = true");
+    let key = open.virtual_key(&["--name", "tools-app", "--user", "mallory"]);
+    let (status, answer) = post(
+        &open,
+        "/v1/chat/completions",
+        &[&format!("authorization: Bearer {key}")],
+        &json!({"model": "fast", "max_tokens": 9, "messages": hi, "web_search_options": {}}),
+    );
+    assert_eq!(status, 200, "{answer}");
+}

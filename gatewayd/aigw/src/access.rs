@@ -156,7 +156,10 @@ fn no_key() -> CallError {
 /// the agent carries it), so without this any site could make a person's browser call the
 /// AI gateway as them (a form post needs no CORS preflight). Browsers say where a request
 /// comes from (`Sec-Fetch-Site`, `Origin`); SDKs and scripts send neither and are unaffected.
-pub fn refuse_cross_site(headers: &http::HeaderMap) -> Result<(), CallError> {
+pub fn refuse_cross_site(
+    headers: &http::HeaderMap,
+    own: &crate::hosts::HostNames,
+) -> Result<(), CallError> {
     let text = |name: &str| {
         headers
             .get(name)
@@ -173,14 +176,11 @@ pub fn refuse_cross_site(headers: &http::HeaderMap) -> Result<(), CallError> {
     if text("sec-fetch-site").is_some_and(|s| s != "same-origin" && s != "none") {
         return refused();
     }
-    if let Some(origin) = text("origin") {
-        let own = text("host").map(|h| {
-            let h = h.strip_suffix(":443").unwrap_or(&h).to_string();
-            format!("https://{h}")
-        });
-        // Without a Host header (HTTP/2 carries the authority elsewhere) the fetch metadata
-        // above is what a browser is judged by.
-        if origin == "null" || own.is_some_and(|own| own != origin) {
+    // An Origin is judged on its own, not against `Host` (which HTTP/2 and the proxy's
+    // in-process path may leave out): only the gateway's own names pass, so a browser
+    // without Fetch Metadata is held too. Every Origin header counts (not only the first).
+    for origin in headers.get_all(http::header::ORIGIN) {
+        if !origin.to_str().is_ok_and(|o| own.is_own_origin(o)) {
             return refused();
         }
     }
@@ -243,7 +243,11 @@ mod tests {
             for (name, value) in pairs {
                 headers.append(*name, http::HeaderValue::from_static(value));
             }
-            refuse_cross_site(&headers).is_ok()
+            let own = crate::hosts::HostNames::new(&config::AigwConfig {
+                host: Some("ai.example".into()),
+                ..config::AigwConfig::default()
+            });
+            refuse_cross_site(&headers, &own).is_ok()
         };
         assert!(check(&[]));
         assert!(check(&[("sec-fetch-site", "same-origin")]));
@@ -259,6 +263,15 @@ mod tests {
             ("host", "ai.example")
         ]));
         assert!(!check(&[("origin", "null")]));
+        // No Sec-Fetch-Site and no Host (HTTP/2, older browsers): the Origin alone decides.
+        assert!(!check(&[("origin", "https://evil.example")]));
+        assert!(!check(&[("origin", "http://ai.example")]));
+        assert!(!check(&[("origin", "https://ai.example.evil.example")]));
+        assert!(check(&[("origin", "https://ai.example")]));
+        assert!(!check(&[
+            ("origin", "https://ai.example"),
+            ("origin", "https://evil.example")
+        ]));
     }
 
     #[test]

@@ -50,6 +50,20 @@ impl HostNames {
         Self { names }
     }
 
+    /// Whether `origin` (an `Origin` header's value) is a page of one of the gateway's own
+    /// names over https: the only pages that may call it with a proxy or device identity.
+    pub fn is_own_origin(&self, origin: &str) -> bool {
+        let Some(rest) = origin
+            .trim()
+            .to_ascii_lowercase()
+            .strip_prefix("https://")
+            .map(str::to_string)
+        else {
+            return false;
+        };
+        !rest.contains('/') && host_name(&rest).is_some_and(|n| self.names.contains(&n))
+    }
+
     fn allowed(&self, value: &str) -> bool {
         let Some(name) = host_name(value) else {
             return false;

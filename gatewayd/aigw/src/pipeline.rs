@@ -68,7 +68,7 @@ pub fn authenticate(
     let presented = presented.filter(|k| !proxied || crate::access::is_virtual_key(k));
     let Some(presented) = presented else {
         if proxied {
-            crate::access::refuse_cross_site(headers)?;
+            crate::access::refuse_cross_site(headers, &gw.hosts)?;
         }
         let (caller, source) = gw.identity.caller(&record.arrival)?;
         record.caller = Some(caller.clone());

@@ -449,6 +449,25 @@ fn the_pages_api_refuses_callers_without_identity_and_cross_site_posts() {
         asked,
         "a cross-site post reached the provider"
     );
+    // Over HTTP/2 there is no Host header: a foreign Origin without Sec-Fetch-Site (an older
+    // browser) is refused all the same (review 2, finding 11: it was served).
+    let root = root_pem(&gw);
+    let h2 = curl::curl(&[
+        "--http2",
+        "-x",
+        &via,
+        "--cacert",
+        &root,
+        "-H",
+        json,
+        "-H",
+        "Origin: https://evil.example",
+        "--data-binary",
+        body,
+        v1,
+    ]);
+    assert_eq!(h2.status, 403, "{}", h2.body_text());
+    assert!(h2.body_text().contains("cross-site request refused"));
     let sdk_like = post(&gw, Some(&via), v1, &[json], body);
     assert_eq!(sdk_like.status, 200, "{}", sdk_like.body_text());
     let asked = gw.openai.requests().len();

@@ -26,6 +26,7 @@ pub mod body;
 pub mod budget;
 pub mod call_log;
 pub mod chat;
+pub mod conn_guard;
 pub mod cost;
 pub mod dialect;
 pub mod dlp_phase;
@@ -111,6 +112,8 @@ pub struct AiGateway {
     pub images: images::ImageFetcher,
     /// The on-box model's per-start token (`kind = "local"` providers), set by the daemon.
     local_secret: Option<String>,
+    /// Per-source connection cap and the silent-connection deadline of the port.
+    pub connections: Arc<conn_guard::ConnGuard>,
 }
 
 impl AiGateway {
@@ -178,6 +181,10 @@ impl AiGateway {
             chat: chat::ChatPage::from_config(aigw),
             body_budget: intake::BodyBudget::new(aigw.max_body_memory),
             hosts: hosts::HostNames::new(aigw),
+            connections: Arc::new(conn_guard::ConnGuard::new(
+                aigw.max_connections_per_source,
+                aigw.header_read_timeout.0,
+            )),
         })
     }
 
@@ -197,6 +204,7 @@ impl AiGateway {
     /// Every metric family of the AI gateway: calls, tokens, cost, and budgets and limits.
     pub fn metric_families(&self) -> Vec<telemetry::Family> {
         let mut families = self.ledger.metrics.families();
+        families.extend(self.connections.families());
         if let Some(governor) = &self.budgets {
             families.extend(governor.families());
         }

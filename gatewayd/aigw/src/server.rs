@@ -72,8 +72,20 @@ pub async fn serve_listener(
                 continue;
             }
         };
+        // One address's share first, so a flood from one source fills only its share.
+        let Some(source) = gw.connections.take(peer.ip()) else {
+            tasks.spawn(refuse(
+                stream,
+                "too many connections open from your address",
+            ));
+            continue;
+        };
         let Ok(permit) = slots.clone().try_acquire_owned() else {
-            tasks.spawn(refuse(stream));
+            gw.connections.port_full();
+            tasks.spawn(refuse(
+                stream,
+                "the AI gateway has too many connections open",
+            ));
             continue;
         };
         let gw = gw.clone();
@@ -83,7 +95,13 @@ pub async fn serve_listener(
             let _ = stream.set_nodelay(true);
             let arrival = Arrival::direct(peer);
             match tls {
-                None => serve_io(stream, arrival, gw, shutdown).await,
+                None => {
+                    // hyper's header deadline starts with the first byte: a connection that
+                    // sends none is closed here (TLS has its handshake deadline).
+                    if gw.connections.first_byte(&stream).await {
+                        serve_io(stream, arrival, gw, shutdown).await;
+                    }
+                }
                 Some(tls) => {
                     if let Some(stream) = crate::tls::accept(stream, tls).await {
                         serve_io(stream, arrival, gw, shutdown).await;
@@ -91,12 +109,14 @@ pub async fn serve_listener(
                 }
             }
             drop(permit);
+            drop(source);
         });
     }
 }
 
-async fn refuse(mut stream: TcpStream) {
-    let body = r#"{"error":{"message":"the AI gateway has too many connections open","type":"server_error","param":null,"code":"overloaded"}}"#;
+async fn refuse(mut stream: TcpStream, message: &str) {
+    let body = json!({"error": {"message": message, "type": "server_error", "param": null, "code": "overloaded"}})
+        .to_string();
     let answer = format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
@@ -121,6 +141,7 @@ async fn serve_io<I>(io: I, arrival: Arrival, gw: Arc<AiGateway>, shutdown: Canc
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let header_read_timeout = gw.connections.header_read_timeout;
     let service = hyper::service::service_fn(move |request| {
         let gw = gw.clone();
         let arrival = arrival.clone();
@@ -130,7 +151,7 @@ where
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30))
+        .header_read_timeout(header_read_timeout)
         .max_buf_size(64 * 1024);
     let connection = builder.serve_connection(TokioIo::new(io), service);
     tokio::pin!(connection);

@@ -82,6 +82,12 @@ pub struct AigwConfig {
     /// search, code execution, computer use): paid per use, not counted by budgets, and
     /// they make the provider fetch URLs the caller chooses. Off: refused with 400.
     pub allow_server_tools: bool,
+    /// Connections open at once from one address on the AI gateway's port (its share of
+    /// `max_connections`); one more is answered 503.
+    pub max_connections_per_source: usize,
+    /// How long a connection may take to send its request's headers (from when it opens, or
+    /// from the end of the previous request); a silent one is closed.
+    pub header_read_timeout: ConfigDuration,
 }
 
 impl Default for AigwConfig {
@@ -116,6 +122,8 @@ impl Default for AigwConfig {
             shared: crate::AigwShared::default(),
             url_document_reserve_tokens: 300_000,
             allow_server_tools: false,
+            max_connections_per_source: 32,
+            header_read_timeout: ConfigDuration::secs(30),
         }
     }
 }
@@ -374,6 +382,10 @@ pub(crate) fn validate(config: &AigwConfig) -> Result<(), (&'static str, String)
     crate::aigw_access::validate(config)?;
     for (key, value) in [
         ("max_connections", config.max_connections),
+        (
+            "max_connections_per_source",
+            config.max_connections_per_source,
+        ),
         ("max_body_bytes", config.max_body_bytes),
         ("max_response_bytes", config.max_response_bytes),
     ] {
@@ -394,6 +406,13 @@ pub(crate) fn validate(config: &AigwConfig) -> Result<(), (&'static str, String)
         return Err((
             "default_max_output_tokens",
             "aigw.default_max_output_tokens must be from 1 to 1000000".into(),
+        ));
+    }
+    let header = config.header_read_timeout.0;
+    if header < std::time::Duration::from_secs(1) || header > std::time::Duration::from_secs(300) {
+        return Err((
+            "header_read_timeout",
+            "aigw.header_read_timeout must be from 1s to 300s".into(),
         ));
     }
     if !(1..=10_000_000).contains(&config.url_document_reserve_tokens) {

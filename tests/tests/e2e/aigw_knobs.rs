@@ -6,10 +6,15 @@
 //!   (billed per page) is refused under a small dollar budget that a text call fits in;
 //! - provider-side tools (Anthropic `mcp_servers` and `web_fetch`, OpenAI
 //!   `web_search_options`, Responses `web_search` / `mcp` tools) are refused with 400 naming
-//!   the field, unless `aigw.allow_server_tools = true`.
+//!   the field, unless `aigw.allow_server_tools = true`;
+//! - one address cannot take the port: past `aigw.max_connections_per_source` its
+//!   connections get 503 while another address is served, and connections that send nothing
+//!   are closed after `aigw.header_read_timeout`, both counted in /metrics.
 
-use std::io::Write;
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
@@ -194,4 +199,101 @@ fn provider_side_tools_are_refused_unless_allowed() {
         &json!({"model": "fast", "max_tokens": 9, "messages": hi, "web_search_options": {}}),
     );
     assert_eq!(status, 200, "{answer}");
+}
+
+#[test]
+fn one_address_cannot_take_the_port_and_silent_connections_are_closed() {
+    let mut gw = AiGateway::start_with_aigw(
+        NO_EVENTS,
+        "max_connections_per_source = 4\nheader_read_timeout = \"2s\"",
+    );
+    let key = gw.virtual_key(&["--name", "flood", "--user", "mallory"]);
+    // The attack: plain TCP connections from one address that send nothing.
+    let idle: Vec<TcpStream> = (0..4)
+        .map(|_| TcpStream::connect(gw.addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut fifth = TcpStream::connect(gw.addr).unwrap();
+    fifth
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut answer = String::new();
+    let _ = fifth.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(
+        answer.contains("too many connections open from your address"),
+        "{answer}"
+    );
+    // Another address (127.0.0.2, also loopback) is served meanwhile.
+    let curl = require("curl", "apt-get install -y curl");
+    let out = Command::new(curl)
+        .args([
+            "-s",
+            "-m",
+            "20",
+            "--interface",
+            "127.0.0.2",
+            "-w",
+            "\n%{http_code}",
+        ])
+        .args(["-H", "content-type: application/json", "-H"])
+        .arg(format!("authorization: Bearer {key}"))
+        .args([
+            "--data-binary",
+            r#"{"model":"fast","max_tokens":9,"messages":[{"role":"user","content":"hi"}]}"#,
+        ])
+        .arg(format!("http://{}/v1/chat/completions", gw.addr))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.ends_with("\n200"), "{out}");
+    // The silent connections are closed after the 2 s header deadline (the review saw one
+    // open for 472 s).
+    let started = Instant::now();
+    for mut socket in idle {
+        socket
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut buf = [0u8; 64];
+        let n = socket.read(&mut buf).unwrap_or(usize::MAX);
+        assert!(
+            n == 0,
+            "a silent connection got {n} bytes or was not closed"
+        );
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "closed after {:?}",
+        started.elapsed()
+    );
+    // Its share given back, the same address is served again.
+    let mut again = TcpStream::connect(gw.addr).unwrap();
+    again
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        again,
+        "GET /v1/models HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n\r\n",
+        gw.addr
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = again.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let listen: Value = serde_json::from_str(
+        &std::fs::read_to_string(gw.dir.path().join("state/listen.json")).unwrap(),
+    )
+    .unwrap();
+    let admin = listen["admin"].as_str().unwrap();
+    let metrics = crate::support::curl(&[&format!("http://{admin}/metrics")]).body_text();
+    assert!(
+        metrics.contains("warden_aigw_connections_refused_total{reason=\"per_source\"} 1"),
+        "{metrics}"
+    );
+    let silent = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("warden_aigw_connections_silent_closed_total "))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    assert!(silent >= 4, "silent closes counted: {silent}");
 }

@@ -43,12 +43,15 @@ const DRAIN: Duration = Duration::from_secs(2);
 pub struct BodyBudget {
     units: Arc<Semaphore>,
     max: usize,
+    /// Each caller's share of it ([`crate::body_share`]).
+    shares: Arc<crate::body_share::Shares>,
 }
 
 /// Budget one body holds; released on drop.
 #[derive(Default)]
 pub struct BodyHold {
     permit: Option<OwnedSemaphorePermit>,
+    share: Option<crate::body_share::ShareHold>,
 }
 
 impl std::fmt::Debug for BodyHold {
@@ -86,7 +89,17 @@ impl BodyBudget {
         Self {
             units: Arc::new(Semaphore::new(units)),
             max: units,
+            shares: Arc::new(crate::body_share::Shares::new(units)),
         }
+    }
+
+    /// [`Self::take`] for `owner` (a key or a user), within its share of the budget.
+    pub async fn take_for(&self, owner: &str, bytes: usize) -> Result<BodyHold, CallError> {
+        let units = bytes.div_ceil(UNIT).clamp(1, self.max);
+        let share = self.shares.claim(owner, units)?;
+        let mut hold = self.take(bytes).await?;
+        hold.share = Some(share);
+        Ok(hold)
     }
 
     /// A hold of `bytes` (at most the whole budget), waiting at most `WAIT`; a 503 when the
@@ -98,6 +111,7 @@ impl BodyBudget {
         match acquired.await {
             Ok(Ok(permit)) => Ok(BodyHold {
                 permit: Some(permit),
+                share: None,
             }),
             _ => Err(overloaded()),
         }
@@ -156,7 +170,21 @@ pub async fn admit(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<usize>().ok())
         .map_or(limit, |n| n.min(limit));
-    record.body_hold = gw.body_budget.take(worst_case(declared)).await?;
+    // Each key (or identity-path user) within its share, so one caller cannot hold it all.
+    let owner = record.caller.as_ref().map_or_else(
+        || "anonymous".to_string(),
+        |c| {
+            if c.key_id.is_empty() {
+                format!("user:{}", c.user)
+            } else {
+                format!("key:{}", c.key_id)
+            }
+        },
+    );
+    record.body_hold = gw
+        .body_budget
+        .take_for(&owner, worst_case(declared))
+        .await?;
     Ok(())
 }
 

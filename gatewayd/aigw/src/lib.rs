@@ -23,6 +23,7 @@
 
 pub mod access;
 pub mod body;
+pub mod body_share;
 pub mod budget;
 pub mod call_log;
 pub mod chat;

@@ -85,8 +85,8 @@ pub struct AigwConfig {
     /// Connections open at once from one address on the AI gateway's port (its share of
     /// `max_connections`); one more is answered 503.
     pub max_connections_per_source: usize,
-    /// How long a connection may take to send its request's headers (from when it opens, or
-    /// from the end of the previous request); a silent one is closed.
+    /// How long a connection may take to send its request's headers (counted from when it
+    /// opens); a silent one is closed.
     pub header_read_timeout: ConfigDuration,
 }
 

@@ -9,7 +9,9 @@
 //!   the field, unless `aigw.allow_server_tools = true`;
 //! - one address cannot take the port: past `aigw.max_connections_per_source` its
 //!   connections get 503 while another address is served, and connections that send nothing
-//!   are closed after `aigw.header_read_timeout`, both counted in /metrics.
+//!   are closed after `aigw.header_read_timeout`, both counted in /metrics;
+//! - one key cannot hold the body-memory budget: while its large bodies trickle in, its
+//!   further bodies are refused at once (503) and another key's call is served.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -296,4 +298,53 @@ fn one_address_cannot_take_the_port_and_silent_connections_are_closed() {
         .and_then(|v| v.trim().parse::<u64>().ok())
         .unwrap_or(0);
     assert!(silent >= 4, "silent closes counted: {silent}");
+}
+
+#[test]
+fn one_key_cannot_hold_the_body_memory_budget() {
+    let mut gw = AiGateway::start_with(NO_EVENTS);
+    let hog = gw.virtual_key(&["--name", "hog", "--user", "mallory"]);
+    let other = gw.virtual_key(&["--name", "other", "--user", "olga"]);
+    // The attack: bodies that declare 7 MB (each held at the most they could take parsed,
+    // ~180 MB of the default 256 MiB) and trickle in.
+    let head = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {hog}\r\n\
+         Content-Type: application/json\r\nContent-Length: 7000000\r\n\r\n{{\"model\":\"fast\",",
+        gw.addr
+    );
+    let mut first = TcpStream::connect(gw.addr).unwrap();
+    first.write_all(head.as_bytes()).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let more: Vec<TcpStream> = (0..4)
+        .map(|_| {
+            let mut s = TcpStream::connect(gw.addr).unwrap();
+            s.write_all(head.as_bytes()).unwrap();
+            s
+        })
+        .collect();
+    // Another key's call is served at once (before: it queued behind the hog's bodies for
+    // the budget and was refused after 2 s, or took 12 s).
+    let started = Instant::now();
+    let (status, body) = post(
+        &gw,
+        "/v1/chat/completions",
+        &[&format!("authorization: Bearer {other}")],
+        &json!({"model": "fast", "max_tokens": 9, "messages": [{"role": "user", "content": "hi"}]}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+    // The hog's further bodies are refused without waiting, naming its share.
+    for mut s in more {
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut answer = vec![0; 4096];
+        let n = s.read(&mut answer).unwrap_or(0);
+        let answer = String::from_utf8_lossy(&answer[..n]);
+        assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+        assert!(answer.contains("its share (a quarter)"), "{answer}");
+    }
+    drop(first);
 }

@@ -11,7 +11,9 @@
 //!   connections get 503 while another address is served, and connections that send nothing
 //!   are closed after `aigw.header_read_timeout`, both counted in /metrics;
 //! - one key cannot hold the body-memory budget: while its large bodies trickle in, its
-//!   further bodies are refused at once (503) and another key's call is served.
+//!   further bodies are refused at once (503) and another key's call is served;
+//! - a streamed answer's `delta.reasoning_content` (OpenAI-compatible servers) is scanned
+//!   by response DLP like its content: an AWS key in it ends the stream with an error.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -347,4 +349,28 @@ fn one_key_cannot_hold_the_body_memory_budget() {
         assert!(answer.contains("its share (a quarter)"), "{answer}");
     }
     drop(first);
+}
+
+#[test]
+fn a_key_in_streamed_reasoning_content_is_blocked() {
+    let mut gw =
+        AiGateway::start_with_aigw(NO_EVENTS, &crate::aigw_response_dlp::response_dlp("block"));
+    let key = gw.virtual_key(&["--name", "reasoner", "--user", "rita"]);
+    let body = json!({"model": "fast", "stream": true, "max_tokens": 50,
+        "messages": [{"role": "user", "content": "leak-aws in-reasoning"}]});
+    let out = crate::aigw_response_dlp::curl(&gw, "/v1/chat/completions", &key, &body);
+    crate::aigw_response_dlp::assert_none_of(
+        crate::aigw_response_dlp::KEY_PARTS,
+        &out,
+        "the caller",
+    );
+    assert!(out.contains("response_dlp_blocked"), "{out}");
+    // The control: the same stream without the secret arrives whole.
+    let clean = json!({"model": "fast", "stream": true, "max_tokens": 50,
+        "messages": [{"role": "user", "content": "hello in-reasoning"}]});
+    let out = crate::aigw_response_dlp::curl(&gw, "/v1/chat/completions", &key, &clean);
+    assert!(
+        out.contains("reasoning_content") && out.contains("[DONE]"),
+        "{out}"
+    );
 }

@@ -43,6 +43,17 @@ pub(super) type Slot = (u64, Option<u64>);
 
 /// The slot of a chat choice's refusal text (`delta.refusal`), beside its tool calls.
 const REFUSAL: u64 = u64::MAX;
+/// The slots of OpenAI-compatible servers' reasoning text (`delta.reasoning_content`, as
+/// DeepSeek and vLLM send it, and `delta.reasoning`): a model's thinking, which can copy
+/// a secret as well as its answer can.
+const REASONING_CONTENT: u64 = u64::MAX - 1;
+const REASONING: u64 = u64::MAX - 2;
+/// The delta fields of a chat choice scanned as texts of their own, with their slots.
+const SIDE_TEXTS: [(u64, &str, Kind); 3] = [
+    (REFUSAL, "refusal", Kind::Refusal),
+    (REASONING_CONTENT, "reasoning_content", Kind::Thinking),
+    (REASONING, "reasoning", Kind::Thinking),
+];
 
 #[derive(Debug)]
 pub(super) struct Held {
@@ -222,7 +233,7 @@ impl StreamGuard {
                     .texts
                     .keys()
                     .filter(|(i, t)| {
-                        *i == index && t.is_some_and(|t| t != REFUSAL && !in_chunk.contains(&t))
+                        *i == index && t.is_some_and(|t| t < REASONING && !in_chunk.contains(&t))
                     })
                     .copied()
                     .collect();
@@ -230,13 +241,15 @@ impl StreamGuard {
                     before.extend(self.release(slot)?);
                 }
             }
-            let refusal = choice["delta"]["refusal"].as_str().map(str::to_string);
-            if refusal.is_some() || (finished && self.texts.contains_key(&(index, Some(REFUSAL)))) {
-                let refusal = refusal.unwrap_or_default();
-                let out = self.push((index, Some(REFUSAL)), Kind::Refusal, &refusal, finished)?;
-                if out != refusal && choice["delta"].is_object() {
-                    choice["delta"]["refusal"] = json!(out);
-                    changed = true;
+            for (side, field, kind) in SIDE_TEXTS {
+                let piece = choice["delta"][field].as_str().map(str::to_string);
+                if piece.is_some() || (finished && self.texts.contains_key(&(index, Some(side)))) {
+                    let piece = piece.unwrap_or_default();
+                    let out = self.push((index, Some(side)), kind, &piece, finished)?;
+                    if out != piece && choice["delta"].is_object() {
+                        choice["delta"][field] = json!(out);
+                        changed = true;
+                    }
                 }
             }
             let text = choice["delta"]["content"].as_str().map(str::to_string);
@@ -355,6 +368,8 @@ impl StreamGuard {
             Events::Chat => {
                 let delta = match slot.1 {
                     Some(REFUSAL) => json!({"refusal": text}),
+                    Some(REASONING_CONTENT) => json!({"reasoning_content": text}),
+                    Some(REASONING) => json!({"reasoning": text}),
                     Some(tool) => {
                         json!({"tool_calls": [{"index": tool, "function": {"arguments": text}}]})
                     }

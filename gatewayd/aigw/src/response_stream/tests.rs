@@ -441,6 +441,39 @@ fn refusals_and_text_arriving_outside_deltas_are_scanned_too() {
         })
         .collect();
     assert_eq!(refusal, "I won't share [REDACTED:aws_access_key_id]");
+    // Reasoning text of OpenAI-compatible servers (review 2, finding 1: it passed unscanned),
+    // both spellings, split across deltas: masked in redact mode, refused in block mode.
+    for field in ["reasoning_content", "reasoning"] {
+        let mut g = guard(AigwResponseDlp::Redact, Events::Chat);
+        let mut out = Vec::new();
+        for (piece, finish) in [
+            ("the key: AKIAQ7", None),
+            ("RZ4XH2LMNB5TWE ok", Some("stop")),
+        ] {
+            out.extend(
+                g.event(&chunk(serde_json::json!({"index": 0, "delta": {field: piece}, "finish_reason": finish})))
+                    .unwrap(),
+            );
+        }
+        let text: String = out
+            .iter()
+            .map(|e| {
+                serde_json::from_str::<Value>(&e.data).unwrap()["choices"][0]["delta"][field]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(text, "the key: [REDACTED:aws_access_key_id] ok", "{field}");
+        let mut g = guard(AigwResponseDlp::Block, Events::Chat);
+        let first = g.event(&chunk(
+            serde_json::json!({"index": 0, "delta": {field: "the key: AKIAQ7"}, "finish_reason": null}),
+        ));
+        let second = g.event(&chunk(
+            serde_json::json!({"index": 0, "delta": {field: "RZ4XH2LMNB5TWE ok"}, "finish_reason": "stop"}),
+        ));
+        assert!(first.is_err() || second.is_err(), "{field} let through");
+    }
     // A Responses item added with its text already in it, and an event kind not followed.
     let mut g = guard(AigwResponseDlp::Block, Events::Responses);
     let added = responses_event(

@@ -29,6 +29,7 @@ pub mod chat;
 pub mod cost;
 pub mod dialect;
 pub mod dlp_phase;
+mod documents;
 pub mod endpoint;
 pub mod endpoints;
 pub mod error;

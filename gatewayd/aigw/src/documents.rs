@@ -52,16 +52,17 @@ fn walk(value: &Value, out: &mut Documents) {
     }
 }
 
-/// The base64 part of `s`: the data of a `data:...;base64,` URL, or `s` itself.
-fn base64_part(s: &str) -> Option<&str> {
+/// The base64 part of `s` — the data of a `data:...;base64,` URL, or `s` itself — and
+/// whether the URL declares a text media type.
+fn base64_part(s: &str) -> Option<(&str, bool)> {
     match s.strip_prefix("data:") {
         Some(url) => {
             let (head, data) = url.split_once(',')?;
-            head.to_ascii_lowercase()
-                .ends_with(";base64")
-                .then_some(data)
+            let head = head.to_ascii_lowercase();
+            head.ends_with(";base64")
+                .then_some((data, head.starts_with("text/")))
         }
-        None => Some(s),
+        None => Some((s, false)),
     }
 }
 
@@ -82,7 +83,7 @@ fn decode(data: &str) -> Option<Vec<u8>> {
 
 /// Reads the document in `s`, if it is one.
 fn payload(s: &str, out: &mut Documents) {
-    let Some(data) = base64_part(s) else {
+    let Some((data, declared_text)) = base64_part(s) else {
         return;
     };
     // The kind is told from the head before the whole payload is decoded: a large image
@@ -95,6 +96,10 @@ fn payload(s: &str, out: &mut Documents) {
         return;
     };
     let kind = extract::sniff(&head);
+    let is_text = matches!(
+        kind,
+        FileKind::Text | FileKind::Csv | FileKind::Json | FileKind::Code | FileKind::Markup
+    );
     let opened = match kind {
         FileKind::Pdf
         | FileKind::Docx
@@ -111,15 +116,29 @@ fn payload(s: &str, out: &mut Documents) {
         | FileKind::SevenZip
         | FileKind::Rar
         | FileKind::OleDocument => false,
+        // Text in any encoding, and bytes declared as text whatever they start with (a
+        // non-UTF-8 byte in front kept base64url text from the engine's own decoder).
+        FileKind::Text | FileKind::Csv | FileKind::Json | FileKind::Code | FileKind::Markup => true,
+        _ if declared_text => {
+            if let Some(bytes) = (data.len() <= MAX_DOCUMENT / 3 * 4 + 4)
+                .then(|| decode(data))
+                .flatten()
+            {
+                out.texts.push(String::from_utf8_lossy(&bytes).into_owned());
+            }
+            return;
+        }
         _ => return,
     };
     if !opened || data.len() > MAX_DOCUMENT / 3 * 4 + 4 {
-        out.unscannable = true;
+        // Text that large is over the body limits already and read by the engine as it is.
+        out.unscannable |= !is_text;
         return;
     }
     let Some(bytes) = decode(data) else {
         // It starts like a document and is not base64 to the end: not read, so not clean.
-        out.unscannable = true;
+        // (A string that only starts like base64 text is prose, read as it is.)
+        out.unscannable |= !is_text;
         return;
     };
     let limits = Limits {
@@ -188,6 +207,10 @@ mod tests {
         let body = json!({"image_url": {"url": format!("data:image/png;base64,{}", b64(&png))}});
         let docs = documents(&body);
         assert!(!docs.unscannable && docs.texts.is_empty());
+        let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(b"\xfb\xff card 4556 7375 8689 9855 ??>>");
+        let docs = documents(&json!({"file_data": format!("data:text/plain;base64,{b64url}")}));
+        assert!(docs.texts.concat().contains("4556 7375 8689 9855"));
         let text = json!({"data": "hello, this is not base64 at all!"});
         assert!(!documents(&text).unscannable);
     }

@@ -273,14 +273,27 @@ pub(crate) fn scan(cx: &mut Cx<'_>) {
         // segment (a token's digits run into more letters and fail the right edge).
         let joined =
             matches!(prev, b'-' | b'+' | b'/') && p >= 2 && text[p - 2].is_ascii_alphanumeric();
-        if joined && prev != b'/' {
+        // Unless a space follows its first group (`x-4556 7375 8689 9855`): a token never
+        // holds one, a number a person typed does.
+        let spaced = joined && prev != b'/' && {
+            let k = skip_digits(text, p);
+            k - p <= 4
+                && text.get(k) == Some(&b' ')
+                && text.get(k + 1).is_some_and(u8::is_ascii_digit)
+        };
+        if joined && prev != b'/' && !spaced {
             i = skip_word(text, p);
             continue;
         }
         let d = Digits::parse(text, p);
         i = d.end;
         // `/usr/4556/7375/...` is a path of numbered segments, not a card written with `/`.
-        if d.overflow || !right_edge_ok(text, d.end) || (joined && d.sep == Some(b'/')) {
+        let wrong_sep = if prev == b'/' {
+            d.sep == Some(b'/')
+        } else {
+            d.sep != Some(b' ')
+        };
+        if d.overflow || !right_edge_ok(text, d.end) || (joined && wrong_sep) {
             if joined {
                 i = skip_word(text, p);
             }
@@ -414,6 +427,8 @@ mod tests {
             ("https://x/4556737586899855?q=1", Detector::CreditCard),
             ("x/536-22-1234", Detector::UsSsn),
             ("https://a/536-22-1234", Detector::UsSsn),
+            ("x-4556 7375 8689 9855", Detector::CreditCard),
+            ("a+536 22 1234", Detector::UsSsn),
         ] {
             assert_eq!(found(text, d).len(), 1, "{text}");
         }
@@ -424,6 +439,8 @@ mod tests {
             ("12/05/2024", Detector::CreditCard),
             ("path /usr/4556/7375/8689/9855", Detector::CreditCard),
             ("v1/536-22-1234abc", Detector::UsSsn),
+            ("order-4556737586899855", Detector::CreditCard),
+            ("ab12-4556-7375-8689-9855", Detector::CreditCard),
         ] {
             assert!(found(text, d).is_empty(), "{text}");
         }

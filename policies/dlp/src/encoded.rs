@@ -98,12 +98,6 @@ pub(crate) fn scan(scanner: &Scanner, cx: &mut Cx<'_>, sub: &DetectorSet, dec: &
         if run.len() < MIN_RUN || (run.len() <= MAX_RUN && run.len() % 4 == 1) {
             continue;
         }
-        let span_end = end
-            + text[end..]
-                .iter()
-                .take(2)
-                .take_while(|b| **b == b'=')
-                .count();
         let mut found: Vec<(Detector, Confidence)> = Vec::new();
         // A longer run (a card behind 64 KiB of padding) is read in windows of MAX_RUN
         // characters, four-aligned from its start so each decodes as it would in the whole,
@@ -120,6 +114,15 @@ pub(crate) fn scan(scanner: &Scanner, cx: &mut Cx<'_>, sub: &DetectorSet, dec: &
             }
             w = we - WINDOW_OVERLAP;
         }
+        if found.is_empty() {
+            continue;
+        }
+        let span_end = end
+            + text[end..]
+                .iter()
+                .take(2)
+                .take_while(|b| **b == b'=')
+                .count();
         for (d, confidence) in found {
             if cx.set.has(d) {
                 cx.out
@@ -249,8 +252,8 @@ fn ascii_text(run: &[u8]) -> bool {
 /// `run` decoded in the alphabet its characters name (`+` `/` standard, `-` `_` URL-safe;
 /// both: not base64).
 fn decode(run: &[u8], standard: &GeneralPurpose, url: &GeneralPurpose) -> Option<Vec<u8>> {
-    let std_chars = run.iter().any(|b| matches!(b, b'+' | b'/'));
-    let url_chars = run.iter().any(|b| matches!(b, b'-' | b'_'));
+    let std_chars = memchr::memchr2(b'+', b'/', run).is_some();
+    let url_chars = memchr::memchr2(b'-', b'_', run).is_some();
     match (std_chars, url_chars) {
         (true, true) => None,
         (true, false) => standard.decode(run).ok(),

@@ -83,6 +83,12 @@ impl PromptScanner {
     ) -> Result<Vec<String>, CallError> {
         let (mut prose, mut rest) = (Vec::new(), Vec::new());
         collect(body, &mut prose, &mut rest);
+        // PDFs and Office files: their text, or a refusal when they cannot be read.
+        let docs = crate::documents::documents(body);
+        if docs.unscannable {
+            return Err(CallError::DlpBlocked(vec!["unscannable_document".into()]));
+        }
+        prose.extend(docs.texts);
         let mut found = BTreeSet::new();
         for (texts, is_prose) in [(prose, true), (rest, false)] {
             let result = self

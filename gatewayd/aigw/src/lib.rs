@@ -31,6 +31,7 @@ pub mod conn_guard;
 pub mod cost;
 pub mod dialect;
 pub mod dlp_phase;
+mod documents;
 pub mod endpoint;
 pub mod endpoints;
 pub mod error;

@@ -12,7 +12,8 @@
 //! a scan that reaches either bound is unscannable, never clean. Only the numeric detectors:
 //! random tokens decode to bytes that are not text, and a token detector run over decoded JWT
 //! payloads or keys would report what the token detectors already report. Runs longer than
-//! [`MAX_RUN`] are skipped. Must never report a run whose decoding it did not scan.
+//! [`MAX_RUN`] are read in overlapping windows of that size (each decoded byte charged to the
+//! budget). Must never report a run whose decoding it did not scan.
 
 use base64::alphabet;
 use base64::engine::general_purpose::GeneralPurpose;
@@ -94,47 +95,34 @@ pub(crate) fn scan(scanner: &Scanner, cx: &mut Cx<'_>, sub: &DetectorSet, dec: &
         at = end;
         done = end;
         let run = &text[start..end];
-        if !(MIN_RUN..=MAX_RUN).contains(&run.len()) || run.len() % 4 == 1 || !worth_decoding(run) {
+        if run.len() < MIN_RUN || (run.len() <= MAX_RUN && run.len() % 4 == 1) {
             continue;
         }
-        let Some(decoded) = decode(run, &standard, &url) else {
-            continue;
-        };
-        if !dec.charge(decoded.len()) {
-            return;
-        }
-        let depth = dec.depth;
-        if depth >= nested::MAX_DEPTH {
-            // One level too deep: text here is text the scan cannot read.
-            if nested::unwrap(decoded, dec).is_some() {
-                dec.over = Some("encodings nested deeper than the DLP decode depth");
+        let mut found: Vec<(Detector, Confidence)> = Vec::new();
+        // A longer run (a card behind 64 KiB of padding) is read in windows of MAX_RUN
+        // characters, four-aligned from its start so each decodes as it would in the whole,
+        // overlapping so a number across a seam lies whole in one of them.
+        let mut w = 0;
+        loop {
+            let we = (w + MAX_RUN).min(run.len());
+            let window = &run[w..we - usize::from((we - w) % 4 == 1)];
+            if !read_window(scanner, sub, dec, window, (&standard, &url), &mut found) {
+                return;
             }
+            if we == run.len() {
+                break;
+            }
+            w = we - WINDOW_OVERLAP;
+        }
+        if found.is_empty() {
             continue;
         }
-        dec.depth += 1;
-        let unwrapped = nested::unwrap(decoded, dec);
-        let Some(inner) = unwrapped.filter(|t| {
-            t.bytes().filter(u8::is_ascii_digit).count() >= 9 || holds_run(t.as_bytes())
-        }) else {
-            dec.depth = depth;
-            continue;
-        };
         let span_end = end
             + text[end..]
                 .iter()
                 .take(2)
                 .take_while(|b| **b == b'=')
                 .count();
-        let mut found: Vec<(Detector, Confidence)> = Vec::new();
-        for d in scanner.scan_nested(inner.as_bytes(), sub, dec) {
-            if let DetectorRef::Builtin(b) = d.detector {
-                match found.iter_mut().find(|(f, _)| *f == b) {
-                    Some(f) => f.1 = f.1.max(d.confidence),
-                    None => found.push((b, d.confidence)),
-                }
-            }
-        }
-        dec.depth = depth;
         for (d, confidence) in found {
             if cx.set.has(d) {
                 cx.out
@@ -144,6 +132,54 @@ pub(crate) fn scan(scanner: &Scanner, cx: &mut Cx<'_>, sub: &DetectorSet, dec: &
         at = span_end;
         done = span_end;
     }
+}
+
+/// Overlap of the windows a run longer than [`MAX_RUN`] is read in (a multiple of four).
+const WINDOW_OVERLAP: usize = 1024;
+
+/// Decodes one run (or window of a run) and adds what the numeric detectors find in it to
+/// `found`; `false` when the decode budget is spent (the scan stops, unscannable).
+fn read_window(
+    scanner: &Scanner,
+    sub: &DetectorSet,
+    dec: &mut Decoding,
+    run: &[u8],
+    (standard, url): (&GeneralPurpose, &GeneralPurpose),
+    found: &mut Vec<(Detector, Confidence)>,
+) -> bool {
+    if !worth_decoding(run) {
+        return true;
+    }
+    let Some(decoded) = decode(run, standard, url) else {
+        return true;
+    };
+    if !dec.charge(decoded.len()) {
+        return false;
+    }
+    let depth = dec.depth;
+    if depth >= nested::MAX_DEPTH {
+        // One level too deep: text here is text the scan cannot read.
+        if nested::unwrap(decoded, dec).is_some() {
+            dec.over = Some("encodings nested deeper than the DLP decode depth");
+        }
+        return true;
+    }
+    dec.depth += 1;
+    let unwrapped = nested::unwrap(decoded, dec);
+    if let Some(inner) = unwrapped
+        .filter(|t| t.bytes().filter(u8::is_ascii_digit).count() >= 9 || holds_run(t.as_bytes()))
+    {
+        for d in scanner.scan_nested(inner.as_bytes(), sub, dec) {
+            if let DetectorRef::Builtin(b) = d.detector {
+                match found.iter_mut().find(|(f, _)| *f == b) {
+                    Some(f) => f.1 = f.1.max(d.confidence),
+                    None => found.push((b, d.confidence)),
+                }
+            }
+        }
+    }
+    dec.depth = depth;
+    true
 }
 
 /// Whether `run` is worth decoding: base64 of ASCII text (see [`ascii_text`]), of gzip
@@ -216,8 +252,8 @@ fn ascii_text(run: &[u8]) -> bool {
 /// `run` decoded in the alphabet its characters name (`+` `/` standard, `-` `_` URL-safe;
 /// both: not base64).
 fn decode(run: &[u8], standard: &GeneralPurpose, url: &GeneralPurpose) -> Option<Vec<u8>> {
-    let std_chars = run.iter().any(|b| matches!(b, b'+' | b'/'));
-    let url_chars = run.iter().any(|b| matches!(b, b'-' | b'_'));
+    let std_chars = memchr::memchr2(b'+', b'/', run).is_some();
+    let url_chars = memchr::memchr2(b'-', b'_', run).is_some();
     match (std_chars, url_chars) {
         (true, true) => None,
         (true, false) => standard.decode(run).ok(),

@@ -11,6 +11,8 @@
 
 use std::io::Read;
 
+use super::byteset::ByteSet;
+
 /// Levels of encoding unwrapped: base64 of base64 of base64, or gzip in base64 in base64.
 pub const MAX_DEPTH: u8 = 3;
 
@@ -131,9 +133,31 @@ fn utf16(bytes: &[u8]) -> Option<String> {
 
 /// Whether `text` has no control characters other than blanks.
 fn printable(text: &str) -> bool {
-    text.chars()
-        .all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+    // Bytes, 64 at a time by mask, not chars: in valid UTF-8 a control character other than
+    // a tab or line break is one of these bytes, or 0xC2 then 0x80-0x9F (C1). Decoded
+    // payloads are read whole here, on the hot path of a secret-dense scan.
+    let b = text.as_bytes();
+    let mut at = 0;
+    while at < b.len() {
+        let hi = (at + 64).min(b.len());
+        let mut m = CONTROL.mask_in(b, at, hi);
+        while m != 0 {
+            let i = at + m.trailing_zeros() as usize;
+            if b[i] != 0xC2 || matches!(b.get(i + 1), Some(0x80..=0x9F)) {
+                return false;
+            }
+            m &= m - 1;
+        }
+        at = hi;
+    }
+    true
 }
+
+/// C0 controls but tab and line breaks, DEL, and the lead byte of the C1 controls.
+const CONTROL: ByteSet = ByteSet::of(&[
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x0B, 0x0C, 0x0E, 0x0F, 0x10, 0x11, 0x12,
+    0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D, 0x1E, 0x1F, 0x7F, 0xC2,
+]);
 
 /// `text` with its `%XX` escapes decoded, when it has any and the result is UTF-8.
 fn percent_decoded(text: &str) -> Option<String> {
@@ -167,6 +191,22 @@ fn percent_decoded(text: &str) -> Option<String> {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    #[test]
+    fn printable_matches_the_char_rule() {
+        let by_chars = |t: &str| {
+            t.chars()
+                .all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+        };
+        let mut texts: Vec<String> = (0u32..0x250)
+            .filter_map(char::from_u32)
+            .map(|c| format!("{}{c}é€{}", "a".repeat(60), "b".repeat(5)))
+            .collect();
+        texts.extend(["", "plain\ttext\r\n", "\u{85}", "\u{a0}\u{9f}x"].map(String::from));
+        for t in &texts {
+            assert_eq!(printable(t), by_chars(t), "{t:?}");
+        }
+    }
 
     fn gzip(bytes: &[u8]) -> Vec<u8> {
         let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());

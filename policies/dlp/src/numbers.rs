@@ -27,7 +27,7 @@ pub(crate) struct Digits {
     pub overflow: bool,
     /// The separator's kind (`b' '` for blanks, `b'-'`, `b'.'`); `None` for one group.
     pub sep: Option<u8>,
-    /// Every separator is one ASCII space or one `-` (how SSNs and national ids are written).
+    /// Every separator is one space or one dash (how SSNs and national ids are written).
     pub plain: bool,
 }
 
@@ -95,9 +95,9 @@ fn short_groups(text: &[u8], run_start: usize, end: usize, next: usize) -> bool 
 
 /// The separator at `i` between two digit groups: its kind (`b' '`, `b'-'`, `b'.'`, `b'/'`,
 /// `b'_'`, `b','` with up to two blanks), length
-/// in bytes, and whether it is plain (one ASCII space or `-`). Blanks are one to three of
+/// in bytes, and whether it is plain (one space or one dash). Blanks are one to three of
 /// space, tab, a line break (at most one), no-break space and the Unicode spaces; dashes are
-/// `-`, en dash, figure dash and minus sign. Cards are printed, typed and pasted with all of
+/// `-` and the Unicode hyphens, dashes and minus signs. Cards are printed, typed and pasted with all of
 /// these; none of them joins two numbers of prose by accident more than a space does.
 #[inline]
 pub(crate) fn separator(text: &[u8], i: usize) -> Option<(u8, usize, bool)> {
@@ -119,12 +119,22 @@ pub(crate) fn separator(text: &[u8], i: usize) -> Option<(u8, usize, bool)> {
                 .count();
             return Some((b',', 1 + blanks, false));
         }
+        // Hyphen, non-breaking hyphen, figure, en and em dash, horizontal bar, minus sign,
+        // small and full-width hyphen-minus: word processors and keyboards turn `-` into these
+        // (`536–22–1234`), and a person reads them as the same dash, so they are as plain.
         0xE2 if matches!(
             text.get(i + 1..i + 3),
-            Some([0x80, 0x92 | 0x93] | [0x88, 0x92])
+            Some([0x80, 0x90..=0x95] | [0x88, 0x92])
         ) =>
         {
-            return Some((b'-', 3, false))
+            return Some((b'-', 3, true))
+        }
+        0xEF if matches!(
+            text.get(i + 1..i + 3),
+            Some([0xB9, 0x98 | 0xA3] | [0xBC, 0x8D])
+        ) =>
+        {
+            return Some((b'-', 3, true))
         }
         _ => {}
     }
@@ -149,7 +159,9 @@ pub(crate) fn separator(text: &[u8], i: usize) -> Option<(u8, usize, bool)> {
         j += len;
         units += 1;
     }
-    (units > 0 && breaks <= 1).then(|| (b' ', j - i, j - i == 1 && text[i] == b' '))
+    // One space of any width (`536\u{A0}22\u{A0}1234`) reads as one space.
+    let plain = units == 1 && breaks == 0 && text[i] != b'\t';
+    (units > 0 && breaks <= 1).then(|| (b' ', j - i, plain))
 }
 
 /// The digits of a text from left to right, 64 bytes at a time: each chunk's mask is made
@@ -254,15 +266,37 @@ pub(crate) fn scan(cx: &mut Cx<'_>) {
             i = skip_digits(text, p);
             continue;
         }
-        // `-`, `+` or `/` right after a letter or digit: the middle of a token, a path or a
-        // date; what follows is not the start of a card or an SSN.
-        if matches!(prev, b'-' | b'+' | b'/') && p >= 2 && text[p - 2].is_ascii_alphanumeric() {
+        // `-` or `+` right after a letter or digit: the middle of a token or a date; what
+        // follows is not the start of a card or an SSN. A `/` is different: `x/`, `https://h/`
+        // and `file:///home/` put a number at the start of a path segment, where a person
+        // pastes a card as readily as after a space, so the number is read when it ends the
+        // segment (a token's digits run into more letters and fail the right edge).
+        let joined =
+            matches!(prev, b'-' | b'+' | b'/') && p >= 2 && text[p - 2].is_ascii_alphanumeric();
+        // Unless a space follows its first group (`x-4556 7375 8689 9855`): a token never
+        // holds one, a number a person typed does.
+        let spaced = joined && prev != b'/' && {
+            let k = skip_digits(text, p);
+            k - p <= 4
+                && text.get(k) == Some(&b' ')
+                && text.get(k + 1).is_some_and(u8::is_ascii_digit)
+        };
+        if joined && prev != b'/' && !spaced {
             i = skip_word(text, p);
             continue;
         }
         let d = Digits::parse(text, p);
         i = d.end;
-        if d.overflow || !right_edge_ok(text, d.end) {
+        // `/usr/4556/7375/...` is a path of numbered segments, not a card written with `/`.
+        let wrong_sep = if prev == b'/' {
+            d.sep == Some(b'/')
+        } else {
+            d.sep != Some(b' ')
+        };
+        if d.overflow || !right_edge_ok(text, d.end) || (joined && wrong_sep) {
+            if joined {
+                i = skip_word(text, p);
+            }
             continue;
         }
         if !card::detect(cx, &d) {
@@ -376,6 +410,56 @@ mod tests {
         assert_eq!((d.groups(), d.plain), (&[1u8, 3, 3][..], false));
         let d = Digits::parse(b"12345678901234567890", 0);
         assert!(d.overflow && d.end == 20);
+    }
+
+    #[test]
+    fn a_slash_does_not_hide_a_number() {
+        use crate::detector::Detector;
+        use crate::detectors::tests_support::found;
+        // Review 2, finding 5: two characters in front hid a card or an SSN.
+        for (text, d) in [
+            ("a/4556 7375 8689 9855", Detector::CreditCard),
+            (
+                "card number: https://evil.example/4556737586899855",
+                Detector::CreditCard,
+            ),
+            ("file:///home/4556737586899855", Detector::CreditCard),
+            ("https://x/4556737586899855?q=1", Detector::CreditCard),
+            ("x/536-22-1234", Detector::UsSsn),
+            ("https://a/536-22-1234", Detector::UsSsn),
+            ("x-4556 7375 8689 9855", Detector::CreditCard),
+            ("a+536 22 1234", Detector::UsSsn),
+        ] {
+            assert_eq!(found(text, d).len(), 1, "{text}");
+        }
+        // A token's digits run on into letters; a date is not a card; `-` and `+` still join.
+        for (text, d) in [
+            ("k/4556737586899855Ab+/x", Detector::CreditCard),
+            ("Zm9v/4556737586899855_x", Detector::CreditCard),
+            ("12/05/2024", Detector::CreditCard),
+            ("path /usr/4556/7375/8689/9855", Detector::CreditCard),
+            ("v1/536-22-1234abc", Detector::UsSsn),
+            ("order-4556737586899855", Detector::CreditCard),
+            ("ab12-4556-7375-8689-9855", Detector::CreditCard),
+        ] {
+            assert!(found(text, d).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn unicode_dashes_and_spaces_are_plain() {
+        for text in [
+            "536\u{2013}22\u{2013}1234",
+            "536\u{2010}22\u{2011}1234",
+            "536\u{2212}22\u{2212}1234",
+            "536\u{FF0D}22\u{FE63}1234",
+            "536\u{a0}22\u{2009}1234",
+        ] {
+            let d = Digits::parse(text.as_bytes(), 0);
+            assert_eq!((d.groups(), d.plain), (&[3u8, 2, 4][..], true), "{text}");
+        }
+        let d = Digits::parse(b"536\t22\t1234", 0);
+        assert!(!d.plain, "a tab is a column, not a space in a number");
     }
 
     #[test]

@@ -94,3 +94,23 @@ fn near_misses_stay_clean() {
         assert!(cards(text).is_empty(), "{text}");
     }
 }
+
+#[test]
+fn a_card_behind_more_than_64_kib_of_base64_is_found() {
+    use base64::Engine;
+    // Review 2, finding 8: padding a run past the decoder's window hid the card in it.
+    for pad in [70_000, 200_000] {
+        let plain = format!(
+            "{} card 4556 7375 8689 9855 end",
+            "lorem ipsum ".repeat(pad / 12)
+        );
+        for engine in [
+            &base64::engine::general_purpose::STANDARD,
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        ] {
+            let text = format!("file {}", engine.encode(&plain));
+            assert!(text.len() > 1 << 16);
+            assert_eq!(cards(&text).len(), 1, "{pad}");
+        }
+    }
+}

@@ -50,6 +50,7 @@ mod discovered;
 mod discovered_pages;
 mod dlp;
 mod dlp_encodings;
+mod dlp_walkarounds;
 mod egress;
 mod error_pages;
 mod events;

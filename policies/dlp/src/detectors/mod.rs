@@ -19,7 +19,7 @@ pub(crate) mod tokens;
 pub(crate) mod vcs;
 
 #[cfg(test)]
-mod tests_support;
+pub(crate) mod tests_support;
 
 use super::anchors::Anchor;
 use super::scan::Cx;

@@ -69,6 +69,15 @@ mod tests {
             );
         }
         assert_eq!(found("536 22 8877", Detector::UsSsn)[0].2, "medium");
+        // Review 2, finding 8: typographic dashes, as a word processor writes them.
+        assert_eq!(
+            found("id 536\u{2013}22\u{2013}1234.", Detector::UsSsn).len(),
+            1
+        );
+        assert_eq!(
+            found("id 536\u{2014}22\u{2014}1234", Detector::UsSsn).len(),
+            1
+        );
     }
 
     #[test]

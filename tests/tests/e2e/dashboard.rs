@@ -26,8 +26,9 @@ fn an_admin_logs_in_explores_and_blocks_an_app_from_the_dashboard() {
     browser.fill("#token", &s.admin);
     browser.screenshot("dashboard-01-login");
     browser.click("#login");
-    // The login's redirect must land before the next navigation, or it overrides it.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    // The login's redirect must land before the next navigation, or it overrides it (a
+    // loaded machine running the whole suite can take several seconds).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while browser.url().ends_with("/login") {
         assert!(std::time::Instant::now() < deadline, "login did not finish");
         std::thread::sleep(std::time::Duration::from_millis(100));

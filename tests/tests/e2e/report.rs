@@ -61,13 +61,29 @@ pub fn start_with(admin: &str) -> ReportSetup {
     seed(&clickhouse.http_url());
     let admin = token(&gw, "admin", "sec-team");
     let analyst = token(&gw, "analyst", "alice-analyst");
+    // The daemon re-reads the tokens file once a second. Every poll before that is a failed
+    // token, which the admin port throttles per address and per token prefix: so wait out
+    // the first reload, and poll from an address of its own (127.0.0.9), or the tests' own
+    // wrong-token steps from 127.0.0.1 would find that address already waiting.
+    std::thread::sleep(Duration::from_millis(1200));
     let deadline = Instant::now() + Duration::from_secs(10);
-    while api(&gw, &analyst, "/api/v1/apps").0 != 200 {
+    let loaded = || {
+        curl(&[
+            "--interface",
+            "127.0.0.9",
+            "-H",
+            &format!("Authorization: Bearer {analyst}"),
+            &format!("http://{}/api/v1/apps", gw.admin),
+        ])
+        .status
+            == 200
+    };
+    while !loaded() {
         assert!(
             Instant::now() < deadline,
             "the daemon did not load the new tokens"
         );
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(400));
     }
     ReportSetup {
         _dir: dir,

@@ -440,6 +440,33 @@ impl Drop for AiGateway {
     }
 }
 
+/// `[[aigw.providers]]` for mock Gemini and Bedrock on `gemini_port` and `bedrock_port`
+/// (keys `gemini-prod`, `bedrock-prod`) and their models `gem` and `haiku-bedrock`.
+pub(crate) fn gemini_and_bedrock(gemini_port: u16, bedrock_port: u16) -> String {
+    format!(
+        r#"[[aigw.providers]]
+name = "gemini"
+kind = "gemini"
+base_url = "http://127.0.0.1:{gemini_port}/v1beta"
+key = "gemini-prod"
+[[aigw.providers]]
+name = "bedrock"
+kind = "bedrock"
+base_url = "http://127.0.0.1:{bedrock_port}"
+region = "us-east-1"
+key = "bedrock-prod"
+[[aigw.models]]
+name = "gem"
+provider = "gemini"
+model = "gemini-2.5-flash"
+[[aigw.models]]
+name = "haiku-bedrock"
+provider = "bedrock"
+model = "anthropic.claude-3-haiku-20240307-v1:0"
+"#
+    )
+}
+
 /// What `AiGateway::start_extended` adds to the standard gateway.
 #[derive(Default)]
 pub(crate) struct Extra {

@@ -11,7 +11,7 @@
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use crate::aigw::{field, plan, with, AiGateway, Extra, MockProvider};
+use crate::aigw::{field, gemini_and_bedrock, plan, with, AiGateway, Extra, MockProvider};
 
 const GEMINI_KEY: &str = "AIzaSyMockGeminiKey4hT7pQ2wX9kL3mN8vR";
 const BEDROCK_KEY: &str = "AKIAMOCKBEDROCK7Q2X:Bm0ckSecretAccessKey/9xQ2+Lp7Rt4Zw8Vn3Kd5HfYc";
@@ -25,31 +25,9 @@ fn extra(python: &std::path::Path, dir: &std::path::Path) -> Extra {
     let origin = MockProvider::start(python, dir, "image_origin.py", "-");
     Extra {
         config: format!(
-            r#"[[aigw.providers]]
-name = "gemini"
-kind = "gemini"
-base_url = "http://127.0.0.1:{g}/v1beta"
-key = "gemini-prod"
-[[aigw.providers]]
-name = "bedrock"
-kind = "bedrock"
-base_url = "http://127.0.0.1:{b}"
-region = "us-east-1"
-key = "bedrock-prod"
-[[aigw.models]]
-name = "gem"
-provider = "gemini"
-model = "gemini-2.5-flash"
-[[aigw.models]]
-name = "haiku-bedrock"
-provider = "bedrock"
-model = "anthropic.claude-3-haiku-20240307-v1:0"
-[upstream.connect_to]
-"images.test:80" = "127.0.0.1:{o}"
-"#,
-            g = gemini.port,
-            b = bedrock.port,
-            o = origin.port
+            "{}[upstream.connect_to]\n\"images.test:80\" = \"127.0.0.1:{}\"\n",
+            gemini_and_bedrock(gemini.port, bedrock.port),
+            origin.port
         ),
         keys: vec![
             ("gemini-prod".into(), "gemini".into(), GEMINI_KEY.into()),

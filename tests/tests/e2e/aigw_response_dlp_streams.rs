@@ -10,7 +10,7 @@
 
 use serde_json::{json, Value};
 
-use crate::aigw::{plan, with, AiGateway, Extra, MockProvider};
+use crate::aigw::{gemini_and_bedrock, plan, with, AiGateway, Extra, MockProvider};
 use crate::aigw_response_dlp::{assert_none_of, curl, response_dlp, CARD_PARTS, KEY_PARTS};
 
 const GEMINI_KEY: &str = "AIzaSyMockGeminiKey4hT7pQ2wX9kL3mN8vR";
@@ -24,30 +24,7 @@ fn providers(mode: &'static str) -> impl FnOnce(&std::path::Path, &std::path::Pa
         let gemini = MockProvider::start(python, dir, "mock_gemini.py", GEMINI_KEY);
         let bedrock = MockProvider::start(python, dir, "mock_bedrock.py", BEDROCK_KEY);
         Extra {
-            config: format!(
-                r#"[[aigw.providers]]
-name = "gemini"
-kind = "gemini"
-base_url = "http://127.0.0.1:{g}/v1beta"
-key = "gemini-prod"
-[[aigw.providers]]
-name = "bedrock"
-kind = "bedrock"
-base_url = "http://127.0.0.1:{b}"
-region = "us-east-1"
-key = "bedrock-prod"
-[[aigw.models]]
-name = "gem"
-provider = "gemini"
-model = "gemini-2.5-flash"
-[[aigw.models]]
-name = "haiku-bedrock"
-provider = "bedrock"
-model = "anthropic.claude-3-haiku-20240307-v1:0"
-"#,
-                g = gemini.port,
-                b = bedrock.port
-            ),
+            config: gemini_and_bedrock(gemini.port, bedrock.port),
             keys: vec![
                 ("gemini-prod".into(), "gemini".into(), GEMINI_KEY.into()),
                 ("bedrock-prod".into(), "bedrock".into(), BEDROCK_KEY.into()),
